@@ -1,0 +1,27 @@
+// The manifest every component carries in its `tessera:manifest` custom section (JSON),
+// validated against `abi/schemas/manifest.schema.json`. See abi/ABI.md.
+
+/** The WIT package version this host implements; a component names it in `abi`. */
+export const ABI_VERSION = '0.1.0';
+/** ABI versions this host can load. */
+export const SUPPORTED_ABI_VERSIONS: readonly string[] = [ABI_VERSION];
+/** Name of the custom section holding the manifest. */
+export const MANIFEST_SECTION = 'tessera:manifest';
+
+/** Component kinds, each a WIT world. */
+export type ComponentKind = 'state-store';
+
+export interface Manifest {
+  /** The WIT world the component implements. */
+  kind: ComponentKind;
+  /** The Dapr component type, e.g. `state.memory`; a Component YAML's `spec.type` names it. */
+  type: string;
+  /** The Dapr component version, e.g. `v1`; matched against a YAML's `spec.version`. */
+  version: string;
+  /** The WIT package version the component was built against, e.g. `0.1.0`. */
+  abi: string;
+  /** Host interfaces the component imports, e.g. `["log", "clock"]`. */
+  capabilities: string[];
+  /** One line on what the component is. */
+  description?: string;
+}

@@ -1,0 +1,55 @@
+// What the component layer shows the layers above it: a status per component (for
+// `/v1.0/metadata`) and a typed lookup of live components (for the building blocks).
+import type { ComponentKind } from '../../abi/ts/manifest.ts';
+import type { StateStore } from '../../abi/ts/state.ts';
+
+export type ComponentStatus = 'loading' | 'ready' | 'failed';
+
+/** One component as `/v1.0/metadata` reports it, loaded or not. */
+export interface ComponentInfo {
+  /** The component name: a YAML's `metadata.name`, or a bare `.wasm`'s file stem. */
+  name: string;
+  /** The WIT world, when known (not known for a file that failed to parse). */
+  kind?: ComponentKind;
+  /** The Dapr type, e.g. `state.memory`, when known. */
+  type?: string;
+  /** The Dapr component version, e.g. `v1`. */
+  version?: string;
+  /** Features the component advertised (`ETAG`, `TRANSACTIONAL`, `TTL`, ...). */
+  capabilities: string[];
+  status: ComponentStatus;
+  /** The file that defines the component (YAML or `.wasm`). */
+  source: string;
+  /** The `.wasm` module that implements it, when resolved. */
+  module?: string;
+  /** sha256 (hex) of the module bytes, when loaded. */
+  sha256?: string;
+  /** ISO time the running instance was loaded. */
+  loadedAt?: string;
+  /** Why the component is not ready, naming the file and the reason. */
+  error?: string;
+}
+
+/** A live state store with the configuration from its Component YAML. */
+export interface LiveStateStore {
+  readonly name: string;
+  /** The Component YAML's `spec.metadata` (name -> value); empty for a bare `.wasm`. */
+  readonly config: ReadonlyMap<string, string>;
+  readonly store: StateStore;
+}
+
+/** How building blocks find state stores. */
+export interface StateStoreLookup {
+  /** The named store, or undefined when no ready store has that name. */
+  getStateStore(name: string): LiveStateStore | undefined;
+  /** How many state stores are configured (ready or not): Dapr's "not configured" check. */
+  stateStoreCount(): number;
+}
+
+/** The component layer as the API layer sees it. */
+export interface ComponentDirectory extends StateStoreLookup {
+  /** Every component and every file that failed to load, for `/v1.0/metadata`. */
+  list(): ComponentInfo[];
+  /** Pings every ready component; resolves to the names that failed (for outbound health). */
+  pingAll(): Promise<string[]>;
+}

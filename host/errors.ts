@@ -1,0 +1,89 @@
+// The one coded error type of the host. Every layer throws `TesseraError` with a Dapr error
+// code from `ERROR_CODES`; the transports map a code to its HTTP and gRPC status here and
+// nowhere else.
+import type { WitError } from '../abi/ts/types.ts';
+
+/** gRPC status codes used by the table below. */
+export const GrpcStatus = {
+  INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+
+interface CodeInfo {
+  http: number;
+  grpc: number;
+}
+
+/** Dapr error codes with their default HTTP and gRPC status. */
+export const ERROR_CODES = {
+  ERR_MALFORMED_REQUEST: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
+  ERR_BODY_TOO_LARGE: { http: 413, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
+  ERR_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
+  ERR_UNAUTHORIZED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
+  ERR_HEALTH_NOT_READY: { http: 500, grpc: GrpcStatus.UNAVAILABLE },
+  ERR_OUTBOUND_HEALTH_NOT_READY: { http: 500, grpc: GrpcStatus.UNAVAILABLE },
+  ERR_METADATA_GET: { http: 500, grpc: GrpcStatus.INTERNAL },
+  ERR_STATE_STORE_NOT_CONFIGURED: { http: 500, grpc: GrpcStatus.FAILED_PRECONDITION },
+  ERR_STATE_STORE_NOT_FOUND: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
+  ERR_STATE_STORE_NOT_SUPPORTED: { http: 500, grpc: GrpcStatus.INTERNAL },
+  ERR_NOT_SUPPORTED_STATE_OPERATION: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
+  ERR_STATE_GET: { http: 500, grpc: GrpcStatus.INTERNAL },
+  ERR_STATE_SAVE: { http: 500, grpc: GrpcStatus.INTERNAL },
+  ERR_STATE_DELETE: { http: 500, grpc: GrpcStatus.INTERNAL },
+  ERR_STATE_BULK_GET: { http: 500, grpc: GrpcStatus.INTERNAL },
+  ERR_STATE_TRANSACTION: { http: 500, grpc: GrpcStatus.INTERNAL },
+  /** A component failed to load: bad bytes, bad manifest, refused import, trap in init. */
+  ERR_COMPONENT_LOAD: { http: 500, grpc: GrpcStatus.FAILED_PRECONDITION },
+  /** A component trapped or misbehaved during a call. */
+  ERR_COMPONENT_TRAP: { http: 500, grpc: GrpcStatus.INTERNAL },
+  /** A component's resources YAML is invalid. */
+  ERR_COMPONENT_CONFIG: { http: 500, grpc: GrpcStatus.FAILED_PRECONDITION },
+  ERR_INTERNAL: { http: 500, grpc: GrpcStatus.INTERNAL },
+} as const satisfies Record<string, CodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface TesseraErrorOptions {
+  /** Overrides the code's default HTTP status (Dapr does so for ETag errors). */
+  httpStatus?: number;
+  /** Overrides the code's default gRPC status. */
+  grpcStatus?: number;
+  /** The typed error the component returned, when one did. */
+  componentError?: WitError;
+  cause?: unknown;
+}
+
+export class TesseraError extends Error {
+  readonly code: ErrorCode;
+  readonly httpStatus: number;
+  readonly grpcStatus: number;
+  readonly componentError: WitError | undefined;
+
+  constructor(code: ErrorCode, message: string, options: TesseraErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TesseraError';
+    this.code = code;
+    this.httpStatus = options.httpStatus ?? ERROR_CODES[code].http;
+    this.grpcStatus = options.grpcStatus ?? ERROR_CODES[code].grpc;
+    this.componentError = options.componentError;
+  }
+
+  /** The body Dapr returns for an HTTP error. */
+  toJSON(): { errorCode: string; message: string } {
+    return { errorCode: this.code, message: this.message };
+  }
+}
+
+/** Whether `err` is a `TesseraError`, optionally with the given code. */
+export function isTesseraError(err: unknown, code?: ErrorCode): err is TesseraError {
+  return err instanceof TesseraError && (code === undefined || err.code === code);
+}
