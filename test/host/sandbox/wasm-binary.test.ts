@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  appendCustomSection,
+  capMemory,
+  isComponentBinary,
+  readCustomSections,
+  readModuleShape,
+  removeCustomSections,
+  renameExports,
+} from '../../../host/sandbox/wasm-binary.ts';
+import { wat } from '../../support/wat.ts';
+
+const growModule = wat(`(module
+  (import "env" "log" (func $log (param i32 i32)))
+  (memory (export "memory") 1)
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+  (func (export "add") (param i64 i32) (result i64) (i64.add (local.get 0) (i64.extend_i32_u (local.get 1)))))`);
+
+test('reads typed imports, exports and memories without compiling', () => {
+  const shape = readModuleShape(growModule);
+  assert.deepEqual(shape.imports, [{ module: 'env', name: 'log', kind: 'func', type: { params: ['i32', 'i32'], results: [] } }]);
+  assert.deepEqual(shape.exports, [
+    { name: 'memory', kind: 'memory' },
+    { name: 'grow', kind: 'func', type: { params: ['i32'], results: ['i32'] } },
+    { name: 'add', kind: 'func', type: { params: ['i64', 'i32'], results: ['i64'] } },
+  ]);
+  assert.deepEqual(shape.memories, [{ min: 1, max: undefined, shared: false, memory64: false }]);
+});
+
+test('a capped memory refuses to grow past the cap inside the module', async () => {
+  const capped = capMemory(growModule, 4);
+  assert.equal(readModuleShape(capped).memories[0]?.max, 4);
+  const { instance } = await WebAssembly.instantiate(capped, { env: { log() {} } });
+  const grow = instance.exports.grow as (n: number) => number;
+  assert.equal(grow(3), 1);
+  assert.equal(grow(1), -1);
+  assert.equal((instance.exports.memory as WebAssembly.Memory).buffer.byteLength, 4 * 65536);
+});
+
+test('a declared maximum below the cap is kept; a start above the cap is refused', () => {
+  const small = wat('(module (memory 1 2))');
+  assert.equal(readModuleShape(capMemory(small, 10)).memories[0]?.max, 2);
+  const big = wat('(module (memory 20))');
+  assert.throws(() => capMemory(big, 10), /starts at 20 pages .* over the limit of 10 pages/);
+});
+
+test('custom sections are appended, read back and removed', () => {
+  const payload = new TextEncoder().encode('{"kind":"state-store"}');
+  const withSection = appendCustomSection(growModule, 'tessera:manifest', payload);
+  assert.ok(WebAssembly.validate(withSection));
+  assert.deepEqual(readCustomSections(withSection, 'tessera:manifest'), [payload]);
+  assert.deepEqual(readCustomSections(removeCustomSections(withSection, 'tessera:manifest'), 'tessera:manifest'), []);
+});
+
+test('exports are renamed to names no source language can spell', async () => {
+  const renamed = renameExports(growModule, new Map([['grow', 'tessera:components/state@0.1.0#grow']]));
+  const { instance } = await WebAssembly.instantiate(renamed, { env: { log() {} } });
+  assert.equal(typeof instance.exports['tessera:components/state@0.1.0#grow'], 'function');
+  assert.throws(() => renameExports(growModule, new Map([['nope', 'x']])), /do not exist: nope/);
+});
+
+test('broken binaries fail with a message that says what is wrong', () => {
+  assert.throws(() => readModuleShape(new Uint8Array()), /the file is empty/);
+  assert.throws(() => readModuleShape(new TextEncoder().encode('hello world!')), /no \\0asm magic/);
+  assert.throws(() => readModuleShape(growModule.subarray(0, growModule.length - 5)), /truncated/);
+  const component = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00);
+  assert.ok(isComponentBinary(component));
+  assert.throws(() => readModuleShape(component), /Component Model component, not a core module/);
+});
