@@ -1,0 +1,80 @@
+// The state building block's errors with Dapr's codes and messages, and the mapping of a
+// component's typed error (etag-mismatch, etag-invalid, ...) to the status Dapr answers with.
+import { GrpcStatus, isTesseraError, TesseraError } from '../../errors.ts';
+
+export function storeNotConfigured(storeName: string): TesseraError {
+  return new TesseraError('ERR_STATE_STORE_NOT_CONFIGURED', `state store ${storeName} is not configured`);
+}
+
+export function storeNotFound(storeName: string): TesseraError {
+  return new TesseraError('ERR_STATE_STORE_NOT_FOUND', `state store ${storeName} is not found`);
+}
+
+export function transactionsNotSupported(storeName: string): TesseraError {
+  return new TesseraError('ERR_STATE_STORE_NOT_SUPPORTED', `state store ${storeName} doesn't support transactions`);
+}
+
+export function unsupportedOperation(operation: string): TesseraError {
+  return new TesseraError('ERR_NOT_SUPPORTED_STATE_OPERATION', `operation type ${operation} not supported`);
+}
+
+export function keyRequired(): TesseraError {
+  return new TesseraError('ERR_MALFORMED_REQUEST', '"key" is a required field');
+}
+
+/** Whether a component said the key does not exist, which reads and deletes treat as absence. */
+export function isNotFound(err: unknown): boolean {
+  return isTesseraError(err) && err.componentError?.tag === 'not-found';
+}
+
+export type FailedOperation =
+  | { op: 'get'; storeName: string; key: string }
+  | { op: 'bulk-get'; storeName: string }
+  | { op: 'save'; storeName: string }
+  | { op: 'delete'; storeName: string; key: string }
+  | { op: 'transaction'; storeName: string };
+
+/**
+ * Turns a failed store call into Dapr's error for that operation. A trap keeps its own code
+ * and message so the user sees which component failed.
+ */
+export function operationFailed(err: unknown, failed: FailedOperation): TesseraError {
+  if (isTesseraError(err, 'ERR_COMPONENT_TRAP')) return err;
+  const componentError = isTesseraError(err) ? err.componentError : undefined;
+  let detail = componentError?.val ?? (err instanceof Error ? err.message : String(err));
+  let status = 500;
+  let grpcStatus: number = GrpcStatus.INTERNAL;
+  switch (componentError?.tag) {
+    case 'etag-mismatch':
+      status = 409;
+      grpcStatus = GrpcStatus.ABORTED;
+      detail = `possible etag mismatch. error from state store: ${detail}`;
+      break;
+    case 'etag-invalid':
+      status = 400;
+      grpcStatus = GrpcStatus.INVALID_ARGUMENT;
+      detail = `invalid etag value: ${detail}`;
+      break;
+    case 'invalid-argument':
+      status = 400;
+      grpcStatus = GrpcStatus.INVALID_ARGUMENT;
+      break;
+  }
+  const options = { httpStatus: status, grpcStatus, componentError, cause: err };
+  switch (failed.op) {
+    case 'get':
+      return new TesseraError('ERR_STATE_GET', `fail to get ${failed.key} from state store ${failed.storeName}: ${detail}`, options);
+    case 'bulk-get':
+      return new TesseraError('ERR_STATE_BULK_GET', detail, options);
+    case 'save':
+      return new TesseraError('ERR_STATE_SAVE', `failed saving state in state store ${failed.storeName}: ${detail}`, options);
+    case 'delete':
+      return new TesseraError('ERR_STATE_DELETE', `failed deleting state with key ${failed.key}: ${detail}`, options);
+    case 'transaction':
+      // daprd's HTTP transaction handler answers 500 whatever the cause, ETag errors included.
+      return new TesseraError('ERR_STATE_TRANSACTION', `error while executing state transaction: ${detail}`, {
+        ...options,
+        httpStatus: 500,
+      });
+  }
+}

@@ -1,0 +1,178 @@
+// The state building block: Dapr's state semantics (key prefixes, ETags, TTL, bulk calls,
+// transactions) over whichever live `StateStore` the component registry holds for a name.
+import type {
+  BulkGetItem,
+  DeleteRequest,
+  GetRequest,
+  GetResponse,
+  SetRequest,
+  StateStore,
+  TransactOperation,
+} from '../../../abi/ts/state.ts';
+import type { Metadata } from '../../../abi/ts/types.ts';
+import type { LiveStateStore, StateStoreLookup } from '../../components/types.ts';
+import { KeyPrefix, keyPrefixFor } from './key-prefix.ts';
+import {
+  metadataValue,
+  type BulkGetOptions,
+  type DeleteOptions,
+  type GetOptions,
+  type KeyedRequest,
+  type SaveItem,
+  type TransactionOperation,
+} from './requests.ts';
+import { checkTtl, concurrencyOf, consistencyOf } from './state-options.ts';
+import {
+  isNotFound,
+  keyRequired,
+  operationFailed,
+  storeNotConfigured,
+  storeNotFound,
+  transactionsNotSupported,
+  unsupportedOperation,
+} from './state-errors.ts';
+
+export interface StateServiceOptions {
+  appId: string;
+  /** The namespace for the `namespace` key prefix strategy (daprd reads `NAMESPACE`). */
+  namespace?: string;
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+function setRequest(prefix: KeyPrefix, item: KeyedRequest & { value: Uint8Array; contentType?: string }): SetRequest {
+  if (item.key === '') throw keyRequired();
+  checkTtl(item.metadata, item.key);
+  return {
+    key: prefix.apply(item.key),
+    value: item.value,
+    etag: item.etag || undefined,
+    contentType: metadataValue(item.metadata, 'contentType') ?? item.contentType,
+    concurrency: concurrencyOf(item.options?.concurrency),
+    consistency: consistencyOf(item.options?.consistency),
+    metadata: item.metadata,
+  };
+}
+
+function deleteRequest(prefix: KeyPrefix, item: KeyedRequest): DeleteRequest {
+  return {
+    key: prefix.apply(item.key),
+    etag: item.etag || undefined,
+    concurrency: concurrencyOf(item.options?.concurrency),
+    consistency: consistencyOf(item.options?.consistency),
+    metadata: item.metadata,
+  };
+}
+
+/** Splits the reads into `parallelism` concurrent store calls (Dapr's bulk-get parallelism). */
+async function bulkGetIn(store: StateStore, reqs: GetRequest[], parallelism: number | undefined): Promise<BulkGetItem[]> {
+  const batches = Math.min(parallelism ?? 1, reqs.length);
+  if (batches <= 1) return store.bulkGet(reqs);
+  const size = Math.ceil(reqs.length / batches);
+  const calls: Promise<BulkGetItem[]>[] = [];
+  for (let i = 0; i < reqs.length; i += size) calls.push(store.bulkGet(reqs.slice(i, i + size)));
+  return (await Promise.all(calls)).flat();
+}
+
+export class StateService {
+  readonly #stores: StateStoreLookup;
+  readonly #options: StateServiceOptions;
+  /** Keyed by the live store, so a hot swap with a new `keyPrefix` gets a fresh prefix. */
+  readonly #prefixes = new WeakMap<LiveStateStore, KeyPrefix>();
+
+  constructor(stores: StateStoreLookup, options: StateServiceOptions) {
+    this.#stores = stores;
+    this.#options = options;
+  }
+
+  #resolve(storeName: string): { store: StateStore; prefix: KeyPrefix } {
+    const live = this.#stores.getStateStore(storeName);
+    if (live === undefined) {
+      throw this.#stores.stateStoreCount() === 0 ? storeNotConfigured(storeName) : storeNotFound(storeName);
+    }
+    let prefix = this.#prefixes.get(live);
+    if (prefix === undefined) {
+      prefix = keyPrefixFor(live.config, { storeName, appId: this.#options.appId, namespace: this.#options.namespace });
+      this.#prefixes.set(live, prefix);
+    }
+    return { store: live.store, prefix };
+  }
+
+  /** The stored item, or undefined when the key does not exist. */
+  async get(storeName: string, key: string, options: GetOptions): Promise<GetResponse | undefined> {
+    const { store, prefix } = this.#resolve(storeName);
+    const req: GetRequest = {
+      key: prefix.apply(key),
+      consistency: consistencyOf(options.consistency),
+      metadata: options.metadata,
+    };
+    try {
+      return await store.get(req);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw operationFailed(err, { op: 'get', storeName, key });
+    }
+  }
+
+  /** One item per key, under the user's key; a key that failed carries `error`. */
+  async bulkGet(storeName: string, keys: string[], options: BulkGetOptions): Promise<BulkGetItem[]> {
+    const { store, prefix } = this.#resolve(storeName);
+    if (keys.length === 0) return [];
+    const reqs = keys.map((key): GetRequest => ({ key: prefix.apply(key), consistency: 'eventual', metadata: options.metadata }));
+    let items: BulkGetItem[];
+    try {
+      items = await bulkGetIn(store, reqs, options.parallelism);
+    } catch (err) {
+      throw operationFailed(err, { op: 'bulk-get', storeName });
+    }
+    return items.map((item) => ({ ...item, key: prefix.strip(item.key) }));
+  }
+
+  /** Saves the items; one item is a plain set, several a bulk set, as daprd does. */
+  async save(storeName: string, items: SaveItem[]): Promise<void> {
+    const { store, prefix } = this.#resolve(storeName);
+    if (items.length === 0) return;
+    const reqs = items.map((item) => setRequest(prefix, item));
+    try {
+      if (reqs.length === 1 && reqs[0] !== undefined) await store.set(reqs[0]);
+      else await store.bulkSet(reqs);
+    } catch (err) {
+      throw operationFailed(err, { op: 'save', storeName });
+    }
+  }
+
+  /** Deletes a key; deleting a missing key without an ETag succeeds. */
+  async delete(storeName: string, key: string, options: DeleteOptions): Promise<void> {
+    const { store, prefix } = this.#resolve(storeName);
+    const req = deleteRequest(prefix, { key, etag: options.etag, options, metadata: options.metadata });
+    try {
+      await store.delete(req);
+    } catch (err) {
+      if (req.etag === undefined && isNotFound(err)) return;
+      throw operationFailed(err, { op: 'delete', storeName, key });
+    }
+  }
+
+  /** Applies the operations in order, all or none; needs the store's TRANSACTIONAL feature. */
+  async transact(storeName: string, operations: TransactionOperation[], metadata: Metadata): Promise<void> {
+    const { store, prefix } = this.#resolve(storeName);
+    if (!store.features.has('TRANSACTIONAL')) throw transactionsNotSupported(storeName);
+    if (operations.length === 0) return;
+    checkTtl(metadata);
+    const ops = operations.map(({ operation, request }): TransactOperation => {
+      switch (operation) {
+        case 'upsert':
+          return { tag: 'set', val: setRequest(prefix, { ...request, value: request.value ?? NO_BYTES }) };
+        case 'delete':
+          return { tag: 'delete', val: deleteRequest(prefix, request) };
+        default:
+          throw unsupportedOperation(operation);
+      }
+    });
+    try {
+      await store.transact(ops, metadata);
+    } catch (err) {
+      throw operationFailed(err, { op: 'transaction', storeName });
+    }
+  }
+}

@@ -1,0 +1,89 @@
+// Reads Dapr resource YAML files: every `kind: Component` document becomes a spec checked
+// against abi/schemas/component.schema.json; other kinds (Subscription, Resiliency, ...)
+// are returned by kind for the building blocks that own them.
+import { parseAllDocuments } from 'yaml';
+import schema from '../../abi/schemas/component.schema.json' with { type: 'json' };
+import { TesseraError } from '../errors.ts';
+import { compileValidator } from '../schema-validator.ts';
+
+const validateComponent = compileValidator(schema);
+
+/** A `Component` resource as the runtime uses it. */
+export interface ComponentSpec {
+  name: string;
+  /** `spec.type`, e.g. `state.memory`. */
+  type: string;
+  /** `spec.version`, `v1` when absent. */
+  version: string;
+  /** `spec.metadata` as name -> value (values are strings, as Dapr passes them). */
+  config: Map<string, string>;
+  /** App ids allowed to use the component; empty means every app. */
+  scopes: string[];
+  /** `spec.ignoreErrors`: a failure to load is logged, not fatal to health. */
+  ignoreErrors: boolean;
+  /** The file the spec came from. */
+  source: string;
+}
+
+export interface ResourceFile {
+  components: ComponentSpec[];
+  /** Documents of other kinds, left for later building blocks. */
+  others: { kind: string; document: unknown }[];
+}
+
+function configError(source: string, message: string): TesseraError {
+  return new TesseraError('ERR_COMPONENT_CONFIG', `${source}: ${message}`);
+}
+
+/** Parses one resource file's text; `source` names the file in every error. */
+export function parseResourceFile(text: string, source: string): ResourceFile {
+  const result: ResourceFile = { components: [], others: [] };
+  const docs = parseAllDocuments(text);
+  for (const [index, doc] of docs.entries()) {
+    const where = docs.length > 1 ? `${source} (document ${index + 1})` : source;
+    if (doc.errors.length > 0) throw configError(where, `invalid YAML: ${doc.errors[0]!.message}`);
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) continue;
+    const kind = typeof value === 'object' && 'kind' in value ? String(value.kind) : undefined;
+    if (kind !== 'Component') {
+      if (kind === undefined) throw configError(where, 'not a Dapr resource: no `kind` field');
+      result.others.push({ kind, document: value });
+      continue;
+    }
+    const problems = validateComponent(value);
+    if (problems.length > 0) throw configError(where, `invalid Component: ${problems.join('; ')}`);
+    result.components.push(toSpec(value as RawComponent, where));
+  }
+  return result;
+}
+
+interface RawComponent {
+  metadata: { name: string };
+  spec: {
+    type: string;
+    version?: string;
+    ignoreErrors?: boolean;
+    metadata?: { name: string; value?: string | number | boolean; secretKeyRef?: unknown }[];
+  };
+  scopes?: string[];
+}
+
+function toSpec(raw: RawComponent, source: string): ComponentSpec {
+  const config = new Map<string, string>();
+  for (const item of raw.spec.metadata ?? []) {
+    if (item.secretKeyRef !== undefined) {
+      throw configError(source, `metadata "${item.name}" uses secretKeyRef, which needs a secret store (not supported yet)`);
+    }
+    if (config.has(item.name)) throw configError(source, `metadata "${item.name}" is given twice`);
+    config.set(item.name, item.value === undefined ? '' : String(item.value));
+  }
+  return {
+    name: raw.metadata.name,
+    type: raw.spec.type,
+    version: raw.spec.version ?? 'v1',
+    config,
+    scopes: raw.scopes ?? [],
+    ignoreErrors: raw.spec.ignoreErrors ?? false,
+    source,
+  };
+}

@@ -1,0 +1,161 @@
+// Turns resources folders into the set of components that should run. Rules (README,
+// "Dropping in components"):
+//  - every `kind: Component` YAML is a component; its `spec.type` resolves to a `.wasm` in
+//    the same folder with the same file stem, else to a `.wasm` in the folders that declares
+//    that (non-bundled) type, else to the bundled type;
+//  - a `.wasm` no YAML claims becomes a component named after its file stem, unconfigured;
+//  - every file that cannot be used is reported with its path and the reason.
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import type { Manifest } from '../../abi/ts/manifest.ts';
+import { isTesseraError } from '../errors.ts';
+import { readManifest } from '../sandbox/manifest.ts';
+import { parseResourceFile, type ComponentSpec } from './component-yaml.ts';
+import type { ModuleRef } from './type-catalog.ts';
+
+/** Modules larger than this are refused before they are read into memory. */
+export const MAX_MODULE_BYTES = 32 * 1024 * 1024;
+
+export interface DesiredComponent {
+  name: string;
+  /** The file that defines it: its YAML, or the `.wasm` itself. */
+  source: string;
+  modulePath: string;
+  bytes: Uint8Array;
+  sha256: string;
+  manifest: Manifest;
+  config: ReadonlyMap<string, string>;
+  ignoreErrors: boolean;
+}
+
+export interface PlanFailure {
+  /** The component name when known, else the file stem. */
+  name: string;
+  source: string;
+  error: string;
+}
+
+export interface ResourcePlan {
+  components: DesiredComponent[];
+  failures: PlanFailure[];
+  /** Non-Component resource documents (Subscription, Resiliency, ...). */
+  others: { kind: string; document: unknown; source: string }[];
+}
+
+interface WasmFile {
+  path: string;
+  dir: string;
+  stem: string;
+  bytes: Uint8Array;
+  sha256: string;
+  manifest: Manifest;
+}
+
+const stemOf = (file: string): string => basename(file, extname(file));
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+const reason = (err: unknown): string => (isTesseraError(err) ? err.message : String((err as Error)?.message ?? err));
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** Reads a module file and its manifest; the bytes and hash are what will run. */
+export async function readModuleFile(path: string): Promise<{ bytes: Uint8Array; sha256: string; manifest: Manifest }> {
+  const info = await stat(path);
+  if (info.size > MAX_MODULE_BYTES) {
+    throw new Error(`the file is ${(info.size / 1048576).toFixed(1)} MiB, over the ${MAX_MODULE_BYTES / 1048576} MiB module limit`);
+  }
+  const bytes = new Uint8Array(await readFile(path));
+  return { bytes, sha256: sha256(bytes), manifest: readManifest(bytes) };
+}
+
+export async function scanResources(dirs: readonly string[], bundled: ReadonlyMap<string, ModuleRef>, appId: string): Promise<ResourcePlan> {
+  const plan: ResourcePlan = { components: [], failures: [], others: [] };
+  const specs: ComponentSpec[] = [];
+  const wasm: WasmFile[] = [];
+
+  for (const dir of dirs) {
+    for (const file of await listDir(dir)) {
+      const path = join(dir, file);
+      const ext = extname(file).toLowerCase();
+      try {
+        if (ext === '.yaml' || ext === '.yml') {
+          const parsed = parseResourceFile(await readFile(path, 'utf8'), path);
+          specs.push(...parsed.components);
+          plan.others.push(...parsed.others.map((o) => ({ ...o, source: path })));
+        } else if (ext === '.wasm') {
+          wasm.push({ path, dir, stem: stemOf(file), ...(await readModuleFile(path)) });
+        }
+      } catch (err) {
+        plan.failures.push({ name: stemOf(file), source: path, error: `${path}: ${reason(err)}` });
+      }
+    }
+  }
+
+  // Resource modules may add types the sidecar does not ship; they never shadow a bundled type.
+  const provided = new Map<string, WasmFile>();
+  for (const w of wasm) {
+    if (!bundled.has(w.manifest.type) && !provided.has(w.manifest.type)) provided.set(w.manifest.type, w);
+  }
+
+  const claimed = new Set<WasmFile>();
+  const named = new Map<string, string>();
+  const add = (c: DesiredComponent): void => {
+    const earlier = named.get(c.name);
+    if (earlier !== undefined) {
+      plan.failures.push({ name: c.name, source: c.source, error: `${c.source}: component "${c.name}" is already defined by ${earlier}` });
+      return;
+    }
+    named.set(c.name, c.source);
+    plan.components.push(c);
+  };
+
+  for (const spec of specs) {
+    const paired = wasm.find((w) => w.stem === stemOf(spec.source) && spec.source.startsWith(w.dir));
+    const fromFolder = paired ?? provided.get(spec.type);
+    if (fromFolder) claimed.add(fromFolder);
+    if (spec.scopes.length > 0 && !spec.scopes.includes(appId)) continue;
+    try {
+      const module = fromFolder ?? (await bundledModule(bundled, spec.type));
+      if (module.manifest.type !== spec.type) {
+        throw new Error(`spec.type is "${spec.type}" but ${module.path} declares type "${module.manifest.type}"`);
+      }
+      if (module.manifest.version !== spec.version) {
+        throw new Error(`spec.version is "${spec.version}" but ${module.path} implements ${spec.type} version "${module.manifest.version}"`);
+      }
+      add({
+        name: spec.name,
+        source: spec.source,
+        modulePath: module.path,
+        bytes: module.bytes,
+        sha256: module.sha256,
+        manifest: module.manifest,
+        config: spec.config,
+        ignoreErrors: spec.ignoreErrors,
+      });
+    } catch (err) {
+      plan.failures.push({ name: spec.name, source: spec.source, error: `${spec.source}: ${reason(err)}` });
+    }
+  }
+
+  for (const w of wasm) {
+    if (claimed.has(w)) continue;
+    add({ name: w.stem, source: w.path, modulePath: w.path, bytes: w.bytes, sha256: w.sha256, manifest: w.manifest, config: new Map(), ignoreErrors: false });
+  }
+  return plan;
+
+  async function bundledModule(types: ReadonlyMap<string, ModuleRef>, type: string): Promise<Omit<WasmFile, 'dir' | 'stem'>> {
+    const ref = types.get(type);
+    if (!ref) {
+      const known = [...types.keys(), ...provided.keys()].sort();
+      throw new Error(`unknown component type "${type}" (known types: ${known.join(', ') || 'none'})`);
+    }
+    return { path: ref.path, ...(await readModuleFile(ref.path)) };
+  }
+}

@@ -1,0 +1,52 @@
+// Structured, levelled logs for the sidecar: one line per event, text by default or JSON
+// with `--log-as-json`, each line tagged with the scope (a component name, the API, ...).
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  /** A logger whose lines carry `scope` (for example `component=statestore`). */
+  child(scope: string): Logger;
+  isEnabled(level: LogLevel): boolean;
+}
+
+export interface LoggerOptions {
+  level: LogLevel;
+  json: boolean;
+  /** Where lines go; stdout by default, like daprd. */
+  write?: (line: string) => void;
+}
+
+export function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value);
+}
+
+export function createLogger(options: LoggerOptions, scope = 'tessera'): Logger {
+  const min = LOG_LEVELS.indexOf(options.level);
+  const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
+  const emit = (level: LogLevel, message: string, fields?: Record<string, unknown>): void => {
+    if (LOG_LEVELS.indexOf(level) < min) return;
+    const time = new Date().toISOString();
+    if (options.json) {
+      write(JSON.stringify({ time, level, scope, msg: message, ...fields }));
+    } else {
+      const extra = fields ? Object.entries(fields).map(([k, v]) => ` ${k}=${JSON.stringify(v)}`).join('') : '';
+      write(`time="${time}" level=${level} scope=${scope} msg=${JSON.stringify(message)}${extra}`);
+    }
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (s) => createLogger(options, `${scope}.${s}`),
+    isEnabled: (level) => LOG_LEVELS.indexOf(level) >= min,
+  };
+}
+
+/** A logger that drops everything, for tests and benchmarks. */
+export const silentLogger: Logger = createLogger({ level: 'error', json: false, write: () => {} });

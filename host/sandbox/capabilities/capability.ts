@@ -1,0 +1,21 @@
+// The shape every host capability shares: one WIT interface, the host functions behind it
+// (keyed by WIT function name, taking and returning lifted values), and which of them
+// suspend the component (JSPI). Grants are checked once, when a component is loaded.
+import type { Logger } from '../../observability/logger.ts';
+
+export interface CapabilityContext {
+  /** The component's name, for logs and error messages. */
+  component: string;
+  logger: Logger;
+}
+
+export type HostFunction = (...args: any[]) => unknown;
+
+export interface Capability {
+  /** The WIT interface this capability implements, e.g. `log`. */
+  readonly interface: string;
+  /** Functions that return a promise; the component suspends on them. */
+  readonly async: ReadonlySet<string>;
+  /** The host functions for one component instance. */
+  build(ctx: CapabilityContext): Record<string, HostFunction>;
+}

@@ -1,0 +1,83 @@
+// Bytes -> a compiled, checked component ready to instantiate: manifest, ABI version,
+// imports and exports against the world, memory capped. Compiled once per generation;
+// instances are cheap to make from it.
+import { createHash } from 'node:crypto';
+import type { Manifest } from '../../abi/ts/manifest.ts';
+import { TesseraError, isTesseraError } from '../errors.ts';
+import { abiContract, type KindContract } from './abi-contract.ts';
+import { CAPABILITIES } from './capabilities/index.ts';
+import { checkModule } from './module-check.ts';
+import { readManifest } from './manifest.ts';
+import { PAGE_BYTES, capMemory, isComponentBinary, readModuleShape } from './wasm-binary.ts';
+import type { WitPackage } from './wit/ast.ts';
+
+/** Default cap on a component instance's linear memory. */
+export const DEFAULT_MEMORY_LIMIT_BYTES = 128 * 1024 * 1024;
+
+export interface CompileOptions {
+  /** Hard cap on linear memory; rounded down to whole 64 KiB pages. */
+  memoryLimitBytes?: number;
+  /** The file the bytes came from, for messages. */
+  source?: string;
+}
+
+const noAsync = new Set<string>();
+
+export class CompiledComponent {
+  readonly manifest: Manifest;
+  readonly sha256: string;
+  readonly module: WebAssembly.Module;
+  readonly contract: KindContract;
+  readonly pkg: WitPackage;
+  /** WIT interfaces the module imports; each becomes a capability in its import object. */
+  readonly importedInterfaces: ReadonlySet<string>;
+  /** True when an import suspends, so every export is called through JSPI. */
+  readonly needsJspi: boolean;
+  readonly memoryLimitBytes: number;
+
+  private constructor(fields: Omit<CompiledComponent, never>) {
+    this.manifest = fields.manifest;
+    this.sha256 = fields.sha256;
+    this.module = fields.module;
+    this.contract = fields.contract;
+    this.pkg = fields.pkg;
+    this.importedInterfaces = fields.importedInterfaces;
+    this.needsJspi = fields.needsJspi;
+    this.memoryLimitBytes = fields.memoryLimitBytes;
+  }
+
+  static async compile(bytes: Uint8Array, options: CompileOptions = {}): Promise<CompiledComponent> {
+    const where = options.source ?? 'module';
+    try {
+      if (isComponentBinary(bytes)) {
+        throw new TesseraError('ERR_COMPONENT_LOAD', 'Component Model binaries are not supported by this host yet: build a core module with a Tessera SDK');
+      }
+      const manifest = readManifest(bytes);
+      const { pkg } = abiContract();
+      const contract = abiContract().kind(manifest.kind);
+      const shape = readModuleShape(bytes);
+      const checked = checkModule(shape, manifest, contract, pkg, (iface) => CAPABILITIES.get(iface)?.async ?? noAsync);
+      const memoryLimitBytes = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
+      const capped = capMemory(bytes, Math.floor(memoryLimitBytes / PAGE_BYTES));
+      let module: WebAssembly.Module;
+      try {
+        module = await WebAssembly.compile(capped);
+      } catch (err) {
+        throw new TesseraError('ERR_COMPONENT_LOAD', `invalid WebAssembly: ${(err as Error).message}`);
+      }
+      return new CompiledComponent({
+        manifest,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        module,
+        contract,
+        pkg,
+        importedInterfaces: checked.importedInterfaces,
+        needsJspi: checked.needsJspi,
+        memoryLimitBytes,
+      });
+    } catch (err) {
+      const message = isTesseraError(err) ? err.message : String(err);
+      throw new TesseraError('ERR_COMPONENT_LOAD', `${where}: ${message}`, { cause: err });
+    }
+  }
+}

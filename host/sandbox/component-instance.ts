@@ -1,0 +1,66 @@
+// One live instance of a compiled component: its import object (only the capabilities it
+// imports), its memory bound to the canonical ABI, and one lifted JS function per export.
+// Calls through JSPI only when an import can suspend; otherwise exports are called directly.
+import type { Logger } from '../observability/logger.ts';
+import { CAPABILITIES } from './capabilities/index.ts';
+import {
+  GuestMemory,
+  compileAsyncExportCall,
+  compileExportCall,
+  compileImport,
+  exportName,
+  importModuleName,
+  postReturnName,
+} from './canonical-abi.ts';
+import type { CompiledComponent } from './compiled-component.ts';
+
+export type LiftedCall = (...args: unknown[]) => unknown;
+
+export interface ComponentInstance {
+  /** Lifted exports by WIT function name; each returns a Promise when the component uses JSPI. */
+  readonly calls: ReadonlyMap<string, LiftedCall>;
+  readonly memory: WebAssembly.Memory;
+}
+
+/** Instantiates and runs the reactor initialiser (`_initialize`), if any, before any export. */
+export async function instantiate(compiled: CompiledComponent, name: string, logger: Logger): Promise<ComponentInstance> {
+  const { pkg, contract } = compiled;
+  const mem = new GuestMemory();
+  const imports: WebAssembly.Imports = {};
+  for (const ifaceName of compiled.importedInterfaces) {
+    const capability = CAPABILITIES.get(ifaceName)!;
+    const host = capability.build({ component: name, logger });
+    const table: Record<string, WebAssembly.ImportValue> = {};
+    for (const fn of contract.imports.get(ifaceName)!.functions) {
+      const isAsync = capability.async.has(fn.name);
+      const core = compileImport(fn, host[fn.name]!, mem, { async: isAsync, label: `${ifaceName}.${fn.name}` });
+      table[fn.name] = isAsync ? (new WebAssembly.Suspending(core as (...a: unknown[]) => unknown) as unknown as Function) : core;
+    }
+    imports[importModuleName(pkg, ifaceName)] = table;
+  }
+
+  const instance = new WebAssembly.Instance(compiled.module, imports);
+  const exports = instance.exports;
+  const memory = exports.memory as WebAssembly.Memory;
+  mem.bind(memory, exports.cabi_realloc as (a: number, b: number, c: number, d: number) => number);
+  const initialize = exports._initialize as Function | undefined;
+  if (initialize) {
+    if (compiled.needsJspi) await WebAssembly.promising(initialize)();
+    else initialize();
+  }
+
+  const calls = new Map<string, LiftedCall>();
+  for (const fn of contract.exports.values()) {
+    const coreName = exportName(pkg, contract.exportInterface.name, fn.name);
+    const core = exports[coreName] as Function;
+    const post = exports[postReturnName(coreName)] as Function | undefined;
+    const label = `${name}.${fn.name}`;
+    calls.set(
+      fn.name,
+      compiled.needsJspi
+        ? compileAsyncExportCall(fn, WebAssembly.promising(core), post, mem, label)
+        : compileExportCall(fn, core, post, mem, label),
+    );
+  }
+  return { calls, memory };
+}

@@ -1,0 +1,43 @@
+// Reads and checks the manifest a component carries in its `tessera:manifest` custom
+// section: schema, then ABI version, so a refusal names what is wrong and what to do.
+import schema from '../../abi/schemas/manifest.schema.json' with { type: 'json' };
+import { MANIFEST_SECTION, SUPPORTED_ABI_VERSIONS, type Manifest } from '../../abi/ts/manifest.ts';
+import { TesseraError } from '../errors.ts';
+import { compileValidator } from '../schema-validator.ts';
+import { readCustomSections } from './wasm-binary.ts';
+
+const validateManifest = compileValidator(schema);
+
+function refuse(message: string): TesseraError {
+  return new TesseraError('ERR_COMPONENT_LOAD', message);
+}
+
+/** Parses and validates a manifest payload. */
+export function parseManifest(payload: Uint8Array): Manifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+  } catch (err) {
+    throw refuse(`the ${MANIFEST_SECTION} section is not valid UTF-8 JSON: ${(err as Error).message}`);
+  }
+  const problems = validateManifest(value);
+  if (problems.length > 0) throw refuse(`the ${MANIFEST_SECTION} section is invalid: ${problems.join('; ')}`);
+  const manifest = value as Manifest;
+  if (!SUPPORTED_ABI_VERSIONS.includes(manifest.abi)) {
+    throw refuse(
+      `the component targets ABI ${manifest.abi} (tessera:components@${manifest.abi}) but this host supports ` +
+        `${SUPPORTED_ABI_VERSIONS.join(', ')}: rebuild it against a supported SDK version`,
+    );
+  }
+  return manifest;
+}
+
+/** The manifest of a core module; refuses a module with none or with two. */
+export function readManifest(bytes: Uint8Array): Manifest {
+  const found = readCustomSections(bytes, MANIFEST_SECTION);
+  if (found.length === 0) {
+    throw refuse(`no ${MANIFEST_SECTION} custom section: build the module with a Tessera SDK or \`tessera component build\``);
+  }
+  if (found.length > 1) throw refuse(`${found.length} ${MANIFEST_SECTION} sections: a module carries exactly one`);
+  return parseManifest(found[0]!);
+}

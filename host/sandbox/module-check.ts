@@ -1,0 +1,85 @@
+// Checks a core module against its world before it is compiled or run: every import must be
+// a host function the ABI offers and the manifest asks for, with the exact core signature;
+// every export the world requires must be there with the exact signature. Nothing is
+// granted by default, and each refusal names the import or export and why.
+import type { Manifest } from '../../abi/ts/manifest.ts';
+import { TesseraError } from '../errors.ts';
+import type { KindContract } from './abi-contract.ts';
+import { coreSignature, exportName, importModuleName, postReturnName } from './canonical-abi.ts';
+import type { WitPackage } from './wit/ast.ts';
+import type { FuncType, ModuleShape } from './wasm-binary.ts';
+
+const sig = (t: FuncType | { params: string[]; results: string[] }): string => `(${t.params.join(', ')}) -> (${t.results.join(', ')})`;
+const sameSig = (a: FuncType, b: { params: string[]; results: string[] }): boolean => sig(a) === sig(b);
+
+const REALLOC = { params: ['i32', 'i32', 'i32', 'i32'], results: ['i32'] };
+const NOTHING = { params: [], results: [] };
+
+export interface CheckedModule {
+  /** WIT interface names the module imports. */
+  importedInterfaces: Set<string>;
+  /** Whether any import suspends, so exports must be called through JSPI. */
+  needsJspi: boolean;
+}
+
+export function checkModule(
+  shape: ModuleShape,
+  manifest: Manifest,
+  contract: KindContract,
+  pkg: WitPackage,
+  asyncImports: (iface: string) => ReadonlySet<string>,
+): CheckedModule {
+  const problems: string[] = [];
+  const importedInterfaces = new Set<string>();
+  let needsJspi = false;
+
+  const moduleToInterface = new Map([...contract.imports.keys()].map((name) => [importModuleName(pkg, name), name]));
+  for (const imp of shape.imports) {
+    const label = `import "${imp.module}" "${imp.name}"`;
+    if (imp.kind !== 'func') {
+      problems.push(`${label} is a ${imp.kind}: a component defines its own memory, tables and globals and imports only host functions`);
+      continue;
+    }
+    const iface = moduleToInterface.get(imp.module);
+    if (iface === undefined) {
+      problems.push(`${label} is not offered by world "${contract.world}" (it offers ${[...moduleToInterface.keys()].join(', ')})`);
+      continue;
+    }
+    if (!manifest.capabilities.includes(iface)) {
+      problems.push(`${label} needs capability "${iface}", which the manifest does not request`);
+      continue;
+    }
+    const fn = contract.imports.get(iface)!.functions.find((f) => f.name === imp.name);
+    if (!fn) {
+      problems.push(`${label}: interface "${iface}" has no function "${imp.name}"`);
+      continue;
+    }
+    const want = coreSignature(fn, 'import');
+    if (!sameSig(imp.type!, want)) problems.push(`${label} has type ${sig(imp.type!)}, the ABI says ${sig(want)}`);
+    importedInterfaces.add(iface);
+    if (asyncImports(iface).has(fn.name)) needsJspi = true;
+  }
+
+  const exports = new Map(shape.exports.map((e) => [e.name, e]));
+  const expectFunc = (name: string, want: { params: string[]; results: string[] }, why: string): void => {
+    const e = exports.get(name);
+    if (!e) problems.push(`missing export "${name}" (${why})`);
+    else if (e.kind !== 'func') problems.push(`export "${name}" is a ${e.kind}, expected a function (${why})`);
+    else if (!sameSig(e.type!, want)) problems.push(`export "${name}" has type ${sig(e.type!)}, the ABI says ${sig(want)}`);
+  };
+  if (exports.get('memory')?.kind !== 'memory') problems.push('missing export "memory" (the linear memory the host reads and writes)');
+  expectFunc('cabi_realloc', REALLOC, 'the allocator the host uses to pass strings and lists');
+  if (exports.has('_initialize')) expectFunc('_initialize', NOTHING, 'a reactor initialiser');
+  for (const fn of contract.exports.values()) {
+    const name = exportName(pkg, contract.exportInterface.name, fn.name);
+    const want = coreSignature(fn, 'export');
+    expectFunc(name, want, `function "${fn.name}" of interface "${contract.exportInterface.name}"`);
+    const post = postReturnName(name);
+    if (exports.has(post)) expectFunc(post, { params: want.results, results: [] }, `post-return of "${fn.name}"`);
+  }
+
+  if (problems.length > 0) {
+    throw new TesseraError('ERR_COMPONENT_LOAD', `the module does not fit world "${contract.world}" of ABI ${manifest.abi}: ${problems.join('; ')}`);
+  }
+  return { importedInterfaces, needsJspi };
+}

@@ -1,0 +1,157 @@
+// The parsed and resolved WIT package: the subset of WIT that ABI 0.1.0 speaks. Every name
+// is resolved at parse time, so the canonical ABI compiles straight from these nodes.
+
+export type WitPrimitiveName =
+  | 'bool'
+  | 'u8'
+  | 'u16'
+  | 'u32'
+  | 'u64'
+  | 's8'
+  | 's16'
+  | 's32'
+  | 's64'
+  | 'f32'
+  | 'f64'
+  | 'char'
+  | 'string';
+
+export interface WitPrimitive {
+  kind: 'primitive';
+  name: WitPrimitiveName;
+}
+
+export interface WitList {
+  kind: 'list';
+  element: WitType;
+}
+
+/** Never holds another option (directly or through an alias): `T | undefined` cannot nest. */
+export interface WitOption {
+  kind: 'option';
+  inner: WitType;
+}
+
+/** `undefined` stands for `_`. */
+export interface WitResult {
+  kind: 'result';
+  ok: WitType | undefined;
+  err: WitType | undefined;
+}
+
+export interface WitTuple {
+  kind: 'tuple';
+  elements: WitType[];
+}
+
+export interface WitField {
+  /** The WIT (kebab-case) name. */
+  name: string;
+  type: WitType;
+}
+
+export interface WitRecord {
+  kind: 'record';
+  fields: WitField[];
+}
+
+export interface WitCase {
+  name: string;
+  type: WitType | undefined;
+}
+
+export interface WitVariant {
+  kind: 'variant';
+  cases: WitCase[];
+}
+
+export interface WitEnum {
+  kind: 'enum';
+  cases: string[];
+}
+
+export interface WitFlags {
+  kind: 'flags';
+  flags: string[];
+}
+
+/**
+ * A use of a named type (`metadata`, `get-response`), already resolved: `type` is the very
+ * node of its definition, shared by every reference, wherever it is `use`d from.
+ */
+export interface WitNamed {
+  kind: 'named';
+  name: string;
+  /** The interface that defines the type. */
+  interface: string;
+  type: WitType;
+}
+
+export type WitType =
+  | WitPrimitive
+  | WitList
+  | WitOption
+  | WitResult
+  | WitTuple
+  | WitRecord
+  | WitVariant
+  | WitEnum
+  | WitFlags
+  | WitNamed;
+
+export interface WitParam {
+  name: string;
+  type: WitType;
+}
+
+export interface WitFunction {
+  name: string;
+  params: WitParam[];
+  result: WitType | undefined;
+}
+
+export interface WitInterface {
+  name: string;
+  /** The types the interface defines (not those it `use`s), in declaration order. */
+  types: Map<string, WitType>;
+  functions: WitFunction[];
+}
+
+export interface WitWorld {
+  name: string;
+  /** Names of interfaces of this package the world imports, in order. */
+  imports: string[];
+  exports: string[];
+}
+
+export interface WitPackage {
+  namespace: string;
+  name: string;
+  version: string;
+  interfaces: Map<string, WitInterface>;
+  worlds: Map<string, WitWorld>;
+}
+
+/** A type as WIT spells it, for error messages: `list<u8>`, `option<string>`, `get-response`. */
+export function describeType(t: WitType | undefined): string {
+  if (t === undefined) return '_';
+  switch (t.kind) {
+    case 'primitive':
+      return t.name;
+    case 'named':
+      return t.name;
+    case 'list':
+      return `list<${describeType(t.element)}>`;
+    case 'option':
+      return `option<${describeType(t.inner)}>`;
+    case 'result':
+      return t.ok === undefined && t.err === undefined ? 'result' : `result<${describeType(t.ok)}, ${describeType(t.err)}>`;
+    case 'tuple':
+      return `tuple<${t.elements.map(describeType).join(', ')}>`;
+    case 'record':
+    case 'variant':
+    case 'enum':
+    case 'flags':
+      return t.kind;
+  }
+}

@@ -1,0 +1,605 @@
+// Parses the WIT package in abi/wit/ into resolved types, so the host derives every binding
+// from WIT at start-up. Reads the subset ABI 0.1.0 uses; refuses the rest by name.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ABI_VERSION } from '../../../abi/ts/manifest.ts';
+import { TesseraError } from '../../errors.ts';
+import type {
+  WitCase,
+  WitField,
+  WitFunction,
+  WitInterface,
+  WitNamed,
+  WitPackage,
+  WitPrimitiveName,
+  WitType,
+  WitWorld,
+} from './ast.ts';
+
+export interface WitSource {
+  file: string;
+  text: string;
+}
+
+/** Reads every `.wit` file of `dir` (one package). */
+export function loadWitPackage(dir: string): WitPackage {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.wit'))
+    .sort();
+  if (files.length === 0) throw new TesseraError('ERR_COMPONENT_LOAD', `no .wit files in ${dir}`);
+  return parseWitPackage(files.map((file) => ({ file, text: readFileSync(join(dir, file), 'utf8') })));
+}
+
+/** Parses the files of one WIT package and resolves every name in it. */
+export function parseWitPackage(sources: WitSource[]): WitPackage {
+  return resolve(sources.map(parseFile));
+}
+
+const PRIMITIVES = new Set<string>(['bool', 'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64', 'f32', 'f64', 'char', 'string']);
+
+// A keyword is only a name when written with `%` (`%type`).
+const KEYWORDS = new Set<string>([
+  ...PRIMITIVES,
+  'use', 'type', 'func', 'float32', 'float64', 'record', 'resource', 'own', 'borrow', 'flags', 'variant', 'enum',
+  'option', 'result', 'future', 'stream', 'error-context', 'list', 'tuple', 'as', 'from', 'static', 'interface',
+  'import', 'export', 'world', 'package', 'constructor', 'include', 'with', 'async',
+]);
+
+// Features of WIT that ABI 0.1.0 leaves out, refused where they appear.
+const UNSUPPORTED = new Set<string>(['resource', 'own', 'borrow', 'future', 'stream', 'error-context', 'async', 'include']);
+
+const KEBAB = /^[a-z][a-z0-9]*(-[a-z][a-z0-9]*|-[A-Z][A-Z0-9]*)*$|^[A-Z][A-Z0-9]*(-[a-z][a-z0-9]*|-[A-Z][A-Z0-9]*)*$/;
+const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+
+// ---- Lexing ----
+
+type TokenKind = 'id' | 'punct' | 'version' | 'eof';
+
+interface Token {
+  kind: TokenKind;
+  text: string;
+  /** A `%`-escaped identifier: never a keyword. */
+  escaped: boolean;
+  line: number;
+  col: number;
+}
+
+interface Pos {
+  file: string;
+  line: number;
+  col: number;
+}
+
+function syntaxError(pos: Pos, message: string): TesseraError {
+  return new TesseraError('ERR_COMPONENT_LOAD', `${pos.file}:${pos.line}:${pos.col}: ${message}`);
+}
+
+function lex(file: string, text: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  let line = 1;
+  let lineStart = 0;
+  const at = (): Pos => ({ file, line, col: i - lineStart + 1 });
+  const advance = (n: number): void => {
+    for (let k = 0; k < n; k++, i++) {
+      if (text.charCodeAt(i) === 10) {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+  };
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      advance(1);
+    } else if (text.startsWith('//', i)) {
+      const end = text.indexOf('\n', i);
+      advance((end === -1 ? text.length : end) - i);
+    } else if (text.startsWith('/*', i)) {
+      const start = at();
+      let depth = 0;
+      do {
+        if (i >= text.length) throw syntaxError(start, 'unterminated block comment');
+        if (text.startsWith('/*', i)) {
+          depth++;
+          advance(2);
+        } else if (text.startsWith('*/', i)) {
+          depth--;
+          advance(2);
+        } else {
+          advance(1);
+        }
+      } while (depth > 0);
+    } else if (/[%a-zA-Z]/.test(c)) {
+      const pos = at();
+      const escaped = c === '%';
+      const m = /^[a-zA-Z0-9_-]*/.exec(text.slice(escaped ? i + 1 : i, i + 257))!;
+      const name = m[0];
+      if (!KEBAB.test(name)) {
+        throw syntaxError(pos, `\`${escaped ? '%' : ''}${name}\` is not a valid WIT identifier: use kebab-case words, each starting with a letter, all lowercase or all uppercase`);
+      }
+      tokens.push({ kind: 'id', text: name, escaped, line: pos.line, col: pos.col });
+      advance(name.length + (escaped ? 1 : 0));
+    } else if (text.startsWith('->', i)) {
+      tokens.push({ kind: 'punct', text: '->', escaped: false, ...at() });
+      advance(2);
+    } else if (c === '@' && /[0-9]/.test(text[i + 1] ?? '')) {
+      const pos = at();
+      advance(1);
+      const version = /^[0-9A-Za-z.+-]*/.exec(text.slice(i, i + 256))![0];
+      if (!SEMVER.test(version)) throw syntaxError(pos, `\`${version}\` is not a semantic version (x.y.z)`);
+      tokens.push({ kind: 'version', text: version, escaped: false, line: pos.line, col: pos.col });
+      advance(version.length);
+    } else if ('{}()<>,;:.=/@_'.includes(c)) {
+      tokens.push({ kind: 'punct', text: c, escaped: false, ...at() });
+      advance(1);
+    } else {
+      throw syntaxError(at(), `unexpected character ${JSON.stringify(c)}`);
+    }
+  }
+  tokens.push({ kind: 'eof', text: 'end of file', escaped: false, ...at() });
+  return tokens;
+}
+
+// ---- Parsing into unresolved syntax ----
+
+type SynType =
+  | { kind: 'primitive'; name: WitPrimitiveName }
+  | { kind: 'list'; element: SynType }
+  | { kind: 'option'; inner: SynType; pos: Pos }
+  | { kind: 'result'; ok: SynType | undefined; err: SynType | undefined }
+  | { kind: 'tuple'; elements: SynType[] }
+  | { kind: 'ref'; name: string; pos: Pos };
+
+type SynTypeDef =
+  | { kind: 'alias'; type: SynType }
+  | { kind: 'record'; fields: { name: string; type: SynType }[] }
+  | { kind: 'variant'; cases: { name: string; type: SynType | undefined }[] }
+  | { kind: 'enum'; cases: string[] }
+  | { kind: 'flags'; flags: string[] };
+
+interface SynInterface {
+  name: string;
+  pos: Pos;
+  /** Local name -> where it comes from. */
+  uses: Map<string, { from: string; name: string; pos: Pos }>;
+  typedefs: Map<string, { def: SynTypeDef; pos: Pos }>;
+  funcs: { name: string; params: { name: string; type: SynType }[]; result: SynType | undefined; pos: Pos }[];
+}
+
+interface SynWorld {
+  name: string;
+  pos: Pos;
+  imports: { name: string; pos: Pos }[];
+  exports: { name: string; pos: Pos }[];
+}
+
+interface SynFile {
+  file: string;
+  pkg: { namespace: string; name: string; version: string; pos: Pos } | undefined;
+  interfaces: SynInterface[];
+  worlds: SynWorld[];
+}
+
+class Parser {
+  readonly #file: string;
+  readonly #tokens: Token[];
+  #i = 0;
+
+  constructor(file: string, tokens: Token[]) {
+    this.#file = file;
+    this.#tokens = tokens;
+  }
+
+  get #tok(): Token {
+    return this.#tokens[this.#i]!;
+  }
+
+  pos(tok: Token = this.#tok): Pos {
+    return { file: this.#file, line: tok.line, col: tok.col };
+  }
+
+  error(message: string, tok: Token = this.#tok): TesseraError {
+    return syntaxError(this.pos(tok), message);
+  }
+
+  #show(tok: Token): string {
+    return tok.kind === 'eof' ? 'end of file' : `\`${tok.escaped ? '%' : ''}${tok.text}\``;
+  }
+
+  /** Whether the next token is the punctuation or keyword `text` (consumed when it is). */
+  eat(text: string): boolean {
+    const t = this.#tok;
+    if (t.text !== text || t.escaped || t.kind === 'version') return false;
+    this.#i++;
+    return true;
+  }
+
+  peekKeyword(): string | undefined {
+    const t = this.#tok;
+    return t.kind === 'id' && !t.escaped && KEYWORDS.has(t.text) ? t.text : undefined;
+  }
+
+  atEof(): boolean {
+    return this.#tok.kind === 'eof';
+  }
+
+  expect(text: string, what: string): void {
+    if (!this.eat(text)) throw this.error(`expected \`${text}\` ${what}, found ${this.#show(this.#tok)}`);
+  }
+
+  /** A name: an identifier that is not a keyword unless escaped with `%`. */
+  name(what: string): string {
+    const t = this.#tok;
+    if (t.kind !== 'id') throw this.error(`expected ${what}, found ${this.#show(t)}`);
+    if (!t.escaped && KEYWORDS.has(t.text)) {
+      if (UNSUPPORTED.has(t.text)) throw this.unsupported(t);
+      throw this.error(`expected ${what}, found the keyword \`${t.text}\` (write \`%${t.text}\` to use it as a name)`);
+    }
+    this.#i++;
+    return t.text;
+  }
+
+  unsupported(tok: Token = this.#tok): TesseraError {
+    return this.error(`\`${tok.text}\` is not supported by ABI ${ABI_VERSION}`, tok);
+  }
+
+  /** `@x.y.z`, lexed as one token. */
+  version(missing: string): string {
+    const t = this.#tok;
+    if (t.kind !== 'version') throw this.error(missing);
+    this.#i++;
+    return t.text;
+  }
+
+  /** `a, b, c` up to `close`, trailing comma allowed. */
+  commaList<T>(close: string, what: string, item: () => T): T[] {
+    const items: T[] = [];
+    while (!this.eat(close)) {
+      items.push(item());
+      if (!this.eat(',')) {
+        this.expect(close, `to close the ${what}`);
+        break;
+      }
+    }
+    return items;
+  }
+
+  type(): SynType {
+    const t = this.#tok;
+    const pos = this.pos();
+    const kw = this.peekKeyword();
+    if (kw === undefined) return { kind: 'ref', name: this.name('a type'), pos };
+    if (UNSUPPORTED.has(kw)) throw this.unsupported();
+    this.#i++;
+    if (PRIMITIVES.has(kw)) return { kind: 'primitive', name: kw as WitPrimitiveName };
+    switch (kw) {
+      case 'list': {
+        this.expect('<', 'after `list`');
+        const element = this.type();
+        this.expect('>', 'to close `list<`');
+        return { kind: 'list', element };
+      }
+      case 'option': {
+        this.expect('<', 'after `option`');
+        const inner = this.type();
+        this.expect('>', 'to close `option<`');
+        return { kind: 'option', inner, pos };
+      }
+      case 'result': {
+        if (!this.eat('<')) return { kind: 'result', ok: undefined, err: undefined };
+        const ok = this.eat('_') ? undefined : this.type();
+        const err = this.eat(',') ? (this.eat('_') ? undefined : this.type()) : undefined;
+        if (ok === undefined && err === undefined) throw this.error('`result<_>` says nothing: write `result`', t);
+        this.expect('>', 'to close `result<`');
+        return { kind: 'result', ok, err };
+      }
+      case 'tuple': {
+        this.expect('<', 'after `tuple`');
+        const elements = this.commaList('>', '`tuple<`', () => this.type());
+        if (elements.length === 0) throw this.error('`tuple<>` is empty: a tuple needs at least one element', t);
+        return { kind: 'tuple', elements };
+      }
+      default:
+        throw this.error(`expected a type, found the keyword \`${kw}\``, t);
+    }
+  }
+}
+
+function parseFile(source: WitSource): SynFile {
+  const p = new Parser(source.file, lex(source.file, source.text));
+  const out: SynFile = { file: source.file, pkg: undefined, interfaces: [], worlds: [] };
+  if (p.peekKeyword() === 'package') {
+    const pos = p.pos();
+    p.eat('package');
+    const namespace = p.name('a package namespace');
+    p.expect(':', 'between the package namespace and name');
+    const name = p.name('a package name');
+    const version = p.version(`the package needs a version: \`package ${namespace}:${name}@${ABI_VERSION};\``);
+    p.expect(';', 'after the package declaration');
+    out.pkg = { namespace, name, version, pos };
+  }
+  while (!p.atEof()) {
+    const kw = p.peekKeyword();
+    if (kw === 'interface') out.interfaces.push(parseInterface(p));
+    else if (kw === 'world') out.worlds.push(parseWorld(p));
+    else if (kw === 'package') throw p.error('the package declaration must come first, once per file');
+    else if (kw === 'use') throw p.error(`top-level \`use\` is not supported by ABI ${ABI_VERSION}: \`use\` inside an interface`);
+    else if (p.eat('@')) throw p.error(`feature gates (\`@...\`) are not supported by ABI ${ABI_VERSION}`);
+    else throw p.error('expected `interface` or `world`');
+  }
+  return out;
+}
+
+function parseInterface(p: Parser): SynInterface {
+  p.eat('interface');
+  const pos = p.pos();
+  const iface: SynInterface = { name: p.name('an interface name'), pos, uses: new Map(), typedefs: new Map(), funcs: [] };
+  const declare = (name: string, namePos: Pos): void => {
+    if (iface.uses.has(name) || iface.typedefs.has(name)) throw syntaxError(namePos, `type \`${name}\` is defined twice in interface \`${iface.name}\``);
+  };
+  p.expect('{', `to open interface \`${iface.name}\``);
+  while (!p.eat('}')) {
+    const kw = p.peekKeyword();
+    const itemPos = p.pos();
+    if (kw === 'use') {
+      p.eat('use');
+      const from = p.name('an interface name after `use`');
+      if (p.eat(':')) throw p.error(`\`use\` of another package is not supported by ABI ${ABI_VERSION}`);
+      p.expect('.', `after \`use ${from}\``);
+      p.expect('{', `after \`use ${from}.\``);
+      for (const item of p.commaList('}', '`use` list', () => {
+        const namePos = p.pos();
+        const name = p.name('a type name');
+        const local = p.eat('as') ? p.name('a name after `as`') : name;
+        return { name, local, namePos };
+      })) {
+        declare(item.local, item.namePos);
+        iface.uses.set(item.local, { from, name: item.name, pos: item.namePos });
+      }
+      p.expect(';', 'after the `use` list');
+    } else if (kw === 'type' || kw === 'record' || kw === 'variant' || kw === 'enum' || kw === 'flags') {
+      p.eat(kw);
+      const namePos = p.pos();
+      const name = p.name(`a ${kw} name`);
+      declare(name, namePos);
+      iface.typedefs.set(name, { def: parseTypeDef(p, kw, name), pos: namePos });
+    } else if (kw !== undefined) {
+      if (UNSUPPORTED.has(kw)) throw p.unsupported();
+      throw p.error(`expected a type, a \`use\` or a function in interface \`${iface.name}\`, found the keyword \`${kw}\``);
+    } else {
+      const name = p.name(`a type, a \`use\` or a function in interface \`${iface.name}\``);
+      p.expect(':', `after the function name \`${name}\``);
+      if (p.peekKeyword() === 'async') throw p.unsupported();
+      p.expect('func', `after \`${name}:\``);
+      p.expect('(', 'to open the parameter list');
+      const params = p.commaList(')', 'parameter list', () => {
+        const paramPos = p.pos();
+        const param = p.name('a parameter name');
+        p.expect(':', `after the parameter name \`${param}\``);
+        return { name: param, type: p.type(), pos: paramPos };
+      });
+      const seen = new Set<string>();
+      for (const param of params) {
+        if (seen.has(param.name)) throw syntaxError(param.pos, `parameter \`${param.name}\` of \`${name}\` is declared twice`);
+        seen.add(param.name);
+      }
+      let result: SynType | undefined;
+      if (p.eat('->')) {
+        if (p.eat('(')) throw p.error(`named results are not supported by ABI ${ABI_VERSION}: return one type`);
+        result = p.type();
+      }
+      p.expect(';', `after the function \`${name}\``);
+      if (iface.funcs.some((f) => f.name === name)) throw syntaxError(itemPos, `function \`${name}\` is defined twice in interface \`${iface.name}\``);
+      iface.funcs.push({ name, params: params.map(({ name: n, type }) => ({ name: n, type })), result, pos: itemPos });
+    }
+  }
+  return iface;
+}
+
+function parseTypeDef(p: Parser, kw: 'type' | 'record' | 'variant' | 'enum' | 'flags', name: string): SynTypeDef {
+  const start = p.pos();
+  const unique = (labels: { name: string; pos: Pos }[], what: string): string[] => {
+    if (labels.length === 0) throw syntaxError(start, `${kw} \`${name}\` has no ${what}s: empty types are not allowed`);
+    const seen = new Set<string>();
+    for (const l of labels) {
+      if (seen.has(l.name)) throw syntaxError(l.pos, `${what} \`${l.name}\` appears twice in ${kw} \`${name}\``);
+      seen.add(l.name);
+    }
+    return labels.map((l) => l.name);
+  };
+  const label = (what: string): { name: string; pos: Pos } => {
+    const pos = p.pos();
+    return { name: p.name(`a ${what} name`), pos };
+  };
+  if (kw === 'type') {
+    p.expect('=', `after \`type ${name}\``);
+    const type = p.type();
+    p.expect(';', `after \`type ${name} = ...\``);
+    return { kind: 'alias', type };
+  }
+  p.expect('{', `to open ${kw} \`${name}\``);
+  switch (kw) {
+    case 'record': {
+      const fields = p.commaList('}', `record \`${name}\``, () => {
+        const l = label('field');
+        p.expect(':', `after the field name \`${l.name}\``);
+        return { ...l, type: p.type() };
+      });
+      unique(fields, 'field');
+      return { kind: 'record', fields: fields.map((f) => ({ name: f.name, type: f.type })) };
+    }
+    case 'variant': {
+      const cases = p.commaList('}', `variant \`${name}\``, () => {
+        const l = label('case');
+        let type: SynType | undefined;
+        if (p.eat('(')) {
+          type = p.type();
+          p.expect(')', `to close the payload of case \`${l.name}\``);
+        }
+        return { ...l, type };
+      });
+      unique(cases, 'case');
+      return { kind: 'variant', cases: cases.map((c) => ({ name: c.name, type: c.type })) };
+    }
+    case 'enum':
+      return { kind: 'enum', cases: unique(p.commaList('}', `enum \`${name}\``, () => label('case')), 'case') };
+    case 'flags': {
+      const flags = unique(p.commaList('}', `flags \`${name}\``, () => label('flag')), 'flag');
+      // The current Canonical ABI caps flags at 32 (one i32); more was dropped from the spec.
+      if (flags.length > 32) throw syntaxError(start, `flags \`${name}\` has ${flags.length} flags: at most 32 are supported`);
+      return { kind: 'flags', flags };
+    }
+  }
+}
+
+function parseWorld(p: Parser): SynWorld {
+  p.eat('world');
+  const pos = p.pos();
+  const world: SynWorld = { name: p.name('a world name'), pos, imports: [], exports: [] };
+  p.expect('{', `to open world \`${world.name}\``);
+  while (!p.eat('}')) {
+    const kw = p.peekKeyword();
+    if (kw !== 'import' && kw !== 'export') {
+      if (kw !== undefined && UNSUPPORTED.has(kw)) throw p.unsupported();
+      throw p.error(`expected \`import\` or \`export\` in world \`${world.name}\` (ABI ${ABI_VERSION} worlds only import and export interfaces)`);
+    }
+    p.eat(kw);
+    const itemPos = p.pos();
+    const name = p.name(`an interface name after \`${kw}\``);
+    if (p.eat(':')) {
+      throw p.error(`\`${kw} ${name}: ...\` is not supported by ABI ${ABI_VERSION}: ${kw} an interface of this package by name`);
+    }
+    p.expect(';', `after \`${kw} ${name}\``);
+    const list = kw === 'import' ? world.imports : world.exports;
+    if (world.imports.some((i) => i.name === name) || world.exports.some((e) => e.name === name)) {
+      throw syntaxError(itemPos, `interface \`${name}\` appears twice in world \`${world.name}\``);
+    }
+    list.push({ name, pos: itemPos });
+  }
+  return world;
+}
+
+// ---- Resolution ----
+
+function resolve(files: SynFile[]): WitPackage {
+  const declared = files.filter((f) => f.pkg !== undefined);
+  const first = declared[0]?.pkg;
+  if (first === undefined) {
+    throw new TesseraError('ERR_COMPONENT_LOAD', `no package declaration in ${files.map((f) => f.file).join(', ')}: add \`package ns:name@x.y.z;\``);
+  }
+  for (const f of declared) {
+    const pkg = f.pkg!;
+    if (pkg.namespace !== first.namespace || pkg.name !== first.name || pkg.version !== first.version) {
+      throw syntaxError(pkg.pos, `package ${pkg.namespace}:${pkg.name}@${pkg.version} differs from ${first.namespace}:${first.name}@${first.version} declared in ${first.pos.file}`);
+    }
+  }
+
+  const syn = new Map<string, SynInterface>();
+  const synWorlds = new Map<string, SynWorld>();
+  for (const f of files) {
+    for (const i of f.interfaces) {
+      if (syn.has(i.name) || synWorlds.has(i.name)) throw syntaxError(i.pos, `\`${i.name}\` is defined twice in the package`);
+      syn.set(i.name, i);
+    }
+    for (const w of f.worlds) {
+      if (syn.has(w.name) || synWorlds.has(w.name)) throw syntaxError(w.pos, `\`${w.name}\` is defined twice in the package`);
+      synWorlds.set(w.name, w);
+    }
+  }
+
+  // One WitNamed per definition, so every reference shares it; `undefined` marks one being resolved.
+  const named = new Map<string, WitNamed | undefined>();
+
+  const lookup = (iface: SynInterface, name: string, pos: Pos, seen = new Set<SynInterface>()): WitNamed => {
+    const used = iface.uses.get(name);
+    if (used !== undefined) {
+      const from = syn.get(used.from);
+      if (from === undefined) throw syntaxError(used.pos, `\`use ${used.from}.{...}\`: no interface \`${used.from}\` in the package`);
+      if (seen.has(from)) throw syntaxError(used.pos, `\`use ${used.from}.{${used.name}}\` goes round in a circle`);
+      seen.add(iface);
+      return lookup(from, used.name, used.pos, seen);
+    }
+    if (!iface.typedefs.has(name)) throw syntaxError(pos, `interface \`${iface.name}\` defines no type \`${name}\``);
+    return define(iface, name);
+  };
+
+  const define = (iface: SynInterface, name: string): WitNamed => {
+    const key = `${iface.name}/${name}`;
+    const done = named.get(key);
+    if (done !== undefined) return done;
+    const { def, pos } = iface.typedefs.get(name)!;
+    if (named.has(key)) throw syntaxError(pos, `type \`${name}\` refers to itself; recursive types are not allowed`);
+    named.set(key, undefined);
+    const ty = (t: SynType): WitType => resolveType(iface, t);
+    let type: WitType;
+    switch (def.kind) {
+      case 'alias':
+        type = ty(def.type);
+        break;
+      case 'record':
+        type = { kind: 'record', fields: def.fields.map((f): WitField => ({ name: f.name, type: ty(f.type) })) };
+        break;
+      case 'variant':
+        type = { kind: 'variant', cases: def.cases.map((c): WitCase => ({ name: c.name, type: c.type && ty(c.type) })) };
+        break;
+      case 'enum':
+        type = { kind: 'enum', cases: def.cases };
+        break;
+      case 'flags':
+        type = { kind: 'flags', flags: def.flags };
+        break;
+    }
+    const result: WitNamed = { kind: 'named', name, interface: iface.name, type };
+    named.set(key, result);
+    return result;
+  };
+
+  const resolveType = (iface: SynInterface, t: SynType): WitType => {
+    switch (t.kind) {
+      case 'primitive':
+        return { kind: 'primitive', name: t.name };
+      case 'ref':
+        return lookup(iface, t.name, t.pos);
+      case 'list':
+        return { kind: 'list', element: resolveType(iface, t.element) };
+      case 'option': {
+        const inner = resolveType(iface, t.inner);
+        let base = inner;
+        while (base.kind === 'named') base = base.type;
+        // jco lifts option<T> to `T | undefined`, which cannot tell none from some(none).
+        if (base.kind === 'option') throw syntaxError(t.pos, 'option<option<...>> is not supported: a nested option cannot be told apart from none in JavaScript');
+        return { kind: 'option', inner };
+      }
+      case 'result':
+        return { kind: 'result', ok: t.ok && resolveType(iface, t.ok), err: t.err && resolveType(iface, t.err) };
+      case 'tuple':
+        return { kind: 'tuple', elements: t.elements.map((e) => resolveType(iface, e)) };
+    }
+  };
+
+  const interfaces = new Map<string, WitInterface>();
+  for (const iface of syn.values()) {
+    const types = new Map<string, WitType>();
+    for (const name of iface.typedefs.keys()) types.set(name, define(iface, name).type);
+    for (const [local, used] of iface.uses) lookup(iface, local, used.pos);
+    const functions = iface.funcs.map(
+      (f): WitFunction => ({
+        name: f.name,
+        params: f.params.map((p) => ({ name: p.name, type: resolveType(iface, p.type) })),
+        result: f.result && resolveType(iface, f.result),
+      }),
+    );
+    interfaces.set(iface.name, { name: iface.name, types, functions });
+  }
+
+  const worlds = new Map<string, WitWorld>();
+  for (const w of synWorlds.values()) {
+    for (const item of [...w.imports, ...w.exports]) {
+      if (!interfaces.has(item.name)) throw syntaxError(item.pos, `world \`${w.name}\` names \`${item.name}\`, which is no interface of this package`);
+    }
+    worlds.set(w.name, { name: w.name, imports: w.imports.map((i) => i.name), exports: w.exports.map((e) => e.name) });
+  }
+
+  return { namespace: first.namespace, name: first.name, version: first.version, interfaces, worlds };
+}
