@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   ERR_UNAUTHORIZED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
   ERR_HEALTH_NOT_READY: { http: 500, grpc: GrpcStatus.UNAVAILABLE },
   ERR_OUTBOUND_HEALTH_NOT_READY: { http: 500, grpc: GrpcStatus.UNAVAILABLE },
+  ERR_HEALTH_APPID_NOT_MATCH: { http: 500, grpc: GrpcStatus.INTERNAL },
   ERR_METADATA_GET: { http: 500, grpc: GrpcStatus.INTERNAL },
   ERR_STATE_STORE_NOT_CONFIGURED: { http: 500, grpc: GrpcStatus.FAILED_PRECONDITION },
   ERR_STATE_STORE_NOT_FOUND: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },

@@ -1,0 +1,43 @@
+// The one place an error becomes an HTTP answer: a TesseraError's status with Dapr's
+// `{ "errorCode", "message" }` body, and fastify's own errors folded into Dapr's codes.
+import { isTesseraError, TesseraError } from '../../errors.ts';
+
+export interface ErrorReply {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+interface FastifyError {
+  code?: unknown;
+  statusCode?: unknown;
+  message?: unknown;
+}
+
+function asTesseraError(err: unknown, maxBodyBytes: number): TesseraError {
+  if (isTesseraError(err)) return err;
+  const { code, statusCode, message } = (typeof err === 'object' && err !== null ? err : {}) as FastifyError;
+  const text = typeof message === 'string' ? message : String(err);
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new TesseraError('ERR_BODY_TOO_LARGE', `request body is larger than the limit of ${maxBodyBytes} bytes`);
+  }
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    return new TesseraError('ERR_MALFORMED_REQUEST', text, { httpStatus: statusCode });
+  }
+  return new TesseraError('ERR_INTERNAL', text, { cause: err });
+}
+
+export function errorReply(err: unknown, maxBodyBytes: number): ErrorReply {
+  const error = asTesseraError(err, maxBodyBytes);
+  // daprd refuses a missing or wrong API token with Go's http.Error: plain text, not JSON.
+  if (error.code === 'ERR_UNAUTHORIZED') {
+    return { status: error.httpStatus, contentType: 'text/plain; charset=utf-8', body: `${error.message}\n` };
+  }
+  return { status: error.httpStatus, contentType: 'application/json', body: JSON.stringify(error.toJSON()) };
+}
+
+/** The error for a body that is not the JSON a route expects. */
+export function malformedBody(problems: readonly string[] | string): TesseraError {
+  const detail = typeof problems === 'string' ? problems : problems.join('; ');
+  return new TesseraError('ERR_MALFORMED_REQUEST', `failed deserializing HTTP body: ${detail}`);
+}

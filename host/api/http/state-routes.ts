@@ -1,0 +1,146 @@
+// The Dapr v1.0 state routes: HTTP in, the state building block, HTTP out. Values travel as
+// the JSON text of `value`, so a saved string reads back with its quotes, as in daprd.
+import type { FastifyInstance } from 'fastify';
+import type { BulkGetItem } from '../../../abi/ts/state.ts';
+import type { Metadata } from '../../../abi/ts/types.ts';
+import type { StateService } from '../../building-blocks/state/state-service.ts';
+import type { SaveItem, TransactionOperation } from '../../building-blocks/state/requests.ts';
+import { malformedBody } from './error-reply.ts';
+import { mergeMetadata, queryMetadata, queryValue, type Query } from './request-metadata.ts';
+import {
+  validateBulkGetBody,
+  validateSaveBody,
+  validateTransactionBody,
+  type BulkGetBody,
+  type StateRequestBody,
+  type TransactionBody,
+} from './state-schemas.ts';
+
+interface StoreRoute {
+  Params: { storeName: string };
+  Querystring: Query;
+}
+
+interface KeyRoute {
+  Params: { storeName: string; key: string };
+  Querystring: Query;
+}
+
+const JSON_TYPE = 'application/json';
+const decoder = new TextDecoder();
+
+function checked<T>(validate: (value: unknown) => string[], body: unknown): T {
+  const problems = validate(body);
+  if (problems.length > 0) throw malformedBody(problems);
+  return body as T;
+}
+
+/** The JSON text of a request's `value`; a missing value is stored as `null`, as Go marshals nil. */
+function jsonBytes(value: unknown): Uint8Array {
+  return Buffer.from(value === undefined ? 'null' : JSON.stringify(value));
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function stateItem(body: StateRequestBody, query: Metadata): Omit<SaveItem, 'value'> {
+  return {
+    key: body.key,
+    etag: body.etag ?? undefined,
+    options: { concurrency: body.options?.concurrency ?? undefined, consistency: body.options?.consistency ?? undefined },
+    metadata: mergeMetadata(body.metadata, query),
+    contentType: JSON_TYPE,
+  };
+}
+
+/**
+ * One bulk-get entry as daprd writes it: stored bytes go in raw as `data` (they are JSON text
+ * when saved through this API); bytes that are not JSON go in as a string.
+ */
+function bulkEntryJson(item: BulkGetItem): string {
+  let json = `{"key":${JSON.stringify(item.key)}`;
+  if (item.error !== undefined) return `${json},"error":${JSON.stringify(item.error)}}`;
+  const response = item.response;
+  if (response === undefined) return `${json}}`;
+  if (response.value.byteLength > 0) {
+    const text = decoder.decode(response.value);
+    let data = text;
+    try {
+      JSON.parse(text);
+    } catch {
+      data = JSON.stringify(text);
+    }
+    json += `,"data":${data}`;
+  }
+  if (response.etag !== undefined) json += `,"etag":${JSON.stringify(response.etag)}`;
+  if (response.metadata.length > 0) json += `,"metadata":${JSON.stringify(Object.fromEntries(response.metadata))}`;
+  return `${json}}`;
+}
+
+export function registerStateRoutes(app: FastifyInstance, state: StateService): void {
+  app.get<KeyRoute>('/v1.0/state/:storeName/:key', async (request, reply) => {
+    const { storeName, key } = request.params;
+    const item = await state.get(storeName, key, {
+      consistency: queryValue(request.query, 'consistency'),
+      metadata: queryMetadata(request.query),
+    });
+    if (item === undefined) return reply.code(204).send();
+    if (item.etag !== undefined) reply.header('etag', item.etag);
+    for (const [name, value] of item.metadata) reply.header(`metadata.${name}`, value);
+    return reply.code(200).type(JSON_TYPE).send(asBuffer(item.value));
+  });
+
+  app.route<StoreRoute>({
+    method: ['POST', 'PUT'],
+    url: '/v1.0/state/:storeName',
+    handler: async (request, reply) => {
+      const body = checked<StateRequestBody[]>(validateSaveBody, request.body);
+      const query = queryMetadata(request.query);
+      const items = body.map((entry): SaveItem => ({ ...stateItem(entry, query), value: jsonBytes(entry.value) }));
+      await state.save(request.params.storeName, items);
+      return reply.code(204).send();
+    },
+  });
+
+  app.delete<KeyRoute>('/v1.0/state/:storeName/:key', async (request, reply) => {
+    const { storeName, key } = request.params;
+    await state.delete(storeName, key, {
+      etag: request.headers['if-match'],
+      concurrency: queryValue(request.query, 'concurrency'),
+      consistency: queryValue(request.query, 'consistency'),
+      metadata: queryMetadata(request.query),
+    });
+    return reply.code(204).send();
+  });
+
+  app.route<StoreRoute>({
+    method: ['POST', 'PUT'],
+    url: '/v1.0/state/:storeName/bulk',
+    handler: async (request, reply) => {
+      const body = checked<BulkGetBody>(validateBulkGetBody, request.body);
+      const items = await state.bulkGet(request.params.storeName, body.keys ?? [], {
+        parallelism: body.parallelism ?? undefined,
+        metadata: mergeMetadata(body.metadata, queryMetadata(request.query)),
+      });
+      return reply.code(200).type(JSON_TYPE).send(`[${items.map(bulkEntryJson).join(',')}]`);
+    },
+  });
+
+  app.route<StoreRoute>({
+    method: ['POST', 'PUT'],
+    url: '/v1.0/state/:storeName/transaction',
+    handler: async (request, reply) => {
+      const body = checked<TransactionBody>(validateTransactionBody, request.body);
+      const query = queryMetadata(request.query);
+      const operations = (body.operations ?? []).map(
+        ({ operation, request: step }): TransactionOperation => ({
+          operation,
+          request: { ...stateItem(step, query), value: operation === 'upsert' ? jsonBytes(step.value) : undefined },
+        }),
+      );
+      await state.transact(request.params.storeName, operations, mergeMetadata(body.metadata, query));
+      return reply.code(204).send();
+    },
+  });
+}

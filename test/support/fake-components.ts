@@ -1,0 +1,57 @@
+// A `ComponentDirectory` for API tests: state stores added by hand (any `StateStore`) and
+// files that "failed", without the registry or the sandbox.
+import type { StateStore } from '../../abi/ts/state.ts';
+import type { ComponentDirectory, ComponentInfo, LiveStateStore } from '../../host/components/types.ts';
+
+export class FakeComponents implements ComponentDirectory {
+  readonly #stores = new Map<string, LiveStateStore>();
+  readonly #infos: ComponentInfo[] = [];
+
+  /** Adds a ready state store named `name` with the given Component YAML metadata. */
+  addStateStore(name: string, store: StateStore, config: Record<string, string> = {}): this {
+    this.#stores.set(name, { name, store, config: new Map(Object.entries(config)) });
+    this.#infos.push({
+      name,
+      kind: 'state-store',
+      type: 'state.memory',
+      version: 'v1',
+      capabilities: [...store.features],
+      status: 'ready',
+      source: `/resources/${name}.yaml`,
+      module: '/resources/state-memory.wasm',
+      sha256: '0'.repeat(64),
+      loadedAt: '2025-01-01T00:00:00.000Z',
+    });
+    return this;
+  }
+
+  /** Records a component that failed to load (it counts as a configured state store). */
+  addFailed(info: ComponentInfo): this {
+    this.#infos.push(info);
+    return this;
+  }
+
+  getStateStore(name: string): LiveStateStore | undefined {
+    return this.#stores.get(name);
+  }
+
+  stateStoreCount(): number {
+    return this.#infos.filter((info) => info.kind === 'state-store').length;
+  }
+
+  list(): ComponentInfo[] {
+    return this.#infos.map((info) => ({ ...info }));
+  }
+
+  async pingAll(): Promise<string[]> {
+    const failing: string[] = [];
+    for (const { name, store } of this.#stores.values()) {
+      try {
+        await store.ping();
+      } catch {
+        failing.push(name);
+      }
+    }
+    return failing;
+  }
+}
