@@ -2,7 +2,6 @@
 // resource plan: unchanged components are left alone, changed ones are built beside the
 // running one and switched in only once they started, removed ones are unloaded. A
 // component that fails to load never replaces a running one; its error is reported.
-import type { ComponentKind } from '../../abi/ts/manifest.ts';
 import { isTesseraError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { CompiledComponent } from '../sandbox/compiled-component.ts';
@@ -31,7 +30,6 @@ const fingerprintOf = (c: DesiredComponent): string => JSON.stringify([c.sha256,
 export class ComponentRegistry implements ComponentDirectory {
   #entries = new Map<string, Entry>();
   #failures: PlanFailure[] = [];
-  #failedKinds = new Map<string, ComponentKind | undefined>();
   #options: RegistryOptions;
   #applying: Promise<void> = Promise.resolve();
 
@@ -50,7 +48,6 @@ export class ComponentRegistry implements ComponentDirectory {
     const log = this.#options.logger;
     const wanted = new Set(plan.components.map((c) => c.name));
     const failures: PlanFailure[] = [];
-    this.#failedKinds.clear();
 
     for (const desired of plan.components) {
       const current = this.#entries.get(desired.name);
@@ -78,8 +75,7 @@ export class ComponentRegistry implements ComponentDirectory {
         log.error(`component "${desired.name}" failed to load: ${message}`);
         if (current) current.error = message;
         else {
-          failures.push({ name: desired.name, source: desired.source, error: message });
-          this.#failedKinds.set(desired.name, desired.manifest.kind);
+          failures.push({ name: desired.name, type: desired.manifest.type, source: desired.source, error: message });
         }
       }
     }
@@ -117,7 +113,7 @@ export class ComponentRegistry implements ComponentDirectory {
   stateStoreCount(): number {
     let n = 0;
     for (const e of this.#entries.values()) if (e.stateStore) n++;
-    for (const f of this.#failures) if (this.#failedKinds.get(f.name) === 'state-store') n++;
+    for (const f of this.#failures) if (f.type?.startsWith('state.')) n++;
     return n;
   }
 
@@ -137,6 +133,7 @@ export class ComponentRegistry implements ComponentDirectory {
     }));
     const failed: ComponentInfo[] = this.#failures.map((f) => ({
       name: f.name,
+      ...(f.type === undefined ? {} : { type: f.type }),
       capabilities: [],
       status: 'failed',
       source: f.source,

@@ -32,6 +32,8 @@ export interface DesiredComponent {
 export interface PlanFailure {
   /** The component name when known, else the file stem. */
   name: string;
+  /** The component type, when the file got far enough to say. */
+  type?: string;
   source: string;
   error: string;
 }
@@ -109,7 +111,7 @@ export async function scanResources(dirs: readonly string[], bundled: ReadonlyMa
   const add = (c: DesiredComponent): void => {
     const earlier = named.get(c.name);
     if (earlier !== undefined) {
-      plan.failures.push({ name: c.name, source: c.source, error: `${c.source}: component "${c.name}" is already defined by ${earlier}` });
+      plan.failures.push({ name: c.name, type: c.manifest.type, source: c.source, error: `${c.source}: component "${c.name}" is already defined by ${earlier}` });
       return;
     }
     named.set(c.name, c.source);
@@ -140,7 +142,7 @@ export async function scanResources(dirs: readonly string[], bundled: ReadonlyMa
         ignoreErrors: spec.ignoreErrors,
       });
     } catch (err) {
-      plan.failures.push({ name: spec.name, source: spec.source, error: `${spec.source}: ${reason(err)}` });
+      plan.failures.push({ name: spec.name, type: spec.type, source: spec.source, error: `${spec.source}: ${reason(err)}` });
     }
   }
 

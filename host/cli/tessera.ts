@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// The `tessera` command: dispatches subcommands and turns usage errors into one clear line.
+import { runCommand } from './run-command.ts';
+import { UsageError } from './run-options.ts';
+import { RUNTIME_VERSION } from '../sidecar.ts';
+
+const USAGE = `Tessera ${RUNTIME_VERSION}: a Dapr-compatible sidecar whose components are WebAssembly.
+
+Usage: tessera <command> [flags]
+
+Commands:
+  run        run the sidecar (and your app); see \`tessera run --help\`
+
+Flags:
+  -h, --help     show this help
+  -v, --version  print the version`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return runCommand(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      console.log(USAGE);
+      return;
+    case '-v':
+    case '--version':
+      console.log(RUNTIME_VERSION);
+      return;
+    default:
+      throw new UsageError(`unknown command "${command}"; run \`tessera --help\``);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    console.error(`tessera: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(`tessera: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

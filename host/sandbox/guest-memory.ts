@@ -1,0 +1,76 @@
+// The host's view of one guest's linear memory and allocator, shared by every lift and
+// lower compiled for that instance; and the errors they raise when a guest misbehaves.
+import { TesseraError } from '../errors.ts';
+
+export type Realloc = (oldPtr: number, oldSize: number, align: number, newSize: number) => number;
+
+/** The guest broke the ABI (or trapped) during the call `label`. */
+export function trap(label: string, problem: string): TesseraError {
+  return new TesseraError('ERR_COMPONENT_TRAP', `${label}: ${problem}`);
+}
+
+/** The host passed a value that does not fit the WIT type: a host bug, not the guest's. */
+export function badHostValue(label: string, expected: string, got: unknown): TesseraError {
+  const shown = typeof got === 'string' ? JSON.stringify(got.slice(0, 40)) : typeof got === 'bigint' ? `${got}n` : typeof got === 'object' ? (got === null ? 'null' : got.constructor?.name ?? 'object') : String(got);
+  return new TesseraError('ERR_INTERNAL', `${label}: expected ${expected}, got ${shown}`);
+}
+
+/** A failure from inside guest code (a trap, a stack overflow) as the call's error; ours pass through. */
+export function asTrap(label: string, err: unknown): TesseraError {
+  if (err instanceof TesseraError) return err;
+  return new TesseraError('ERR_COMPONENT_TRAP', `${label}: the component trapped: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
+export function hex(ptr: number): string {
+  return `0x${ptr.toString(16)}`;
+}
+
+/** Late-bound view of a guest's memory: bound after instantiation, since imports are built before. */
+export class GuestMemory {
+  #memory: WebAssembly.Memory | undefined;
+  #realloc: Realloc | undefined;
+  #buffer: ArrayBuffer | undefined;
+  #u8 = new Uint8Array(0);
+  #view = new DataView(this.#u8.buffer);
+
+  bind(memory: WebAssembly.Memory, realloc: Realloc | undefined): void {
+    this.#memory = memory;
+    this.#realloc = realloc;
+    this.refresh();
+  }
+
+  /** Bytes of guest memory; stale once the guest runs again (memory.grow detaches the buffer). */
+  get u8(): Uint8Array {
+    return this.#u8;
+  }
+
+  get view(): DataView {
+    return this.#view;
+  }
+
+  /** Re-reads `memory.buffer`; call after any call into the guest. */
+  refresh(): void {
+    const buffer = this.#memory?.buffer;
+    if (buffer === undefined || buffer === this.#buffer) return;
+    this.#buffer = buffer;
+    this.#u8 = new Uint8Array(buffer);
+    this.#view = new DataView(buffer);
+  }
+
+  /** Calls the guest's `cabi_realloc` and checks the block it returns is aligned and in bounds. */
+  realloc(label: string, oldPtr: number, oldSize: number, align: number, newSize: number): number {
+    if (this.#realloc === undefined) throw trap(label, 'the component exports no cabi_realloc, so the host cannot pass it strings or lists');
+    let ptr: number;
+    try {
+      ptr = this.#realloc(oldPtr, oldSize, align, newSize) >>> 0;
+    } catch (err) {
+      throw asTrap(`${label}: cabi_realloc`, err);
+    }
+    this.refresh();
+    if (ptr % align !== 0) throw trap(label, `cabi_realloc returned ${hex(ptr)}, which is not aligned to ${align}`);
+    if (ptr + newSize > this.#u8.length) {
+      throw trap(label, `cabi_realloc returned ${hex(ptr)} for ${newSize} bytes, past the end of guest memory (${this.#u8.length} bytes)`);
+    }
+    return ptr;
+  }
+}
