@@ -1,0 +1,20 @@
+// The AssemblyScript SDK's public API. A component imports from here; its entry file also
+// re-exports "./state-exports", which holds the canonical ABI exports.
+export { Metadata, StateError, StateErrorKind } from "./types";
+export {
+  BulkGetItem,
+  BulkGetResult,
+  Concurrency,
+  Consistency,
+  DeleteRequest,
+  Feature,
+  GetRequest,
+  GetResponse,
+  GetResult,
+  OperationKind,
+  registerStateStore,
+  SetRequest,
+  StateStore,
+  TransactOperation,
+} from "./state";
+export { clock, log, LogLevel, random, sleep } from "./host";
