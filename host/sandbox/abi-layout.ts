@@ -1,6 +1,6 @@
 // Canonical ABI layout: alignment, element size and flattening of WIT types, following
 // CanonicalABI.md (`despecialize`, `alignment`, `elem_size`, `flatten_type`, `join`).
-import type { WitFunction, WitType } from './wit/ast.ts';
+import type { WitFunction, WitPrimitiveName, WitType } from './wit/ast.ts';
 
 export type CoreType = 'i32' | 'i64' | 'f32' | 'f64';
 
@@ -52,6 +52,31 @@ export function despecialize(t: WitType): Despecialized {
       return { kind: 'variant', cases: [t.ok, t.err] };
     case 'flags':
       return { kind: 'flags', count: t.flags.length };
+  }
+}
+
+export function isPrimitive(t: WitType, name: WitPrimitiveName): boolean {
+  while (t.kind === 'named') t = t.type;
+  return t.kind === 'primitive' && t.name === name;
+}
+
+/** Walks the flat-value slots of a function's parameters or results while compiling. */
+export class SlotCursor<S> {
+  readonly #slots: S[];
+  #i = 0;
+
+  constructor(slots: S[]) {
+    this.#slots = slots;
+  }
+
+  next(): S {
+    return this.#slots[this.#i++]!;
+  }
+
+  take(n: number): S[] {
+    const taken = this.#slots.slice(this.#i, this.#i + n);
+    this.#i += n;
+    return taken;
   }
 }
 

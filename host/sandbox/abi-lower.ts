@@ -1,6 +1,19 @@
 // Lowering: JS values (jco's shapes) -> guest memory and core values, as CanonicalABI.md's
 // `store` and `lower_flat` define. Strings and lists go where the guest's cabi_realloc says.
-import { alignment, elemSize, f32AsI32, f64AsI64, fieldOffsets, flattenType, jsName, payloadOffset, discriminantSize, type CoreType } from './abi-layout.ts';
+import {
+  alignment,
+  discriminantSize,
+  elemSize,
+  f32AsI32,
+  f64AsI64,
+  fieldOffsets,
+  flattenType,
+  isPrimitive,
+  jsName,
+  payloadOffset,
+  SlotCursor,
+  type CoreType,
+} from './abi-layout.ts';
 import type { AbiContext, VariantLike } from './abi-lift.ts';
 import { badHostValue, trap } from './guest-memory.ts';
 import { describeType, type WitPrimitiveName, type WitType } from './wit/ast.ts';
@@ -84,11 +97,6 @@ function compileListLowering(element: WitType, cx: AbiContext): (v: unknown) => 
     lowered.ptr = ptr;
     lowered.len = len;
   };
-}
-
-function isPrimitive(t: WitType, name: WitPrimitiveName): boolean {
-  while (t.kind === 'named') t = t.type;
-  return t.kind === 'primitive' && t.name === name;
 }
 
 /** Checks a JS number or bigint fits the primitive and returns it as its core value. */
@@ -300,31 +308,12 @@ function writer(slot: LowerSlot, have: CoreType): (out: unknown[], x: any) => vo
   return (out, x) => (out[i] = f64AsI64(x));
 }
 
-class Cursor {
-  readonly #slots: LowerSlot[];
-  #i = 0;
-
-  constructor(slots: LowerSlot[]) {
-    this.#slots = slots;
-  }
-
-  next(): LowerSlot {
-    return this.#slots[this.#i++]!;
-  }
-
-  take(n: number): LowerSlot[] {
-    const taken = this.#slots.slice(this.#i, this.#i + n);
-    this.#i += n;
-    return taken;
-  }
-}
-
 /** The spec's `lower_flat`, compiled once for `t` writing the given slots of the flat values. */
 export function compileLowerFlat(t: WitType, cx: AbiContext, slots: LowerSlot[]): FlatLower {
-  return lowerFlat(t, cx, new Cursor(slots), describeType(t));
+  return lowerFlat(t, cx, new SlotCursor(slots), describeType(t));
 }
 
-function lowerFlat(t: WitType, cx: AbiContext, cur: Cursor, name: string): FlatLower {
+function lowerFlat(t: WitType, cx: AbiContext, cur: SlotCursor<LowerSlot>, name: string): FlatLower {
   const { label } = cx;
   switch (t.kind) {
     case 'named':
@@ -336,7 +325,7 @@ function lowerFlat(t: WitType, cx: AbiContext, cur: Cursor, name: string): FlatL
       const { cases, index, payload } = caseSelector(t, label, name);
       const disc = writer(cur.next(), 'i32');
       const payloadSlots = cur.take(flattenType(t).length - 1);
-      const lowers = cases.map((c) => c && lowerFlat(c, cx, new Cursor(payloadSlots), describeType(c)));
+      const lowers = cases.map((c) => c && lowerFlat(c, cx, new SlotCursor(payloadSlots), describeType(c)));
       // The slots a case leaves unused still carry a value: zero, as the spec pads them.
       const padding = cases.map((c) => payloadSlots.slice(c === undefined ? 0 : flattenType(c).length));
       return (v, out) => {

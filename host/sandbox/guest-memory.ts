@@ -11,8 +11,14 @@ export function trap(label: string, problem: string): TesseraError {
 
 /** The host passed a value that does not fit the WIT type: a host bug, not the guest's. */
 export function badHostValue(label: string, expected: string, got: unknown): TesseraError {
-  const shown = typeof got === 'string' ? JSON.stringify(got.slice(0, 40)) : typeof got === 'bigint' ? `${got}n` : typeof got === 'object' ? (got === null ? 'null' : got.constructor?.name ?? 'object') : String(got);
-  return new TesseraError('ERR_INTERNAL', `${label}: expected ${expected}, got ${shown}`);
+  return new TesseraError('ERR_INTERNAL', `${label}: expected ${expected}, got ${show(got)}`);
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.slice(0, 40));
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'object') return v === null ? 'null' : (v.constructor?.name ?? 'object');
+  return String(v);
 }
 
 /** A failure from inside guest code (a trap, a stack overflow) as the call's error; ours pass through. */
@@ -48,8 +54,11 @@ export class GuestMemory {
     return this.#view;
   }
 
-  /** Re-reads `memory.buffer`; call after any call into the guest. */
+  /** Re-reads `memory.buffer` if it changed; call after any call into the guest. */
   refresh(): void {
+    // memory.grow detaches the old buffer, which empties every view on it: a cheap test that
+    // spares the costly `memory.buffer` getter on the hot path.
+    if (this.#u8.length !== 0) return;
     const buffer = this.#memory?.buffer;
     if (buffer === undefined || buffer === this.#buffer) return;
     this.#buffer = buffer;
