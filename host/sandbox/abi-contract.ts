@@ -7,9 +7,12 @@ import { loadWitPackage } from './wit/parser.ts';
 
 export const WIT_DIR = fileURLToPath(new URL('../../abi/wit/', import.meta.url));
 
-/** The world each component kind implements. */
-const WORLD_OF_KIND: Record<ComponentKind, string> = {
-  'state-store': 'state-store',
+/**
+ * The world each component kind implements, and the worlds that extend it with optional
+ * exports (a module that exports one function of an optional interface must export all).
+ */
+const WORLDS_OF_KIND: Record<ComponentKind, { base: string; extensions: string[] }> = {
+  'state-store': { base: 'state-store', extensions: ['snapshotting-state-store'] },
 };
 
 export interface KindContract {
@@ -21,6 +24,8 @@ export interface KindContract {
   exportInterface: WitInterface;
   /** Its functions by WIT name. */
   exports: ReadonlyMap<string, WitFunction>;
+  /** Interfaces a module may also export (e.g. `snapshot`), by name. */
+  optionalExports: ReadonlyMap<string, WitInterface>;
 }
 
 export interface AbiContract {
@@ -36,17 +41,24 @@ function interfaceOf(pkg: WitPackage, name: string, world: string): WitInterface
 
 export function buildContract(pkg: WitPackage): AbiContract {
   const kinds = new Map<ComponentKind, KindContract>();
-  for (const [kind, worldName] of Object.entries(WORLD_OF_KIND) as [ComponentKind, string][]) {
+  for (const [kind, { base: worldName, extensions }] of Object.entries(WORLDS_OF_KIND) as [ComponentKind, { base: string; extensions: string[] }][]) {
     const world = pkg.worlds.get(worldName);
     if (!world) throw new Error(`abi/wit: world "${worldName}" for kind "${kind}" is not defined`);
     if (world.exports.length !== 1) throw new Error(`abi/wit: world "${worldName}" must export exactly one interface`);
     const exportInterface = interfaceOf(pkg, world.exports[0]!, worldName);
+    const optionalExports = new Map<string, WitInterface>();
+    for (const name of extensions) {
+      const extension = pkg.worlds.get(name);
+      if (!extension) throw new Error(`abi/wit: world "${name}" extending "${worldName}" is not defined`);
+      for (const iface of extension.exports) if (iface !== exportInterface.name) optionalExports.set(iface, interfaceOf(pkg, iface, name));
+    }
     kinds.set(kind, {
       kind,
       world: worldName,
       imports: new Map(world.imports.map((name) => [name, interfaceOf(pkg, name, worldName)])),
       exportInterface,
       exports: new Map(exportInterface.functions.map((f) => [f.name, f])),
+      optionalExports,
     });
   }
   return { pkg, kind: (k) => kinds.get(k)! };

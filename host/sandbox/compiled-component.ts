@@ -33,6 +33,8 @@ export class CompiledComponent {
   readonly importedInterfaces: ReadonlySet<string>;
   /** True when an import suspends, so every export is called through JSPI. */
   readonly needsJspi: boolean;
+  /** Optional interfaces the module exports, e.g. `snapshot`. */
+  readonly optionalExports: ReadonlySet<string>;
   readonly memoryLimitBytes: number;
 
   private constructor(fields: Omit<CompiledComponent, never>) {
@@ -43,6 +45,7 @@ export class CompiledComponent {
     this.pkg = fields.pkg;
     this.importedInterfaces = fields.importedInterfaces;
     this.needsJspi = fields.needsJspi;
+    this.optionalExports = fields.optionalExports;
     this.memoryLimitBytes = fields.memoryLimitBytes;
   }
 
@@ -73,6 +76,7 @@ export class CompiledComponent {
         pkg,
         importedInterfaces: checked.importedInterfaces,
         needsJspi: checked.needsJspi,
+        optionalExports: checked.optionalExports,
         memoryLimitBytes,
       });
     } catch (err) {

@@ -13,11 +13,15 @@ import {
   postReturnName,
 } from './canonical-abi.ts';
 import type { CompiledComponent } from './compiled-component.ts';
+import type { WitFunction } from './wit/ast.ts';
 
 export type LiftedCall = (...args: unknown[]) => unknown;
 
 export interface ComponentInstance {
-  /** Lifted exports by WIT function name; each returns a Promise when the component uses JSPI. */
+  /**
+   * Lifted exports: the world's interface by WIT function name (`get`), optional interfaces
+   * as `interface#function` (`snapshot#restore`). Each returns a Promise under JSPI.
+   */
   readonly calls: ReadonlyMap<string, LiftedCall>;
   readonly memory: WebAssembly.Memory;
 }
@@ -50,17 +54,21 @@ export async function instantiate(compiled: CompiledComponent, name: string, log
   }
 
   const calls = new Map<string, LiftedCall>();
-  for (const fn of contract.exports.values()) {
-    const coreName = exportName(pkg, contract.exportInterface.name, fn.name);
+  const lift = (ifaceName: string, fn: WitFunction, key: string): void => {
+    const coreName = exportName(pkg, ifaceName, fn.name);
     const core = exports[coreName] as Function;
     const post = exports[postReturnName(coreName)] as Function | undefined;
-    const label = `${name}.${fn.name}`;
+    const label = `${name}.${key}`;
     calls.set(
-      fn.name,
+      key,
       compiled.needsJspi
         ? compileAsyncExportCall(fn, WebAssembly.promising(core), post, mem, label)
         : compileExportCall(fn, core, post, mem, label),
     );
+  };
+  for (const fn of contract.exports.values()) lift(contract.exportInterface.name, fn, fn.name);
+  for (const ifaceName of compiled.optionalExports) {
+    for (const fn of contract.optionalExports.get(ifaceName)!.functions) lift(ifaceName, fn, `${ifaceName}#${fn.name}`);
   }
   return { calls, memory };
 }

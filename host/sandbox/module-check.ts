@@ -20,6 +20,8 @@ export interface CheckedModule {
   importedInterfaces: Set<string>;
   /** Whether any import suspends, so exports must be called through JSPI. */
   needsJspi: boolean;
+  /** Optional interfaces (e.g. `snapshot`) the module exports. */
+  optionalExports: Set<string>;
 }
 
 export function checkModule(
@@ -78,8 +80,21 @@ export function checkModule(
     if (exports.has(post)) expectFunc(post, { params: want.results, results: [] }, `post-return of "${fn.name}"`);
   }
 
+  const optionalExports = new Set<string>();
+  for (const [ifaceName, iface] of contract.optionalExports) {
+    const names = iface.functions.map((fn) => exportName(pkg, ifaceName, fn.name));
+    if (!names.some((n) => exports.has(n))) continue;
+    optionalExports.add(ifaceName);
+    for (const [i, fn] of iface.functions.entries()) {
+      const want = coreSignature(fn, 'export');
+      expectFunc(names[i]!, want, `function "${fn.name}" of optional interface "${ifaceName}", which the module exports in part`);
+      const post = postReturnName(names[i]!);
+      if (exports.has(post)) expectFunc(post, { params: want.results, results: [] }, `post-return of "${fn.name}"`);
+    }
+  }
+
   if (problems.length > 0) {
     throw new TesseraError('ERR_COMPONENT_LOAD', `the module does not fit world "${contract.world}" of ABI ${manifest.abi}: ${problems.join('; ')}`);
   }
-  return { importedInterfaces, needsJspi };
+  return { importedInterfaces, needsJspi, optionalExports };
 }
