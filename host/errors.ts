@@ -46,6 +46,10 @@ export const ERROR_CODES = {
   ERR_COMPONENT_LOAD: { http: 500, grpc: GrpcStatus.FAILED_PRECONDITION },
   /** A component trapped or misbehaved during a call. */
   ERR_COMPONENT_TRAP: { http: 500, grpc: GrpcStatus.INTERNAL },
+  /** A component is in a crash loop and fails calls fast until it recovers or is replaced. */
+  ERR_COMPONENT_UNHEALTHY: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
+  /** The admin API names a component or generation that does not exist. */
+  ERR_COMPONENT_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   /** A component's resources YAML is invalid. */
   ERR_COMPONENT_CONFIG: { http: 500, grpc: GrpcStatus.FAILED_PRECONDITION },
   ERR_INTERNAL: { http: 500, grpc: GrpcStatus.INTERNAL },

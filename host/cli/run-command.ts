@@ -48,7 +48,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     });
     app.on('exit', (code, signal) => {
       logger.info(`app exited (${signal ?? `code ${code}`})`);
-      void stop(code ?? 0);
+      void stop(code ?? 1);
     });
   }
 }

@@ -2,6 +2,7 @@
 // that name the flag and the bad value.
 import { parseArgs } from 'node:util';
 import { isLogLevel, type LogLevel } from '../observability/logger.ts';
+import { parseSize } from '../units.ts';
 
 export interface RunOptions {
   appId: string;
@@ -50,13 +51,12 @@ function port(flag: string, value: string | undefined, fallback?: number): numbe
   return n;
 }
 
-const UNITS: Record<string, number> = { '': 1, k: 1e3, ki: 1024, m: 1e6, mi: 1024 ** 2, g: 1e9, gi: 1024 ** 3 };
-
-export function parseSize(flag: string, value: string): number {
-  const match = /^(\d+)\s*([a-z]*)$/i.exec(value.trim());
-  const factor = match ? UNITS[match[2]!.toLowerCase()] : undefined;
-  if (!match || factor === undefined) throw new UsageError(`${flag} must be a size like 4Mi, 512Ki or 1048576, got "${value}"`);
-  return Number(match[1]) * factor;
+function size(flag: string, value: string): number {
+  try {
+    return parseSize(flag, value);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 export function parseRunArgs(argv: string[]): RunOptions | 'help' {
@@ -100,7 +100,7 @@ export function parseRunArgs(argv: string[]): RunOptions | 'help' {
     resourcesPaths: [...(v['resources-path'] ?? []), ...(v['components-path'] ?? [])],
     logLevel,
     logAsJson: v['log-as-json'] ?? false,
-    maxBodyBytes: v['max-body-size'] === undefined ? 4 * 1024 ** 2 : parseSize('--max-body-size', v['max-body-size']),
+    maxBodyBytes: v['max-body-size'] === undefined ? 4 * 1024 ** 2 : size('--max-body-size', v['max-body-size']),
     command,
   };
 }

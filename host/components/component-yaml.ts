@@ -5,6 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import schema from '../../abi/schemas/component.schema.json' with { type: 'json' };
 import { TesseraError } from '../errors.ts';
 import { compileValidator } from '../schema-validator.ts';
+import { limitsFromAnnotations, type ComponentLimits } from './limits.ts';
 
 const validateComponent = compileValidator(schema);
 
@@ -21,6 +22,8 @@ export interface ComponentSpec {
   scopes: string[];
   /** `spec.ignoreErrors`: a failure to load is logged, not fatal to health. */
   ignoreErrors: boolean;
+  /** Resource limits from `tessera.dev/*` annotations, over the defaults. */
+  limits: ComponentLimits;
   /** The file the spec came from. */
   source: string;
 }
@@ -58,7 +61,7 @@ export function parseResourceFile(text: string, source: string): ResourceFile {
 }
 
 interface RawComponent {
-  metadata: { name: string };
+  metadata: { name: string; annotations?: Record<string, string> };
   spec: {
     type: string;
     version?: string;
@@ -84,6 +87,7 @@ function toSpec(raw: RawComponent, source: string): ComponentSpec {
     config,
     scopes: raw.scopes ?? [],
     ignoreErrors: raw.spec.ignoreErrors ?? false,
+    limits: limitsFromAnnotations(raw.metadata.annotations ?? {}, source),
     source,
   };
 }

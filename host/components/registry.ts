@@ -1,31 +1,41 @@
-// The registry: component name -> the live component serving it. `apply` moves it to a new
-// resource plan: unchanged components are left alone, changed ones are built beside the
-// running one and switched in only once they started, removed ones are unloaded. A
-// component that fails to load never replaces a running one; its error is reported.
-import { isTesseraError } from '../errors.ts';
+// The registry: component name -> the handle serving it. `apply` moves it to a new resource
+// plan: unchanged components are left alone, changed ones are compiled and started beside
+// the running generation and swapped in only once they started, removed ones are unloaded.
+// A component that fails to load never replaces a running one; its error is reported.
+import { TesseraError, isTesseraError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { CompiledComponent } from '../sandbox/compiled-component.ts';
 import { LiveComponent } from '../sandbox/live-component.ts';
 import { bindStateStore } from '../sandbox/state-store-binding.ts';
+import { ComponentHandle, type Generation } from './component-handle.ts';
 import type { DesiredComponent, PlanFailure, ResourcePlan } from './resources-loader.ts';
-import type { ComponentDirectory, ComponentInfo, LiveStateStore } from './types.ts';
+import type { ComponentDirectory, ComponentInfo, GenerationInfo, LiveStateStore } from './types.ts';
 
 export interface RegistryOptions {
   logger: Logger;
-  /** Per-instance linear memory cap. */
-  memoryLimitBytes?: number;
 }
 
 interface Entry {
+  handle: ComponentHandle;
+  /** What the resources folder says now; may differ from the running generation after a rollback. */
   desired: DesiredComponent;
   fingerprint: string;
-  live: LiveComponent;
   stateStore?: LiveStateStore;
-  /** The last failed attempt to replace this component, if any. */
-  error?: string;
 }
 
-const fingerprintOf = (c: DesiredComponent): string => JSON.stringify([c.sha256, c.manifest.type, c.manifest.version, [...c.config]]);
+const fingerprintOf = (c: DesiredComponent): string =>
+  JSON.stringify([c.sha256, c.manifest.type, c.manifest.version, [...c.config], c.limits]);
+
+const reason = (err: unknown): string => (isTesseraError(err) ? err.message : String(err));
+
+function generationInfo(g: Generation): GenerationInfo {
+  return {
+    generation: g.number,
+    sha256: g.live.compiled.sha256,
+    module: g.desired.modulePath,
+    loadedAt: g.live.loadedAt.toISOString(),
+  };
+}
 
 export class ComponentRegistry implements ComponentDirectory {
   #entries = new Map<string, Entry>();
@@ -39,9 +49,35 @@ export class ComponentRegistry implements ComponentDirectory {
 
   /** Moves the registry to `plan`. Calls are serialised: a second plan waits for the first. */
   apply(plan: ResourcePlan): Promise<void> {
-    const run = this.#applying.then(() => this.#apply(plan));
-    this.#applying = run.catch(() => undefined);
+    return this.#serial(() => this.#apply(plan));
+  }
+
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#applying.then(task);
+    this.#applying = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
+  }
+
+  async #start(desired: DesiredComponent, onTrap: (error: TesseraError) => void): Promise<LiveComponent> {
+    const compiled = await CompiledComponent.compile(desired.bytes, {
+      source: desired.modulePath,
+      memoryLimitBytes: desired.limits.memoryLimitBytes,
+      cpuBudget: desired.limits.cpuBudget,
+    });
+    return this.#startCompiled(compiled, desired, onTrap);
+  }
+
+  #startCompiled(compiled: CompiledComponent, desired: DesiredComponent, onTrap: (error: TesseraError) => void): Promise<LiveComponent> {
+    return LiveComponent.start(compiled, {
+      name: desired.name,
+      config: desired.config,
+      logger: this.#options.logger.child(desired.name),
+      callTimeoutMs: desired.limits.callTimeoutMs,
+      onTrap,
+    });
   }
 
   async #apply(plan: ResourcePlan): Promise<void> {
@@ -54,29 +90,32 @@ export class ComponentRegistry implements ComponentDirectory {
       const fingerprint = fingerprintOf(desired);
       if (current && current.fingerprint === fingerprint) {
         current.desired = desired;
-        current.error = undefined;
+        current.handle.loadError = undefined;
         continue;
       }
+      const started = Date.now();
       try {
-        const started = Date.now();
-        const compiled = await CompiledComponent.compile(desired.bytes, {
-          source: desired.modulePath,
-          ...(this.#options.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: this.#options.memoryLimitBytes }),
-        });
-        const live = await LiveComponent.start(compiled, { name: desired.name, config: desired.config, logger: log.child(desired.name) });
-        this.#entries.set(desired.name, { desired, fingerprint, live, ...this.#bind(live) });
-        if (current) void current.live.close();
-        log.info(`component "${desired.name}" ${current ? 'replaced' : 'loaded'}: ${desired.manifest.type} ${desired.manifest.version} from ${desired.modulePath}`, {
-          sha256: desired.sha256.slice(0, 12),
-          ms: Date.now() - started,
-        });
-      } catch (err) {
-        const message = `${desired.source}: ${isTesseraError(err) ? err.message : String(err)}`;
-        log.error(`component "${desired.name}" failed to load: ${message}`);
-        if (current) current.error = message;
-        else {
-          failures.push({ name: desired.name, type: desired.manifest.type, source: desired.source, error: message });
+        if (current) {
+          const live = await this.#start(desired, current.handle.onTrap);
+          const generation = await current.handle.swap({ desired, live });
+          current.desired = desired;
+          current.fingerprint = fingerprint;
+          log.info(`component "${desired.name}" swapped to generation ${generation.number}: ${desired.manifest.type} ${desired.manifest.version} from ${desired.modulePath}`, {
+            sha256: desired.sha256.slice(0, 12),
+            ms: Date.now() - started,
+          });
+        } else {
+          this.#entries.set(desired.name, await this.#create(desired, fingerprint));
+          log.info(`component "${desired.name}" loaded: ${desired.manifest.type} ${desired.manifest.version} from ${desired.modulePath}`, {
+            sha256: desired.sha256.slice(0, 12),
+            ms: Date.now() - started,
+          });
         }
+      } catch (err) {
+        const message = `${desired.source}: ${reason(err)}`;
+        log.error(`component "${desired.name}" failed to load: ${message}${current ? ' (the running generation keeps serving)' : ''}`);
+        if (current) current.handle.loadError = message;
+        else failures.push({ name: desired.name, type: desired.manifest.type, source: desired.source, error: message });
       }
     }
 
@@ -85,7 +124,7 @@ export class ComponentRegistry implements ComponentDirectory {
       // A broken edit of a running component's file keeps the running generation.
       const current = [...this.#entries.values()].find((e) => e.desired.source === failure.source && !wanted.has(e.desired.name));
       if (current) {
-        current.error = failure.error;
+        current.handle.loadError = failure.error;
         wanted.add(current.desired.name);
       } else failures.push(failure);
     }
@@ -93,21 +132,50 @@ export class ComponentRegistry implements ComponentDirectory {
     for (const [name, entry] of this.#entries) {
       if (wanted.has(name)) continue;
       this.#entries.delete(name);
-      void entry.live.close();
+      void entry.handle.close();
       log.info(`component "${name}" unloaded (${entry.desired.source} removed)`);
     }
     this.#failures = failures;
   }
 
-  #bind(live: LiveComponent): { stateStore?: LiveStateStore } {
-    switch (live.compiled.manifest.kind) {
-      case 'state-store':
-        return { stateStore: { name: live.name, config: live.config, store: bindStateStore(live) } };
-    }
+  async #create(desired: DesiredComponent, fingerprint: string): Promise<Entry> {
+    // The handle needs its first generation, and the generation reports traps to the handle.
+    let handle: ComponentHandle | undefined;
+    const live = await this.#start(desired, (error) => handle?.onTrap(error));
+    handle = new ComponentHandle(desired.name, { desired, live }, this.#options.logger.child(desired.name));
+    const entry: Entry = { handle, desired, fingerprint };
+    if (desired.manifest.kind === 'state-store') entry.stateStore = { name: desired.name, config: desired.config, store: bindStateStore(handle) };
+    return entry;
+  }
+
+  /** Rolls a component back to its previous generation (admin API). */
+  rollback(name: string): Promise<GenerationInfo> {
+    return this.#serial(async () => {
+      const entry = this.#entries.get(name);
+      if (!entry) throw new TesseraError('ERR_COMPONENT_NOT_FOUND', `component "${name}" is not loaded`);
+      const target = entry.handle.rollbackTarget();
+      if (!target) throw new TesseraError('ERR_COMPONENT_NOT_FOUND', `component "${name}" has no earlier generation to roll back to`);
+      const live = await this.#startCompiled(target.live.compiled, target.desired, entry.handle.onTrap);
+      const generation = await entry.handle.rollback(live);
+      this.#options.logger.info(`component "${name}" rolled back to generation ${generation.number} (${generation.desired.modulePath})`);
+      return generationInfo(generation);
+    });
+  }
+
+  /** The running and earlier generations of a component, newest first (admin API). */
+  generations(name: string): { current: GenerationInfo; previous: GenerationInfo[] } {
+    const entry = this.#entries.get(name);
+    if (!entry) throw new TesseraError('ERR_COMPONENT_NOT_FOUND', `component "${name}" is not loaded`);
+    return { current: generationInfo(entry.handle.current), previous: entry.handle.previous.map(generationInfo).reverse() };
   }
 
   getStateStore(name: string): LiveStateStore | undefined {
-    return this.#entries.get(name)?.stateStore;
+    const entry = this.#entries.get(name);
+    if (entry?.stateStore === undefined) return undefined;
+    // The config follows the running generation (it changes on a swap or a rollback).
+    const config = entry.handle.current.desired.config;
+    if (entry.stateStore.config !== config) entry.stateStore = { ...entry.stateStore, config };
+    return entry.stateStore;
   }
 
   stateStoreCount(): number {
@@ -118,19 +186,25 @@ export class ComponentRegistry implements ComponentDirectory {
   }
 
   list(): ComponentInfo[] {
-    const running: ComponentInfo[] = [...this.#entries.values()].map(({ desired, live, error }) => ({
-      name: desired.name,
-      kind: desired.manifest.kind,
-      type: desired.manifest.type,
-      version: desired.manifest.version,
-      capabilities: [...live.features],
-      status: 'ready',
-      source: desired.source,
-      module: desired.modulePath,
-      sha256: live.compiled.sha256,
-      loadedAt: live.loadedAt.toISOString(),
-      ...(error === undefined ? {} : { error }),
-    }));
+    const running: ComponentInfo[] = [...this.#entries.values()].map(({ handle }) => {
+      const { desired, live, number } = handle.current;
+      const error = handle.loadError ?? handle.lastTrap;
+      return {
+        name: desired.name,
+        kind: desired.manifest.kind,
+        type: desired.manifest.type,
+        version: desired.manifest.version,
+        capabilities: [...live.features],
+        status: handle.status,
+        source: desired.source,
+        module: desired.modulePath,
+        sha256: live.compiled.sha256,
+        loadedAt: live.loadedAt.toISOString(),
+        generation: number,
+        recentTraps: handle.recentTraps,
+        ...(error === undefined ? {} : { error }),
+      };
+    });
     const failed: ComponentInfo[] = this.#failures.map((f) => ({
       name: f.name,
       ...(f.type === undefined ? {} : { type: f.type }),
@@ -161,6 +235,6 @@ export class ComponentRegistry implements ComponentDirectory {
     await this.#applying;
     const entries = [...this.#entries.values()];
     this.#entries.clear();
-    await Promise.all(entries.map((e) => e.live.close()));
+    await Promise.all(entries.map((e) => e.handle.close()));
   }
 }

@@ -12,6 +12,7 @@ import type { Manifest } from '../../abi/ts/manifest.ts';
 import { isTesseraError } from '../errors.ts';
 import { readManifest } from '../sandbox/manifest.ts';
 import { parseResourceFile, type ComponentSpec } from './component-yaml.ts';
+import { DEFAULT_LIMITS, type ComponentLimits } from './limits.ts';
 import type { ModuleRef } from './type-catalog.ts';
 
 /** Modules larger than this are refused before they are read into memory. */
@@ -26,6 +27,7 @@ export interface DesiredComponent {
   sha256: string;
   manifest: Manifest;
   config: ReadonlyMap<string, string>;
+  limits: ComponentLimits;
   ignoreErrors: boolean;
 }
 
@@ -139,6 +141,7 @@ export async function scanResources(dirs: readonly string[], bundled: ReadonlyMa
         sha256: module.sha256,
         manifest: module.manifest,
         config: spec.config,
+        limits: spec.limits,
         ignoreErrors: spec.ignoreErrors,
       });
     } catch (err) {
@@ -148,7 +151,7 @@ export async function scanResources(dirs: readonly string[], bundled: ReadonlyMa
 
   for (const w of wasm) {
     if (claimed.has(w)) continue;
-    add({ name: w.stem, source: w.path, modulePath: w.path, bytes: w.bytes, sha256: w.sha256, manifest: w.manifest, config: new Map(), ignoreErrors: false });
+    add({ name: w.stem, source: w.path, modulePath: w.path, bytes: w.bytes, sha256: w.sha256, manifest: w.manifest, config: new Map(), limits: { ...DEFAULT_LIMITS }, ignoreErrors: false });
   }
   return plan;
 

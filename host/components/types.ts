@@ -3,7 +3,11 @@
 import type { ComponentKind } from '../../abi/ts/manifest.ts';
 import type { StateStore } from '../../abi/ts/state.ts';
 
-export type ComponentStatus = 'loading' | 'ready' | 'failed';
+/**
+ * `ready`: serving; `hibernating`: idle, its instance given up until the next call;
+ * `unhealthy`: in a crash loop, failing calls fast; `failed`: never loaded.
+ */
+export type ComponentStatus = 'ready' | 'hibernating' | 'unhealthy' | 'failed';
 
 /** One component as `/v1.0/metadata` reports it, loaded or not. */
 export interface ComponentInfo {
@@ -26,8 +30,20 @@ export interface ComponentInfo {
   sha256?: string;
   /** ISO time the running instance was loaded. */
   loadedAt?: string;
-  /** Why the component is not ready, naming the file and the reason. */
+  /** The running generation: 1 at first load, +1 for each swap. */
+  generation?: number;
+  /** Traps within the component's crash-loop window. */
+  recentTraps?: number;
+  /** The last error: a failed load of a new version (the old one keeps serving) or the last trap. */
   error?: string;
+}
+
+/** One generation of a component, for the admin API. */
+export interface GenerationInfo {
+  generation: number;
+  sha256: string;
+  module: string;
+  loadedAt: string;
 }
 
 /** A live state store with the configuration from its Component YAML. */
@@ -52,4 +68,8 @@ export interface ComponentDirectory extends StateStoreLookup {
   list(): ComponentInfo[];
   /** Pings every ready component; resolves to the names that failed (for outbound health). */
   pingAll(): Promise<string[]>;
+  /** The running and earlier generations of a loaded component, newest first. */
+  generations(name: string): { current: GenerationInfo; previous: GenerationInfo[] };
+  /** Brings back a component's previous generation. */
+  rollback(name: string): Promise<GenerationInfo>;
 }

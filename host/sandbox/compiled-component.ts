@@ -8,15 +8,21 @@ import { abiContract, type KindContract } from './abi-contract.ts';
 import { CAPABILITIES } from './capabilities/index.ts';
 import { checkModule } from './module-check.ts';
 import { readManifest } from './manifest.ts';
+import { instrumentFuel } from './metering.ts';
 import { PAGE_BYTES, capMemory, isComponentBinary, readModuleShape } from './wasm-binary.ts';
 import type { WitPackage } from './wit/ast.ts';
 
 /** Default cap on a component instance's linear memory. */
 export const DEFAULT_MEMORY_LIMIT_BYTES = 128 * 1024 * 1024;
 
+/** Default fuel per call: roughly wasm instructions, so a runaway call ends in well under a second. */
+export const DEFAULT_CPU_BUDGET = 500_000_000;
+
 export interface CompileOptions {
   /** Hard cap on linear memory; rounded down to whole 64 KiB pages. */
   memoryLimitBytes?: number;
+  /** Fuel per call; 0 compiles the module without metering. */
+  cpuBudget?: number;
   /** The file the bytes came from, for messages. */
   source?: string;
 }
@@ -36,6 +42,8 @@ export class CompiledComponent {
   /** Optional interfaces the module exports, e.g. `snapshot`. */
   readonly optionalExports: ReadonlySet<string>;
   readonly memoryLimitBytes: number;
+  /** Fuel each call starts with; 0 when the module is not metered. */
+  readonly cpuBudget: number;
 
   private constructor(fields: Omit<CompiledComponent, never>) {
     this.manifest = fields.manifest;
@@ -47,6 +55,7 @@ export class CompiledComponent {
     this.needsJspi = fields.needsJspi;
     this.optionalExports = fields.optionalExports;
     this.memoryLimitBytes = fields.memoryLimitBytes;
+    this.cpuBudget = fields.cpuBudget;
   }
 
   static async compile(bytes: Uint8Array, options: CompileOptions = {}): Promise<CompiledComponent> {
@@ -62,9 +71,11 @@ export class CompiledComponent {
       const checked = checkModule(shape, manifest, contract, pkg, (iface) => CAPABILITIES.get(iface)?.async ?? noAsync);
       const memoryLimitBytes = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
       const capped = capMemory(bytes, Math.floor(memoryLimitBytes / PAGE_BYTES));
+      const cpuBudget = options.cpuBudget ?? DEFAULT_CPU_BUDGET;
+      const runnable = cpuBudget > 0 ? instrumentFuel(capped, cpuBudget) : capped;
       let module: WebAssembly.Module;
       try {
-        module = await WebAssembly.compile(capped);
+        module = await WebAssembly.compile(runnable);
       } catch (err) {
         throw new TesseraError('ERR_COMPONENT_LOAD', `invalid WebAssembly: ${(err as Error).message}`);
       }
@@ -78,6 +89,7 @@ export class CompiledComponent {
         needsJspi: checked.needsJspi,
         optionalExports: checked.optionalExports,
         memoryLimitBytes,
+        cpuBudget,
       });
     } catch (err) {
       const message = isTesseraError(err) ? err.message : String(err);

@@ -13,6 +13,7 @@ import {
   postReturnName,
 } from './canonical-abi.ts';
 import type { CompiledComponent } from './compiled-component.ts';
+import { FUEL_EXPORT } from './metering.ts';
 import type { WitFunction } from './wit/ast.ts';
 
 export type LiftedCall = (...args: unknown[]) => unknown;
@@ -24,6 +25,8 @@ export interface ComponentInstance {
    */
   readonly calls: ReadonlyMap<string, LiftedCall>;
   readonly memory: WebAssembly.Memory;
+  /** The CPU fuel counter of a metered module, reset before each call. */
+  readonly fuel: WebAssembly.Global | undefined;
 }
 
 /** Instantiates and runs the reactor initialiser (`_initialize`), if any, before any export. */
@@ -49,6 +52,8 @@ export async function instantiate(compiled: CompiledComponent, name: string, log
   mem.bind(memory, exports.cabi_realloc as (a: number, b: number, c: number, d: number) => number);
   const initialize = exports._initialize as Function | undefined;
   if (initialize) {
+    const fuel = exports[FUEL_EXPORT] as WebAssembly.Global | undefined;
+    if (fuel) fuel.value = BigInt(compiled.cpuBudget);
     if (compiled.needsJspi) await WebAssembly.promising(initialize)();
     else initialize();
   }
@@ -70,5 +75,5 @@ export async function instantiate(compiled: CompiledComponent, name: string, log
   for (const ifaceName of compiled.optionalExports) {
     for (const fn of contract.optionalExports.get(ifaceName)!.functions) lift(ifaceName, fn, `${ifaceName}#${fn.name}`);
   }
-  return { calls, memory };
+  return { calls, memory, fuel: exports[FUEL_EXPORT] as WebAssembly.Global | undefined };
 }

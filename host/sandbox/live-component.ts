@@ -1,21 +1,35 @@
-// A running component: one instance at a time, initialised with its configuration, called
-// one call at a time. Any throw out of the guest (a trap, a stack overflow, a bad pointer)
-// fails that call with ERR_COMPONENT_TRAP naming the component and the function, and drops
-// the instance; the next call builds a fresh one from the same compiled module.
+// One generation of a component at run time: at most one instance, booted with `init(config)`
+// (and `restore` of a parked snapshot), called one call at a time. Any throw out of the
+// guest (a trap, a stack overflow, a bad pointer, an exhausted CPU budget, a deadline) fails
+// that call with ERR_COMPONENT_TRAP naming the component and the function, and drops the
+// instance; the next call boots a fresh one. Policy (backoff, crash loops, hibernation,
+// generations) lives in host/components/component-handle.ts.
 import type { Metadata, WitError, WitResult } from '../../abi/ts/types.ts';
 import { TesseraError, isTesseraError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CompiledComponent } from './compiled-component.ts';
 import { instantiate, type ComponentInstance } from './component-instance.ts';
+import { fuelExhausted } from './metering.ts';
 
 export interface LiveComponentOptions {
   name: string;
   config: ReadonlyMap<string, string>;
   logger: Logger;
+  /** Wall-clock deadline for a call suspended on a host function (JSPI components). */
+  callTimeoutMs?: number;
+  /** Told of every trap, after the instance was dropped. */
+  onTrap?: (error: TesseraError) => void;
 }
 
+const DEFAULT_CALL_TIMEOUT_MS = 5000;
+
+/** What went wrong inside the guest, without the layers of wrapping on the way out. */
 function describeThrow(err: unknown): string {
-  if (isTesseraError(err)) return err.message;
+  if (isTesseraError(err)) {
+    if (err.cause !== undefined && !isTesseraError(err.cause)) return describeThrow(err.cause);
+    // The canonical ABI prefixes its own label ("component.fn: "); the caller adds context.
+    return err.message.replace(/^[^:\s]+\.[^:\s]+: /, '');
+  }
   if (err instanceof RangeError && /call stack/i.test(err.message)) return 'stack overflow (unbounded recursion?)';
   if (err instanceof Error) return `${err.constructor.name === 'RuntimeError' ? 'trap' : err.name}: ${err.message}`;
   return String(err);
@@ -26,10 +40,13 @@ export class LiveComponent {
   readonly compiled: CompiledComponent;
   readonly config: ReadonlyMap<string, string>;
   readonly loadedAt: Date;
-  #logger: Logger;
+  readonly #options: LiveComponentOptions;
+  readonly #fuel: bigint;
   #instance: ComponentInstance | undefined;
   #features: ReadonlySet<string> = new Set();
-  /** Tail of the call queue; only used for JSPI components, whose calls can interleave. */
+  /** A snapshot taken when the instance was given up; restored by the next boot. */
+  #parked: Uint8Array | undefined;
+  /** Tail of the call queue: JSPI calls, boots and snapshots run one at a time. */
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -37,7 +54,8 @@ export class LiveComponent {
     this.name = options.name;
     this.compiled = compiled;
     this.config = options.config;
-    this.#logger = options.logger;
+    this.#options = options;
+    this.#fuel = BigInt(compiled.cpuBudget);
     this.loadedAt = new Date();
   }
 
@@ -57,14 +75,43 @@ export class LiveComponent {
     return this.#features;
   }
 
+  /** Whether the module exports the optional `snapshot` interface. */
+  get supportsSnapshot(): boolean {
+    return this.compiled.optionalExports.has('snapshot');
+  }
+
+  /** True while no instance is alive (hibernating, or dropped after a trap). */
+  get idle(): boolean {
+    return this.#instance === undefined;
+  }
+
   async #boot(): Promise<void> {
-    const instance = await instantiate(this.compiled, this.name, this.#logger);
-    const config: Metadata = [...this.config];
-    const init = (await instance.calls.get('init')!(config)) as WitResult<undefined>;
-    if (init.tag === 'err') throw new TesseraError('ERR_COMPONENT_LOAD', `init refused the configuration: ${init.val.tag}: ${init.val.val}`);
-    const features = instance.calls.get('features');
-    if (features) this.#features = new Set((await features()) as string[]);
+    const instance = await instantiate(this.compiled, this.name, this.#options.logger);
+    try {
+      await this.#initialise(instance);
+    } catch (err) {
+      throw isTesseraError(err) && err.code === 'ERR_COMPONENT_LOAD' ? err : new TesseraError('ERR_COMPONENT_TRAP', this.#why(err, instance), { cause: err });
+    }
     this.#instance = instance;
+  }
+
+  /** `init(config)`, then `restore` of a parked snapshot, then `features()`. */
+  async #initialise(instance: ComponentInstance): Promise<void> {
+    const config: Metadata = [...this.config];
+    const init = (await this.#invoke(instance, 'init', [config])) as WitResult<undefined>;
+    if (init.tag === 'err') throw new TesseraError('ERR_COMPONENT_LOAD', `init refused the configuration: ${init.val.tag}: ${init.val.val}`);
+    if (this.#parked !== undefined) {
+      const restored = (await this.#invoke(instance, 'snapshot#restore', [this.#parked])) as WitResult<undefined>;
+      if (restored.tag === 'err') throw new TesseraError('ERR_COMPONENT_LOAD', `restore refused the snapshot: ${restored.val.tag}: ${restored.val.val}`);
+      this.#parked = undefined;
+    }
+    if (instance.calls.has('features')) this.#features = new Set((await this.#invoke(instance, 'features', [])) as string[]);
+  }
+
+  /** One export call on an instance, with a fresh CPU budget. */
+  #invoke(instance: ComponentInstance, fn: string, args: unknown[]): unknown {
+    if (instance.fuel !== undefined) instance.fuel.value = this.#fuel;
+    return instance.calls.get(fn)!(...args);
   }
 
   /**
@@ -72,47 +119,119 @@ export class LiveComponent {
    * error (`result::err`) is a value, not a throw; only a failure of the guest rejects.
    */
   call(fn: string, args: unknown[]): Promise<unknown> {
-    if (this.#closed) return Promise.reject(new TesseraError('ERR_COMPONENT_TRAP', `component "${this.name}" is unloaded`));
-    if (this.compiled.needsJspi || this.#instance === undefined) {
-      const run = this.#queue.then(() => this.#callOnce(fn, args));
-      this.#queue = run.catch(() => undefined);
-      return run;
-    }
+    const instance = this.#instance;
+    if (instance === undefined || this.compiled.needsJspi) return this.#enqueue(() => this.#callQueued(fn, args));
     try {
-      return Promise.resolve(this.#instance.calls.get(fn)!(...args));
+      return Promise.resolve(this.#invoke(instance, fn, args));
     } catch (err) {
-      return Promise.reject(this.#trapped(fn, err));
+      return Promise.reject(this.#trapped(fn, err, instance));
     }
   }
 
-  async #callOnce(fn: string, args: unknown[]): Promise<unknown> {
-    if (this.#instance === undefined) {
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #ensureInstance(): Promise<ComponentInstance> {
+    if (this.#instance !== undefined) return this.#instance;
+    if (this.#closed) throw new TesseraError('ERR_COMPONENT_TRAP', `component "${this.name}" is unloaded`);
+    try {
+      await this.#boot();
+    } catch (err) {
+      const error = new TesseraError('ERR_COMPONENT_TRAP', `component "${this.name}" could not be restarted: ${describeThrow(err)}`, { cause: err });
+      this.#options.onTrap?.(error);
+      throw error;
+    }
+    return this.#instance!;
+  }
+
+  async #callQueued(fn: string, args: unknown[]): Promise<unknown> {
+    const instance = await this.#ensureInstance();
+    try {
+      if (!this.compiled.needsJspi) return this.#invoke(instance, fn, args);
+      return await this.#withDeadline(fn, this.#invoke(instance, fn, args) as Promise<unknown>);
+    } catch (err) {
+      throw this.#trapped(fn, err, instance);
+    }
+  }
+
+  /** A suspended call cannot be interrupted; past its deadline it is abandoned with its instance. */
+  #withDeadline(fn: string, pending: Promise<unknown>): Promise<unknown> {
+    const ms = this.#options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TesseraError('ERR_COMPONENT_TRAP', `${fn} did not finish within its call timeout of ${ms} ms`)), ms);
+    });
+    return Promise.race([pending, deadline]).finally(() => clearTimeout(timer));
+  }
+
+  #why(err: unknown, instance: ComponentInstance): string {
+    if (instance.fuel !== undefined && fuelExhausted(instance.fuel)) return `ran out of its CPU budget of ${this.compiled.cpuBudget} units (an endless loop?)`;
+    return describeThrow(err);
+  }
+
+  #trapped(fn: string, err: unknown, instance: ComponentInstance): TesseraError {
+    if (this.#instance === instance) this.#instance = undefined;
+    const why = this.#why(err, instance);
+    const message = `component "${this.name}" (${this.compiled.manifest.type}) trapped in ${fn}: ${why}`;
+    this.#options.logger.error(message);
+    const error = new TesseraError('ERR_COMPONENT_TRAP', message, { cause: err });
+    this.#options.onTrap?.(error);
+    return error;
+  }
+
+  /** The component's state from its `snapshot` export, after the calls already queued. */
+  snapshot(): Promise<Uint8Array | undefined> {
+    if (!this.supportsSnapshot) return Promise.resolve(undefined);
+    return this.#enqueue(async () => {
+      const instance = this.#instance;
+      if (instance === undefined) return this.#parked;
       try {
-        await this.#boot();
-        this.#logger.info(`component "${this.name}" restarted after a trap`);
+        return (await this.#invoke(instance, 'snapshot#snapshot', [])) as Uint8Array;
       } catch (err) {
-        throw new TesseraError('ERR_COMPONENT_TRAP', `component "${this.name}" could not be restarted: ${describeThrow(err)}`, { cause: err });
+        throw this.#trapped('snapshot', err, instance);
       }
-    }
-    try {
-      return await this.#instance!.calls.get(fn)!(...args);
-    } catch (err) {
-      throw this.#trapped(fn, err);
-    }
+    });
   }
 
-  #trapped(fn: string, err: unknown): TesseraError {
-    this.#instance = undefined;
-    const message = `component "${this.name}" (${this.compiled.manifest.type}) trapped in ${fn}: ${describeThrow(err)}`;
-    this.#logger.error(message);
-    return new TesseraError('ERR_COMPONENT_TRAP', message, { cause: err });
+  /** Hands a snapshot to the running instance (a new generation, before it serves). */
+  restore(data: Uint8Array): Promise<void> {
+    return this.#enqueue(async () => {
+      const instance = await this.#ensureInstance();
+      let result: WitResult<undefined>;
+      try {
+        result = (await this.#invoke(instance, 'snapshot#restore', [data])) as WitResult<undefined>;
+      } catch (err) {
+        throw this.#trapped('restore', err, instance);
+      }
+      if (result.tag === 'err') {
+        throw new TesseraError('ERR_COMPONENT_LOAD', `component "${this.name}" refused the snapshot of the running version: ${result.val.tag}: ${result.val.val}`);
+      }
+    });
   }
 
-  /** Drops the instance once the calls already queued have finished. */
+  /** Gives up the instance (keeping a snapshot when the component can take one); the next call wakes it. */
+  hibernate(): Promise<void> {
+    return this.#enqueue(async () => {
+      const instance = this.#instance;
+      if (instance === undefined) return;
+      if (this.supportsSnapshot) {
+        try {
+          this.#parked = (await this.#invoke(instance, 'snapshot#snapshot', [])) as Uint8Array;
+        } catch (err) {
+          throw this.#trapped('snapshot', err, instance);
+        }
+      }
+      this.#instance = undefined;
+    });
+  }
+
+  /** Stops booting new instances; resolves once the calls already queued have finished. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.#queue;
-    this.#instance = undefined;
   }
 }
 

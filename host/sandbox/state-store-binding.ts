@@ -2,9 +2,16 @@
 // block uses: WIT results become values or TesseraErrors carrying the component's error.
 import type { BulkGetItem, GetResponse, StateStore, TransactOperation } from '../../abi/ts/state.ts';
 import type { Metadata, WitResult } from '../../abi/ts/types.ts';
-import { unwrapResult, type LiveComponent } from './live-component.ts';
+import { unwrapResult } from './live-component.ts';
 
-export function bindStateStore(live: LiveComponent): StateStore {
+/** Anything that calls a component's exports by name: one generation, or a handle over all of them. */
+export interface ComponentCallable {
+  readonly name: string;
+  readonly features: ReadonlySet<string>;
+  call(fn: string, args: unknown[]): Promise<unknown>;
+}
+
+export function bindStateStore(live: ComponentCallable): StateStore {
   const call = async <T>(fn: string, ...args: unknown[]): Promise<T> =>
     unwrapResult(live.name, fn, (await live.call(fn, args)) as WitResult<T>);
   return {

@@ -1,7 +1,8 @@
 // A `ComponentDirectory` for API tests: state stores added by hand (any `StateStore`) and
 // files that "failed", without the registry or the sandbox.
 import type { StateStore } from '../../abi/ts/state.ts';
-import type { ComponentDirectory, ComponentInfo, LiveStateStore } from '../../host/components/types.ts';
+import type { ComponentDirectory, ComponentInfo, GenerationInfo, LiveStateStore } from '../../host/components/types.ts';
+import { TesseraError } from '../../host/errors.ts';
 
 export class FakeComponents implements ComponentDirectory {
   readonly #stores = new Map<string, LiveStateStore>();
@@ -53,5 +54,17 @@ export class FakeComponents implements ComponentDirectory {
       }
     }
     return failing;
+  }
+
+  /** Fake components have one generation each and nothing to roll back to. */
+  generations(name: string): { current: GenerationInfo; previous: GenerationInfo[] } {
+    const info = this.#infos.find((i) => i.name === name && i.status !== 'failed');
+    if (!info) throw new TesseraError('ERR_COMPONENT_NOT_FOUND', `component "${name}" is not loaded`);
+    return { current: { generation: 1, sha256: info.sha256!, module: info.module!, loadedAt: info.loadedAt! }, previous: [] };
+  }
+
+  async rollback(name: string): Promise<GenerationInfo> {
+    this.generations(name);
+    throw new TesseraError('ERR_COMPONENT_NOT_FOUND', `component "${name}" has no earlier generation to roll back to`);
   }
 }

@@ -21,7 +21,7 @@ export function registerMetadataRoutes(app: FastifyInstance, deps: MetadataDeps)
       enabledFeatures: [],
       actors: [],
       components: components
-        .filter((c) => c.status === 'ready')
+        .filter((c) => c.status !== 'failed')
         .map((c) => ({ name: c.name, type: c.type ?? '', version: c.version ?? '', capabilities: c.capabilities })),
       // daprd still reports its version here for older clients, after the user's attributes.
       extended: { ...Object.fromEntries(deps.extended), daprRuntimeVersion: deps.runtimeVersion },

@@ -8,6 +8,7 @@ import type { Logger } from '../../observability/logger.ts';
 import { requireApiToken } from './api-token.ts';
 import { useJsonBodies } from './body-parsers.ts';
 import { errorReply } from './error-reply.ts';
+import { registerAdminRoutes } from './admin-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerMetadataRoutes } from './metadata-routes.ts';
 import { registerShutdownRoute } from './shutdown-route.ts';
@@ -65,5 +66,6 @@ export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
   registerHealthRoutes(app, deps);
   registerMetadataRoutes(app, { ...deps, extended: deps.extendedMetadata ?? new Map() });
   registerShutdownRoute(app, deps.shutdown);
+  registerAdminRoutes(app, deps.components);
   return app;
 }

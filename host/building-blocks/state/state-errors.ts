@@ -35,11 +35,11 @@ export type FailedOperation =
   | { op: 'transaction'; storeName: string };
 
 /**
- * Turns a failed store call into Dapr's error for that operation. A trap keeps its own code
- * and message so the user sees which component failed.
+ * Turns a failed store call into Dapr's error for that operation. A trap or a crash loop
+ * keeps its own code and message so the user sees which component failed.
  */
 export function operationFailed(err: unknown, failed: FailedOperation): TesseraError {
-  if (isTesseraError(err, 'ERR_COMPONENT_TRAP')) return err;
+  if (isTesseraError(err, 'ERR_COMPONENT_TRAP') || isTesseraError(err, 'ERR_COMPONENT_UNHEALTHY')) return err;
   const componentError = isTesseraError(err) ? err.componentError : undefined;
   let detail = componentError?.val ?? (err instanceof Error ? err.message : String(err));
   let status = 500;

@@ -1,0 +1,204 @@
+// One named component across its generations. Calls go to the current generation; a swap
+// builds the next one beside it, carries the data over (`snapshot`/`restore`) and switches
+// atomically, so no call fails and no write is lost. Also the failure policy: traps back off
+// exponentially and a crash loop fails calls fast; idle components hibernate.
+import { setTimeout as delay } from 'node:timers/promises';
+import { TesseraError } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { LiveComponent } from '../sandbox/live-component.ts';
+import type { ComponentLimits } from './limits.ts';
+import type { DesiredComponent } from './resources-loader.ts';
+
+/** What was loaded as one generation, kept for metadata and rollback. */
+export interface Generation {
+  number: number;
+  desired: DesiredComponent;
+  live: LiveComponent;
+}
+
+export type HandleStatus = 'ready' | 'hibernating' | 'unhealthy';
+
+/** How many earlier generations are kept for rollback. */
+const HISTORY = 4;
+const MAX_BACKOFF_MS = 5000;
+const FIRST_BACKOFF_MS = 50;
+
+export class ComponentHandle {
+  readonly name: string;
+  #current: Generation;
+  #previous: Generation[] = [];
+  #nextNumber: number;
+  #logger: Logger;
+  /** Set while a swap is in its critical section: calls wait for it, then go to the new generation. */
+  #gate: Promise<void> | undefined;
+  #traps: number[] = [];
+  #lastTrap: string | undefined;
+  /** Calls before this time take the slow path (backoff or crash loop). */
+  #holdUntil = 0;
+  #unhealthyUntil = 0;
+  #lastCallAt = Date.now();
+  #idleTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+  /** The last failed attempt to load a new generation, or a broken file, if any. */
+  loadError: string | undefined;
+
+  constructor(name: string, first: { desired: DesiredComponent; live: LiveComponent }, logger: Logger) {
+    this.name = name;
+    this.#logger = logger;
+    this.#current = { number: 1, ...first };
+    this.#nextNumber = 2;
+    this.#armIdleTimer();
+  }
+
+  get current(): Generation {
+    return this.#current;
+  }
+
+  get previous(): readonly Generation[] {
+    return this.#previous;
+  }
+
+  get limits(): ComponentLimits {
+    return this.#current.desired.limits;
+  }
+
+  get features(): ReadonlySet<string> {
+    return this.#current.live.features;
+  }
+
+  get status(): HandleStatus {
+    if (this.#unhealthyUntil > Date.now()) return 'unhealthy';
+    return this.#current.live.idle ? 'hibernating' : 'ready';
+  }
+
+  get lastTrap(): string | undefined {
+    return this.#lastTrap;
+  }
+
+  /** Traps within the crash-loop window. */
+  get recentTraps(): number {
+    this.#pruneTraps(Date.now());
+    return this.#traps.length;
+  }
+
+  /** Where the `onTrap` of each generation's LiveComponent should report. */
+  readonly onTrap = (error: TesseraError): void => {
+    const now = Date.now();
+    this.#lastTrap = error.message;
+    this.#pruneTraps(now);
+    this.#traps.push(now);
+    const { crashLoopTraps, crashLoopWindowMs } = this.limits;
+    if (this.#traps.length >= crashLoopTraps) {
+      this.#unhealthyUntil = now + crashLoopWindowMs;
+      this.#holdUntil = this.#unhealthyUntil;
+      this.#logger.error(`component "${this.name}" is in a crash loop (${this.#traps.length} traps within ${crashLoopWindowMs} ms): failing calls fast until a new version is loaded or ${new Date(this.#unhealthyUntil).toISOString()}`);
+    } else if (this.#traps.length > 1) {
+      this.#holdUntil = now + Math.min(FIRST_BACKOFF_MS * 2 ** (this.#traps.length - 2), MAX_BACKOFF_MS);
+    }
+  };
+
+  #pruneTraps(now: number): void {
+    const since = now - this.limits.crashLoopWindowMs;
+    while (this.#traps.length > 0 && this.#traps[0]! < since) this.#traps.shift();
+  }
+
+  call(fn: string, args: unknown[]): Promise<unknown> {
+    const now = Date.now();
+    this.#lastCallAt = now;
+    if (this.#gate !== undefined || this.#holdUntil > now) return this.#slowCall(fn, args);
+    return this.#current.live.call(fn, args);
+  }
+
+  async #slowCall(fn: string, args: unknown[]): Promise<unknown> {
+    while (this.#gate !== undefined) await this.#gate;
+    const now = Date.now();
+    if (this.#unhealthyUntil > now) {
+      throw new TesseraError(
+        'ERR_COMPONENT_UNHEALTHY',
+        `component "${this.name}" is in a crash loop (${this.#traps.length} traps within ${this.limits.crashLoopWindowMs} ms) and fails fast for another ${Math.ceil((this.#unhealthyUntil - now) / 1000)} s, or until a new version is loaded; last trap: ${this.#lastTrap}`,
+      );
+    }
+    if (this.#holdUntil > now) await delay(this.#holdUntil - now);
+    return this.#current.live.call(fn, args);
+  }
+
+  /**
+   * Switches to a new generation that has already started. Calls arriving meanwhile wait;
+   * calls already queued finish on the old one; then its data (if both can snapshot and are
+   * the same type) moves across. If the new one refuses the data, nothing changes.
+   */
+  async swap(next: { desired: DesiredComponent; live: LiveComponent }, number = this.#nextNumber++): Promise<Generation> {
+    while (this.#gate !== undefined) await this.#gate;
+    let release!: () => void;
+    this.#gate = new Promise((resolve) => (release = resolve));
+    const old = this.#current;
+    try {
+      if (old.live.supportsSnapshot && next.live.supportsSnapshot && old.desired.manifest.type === next.desired.manifest.type) {
+        const data = await old.live.snapshot().catch(() => undefined);
+        if (data !== undefined) await next.live.restore(data);
+      }
+      this.#previous.push(old);
+      if (this.#previous.length > HISTORY) this.#previous.shift();
+      this.#current = { number, ...next };
+      this.#traps = [];
+      this.#holdUntil = this.#unhealthyUntil = 0;
+      this.#lastTrap = undefined;
+      this.loadError = undefined;
+    } catch (err) {
+      void next.live.close();
+      throw err;
+    } finally {
+      this.#gate = undefined;
+      release();
+    }
+    void old.live.close();
+    return this.#current;
+  }
+
+  /** The generation before the current one, which `rollback` brings back. */
+  rollbackTarget(): Generation | undefined {
+    return this.#previous.at(-1);
+  }
+
+  /**
+   * Makes the previous generation current again, from `revived` (a fresh start of its
+   * module and config). The generation rolled back from leaves the history, so a second
+   * rollback goes one step further back.
+   */
+  async rollback(revived: LiveComponent): Promise<Generation> {
+    const target = this.#previous.pop();
+    if (target === undefined) throw new TesseraError('ERR_COMPONENT_NOT_FOUND', `component "${this.name}" has no earlier generation to roll back to`);
+    try {
+      await this.swap({ desired: target.desired, live: revived }, target.number);
+    } catch (err) {
+      this.#previous.push(target);
+      throw err;
+    }
+    this.#previous.pop();
+    return this.#current;
+  }
+
+  /** Gives up the instance after `hibernateAfterMs` without a call. */
+  #armIdleTimer(): void {
+    const after = this.limits.hibernateAfterMs;
+    if (after <= 0 || this.#closed) return;
+    const due = this.#lastCallAt + after - Date.now();
+    this.#idleTimer = setTimeout(() => {
+      if (this.#closed) return;
+      if (Date.now() - this.#lastCallAt >= after && this.#gate === undefined && !this.#current.live.idle) {
+        this.#current.live.hibernate().then(
+          () => this.#logger.debug(`component "${this.name}" hibernated after ${after} ms idle`),
+          (err: Error) => this.#logger.warn(`component "${this.name}" could not hibernate: ${err.message}`),
+        );
+      }
+      this.#armIdleTimer();
+    }, Math.max(due, Math.min(after, 1000)));
+    this.#idleTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#idleTimer);
+    await this.#current.live.close();
+  }
+}

@@ -1,0 +1,207 @@
+// Builds a Rust component crate (sdk/rust/README.md) into its `.wasm` with Debian's rustc and
+// cargo, reproducibly: the same sources give the same bytes from any checkout path, which is
+// what lets `components-wasm/build.ts --check` compare a rebuild with the committed file.
+import { execFile } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, copyFile, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { CompiledComponent } from '../sandbox/compiled-component.ts';
+
+/** Debian's toolchain. A rustup one may shadow it on PATH, so it is named by path. */
+export const DEBIAN_RUST: RustToolchain = { cargo: '/usr/bin/cargo', rustc: '/usr/bin/rustc' };
+
+const TARGET = 'wasm32-unknown-unknown';
+const INSTALL_HINT = 'install Debian\'s Rust toolchain with `apt-get install rustc cargo libstd-rust-dev-wasm32`';
+
+export interface RustToolchain {
+  cargo: string;
+  rustc: string;
+}
+
+/** A Rust component did not build; the message says which crate, why, and what to do. */
+export class RustBuildError extends Error {
+  override name = 'RustBuildError';
+}
+
+interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+function run(file: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(file, args, { ...options, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(Object.assign(err, { stdout, stderr }));
+      else resolvePromise({ stdout, stderr });
+    });
+  });
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+async function isExecutable(path: string): Promise<boolean> {
+  return access(path, constants.X_OK).then(() => true, () => false);
+}
+
+/** Refuses, with the apt line to run, a machine without the toolchain or its wasm32 std. */
+async function checkToolchain(toolchain: RustToolchain, env: NodeJS.ProcessEnv): Promise<void> {
+  for (const tool of [toolchain.cargo, toolchain.rustc]) {
+    if (!(await isExecutable(tool))) throw new RustBuildError(`${tool} is missing: ${INSTALL_HINT}`);
+  }
+  const { stdout } = await run(toolchain.rustc, ['--print', 'sysroot'], { cwd: '/', env });
+  const std = join(stdout.trim(), 'lib', 'rustlib', TARGET, 'lib');
+  if (!(await stat(std).then((s) => s.isDirectory(), () => false))) {
+    throw new RustBuildError(`${toolchain.rustc} has no ${TARGET} standard library (no ${std}): ${INSTALL_HINT}`);
+  }
+}
+
+/**
+ * The environment cargo runs in: ours, minus every RUST* and CARGO_* variable but
+ * CARGO_HOME, so neither a rustup override, a wrapper, extra flags nor a profile override
+ * in the caller's shell can change the bytes.
+ */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key === 'CARGO_HOME' || !/^(RUST|CARGO_)/.test(key)) env[key] = value;
+  }
+  return env;
+}
+
+function commonAncestor(paths: string[]): string {
+  let parts = paths[0]!.split(sep);
+  for (const path of paths.slice(1)) {
+    const other = path.split(sep);
+    let n = 0;
+    while (n < parts.length && n < other.length && parts[n] === other[n]) n++;
+    parts = parts.slice(0, n);
+  }
+  return parts.join(sep) || sep;
+}
+
+/** The directories of the local crates a build compiles: the component and its path dependencies. */
+async function localCrates(cargo: string, manifestPath: string, lockFlags: string[], env: NodeJS.ProcessEnv): Promise<string[]> {
+  const { stdout } = await run(cargo, ['metadata', '--format-version', '1', '--manifest-path', manifestPath, ...lockFlags], {
+    cwd: dirname(manifestPath),
+    env,
+  });
+  const metadata = JSON.parse(stdout) as { packages: { source: string | null; manifest_path: string }[] };
+  return metadata.packages.filter((p) => p.source === null).map((p) => dirname(p.manifest_path));
+}
+
+/** A Cargo.toml cut at its table headers (`[name]`, `[[name]]`); the first part has no header. */
+function tables(toml: string): { name: string; text: string }[] {
+  const out = [{ name: '', text: '' }];
+  for (const line of toml.split('\n')) {
+    const header = /^\s*\[\[?\s*([^\]\s]+)/.exec(line);
+    if (header) out.push({ name: header[1]!, text: '' });
+    out.at(-1)!.text += `${line}\n`;
+  }
+  return out;
+}
+
+/**
+ * Copies the local crates into `stage`, at the same paths relative to one another, under a
+ * generated workspace root that carries the component's `[profile.*]` tables.
+ *
+ * Why: cargo's `-C metadata` hash of a path crate outside the workspace root includes its
+ * absolute path, and that hash reorders the functions of the module, so a component whose
+ * own folder were the workspace root would build different bytes from every checkout.
+ * Inside one root only relative paths count. Timestamps are kept, so cargo's fingerprints
+ * still let an unchanged stage build nothing.
+ */
+async function stageWorkspace(crateDir: string, crates: string[], stage: string): Promise<string> {
+  const root = commonAncestor(crates);
+  await rm(stage, { recursive: true, force: true });
+  for (const dir of crates) {
+    // Entry by entry: the stage lies inside the component's own target/.
+    for (const entry of await readdir(dir)) {
+      if (entry === 'target' || entry === 'Cargo.lock') continue;
+      await cp(join(dir, entry), join(stage, relative(root, dir), entry), { recursive: true, preserveTimestamps: true });
+    }
+  }
+  const member = relative(root, crateDir) || '.';
+  const manifest = tables(await readFile(join(crateDir, 'Cargo.toml'), 'utf8')).filter((t) => t.name !== 'workspace');
+  const isProfile = (t: { name: string }): boolean => t.name === 'profile' || t.name.startsWith('profile.');
+  const text = (parts: { text: string }[]): string => parts.map((t) => t.text).join('');
+  if (member === '.') {
+    await writeFile(join(stage, 'Cargo.toml'), `${text(manifest)}\n[workspace]\n`);
+  } else {
+    await writeFile(join(stage, member, 'Cargo.toml'), text(manifest.filter((t) => !isProfile(t))));
+    const header = `# Generated by host/toolchain/rust.ts from ${member}/Cargo.toml.\n[workspace]\nmembers = [${JSON.stringify(member)}]\n\n`;
+    await writeFile(join(stage, 'Cargo.toml'), header + text(manifest.filter(isProfile)));
+  }
+  return member;
+}
+
+/** The cdylib's `.wasm`, from cargo's JSON messages. */
+function wasmArtifact(stdout: string): string | undefined {
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const message = JSON.parse(line) as { reason?: string; target?: { kind?: string[] }; filenames?: string[] };
+    if (message.reason !== 'compiler-artifact' || !message.target?.kind?.includes('cdylib')) continue;
+    const wasm = message.filenames?.find((f) => f.endsWith('.wasm'));
+    if (wasm) return wasm;
+  }
+  return undefined;
+}
+
+/**
+ * Builds the crate in `dir` (a `cdylib` using `tessera-sdk`) for wasm32 with Debian's cargo,
+ * offline and `--locked` when it has a Cargo.lock, with its `[profile.release]`; checks the
+ * module loads in this host and that its manifest's capabilities are exactly the host
+ * interfaces it imports; then copies it to `outFile`. Build output goes to `dir/target/`.
+ */
+export async function buildRustComponent(dir: string, outFile: string, toolchain: RustToolchain = DEBIAN_RUST): Promise<void> {
+  const crateDir = resolve(dir);
+  const env = cleanEnv();
+  await checkToolchain(toolchain, env);
+  if (!(await exists(join(crateDir, 'Cargo.toml')))) throw new RustBuildError(`${crateDir} has no Cargo.toml`);
+  const lockFile = join(crateDir, 'Cargo.lock');
+  const locked = await exists(lockFile);
+  const lockFlags = ['--offline', ...(locked ? ['--locked'] : [])];
+  const cargoEnv = { ...env, RUSTC: toolchain.rustc };
+
+  const crates = await localCrates(toolchain.cargo, join(crateDir, 'Cargo.toml'), lockFlags, cargoEnv).catch((err) => {
+    throw new RustBuildError(`${crateDir}: cargo metadata failed: ${(err as RunResult).stderr?.trim() || (err as Error).message}`);
+  });
+  const targetDir = join(crateDir, 'target');
+  const stage = join(targetDir, 'tessera-stage');
+  const member = await stageWorkspace(crateDir, crates, stage);
+  if (locked) await copyFile(lockFile, join(stage, 'Cargo.lock'));
+
+  const cargoHome = env.CARGO_HOME ?? join(homedir(), '.cargo');
+  // The stage's relative paths are what rustc sees; these catch any absolute one.
+  const rustflags = [`--remap-path-prefix=${stage}=/tessera`, `--remap-path-prefix=${cargoHome}=/cargo`];
+  const args = [
+    'build', '--release', '--target', TARGET, '--manifest-path', join(stage, member, 'Cargo.toml'),
+    '--target-dir', targetDir, '--message-format', 'json-render-diagnostics', ...lockFlags,
+  ];
+  let built: RunResult;
+  try {
+    built = await run(toolchain.cargo, args, { cwd: stage, env: { ...cargoEnv, CARGO_ENCODED_RUSTFLAGS: rustflags.join('\x1f') } });
+  } catch (err) {
+    throw new RustBuildError(`${crateDir}: cargo build failed:\n${(err as RunResult).stderr?.trim() || (err as Error).message}`);
+  }
+  // A first build writes the lockfile; it belongs beside the sources, to be committed.
+  if (!locked) await copyFile(join(stage, 'Cargo.lock'), lockFile);
+  const wasm = wasmArtifact(built.stdout);
+  if (!wasm) throw new RustBuildError(`${crateDir}: cargo built no .wasm: is it a \`crate-type = ["cdylib"]\` library?`);
+
+  const bytes = await readFile(wasm);
+  const compiled = await CompiledComponent.compile(bytes, { source: relative(crateDir, wasm) }).catch((err) => {
+    throw new RustBuildError(`${crateDir}: the built module would not load: ${(err as Error).message}`);
+  });
+  const unused = compiled.manifest.capabilities.filter((c) => !compiled.importedInterfaces.has(c));
+  if (unused.length > 0) {
+    throw new RustBuildError(
+      `${crateDir}: the manifest lists capabilities [${unused.join(', ')}] the module never imports: ` +
+        `drop them from the export macro's \`capabilities\` (it imports [${[...compiled.importedInterfaces].join(', ')}])`,
+    );
+  }
+  await mkdir(dirname(resolve(outFile)), { recursive: true });
+  await writeFile(outFile, bytes);
+}

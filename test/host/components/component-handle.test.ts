@@ -1,0 +1,166 @@
+// Generations, traps, crash loops, CPU budgets, JSPI deadlines and rollback, driven through
+// the real registry and sandbox with skeleton modules that misbehave on demand.
+import { after, afterEach, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { isTesseraError } from '../../../host/errors.ts';
+import { hostImportWat, stateStoreModule } from '../../support/state-store-wat.ts';
+import { componentYaml } from '../../support/temp-dir.ts';
+import { registryFixture, type RegistryFixture } from '../../support/registry-fixture.ts';
+
+let fx: RegistryFixture;
+beforeEach(async () => {
+  fx = await registryFixture();
+});
+afterEach(async () => fx.close());
+after(() => undefined);
+
+/** A store whose `get` traps when the key is 4 bytes long (e.g. "trap"). */
+const trapOnDemand = stateStoreModule({ bodies: { get: '(if (i32.eq (local.get 1) (i32.const 4)) (then unreachable)) (i32.const 16)' } });
+
+const withAnnotations = (yaml: string, annotations: Record<string, string>): string =>
+  yaml.replace(/metadata:\n  name: (\S+)\n/, (_m, name: string) => `metadata:\n  name: ${name}\n  annotations:\n${Object.entries(annotations).map(([k, v]) => `    ${k}: "${v}"\n`).join('')}`);
+
+async function rejectsWith(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(isTesseraError(err), `expected a TesseraError, got ${String(err)}`);
+    assert.equal(err.code, code);
+    assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+test('a trap fails only that call, names the component and function, and the next call is served', async () => {
+  await fx.write('flaky.wasm', trapOnDemand);
+  await fx.sync();
+  await rejectsWith(fx.get('flaky', 'trap'), 'ERR_COMPONENT_TRAP', /component "flaky" \(state\.skeleton\) trapped in get: trap: unreachable/);
+  assert.equal(await fx.get('flaky', 'ok'), undefined);
+  const info = fx.registry.list().find((c) => c.name === 'flaky')!;
+  assert.equal(info.recentTraps, 1);
+  assert.match(info.error!, /trapped in get/);
+});
+
+test('repeated traps back off, then a crash loop fails fast until a new version arrives', async () => {
+  await fx.write('flaky.yaml', withAnnotations(componentYaml('flaky', 'state.skeleton'), { 'tessera.dev/crash-loop-traps': '3', 'tessera.dev/crash-loop-window': '1m' }));
+  await fx.write('flaky.wasm', trapOnDemand);
+  await fx.sync();
+  await rejectsWith(fx.get('flaky', 'trap'), 'ERR_COMPONENT_TRAP', /trapped in get/);
+  await rejectsWith(fx.get('flaky', 'trap'), 'ERR_COMPONENT_TRAP', /trapped in get/);
+  const started = Date.now();
+  assert.equal(await fx.get('flaky', 'ok'), undefined, 'after two traps a call waits out the backoff, then succeeds');
+  assert.ok(Date.now() - started >= 40, `the second trap backs off about 50 ms (waited ${Date.now() - started} ms)`);
+  await rejectsWith(fx.get('flaky', 'trap'), 'ERR_COMPONENT_TRAP', /trapped in get/);
+  await rejectsWith(fx.get('flaky', 'ok'), 'ERR_COMPONENT_UNHEALTHY', /component "flaky" is in a crash loop \(3 traps within 60000 ms\)/);
+  assert.equal(fx.registry.list().find((c) => c.name === 'flaky')!.status, 'unhealthy');
+
+  await fx.write('flaky.wasm', stateStoreModule({ bodies: { ping: '(i32.const 16)' }, fields: ['(func (export "v2"))'] }));
+  await fx.sync();
+  assert.equal(await fx.get('flaky', 'trap'), undefined, 'a new generation starts healthy');
+  assert.equal(fx.registry.list().find((c) => c.name === 'flaky')!.status, 'ready');
+});
+
+test('an endless loop runs out of its CPU budget and the component keeps serving', async () => {
+  const spinner = stateStoreModule({ bodies: { get: '(if (i32.eq (local.get 1) (i32.const 4)) (then (loop $l (br $l)))) (i32.const 16)' } });
+  await fx.write('spin.yaml', withAnnotations(componentYaml('spin', 'state.skeleton'), { 'tessera.dev/cpu-budget': '10M' }));
+  await fx.write('spin.wasm', spinner);
+  await fx.sync();
+  const started = Date.now();
+  await rejectsWith(fx.get('spin', 'spin'), 'ERR_COMPONENT_TRAP', /trapped in get: ran out of its CPU budget of 10000000 units/);
+  assert.ok(Date.now() - started < 2000, 'the budget ends the loop quickly');
+  assert.equal(await fx.get('spin', 'ok'), undefined);
+});
+
+test('an endless loop in init fails the load, naming the budget; other components are untouched', async () => {
+  await fx.write('store.yaml', componentYaml('store', 'state.memory'));
+  await fx.write('stuck.wasm', stateStoreModule({ bodies: { init: '(loop $l (br $l)) (i32.const 16)' } }));
+  await fx.sync();
+  const stuck = fx.registry.list().find((c) => c.name === 'stuck')!;
+  assert.equal(stuck.status, 'failed');
+  assert.match(stuck.error!, /stuck\.wasm: component "stuck" failed to start: .*CPU budget/);
+  await fx.set('store', 'k', '1');
+  assert.equal(await fx.get('store', 'k'), '1');
+});
+
+test('a component that sleeps suspends through JSPI while other calls are served', async () => {
+  const sleeper = stateStoreModule({
+    manifest: { capabilities: ['sleep'] },
+    imports: [hostImportWat('sleep', 'sleep-ms').replace('(func', '(func $sleep')],
+    bodies: { get: '(call $sleep (i32.const 100)) (i32.const 16)' },
+  });
+  await fx.write('sleepy.wasm', sleeper);
+  await fx.write('store.yaml', componentYaml('store', 'state.memory'));
+  await fx.sync();
+  const started = Date.now();
+  const slow = fx.get('sleepy', 'k');
+  await fx.set('store', 'k', '"v"');
+  assert.equal(await fx.get('store', 'k'), '"v"');
+  assert.ok(Date.now() - started < 80, 'the other store answered while the sleeper was suspended');
+  assert.equal(await slow, undefined);
+  assert.ok(Date.now() - started >= 95, 'the sleeper really slept');
+});
+
+test('a call suspended past its call timeout fails, and the component recovers', async () => {
+  const sleeper = stateStoreModule({
+    manifest: { capabilities: ['sleep'] },
+    imports: [hostImportWat('sleep', 'sleep-ms').replace('(func', '(func $sleep')],
+    bodies: { get: '(if (i32.eq (local.get 1) (i32.const 4)) (then (call $sleep (i32.const 2000)))) (i32.const 16)' },
+  });
+  await fx.write('sleepy.yaml', withAnnotations(componentYaml('sleepy', 'state.skeleton'), { 'tessera.dev/call-timeout': '100ms' }));
+  await fx.write('sleepy.wasm', sleeper);
+  await fx.sync();
+  await rejectsWith(fx.get('sleepy', 'slow'), 'ERR_COMPONENT_TRAP', /get did not finish within its call timeout of 100 ms/);
+  assert.equal(await fx.get('sleepy', 'ok'), undefined);
+});
+
+test('a memory.grow bomb is stopped at the memory limit inside the module', async () => {
+  const bomb = stateStoreModule({
+    bodies: { get: '(if (i32.eq (memory.grow (i32.const 4096)) (i32.const -1)) (then unreachable)) (i32.const 16)' },
+  });
+  await fx.write('bomb.yaml', withAnnotations(componentYaml('bomb', 'state.skeleton'), { 'tessera.dev/memory-limit': '1Mi' }));
+  await fx.write('bomb.wasm', bomb);
+  await fx.sync();
+  await rejectsWith(fx.get('bomb', 'k'), 'ERR_COMPONENT_TRAP', /trapped in get: trap: unreachable/);
+});
+
+test('rollback brings back the previous generation; the admin view lists generations', async () => {
+  await fx.write('roll.wasm', stateStoreModule());
+  await fx.sync();
+  await fx.write('roll.wasm', trapOnDemand);
+  await fx.sync();
+  const gens = fx.registry.generations('roll');
+  assert.equal(gens.current.generation, 2);
+  assert.deepEqual(gens.previous.map((g) => g.generation), [1]);
+  await rejectsWith(fx.get('roll', 'trap'), 'ERR_COMPONENT_TRAP', /trapped/);
+
+  const back = await fx.registry.rollback('roll');
+  assert.equal(back.generation, 1);
+  assert.equal(await fx.get('roll', 'trap'), undefined, 'generation 1 does not trap');
+  assert.equal(fx.registry.list().find((c) => c.name === 'roll')!.generation, 1);
+  await rejectsWith(fx.registry.rollback('roll'), 'ERR_COMPONENT_NOT_FOUND', /no earlier generation/);
+  await rejectsWith(fx.registry.rollback('nope'), 'ERR_COMPONENT_NOT_FOUND', /component "nope" is not loaded/);
+});
+
+test('identical bytes are a no-op; a bad new version never replaces the running one', async () => {
+  await fx.write('keep.wasm', stateStoreModule());
+  await fx.sync();
+  await fx.write('keep.wasm', stateStoreModule());
+  await fx.sync();
+  assert.equal(fx.registry.generations('keep').current.generation, 1);
+  await fx.write('keep.wasm', stateStoreModule({ bodies: { init: 'unreachable' } }));
+  await fx.sync();
+  const info = fx.registry.list().find((c) => c.name === 'keep')!;
+  assert.equal(info.status, 'ready');
+  assert.equal(info.generation, 1);
+  assert.match(info.error!, /keep\.wasm: component "keep" failed to start: .*unreachable/);
+  assert.equal(await fx.get('keep', 'k'), undefined);
+});
+
+test('annotations with bad values fail the YAML, naming the annotation', async () => {
+  await fx.write('bad.yaml', withAnnotations(componentYaml('bad', 'state.memory'), { 'tessera.dev/memory-limit': 'lots' }));
+  await fx.write('typo.yaml', withAnnotations(componentYaml('typo', 'state.memory'), { 'tessera.dev/memroy-limit': '1Mi' }));
+  await fx.sync();
+  const errors = Object.fromEntries(fx.registry.list().map((c) => [c.name, c.error]));
+  assert.match(errors.bad!, /annotation "tessera\.dev\/memory-limit" must be a size like 64Mi, 512Ki or 1048576, got "lots"/);
+  assert.match(errors.typo!, /unknown annotation "tessera\.dev\/memroy-limit"/);
+  await delay(0);
+});
