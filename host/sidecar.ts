@@ -1,16 +1,21 @@
 // Wires one sidecar: bundled types, the component registry fed by the resources folders
 // (and kept in step with them by a watcher), the building blocks, and the HTTP API.
+import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { createHttpApi } from './api/http/server.ts';
 import { StateService } from './building-blocks/state/state-service.ts';
 import { watchFolders, type FolderWatcher } from './components/folder-watcher.ts';
 import { ComponentRegistry } from './components/registry.ts';
 import { scanResources } from './components/resources-loader.ts';
-import { loadBundledTypes } from './components/type-catalog.ts';
+import { BUNDLED_DIR, loadBundledTypes } from './components/type-catalog.ts';
 import type { Logger } from './observability/logger.ts';
 
 export const RUNTIME_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+/** How soon a half-written module is looked at again. */
+const RESCAN_MS = 100;
 
 export interface SidecarOptions {
   appId: string;
@@ -22,8 +27,6 @@ export interface SidecarOptions {
   maxBodyBytes: number;
   apiToken?: string | undefined;
   logger: Logger;
-  /** Per-instance linear memory cap for components. */
-  memoryLimitBytes?: number;
   /** Called after `POST /v1.0/shutdown` has been answered. */
   onShutdownRequest?: () => void;
 }
@@ -38,10 +41,7 @@ export class Sidecar {
 
   private constructor(options: SidecarOptions) {
     this.#options = options;
-    this.registry = new ComponentRegistry({
-      logger: options.logger.child('components'),
-      ...(options.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: options.memoryLimitBytes }),
-    });
+    this.registry = new ComponentRegistry({ logger: options.logger.child('components') });
     this.#api = createHttpApi({
       appId: options.appId,
       runtimeVersion: RUNTIME_VERSION,
@@ -64,16 +64,24 @@ export class Sidecar {
 
   async #start(): Promise<void> {
     const { logger, resourcesPaths, appId } = this.#options;
-    const bundled = await loadBundledTypes();
+    let again: NodeJS.Timeout | undefined;
     const reload = async (): Promise<void> => {
       try {
-        await this.registry.apply(await scanResources(resourcesPaths, bundled, appId));
+        const plan = await scanResources(resourcesPaths, await loadBundledTypes(), appId);
+        await this.registry.apply(plan);
+        // A file caught half-written gets another look once the writer is likely done.
+        if (plan.failures.some((f) => f.transient)) {
+          clearTimeout(again);
+          again = setTimeout(() => void reload(), RESCAN_MS).unref();
+        }
       } catch (err) {
         logger.error(`reading resources failed: ${(err as Error).message}`);
       }
     };
     await reload();
-    this.#watcher = watchFolders(resourcesPaths, () => void reload(), logger.child('watcher'));
+    // The bundled components are watched too, so a rebuilt bundled module is swapped in.
+    const bundledDirs = (await readdir(BUNDLED_DIR, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => join(BUNDLED_DIR, e.name));
+    this.#watcher = watchFolders([...resourcesPaths, ...bundledDirs], () => void reload(), logger.child('watcher'));
     await this.#api.listen({ port: this.#options.httpPort, host: this.#options.listenAddress });
     this.#port = (this.#api.server.address() as AddressInfo).port;
     this.#ready = true;

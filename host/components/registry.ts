@@ -120,13 +120,17 @@ export class ComponentRegistry implements ComponentDirectory {
     }
 
     for (const failure of plan.failures) {
-      log.error(`resource ${failure.source} not loaded: ${failure.error}`);
-      // A broken edit of a running component's file keeps the running generation.
+      // A broken edit of a running component's file keeps the running generation; a file
+      // still being written is not an error yet.
       const current = [...this.#entries.values()].find((e) => e.desired.source === failure.source && !wanted.has(e.desired.name));
-      if (current) {
-        current.handle.loadError = failure.error;
-        wanted.add(current.desired.name);
-      } else failures.push(failure);
+      if (current) wanted.add(current.desired.name);
+      if (failure.transient) {
+        log.debug(`resource ${failure.source} looks half-written; waiting for the rest`);
+        continue;
+      }
+      log.error(`resource ${failure.source} not loaded: ${failure.error}`);
+      if (current) current.handle.loadError = failure.error;
+      else failures.push(failure);
     }
 
     for (const [name, entry] of this.#entries) {

@@ -15,6 +15,9 @@ import { parseResourceFile, type ComponentSpec } from './component-yaml.ts';
 import { DEFAULT_LIMITS, type ComponentLimits } from './limits.ts';
 import type { ModuleRef } from './type-catalog.ts';
 
+/** A broken `.wasm` modified this recently may still be being written. */
+const SETTLE_MS = 2000;
+
 /** Modules larger than this are refused before they are read into memory. */
 export const MAX_MODULE_BYTES = 32 * 1024 * 1024;
 
@@ -38,6 +41,11 @@ export interface PlanFailure {
   type?: string;
   source: string;
   error: string;
+  /**
+   * The file looks half-written (empty or truncated, and modified just now): a copy in
+   * progress. It is not reported yet; the caller scans again shortly.
+   */
+  transient?: boolean;
 }
 
 export interface ResourcePlan {
@@ -79,6 +87,15 @@ export async function readModuleFile(path: string): Promise<{ bytes: Uint8Array;
   return { bytes, sha256: sha256(bytes), manifest: readManifest(bytes) };
 }
 
+async function looksHalfWritten(path: string, err: unknown): Promise<boolean> {
+  if (!/the file is empty|truncated|unexpected end/.test(reason(err))) return false;
+  try {
+    return Date.now() - (await stat(path)).mtimeMs < SETTLE_MS;
+  } catch {
+    return false;
+  }
+}
+
 export async function scanResources(dirs: readonly string[], bundled: ReadonlyMap<string, ModuleRef>, appId: string): Promise<ResourcePlan> {
   const plan: ResourcePlan = { components: [], failures: [], others: [] };
   const specs: ComponentSpec[] = [];
@@ -97,7 +114,9 @@ export async function scanResources(dirs: readonly string[], bundled: ReadonlyMa
           wasm.push({ path, dir, stem: stemOf(file), ...(await readModuleFile(path)) });
         }
       } catch (err) {
-        plan.failures.push({ name: stemOf(file), source: path, error: `${path}: ${reason(err)}` });
+        const failure: PlanFailure = { name: stemOf(file), source: path, error: `${path}: ${reason(err)}` };
+        if (ext === '.wasm' && (await looksHalfWritten(path, err))) failure.transient = true;
+        plan.failures.push(failure);
       }
     }
   }

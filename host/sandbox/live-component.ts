@@ -87,25 +87,22 @@ export class LiveComponent {
 
   async #boot(): Promise<void> {
     const instance = await instantiate(this.compiled, this.name, this.#options.logger);
-    try {
-      await this.#initialise(instance);
-    } catch (err) {
-      throw isTesseraError(err) && err.code === 'ERR_COMPONENT_LOAD' ? err : new TesseraError('ERR_COMPONENT_TRAP', this.#why(err, instance), { cause: err });
-    }
-    this.#instance = instance;
-  }
-
-  /** `init(config)`, then `restore` of a parked snapshot, then `features()`. */
-  async #initialise(instance: ComponentInstance): Promise<void> {
-    const config: Metadata = [...this.config];
-    const init = (await this.#invoke(instance, 'init', [config])) as WitResult<undefined>;
+    const step = async (fn: string, args: unknown[], exportKey = fn): Promise<unknown> => {
+      try {
+        return await this.#invoke(instance, exportKey, args);
+      } catch (err) {
+        throw new TesseraError('ERR_COMPONENT_TRAP', `trapped in ${fn}: ${this.#why(err, instance)}`, { cause: err });
+      }
+    };
+    const init = (await step('init', [[...this.config] as Metadata])) as WitResult<undefined>;
     if (init.tag === 'err') throw new TesseraError('ERR_COMPONENT_LOAD', `init refused the configuration: ${init.val.tag}: ${init.val.val}`);
     if (this.#parked !== undefined) {
-      const restored = (await this.#invoke(instance, 'snapshot#restore', [this.#parked])) as WitResult<undefined>;
+      const restored = (await step('restore', [this.#parked], 'snapshot#restore')) as WitResult<undefined>;
       if (restored.tag === 'err') throw new TesseraError('ERR_COMPONENT_LOAD', `restore refused the snapshot: ${restored.val.tag}: ${restored.val.val}`);
       this.#parked = undefined;
     }
-    if (instance.calls.has('features')) this.#features = new Set((await this.#invoke(instance, 'features', [])) as string[]);
+    if (instance.calls.has('features')) this.#features = new Set((await step('features', [])) as string[]);
+    this.#instance = instance;
   }
 
   /** One export call on an instance, with a fresh CPU budget. */
