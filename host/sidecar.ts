@@ -1,7 +1,6 @@
 // Wires one sidecar: bundled types, the component registry fed by the resources folders
 // (and kept in step with them by a watcher), the building blocks, and the HTTP API.
 import { readdir } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createHttpApi } from './api/http/server.ts';
@@ -11,8 +10,8 @@ import { ComponentRegistry } from './components/registry.ts';
 import { scanResources } from './components/resources-loader.ts';
 import { BUNDLED_DIR, loadBundledTypes } from './components/type-catalog.ts';
 import type { Logger } from './observability/logger.ts';
+import { RUNTIME_VERSION } from './version.ts';
 
-export const RUNTIME_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /** How soon a half-written module is looked at again. */
 const RESCAN_MS = 100;

@@ -3,7 +3,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createLogger } from '../observability/logger.ts';
 import { Sidecar } from '../sidecar.ts';
-import { startApp } from './app-process.ts';
+import { startApp, stopApp } from './app-process.ts';
 import { RUN_USAGE, parseRunArgs } from './run-options.ts';
 
 export async function runCommand(argv: string[]): Promise<void> {
@@ -21,7 +21,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down');
-    if (app && app.exitCode === null) app.kill('SIGTERM');
+    if (app) await stopApp(app, logger);
     await sidecar.stop().catch((err: Error) => logger.error(`shutdown failed: ${err.message}`));
     process.exit(exitCode);
   };

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // The `tessera` command: dispatches subcommands and turns usage errors into one clear line.
-import { runCommand } from './run-command.ts';
+import { RUNTIME_VERSION } from '../version.ts';
 import { UsageError } from './run-options.ts';
-import { RUNTIME_VERSION } from '../sidecar.ts';
 
 const USAGE = `Tessera ${RUNTIME_VERSION}: a Dapr-compatible sidecar whose components are WebAssembly.
 
@@ -19,7 +18,8 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'run':
-      return runCommand(rest);
+      // Loaded only when needed, so --help and usage errors answer at once.
+      return (await import('./run-command.ts')).runCommand(rest);
     case undefined:
     case '-h':
     case '--help':

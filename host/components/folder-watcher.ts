@@ -7,7 +7,7 @@ export interface FolderWatcher {
   close(): void;
 }
 
-export function watchFolders(dirs: readonly string[], onChange: () => void, logger: Logger, debounceMs = 50): FolderWatcher {
+export function watchFolders(dirs: readonly string[], onChange: () => void, logger: Logger, debounceMs = 25): FolderWatcher {
   let timer: NodeJS.Timeout | undefined;
   const fire = (): void => {
     clearTimeout(timer);

@@ -8,7 +8,7 @@ import { CompiledComponent } from '../sandbox/compiled-component.ts';
 import { LiveComponent } from '../sandbox/live-component.ts';
 import { bindStateStore } from '../sandbox/state-store-binding.ts';
 import { ComponentHandle, type Generation } from './component-handle.ts';
-import type { DesiredComponent, PlanFailure, ResourcePlan } from './resources-loader.ts';
+import { prefixed, type DesiredComponent, type PlanFailure, type ResourcePlan } from './resources-loader.ts';
 import type { ComponentDirectory, ComponentInfo, GenerationInfo, LiveStateStore } from './types.ts';
 
 export interface RegistryOptions {
@@ -112,7 +112,7 @@ export class ComponentRegistry implements ComponentDirectory {
           });
         }
       } catch (err) {
-        const message = `${desired.source}: ${reason(err)}`;
+        const message = prefixed(desired.source, reason(err));
         log.error(`component "${desired.name}" failed to load: ${message}${current ? ' (the running generation keeps serving)' : ''}`);
         if (current) current.handle.loadError = message;
         else failures.push({ name: desired.name, type: desired.manifest.type, source: desired.source, error: message });

@@ -68,6 +68,9 @@ const stemOf = (file: string): string => basename(file, extname(file));
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const reason = (err: unknown): string => (isTesseraError(err) ? err.message : String((err as Error)?.message ?? err));
 
+/** `source: message`, unless the message already starts with the source. */
+export const prefixed = (source: string, message: string): string => (message.startsWith(source) ? message : `${source}: ${message}`);
+
 async function listDir(dir: string): Promise<string[]> {
   try {
     return (await readdir(dir)).sort();
@@ -87,13 +90,16 @@ export async function readModuleFile(path: string): Promise<{ bytes: Uint8Array;
   return { bytes, sha256: sha256(bytes), manifest: readManifest(bytes) };
 }
 
-async function looksHalfWritten(path: string, err: unknown): Promise<boolean> {
-  if (!/the file is empty|truncated|unexpected end/.test(reason(err))) return false;
+async function recentlyModified(path: string): Promise<boolean> {
   try {
     return Date.now() - (await stat(path)).mtimeMs < SETTLE_MS;
   } catch {
     return false;
   }
+}
+
+async function looksHalfWritten(path: string, err: unknown): Promise<boolean> {
+  return /the file is empty|truncated|unexpected end/.test(reason(err)) && (await recentlyModified(path));
 }
 
 export async function scanResources(dirs: readonly string[], bundled: ReadonlyMap<string, ModuleRef>, appId: string): Promise<ResourcePlan> {
@@ -107,14 +113,20 @@ export async function scanResources(dirs: readonly string[], bundled: ReadonlyMa
       const ext = extname(file).toLowerCase();
       try {
         if (ext === '.yaml' || ext === '.yml') {
-          const parsed = parseResourceFile(await readFile(path, 'utf8'), path);
+          const text = await readFile(path, 'utf8');
+          if (text.trim() === '' && (await recentlyModified(path))) {
+            // An editor's truncate-then-write: keep what runs until the file has content or settles.
+            plan.failures.push({ name: stemOf(file), source: path, error: `${path}: the file is empty`, transient: true });
+            continue;
+          }
+          const parsed = parseResourceFile(text, path);
           specs.push(...parsed.components);
           plan.others.push(...parsed.others.map((o) => ({ ...o, source: path })));
         } else if (ext === '.wasm') {
           wasm.push({ path, dir, stem: stemOf(file), ...(await readModuleFile(path)) });
         }
       } catch (err) {
-        const failure: PlanFailure = { name: stemOf(file), source: path, error: `${path}: ${reason(err)}` };
+        const failure: PlanFailure = { name: stemOf(file), source: path, error: prefixed(path, reason(err)) };
         if (ext === '.wasm' && (await looksHalfWritten(path, err))) failure.transient = true;
         plan.failures.push(failure);
       }
@@ -164,7 +176,7 @@ export async function scanResources(dirs: readonly string[], bundled: ReadonlyMa
         ignoreErrors: spec.ignoreErrors,
       });
     } catch (err) {
-      plan.failures.push({ name: spec.name, type: spec.type, source: spec.source, error: `${spec.source}: ${reason(err)}` });
+      plan.failures.push({ name: spec.name, type: spec.type, source: spec.source, error: prefixed(spec.source, reason(err)) });
     }
   }
 

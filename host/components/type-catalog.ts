@@ -1,6 +1,6 @@
 // The component types the sidecar ships with: every `.wasm` under components-wasm/, indexed
 // by the type its manifest declares. Read once at start-up.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../../abi/ts/manifest.ts';
@@ -13,7 +13,23 @@ export interface ModuleRef {
   manifest: Manifest;
 }
 
-/** Bundled types by `type` (e.g. `state.memory`). A bundled file that fails to read is a bug: it throws. */
+/** Manifests already read, by path, valid while the file's size and mtime stay the same. */
+const cache = new Map<string, { stamp: string; manifest: Manifest }>();
+
+async function manifestOf(path: string): Promise<Manifest> {
+  const info = await stat(path);
+  const stamp = `${info.size}:${info.mtimeMs}`;
+  const hit = cache.get(path);
+  if (hit?.stamp === stamp) return hit.manifest;
+  const manifest = readManifest(new Uint8Array(await readFile(path)));
+  cache.set(path, { stamp, manifest });
+  return manifest;
+}
+
+/**
+ * Bundled types by `type` (e.g. `state.memory`); re-read on every reload so a rebuilt bundled
+ * module is picked up, cheaply. A bundled file that fails to read is a bug: it throws.
+ */
 export async function loadBundledTypes(dir = BUNDLED_DIR): Promise<Map<string, ModuleRef>> {
   const types = new Map<string, ModuleRef>();
   const entries = await readdir(dir, { withFileTypes: true });
@@ -21,7 +37,7 @@ export async function loadBundledTypes(dir = BUNDLED_DIR): Promise<Map<string, M
     const files = await readdir(join(dir, entry.name));
     for (const file of files.filter((f) => f.endsWith('.wasm')).sort()) {
       const path = join(dir, entry.name, file);
-      const manifest = readManifest(new Uint8Array(await readFile(path)));
+      const manifest = await manifestOf(path);
       if (!types.has(manifest.type)) types.set(manifest.type, { path, manifest });
     }
   }

@@ -3,8 +3,22 @@
 // or close a block. Proposals Tessera does not run are refused here, naming the function.
 import { TesseraError } from '../errors.ts';
 
-/** Opcodes the metering cares about; the decoder returns an instruction's first byte. */
-export const OP = { block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b } as const;
+/** Opcodes that shape control flow; the decoder returns an instruction's first byte. */
+export const OP = {
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  else: 0x05,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  brTable: 0x0e,
+  return: 0x0f,
+  call: 0x10,
+  callIndirect: 0x11,
+  returnCall: 0x12,
+  returnCallIndirect: 0x13,
+} as const;
 
 /** What follows an opcode: `leb` is one LEB128 of any width (index, constant, heap type). */
 type Immediates =
@@ -279,22 +293,25 @@ export function functionBodies(bytes: Uint8Array, code: SectionSpan, importedFun
   return bodies;
 }
 
+/** Called for each instruction with its first byte, its offset and the offset just past it. */
+export type InstructionVisitor = (op: number, start: number, next: number) => void;
+
 /**
- * Decodes a whole body, calling `visit` with each instruction's first byte and the offset
- * just past it, and checks that its final `end` is its last byte. Returns the offset of
- * the first instruction (after the local declarations).
+ * Decodes a whole body, visiting every instruction, and checks that its final `end` is its
+ * last byte. Returns the offset of the first instruction (after the local declarations).
  */
-export function decodeBody(bytes: Uint8Array, body: FunctionBody, visit: (op: number, next: number) => void = () => {}): number {
+export function decodeBody(bytes: Uint8Array, body: FunctionBody, visit: InstructionVisitor = () => {}): number {
   const r = new CodeReader(bytes, body.start, body.end);
   r.func = body.index;
   r.skipLocals();
   const code = r.pos;
   let depth = 1;
   while (depth > 0) {
+    const start = r.pos;
     const op = r.instruction();
     if (op === OP.block || op === OP.loop || op === OP.if) depth++;
     else if (op === OP.end) depth--;
-    visit(op, r.pos);
+    visit(op, start, r.pos);
   }
   if (r.pos !== body.end) throw malformed(`function ${body.index} has ${body.end - r.pos} bytes after its final end`);
   return code;

@@ -118,7 +118,7 @@ export function checkCppToolchain(): Promise<void> {
     if (missing.length > 0) {
       toolchainChecked = undefined;
       throw new CppBuildError(
-        `cannot build C++ components: clang++ is there but ${missing.sort().join(', ')} is missing; install the toolchain with \`${INSTALL_HINT}\``,
+        `cannot build C++ components: clang++ is there but ${missing.sort().join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing; install the toolchain with \`${INSTALL_HINT}\``,
       );
     }
   })();

@@ -174,8 +174,11 @@ export async function buildRustComponent(dir: string, outFile: string, toolchain
   if (locked) await copyFile(lockFile, join(stage, 'Cargo.lock'));
 
   const cargoHome = env.CARGO_HOME ?? join(homedir(), '.cargo');
-  // The stage's relative paths are what rustc sees; these catch any absolute one.
-  const rustflags = [`--remap-path-prefix=${stage}=/tessera`, `--remap-path-prefix=${cargoHome}=/cargo`];
+  // Inside the stage cargo hands rustc workspace-relative paths, so no checkout path reaches
+  // the module. Crates from a registry would come by absolute path from the cargo home:
+  // remapped. The stage itself is not: rustc cannot show a source line or a label from a
+  // remapped file of another crate, which would hide the SDK's compile-time manifest errors.
+  const rustflags = [`--remap-path-prefix=${cargoHome}=/cargo`];
   const args = [
     'build', '--release', '--target', TARGET, '--manifest-path', join(stage, member, 'Cargo.toml'),
     '--target-dir', targetDir, '--message-format', 'json-render-diagnostics', ...lockFlags,

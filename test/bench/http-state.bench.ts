@@ -1,32 +1,11 @@
 // Benchmark (a): state GET and POST through the whole sidecar (HTTP API, state building
 // block, sandbox, wasm state.memory) against a bare fastify route over a JS Map, both in
 // this process, loaded alternately by autocannon from a child process.
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import Fastify from 'fastify';
-import { silentLogger } from '../../host/observability/logger.ts';
-import { Sidecar } from '../../host/sidecar.ts';
-
-const run = promisify(execFile);
-const CLIENT = fileURLToPath(new URL('./load-client.ts', import.meta.url));
-
-interface Load {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  total: number;
-}
-
-async function load(url: string, method: 'GET' | 'POST', body: string, seconds: number, connections: number): Promise<Load> {
-  const { stdout } = await run(process.execPath, [CLIENT, url, method, body, String(seconds), String(connections)], { timeout: (seconds + 30) * 1000 });
-  return JSON.parse(stdout) as Load;
-}
+import { STATESTORE_YAML, benchSidecar, load, median, type Load } from './bench-support.ts';
 
 async function bareServer(): Promise<{ url: string; close: () => Promise<void> }> {
   const map = new Map<string, string>();
@@ -51,21 +30,9 @@ export interface HttpBenchOptions {
 }
 
 export async function httpStateBench(options: HttpBenchOptions): Promise<string[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'tessera-bench-'));
-  await writeFile(
-    join(dir, 'statestore.yaml'),
-    'apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: statestore\nspec:\n  type: state.memory\n  version: v1\n',
-  );
-  const sidecar = await Sidecar.start({
-    appId: 'bench',
-    httpPort: 0,
-    listenAddress: '127.0.0.1',
-    resourcesPaths: [dir],
-    maxBodyBytes: 4 * 1024 * 1024,
-    logger: silentLogger,
-  });
+  const side = await benchSidecar((dir) => writeFile(join(dir, 'statestore.yaml'), STATESTORE_YAML));
   const bare = await bareServer();
-  const tessera = `http://127.0.0.1:${sidecar.port}`;
+  const tessera = side.url;
   const body = JSON.stringify([{ key: 'k1', value: { name: 'tessera', n: 42 } }]);
   try {
     // Warm both paths (JIT, wasm tier-up) and seed the key the GETs read.
@@ -80,7 +47,6 @@ export async function httpStateBench(options: HttpBenchOptions): Promise<string[
         (results[`POST ${name}`] ??= []).push(await load(`${base}/v1.0/state/statestore`, 'POST', body, options.seconds, options.connections));
       }
     }
-    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const lines = [`(a) HTTP state API, ${options.connections} connections, ${options.rounds} alternating rounds of ${options.seconds}s, medians:`];
     lines.push('    op    | server  |   req/s | p50 ms | p99 ms | errors');
     for (const op of ['GET', 'POST']) {
@@ -96,7 +62,6 @@ export async function httpStateBench(options: HttpBenchOptions): Promise<string[
     return lines;
   } finally {
     await bare.close();
-    await sidecar.stop();
-    await rm(dir, { recursive: true, force: true });
+    await side.stop();
   }
 }

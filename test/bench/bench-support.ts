@@ -1,0 +1,66 @@
+// Shared pieces of the benchmarks: autocannon in a child process, a sidecar over a temporary
+// resources folder, and small statistics.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { silentLogger } from '../../host/observability/logger.ts';
+import { Sidecar } from '../../host/sidecar.ts';
+
+const run = promisify(execFile);
+const CLIENT = fileURLToPath(new URL('./load-client.ts', import.meta.url));
+
+export interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  total: number;
+}
+
+/** One autocannon run from a child process, so it does not share the servers' event loop. */
+export async function load(url: string, method: 'GET' | 'POST', body: string, seconds: number, connections: number): Promise<Load> {
+  const { stdout } = await run(process.execPath, [CLIENT, url, method, body, String(seconds), String(connections)], { timeout: (seconds + 30) * 1000 });
+  return JSON.parse(stdout) as Load;
+}
+
+export interface BenchSidecar {
+  sidecar: Sidecar;
+  url: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** A sidecar in this process over a fresh resources folder that `prepare` fills. */
+export async function benchSidecar(prepare: (dir: string) => Promise<void>): Promise<BenchSidecar> {
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-bench-'));
+  await prepare(dir);
+  const sidecar = await Sidecar.start({
+    appId: 'bench',
+    httpPort: 0,
+    listenAddress: '127.0.0.1',
+    resourcesPaths: [dir],
+    maxBodyBytes: 4 * 1024 * 1024,
+    logger: silentLogger,
+  });
+  return {
+    sidecar,
+    url: `http://127.0.0.1:${sidecar.port}`,
+    dir,
+    stop: async () => {
+      await sidecar.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export function percentile(xs: number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export const STATESTORE_YAML = 'apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: statestore\nspec:\n  type: state.memory\n  version: v1\n';
