@@ -164,3 +164,32 @@ test('annotations with bad values fail the YAML, naming the annotation', async (
   assert.match(errors.typo!, /unknown annotation "tessera\.dev\/memroy-limit"/);
   await delay(0);
 });
+
+test('an idle component hibernates, keeping its data through a snapshot, and wakes on the next call', async () => {
+  await fx.write('sleepy.yaml', withAnnotations(componentYaml('sleepy', 'state.memory'), { 'tessera.dev/hibernate-after': '100ms' }));
+  await fx.sync();
+  await fx.set('sleepy', 'k', '"kept"', [['ttlInSeconds', '3600']]);
+  const before = await fx.getItem('sleepy', 'k');
+  const deadline = Date.now() + 3000;
+  while (fx.registry.list().find((c) => c.name === 'sleepy')!.status !== 'hibernating') {
+    assert.ok(Date.now() < deadline, 'the component hibernates within 3 s of going idle');
+    await delay(20);
+  }
+  const after = await fx.getItem('sleepy', 'k');
+  assert.equal(new TextDecoder().decode(after!.value), '"kept"');
+  assert.equal(after!.etag, before!.etag);
+  assert.deepEqual(after!.metadata, before!.metadata, 'the TTL survives hibernation');
+  assert.equal(fx.registry.list().find((c) => c.name === 'sleepy')!.status, 'ready');
+});
+
+test('a swap carries every key, ETag and TTL across to the new generation', async () => {
+  await fx.write('statestore.yaml', componentYaml('statestore', 'state.memory'));
+  await fx.sync();
+  for (let i = 0; i < 50; i++) await fx.set('statestore', `k${i}`, String(i), i % 2 ? [['ttlInSeconds', '600']] : []);
+  const before = await Promise.all(Array.from({ length: 50 }, (_, i) => fx.getItem('statestore', `k${i}`)));
+  await fx.write('statestore.yaml', componentYaml('statestore', 'state.memory', { keyPrefix: 'none' }));
+  await fx.sync();
+  assert.equal(fx.registry.generations('statestore').current.generation, 2);
+  const after = await Promise.all(Array.from({ length: 50 }, (_, i) => fx.getItem('statestore', `k${i}`)));
+  assert.deepEqual(after, before);
+});
