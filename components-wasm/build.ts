@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ABI_VERSION, MANIFEST_SECTION, type Manifest } from '../abi/ts/manifest.ts';
+import { abiContract } from '../host/sandbox/abi-contract.ts';
 import { readManifest } from '../host/sandbox/manifest.ts';
+import { checkModule } from '../host/sandbox/module-check.ts';
 import { appendCustomSection, readModuleShape, renameExports } from '../host/sandbox/wasm-binary.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -45,15 +47,21 @@ const STATE_FUNCTIONS = [
   'init', 'features', 'get', 'set', 'delete', 'bulk-get', 'bulk-set', 'bulk-delete', 'transact', 'ping',
 ];
 
+/** The functions of the optional WIT interface `snapshot`: a module exports all or none. */
+const SNAPSHOT_FUNCTIONS = ['snapshot', 'restore'];
+
+/** The exports every module has besides its interfaces' functions. */
+const RUNTIME_EXPORTS = ['memory', '_initialize', 'cabi_realloc'];
+
 /** The host interfaces a component may import, in manifest order. */
 const HOST_INTERFACES = ['log', 'clock', 'random', 'sleep'];
 
 /** SDK export name -> canonical name: `tessera_state_bulk_get` -> `tessera:components/state@0.1.0#bulk-get`. */
-function stateExportRenames(): Map<string, string> {
+function exportRenames(iface: string, functions: string[]): Map<string, string> {
   const renames = new Map<string, string>();
-  for (const fn of STATE_FUNCTIONS) {
-    const sdkName = `tessera_state_${fn.replaceAll('-', '_')}`;
-    const canonical = `tessera:components/state@${ABI_VERSION}#${fn}`;
+  for (const fn of functions) {
+    const sdkName = `tessera_${iface}_${fn.replaceAll('-', '_')}`;
+    const canonical = `tessera:components/${iface}@${ABI_VERSION}#${fn}`;
     renames.set(sdkName, canonical);
     renames.set(`cabi_post_${sdkName}`, `cabi_post_${canonical}`);
   }
@@ -141,19 +149,26 @@ async function manifestFor(component: ComponentSource, bytes: Uint8Array): Promi
 async function build(component: ComponentSource): Promise<Uint8Array> {
   const compiled = await compile(component);
   const manifest = await manifestFor(component, compiled);
-  const renames = stateExportRenames();
-  const expected = new Set(['memory', '_initialize', 'cabi_realloc', ...renames.keys()]);
-  const extra = readModuleShape(compiled).exports.filter((e) => !expected.has(e.name));
+  const renames = new Map([...exportRenames('state', STATE_FUNCTIONS), ...exportRenames('snapshot', SNAPSHOT_FUNCTIONS)]);
+  const exported = readModuleShape(compiled).exports.map((e) => e.name);
+  const extra = exported.filter((name) => !renames.has(name) && !RUNTIME_EXPORTS.includes(name));
   if (extra.length > 0) {
     throw new BuildFailure(
-      `${component.entry}: exports ${extra.map((e) => `"${e.name}"`).join(', ')}, which the state-store ABI does not have: ` +
-        'the entry file should export nothing but `export * from ".../state-exports"`',
+      `${component.entry}: exports ${extra.map((name) => `"${name}"`).join(', ')}, which the state-store ABI does not have: ` +
+        'the entry file should export nothing but `export * from ".../state-exports"` (and ".../snapshot-exports")',
     );
   }
-  const renamed = renameExports(compiled, renames);
+  const renamed = renameExports(compiled, new Map([...renames].filter(([sdkName]) => exported.includes(sdkName))));
   const bytes = appendCustomSection(renamed, MANIFEST_SECTION, new TextEncoder().encode(JSON.stringify(manifest)));
   if (!WebAssembly.validate(bytes)) throw new BuildFailure(`${component.entry}: the built module does not validate`);
-  readManifest(bytes);
+  // The host's own load check: every export the world needs, with the ABI's signatures, and
+  // an optional interface such as `snapshot` exported whole or not at all.
+  try {
+    const { pkg, kind } = abiContract();
+    checkModule(readModuleShape(bytes), readManifest(bytes), kind(manifest.kind), pkg, () => new Set());
+  } catch (err) {
+    throw new BuildFailure(`${component.entry}: the host would refuse the built module: ${(err as Error).message}`);
+  }
   return bytes;
 }
 

@@ -283,11 +283,9 @@ describe('state.memory (built .wasm, canonical ABI by hand)', () => {
   test('exports exactly the canonical names and carries its manifest', async () => {
     const module = await compiled;
     const exports = WebAssembly.Module.exports(module).map((e) => e.name);
-    const fns = ['init', 'features', 'get', 'set', 'delete', 'bulk-get', 'bulk-set', 'bulk-delete', 'transact', 'ping'];
-    assert.deepEqual(
-      exports.sort(),
-      ['_initialize', 'cabi_realloc', 'memory', ...fns.map((f) => STATE + f), ...fns.map((f) => `cabi_post_${STATE}${f}`)].sort(),
-    );
+    const fns = ['init', 'features', 'get', 'set', 'delete', 'bulk-get', 'bulk-set', 'bulk-delete', 'transact', 'ping'].map((f) => STATE + f);
+    fns.push(...['snapshot', 'restore'].map((f) => `tessera:components/snapshot@0.1.0#${f}`));
+    assert.deepEqual(exports.sort(), ['_initialize', 'cabi_realloc', 'memory', ...fns, ...fns.map((f) => `cabi_post_${f}`)].sort());
     assert.deepEqual(
       WebAssembly.Module.imports(module).map((i) => `${i.module} ${i.name}`).sort(),
       ['tessera:components/clock@0.1.0 now-ms', 'tessera:components/log@0.1.0 log'],
@@ -458,14 +456,14 @@ describe('state.memory (built .wasm, canonical ABI by hand)', () => {
     assert.equal(guest.logs.at(-1)?.level, 4);
   });
 
-  test('jco embed + jco new accept it as the state-store world, and jco\'s own lifting agrees', async () => {
+  test('jco embed + jco new accept it as the snapshotting-state-store world, and jco\'s own lifting agrees', async () => {
     // wit-component checks every core signature against the WIT; jco's generated glue then
     // lifts and lowers by its own reading of the Canonical ABI.
     const witDir = join(ROOT, 'abi', 'wit');
     let wit = 'package tessera:components@0.1.0;\n';
     for (const file of (await readdir(witDir)).sort()) wit += (await readFile(join(witDir, file), 'utf8')).replace(/^package .*;$/m, '');
     const core = await readFile(WASM);
-    const component = await componentNew(await componentEmbed({ binary: core, witSource: wit, world: 'state-store', stringEncoding: 'utf8' }));
+    const component = await componentNew(await componentEmbed({ binary: core, witSource: wit, world: 'snapshotting-state-store', stringEncoding: 'utf8' }));
     const { files } = await transpile(component, { name: 'memory', instantiation: 'async', noTypescript: true });
     const dir = await mkdtemp(join(tmpdir(), 'tessera-jco-'));
     try {
@@ -474,7 +472,7 @@ describe('state.memory (built .wasm, canonical ABI by hand)', () => {
         await writeFile(join(dir, name), bytes);
       }
       const { instantiate } = await import(pathToFileURL(join(dir, 'memory.js')).href);
-      const { state } = await instantiate((path: string) => readFile(join(dir, path)).then((b) => WebAssembly.compile(b)), {
+      const { state, snapshot } = await instantiate((path: string) => readFile(join(dir, path)).then((b) => WebAssembly.compile(b)), {
         'tessera:components/log': { log() {} },
         'tessera:components/clock': { nowMs: () => BigInt(Date.UTC(2026, 10, 26, 7, 29, 50)), monotonicNs: () => 0n },
         'tessera:components/types': {},
@@ -488,6 +486,13 @@ describe('state.memory (built .wasm, canonical ABI by hand)', () => {
       assert.throws(() => state.delete({ ...base, key: 'k', etag: '5', concurrency: 'first-write' }), (e: { payload?: { tag?: string } }) => e.payload?.tag === 'etag-mismatch');
       state.transact([{ tag: 'delete', val: { ...base, key: 'k', etag: '1', concurrency: 'last-write' } }], []);
       assert.deepEqual(state.bulkGet([{ ...base, key: 'k' }]), [{ key: 'k', response: undefined, error: undefined }]);
+      state.set({ ...base, key: 'kept', value: Uint8Array.of(3), contentType: 'c/d', concurrency: 'last-write' });
+      const data = snapshot.snapshot();
+      assert.ok(data instanceof Uint8Array && data[0] === 1, 'a snapshot starts with its format version');
+      state.delete({ ...base, key: 'kept', concurrency: 'last-write' });
+      snapshot.restore(data);
+      assert.deepEqual(state.get({ ...base, key: 'kept' }), { value: Uint8Array.of(3), etag: '2', contentType: 'c/d', metadata: [] });
+      assert.throws(() => snapshot.restore(Uint8Array.of(9)), (e: { payload?: { tag?: string } }) => e.payload?.tag === 'invalid-argument');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

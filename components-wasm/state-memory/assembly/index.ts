@@ -1,5 +1,7 @@
-// state.memory: an in-process key/value store with ETags, transactions and TTLs.
+// state.memory: an in-process key/value store with ETags, transactions and TTLs, whose data
+// crosses a hot swap through snapshot/restore.
 export * from "../../../sdk/assemblyscript/assembly/state-exports";
+export * from "../../../sdk/assemblyscript/assembly/snapshot-exports";
 import { registerStateStore } from "../../../sdk/assemblyscript/assembly/index";
 import { MemoryStore } from "./memory-store";
 

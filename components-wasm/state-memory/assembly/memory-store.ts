@@ -6,22 +6,20 @@ import {
   DeleteRequest,
   Feature,
   GetRequest,
-  GetResponse,
   GetResult,
   log,
   Metadata,
   OperationKind,
   SetRequest,
+  SnapshotReader,
+  SnapshottingStateStore,
+  SnapshotWriter,
   StateError,
-  StateStore,
   TransactOperation,
 } from "../../../sdk/assemblyscript/assembly/index";
-import { ExpiryQueue, formatRfc3339, INVALID_TTL, parseTtlSeconds } from "./ttl";
-
-/** A stored item. `found` is the prebuilt answer to a get, so a read allocates nothing. */
-class Item {
-  constructor(public etag: string, public expiresAt: u64, public found: GetResult) {}
-}
+import { Item } from "./item";
+import { decodeSnapshot, encodeSnapshot } from "./snapshot-format";
+import { ExpiryQueue, INVALID_TTL, parseTtlSeconds } from "./ttl";
 
 function isDecimal(s: string): bool {
   if (s.length == 0) return false;
@@ -59,7 +57,7 @@ function ttlError(key: string, value: string | null): StateError {
   return StateError.invalidArgument(`ttlInSeconds "${value!}" for key "${key}" is not an integer from -1 to 2147483647`);
 }
 
-export class MemoryStore extends StateStore {
+export class MemoryStore extends SnapshottingStateStore {
   private items: Map<string, Item> = new Map<string, Item>();
   /** The last ETag handed out: ETags are this counter, in decimal. */
   private etagCounter: u64 = 0;
@@ -79,7 +77,7 @@ export class MemoryStore extends StateStore {
 
   get(req: GetRequest): GetResult {
     const item = this.live(req.key);
-    return item !== null ? item.found : GetResult.notFound();
+    return item !== null ? item : GetResult.notFound();
   }
 
   set(req: SetRequest): StateError | null {
@@ -98,6 +96,24 @@ export class MemoryStore extends StateStore {
     const error = checkWrite(req.key, current, req.etag, req.concurrency, false);
     if (error !== null) return error;
     if (current !== null) this.items.delete(req.key);
+    return null;
+  }
+
+  /** Every live item with its ETag, content type and expiry, and the ETag counter (see snapshot-format.ts). */
+  snapshot(out: SnapshotWriter): void {
+    encodeSnapshot(out, this.items, this.etagCounter, clock.nowMs());
+  }
+
+  /** Replaces the whole store with a snapshot, or leaves it untouched when the snapshot is refused. */
+  restore(data: SnapshotReader): StateError | null {
+    const restored = decodeSnapshot(data, clock.nowMs());
+    const error = restored.error;
+    if (error !== null) return error;
+    this.items = restored.items;
+    this.expiries = restored.expiries;
+    // Never below what this instance handed out already: an ETag is never reused.
+    if (restored.etagCounter > this.etagCounter) this.etagCounter = restored.etagCounter;
+    log.debug(`state.memory restored ${restored.items.size} keys from a snapshot of ${data.length} bytes`);
     return null;
   }
 
@@ -153,14 +169,8 @@ export class MemoryStore extends StateStore {
   }
 
   private newItem(req: SetRequest, etagNumber: u64, ttlSeconds: i64): Item {
-    const etag = etagNumber.toString();
-    const metadata = new Metadata();
-    let expiresAt: u64 = 0;
-    if (ttlSeconds > 0) {
-      expiresAt = clock.nowMs() + <u64>ttlSeconds * 1000;
-      metadata.set("ttlExpireTime", formatRfc3339(expiresAt));
-    }
-    return new Item(etag, expiresAt, GetResult.found(new GetResponse(req.value, etag, req.contentType, metadata)));
+    const expiresAt: u64 = ttlSeconds > 0 ? clock.nowMs() + <u64>ttlSeconds * 1000 : 0;
+    return Item.create(req.value, etagNumber, req.contentType, expiresAt);
   }
 
   private put(key: string, item: Item): void {

@@ -1,5 +1,6 @@
 // The AssemblyScript SDK's public API. A component imports from here; its entry file also
-// re-exports "./state-exports", which holds the canonical ABI exports.
+// re-exports "./state-exports", which holds the canonical ABI exports (and "./snapshot-exports"
+// when its store extends SnapshottingStateStore).
 export { Metadata, StateError, StateErrorKind } from "./types";
 export {
   BulkGetItem,
@@ -17,4 +18,5 @@ export {
   StateStore,
   TransactOperation,
 } from "./state";
+export { SnapshotReader, SnapshottingStateStore, SnapshotWriter } from "./snapshot";
 export { clock, log, LogLevel, random, sleep } from "./host";

@@ -193,3 +193,18 @@ test('a swap carries every key, ETag and TTL across to the new generation', asyn
   const after = await Promise.all(Array.from({ length: 50 }, (_, i) => fx.getItem('statestore', `k${i}`)));
   assert.deepEqual(after, before);
 });
+
+test('a large store crosses a swap under the default CPU budget (snapshot and restore scale their budget)', async () => {
+  await fx.write('big.yaml', componentYaml('big', 'state.memory'));
+  await fx.sync();
+  const store = fx.registry.getStateStore('big')!.store;
+  const value = new TextEncoder().encode(JSON.stringify({ payload: 'x'.repeat(90) }));
+  const keys = 60_000;
+  for (let i = 0; i < keys; i += 1000) {
+    await store.bulkSet(Array.from({ length: 1000 }, (_, j) => ({ key: `k${i + j}`, value, concurrency: 'last-write' as const, consistency: 'eventual' as const, metadata: [] })));
+  }
+  await fx.write('big.yaml', componentYaml('big', 'state.memory', { keyPrefix: 'name' }));
+  await fx.sync();
+  assert.equal(fx.registry.generations('big').current.generation, 2, `the swap happened: ${JSON.stringify(fx.registry.list())}`);
+  assert.equal(new TextDecoder().decode((await fx.getItem('big', `k${keys - 1}`))!.value), JSON.stringify({ payload: 'x'.repeat(90) }));
+});

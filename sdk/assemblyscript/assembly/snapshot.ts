@@ -1,0 +1,202 @@
+// Opting in to the optional WIT interface `snapshot` (world `snapshotting-state-store`): a
+// store whose data lives in its own memory extends `SnapshottingStateStore`, and its entry file
+// re-exports "./snapshot-exports" too, so its data crosses a hot swap, a restart and hibernation.
+//
+// A snapshot is written and read in raw memory, not in a managed `Uint8Array`: it can be as
+// big as the store, and a managed copy would linger until the collector found it — repeated
+// snapshots of a large store then outgrow the host's memory cap. The writer's block goes to the
+// host as is and is freed in the post-return; the reader reads the host's block in place.
+import { StateStore } from "./state";
+import { StateError } from "./types";
+
+/**
+ * A state store the host can snapshot and restore. The host calls `restore` on a new
+ * generation of the component, right after `init`, with what `snapshot` wrote on the old one,
+ * which may have been an older version of the component: start every snapshot with a format
+ * version byte, and keep reading every version you ever wrote.
+ */
+export abstract class SnapshottingStateStore extends StateStore {
+  /**
+   * Writes the store's whole state into `out`, in a format of the component's own. Called
+   * between any two calls, possibly more than once; it must not change the state.
+   */
+  abstract snapshot(out: SnapshotWriter): void;
+
+  /**
+   * Replaces the state with a snapshot taken by this or an earlier version of the component.
+   * A snapshot that is truncated, corrupt or of an unknown format version answers
+   * `StateError.invalidArgument(...)` (naming the versions) and leaves the state as it was.
+   */
+  abstract restore(data: SnapshotReader): StateError | null;
+}
+
+/**
+ * The bytes of a snapshot being written: a growable block of raw memory. Numbers are written
+ * little-endian; `bytes` and `string` are prefixed with their length as a `u32`.
+ */
+export class SnapshotWriter {
+  private start: usize = 0;
+  private end: usize = 0;
+  private capacity: usize = 0;
+
+  /** Bytes written so far. */
+  get length(): usize {
+    return this.end - this.start;
+  }
+
+  /** Makes room for `additional` more bytes at once; a writer that knows its size grows only once. */
+  reserve(additional: usize): void {
+    const length = this.end - this.start;
+    if (this.capacity - length >= additional) return;
+    const wanted = max(length + additional, this.capacity << 1);
+    this.start = this.start == 0 ? heap.alloc(wanted) : heap.realloc(this.start, wanted);
+    this.end = this.start + length;
+    this.capacity = wanted;
+  }
+
+  /**
+   * Appends `size` bytes and returns their address, for writing with `store<T>` or
+   * `memory.copy`. The address is valid until the next write to this writer.
+   */
+  claim(size: usize): usize {
+    this.reserve(size);
+    const at = this.end;
+    this.end = at + size;
+    return at;
+  }
+
+  u8(value: u8): void {
+    store<u8>(this.claim(1), value);
+  }
+
+  u32(value: u32): void {
+    store<u32>(this.claim(4), value);
+  }
+
+  u64(value: u64): void {
+    store<u64>(this.claim(8), value);
+  }
+
+  /** A `u32` length in bytes, then the bytes. */
+  bytes(data: Uint8Array): void {
+    const size = <usize>data.length;
+    const at = this.claim(4 + size);
+    store<u32>(at, <u32>size);
+    memory.copy(at + 4, data.dataStart, size);
+  }
+
+  /** A `u32` length in UTF-16 code units, then the code units (UTF-16LE, as AssemblyScript holds strings: no transcoding, nothing lost). */
+  string(s: string): void {
+    const size = <usize>s.length << 1;
+    const at = this.claim(4 + size);
+    store<u32>(at, <u32>s.length);
+    memory.copy(at + 4, changetype<usize>(s), size);
+  }
+
+  /** The SDK's, not the store's: hands over the block, which the SDK frees after the host read it; the writer starts over empty. */
+  detach(): usize {
+    const start = this.start;
+    this.start = 0;
+    this.end = 0;
+    this.capacity = 0;
+    return start;
+  }
+}
+
+/**
+ * The bytes of a snapshot being restored, read in place. A read past the end returns zero
+ * (or an empty string or array) and sets `truncated`, which stays set: read on, then check
+ * `truncated` before trusting what was read, and before every loop on a length read from it.
+ * The bytes are valid only during `restore`; what the reader returns is a copy.
+ */
+export class SnapshotReader {
+  private at: usize;
+  private truncatedAt: isize = -1;
+
+  constructor(private start: usize, private end: usize) {
+    this.at = start;
+  }
+
+  /** Size of the whole snapshot in bytes. */
+  get length(): usize {
+    return this.end - this.start;
+  }
+
+  /** Offset of the next byte to read. */
+  get position(): usize {
+    return this.at - this.start;
+  }
+
+  get remaining(): usize {
+    return this.end - this.at;
+  }
+
+  /** Whether a read asked for more bytes than remained. */
+  get truncated(): bool {
+    return this.truncatedAt >= 0;
+  }
+
+  /** Offset of the first read that ran past the end, or -1. */
+  get truncatedAtOffset(): isize {
+    return this.truncatedAt;
+  }
+
+  /**
+   * Consumes `size` bytes and returns their address, for reading with `load<T>` or
+   * `memory.copy` during `restore`; 0, and `truncated` set, when fewer remain.
+   */
+  take(size: usize): usize {
+    const at = this.at;
+    if (<u64>size > <u64>(this.end - at)) {
+      if (this.truncatedAt < 0) this.truncatedAt = <isize>(at - this.start);
+      this.at = this.end;
+      return 0;
+    }
+    this.at = at + size;
+    return at;
+  }
+
+  u8(): u8 {
+    const at = this.take(1);
+    return at != 0 ? load<u8>(at) : 0;
+  }
+
+  u32(): u32 {
+    const at = this.take(4);
+    return at != 0 ? load<u32>(at) : 0;
+  }
+
+  u64(): u64 {
+    const at = this.take(8);
+    return at != 0 ? load<u64>(at) : 0;
+  }
+
+  /** What `SnapshotWriter.bytes` wrote, copied into a new array. */
+  bytes(): Uint8Array {
+    const size = <usize>this.u32();
+    const at = this.take(size);
+    if (at == 0) return new Uint8Array(0);
+    const data = new Uint8Array(<i32>size);
+    memory.copy(data.dataStart, at, size);
+    return data;
+  }
+
+  /**
+   * What `SnapshotWriter.string` wrote. When it equals `same`, answers `same` rather than a
+   * new string: a store whose items share a few strings (content types, say) keeps one of each.
+   */
+  string(same: string | null = null): string {
+    const size = <usize>this.u32() << 1;
+    const at = this.take(size);
+    if (at == 0) return "";
+    if (same !== null && <usize>same.length << 1 == size && memory.compare(changetype<usize>(same), at, size) == 0) return same;
+    return String.UTF16.decodeUnsafe(at, size);
+  }
+
+  /** The SDK's, not the store's: ends reading when `restore` returns, before the SDK frees the bytes. */
+  detach(): void {
+    this.start = 0;
+    this.at = 0;
+    this.end = 0;
+  }
+}
