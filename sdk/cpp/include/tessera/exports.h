@@ -1,0 +1,120 @@
+// The export macros: each defines, once per module, the core exports of the state-store world
+// under wit-bindgen's names (`tessera:components/state@0.1.0#get`, its
+// `cabi_post_tessera:components/state@0.1.0#get`, `cabi_realloc`) around one instance of the
+// component's store class, which is created when the host calls `_initialize`. Use exactly
+// one of them, in exactly one source file, at namespace scope.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "detail/canonical.h"
+#include "state.h"
+#include "types.h"
+
+#define TESSERA_DETAIL_EXPORT_AS(name) __attribute__((export_name(name)))
+#define TESSERA_DETAIL_STATE_FN(f) "tessera:components/state@" TESSERA_ABI_VERSION "#" f
+#define TESSERA_DETAIL_SNAPSHOT_FN(f) "tessera:components/snapshot@" TESSERA_ABI_VERSION "#" f
+
+// Every post-return releases what the last export lowered; the pointer is the return area.
+#define TESSERA_DETAIL_POST_RETURN(c_name, export_name)                         \
+  TESSERA_DETAIL_EXPORT_AS("cabi_post_" export_name) void c_name(std::uint8_t*) { \
+    ::tessera::detail::release_results();                                       \
+  }
+
+// The store lives for the whole instance: created by `_initialize` (static initialisation),
+// never destroyed, so no exit-time machinery is linked in.
+#define TESSERA_DETAIL_STATE_EXPORTS(StoreType)                                                                        \
+  static_assert(std::is_base_of_v<::tessera::StateStore, StoreType>,                                                 \
+                "TESSERA_EXPORT_STATE_STORE(" #StoreType "): the class must derive from tessera::StateStore");       \
+  static StoreType& tessera_store_instance = *new StoreType();                                                       \
+  extern "C" {                                                                                                       \
+  TESSERA_DETAIL_EXPORT_AS("cabi_realloc")                                                                           \
+  void* tessera_export_cabi_realloc(void* old_ptr, std::size_t old_size, std::size_t align, std::size_t new_size) {  \
+    return ::tessera::detail::cabi_realloc(old_ptr, old_size, align, new_size);                                      \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_STATE_FN("init"))                                                          \
+  std::uint8_t* tessera_export_state_init(std::uint8_t* ptr, std::uint32_t len) {                                    \
+    return ::tessera::detail::export_init(tessera_store_instance, ptr, len);                                         \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_STATE_FN("features"))                                                      \
+  std::uint8_t* tessera_export_state_features() { return ::tessera::detail::export_features(tessera_store_instance); } \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_STATE_FN("get"))                                                           \
+  std::uint8_t* tessera_export_state_get(std::uint8_t* k, std::uint32_t kl, std::uint32_t c, std::uint8_t* m,        \
+                                         std::uint32_t ml) {                                                         \
+    return ::tessera::detail::export_get(tessera_store_instance, k, kl, c, m, ml);                                   \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_STATE_FN("set"))                                                           \
+  std::uint8_t* tessera_export_state_set(std::uint8_t* k, std::uint32_t kl, std::uint8_t* v, std::uint32_t vl,       \
+                                         std::uint32_t e, std::uint8_t* ep, std::uint32_t el, std::uint32_t t,       \
+                                         std::uint8_t* tp, std::uint32_t tl, std::uint32_t cc, std::uint32_t cs,     \
+                                         std::uint8_t* m, std::uint32_t ml) {                                        \
+    return ::tessera::detail::export_set(tessera_store_instance, k, kl, v, vl, e, ep, el, t, tp, tl, cc, cs, m, ml); \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_STATE_FN("delete"))                                                        \
+  std::uint8_t* tessera_export_state_delete(std::uint8_t* k, std::uint32_t kl, std::uint32_t e, std::uint8_t* ep,    \
+                                            std::uint32_t el, std::uint32_t cc, std::uint32_t cs, std::uint8_t* m,   \
+                                            std::uint32_t ml) {                                                      \
+    return ::tessera::detail::export_delete(tessera_store_instance, k, kl, e, ep, el, cc, cs, m, ml);                \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_STATE_FN("bulk-get"))                                                      \
+  std::uint8_t* tessera_export_state_bulk_get(std::uint8_t* ptr, std::uint32_t len) {                                \
+    return ::tessera::detail::export_bulk_get(tessera_store_instance, ptr, len);                                     \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_STATE_FN("bulk-set"))                                                      \
+  std::uint8_t* tessera_export_state_bulk_set(std::uint8_t* ptr, std::uint32_t len) {                                \
+    return ::tessera::detail::export_bulk_set(tessera_store_instance, ptr, len);                                     \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_STATE_FN("bulk-delete"))                                                   \
+  std::uint8_t* tessera_export_state_bulk_delete(std::uint8_t* ptr, std::uint32_t len) {                             \
+    return ::tessera::detail::export_bulk_delete(tessera_store_instance, ptr, len);                                  \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_STATE_FN("transact"))                                                      \
+  std::uint8_t* tessera_export_state_transact(std::uint8_t* ptr, std::uint32_t len, std::uint8_t* m,                 \
+                                              std::uint32_t ml) {                                                    \
+    return ::tessera::detail::export_transact(tessera_store_instance, ptr, len, m, ml);                              \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_STATE_FN("ping"))                                                          \
+  std::uint8_t* tessera_export_state_ping() { return ::tessera::detail::export_ping(tessera_store_instance); }       \
+  TESSERA_DETAIL_POST_RETURN(tessera_post_state_init, TESSERA_DETAIL_STATE_FN("init"))                               \
+  TESSERA_DETAIL_POST_RETURN(tessera_post_state_features, TESSERA_DETAIL_STATE_FN("features"))                       \
+  TESSERA_DETAIL_POST_RETURN(tessera_post_state_get, TESSERA_DETAIL_STATE_FN("get"))                                 \
+  TESSERA_DETAIL_POST_RETURN(tessera_post_state_set, TESSERA_DETAIL_STATE_FN("set"))                                 \
+  TESSERA_DETAIL_POST_RETURN(tessera_post_state_delete, TESSERA_DETAIL_STATE_FN("delete"))                           \
+  TESSERA_DETAIL_POST_RETURN(tessera_post_state_bulk_get, TESSERA_DETAIL_STATE_FN("bulk-get"))                       \
+  TESSERA_DETAIL_POST_RETURN(tessera_post_state_bulk_set, TESSERA_DETAIL_STATE_FN("bulk-set"))                       \
+  TESSERA_DETAIL_POST_RETURN(tessera_post_state_bulk_delete, TESSERA_DETAIL_STATE_FN("bulk-delete"))                 \
+  TESSERA_DETAIL_POST_RETURN(tessera_post_state_transact, TESSERA_DETAIL_STATE_FN("transact"))                       \
+  TESSERA_DETAIL_POST_RETURN(tessera_post_state_ping, TESSERA_DETAIL_STATE_FN("ping"))                               \
+  }
+
+/**
+ * Exports `StoreType` (default-constructible, derived from `tessera::StateStore`) as the
+ * module's implementation of WIT world `state-store`.
+ */
+#define TESSERA_EXPORT_STATE_STORE(StoreType) TESSERA_DETAIL_STATE_EXPORTS(StoreType) static_assert(true, "")
+
+/**
+ * Exports `StoreType`, which also derives from `tessera::Snapshotting`, as the module's
+ * implementation of WIT world `snapshotting-state-store`: the state-store exports plus
+ * `tessera:components/snapshot@0.1.0#snapshot` and `#restore`.
+ */
+#define TESSERA_EXPORT_SNAPSHOTTING_STATE_STORE(StoreType)                                                           \
+  TESSERA_DETAIL_STATE_EXPORTS(StoreType)                                                                            \
+  static_assert(std::is_base_of_v<::tessera::Snapshotting, StoreType>,                                               \
+                "TESSERA_EXPORT_SNAPSHOTTING_STATE_STORE(" #StoreType "): the class must also derive from "          \
+                "tessera::Snapshotting");                                                                            \
+  extern "C" {                                                                                                       \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_SNAPSHOT_FN("snapshot"))                                                   \
+  std::uint8_t* tessera_export_snapshot_snapshot() {                                                                 \
+    return ::tessera::detail::export_snapshot(static_cast<::tessera::Snapshotting&>(tessera_store_instance));        \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_SNAPSHOT_FN("restore"))                                                    \
+  std::uint8_t* tessera_export_snapshot_restore(std::uint8_t* ptr, std::uint32_t len) {                              \
+    return ::tessera::detail::export_restore(static_cast<::tessera::Snapshotting&>(tessera_store_instance), ptr, len); \
+  }                                                                                                                  \
+  TESSERA_DETAIL_POST_RETURN(tessera_post_snapshot_snapshot, TESSERA_DETAIL_SNAPSHOT_FN("snapshot"))                 \
+  TESSERA_DETAIL_POST_RETURN(tessera_post_snapshot_restore, TESSERA_DETAIL_SNAPSHOT_FN("restore"))                   \
+  }                                                                                                                  \
+  static_assert(true, "")

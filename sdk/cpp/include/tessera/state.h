@@ -1,0 +1,184 @@
+// The state-store world as C++ sees it: typed requests and responses mirroring
+// abi/wit/state.wit, the `StateStore` base class a component derives from, and the optional
+// `Snapshotting` interface (WIT interface `snapshot`).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "types.h"
+
+namespace tessera {
+
+/** Dapr's concurrency option. With an ETag both modes check it; without one, `FirstWrite` only inserts. */
+enum class Concurrency : std::uint8_t { LastWrite = 0, FirstWrite = 1 };
+
+/** Dapr's consistency option; a store may treat both alike. */
+enum class Consistency : std::uint8_t { Eventual = 0, Strong = 1 };
+
+/** The optional features a store can advertise from `features()`, as Dapr names them. */
+namespace feature {
+inline constexpr const char* etag = "ETAG";
+inline constexpr const char* transactional = "TRANSACTIONAL";
+inline constexpr const char* ttl = "TTL";
+}  // namespace feature
+
+struct GetRequest {
+  std::string key;
+  Consistency consistency = Consistency::Eventual;
+  Metadata metadata;
+};
+
+struct GetResponse {
+  GetResponse() = default;
+  explicit GetResponse(Bytes value, std::optional<std::string> etag = std::nullopt,
+                       std::optional<std::string> content_type = std::nullopt, Metadata metadata = {})
+      : value(std::move(value)), etag(std::move(etag)), content_type(std::move(content_type)), metadata(std::move(metadata)) {}
+
+  Bytes value;
+  std::optional<std::string> etag;
+  std::optional<std::string> content_type;
+  /** A store with the `TTL` feature puts `ttlExpireTime` (RFC 3339, UTC) here for an expiring item. */
+  Metadata metadata;
+};
+
+struct SetRequest {
+  std::string key;
+  Bytes value;
+  std::optional<std::string> etag;
+  std::optional<std::string> content_type;
+  Concurrency concurrency = Concurrency::LastWrite;
+  Consistency consistency = Consistency::Eventual;
+  /** `ttlInSeconds` sets a time to live (`-1`: never expires). */
+  Metadata metadata;
+};
+
+struct DeleteRequest {
+  std::string key;
+  std::optional<std::string> etag;
+  Concurrency concurrency = Concurrency::LastWrite;
+  Consistency consistency = Consistency::Eventual;
+  Metadata metadata;
+};
+
+/** One key's answer to a bulk get: a response, nothing (missing key), or an error message. */
+struct BulkGetItem {
+  BulkGetItem() = default;
+  BulkGetItem(std::string key, std::optional<GetResponse> response, std::optional<std::string> error = std::nullopt)
+      : key(std::move(key)), response(std::move(response)), error(std::move(error)) {}
+
+  std::string key;
+  std::optional<GetResponse> response;
+  std::optional<std::string> error;
+};
+
+/** One operation of a transaction (WIT variant `transact-operation`: `set` is case 0, `delete` case 1). */
+using TransactOperation = std::variant<SetRequest, DeleteRequest>;
+
+/** What `get` answers: a response, `std::nullopt` (the key does not exist), or an error. */
+using GetResult = Result<std::optional<GetResponse>>;
+
+/** What `bulk_get` answers: one item per key, or an error for the whole call. */
+using BulkGetResult = Result<std::vector<BulkGetItem>>;
+
+/**
+ * A state store. Derive from it, implement `get`, `set` and `del`, override what else the
+ * store supports, and name the class in `TESSERA_EXPORT_STATE_STORE`. The host calls one
+ * method at a time and never re-enters: no locking. Each method owns its arguments (move
+ * `req.value` into the store rather than copying it).
+ */
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+
+  /** Called once, before any other method, with the Component YAML's `spec.metadata`. */
+  virtual Status init(Metadata config) {
+    (void)config;
+    return {};
+  }
+
+  /** The optional features the store implements (`feature::etag`, `feature::transactional`, `feature::ttl`). */
+  virtual std::vector<std::string> features() { return {}; }
+
+  virtual GetResult get(GetRequest req) = 0;
+
+  virtual Status set(SetRequest req) = 0;
+
+  /** WIT `delete` (a C++ keyword). */
+  virtual Status del(DeleteRequest req) = 0;
+
+  /** Answers each key with `get`; a key whose get fails carries the error message, the others still answer. */
+  virtual BulkGetResult bulk_get(std::vector<GetRequest> reqs) {
+    std::vector<BulkGetItem> items;
+    items.reserve(reqs.size());
+    for (GetRequest& req : reqs) {
+      std::string key = req.key;
+      GetResult result = get(std::move(req));
+      if (result.ok()) {
+        items.emplace_back(std::move(key), std::move(result).value());
+      } else {
+        items.emplace_back(std::move(key), std::nullopt, result.error().message);
+      }
+    }
+    return items;
+  }
+
+  /** Calls `set` for each request in order and stops at the first error (not atomic). */
+  virtual Status bulk_set(std::vector<SetRequest> reqs) {
+    for (SetRequest& req : reqs) {
+      Status status = set(std::move(req));
+      if (!status.ok()) return status;
+    }
+    return {};
+  }
+
+  /** Calls `del` for each request in order and stops at the first error (not atomic). */
+  virtual Status bulk_delete(std::vector<DeleteRequest> reqs) {
+    for (DeleteRequest& req : reqs) {
+      Status status = del(std::move(req));
+      if (!status.ok()) return status;
+    }
+    return {};
+  }
+
+  /** Applies every operation in order, all or none. A store that advertises `TRANSACTIONAL` overrides it. */
+  virtual Status transact(std::vector<TransactOperation> operations, Metadata metadata) {
+    (void)operations;
+    (void)metadata;
+    return StateError::internal("this state store does not support transactions (it does not advertise TRANSACTIONAL)");
+  }
+
+  /** Checks the store can serve; answer `StateError::unavailable(...)` when its backend is unreachable. */
+  virtual Status ping() { return {}; }
+};
+
+/**
+ * The optional WIT interface `snapshot` (world `snapshotting-state-store`): a store whose data
+ * lives in its own memory derives from this too and is exported with
+ * `TESSERA_EXPORT_SNAPSHOTTING_STATE_STORE`, so its data crosses a hot swap, a restart after a
+ * trap, and hibernation. The host calls `restore` on a new generation right after `init`, with
+ * what `snapshot` returned on the old one — possibly an older version of the component: start
+ * the bytes with a format version, and keep reading every version you ever wrote.
+ */
+class Snapshotting {
+ public:
+  virtual ~Snapshotting() = default;
+
+  /**
+   * The store's whole state. Called between any two calls, possibly more than once; it must
+   * not change the state. The SDK lends the returned bytes to the host without copying them.
+   */
+  virtual Bytes snapshot() = 0;
+
+  /**
+   * Replaces the state with `data`. Check every length against `data`: a truncated, corrupt or
+   * unknown snapshot answers `StateError::invalid_argument(...)` and leaves the state as it was.
+   */
+  virtual Status restore(Bytes data) = 0;
+};
+
+}  // namespace tessera

@@ -1,0 +1,8 @@
+// The Tessera C++ SDK: everything a component includes. See sdk/cpp/README.md.
+#pragma once
+
+#include "exports.h"
+#include "host.h"
+#include "manifest.h"
+#include "state.h"
+#include "types.h"

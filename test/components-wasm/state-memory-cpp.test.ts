@@ -1,0 +1,458 @@
+// The C++ build of state.memory (components-wasm/state-memory-cpp, on sdk/cpp) through the real
+// host: CompiledComponent (checks, memory cap, CPU metering), LiveComponent and the host's own
+// canonical ABI lifting. It must behave as the AssemblyScript build does, snapshot included,
+// and the committed .wasm must be what its sources build, byte for byte, from any folder.
+import { componentEmbed, componentNew, transpile } from '@bytecodealliance/jco';
+import assert from 'node:assert/strict';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { DeleteRequest, GetResponse, SetRequest, StateStore, TransactOperation } from '../../abi/ts/state.ts';
+import type { WitResult } from '../../abi/ts/types.ts';
+import type { TesseraError } from '../../host/errors.ts';
+import { silentLogger, type Logger } from '../../host/observability/logger.ts';
+import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
+import { instantiate } from '../../host/sandbox/component-instance.ts';
+import { LiveComponent } from '../../host/sandbox/live-component.ts';
+import { bindStateStore } from '../../host/sandbox/state-store-binding.ts';
+import { buildCppComponent } from '../../host/toolchain/cpp.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SOURCE_DIR = fileURLToPath(new URL('../../components-wasm/state-memory-cpp/', import.meta.url));
+const WASM = join(SOURCE_DIR, 'state-memory-cpp.wasm');
+const AS_WASM = fileURLToPath(new URL('../../components-wasm/state-memory/state-memory.wasm', import.meta.url));
+const STATE = 'tessera:components/state@0.1.0#';
+const SNAPSHOT = 'tessera:components/snapshot@0.1.0#';
+const T0 = Date.UTC(2026, 10, 26, 7, 29, 50);
+
+const wasmBytes = readFile(WASM).then((b) => new Uint8Array(b));
+const compiled = wasmBytes.then((b) => CompiledComponent.compile(b, { source: 'state-memory-cpp.wasm' }));
+const encode = (s: string): Uint8Array => new TextEncoder().encode(s);
+const decode = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
+
+/** A logger that keeps what the component logs. */
+function capturingLogger(lines: { level: string; message: string }[]): Logger {
+  const logger: Logger = {
+    debug: (message) => void lines.push({ level: 'debug', message }),
+    info: (message) => void lines.push({ level: 'info', message }),
+    warn: (message) => void lines.push({ level: 'warn', message }),
+    error: (message) => void lines.push({ level: 'error', message }),
+    child: () => logger,
+    isEnabled: () => true,
+  };
+  return logger;
+}
+
+/** The host clock (`Date.now`, which the clock capability reads) as the test sets it. */
+function frozenClock(t: TestContext): { now: number } {
+  const clock = { now: T0 };
+  t.mock.method(Date, 'now', () => clock.now);
+  return clock;
+}
+
+interface Started {
+  live: LiveComponent;
+  store: StateStore;
+  logs: { level: string; message: string }[];
+}
+
+async function start(module: Promise<CompiledComponent> = compiled, config: [string, string][] = [['any', 'thing']]): Promise<Started> {
+  const logs: { level: string; message: string }[] = [];
+  const live = await LiveComponent.start(await module, { name: 'memory-cpp', config: new Map(config), logger: capturingLogger(logs) });
+  return { live, store: bindStateStore(live), logs };
+}
+
+const setReq = (key: string, value: string, more: Partial<SetRequest> = {}): SetRequest => ({
+  key, value: encode(value), concurrency: 'last-write', consistency: 'eventual', metadata: [], ...more,
+});
+const deleteReq = (key: string, more: Partial<DeleteRequest> = {}): DeleteRequest => ({
+  key, concurrency: 'last-write', consistency: 'eventual', metadata: [], ...more,
+});
+const getReq = (key: string) => ({ key, consistency: 'eventual' as const, metadata: [] });
+
+/** The component error a call failed with, or undefined when it succeeded. */
+async function errorOf(call: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await call;
+    return undefined;
+  } catch (err) {
+    const tag = (err as TesseraError).componentError?.tag;
+    assert.ok(tag, `expected a component error, got ${String(err)}`);
+    return tag;
+  }
+}
+
+async function messageOf(call: Promise<unknown>): Promise<string> {
+  await assert.rejects(call);
+  return call.then(() => '', (err: TesseraError) => err.componentError?.val ?? '');
+}
+
+/** A get as plain values: the value as text, ETag, content type and metadata. */
+async function read(store: StateStore, key: string) {
+  const r = await store.get(getReq(key));
+  return r && { value: decode(r.value), etag: r.etag, contentType: r.contentType, metadata: r.metadata };
+}
+
+describe('state.memory, C++ build (through the host)', () => {
+  test('exports the state-store and snapshot interfaces, imports log and clock, and carries its manifest', async () => {
+    const module = await WebAssembly.compile(await wasmBytes);
+    const fns = ['init', 'features', 'get', 'set', 'delete', 'bulk-get', 'bulk-set', 'bulk-delete', 'transact', 'ping'].map((f) => STATE + f);
+    fns.push(`${SNAPSHOT}snapshot`, `${SNAPSHOT}restore`);
+    assert.deepEqual(
+      WebAssembly.Module.exports(module).map((e) => e.name).sort(),
+      ['_initialize', 'cabi_realloc', 'memory', ...fns, ...fns.map((f) => `cabi_post_${f}`)].sort(),
+    );
+    assert.deepEqual(
+      WebAssembly.Module.imports(module).map((i) => `${i.module} ${i.name}`).sort(),
+      ['tessera:components/clock@0.1.0 now-ms', 'tessera:components/log@0.1.0 log'],
+    );
+    const { manifest, optionalExports } = await compiled;
+    assert.deepEqual({ ...manifest, description: undefined }, {
+      kind: 'state-store', type: 'state.memory', version: 'v1', abi: '0.1.0', capabilities: ['log', 'clock'], description: undefined,
+    });
+    assert.match(manifest.description ?? '', /C\+\+ build/);
+    assert.deepEqual([...optionalExports], ['snapshot']);
+  });
+
+  test('init logs the config keys at debug; features and ping answer', async () => {
+    const { store, logs } = await start(compiled, [['any', 'thing'], ['secret', 'hunter2']]);
+    assert.deepEqual(logs, [{ level: 'debug', message: 'state.memory initialised; config keys: [any, secret]' }]);
+    assert.deepEqual([...store.features], ['ETAG', 'TRANSACTIONAL', 'TTL']);
+    await store.ping();
+  });
+
+  test('set then get round-trips value, content type and a counter ETag', async () => {
+    const { store } = await start();
+    assert.equal(await store.get(getReq('orders||1')), undefined);
+    await store.set(setReq('orders||1', '{"n":1}', { contentType: 'application/json' }));
+    assert.deepEqual(await read(store, 'orders||1'), { value: '{"n":1}', etag: '1', contentType: 'application/json', metadata: [] });
+    await store.set(setReq('orders||2', ''));
+    assert.deepEqual(await read(store, 'orders||2'), { value: '', etag: '2', contentType: undefined, metadata: [] });
+    await store.set(setReq('ключ ✓ 😀', 'ü'));
+    assert.equal((await read(store, 'ключ ✓ 😀'))?.value, 'ü');
+    const binary = Uint8Array.from({ length: 70_000 }, (_, i) => i % 251);
+    await store.set({ ...setReq('bin', ''), value: binary });
+    assert.deepEqual((await store.get(getReq('bin')))?.value, binary);
+  });
+
+  test('ETags: a wrong one mismatches, a non-decimal one is invalid, the right one writes', async () => {
+    const { store } = await start();
+    await store.set(setReq('k', 'v1'));
+    assert.equal(await errorOf(store.set(setReq('k', 'x', { etag: '7' }))), 'etag-mismatch');
+    assert.equal(await errorOf(store.set(setReq('k', 'x', { etag: 'abc' }))), 'etag-invalid');
+    assert.equal(await errorOf(store.set(setReq('missing', 'x', { etag: '1' }))), 'etag-mismatch');
+    assert.equal(await errorOf(store.set(setReq('k', 'x', { etag: '7', concurrency: 'first-write' }))), 'etag-mismatch');
+    await store.set(setReq('k', 'v2', { etag: '1', concurrency: 'first-write' }));
+    assert.deepEqual(await read(store, 'k'), { value: 'v2', etag: '2', contentType: undefined, metadata: [] });
+    await store.set(setReq('k', 'v3', { etag: '' }));
+    assert.equal((await read(store, 'k'))?.value, 'v3', 'an empty ETag counts as none');
+    assert.match(await messageOf(store.set(setReq('k', 'x', { etag: '2' }))), /^ETag "2" does not match key "k" \(now at ETag "3"\): read it again and retry$/);
+    assert.match(await messageOf(store.set(setReq('k', 'x', { etag: 'x1' }))), /^ETag "x1" for key "k" is not valid: this store's ETags are decimal numbers$/);
+  });
+
+  test('without an ETag, last-write is unconditional and first-write only inserts', async () => {
+    const { store } = await start();
+    await store.set(setReq('k', 'a', { concurrency: 'first-write' }));
+    assert.match(await messageOf(store.set(setReq('k', 'b', { concurrency: 'first-write' }))), /key "k" already exists: a first-write without an ETag only inserts a missing key/);
+    await store.set(setReq('k', 'c'));
+    assert.equal((await read(store, 'k'))?.value, 'c');
+  });
+
+  test('delete: a missing key succeeds without an ETag, and ETags are checked', async () => {
+    const { store } = await start();
+    await store.delete(deleteReq('never'));
+    assert.equal(await errorOf(store.delete(deleteReq('never', { etag: '1' }))), 'etag-mismatch');
+    await store.set(setReq('k', 'v'));
+    assert.equal(await errorOf(store.delete(deleteReq('k', { etag: '9' }))), 'etag-mismatch');
+    assert.equal(await errorOf(store.delete(deleteReq('k', { etag: 'x9' }))), 'etag-invalid');
+    await store.delete(deleteReq('k', { etag: '1' }));
+    assert.equal(await store.get(getReq('k')), undefined);
+  });
+
+  test('ttlInSeconds: items expire by the host clock and carry ttlExpireTime (RFC 3339)', async (t) => {
+    const clock = frozenClock(t);
+    const { store } = await start();
+    await store.set(setReq('t', 'v', { metadata: [['ttlInSeconds', '10']] }));
+    assert.deepEqual((await read(store, 't'))?.metadata, [['ttlExpireTime', '2026-11-26T07:30:00Z']]);
+    clock.now += 9_999;
+    assert.equal((await read(store, 't'))?.value, 'v');
+    clock.now += 1;
+    assert.equal(await store.get(getReq('t')), undefined, 'expired items are invisible');
+    await store.set(setReq('t', 'again', { concurrency: 'first-write' }));
+    assert.equal((await read(store, 't'))?.value, 'again', 'an expired key counts as missing');
+    for (const forever of ['-1', '0', '']) {
+      await store.set(setReq(`f${forever}`, 'v', { metadata: [['ttlInSeconds', forever]] }));
+      clock.now += 1e9;
+      assert.deepEqual((await read(store, `f${forever}`))?.metadata, [], `ttlInSeconds "${forever}" never expires`);
+    }
+    clock.now = Date.UTC(2024, 1, 29, 23, 59, 59);
+    await store.set(setReq('leap', 'v', { metadata: [['ttlInSeconds', '2147483647']] }));
+    assert.deepEqual((await read(store, 'leap'))?.metadata, [['ttlExpireTime', '2092-03-19T03:14:06Z']]);
+    for (const bad of ['abc', '-2', '1.5', '99999999999', '2147483648', '-']) {
+      assert.equal(await errorOf(store.set(setReq('bad', 'v', { metadata: [['ttlInSeconds', bad]] }))), 'invalid-argument', bad);
+    }
+    assert.equal(
+      await messageOf(store.set(setReq('bad', 'v', { metadata: [['ttlInSeconds', '-2']] }))),
+      'ttlInSeconds "-2" for key "bad" is not an integer from -1 to 2147483647',
+    );
+  });
+
+  test('transact validates every operation first and applies all or none, in order', async () => {
+    const { store } = await start();
+    await store.set(setReq('a', 'a1'));
+    const set = (req: SetRequest): TransactOperation => ({ tag: 'set', val: req });
+    const del = (req: DeleteRequest): TransactOperation => ({ tag: 'delete', val: req });
+    assert.equal(await errorOf(store.transact([set(setReq('b', 'b1')), del(deleteReq('a')), set(setReq('a', 'x', { etag: '99' }))], [])), 'etag-mismatch');
+    assert.equal(await store.get(getReq('b')), undefined, 'nothing applied');
+    assert.equal((await read(store, 'a'))?.value, 'a1');
+    assert.equal(await errorOf(store.transact([set(setReq('c', 'c')), set(setReq('d', 'd', { metadata: [['ttlInSeconds', 'x']] }))], [])), 'invalid-argument');
+    assert.equal(await store.get(getReq('c')), undefined);
+
+    await store.transact([
+      set(setReq('b', 'b1')),
+      set(setReq('b', 'b2', { etag: '2' })),
+      del(deleteReq('a', { etag: '1' })),
+      set(setReq('c', 'c1', { concurrency: 'first-write' })),
+    ], [['meta', 'data']]);
+    assert.deepEqual(await read(store, 'b'), { value: 'b2', etag: '3', contentType: undefined, metadata: [] }, 'later operations see earlier ones');
+    assert.equal(await store.get(getReq('a')), undefined);
+    assert.equal((await read(store, 'c'))?.etag, '4');
+    await store.set(setReq('z', 'z'));
+    assert.equal((await read(store, 'z'))?.etag, '5', 'a failed transaction hands out no ETags');
+    await store.transact([del(deleteReq('c')), set(setReq('c', 'again', { concurrency: 'first-write' }))], []);
+    assert.equal((await read(store, 'c'))?.value, 'again', 'a key deleted earlier in the transaction counts as missing');
+    await store.transact([], []);
+  });
+
+  test('bulk get answers per key; bulk set and delete apply each request', async () => {
+    const { store } = await start();
+    await store.bulkSet([setReq('x', '1'), setReq('y', '2', { contentType: 'text/plain' })]);
+    const items = await store.bulkGet([getReq('x'), getReq('nope'), getReq('y')]);
+    assert.deepEqual(items.map((i) => ({ key: i.key, value: decode(i.response?.value), etag: i.response?.etag, contentType: i.response?.contentType, error: i.error })), [
+      { key: 'x', value: '1', etag: '1', contentType: undefined, error: undefined },
+      { key: 'nope', value: undefined, etag: undefined, contentType: undefined, error: undefined },
+      { key: 'y', value: '2', etag: '2', contentType: 'text/plain', error: undefined },
+    ]);
+    assert.deepEqual(await store.bulkGet([]), []);
+    assert.equal(await errorOf(store.bulkDelete([deleteReq('x'), deleteReq('y', { etag: '1' })])), 'etag-mismatch');
+    await store.bulkDelete([deleteReq('y', { etag: '2' })]);
+    assert.deepEqual((await store.bulkGet([getReq('x'), getReq('y')])).map((i) => i.response), [undefined, undefined]);
+  });
+
+  test('snapshot and restore: a fresh instance gets every key, value, ETag, content type and TTL', async (t) => {
+    const clock = frozenClock(t);
+    const old = await start();
+    const binary = Uint8Array.from({ length: 256 }, (_, i) => i);
+    await old.store.set(setReq('plain', 'v', { contentType: 'text/plain' }));
+    await old.store.set({ ...setReq('bin', ''), value: binary });
+    await old.store.set(setReq('ttl', 't', { metadata: [['ttlInSeconds', '60']] }));
+    await old.store.set(setReq('gone', 'g', { metadata: [['ttlInSeconds', '1']] }));
+    await old.store.set(setReq('ключ 😀', 'u', { contentType: 'text/plain; charset=ü' }));
+    await old.store.delete(deleteReq('plain', { etag: '1' }));
+    await old.store.set(setReq('plain', 'v2'));
+    clock.now += 1000;
+    const data = (await old.live.call('snapshot#snapshot', [])) as Uint8Array;
+    assert.ok(data instanceof Uint8Array);
+    assert.equal(data[0], 1, 'format version 1');
+
+    const next = await start();
+    assert.deepEqual(await next.live.call('snapshot#restore', [data]), { tag: 'ok', val: undefined });
+    assert.deepEqual(next.logs.at(-1), { level: 'debug', message: `state.memory restored 4 keys from a snapshot of ${data.length} bytes` });
+    for (const key of ['plain', 'ttl', 'ключ 😀']) assert.deepEqual(await read(next.store, key), await read(old.store, key), key);
+    assert.deepEqual((await next.store.get(getReq('bin')))?.value, binary);
+    assert.equal(await next.store.get(getReq('gone')), undefined, 'expired items are left out');
+    await next.store.set(setReq('new', 'n'));
+    assert.equal((await read(next.store, 'new'))?.etag, '7', 'the ETag counter carries over: an ETag is never reused');
+    clock.now += 59_000;
+    assert.equal(await next.store.get(getReq('ttl')), undefined, 'TTLs keep running');
+    const again = (await next.live.call('snapshot#snapshot', [])) as Uint8Array;
+    assert.deepEqual(await old.live.call('snapshot#restore', [again]), { tag: 'ok', val: undefined });
+    assert.equal((await read(old.store, 'new'))?.value, 'n');
+  });
+
+  test('restore refuses an empty, foreign, truncated or padded snapshot and keeps its data', async () => {
+    const { live, store } = await start();
+    await store.set(setReq('keep', 'me'));
+    const data = (await live.call('snapshot#snapshot', [])) as Uint8Array;
+    const refused = async (bytes: Uint8Array): Promise<string> => {
+      const result = (await live.call('snapshot#restore', [bytes])) as WitResult<undefined>;
+      assert.equal(result.tag, 'err');
+      assert.equal(result.tag === 'err' && result.val.tag, 'invalid-argument');
+      return result.tag === 'err' ? result.val.val : '';
+    };
+    const prefix = 'state.memory cannot restore this snapshot: ';
+    assert.equal(await refused(new Uint8Array()), `${prefix}it is empty (not even a format version byte)`);
+    assert.equal(
+      await refused(Uint8Array.of(2, ...data.subarray(1))),
+      `${prefix}its format version is 2, and this version of state.memory reads format version 1 only (was it taken by a newer state.memory?)`,
+    );
+    assert.equal(await refused(data.subarray(0, 12)), `${prefix}it ends inside its data (12 bytes; a read at byte 9 ran past the end)`);
+    assert.equal(
+      await refused(data.subarray(0, data.length - 1)),
+      `${prefix}it ends inside its data (${data.length - 1} bytes; a read at byte ${data.length - 2} ran past the end)`,
+    );
+    assert.equal(await refused(Uint8Array.of(...data, 0)), `${prefix}1 bytes follow its last item (it holds 1 items)`);
+    const huge = Uint8Array.from(data);
+    new DataView(huge.buffer).setUint32(13, 0xffffffff, true);
+    assert.match(await refused(huge), /it ends inside its data \(\d+ bytes; a read at byte 17 ran past the end\)/);
+    new DataView(huge.buffer).setUint32(13, 0x80000001, true);
+    assert.match(await refused(huge), /a read at byte 17 ran past the end/, 'a length whose byte size wraps 32 bits is no short read');
+    const flag = Uint8Array.from(data);
+    flag[13 + 4 + 2 * 'keep'.length + 16] = 7;
+    assert.equal(await refused(flag), `${prefix}item 0 ("keep") has content-type flag 7 at byte 41`);
+    const twice = Uint8Array.of(...data.subarray(0, 13), ...data.subarray(13), ...data.subarray(13));
+    new DataView(twice.buffer).setUint32(9, 2, true);
+    assert.equal(await refused(twice), `${prefix}it holds the same key more than once (2 items, 1 distinct keys)`);
+    assert.deepEqual(await read(store, 'keep'), { value: 'me', etag: '1', contentType: undefined, metadata: [] });
+  });
+
+  test('a snapshot crosses between the AssemblyScript and C++ builds of state.memory, both ways', async (t) => {
+    const asCompiled = CompiledComponent.compile(new Uint8Array(await readFile(AS_WASM)));
+    if (!(await asCompiled).optionalExports.has('snapshot')) {
+      t.skip('this AssemblyScript build of state.memory has no snapshot export');
+      return;
+    }
+    frozenClock(t);
+    const as = await start(asCompiled);
+    const cpp = await start();
+    await as.store.set(setReq('a 😀', 'from as', { contentType: 'text/plain', metadata: [['ttlInSeconds', '30']] }));
+    await as.store.set(setReq('b', 'x'));
+    assert.deepEqual(await cpp.live.call('snapshot#restore', [await as.live.call('snapshot#snapshot', [])]), { tag: 'ok', val: undefined });
+    for (const key of ['a 😀', 'b']) assert.deepEqual(await read(cpp.store, key), await read(as.store, key), key);
+    await cpp.store.set(setReq('c', 'from c++'));
+    const back = await start(asCompiled);
+    assert.deepEqual(await back.live.call('snapshot#restore', [await cpp.live.call('snapshot#snapshot', [])]), { tag: 'ok', val: undefined });
+    for (const key of ['a 😀', 'b', 'c']) assert.deepEqual(await read(back.store, key), await read(cpp.store, key), key);
+  });
+
+  test('jco embed + jco new accept it as the snapshotting-state-store world, and jco\'s own lifting agrees', async () => {
+    // wit-component checks every core signature against the WIT; jco's generated glue then
+    // lifts and lowers by its own reading of the Canonical ABI, independently of the host's.
+    const witDir = join(ROOT, 'abi', 'wit');
+    let wit = 'package tessera:components@0.1.0;\n';
+    for (const file of (await readdir(witDir)).sort()) wit += (await readFile(join(witDir, file), 'utf8')).replace(/^package .*;$/m, '');
+    const component = await componentNew(await componentEmbed({ binary: await wasmBytes, witSource: wit, world: 'snapshotting-state-store', stringEncoding: 'utf8' }));
+    const { files } = await transpile(component, { name: 'memory', instantiation: 'async', noTypescript: true });
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-jco-cpp-'));
+    try {
+      for (const [name, bytes] of Object.entries(files)) {
+        await mkdir(dirname(join(dir, name)), { recursive: true });
+        await writeFile(join(dir, name), bytes);
+      }
+      const { instantiate: instantiateComponent } = await import(pathToFileURL(join(dir, 'memory.js')).href);
+      const { state, snapshot } = await instantiateComponent((path: string) => readFile(join(dir, path)).then((b) => WebAssembly.compile(b)), {
+        'tessera:components/log': { log() {} },
+        'tessera:components/clock': { nowMs: () => BigInt(T0), monotonicNs: () => 0n },
+        'tessera:components/types': {},
+      });
+      state.init([['a', 'b']]);
+      assert.deepEqual(state.features(), ['ETAG', 'TRANSACTIONAL', 'TTL']);
+      const base = { consistency: 'eventual', metadata: [] };
+      state.set({ ...base, key: 'k', value: Uint8Array.of(1, 2), contentType: 'a/b', concurrency: 'last-write', metadata: [['ttlInSeconds', '10']] });
+      assert.deepEqual(state.get({ ...base, key: 'k' }), {
+        value: Uint8Array.of(1, 2), etag: '1', contentType: 'a/b', metadata: [['ttlExpireTime', '2026-11-26T07:30:00Z']],
+      });
+      assert.throws(() => state.delete({ ...base, key: 'k', etag: '5', concurrency: 'first-write' }), (e: { payload?: { tag?: string } }) => e.payload?.tag === 'etag-mismatch');
+      state.transact([{ tag: 'delete', val: { ...base, key: 'k', etag: '1', concurrency: 'last-write' } }], []);
+      assert.deepEqual(state.bulkGet([{ ...base, key: 'k' }]), [{ key: 'k', response: undefined, error: undefined }]);
+      state.set({ ...base, key: 'kept', value: Uint8Array.of(3), contentType: 'c/d', concurrency: 'last-write' });
+      const data = snapshot.snapshot();
+      assert.ok(data instanceof Uint8Array && data[0] === 1, 'a snapshot starts with its format version');
+      state.delete({ ...base, key: 'kept', concurrency: 'last-write' });
+      snapshot.restore(data);
+      assert.deepEqual(state.get({ ...base, key: 'kept' }), { value: Uint8Array.of(3), etag: '2', contentType: 'c/d', metadata: [] });
+      assert.throws(() => snapshot.restore(Uint8Array.of(9)), (e: { payload?: { tag?: string } }) => e.payload?.tag === 'invalid-argument');
+      state.ping();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('memory stays flat across many calls: every argument and result is freed', async () => {
+    // Unmetered: one instance takes thousands of calls here without the host resetting its fuel.
+    const unmetered = await CompiledComponent.compile(await wasmBytes, { cpuBudget: 0 });
+    const instance = await instantiate(unmetered, 'memory-cpp', silentLogger);
+    const call = (fn: string, ...args: unknown[]) => instance.calls.get(fn)!(...args) as WitResult<unknown>;
+    assert.equal(call('init', [['a', 'b']]).tag, 'ok');
+    const value = (i: number) => encode(`${i}:`.padEnd(4000, String.fromCharCode(97 + (i % 26))));
+    const write = (i: number) =>
+      call('set', { ...setReq(`k${i % 20}`, ''), value: value(i), etag: undefined, contentType: 'a/b', metadata: [['a', `${i}`], ['b', 'c']] });
+    const round = (i: number) => {
+      assert.equal(write(i).tag, 'ok');
+      assert.equal((call('get', getReq(`k${(i * 7) % 20}`)).val as GetResponse).value.length, 4000);
+      call('bulk-get', [getReq('k1'), getReq('k2'), getReq('none')]);
+      call('transact', [{ tag: 'delete', val: deleteReq('gone') }, { tag: 'set', val: setReq('t', 'v') }], [['x', 'y']]);
+      if (i % 100 === 0) assert.equal((call('snapshot#snapshot') as unknown as Uint8Array)[0], 1);
+    };
+    // The first rounds reach the heap's working size (a snapshot alone is some 80 KB).
+    for (let i = 0; i < 20; i++) write(i);
+    for (let i = 20; i < 220; i++) round(i);
+    const before = instance.memory.buffer.byteLength;
+    for (let i = 220; i < 3220; i++) round(i);
+    assert.equal(instance.memory.buffer.byteLength, before, 'about 12 MB of values went through; none of it should stay');
+  });
+
+  test('cabi_realloc hands out aligned blocks, zero-sized ones without allocating, and a bad discriminant traps', async () => {
+    const instance = new WebAssembly.Instance(await WebAssembly.compile(await wasmBytes), {
+      'tessera:components/log@0.1.0': { log() {} },
+      'tessera:components/clock@0.1.0': { 'now-ms': () => BigInt(T0) },
+    });
+    const exports = instance.exports as Record<string, Function>;
+    exports._initialize!();
+    const realloc = exports.cabi_realloc!;
+    for (const align of [1, 2, 4, 8]) {
+      const ptr = realloc(0, 0, align, 3) as number;
+      assert.equal(ptr % align, 0);
+      const grown = realloc(ptr, 3, align, 5000) as number;
+      assert.equal(grown % align, 0);
+      assert.equal(realloc(grown, 5000, align, 0), align);
+    }
+    assert.equal(realloc(0, 0, 4, 0), 4);
+    assert.throws(() => exports[`${STATE}get`]!(1, 0, 7, 1, 0), WebAssembly.RuntimeError);
+  });
+
+  test('the README\'s example component builds with the plain state-store exports and serves', async () => {
+    const readme = await readFile(join(ROOT, 'sdk', 'cpp', 'README.md'), 'utf8');
+    const source = /```cpp\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(source, 'sdk/cpp/README.md has a ```cpp example');
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-cpp-readme-'));
+    try {
+      await mkdir(join(dir, 'state-kv'));
+      await writeFile(join(dir, 'state-kv', 'main.cpp'), source);
+      await buildCppComponent(join(dir, 'state-kv'), join(dir, 'state-kv.wasm'));
+      const kv = await CompiledComponent.compile(new Uint8Array(await readFile(join(dir, 'state-kv.wasm'))));
+      assert.equal(kv.manifest.type, 'state.kv');
+      assert.deepEqual([...kv.importedInterfaces], ['log']);
+      assert.deepEqual([...kv.optionalExports], [], 'no snapshot interface');
+      const { live, store, logs } = await start(Promise.resolve(kv));
+      assert.deepEqual(logs, [{ level: 'info', message: 'state.kv ready (1 settings)' }]);
+      assert.deepEqual([...store.features], []);
+      await store.set(setReq('k', 'v'));
+      assert.equal((await read(store, 'k'))?.value, 'v');
+      assert.equal(await errorOf(store.set(setReq('', 'v'))), 'invalid-argument');
+      assert.deepEqual((await store.bulkGet([getReq('k'), getReq('no')])).map((i) => decode(i.response?.value)), ['v', undefined]);
+      assert.equal(await errorOf(store.transact([], [])), 'internal', 'the default transact refuses');
+      await store.bulkDelete([deleteReq('k')]);
+      assert.equal(await store.get(getReq('k')), undefined);
+      await live.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a rebuild from a copy of the sources in another folder is byte-identical to the committed .wasm', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-cpp-rebuild-'));
+    try {
+      const copy = join(dir, 'somewhere', 'else', 'state-memory-cpp');
+      await cp(SOURCE_DIR, copy, { recursive: true, filter: (src) => !src.endsWith('.wasm') });
+      const out = join(dir, 'rebuilt.wasm');
+      await buildCppComponent(copy, out);
+      const [committed, rebuilt] = await Promise.all([wasmBytes, readFile(out)]);
+      assert.ok(Buffer.compare(committed, rebuilt) === 0, `committed ${committed.length} bytes, rebuilt ${rebuilt.length}: run \`node host/toolchain/cpp.ts components-wasm/state-memory-cpp components-wasm/state-memory-cpp/state-memory-cpp.wasm\``);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
