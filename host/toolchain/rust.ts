@@ -153,7 +153,7 @@ function wasmArtifact(stdout: string): string | undefined {
  * Builds the crate in `dir` (a `cdylib` using `tessera-sdk`) for wasm32 with Debian's cargo,
  * offline and `--locked` when it has a Cargo.lock, with its `[profile.release]`; checks the
  * module loads in this host and that its manifest's capabilities are exactly the host
- * interfaces it imports; then copies it to `outFile`. Build output goes to `dir/target/`.
+ * interfaces it imports; then writes it to `outFile`. Build output goes to `dir/target/`.
  */
 export async function buildRustComponent(dir: string, outFile: string, toolchain: RustToolchain = DEBIAN_RUST): Promise<void> {
   const crateDir = resolve(dir);

@@ -1,0 +1,491 @@
+// The Rust state.memory (components-wasm/state-memory-rust) through the real host: compiled,
+// started and bound as a StateStore like any component, checked for the behaviour of the
+// AssemblyScript store, plus snapshot/restore; jco's own reading of the Canonical ABI; and
+// the Rust builder: byte-identical rebuilds from another path, the README's example, and its
+// refusals.
+import assert from 'node:assert/strict';
+import { componentEmbed, componentNew, transpile } from '@bytecodealliance/jco';
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { GetResponse, SetRequest, StateStore, TransactOperation } from '../../abi/ts/state.ts';
+import type { WitResult } from '../../abi/ts/types.ts';
+import { isTesseraError } from '../../host/errors.ts';
+import { createLogger, silentLogger, type Logger } from '../../host/observability/logger.ts';
+import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
+import { instantiate } from '../../host/sandbox/component-instance.ts';
+import { LiveComponent } from '../../host/sandbox/live-component.ts';
+import { bindStateStore } from '../../host/sandbox/state-store-binding.ts';
+import { buildRustComponent } from '../../host/toolchain/rust.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const COMPONENT_DIR = join(ROOT, 'components-wasm', 'state-memory-rust');
+const WASM = join(COMPONENT_DIR, 'state-memory-rust.wasm');
+const STATE = 'tessera:components/state@0.1.0#';
+const SNAPSHOT = 'tessera:components/snapshot@0.1.0#';
+/** 10 s before 2026-11-26T07:30:00Z, the ttlExpireTime of a 10-second TTL set now. */
+const NOW = Date.UTC(2026, 10, 26, 7, 29, 50);
+
+const bytes = readFile(WASM);
+const compiled = bytes.then((b) => CompiledComponent.compile(b, { source: 'state-memory-rust.wasm' }));
+const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+async function start(logger: Logger = silentLogger): Promise<{ live: LiveComponent; store: StateStore }> {
+  const live = await LiveComponent.start(await compiled, { name: 'memory-rust', config: new Map([['any', 'thing']]), logger });
+  return { live, store: bindStateStore(live) };
+}
+
+/** A clock the test moves: the `clock` capability reads Date.now(). */
+function fakeClock(t: TestContext): (ms: number) => void {
+  t.mock.timers.enable({ apis: ['Date'], now: NOW });
+  return (ms) => t.mock.timers.tick(ms);
+}
+
+function setRequest(key: string, value: string, more: Partial<SetRequest> = {}): SetRequest {
+  return { key, value: utf8(value), concurrency: 'last-write', consistency: 'eventual', metadata: [], ...more };
+}
+
+const get = (store: StateStore, key: string): Promise<GetResponse | undefined> => store.get({ key, consistency: 'eventual', metadata: [] });
+const set = (store: StateStore, key: string, value: string, more: Partial<SetRequest> = {}): Promise<void> =>
+  store.set(setRequest(key, value, more));
+const del = (store: StateStore, key: string, etag?: string, concurrency: 'last-write' | 'first-write' = 'last-write'): Promise<void> =>
+  store.delete({ key, concurrency, consistency: 'eventual', metadata: [], ...(etag === undefined ? {} : { etag }) });
+
+/** The WIT error case a call rejected with, or undefined when it succeeded. */
+async function errorOf(call: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await call;
+    return undefined;
+  } catch (err) {
+    if (isTesseraError(err) && err.componentError) return err.componentError.tag;
+    throw err;
+  }
+}
+
+describe('state.memory in Rust, through the host', () => {
+  test('carries the state.memory manifest, imports log and clock only, and exports snapshot', async () => {
+    const component = await compiled;
+    assert.deepEqual(
+      { ...component.manifest, description: undefined },
+      { kind: 'state-store', type: 'state.memory', version: 'v1', abi: '0.1.0', capabilities: ['log', 'clock'], description: undefined },
+    );
+    assert.deepEqual([...component.importedInterfaces].sort(), ['clock', 'log']);
+    assert.deepEqual([...component.optionalExports], ['snapshot']);
+    assert.equal(component.needsJspi, false);
+    const fns = ['init', 'features', 'get', 'set', 'delete', 'bulk-get', 'bulk-set', 'bulk-delete', 'transact', 'ping'];
+    const names = WebAssembly.Module.exports(component.module).map((e) => e.name);
+    for (const name of [...fns.map((f) => STATE + f), `${SNAPSHOT}snapshot`, `${SNAPSHOT}restore`]) {
+      assert.ok(names.includes(name), name);
+      assert.ok(names.includes(`cabi_post_${name}`), `cabi_post_${name}`);
+    }
+  });
+
+  test('init logs the config keys at debug; features and ping answer', async () => {
+    const lines: string[] = [];
+    const { live, store } = await start(createLogger({ level: 'debug', json: true, write: (line) => lines.push(line) }));
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l) as { level: string; msg: string }).map(({ level, msg }) => ({ level, msg })),
+      [{ level: 'debug', msg: 'state.memory initialised; config keys: [any]' }],
+    );
+    assert.deepEqual([...live.features], ['ETAG', 'TRANSACTIONAL', 'TTL']);
+    await store.ping();
+  });
+
+  test('set then get round-trips value, content type and a counter ETag', async () => {
+    const { store } = await start();
+    assert.equal(await get(store, 'orders||1'), undefined);
+    await set(store, 'orders||1', '{"n":1}', { contentType: 'application/json' });
+    assert.deepEqual(await get(store, 'orders||1'), { value: utf8('{"n":1}'), etag: '1', contentType: 'application/json', metadata: [] });
+    await set(store, 'orders||2', '');
+    assert.deepEqual(await get(store, 'orders||2'), { value: new Uint8Array(), etag: '2', contentType: undefined, metadata: [] });
+    await set(store, 'ключ ✓', 'ü');
+    assert.equal(text((await get(store, 'ключ ✓'))?.value), 'ü');
+  });
+
+  test('ETags: a wrong one mismatches, a non-decimal one is invalid, the right one writes', async () => {
+    const { store } = await start();
+    await set(store, 'k', 'v1');
+    assert.equal(await errorOf(set(store, 'k', 'x', { etag: '7' })), 'etag-mismatch');
+    assert.equal(await errorOf(set(store, 'k', 'x', { etag: 'abc' })), 'etag-invalid');
+    assert.equal(await errorOf(set(store, 'missing', 'x', { etag: '1' })), 'etag-mismatch');
+    assert.equal(await errorOf(set(store, 'k', 'x', { etag: '7', concurrency: 'first-write' })), 'etag-mismatch');
+    await set(store, 'k', 'v2', { etag: '1', concurrency: 'first-write' });
+    assert.deepEqual(await get(store, 'k'), { value: utf8('v2'), etag: '2', contentType: undefined, metadata: [] });
+    await set(store, 'k', 'v3', { etag: '' });
+    await assert.rejects(set(store, 'k', 'x', { etag: '2' }), (err: unknown) => {
+      assert.ok(isTesseraError(err));
+      assert.deepEqual(err.componentError, {
+        tag: 'etag-mismatch',
+        val: 'ETag "2" does not match key "k" (now at ETag "3"): read it again and retry',
+      });
+      return true;
+    });
+  });
+
+  test('without an ETag, last-write is unconditional and first-write only inserts', async () => {
+    const { store } = await start();
+    await set(store, 'k', 'a', { concurrency: 'first-write' });
+    assert.equal(await errorOf(set(store, 'k', 'b', { concurrency: 'first-write' })), 'etag-mismatch');
+    await set(store, 'k', 'c');
+    assert.equal(text((await get(store, 'k'))?.value), 'c');
+  });
+
+  test('delete: a missing key succeeds without an ETag, and ETags are checked', async () => {
+    const { store } = await start();
+    await del(store, 'never');
+    assert.equal(await errorOf(del(store, 'never', '1')), 'etag-mismatch');
+    await set(store, 'k', 'v');
+    assert.equal(await errorOf(del(store, 'k', '9')), 'etag-mismatch');
+    assert.equal(await errorOf(del(store, 'k', 'x9')), 'etag-invalid');
+    await del(store, 'k', '1', 'first-write');
+    assert.equal(await get(store, 'k'), undefined);
+  });
+
+  test('ttlInSeconds: items expire by the host clock and carry ttlExpireTime', async (t) => {
+    const advance = fakeClock(t);
+    const { store } = await start();
+    await set(store, 't', 'v', { metadata: [['ttlInSeconds', '10']] });
+    assert.deepEqual((await get(store, 't'))?.metadata, [['ttlExpireTime', '2026-11-26T07:30:00Z']]);
+    advance(9_999);
+    assert.equal(text((await get(store, 't'))?.value), 'v');
+    advance(1);
+    assert.equal(await get(store, 't'), undefined, 'expired items are invisible');
+    await set(store, 't', 'again', { concurrency: 'first-write' });
+    for (const forever of ['-1', '0', '']) {
+      await set(store, `f${forever}`, 'v', { metadata: [['ttlInSeconds', forever]] });
+      advance(1e9);
+      assert.deepEqual((await get(store, `f${forever}`))?.metadata, [], `ttlInSeconds "${forever}" never expires`);
+    }
+    for (const bad of ['abc', '-2', '1.5', '99999999999', '-']) {
+      assert.equal(await errorOf(set(store, 'bad', 'v', { metadata: [['ttlInSeconds', bad]] })), 'invalid-argument', bad);
+    }
+  });
+
+  test('transact validates every operation first and applies all or none, in order', async () => {
+    const { store } = await start();
+    const op = (tag: 'set' | 'delete', key: string, more: Partial<SetRequest> = {}, value = key): TransactOperation =>
+      tag === 'set'
+        ? { tag, val: setRequest(key, value, more) }
+        : { tag, val: { key, concurrency: 'last-write', consistency: 'eventual', metadata: [], ...(more.etag ? { etag: more.etag } : {}) } };
+    await set(store, 'a', 'a1');
+    assert.equal(await errorOf(store.transact([op('set', 'b'), op('delete', 'a'), op('set', 'a', { etag: '99' })], [])), 'etag-mismatch');
+    assert.equal(await get(store, 'b'), undefined, 'nothing applied');
+    assert.equal(text((await get(store, 'a'))?.value), 'a1');
+    assert.equal(await errorOf(store.transact([op('set', 'c'), op('set', 'd', { metadata: [['ttlInSeconds', 'x']] })], [])), 'invalid-argument');
+    assert.equal(await get(store, 'c'), undefined);
+
+    await store.transact(
+      [op('set', 'b', {}, 'b1'), op('set', 'b', { etag: '2' }, 'b2'), op('delete', 'a', { etag: '1' }), op('set', 'c', { concurrency: 'first-write' })],
+      [],
+    );
+    assert.deepEqual(await get(store, 'b'), { value: utf8('b2'), etag: '3', contentType: undefined, metadata: [] }, 'later operations see earlier ones');
+    assert.equal(await get(store, 'a'), undefined);
+    assert.equal((await get(store, 'c'))?.etag, '4');
+    await set(store, 'z', 'z');
+    assert.equal((await get(store, 'z'))?.etag, '5', 'a failed transaction hands out no ETags');
+  });
+
+  test('bulk get answers per key; bulk set and delete apply each request', async () => {
+    const { store } = await start();
+    await store.bulkSet([setRequest('x', '1'), setRequest('y', '2', { contentType: 'text/plain' })]);
+    const bulkGet = (keys: string[]) => store.bulkGet(keys.map((key) => ({ key, consistency: 'strong', metadata: [] })));
+    assert.deepEqual(await bulkGet(['x', 'nope', 'y']), [
+      { key: 'x', response: { value: utf8('1'), etag: '1', contentType: undefined, metadata: [] }, error: undefined },
+      { key: 'nope', response: undefined, error: undefined },
+      { key: 'y', response: { value: utf8('2'), etag: '2', contentType: 'text/plain', metadata: [] }, error: undefined },
+    ]);
+    assert.deepEqual(await bulkGet([]), []);
+    const deletion = (key: string, etag?: string) => ({ key, concurrency: 'last-write' as const, consistency: 'eventual' as const, metadata: [], ...(etag ? { etag } : {}) });
+    assert.equal(await errorOf(store.bulkDelete([deletion('x'), deletion('y', '1')])), 'etag-mismatch');
+    await store.bulkDelete([deletion('y', '2')]);
+    assert.deepEqual((await bulkGet(['x', 'y'])).map((i) => i.response), [undefined, undefined]);
+  });
+
+  test('a snapshot restores into a fresh instance: values, ETags, TTLs and the ETag counter', async (t) => {
+    const advance = fakeClock(t);
+    const { live, store } = await start();
+    await set(store, 'plain', 'p', { contentType: 'text/plain' });
+    await set(store, 'ttl', 't', { metadata: [['ttlInSeconds', '10']] });
+    await set(store, 'gone', 'g', { metadata: [['ttlInSeconds', '1']] });
+    await set(store, 'bytes', '\u0000\u00ff');
+    advance(1000);
+    const snapshot = (await live.call('snapshot#snapshot', [])) as Uint8Array;
+    assert.ok(snapshot instanceof Uint8Array);
+    assert.equal(snapshot[0], 1, 'format version byte');
+
+    const next = await start();
+    assert.deepEqual(await next.live.call('snapshot#restore', [snapshot]), { tag: 'ok', val: undefined });
+    assert.deepEqual(await get(next.store, 'plain'), { value: utf8('p'), etag: '1', contentType: 'text/plain', metadata: [] });
+    assert.deepEqual(await get(next.store, 'ttl'), { value: utf8('t'), etag: '2', contentType: undefined, metadata: [['ttlExpireTime', '2026-11-26T07:30:00Z']] });
+    assert.equal(await get(next.store, 'gone'), undefined, 'an item expired at snapshot time is left out');
+    assert.deepEqual((await get(next.store, 'bytes'))?.value, utf8('\u0000\u00ff'));
+    await set(next.store, 'after', 'a');
+    assert.equal((await get(next.store, 'after'))?.etag, '5', 'ETags continue from the snapshot, never repeat');
+    assert.deepEqual(await next.live.call('snapshot#snapshot', []), await next.live.call('snapshot#snapshot', []), 'snapshots are deterministic');
+    advance(9000);
+    assert.equal(await get(next.store, 'ttl'), undefined, 'a restored TTL still expires');
+  });
+
+  test('restore refuses a bad snapshot and keeps the data it has', async () => {
+    const { live, store } = await start();
+    await set(store, 'k', 'v');
+    const good = (await live.call('snapshot#snapshot', [])) as Uint8Array;
+    const restore = async (data: Uint8Array) => (await live.call('snapshot#restore', [data])) as WitResult<undefined>;
+    const refusals = [
+      [Uint8Array.of(), /it is empty \(not even a format version byte\)/],
+      [Uint8Array.of(9, ...good.subarray(1)), /its format version is 9, and this version of state.memory reads format version 1 only/],
+      [good.subarray(0, good.length - 1), new RegExp(`it ends inside its data \\(${good.length - 1} bytes; a read at byte ${good.length - 1} ran past the end\\)`)],
+      [Uint8Array.of(...good, 0), /1 bytes follow its last item \(it holds 1 items\)/],
+    ] as const;
+    for (const [data, message] of refusals) {
+      const result = await restore(data);
+      assert.equal(result.tag, 'err');
+      assert.equal(result.tag === 'err' && result.val.tag, 'invalid-argument');
+      assert.match(result.tag === 'err' ? result.val.val : '', message);
+      assert.match(result.tag === 'err' ? result.val.val : '', /^state.memory cannot restore this snapshot: /);
+    }
+    assert.equal(text((await get(store, 'k'))?.value), 'v');
+    assert.deepEqual(await restore(Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), { tag: 'ok', val: undefined });
+    assert.equal(await get(store, 'k'), undefined, 'an empty snapshot empties the store');
+    await set(store, 'k', 'again');
+    assert.equal((await get(store, 'k'))?.etag, '2', 'a restore never lowers the ETag counter');
+  });
+
+  test('snapshots cross between the AssemblyScript and the Rust build, byte for byte', async (t) => {
+    fakeClock(t);
+    const assemblyScript = await CompiledComponent.compile(await readFile(join(ROOT, 'components-wasm', 'state-memory', 'state-memory.wasm')));
+    const start = async (compiled: CompiledComponent) => {
+      const live = await LiveComponent.start(compiled, { name: 'memory', config: new Map(), logger: silentLogger });
+      return { live, store: bindStateStore(live) };
+    };
+    const [as, rust] = [await start(assemblyScript), await start(await compiled)];
+    // Keys in sorted order: the Rust build snapshots in key order, the AssemblyScript one in insertion order.
+    for (const { store } of [as, rust]) {
+      await set(store, 'a', 'plain', { contentType: 'text/plain' });
+      await set(store, 'b✓', 'ttl', { metadata: [['ttlInSeconds', '10']] });
+      await set(store, 'c', '\u0000');
+      await set(store, 'b✓', 'ttl again', { metadata: [['ttlInSeconds', '10']] });
+    }
+    const fromAs = (await as.live.call('snapshot#snapshot', [])) as Uint8Array;
+    assert.deepEqual(await rust.live.call('snapshot#snapshot', []), fromAs);
+    for (const [from, to] of [[as, await start(await compiled)], [rust, await start(assemblyScript)]] as const) {
+      assert.deepEqual(await to.live.call('snapshot#restore', [await from.live.call('snapshot#snapshot', [])]), { tag: 'ok', val: undefined });
+      for (const key of ['a', 'b✓', 'c']) assert.deepEqual(await get(to.store, key), await get(from.store, key), key);
+    }
+  });
+
+  test('memory stays flat across many calls: arguments and results are all freed', async () => {
+    // Unmetered: this test is about memory, and only LiveComponent refuels a metered instance per call.
+    const unmetered = await CompiledComponent.compile(await bytes, { cpuBudget: 0 });
+    const instance = await instantiate(unmetered, 'memory-rust', silentLogger);
+    const call = (fn: string, ...args: unknown[]) => instance.calls.get(fn)!(...args);
+    assert.deepEqual(call('init', []), { tag: 'ok', val: undefined });
+    const value = (i: number) => `${i}:`.padEnd(4000, String.fromCharCode(97 + (i % 26)));
+    const write = (i: number) => call('set', setRequest(`k${i % 20}`, value(i), { metadata: [['a', `${i}`], ['b', 'c']], contentType: 'text/plain' }));
+    for (let i = 0; i < 200; i++) write(i);
+    const before = instance.memory.buffer.byteLength;
+    for (let i = 200; i < 5200; i++) {
+      assert.deepEqual(write(i), { tag: 'ok', val: undefined });
+      const got = call('get', { key: `k${(i * 7) % 20}`, consistency: 'eventual', metadata: [['x', 'y']] }) as WitResult<GetResponse>;
+      assert.equal(got.tag === 'ok' && got.val.value.length, 4000);
+      call('bulk-get', [{ key: 'k1', consistency: 'eventual', metadata: [] }, { key: 'nope', consistency: 'eventual', metadata: [] }]);
+      call('features');
+    }
+    assert.equal(instance.memory.buffer.byteLength, before, 'about 40 MB went through; none of it should stay');
+  });
+});
+
+describe('state.memory in Rust, at the core-module level', () => {
+  const raw = async (logs: { level: number; message: string }[] = []) => {
+    const { instance } = await WebAssembly.instantiate(await bytes, {
+      'tessera:components/log@0.1.0': {
+        log: (level: number, ptr: number, len: number) =>
+          logs.push({ level, message: new TextDecoder().decode(new Uint8Array(memory().buffer, ptr, len)) }),
+      },
+      'tessera:components/clock@0.1.0': { 'now-ms': () => BigInt(NOW) },
+    });
+    const memory = () => instance.exports.memory as WebAssembly.Memory;
+    return instance.exports as Record<string, Function>;
+  };
+
+  test('cabi_realloc hands out aligned blocks, and zero-sized ones without allocating', async () => {
+    const exports = await raw();
+    const realloc = exports.cabi_realloc!;
+    for (const align of [1, 2, 4, 8]) {
+      const ptr = realloc(0, 0, align, 3) as number;
+      assert.equal(ptr % align, 0);
+      const grown = realloc(ptr, 3, align, 5000) as number;
+      assert.equal(grown % align, 0);
+      assert.equal(realloc(grown, 5000, align, 0), align);
+    }
+    assert.equal(realloc(0, 0, 4, 0), 4);
+  });
+
+  test('a bad discriminant traps, and the panic message reaches the log at error level', async () => {
+    const logs: { level: number; message: string }[] = [];
+    const exports = await raw(logs);
+    const ret = exports[`${STATE}init`]!(1, 0) as number;
+    exports[`cabi_post_${STATE}init`]!(ret);
+    const key = exports.cabi_realloc!(0, 0, 1, 1) as number;
+    assert.throws(() => exports[`${STATE}get`]!(key, 1, 7, 1, 0), WebAssembly.RuntimeError);
+    assert.match(logs.at(-1)?.message ?? '', /canonical ABI: discriminant 7 out of range for consistency/);
+    assert.equal(logs.at(-1)?.level, 4);
+  });
+
+  test("jco embed + jco new accept it as the snapshotting-state-store world, and jco's own lifting agrees", async () => {
+    const witDir = join(ROOT, 'abi', 'wit');
+    let wit = 'package tessera:components@0.1.0;\n';
+    for (const file of (await readdir(witDir)).sort()) wit += (await readFile(join(witDir, file), 'utf8')).replace(/^package .*;$/m, '');
+    const component = await componentNew(await componentEmbed({ binary: await bytes, witSource: wit, world: 'snapshotting-state-store', stringEncoding: 'utf8' }));
+    const { files } = await transpile(component, { name: 'memory', instantiation: 'async', noTypescript: true });
+    const dir = await tempDir('tessera-jco-');
+    try {
+      for (const [name, content] of Object.entries(files)) {
+        await mkdir(dirname(join(dir.path, name)), { recursive: true });
+        await writeFile(join(dir.path, name), content);
+      }
+      const { instantiate: jcoInstantiate } = await import(pathToFileURL(join(dir.path, 'memory.js')).href);
+      const { state, snapshot } = await jcoInstantiate((path: string) => readFile(join(dir.path, path)).then((b) => WebAssembly.compile(b)), {
+        'tessera:components/log': { log() {} },
+        'tessera:components/clock': { nowMs: () => BigInt(NOW), monotonicNs: () => 0n },
+        'tessera:components/types': {},
+      });
+      state.init([]);
+      const base = { consistency: 'eventual', metadata: [] };
+      state.set({ ...base, key: 'k', value: Uint8Array.of(1, 2), contentType: 'a/b', concurrency: 'last-write', metadata: [['ttlInSeconds', '10']] });
+      assert.deepEqual(state.get({ ...base, key: 'k' }), { value: Uint8Array.of(1, 2), etag: '1', contentType: 'a/b', metadata: [['ttlExpireTime', '2026-11-26T07:30:00Z']] });
+      assert.throws(() => state.delete({ ...base, key: 'k', etag: '5', concurrency: 'first-write' }), (e: { payload?: { tag?: string } }) => e.payload?.tag === 'etag-mismatch');
+      const data = snapshot.snapshot();
+      state.transact([{ tag: 'delete', val: { ...base, key: 'k', etag: '1', concurrency: 'last-write' } }], []);
+      assert.deepEqual(state.bulkGet([{ ...base, key: 'k' }]), [{ key: 'k', response: undefined, error: undefined }]);
+      snapshot.restore(data);
+      assert.equal(state.get({ ...base, key: 'k' })?.etag, '1');
+    } finally {
+      await dir.remove();
+    }
+  });
+});
+
+/** Copies the component and the SDK into a fresh folder, same layout, no build output. */
+async function copySources(to: string): Promise<string> {
+  const noTarget = (path: string) => !/[/\\]target$/.test(path);
+  await cp(join(ROOT, 'sdk', 'rust'), join(to, 'sdk', 'rust'), { recursive: true, filter: noTarget });
+  await cp(COMPONENT_DIR, join(to, 'components-wasm', 'state-memory-rust'), { recursive: true, filter: noTarget });
+  return join(to, 'components-wasm', 'state-memory-rust');
+}
+
+/** A component that calls every host interface through the SDK's wrappers. */
+const PROBE = `
+use tessera_sdk::{clock, log, random, sleep, DeleteRequest, GetRequest, GetResponse, Metadata, SetRequest, StateError, StateStore};
+
+#[derive(Default)]
+struct Probe;
+
+impl StateStore for Probe {
+    fn get(&mut self, req: GetRequest) -> Result<Option<GetResponse>, StateError> {
+        let before = clock::monotonic_ns();
+        sleep::ms(5);
+        let slept = clock::monotonic_ns() - before >= 5_000_000;
+        log::warn(&format!("probed {}", req.key));
+        let metadata: Metadata = [("now", clock::now_ms().to_string())].into_iter().collect();
+        Ok(Some(GetResponse { value: random::bytes(16), etag: slept.then(|| "slept".into()), content_type: None, metadata }))
+    }
+
+    fn set(&mut self, _: SetRequest) -> Result<(), StateError> {
+        Ok(())
+    }
+
+    fn delete(&mut self, _: DeleteRequest) -> Result<(), StateError> {
+        Ok(())
+    }
+}
+
+tessera_sdk::export_state_store! {
+    store: Probe,
+    type: "state.probe",
+    version: "v1alpha1",
+    capabilities: [sleep, random, clock, log],
+}
+`;
+
+describe('the Rust component builder', () => {
+  test('a rebuild from a copy of the sources in another folder is byte-identical to the committed .wasm', async () => {
+    const dir = await tempDir('tessera-rust-rebuild-');
+    try {
+      const out = join(dir.path, 'rebuilt.wasm');
+      await buildRustComponent(await copySources(dir.path), out);
+      const [rebuilt, committed] = [await readFile(out), await bytes];
+      assert.equal(rebuilt.length, committed.length, 'size');
+      assert.ok(rebuilt.equals(committed), 'the committed state-memory-rust.wasm is not what its sources build: rebuild it');
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  test("builds the README's example and a probe of every host interface; refuses capabilities that differ from the imports", async () => {
+    const readme = await readFile(join(ROOT, 'sdk', 'rust', 'README.md'), 'utf8');
+    const [source, manifest] = [/```rust\n([\s\S]*?)```/.exec(readme)?.[1], /```toml\n([\s\S]*?)```/.exec(readme)?.[1]];
+    assert.ok(source && manifest, 'README.md has a ```rust and a ```toml block');
+    const dir = await tempDir('tessera-rust-kv-');
+    try {
+      await cp(join(ROOT, 'sdk', 'rust'), join(dir.path, 'sdk', 'rust'), { recursive: true, filter: (p) => !/[/\\]target$/.test(p) });
+      const crate = join(dir.path, 'components-wasm', 'state-kv');
+      await mkdir(join(crate, 'src'), { recursive: true });
+      await writeFile(join(crate, 'Cargo.toml'), manifest);
+      await writeFile(join(crate, 'src', 'lib.rs'), source);
+      const out = join(crate, 'state-kv.wasm');
+      await buildRustComponent(crate, out);
+
+      const kv = await CompiledComponent.compile(await readFile(out));
+      assert.deepEqual(kv.manifest, { kind: 'state-store', type: 'state.kv', version: 'v1', abi: '0.1.0', capabilities: ['log'], description: 'A plain in-memory key/value store.' });
+      const store = bindStateStore(await LiveComponent.start(kv, { name: 'kv', config: new Map(), logger: silentLogger }));
+      await set(store, 'k', 'v');
+      assert.equal(text((await get(store, 'k'))?.value), 'v');
+      assert.equal(await errorOf(set(store, '', 'v')), 'invalid-argument');
+      await assert.rejects(store.transact([], []), /does not support transactions/);
+
+      await writeFile(join(crate, 'src', 'lib.rs'), source.replace('capabilities: [log]', 'capabilities: [log, random]'));
+      await assert.rejects(buildRustComponent(crate, out), /lists capabilities \[random\] the module never imports/);
+      await writeFile(join(crate, 'src', 'lib.rs'), source.replace('capabilities: [log]', 'capabilities: []'));
+      await assert.rejects(buildRustComponent(crate, out), /needs capability "log", which the manifest does not request/);
+      await writeFile(join(crate, 'src', 'lib.rs'), source.replace('capabilities: [log]', 'capabilities: [log, net]'));
+      await assert.rejects(buildRustComponent(crate, out), /a capability is not one of log, clock, random, sleep/);
+
+      await writeFile(join(crate, 'src', 'lib.rs'), PROBE);
+      await buildRustComponent(crate, out);
+      const probe = await CompiledComponent.compile(await readFile(out));
+      assert.deepEqual(probe.manifest.capabilities, ['log', 'clock', 'random', 'sleep'], 'written in the schema\'s order');
+      assert.equal(probe.needsJspi, true, 'sleep suspends');
+      const lines: string[] = [];
+      const logger = createLogger({ level: 'debug', json: true, write: (line) => lines.push(line) });
+      const probed = await get(bindStateStore(await LiveComponent.start(probe, { name: 'probe', config: new Map(), logger })), 'hello');
+      assert.equal(probed?.value.length, 16);
+      assert.equal(probed?.etag, 'slept');
+      assert.ok(Math.abs(Number(probed?.metadata[0]?.[1]) - Date.now()) < 10_000, JSON.stringify(probed?.metadata));
+      assert.ok(lines.some((l) => JSON.parse(l).level === 'warn' && JSON.parse(l).msg === 'probed hello'), lines.join('\n'));
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  test('without Debian\'s toolchain it fails with the apt-get line to run', async () => {
+    const install = /apt-get install rustc cargo libstd-rust-dev-wasm32/;
+    await assert.rejects(buildRustComponent(COMPONENT_DIR, '/nonexistent.wasm', { cargo: '/nonexistent/cargo', rustc: '/usr/bin/rustc' }), install);
+    await assert.rejects(buildRustComponent(COMPONENT_DIR, '/nonexistent.wasm', { cargo: '/usr/bin/cargo', rustc: '/nonexistent/rustc' }), install);
+    const dir = await tempDir('tessera-rustc-');
+    try {
+      // A rustc whose sysroot has no wasm32 standard library.
+      const rustc = join(dir.path, 'rustc');
+      await writeFile(rustc, `#!/bin/sh\necho ${dir.path}\n`, { mode: 0o755 });
+      await assert.rejects(
+        buildRustComponent(COMPONENT_DIR, '/nonexistent.wasm', { cargo: '/usr/bin/cargo', rustc }),
+        (err: Error) => /no wasm32-unknown-unknown standard library/.test(err.message) && install.test(err.message),
+      );
+    } finally {
+      await dir.remove();
+    }
+  });
+});
