@@ -81,7 +81,10 @@ const MISC = table(18, [
   [15, 17, 'leb'], // table.grow, table.size, table.fill
 ]);
 
-/** 0xFD: fixed-width SIMD, then relaxed SIMD (0x100..0x113). */
+/**
+ * 0xFD: fixed-width SIMD, then relaxed SIMD (0x100..0x113). The few opcodes the spec leaves
+ * unassigned inside these ranges decode as 'none'; compiling the module refuses them.
+ */
 const SIMD = table(0x114, [
   [0x00, 0x0b, 'memarg'], // v128.load*, load*_splat, v128.store
   [0x0c, 0x0d, 'bytes16'], // v128.const, i8x16.shuffle

@@ -1,0 +1,220 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { MANIFEST_SECTION } from '../../../abi/ts/manifest.ts';
+import { FUEL_EXPORT, fuelExhausted, instrumentFuel } from '../../../host/sandbox/metering.ts';
+import { readCustomSections, readModuleShape } from '../../../host/sandbox/wasm-binary.ts';
+import { wat } from '../../support/wat.ts';
+
+const STATE_MEMORY = new URL('../../../components-wasm/state-memory/state-memory.wasm', import.meta.url);
+
+interface Metered {
+  fuel: WebAssembly.Global;
+  /** Calls an export with a budget; returns its result and the fuel it used. */
+  run(name: string, budget: bigint, ...args: unknown[]): { result: unknown; used: bigint };
+}
+
+async function metered(bytes: Uint8Array, imports: WebAssembly.Imports = {}): Promise<Metered> {
+  const { instance } = await WebAssembly.instantiate(instrumentFuel(bytes), imports);
+  const exports = instance.exports as Record<string, Function>;
+  const fuel = instance.exports[FUEL_EXPORT] as WebAssembly.Global;
+  return {
+    fuel,
+    run(name, budget, ...args) {
+      fuel.value = budget;
+      const result = exports[name]!(...args);
+      return { result, used: budget - (fuel.value as bigint) };
+    },
+  };
+}
+
+async function plain(bytes: Uint8Array, imports: WebAssembly.Imports = {}): Promise<Record<string, Function>> {
+  return (await WebAssembly.instantiate(bytes, imports)).instance.exports as Record<string, Function>;
+}
+
+/** Runs a call that must run out of fuel; returns how long it took. */
+function exhaust(m: Metered, name: string, budget: bigint, ...args: unknown[]): number {
+  const start = performance.now();
+  assert.throws(() => m.run(name, budget, ...args), (err: Error) => err instanceof WebAssembly.RuntimeError && /unreachable/.test(err.message));
+  assert.ok(fuelExhausted(m.fuel), `fuel left: ${m.fuel.value}`);
+  return performance.now() - start;
+}
+
+const loops = wat(`(module
+  (func (export "spin") (loop $l (br $l)))
+  (func $recurse (export "recurse") (call $recurse))
+  (func $down (export "down") (param $n i32) (result i32)
+    (if (result i32) (local.get $n)
+      (then (call $down (i32.sub (local.get $n) (i32.const 1))))
+      (else (i32.const 0))))
+  ;; 5 instructions an iteration
+  (func (export "count") (param $n i32)
+    (loop $l (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+  ;; 5 + 12 instructions an iteration
+  (func (export "count-big") (param $n i32) (local $x i32)
+    (loop $l
+      (local.set $x (i32.add (local.get $x) (i32.const 1)))
+      (local.set $x (i32.mul (local.get $x) (i32.const 3)))
+      (local.set $x (i32.xor (local.get $x) (i32.const 7)))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))`);
+
+test('an endless loop traps within milliseconds once its fuel runs out', async () => {
+  const m = await metered(loops);
+  const ms = exhaust(m, 'spin', 1_000_000n);
+  assert.ok(ms < 250, `took ${ms} ms`);
+});
+
+test('a loop pays each iteration for the instructions of its body', async () => {
+  const m = await metered(loops);
+  const perIteration = (name: string): bigint => (m.run(name, 1n << 40n, 2000).used - m.run(name, 1n << 40n, 1000).used) / 1000n;
+  assert.equal(perIteration('count'), 5n);
+  assert.equal(perIteration('count-big'), 17n);
+});
+
+test('a large if arm is charged only when it runs; a small one always', async () => {
+  const repeat = (n: number, text: string): string => Array.from({ length: n }, () => text).join(' ');
+  const arms = wat(`(module (global $g (mut i32) (i32.const 0))
+    (func (export "large") (param $p i32)
+      (if (local.get $p) (then ${repeat(10, '(global.set $g (i32.const 1))')})))
+    (func (export "small") (param $p i32)
+      (if (local.get $p) (then (global.set $g (i32.const 1))))))`);
+  const m = await metered(arms);
+  const used = (name: string, p: number): bigint => m.run(name, 1000n, p).used;
+  assert.equal(used('large', 1) - used('large', 0), 20n);
+  assert.equal(used('small', 1), used('small', 0));
+});
+
+test('unbounded recursion is charged at function entry and runs out of fuel, not stack', async () => {
+  const m = await metered(loops);
+  exhaust(m, 'recurse', 1000n);
+  const depth = (n: number): bigint => m.run('down', 1n << 40n, n).used;
+  assert.equal(depth(200) - depth(100), 100n * (depth(1) - depth(0)));
+  assert.ok(depth(1) > depth(0));
+});
+
+test('a big computation gives the same result metered and costs fuel in proportion to the work', async () => {
+  const sum = wat(`(module
+    (func (export "sum") (param $n i32) (result i64) (local $i i32) (local $s i64)
+      (loop $l
+        (local.set $s (i64.add (local.get $s) (i64.extend_i32_u (local.get $i))))
+        (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+      (local.get $s)))`);
+  const m = await metered(sum);
+  const reference = await plain(sum);
+  const small = m.run('sum', 1n << 40n, 1e6);
+  const big = m.run('sum', 1n << 40n, 1e7);
+  assert.equal(big.result, reference.sum!(1e7));
+  assert.equal(big.result, 49999995000000n);
+  // 12 instructions an iteration, plus the function's own `local.get $s`.
+  assert.equal(small.used, 1n + 12n * 1_000_000n);
+  assert.equal(big.used, 1n + 12n * 10_000_000n);
+  exhaust(m, 'sum', small.used * 5n, 1e7);
+});
+
+test('fuel used in loops is paid through calls, returns and branches out of the function', async () => {
+  const nested = wat(`(module
+    ;; a loop that leaves the function by branching to its outermost label
+    (func $inner (param $n i32) (result i32)
+      (loop $l
+        (br_if 1 (local.get $n) (i32.eqz (local.get $n)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $l))
+      (i32.const -1))
+    ;; one that leaves with a return
+    (func $inner2 (param $n i32) (result i32)
+      (loop $l
+        (if (i32.eqz (local.get $n)) (then (return (i32.const 0))))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $l))
+      (i32.const -1))
+    (func (export "outer") (param $times i32) (result i32) (local $acc i32)
+      (loop $l
+        (local.set $acc (i32.add (local.get $acc) (call $inner (i32.const 100))))
+        (local.set $acc (i32.add (local.get $acc) (call $inner2 (i32.const 100))))
+        (br_if $l (local.tee $times (i32.sub (local.get $times) (i32.const 1)))))
+      (local.get $acc)))`);
+  const m = await metered(nested);
+  const once = m.run('outer', 1n << 40n, 1).used;
+  const tenTimes = m.run('outer', 1n << 40n, 10).used;
+  assert.ok(once > 2n * 100n * 5n, `two calls of 100 iterations used ${once}`);
+  assert.ok(tenTimes > 9n * once, `ten calls used ${tenTimes}, one ${once}`);
+  exhaust(m, 'outer', once * 5n, 10);
+});
+
+test('SIMD, bulk memory, multi-value blocks and tail calls run identically metered', async () => {
+  const bytes = wat(
+    `(module (memory (export "memory") 1) (data $d "\\01\\02\\03\\04\\05\\06\\07\\08\\09\\0a\\0b\\0c\\0d\\0e\\0f\\10")
+      (global $g (mut i32) (i32.const 5)) (export "g" (global $g))
+      (type $pair (func (param i32) (result i32 i32)))
+      (func $swap (param i32 i32) (result i32 i32) (local.get 1) (local.get 0))
+      (func $acc (param $n i32) (param $a i32) (result i32)
+        (if (result i32) (i32.eqz (local.get $n)) (then (local.get $a))
+          (else (return_call $acc (i32.sub (local.get $n) (i32.const 1)) (i32.add (local.get $a) (local.get $n))))))
+      (func (export "run") (param $n i32) (result i32) (local $v v128) (local $i i32)
+        (memory.init $d (i32.const 0) (i32.const 0) (i32.const 16))
+        (memory.fill (i32.const 16) (i32.const 7) (i32.const 16))
+        (memory.copy (i32.const 32) (i32.const 0) (i32.const 32))
+        (local.set $i (i32.const 8))
+        (v128.load (i32.const 32))
+        (loop $l (param v128) (result v128)
+          (local.set $v)
+          (i32x4.add (i8x16.shuffle 15 14 13 12 11 10 9 8 7 6 5 4 3 2 1 0 (local.get $v) (local.get $v)) (v128.load (i32.const 48)))
+          (br_if $l (local.tee $i (i32.sub (local.get $i) (i32.const 1)))))
+        (local.set $v)
+        (local.get $n)
+        (block $b (type $pair) (local.get $n) (call $swap))
+        (i32.sub)
+        (i32.add (i32x4.extract_lane 3 (local.get $v)))
+        (i32.add (call $acc (local.get $n) (i32.const 0)))
+        (i32.add (global.get $g))))`,
+    { tail_call: true },
+  );
+  const m = await metered(bytes);
+  const reference = await plain(bytes);
+  for (const n of [0, 10, 1000]) assert.equal(m.run('run', 1n << 40n, n).result, reference.run!(n));
+});
+
+test('indices, custom sections and existing globals are kept', async () => {
+  const bytes = wat(`(module
+    (import "env" "base" (global $base i32))
+    (import "env" "f" (func $f (param i32) (result i32)))
+    (global $count (mut i32) (global.get $base)) (export "count" (global $count))
+    (func (export "bump") (param $by i32) (result i32) (local $t i32)
+      (local.set $t (call $f (local.get $by)))
+      (global.set $count (i32.add (global.get $count) (local.get $t)))
+      (global.get $count)))`);
+  const withManifest = new Uint8Array([...bytes, 0, 18, 16, ...new TextEncoder().encode(MANIFEST_SECTION), 123]);
+  const out = instrumentFuel(withManifest, 100);
+  const shape = readModuleShape(out);
+  assert.deepEqual(shape.imports, readModuleShape(withManifest).imports);
+  assert.deepEqual(shape.exports.map((e) => e.name), ['count', 'bump', FUEL_EXPORT]);
+  assert.deepEqual(readCustomSections(out, MANIFEST_SECTION), [Uint8Array.of(123)]);
+  const imports = { env: { base: 40, f: (x: number) => x * 2 } };
+  const { instance } = await WebAssembly.instantiate(out, imports);
+  assert.equal((instance.exports.bump as Function)(1), 42);
+  assert.equal((instance.exports.count as WebAssembly.Global).value, 42);
+  // `bump` has 8 instructions and no loop: one charge at entry, from the initial fuel.
+  assert.equal((instance.exports[FUEL_EXPORT] as WebAssembly.Global).value, 100n - 8n);
+});
+
+test('a start function runs with the initial fuel', async () => {
+  const bytes = wat('(module (func $s (local i32) (local.set 0 (i32.const 1))) (start $s))');
+  await assert.rejects(WebAssembly.instantiate(instrumentFuel(bytes)), /unreachable/);
+  await WebAssembly.instantiate(instrumentFuel(bytes, 100));
+  assert.throws(() => instrumentFuel(bytes, -1), /non-negative integer/);
+});
+
+test('a module is metered once; a second pass is refused', () => {
+  assert.throws(() => instrumentFuel(instrumentFuel(wat('(module)'))), { code: 'ERR_COMPONENT_LOAD', message: /already exports "tessera:fuel"/ });
+});
+
+test('the state-memory component still validates when metered and exposes its fuel', () => {
+  const bytes = new Uint8Array(readFileSync(STATE_MEMORY));
+  const out = instrumentFuel(bytes);
+  assert.ok(WebAssembly.validate(out));
+  const module = new WebAssembly.Module(out);
+  assert.deepEqual(WebAssembly.Module.exports(module).at(-1), { name: FUEL_EXPORT, kind: 'global' });
+  assert.deepEqual(WebAssembly.Module.imports(module), WebAssembly.Module.imports(new WebAssembly.Module(bytes)));
+  assert.deepEqual(readCustomSections(out, MANIFEST_SECTION), readCustomSections(bytes, MANIFEST_SECTION));
+  assert.deepEqual(readModuleShape(out).exports.slice(0, -1), readModuleShape(bytes).exports);
+});
