@@ -9,7 +9,7 @@ export const SUPPORTED_ABI_VERSIONS: readonly string[] = [ABI_VERSION];
 export const MANIFEST_SECTION = 'tessera:manifest';
 
 /** Component kinds, each a WIT world. */
-export type ComponentKind = 'state-store';
+export type ComponentKind = 'state-store' | 'pubsub';
 
 export interface Manifest {
   /** The WIT world the component implements. */

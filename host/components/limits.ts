@@ -17,6 +17,8 @@ export interface ComponentLimits {
   /** This many traps within `crashLoopWindowMs` mark the component unhealthy. */
   crashLoopTraps: number;
   crashLoopWindowMs: number;
+  /** `host:port` pairs the component may open TCP connections to (a grant, not a limit). */
+  allowTcp: string[];
 }
 
 export const DEFAULT_LIMITS: Readonly<ComponentLimits> = {
@@ -26,6 +28,7 @@ export const DEFAULT_LIMITS: Readonly<ComponentLimits> = {
   hibernateAfterMs: 10 * 60_000,
   crashLoopTraps: 5,
   crashLoopWindowMs: 30_000,
+  allowTcp: [],
 };
 
 const ANNOTATIONS: Record<string, (value: string, setting: string) => Partial<ComponentLimits>> = {
@@ -35,11 +38,25 @@ const ANNOTATIONS: Record<string, (value: string, setting: string) => Partial<Co
   'tessera.dev/hibernate-after': (v, s) => ({ hibernateAfterMs: parseDuration(s, v) }),
   'tessera.dev/crash-loop-traps': (v, s) => ({ crashLoopTraps: parseCount(s, v) }),
   'tessera.dev/crash-loop-window': (v, s) => ({ crashLoopWindowMs: parseDuration(s, v) }),
+  'tessera.dev/allow-tcp': (v, s) => ({ allowTcp: parseHostPorts(s, v) }),
 };
+
+/** `127.0.0.1:6379, redis:6380` -> ['127.0.0.1:6379', 'redis:6380']. */
+function parseHostPorts(setting: string, value: string): string[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      const match = /^(\[[0-9a-f:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
+      if (!match || Number(match[2]) > 65535) throw new TesseraError('ERR_COMPONENT_CONFIG', `${setting} must list host:port pairs, got "${entry}"`);
+      return entry.toLowerCase();
+    });
+}
 
 /** The limits a YAML's annotations ask for, over the defaults. Unknown `tessera.dev/` keys are refused. */
 export function limitsFromAnnotations(annotations: Readonly<Record<string, string>>, source: string): ComponentLimits {
-  const limits: ComponentLimits = { ...DEFAULT_LIMITS };
+  const limits: ComponentLimits = { ...DEFAULT_LIMITS, allowTcp: [] };
   for (const [key, value] of Object.entries(annotations)) {
     if (!key.startsWith('tessera.dev/')) continue;
     const parse = ANNOTATIONS[key];

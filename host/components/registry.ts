@@ -6,10 +6,11 @@ import { TesseraError, isTesseraError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { CompiledComponent } from '../sandbox/compiled-component.ts';
 import { LiveComponent } from '../sandbox/live-component.ts';
+import { bindPubSub } from '../sandbox/pubsub-binding.ts';
 import { bindStateStore } from '../sandbox/state-store-binding.ts';
 import { ComponentHandle, type Generation } from './component-handle.ts';
 import { prefixed, type DesiredComponent, type PlanFailure, type ResourcePlan } from './resources-loader.ts';
-import type { ComponentDirectory, ComponentInfo, GenerationInfo, LiveStateStore } from './types.ts';
+import type { ComponentDirectory, ComponentInfo, GenerationInfo, LivePubSub, LiveStateStore } from './types.ts';
 
 export interface RegistryOptions {
   logger: Logger;
@@ -21,6 +22,7 @@ interface Entry {
   desired: DesiredComponent;
   fingerprint: string;
   stateStore?: LiveStateStore;
+  pubsub?: LivePubSub;
 }
 
 const fingerprintOf = (c: DesiredComponent): string =>
@@ -76,6 +78,7 @@ export class ComponentRegistry implements ComponentDirectory {
       config: desired.config,
       logger: this.#options.logger.child(desired.name),
       callTimeoutMs: desired.limits.callTimeoutMs,
+      grants: { tcp: desired.limits.allowTcp },
       onTrap,
     });
   }
@@ -148,7 +151,30 @@ export class ComponentRegistry implements ComponentDirectory {
     const live = await this.#start(desired, (error) => handle?.onTrap(error));
     handle = new ComponentHandle(desired.name, { desired, live }, this.#options.logger.child(desired.name));
     const entry: Entry = { handle, desired, fingerprint };
-    if (desired.manifest.kind === 'state-store') entry.stateStore = { name: desired.name, config: desired.config, store: bindStateStore(handle) };
+    const bound = handle;
+    switch (desired.manifest.kind) {
+      case 'state-store':
+        entry.stateStore = { name: desired.name, config: desired.config, store: bindStateStore(handle) };
+        break;
+      case 'pubsub': {
+        const pubsub = bindPubSub({
+          name: desired.name,
+          get features() {
+            return bound.features;
+          },
+          call: (fn, args) => bound.call(fn, args),
+          get generation() {
+            return bound.current.number;
+          },
+          get blocking() {
+            return bound.current.live.compiled.needsJspi;
+          },
+          dedicatedInstance: () => this.#startCompiled(bound.current.live.compiled, bound.current.desired, bound.onTrap),
+        });
+        entry.pubsub = { name: desired.name, config: desired.config, pubsub };
+        break;
+      }
+    }
     return entry;
   }
 
@@ -180,6 +206,25 @@ export class ComponentRegistry implements ComponentDirectory {
     const config = entry.handle.current.desired.config;
     if (entry.stateStore.config !== config) entry.stateStore = { ...entry.stateStore, config };
     return entry.stateStore;
+  }
+
+  getPubSub(name: string): LivePubSub | undefined {
+    const entry = this.#entries.get(name);
+    if (entry?.pubsub === undefined) return undefined;
+    const config = entry.handle.current.desired.config;
+    if (entry.pubsub.config !== config) entry.pubsub = { ...entry.pubsub, config };
+    return entry.pubsub;
+  }
+
+  pubSubCount(): number {
+    let n = 0;
+    for (const e of this.#entries.values()) if (e.pubsub) n++;
+    for (const f of this.#failures) if (f.type?.startsWith('pubsub.')) n++;
+    return n;
+  }
+
+  pubSubNames(): string[] {
+    return [...this.#entries.values()].filter((e) => e.pubsub).map((e) => e.desired.name);
   }
 
   stateStoreCount(): number {
@@ -223,9 +268,9 @@ export class ComponentRegistry implements ComponentDirectory {
   async pingAll(): Promise<string[]> {
     const failing: string[] = [];
     await Promise.all(
-      [...this.#entries.values()].map(async ({ desired, stateStore }) => {
+      [...this.#entries.values()].map(async ({ desired, stateStore, pubsub }) => {
         try {
-          await stateStore?.store.ping();
+          await (stateStore?.store ?? pubsub?.pubsub)?.ping();
         } catch {
           failing.push(desired.name);
         }

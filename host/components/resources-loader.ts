@@ -102,6 +102,12 @@ async function looksHalfWritten(path: string, err: unknown): Promise<boolean> {
   return /the file is empty|truncated|unexpected end/.test(reason(err)) && (await recentlyModified(path));
 }
 
+/** Configuration Dapr adds for a kind: a pub/sub broker's `consumerID` defaults to the app id. */
+function withDefaults(manifest: Manifest, config: ReadonlyMap<string, string>, appId: string): ReadonlyMap<string, string> {
+  if (manifest.kind !== 'pubsub' || config.has('consumerID')) return config;
+  return new Map([...config, ['consumerID', appId]]);
+}
+
 export async function scanResources(dirs: readonly string[], bundled: ReadonlyMap<string, ModuleRef>, appId: string): Promise<ResourcePlan> {
   const plan: ResourcePlan = { components: [], failures: [], others: [] };
   const specs: ComponentSpec[] = [];
@@ -171,7 +177,7 @@ export async function scanResources(dirs: readonly string[], bundled: ReadonlyMa
         bytes: module.bytes,
         sha256: module.sha256,
         manifest: module.manifest,
-        config: spec.config,
+        config: withDefaults(module.manifest, spec.config, appId),
         limits: spec.limits,
         ignoreErrors: spec.ignoreErrors,
       });
@@ -182,7 +188,7 @@ export async function scanResources(dirs: readonly string[], bundled: ReadonlyMa
 
   for (const w of wasm) {
     if (claimed.has(w)) continue;
-    add({ name: w.stem, source: w.path, modulePath: w.path, bytes: w.bytes, sha256: w.sha256, manifest: w.manifest, config: new Map(), limits: { ...DEFAULT_LIMITS }, ignoreErrors: false });
+    add({ name: w.stem, source: w.path, modulePath: w.path, bytes: w.bytes, sha256: w.sha256, manifest: w.manifest, config: withDefaults(w.manifest, new Map(), appId), limits: { ...DEFAULT_LIMITS }, ignoreErrors: false });
   }
   return plan;
 

@@ -1,6 +1,7 @@
 // What the component layer shows the layers above it: a status per component (for
 // `/v1.0/metadata`) and a typed lookup of live components (for the building blocks).
 import type { ComponentKind } from '../../abi/ts/manifest.ts';
+import type { PubSub } from '../../abi/ts/pubsub.ts';
 import type { StateStore } from '../../abi/ts/state.ts';
 
 /**
@@ -62,8 +63,24 @@ export interface StateStoreLookup {
   stateStoreCount(): number;
 }
 
+/** A live pub/sub broker with the configuration from its Component YAML. */
+export interface LivePubSub {
+  readonly name: string;
+  readonly config: ReadonlyMap<string, string>;
+  readonly pubsub: PubSub;
+}
+
+/** How building blocks find pub/sub brokers. */
+export interface PubSubLookup {
+  getPubSub(name: string): LivePubSub | undefined;
+  /** How many pub/sub components are configured (ready or not). */
+  pubSubCount(): number;
+  /** Names of the ready pub/sub components, for subscriptions that must be (re)started. */
+  pubSubNames(): string[];
+}
+
 /** The component layer as the API layer sees it. */
-export interface ComponentDirectory extends StateStoreLookup {
+export interface ComponentDirectory extends StateStoreLookup, PubSubLookup {
   /** Every component and every file that failed to load, for `/v1.0/metadata`. */
   list(): ComponentInfo[];
   /** Pings every ready component; resolves to the names that failed (for outbound health). */

@@ -13,6 +13,7 @@ export const WIT_DIR = fileURLToPath(new URL('../../abi/wit/', import.meta.url))
  */
 const WORLDS_OF_KIND: Record<ComponentKind, { base: string; extensions: string[] }> = {
   'state-store': { base: 'state-store', extensions: ['snapshotting-state-store'] },
+  pubsub: { base: 'pubsub-broker', extensions: ['snapshotting-pubsub-broker'] },
 };
 
 export interface KindContract {

@@ -69,6 +69,8 @@ export class CompiledComponent {
       const contract = abiContract().kind(manifest.kind);
       const shape = readModuleShape(bytes);
       const checked = checkModule(shape, manifest, contract, pkg, (iface) => CAPABILITIES.get(iface)?.async ?? noAsync);
+      // Validated before metering: code naming a global or local the module lacks would reach the injected fuel counter.
+      if (!WebAssembly.validate(bytes)) throw new TesseraError('ERR_COMPONENT_LOAD', `invalid WebAssembly: ${await WebAssembly.compile(bytes).then(() => 'it does not validate', (e: Error) => e.message)}`);
       const memoryLimitBytes = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
       const capped = capMemory(bytes, Math.floor(memoryLimitBytes / PAGE_BYTES));
       const cpuBudget = options.cpuBudget ?? DEFAULT_CPU_BUDGET;

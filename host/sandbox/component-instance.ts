@@ -2,6 +2,7 @@
 // imports), its memory bound to the canonical ABI, and one lifted JS function per export.
 // Calls through JSPI only when an import can suspend; otherwise exports are called directly.
 import type { Logger } from '../observability/logger.ts';
+import { NO_GRANTS, type Grants } from './capabilities/capability.ts';
 import { CAPABILITIES } from './capabilities/index.ts';
 import {
   GuestMemory,
@@ -27,16 +28,22 @@ export interface ComponentInstance {
   readonly memory: WebAssembly.Memory;
   /** The CPU fuel counter of a metered module, reset before each call. */
   readonly fuel: WebAssembly.Global | undefined;
+  /** Releases what the instance's capabilities hold (sockets); call when dropping it. */
+  dispose(): void;
 }
 
 /** Instantiates and runs the reactor initialiser (`_initialize`), if any, before any export. */
-export async function instantiate(compiled: CompiledComponent, name: string, logger: Logger): Promise<ComponentInstance> {
+export async function instantiate(compiled: CompiledComponent, name: string, logger: Logger, grants: Grants = NO_GRANTS): Promise<ComponentInstance> {
+  const cleanups: (() => void)[] = [];
+  const dispose = (): void => {
+    for (const cleanup of cleanups.splice(0)) cleanup();
+  };
   const { pkg, contract } = compiled;
   const mem = new GuestMemory();
   const imports: WebAssembly.Imports = {};
   for (const ifaceName of compiled.importedInterfaces) {
     const capability = CAPABILITIES.get(ifaceName)!;
-    const host = capability.build({ component: name, logger });
+    const host = capability.build({ component: name, logger, grants, onDispose: (cleanup) => cleanups.push(cleanup) });
     const table: Record<string, WebAssembly.ImportValue> = {};
     for (const fn of contract.imports.get(ifaceName)!.functions) {
       const isAsync = capability.async.has(fn.name);
@@ -75,5 +82,5 @@ export async function instantiate(compiled: CompiledComponent, name: string, log
   for (const ifaceName of compiled.optionalExports) {
     for (const fn of contract.optionalExports.get(ifaceName)!.functions) lift(ifaceName, fn, `${ifaceName}#${fn.name}`);
   }
-  return { calls, memory, fuel: exports[FUEL_EXPORT] as WebAssembly.Global | undefined };
+  return { calls, memory, fuel: exports[FUEL_EXPORT] as WebAssembly.Global | undefined, dispose };
 }

@@ -10,6 +10,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { CompiledComponent } from './compiled-component.ts';
 import { instantiate, type ComponentInstance } from './component-instance.ts';
 import { fuelExhausted } from './metering.ts';
+import type { Grants } from './capabilities/capability.ts';
 
 export interface LiveComponentOptions {
   name: string;
@@ -19,6 +20,8 @@ export interface LiveComponentOptions {
   callTimeoutMs?: number;
   /** Told of every trap, after the instance was dropped. */
   onTrap?: (error: TesseraError) => void;
+  /** What the component's YAML grants it (tcp destinations). */
+  grants?: Grants;
 }
 
 const DEFAULT_CALL_TIMEOUT_MS = 5000;
@@ -89,19 +92,26 @@ export class LiveComponent {
   }
 
   async #boot(): Promise<void> {
-    const instance = await instantiate(this.compiled, this.name, this.#options.logger);
+    const instance = await instantiate(this.compiled, this.name, this.#options.logger, this.#options.grants);
     const step = async (fn: string, args: unknown[], exportKey = fn): Promise<unknown> => {
       try {
         return await this.#invoke(instance, exportKey, args, exportKey === 'snapshot#restore' ? this.#restoreFuel(args[0] as Uint8Array) : this.#fuel);
       } catch (err) {
+        instance.dispose();
         throw new TesseraError('ERR_COMPONENT_TRAP', `trapped in ${fn}: ${this.#why(err, instance)}`, { cause: err });
       }
     };
     const init = (await step('init', [[...this.config] as Metadata])) as WitResult<undefined>;
-    if (init.tag === 'err') throw new TesseraError('ERR_COMPONENT_LOAD', `init refused the configuration: ${init.val.tag}: ${init.val.val}`);
+    if (init.tag === 'err') {
+      instance.dispose();
+      throw new TesseraError('ERR_COMPONENT_LOAD', `init refused the configuration: ${init.val.tag}: ${init.val.val}`);
+    }
     if (this.#parked !== undefined) {
       const restored = (await step('restore', [this.#parked], 'snapshot#restore')) as WitResult<undefined>;
-      if (restored.tag === 'err') throw new TesseraError('ERR_COMPONENT_LOAD', `restore refused the snapshot: ${restored.val.tag}: ${restored.val.val}`);
+      if (restored.tag === 'err') {
+        instance.dispose();
+        throw new TesseraError('ERR_COMPONENT_LOAD', `restore refused the snapshot: ${restored.val.tag}: ${restored.val.val}`);
+      }
       this.#parked = undefined;
     }
     if (instance.calls.has('features')) this.#features = new Set((await step('features', [])) as string[]);
@@ -187,6 +197,7 @@ export class LiveComponent {
 
   #trapped(fn: string, err: unknown, instance: ComponentInstance): TesseraError {
     if (this.#instance === instance) this.#instance = undefined;
+    instance.dispose();
     const why = this.#why(err, instance);
     const message = `component "${this.name}" (${this.compiled.manifest.type}) trapped in ${fn}: ${why}`;
     this.#options.logger.error(message);
@@ -238,13 +249,16 @@ export class LiveComponent {
         }
       }
       this.#instance = undefined;
+      instance.dispose();
     });
   }
 
-  /** Stops booting new instances; resolves once the calls already queued have finished. */
+  /** Stops booting new instances; once the calls already queued have finished, drops the instance. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.#queue;
+    this.#instance?.dispose();
+    this.#instance = undefined;
   }
 }
 

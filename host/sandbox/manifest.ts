@@ -4,6 +4,7 @@ import schema from '../../abi/schemas/manifest.schema.json' with { type: 'json' 
 import { MANIFEST_SECTION, SUPPORTED_ABI_VERSIONS, type Manifest } from '../../abi/ts/manifest.ts';
 import { TesseraError } from '../errors.ts';
 import { compileValidator } from '../schema-validator.ts';
+import { readComponentShape } from './component-binary.ts';
 import { readCustomSections } from './wasm-binary.ts';
 
 const validateManifest = compileValidator(schema);
@@ -40,4 +41,26 @@ export function readManifest(bytes: Uint8Array): Manifest {
   }
   if (found.length > 1) throw refuse(`${found.length} ${MANIFEST_SECTION} sections: a module carries exactly one`);
   return parseManifest(found[0]!);
+}
+
+/**
+ * The manifest of a Component Model component: its own top-level `tessera:manifest` section
+ * if it has one (a component built by a toolchain that cannot reach its core modules, e.g.
+ * componentize-js, gets one appended), else the one inside its core modules (a core module
+ * wrapped by `jco embed` + `jco new` keeps its own). Refuses none, or two at the same level.
+ */
+export function readComponentManifest(bytes: Uint8Array): Manifest {
+  const shape = readComponentShape(bytes);
+  const top = shape.customSections.filter((s) => s.name === MANIFEST_SECTION);
+  if (top.length > 1) throw refuse(`${top.length} top-level ${MANIFEST_SECTION} sections: a component carries exactly one`);
+  if (top.length === 1) return parseManifest(top[0]!.data);
+  const nested = shape.coreModules.flatMap((module) => readCustomSections(module, MANIFEST_SECTION));
+  if (nested.length === 0) {
+    throw refuse(
+      `no ${MANIFEST_SECTION} custom section, neither at the component's top level nor in its core modules: ` +
+        `build it with a Tessera SDK (then \`jco new\`), or append one to the component`,
+    );
+  }
+  if (nested.length > 1) throw refuse(`${nested.length} ${MANIFEST_SECTION} sections in its core modules and none at the top level: it must carry exactly one`);
+  return parseManifest(nested[0]!);
 }

@@ -1,45 +1,23 @@
 // Builds a Rust component crate (sdk/rust/README.md) into its `.wasm` with Debian's rustc and
 // cargo, reproducibly: the same sources give the same bytes from any checkout path, which is
 // what lets `components-wasm/build.ts --check` compare a rebuild with the committed file.
-import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, copyFile, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { CompiledComponent } from '../sandbox/compiled-component.ts';
+import { dirname, join, relative, resolve } from 'node:path';
+import { ComponentBuildError, type MissingToolchain } from './build-error.ts';
+import { commonAncestor, exists, run, toolOutput, type RunResult } from './build-support.ts';
+import { checkBuiltModule } from './built-module-check.ts';
 
 /** Debian's toolchain. A rustup one may shadow it on PATH, so it is named by path. */
 export const DEBIAN_RUST: RustToolchain = { cargo: '/usr/bin/cargo', rustc: '/usr/bin/rustc' };
 
 const TARGET = 'wasm32-unknown-unknown';
-const INSTALL_HINT = 'install Debian\'s Rust toolchain with `apt-get install rustc cargo libstd-rust-dev-wasm32`';
+const RUST_PACKAGES: MissingToolchain = { manager: 'apt', packages: ['rustc', 'cargo', 'libstd-rust-dev-wasm32'] };
 
 export interface RustToolchain {
   cargo: string;
   rustc: string;
-}
-
-/** A Rust component did not build; the message says which crate, why, and what to do. */
-export class RustBuildError extends Error {
-  override name = 'RustBuildError';
-}
-
-interface RunResult {
-  stdout: string;
-  stderr: string;
-}
-
-function run(file: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    execFile(file, args, { ...options, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(Object.assign(err, { stdout, stderr }));
-      else resolvePromise({ stdout, stderr });
-    });
-  });
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
 }
 
 async function isExecutable(path: string): Promise<boolean> {
@@ -49,12 +27,12 @@ async function isExecutable(path: string): Promise<boolean> {
 /** Refuses, with the apt line to run, a machine without the toolchain or its wasm32 std. */
 async function checkToolchain(toolchain: RustToolchain, env: NodeJS.ProcessEnv): Promise<void> {
   for (const tool of [toolchain.cargo, toolchain.rustc]) {
-    if (!(await isExecutable(tool))) throw new RustBuildError(`${tool} is missing: ${INSTALL_HINT}`);
+    if (!(await isExecutable(tool))) throw ComponentBuildError.missingToolchain(`cannot build Rust components: ${tool} is missing`, RUST_PACKAGES);
   }
   const { stdout } = await run(toolchain.rustc, ['--print', 'sysroot'], { cwd: '/', env });
   const std = join(stdout.trim(), 'lib', 'rustlib', TARGET, 'lib');
   if (!(await stat(std).then((s) => s.isDirectory(), () => false))) {
-    throw new RustBuildError(`${toolchain.rustc} has no ${TARGET} standard library (no ${std}): ${INSTALL_HINT}`);
+    throw ComponentBuildError.missingToolchain(`cannot build Rust components: ${toolchain.rustc} has no ${TARGET} standard library (no ${std})`, RUST_PACKAGES);
   }
 }
 
@@ -69,17 +47,6 @@ function cleanEnv(): NodeJS.ProcessEnv {
     if (key === 'CARGO_HOME' || !/^(RUST|CARGO_)/.test(key)) env[key] = value;
   }
   return env;
-}
-
-function commonAncestor(paths: string[]): string {
-  let parts = paths[0]!.split(sep);
-  for (const path of paths.slice(1)) {
-    const other = path.split(sep);
-    let n = 0;
-    while (n < parts.length && n < other.length && parts[n] === other[n]) n++;
-    parts = parts.slice(0, n);
-  }
-  return parts.join(sep) || sep;
 }
 
 /** The directories of the local crates a build compiles: the component and its path dependencies. */
@@ -155,18 +122,18 @@ function wasmArtifact(stdout: string): string | undefined {
  * module loads in this host and that its manifest's capabilities are exactly the host
  * interfaces it imports; then writes it to `outFile`. Build output goes to `dir/target/`.
  */
-export async function buildRustComponent(dir: string, outFile: string, toolchain: RustToolchain = DEBIAN_RUST): Promise<void> {
+export async function buildRustComponent(dir: string, outFile: string, toolchain: RustToolchain = DEBIAN_RUST): Promise<Uint8Array> {
   const crateDir = resolve(dir);
   const env = cleanEnv();
   await checkToolchain(toolchain, env);
-  if (!(await exists(join(crateDir, 'Cargo.toml')))) throw new RustBuildError(`${crateDir} has no Cargo.toml`);
+  if (!(await exists(join(crateDir, 'Cargo.toml')))) throw new ComponentBuildError(`${crateDir} has no Cargo.toml`);
   const lockFile = join(crateDir, 'Cargo.lock');
   const locked = await exists(lockFile);
   const lockFlags = ['--offline', ...(locked ? ['--locked'] : [])];
   const cargoEnv = { ...env, RUSTC: toolchain.rustc };
 
   const crates = await localCrates(toolchain.cargo, join(crateDir, 'Cargo.toml'), lockFlags, cargoEnv).catch((err) => {
-    throw new RustBuildError(`${crateDir}: cargo metadata failed: ${(err as RunResult).stderr?.trim() || (err as Error).message}`);
+    throw new ComponentBuildError(`${crateDir}: cargo metadata failed: ${toolOutput(err)}`);
   });
   const targetDir = join(crateDir, 'target');
   const stage = join(targetDir, 'tessera-stage');
@@ -187,24 +154,16 @@ export async function buildRustComponent(dir: string, outFile: string, toolchain
   try {
     built = await run(toolchain.cargo, args, { cwd: stage, env: { ...cargoEnv, CARGO_ENCODED_RUSTFLAGS: rustflags.join('\x1f') } });
   } catch (err) {
-    throw new RustBuildError(`${crateDir}: cargo build failed:\n${(err as RunResult).stderr?.trim() || (err as Error).message}`);
+    throw new ComponentBuildError(`${crateDir}: cargo build failed:\n${toolOutput(err)}`);
   }
   // A first build writes the lockfile; it belongs beside the sources, to be committed.
   if (!locked) await copyFile(join(stage, 'Cargo.lock'), lockFile);
   const wasm = wasmArtifact(built.stdout);
-  if (!wasm) throw new RustBuildError(`${crateDir}: cargo built no .wasm: is it a \`crate-type = ["cdylib"]\` library?`);
+  if (!wasm) throw new ComponentBuildError(`${crateDir}: cargo built no .wasm: is it a \`crate-type = ["cdylib"]\` library?`);
 
-  const bytes = await readFile(wasm);
-  const compiled = await CompiledComponent.compile(bytes, { source: relative(crateDir, wasm) }).catch((err) => {
-    throw new RustBuildError(`${crateDir}: the built module would not load: ${(err as Error).message}`);
-  });
-  const unused = compiled.manifest.capabilities.filter((c) => !compiled.importedInterfaces.has(c));
-  if (unused.length > 0) {
-    throw new RustBuildError(
-      `${crateDir}: the manifest lists capabilities [${unused.join(', ')}] the module never imports: ` +
-        `drop them from the export macro's \`capabilities\` (it imports [${[...compiled.importedInterfaces].join(', ')}])`,
-    );
-  }
+  const bytes = new Uint8Array(await readFile(wasm));
+  await checkBuiltModule(crateDir, bytes, "the export macro's `capabilities`");
   await mkdir(dirname(resolve(outFile)), { recursive: true });
   await writeFile(outFile, bytes);
+  return bytes;
 }

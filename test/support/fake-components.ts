@@ -32,6 +32,19 @@ export class FakeComponents implements ComponentDirectory {
     return this;
   }
 
+  /** Fake components carry no pub/sub brokers. */
+  getPubSub(): undefined {
+    return undefined;
+  }
+
+  pubSubCount(): number {
+    return 0;
+  }
+
+  pubSubNames(): string[] {
+    return [];
+  }
+
   getStateStore(name: string): LiveStateStore | undefined {
     return this.#stores.get(name);
   }

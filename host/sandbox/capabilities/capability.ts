@@ -3,10 +3,21 @@
 // suspend the component (JSPI). Grants are checked once, when a component is loaded.
 import type { Logger } from '../../observability/logger.ts';
 
+/** What a component's YAML grants it beyond the default capabilities. */
+export interface Grants {
+  /** `host:port` pairs the `tcp` capability may connect to (`tessera.dev/allow-tcp`). */
+  tcp: readonly string[];
+}
+
+export const NO_GRANTS: Grants = { tcp: [] };
+
 export interface CapabilityContext {
   /** The component's name, for logs and error messages. */
   component: string;
   logger: Logger;
+  grants: Grants;
+  /** Registers cleanup to run when the instance is dropped (sockets, timers). */
+  onDispose(cleanup: () => void): void;
 }
 
 export type HostFunction = (...args: any[]) => unknown;

@@ -1,0 +1,131 @@
+// `tcp`: outbound connections to the `host:port` pairs the component's YAML grants, and to
+// nothing else. Every call suspends the component (JSPI) while the event loop serves; reads
+// are buffered with backpressure, and every socket is destroyed with its instance.
+import { Socket } from 'node:net';
+import type { WitError, WitResult } from '../../../abi/ts/types.ts';
+import type { Capability, CapabilityContext } from './capability.ts';
+
+/** At most this many open connections per instance. */
+const MAX_CONNECTIONS = 64;
+/** Reading pauses the socket while this much is buffered and unread. */
+const HIGH_WATER = 1024 * 1024;
+
+interface Connection {
+  socket: Socket;
+  chunks: Buffer[];
+  buffered: number;
+  ended: boolean;
+  error: string | undefined;
+  /** Wakes a read waiting for data or the end. */
+  wake: (() => void) | undefined;
+}
+
+const ok = <T>(val: T): WitResult<T> => ({ tag: 'ok', val });
+const err = (tag: WitError['tag'], val: string): WitResult<never> => ({ tag: 'err', val: { tag, val } });
+
+/** The allow-list entry a connection must match; hosts compare case-insensitively. */
+export const grantKey = (host: string, port: number): string => `${host.toLowerCase()}:${port}`;
+
+function build({ component, grants, onDispose }: CapabilityContext) {
+  const allowed = new Set(grants.tcp.map((g) => g.toLowerCase()));
+  const connections = new Map<number, Connection>();
+  let nextId = 1;
+  onDispose(() => {
+    for (const c of connections.values()) c.socket.destroy();
+    connections.clear();
+  });
+
+  const take = (c: Connection, max: number): Uint8Array => {
+    const all = c.chunks.length === 1 ? c.chunks[0]! : Buffer.concat(c.chunks);
+    const out = all.subarray(0, max);
+    const rest = all.subarray(out.length);
+    c.chunks = rest.length > 0 ? [rest] : [];
+    c.buffered = rest.length;
+    if (c.buffered < HIGH_WATER && c.socket.isPaused()) c.socket.resume();
+    return new Uint8Array(out);
+  };
+
+  return {
+    connect(host: string, port: number, timeoutMs: number): Promise<WitResult<number>> | WitResult<number> {
+      const key = grantKey(host, port);
+      if (!allowed.has(key)) {
+        const granted = allowed.size > 0 ? `it may connect to ${[...allowed].join(', ')}` : 'it has no tcp grant';
+        return err('invalid-argument', `tcp connect to ${key} is not allowed for component "${component}": ${granted}; grant it with the annotation tessera.dev/allow-tcp`);
+      }
+      if (connections.size >= MAX_CONNECTIONS) return err('unavailable', `component "${component}" already has ${MAX_CONNECTIONS} open tcp connections`);
+      return new Promise((resolve) => {
+        const socket = new Socket();
+        const timer = setTimeout(() => {
+          socket.destroy();
+          resolve(err('unavailable', `tcp connect to ${key} timed out after ${timeoutMs} ms`));
+        }, timeoutMs);
+        socket.once('error', (e) => {
+          clearTimeout(timer);
+          resolve(err('unavailable', `tcp connect to ${key} failed: ${e.message}`));
+        });
+        socket.connect({ host, port }, () => {
+          clearTimeout(timer);
+          socket.removeAllListeners('error');
+          socket.setNoDelay(true);
+          const c: Connection = { socket, chunks: [], buffered: 0, ended: false, error: undefined, wake: undefined };
+          socket.on('data', (chunk: Buffer) => {
+            c.chunks.push(chunk);
+            c.buffered += chunk.length;
+            if (c.buffered >= HIGH_WATER) socket.pause();
+            c.wake?.();
+          });
+          const end = (e?: Error): void => {
+            c.ended = true;
+            if (e) c.error = e.message;
+            c.wake?.();
+          };
+          socket.on('end', () => end());
+          socket.on('close', () => end());
+          socket.on('error', (e) => end(e));
+          const id = nextId++;
+          connections.set(id, c);
+          resolve(ok(id));
+        });
+      });
+    },
+
+    write(id: number, data: Uint8Array): Promise<WitResult<undefined>> | WitResult<undefined> {
+      const c = connections.get(id);
+      if (!c) return err('invalid-argument', `tcp connection ${id} is not open`);
+      if (c.ended) return err('unavailable', `tcp connection ${id} is closed${c.error ? `: ${c.error}` : ''}`);
+      return new Promise((resolve) => {
+        c.socket.write(data, (e) => resolve(e ? err('unavailable', `tcp write failed: ${e.message}`) : ok(undefined)));
+      });
+    },
+
+    read(id: number, maxBytes: number, timeoutMs: number): Promise<WitResult<Uint8Array>> | WitResult<Uint8Array> {
+      const c = connections.get(id);
+      if (!c) return err('invalid-argument', `tcp connection ${id} is not open`);
+      if (c.buffered > 0) return ok(take(c, maxBytes));
+      if (c.ended) return err('unavailable', `tcp connection ${id} was closed by the peer${c.error ? `: ${c.error}` : ''}`);
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          c.wake = undefined;
+          resolve(ok(new Uint8Array(0)));
+        }, timeoutMs);
+        c.wake = () => {
+          c.wake = undefined;
+          clearTimeout(timer);
+          if (c.buffered > 0) resolve(ok(take(c, maxBytes)));
+          else resolve(err('unavailable', `tcp connection ${id} was closed by the peer${c.error ? `: ${c.error}` : ''}`));
+        };
+      });
+    },
+
+    close(id: number): void {
+      connections.get(id)?.socket.destroy();
+      connections.delete(id);
+    },
+  };
+}
+
+export const tcpCapability: Capability = {
+  interface: 'tcp',
+  async: new Set(['connect', 'write', 'read']),
+  build,
+};

@@ -1,0 +1,52 @@
+// What the component builders share: where this checkout's SDKs are, running a tool, and
+// small path helpers.
+import { execFile } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The root of this checkout (no trailing separator). */
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/[\\/]$/, '');
+
+/** The guest SDKs a component builds against: always this checkout's. */
+export const SDK_DIRS = {
+  as: join(REPO_ROOT, 'sdk', 'assemblyscript', 'assembly'),
+  rust: join(REPO_ROOT, 'sdk', 'rust'),
+  cpp: join(REPO_ROOT, 'sdk', 'cpp', 'include'),
+} as const;
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a tool; a failure rejects with the error carrying the tool's `stdout` and `stderr`. */
+export function run(file: string, args: string[], options: { cwd?: string; env: NodeJS.ProcessEnv }): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(file, args, { ...options, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(Object.assign(err, { stdout, stderr }));
+      else resolvePromise({ stdout, stderr });
+    });
+  });
+}
+
+/** A failed tool's own words: its stderr when it wrote any, else the error. */
+export function toolOutput(err: unknown): string {
+  return (err as Partial<RunResult>).stderr?.trim() || (err as Error).message;
+}
+
+export async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+/** The deepest folder that holds every one of `paths` (absolute paths). */
+export function commonAncestor(paths: string[]): string {
+  let parts = paths[0]!.split(sep);
+  for (const path of paths.slice(1)) {
+    const other = path.split(sep);
+    let n = 0;
+    while (n < parts.length && n < other.length && parts[n] === other[n]) n++;
+    parts = parts.slice(0, n);
+  }
+  return parts.join(sep) || sep;
+}

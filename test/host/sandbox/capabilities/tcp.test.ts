@@ -1,0 +1,89 @@
+// The tcp capability against a real loopback server: grants, reads with timeouts and
+// buffering, writes, the peer closing, and cleanup when the instance is dropped.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tcpCapability } from '../../../../host/sandbox/capabilities/tcp.ts';
+import { silentLogger } from '../../../../host/observability/logger.ts';
+
+let server: Server;
+let port: number;
+const peers: Socket[] = [];
+
+before(async () => {
+  server = createServer((socket) => {
+    peers.push(socket);
+    socket.on('data', (data) => {
+      if (data.toString() === 'bye') socket.end();
+      else socket.write(Buffer.concat([Buffer.from('echo:'), data]));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+after(async () => {
+  for (const peer of peers) peer.destroy();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+function tcp(grants: string[]) {
+  const cleanups: (() => void)[] = [];
+  const fns = tcpCapability.build({ component: 'redis', logger: silentLogger, grants: { tcp: grants }, onDispose: (c) => cleanups.push(c) });
+  return { fns: fns as Record<string, (...a: any[]) => any>, dispose: () => cleanups.forEach((c) => c()) };
+}
+
+test('connects only to granted host:port pairs, naming the refusal', async () => {
+  const { fns } = tcp([]);
+  assert.deepEqual(await fns.connect!('127.0.0.1', port, 1000), {
+    tag: 'err',
+    val: { tag: 'invalid-argument', val: `tcp connect to 127.0.0.1:${port} is not allowed for component "redis": it has no tcp grant; grant it with the annotation tessera.dev/allow-tcp` },
+  });
+  const other = tcp(['127.0.0.1:1']);
+  const refused = await other.fns.connect!('127.0.0.1', port, 1000);
+  assert.match(refused.val.val, /it may connect to 127\.0\.0\.1:1/);
+});
+
+test('writes, reads what arrives, times out to an empty read, and reports the peer closing', async () => {
+  const { fns, dispose } = tcp([`127.0.0.1:${port}`]);
+  const conn = await fns.connect!('127.0.0.1', port, 1000);
+  assert.equal(conn.tag, 'ok');
+  const id = conn.val as number;
+  const started = Date.now();
+  assert.deepEqual(await fns.read!(id, 100, 50), { tag: 'ok', val: new Uint8Array(0) });
+  assert.ok(Date.now() - started >= 45, 'an idle read waits for its timeout');
+  assert.deepEqual(await fns.write!(id, new TextEncoder().encode('hello')), { tag: 'ok', val: undefined });
+  const first = await fns.read!(id, 7, 1000);
+  assert.equal(new TextDecoder().decode(first.val), 'echo:he', 'a read returns at most max-bytes');
+  const rest = await fns.read!(id, 100, 1000);
+  assert.equal(new TextDecoder().decode(rest.val), 'llo', 'the rest stays buffered for the next read');
+  await fns.write!(id, new TextEncoder().encode('bye'));
+  const closed = await fns.read!(id, 100, 1000);
+  assert.equal(closed.tag, 'err');
+  assert.match(closed.val.val, /closed by the peer/);
+  fns.close!(id);
+  assert.equal((await fns.read!(id, 1, 10)).val.tag, 'invalid-argument');
+  dispose();
+});
+
+test('an unreachable address fails as unavailable; dropping the instance closes its sockets', async () => {
+  const free = createServer();
+  await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+  const deadPort = (free.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => free.close(() => resolve()));
+  const { fns, dispose } = tcp([`127.0.0.1:${deadPort}`, `127.0.0.1:${port}`]);
+  const failed = await fns.connect!('127.0.0.1', deadPort, 1000);
+  assert.equal(failed.val.tag, 'unavailable');
+  assert.match(failed.val.val, /ECONNREFUSED/);
+  const before = peers.length;
+  const open = await fns.connect!('127.0.0.1', port, 1000);
+  assert.equal(open.tag, 'ok');
+  for (let i = 0; peers.length === before; i++) {
+    assert.ok(i < 200, 'the server saw the connection');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const peer = peers.at(-1)!;
+  const closed = new Promise((resolve) => peer.once('close', resolve));
+  dispose();
+  await closed;
+});
