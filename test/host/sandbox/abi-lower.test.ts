@@ -151,6 +151,18 @@ test('every type the tessera WIT uses round-trips', async () => {
     u32: [0, 65536],
     u64: [0n, 2n ** 64n - 1n],
     'list<u8>': [new Uint8Array([9, 8, 7])],
+    u16: [0, 6379, 65535],
+    'result<u32, error>': [{ tag: 'ok', val: 7 }, { tag: 'err', val: { tag: 'invalid-argument', val: 'not granted' } }],
+    'result<list<u8>, error>': [{ tag: 'ok', val: new Uint8Array([1]) }, { tag: 'ok', val: new Uint8Array(0) }, { tag: 'err', val: { tag: 'unavailable', val: 'closed' } }],
+    'result<u64, error>': [{ tag: 'ok', val: 2n ** 63n }, { tag: 'err', val: { tag: 'internal', val: 'x' } }],
+    'publish-request': [{ topic: 'orders/new', data: new Uint8Array([1, 2]), contentType: 'application/json', metadata: [['ttlInSeconds', '5']] }],
+    'list<bulk-publish-entry>': [[{ entryId: 'e1', data: new Uint8Array([3]), contentType: undefined, metadata: [] }]],
+    'result<list<bulk-publish-failure>, error>': [{ tag: 'ok', val: [{ entryId: 'e1', error: 'full' }] }, { tag: 'ok', val: [] }],
+    'result<list<message>, error>': [
+      { tag: 'ok', val: [{ id: '1-0', topic: 't', data: new Uint8Array([7]), contentType: 'text/plain', metadata: [['k', 'v']] }] },
+      { tag: 'err', val: { tag: 'unavailable', val: 'redis down' } },
+    ],
+    'ack-outcome': ['success', 'retry', 'drop'],
   };
   const used = new Set<string>();
   for (const iface of pkg.interfaces.values()) {
