@@ -2,7 +2,7 @@
 // from one exported i64 fuel global, and traps when the fuel runs out. V8 cannot interrupt
 // running wasm, so the bound on a call has to be enforced inside the module.
 import { TesseraError } from '../errors.ts';
-import { SECTION, encodeU32, readModuleShape } from './wasm-binary.ts';
+import { SECTION, concat, encodeU32, readModuleShape } from './wasm-binary.ts';
 import { CodeReader, OP, decodeBody, functionBodies, sectionSpans, type FunctionBody, type SectionSpan } from './wasm-instructions.ts';
 
 /** The export name of the fuel global the host sets before each call. */
@@ -41,16 +41,6 @@ function encodeI64(value: bigint): number[] {
     }
     out.push(b | 0x80);
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**

@@ -188,7 +188,8 @@ export function removeCustomSections(bytes: Uint8Array, name: string): Uint8Arra
   return concat(keep);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+/** The parts, joined into one new array. */
+export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
