@@ -89,6 +89,8 @@ export interface SkeletonOptions {
   omitMemoryExport?: boolean;
   /** Leave out `cabi_realloc`. */
   omitRealloc?: boolean;
+  /** The memory's limits and flags in WAT (`1`, `1 65536`, `1 1 shared`); `1` by default. */
+  memory?: string;
 }
 
 const signatureWat = ({ params, results }: CoreSignature): string =>
@@ -133,7 +135,7 @@ export function stateStoreWat(options: SkeletonOptions = {}): string {
   return [
     '(module',
     ...(options.imports ?? []).map((i) => `  ${i}`),
-    `  (memory $memory${options.omitMemoryExport ? '' : ' (export "memory")'} 1)`,
+    `  (memory $memory${options.omitMemoryExport ? '' : ' (export "memory")'} ${options.memory ?? '1'})`,
     `  (global $heap (mut i32) (i32.const ${HEAP_START}))`,
     realloc,
     ...exports,

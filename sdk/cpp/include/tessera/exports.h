@@ -1,8 +1,9 @@
-// The export macros: each defines, once per module, the core exports of the state-store world
-// under wit-bindgen's names (`tessera:components/state@0.1.0#get`, its
-// `cabi_post_tessera:components/state@0.1.0#get`, `cabi_realloc`) around one instance of the
-// component's store class, which is created when the host calls `_initialize`. Use exactly
-// one of them, in exactly one source file, at namespace scope.
+// The export macros: each defines, once per module, the core exports of one world under
+// wit-bindgen's names (`tessera:components/state@0.1.0#get`, its
+// `cabi_post_tessera:components/state@0.1.0#get`, `cabi_realloc`; likewise
+// `tessera:components/pubsub@0.1.0#publish`) around one instance of the component's class,
+// which is created when the host calls `_initialize`. Use exactly one of them, in exactly one
+// source file, at namespace scope.
 #pragma once
 
 #include <cstddef>
@@ -10,12 +11,16 @@
 #include <type_traits>
 
 #include "detail/canonical.h"
+#include "detail/pubsub_canonical.h"
+#include "pubsub.h"
+#include "snapshot.h"
 #include "state.h"
 #include "types.h"
 
 #define TESSERA_DETAIL_EXPORT_AS(name) __attribute__((export_name(name)))
 #define TESSERA_DETAIL_STATE_FN(f) "tessera:components/state@" TESSERA_ABI_VERSION "#" f
 #define TESSERA_DETAIL_SNAPSHOT_FN(f) "tessera:components/snapshot@" TESSERA_ABI_VERSION "#" f
+#define TESSERA_DETAIL_PUBSUB_FN(f) "tessera:components/pubsub@" TESSERA_ABI_VERSION "#" f
 
 // Every post-return releases what the last export lowered; the pointer is the return area.
 #define TESSERA_DETAIL_POST_RETURN(c_name, export_name)                         \
@@ -116,5 +121,102 @@
   }                                                                                                                  \
   TESSERA_DETAIL_POST_RETURN(tessera_post_snapshot_snapshot, TESSERA_DETAIL_SNAPSHOT_FN("snapshot"))                 \
   TESSERA_DETAIL_POST_RETURN(tessera_post_snapshot_restore, TESSERA_DETAIL_SNAPSHOT_FN("restore"))                   \
+  }                                                                                                                  \
+  static_assert(true, "")
+
+// ---------------------------------------------------------------------------------------
+// World pubsub-broker (kind "pubsub").
+
+#define TESSERA_DETAIL_PUBSUB_POST_RETURN(c_name, export_name)                  \
+  TESSERA_DETAIL_EXPORT_AS("cabi_post_" export_name) void c_name(std::uint8_t*) { \
+    ::tessera::detail::release_pubsub_results();                                \
+  }
+
+// The broker lives for the whole instance: created by `_initialize`, never destroyed.
+#define TESSERA_DETAIL_PUBSUB_EXPORTS(BrokerType)                                                                      \
+  static_assert(std::is_base_of_v<::tessera::PubSub, BrokerType>,                                                    \
+                "TESSERA_EXPORT_PUBSUB(" #BrokerType "): the class must derive from tessera::PubSub");               \
+  static BrokerType& tessera_pubsub_instance = *new BrokerType();                                                    \
+  extern "C" {                                                                                                       \
+  TESSERA_DETAIL_EXPORT_AS("cabi_realloc")                                                                           \
+  void* tessera_export_cabi_realloc(void* old_ptr, std::size_t old_size, std::size_t align, std::size_t new_size) {  \
+    return ::tessera::detail::cabi_realloc(old_ptr, old_size, align, new_size);                                      \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_PUBSUB_FN("init"))                                                         \
+  std::uint8_t* tessera_export_pubsub_init(std::uint8_t* ptr, std::uint32_t len) {                                   \
+    return ::tessera::detail::pubsub_export_init(tessera_pubsub_instance, ptr, len);                                 \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_PUBSUB_FN("features"))                                                     \
+  std::uint8_t* tessera_export_pubsub_features() {                                                                   \
+    return ::tessera::detail::pubsub_export_features(tessera_pubsub_instance);                                       \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_PUBSUB_FN("publish"))                                                      \
+  std::uint8_t* tessera_export_pubsub_publish(std::uint8_t* t, std::uint32_t tl, std::uint8_t* d, std::uint32_t dl,  \
+                                              std::uint32_t c, std::uint8_t* cp, std::uint32_t cl, std::uint8_t* m,  \
+                                              std::uint32_t ml) {                                                    \
+    return ::tessera::detail::pubsub_export_publish(tessera_pubsub_instance, t, tl, d, dl, c, cp, cl, m, ml);        \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_PUBSUB_FN("bulk-publish"))                                                 \
+  std::uint8_t* tessera_export_pubsub_bulk_publish(std::uint8_t* t, std::uint32_t tl, std::uint8_t* e,               \
+                                                   std::uint32_t el, std::uint8_t* m, std::uint32_t ml) {            \
+    return ::tessera::detail::pubsub_export_bulk_publish(tessera_pubsub_instance, t, tl, e, el, m, ml);              \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_PUBSUB_FN("subscribe"))                                                    \
+  std::uint8_t* tessera_export_pubsub_subscribe(std::uint8_t* t, std::uint32_t tl, std::uint8_t* m, std::uint32_t ml) { \
+    return ::tessera::detail::pubsub_export_subscribe(tessera_pubsub_instance, t, tl, m, ml);                        \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_PUBSUB_FN("pull"))                                                         \
+  std::uint8_t* tessera_export_pubsub_pull(std::uint64_t s, std::uint32_t max, std::uint32_t timeout) {              \
+    return ::tessera::detail::pubsub_export_pull(tessera_pubsub_instance, s, max, timeout);                          \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_PUBSUB_FN("ack"))                                                          \
+  std::uint8_t* tessera_export_pubsub_ack(std::uint64_t s, std::uint8_t* id, std::uint32_t idl, std::uint32_t o) {  \
+    return ::tessera::detail::pubsub_export_ack(tessera_pubsub_instance, s, id, idl, o);                             \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_PUBSUB_FN("unsubscribe"))                                                  \
+  std::uint8_t* tessera_export_pubsub_unsubscribe(std::uint64_t s) {                                                 \
+    return ::tessera::detail::pubsub_export_unsubscribe(tessera_pubsub_instance, s);                                 \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_PUBSUB_FN("ping"))                                                         \
+  std::uint8_t* tessera_export_pubsub_ping() { return ::tessera::detail::pubsub_export_ping(tessera_pubsub_instance); } \
+  TESSERA_DETAIL_PUBSUB_POST_RETURN(tessera_post_pubsub_init, TESSERA_DETAIL_PUBSUB_FN("init"))                      \
+  TESSERA_DETAIL_PUBSUB_POST_RETURN(tessera_post_pubsub_features, TESSERA_DETAIL_PUBSUB_FN("features"))              \
+  TESSERA_DETAIL_PUBSUB_POST_RETURN(tessera_post_pubsub_publish, TESSERA_DETAIL_PUBSUB_FN("publish"))                \
+  TESSERA_DETAIL_PUBSUB_POST_RETURN(tessera_post_pubsub_bulk_publish, TESSERA_DETAIL_PUBSUB_FN("bulk-publish"))      \
+  TESSERA_DETAIL_PUBSUB_POST_RETURN(tessera_post_pubsub_subscribe, TESSERA_DETAIL_PUBSUB_FN("subscribe"))            \
+  TESSERA_DETAIL_PUBSUB_POST_RETURN(tessera_post_pubsub_pull, TESSERA_DETAIL_PUBSUB_FN("pull"))                      \
+  TESSERA_DETAIL_PUBSUB_POST_RETURN(tessera_post_pubsub_ack, TESSERA_DETAIL_PUBSUB_FN("ack"))                        \
+  TESSERA_DETAIL_PUBSUB_POST_RETURN(tessera_post_pubsub_unsubscribe, TESSERA_DETAIL_PUBSUB_FN("unsubscribe"))        \
+  TESSERA_DETAIL_PUBSUB_POST_RETURN(tessera_post_pubsub_ping, TESSERA_DETAIL_PUBSUB_FN("ping"))                      \
+  }
+
+/**
+ * Exports `BrokerType` (default-constructible, derived from `tessera::PubSub`) as the module's
+ * implementation of WIT world `pubsub-broker`. Pair it with `TESSERA_PUBSUB_MANIFEST`.
+ */
+#define TESSERA_EXPORT_PUBSUB(BrokerType) TESSERA_DETAIL_PUBSUB_EXPORTS(BrokerType) static_assert(true, "")
+
+/**
+ * Exports `BrokerType`, which also derives from `tessera::Snapshotting`, as the module's
+ * implementation of WIT world `snapshotting-pubsub-broker`: the pubsub exports plus
+ * `tessera:components/snapshot@0.1.0#snapshot` and `#restore`.
+ */
+#define TESSERA_EXPORT_SNAPSHOTTING_PUBSUB(BrokerType)                                                               \
+  TESSERA_DETAIL_PUBSUB_EXPORTS(BrokerType)                                                                          \
+  static_assert(std::is_base_of_v<::tessera::Snapshotting, BrokerType>,                                              \
+                "TESSERA_EXPORT_SNAPSHOTTING_PUBSUB(" #BrokerType "): the class must also derive from "              \
+                "tessera::Snapshotting");                                                                            \
+  extern "C" {                                                                                                       \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_SNAPSHOT_FN("snapshot"))                                                   \
+  std::uint8_t* tessera_export_snapshot_snapshot() {                                                                 \
+    return ::tessera::detail::pubsub_export_snapshot(static_cast<::tessera::Snapshotting&>(tessera_pubsub_instance)); \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_SNAPSHOT_FN("restore"))                                                    \
+  std::uint8_t* tessera_export_snapshot_restore(std::uint8_t* ptr, std::uint32_t len) {                              \
+    return ::tessera::detail::pubsub_export_restore(static_cast<::tessera::Snapshotting&>(tessera_pubsub_instance),  \
+                                                    ptr, len);                                                       \
+  }                                                                                                                  \
+  TESSERA_DETAIL_PUBSUB_POST_RETURN(tessera_post_snapshot_snapshot, TESSERA_DETAIL_SNAPSHOT_FN("snapshot"))          \
+  TESSERA_DETAIL_PUBSUB_POST_RETURN(tessera_post_snapshot_restore, TESSERA_DETAIL_SNAPSHOT_FN("restore"))            \
   }                                                                                                                  \
   static_assert(true, "")

@@ -1,8 +1,9 @@
-// TESSERA_MANIFEST: the module's `tessera:manifest` custom section (abi/ABI.md), written by the
-// compiler itself. Clang has no attribute for a wasm custom section (a `section` attribute
-// makes a data segment), but its assembler turns a `.custom_section.<name>` section into one,
-// and wasm-ld keeps it through --strip-all. Stringizing a string literal escapes `"` and `\`
-// exactly as JSON does, so the JSON is assembled by the preprocessor, in a fixed key order.
+// TESSERA_MANIFEST, TESSERA_PUBSUB_MANIFEST: the module's `tessera:manifest` custom section
+// (abi/ABI.md), written by the compiler itself. Clang has no attribute for a wasm custom
+// section (a `section` attribute makes a data segment), but its assembler turns a
+// `.custom_section.<name>` section into one, and wasm-ld keeps it through --strip-all.
+// Stringizing a string literal escapes `"` and `\` exactly as JSON does, so the JSON is
+// assembled by the preprocessor, in a fixed key order.
 #pragma once
 
 #include <initializer_list>
@@ -38,6 +39,11 @@ constexpr bool is_json_string_literal(std::string_view spelled) {
   return true;
 }
 
+/** Whether `spelled`, a stringized string literal, starts with `prefix` (`"pubsub.memory"`, `pubsub.`). */
+constexpr bool has_type_prefix(std::string_view spelled, std::string_view prefix) {
+  return spelled.size() > prefix.size() + 2 && spelled.substr(1, prefix.size()) == prefix;
+}
+
 constexpr bool are_json_string_literals(std::initializer_list<std::string_view> spelled) {
   for (std::string_view s : spelled) {
     if (!is_json_string_literal(s)) return false;
@@ -45,7 +51,7 @@ constexpr bool are_json_string_literals(std::initializer_list<std::string_view> 
   return true;
 }
 
-/** Whether every capability is a host interface of the state-store world, named once. */
+/** Whether every capability is a host interface the SDK wraps, named once. */
 constexpr bool valid_capabilities(std::initializer_list<std::string_view> capabilities) {
   constexpr std::string_view known[] = {"log", "clock", "random", "sleep"};
   std::size_t i = 0;
@@ -89,20 +95,35 @@ constexpr bool valid_capabilities(std::initializer_list<std::string_view> capabi
 /**
  * The manifest of a state-store component, e.g.
  * `TESSERA_MANIFEST("state.memory", "v1", "In-memory key/value store.", "log", "clock");`
- * Every argument is one plain string literal: the Dapr component type, its version, a
- * one-line description, then the host interfaces the module imports ("log", "clock",
- * "random", "sleep"), no more and no fewer. Use it once per module, at namespace scope.
+ * Every argument is one plain string literal: the Dapr component type (`state.<name>`), its
+ * version, a one-line description, then the host interfaces the module imports ("log",
+ * "clock", "random", "sleep"), no more and no fewer. Use it once per module, at namespace scope.
  */
-#define TESSERA_MANIFEST(type, version, description, ...)                                                          \
+#define TESSERA_MANIFEST(type, version, description, ...)                                                         \
+  TESSERA_DETAIL_MANIFEST("TESSERA_MANIFEST", "state-store", "state.", type, version, description __VA_OPT__(, ) \
+                              __VA_ARGS__)
+
+/**
+ * The manifest of a pub/sub broker (kind "pubsub"), e.g.
+ * `TESSERA_PUBSUB_MANIFEST("pubsub.memory", "v1", "In-memory broker.", "log", "clock");`
+ * The same arguments as `TESSERA_MANIFEST`; the type is `pubsub.<name>`.
+ */
+#define TESSERA_PUBSUB_MANIFEST(type, version, description, ...)                                                  \
+  TESSERA_DETAIL_MANIFEST("TESSERA_PUBSUB_MANIFEST", "pubsub", "pubsub.", type, version, description __VA_OPT__(, ) \
+                              __VA_ARGS__)
+
+#define TESSERA_DETAIL_MANIFEST(macro, kind, type_prefix, type, version, description, ...)                        \
   static_assert(::tessera::detail::are_json_string_literals({TESSERA_DETAIL_STR(type), TESSERA_DETAIL_STR(version),    \
                                                               TESSERA_DETAIL_STR(description)                          \
                                                                   TESSERA_DETAIL_SPELLED(__VA_ARGS__)}),               \
-                "TESSERA_MANIFEST: each argument must be one plain string literal (no prefix, no concatenation) "     \
+                macro ": each argument must be one plain string literal (no prefix, no concatenation) "              \
                 "using only the escapes JSON has: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX");                      \
+  static_assert(::tessera::detail::has_type_prefix(TESSERA_DETAIL_STR(type), type_prefix),                        \
+                macro ": the type must start with \"" type_prefix "\", as Dapr names this kind of component");      \
   static_assert(::tessera::detail::valid_capabilities({__VA_ARGS__}),                                             \
-                "TESSERA_MANIFEST: capabilities are \"log\", \"clock\", \"random\" and \"sleep\", each at most once"); \
+                macro ": capabilities are \"log\", \"clock\", \"random\" and \"sleep\", each at most once");       \
   __asm__(".section \".custom_section.tessera:manifest\",\"\",@\n"                                                \
-          ".ascii \"{\\\"kind\\\":\\\"state-store\\\",\\\"type\\\":\", " TESSERA_DETAIL_JSON(type)                \
+          ".ascii \"{\\\"kind\\\":\\\"" kind "\\\",\\\"type\\\":\", " TESSERA_DETAIL_JSON(type)                  \
           ", \",\\\"version\\\":\", " TESSERA_DETAIL_JSON(version)                                                \
           ", \",\\\"abi\\\":\\\"" TESSERA_ABI_VERSION "\\\",\\\"capabilities\\\":[\"" TESSERA_DETAIL_CAPS(__VA_ARGS__) \
           ", \"],\\\"description\\\":\", " TESSERA_DETAIL_JSON(description) ", \"}\"\n"                          \

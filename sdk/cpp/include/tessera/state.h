@@ -1,6 +1,6 @@
 // The state-store world as C++ sees it: typed requests and responses mirroring
-// abi/wit/state.wit, the `StateStore` base class a component derives from, and the optional
-// `Snapshotting` interface (WIT interface `snapshot`).
+// abi/wit/state.wit and the `StateStore` base class a component derives from. The optional
+// `Snapshotting` interface (WIT interface `snapshot`) is in snapshot.h.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "snapshot.h"
 #include "types.h"
 
 namespace tessera {
@@ -154,31 +155,6 @@ class StateStore {
 
   /** Checks the store can serve; answer `StateError::unavailable(...)` when its backend is unreachable. */
   virtual Status ping() { return {}; }
-};
-
-/**
- * The optional WIT interface `snapshot` (world `snapshotting-state-store`): a store whose data
- * lives in its own memory derives from this too and is exported with
- * `TESSERA_EXPORT_SNAPSHOTTING_STATE_STORE`, so its data crosses a hot swap, a restart after a
- * trap, and hibernation. The host calls `restore` on a new generation right after `init`, with
- * what `snapshot` returned on the old one — possibly an older version of the component: start
- * the bytes with a format version, and keep reading every version you ever wrote.
- */
-class Snapshotting {
- public:
-  virtual ~Snapshotting() = default;
-
-  /**
-   * The store's whole state. Called between any two calls, possibly more than once; it must
-   * not change the state. The SDK lends the returned bytes to the host without copying them.
-   */
-  virtual Bytes snapshot() = 0;
-
-  /**
-   * Replaces the state with `data`. Check every length against `data`: a truncated, corrupt or
-   * unknown snapshot answers `StateError::invalid_argument(...)` and leaves the state as it was.
-   */
-  virtual Status restore(Bytes data) = 0;
 };
 
 }  // namespace tessera

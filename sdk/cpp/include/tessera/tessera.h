@@ -4,5 +4,7 @@
 #include "exports.h"
 #include "host.h"
 #include "manifest.h"
+#include "pubsub.h"
+#include "snapshot.h"
 #include "state.h"
 #include "types.h"

@@ -106,6 +106,13 @@ struct StateError {
 };
 
 /**
+ * The same WIT `error` under a kind-neutral name: every component kind returns it (a pub/sub
+ * broker writes `tessera::Error::unavailable(...)`). `StateError` and `Error` are one type.
+ */
+using Error = StateError;
+using ErrorKind = StateErrorKind;
+
+/**
  * A `T` or a `StateError` (WIT `result<T, error>`). Converts implicitly from either, so a
  * method returns `value` or `StateError::not_found(...)` alike. Reading the side it does not
  * hold traps, as there are no exceptions to throw.
