@@ -1,9 +1,14 @@
 // Wires one sidecar: bundled types, the component registry fed by the resources folders
-// (and kept in step with them by a watcher), the building blocks, and the HTTP API.
+// (and kept in step with them by a watcher), the building blocks, the channel to the app,
+// and the HTTP API. Every reload of the resources also re-reads the declarative
+// subscriptions and re-matches the delivery loops to the loaded brokers.
 import { readdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createHttpApi } from './api/http/server.ts';
+import { AppChannel } from './app-channel/app-channel.ts';
+import { PubSubService } from './building-blocks/pubsub/pubsub-service.ts';
+import { SubscriptionManager } from './building-blocks/pubsub/subscription-manager.ts';
 import { StateService } from './building-blocks/state/state-service.ts';
 import { watchFolders, type FolderWatcher } from './components/folder-watcher.ts';
 import { ComponentRegistry } from './components/registry.ts';
@@ -25,6 +30,8 @@ export interface SidecarOptions {
   resourcesPaths: string[];
   maxBodyBytes: number;
   apiToken?: string | undefined;
+  /** Sent to the app as `dapr-api-token`; defaults to APP_API_TOKEN from the environment. */
+  appApiToken?: string | undefined;
   logger: Logger;
   /** Called after `POST /v1.0/shutdown` has been answered. */
   onShutdownRequest?: () => void;
@@ -32,8 +39,10 @@ export interface SidecarOptions {
 
 export class Sidecar {
   readonly registry: ComponentRegistry;
+  readonly subscriptions: SubscriptionManager;
   readonly #options: SidecarOptions;
   readonly #api: ReturnType<typeof createHttpApi>;
+  readonly #channel: AppChannel | undefined;
   #watcher: FolderWatcher | undefined;
   #ready = false;
   #port = 0;
@@ -41,6 +50,21 @@ export class Sidecar {
   private constructor(options: SidecarOptions) {
     this.#options = options;
     this.registry = new ComponentRegistry({ logger: options.logger.child('components') });
+    // Only an app with a port can be called: no --app-port, no programmatic subscriptions and no deliveries.
+    this.#channel =
+      options.appPort === undefined
+        ? undefined
+        : new AppChannel({ port: options.appPort, appApiToken: options.appApiToken ?? (process.env.APP_API_TOKEN || undefined) });
+    this.subscriptions = new SubscriptionManager({
+      appId: options.appId,
+      pubsubs: this.registry,
+      channel: this.#channel,
+      logger: options.logger.child('pubsub'),
+    });
+    const pubsub = new PubSubService(this.registry, {
+      appId: options.appId,
+      onPublished: (pubsubName, topic) => this.subscriptions.wake(pubsubName, topic),
+    });
     this.#api = createHttpApi({
       appId: options.appId,
       runtimeVersion: RUNTIME_VERSION,
@@ -48,6 +72,8 @@ export class Sidecar {
       maxBodyBytes: options.maxBodyBytes,
       components: this.registry,
       state: new StateService(this.registry, { appId: options.appId }),
+      pubsub,
+      subscriptions: this.subscriptions,
       isReady: () => this.#ready,
       shutdown: () => options.onShutdownRequest?.(),
       logger: options.logger.child('http'),
@@ -66,8 +92,10 @@ export class Sidecar {
     let again: NodeJS.Timeout | undefined;
     const reload = async (): Promise<void> => {
       try {
-        const plan = await scanResources(resourcesPaths, await loadBundledTypes(), appId);
+        const bundled = await loadBundledTypes(undefined, (path, err) => logger.warn(`bundled component ${path} left out: ${err.message}`));
+        const plan = await scanResources(resourcesPaths, bundled, appId);
         await this.registry.apply(plan);
+        this.subscriptions.setResources(plan.others);
         // A file caught half-written gets another look once the writer is likely done.
         if (plan.failures.some((f) => f.transient)) {
           clearTimeout(again);
@@ -85,6 +113,8 @@ export class Sidecar {
     this.#port = (this.#api.server.address() as AddressInfo).port;
     this.#ready = true;
     logger.info(`dapr HTTP API listening on http://${this.#options.listenAddress}:${this.#port} (app id "${appId}", Tessera ${RUNTIME_VERSION})`);
+    // In the background: the app usually starts after the sidecar, and is asked until it answers.
+    void this.subscriptions.loadProgrammatic();
   }
 
   get port(): number {
@@ -94,7 +124,9 @@ export class Sidecar {
   async stop(): Promise<void> {
     this.#ready = false;
     this.#watcher?.close();
+    await this.subscriptions.stop();
     await this.#api.close();
+    this.#channel?.close();
     await this.registry.close();
   }
 }

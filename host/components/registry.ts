@@ -42,6 +42,8 @@ function generationInfo(g: Generation): GenerationInfo {
 export class ComponentRegistry implements ComponentDirectory {
   #entries = new Map<string, Entry>();
   #failures: PlanFailure[] = [];
+  /** The last attempt that failed to load, by component name: the same bytes and config are not tried again. */
+  #lastFailed = new Map<string, { fingerprint: string; message: string }>();
   #options: RegistryOptions;
   #applying: Promise<void> = Promise.resolve();
 
@@ -96,6 +98,12 @@ export class ComponentRegistry implements ComponentDirectory {
         current.handle.loadError = undefined;
         continue;
       }
+      const failedBefore = this.#lastFailed.get(desired.name);
+      if (failedBefore?.fingerprint === fingerprint) {
+        if (current) current.handle.loadError = failedBefore.message;
+        else failures.push({ name: desired.name, type: desired.manifest.type, source: desired.source, error: failedBefore.message });
+        continue;
+      }
       const started = Date.now();
       try {
         if (current) {
@@ -117,6 +125,9 @@ export class ComponentRegistry implements ComponentDirectory {
       } catch (err) {
         const message = prefixed(desired.source, reason(err));
         log.error(`component "${desired.name}" failed to load: ${message}${current ? ' (the running generation keeps serving)' : ''}`);
+        // Trying the same bytes and config again gives the same answer, unless the component
+        // said its backing engine is unavailable (then the next reload retries).
+        if (!isTesseraError(err) || err.componentError?.tag !== 'unavailable') this.#lastFailed.set(desired.name, { fingerprint, message });
         if (current) current.handle.loadError = message;
         else failures.push({ name: desired.name, type: desired.manifest.type, source: desired.source, error: message });
       }
@@ -143,6 +154,7 @@ export class ComponentRegistry implements ComponentDirectory {
       log.info(`component "${name}" unloaded (${entry.desired.source} removed)`);
     }
     this.#failures = failures;
+    for (const name of this.#lastFailed.keys()) if (!plan.components.some((c) => c.name === name)) this.#lastFailed.delete(name);
   }
 
   async #create(desired: DesiredComponent, fingerprint: string): Promise<Entry> {

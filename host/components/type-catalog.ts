@@ -28,17 +28,25 @@ async function manifestOf(path: string): Promise<Manifest> {
 
 /**
  * Bundled types by `type` (e.g. `state.memory`); re-read on every reload so a rebuilt bundled
- * module is picked up, cheaply. A bundled file that fails to read is a bug: it throws.
+ * module is picked up, cheaply. A bundled file that cannot be read is passed to `onProblem`
+ * and left out, so one broken file does not take every component down.
  */
-export async function loadBundledTypes(dir = BUNDLED_DIR): Promise<Map<string, ModuleRef>> {
+export async function loadBundledTypes(
+  dir = BUNDLED_DIR,
+  onProblem: (path: string, error: Error) => void = () => {},
+): Promise<Map<string, ModuleRef>> {
   const types = new Map<string, ModuleRef>();
   const entries = await readdir(dir, { withFileTypes: true });
   for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
     const files = await readdir(join(dir, entry.name));
     for (const file of files.filter((f) => f.endsWith('.wasm')).sort()) {
       const path = join(dir, entry.name, file);
-      const manifest = await manifestOf(path);
-      if (!types.has(manifest.type)) types.set(manifest.type, { path, manifest });
+      try {
+        const manifest = await manifestOf(path);
+        if (!types.has(manifest.type)) types.set(manifest.type, { path, manifest });
+      } catch (err) {
+        onProblem(path, err as Error);
+      }
     }
   }
   return types;

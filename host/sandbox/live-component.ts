@@ -25,6 +25,8 @@ export interface LiveComponentOptions {
 }
 
 const DEFAULT_CALL_TIMEOUT_MS = 5000;
+/** Deadline errors, told apart from the fuel exhaustion the deadline itself provokes. */
+const deadlineErrors = new WeakSet<TesseraError>();
 /** Measured: state.memory restores at ~100 units per snapshot byte and snapshots at well under 32 per memory byte. */
 const RESTORE_FUEL_PER_BYTE = 512n;
 const SNAPSHOT_FUEL_PER_MEMORY_BYTE = 32n;
@@ -71,7 +73,8 @@ export class LiveComponent {
     try {
       await live.#boot();
     } catch (err) {
-      throw new TesseraError('ERR_COMPONENT_LOAD', `component "${options.name}" failed to start: ${describeThrow(err)}`, { cause: err });
+      const componentError = isTesseraError(err) ? err.componentError : undefined;
+      throw new TesseraError('ERR_COMPONENT_LOAD', `component "${options.name}" failed to start: ${describeThrow(err)}`, { cause: err, componentError });
     }
     return live;
   }
@@ -104,7 +107,7 @@ export class LiveComponent {
     const init = (await step('init', [[...this.config] as Metadata])) as WitResult<undefined>;
     if (init.tag === 'err') {
       instance.dispose();
-      throw new TesseraError('ERR_COMPONENT_LOAD', `init refused the configuration: ${init.val.tag}: ${init.val.val}`);
+      throw new TesseraError('ERR_COMPONENT_LOAD', `init refused the configuration: ${init.val.tag}: ${init.val.val}`, { componentError: init.val });
     }
     if (this.#parked !== undefined) {
       const restored = (await step('restore', [this.#parked], 'snapshot#restore')) as WitResult<undefined>;
@@ -174,23 +177,36 @@ export class LiveComponent {
     const instance = await this.#ensureInstance();
     try {
       if (!this.compiled.needsJspi) return this.#invoke(instance, fn, args);
-      return await this.#withDeadline(fn, this.#invoke(instance, fn, args) as Promise<unknown>);
+      return await this.#withDeadline(fn, instance, this.#invoke(instance, fn, args) as Promise<unknown>);
     } catch (err) {
       throw this.#trapped(fn, err, instance);
     }
   }
 
-  /** A suspended call cannot be interrupted; past its deadline it is abandoned with its instance. */
-  #withDeadline(fn: string, pending: Promise<unknown>): Promise<unknown> {
+  /**
+   * A suspended call cannot be interrupted from outside. Past its deadline the call fails and
+   * its instance is stopped from the inside: fuel is set negative (the next charge point
+   * traps) and its capabilities are disposed (a pending sleep rejects, sockets close), so
+   * the abandoned stack unwinds instead of running on.
+   */
+  #withDeadline(fn: string, instance: ComponentInstance, pending: Promise<unknown>): Promise<unknown> {
     const ms = this.#options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TesseraError('ERR_COMPONENT_TRAP', `${fn} did not finish within its call timeout of ${ms} ms`)), ms);
+      timer = setTimeout(() => {
+        if (instance.fuel !== undefined) instance.fuel.value = -1n;
+        instance.dispose();
+        const error = new TesseraError('ERR_COMPONENT_TRAP', `${fn} did not finish within its call timeout of ${ms} ms`);
+        deadlineErrors.add(error);
+        reject(error);
+      }, ms);
     });
+    pending.catch(() => undefined);
     return Promise.race([pending, deadline]).finally(() => clearTimeout(timer));
   }
 
   #why(err: unknown, instance: ComponentInstance): string {
+    if (deadlineErrors.has(err as TesseraError)) return describeThrow(err);
     if (instance.fuel !== undefined && fuelExhausted(instance.fuel)) return `ran out of its CPU budget of ${this.compiled.cpuBudget} units (an endless loop?)`;
     return describeThrow(err);
   }

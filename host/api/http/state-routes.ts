@@ -1,6 +1,8 @@
 // The Dapr v1.0 state routes: HTTP in, the state building block, HTTP out. Values travel as
 // the JSON text of `value`, so a saved string reads back with its quotes, as in daprd.
 import type { FastifyInstance } from 'fastify';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { TesseraError } from '../../errors.ts';
 import type { BulkGetItem } from '../../../abi/ts/state.ts';
 import type { Metadata } from '../../../abi/ts/types.ts';
 import type { StateService } from '../../building-blocks/state/state-service.ts';
@@ -38,6 +40,25 @@ function checked<T>(validate: (value: unknown) => string[], body: unknown): T {
 /** The JSON text of a request's `value`; a missing value is stored as `null`, as Go marshals nil. */
 function jsonBytes(value: unknown): Uint8Array {
   return Buffer.from(value === undefined ? 'null' : JSON.stringify(value));
+}
+
+/** A component's ETag or metadata goes into a header only if it is a valid one (no CR/LF). */
+function headerValue(storeName: string, what: string, value: string): string {
+  try {
+    validateHeaderValue('etag', value);
+  } catch {
+    throw new TesseraError('ERR_STATE_GET', `state store ${storeName} returned ${what} that is not a valid HTTP header value: ${JSON.stringify(value.slice(0, 80))}`);
+  }
+  return value;
+}
+
+function headerName(storeName: string, name: string): string {
+  try {
+    validateHeaderName(name);
+  } catch {
+    throw new TesseraError('ERR_STATE_GET', `state store ${storeName} returned metadata named ${JSON.stringify(name.slice(0, 80))}, which is not a valid HTTP header name`);
+  }
+  return name;
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -86,8 +107,8 @@ export function registerStateRoutes(app: FastifyInstance, state: StateService): 
       metadata: queryMetadata(request.query),
     });
     if (item === undefined) return reply.code(204).send();
-    if (item.etag !== undefined) reply.header('etag', item.etag);
-    for (const [name, value] of item.metadata) reply.header(`metadata.${name}`, value);
+    if (item.etag !== undefined) reply.header('etag', headerValue(storeName, 'an ETag', item.etag));
+    for (const [name, value] of item.metadata) reply.header(headerName(storeName, `metadata.${name}`), headerValue(storeName, `metadata "${name}"`, value));
     return reply.code(200).type(JSON_TYPE).send(asBuffer(item.value));
   });
 

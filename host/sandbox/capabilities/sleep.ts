@@ -5,9 +5,12 @@ import type { Capability } from './capability.ts';
 export const sleepCapability: Capability = {
   interface: 'sleep',
   async: new Set(['sleep-ms']),
-  build() {
+  build({ onDispose }) {
+    // A dropped instance must not sleep on: its pending sleeps reject, unwinding its stack.
+    const abort = new AbortController();
+    onDispose(() => abort.abort());
     return {
-      'sleep-ms': (ms: number) => delay(ms),
+      'sleep-ms': (ms: number) => delay(ms, undefined, { signal: abort.signal }),
     };
   },
 };
