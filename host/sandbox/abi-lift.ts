@@ -14,7 +14,7 @@ import {
   SlotCursor,
   type CoreType,
 } from './abi-layout.ts';
-import { hex, trap, type GuestMemory } from './guest-memory.ts';
+import { LIFT_ELEMENT_FLOOR, hex, trap, type GuestMemory } from './guest-memory.ts';
 import { describeType, type WitType } from './wit/ast.ts';
 
 export interface AbiContext {
@@ -45,6 +45,7 @@ function liftString(cx: AbiContext, ptr: number, len: number): string {
   const u8 = cx.mem.u8;
   const end = ptr + len;
   if (end > u8.length) throw trap(cx.label, `string at ${hex(ptr)} of ${len} bytes runs past the end of guest memory (${u8.length} bytes)`);
+  if (len > ASCII_FAST_MAX) cx.mem.spend(cx.label, len);
   if (len <= ASCII_FAST_MAX) {
     let s = '';
     for (let i = ptr; i < end; i++) {
@@ -81,6 +82,7 @@ function compileListRange(element: WitType, cx: AbiContext): (ptr: number, len: 
   if (isPrimitive(element, 'u8')) {
     return (ptr, len) => {
       if (ptr + len > mem.u8.length) throw outOfBounds(ptr, len);
+      mem.spend(label, len);
       return mem.u8.slice(ptr, ptr + len);
     };
   }
@@ -88,6 +90,7 @@ function compileListRange(element: WitType, cx: AbiContext): (ptr: number, len: 
   return (ptr, len) => {
     if (ptr % align !== 0) throw trap(label, `${what} at ${hex(ptr)} is not aligned to ${align}`);
     if (ptr + len * size > mem.u8.length) throw outOfBounds(ptr, len);
+    mem.spend(label, len * Math.max(size, LIFT_ELEMENT_FLOOR));
     const out: unknown[] = [];
     for (let i = 0; i < len; i++) out.push(load(ptr + i * size));
     return out;

@@ -14,7 +14,7 @@ import {
 } from './abi-layout.ts';
 import { compileLiftFlat, compileLoad, type AbiContext, type FlatLift } from './abi-lift.ts';
 import { compileLowerFlat, compileStore, type FlatLower } from './abi-lower.ts';
-import { asTrap, hex, trap, type GuestMemory } from './guest-memory.ts';
+import { LIFT_BUDGET, asTrap, hex, trap, type GuestMemory } from './guest-memory.ts';
 import { TesseraError } from '../errors.ts';
 import type { WitFunction, WitPackage, WitType } from './wit/ast.ts';
 
@@ -143,6 +143,7 @@ export function compileExportCall(
   return (...args) => {
     checkArity(label, fn, args);
     mem.refresh();
+    mem.liftBudget = LIFT_BUDGET;
     const flat = lowerArgs(args);
     let ret: unknown;
     try {
@@ -170,6 +171,7 @@ export function compileAsyncExportCall(
   return async (...args) => {
     checkArity(label, fn, args);
     mem.refresh();
+    mem.liftBudget = LIFT_BUDGET;
     const flat = lowerArgs(args);
     let ret: unknown;
     try {

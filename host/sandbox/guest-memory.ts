@@ -32,7 +32,17 @@ export function hex(ptr: number): string {
 }
 
 /** Late-bound view of a guest's memory: bound after instantiation, since imports are built before. */
+/**
+ * Most a call may lift out of guest memory, in bytes (an element of a list counts at least
+ * LIFT_ELEMENT_FLOOR): a guest whose result points many entries at one large range could
+ * otherwise make the host build far more than its memory holds.
+ */
+export const LIFT_BUDGET = 256 * 1024 * 1024;
+export const LIFT_ELEMENT_FLOOR = 1024;
+
 export class GuestMemory {
+  /** What the current call may still lift; reset when an export call starts. */
+  liftBudget = LIFT_BUDGET;
   #memory: WebAssembly.Memory | undefined;
   #realloc: Realloc | undefined;
   #buffer: ArrayBuffer | undefined;
@@ -52,6 +62,14 @@ export class GuestMemory {
 
   get view(): DataView {
     return this.#view;
+  }
+
+  /** Charges a lift of `bytes` to the current call; traps past the budget. */
+  spend(label: string, bytes: number): void {
+    this.liftBudget -= bytes;
+    if (this.liftBudget < 0) {
+      throw trap(label, `the result is larger than the ${LIFT_BUDGET / 1048576} MiB a call may return (entries pointing at the same memory over and over?)`);
+    }
   }
 
   /** Re-reads `memory.buffer` if it changed; call after any call into the guest. */

@@ -28,6 +28,14 @@ const GLOBAL_SET = 0x24;
 const I64_CONST = 0x42;
 const I64_LT_S = 0x53;
 const I64_SUB = 0x7d;
+const I64_SHR_U = 0x88;
+const I64_EXTEND_I32_U = 0xad;
+const I32 = 0x7f;
+/** 0xFC sub-opcodes whose last operand is a length: memory.init/copy/fill, table.init/copy/grow/fill. */
+const BULK_OPS = new Set([8, 10, 11, 12, 14, 15, 17]);
+/** A bulk operation is charged one unit per 16 bytes (or elements) it touches, on top of its own. */
+const BULK_SHIFT = 4;
+const PREFIX_MISC = 0xfc;
 
 /** Signed LEB128, as `i64.const` and constant expressions take it. */
 function encodeI64(value: bigint): number[] {
@@ -61,9 +69,12 @@ class Injector {
   /** global -> local, after a call has spent from the global. */
   readonly reload: Uint8Array;
 
-  constructor(global: number, local: number) {
+  readonly #scratch: number[];
+
+  constructor(global: number, local: number, scratch: number) {
     this.#global = encodeU32(global);
     this.#local = encodeU32(local);
+    this.#scratch = encodeU32(scratch);
     this.store = Uint8Array.of(LOCAL_GET, ...this.#local, GLOBAL_SET, ...this.#global);
     this.reload = Uint8Array.of(GLOBAL_GET, ...this.#global, LOCAL_SET, ...this.#local);
   }
@@ -86,10 +97,22 @@ class Injector {
       I64_CONST, 0, I64_LT_S, OP.if, EMPTY_BLOCK, LOCAL_GET, ...l, GLOBAL_SET, ...g, UNREACHABLE, OP.end,
     );
   }
+
+  /**
+   * Before a bulk memory or table operation: charges its length operand (on top of the stack,
+   * left there) at run time, since one instruction may touch the whole memory.
+   */
+  chargeLength(localMode: boolean): Uint8Array {
+    const [g, l, t] = [this.#global, this.#local, this.#scratch];
+    const amount = [LOCAL_GET, ...t, I64_EXTEND_I32_U, I64_CONST, BULK_SHIFT, I64_SHR_U, I64_SUB];
+    return localMode
+      ? Uint8Array.of(LOCAL_TEE, ...t, LOCAL_GET, ...l, ...amount, LOCAL_TEE, ...l, I64_CONST, 0, I64_LT_S, OP.if, EMPTY_BLOCK, LOCAL_GET, ...l, GLOBAL_SET, ...g, UNREACHABLE, OP.end)
+      : Uint8Array.of(LOCAL_TEE, ...t, GLOBAL_GET, ...g, ...amount, GLOBAL_SET, ...g, GLOBAL_GET, ...g, I64_CONST, 0, I64_LT_S, OP.if, EMPTY_BLOCK, UNREACHABLE, OP.end);
+  }
 }
 
-/** A point in a body where code goes in: a region's charge, or a sync of local and global. */
-type Site = { at: number; region: number } | { at: number; sync: 'store' | 'reload' };
+/** A point in a body where code goes in: a region's charge, a sync of local and global, or a bulk operation's length. */
+type Site = { at: number; region: number } | { at: number; sync: 'store' | 'reload' } | { at: number; bulk: true };
 
 /**
  * An `if` or `else` arm with at least this many instructions is charged on its own when it
@@ -98,6 +121,12 @@ type Site = { at: number; region: number } | { at: number; sync: 'store' | 'relo
  * overcharged 1.5-2.4x; this brings it to 1.3-1.45x at no measurable cost in speed.
  */
 const ARM_CHARGED_APART = 16;
+
+/**
+ * What a direct call of a host import is charged, in instructions: measured, a loop of
+ * `clock.now-ms` calls ran ~25x slower per unit than plain code, and `log` writes a line.
+ */
+export const HOST_CALL_COST = 1000;
 
 /**
  * Cost model: code splits into regions, one per function body, per `loop` and per large
@@ -109,7 +138,7 @@ const ARM_CHARGED_APART = 16;
  * code and are free; a region that costs nothing is not charged (a loop body without
  * instructions cannot branch back to its header).
  */
-function meterBody(bytes: Uint8Array, body: FunctionBody, fuelGlobal: number, params: number): Uint8Array[] {
+function meterBody(bytes: Uint8Array, body: FunctionBody, fuelGlobal: number, params: number, importedFunctions: number): Uint8Array[] {
   /** Cost of each region; region 0 is the function's own. */
   const costs = [0];
   /** The region each `if`/`else` arm would be merged into if it is small. */
@@ -158,6 +187,10 @@ function meterBody(bytes: Uint8Array, body: FunctionBody, fuelGlobal: number, pa
         return;
     }
     costs[region]! += 1;
+    if (op === PREFIX_MISC && BULK_OPS.has(new CodeReader(bytes, start + 1, next).u32())) sites.push({ at: start, bulk: true });
+    // A host call does far more work than an instruction (and a tight loop of them would
+    // otherwise cost almost nothing): each is charged as HOST_CALL_COST instructions.
+    if (op === OP.call && new CodeReader(bytes, start + 1, next).u32() < importedFunctions) costs[region]! += HOST_CALL_COST - 1;
     if (op === OP.call || op === OP.callIndirect) sites.push({ at: start, sync: 'store' }, { at: next, sync: 'reload' });
     else if (op === OP.return || op === OP.returnCall || op === OP.returnCallIndirect) sites.push({ at: start, sync: 'store' });
     else if (op === OP.br || op === OP.brIf || op === OP.brTable) {
@@ -175,10 +208,13 @@ function meterBody(bytes: Uint8Array, body: FunctionBody, fuelGlobal: number, pa
     declared += locals.u32();
     locals.skipValType();
   }
-  const inject = new Injector(fuelGlobal, params + declared);
   const local = costs.some((cost, region) => region > 0 && cost > 0);
+  const bulk = sites.some((site) => 'bulk' in site);
+  // New locals go after the function's own, so no index moves: the fuel (i64), then the scratch (i32).
+  const inject = new Injector(fuelGlobal, params + declared, params + declared + (local ? 1 : 0));
+  const added = [...(local ? [1, I64] : []), ...(bulk ? [1, I32] : [])];
   const parts: Uint8Array[] = [];
-  if (local) parts.push(Uint8Array.from(encodeU32(groups + 1)), bytes.subarray(firstGroup, code), Uint8Array.of(1, I64));
+  if (added.length > 0) parts.push(Uint8Array.from(encodeU32(groups + added.length / 2)), bytes.subarray(firstGroup, code), Uint8Array.from(added));
   else parts.push(bytes.subarray(body.start, code));
   let copied = code;
   const emit = (at: number, injected: Uint8Array): void => {
@@ -189,10 +225,12 @@ function meterBody(bytes: Uint8Array, body: FunctionBody, fuelGlobal: number, pa
     emit(code, inject.chargeLocal(costs[0]!, true));
     for (const site of sites) {
       if ('sync' in site) emit(site.at, inject[site.sync]);
+      else if ('bulk' in site) emit(site.at, inject.chargeLength(true));
       else if (costs[site.region]! > 0) emit(site.at, inject.chargeLocal(costs[site.region]!, false));
     }
-  } else if (costs[0]! > 0) {
-    emit(code, inject.chargeGlobal(costs[0]!));
+  } else {
+    if (costs[0]! > 0) emit(code, inject.chargeGlobal(costs[0]!));
+    for (const site of sites) if ('bulk' in site) emit(site.at, inject.chargeLength(false));
   }
   parts.push(bytes.subarray(copied, body.end));
   const size = parts.reduce((n, p) => n + p.length, 0);
@@ -280,8 +318,9 @@ export function instrumentFuel(bytes: Uint8Array, initialFuel = 0): Uint8Array {
   const code = find(CODE_SECTION);
   if (code) {
     const params = definedParams(bytes, spans);
-    const bodies = functionBodies(bytes, code, shape.imports.filter((i) => i.kind === 'func').length);
-    const metered = bodies.flatMap((b, i) => meterBody(bytes, b, fuel, params[i] ?? 0));
+    const importedFunctions = shape.imports.filter((i) => i.kind === 'func').length;
+    const bodies = functionBodies(bytes, code, importedFunctions);
+    const metered = bodies.flatMap((b, i) => meterBody(bytes, b, fuel, params[i] ?? 0, importedFunctions));
     payloads.set(CODE_SECTION, concat([Uint8Array.from(encodeU32(bodies.length)), ...metered]));
   }
   return rebuild(bytes, spans, payloads);

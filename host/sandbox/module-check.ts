@@ -69,6 +69,9 @@ export function checkModule(
     else if (e.kind !== 'func') problems.push(`export "${name}" is a ${e.kind}, expected a function (${why})`);
     else if (!sameSig(e.type!, want)) problems.push(`export "${name}" has type ${sig(e.type!)}, the ABI says ${sig(want)}`);
   };
+  if (shape.hasStart) {
+    problems.push('the module has a start function, which would run outside any call and its limits: initialise in `_initialize` or `init`');
+  }
   if (exports.get('memory')?.kind !== 'memory') problems.push('missing export "memory" (the linear memory the host reads and writes)');
   expectFunc('cabi_realloc', REALLOC, 'the allocator the host uses to pass strings and lists');
   if (exports.has('_initialize')) expectFunc('_initialize', NOTHING, 'a reactor initialiser');

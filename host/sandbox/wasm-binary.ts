@@ -13,8 +13,10 @@ export const SECTION = {
   type: 1,
   import: 2,
   function: 3,
+  table: 4,
   memory: 5,
   export: 7,
+  start: 8,
 } as const;
 
 export const PAGE_BYTES = 65536;
@@ -257,6 +259,8 @@ export interface ModuleShape {
   exports: ExportEntry[];
   /** Memories the module defines itself (imported memories are in `imports`). */
   memories: MemoryLimits[];
+  /** Whether the module has a start function, run while it is instantiated. */
+  hasStart: boolean;
 }
 
 export function readModuleShape(bytes: Uint8Array): ModuleShape {
@@ -265,7 +269,9 @@ export function readModuleShape(bytes: Uint8Array): ModuleShape {
   const funcTypes: (FuncType | undefined)[] = [];
   const memories: MemoryLimits[] = [];
   const exports: ExportEntry[] = [];
+  let hasStart = false;
   for (const s of sections(bytes)) {
+    if (s.id === SECTION.start) hasStart = true;
     const r = new Reader(bytes, s.payload, s.end);
     switch (s.id) {
       case SECTION.type: {
@@ -329,7 +335,7 @@ export function readModuleShape(bytes: Uint8Array): ModuleShape {
       }
     }
   }
-  return { imports, exports, memories };
+  return { imports, exports, memories, hasStart };
 }
 
 /** A copy of the module with its exports renamed; every name in `renames` must be exported. */
@@ -379,6 +385,34 @@ export function capMemory(bytes: Uint8Array, maxPages: number): Uint8Array {
     }
     const max = Math.min(limits.max ?? maxPages, maxPages);
     body.push(0x01, ...encodeU32(limits.min), ...encodeU32(max));
+  }
+  return replaceSection(bytes, s, body);
+}
+
+/** Most elements a component's table may hold: plenty for indirect calls, not a memory bomb. */
+export const MAX_TABLE_ELEMENTS = 100_000;
+
+/**
+ * A copy of the module whose tables may never hold more than `maxElements`: V8 allocates a
+ * table's initial size eagerly and `table.grow` is one instruction, so both are capped, as
+ * memory is. Refuses a table that starts above the cap, or 64-bit or initialised tables.
+ */
+export function capTables(bytes: Uint8Array, maxElements = MAX_TABLE_ELEMENTS): Uint8Array {
+  const s = sections(bytes).find((x) => x.id === SECTION.table);
+  if (!s) return bytes;
+  const r = new Reader(bytes, s.payload, s.end);
+  const body: number[] = [];
+  const count = r.u32();
+  body.push(...encodeU32(count));
+  for (let n = count; n > 0; n--) {
+    const refType = r.byte();
+    if (refType === 0x40) throw new TesseraError('ERR_COMPONENT_LOAD', 'tables with an initialiser expression are not supported');
+    const limits = readLimits(r);
+    if (limits.memory64) throw new TesseraError('ERR_COMPONENT_LOAD', '64-bit tables are not supported');
+    if (limits.min > maxElements) {
+      throw new TesseraError('ERR_COMPONENT_LOAD', `a table starts at ${limits.min} elements, over the limit of ${maxElements}`);
+    }
+    body.push(refType, 0x01, ...encodeU32(limits.min), ...encodeU32(Math.min(limits.max ?? maxElements, maxElements)));
   }
   return replaceSection(bytes, s, body);
 }

@@ -393,8 +393,7 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
     does: 'declares a table of 200,000 funcref slots (1.6 MB of slots at the least) under a 1 MiB memory limit',
     limits: { 'tessera.dev/memory-limit': '1Mi' },
     build: () => skeleton({ fields: ['(table 200000 funcref)'] }),
-    expect: { at: 'load', reasons: [/table/] },
-    todo: 'tables are not capped: this loads; at 10M slots one table costs ~1.4 s to instantiate and ~400 MB RSS, and a module may declare many',
+    expect: { at: 'load', reasons: [/a table starts at 200000 elements, over the limit of 100000/] },
   },
 
   // --- Traps and runaway code in calls ------------------------------------------------------
@@ -408,15 +407,13 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
     name: 'start-function-loop',
     does: 'a start function that loops forever, run when the instance is created',
     build: () => skeleton({ fields: ['(func $start (loop $spin (br $spin)))', '(start $start)'] }),
-    expect: { at: 'load', reasons: [/component "start-function-loop" failed to start/, /start/, OUT_OF_FUEL] },
-    todo: 'the failure reads "failed to start: trap: unreachable": it names neither the start function nor the CPU budget',
+    expect: { at: 'load', reasons: [/the module has a start function, which would run outside any call and its limits/] },
   },
   {
     name: 'initialize-loop',
     does: 'a reactor initialiser (_initialize) that loops forever',
     build: () => skeleton({ fields: ['(func (export "_initialize") (loop $spin (br $spin)))'] }),
     expect: { at: 'load', reasons: [/component "initialize-loop" failed to start/, /_initialize/, OUT_OF_FUEL] },
-    todo: 'the failure reads "failed to start: trap: unreachable": it names neither _initialize nor the CPU budget',
   },
   {
     name: 'get-infinite-loop',
@@ -539,19 +536,19 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
   },
   {
     name: 'lift-amplification',
-    does: 'get grows to its 2 MiB limit and answers ~126,000 metadata entries of empty strings, 16 bytes each, for the host to build',
-    limits: { 'tessera.dev/memory-limit': '2Mi' },
+    does: 'get grows to its 16 MiB limit and answers ~1,000,000 metadata entries of empty strings, 16 bytes each, for the host to build',
+    limits: { 'tessera.dev/memory-limit': '16Mi' },
     build: () =>
       skeleton({
         bodies: {
           get: returnOnTrigger(
-            `(drop (memory.grow (i32.const 31))) ${someResponse} ${store32(GET.metaPtr, 65536)} ${store32(GET.metaLen, (2 * 1048576 - 65536) / 16)}`,
+            `(drop (memory.grow (i32.const 255))) ${someResponse} ${store32(GET.metaPtr, 65536)} ${store32(GET.metaLen, (16 * 1048576 - 65536) / 16)}`,
             `(i32.const ${AREA})`,
           ),
         },
       }),
-    expect: { at: 'answer', request: 'get', status: 200 },
-    harm: { wallMs: 100, todo: 'lifting is unmetered and unbounded but by memory: one call builds a JS array per metadata entry (128 MiB of memory: ~8M entries, ~10 s and ~700 MB of heap)' },
+    expect: { at: 'call', request: 'get', fn: 'get', reasons: [/the result is larger than the 256 MiB a call may return/] },
+    harm: { wallMs: 1000 },
   },
 
   {
@@ -576,7 +573,6 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
       },
       body: daprErrorNaming('etag-header-injection'),
     },
-    todo: 'an etag goes into the ETag header unchecked: Node refuses it (no splitting), and the user gets fastify\'s bare {"code":"ERR_INVALID_CHAR"}, not a Dapr error naming the component',
   },
   {
     name: 'metadata-header-injection',
@@ -597,7 +593,6 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
       },
       body: daprErrorNaming('metadata-header-injection'),
     },
-    todo: 'response metadata names go into metadata.* headers unchecked: Node refuses them (no splitting), and the user gets fastify\'s bare {"code":"ERR_INVALID_HTTP_TOKEN"}, not a Dapr error naming the component',
   },
 
   // --- Abusing host imports -----------------------------------------------------------------
@@ -654,10 +649,7 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
     limits: { 'tessera.dev/cpu-budget': '2M' },
     build: () => skeleton({ imports: [hostImportWat('clock', 'now-ms')], bodies: { get: misbehave('(loop $spin (drop (call 0)) (br $spin))') } }, ['clock']),
     expect: { at: 'call', request: 'get', fn: 'get', reasons: [/ran out of its CPU budget of 2000000 units/] },
-    harm: {
-      wallMs: 60,
-      todo: 'a host call is charged as one instruction: 2M units of clock calls block the event loop ~110 ms, 25x a plain loop of the same budget (the default 500M budget: ~25 s)',
-    },
+    harm: { wallMs: 60 },
   },
   {
     name: 'log-tight-loop',
@@ -666,10 +658,7 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
     build: () =>
       skeleton({ imports: [hostImportWat('log', 'log')], fields: ['(data (i32.const 512) "spam")'], bodies: { get: misbehave('(loop $spin (call 0 (i32.const 2) (i32.const 512) (i32.const 4)) (br $spin))') } }, ['log']),
     expect: { at: 'call', request: 'get', fn: 'get', reasons: [/ran out of its CPU budget of 50000 units/] },
-    harm: {
-      logLines: 1000,
-      todo: 'log has no rate limit and a host call costs one unit: 50k units write ~10,000 lines (the default budget: ~100 million)',
-    },
+    harm: { logLines: 1000 },
   },
   {
     name: 'memory-fill-loop',
@@ -678,10 +667,7 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
     build: () =>
       skeleton({ bodies: { get: misbehave('(drop (memory.grow (i32.const 255))) (loop $spin (memory.fill (i32.const 0) (i32.const 0) (i32.const 0x1000000)) (br $spin))') } }),
     expect: { at: 'call', request: 'get', fn: 'get', reasons: [/ran out of its CPU budget of 500 units/] },
-    harm: {
-      wallMs: 50,
-      todo: 'bulk memory and table instructions cost one unit whatever their length: 500 units of memory.fill over 16 MiB block ~150 ms; at the defaults (500M units, 128 MiB) one call could fill for days',
-    },
+    harm: { wallMs: 50 },
   },
   {
     name: 'table-grow-bomb',
@@ -710,7 +696,6 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
         if (bytes.length > 6) throw new Error(`the host let the table grow to ${bytes.length * 20_000} slots (${bytes.length * 160} KB at the least) under a 1Mi memory limit`);
       },
     },
-    todo: 'table.grow is not capped: a table grows to V8\'s 10M-slot maximum under any memory limit (1M slots at a time: ~1 s of event loop each)',
   },
   {
     name: 'sleep-forever',
@@ -721,8 +706,8 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
   },
   {
     name: 'sleep-loop-zombie',
-    does: 'sleeps 1 ms and logs "tick" in an endless loop (call timeout 200 ms, CPU budget 20k)',
-    limits: { 'tessera.dev/call-timeout': '200ms', 'tessera.dev/cpu-budget': '20k' },
+    does: 'sleeps 1 ms and logs "tick" in an endless loop (call timeout 200 ms, CPU budget 2M)',
+    limits: { 'tessera.dev/call-timeout': '200ms', 'tessera.dev/cpu-budget': '2M' },
     build: () =>
       skeleton(
         {
@@ -733,9 +718,6 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
         ['sleep', 'log'],
       ),
     expect: { at: 'call', request: 'get', fn: 'get', reasons: [/get did not finish within its call timeout of 200 ms/] },
-    harm: {
-      quietAfterMs: 300,
-      todo: 'a call abandoned at its JSPI deadline keeps running: the dropped instance resumes after each sleep until its fuel runs out, still logging',
-    },
+    harm: { quietAfterMs: 300 },
   },
 ];

@@ -47,7 +47,7 @@ function headerValue(storeName: string, what: string, value: string): string {
   try {
     validateHeaderValue('etag', value);
   } catch {
-    throw new TesseraError('ERR_STATE_GET', `state store ${storeName} returned ${what} that is not a valid HTTP header value: ${JSON.stringify(value.slice(0, 80))}`);
+    throw new TesseraError('ERR_STATE_GET', `component "${storeName}" (state store ${storeName}) returned ${what} that is not a valid HTTP header value: ${JSON.stringify(value.slice(0, 80))}`);
   }
   return value;
 }
@@ -56,7 +56,7 @@ function headerName(storeName: string, name: string): string {
   try {
     validateHeaderName(name);
   } catch {
-    throw new TesseraError('ERR_STATE_GET', `state store ${storeName} returned metadata named ${JSON.stringify(name.slice(0, 80))}, which is not a valid HTTP header name`);
+    throw new TesseraError('ERR_STATE_GET', `component "${storeName}" (state store ${storeName}) returned metadata named ${JSON.stringify(name.slice(0, 80))}, which is not a valid HTTP header name`);
   }
   return name;
 }

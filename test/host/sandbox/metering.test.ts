@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { MANIFEST_SECTION } from '../../../abi/ts/manifest.ts';
-import { FUEL_EXPORT, fuelExhausted, instrumentFuel } from '../../../host/sandbox/metering.ts';
+import { FUEL_EXPORT, HOST_CALL_COST, fuelExhausted, instrumentFuel } from '../../../host/sandbox/metering.ts';
 import { readCustomSections, readModuleShape } from '../../../host/sandbox/wasm-binary.ts';
 import { wat } from '../../support/wat.ts';
 
@@ -184,7 +184,7 @@ test('indices, custom sections and existing globals are kept', async () => {
       (global.set $count (i32.add (global.get $count) (local.get $t)))
       (global.get $count)))`);
   const withManifest = new Uint8Array([...bytes, 0, 18, 16, ...new TextEncoder().encode(MANIFEST_SECTION), 123]);
-  const out = instrumentFuel(withManifest, 100);
+  const out = instrumentFuel(withManifest, 2000);
   const shape = readModuleShape(out);
   assert.deepEqual(shape.imports, readModuleShape(withManifest).imports);
   assert.deepEqual(shape.exports.map((e) => e.name), ['count', 'bump', FUEL_EXPORT]);
@@ -193,8 +193,9 @@ test('indices, custom sections and existing globals are kept', async () => {
   const { instance } = await WebAssembly.instantiate(out, imports);
   assert.equal((instance.exports.bump as Function)(1), 42);
   assert.equal((instance.exports.count as WebAssembly.Global).value, 42);
-  // `bump` has 8 instructions and no loop: one charge at entry, from the initial fuel.
-  assert.equal((instance.exports[FUEL_EXPORT] as WebAssembly.Global).value, 100n - 8n);
+  // `bump` has 8 instructions, one of them a host call charged HOST_CALL_COST, and no loop:
+  // one charge at entry, from the initial fuel.
+  assert.equal((instance.exports[FUEL_EXPORT] as WebAssembly.Global).value, 2000n - 7n - BigInt(HOST_CALL_COST));
 });
 
 test('a start function runs with the initial fuel', async () => {
@@ -217,4 +218,19 @@ test('the state-memory component still validates when metered and exposes its fu
   assert.deepEqual(WebAssembly.Module.imports(module), WebAssembly.Module.imports(new WebAssembly.Module(bytes)));
   assert.deepEqual(readCustomSections(out, MANIFEST_SECTION), readCustomSections(bytes, MANIFEST_SECTION));
   assert.deepEqual(readModuleShape(out).exports.slice(0, -1), readModuleShape(bytes).exports);
+});
+
+test('bulk memory operations pay for their length, so a fill loop runs out of fuel after a few fills', async () => {
+  const bytes = wat(`(module (memory 16) (global $fills (export "fills") (mut i32) (i32.const 0))
+    (func (export "spin")
+      (loop $l
+        (memory.fill (i32.const 0) (i32.const 7) (i32.const 0x100000))
+        (global.set $fills (i32.add (global.get $fills) (i32.const 1)))
+        (br $l))))`);
+  const { instance } = await WebAssembly.instantiate(instrumentFuel(bytes, 1_000_000));
+  assert.throws(() => (instance.exports.spin as Function)(), /unreachable/);
+  const fills = (instance.exports.fills as WebAssembly.Global).value as number;
+  // 1 MiB at one unit per 16 bytes is 65,536 units a fill: a million units buy about 15.
+  assert.ok(fills >= 10 && fills <= 16, `the budget bought ${fills} fills of 1 MiB`);
+  assert.ok(fuelExhausted(instance.exports[FUEL_EXPORT] as WebAssembly.Global));
 });

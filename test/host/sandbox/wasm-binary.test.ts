@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   appendCustomSection,
   capMemory,
+  capTables,
   isComponentBinary,
   readCustomSections,
   readModuleShape,
@@ -26,6 +27,8 @@ test('reads typed imports, exports and memories without compiling', () => {
     { name: 'add', kind: 'func', type: { params: ['i64', 'i32'], results: ['i64'] } },
   ]);
   assert.deepEqual(shape.memories, [{ min: 1, max: undefined, shared: false, memory64: false }]);
+  assert.equal(shape.hasStart, false);
+  assert.equal(readModuleShape(wat('(module (func $s) (start $s))')).hasStart, true);
 });
 
 test('a capped memory refuses to grow past the cap inside the module', async () => {
@@ -67,4 +70,15 @@ test('broken binaries fail with a message that says what is wrong', () => {
   const component = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00);
   assert.ok(isComponentBinary(component));
   assert.throws(() => readModuleShape(component), /Component Model component, not a core module/);
+});
+
+test('tables are capped like memory: a table.grow bomb fails inside the module; a huge start is refused', async () => {
+  const grower = wat(`(module (table $t 1 funcref)
+    (func (export "grow") (param i32) (result i32) (table.grow $t (ref.null func) (local.get 0))))`);
+  const capped = capTables(grower, 1000);
+  const { instance } = await WebAssembly.instantiate(capped);
+  const grow = instance.exports.grow as (n: number) => number;
+  assert.equal(grow(500), 1);
+  assert.equal(grow(10_000_000), -1);
+  assert.throws(() => capTables(wat('(module (table 10000000 funcref))'), 1000), /a table starts at 10000000 elements, over the limit of 1000/);
 });
