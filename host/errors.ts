@@ -42,6 +42,18 @@ export const ERROR_CODES = {
   ERR_STATE_DELETE: { http: 500, grpc: GrpcStatus.INTERNAL },
   ERR_STATE_BULK_GET: { http: 500, grpc: GrpcStatus.INTERNAL },
   ERR_STATE_TRANSACTION: { http: 500, grpc: GrpcStatus.INTERNAL },
+  // Pub/sub, with the statuses of daprd's pkg/api/errors/pubsub.go.
+  ERR_PUBSUB_NOT_FOUND: { http: 404, grpc: GrpcStatus.INVALID_ARGUMENT },
+  ERR_PUBSUB_NOT_CONFIGURED: { http: 400, grpc: GrpcStatus.FAILED_PRECONDITION },
+  ERR_PUBSUB_EMPTY: { http: 404, grpc: GrpcStatus.INVALID_ARGUMENT },
+  ERR_TOPIC_NAME_EMPTY: { http: 404, grpc: GrpcStatus.INVALID_ARGUMENT },
+  ERR_PUBSUB_REQUEST_METADATA: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
+  ERR_PUBSUB_PUBLISH_MESSAGE: { http: 500, grpc: GrpcStatus.INTERNAL },
+  ERR_PUBSUB_CLOUD_EVENTS_SER: { http: 500, grpc: GrpcStatus.INVALID_ARGUMENT },
+  ERR_PUBSUB_EVENTS_SER: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
+  ERR_PUBSUB_FORBIDDEN: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
+  /** The app could not be reached or did not answer in time (Tessera's own code). */
+  ERR_APP_CHANNEL: { http: 500, grpc: GrpcStatus.UNAVAILABLE },
   /** A component failed to load: bad bytes, bad manifest, refused import, trap in init. */
   ERR_COMPONENT_LOAD: { http: 500, grpc: GrpcStatus.FAILED_PRECONDITION },
   /** A component trapped or misbehaved during a call. */
@@ -50,7 +62,7 @@ export const ERROR_CODES = {
   ERR_COMPONENT_UNHEALTHY: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
   /** The admin API names a component or generation that does not exist. */
   ERR_COMPONENT_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
-  /** A component's resources YAML is invalid. */
+  /** A resources YAML (a Component, a Subscription) is invalid. */
   ERR_COMPONENT_CONFIG: { http: 500, grpc: GrpcStatus.FAILED_PRECONDITION },
   ERR_INTERNAL: { http: 500, grpc: GrpcStatus.INTERNAL },
 } as const satisfies Record<string, CodeInfo>;

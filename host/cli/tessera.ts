@@ -9,6 +9,8 @@ Usage: tessera <command> [flags]
 
 Commands:
   run        run the sidecar (and your app); see \`tessera run --help\`
+  component  scaffold (new), build and test (the conformance kit) a component;
+             see \`tessera component --help\`
 
 Flags:
   -h, --help     show this help
@@ -20,6 +22,8 @@ async function main(argv: string[]): Promise<void> {
     case 'run':
       // Loaded only when needed, so --help and usage errors answer at once.
       return (await import('./run-command.ts')).runCommand(rest);
+    case 'component':
+      return (await import('./component-command.ts')).componentCommand(rest);
     case undefined:
     case '-h':
     case '--help':

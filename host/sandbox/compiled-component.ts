@@ -6,10 +6,11 @@ import type { Manifest } from '../../abi/ts/manifest.ts';
 import { TesseraError, isTesseraError } from '../errors.ts';
 import { abiContract, type KindContract } from './abi-contract.ts';
 import { CAPABILITIES } from './capabilities/index.ts';
+import { ComponentModelLoader, type ComponentModelCode } from './component-model.ts';
 import { checkModule } from './module-check.ts';
-import { readManifest } from './manifest.ts';
+import { readComponentManifest, readManifest } from './manifest.ts';
 import { instrumentFuel } from './metering.ts';
-import { PAGE_BYTES, capMemory, isComponentBinary, readModuleShape } from './wasm-binary.ts';
+import { PAGE_BYTES, capMemory, capTables, isComponentBinary, readModuleShape } from './wasm-binary.ts';
 import type { WitPackage } from './wit/ast.ts';
 
 /** Default cap on a component instance's linear memory. */
@@ -32,7 +33,10 @@ const noAsync = new Set<string>();
 export class CompiledComponent {
   readonly manifest: Manifest;
   readonly sha256: string;
+  /** The core module; for a Component Model binary, its main (largest) core module. */
   readonly module: WebAssembly.Module;
+  /** Set for a Component Model binary: what jco's glue needs to make an instance (component-model.ts). */
+  readonly componentModel: ComponentModelCode | undefined;
   readonly contract: KindContract;
   readonly pkg: WitPackage;
   /** WIT interfaces the module imports; each becomes a capability in its import object. */
@@ -49,6 +53,7 @@ export class CompiledComponent {
     this.manifest = fields.manifest;
     this.sha256 = fields.sha256;
     this.module = fields.module;
+    this.componentModel = fields.componentModel;
     this.contract = fields.contract;
     this.pkg = fields.pkg;
     this.importedInterfaces = fields.importedInterfaces;
@@ -62,7 +67,15 @@ export class CompiledComponent {
     const where = options.source ?? 'module';
     try {
       if (isComponentBinary(bytes)) {
-        throw new TesseraError('ERR_COMPONENT_LOAD', 'Component Model binaries are not supported by this host yet: build a core module with a Tessera SDK');
+        // The Component Model path: same manifest rules, world, capabilities, memory cap and metering, through jco.
+        const manifest = readComponentManifest(bytes);
+        const { pkg } = abiContract();
+        const contract = abiContract().kind(manifest.kind);
+        const memoryLimitBytes = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
+        const cpuBudget = options.cpuBudget ?? DEFAULT_CPU_BUDGET;
+        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        const { code, ...checked } = await ComponentModelLoader.load(bytes, manifest, contract, pkg, { sha256, memoryLimitBytes, cpuBudget });
+        return new CompiledComponent({ manifest, sha256, module: code.mainModule, componentModel: code, contract, pkg, ...checked, memoryLimitBytes, cpuBudget });
       }
       const manifest = readManifest(bytes);
       const { pkg } = abiContract();
@@ -72,7 +85,7 @@ export class CompiledComponent {
       // Validated before metering: code naming a global or local the module lacks would reach the injected fuel counter.
       if (!WebAssembly.validate(bytes)) throw new TesseraError('ERR_COMPONENT_LOAD', `invalid WebAssembly: ${await WebAssembly.compile(bytes).then(() => 'it does not validate', (e: Error) => e.message)}`);
       const memoryLimitBytes = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
-      const capped = capMemory(bytes, Math.floor(memoryLimitBytes / PAGE_BYTES));
+      const capped = capTables(capMemory(bytes, Math.floor(memoryLimitBytes / PAGE_BYTES)));
       const cpuBudget = options.cpuBudget ?? DEFAULT_CPU_BUDGET;
       const runnable = cpuBudget > 0 ? instrumentFuel(capped, cpuBudget) : capped;
       let module: WebAssembly.Module;
@@ -85,6 +98,7 @@ export class CompiledComponent {
         manifest,
         sha256: createHash('sha256').update(bytes).digest('hex'),
         module,
+        componentModel: undefined,
         contract,
         pkg,
         importedInterfaces: checked.importedInterfaces,

@@ -14,7 +14,9 @@ import {
   postReturnName,
 } from './canonical-abi.ts';
 import type { CompiledComponent } from './compiled-component.ts';
-import { FUEL_EXPORT } from './metering.ts';
+import { ComponentModelLoader } from './component-model.ts';
+import { FUEL_EXPORT, fuelExhausted } from './metering.ts';
+import { TesseraError } from '../errors.ts';
 import type { WitFunction } from './wit/ast.ts';
 
 export type LiftedCall = (...args: unknown[]) => unknown;
@@ -34,6 +36,7 @@ export interface ComponentInstance {
 
 /** Instantiates and runs the reactor initialiser (`_initialize`), if any, before any export. */
 export async function instantiate(compiled: CompiledComponent, name: string, logger: Logger, grants: Grants = NO_GRANTS): Promise<ComponentInstance> {
+  if (compiled.componentModel !== undefined) return ComponentModelLoader.instantiate(compiled, name, logger, grants);
   const cleanups: (() => void)[] = [];
   const dispose = (): void => {
     for (const cleanup of cleanups.splice(0)) cleanup();
@@ -61,8 +64,15 @@ export async function instantiate(compiled: CompiledComponent, name: string, log
   if (initialize) {
     const fuel = exports[FUEL_EXPORT] as WebAssembly.Global | undefined;
     if (fuel) fuel.value = BigInt(compiled.cpuBudget);
-    if (compiled.needsJspi) await WebAssembly.promising(initialize)();
-    else initialize();
+    try {
+      if (compiled.needsJspi) await WebAssembly.promising(initialize)();
+      else initialize();
+    } catch (err) {
+      dispose();
+      const why = fuel !== undefined && fuelExhausted(fuel) ? `ran out of its CPU budget of ${compiled.cpuBudget} units (an endless loop?)` : String((err as Error)?.message ?? err);
+      // No `cause`: this message already says what the guest did.
+      throw new TesseraError('ERR_COMPONENT_TRAP', `trapped in _initialize: ${why}`);
+    }
   }
 
   const calls = new Map<string, LiftedCall>();

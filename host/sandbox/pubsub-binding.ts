@@ -5,6 +5,7 @@
 // subscription follows hot swaps: after a swap its next pull subscribes on the new generation.
 import type { AckOutcome, BulkPublishFailure, Message, PubSub, PubSubSubscription } from '../../abi/ts/pubsub.ts';
 import type { Metadata, WitResult } from '../../abi/ts/types.ts';
+import { isTesseraError } from '../errors.ts';
 import { unwrapResult } from './live-component.ts';
 import type { ComponentCallable } from './state-store-binding.ts';
 
@@ -50,18 +51,32 @@ class Subscription implements PubSubSubscription {
     return this.#instance ? (fn, args) => this.#instance!.call(fn, args) : (fn, args) => this.#host.call(fn, args);
   }
 
-  /** Subscribes on the running generation (again, after a swap). */
+  /**
+   * Subscribes on the running generation (again, after a swap). A dedicated instance of the
+   * old generation unsubscribes first, so the broker hands its pending messages on now
+   * rather than after a processing timeout.
+   */
   async open(): Promise<void> {
     const previous = this.#instance;
+    if (previous) {
+      await unwrapper(this.#host.name, (fn, args) => previous.call(fn, args))<void>('unsubscribe', this.#id).catch(() => undefined);
+      await previous.close();
+    }
     this.#instance = this.#host.blocking ? await this.#host.dedicatedInstance() : undefined;
     this.#generation = this.#host.generation;
     this.#id = await unwrapper(this.#host.name, this.#call)<bigint>('subscribe', this.topic, this.#metadata);
-    await previous?.close();
   }
 
   async pull(maxMessages: number, timeoutMs: number): Promise<Message[]> {
     if (this.#generation !== this.#host.generation && !this.#closed) await this.open();
-    return unwrapper(this.#host.name, this.#call)<Message[]>('pull', this.#id, maxMessages, timeoutMs);
+    try {
+      return await unwrapper(this.#host.name, this.#call)<Message[]>('pull', this.#id, maxMessages, timeoutMs);
+    } catch (err) {
+      // An instance rebuilt after a trap has forgotten its subscriptions: subscribe again.
+      if (!isTesseraError(err) || err.componentError?.tag !== 'not-found' || this.#closed) throw err;
+      await this.open();
+      return unwrapper(this.#host.name, this.#call)<Message[]>('pull', this.#id, maxMessages, timeoutMs);
+    }
   }
 
   ack(messageId: string, outcome: AckOutcome): Promise<void> {

@@ -5,17 +5,18 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { MANIFEST_SECTION, type Manifest } from '../../abi/ts/manifest.ts';
+import pkg from '../../package.json' with { type: 'json' };
 import { isTesseraError } from '../errors.ts';
 import { abiContract } from '../sandbox/abi-contract.ts';
 import { exportName, postReturnName } from '../sandbox/canonical-abi.ts';
 import { parseManifest } from '../sandbox/manifest.ts';
 import { appendCustomSection, readModuleShape, renameExports } from '../sandbox/wasm-binary.ts';
-import { ComponentBuildError } from './build-error.ts';
+import { ComponentBuildError, type MissingToolchain } from './build-error.ts';
 import { REPO_ROOT, SDK_DIRS, commonAncestor } from './build-support.ts';
 import { checkBuiltModule } from './built-module-check.ts';
 
 /** The compiler module; tests point it elsewhere to play a machine without assemblyscript. */
-export const ASC_MODULE = 'assemblyscript/asc';
+const ASC_MODULE = 'assemblyscript/asc';
 
 /**
  * Fixed compiler flags; output depends only on the sources and the pinned assemblyscript
@@ -42,22 +43,15 @@ const RUNTIME_EXPORTS = ['memory', '_initialize', 'cabi_realloc'];
 
 type AscMain = typeof import('assemblyscript/asc').main;
 
-/** The pinned assemblyscript of this checkout's package.json, for the install hint. */
-async function pinnedAssemblyScript(): Promise<string> {
-  const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
-  const version = pkg.devDependencies?.assemblyscript;
-  return version === undefined ? 'assemblyscript' : `assemblyscript@${version}`;
-}
+/** The compiler this checkout pins (builds are byte-for-byte only with that version). */
+export const AS_PACKAGES: MissingToolchain = { manager: 'npm', packages: [`assemblyscript@${pkg.devDependencies.assemblyscript}`] };
 
 async function loadCompiler(specifier: string): Promise<AscMain> {
   try {
     return ((await import(specifier)) as { main: AscMain }).main;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    throw ComponentBuildError.missingToolchain(`cannot build AssemblyScript components: the npm package "${specifier}" is not installed`, {
-      manager: 'npm',
-      packages: [await pinnedAssemblyScript()],
-    });
+    throw ComponentBuildError.missingToolchain(`cannot build AssemblyScript components: the compiler "${specifier}" is not installed`, AS_PACKAGES);
   }
 }
 

@@ -2,7 +2,7 @@
 // small path helpers.
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The root of this checkout (no trailing separator). */
@@ -49,4 +49,10 @@ export function commonAncestor(paths: string[]): string {
     parts = parts.slice(0, n);
   }
   return parts.join(sep) || sep;
+}
+
+/** A path as a user would type it from the working directory: relative inside it, else absolute. */
+export function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
 }

@@ -2,18 +2,18 @@
 // every `*.cpp` directly in the folder, against the header-only SDK in sdk/cpp/include, with
 // fixed flags, so the bytes depend only on the sources and the toolchain, never on the
 // checkout path, the environment or the time.
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ComponentBuildError, type MissingToolchain } from './build-error.ts';
 import { SDK_DIRS, exists, run, toolOutput, type RunResult } from './build-support.ts';
 import { checkBuiltModule } from './built-module-check.ts';
 
 /** The compiler driver, looked up on PATH unless a path is given. */
-export const CLANG = 'clang++';
+const CLANG = 'clang++';
 
 /** What Debian needs for this build; the unversioned libc++abi name does not exist. */
-const CPP_PACKAGES: MissingToolchain = {
+export const CPP_PACKAGES: MissingToolchain = {
   manager: 'apt',
   packages: ['clang', 'lld', 'wasi-libc', 'libc++-14-dev-wasm32', 'libc++abi-14-dev-wasm32', 'libclang-rt-14-dev-wasm32'],
 };
@@ -36,7 +36,7 @@ const SDK_PREFIX = '/tessera/sdk';
  * - `-Wl,--strip-all`: no names or DWARF (the tessera:manifest custom section stays).
  * No `--sysroot`: Debian's clang finds its wasm32-wasi headers and libraries by default.
  */
-export function cppFlags(dir: string): string[] {
+function cppFlags(dir: string): string[] {
   return [
     '--target=wasm32-wasi',
     '-std=c++17',
@@ -73,7 +73,7 @@ const toolchainChecks = new Map<string, Promise<void>>();
  * Fails, naming the missing pieces and the apt packages that provide them, unless clang++,
  * wasm-ld, wasi-libc, the wasm32 libc++/libc++abi and the compiler-rt builtins are all there.
  */
-export function checkCppToolchain(clangxx = CLANG): Promise<void> {
+function checkCppToolchain(clangxx = CLANG): Promise<void> {
   let check = toolchainChecks.get(clangxx);
   if (check === undefined) {
     check = findMissingPieces(clangxx);
@@ -87,7 +87,7 @@ async function findMissingPieces(clangxx: string): Promise<void> {
   try {
     await clang(clangxx, ['--version']);
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `${clangxx} is not on PATH` : `${clangxx} --version failed: ${(err as Error).message}`;
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `${clangxx} was not found` : `${clangxx} --version failed: ${(err as Error).message}`;
     throw ComponentBuildError.missingToolchain(`cannot build C++ components: ${why}`, CPP_PACKAGES);
   }
   const pieces: [args: string[], what: string, pkg: string][] = [
@@ -139,6 +139,7 @@ export async function buildCppComponent(dir: string, outFile: string, clangxx = 
     if (stderr.trim() !== '') process.stderr.write(`${dir}: clang++ warnings:\n${stderr}`);
     const bytes = new Uint8Array(await readFile(built));
     await checkBuiltModule(dir, bytes, 'TESSERA_MANIFEST(...) (one, in one source file)');
+    await mkdir(dirname(resolve(outFile)), { recursive: true });
     await writeFile(outFile, bytes);
     return bytes;
   } finally {

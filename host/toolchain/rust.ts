@@ -13,7 +13,8 @@ import { checkBuiltModule } from './built-module-check.ts';
 export const DEBIAN_RUST: RustToolchain = { cargo: '/usr/bin/cargo', rustc: '/usr/bin/rustc' };
 
 const TARGET = 'wasm32-unknown-unknown';
-const RUST_PACKAGES: MissingToolchain = { manager: 'apt', packages: ['rustc', 'cargo', 'libstd-rust-dev-wasm32'] };
+/** What Debian needs for this build. */
+export const RUST_PACKAGES: MissingToolchain = { manager: 'apt', packages: ['rustc', 'cargo', 'libstd-rust-dev-wasm32'] };
 
 export interface RustToolchain {
   cargo: string;

@@ -209,9 +209,9 @@ function exitOf(child: ChildProcess, onOrphan: () => void, graceMs = 2000): Prom
   });
 }
 
-function spawnTessera(args: string[], env: Record<string, string | undefined>): { child: ChildProcess; logs: LogLines; exited: Promise<Exit> } {
+function spawnTessera(args: string[], env: Record<string, string | undefined>, cwd?: string): { child: ChildProcess; logs: LogLines; exited: Promise<Exit> } {
   // Its own process group (detached), so cleanup can signal the sidecar and its app together.
-  const child = spawn(process.execPath, [TESSERA_CLI, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [TESSERA_CLI, ...args], { cwd, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const logs = new LogLines();
   logs.attach(child.stdout!);
   logs.attach(child.stderr!);
@@ -234,8 +234,11 @@ export interface RunResult extends Exit {
 }
 
 /** Runs `tessera ARGS` to completion (killed after `timeoutMs`), for commands that exit by themselves. */
-export async function runTessera(args: string[], { env = {}, timeoutMs = 10_000 }: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunResult> {
-  const { child, exited } = spawnTessera(args, env);
+export async function runTessera(
+  args: string[],
+  { env = {}, timeoutMs = 10_000, cwd }: { env?: Record<string, string>; timeoutMs?: number; cwd?: string } = {},
+): Promise<RunResult> {
+  const { child, exited } = spawnTessera(args, env, cwd);
   const entry = { child };
   leftovers.add(entry);
   let stdout = '';

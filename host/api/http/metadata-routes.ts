@@ -1,8 +1,15 @@
 // Dapr's metadata routes: GET /v1.0/metadata in daprd's shape plus Tessera's `componentStatus`
-// (every component and every file that failed, with why), and PUT of extended attributes.
+// (every component and every file that failed, with why) and `subscriptionStatus` (every
+// subscription not delivered, with why), and PUT of extended attributes.
 import type { FastifyInstance } from 'fastify';
 import type { ComponentDirectory } from '../../components/types.ts';
 import { useTextBodies } from './body-parsers.ts';
+
+/** The app's pub/sub subscriptions: those delivered, and those that are not, with why. */
+export interface SubscriptionDirectory {
+  list(): Record<string, unknown>[];
+  problems(): object[];
+}
 
 export interface MetadataDeps {
   appId: string;
@@ -10,6 +17,7 @@ export interface MetadataDeps {
   components: ComponentDirectory;
   /** Attributes set with PUT /v1.0/metadata/{key}. */
   extended: Map<string, string>;
+  subscriptions?: SubscriptionDirectory | undefined;
 }
 
 export function registerMetadataRoutes(app: FastifyInstance, deps: MetadataDeps): void {
@@ -25,10 +33,12 @@ export function registerMetadataRoutes(app: FastifyInstance, deps: MetadataDeps)
         .map((c) => ({ name: c.name, type: c.type ?? '', version: c.version ?? '', capabilities: c.capabilities })),
       // daprd still reports its version here for older clients, after the user's attributes.
       extended: { ...Object.fromEntries(deps.extended), daprRuntimeVersion: deps.runtimeVersion },
-      subscriptions: [],
+      subscriptions: deps.subscriptions?.list() ?? [],
       httpEndpoints: [],
       actorRuntime: { runtimeStatus: 'DISABLED', hostReady: false },
       componentStatus: components,
+      // Tessera's own, like componentStatus: subscriptions not delivered (invalid, or waiting for their pubsub).
+      subscriptionStatus: deps.subscriptions?.problems() ?? [],
     };
     return reply.code(200).type('application/json').send(JSON.stringify(body));
   });

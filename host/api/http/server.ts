@@ -1,6 +1,7 @@
 // The Dapr v1.0 HTTP API on fastify, transport only: routes parse and validate, call a
 // building block, and every error leaves through one handler in daprd's shape.
 import Fastify, { type FastifyInstance } from 'fastify';
+import { PubSubService } from '../../building-blocks/pubsub/pubsub-service.ts';
 import type { StateService } from '../../building-blocks/state/state-service.ts';
 import type { ComponentDirectory } from '../../components/types.ts';
 import { TesseraError } from '../../errors.ts';
@@ -10,7 +11,8 @@ import { useJsonBodies } from './body-parsers.ts';
 import { errorReply } from './error-reply.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
-import { registerMetadataRoutes } from './metadata-routes.ts';
+import { registerMetadataRoutes, type SubscriptionDirectory } from './metadata-routes.ts';
+import { registerPubSubRoutes } from './pubsub-routes.ts';
 import { registerShutdownRoute } from './shutdown-route.ts';
 import { registerStateRoutes } from './state-routes.ts';
 
@@ -28,6 +30,10 @@ export interface HttpApiDeps {
   maxBodyBytes: number;
   components: ComponentDirectory;
   state: StateService;
+  /** Publishing; by default a service over `components` (without local delivery). */
+  pubsub?: PubSubService;
+  /** The app's subscriptions, for `/v1.0/metadata`. */
+  subscriptions?: SubscriptionDirectory;
   isReady(): boolean;
   /** Called once the answer to POST /v1.0/shutdown has gone out. */
   shutdown(): void;
@@ -63,6 +69,7 @@ export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
   });
 
   registerStateRoutes(app, deps.state);
+  registerPubSubRoutes(app, deps.pubsub ?? new PubSubService(deps.components, { appId: deps.appId }));
   registerHealthRoutes(app, deps);
   registerMetadataRoutes(app, { ...deps, extended: deps.extendedMetadata ?? new Map() });
   registerShutdownRoute(app, deps.shutdown);

@@ -23,8 +23,14 @@ interface Connection {
 const ok = <T>(val: T): WitResult<T> => ({ tag: 'ok', val });
 const err = (tag: WitError['tag'], val: string): WitResult<never> => ({ tag: 'err', val: { tag, val } });
 
-/** The allow-list entry a connection must match; hosts compare case-insensitively. */
-export const grantKey = (host: string, port: number): string => `${host.toLowerCase()}:${port}`;
+/** A host as written in a grant: lower case, IPv6 in brackets (`[::1]`). */
+const bare = (host: string): string => host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+
+/** The allow-list entry a connection must match: `host:port`, `[v6]:port`. */
+export const grantKey = (host: string, port: number): string => {
+  const h = bare(host);
+  return h.includes(':') ? `[${h}]:${port}` : `${h}:${port}`;
+};
 
 function build({ component, grants, onDispose }: CapabilityContext) {
   const allowed = new Set(grants.tcp.map((g) => g.toLowerCase()));
@@ -63,7 +69,7 @@ function build({ component, grants, onDispose }: CapabilityContext) {
           clearTimeout(timer);
           resolve(err('unavailable', `tcp connect to ${key} failed: ${e.message}`));
         });
-        socket.connect({ host, port }, () => {
+        socket.connect({ host: bare(host), port }, () => {
           clearTimeout(timer);
           socket.removeAllListeners('error');
           socket.setNoDelay(true);

@@ -54,11 +54,11 @@ pub unsafe fn cabi_realloc(old_ptr: *mut u8, old_size: usize, align: usize, new_
 // Lifting. A zero-length string or list may carry any pointer (jco passes 1): never read,
 // never freed.
 
-unsafe fn word(at: usize) -> usize {
+pub(crate) unsafe fn word(at: usize) -> usize {
     *(at as *const u32) as usize
 }
 
-unsafe fn byte(at: usize) -> u32 {
+pub(crate) unsafe fn byte(at: usize) -> u32 {
     *(at as *const u8) as u32
 }
 
@@ -73,21 +73,21 @@ pub(crate) unsafe fn lift_bytes(ptr: usize, len: usize) -> Vec<u8> {
     Vec::from_raw_parts(ptr as *mut u8, len, len)
 }
 
-unsafe fn lift_string(ptr: usize, len: usize) -> String {
+pub(crate) unsafe fn lift_string(ptr: usize, len: usize) -> String {
     match String::from_utf8(lift_bytes(ptr, len)) {
         Ok(s) => s,
         Err(e) => trap(format_args!("the string at {:#x} of {} bytes is not UTF-8: {}", ptr, len, e)),
     }
 }
 
-fn check_discriminant(value: u32, cases: u32, type_name: &str) -> u32 {
+pub(crate) fn check_discriminant(value: u32, cases: u32, type_name: &str) -> u32 {
     if value >= cases {
         trap(format_args!("discriminant {} out of range for {}", value, type_name));
     }
     value
 }
 
-unsafe fn lift_option_string(discriminant: u32, ptr: usize, len: usize) -> Option<String> {
+pub(crate) unsafe fn lift_option_string(discriminant: u32, ptr: usize, len: usize) -> Option<String> {
     match check_discriminant(discriminant, 2, "option<string>") {
         0 => None,
         _ => Some(lift_string(ptr, len)),
@@ -295,7 +295,7 @@ pub(crate) unsafe fn keep_bytes(out: &mut [u32], bytes: Vec<u8>) {
 }
 
 /// A record array of `len` elements; its buffer stays put when the Vec moves into the keep list.
-unsafe fn keep_words(out: &mut [u32], words: Vec<u32>, len: usize) {
+pub(crate) unsafe fn keep_words(out: &mut [u32], words: Vec<u32>, len: usize) {
     out[0] = words.as_ptr() as u32;
     out[1] = len as u32;
     KEEP.get().words.push(words);
@@ -307,7 +307,7 @@ fn borrowed_str(out: &mut [u32], s: &str) {
 }
 
 /// option<string>: 3 words; discriminant, then the string.
-unsafe fn lower_option_string(out: &mut [u32], s: Option<String>) {
+pub(crate) unsafe fn lower_option_string(out: &mut [u32], s: Option<String>) {
     match s {
         Some(s) => {
             out[0] = 1;
@@ -318,7 +318,7 @@ unsafe fn lower_option_string(out: &mut [u32], s: Option<String>) {
 }
 
 /// metadata: 16-byte elements, key at 0, value at 8.
-unsafe fn lower_metadata(out: &mut [u32], metadata: Metadata) {
+pub(crate) unsafe fn lower_metadata(out: &mut [u32], metadata: Metadata) {
     let pairs = metadata.into_pairs();
     let len = pairs.len();
     let mut words = alloc::vec![0u32; 4 * len];
@@ -330,7 +330,7 @@ unsafe fn lower_metadata(out: &mut [u32], metadata: Metadata) {
 }
 
 /// error: 3 words; case, then the message.
-unsafe fn lower_error(out: &mut [u32], error: StateError) {
+pub(crate) unsafe fn lower_error(out: &mut [u32], error: StateError) {
     out[0] = match error {
         StateError::EtagMismatch(_) => 0,
         StateError::EtagInvalid(_) => 1,

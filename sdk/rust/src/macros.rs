@@ -1,6 +1,6 @@
 // The export macros: the canonical-ABI exports of a world under wit-bindgen's names, the
-// allocator, the post-returns and the manifest section, for one store type. The export names
-// spell ABI 0.1.0, as `manifest::ABI_VERSION` does: a new ABI version changes both.
+// allocator, the post-returns and the manifest section, for one store or broker type. The
+// export names spell ABI 0.1.0, as `manifest::ABI_VERSION` does: a new ABI version changes both.
 
 /// Exports `$store` as the component's state store (WIT world `state-store`) and writes the
 /// `tessera:manifest` section. Use it once, at the top level of the crate:
@@ -52,36 +52,73 @@ macro_rules! export_snapshotting_state_store {
     ) => {
         const _: () = {
             $crate::__tessera_export_state!($store, $type, $version, [$($capability),*], [$($description)?]);
-
-            #[export_name = "tessera:components/snapshot@0.1.0#snapshot"]
-            unsafe extern "C" fn __tessera_snapshot() -> *mut u8 {
-                $crate::__private::snapshot(__TESSERA_STORE.get())
-            }
-            #[export_name = "cabi_post_tessera:components/snapshot@0.1.0#snapshot"]
-            unsafe extern "C" fn __tessera_post_snapshot(ret: *mut u8) {
-                $crate::__private::post_return(ret)
-            }
-
-            #[export_name = "tessera:components/snapshot@0.1.0#restore"]
-            unsafe extern "C" fn __tessera_restore(ptr: usize, len: usize) -> *mut u8 {
-                $crate::__private::restore(__TESSERA_STORE.get(), ptr, len)
-            }
-            #[export_name = "cabi_post_tessera:components/snapshot@0.1.0#restore"]
-            unsafe extern "C" fn __tessera_post_restore(ret: *mut u8) {
-                $crate::__private::post_return(ret)
-            }
+            $crate::__tessera_export_snapshot!();
         };
     };
 }
 
+/// Exports `$broker` as the component's pub/sub broker (WIT world `pubsub-broker`) and writes
+/// the `tessera:manifest` section (`kind` `pubsub`). Use it once, at the top level of the
+/// crate:
+///
+/// ```ignore
+/// tessera_sdk::export_pubsub! {
+///     broker: RedisStreams,
+///     type: "pubsub.redis",
+///     version: "v1",
+///     capabilities: [log, clock, random, tcp],
+///     description: "Redis Streams with consumer groups.",
+/// }
+/// ```
+///
+/// `$broker` implements [`PubSub`](crate::PubSub) and `Default` (the host builds it on the
+/// first call). `type` is `pubsub.<name>`; the other arguments are those of
+/// [`export_state_store!`].
+#[macro_export]
+macro_rules! export_pubsub {
+    (
+        broker: $broker:ty,
+        type: $type:literal,
+        version: $version:literal,
+        capabilities: [$($capability:ident),* $(,)?]
+        $(, description: $description:literal)?
+        $(,)?
+    ) => {
+        const _: () = {
+            $crate::__tessera_export_pubsub!($broker, $type, $version, [$($capability),*], [$($description)?]);
+        };
+    };
+}
+
+/// [`export_pubsub!`] plus the `snapshot` interface (WIT world
+/// `snapshotting-pubsub-broker`), for a broker whose messages live in its own memory:
+/// `$broker` also implements [`Snapshot`](crate::Snapshot). Same arguments.
+#[macro_export]
+macro_rules! export_snapshotting_pubsub {
+    (
+        broker: $broker:ty,
+        type: $type:literal,
+        version: $version:literal,
+        capabilities: [$($capability:ident),* $(,)?]
+        $(, description: $description:literal)?
+        $(,)?
+    ) => {
+        const _: () = {
+            $crate::__tessera_export_pubsub!($broker, $type, $version, [$($capability),*], [$($description)?]);
+            $crate::__tessera_export_snapshot!();
+        };
+    };
+}
+
+/// The allocator, the component's one store or broker, and its manifest.
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __tessera_export_state {
-    ($store:ty, $type:literal, $version:literal, [$($capability:ident),*], [$($description:literal)?]) => {
+macro_rules! __tessera_export_common {
+    ($kind:literal, $store:ty, $type:literal, $version:literal, [$($capability:ident),*], [$($description:literal)?]) => {
         static __TESSERA_STORE: $crate::__private::StoreCell<$store> = $crate::__private::StoreCell::new();
 
         const __TESSERA_MANIFEST_FIELDS: $crate::__private::ManifestFields<'static> = $crate::__private::ManifestFields {
-            kind: "state-store",
+            kind: $kind,
             component_type: $type,
             version: $version,
             capabilities: &[$(stringify!($capability)),*],
@@ -98,12 +135,50 @@ macro_rules! __tessera_export_state {
             $crate::__private::cabi_realloc(old_ptr, old_size, align, new_size)
         }
 
-        #[export_name = "tessera:components/state@0.1.0#init"]
-        unsafe extern "C" fn __tessera_init(ptr: usize, len: usize) -> *mut u8 {
-            // A constant: without `log` the hook and the import it would pull are compiled out.
+        /// Called first by `init`. A constant test: without `log` the hook and the import it
+        /// would pull are compiled out.
+        fn __tessera_log_panics() {
             if $crate::__private::lists_capability(&__TESSERA_MANIFEST_FIELDS, "log") {
                 $crate::__private::log_panics();
             }
+        }
+    };
+}
+
+/// The `snapshot` interface over `__TESSERA_STORE`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tessera_export_snapshot {
+    () => {
+        #[export_name = "tessera:components/snapshot@0.1.0#snapshot"]
+        unsafe extern "C" fn __tessera_snapshot() -> *mut u8 {
+            $crate::__private::snapshot(__TESSERA_STORE.get())
+        }
+        #[export_name = "cabi_post_tessera:components/snapshot@0.1.0#snapshot"]
+        unsafe extern "C" fn __tessera_post_snapshot(ret: *mut u8) {
+            $crate::__private::post_return(ret)
+        }
+
+        #[export_name = "tessera:components/snapshot@0.1.0#restore"]
+        unsafe extern "C" fn __tessera_restore(ptr: usize, len: usize) -> *mut u8 {
+            $crate::__private::restore(__TESSERA_STORE.get(), ptr, len)
+        }
+        #[export_name = "cabi_post_tessera:components/snapshot@0.1.0#restore"]
+        unsafe extern "C" fn __tessera_post_restore(ret: *mut u8) {
+            $crate::__private::post_return(ret)
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tessera_export_state {
+    ($store:ty, $type:literal, $version:literal, [$($capability:ident),*], [$($description:literal)?]) => {
+        $crate::__tessera_export_common!("state-store", $store, $type, $version, [$($capability),*], [$($description)?]);
+
+        #[export_name = "tessera:components/state@0.1.0#init"]
+        unsafe extern "C" fn __tessera_init(ptr: usize, len: usize) -> *mut u8 {
+            __tessera_log_panics();
             $crate::__private::init(__TESSERA_STORE.get(), ptr, len)
         }
         #[export_name = "cabi_post_tessera:components/state@0.1.0#init"]
@@ -204,6 +279,107 @@ macro_rules! __tessera_export_state {
             $crate::__private::ping(__TESSERA_STORE.get())
         }
         #[export_name = "cabi_post_tessera:components/state@0.1.0#ping"]
+        unsafe extern "C" fn __tessera_post_ping(ret: *mut u8) {
+            $crate::__private::post_return(ret)
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tessera_export_pubsub {
+    ($broker:ty, $type:literal, $version:literal, [$($capability:ident),*], [$($description:literal)?]) => {
+        $crate::__tessera_export_common!("pubsub", $broker, $type, $version, [$($capability),*], [$($description)?]);
+
+        #[export_name = "tessera:components/pubsub@0.1.0#init"]
+        unsafe extern "C" fn __tessera_init(ptr: usize, len: usize) -> *mut u8 {
+            __tessera_log_panics();
+            $crate::__private::pubsub::init(__TESSERA_STORE.get(), ptr, len)
+        }
+        #[export_name = "cabi_post_tessera:components/pubsub@0.1.0#init"]
+        unsafe extern "C" fn __tessera_post_init(ret: *mut u8) {
+            $crate::__private::post_return(ret)
+        }
+
+        #[export_name = "tessera:components/pubsub@0.1.0#features"]
+        unsafe extern "C" fn __tessera_features() -> *mut u8 {
+            $crate::__private::pubsub::features(__TESSERA_STORE.get())
+        }
+        #[export_name = "cabi_post_tessera:components/pubsub@0.1.0#features"]
+        unsafe extern "C" fn __tessera_post_features(ret: *mut u8) {
+            $crate::__private::post_return(ret)
+        }
+
+        #[export_name = "tessera:components/pubsub@0.1.0#publish"]
+        unsafe extern "C" fn __tessera_publish(
+            topic_ptr: usize, topic_len: usize, data_ptr: usize, data_len: usize,
+            content_type_is_some: u32, content_type_ptr: usize, content_type_len: usize,
+            metadata_ptr: usize, metadata_len: usize,
+        ) -> *mut u8 {
+            $crate::__private::pubsub::publish(
+                __TESSERA_STORE.get(), topic_ptr, topic_len, data_ptr, data_len,
+                content_type_is_some, content_type_ptr, content_type_len, metadata_ptr, metadata_len,
+            )
+        }
+        #[export_name = "cabi_post_tessera:components/pubsub@0.1.0#publish"]
+        unsafe extern "C" fn __tessera_post_publish(ret: *mut u8) {
+            $crate::__private::post_return(ret)
+        }
+
+        #[export_name = "tessera:components/pubsub@0.1.0#bulk-publish"]
+        unsafe extern "C" fn __tessera_bulk_publish(
+            topic_ptr: usize, topic_len: usize, entries_ptr: usize, entries_len: usize, metadata_ptr: usize, metadata_len: usize,
+        ) -> *mut u8 {
+            $crate::__private::pubsub::bulk_publish(
+                __TESSERA_STORE.get(), topic_ptr, topic_len, entries_ptr, entries_len, metadata_ptr, metadata_len,
+            )
+        }
+        #[export_name = "cabi_post_tessera:components/pubsub@0.1.0#bulk-publish"]
+        unsafe extern "C" fn __tessera_post_bulk_publish(ret: *mut u8) {
+            $crate::__private::post_return(ret)
+        }
+
+        #[export_name = "tessera:components/pubsub@0.1.0#subscribe"]
+        unsafe extern "C" fn __tessera_subscribe(topic_ptr: usize, topic_len: usize, metadata_ptr: usize, metadata_len: usize) -> *mut u8 {
+            $crate::__private::pubsub::subscribe(__TESSERA_STORE.get(), topic_ptr, topic_len, metadata_ptr, metadata_len)
+        }
+        #[export_name = "cabi_post_tessera:components/pubsub@0.1.0#subscribe"]
+        unsafe extern "C" fn __tessera_post_subscribe(ret: *mut u8) {
+            $crate::__private::post_return(ret)
+        }
+
+        #[export_name = "tessera:components/pubsub@0.1.0#pull"]
+        unsafe extern "C" fn __tessera_pull(subscription: u64, max_messages: u32, timeout_ms: u32) -> *mut u8 {
+            $crate::__private::pubsub::pull(__TESSERA_STORE.get(), subscription, max_messages, timeout_ms)
+        }
+        #[export_name = "cabi_post_tessera:components/pubsub@0.1.0#pull"]
+        unsafe extern "C" fn __tessera_post_pull(ret: *mut u8) {
+            $crate::__private::post_return(ret)
+        }
+
+        #[export_name = "tessera:components/pubsub@0.1.0#ack"]
+        unsafe extern "C" fn __tessera_ack(subscription: u64, id_ptr: usize, id_len: usize, outcome: u32) -> *mut u8 {
+            $crate::__private::pubsub::ack(__TESSERA_STORE.get(), subscription, id_ptr, id_len, outcome)
+        }
+        #[export_name = "cabi_post_tessera:components/pubsub@0.1.0#ack"]
+        unsafe extern "C" fn __tessera_post_ack(ret: *mut u8) {
+            $crate::__private::post_return(ret)
+        }
+
+        #[export_name = "tessera:components/pubsub@0.1.0#unsubscribe"]
+        unsafe extern "C" fn __tessera_unsubscribe(subscription: u64) -> *mut u8 {
+            $crate::__private::pubsub::unsubscribe(__TESSERA_STORE.get(), subscription)
+        }
+        #[export_name = "cabi_post_tessera:components/pubsub@0.1.0#unsubscribe"]
+        unsafe extern "C" fn __tessera_post_unsubscribe(ret: *mut u8) {
+            $crate::__private::post_return(ret)
+        }
+
+        #[export_name = "tessera:components/pubsub@0.1.0#ping"]
+        unsafe extern "C" fn __tessera_ping() -> *mut u8 {
+            $crate::__private::pubsub::ping(__TESSERA_STORE.get())
+        }
+        #[export_name = "cabi_post_tessera:components/pubsub@0.1.0#ping"]
         unsafe extern "C" fn __tessera_post_ping(ret: *mut u8) {
             $crate::__private::post_return(ret)
         }

@@ -6,7 +6,7 @@
 pub const ABI_VERSION: &str = "0.1.0";
 
 /// The host interfaces a component may import, in the order the manifest lists them.
-const CAPABILITIES: [&str; 4] = ["log", "clock", "random", "sleep"];
+const CAPABILITIES: [&str; 5] = ["log", "clock", "random", "sleep", "tcp"];
 
 /// What a component says about itself; the macros fill it in.
 pub struct ManifestFields<'a> {
@@ -60,16 +60,23 @@ pub const fn lists_capability(fields: &ManifestFields<'_>, capability: &str) -> 
     false
 }
 
-/// `^state\.[a-z0-9][a-z0-9._-]*$`, at most 128 bytes: the schema's pattern for a state store.
-const fn check_type(t: &str) {
+/// `^<prefix>[a-z0-9][a-z0-9._-]*$`, at most 128 bytes: the schema's pattern for a type,
+/// with the building block the kind implies (`state.` for a state store, `pubsub.` for a
+/// broker).
+const fn check_type(kind: &str, t: &str) {
     let b = t.as_bytes();
-    if !starts_with_at(b, 0, b"state.") || b.len() == 6 || b.len() > 128 {
+    let prefix: &[u8] = if same(kind, "pubsub") { b"pubsub." } else { b"state." };
+    let start = prefix.len();
+    if !starts_with_at(b, 0, prefix) || b.len() == start || b.len() > 128 {
+        if same(kind, "pubsub") {
+            panic!("tessera manifest: `type` must be `pubsub.<name>` (e.g. \"pubsub.redis\"), at most 128 bytes");
+        }
         panic!("tessera manifest: `type` must be `state.<name>` (e.g. \"state.memory\"), at most 128 bytes");
     }
-    let mut i = 6;
+    let mut i = start;
     while i < b.len() {
         let c = b[i];
-        let ok = c.is_ascii_lowercase() || c.is_ascii_digit() || (i > 6 && (c == b'.' || c == b'_' || c == b'-'));
+        let ok = c.is_ascii_lowercase() || c.is_ascii_digit() || (i > start && (c == b'.' || c == b'_' || c == b'-'));
         if !ok {
             panic!("tessera manifest: `type` may hold only a-z, 0-9, and after the first character . _ -");
         }
@@ -115,7 +122,7 @@ const fn check_capabilities(caps: &[&str]) {
             k += 1;
         }
         if !known {
-            panic!("tessera manifest: a capability is not one of log, clock, random, sleep");
+            panic!("tessera manifest: a capability is not one of log, clock, random, sleep, tcp");
         }
         let mut j = 0;
         while j < i {
@@ -195,7 +202,7 @@ impl<const N: usize> Json<N> {
 
 /// Same key order as components-wasm/build.ts writes, capabilities in the schema's order.
 const fn render<const N: usize>(fields: &ManifestFields<'_>) -> Json<N> {
-    check_type(fields.component_type);
+    check_type(fields.kind, fields.component_type);
     check_version(fields.version);
     check_capabilities(fields.capabilities);
     if fields.description.len() > 1 || (fields.description.len() == 1 && !is_description(fields.description[0])) {

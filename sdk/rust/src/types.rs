@@ -1,6 +1,6 @@
 // The values of the WIT interfaces `types` and `state` (abi/wit/) as Rust types: what a
 // store's methods take and return. The export glue lifts them from and lowers them into the
-// canonical ABI.
+// canonical ABI. The values of `pubsub` live beside its trait, in pubsub.rs.
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -47,6 +47,16 @@ impl Metadata {
     /// Appends a pair, even when `key` is already present.
     pub fn push(&mut self, key: impl Into<String>, value: impl Into<String>) {
         self.pairs.push((key.into(), value.into()));
+    }
+
+    /// Appends each pair of `defaults` whose key is not already here (request-wide metadata
+    /// under an entry's own, as a bulk publish applies it).
+    pub fn add_missing(&mut self, defaults: &Metadata) {
+        for (key, value) in defaults.iter() {
+            if !self.contains_key(key) {
+                self.push(key, value);
+            }
+        }
     }
 
     /// The pairs in order, as `(key, value)`.
@@ -126,6 +136,11 @@ impl StateError {
     }
 }
 
+/// WIT `error` under a name that fits every kind: a pub/sub broker returns it, and the `tcp`
+/// host interface fails with it. The same type as [`StateError`], whose name predates the
+/// other kinds.
+pub type Error = StateError;
+
 impl fmt::Display for StateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.case(), self.message())
@@ -147,11 +162,20 @@ pub enum Consistency {
     Strong,
 }
 
-/// The optional features a store advertises from `features()`, as Dapr names them.
+/// The optional features a component advertises from `features()`, as Dapr names them.
 pub mod feature {
+    /// State: ETags on get, set and delete.
     pub const ETAG: &str = "ETAG";
+    /// State: `transact`.
     pub const TRANSACTIONAL: &str = "TRANSACTIONAL";
+    /// State: `ttlInSeconds`.
     pub const TTL: &str = "TTL";
+    /// Pub/sub: `bulk_publish` does better than one `publish` per entry (batched, pipelined).
+    pub const BULK_PUBLISH: &str = "BULK_PUBLISH";
+    /// Pub/sub: `ttlInSeconds` on a published message.
+    pub const MESSAGE_TTL: &str = "MESSAGE_TTL";
+    /// Pub/sub: topics with wildcards in `subscribe`.
+    pub const SUBSCRIBE_WILDCARDS: &str = "SUBSCRIBE_WILDCARDS";
 }
 
 /// Keys arrive already prefixed by the host (`<app-id>||<key>`).

@@ -1,0 +1,173 @@
+// One connection to Redis over the `tcp` capability: opened on first use (with AUTH and
+// SELECT), commands written and replies read whole, pipelines, and a new connection on the
+// next call once anything went wrong. A broken or timed-out connection fails that call with
+// `unavailable` and is dropped: a reply that arrived late would answer the wrong command.
+use crate::config::Config;
+use crate::resp::{self, Value};
+use tessera_sdk::{clock, log, tcp, Error};
+
+/// Bytes asked of the host per read.
+const READ_CHUNK: u32 = 64 * 1024;
+
+pub struct Redis {
+    config: Config,
+    connection: Option<Connection>,
+}
+
+struct Connection {
+    tcp: tcp::Connection,
+    /// Bytes read but not yet parsed: the start of the next reply.
+    pending: Vec<u8>,
+}
+
+/// What one command came to: its reply (an error reply included), or no usable connection.
+pub type Reply = Result<Value, Error>;
+
+impl Redis {
+    pub fn new(config: Config) -> Redis {
+        Redis { config, connection: None }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Sends one command and reads its reply. `server_wait_ms` is how long the server itself
+    /// may hold the reply back (a `BLOCK`), on top of `readTimeout`.
+    pub fn call(&mut self, args: &[&[u8]], server_wait_ms: u32) -> Reply {
+        let mut request = Vec::new();
+        resp::encode_command(&mut request, args);
+        let config = &self.config;
+        let connection = open(&mut self.connection, config)?;
+        let result = connection
+            .write(&request, config)
+            .and_then(|()| connection.read_reply(config.read_timeout_ms.saturating_add(server_wait_ms), config));
+        if let Err(error) = &result {
+            self.drop_connection(error);
+        }
+        result
+    }
+
+    /// Writes several commands at once and reads their replies in order. `Err` when no reply
+    /// came at all; when the connection broke after some, the rest are `Err` in the list.
+    pub fn pipeline(&mut self, commands: &[Vec<&[u8]>]) -> Result<Vec<Reply>, Error> {
+        let mut request = Vec::new();
+        for args in commands {
+            resp::encode_command(&mut request, args);
+        }
+        let config = &self.config;
+        let connection = open(&mut self.connection, config)?;
+        let mut replies = Vec::with_capacity(commands.len());
+        let mut failure = connection.write(&request, config).err();
+        while failure.is_none() && replies.len() < commands.len() {
+            match connection.read_reply(config.read_timeout_ms, config) {
+                Ok(value) => replies.push(Ok(value)),
+                Err(error) => failure = Some(error),
+            }
+        }
+        if let Some(error) = failure {
+            self.drop_connection(&error);
+            if replies.is_empty() {
+                return Err(error);
+            }
+            replies.resize_with(commands.len(), || Err(error.clone()));
+        }
+        Ok(replies)
+    }
+
+    fn drop_connection(&mut self, why: &Error) {
+        if self.connection.take().is_some() {
+            log::warn(&format!("dropped the connection to redis at {}: {}", self.config.address(), why.message()));
+        }
+    }
+}
+
+/// The open connection, or a new one, authenticated and on its database.
+fn open<'a>(slot: &'a mut Option<Connection>, config: &Config) -> Result<&'a mut Connection, Error> {
+    if slot.is_none() {
+        *slot = Some(Connection::open(config)?);
+    }
+    Ok(slot.as_mut().unwrap())
+}
+
+impl Connection {
+    fn open(config: &Config) -> Result<Connection, Error> {
+        let address = config.address();
+        let tcp = tcp::connect(&config.host, config.port, config.dial_timeout_ms).map_err(|error| match error {
+            Error::InvalidArgument(m) => {
+                Error::InvalidArgument(format!("cannot connect to redisHost {}: {}", address, m))
+            }
+            other => Error::Unavailable(format!("redis at {} is unreachable: {}", address, other.message())),
+        })?;
+        let mut connection = Connection { tcp, pending: Vec::new() };
+        if let Some(password) = &config.password {
+            let mut args: Vec<&[u8]> = vec![b"AUTH"];
+            if let Some(user) = &config.username {
+                args.push(user.as_bytes());
+            }
+            args.push(password.as_bytes());
+            connection.setup(&args, config, "AUTH (redisUsername, redisPassword)")?;
+        }
+        if let Some(db) = config.db {
+            connection.setup(&[b"SELECT", db.to_string().as_bytes()], config, "SELECT (redisDB)")?;
+        }
+        log::debug(&format!("connected to redis at {}", address));
+        Ok(connection)
+    }
+
+    fn setup(&mut self, args: &[&[u8]], config: &Config, what: &str) -> Result<(), Error> {
+        let mut request = Vec::new();
+        resp::encode_command(&mut request, args);
+        self.write(&request, config)?;
+        match self.read_reply(config.read_timeout_ms, config)? {
+            Value::Error(message) => {
+                Err(Error::Internal(format!("redis at {} refused {}: {}", config.address(), what, message)))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn write(&mut self, request: &[u8], config: &Config) -> Result<(), Error> {
+        self.tcp.write_all(request).map_err(|error| broken(config, &error))
+    }
+
+    /// The next whole reply, waiting up to `wait_ms` in all.
+    fn read_reply(&mut self, wait_ms: u32, config: &Config) -> Result<Value, Error> {
+        let deadline = clock::monotonic_ns() + u64::from(wait_ms) * 1_000_000;
+        loop {
+            match resp::parse(&self.pending) {
+                Ok(Some((value, used))) => {
+                    self.pending.drain(..used);
+                    return Ok(value);
+                }
+                Ok(None) => {}
+                Err(resp::ProtocolError(why)) => {
+                    return Err(Error::Internal(format!(
+                        "redis at {} sent a malformed reply: {}",
+                        config.address(),
+                        why
+                    )));
+                }
+            }
+            let left_ms = deadline.saturating_sub(clock::monotonic_ns()) / 1_000_000;
+            if left_ms == 0 {
+                return Err(Error::Unavailable(format!(
+                    "redis at {} did not answer within {} ms (readTimeout)",
+                    config.address(),
+                    wait_ms
+                )));
+            }
+            let bytes =
+                self.tcp.read(READ_CHUNK, left_ms.min(u64::from(u32::MAX)) as u32).map_err(|e| broken(config, &e))?;
+            if self.pending.is_empty() {
+                self.pending = bytes;
+            } else {
+                self.pending.extend_from_slice(&bytes);
+            }
+        }
+    }
+}
+
+fn broken(config: &Config, error: &Error) -> Error {
+    Error::Unavailable(format!("the connection to redis at {} broke: {}", config.address(), error.message()))
+}

@@ -1,0 +1,83 @@
+// The sidecar's HTTP client to its app: pub/sub deliveries and `/dapr/subscribe` today,
+// service invocation later. Connections are kept alive, every call has a deadline, and
+// `dapr-api-token` is sent only when APP_API_TOKEN is set, as daprd does.
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { TesseraError } from '../errors.ts';
+
+/** A call to the app that gets no answer within this long fails. */
+export const DEFAULT_APP_TIMEOUT_MS = 60_000;
+
+export interface AppChannelOptions {
+  port: number;
+  /** Where the app listens; daprd's `--app-channel-address`, 127.0.0.1 by default. */
+  address?: string;
+  /** APP_API_TOKEN: sent to the app as `dapr-api-token` so it can tell the sidecar's calls apart. */
+  appApiToken?: string | undefined;
+  /** Most connections open to the app at once. */
+  maxSockets?: number;
+}
+
+export interface AppRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD' | 'OPTIONS';
+  /** The path on the app, with a leading `/` (added when missing). */
+  path: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array | string;
+  timeoutMs?: number;
+  /** Aborts the call, e.g. when the sidecar stops. */
+  signal?: AbortSignal;
+}
+
+export interface AppResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export class AppChannel {
+  readonly port: number;
+  readonly address: string;
+  readonly #agent: Agent;
+  readonly #token: string | undefined;
+
+  constructor(options: AppChannelOptions) {
+    this.port = options.port;
+    this.address = options.address ?? '127.0.0.1';
+    this.#token = options.appApiToken || undefined;
+    this.#agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 128 });
+  }
+
+  /** Sends one request; rejects with ERR_APP_CHANNEL when the app cannot be reached or is too slow. */
+  request(req: AppRequest): Promise<AppResponse> {
+    const path = req.path.startsWith('/') ? req.path : `/${req.path}`;
+    const headers: Record<string, string | number> = { ...req.headers };
+    if (this.#token !== undefined) headers['dapr-api-token'] = this.#token;
+    const body = typeof req.body === 'string' ? Buffer.from(req.body) : req.body;
+    if (body !== undefined) headers['content-length'] = body.byteLength;
+    const timeoutMs = req.timeoutMs ?? DEFAULT_APP_TIMEOUT_MS;
+    const target = `${req.method} http://${this.address}:${this.port}${path}`;
+
+    return new Promise<AppResponse>((resolve, reject) => {
+      const fail = (why: string, cause?: unknown): void => {
+        reject(new TesseraError('ERR_APP_CHANNEL', `error invoking app channel: ${target}: ${why}`, { cause }));
+      };
+      const call = httpRequest(
+        { host: this.address, port: this.port, method: req.method, path, headers, agent: this.#agent, signal: req.signal, timeout: timeoutMs },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('error', (err) => fail(err.message, err));
+        },
+      );
+      call.on('timeout', () => call.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      call.on('error', (err) => fail(err.message, err));
+      call.end(body);
+    });
+  }
+
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.#agent.destroy();
+  }
+}

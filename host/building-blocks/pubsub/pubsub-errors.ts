@@ -1,0 +1,58 @@
+// The pub/sub building block's errors with daprd's codes, statuses and messages
+// (pkg/api/errors/pubsub.go), and the one for a Subscription that cannot be used.
+import { isTesseraError, TesseraError } from '../../errors.ts';
+
+export function pubsubNotConfigured(pubsubName: string): TesseraError {
+  return new TesseraError('ERR_PUBSUB_NOT_CONFIGURED', `pubsub ${pubsubName} is not configured`);
+}
+
+export function pubsubNameEmpty(): TesseraError {
+  return new TesseraError('ERR_PUBSUB_EMPTY', 'pubsub name is empty');
+}
+
+export function pubsubNotFound(pubsubName: string): TesseraError {
+  return new TesseraError('ERR_PUBSUB_NOT_FOUND', `pubsub ${pubsubName} is not found`);
+}
+
+export function topicEmpty(pubsubName: string): TesseraError {
+  return new TesseraError('ERR_TOPIC_NAME_EMPTY', `topic is empty in pubsub ${pubsubName}`);
+}
+
+export function badRequestMetadata(detail: string): TesseraError {
+  return new TesseraError('ERR_PUBSUB_REQUEST_METADATA', `failed deserializing metadata. Error: ${detail}`);
+}
+
+export function publishForbidden(topic: string, appId: string): TesseraError {
+  return new TesseraError('ERR_PUBSUB_FORBIDDEN', `topic ${topic} is not allowed for app id ${appId}`);
+}
+
+export function cloudEventCreation(detail: string): TesseraError {
+  return new TesseraError('ERR_PUBSUB_CLOUD_EVENTS_SER', `cannot create cloudevent: ${detail}`);
+}
+
+/** A bulk body that is not a JSON array of entries. */
+export function unmarshalEvents(pubsubName: string, topic: string, detail: string): TesseraError {
+  return new TesseraError('ERR_PUBSUB_EVENTS_SER', `error when unmarshaling the request for topic ${topic} pubsub ${pubsubName}: ${detail}`);
+}
+
+/** A bulk entry whose event does not fit its content type. */
+export function marshalEnvelope(pubsubName: string, topic: string, detail: string): TesseraError {
+  return new TesseraError('ERR_PUBSUB_EVENTS_SER', `error when marshalling cloud event envelope for topic ${topic} pubsub ${pubsubName}: ${detail}`);
+}
+
+/** Bulk entries with a missing or repeated `entryId`. */
+export function marshalEvents(pubsubName: string, topic: string, detail: string): TesseraError {
+  return new TesseraError('ERR_PUBSUB_EVENTS_SER', `error marshaling events to bytes for topic ${topic} pubsub ${pubsubName}. error: ${detail}`);
+}
+
+/** A failed broker call; a trap or a crash loop keeps its own code so the user sees which component failed. */
+export function publishFailed(pubsubName: string, topic: string, err: unknown): TesseraError {
+  if (isTesseraError(err, 'ERR_COMPONENT_TRAP') || isTesseraError(err, 'ERR_COMPONENT_UNHEALTHY')) return err;
+  const detail = isTesseraError(err) ? (err.componentError?.val ?? err.message) : err instanceof Error ? err.message : String(err);
+  return new TesseraError('ERR_PUBSUB_PUBLISH_MESSAGE', `error when publishing to topic ${topic} in pubsub ${pubsubName}: ${detail}`, { cause: err });
+}
+
+/** A Subscription (YAML or `/dapr/subscribe` entry) that cannot be used; `source` names where it came from. */
+export function invalidSubscription(source: string, message: string): TesseraError {
+  return new TesseraError('ERR_COMPONENT_CONFIG', `${source}: ${message}`);
+}

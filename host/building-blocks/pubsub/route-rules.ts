@@ -1,0 +1,53 @@
+// A subscription's routing rules: CEL `match` expressions, each compiled once, evaluated in
+// order against the delivered CloudEvent bound as `event` (as daprd's pkg/expr does); the
+// first that holds names the app path, and a rule without `match` (the default) always holds.
+import { parse, type ParseResult } from '@marcbachmann/cel-js';
+import { TesseraError } from '../../errors.ts';
+
+export class RouteRule {
+  /** The CEL source; empty for the default route. */
+  readonly match: string;
+  readonly path: string;
+  readonly #program: ParseResult | undefined;
+
+  /** Throws when `match` is not valid CEL; the message names the expression. */
+  constructor(match: string, path: string) {
+    this.match = match.trim();
+    this.path = path;
+    if (this.match === '') return;
+    try {
+      this.#program = parse(this.match);
+    } catch (err) {
+      throw new TesseraError('ERR_COMPONENT_CONFIG', `invalid match expression ${JSON.stringify(this.match)}: ${firstLine(err)}`);
+    }
+  }
+
+  /** Whether the event takes this route; throws when the expression fails or is not a boolean. */
+  holdsFor(event: unknown): boolean {
+    if (this.#program === undefined) return true;
+    let result: unknown;
+    try {
+      result = this.#program({ event });
+    } catch (err) {
+      throw new TesseraError('ERR_INTERNAL', `match expression ${JSON.stringify(this.match)} failed: ${firstLine(err)}`);
+    }
+    if (typeof result !== 'boolean') {
+      throw new TesseraError('ERR_INTERNAL', `the result of match expression ${JSON.stringify(this.match)} was not a boolean`);
+    }
+    return result;
+  }
+
+  toJSON(): { match?: string; path: string } {
+    return this.match === '' ? { path: this.path } : { match: this.match, path: this.path };
+  }
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n', 1)[0]!;
+}
+
+/** The path of the first rule that holds for `event`, or undefined when none does. */
+export function routeFor(rules: readonly RouteRule[], event: unknown): string | undefined {
+  for (const rule of rules) if (rule.holdsFor(event)) return rule.path;
+  return undefined;
+}

@@ -1,0 +1,148 @@
+// The CloudEvents envelope as Dapr builds it: fields, data by content type, an incoming
+// CloudEvent kept, `cloudevent.*` overrides, TTL expiration, and the rawPayload wrapper.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Metadata } from '../../../../abi/ts/types.ts';
+import { cloudEventFor, hasExpired, rawPayloadEvent, rawPayloadFlag, type PublishedBody } from '../../../../host/building-blocks/pubsub/cloud-event.ts';
+import { traceContextOf } from '../../../../host/building-blocks/pubsub/trace-context.ts';
+
+const TRACE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+const NOW = Date.parse('2025-06-01T12:00:00.250Z');
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+function body(data: string | Uint8Array, contentType: string | undefined, metadata: Metadata = [], features: string[] = []): PublishedBody {
+  return {
+    appId: 'checkout',
+    pubsubName: 'pubsub',
+    topic: 'orders',
+    contentType,
+    data: typeof data === 'string' ? bytes(data) : data,
+    trace: { traceparent: TRACE, tracestate: 'vendor=1' },
+    metadata,
+    features: new Set(features),
+  };
+}
+
+describe('CloudEvent envelope', () => {
+  it('has every field Dapr sets, with JSON data parsed', () => {
+    const event = cloudEventFor(body('{"orderId":1}', 'application/json'), NOW);
+    assert.match(String(event.id), /^[0-9a-f-]{36}$/);
+    assert.deepEqual({ ...event, id: 'x' }, {
+      id: 'x',
+      source: 'checkout',
+      type: 'com.dapr.event.sent',
+      specversion: '1.0',
+      datacontenttype: 'application/json',
+      topic: 'orders',
+      pubsubname: 'pubsub',
+      time: '2025-06-01T12:00:00Z',
+      traceid: TRACE,
+      traceparent: TRACE,
+      tracestate: 'vendor=1',
+      data: { orderId: 1 },
+    });
+  });
+
+  it('gives each event its own id', () => {
+    assert.notEqual(cloudEventFor(body('a', 'text/plain')).id, cloudEventFor(body('a', 'text/plain')).id);
+  });
+
+  it('keeps text as a string, defaults the content type to text/plain, and base64s binary as data_base64', () => {
+    assert.deepEqual(
+      [cloudEventFor(body('hello', undefined)).data, cloudEventFor(body('hello', undefined)).datacontenttype],
+      ['hello', 'text/plain'],
+    );
+    assert.equal(cloudEventFor(body('<a/>', 'application/xml')).data, '<a/>');
+    const binary = cloudEventFor(body(new Uint8Array([0, 1, 255]), 'application/octet-stream'));
+    assert.equal(binary.data_base64, 'AAH/');
+    assert.equal('data' in binary, false);
+  });
+
+  it('keeps JSON that is not valid as a string, and JSON content types with parameters as JSON', () => {
+    assert.equal(cloudEventFor(body('{oops', 'application/json')).data, '{oops');
+    assert.deepEqual(cloudEventFor(body('[1,2]', 'application/json; charset=utf-8')).data, [1, 2]);
+  });
+
+  it('carries integers beyond 2^53 exactly', () => {
+    const json = JSON.stringify(cloudEventFor(body('{"big":12345678901234567890,"small":1.5}', 'application/json')));
+    assert.match(json, /"data":\{"big":12345678901234567890,"small":1.5\}/);
+  });
+
+  it('takes cloudevent.* overrides from the metadata, case-insensitively', () => {
+    const event = cloudEventFor(
+      body('x', 'text/plain', [
+        ['cloudevent.id', 'my-id'],
+        ['CloudEvent.Source', 'my-source'],
+        ['cloudevent.type', 'my.type'],
+        ['cloudevent.traceparent', '00-11111111111111111111111111111111-2222222222222222-01'],
+        ['cloudevent.tracestate', 'a=b'],
+      ]),
+    );
+    assert.deepEqual([event.id, event.source, event.type, event.traceid, event.traceparent, event.tracestate], [
+      'my-id',
+      'my-source',
+      'my.type',
+      '00-11111111111111111111111111111111-2222222222222222-01',
+      '00-11111111111111111111111111111111-2222222222222222-01',
+      'a=b',
+    ]);
+  });
+
+  it('keeps an incoming CloudEvent, filling what is missing and setting trace, topic and pubsub', () => {
+    const incoming = { specversion: '1.0', id: 'abc', type: 'widget.created', source: 'factory', subject: 's1', data: { n: 1 }, topic: 'ignored' };
+    const event = cloudEventFor(body(JSON.stringify(incoming), 'application/cloudevents+json'));
+    assert.deepEqual(event, { ...incoming, topic: 'orders', pubsubname: 'pubsub', traceid: TRACE, traceparent: TRACE, tracestate: 'vendor=1' });
+    const bare = cloudEventFor(body('{"data":1}', 'application/cloudevents+json; charset=utf-8'));
+    assert.deepEqual([bare.source, bare.type, bare.specversion, bare.id], ['Dapr', 'com.dapr.event.sent', '1.0', undefined]);
+  });
+
+  it('refuses an application/cloudevents+json body that is not a JSON object', () => {
+    assert.throws(() => cloudEventFor(body('nope', 'application/cloudevents+json')), { code: 'ERR_PUBSUB_CLOUD_EVENTS_SER' });
+    assert.throws(() => cloudEventFor(body('[1]', 'application/cloudevents+json')), { code: 'ERR_PUBSUB_CLOUD_EVENTS_SER' });
+  });
+
+  it('sets expiration from ttlInSeconds unless the broker handles TTL itself', () => {
+    assert.equal(cloudEventFor(body('x', 'text/plain', [['ttlInSeconds', '90']]), NOW).expiration, '2025-06-01T12:01:30Z');
+    assert.equal(cloudEventFor(body('x', 'text/plain', [['ttlInSeconds', '90']], ['MESSAGE_TTL']), NOW).expiration, undefined);
+    for (const ttl of ['0', '-1', 'soon', '']) assert.equal(cloudEventFor(body('x', 'text/plain', [['ttlInSeconds', ttl]])).expiration, undefined, ttl);
+  });
+
+  it('knows when an event has expired', () => {
+    assert.equal(hasExpired({ expiration: '2025-06-01T11:59:59Z' }, NOW), true);
+    assert.equal(hasExpired({ expiration: '2025-06-01T12:00:01Z' }, NOW), false);
+    assert.equal(hasExpired({}, NOW), false);
+    assert.equal(hasExpired({ expiration: 'not a time' }, NOW), false);
+  });
+
+  it('wraps a raw payload for a rawPayload subscription as data_base64, with the trace the broker kept', () => {
+    const event = rawPayloadEvent(bytes('raw!'), 'orders', 'pubsub', [['traceparent', TRACE]]);
+    assert.deepEqual({ ...event, id: 'x' }, {
+      id: 'x',
+      specversion: '1.0',
+      datacontenttype: 'application/octet-stream',
+      source: 'Dapr',
+      type: 'com.dapr.event.sent',
+      topic: 'orders',
+      pubsubname: 'pubsub',
+      data_base64: Buffer.from('raw!').toString('base64'),
+      traceid: TRACE,
+      traceparent: TRACE,
+    });
+  });
+
+  it('reads rawPayload as Go booleans', () => {
+    assert.deepEqual(['true', 'True', '1', 't', 'false', '0', '', undefined, 'yes'].map(rawPayloadFlag), [true, true, true, true, false, false, false, false, null]);
+  });
+});
+
+describe('trace context', () => {
+  it('passes a valid traceparent through and generates one otherwise', () => {
+    assert.deepEqual(traceContextOf(TRACE, 'k=v'), { traceparent: TRACE, tracestate: 'k=v' });
+    for (const bad of [undefined, '', 'garbage', '00-00000000000000000000000000000000-b7ad6b7169203331-01']) {
+      const { traceparent, tracestate } = traceContextOf(bad, 'k=v');
+      assert.match(traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      assert.notEqual(traceparent, bad);
+      assert.equal(tracestate, '');
+    }
+  });
+});

@@ -1,0 +1,109 @@
+// A real HTTP app on 127.0.0.1 for pub/sub tests, started with node:http: it answers
+// GET /dapr/subscribe with what the test says, records every request it gets (path, headers,
+// body), answers each with the test's handler, and lets a test wait for deliveries.
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pollUntil } from './sidecar-process.ts';
+
+export interface Delivery {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** The body as JSON, when it is JSON. */
+  json: any;
+}
+
+export interface Answer {
+  status?: number;
+  body?: unknown;
+}
+
+/** Decides the answer to a delivery; `nth` counts the deliveries to that path, from 1. */
+export type Handler = (delivery: Delivery, nth: number) => Answer | Promise<Answer>;
+
+export class TestApp {
+  readonly deliveries: Delivery[] = [];
+  /** The answer to GET /dapr/subscribe: a body (200) or a status alone. */
+  subscribe: { status: number; body?: unknown } = { status: 200, body: [] };
+  subscribeRequests = 0;
+  readonly #handlers = new Map<string, Handler>();
+  readonly #server: Server;
+  port = 0;
+
+  constructor() {
+    this.#server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => void this.#answer(req.method ?? '', req.url ?? '', req.headers, Buffer.concat(chunks).toString('utf8'), res));
+    });
+  }
+
+  async #answer(method: string, url: string, headers: IncomingHttpHeaders, body: string, res: import('node:http').ServerResponse): Promise<void> {
+    if (method === 'GET' && url === '/dapr/subscribe') {
+      this.subscribeRequests++;
+      res.writeHead(this.subscribe.status, { 'content-type': 'application/json' });
+      res.end(this.subscribe.body === undefined ? '' : JSON.stringify(this.subscribe.body));
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      json = undefined;
+    }
+    const delivery: Delivery = { method, path: url, headers, body, json };
+    this.deliveries.push(delivery);
+    const nth = this.deliveries.filter((d) => d.path === url).length;
+    const handler = this.#handlers.get(url);
+    const answer = handler ? await handler(delivery, nth) : {};
+    const status = answer.status ?? 200;
+    if (answer.body === undefined) {
+      res.writeHead(status);
+      res.end();
+    } else {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
+    }
+  }
+
+  /** How the app answers deliveries to `path` (by default 200 with no body). */
+  on(path: string, handler: Handler): this {
+    this.#handlers.set(path, handler);
+    return this;
+  }
+
+  /** Deliveries to `path` so far. */
+  at(path: string): Delivery[] {
+    return this.deliveries.filter((d) => d.path === path);
+  }
+
+  /** Waits until `path` got at least `count` deliveries; resolves to them. */
+  waitFor(path: string, count = 1, timeoutMs = 5000): Promise<Delivery[]> {
+    return pollUntil(
+      () => `${count} deliveries to ${path} (got ${this.at(path).length}: ${JSON.stringify(this.deliveries.map((d) => d.path))})`,
+      () => (this.at(path).length >= count ? this.at(path) : undefined),
+      { timeoutMs, intervalMs: 5 },
+    );
+  }
+
+  async listen(port = 0): Promise<this> {
+    await new Promise<void>((resolve) => this.#server.listen(port, '127.0.0.1', resolve));
+    this.port = (this.#server.address() as AddressInfo).port;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+/** A port that was free a moment ago, for an app that must be named before it listens. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
