@@ -4,7 +4,8 @@
 // checkout path, the environment or the time.
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { ComponentBuildError, type MissingToolchain } from './build-error.ts';
 import { SDK_DIRS, exists, run, toolOutput, type RunResult } from './build-support.ts';
 import { checkBuiltModule } from './built-module-check.ts';
@@ -59,7 +60,10 @@ function cppFlags(dir: string): string[] {
 
 /** Only what clang needs: no CPATH, CPLUS_INCLUDE_PATH, SOURCE_DATE_EPOCH or locale to leak in. */
 function toolchainEnv(): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' };
+  // clang runs `wasm-opt` after linking when it finds one on PATH (npm puts binaryen's in
+  // node_modules/.bin under `npm test`), which changes the bytes: leave such folders out.
+  const path = (process.env.PATH ?? '/usr/bin:/bin').split(delimiter).filter((dir) => dir !== '' && !existsSync(join(dir, 'wasm-opt')));
+  return { PATH: path.join(delimiter), LC_ALL: 'C' };
 }
 
 function clang(clangxx: string, args: string[], cwd?: string): Promise<RunResult> {

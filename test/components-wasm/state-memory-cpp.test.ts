@@ -450,7 +450,7 @@ describe('state.memory, C++ build (through the host)', () => {
       const out = join(dir, 'rebuilt.wasm');
       await buildCppComponent(copy, out);
       const [committed, rebuilt] = await Promise.all([wasmBytes, readFile(out)]);
-      assert.ok(Buffer.compare(committed, rebuilt) === 0, `committed ${committed.length} bytes, rebuilt ${rebuilt.length}: run \`node host/toolchain/cpp.ts components-wasm/state-memory-cpp components-wasm/state-memory-cpp/state-memory-cpp.wasm\``);
+      assert.ok(Buffer.compare(committed, rebuilt) === 0, `committed ${committed.length} bytes, rebuilt ${rebuilt.length}: run \`npm run build:components\` and commit it`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

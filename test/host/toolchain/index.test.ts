@@ -30,13 +30,13 @@ describe('detectLanguage', () => {
     assert.deepEqual(languages, ['as', 'rust', 'cpp']);
   });
 
-  test('refuses a folder of none of the three layouts, and a missing folder, saying what a component folder holds', async () => {
+  test('refuses a folder of none of the layouts, and a missing folder, saying what a component folder holds', async () => {
     const dir = await tempDir('tessera-detect-');
     try {
       await mkdir(join(dir.path, 'assembly'));
       await writeFile(join(dir.path, 'assembly', 'index.ts'), '');
       await writeFile(join(dir.path, 'main.c'), '');
-      await assert.rejects(detectLanguage(dir.path), /is no component folder: it needs assembly\/index\.ts and manifest\.json \(AssemblyScript\), a Cargo\.toml \(Rust\) or \*\.cpp files \(C\+\+\); `tessera component new` makes one/);
+      await assert.rejects(detectLanguage(dir.path), /is no component folder: it needs assembly\/index\.ts and manifest\.json \(AssemblyScript\), a Cargo\.toml \(Rust\), \*\.cpp files \(C\+\+\) or index\.js and manifest\.json \(JavaScript \(componentize-js\)\); `tessera component new` makes one/);
       await assert.rejects(detectLanguage(join(dir.path, 'nope')), (err: Error) => err instanceof ComponentBuildError && /cannot read the component folder .*nope/.test(err.message));
     } finally {
       await dir.remove();
