@@ -3,7 +3,7 @@
 // Enough to refuse a component by what it imports and to find its manifest before any of it
 // is transpiled or run. Appends custom sections for build tools. Never touches code.
 import { TesseraError } from '../errors.ts';
-import { encodeU32, isComponentBinary } from './wasm-binary.ts';
+import { Reader, encodeU32, isComponentBinary } from './wasm-binary.ts';
 
 /** What an import or export is, as the component binary format's `sort` names it. */
 export type ComponentExternKind = 'core-module' | 'func' | 'value' | 'type' | 'component' | 'instance';
@@ -33,40 +33,10 @@ function malformed(message: string): TesseraError {
   return new TesseraError('ERR_COMPONENT_LOAD', `malformed Component Model binary: ${message}`);
 }
 
-class Reader {
-  readonly bytes: Uint8Array;
-  pos: number;
-  readonly end: number;
-
+/** wasm-binary's reader, plus the component format's extern names, descriptors and sort indices. */
+class ComponentReader extends Reader {
   constructor(bytes: Uint8Array, pos: number, end: number) {
-    this.bytes = bytes;
-    this.pos = pos;
-    this.end = end;
-  }
-
-  byte(): number {
-    if (this.pos >= this.end) throw malformed(`unexpected end at byte ${this.pos}`);
-    return this.bytes[this.pos++]!;
-  }
-
-  u32(): number {
-    let result = 0;
-    for (let shift = 0; ; shift += 7) {
-      const b = this.byte();
-      if (shift === 28 && b > 0x0f) throw malformed(`LEB128 integer too large at byte ${this.pos - 1}`);
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
-    }
-  }
-
-  name(): string {
-    const len = this.u32();
-    if (this.pos + len > this.end) throw malformed(`name runs past its section at byte ${this.pos}`);
-    try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(this.bytes.subarray(this.pos, (this.pos += len)));
-    } catch {
-      throw malformed(`name at byte ${this.pos - len} is not valid UTF-8`);
-    }
+    super(bytes, pos, end, malformed);
   }
 
   /** `importname'` / `exportname'`: a 0x00 or 0x01 tag, then the name. */
@@ -120,14 +90,14 @@ class Reader {
 export function readComponentShape(bytes: Uint8Array): ComponentShape {
   if (!isComponentBinary(bytes)) throw malformed('no Component Model preamble (\\0asm, version 0x0d, layer 1)');
   const shape: ComponentShape = { imports: [], exports: [], customSections: [], coreModules: [] };
-  const top = new Reader(bytes, 8, bytes.length);
+  const top = new ComponentReader(bytes, 8, bytes.length);
   while (top.pos < top.end) {
     const start = top.pos;
     const id = top.byte();
     const size = top.u32();
     const end = top.pos + size;
     if (end > bytes.length) throw malformed(`section ${id} at byte ${start} runs past the end of the file (truncated?)`);
-    const r = new Reader(bytes, top.pos, end);
+    const r = new ComponentReader(bytes, top.pos, end);
     switch (id) {
       case SECTION.custom: {
         const name = r.name();

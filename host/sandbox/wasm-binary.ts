@@ -61,20 +61,25 @@ function malformed(message: string): TesseraError {
   return new TesseraError('ERR_COMPONENT_LOAD', `malformed WebAssembly binary: ${message}`);
 }
 
-/** A cursor over a byte range that fails with a clear error instead of reading past it. */
-class Reader {
+/**
+ * A cursor over a byte range that fails with a clear error instead of reading past it.
+ * `fail` makes the error: the component-binary reader passes its own.
+ */
+export class Reader {
   readonly bytes: Uint8Array;
   pos: number;
   readonly end: number;
+  readonly fail: (message: string) => Error;
 
-  constructor(bytes: Uint8Array, pos: number, end: number) {
+  constructor(bytes: Uint8Array, pos: number, end: number, fail: (message: string) => Error = malformed) {
     this.bytes = bytes;
     this.pos = pos;
     this.end = end;
+    this.fail = fail;
   }
 
   byte(): number {
-    if (this.pos >= this.end) throw malformed(`unexpected end at byte ${this.pos}`);
+    if (this.pos >= this.end) throw this.fail(`unexpected end at byte ${this.pos}`);
     return this.bytes[this.pos++]!;
   }
 
@@ -83,7 +88,7 @@ class Reader {
     let shift = 0;
     for (;;) {
       const b = this.byte();
-      if (shift === 28 && b > 0x0f) throw malformed(`LEB128 integer too large at byte ${this.pos - 1}`);
+      if (shift === 28 && b > 0x0f) throw this.fail(`LEB128 integer too large at byte ${this.pos - 1}`);
       result += (b & 0x7f) * 2 ** shift;
       if ((b & 0x80) === 0) return result;
       shift += 7;
@@ -93,17 +98,17 @@ class Reader {
   /** Skips a LEB128 of any width (used for 64-bit limits). */
   skipLeb(): void {
     for (let i = 0; i < 10; i++) if ((this.byte() & 0x80) === 0) return;
-    throw malformed(`LEB128 integer too long at byte ${this.pos}`);
+    throw this.fail(`LEB128 integer too long at byte ${this.pos}`);
   }
 
   name(): string {
     const len = this.u32();
-    if (this.pos + len > this.end) throw malformed(`name runs past its section at byte ${this.pos}`);
+    if (this.pos + len > this.end) throw this.fail(`name runs past its section at byte ${this.pos}`);
     const text = new TextDecoder('utf-8', { fatal: true });
     try {
       return text.decode(this.bytes.subarray(this.pos, (this.pos += len)));
     } catch {
-      throw malformed(`name at byte ${this.pos - len} is not valid UTF-8`);
+      throw this.fail(`name at byte ${this.pos - len} is not valid UTF-8`);
     }
   }
 }
