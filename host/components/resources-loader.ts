@@ -10,7 +10,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { Manifest } from '../../abi/ts/manifest.ts';
 import { isTesseraError } from '../errors.ts';
-import { readManifest } from '../sandbox/manifest.ts';
+import { readAnyManifest } from '../sandbox/manifest.ts';
 import { parseResourceFile, type ComponentSpec } from './component-yaml.ts';
 import { DEFAULT_LIMITS, type ComponentLimits } from './limits.ts';
 import type { ModuleRef } from './type-catalog.ts';
@@ -87,7 +87,7 @@ export async function readModuleFile(path: string): Promise<{ bytes: Uint8Array;
     throw new Error(`the file is ${(info.size / 1048576).toFixed(1)} MiB, over the ${MAX_MODULE_BYTES / 1048576} MiB module limit`);
   }
   const bytes = new Uint8Array(await readFile(path));
-  return { bytes, sha256: sha256(bytes), manifest: readManifest(bytes) };
+  return { bytes, sha256: sha256(bytes), manifest: readAnyManifest(bytes) };
 }
 
 async function recentlyModified(path: string): Promise<boolean> {

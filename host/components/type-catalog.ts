@@ -4,7 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../../abi/ts/manifest.ts';
-import { readManifest } from '../sandbox/manifest.ts';
+import { readAnyManifest } from '../sandbox/manifest.ts';
 
 export const BUNDLED_DIR = fileURLToPath(new URL('../../components-wasm/', import.meta.url));
 
@@ -21,7 +21,8 @@ async function manifestOf(path: string): Promise<Manifest> {
   const stamp = `${info.size}:${info.mtimeMs}`;
   const hit = cache.get(path);
   if (hit?.stamp === stamp) return hit.manifest;
-  const manifest = readManifest(new Uint8Array(await readFile(path)));
+  const bytes = new Uint8Array(await readFile(path));
+  const manifest = readAnyManifest(bytes);
   cache.set(path, { stamp, manifest });
   return manifest;
 }

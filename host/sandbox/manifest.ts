@@ -5,7 +5,7 @@ import { MANIFEST_SECTION, SUPPORTED_ABI_VERSIONS, type Manifest } from '../../a
 import { TesseraError } from '../errors.ts';
 import { compileValidator } from '../schema-validator.ts';
 import { readComponentShape } from './component-binary.ts';
-import { readCustomSections } from './wasm-binary.ts';
+import { isComponentBinary, readCustomSections } from './wasm-binary.ts';
 
 const validateManifest = compileValidator(schema);
 
@@ -63,4 +63,9 @@ export function readComponentManifest(bytes: Uint8Array): Manifest {
   }
   if (nested.length > 1) throw refuse(`${nested.length} ${MANIFEST_SECTION} sections in its core modules and none at the top level: it must carry exactly one`);
   return parseManifest(nested[0]!);
+}
+
+/** The manifest of either binary form: a core module's or a component's. */
+export function readAnyManifest(bytes: Uint8Array): Manifest {
+  return isComponentBinary(bytes) ? readComponentManifest(bytes) : readManifest(bytes);
 }

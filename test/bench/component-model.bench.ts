@@ -1,8 +1,8 @@
-// Benchmark: the Component Model path against the core-module path. get and set through the
-// whole sandbox (StateStore binding, LiveComponent, then either the host's canonical ABI or
-// jco's glue) on the Rust state.memory as a core module and wrapped as a component, and on
-// state.memory in JavaScript (componentize-js), side by side in one run; plus what loading a
-// component costs (jco transpile, metering, V8 compile).
+// Benchmark: state.memory in each language, and the Component Model path against the
+// core-module path. get and set through the whole sandbox (StateStore binding, LiveComponent,
+// then either the host's canonical ABI or jco's glue) on the AssemblyScript, C++ and Rust
+// builds as core modules, the Rust one wrapped as a component, and state.memory in
+// JavaScript (componentize-js), side by side in one run; plus what loading costs.
 import { readFile } from 'node:fs/promises';
 import type { GetRequest, SetRequest, StateStore } from '../../abi/ts/state.ts';
 import { silentLogger } from '../../host/observability/logger.ts';
@@ -12,6 +12,8 @@ import { LiveComponent } from '../../host/sandbox/live-component.ts';
 import { bindStateStore } from '../../host/sandbox/state-store-binding.ts';
 
 const FILES = {
+  'AssemblyScript, core module': new URL('../../components-wasm/state-memory/state-memory.wasm', import.meta.url),
+  'C++, core module': new URL('../../components-wasm/state-memory-cpp/state-memory-cpp.wasm', import.meta.url),
   'Rust, core module': new URL('../../components-wasm/state-memory-rust/state-memory-rust.wasm', import.meta.url),
   'Rust, component (jco)': new URL('../../components-wasm/state-memory-rust/state-memory-rust.component.wasm', import.meta.url),
   'JavaScript, component': new URL('../../components-wasm/state-memory-js/state-memory-js.wasm', import.meta.url),

@@ -1,16 +1,23 @@
 // `npm run bench`: every benchmark, measured side by side in one run. Set BENCH_QUICK=1
 // for a short smoke run.
+import { componentModelBench } from './component-model.bench.ts';
 import { hibernationBench } from './hibernation.bench.ts';
 import { hotSwapBench } from './hot-swap.bench.ts';
 import { httpStateBench } from './http-state.bench.ts';
 import { meteringBench } from './metering.bench.ts';
+import { pubsubBench } from './pubsub.bench.ts';
 import { sandboxStateBench } from './sandbox-state.bench.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
-const lines: string[] = [`Tessera benchmarks, node ${process.version}, ${new Date().toISOString()}`];
-lines.push(...(await sandboxStateBench(quick ? 20000 : 300000)));
-lines.push(...(await httpStateBench({ seconds: quick ? 1 : 5, connections: 10, rounds: quick ? 1 : 3 })));
-lines.push(...(await meteringBench()));
-lines.push(...(await hibernationBench(quick ? 20 : 200, 1000)));
-lines.push(...(await hotSwapBench({ swaps: quick ? 10 : 100, connections: 5 })));
-console.log(lines.join('\n'));
+const sections: (() => Promise<string[]>)[] = [
+  () => sandboxStateBench(quick ? 20000 : 300000),
+  () => componentModelBench(quick ? 150 : 400),
+  () => httpStateBench({ seconds: quick ? 1 : 5, connections: 10, rounds: quick ? 1 : 3 }),
+  () => meteringBench(),
+  () => hibernationBench(quick ? 20 : 200, 1000),
+  () => hotSwapBench({ swaps: quick ? 10 : 100, connections: 5 }),
+  () => pubsubBench(),
+];
+console.log(`Tessera benchmarks, node ${process.version}, ${new Date().toISOString()}`);
+// Each section prints as soon as it is done, so a long run shows progress.
+for (const section of sections) console.log((await section()).join('\n'));

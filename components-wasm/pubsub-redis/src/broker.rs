@@ -98,10 +98,10 @@ fn shape_error(topic: &str, why: String) -> Error {
     Error::Internal(format!("topic {:?}: {}", topic, why))
 }
 
-/// `XGROUP CREATE <topic> <group> $ MKSTREAM`: the group reads what is published from now on;
+/// `XGROUP CREATE <topic> <group> 0 MKSTREAM`: as Dapr, a new group reads the stream from its start;
 /// it may exist already.
 fn ensure_group(redis: &mut Redis, topic: &str, group: &str) -> Result<(), Error> {
-    let reply = redis.call(&[b"XGROUP", b"CREATE", topic.as_bytes(), group.as_bytes(), b"$", b"MKSTREAM"], 0)?;
+    let reply = redis.call(&[b"XGROUP", b"CREATE", topic.as_bytes(), group.as_bytes(), b"0", b"MKSTREAM"], 0)?;
     match reply {
         Value::Error(message) if message.starts_with("BUSYGROUP") => Ok(()),
         reply => expect_ok(reply, "XGROUP CREATE", topic).map(|_| ()),

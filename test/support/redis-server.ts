@@ -1,0 +1,94 @@
+// A redis-server of the test's own on a free loopback port, without persistence, in a temp
+// folder of its own (its working directory). Every wait is bounded; `stop()` kills it and
+// removes the folder, and a server a failed test left running is killed when the test
+// process exits.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './test-app.ts';
+
+const running = new Set<RedisServer>();
+process.once('exit', () => {
+  for (const server of running) server.kill();
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class RedisServer {
+  readonly port: number;
+  readonly dir: string;
+  #process: ChildProcess | undefined;
+
+  private constructor(port: number, dir: string) {
+    this.port = port;
+    this.dir = dir;
+  }
+
+  /** Starts one and waits (up to 5 s) until it answers PING. */
+  static async start(): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'tessera-redis-')));
+    running.add(server);
+    try {
+      await server.#spawn();
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+    return server;
+  }
+
+  /** `127.0.0.1:<port>`, as `redisHost` and `tessera.dev/allow-tcp` take it. */
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async #spawn(): Promise<void> {
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--loglevel', 'warning'];
+    const child = spawn('redis-server', args, { cwd: this.dir, stdio: 'ignore' });
+    this.#process = child;
+    let failed: Error | undefined;
+    child.once('error', (err) => (failed = err));
+    for (let i = 0; i < 100; i++) {
+      if (failed) throw new Error(`redis-server could not start: ${failed.message}`);
+      if (child.exitCode !== null) throw new Error(`redis-server exited (code ${child.exitCode}) on ${this.address}`);
+      if (await this.cli('PING').then((out) => out.trim() === 'PONG', () => false)) return;
+      await sleep(50);
+    }
+    throw new Error(`redis-server did not answer PING on ${this.address} within 5 s`);
+  }
+
+  /** One command through redis-cli (`--raw`: each value on a line of its own); fails after 5 s. */
+  cli(...args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(this.port), '--raw', ...args], { timeout: 5000 }, (err, stdout, stderr) =>
+        err ? reject(Object.assign(err, { stderr })) : resolve(stdout),
+      );
+    });
+  }
+
+  /** The consumer groups of a stream (none while the stream does not exist). */
+  async groups(stream: string): Promise<string[]> {
+    const lines = (await this.cli('XINFO', 'GROUPS', stream).catch(() => '')).split('\n');
+    return lines.flatMap((line, i) => (line === 'name' ? [lines[i + 1]!] : []));
+  }
+
+  /** SIGKILL, synchronously (for the exit hook). */
+  kill(): void {
+    this.#process?.kill('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Kills the server, waits (bounded) for it to exit, and removes its folder. */
+  async stop(): Promise<void> {
+    const child = this.#process;
+    this.#process = undefined;
+    running.delete(this);
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await Promise.race([exited, sleep(5000)]);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
