@@ -65,6 +65,22 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+/** Below this size a UTF-8 value goes out as text: Node writes it with the headers in one syscall. */
+const TEXT_BODY_MAX = 16 * 1024;
+
+/** The response body for stored bytes: text when small and valid UTF-8 (what JSON values are), else the bytes. */
+function body(bytes: Uint8Array): string | Buffer {
+  if (bytes.byteLength <= TEXT_BODY_MAX) {
+    try {
+      return strictUtf8.decode(bytes);
+    } catch {
+      // binary: sent as it is
+    }
+  }
+  return asBuffer(bytes);
+}
+
 function stateItem(body: StateRequestBody, query: Metadata): Omit<SaveItem, 'value'> {
   return {
     key: body.key,
@@ -109,7 +125,7 @@ export function registerStateRoutes(app: FastifyInstance, state: StateService): 
     if (item === undefined) return reply.code(204).send();
     if (item.etag !== undefined) reply.header('etag', headerValue(storeName, 'an ETag', item.etag));
     for (const [name, value] of item.metadata) reply.header(headerName(storeName, `metadata.${name}`), headerValue(storeName, `metadata "${name}"`, value));
-    return reply.code(200).type(JSON_TYPE).send(asBuffer(item.value));
+    return reply.code(200).type(JSON_TYPE).send(body(item.value));
   });
 
   app.route<StoreRoute>({
