@@ -69,6 +69,8 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 /** Below this size a UTF-8 value goes out as text: Node writes it with the headers in one syscall. */
 const TEXT_BODY_MAX = 16 * 1024;
 
+const asIs = (payload: unknown): string => payload as string;
+
 /** The response body for stored bytes: text when small and valid UTF-8 (what JSON values are), else the bytes. */
 function body(bytes: Uint8Array): string | Buffer {
   if (bytes.byteLength <= TEXT_BODY_MAX) {
@@ -125,7 +127,9 @@ export function registerStateRoutes(app: FastifyInstance, state: StateService): 
     if (item === undefined) return reply.code(204).send();
     if (item.etag !== undefined) reply.header('etag', headerValue(storeName, 'an ETag', item.etag));
     for (const [name, value] of item.metadata) reply.header(headerName(storeName, `metadata.${name}`), headerValue(storeName, `metadata "${name}"`, value));
-    return reply.code(200).type(JSON_TYPE).send(body(item.value));
+    // The identity serializer sends the text as is: fastify would otherwise add `; charset=utf-8`
+    // to a JSON content type, which daprd does not send.
+    return reply.code(200).header('content-type', JSON_TYPE).serializer(asIs).send(body(item.value));
   });
 
   app.route<StoreRoute>({
