@@ -372,24 +372,37 @@ export function renameExports(bytes: Uint8Array, renames: ReadonlyMap<string, st
  * is already over the cap, and shared or 64-bit memories.
  */
 export function capMemory(bytes: Uint8Array, maxPages: number): Uint8Array {
-  const s = sections(bytes).find((x) => x.id === SECTION.memory);
+  return capEntries(bytes, SECTION.memory, maxPages, (limits) => {
+    if (limits.memory64) return '64-bit memories are not supported';
+    if (limits.shared) return 'shared memories are not supported';
+    if (limits.min > maxPages) {
+      return `the module's memory starts at ${limits.min} pages (${limits.min * 64} KiB), over the limit of ${maxPages} pages (${maxPages * 64} KiB)`;
+    }
+    return undefined;
+  });
+}
+
+/**
+ * Rewrites every entry of a memory or table section with its maximum capped at `cap`, after
+ * `refusal` had its say on the entry's limits. Table entries keep their leading reftype.
+ */
+function capEntries(bytes: Uint8Array, id: number, cap: number, refusal: (limits: MemoryLimits) => string | undefined): Uint8Array {
+  const s = sections(bytes).find((x) => x.id === id);
   if (!s) return bytes;
   const r = new Reader(bytes, s.payload, s.end);
   const body: number[] = [];
   const count = r.u32();
   body.push(...encodeU32(count));
   for (let n = count; n > 0; n--) {
-    const limits = readLimits(r);
-    if (limits.memory64) throw new TesseraError('ERR_COMPONENT_LOAD', '64-bit memories are not supported');
-    if (limits.shared) throw new TesseraError('ERR_COMPONENT_LOAD', 'shared memories are not supported');
-    if (limits.min > maxPages) {
-      throw new TesseraError(
-        'ERR_COMPONENT_LOAD',
-        `the module's memory starts at ${limits.min} pages (${limits.min * 64} KiB), over the limit of ${maxPages} pages (${maxPages * 64} KiB)`,
-      );
+    if (id === SECTION.table) {
+      const refType = r.byte();
+      if (refType === 0x40) throw new TesseraError('ERR_COMPONENT_LOAD', 'tables with an initialiser expression are not supported');
+      body.push(refType);
     }
-    const max = Math.min(limits.max ?? maxPages, maxPages);
-    body.push(0x01, ...encodeU32(limits.min), ...encodeU32(max));
+    const limits = readLimits(r);
+    const refused = refusal(limits);
+    if (refused !== undefined) throw new TesseraError('ERR_COMPONENT_LOAD', refused);
+    body.push(0x01, ...encodeU32(limits.min), ...encodeU32(Math.min(limits.max ?? cap, cap)));
   }
   return replaceSection(bytes, s, body);
 }
@@ -403,21 +416,9 @@ export const MAX_TABLE_ELEMENTS = 100_000;
  * memory is. Refuses a table that starts above the cap, or 64-bit or initialised tables.
  */
 export function capTables(bytes: Uint8Array, maxElements = MAX_TABLE_ELEMENTS): Uint8Array {
-  const s = sections(bytes).find((x) => x.id === SECTION.table);
-  if (!s) return bytes;
-  const r = new Reader(bytes, s.payload, s.end);
-  const body: number[] = [];
-  const count = r.u32();
-  body.push(...encodeU32(count));
-  for (let n = count; n > 0; n--) {
-    const refType = r.byte();
-    if (refType === 0x40) throw new TesseraError('ERR_COMPONENT_LOAD', 'tables with an initialiser expression are not supported');
-    const limits = readLimits(r);
-    if (limits.memory64) throw new TesseraError('ERR_COMPONENT_LOAD', '64-bit tables are not supported');
-    if (limits.min > maxElements) {
-      throw new TesseraError('ERR_COMPONENT_LOAD', `a table starts at ${limits.min} elements, over the limit of ${maxElements}`);
-    }
-    body.push(refType, 0x01, ...encodeU32(limits.min), ...encodeU32(Math.min(limits.max ?? maxElements, maxElements)));
-  }
-  return replaceSection(bytes, s, body);
+  return capEntries(bytes, SECTION.table, maxElements, (limits) => {
+    if (limits.memory64) return '64-bit tables are not supported';
+    if (limits.min > maxElements) return `a table starts at ${limits.min} elements, over the limit of ${maxElements}`;
+    return undefined;
+  });
 }
