@@ -10,6 +10,7 @@ export const GrpcStatus = {
   ALREADY_EXISTS: 6,
   PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
+  DEADLINE_EXCEEDED: 4,
   FAILED_PRECONDITION: 9,
   ABORTED: 10,
   UNIMPLEMENTED: 12,
@@ -58,6 +59,12 @@ export const ERROR_CODES = {
   ERR_COMPONENT_LOAD: { http: 500, grpc: GrpcStatus.FAILED_PRECONDITION },
   /** A component trapped or misbehaved during a call. */
   ERR_COMPONENT_TRAP: { http: 500, grpc: GrpcStatus.INTERNAL },
+  /** A call to a component did not finish within its deadline (`tessera.dev/call-timeout`), counted from when it was queued. */
+  ERR_COMPONENT_TIMEOUT: { http: 500, grpc: GrpcStatus.DEADLINE_EXCEEDED },
+  /** A component's queue of waiting calls is full (`tessera.dev/queue-limit`): the call fails fast. */
+  ERR_COMPONENT_BUSY: { http: 503, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
+  /** A component used more than its CPU share (`tessera.dev/cpu-share`): calls fail fast until its use falls. */
+  ERR_COMPONENT_THROTTLED: { http: 429, grpc: GrpcStatus.RESOURCE_EXHAUSTED },
   /** A component is in a crash loop and fails calls fast until it recovers or is replaced. */
   ERR_COMPONENT_UNHEALTHY: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
   /** The admin API names a component or generation that does not exist. */
@@ -79,6 +86,28 @@ export interface TesseraErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * Most characters an error message keeps. Messages carry what components say (an error
+ * string, a trap) and end up in responses, logs and metadata: a component must not be able
+ * to make any of them large.
+ */
+export const MAX_MESSAGE_CHARS = 4096;
+
+/** `text` cut to `max` characters, saying how much was left out. */
+export function truncate(text: string, max = MAX_MESSAGE_CHARS): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+
+/** At most `max` of `problems`, then how many more there are: a hostile input can get thousands of things wrong. */
+export function fewProblems(problems: readonly string[], max = 10): string[] {
+  return problems.length <= max ? [...problems] : [...problems.slice(0, max), `and ${problems.length - max} more problems`];
+}
+
+/** A component's error with its message bounded, as it may be kept and shown. */
+function boundedWitError(e: WitError | undefined): WitError | undefined {
+  return e === undefined || e.val.length <= MAX_MESSAGE_CHARS ? e : ({ tag: e.tag, val: truncate(e.val) } as WitError);
+}
+
 export class TesseraError extends Error {
   readonly code: ErrorCode;
   readonly httpStatus: number;
@@ -86,12 +115,12 @@ export class TesseraError extends Error {
   readonly componentError: WitError | undefined;
 
   constructor(code: ErrorCode, message: string, options: TesseraErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(truncate(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TesseraError';
     this.code = code;
     this.httpStatus = options.httpStatus ?? ERROR_CODES[code].http;
     this.grpcStatus = options.grpcStatus ?? ERROR_CODES[code].grpc;
-    this.componentError = options.componentError;
+    this.componentError = boundedWitError(options.componentError);
   }
 
   /** The body Dapr returns for an HTTP error. */

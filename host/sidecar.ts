@@ -1,7 +1,9 @@
 // Wires one sidecar: bundled types, the component registry fed by the resources folders
 // (and kept in step with them by a watcher), the building blocks, the channel to the app,
-// and the HTTP API. Every reload of the resources also re-reads the declarative
-// subscriptions and re-matches the delivery loops to the loaded brokers.
+// and the HTTP API. The API listens first; components load in the background and appear as
+// they start, and /v1.0/healthz says ready once the first scan is applied. Every reload of
+// the resources also re-reads the declarative subscriptions, and every component loaded or
+// unloaded re-matches the delivery loops to the loaded brokers.
 import { readdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -11,12 +13,12 @@ import { PubSubService } from './building-blocks/pubsub/pubsub-service.ts';
 import { SubscriptionManager } from './building-blocks/pubsub/subscription-manager.ts';
 import { StateService } from './building-blocks/state/state-service.ts';
 import { watchFolders, type FolderWatcher } from './components/folder-watcher.ts';
+import { loadWorkers } from './components/load-worker.ts';
 import { ComponentRegistry } from './components/registry.ts';
 import { scanResources } from './components/resources-loader.ts';
 import { BUNDLED_DIR, loadBundledTypes } from './components/type-catalog.ts';
 import type { Logger } from './observability/logger.ts';
 import { RUNTIME_VERSION } from './version.ts';
-
 
 /** How soon a half-written module is looked at again. */
 const RESCAN_MS = 100;
@@ -45,11 +47,17 @@ export class Sidecar {
   readonly #channel: AppChannel | undefined;
   #watcher: FolderWatcher | undefined;
   #ready = false;
+  readonly #loaded = Promise.withResolvers<void>();
   #port = 0;
+  /** The scan under way, if any: scans run one at a time, and changes meanwhile ask for one more. */
+  #scanning: Promise<void> | undefined;
+  #scanAgain = false;
+  #rescanTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
 
   private constructor(options: SidecarOptions) {
     this.#options = options;
-    this.registry = new ComponentRegistry({ logger: options.logger.child('components') });
+    this.registry = new ComponentRegistry({ logger: options.logger.child('components'), onChange: () => this.subscriptions.reconcile() });
     // Only an app with a port can be called: no --app-port, no programmatic subscriptions and no deliveries.
     this.#channel =
       options.appPort === undefined
@@ -80,8 +88,10 @@ export class Sidecar {
     });
   }
 
-  /** Loads the resources, starts watching them and listens. */
+  /** Listens, starts watching the resources and loads them in the background. */
   static async start(options: SidecarOptions): Promise<Sidecar> {
+    // A load worker takes a moment to start: it does while the API starts listening.
+    loadWorkers.warm();
     const sidecar = new Sidecar(options);
     await sidecar.#start();
     return sidecar;
@@ -89,40 +99,83 @@ export class Sidecar {
 
   async #start(): Promise<void> {
     const { logger, resourcesPaths, appId } = this.#options;
-    let again: NodeJS.Timeout | undefined;
-    const reload = async (): Promise<void> => {
-      try {
-        const bundled = await loadBundledTypes(undefined, (path, err) => logger.warn(`bundled component ${path} left out: ${err.message}`));
-        const plan = await scanResources(resourcesPaths, bundled, appId);
-        await this.registry.apply(plan);
-        this.subscriptions.setResources(plan.others);
-        // A file caught half-written gets another look once the writer is likely done.
-        if (plan.failures.some((f) => f.transient)) {
-          clearTimeout(again);
-          again = setTimeout(() => void reload(), RESCAN_MS).unref();
-        }
-      } catch (err) {
-        logger.error(`reading resources failed: ${(err as Error).message}`);
-      }
-    };
-    await reload();
-    // The bundled components are watched too, so a rebuilt bundled module is swapped in.
-    const bundledDirs = (await readdir(BUNDLED_DIR, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => join(BUNDLED_DIR, e.name));
-    this.#watcher = watchFolders([...resourcesPaths, ...bundledDirs], () => void reload(), logger.child('watcher'));
     await this.#api.listen({ port: this.#options.httpPort, host: this.#options.listenAddress });
     this.#port = (this.#api.server.address() as AddressInfo).port;
-    this.#ready = true;
     logger.info(`dapr HTTP API listening on http://${this.#options.listenAddress}:${this.#port} (app id "${appId}", Tessera ${RUNTIME_VERSION})`);
+    // The bundled components are watched too, so a rebuilt bundled module is swapped in.
+    const bundledDirs = (await readdir(BUNDLED_DIR, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => join(BUNDLED_DIR, e.name));
+    this.#watcher = watchFolders([...resourcesPaths, ...bundledDirs], () => this.#reload(), logger.child('watcher'));
+    this.#reload();
     // In the background: the app usually starts after the sidecar, and is asked until it answers.
     void this.subscriptions.loadProgrammatic();
+  }
+
+  /** Scans the resources again: now, or right after the scan under way. */
+  #reload(): void {
+    if (this.#stopped) return;
+    if (this.#scanning !== undefined) {
+      this.#scanAgain = true;
+      return;
+    }
+    this.#scanning = this.#scan().finally(() => {
+      this.#scanning = undefined;
+      if (this.#scanAgain) {
+        this.#scanAgain = false;
+        this.#reload();
+      }
+    });
+  }
+
+  /**
+   * One scan, its plan handed to the registry. The scan does not wait for the components to
+   * load (the registry loads each on its own), so a slow one never holds up the next scan.
+   */
+  async #scan(): Promise<void> {
+    const { logger, resourcesPaths, appId } = this.#options;
+    let applied: Promise<void> = Promise.resolve();
+    try {
+      const bundled = await loadBundledTypes(undefined, (path, err) => logger.warn(`bundled component ${path} left out: ${err.message}`));
+      const plan = await scanResources(resourcesPaths, bundled, appId);
+      this.subscriptions.setResources(plan.others);
+      applied = this.registry.apply(plan);
+      // A file caught half-written gets another look once the writer is likely done.
+      if (plan.failures.some((f) => f.transient)) {
+        clearTimeout(this.#rescanTimer);
+        this.#rescanTimer = setTimeout(() => this.#reload(), RESCAN_MS).unref();
+      }
+    } catch (err) {
+      logger.error(`reading resources failed: ${(err as Error).message}`);
+    }
+    if (!this.#ready) {
+      void applied.then(() => {
+        if (this.#ready || this.#stopped) return;
+        this.#ready = true;
+        const listed = this.registry.list();
+        const failed = listed.filter((c) => c.status === 'failed').length;
+        logger.info(`resources loaded: ${listed.length - failed} component(s) running, ${failed} failed; ready`);
+        this.#loaded.resolve();
+      });
+    }
   }
 
   get port(): number {
     return this.#port;
   }
 
+  /**
+   * Resolves once the first scan of the resources is applied: every component in them
+   * running, failed, or past its deadlines (or the sidecar stopped). `/v1.0/healthz` says
+   * ready from then on.
+   */
+  get loaded(): Promise<void> {
+    return this.#loaded.promise;
+  }
+
   async stop(): Promise<void> {
     this.#ready = false;
+    this.#stopped = true;
+    this.#loaded.resolve();
+    clearTimeout(this.#rescanTimer);
     this.#watcher?.close();
     await this.subscriptions.stop();
     await this.#api.close();

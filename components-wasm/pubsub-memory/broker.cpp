@@ -186,18 +186,35 @@ Status MemoryBroker::unsubscribe(std::uint64_t subscription) {
   return {};
 }
 
-tessera::Bytes MemoryBroker::snapshot() { return encode_snapshot(state_); }
+void MemoryBroker::snapshot_begin() { snapshotting_.begin(state_); }
 
-Status MemoryBroker::restore(tessera::Bytes data) {
-  tessera::Result<State> restored = decode_snapshot(data);
-  if (!restored.ok()) return restored.error();
-  state_ = std::move(restored).value();
+void MemoryBroker::snapshot_chunk(tessera::SnapshotChunk& out) { snapshotting_.write(out); }
+
+/** Reads a chunk into a state built aside; the broker itself changes only in `restore_end`. */
+Status MemoryBroker::restore_chunk(const std::uint8_t* data, std::size_t size, std::size_t offset) {
+  if (offset == 0) restoring_.emplace();
+  if (!restoring_) {
+    return tessera::Error::invalid_argument("pubsub.memory cannot restore this snapshot: a chunk at byte " + std::to_string(offset) +
+                                            " arrived with no restore under way");
+  }
+  Status status = restoring_->chunk(data, size, offset);
+  if (!status.ok()) restoring_.reset();
+  return status;
+}
+
+Status MemoryBroker::restore_end() {
+  if (!restoring_) restoring_.emplace();
+  SnapshotDecoder decoder = std::move(*restoring_);
+  restoring_.reset();
+  Status status = decoder.end();
+  if (!status.ok()) return status;
+  state_ = std::move(decoder.state());
   std::size_t messages = 0;
   for (const auto& [name, topic] : state_.topics) messages += topic.log.size();
   tessera::log::debug("pubsub.memory restored " + std::to_string(state_.topics.size()) + " topics, " + std::to_string(messages) +
                       " messages, " + std::to_string(state_.subscriptions.size()) + " subscriptions and " +
                       std::to_string(state_.deliveries.size()) + " deliveries in flight from a snapshot of " +
-                      std::to_string(data.size()) + " bytes");
+                      std::to_string(decoder.length()) + " bytes");
   return {};
 }
 

@@ -3,13 +3,16 @@
 // acknowledged or its visibility timeout passes; snapshots carry everything across a hot swap.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <tessera/tessera.h>
 
 #include "broker_state.h"
+#include "snapshot_format.h"
 
 namespace pubsub_memory {
 
@@ -18,7 +21,7 @@ constexpr std::uint64_t DEFAULT_MAX_MESSAGES_PER_TOPIC = 100000;
 /** The consumer group of subscriptions when neither the config nor the subscription names one. */
 constexpr const char* DEFAULT_CONSUMER_ID = "default";
 
-class MemoryBroker final : public tessera::PubSub, public tessera::Snapshotting {
+class MemoryBroker final : public tessera::PubSub, public tessera::StreamingSnapshot {
  public:
   tessera::Status init(tessera::Metadata config) override;
   std::vector<std::string> features() override;
@@ -27,8 +30,10 @@ class MemoryBroker final : public tessera::PubSub, public tessera::Snapshotting 
   tessera::PullResult pull(std::uint64_t subscription, std::uint32_t max_messages, std::uint32_t timeout_ms) override;
   tessera::Status ack(std::uint64_t subscription, std::string message_id, tessera::AckOutcome outcome) override;
   tessera::Status unsubscribe(std::uint64_t subscription) override;
-  tessera::Bytes snapshot() override;
-  tessera::Status restore(tessera::Bytes data) override;
+  void snapshot_begin() override;
+  void snapshot_chunk(tessera::SnapshotChunk& out) override;
+  tessera::Status restore_chunk(const std::uint8_t* data, std::size_t size, std::size_t offset) override;
+  tessera::Status restore_end() override;
 
  private:
   /** Puts every delivery whose visibility timeout has passed back in its group's queue. */
@@ -45,6 +50,10 @@ class MemoryBroker final : public tessera::PubSub, public tessera::Snapshotting 
   std::string consumer_id_ = DEFAULT_CONSUMER_ID;
   std::uint64_t visibility_timeout_ms_ = DEFAULT_VISIBILITY_TIMEOUT_MS;
   std::uint64_t max_messages_per_topic_ = DEFAULT_MAX_MESSAGES_PER_TOPIC;
+  /** The snapshot being taken, between `snapshot_begin` and its last chunk. */
+  SnapshotCursor snapshotting_;
+  /** The snapshot being restored, between its first chunk and `restore_end`. */
+  std::optional<SnapshotDecoder> restoring_;
 };
 
 }  // namespace pubsub_memory

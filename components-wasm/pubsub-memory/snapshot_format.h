@@ -25,10 +25,17 @@
 //           u64 sequence number, u64 visibility deadline in ms since the Unix epoch
 //
 // The state is written as it is, expired messages included (the next call on their topic
-// drops them). Every later version of pubsub.memory must keep reading format version 1.
+// drops them). The records, each whole in a chunk of a streamed snapshot (`snapshot-stream`),
+// are: the header (version, ids, topic count); per topic its head (name, next sequence
+// number, message count), each message, the group count, each group; the subscription count,
+// each subscription; the delivery count, each delivery. The chunks joined are this format.
+// Every later version of pubsub.memory must keep reading format version 1.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <map>
+#include <string>
 
 #include <tessera/tessera.h>
 
@@ -38,13 +45,65 @@ namespace pubsub_memory {
 
 constexpr std::uint8_t FORMAT_VERSION = 1;
 
-tessera::Bytes encode_snapshot(const State& state);
+/** Which record comes next, in a snapshot being written or read. */
+enum class Part : std::uint8_t { header, topic, message, group_count, group, subscription_count, subscription, delivery_count, delivery, done };
 
 /**
- * The state a snapshot describes. Every length is checked against the data and every
- * reference between its parts is checked, so a truncated or corrupt snapshot is refused with
- * `invalid-argument`, never read past or half applied.
+ * Where a snapshot being taken has got to. It holds iterators into the state, which stay valid
+ * because no other call comes until the snapshot ends (the SDK ends a stream another call
+ * interrupts, and `begin` starts over).
  */
-tessera::Result<State> decode_snapshot(const tessera::Bytes& data);
+class SnapshotCursor {
+ public:
+  void begin(const State& state);
+
+  /** Writes the next whole records that fit into `out`; nothing once done. */
+  void write(tessera::SnapshotChunk& out);
+
+ private:
+  template <class Out>
+  void record(Out& out) const;
+  void advance();
+  void next_topic();
+
+  const State* state_ = nullptr;
+  Part part_ = Part::done;
+  std::map<std::string, Topic>::const_iterator topic_;
+  std::map<std::uint64_t, Stored>::const_iterator message_;
+  std::map<std::string, Group>::const_iterator group_;
+  std::map<std::uint64_t, Subscription>::const_iterator subscription_;
+  std::map<std::uint64_t, Delivery>::const_iterator delivery_;
+};
+
+/**
+ * A snapshot being restored, chunk by chunk, into a state built aside. Every length is checked
+ * against the chunk and every reference between its parts is checked, so a truncated or
+ * corrupt snapshot is refused with `invalid-argument`, never read past or half applied; a
+ * chunk that ends inside a record is a truncated snapshot.
+ */
+class SnapshotDecoder {
+ public:
+  /** Reads one chunk, which starts at byte `offset` of the snapshot; an error refuses the snapshot. */
+  tessera::Status chunk(const std::uint8_t* data, std::size_t size, std::size_t offset);
+
+  /** After the last chunk: whether the snapshot was complete. */
+  tessera::Status end() const;
+
+  /** Bytes read so far. */
+  std::size_t length() const { return length_; }
+
+  State& state() { return state_; }
+
+ private:
+  State state_;
+  Part part_ = Part::header;
+  std::size_t length_ = 0;
+  /** Records of the current list still to read. */
+  std::uint32_t left_ = 0;
+  std::uint32_t topics_left_ = 0;
+  Topic* topic_ = nullptr;
+  std::string topic_name_;
+  std::uint64_t last_seq_ = 0;
+};
 
 }  // namespace pubsub_memory

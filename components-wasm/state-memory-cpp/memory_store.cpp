@@ -129,19 +129,37 @@ Status MemoryStore::transact(std::vector<tessera::TransactOperation> operations,
   return {};
 }
 
-/** Every live item with its ETag, content type and expiry, and the ETag counter (see snapshot_format.h). */
-tessera::Bytes MemoryStore::snapshot() { return encode_snapshot(items_, etag_counter_, tessera::clock::now_ms()); }
+/** A snapshot of every live item with its ETag, content type and expiry, and the ETag counter (see snapshot_format.h). */
+void MemoryStore::snapshot_begin() { snapshotting_.begin(items_, etag_counter_, tessera::clock::now_ms()); }
 
-/** Replaces the whole store with a snapshot, or leaves it untouched when the snapshot is refused. */
-Status MemoryStore::restore(tessera::Bytes data) {
-  tessera::Result<Restored> restored = decode_snapshot(data, tessera::clock::now_ms());
-  if (!restored.ok()) return restored.error();
-  items_ = std::move(restored->items);
-  expiries_ = std::move(restored->expiries);
+void MemoryStore::snapshot_chunk(tessera::SnapshotChunk& out) { snapshotting_.write(out); }
+
+/** Reads a chunk into a store built aside; the store itself changes only in `restore_end`. */
+Status MemoryStore::restore_chunk(const std::uint8_t* data, std::size_t size, std::size_t offset) {
+  if (offset == 0) restoring_.emplace(tessera::clock::now_ms());
+  if (!restoring_) {
+    return tessera::StateError::invalid_argument("state.memory cannot restore this snapshot: a chunk at byte " + std::to_string(offset) +
+                                                 " arrived with no restore under way");
+  }
+  Status status = restoring_->chunk(data, size, offset);
+  if (!status.ok()) restoring_.reset();
+  return status;
+}
+
+/** Replaces the whole store with the snapshot read, or leaves it untouched when the snapshot is refused. */
+Status MemoryStore::restore_end() {
+  if (!restoring_) restoring_.emplace(0);
+  SnapshotDecoder decoder = std::move(*restoring_);
+  restoring_.reset();
+  Status status = decoder.end();
+  if (!status.ok()) return status;
+  Restored& restored = decoder.restored();
+  items_ = std::move(restored.items);
+  expiries_ = std::move(restored.expiries);
   // Never below what this instance handed out already: an ETag is never reused.
-  if (restored->etag_counter > etag_counter_) etag_counter_ = restored->etag_counter;
+  if (restored.etag_counter > etag_counter_) etag_counter_ = restored.etag_counter;
   tessera::log::debug("state.memory restored " + std::to_string(items_.size()) + " keys from a snapshot of " +
-                      std::to_string(data.size()) + " bytes");
+                      std::to_string(decoder.length()) + " bytes");
   return {};
 }
 

@@ -3,6 +3,7 @@
 // snapshots so its data crosses a hot swap.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,7 +18,7 @@
 
 namespace state_memory {
 
-class MemoryStore final : public tessera::StateStore, public tessera::Snapshotting {
+class MemoryStore final : public tessera::StateStore, public tessera::StreamingSnapshot {
  public:
   tessera::Status init(tessera::Metadata config) override;
   std::vector<std::string> features() override;
@@ -25,8 +26,10 @@ class MemoryStore final : public tessera::StateStore, public tessera::Snapshotti
   tessera::Status set(tessera::SetRequest req) override;
   tessera::Status del(tessera::DeleteRequest req) override;
   tessera::Status transact(std::vector<tessera::TransactOperation> operations, tessera::Metadata metadata) override;
-  tessera::Bytes snapshot() override;
-  tessera::Status restore(tessera::Bytes data) override;
+  void snapshot_begin() override;
+  void snapshot_chunk(tessera::SnapshotChunk& out) override;
+  tessera::Status restore_chunk(const std::uint8_t* data, std::size_t size, std::size_t offset) override;
+  tessera::Status restore_end() override;
 
  private:
   /** What a transaction has written so far: an item, or nullopt for a delete. */
@@ -42,6 +45,10 @@ class MemoryStore final : public tessera::StateStore, public tessera::Snapshotti
   /** The last ETag handed out: ETags are this counter, in decimal. */
   std::uint64_t etag_counter_ = 0;
   ExpiryQueue expiries_;
+  /** The snapshot being taken, between `snapshot_begin` and its last chunk. */
+  SnapshotCursor snapshotting_;
+  /** The snapshot being restored, between its first chunk and `restore_end`. */
+  std::optional<SnapshotDecoder> restoring_;
 };
 
 }  // namespace state_memory

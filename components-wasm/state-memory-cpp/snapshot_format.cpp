@@ -56,47 +56,38 @@ void append_utf8(std::string& out, std::uint32_t cp) {
   }
 }
 
-/** Appends numbers, strings and bytes as the format lays them out, into one presized array. */
-class Writer {
- public:
-  explicit Writer(std::size_t size) : out_(size) {}
+/** A string as the format lays it out: a u32 count of UTF-16 code units, then the units. */
+void put_string(tessera::SnapshotChunk& out, std::string_view s) {
+  out.u32(static_cast<std::uint32_t>(utf16_units(s)));
+  each_code_point(s, [&](std::uint32_t cp) {
+    if (cp >= 0x10000) {
+      out.u16(static_cast<std::uint16_t>(0xd800 + ((cp - 0x10000) >> 10)));
+      out.u16(static_cast<std::uint16_t>(0xdc00 + ((cp - 0x10000) & 0x3ff)));
+    } else {
+      out.u16(static_cast<std::uint16_t>(cp));
+    }
+  });
+}
 
-  void u8(std::uint8_t v) { *at_++ = v; }
-  void u32(std::uint32_t v) { put(&v, 4); }
-  void u64(std::uint64_t v) { put(&v, 8); }
+/** The bytes item `key` takes in a snapshot. */
+std::size_t item_size(const std::string& key, const Item& item) {
+  const auto& content_type = item.response.content_type;
+  std::size_t size = ITEM_FIXED_SIZE + 2 * utf16_units(key) + item.response.value.size();
+  if (content_type) size += 4 + 2 * utf16_units(*content_type);
+  return size;
+}
 
-  void bytes(const tessera::Bytes& data) {
-    u32(static_cast<std::uint32_t>(data.size()));
-    if (!data.empty()) put(data.data(), data.size());
-  }
-
-  void string(std::string_view s) {
-    u32(static_cast<std::uint32_t>(utf16_units(s)));
-    each_code_point(s, [&](std::uint32_t cp) {
-      if (cp >= 0x10000) {
-        unit(0xd800 + ((cp - 0x10000) >> 10));
-        unit(0xdc00 + ((cp - 0x10000) & 0x3ff));
-      } else {
-        unit(cp);
-      }
-    });
-  }
-
-  tessera::Bytes finish() && { return std::move(out_); }
-
- private:
-  void put(const void* data, std::size_t size) {
-    std::memcpy(at_, data, size);
-    at_ += size;
-  }
-  void unit(std::uint32_t u) {
-    u8(static_cast<std::uint8_t>(u));
-    u8(static_cast<std::uint8_t>(u >> 8));
-  }
-
-  tessera::Bytes out_;
-  std::uint8_t* at_ = out_.data();
-};
+void put_item(tessera::SnapshotChunk& out, const std::string& key, const Item& item) {
+  put_string(out, key);
+  out.u64(item.etag_number);
+  out.u64(item.expires_at);
+  const auto& content_type = item.response.content_type;
+  out.u8(content_type ? 1 : 0);
+  if (content_type) put_string(out, *content_type);
+  const tessera::Bytes& value = item.response.value;
+  out.u32(static_cast<std::uint32_t>(value.size()));
+  if (!value.empty()) out.put(value.data(), value.size());
+}
 
 /**
  * Reads the format back. A read past the end returns zero (or an empty string or array) and
@@ -105,7 +96,7 @@ class Writer {
  */
 class Reader {
  public:
-  explicit Reader(const tessera::Bytes& data) : start_(data.data()), at_(start_), end_(start_ + data.size()) {}
+  Reader(const std::uint8_t* data, std::size_t size) : start_(data), at_(start_), end_(start_ + size) {}
 
   std::size_t length() const { return static_cast<std::size_t>(end_ - start_); }
   std::size_t position() const { return static_cast<std::size_t>(at_ - start_); }
@@ -179,78 +170,99 @@ tessera::StateError refusal(const std::string& message) {
 
 }  // namespace
 
-tessera::Bytes encode_snapshot(const Items& items, std::uint64_t etag_counter, std::uint64_t now) {
-  // Sized first, so the snapshot is written into one array that is never grown.
-  std::size_t size = HEADER_SIZE;
-  std::uint32_t count = 0;
+void SnapshotCursor::begin(const Items& items, std::uint64_t etag_counter, std::uint64_t now) {
+  items_ = &items;
+  next_ = items.begin();
+  etag_counter_ = etag_counter;
+  now_ = now;
+  header_written_ = false;
+  count_ = 0;
   for (const auto& [key, item] : items) {
-    if (item.expired(now)) continue;
-    const auto& content_type = item.response.content_type;
-    size += ITEM_FIXED_SIZE + 2 * utf16_units(key) + item.response.value.size();
-    if (content_type) size += 4 + 2 * utf16_units(*content_type);
-    count++;
+    if (!item.expired(now)) count_++;
   }
-  Writer out(size);
-  out.u8(FORMAT_VERSION);
-  out.u64(etag_counter);
-  out.u32(count);
-  for (const auto& [key, item] : items) {
-    if (item.expired(now)) continue;
-    out.string(key);
-    out.u64(item.etag_number);
-    out.u64(item.expires_at);
-    const auto& content_type = item.response.content_type;
-    out.u8(content_type ? 1 : 0);
-    if (content_type) out.string(*content_type);
-    out.bytes(item.response.value);
-  }
-  return std::move(out).finish();
 }
 
-tessera::Result<Restored> decode_snapshot(const tessera::Bytes& bytes, std::uint64_t now) {
-  Reader data(bytes);
-  if (data.length() == 0) return refusal("it is empty (not even a format version byte)");
-  const std::uint8_t version = data.u8();
-  if (version != FORMAT_VERSION) {
-    return refusal("its format version is " + std::to_string(version) + ", and this version of state.memory reads format version " +
-                   std::to_string(FORMAT_VERSION) + " only (was it taken by a newer state.memory?)");
+void SnapshotCursor::write(tessera::SnapshotChunk& out) {
+  if (items_ == nullptr) return;
+  if (!header_written_) {
+    if (!out.fits(HEADER_SIZE)) return;
+    out.reserve(HEADER_SIZE);
+    out.u8(FORMAT_VERSION);
+    out.u64(etag_counter_);
+    out.u32(count_);
+    header_written_ = true;
   }
-  Restored restored;
-  std::uint64_t etag_counter = data.u64();
-  const std::uint32_t count = data.u32();
-  std::size_t kept = 0;
-  for (std::uint32_t i = 0; i < count && !data.truncated(); i++) {
+  for (; next_ != items_->end(); ++next_) {
+    const auto& [key, item] = *next_;
+    if (item.expired(now_)) continue;
+    const std::size_t size = item_size(key, item);
+    if (!out.fits(size)) return;
+    // Sized first, so the chunk's buffer grows at most once per record.
+    out.reserve(size);
+    put_item(out, key, item);
+  }
+  // Done: the next chunk is empty, and the cursor lets go of the map.
+  items_ = nullptr;
+}
+
+tessera::Status SnapshotDecoder::chunk(const std::uint8_t* bytes, std::size_t size, std::size_t offset) {
+  length_ = offset + size;
+  if (size == 0) return tessera::ok();
+  Reader data(bytes, size);
+  const auto ended = [&] {
+    return refusal("it ends inside its data (" + std::to_string(length_) + " bytes; a read at byte " +
+                   std::to_string(offset + static_cast<std::size_t>(data.truncated_at())) + " ran past the end)");
+  };
+  if (!started_) {
+    const std::uint8_t version = data.u8();
+    if (version != FORMAT_VERSION) {
+      return refusal("its format version is " + std::to_string(version) + ", and this version of state.memory reads format version " +
+                     std::to_string(FORMAT_VERSION) + " only (was it taken by a newer state.memory?)");
+    }
+    restored_.etag_counter = data.u64();
+    count_ = data.u32();
+    if (data.truncated()) return ended();
+    started_ = true;
+  }
+  while (data.remaining() != 0) {
+    const std::uint32_t i = read_;
+    if (i == count_) {
+      return refusal(std::to_string(data.remaining()) + " bytes follow its last item (it holds " + std::to_string(count_) + " items)");
+    }
     std::string key = data.string();
     const std::uint64_t etag = data.u64();
     const std::uint64_t expires_at = data.u64();
     const std::uint8_t has_content_type = data.u8();
     if (has_content_type > 1) {
       return refusal("item " + std::to_string(i) + " (\"" + key + "\") has content-type flag " + std::to_string(has_content_type) +
-                     " at byte " + std::to_string(data.position() - 1));
+                     " at byte " + std::to_string(offset + data.position() - 1));
     }
     std::optional<std::string> content_type;
     if (has_content_type == 1) content_type = data.string();
     tessera::Bytes value = data.bytes();
-    if (etag > etag_counter) etag_counter = etag;
-    if ((expires_at != 0 && now >= expires_at) || data.truncated()) continue;
+    if (data.truncated()) return ended();
+    read_ = i + 1;
+    if (etag > restored_.etag_counter) restored_.etag_counter = etag;
+    if (expires_at != 0 && now_ >= expires_at) continue;
     Item item = Item::create(std::move(value), etag, std::move(content_type), expires_at);
-    if (expires_at != 0) restored.expiries.push(expires_at, key, item.etag);
-    restored.items.insert_or_assign(std::move(key), std::move(item));
-    kept++;
+    if (expires_at != 0) restored_.expiries.push(expires_at, key, item.etag);
+    restored_.items.insert_or_assign(std::move(key), std::move(item));
+    kept_++;
   }
-  if (data.truncated()) {
-    return refusal("it ends inside its data (" + std::to_string(data.length()) + " bytes; a read at byte " +
-                   std::to_string(data.truncated_at()) + " ran past the end)");
+  return tessera::ok();
+}
+
+tessera::Status SnapshotDecoder::end() const {
+  if (length_ == 0) return refusal("it is empty (not even a format version byte)");
+  if (!started_ || read_ < count_) {
+    return refusal("it ends inside its data (" + std::to_string(length_) + " bytes; a read at byte " + std::to_string(length_) +
+                   " ran past the end)");
   }
-  if (data.remaining() != 0) {
-    return refusal(std::to_string(data.remaining()) + " bytes follow its last item (it holds " + std::to_string(count) + " items)");
+  if (restored_.items.size() != kept_) {
+    return refusal("it holds the same key more than once (" + std::to_string(kept_) + " items, " + std::to_string(restored_.items.size()) +
+                   " distinct keys)");
   }
-  if (restored.items.size() != kept) {
-    return refusal("it holds the same key more than once (" + std::to_string(kept) + " items, " +
-                   std::to_string(restored.items.size()) + " distinct keys)");
-  }
-  restored.etag_counter = etag_counter;
-  return restored;
+  return tessera::ok();
 }
 
 }  // namespace state_memory

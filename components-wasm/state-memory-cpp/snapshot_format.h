@@ -14,9 +14,13 @@
 //   string    content type, if present
 //   bytes     value
 //
+// The records are the header (the first three fields) and the items: the host takes the
+// snapshot in chunks of whole records (`snapshot-stream`), and the chunks joined are this format.
+//
 // Every later version of state.memory must keep reading every format version written here.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -32,8 +36,27 @@ constexpr std::uint8_t FORMAT_VERSION = 1;
 
 using Items = std::unordered_map<std::string, Item>;
 
-/** Every item of `items` that has not expired at `now`, and the ETag counter. */
-tessera::Bytes encode_snapshot(const Items& items, std::uint64_t etag_counter, std::uint64_t now);
+/**
+ * Where a snapshot being taken has got to: the header, then every item that has not expired at
+ * `now`, in the map's order. It holds an iterator into the map, which stays valid because no
+ * other call comes until the snapshot ends (the SDK ends a stream that another call interrupts).
+ */
+class SnapshotCursor {
+ public:
+  /** Starts over on `items`, counting the items the header announces. */
+  void begin(const Items& items, std::uint64_t etag_counter, std::uint64_t now);
+
+  /** Writes the next whole records that fit into `out`; nothing once done. */
+  void write(tessera::SnapshotChunk& out);
+
+ private:
+  const Items* items_ = nullptr;
+  Items::const_iterator next_;
+  std::uint64_t etag_counter_ = 0;
+  std::uint64_t now_ = 0;
+  std::uint32_t count_ = 0;
+  bool header_written_ = false;
+};
 
 /** What a snapshot restores to. */
 struct Restored {
@@ -43,9 +66,34 @@ struct Restored {
 };
 
 /**
- * The store a snapshot describes, leaving out items that have expired by `now`. Every length
- * is checked against the data, so a truncated or corrupt snapshot is refused, never read past.
+ * A snapshot being restored, chunk by chunk: the store it describes, built aside, leaving out
+ * items that have expired by `now`. Every length is checked against the chunk, so a truncated or
+ * corrupt snapshot is refused, never read past; a chunk ending inside a record is truncated.
  */
-tessera::Result<Restored> decode_snapshot(const tessera::Bytes& data, std::uint64_t now);
+class SnapshotDecoder {
+ public:
+  explicit SnapshotDecoder(std::uint64_t now) : now_(now) {}
+
+  /** Reads one chunk, which starts at byte `offset` of the snapshot; an error refuses the snapshot. */
+  tessera::Status chunk(const std::uint8_t* data, std::size_t size, std::size_t offset);
+
+  /** After the last chunk: whether the snapshot was complete. */
+  tessera::Status end() const;
+
+  /** Bytes read so far. */
+  std::size_t length() const { return length_; }
+
+  Restored& restored() { return restored_; }
+
+ private:
+  Restored restored_;
+  std::uint64_t now_;
+  std::size_t length_ = 0;
+  bool started_ = false;
+  std::uint32_t count_ = 0;
+  std::uint32_t read_ = 0;
+  /** Items read that had not expired: as many as distinct keys, unless a key comes twice. */
+  std::size_t kept_ = 0;
+};
 
 }  // namespace state_memory

@@ -10,6 +10,7 @@ import { installCommand } from '../toolchain/build-error.ts';
 import { buildComponent, languageName, toolchainPackages } from '../toolchain/index.ts';
 import type { ScaffoldLanguage } from '../toolchain/scaffold.ts';
 import { SCAFFOLD_KINDS, TESSERA_COMMAND, scaffoldComponent, type ScaffoldKind } from '../toolchain/scaffold.ts';
+import { parseCount } from '../units.ts';
 import { UsageError } from './run-options.ts';
 
 export const COMPONENT_USAGE = `Usage: tessera component <command> [flags]
@@ -24,9 +25,11 @@ Commands:
         builds the component folder DIR (default: .) into DIR/<folder name>.wasm with its
         language's toolchain: assembly/index.ts + manifest.json is AssemblyScript, a
         Cargo.toml is Rust, *.cpp files are C++
-  test FILE.wasm...
+  test [--cpu-budget N] FILE.wasm...
         runs the state-store conformance kit on each FILE.wasm through the host's sandbox
-        and prints one line per check; exits 0 when every check passes, 1 otherwise
+        and prints one line per check; exits 0 when every check passes, 1 otherwise.
+        --cpu-budget sets the fuel per call, as tessera.dev/cpu-budget does (default 8M;
+        a component with an interpreter inside, such as componentize-js's, needs ~100M)
 
 Flags:
   -l, --lang L   (new) as (AssemblyScript), rust or cpp
@@ -37,22 +40,26 @@ ${toolchainPackages().map(([lang, packages]) => `  ${lang.padEnd(4)}  ${installC
 
 const LANGUAGES = new Map<string, ScaffoldLanguage>([['as', 'as'], ['assemblyscript', 'as'], ['rust', 'rust'], ['cpp', 'cpp'], ['c++', 'cpp']]);
 
-function parse(argv: string[], withLang: boolean): { positionals: string[]; lang: string | undefined; help: boolean } {
+function parse(argv: string[], flag?: 'lang' | 'cpu-budget'): { positionals: string[]; lang: string | undefined; cpuBudget: string | undefined; help: boolean } {
   try {
     const { values, positionals } = parseArgs({
       args: argv,
       strict: true,
       allowPositionals: true,
-      options: { help: { type: 'boolean', short: 'h' }, ...(withLang ? { lang: { type: 'string', short: 'l' } } : {}) },
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        ...(flag === 'lang' ? { lang: { type: 'string', short: 'l' } } : {}),
+        ...(flag === 'cpu-budget' ? { 'cpu-budget': { type: 'string' } } : {}),
+      },
     });
-    return { positionals, lang: values.lang as string | undefined, help: values.help === true };
+    return { positionals, lang: values.lang as string | undefined, cpuBudget: values['cpu-budget'] as string | undefined, help: values.help === true };
   } catch (err) {
     throw new UsageError(`${(err as Error).message}; run \`tessera component --help\``);
   }
 }
 
 async function newCommand(argv: string[]): Promise<void> {
-  const { positionals, lang, help } = parse(argv, true);
+  const { positionals, lang, help } = parse(argv, 'lang');
   if (help) return void console.log(COMPONENT_USAGE);
   const [kind, name, ...extra] = positionals;
   if (kind === undefined || name === undefined || extra.length > 0) {
@@ -70,7 +77,7 @@ async function newCommand(argv: string[]): Promise<void> {
 }
 
 async function buildCommand(argv: string[]): Promise<void> {
-  const { positionals, help } = parse(argv, false);
+  const { positionals, help } = parse(argv);
   if (help) return void console.log(COMPONENT_USAGE);
   if (positionals.length > 1) throw new UsageError('usage: tessera component build [DIR]');
   const built = await buildComponent(positionals[0] ?? '.');
@@ -78,9 +85,15 @@ async function buildCommand(argv: string[]): Promise<void> {
 }
 
 async function testCommand(argv: string[]): Promise<void> {
-  const { positionals: files, help } = parse(argv, false);
+  const { positionals: files, help, cpuBudget: budget } = parse(argv, 'cpu-budget');
   if (help) return void console.log(COMPONENT_USAGE);
-  if (files.length === 0) throw new UsageError('usage: tessera component test FILE.wasm...');
+  if (files.length === 0) throw new UsageError('usage: tessera component test [--cpu-budget N] FILE.wasm...');
+  let cpuBudget: number | undefined;
+  try {
+    cpuBudget = budget === undefined ? undefined : parseCount('--cpu-budget', budget);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   for (const [i, file] of files.entries()) {
     let bytes: Uint8Array;
     try {
@@ -88,7 +101,7 @@ async function testCommand(argv: string[]): Promise<void> {
     } catch (err) {
       throw new Error(`cannot read ${file}: ${(err as Error).message}`);
     }
-    const report = await runConformance(bytes, { source: file });
+    const report = await runConformance(bytes, { source: file, ...(cpuBudget === undefined ? {} : { cpuBudget }) });
     console.log(`${i > 0 ? '\n' : ''}${formatReport(report)}`);
     if (!report.passed) process.exitCode = 1;
   }

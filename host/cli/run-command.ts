@@ -6,6 +6,21 @@ import { Sidecar } from '../sidecar.ts';
 import { startApp, stopApp } from './app-process.ts';
 import { RUN_USAGE, parseRunArgs } from './run-options.ts';
 
+/** The longest a shutdown waits for components and the app before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * The last-resort guard: whatever still slips out of a component call or a host capability
+ * as an exception nobody handled is logged, never the end of the process (every other
+ * component keeps serving). Each one is a bug in the host to report.
+ */
+function guardProcess(logger: ReturnType<typeof createLogger>): void {
+  const say = (what: string, err: unknown): void =>
+    logger.error(`${what}, kept running (please report it): ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+  process.on('unhandledRejection', (reason) => say('a promise was rejected with nobody listening', reason));
+  process.on('uncaughtException', (err) => say('an exception reached the top of the event loop', err));
+}
+
 export async function runCommand(argv: string[]): Promise<void> {
   const options = parseRunArgs(argv);
   if (options === 'help') {
@@ -13,6 +28,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     return;
   }
   const logger = createLogger({ level: options.logLevel, json: options.logAsJson });
+  guardProcess(logger);
   const apiToken = process.env.DAPR_API_TOKEN || undefined;
   let app: ChildProcess | undefined;
   let stopping = false;
@@ -21,6 +37,11 @@ export async function runCommand(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down');
+    // A component or an app that does not stop in time does not keep the process alive.
+    setTimeout(() => {
+      logger.error(`shutdown did not finish within ${SHUTDOWN_GRACE_MS / 1000} s; exiting anyway`);
+      process.exit(exitCode);
+    }, SHUTDOWN_GRACE_MS).unref();
     if (app) await stopApp(app, logger);
     await sidecar.stop().catch((err: Error) => logger.error(`shutdown failed: ${err.message}`));
     process.exit(exitCode);
@@ -40,7 +61,10 @@ export async function runCommand(argv: string[]): Promise<void> {
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
 
-  if (options.command.length > 0) {
+  // The app starts once the components are loaded, as it may call them at once (the API
+  // already listens: health and metadata answer meanwhile).
+  await sidecar.loaded;
+  if (options.command.length > 0 && !stopping) {
     app = startApp(options.command, { appId: options.appId, appPort: options.appPort, httpPort: sidecar.port, apiToken });
     app.on('error', (err) => {
       logger.error(`app command "${options.command[0]}" could not start: ${err.message}`);

@@ -1,11 +1,13 @@
 // One named component across its generations. Calls go to the current generation; a swap
 // builds the next one beside it, carries the data over (`snapshot`/`restore`) and switches
-// atomically, so no call fails and no write is lost. Also the failure policy: traps back off
-// exponentially and a crash loop fails calls fast; idle components hibernate.
+// atomically, so no call fails and no write is lost: a swap whose data cannot be carried
+// over is refused, and the running generation keeps serving. Also the failure policy: traps
+// back off exponentially and a crash loop fails calls fast; idle components hibernate, unless
+// their data cannot be kept.
 import { setTimeout as delay } from 'node:timers/promises';
 import { TesseraError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { LiveComponent } from '../sandbox/live-component.ts';
+import type { GuestComponent, SnapshotData } from '../sandbox/guest-component.ts';
 import type { ComponentLimits } from './limits.ts';
 import type { DesiredComponent } from './resources-loader.ts';
 
@@ -13,7 +15,7 @@ import type { DesiredComponent } from './resources-loader.ts';
 export interface Generation {
   number: number;
   desired: DesiredComponent;
-  live: LiveComponent;
+  live: GuestComponent;
 }
 
 export type HandleStatus = 'ready' | 'hibernating' | 'unhealthy';
@@ -38,11 +40,13 @@ export class ComponentHandle {
   #unhealthyUntil = 0;
   #lastCallAt = Date.now();
   #idleTimer: NodeJS.Timeout | undefined;
+  /** The last call before a hibernation that failed: not tried again until another call comes. */
+  #hibernateFailedAfter: number | undefined;
   #closed = false;
   /** The last failed attempt to load a new generation, or a broken file, if any. */
   loadError: string | undefined;
 
-  constructor(name: string, first: { desired: DesiredComponent; live: LiveComponent }, logger: Logger) {
+  constructor(name: string, first: { desired: DesiredComponent; live: GuestComponent }, logger: Logger) {
     this.name = name;
     this.#logger = logger;
     this.#current = { number: 1, ...first };
@@ -81,7 +85,7 @@ export class ComponentHandle {
     return this.#traps.length;
   }
 
-  /** Where the `onTrap` of each generation's LiveComponent should report. */
+  /** Where the `onTrap` of each generation's GuestComponent should report. */
   readonly onTrap = (error: TesseraError): void => {
     const now = Date.now();
     this.#lastTrap = error.message;
@@ -127,14 +131,23 @@ export class ComponentHandle {
    * calls already queued finish on the old one; then its data (if both can snapshot and are
    * the same type) moves across. If the new one refuses the data, nothing changes.
    */
-  async swap(next: { desired: DesiredComponent; live: LiveComponent }, number = this.#nextNumber++): Promise<Generation> {
+  async swap(next: { desired: DesiredComponent; live: GuestComponent }, number = this.#nextNumber++): Promise<Generation> {
     while (this.#gate !== undefined) await this.#gate;
     let release!: () => void;
     this.#gate = new Promise((resolve) => (release = resolve));
     const old = this.#current;
     try {
       if (old.live.supportsSnapshot && next.live.supportsSnapshot && old.desired.manifest.type === next.desired.manifest.type) {
-        const data = await old.live.snapshot().catch(() => undefined);
+        let data: SnapshotData | undefined;
+        try {
+          data = await old.live.snapshot();
+        } catch (err) {
+          throw new TesseraError(
+            'ERR_COMPONENT_LOAD',
+            `the running generation ${old.number} could not hand over its data, so the new version was not swapped in (generation ${old.number} keeps serving, with its data): ${(err as Error).message}`,
+            { cause: err },
+          );
+        }
         if (data !== undefined) await next.live.restore(data);
       }
       this.#previous.push(old);
@@ -165,7 +178,7 @@ export class ComponentHandle {
    * module and config). The generation rolled back from leaves the history, so a second
    * rollback goes one step further back.
    */
-  async rollback(revived: LiveComponent): Promise<Generation> {
+  async rollback(revived: GuestComponent): Promise<Generation> {
     const target = this.#previous.pop();
     if (target === undefined) throw new TesseraError('ERR_COMPONENT_NOT_FOUND', `component "${this.name}" has no earlier generation to roll back to`);
     try {
@@ -185,10 +198,14 @@ export class ComponentHandle {
     const due = this.#lastCallAt + after - Date.now();
     this.#idleTimer = setTimeout(() => {
       if (this.#closed) return;
-      if (Date.now() - this.#lastCallAt >= after && this.#gate === undefined && !this.#current.live.idle) {
+      const idleSince = this.#lastCallAt;
+      if (Date.now() - idleSince >= after && this.#gate === undefined && !this.#current.live.idle && this.#hibernateFailedAfter !== idleSince) {
         this.#current.live.hibernate().then(
           () => this.#logger.debug(`component "${this.name}" hibernated after ${after} ms idle`),
-          (err: Error) => this.#logger.warn(`component "${this.name}" could not hibernate: ${err.message}`),
+          (err: Error) => {
+            this.#hibernateFailedAfter = idleSince;
+            this.#logger.warn(`component "${this.name}" did not hibernate (it keeps its instance and its data): ${err.message}`);
+          },
         );
       }
       this.#armIdleTimer();

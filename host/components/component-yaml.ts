@@ -1,10 +1,12 @@
 // Reads Dapr resource YAML files: every `kind: Component` document becomes a spec checked
 // against abi/schemas/component.schema.json; other kinds (Subscription, Resiliency, ...)
-// are returned by kind for the building blocks that own them.
+// are returned by kind for the building blocks that own them. Runs on the load worker
+// (load-jobs.ts): specs hold only what can be posted between threads.
 import { parseAllDocuments } from 'yaml';
 import schema from '../../abi/schemas/component.schema.json' with { type: 'json' };
 import { TesseraError } from '../errors.ts';
 import { compileValidator } from '../schema-validator.ts';
+import { parseDuration } from '../units.ts';
 import { limitsFromAnnotations, type ComponentLimits } from './limits.ts';
 
 const validateComponent = compileValidator(schema);
@@ -24,6 +26,8 @@ export interface ComponentSpec {
   ignoreErrors: boolean;
   /** Resource limits from `tessera.dev/*` annotations, over the defaults. */
   limits: ComponentLimits;
+  /** `spec.initTimeout`: how long starting the component may take, when set. */
+  initTimeoutMs?: number;
   /** The file the spec came from. */
   source: string;
 }
@@ -66,6 +70,7 @@ interface RawComponent {
     type: string;
     version?: string;
     ignoreErrors?: boolean;
+    initTimeout?: string;
     metadata?: { name: string; value?: string | number | boolean; secretKeyRef?: unknown }[];
   };
   scopes?: string[];
@@ -80,6 +85,15 @@ function toSpec(raw: RawComponent, source: string): ComponentSpec {
     if (config.has(item.name)) throw configError(source, `metadata "${item.name}" is given twice`);
     config.set(item.name, item.value === undefined ? '' : String(item.value));
   }
+  let initTimeoutMs: number | undefined;
+  if (raw.spec.initTimeout !== undefined) {
+    try {
+      initTimeoutMs = parseDuration('spec.initTimeout', raw.spec.initTimeout);
+    } catch (err) {
+      throw configError(source, (err as Error).message);
+    }
+    if (initTimeoutMs <= 0) throw configError(source, `spec.initTimeout must be longer than 0, got "${raw.spec.initTimeout}"`);
+  }
   return {
     name: raw.metadata.name,
     type: raw.spec.type,
@@ -88,6 +102,7 @@ function toSpec(raw: RawComponent, source: string): ComponentSpec {
     scopes: raw.scopes ?? [],
     ignoreErrors: raw.spec.ignoreErrors ?? false,
     limits: limitsFromAnnotations(raw.metadata.annotations ?? {}, source),
+    ...(initTimeoutMs === undefined ? {} : { initTimeoutMs }),
     source,
   };
 }

@@ -2,7 +2,11 @@
 // a Component YAML (so `spec.metadata` stays the component's own configuration). Every
 // limit has a documented default; a bad value fails that YAML with a message naming it.
 import { TesseraError } from '../errors.ts';
+import { DEFAULT_CPU_SLICE_MS } from '../sandbox/call-meter.ts';
+import { DEFAULT_QUEUE_LIMIT } from '../sandbox/call-queue.ts';
 import { DEFAULT_CPU_BUDGET, DEFAULT_MEMORY_LIMIT_BYTES } from '../sandbox/compiled-component.ts';
+import { DEFAULT_CPU_SHARE } from '../sandbox/live-component.ts';
+import { ISOLATIONS, type Isolation } from '../sandbox/start-guest.ts';
 import { parseCount, parseDuration, parseSize } from '../units.ts';
 
 export interface ComponentLimits {
@@ -17,8 +21,16 @@ export interface ComponentLimits {
   /** This many traps within `crashLoopWindowMs` mark the component unhealthy. */
   crashLoopTraps: number;
   crashLoopWindowMs: number;
+  /** Calls that may wait for the component at once; more fail fast with ERR_COMPONENT_BUSY. */
+  queueLimit: number;
+  /** The longest one call may hold the event loop at a stretch before it is paused. */
+  cpuSliceMs: number;
+  /** The component's share of the event loop over a rolling second (a fraction of one core; 0: no limit). */
+  cpuShare: number;
   /** `host:port` pairs the component may open TCP connections to (a grant, not a limit). */
   allowTcp: string[];
+  /** Where the instance runs: on the event loop (`inline`) or on a worker thread of its own (`thread`). */
+  isolation: Isolation;
 }
 
 export const DEFAULT_LIMITS: Readonly<ComponentLimits> = {
@@ -28,7 +40,11 @@ export const DEFAULT_LIMITS: Readonly<ComponentLimits> = {
   hibernateAfterMs: 10 * 60_000,
   crashLoopTraps: 5,
   crashLoopWindowMs: 30_000,
+  queueLimit: DEFAULT_QUEUE_LIMIT,
+  cpuSliceMs: DEFAULT_CPU_SLICE_MS,
+  cpuShare: DEFAULT_CPU_SHARE,
   allowTcp: [],
+  isolation: 'inline',
 };
 
 const ANNOTATIONS: Record<string, (value: string, setting: string) => Partial<ComponentLimits>> = {
@@ -38,8 +54,39 @@ const ANNOTATIONS: Record<string, (value: string, setting: string) => Partial<Co
   'tessera.dev/hibernate-after': (v, s) => ({ hibernateAfterMs: parseDuration(s, v) }),
   'tessera.dev/crash-loop-traps': (v, s) => ({ crashLoopTraps: parseCount(s, v) }),
   'tessera.dev/crash-loop-window': (v, s) => ({ crashLoopWindowMs: parseDuration(s, v) }),
+  'tessera.dev/queue-limit': (v, s) => ({ queueLimit: parsePositive(s, v) }),
+  'tessera.dev/cpu-slice': (v, s) => ({ cpuSliceMs: parseSlice(s, v) }),
+  'tessera.dev/cpu-share': (v, s) => ({ cpuShare: parseShare(s, v) }),
   'tessera.dev/allow-tcp': (v, s) => ({ allowTcp: parseHostPorts(s, v) }),
+  'tessera.dev/isolation': (v, s) => ({ isolation: parseIsolation(s, v) }),
 };
+
+function parseIsolation(setting: string, value: string): Isolation {
+  const isolation = value.trim();
+  if (!(ISOLATIONS as readonly string[]).includes(isolation)) throw new TesseraError('ERR_COMPONENT_CONFIG', `${setting} must be ${ISOLATIONS.join(' or ')}, got "${value}"`);
+  return isolation as Isolation;
+}
+
+/** A CPU slice: at least 1 ms, at most a second (a longer one would not bound anything). */
+function parseSlice(setting: string, value: string): number {
+  const ms = parseDuration(setting, value);
+  if (ms < 1 || ms > 1000) throw new TesseraError('ERR_COMPONENT_CONFIG', `${setting} must be from 1ms to 1s, got "${value}"`);
+  return ms;
+}
+
+function parsePositive(setting: string, value: string): number {
+  const n = parseCount(setting, value);
+  if (n < 1) throw new TesseraError('ERR_COMPONENT_CONFIG', `${setting} must be at least 1, got "${value}"`);
+  return n;
+}
+
+/** `50%` or `0.5` -> 0.5 of one core; `0` turns the share off. */
+function parseShare(setting: string, value: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(value);
+  const share = match ? Number(match[1]) / (match[2] ? 100 : 1) : NaN;
+  if (!(share >= 0 && share <= 1)) throw new TesseraError('ERR_COMPONENT_CONFIG', `${setting} must be a share of one core from 0 to 100% (e.g. "50%" or "0.5"), got "${value}"`);
+  return share;
+}
 
 /** `127.0.0.1:6379, redis:6380` -> ['127.0.0.1:6379', 'redis:6380']. */
 function parseHostPorts(setting: string, value: string): string[] {

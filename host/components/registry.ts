@@ -1,19 +1,29 @@
 // The registry: component name -> the handle serving it. `apply` moves it to a new resource
-// plan: unchanged components are left alone, changed ones are compiled and started beside
-// the running generation and swapped in only once they started, removed ones are unloaded.
-// A component that fails to load never replaces a running one; its error is reported.
+// plan: unchanged components are left alone, changed ones are prepared on the load worker,
+// started beside the running generation and swapped in only once they started, removed ones
+// are unloaded. Every name has its own serial chain of these steps, so a component that is
+// slow or hangs never holds up another, and each step is bounded: preparing by the load
+// worker's deadline, starting by the component's init timeout (a start that finishes late is
+// closed). A component that fails to load never replaces a running one; its error is reported.
+import type { ComponentKind } from '../../abi/ts/manifest.ts';
 import { TesseraError, isTesseraError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { CompiledComponent } from '../sandbox/compiled-component.ts';
-import { LiveComponent } from '../sandbox/live-component.ts';
+import type { GuestComponent } from '../sandbox/guest-component.ts';
 import { bindPubSub } from '../sandbox/pubsub-binding.ts';
+import { startGuest } from '../sandbox/start-guest.ts';
 import { bindStateStore } from '../sandbox/state-store-binding.ts';
 import { ComponentHandle, type Generation } from './component-handle.ts';
+import { LOAD_DEADLINE_MS, loadWorkers, type LoadWorkers } from './load-worker.ts';
 import { prefixed, type DesiredComponent, type PlanFailure, type ResourcePlan } from './resources-loader.ts';
 import type { ComponentDirectory, ComponentInfo, GenerationInfo, LivePubSub, LiveStateStore } from './types.ts';
 
 export interface RegistryOptions {
   logger: Logger;
+  /** Where components are prepared (checked, hardened, compiled); the shared pool unless given. */
+  workers?: LoadWorkers;
+  /** Told whenever a component is loaded, swapped, rolled back or unloaded. */
+  onChange?: () => void;
 }
 
 interface Entry {
@@ -25,10 +35,38 @@ interface Entry {
   pubsub?: LivePubSub;
 }
 
+/** One component name: what the folder asks for, what runs, and the chain of steps between. */
+interface Slot {
+  /** What the resources folder asks for now; undefined once it was removed. */
+  target: DesiredComponent | undefined;
+  entry: Entry | undefined;
+  /** Why the component asked for is not running: its load failed. */
+  failure: PlanFailure | undefined;
+  /** The last step queued; each step waits for the one before. */
+  chain: Promise<void>;
+  /** Steps queued or running. */
+  pending: number;
+}
+
+/** How long `close` waits for loads under way, then for each component to close. */
+const CLOSE_WAIT_MS = 2_000;
+/** Beyond its prepare and start deadlines, how long `apply` waits for one component (a swap carrying its data). */
+const SWAP_GRACE_MS = 5_000;
+
 const fingerprintOf = (c: DesiredComponent): string =>
-  JSON.stringify([c.sha256, c.manifest.type, c.manifest.version, [...c.config], c.limits]);
+  JSON.stringify([c.sha256, c.manifest.type, c.manifest.version, [...c.config], c.limits, c.initTimeoutMs]);
 
 const reason = (err: unknown): string => (isTesseraError(err) ? err.message : String(err));
+
+/** How long `apply` waits for a step on a component: its deadlines, and a swap's grace. */
+const stepBound = (c: DesiredComponent): number => LOAD_DEADLINE_MS + c.initTimeoutMs + SWAP_GRACE_MS;
+
+/** Resolves when `work` settles or after `ms`, whichever comes first. */
+function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([work.then(() => undefined, () => undefined), timeout]).finally(() => clearTimeout(timer));
+}
 
 function generationInfo(g: Generation): GenerationInfo {
   return {
@@ -40,121 +78,218 @@ function generationInfo(g: Generation): GenerationInfo {
 }
 
 export class ComponentRegistry implements ComponentDirectory {
-  #entries = new Map<string, Entry>();
-  #failures: PlanFailure[] = [];
+  readonly #slots = new Map<string, Slot>();
+  /** Files of the last plan that could not be used (and belong to no running component). */
+  #fileFailures: PlanFailure[] = [];
   /** The last attempt that failed to load, by component name: the same bytes and config are not tried again. */
-  #lastFailed = new Map<string, { fingerprint: string; message: string }>();
-  #options: RegistryOptions;
-  #applying: Promise<void> = Promise.resolve();
+  readonly #lastFailed = new Map<string, { fingerprint: string; message: string }>();
+  readonly #options: RegistryOptions;
+  readonly #workers: LoadWorkers;
+  #closed = false;
 
   constructor(options: RegistryOptions) {
     this.#options = options;
+    this.#workers = options.workers ?? loadWorkers;
   }
 
-  /** Moves the registry to `plan`. Calls are serialised: a second plan waits for the first. */
+  /**
+   * Moves the registry to `plan`: each component's change is queued on its own chain at
+   * once, so a later plan's changes follow this one's. Resolves when every change this plan
+   * asked for is done, failed, or past its deadlines.
+   */
   apply(plan: ResourcePlan): Promise<void> {
-    return this.#serial(() => this.#apply(plan));
-  }
-
-  #serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#applying.then(task);
-    this.#applying = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
-  }
-
-  async #start(desired: DesiredComponent, onTrap: (error: TesseraError) => void): Promise<LiveComponent> {
-    const compiled = await CompiledComponent.compile(desired.bytes, {
-      source: desired.modulePath,
-      memoryLimitBytes: desired.limits.memoryLimitBytes,
-      cpuBudget: desired.limits.cpuBudget,
-    });
-    return this.#startCompiled(compiled, desired, onTrap);
-  }
-
-  #startCompiled(compiled: CompiledComponent, desired: DesiredComponent, onTrap: (error: TesseraError) => void): Promise<LiveComponent> {
-    return LiveComponent.start(compiled, {
-      name: desired.name,
-      config: desired.config,
-      logger: this.#options.logger.child(desired.name),
-      callTimeoutMs: desired.limits.callTimeoutMs,
-      grants: { tcp: desired.limits.allowTcp },
-      onTrap,
-    });
-  }
-
-  async #apply(plan: ResourcePlan): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     const log = this.#options.logger;
     const wanted = new Set(plan.components.map((c) => c.name));
-    const failures: PlanFailure[] = [];
-
-    for (const desired of plan.components) {
-      const current = this.#entries.get(desired.name);
-      const fingerprint = fingerprintOf(desired);
-      if (current && current.fingerprint === fingerprint) {
-        current.desired = desired;
-        current.handle.loadError = undefined;
-        continue;
-      }
-      const failedBefore = this.#lastFailed.get(desired.name);
-      if (failedBefore?.fingerprint === fingerprint) {
-        if (current) current.handle.loadError = failedBefore.message;
-        else failures.push({ name: desired.name, type: desired.manifest.type, source: desired.source, error: failedBefore.message });
-        continue;
-      }
-      const started = Date.now();
-      try {
-        if (current) {
-          const live = await this.#start(desired, current.handle.onTrap);
-          const generation = await current.handle.swap({ desired, live });
-          current.desired = desired;
-          current.fingerprint = fingerprint;
-          log.info(`component "${desired.name}" swapped to generation ${generation.number}: ${desired.manifest.type} ${desired.manifest.version} from ${desired.modulePath}`, {
-            sha256: desired.sha256.slice(0, 12),
-            ms: Date.now() - started,
-          });
-        } else {
-          this.#entries.set(desired.name, await this.#create(desired, fingerprint));
-          log.info(`component "${desired.name}" loaded: ${desired.manifest.type} ${desired.manifest.version} from ${desired.modulePath}`, {
-            sha256: desired.sha256.slice(0, 12),
-            ms: Date.now() - started,
-          });
-        }
-      } catch (err) {
-        const message = prefixed(desired.source, reason(err));
-        log.error(`component "${desired.name}" failed to load: ${message}${current ? ' (the running generation keeps serving)' : ''}`);
-        // Trying the same bytes and config again gives the same answer, unless the component
-        // said its backing engine is unavailable (then the next reload retries).
-        if (!isTesseraError(err) || err.componentError?.tag !== 'unavailable') this.#lastFailed.set(desired.name, { fingerprint, message });
-        if (current) current.handle.loadError = message;
-        else failures.push({ name: desired.name, type: desired.manifest.type, source: desired.source, error: message });
-      }
-    }
-
+    const kept = new Set<string>();
+    const fileFailures: PlanFailure[] = [];
     for (const failure of plan.failures) {
-      // A broken edit of a running component's file keeps the running generation; a file
+      // A broken edit of a running (or starting) component's file keeps what runs; a file
       // still being written is not an error yet.
-      const current = [...this.#entries.values()].find((e) => e.desired.source === failure.source && !wanted.has(e.desired.name));
-      if (current) wanted.add(current.desired.name);
+      const owner = [...this.#slots].find(([name, s]) => s.target?.source === failure.source && !wanted.has(name) && (s.entry !== undefined || s.failure === undefined));
+      if (owner) kept.add(owner[0]);
       if (failure.transient) {
         log.debug(`resource ${failure.source} looks half-written; waiting for the rest`);
         continue;
       }
       log.error(`resource ${failure.source} not loaded: ${failure.error}`);
-      if (current) current.handle.loadError = failure.error;
-      else failures.push(failure);
+      const entry = owner?.[1].entry;
+      if (entry) entry.handle.loadError = failure.error;
+      else fileFailures.push(failure);
     }
+    this.#fileFailures = fileFailures;
 
-    for (const [name, entry] of this.#entries) {
-      if (wanted.has(name)) continue;
-      this.#entries.delete(name);
-      void entry.handle.close();
-      log.info(`component "${name}" unloaded (${entry.desired.source} removed)`);
+    const steps: Promise<void>[] = [];
+    for (const [name, slot] of this.#slots) {
+      if (wanted.has(name) || kept.has(name) || slot.target === undefined) continue;
+      const removed = slot.target;
+      slot.target = undefined;
+      slot.failure = undefined;
+      steps.push(within(this.#queue(name, slot, () => this.#converge(name, slot)), stepBound(removed)));
     }
-    this.#failures = failures;
-    for (const name of this.#lastFailed.keys()) if (!plan.components.some((c) => c.name === name)) this.#lastFailed.delete(name);
+    for (const desired of plan.components) {
+      let slot = this.#slots.get(desired.name);
+      if (slot === undefined) {
+        slot = { target: undefined, entry: undefined, failure: undefined, chain: Promise.resolve(), pending: 0 };
+        this.#slots.set(desired.name, slot);
+      }
+      const before = slot.target;
+      slot.target = desired;
+      // Nothing to do, when nothing is under way: answered now, so metadata is at once up to date.
+      if (slot.pending === 0 && this.#settled(desired.name, slot, desired)) continue;
+      // Already on its way there: this plan asks nothing new of the component, nor waits for it.
+      if (slot.pending > 0 && before !== undefined && fingerprintOf(before) === fingerprintOf(desired)) continue;
+      const step = this.#queue(desired.name, slot, () => this.#converge(desired.name, slot));
+      steps.push(within(step, stepBound(desired)));
+    }
+    for (const name of this.#lastFailed.keys()) if (!wanted.has(name)) this.#lastFailed.delete(name);
+    return Promise.all(steps).then(() => undefined);
+  }
+
+  /** Queues `step` on the name's chain; a slot left with nothing to do is forgotten. */
+  #queue<T>(name: string, slot: Slot, step: () => Promise<T>): Promise<T> {
+    slot.pending++;
+    const run = slot.chain.then(step);
+    slot.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    void slot.chain.then(() => {
+      slot.pending--;
+      if (slot.pending === 0 && slot.target === undefined && slot.entry === undefined && this.#slots.get(name) === slot) this.#slots.delete(name);
+    });
+    return run;
+  }
+
+  /**
+   * Handles the cases that need no load: the component runs with this fingerprint already,
+   * or the same bytes and config failed before. True when one of them applied.
+   */
+  #settled(name: string, slot: Slot, desired: DesiredComponent): boolean {
+    const fingerprint = fingerprintOf(desired);
+    const entry = slot.entry;
+    if (entry?.fingerprint === fingerprint) {
+      entry.desired = desired;
+      entry.handle.loadError = undefined;
+      slot.failure = undefined;
+      return true;
+    }
+    const failedBefore = this.#lastFailed.get(name);
+    if (failedBefore?.fingerprint !== fingerprint) return false;
+    this.#report(slot, desired, failedBefore.message);
+    return true;
+  }
+
+  /** A failed load: on the running component when there is one, else as a failed component. */
+  #report(slot: Slot, desired: DesiredComponent, message: string): void {
+    if (slot.entry) slot.entry.handle.loadError = message;
+    else slot.failure = { name: desired.name, type: desired.manifest.type, source: desired.source, error: message };
+  }
+
+  /** One step of a name's chain: moves what runs to what the folder asks for now. */
+  async #converge(name: string, slot: Slot): Promise<void> {
+    if (this.#closed) return;
+    const log = this.#options.logger;
+    const desired = slot.target;
+    const current = slot.entry;
+    if (desired === undefined) {
+      slot.failure = undefined;
+      if (current === undefined) return;
+      slot.entry = undefined;
+      void current.handle.close();
+      log.info(`component "${name}" unloaded (${current.desired.source} removed)`);
+      this.#changed();
+      return;
+    }
+    if (this.#settled(name, slot, desired)) return;
+    const fingerprint = fingerprintOf(desired);
+    const started = Date.now();
+    try {
+      if (current) {
+        const live = await this.#start(desired, current.handle.onTrap);
+        if (this.#closed) {
+          void live.close();
+          return;
+        }
+        const generation = await current.handle.swap({ desired, live });
+        current.desired = desired;
+        current.fingerprint = fingerprint;
+        if (this.#closed) void current.handle.close();
+        log.info(`component "${name}" swapped to generation ${generation.number}: ${desired.manifest.type} ${desired.manifest.version} from ${desired.modulePath}`, {
+          sha256: desired.sha256.slice(0, 12),
+          ms: Date.now() - started,
+        });
+      } else {
+        const entry = await this.#create(desired, fingerprint);
+        if (this.#closed) {
+          void entry.handle.close();
+          return;
+        }
+        slot.entry = entry;
+        log.info(`component "${name}" loaded: ${desired.manifest.type} ${desired.manifest.version} from ${desired.modulePath}`, {
+          sha256: desired.sha256.slice(0, 12),
+          ms: Date.now() - started,
+        });
+      }
+      slot.failure = undefined;
+      this.#changed();
+    } catch (err) {
+      const message = prefixed(desired.source, reason(err));
+      log.error(`component "${name}" failed to load: ${message}${current ? ' (the running generation keeps serving)' : ''}`);
+      // Trying the same bytes and config again gives the same answer, unless the component
+      // said its backing engine is unavailable (then the next reload retries).
+      if (!isTesseraError(err) || err.componentError?.tag !== 'unavailable') this.#lastFailed.set(name, { fingerprint, message });
+      this.#report(slot, desired, message);
+    }
+  }
+
+  #changed(): void {
+    try {
+      this.#options.onChange?.();
+    } catch (err) {
+      this.#options.logger.warn(`reacting to a component change failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Prepares the component on the load worker (bounded by its deadline), then starts it here. */
+  async #start(desired: DesiredComponent, onTrap: (error: TesseraError) => void): Promise<GuestComponent> {
+    const prepared = await this.#workers.run(
+      'prepare',
+      [desired.bytes, { source: desired.modulePath, memoryLimitBytes: desired.limits.memoryLimitBytes, cpuBudget: desired.limits.cpuBudget }],
+      desired.modulePath,
+    );
+    return this.#startWithin(await CompiledComponent.fromPrepared(prepared), desired, onTrap);
+  }
+
+  /**
+   * Starts a generation, giving up after the component's init timeout: the start is then
+   * a failure, and what it makes if it ever finishes is closed at once.
+   */
+  #startWithin(compiled: CompiledComponent, desired: DesiredComponent, onTrap: (error: TesseraError) => void): Promise<GuestComponent> {
+    const starting = this.#startCompiled(compiled, desired, onTrap);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        void starting.then((late) => late.close(), () => undefined);
+        reject(new TesseraError('ERR_COMPONENT_LOAD', `component "${desired.name}" did not start within ${desired.initTimeoutMs} ms (its init never returned?); given up`));
+      }, desired.initTimeoutMs);
+    });
+    return Promise.race([starting, deadline]).finally(() => clearTimeout(timer));
+  }
+
+  #startCompiled(compiled: CompiledComponent, desired: DesiredComponent, onTrap: (error: TesseraError) => void): Promise<GuestComponent> {
+    const options = {
+      name: desired.name,
+      config: desired.config,
+      logger: this.#options.logger.child(desired.name),
+      callTimeoutMs: desired.limits.callTimeoutMs,
+      queueLimit: desired.limits.queueLimit,
+      cpuShare: desired.limits.cpuShare,
+      cpuSliceMs: desired.limits.cpuSliceMs,
+      grants: { tcp: desired.limits.allowTcp },
+      onTrap,
+    };
+    return startGuest(compiled, options, desired.limits.isolation);
   }
 
   async #create(desired: DesiredComponent, fingerprint: string): Promise<Entry> {
@@ -190,29 +325,36 @@ export class ComponentRegistry implements ComponentDirectory {
     return entry;
   }
 
-  /** Rolls a component back to its previous generation (admin API). */
+  /** Rolls a component back to its previous generation (admin API), in turn with its other changes. */
   rollback(name: string): Promise<GenerationInfo> {
-    return this.#serial(async () => {
-      const entry = this.#entries.get(name);
+    const slot = this.#slots.get(name);
+    if (slot?.entry === undefined) return Promise.reject(new TesseraError('ERR_COMPONENT_NOT_FOUND', `component "${name}" is not loaded`));
+    return this.#queue(name, slot, async () => {
+      const entry = slot.entry;
       if (!entry) throw new TesseraError('ERR_COMPONENT_NOT_FOUND', `component "${name}" is not loaded`);
       const target = entry.handle.rollbackTarget();
       if (!target) throw new TesseraError('ERR_COMPONENT_NOT_FOUND', `component "${name}" has no earlier generation to roll back to`);
-      const live = await this.#startCompiled(target.live.compiled, target.desired, entry.handle.onTrap);
+      const live = await this.#startWithin(target.live.compiled, target.desired, entry.handle.onTrap);
       const generation = await entry.handle.rollback(live);
       this.#options.logger.info(`component "${name}" rolled back to generation ${generation.number} (${generation.desired.modulePath})`);
+      this.#changed();
       return generationInfo(generation);
     });
   }
 
   /** The running and earlier generations of a component, newest first (admin API). */
   generations(name: string): { current: GenerationInfo; previous: GenerationInfo[] } {
-    const entry = this.#entries.get(name);
+    const entry = this.#slots.get(name)?.entry;
     if (!entry) throw new TesseraError('ERR_COMPONENT_NOT_FOUND', `component "${name}" is not loaded`);
     return { current: generationInfo(entry.handle.current), previous: entry.handle.previous.map(generationInfo).reverse() };
   }
 
+  #entries(): Entry[] {
+    return [...this.#slots.values()].flatMap((s) => (s.entry === undefined ? [] : [s.entry]));
+  }
+
   getStateStore(name: string): LiveStateStore | undefined {
-    const entry = this.#entries.get(name);
+    const entry = this.#slots.get(name)?.entry;
     if (entry?.stateStore === undefined) return undefined;
     // The config follows the running generation (it changes on a swap or a rollback).
     const config = entry.handle.current.desired.config;
@@ -221,33 +363,37 @@ export class ComponentRegistry implements ComponentDirectory {
   }
 
   getPubSub(name: string): LivePubSub | undefined {
-    const entry = this.#entries.get(name);
+    const entry = this.#slots.get(name)?.entry;
     if (entry?.pubsub === undefined) return undefined;
     const config = entry.handle.current.desired.config;
     if (entry.pubsub.config !== config) entry.pubsub = { ...entry.pubsub, config };
     return entry.pubsub;
   }
 
-  pubSubCount(): number {
+  /** Configured components of a kind: running, starting or failed to load, and files of its type prefix that failed. */
+  #configured(kind: ComponentKind, prefix: string): number {
     let n = 0;
-    for (const e of this.#entries.values()) if (e.pubsub) n++;
-    for (const f of this.#failures) if (f.type?.startsWith('pubsub.')) n++;
+    for (const s of this.#slots.values()) if ((s.entry?.desired ?? s.target)?.manifest.kind === kind) n++;
+    for (const f of this.#fileFailures) if (f.type?.startsWith(prefix)) n++;
     return n;
+  }
+
+  pubSubCount(): number {
+    return this.#configured('pubsub', 'pubsub.');
   }
 
   pubSubNames(): string[] {
-    return [...this.#entries.values()].filter((e) => e.pubsub).map((e) => e.desired.name);
+    return this.#entries()
+      .filter((e) => e.pubsub)
+      .map((e) => e.desired.name);
   }
 
   stateStoreCount(): number {
-    let n = 0;
-    for (const e of this.#entries.values()) if (e.stateStore) n++;
-    for (const f of this.#failures) if (f.type?.startsWith('state.')) n++;
-    return n;
+    return this.#configured('state-store', 'state.');
   }
 
   list(): ComponentInfo[] {
-    const running: ComponentInfo[] = [...this.#entries.values()].map(({ handle }) => {
+    const running: ComponentInfo[] = this.#entries().map(({ handle }) => {
       const { desired, live, number } = handle.current;
       const error = handle.loadError ?? handle.lastTrap;
       return {
@@ -266,7 +412,8 @@ export class ComponentRegistry implements ComponentDirectory {
         ...(error === undefined ? {} : { error }),
       };
     });
-    const failed: ComponentInfo[] = this.#failures.map((f) => ({
+    const loadFailures = [...this.#slots.values()].flatMap((s) => (s.entry === undefined && s.failure !== undefined ? [s.failure] : []));
+    const failed: ComponentInfo[] = [...loadFailures, ...this.#fileFailures].map((f) => ({
       name: f.name,
       ...(f.type === undefined ? {} : { type: f.type }),
       capabilities: [],
@@ -280,7 +427,7 @@ export class ComponentRegistry implements ComponentDirectory {
   async pingAll(): Promise<string[]> {
     const failing: string[] = [];
     await Promise.all(
-      [...this.#entries.values()].map(async ({ desired, stateStore, pubsub }) => {
+      this.#entries().map(async ({ desired, stateStore, pubsub }) => {
         try {
           await (stateStore?.store ?? pubsub?.pubsub)?.ping();
         } catch {
@@ -291,11 +438,16 @@ export class ComponentRegistry implements ComponentDirectory {
     return failing.sort();
   }
 
-  /** Unloads every component. */
+  /**
+   * Unloads every component. Loads under way get a moment to finish; one that hangs is not
+   * waited for (what it makes, if anything, is closed when it comes), nor is a component
+   * that takes too long to close.
+   */
   async close(): Promise<void> {
-    await this.#applying;
-    const entries = [...this.#entries.values()];
-    this.#entries.clear();
-    await Promise.all(entries.map((e) => e.handle.close()));
+    this.#closed = true;
+    await within(Promise.all([...this.#slots.values()].map((s) => s.chain)), CLOSE_WAIT_MS);
+    const entries = this.#entries();
+    this.#slots.clear();
+    await within(Promise.all(entries.map((e) => e.handle.close())), CLOSE_WAIT_MS);
   }
 }

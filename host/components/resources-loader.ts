@@ -5,21 +5,23 @@
 //    that (non-bundled) type, else to the bundled type;
 //  - a `.wasm` no YAML claims becomes a component named after its file stem, unconfigured;
 //  - every file that cannot be used is reported with its path and the reason.
-import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+// Here only the folders are listed: every file is read and parsed on the load worker
+// (regular files only, size-limited while read), all of a scan's files at once.
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
 import type { Manifest } from '../../abi/ts/manifest.ts';
 import { isTesseraError } from '../errors.ts';
-import { readAnyManifest } from '../sandbox/manifest.ts';
-import { parseResourceFile, type ComponentSpec } from './component-yaml.ts';
+import type { ComponentSpec } from './component-yaml.ts';
 import { DEFAULT_LIMITS, type ComponentLimits } from './limits.ts';
+import type { ModuleFile, YamlFile } from './load-jobs.ts';
+import { READ_DEADLINE_MS, loadWorkers, type LoadWorkers } from './load-worker.ts';
 import type { ModuleRef } from './type-catalog.ts';
 
-/** A broken `.wasm` modified this recently may still be being written. */
+/** A broken file modified this recently may still be being written. */
 const SETTLE_MS = 2000;
 
-/** Modules larger than this are refused before they are read into memory. */
-export const MAX_MODULE_BYTES = 32 * 1024 * 1024;
+/** How long a component may take to start (instantiate, `init`, `features`) unless its YAML sets `spec.initTimeout`. */
+export const DEFAULT_INIT_TIMEOUT_MS = 10_000;
 
 export interface DesiredComponent {
   name: string;
@@ -31,6 +33,8 @@ export interface DesiredComponent {
   manifest: Manifest;
   config: ReadonlyMap<string, string>;
   limits: ComponentLimits;
+  /** How long starting it may take before it is given up (`spec.initTimeout`). */
+  initTimeoutMs: number;
   ignoreErrors: boolean;
 }
 
@@ -55,17 +59,13 @@ export interface ResourcePlan {
   others: { kind: string; document: unknown; source: string }[];
 }
 
-interface WasmFile {
+interface WasmFile extends ModuleFile {
   path: string;
   dir: string;
   stem: string;
-  bytes: Uint8Array;
-  sha256: string;
-  manifest: Manifest;
 }
 
 const stemOf = (file: string): string => basename(file, extname(file));
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const reason = (err: unknown): string => (isTesseraError(err) ? err.message : String((err as Error)?.message ?? err));
 
 /** `source: message`, unless the message already starts with the source. */
@@ -78,16 +78,6 @@ async function listDir(dir: string): Promise<string[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-}
-
-/** Reads a module file and its manifest; the bytes and hash are what will run. */
-export async function readModuleFile(path: string): Promise<{ bytes: Uint8Array; sha256: string; manifest: Manifest }> {
-  const info = await stat(path);
-  if (info.size > MAX_MODULE_BYTES) {
-    throw new Error(`the file is ${(info.size / 1048576).toFixed(1)} MiB, over the ${MAX_MODULE_BYTES / 1048576} MiB module limit`);
-  }
-  const bytes = new Uint8Array(await readFile(path));
-  return { bytes, sha256: sha256(bytes), manifest: readAnyManifest(bytes) };
 }
 
 async function recentlyModified(path: string): Promise<boolean> {
@@ -108,34 +98,46 @@ function withDefaults(manifest: Manifest, config: ReadonlyMap<string, string>, a
   return new Map([...config, ['consumerID', appId]]);
 }
 
-export async function scanResources(dirs: readonly string[], bundled: ReadonlyMap<string, ModuleRef>, appId: string): Promise<ResourcePlan> {
+const RESOURCE_EXTENSIONS = new Set(['.yaml', '.yml', '.wasm']);
+
+type ResourceRead = { wasm: WasmFile } | { yaml: YamlFile; source: string } | { failure: PlanFailure };
+
+/** One file of a folder, read and parsed on a load worker; a file that cannot be used is a failure naming it. */
+async function readResource(dir: string, file: string, workers: LoadWorkers): Promise<ResourceRead> {
+  const path = join(dir, file);
+  const isModule = extname(file).toLowerCase() === '.wasm';
+  try {
+    if (isModule) return { wasm: { path, dir, stem: stemOf(file), ...(await workers.run('readModuleFile', [path, dir], path, READ_DEADLINE_MS)) } };
+    const yaml = await workers.run('readYamlFile', [path, dir], path, READ_DEADLINE_MS);
+    // An editor's truncate-then-write: keep what runs until the file has content or settles.
+    if (yaml.empty && Date.now() - yaml.mtimeMs < SETTLE_MS) return { failure: { name: stemOf(file), source: path, error: `${path}: the file is empty`, transient: true } };
+    return { yaml, source: path };
+  } catch (err) {
+    const failure: PlanFailure = { name: stemOf(file), source: path, error: prefixed(path, reason(err)) };
+    if (isModule && (await looksHalfWritten(path, err))) failure.transient = true;
+    return { failure };
+  }
+}
+
+export async function scanResources(
+  dirs: readonly string[],
+  bundled: ReadonlyMap<string, ModuleRef>,
+  appId: string,
+  workers: LoadWorkers = loadWorkers,
+): Promise<ResourcePlan> {
   const plan: ResourcePlan = { components: [], failures: [], others: [] };
   const specs: ComponentSpec[] = [];
   const wasm: WasmFile[] = [];
 
-  for (const dir of dirs) {
-    for (const file of await listDir(dir)) {
-      const path = join(dir, file);
-      const ext = extname(file).toLowerCase();
-      try {
-        if (ext === '.yaml' || ext === '.yml') {
-          const text = await readFile(path, 'utf8');
-          if (text.trim() === '' && (await recentlyModified(path))) {
-            // An editor's truncate-then-write: keep what runs until the file has content or settles.
-            plan.failures.push({ name: stemOf(file), source: path, error: `${path}: the file is empty`, transient: true });
-            continue;
-          }
-          const parsed = parseResourceFile(text, path);
-          specs.push(...parsed.components);
-          plan.others.push(...parsed.others.map((o) => ({ ...o, source: path })));
-        } else if (ext === '.wasm') {
-          wasm.push({ path, dir, stem: stemOf(file), ...(await readModuleFile(path)) });
-        }
-      } catch (err) {
-        const failure: PlanFailure = { name: stemOf(file), source: path, error: prefixed(path, reason(err)) };
-        if (ext === '.wasm' && (await looksHalfWritten(path, err))) failure.transient = true;
-        plan.failures.push(failure);
-      }
+  const listed = await Promise.all(dirs.map(async (dir) => (await listDir(dir)).map((file) => ({ dir, file }))));
+  const files = listed.flat().filter(({ file }) => RESOURCE_EXTENSIONS.has(extname(file).toLowerCase()));
+  // All at once, on the load workers; taken in folder order.
+  for (const read of await Promise.all(files.map(({ dir, file }) => readResource(dir, file, workers)))) {
+    if ('wasm' in read) wasm.push(read.wasm);
+    else if ('failure' in read) plan.failures.push(read.failure);
+    else {
+      specs.push(...read.yaml.components);
+      plan.others.push(...read.yaml.others.map((o) => ({ ...o, source: read.source })));
     }
   }
 
@@ -145,6 +147,7 @@ export async function scanResources(dirs: readonly string[], bundled: ReadonlyMa
     if (!bundled.has(w.manifest.type) && !provided.has(w.manifest.type)) provided.set(w.manifest.type, w);
   }
 
+  const bundledReads = new Map<string, Promise<ModuleFile>>();
   const claimed = new Set<WasmFile>();
   const named = new Map<string, string>();
   const add = (c: DesiredComponent): void => {
@@ -179,6 +182,7 @@ export async function scanResources(dirs: readonly string[], bundled: ReadonlyMa
         manifest: module.manifest,
         config: withDefaults(module.manifest, spec.config, appId),
         limits: spec.limits,
+        initTimeoutMs: spec.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS,
         ignoreErrors: spec.ignoreErrors,
       });
     } catch (err) {
@@ -188,7 +192,18 @@ export async function scanResources(dirs: readonly string[], bundled: ReadonlyMa
 
   for (const w of wasm) {
     if (claimed.has(w)) continue;
-    add({ name: w.stem, source: w.path, modulePath: w.path, bytes: w.bytes, sha256: w.sha256, manifest: w.manifest, config: withDefaults(w.manifest, new Map(), appId), limits: { ...DEFAULT_LIMITS }, ignoreErrors: false });
+    add({
+      name: w.stem,
+      source: w.path,
+      modulePath: w.path,
+      bytes: w.bytes,
+      sha256: w.sha256,
+      manifest: w.manifest,
+      config: withDefaults(w.manifest, new Map(), appId),
+      limits: { ...DEFAULT_LIMITS },
+      initTimeoutMs: DEFAULT_INIT_TIMEOUT_MS,
+      ignoreErrors: false,
+    });
   }
   return plan;
 
@@ -198,6 +213,12 @@ export async function scanResources(dirs: readonly string[], bundled: ReadonlyMa
       const known = [...types.keys(), ...provided.keys()].sort();
       throw new Error(`unknown component type "${type}" (known types: ${known.join(', ') || 'none'})`);
     }
-    return { path: ref.path, ...(await readModuleFile(ref.path)) };
+    // Read once per scan however many YAML files name the type.
+    let module = bundledReads.get(ref.path);
+    if (module === undefined) {
+      module = workers.run('readModuleFile', [ref.path, dirname(ref.path)], ref.path, READ_DEADLINE_MS);
+      bundledReads.set(ref.path, module);
+    }
+    return { path: ref.path, ...(await module) };
   }
 }

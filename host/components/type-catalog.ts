@@ -1,10 +1,11 @@
 // The component types the sidecar ships with: every `.wasm` under components-wasm/, indexed
-// by the type its manifest declares. Read once at start-up.
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+// by the type its manifest declares. Manifests are read on the load worker, once per file
+// version.
+import { readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../../abi/ts/manifest.ts';
-import { readAnyManifest } from '../sandbox/manifest.ts';
+import { READ_DEADLINE_MS, loadWorkers } from './load-worker.ts';
 
 export const BUNDLED_DIR = fileURLToPath(new URL('../../components-wasm/', import.meta.url));
 
@@ -16,13 +17,12 @@ export interface ModuleRef {
 /** Manifests already read, by path, valid while the file's size and mtime stay the same. */
 const cache = new Map<string, { stamp: string; manifest: Manifest }>();
 
-async function manifestOf(path: string): Promise<Manifest> {
+async function manifestOf(path: string, dir: string): Promise<Manifest> {
   const info = await stat(path);
   const stamp = `${info.size}:${info.mtimeMs}`;
   const hit = cache.get(path);
   if (hit?.stamp === stamp) return hit.manifest;
-  const bytes = new Uint8Array(await readFile(path));
-  const manifest = readAnyManifest(bytes);
+  const manifest = await loadWorkers.run('readModuleManifest', [path, dir], path, READ_DEADLINE_MS);
   cache.set(path, { stamp, manifest });
   return manifest;
 }
@@ -36,19 +36,15 @@ export async function loadBundledTypes(
   dir = BUNDLED_DIR,
   onProblem: (path: string, error: Error) => void = () => {},
 ): Promise<Map<string, ModuleRef>> {
-  const types = new Map<string, ModuleRef>();
   const entries = await readdir(dir, { withFileTypes: true });
-  for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
-    const files = await readdir(join(dir, entry.name));
-    for (const file of files.filter((f) => f.endsWith('.wasm')).sort()) {
-      const path = join(dir, entry.name, file);
-      try {
-        const manifest = await manifestOf(path);
-        if (!types.has(manifest.type)) types.set(manifest.type, { path, manifest });
-      } catch (err) {
-        onProblem(path, err as Error);
-      }
-    }
+  const folders = entries.filter((e) => e.isDirectory()).map((e) => join(dir, e.name)).sort();
+  const paths = (await Promise.all(folders.map(async (folder) => (await readdir(folder)).filter((f) => f.endsWith('.wasm')).sort().map((f) => join(folder, f))))).flat();
+  // Read all at once; the first module (in folder order) to declare a type provides it.
+  const read = await Promise.all(paths.map((path) => manifestOf(path, dirname(path)).then((manifest) => ({ path, manifest }), (err: Error) => ({ path, err }))));
+  const types = new Map<string, ModuleRef>();
+  for (const r of read) {
+    if ('err' in r) onProblem(r.path, r.err);
+    else if (!types.has(r.manifest.type)) types.set(r.manifest.type, r);
   }
   return types;
 }

@@ -1,5 +1,6 @@
 // Structured, levelled logs for the sidecar: one line per event, text by default or JSON
 // with `--log-as-json`, each line tagged with the scope (a component name, the API, ...).
+import { truncate } from '../errors.ts';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -25,11 +26,15 @@ export function isLogLevel(value: string): value is LogLevel {
   return (LOG_LEVELS as readonly string[]).includes(value);
 }
 
+/** Most characters of a message a line keeps: writing a line is work on the event loop, and must be bounded. */
+export const MAX_LOG_MESSAGE_CHARS = 8192;
+
 export function createLogger(options: LoggerOptions, scope = 'tessera'): Logger {
   const min = LOG_LEVELS.indexOf(options.level);
   const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
   const emit = (level: LogLevel, message: string, fields?: Record<string, unknown>): void => {
     if (LOG_LEVELS.indexOf(level) < min) return;
+    message = truncate(message, MAX_LOG_MESSAGE_CHARS);
     const time = new Date().toISOString();
     if (options.json) {
       write(JSON.stringify({ time, level, scope, msg: message, ...fields }));

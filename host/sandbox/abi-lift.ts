@@ -41,10 +41,23 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 // 95 for 4 bytes on Node 24); V8 builds strings shorter than 13 characters flat.
 const ASCII_FAST_MAX = 12;
 
+/**
+ * Most bytes of one string the host decodes. Decoding is work on the event loop (~1 ms a MiB),
+ * and a guest's string ends up in a message, a header or a key, none of which is sensibly
+ * longer: a longer one is cut, at a character boundary, and says how much was left out.
+ */
+export const MAX_LIFTED_STRING_BYTES = 1024 * 1024;
+
 function liftString(cx: AbiContext, ptr: number, len: number): string {
   const u8 = cx.mem.u8;
   const end = ptr + len;
   if (end > u8.length) throw trap(cx.label, `string at ${hex(ptr)} of ${len} bytes runs past the end of guest memory (${u8.length} bytes)`);
+  if (len > MAX_LIFTED_STRING_BYTES) {
+    let cut = ptr + MAX_LIFTED_STRING_BYTES;
+    while (cut > ptr && (u8[cut]! & 0xc0) === 0x80) cut--;
+    cx.mem.spend(cx.label, cut - ptr);
+    return `${decodeUtf8(cx, u8, ptr, cut)}… (${end - cut} more bytes)`;
+  }
   if (len > ASCII_FAST_MAX) cx.mem.spend(cx.label, len);
   if (len <= ASCII_FAST_MAX) {
     let s = '';

@@ -14,7 +14,7 @@ import {
 } from './abi-layout.ts';
 import { compileLiftFlat, compileLoad, type AbiContext, type FlatLift } from './abi-lift.ts';
 import { compileLowerFlat, compileStore, type FlatLower } from './abi-lower.ts';
-import { LIFT_BUDGET, asTrap, hex, trap, type GuestMemory } from './guest-memory.ts';
+import { asTrap, hex, trap, type GuestMemory } from './guest-memory.ts';
 import { TesseraError } from '../errors.ts';
 import type { WitFunction, WitPackage, WitType } from './wit/ast.ts';
 
@@ -143,7 +143,7 @@ export function compileExportCall(
   return (...args) => {
     checkArity(label, fn, args);
     mem.refresh();
-    mem.liftBudget = LIFT_BUDGET;
+    mem.liftBudget = mem.maxLift;
     const flat = lowerArgs(args);
     let ret: unknown;
     try {
@@ -171,7 +171,7 @@ export function compileAsyncExportCall(
   return async (...args) => {
     checkArity(label, fn, args);
     mem.refresh();
-    mem.liftBudget = LIFT_BUDGET;
+    mem.liftBudget = mem.maxLift;
     const flat = lowerArgs(args);
     let ret: unknown;
     try {

@@ -8,7 +8,8 @@
 // network); every core module reaches V8 through our `getCoreModule` and `instantiateCore`
 // hooks, memory-capped and fuel-metered like a core module; async host functions suspend the
 // component through JSPI. What the glue throws for an export's `result::err` becomes the
-// `{ tag: 'err', val }` value the core path lifts.
+// `{ tag: 'err', val }` value the core path lifts. Transpiling, checking and compiling
+// (`prepareComponentModel`) run on the load worker; only the glue is loaded where it runs.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Manifest } from '../../abi/ts/manifest.ts';
@@ -20,10 +21,11 @@ import { NO_GRANTS, type Grants } from './capabilities/capability.ts';
 import { CAPABILITIES } from './capabilities/index.ts';
 import { readComponentShape, type ComponentShape } from './component-binary.ts';
 import type { CompiledComponent } from './compiled-component.ts';
-import type { ComponentInstance, LiftedCall } from './component-instance.ts';
-import { FUEL_EXPORT, instrumentFuel } from './metering.ts';
-import type { CheckedModule } from './module-check.ts';
-import { PAGE_BYTES, capMemory, capTables } from './wasm-binary.ts';
+import { LIFECYCLE_HARD_LIMIT_MS } from './call-meter.ts';
+import { instanceMeter, type ComponentInstance, type InstanceOptions, type LiftedCall } from './component-instance.ts';
+import { compileHardened, harden, type HardenLimits } from './harden.ts';
+import { FUEL_EXPORT, FUEL_HOOKS_MODULE } from './metering.ts';
+import { checkExportCount, type CheckedModule } from './module-check.ts';
 import type { WitFunction, WitPackage, WitType } from './wit/ast.ts';
 
 /** The glue's `instantiate`, as jco generates it in instantiation mode. */
@@ -32,6 +34,22 @@ type GlueInstantiate = (
   imports: Record<string, Record<string, Function>>,
   instantiateCore: (module: WebAssembly.Module, imports?: WebAssembly.Imports) => WebAssembly.Instance,
 ) => Promise<Record<string, Record<string, Function> | undefined>>;
+
+/**
+ * A Component Model binary ready to be instantiated, as the load worker posts it: jco's glue
+ * as source text and the compiled core modules (a `WebAssembly.Module` crosses threads).
+ */
+export interface PreparedComponentModel {
+  readonly glue: string;
+  /** The component's sha256 (and `+jspi` when it runs under JSPI): one loaded glue per key. */
+  readonly glueKey: string;
+  /** Every core module the glue may ask for, by file name: capped and metered. */
+  readonly modules: ReadonlyMap<string, WebAssembly.Module>;
+  /** The glue's import specifiers (`tessera:components/log`) and the WIT interface of each. */
+  readonly importSpecifiers: ReadonlyMap<string, string>;
+  /** The file name of the largest core module: the component's own code. */
+  readonly mainFile: string;
+}
 
 /** What a compiled component keeps to make instances of a Component Model binary. */
 export interface ComponentModelCode {
@@ -44,15 +62,12 @@ export interface ComponentModelCode {
   readonly mainModule: WebAssembly.Module;
 }
 
-export interface LoadedComponentModel extends CheckedModule {
-  code: ComponentModelCode;
+export interface CheckedComponentModel extends CheckedModule {
+  prepared: PreparedComponentModel;
 }
 
-export interface ComponentModelOptions {
+export interface ComponentModelOptions extends HardenLimits {
   sha256: string;
-  memoryLimitBytes: number;
-  /** Fuel per call; 0 leaves the core modules unmetered. */
-  cpuBudget: number;
 }
 
 /** One transpile of one component: the glue's source and its core modules, by file name. */
@@ -64,10 +79,14 @@ interface Transpiled {
   imports: string[];
 }
 
-/** Transpiles kept per sha256 of the component (and whether it runs under JSPI); the newest few. */
-const TRANSPILE_CACHE_SIZE = 16;
+/**
+ * Transpiles kept per sha256 of the component (and whether it runs under JSPI), the newest
+ * few: a transpile holds the component's core modules, up to the module size limit each.
+ */
+const TRANSPILE_CACHE_SIZE = 4;
 const transpiles = new Map<string, Promise<Transpiled>>();
-/** Loaded glue modules per sha256: a data: URL module stays in V8's module map once imported. */
+/** Loaded glue modules per key; a data: URL module stays in V8's module map once imported anyway. */
+const GLUE_CACHE_SIZE = 16;
 const glues = new Map<string, Promise<GlueInstantiate>>();
 
 type Bindgen = typeof import('@bytecodealliance/jco-transpile/component');
@@ -240,7 +259,7 @@ function jspiNames(contract: KindContract, pkg: WitPackage, checked: CheckedModu
   return { imports, exports };
 }
 
-function cached<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+function cached<T>(cache: Map<string, Promise<T>>, size: number, key: string, make: () => Promise<T>): Promise<T> {
   let found = cache.get(key);
   if (found !== undefined) {
     cache.delete(key);
@@ -250,7 +269,7 @@ function cached<T>(cache: Map<string, Promise<T>>, key: string, make: () => Prom
   found = make();
   cache.set(key, found);
   found.catch(() => cache.delete(key));
-  while (cache.size > TRANSPILE_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  while (cache.size > size) cache.delete(cache.keys().next().value!);
   return found;
 }
 
@@ -311,23 +330,20 @@ async function transpile(bytes: Uint8Array, jspi: { imports: string[]; exports: 
   return { glue: editGlue(glue), coreModules, declarations, imports: generated.imports };
 }
 
-/** Each core module checked by V8, its memory capped and its code metered, then compiled. */
-async function compileCoreModule(file: string, bytes: Uint8Array, options: ComponentModelOptions): Promise<WebAssembly.Module> {
-  if (!WebAssembly.validate(bytes)) {
-    const why = await WebAssembly.compile(bytes).then(() => 'it does not validate', (e: Error) => e.message);
-    throw refuse(`core module ${file} of the component is invalid WebAssembly: ${why}`);
-  }
-  const capped = capTables(capMemory(bytes, Math.floor(options.memoryLimitBytes / PAGE_BYTES)));
-  const runnable = options.cpuBudget > 0 ? instrumentFuel(capped, options.cpuBudget) : capped;
+/** Each core module hardened (checked by V8, memory capped, code metered), then compiled. */
+async function compileCoreModule(file: string, bytes: Uint8Array, limits: HardenLimits): Promise<WebAssembly.Module> {
+  let module: WebAssembly.Module;
   try {
-    return await WebAssembly.compile(runnable);
+    module = await compileHardened(harden(bytes, limits));
   } catch (err) {
-    throw refuse(`core module ${file} of the component is invalid WebAssembly: ${(err as Error).message}`);
+    throw refuse(`core module ${file} of the component is ${(err as Error).message}`);
   }
+  checkExportCount(WebAssembly.Module.exports(module).length, `core module ${file} of the component`);
+  return module;
 }
 
 function loadGlue(key: string, source: string): Promise<GlueInstantiate> {
-  return cached(glues, key, async () => {
+  return cached(glues, GLUE_CACHE_SIZE, key, async () => {
     const url = `data:text/javascript;base64,${Buffer.from(source).toString('base64')}`;
     const glue = (await import(url)) as { instantiate?: unknown };
     if (typeof glue.instantiate !== 'function') throw refuse('jco\'s glue for the component exports no instantiate function');
@@ -337,13 +353,20 @@ function loadGlue(key: string, source: string): Promise<GlueInstantiate> {
 
 /**
  * Checks a Component Model binary against its manifest and world, transpiles it (once per
- * sha256), checks its types, and compiles its core modules capped and metered.
+ * sha256), checks its types, and compiles its core modules capped and metered. Runs on the
+ * load worker: jco's transpile of a large component takes seconds.
  */
-async function load(bytes: Uint8Array, manifest: Manifest, contract: KindContract, pkg: WitPackage, options: ComponentModelOptions): Promise<LoadedComponentModel> {
+export async function prepareComponentModel(
+  bytes: Uint8Array,
+  manifest: Manifest,
+  contract: KindContract,
+  pkg: WitPackage,
+  options: ComponentModelOptions,
+): Promise<CheckedComponentModel> {
   const checked = checkComponentShape(readComponentShape(bytes), manifest, contract, pkg);
   const jspi = checked.needsJspi ? jspiNames(contract, pkg, checked) : undefined;
-  const key = `${options.sha256}${jspi ? '+jspi' : ''}`;
-  const transpiled = await cached(transpiles, key, () => transpile(bytes, jspi));
+  const glueKey = `${options.sha256}${jspi ? '+jspi' : ''}`;
+  const transpiled = await cached(transpiles, TRANSPILE_CACHE_SIZE, glueKey, () => transpile(bytes, jspi));
   await checkTypes(transpiled, contract, pkg, checked);
 
   const importSpecifiers = new Map<string, string>();
@@ -360,8 +383,13 @@ async function load(bytes: Uint8Array, manifest: Manifest, contract: KindContrac
   const compiled = await Promise.all(files.map(([file, b]) => compileCoreModule(file, b, options)));
   const modules = new Map(files.map(([file], i) => [file, compiled[i]!]));
   const largest = files.reduce((best, [, b], i) => (b.length > files[best]![1].length ? i : best), 0);
-  const instantiate = await loadGlue(key, transpiled.glue);
-  return { ...checked, code: { instantiate, modules, importSpecifiers, mainModule: compiled[largest]! } };
+  return { ...checked, prepared: { glue: transpiled.glue, glueKey, modules, importSpecifiers, mainFile: files[largest]![0] } };
+}
+
+/** Loads the glue of a prepared component where it will run, once per key. */
+async function code(prepared: PreparedComponentModel): Promise<ComponentModelCode> {
+  const instantiate = await loadGlue(prepared.glueKey, prepared.glue);
+  return { instantiate, modules: prepared.modules, importSpecifiers: prepared.importSpecifiers, mainModule: prepared.modules.get(prepared.mainFile)! };
 }
 
 const isResult = (t: WitType | undefined): boolean => {
@@ -440,13 +468,12 @@ function fuelGauge(globals: WebAssembly.Global[]): WebAssembly.Global | undefine
 }
 
 /** One instance of a Component Model component, with the same face as a core module's. */
-async function instantiate(compiled: CompiledComponent, name: string, logger: Logger, grants: Grants = NO_GRANTS): Promise<ComponentInstance> {
+async function instantiate(compiled: CompiledComponent, options: InstanceOptions): Promise<ComponentInstance> {
   const code = compiled.componentModel!;
   const { pkg, contract } = compiled;
-  const cleanups: (() => void)[] = [];
-  const dispose = (): void => {
-    for (const cleanup of cleanups.splice(0)) cleanup();
-  };
+  const { name, logger, grants = NO_GRANTS } = options;
+  const { meter, hooks, cleanups, dispose } = instanceMeter(compiled, options);
+  const wrap = <F extends (...a: any[]) => unknown>(f: F): F => (meter ? meter.wrap(f) : f);
 
   const imports: Record<string, Record<string, Function>> = {};
   for (const [specifier, iface] of code.importSpecifiers) {
@@ -456,7 +483,9 @@ async function instantiate(compiled: CompiledComponent, name: string, logger: Lo
     const capability = CAPABILITIES.get(iface)!;
     const host = capability.build({ component: name, logger, grants, onDispose: (cleanup) => cleanups.push(cleanup) });
     for (const fn of contract.imports.get(iface)!.functions) {
-      table[jsName(fn.name)] = importFunction(fn, host[fn.name] as (...args: unknown[]) => unknown, capability.async.has(fn.name));
+      const isAsync = capability.async.has(fn.name);
+      const hostFn = host[fn.name] as (...args: unknown[]) => unknown;
+      table[jsName(fn.name)] = wrap(importFunction(fn, isAsync && meter ? meter.waiting(hostFn) : hostFn, isAsync) as (...args: unknown[]) => unknown);
     }
   }
 
@@ -469,16 +498,22 @@ async function instantiate(compiled: CompiledComponent, name: string, logger: Lo
   };
   const instantiateCore = (module: WebAssembly.Module, coreImports?: WebAssembly.Imports): WebAssembly.Instance => {
     if (!handedOut.has(module)) throw refuse('jco\'s glue tried to instantiate a core module the host did not compile');
-    const instance = new WebAssembly.Instance(module, coreImports);
+    // Metered core modules call the host's fuel hooks, which jco's glue knows nothing of.
+    const withHooks = hooks && WebAssembly.Module.imports(module).some((i) => i.module === FUEL_HOOKS_MODULE) ? { ...coreImports, [FUEL_HOOKS_MODULE]: hooks } : coreImports;
+    const instance = new WebAssembly.Instance(module, withHooks);
     instances.push({ module, instance });
     return instance;
   };
 
   let root: Awaited<ReturnType<GlueInstantiate>>;
+  // Start-up code runs inside jco's glue, which cannot pause: it gets the life-cycle limit.
+  meter?.begin(compiled.cpuBudget, 0, false, performance.now(), LIFECYCLE_HARD_LIMIT_MS);
   try {
     root = await code.instantiate(getCoreModule, imports, instantiateCore);
   } catch (err) {
     dispose();
+    // A core module's start-up code runs during instantiation, under the meter.
+    if (meter?.stopped !== undefined) throw new TesseraError('ERR_COMPONENT_TRAP', `trapped while instantiating: ${meter.stopped}`);
     throw err;
   }
 
@@ -503,8 +538,10 @@ async function instantiate(compiled: CompiledComponent, name: string, logger: Lo
     (instances.flatMap((i) => Object.values(i.instance.exports)).find((e) => e instanceof WebAssembly.Memory) as WebAssembly.Memory | undefined) ??
     new WebAssembly.Memory({ initial: 0 });
   const fuel = fuelGauge(instances.map((i) => i.instance.exports[FUEL_EXPORT]).filter((g): g is WebAssembly.Global => g instanceof WebAssembly.Global));
-  return { calls, memory, fuel, dispose };
+  if (meter) meter.fuel = fuel;
+  // jco's glue calls cabi_realloc and post-return itself, around the export: a pause is never safe.
+  return { calls, pausableCalls: () => undefined, memory, fuel, meter, dispose, memoryBytes: () => memory.buffer.byteLength };
 }
 
-/** Loads Component Model binaries for CompiledComponent and instantiates them for ComponentInstance. */
-export const ComponentModelLoader = { load, instantiate } as const;
+/** Gives CompiledComponent the code of a prepared component, and instantiates it for ComponentInstance. */
+export const ComponentModelLoader = { code, instantiate } as const;

@@ -38,10 +38,14 @@ export function hex(ptr: number): string {
  * otherwise make the host build far more than its memory holds.
  */
 export const LIFT_BUDGET = 256 * 1024 * 1024;
+/** A component's calls may lift twice its memory limit (16 MiB at the least, LIFT_BUDGET at most): building the result is host work. */
+export const liftBudgetFor = (memoryLimitBytes: number): number => Math.min(LIFT_BUDGET, Math.max(16 * 1024 * 1024, 2 * memoryLimitBytes));
 export const LIFT_ELEMENT_FLOOR = 1024;
 
 export class GuestMemory {
-  /** What the current call may still lift; reset when an export call starts. */
+  /** What one call may lift: LIFT_BUDGET, or less for a component with a small memory limit. */
+  maxLift = LIFT_BUDGET;
+  /** What the current call may still lift; reset to `maxLift` when an export call starts. */
   liftBudget = LIFT_BUDGET;
   #memory: WebAssembly.Memory | undefined;
   #realloc: Realloc | undefined;
@@ -68,7 +72,7 @@ export class GuestMemory {
   spend(label: string, bytes: number): void {
     this.liftBudget -= bytes;
     if (this.liftBudget < 0) {
-      throw trap(label, `the result is larger than the ${LIFT_BUDGET / 1048576} MiB a call may return (entries pointing at the same memory over and over?)`);
+      throw trap(label, `the result is larger than the ${this.maxLift / 1048576} MiB a call may return (entries pointing at the same memory over and over?)`);
     }
   }
 

@@ -1,5 +1,6 @@
 // Reads and checks the manifest a component carries in its `tessera:manifest` custom
-// section: schema, then ABI version, so a refusal names what is wrong and what to do.
+// section: its size, schema (every field bounded), unique capabilities, then ABI version, so
+// a refusal names what is wrong and what to do.
 import schema from '../../abi/schemas/manifest.schema.json' with { type: 'json' };
 import { MANIFEST_SECTION, SUPPORTED_ABI_VERSIONS, type Manifest } from '../../abi/ts/manifest.ts';
 import { TesseraError } from '../errors.ts';
@@ -9,12 +10,21 @@ import { isComponentBinary, readCustomSections } from './wasm-binary.ts';
 
 const validateManifest = compileValidator(schema);
 
+/**
+ * Most bytes a manifest section may hold: a manifest is a few hundred bytes, and one of
+ * megabytes costs seconds to parse and check (200,000 unknown fields: a second).
+ */
+export const MAX_MANIFEST_BYTES = 16 * 1024;
+
 function refuse(message: string): TesseraError {
   return new TesseraError('ERR_COMPONENT_LOAD', message);
 }
 
 /** Parses and validates a manifest payload. */
 export function parseManifest(payload: Uint8Array): Manifest {
+  if (payload.length > MAX_MANIFEST_BYTES) {
+    throw refuse(`the ${MANIFEST_SECTION} section is ${payload.length} bytes, over the ${MAX_MANIFEST_BYTES / 1024} KiB a manifest may hold`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
@@ -24,6 +34,12 @@ export function parseManifest(payload: Uint8Array): Manifest {
   const problems = validateManifest(value);
   if (problems.length > 0) throw refuse(`the ${MANIFEST_SECTION} section is invalid: ${problems.join('; ')}`);
   const manifest = value as Manifest;
+  // Here rather than JSON Schema's `uniqueItems`, which ajv checks pairwise: quadratic in the list.
+  const seen = new Set<string>();
+  for (const capability of manifest.capabilities) {
+    if (seen.has(capability)) throw refuse(`the ${MANIFEST_SECTION} section is invalid: capabilities: "${capability}" is listed twice`);
+    seen.add(capability);
+  }
   if (!SUPPORTED_ABI_VERSIONS.includes(manifest.abi)) {
     throw refuse(
       `the component targets ABI ${manifest.abi} (tessera:components@${manifest.abi}) but this host supports ` +

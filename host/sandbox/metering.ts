@@ -3,10 +3,19 @@
 // running wasm, so the bound on a call has to be enforced inside the module.
 import { TesseraError } from '../errors.ts';
 import { SECTION, concat, encodeU32, readModuleShape } from './wasm-binary.ts';
+import { addFunctionImports, functionShift, shiftedInstruction, type AddedImport, type FunctionShift } from './function-imports.ts';
 import { CodeReader, OP, decodeBody, functionBodies, sectionSpans, type FunctionBody, type SectionSpan } from './wasm-instructions.ts';
 
 /** The export name of the fuel global the host sets before each call. */
 export const FUEL_EXPORT = 'tessera:fuel';
+/** The import module of the hooks metered code calls when its fuel runs out (host-call-meter.ts provides them). */
+export const FUEL_HOOKS_MODULE = 'tessera:fuel';
+const I64_T = 0x7e;
+/** `refuel(fuel: i64) -> i64` and `yield() -> i64`, in this order, after the module's own imports. */
+const FUEL_HOOKS: readonly AddedImport[] = [
+  { module: FUEL_HOOKS_MODULE, name: 'refuel', params: [I64_T], results: [I64_T] },
+  { module: FUEL_HOOKS_MODULE, name: 'yield', params: [], results: [I64_T] },
+];
 
 const TYPE_SECTION = 1;
 const FUNCTION_SECTION = 3;
@@ -19,7 +28,6 @@ const I64 = 0x7e;
 const MUTABLE = 0x01;
 const EXPORT_GLOBAL = 0x03;
 const EMPTY_BLOCK = 0x40;
-const UNREACHABLE = 0x00;
 const LOCAL_GET = 0x20;
 const LOCAL_SET = 0x21;
 const LOCAL_TEE = 0x22;
@@ -27,6 +35,7 @@ const GLOBAL_GET = 0x23;
 const GLOBAL_SET = 0x24;
 const I64_CONST = 0x42;
 const I64_LT_S = 0x53;
+const I64_EQZ = 0x50;
 const I64_SUB = 0x7d;
 const I64_SHR_U = 0x88;
 const I64_EXTEND_I32_U = 0xad;
@@ -36,6 +45,32 @@ const BULK_OPS = new Set([8, 10, 11, 12, 14, 15, 17]);
 /** A bulk operation is charged one unit per 16 bytes (or elements) it touches, on top of its own. */
 const BULK_SHIFT = 4;
 const PREFIX_MISC = 0xfc;
+const MEMORY_GROW = 0x40;
+const TABLE_GROW = 15;
+/**
+ * Instructions that call into V8's runtime cost far more than one unit; measured on the
+ * 2-core development machine, a loop of `memory.grow 0` took ~660 ns an iteration, of
+ * `table.grow 0` ~26 ns, of a 16-byte `memory.copy` ~10 ns. They are charged what they
+ * take (on top of a bulk operation's length), so a loop of them is bounded like any other.
+ */
+const MEMORY_GROW_COST = 1000;
+const TABLE_GROW_COST = 50;
+const BULK_BASE_COST = 16;
+
+/**
+ * Units per plain instruction where one costs clearly more than the simplest: memory
+ * accesses (a loop of loads and stores ran ~2.4 ns an instruction where register arithmetic
+ * ran ~0.5), integer division, float division and square roots, indirect calls.
+ */
+const OP_COST = (() => {
+  const cost = new Uint8Array(256).fill(1);
+  cost.fill(2, 0x28, 0x3f); // loads and stores
+  for (const op of [0x6d, 0x6e, 0x6f, 0x70, 0x7f, 0x80, 0x81, 0x82]) cost[op] = 3; // i32/i64 div and rem
+  for (const op of [0x91, 0x95, 0x9f, 0xa3]) cost[op] = 4; // f32/f64 sqrt and div
+  cost[OP.callIndirect] = 3;
+  cost[OP.returnCallIndirect] = 3;
+  return cost;
+})();
 
 /** Signed LEB128, as `i64.const` and constant expressions take it. */
 function encodeI64(value: bigint): number[] {
@@ -57,13 +92,19 @@ function encodeI64(value: bigint): number[] {
  * (a register, in V8's optimising tier), so a loop header costs a subtract and a branch:
  * measured, a store and reload of the global there made a tight loop ~40% slower. The
  * global is brought up to date wherever control can leave the function (calls, returns,
- * branches out of the body, the final `end`) and read back after each call. Every charge
- * that leaves the fuel below zero writes it to the global before `unreachable`: a negative
- * global is how the host tells an exhausted budget from any other trap.
+ * branches out of the body, the final `end`) and read back after each call.
+ *
+ * When a charge leaves the fuel below zero, the code asks the host for more: `refuel(fuel)`
+ * returns the next slice, or traps (the host sets the global negative first, which is how
+ * it tells an exhausted call from any other trap) once the call has held the event loop or
+ * spent its budget past its limit; or returns 0, asking the code to `yield` (a suspending
+ * import) so the event loop serves others before the call goes on.
  */
 class Injector {
   readonly #global: number[];
   readonly #local: number[];
+  readonly #refuel: number[];
+  readonly #yield: number[];
   /** local -> global, before control leaves the function. */
   readonly store: Uint8Array;
   /** global -> local, after a call has spent from the global. */
@@ -71,30 +112,45 @@ class Injector {
 
   readonly #scratch: number[];
 
-  constructor(global: number, local: number, scratch: number) {
+  constructor(global: number, local: number, scratch: number, hooks: { refuel: number; yield: number }) {
     this.#global = encodeU32(global);
     this.#local = encodeU32(local);
     this.#scratch = encodeU32(scratch);
+    this.#refuel = encodeU32(hooks.refuel);
+    this.#yield = encodeU32(hooks.yield);
     this.store = Uint8Array.of(LOCAL_GET, ...this.#local, GLOBAL_SET, ...this.#global);
     this.reload = Uint8Array.of(GLOBAL_GET, ...this.#global, LOCAL_SET, ...this.#local);
   }
 
-  /** global -= cost; trap below zero. */
-  chargeGlobal(cost: number): Uint8Array {
-    const g = this.#global;
-    return Uint8Array.of(
-      GLOBAL_GET, ...g, I64_CONST, ...encodeI64(BigInt(cost)), I64_SUB, GLOBAL_SET, ...g,
-      GLOBAL_GET, ...g, I64_CONST, 0, I64_LT_S, OP.if, EMPTY_BLOCK, UNREACHABLE, OP.end,
-    );
+  /**
+   * With the (negative) fuel in `get`/`set`'s place: fuel = refuel(fuel), and when that is 0,
+   * fuel = yield(). The negative fuel goes to the global first, so a host that traps leaves
+   * it there (how an exhausted call is told from any other trap).
+   */
+  #whenEmpty(get: number, set: number, place: number[]): number[] {
+    const toGlobal = get === LOCAL_GET ? [LOCAL_GET, ...place, GLOBAL_SET, ...this.#global] : [];
+    return [
+      get, ...place, I64_CONST, 0, I64_LT_S, OP.if, EMPTY_BLOCK,
+      ...toGlobal,
+      get, ...place, OP.call, ...this.#refuel, set, ...place,
+      get, ...place, I64_EQZ, OP.if, EMPTY_BLOCK, OP.call, ...this.#yield, set, ...place, OP.end,
+      OP.end,
+    ];
   }
 
-  /** local = (the local, or the global at entry) - cost; on a negative result, store it and trap. */
+  /** global -= cost; refuel below zero. */
+  chargeGlobal(cost: number): Uint8Array {
+    const g = this.#global;
+    return Uint8Array.of(GLOBAL_GET, ...g, I64_CONST, ...encodeI64(BigInt(cost)), I64_SUB, GLOBAL_SET, ...g, ...this.#whenEmpty(GLOBAL_GET, GLOBAL_SET, g));
+  }
+
+  /** local = (the local, or the global at entry) - cost; refuel below zero. */
   chargeLocal(cost: number, atEntry: boolean): Uint8Array {
     const [g, l] = [this.#global, this.#local];
     if (cost === 0) return this.reload;
     return Uint8Array.of(
-      ...(atEntry ? [GLOBAL_GET, ...g] : [LOCAL_GET, ...l]), I64_CONST, ...encodeI64(BigInt(cost)), I64_SUB, LOCAL_TEE, ...l,
-      I64_CONST, 0, I64_LT_S, OP.if, EMPTY_BLOCK, LOCAL_GET, ...l, GLOBAL_SET, ...g, UNREACHABLE, OP.end,
+      ...(atEntry ? [GLOBAL_GET, ...g] : [LOCAL_GET, ...l]), I64_CONST, ...encodeI64(BigInt(cost)), I64_SUB, LOCAL_SET, ...l,
+      ...this.#whenEmpty(LOCAL_GET, LOCAL_SET, l),
     );
   }
 
@@ -106,13 +162,18 @@ class Injector {
     const [g, l, t] = [this.#global, this.#local, this.#scratch];
     const amount = [LOCAL_GET, ...t, I64_EXTEND_I32_U, I64_CONST, BULK_SHIFT, I64_SHR_U, I64_SUB];
     return localMode
-      ? Uint8Array.of(LOCAL_TEE, ...t, LOCAL_GET, ...l, ...amount, LOCAL_TEE, ...l, I64_CONST, 0, I64_LT_S, OP.if, EMPTY_BLOCK, LOCAL_GET, ...l, GLOBAL_SET, ...g, UNREACHABLE, OP.end)
-      : Uint8Array.of(LOCAL_TEE, ...t, GLOBAL_GET, ...g, ...amount, GLOBAL_SET, ...g, GLOBAL_GET, ...g, I64_CONST, 0, I64_LT_S, OP.if, EMPTY_BLOCK, UNREACHABLE, OP.end);
+      ? Uint8Array.of(LOCAL_TEE, ...t, LOCAL_GET, ...l, ...amount, LOCAL_SET, ...l, ...this.#whenEmpty(LOCAL_GET, LOCAL_SET, l))
+      : Uint8Array.of(LOCAL_TEE, ...t, GLOBAL_GET, ...g, ...amount, GLOBAL_SET, ...g, ...this.#whenEmpty(GLOBAL_GET, GLOBAL_SET, g));
   }
 }
 
 /** A point in a body where code goes in: a region's charge, a sync of local and global, or a bulk operation's length. */
-type Site = { at: number; region: number } | { at: number; sync: 'store' | 'reload' } | { at: number; bulk: true };
+type Site =
+  | { at: number; region: number }
+  | { at: number; sync: 'store' | 'reload' }
+  | { at: number; bulk: true }
+  /** An instruction naming a function, renumbered for the imports the metering adds. */
+  | { at: number; replace: Uint8Array; next: number };
 
 /**
  * An `if` or `else` arm with at least this many instructions is charged on its own when it
@@ -121,12 +182,6 @@ type Site = { at: number; region: number } | { at: number; sync: 'store' | 'relo
  * overcharged 1.5-2.4x; this brings it to 1.3-1.45x at no measurable cost in speed.
  */
 const ARM_CHARGED_APART = 16;
-
-/**
- * What a direct call of a host import is charged, in instructions: measured, a loop of
- * `clock.now-ms` calls ran ~25x slower per unit than plain code, and `log` writes a line.
- */
-export const HOST_CALL_COST = 1000;
 
 /**
  * Cost model: code splits into regions, one per function body, per `loop` and per large
@@ -138,7 +193,7 @@ export const HOST_CALL_COST = 1000;
  * code and are free; a region that costs nothing is not charged (a loop body without
  * instructions cannot branch back to its header).
  */
-function meterBody(bytes: Uint8Array, body: FunctionBody, fuelGlobal: number, params: number, importedFunctions: number): Uint8Array[] {
+function meterBody(bytes: Uint8Array, body: FunctionBody, fuelGlobal: number, params: number, hooks: { refuel: number; yield: number }, shift: FunctionShift): Uint8Array[] {
   /** Cost of each region; region 0 is the function's own. */
   const costs = [0];
   /** The region each `if`/`else` arm would be merged into if it is small. */
@@ -186,12 +241,21 @@ function meterBody(bytes: Uint8Array, body: FunctionBody, fuelGlobal: number, pa
         open.pop();
         return;
     }
-    costs[region]! += 1;
-    if (op === PREFIX_MISC && BULK_OPS.has(new CodeReader(bytes, start + 1, next).u32())) sites.push({ at: start, bulk: true });
-    // A host call does far more work than an instruction (and a tight loop of them would
-    // otherwise cost almost nothing): each is charged as HOST_CALL_COST instructions.
-    if (op === OP.call && new CodeReader(bytes, start + 1, next).u32() < importedFunctions) costs[region]! += HOST_CALL_COST - 1;
-    if (op === OP.call || op === OP.callIndirect) sites.push({ at: start, sync: 'store' }, { at: next, sync: 'reload' });
+    costs[region]! += OP_COST[op]!;
+    if (op === MEMORY_GROW) costs[region]! += MEMORY_GROW_COST - 1;
+    if (op === PREFIX_MISC) {
+      const sub = new CodeReader(bytes, start + 1, next).u32();
+      if (BULK_OPS.has(sub)) {
+        sites.push({ at: start, bulk: true });
+        costs[region]! += (sub === TABLE_GROW ? TABLE_GROW_COST : BULK_BASE_COST) - 1;
+      }
+    }
+    // A host call is charged by the host for the time it takes (host-call-meter.ts), however
+    // it is reached, so the call instruction itself costs one unit here like any other.
+    if (op === OP.call || op === OP.callIndirect) sites.push({ at: start, sync: 'store' });
+    const replace = shiftedInstruction(bytes, op, start, next, shift);
+    if (replace !== undefined) sites.push({ at: start, replace, next });
+    if (op === OP.call || op === OP.callIndirect) sites.push({ at: next, sync: 'reload' });
     else if (op === OP.return || op === OP.returnCall || op === OP.returnCallIndirect) sites.push({ at: start, sync: 'store' });
     else if (op === OP.br || op === OP.brIf || op === OP.brTable) {
       const r = new CodeReader(bytes, start + 1, next);
@@ -211,7 +275,7 @@ function meterBody(bytes: Uint8Array, body: FunctionBody, fuelGlobal: number, pa
   const local = costs.some((cost, region) => region > 0 && cost > 0);
   const bulk = sites.some((site) => 'bulk' in site);
   // New locals go after the function's own, so no index moves: the fuel (i64), then the scratch (i32).
-  const inject = new Injector(fuelGlobal, params + declared, params + declared + (local ? 1 : 0));
+  const inject = new Injector(fuelGlobal, params + declared, params + declared + (local ? 1 : 0), hooks);
   const added = [...(local ? [1, I64] : []), ...(bulk ? [1, I32] : [])];
   const parts: Uint8Array[] = [];
   if (added.length > 0) parts.push(Uint8Array.from(encodeU32(groups + added.length / 2)), bytes.subarray(firstGroup, code), Uint8Array.from(added));
@@ -221,16 +285,16 @@ function meterBody(bytes: Uint8Array, body: FunctionBody, fuelGlobal: number, pa
     parts.push(bytes.subarray(copied, at), injected);
     copied = at;
   };
-  if (local) {
-    emit(code, inject.chargeLocal(costs[0]!, true));
-    for (const site of sites) {
-      if ('sync' in site) emit(site.at, inject[site.sync]);
-      else if ('bulk' in site) emit(site.at, inject.chargeLength(true));
-      else if (costs[site.region]! > 0) emit(site.at, inject.chargeLocal(costs[site.region]!, false));
-    }
-  } else {
-    if (costs[0]! > 0) emit(code, inject.chargeGlobal(costs[0]!));
-    for (const site of sites) if ('bulk' in site) emit(site.at, inject.chargeLength(false));
+  if (local) emit(code, inject.chargeLocal(costs[0]!, true));
+  else if (costs[0]! > 0) emit(code, inject.chargeGlobal(costs[0]!));
+  for (const site of sites) {
+    if ('replace' in site) {
+      emit(site.at, site.replace);
+      copied = site.next;
+    } else if ('bulk' in site) emit(site.at, inject.chargeLength(local));
+    else if (!local) continue;
+    else if ('sync' in site) emit(site.at, inject[site.sync]);
+    else if (costs[site.region]! > 0) emit(site.at, inject.chargeLocal(costs[site.region]!, false));
   }
   parts.push(bytes.subarray(copied, body.end));
   const size = parts.reduce((n, p) => n + p.length, 0);
@@ -258,20 +322,21 @@ function definedParams(bytes: Uint8Array, spans: SectionSpan[]): number[] {
 }
 
 /** A vector section's payload with one entry appended, or a new one holding only it. */
-function appendEntry(bytes: Uint8Array, existing: SectionSpan | undefined, entry: number[]): Uint8Array {
-  if (!existing) return Uint8Array.from([1, ...entry]);
-  const r = new CodeReader(bytes, existing.payload, existing.end);
+function appendEntry(payload: Uint8Array | undefined, entry: number[]): Uint8Array {
+  if (!payload) return Uint8Array.from([1, ...entry]);
+  const r = new CodeReader(payload, 0, payload.length);
   const count = r.u32();
-  return concat([Uint8Array.from(encodeU32(count + 1)), bytes.subarray(r.pos, existing.end), Uint8Array.from(entry)]);
+  return concat([Uint8Array.from(encodeU32(count + 1)), payload.subarray(r.pos), Uint8Array.from(entry)]);
 }
 
 /** The module with some sections' payloads replaced, inserting each missing one in its place. */
-function rebuild(bytes: Uint8Array, spans: SectionSpan[], payloads: Map<number, Uint8Array>): Uint8Array {
+function rebuild(bytes: Uint8Array, spans: SectionSpan[], payloads: Map<number, Uint8Array>, drop: (s: SectionSpan) => boolean): Uint8Array {
   const rank = (id: number): number => SECTION_ORDER.indexOf(id);
   const section = (id: number, payload: Uint8Array): Uint8Array => concat([Uint8Array.of(id, ...encodeU32(payload.length)), payload]);
   const parts: Uint8Array[] = [bytes.subarray(0, 8)];
   const pending = new Map(payloads);
   for (const s of spans) {
+    if (drop(s)) continue;
     if (s.id !== SECTION.custom) {
       for (const [id, payload] of pending) {
         if (rank(id) >= rank(s.id)) continue;
@@ -290,11 +355,14 @@ function rebuild(bytes: Uint8Array, spans: SectionSpan[], payloads: Map<number, 
 /**
  * A copy of the module that meters its CPU use: a new mutable i64 global, exported as
  * `tessera:fuel` and starting at `initialFuel` (what a start function runs with), pays for
- * every function entry and loop iteration, and the module traps with `unreachable` once it
- * drops below zero. The host sets the global to the budget before each call. The new global
- * comes after every existing one and a function's new local after its own, so no index
- * moves; all else is kept as it was, custom sections included (offsets in DWARF debug info
- * go stale, as after any code rewrite).
+ * every function entry and loop iteration, and once it drops below zero the module calls
+ * the host's `refuel` and `yield` hooks (two function imports of `tessera:fuel`), which
+ * refill it, pause the call, or trap. The host sets the global before each call. The new
+ * global comes after every existing one and a function's new local after its own, so no
+ * global or local index moves; the module's own functions move up by the two imports (every
+ * call, `ref.func`, export, element segment and start is renumbered, and the `name` section,
+ * whose function names would be off by two, is dropped); all else is kept as it was, other
+ * custom sections included (offsets in DWARF debug info go stale, as after any code rewrite).
  */
 export function instrumentFuel(bytes: Uint8Array, initialFuel = 0): Uint8Array {
   if (!Number.isSafeInteger(initialFuel) || initialFuel < 0) {
@@ -310,23 +378,28 @@ export function instrumentFuel(bytes: Uint8Array, initialFuel = 0): Uint8Array {
   const definedGlobals = globals ? new CodeReader(bytes, globals.payload, globals.end).u32() : 0;
   const fuel = shape.imports.filter((i) => i.kind === 'global').length + definedGlobals;
   const name = new TextEncoder().encode(FUEL_EXPORT);
-
-  const payloads = new Map<number, Uint8Array>([
-    [GLOBAL_SECTION, appendEntry(bytes, globals, [I64, MUTABLE, I64_CONST, ...encodeI64(BigInt(initialFuel)), OP.end])],
-    [SECTION.export, appendEntry(bytes, find(SECTION.export), [...encodeU32(name.length), ...name, EXPORT_GLOBAL, ...encodeU32(fuel)])],
-  ]);
+  const importedFunctions = shape.imports.filter((i) => i.kind === 'func').length;
+  // The host hooks go after the module's own imports: every defined function moves up by two.
+  const hooks = { refuel: importedFunctions, yield: importedFunctions + 1 };
+  const shift = functionShift(importedFunctions, FUEL_HOOKS.length);
+  const { payloads, dropCustom } = addFunctionImports(bytes, spans, FUEL_HOOKS, shift);
+  const payloadOf = (id: number): Uint8Array | undefined => {
+    const span = find(id);
+    return payloads.get(id) ?? (span && bytes.subarray(span.payload, span.end));
+  };
+  payloads.set(GLOBAL_SECTION, appendEntry(payloadOf(GLOBAL_SECTION), [I64, MUTABLE, I64_CONST, ...encodeI64(BigInt(initialFuel)), OP.end]));
+  payloads.set(SECTION.export, appendEntry(payloadOf(SECTION.export), [...encodeU32(name.length), ...name, EXPORT_GLOBAL, ...encodeU32(fuel)]));
   const code = find(CODE_SECTION);
   if (code) {
     const params = definedParams(bytes, spans);
-    const importedFunctions = shape.imports.filter((i) => i.kind === 'func').length;
     const bodies = functionBodies(bytes, code, importedFunctions);
-    const metered = bodies.flatMap((b, i) => meterBody(bytes, b, fuel, params[i] ?? 0, importedFunctions));
+    const metered = bodies.flatMap((b, i) => meterBody(bytes, b, fuel, params[i] ?? 0, hooks, shift));
     payloads.set(CODE_SECTION, concat([Uint8Array.from(encodeU32(bodies.length)), ...metered]));
   }
-  return rebuild(bytes, spans, payloads);
+  return rebuild(bytes, spans, payloads, dropCustom);
 }
 
-/** Whether a trapped call stopped because its fuel ran out (the fuel global is negative). */
+/** Whether the fuel global is negative: the code ran through its slice (and, where the host's `refuel` trapped, stopped there). */
 export function fuelExhausted(fuel: WebAssembly.Global): boolean {
   return (fuel.value as bigint) < 0n;
 }

@@ -1,9 +1,10 @@
 // Checks a core module against its world before it is compiled or run: every import must be
 // a host function the ABI offers and the manifest asks for, with the exact core signature;
 // every export the world requires must be there with the exact signature. Nothing is
-// granted by default, and each refusal names the import or export and why.
+// granted by default, and each refusal names the import or export and why (the first few
+// of them: a hostile module can get thousands wrong).
 import type { Manifest } from '../../abi/ts/manifest.ts';
-import { TesseraError } from '../errors.ts';
+import { TesseraError, fewProblems } from '../errors.ts';
 import type { KindContract } from './abi-contract.ts';
 import { coreSignature, exportName, importModuleName, postReturnName } from './canonical-abi.ts';
 import type { WitPackage } from './wit/ast.ts';
@@ -14,6 +15,20 @@ const sameSig = (a: FuncType, b: { params: string[]; results: string[] }): boole
 
 const REALLOC = { params: ['i32', 'i32', 'i32', 'i32'], results: ['i32'] };
 const NOTHING = { params: [], results: [] };
+
+/**
+ * Most exports a core module may have. A component exports its world's functions and a few
+ * more (the bundled ones 22-35); V8 makes a wrapper per export at every instantiation, which
+ * for 150,000 exports holds the event loop for half a second, each time an instance is made.
+ */
+export const MAX_EXPORTS = 1000;
+
+/** Refuses a core module with more exports than a component needs; `what` names it in the message. */
+export function checkExportCount(count: number, what = 'the module'): void {
+  if (count > MAX_EXPORTS) {
+    throw new TesseraError('ERR_COMPONENT_LOAD', `${what} has ${count} exports, over the ${MAX_EXPORTS} a component may have (its world's functions and a few more)`);
+  }
+}
 
 export interface CheckedModule {
   /** WIT interface names the module imports. */
@@ -31,6 +46,7 @@ export function checkModule(
   pkg: WitPackage,
   asyncImports: (iface: string) => ReadonlySet<string>,
 ): CheckedModule {
+  checkExportCount(shape.exports.length);
   const problems: string[] = [];
   const importedInterfaces = new Set<string>();
   let needsJspi = false;
@@ -97,7 +113,7 @@ export function checkModule(
   }
 
   if (problems.length > 0) {
-    throw new TesseraError('ERR_COMPONENT_LOAD', `the module does not fit world "${contract.world}" of ABI ${manifest.abi}: ${problems.join('; ')}`);
+    throw new TesseraError('ERR_COMPONENT_LOAD', `the module does not fit world "${contract.world}" of ABI ${manifest.abi}: ${fewProblems(problems).join('; ')}`);
   }
   return { importedInterfaces, needsJspi, optionalExports };
 }

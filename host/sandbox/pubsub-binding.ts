@@ -5,7 +5,7 @@
 // subscription follows hot swaps: after a swap its next pull subscribes on the new generation.
 import type { AckOutcome, BulkPublishFailure, Message, PubSub, PubSubSubscription } from '../../abi/ts/pubsub.ts';
 import type { Metadata, WitResult } from '../../abi/ts/types.ts';
-import { isTesseraError } from '../errors.ts';
+import { TesseraError, isTesseraError } from '../errors.ts';
 import { unwrapResult } from './live-component.ts';
 import type { ComponentCallable } from './state-store-binding.ts';
 
@@ -69,14 +69,21 @@ class Subscription implements PubSubSubscription {
 
   async pull(maxMessages: number, timeoutMs: number): Promise<Message[]> {
     if (this.#generation !== this.#host.generation && !this.#closed) await this.open();
+    let messages: Message[];
     try {
-      return await unwrapper(this.#host.name, this.#call)<Message[]>('pull', this.#id, maxMessages, timeoutMs);
+      messages = await unwrapper(this.#host.name, this.#call)<Message[]>('pull', this.#id, maxMessages, timeoutMs);
     } catch (err) {
       // An instance rebuilt after a trap has forgotten its subscriptions: subscribe again.
       if (!isTesseraError(err) || err.componentError?.tag !== 'not-found' || this.#closed) throw err;
       await this.open();
-      return unwrapper(this.#host.name, this.#call)<Message[]>('pull', this.#id, maxMessages, timeoutMs);
+      messages = await unwrapper(this.#host.name, this.#call)<Message[]>('pull', this.#id, maxMessages, timeoutMs);
     }
+    // A broker is not believed past what was asked of it: the batch is refused whole (its
+    // messages stay unacknowledged, so the broker hands them out again).
+    if (messages.length > maxMessages) {
+      throw new TesseraError('ERR_INTERNAL', `broker "${this.#host.name}" answered a pull for at most ${maxMessages} messages of topic "${this.topic}" with ${messages.length}; the batch was refused`);
+    }
+    return messages;
   }
 
   ack(messageId: string, outcome: AckOutcome): Promise<void> {

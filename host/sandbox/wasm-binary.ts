@@ -366,59 +366,88 @@ export function renameExports(bytes: Uint8Array, renames: ReadonlyMap<string, st
 }
 
 /**
- * A copy of the module whose memories may never grow past `maxPages`: a declared maximum
+ * A copy of the module whose memory may never grow past `maxPages`: a declared maximum
  * above the cap, or none, becomes the cap, so `memory.grow` beyond it fails inside the
- * module (returns -1) instead of taking host memory. Refuses a module whose initial size
- * is already over the cap, and shared or 64-bit memories.
+ * module (returns -1) instead of taking host memory. The limit is per component, not per
+ * memory: a module may define one memory (the ABI needs no more), so many small memories
+ * cannot add up past it. Refuses a module whose initial size is already over the cap, and
+ * shared or 64-bit memories.
  */
 export function capMemory(bytes: Uint8Array, maxPages: number): Uint8Array {
-  return capEntries(bytes, SECTION.memory, maxPages, (limits) => {
+  return capEntries(bytes, SECTION.memory, (index, limits) => {
+    if (index > 0) return 'the module defines more than one memory; a component has one linear memory';
     if (limits.memory64) return '64-bit memories are not supported';
     if (limits.shared) return 'shared memories are not supported';
     if (limits.min > maxPages) {
       return `the module's memory starts at ${limits.min} pages (${limits.min * 64} KiB), over the limit of ${maxPages} pages (${maxPages * 64} KiB)`;
     }
-    return undefined;
+    return Math.min(limits.max ?? maxPages, maxPages);
   });
 }
 
+/** At most this many entries of a memory or table section are read: past it the module is refused. */
+const MAX_SECTION_ENTRIES = 100;
+
 /**
- * Rewrites every entry of a memory or table section with its maximum capped at `cap`, after
- * `refusal` had its say on the entry's limits. Table entries keep their leading reftype.
+ * Rewrites every entry of a memory or table section with the maximum `limit` gives it, or
+ * refuses the module with the message it returns instead. Table entries keep their leading
+ * reftype.
  */
-function capEntries(bytes: Uint8Array, id: number, cap: number, refusal: (limits: MemoryLimits) => string | undefined): Uint8Array {
+function capEntries(bytes: Uint8Array, id: number, limit: (index: number, limits: MemoryLimits) => number | string): Uint8Array {
   const s = sections(bytes).find((x) => x.id === id);
   if (!s) return bytes;
   const r = new Reader(bytes, s.payload, s.end);
   const body: number[] = [];
   const count = r.u32();
+  if (count > MAX_SECTION_ENTRIES) throw new TesseraError('ERR_COMPONENT_LOAD', `the module defines ${count} ${id === SECTION.table ? 'tables' : 'memories'}, more than the ${MAX_SECTION_ENTRIES} the host reads`);
   body.push(...encodeU32(count));
-  for (let n = count; n > 0; n--) {
+  for (let index = 0; index < count; index++) {
     if (id === SECTION.table) {
       const refType = r.byte();
       if (refType === 0x40) throw new TesseraError('ERR_COMPONENT_LOAD', 'tables with an initialiser expression are not supported');
       body.push(refType);
     }
     const limits = readLimits(r);
-    const refused = refusal(limits);
-    if (refused !== undefined) throw new TesseraError('ERR_COMPONENT_LOAD', refused);
-    body.push(0x01, ...encodeU32(limits.min), ...encodeU32(Math.min(limits.max ?? cap, cap)));
+    const max = limit(index, limits);
+    if (typeof max === 'string') throw new TesseraError('ERR_COMPONENT_LOAD', max);
+    body.push(0x01, ...encodeU32(limits.min), ...encodeU32(max));
   }
   return replaceSection(bytes, s, body);
 }
 
-/** Most elements a component's table may hold: plenty for indirect calls, not a memory bomb. */
+/** Most elements a component's tables may hold together: plenty for indirect calls, not a memory bomb. */
 export const MAX_TABLE_ELEMENTS = 100_000;
 
 /**
- * A copy of the module whose tables may never hold more than `maxElements`: V8 allocates a
- * table's initial size eagerly and `table.grow` is one instruction, so both are capped, as
- * memory is. Refuses a table that starts above the cap, or 64-bit or initialised tables.
+ * A copy of the module whose tables may never hold more than `maxElements` between them: V8
+ * allocates a table's initial size eagerly and `table.grow` is one instruction, so both are
+ * capped, as memory is, and per module rather than per table (300 tables each under the cap
+ * would otherwise add up to gigabytes): the room above what the tables start with is split
+ * evenly between them. Refuses tables that start above the cap together, and 64-bit or
+ * initialised tables.
  */
 export function capTables(bytes: Uint8Array, maxElements = MAX_TABLE_ELEMENTS): Uint8Array {
-  return capEntries(bytes, SECTION.table, maxElements, (limits) => {
+  let started = 0;
+  let count = 0;
+  const s = sections(bytes).find((x) => x.id === SECTION.table);
+  if (s) {
+    // First pass: what every table starts with, so each one's maximum leaves room for the others' minimums.
+    const r = new Reader(bytes, s.payload, s.end);
+    count = r.u32();
+    for (let n = Math.min(count, MAX_SECTION_ENTRIES); n > 0; n--) {
+      if (r.byte() === 0x40) break;
+      const { min, memory64 } = readLimits(r);
+      if (!memory64) started += min;
+    }
+  }
+  return capEntries(bytes, SECTION.table, (_index, limits) => {
     if (limits.memory64) return '64-bit tables are not supported';
-    if (limits.min > maxElements) return `a table starts at ${limits.min} elements, over the limit of ${maxElements}`;
-    return undefined;
+    if (started > maxElements) {
+      return count > 1
+        ? `the module's ${count} tables start at ${started} elements together, over the limit of ${maxElements}`
+        : `a table starts at ${started} elements, over the limit of ${maxElements}`;
+    }
+    const room = limits.min + Math.floor((maxElements - started) / count);
+    return Math.min(limits.max ?? room, room);
   });
 }

@@ -81,7 +81,8 @@ async function readManifestJson(path: string): Promise<Manifest> {
 
 /**
  * SDK export name -> canonical name for every function the kind's world exports, optional
- * interfaces included: `tessera_state_bulk_get` -> `tessera:components/state@0.1.0#bulk-get`
+ * interfaces included: `tessera_state_bulk_get` -> `tessera:components/state@0.1.0#bulk-get`,
+ * `tessera_snapshot_stream_snapshot_chunk` -> `tessera:components/snapshot-stream@0.1.0#snapshot-chunk`
  * (AssemblyScript cannot spell the canonical names), and the same for each post-return.
  */
 function exportRenames(manifest: Manifest): Map<string, string> {
@@ -91,7 +92,7 @@ function exportRenames(manifest: Manifest): Map<string, string> {
   const interfaces = [contract.exportInterface, ...contract.optionalExports.values()];
   for (const iface of interfaces) {
     for (const fn of iface.functions) {
-      const sdkName = `tessera_${iface.name}_${fn.name.replaceAll('-', '_')}`;
+      const sdkName = `tessera_${iface.name.replaceAll('-', '_')}_${fn.name.replaceAll('-', '_')}`;
       const canonical = exportName(pkg, iface.name, fn.name);
       renames.set(sdkName, canonical);
       renames.set(`cabi_post_${sdkName}`, postReturnName(canonical));
@@ -137,7 +138,7 @@ export async function buildAssemblyScriptComponent(dir: string, outFile: string,
   if (extra.length > 0) {
     throw new ComponentBuildError(
       `${dir}: assembly/index.ts exports ${extra.map((name) => `"${name}"`).join(', ')}, which the ${manifest.kind} ABI does not have: ` +
-        'the entry file should export nothing but `export * from ".../state-exports"` (and ".../snapshot-exports")',
+        'the entry file should export nothing but `export * from ".../state-exports"` (and ".../snapshot-exports", ".../snapshot-stream-exports")',
     );
   }
   const renamed = renameExports(compiled, new Map([...renames].filter(([sdkName]) => exported.includes(sdkName))));

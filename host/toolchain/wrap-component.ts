@@ -10,11 +10,20 @@ import { readManifest } from '../sandbox/manifest.ts';
 import { readModuleShape } from '../sandbox/wasm-binary.ts';
 import { ComponentBuildError } from './build-error.ts';
 
+/** A world of our package to wrap a module as: its name, and its WIT when abi/wit lacks it. */
+interface WrapWorld {
+  name: string;
+  /** The world's definition, appended to the package's WIT; undefined for a world of abi/wit. */
+  wit?: string;
+}
+
 /**
  * The world of the module's kind that exports exactly what the module does: the kind's
- * interface plus each optional interface (e.g. `snapshot`) the module exports.
+ * interface plus each optional interface (e.g. `snapshot`) the module exports. abi/wit names
+ * the common ones; for another mix (a module exporting `snapshot` but not `snapshot-stream`,
+ * say) a world of that mix is written beside them, since a world's exports are all required.
  */
-export function worldOfModule(core: Uint8Array): string {
+function moduleWorld(core: Uint8Array): WrapWorld {
   const manifest = readManifest(core);
   const { pkg, kind } = abiContract();
   const contract = kind(manifest.kind);
@@ -23,27 +32,36 @@ export function worldOfModule(core: Uint8Array): string {
   for (const [iface, { functions }] of contract.optionalExports) {
     if (functions.some((fn) => exported.has(exportName(pkg, iface, fn.name)))) wanted.push(iface);
   }
+  const imports = [...contract.imports.keys()];
   const world = [...pkg.worlds.values()].find(
-    (w) => w.exports.length === wanted.length && wanted.every((i) => w.exports.includes(i)) && [...contract.imports.keys()].every((i) => w.imports.includes(i)),
+    (w) => w.exports.length === wanted.length && wanted.every((i) => w.exports.includes(i)) && imports.every((i) => w.imports.includes(i)),
   );
-  if (world === undefined) throw new ComponentBuildError(`abi/wit has no world of kind "${manifest.kind}" exporting exactly ${wanted.join(', ')}`);
-  return world.name;
+  if (world !== undefined) return { name: world.name };
+  const name = `tessera-wrap-${wanted.join('-')}`;
+  const lines = [...imports.map((i) => `  import ${i};`), ...wanted.map((i) => `  export ${i};`)];
+  return { name, wit: `\nworld ${name} {\n${lines.join('\n')}\n}\n` };
+}
+
+/** The name of the world `wrapAsComponent` wraps the module as (see moduleWorld). */
+export function worldOfModule(core: Uint8Array): string {
+  return moduleWorld(core).name;
 }
 
 /** The core module as a component of its world (`world` overrides the choice). */
 export async function wrapAsComponent(core: Uint8Array, world?: string): Promise<Uint8Array> {
-  let target: string;
+  let target: WrapWorld;
   try {
-    target = world ?? worldOfModule(core);
+    target = world !== undefined ? { name: world } : moduleWorld(core);
   } catch (err) {
     if (!isTesseraError(err)) throw err;
     throw new ComponentBuildError(`cannot wrap the module as a component: ${err.message}`);
   }
   const { componentEmbed, componentNew } = await import('@bytecodealliance/jco-transpile/wasm-tools');
   try {
-    const embedded = await componentEmbed({ binary: core, witSource: witSource(abiContract().pkg), world: target, stringEncoding: 'utf8' });
+    const wit = witSource(abiContract().pkg) + (target.wit ?? '');
+    const embedded = await componentEmbed({ binary: core, witSource: wit, world: target.name, stringEncoding: 'utf8' });
     return await componentNew(embedded);
   } catch (err) {
-    throw new ComponentBuildError(`wit-component refused the module as world "${target}": ${(err as Error).message}`, { cause: err });
+    throw new ComponentBuildError(`wit-component refused the module as world "${target.name}": ${(err as Error).message}`, { cause: err });
   }
 }

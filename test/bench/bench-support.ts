@@ -45,6 +45,8 @@ export async function benchSidecar(prepare: (dir: string) => Promise<void>): Pro
     maxBodyBytes: 4 * 1024 * 1024,
     logger: silentLogger,
   });
+  // The API listens first; the benchmarks call the components at once.
+  await sidecar.loaded;
   return {
     sidecar,
     url: `http://127.0.0.1:${sidecar.port}`,

@@ -7,10 +7,12 @@ import { httpStateBench } from './http-state.bench.ts';
 import { meteringBench } from './metering.bench.ts';
 import { pubsubBench } from './pubsub.bench.ts';
 import { sandboxStateBench } from './sandbox-state.bench.ts';
+import { threadIsolationBench } from './thread-isolation.bench.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const sections: (() => Promise<string[]>)[] = [
   () => sandboxStateBench(quick ? 20000 : 300000),
+  () => threadIsolationBench(quick ? 2000 : 20000, quick ? 2 : 5),
   () => componentModelBench(quick ? 150 : 400),
   () => httpStateBench({ seconds: quick ? 1 : 5, connections: 10, rounds: quick ? 1 : 3 }),
   () => meteringBench(),

@@ -15,13 +15,16 @@ import { silentLogger, type Logger } from '../../host/observability/logger.ts';
 import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import { instantiate } from '../../host/sandbox/component-instance.ts';
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
+import { restoreSnapshot, takeSnapshot } from '../../host/sandbox/snapshot-stream.ts';
 import { buildCppComponent } from '../../host/toolchain/cpp.ts';
+import { dataTarget, joined, portOf, sizeOf } from '../support/snapshot-fill.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SOURCE_DIR = fileURLToPath(new URL('../../components-wasm/pubsub-memory/', import.meta.url));
 const WASM = join(SOURCE_DIR, 'pubsub-memory.wasm');
 const PUBSUB = 'tessera:components/pubsub@0.1.0#';
 const SNAPSHOT = 'tessera:components/snapshot@0.1.0#';
+const SNAPSHOT_STREAM = 'tessera:components/snapshot-stream@0.1.0#';
 const T0 = Date.UTC(2026, 10, 26, 7, 29, 50);
 
 const wasmBytes = readFile(WASM).then((b) => new Uint8Array(b));
@@ -134,10 +137,11 @@ describe('pubsub.memory (C++, through the host)', () => {
   test('exports the pubsub and snapshot interfaces, imports log and clock only, and carries its manifest', async () => {
     const module = await WebAssembly.compile(await wasmBytes);
     const fns = ['init', 'features', 'publish', 'bulk-publish', 'subscribe', 'pull', 'ack', 'unsubscribe', 'ping'].map((f) => PUBSUB + f);
-    fns.push(`${SNAPSHOT}snapshot`, `${SNAPSHOT}restore`);
+    fns.push(`${SNAPSHOT}snapshot`, `${SNAPSHOT}restore`, ...['snapshot-chunk', 'restore-chunk', 'restore-end'].map((f) => SNAPSHOT_STREAM + f));
     assert.deepEqual(
       WebAssembly.Module.exports(module).map((e) => e.name).sort(),
-      ['_initialize', 'cabi_realloc', 'memory', ...fns, ...fns.map((f) => `cabi_post_${f}`)].sort(),
+      // snapshot-begin returns nothing, so it has no post-return.
+      ['_initialize', 'cabi_realloc', 'memory', `${SNAPSHOT_STREAM}snapshot-begin`, ...fns, ...fns.map((f) => `cabi_post_${f}`)].sort(),
     );
     assert.deepEqual(
       WebAssembly.Module.imports(module).map((i) => `${i.module} ${i.name}`).sort(),
@@ -147,7 +151,7 @@ describe('pubsub.memory (C++, through the host)', () => {
     assert.deepEqual({ ...manifest, description: undefined }, {
       kind: 'pubsub', type: 'pubsub.memory', version: 'v1', abi: '0.1.0', capabilities: ['log', 'clock'], description: undefined,
     });
-    assert.deepEqual([...optionalExports], ['snapshot']);
+    assert.deepEqual([...optionalExports], ['snapshot', 'snapshot-stream']);
     assert.equal(needsJspi, false, 'no import suspends: pull answers at once, and calls skip JSPI');
   });
 
@@ -414,7 +418,7 @@ describe('pubsub.memory (C++, through the host)', () => {
     assert.deepEqual(await old.ack(sub, b!.id, 'retry'), OK);
     const [auditA] = await old.pull(audit, 1);
     const data = (await old.live.snapshot())!;
-    assert.equal(data[0], 1, 'a snapshot starts with its format version');
+    assert.equal(data[0]?.[0], 1, 'a snapshot starts with its format version');
     assert.deepEqual(await old.live.snapshot(), data, 'taking a snapshot changes nothing');
 
     const next = await start([['visibilityTimeoutMs', '1000']]);
@@ -446,7 +450,7 @@ describe('pubsub.memory (C++, through the host)', () => {
     await ttl.live.restore(data);
     clock.now += 60_000;
     assert.deepEqual(await ttl.pullData(sub), ['b', 'c', 'd', 'e'], 'json expired 60 s after it was published; c timed out');
-    assert.deepEqual(ttl.logs.at(-1), { level: 'debug', message: `pubsub.memory restored 3 topics, 8 messages, 3 subscriptions and 2 deliveries in flight from a snapshot of ${data.length} bytes` });
+    assert.deepEqual(ttl.logs.at(-1), { level: 'debug', message: `pubsub.memory restored 3 topics, 8 messages, 3 subscriptions and 2 deliveries in flight from a snapshot of ${sizeOf(data)} bytes` });
   });
 
   test('restore refuses an empty, foreign, truncated, padded or inconsistent snapshot and keeps its state', async () => {
@@ -455,7 +459,7 @@ describe('pubsub.memory (C++, through the host)', () => {
     await broker.publish('t', 'a', { contentType: 'c', metadata: [['k', 'v']] });
     await broker.publish('t', 'b');
     await broker.pull(sub, 1);
-    const data = (await broker.live.snapshot())!;
+    const data = new Uint8Array(Buffer.concat((await broker.live.snapshot())!));
     const prefix = 'pubsub.memory cannot restore this snapshot: ';
     const refusal = async (bytes: Uint8Array): Promise<string> => {
       const result = (await broker.live.call('snapshot#restore', [bytes])) as WitResult<undefined>;
@@ -472,8 +476,76 @@ describe('pubsub.memory (C++, through the host)', () => {
     const orphan = data.slice();
     new DataView(orphan.buffer).setBigUint64(data.length - 24, 77n, true);
     assert.match(await refusal(orphan), /^delivery \d+ belongs to subscription 77, which it does not hold$/);
-    assert.deepEqual(await broker.live.snapshot(), data, 'every refusal left the state as it was');
+    assert.deepEqual(new Uint8Array(Buffer.concat((await broker.live.snapshot())!)), data, 'every refusal left the state as it was');
     assert.deepEqual(await broker.live.call('snapshot#restore', [data]), OK);
+  });
+
+  test('a snapshot streamed in chunks is the whole snapshot, and restores chunk by chunk', async () => {
+    const broker = await start();
+    const sub = await broker.subscribe('orders');
+    await broker.subscribe('orders', [['consumerID', 'audit']]);
+    for (let i = 0; i < 40; i++) await broker.publish(i % 3 ? 'orders' : 'other', 'x'.repeat(i * 11), { contentType: 'text/plain', metadata: [['i', `${i}`]] });
+    const [first] = await broker.pull(sub, 1);
+    const whole = (await broker.live.call('snapshot#snapshot', [])) as Uint8Array;
+    for (const chunkBytes of [1, 64, 1000, 1 << 20]) {
+      const chunks = await takeSnapshot(portOf(broker.live), { chunkBytes });
+      assert.deepEqual(joined(chunks), whole, `chunks of ${chunkBytes} bytes joined`);
+      const next = await start();
+      await restoreSnapshot(portOf(next.live), chunks);
+      assert.deepEqual(joined(await takeSnapshot(portOf(next.live))), whole, 'the restored broker is the same broker');
+      assert.deepEqual(await next.ack(sub, first!.id), OK, 'the delivery in flight is acknowledged on the restored broker');
+    }
+    // Cut at a chunk boundary: the stream stops short, and the broker keeps what it had.
+    const chunks = await takeSnapshot(portOf(broker.live), { chunkBytes: 64 });
+    const next = await start();
+    await next.publish('mine', 'kept');
+    await assert.rejects(restoreSnapshot(portOf(next.live), chunks.slice(0, 5)), /refused the snapshot: invalid-argument: pubsub\.memory cannot restore this snapshot: it ends inside its data/);
+    await assert.rejects(restoreSnapshot(portOf(next.live), [chunks[0]!, chunks[1]!.subarray(0, 3)]), /it ends inside its data/);
+    const mine = await next.subscribe('mine');
+    assert.deepEqual(await next.pullData(mine), ['kept']);
+  });
+
+  test('messages filling 90% of an 8 MiB memory limit cross snapshot and restore, with groups and deliveries in flight', async () => {
+    // The whole-snapshot export needs a second copy of every message in the broker's memory;
+    // the stream one chunk at a time, on both sides.
+    const memoryLimitBytes = 8 * 1024 * 1024;
+    const capped = CompiledComponent.compile(await wasmBytes, { source: 'pubsub-memory.wasm', memoryLimitBytes });
+    const old = await start([], capped);
+    const sub = await old.subscribe('orders');
+    const audit = await old.subscribe('orders', [['consumerID', 'audit']]);
+    const target = dataTarget(await wasmBytes, memoryLimitBytes);
+    const sent: Uint8Array[] = [];
+    for (let total = 0; total < target; ) {
+      const i = sent.length;
+      const data = new Uint8Array([12, 16, 20][i % 3]! * 1024).fill(i & 0xff);
+      data.set(encode(`message ${i}`));
+      assert.deepEqual(await old.live.call('publish', [{ topic: 'orders', data, contentType: i % 2 ? 'application/octet-stream' : undefined, metadata: [['n', `${i}`]] }]), OK);
+      sent.push(data);
+      total += data.length;
+    }
+    const inFlight = await old.pull(sub, 2);
+    assert.deepEqual(await old.ack(sub, inFlight[0]!.id), OK);
+    const data = await takeSnapshot(portOf(old.live));
+    assert.ok(sizeOf(data) > 0.85 * memoryLimitBytes && data.length > 20, `${sizeOf(data)} bytes in ${data.length} chunks`);
+
+    const next = await start([], capped);
+    await restoreSnapshot(portOf(next.live), data);
+    assert.deepEqual(joined(await takeSnapshot(portOf(next.live))), joined(data), 'every topic, message, group, subscription and delivery');
+    // One at a time: a pull copies what it hands over.
+    const received: Uint8Array[] = [];
+    for (;;) {
+      const [m] = await next.pull(sub, 1);
+      if (m === undefined) break;
+      received.push(m.data);
+      assert.deepEqual(await next.ack(sub, m.id), OK);
+    }
+    assert.equal(received.length, sent.length - 2, 'all but the acknowledged one and the one in flight');
+    assert.ok(received.every((d, i) => Buffer.compare(d, sent[i + 2]!) === 0), 'in order, byte for byte');
+    assert.deepEqual(await next.ack(sub, inFlight[1]!.id), OK, 'the one in flight is acknowledged on the new broker');
+    const [auditFirst] = await next.pull(audit, 1);
+    assert.deepEqual(auditFirst?.data, sent[0], 'the other group starts from the first message');
+
+    await assert.rejects(old.live.call('snapshot#snapshot', []), /trapped in snapshot#snapshot/, 'the whole snapshot does not fit beside the messages');
   });
 
   test('jco embed + jco new accept it as the snapshotting-pubsub-broker world, and jco\'s own lifting agrees', async () => {
@@ -533,7 +605,7 @@ describe('pubsub.memory (C++, through the host)', () => {
   test('memory stays flat across many calls: every argument and result is freed', async () => {
     // Unmetered: one instance takes thousands of calls here without the host resetting its fuel.
     const unmetered = await CompiledComponent.compile(await wasmBytes, { cpuBudget: 0 });
-    const instance = await instantiate(unmetered, 'memory-pubsub', silentLogger);
+    const instance = await instantiate(unmetered, { name: 'memory-pubsub', logger: silentLogger });
     const call = (fn: string, ...args: unknown[]) => instance.calls.get(fn)!(...args) as WitResult<unknown>;
     assert.equal(call('init', [['consumerID', 'app']]).tag, 'ok');
     const sub = call('subscribe', 't', [['consumerID', 'app']]).val as bigint;

@@ -606,7 +606,7 @@ describe('pubsub.redis, the module', () => {
 
   test('memory stays flat across many calls: every argument and result is freed', async () => {
     const unmetered = await CompiledComponent.compile(await wasmBytes, { cpuBudget: 0 });
-    const instance = await instantiate(unmetered, 'redis-pubsub', silentLogger, { tcp: [redis.address] });
+    const instance = await instantiate(unmetered, { name: 'redis-pubsub', logger: silentLogger, grants: { tcp: [redis.address] } });
     try {
       const call = async <T>(fn: string, ...args: unknown[]): Promise<T> => unwrapResult('redis', fn, (await instance.calls.get(fn)!(...args)) as WitResult<T>);
       await call('init', [['redisHost', redis.address], ['consumerID', 'app']]);

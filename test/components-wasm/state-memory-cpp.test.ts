@@ -16,8 +16,10 @@ import { silentLogger, type Logger } from '../../host/observability/logger.ts';
 import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import { instantiate } from '../../host/sandbox/component-instance.ts';
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
+import { restoreSnapshot, takeSnapshot } from '../../host/sandbox/snapshot-stream.ts';
 import { bindStateStore } from '../../host/sandbox/state-store-binding.ts';
 import { buildCppComponent } from '../../host/toolchain/cpp.ts';
+import { fullStoreAcrossGenerations, fullStoreRoundTrip, joined, portOf, readAll, streamEndsOnOtherCalls } from '../support/snapshot-fill.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SOURCE_DIR = fileURLToPath(new URL('../../components-wasm/state-memory-cpp/', import.meta.url));
@@ -25,6 +27,7 @@ const WASM = join(SOURCE_DIR, 'state-memory-cpp.wasm');
 const AS_WASM = fileURLToPath(new URL('../../components-wasm/state-memory/state-memory.wasm', import.meta.url));
 const STATE = 'tessera:components/state@0.1.0#';
 const SNAPSHOT = 'tessera:components/snapshot@0.1.0#';
+const SNAPSHOT_STREAM = 'tessera:components/snapshot-stream@0.1.0#';
 const T0 = Date.UTC(2026, 10, 26, 7, 29, 50);
 
 const wasmBytes = readFile(WASM).then((b) => new Uint8Array(b));
@@ -96,13 +99,14 @@ async function read(store: StateStore, key: string) {
 }
 
 describe('state.memory, C++ build (through the host)', () => {
-  test('exports the state-store and snapshot interfaces, imports log and clock, and carries its manifest', async () => {
+  test('exports the state-store, snapshot and snapshot-stream interfaces, imports log and clock, and carries its manifest', async () => {
     const module = await WebAssembly.compile(await wasmBytes);
     const fns = ['init', 'features', 'get', 'set', 'delete', 'bulk-get', 'bulk-set', 'bulk-delete', 'transact', 'ping'].map((f) => STATE + f);
-    fns.push(`${SNAPSHOT}snapshot`, `${SNAPSHOT}restore`);
+    fns.push(`${SNAPSHOT}snapshot`, `${SNAPSHOT}restore`, ...['snapshot-chunk', 'restore-chunk', 'restore-end'].map((f) => SNAPSHOT_STREAM + f));
     assert.deepEqual(
       WebAssembly.Module.exports(module).map((e) => e.name).sort(),
-      ['_initialize', 'cabi_realloc', 'memory', ...fns, ...fns.map((f) => `cabi_post_${f}`)].sort(),
+      // snapshot-begin returns nothing, so it has no post-return.
+      ['_initialize', 'cabi_realloc', 'memory', `${SNAPSHOT_STREAM}snapshot-begin`, ...fns, ...fns.map((f) => `cabi_post_${f}`)].sort(),
     );
     assert.deepEqual(
       WebAssembly.Module.imports(module).map((i) => `${i.module} ${i.name}`).sort(),
@@ -113,7 +117,7 @@ describe('state.memory, C++ build (through the host)', () => {
       kind: 'state-store', type: 'state.memory', version: 'v1', abi: '0.1.0', capabilities: ['log', 'clock'], description: undefined,
     });
     assert.match(manifest.description ?? '', /C\+\+ build/);
-    assert.deepEqual([...optionalExports], ['snapshot']);
+    assert.deepEqual([...optionalExports], ['snapshot', 'snapshot-stream']);
   });
 
   test('init logs the config keys at debug; features and ping answer', async () => {
@@ -272,6 +276,49 @@ describe('state.memory, C++ build (through the host)', () => {
     assert.equal((await read(old.store, 'new'))?.value, 'n');
   });
 
+  test('a snapshot streamed in chunks joins to the whole snapshot, and restores chunk by chunk or whole', async () => {
+    const old = await start();
+    const keys = Array.from({ length: 30 }, (_, i) => `k-${i}`);
+    for (const [i, key] of keys.entries()) await old.store.set(setReq(key, 'v'.repeat(i * 13), i % 2 ? { contentType: 'text/plain' } : { metadata: [['ttlInSeconds', '60']] }));
+    const whole = (await old.live.call('snapshot#snapshot', [])) as Uint8Array;
+    const before = await readAll(old.live, keys);
+    for (const chunkBytes of [1, 100, 1 << 20]) {
+      const chunks = await takeSnapshot(portOf(old.live), { chunkBytes });
+      assert.deepEqual(joined(chunks), whole, `chunks of ${chunkBytes} bytes joined`);
+      if (chunkBytes === 1) assert.equal(chunks.length, 31, 'the header, then one record per chunk');
+      const next = await start();
+      await restoreSnapshot(portOf(next.live), chunks);
+      assert.deepEqual(await readAll(next.live, keys), before);
+      const restored = { level: 'debug', message: `state.memory restored 30 keys from a snapshot of ${whole.length} bytes` };
+      assert.ok(next.logs.some((line) => line.level === restored.level && line.message === restored.message), JSON.stringify(next.logs));
+    }
+    // The AssemblyScript build's whole snapshot is one chunk of whole records to this one.
+    const next = await start();
+    await restoreSnapshot(portOf(next.live), [whole]);
+    assert.deepEqual(await readAll(next.live, keys), before);
+    const chunks = await takeSnapshot(portOf(old.live), { chunkBytes: 100 });
+    await next.store.set(setReq('mine', 'kept'));
+    await assert.rejects(restoreSnapshot(portOf(next.live), chunks.slice(0, -1)), /state\.memory cannot restore this snapshot: it ends inside its data/);
+    await assert.rejects(restoreSnapshot(portOf(next.live), [chunks[0]!, chunks[1]!.subarray(1)]), /state\.memory cannot restore this snapshot/);
+    assert.equal((await read(next.store, 'mine'))?.value, 'kept', 'a refused snapshot leaves the store as it was');
+  });
+
+  test('any other call ends a stream: the snapshot under way, or the restore', async () => {
+    const old = (await start()).live;
+    for (let i = 0; i < 10; i++) await old.call('set', [{ key: `k-${i}`, value: new Uint8Array(40), concurrency: 'last-write', consistency: 'eventual', metadata: [] }]);
+    const fresh = (await start()).live;
+    await streamEndsOnOtherCalls(old, fresh);
+    assert.equal((await readAll(fresh, ['k-9']))[0]?.value.length, 40);
+  });
+
+  test('data at 90% of an 8 MiB memory limit survives snapshot and restore into a fresh instance', async () => {
+    await fullStoreRoundTrip(await wasmBytes, 8 * 1024 * 1024);
+  });
+
+  test('at 90% of an 8 MiB memory limit, a new generation takes the data, hibernates and wakes with it (LiveComponent)', async () => {
+    await fullStoreAcrossGenerations(await wasmBytes, 8 * 1024 * 1024);
+  });
+
   test('restore refuses an empty, foreign, truncated or padded snapshot and keeps its data', async () => {
     const { live, store } = await start();
     await store.set(setReq('keep', 'me'));
@@ -373,7 +420,7 @@ describe('state.memory, C++ build (through the host)', () => {
   test('memory stays flat across many calls: every argument and result is freed', async () => {
     // Unmetered: one instance takes thousands of calls here without the host resetting its fuel.
     const unmetered = await CompiledComponent.compile(await wasmBytes, { cpuBudget: 0 });
-    const instance = await instantiate(unmetered, 'memory-cpp', silentLogger);
+    const instance = await instantiate(unmetered, { name: 'memory-cpp', logger: silentLogger });
     const call = (fn: string, ...args: unknown[]) => instance.calls.get(fn)!(...args) as WitResult<unknown>;
     assert.equal(call('init', [['a', 'b']]).tag, 'ok');
     const value = (i: number) => encode(`${i}:`.padEnd(4000, String.fromCharCode(97 + (i % 26))));

@@ -17,7 +17,9 @@ import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import { instantiate } from '../../host/sandbox/component-instance.ts';
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
 import { bindStateStore } from '../../host/sandbox/state-store-binding.ts';
+import { restoreSnapshot, takeSnapshot } from '../../host/sandbox/snapshot-stream.ts';
 import { buildRustComponent } from '../../host/toolchain/rust.ts';
+import { fullStoreAcrossGenerations, fullStoreRoundTrip, joined, portOf, readAll, streamEndsOnOtherCalls } from '../support/snapshot-fill.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -25,6 +27,7 @@ const COMPONENT_DIR = join(ROOT, 'components-wasm', 'state-memory-rust');
 const WASM = join(COMPONENT_DIR, 'state-memory-rust.wasm');
 const STATE = 'tessera:components/state@0.1.0#';
 const SNAPSHOT = 'tessera:components/snapshot@0.1.0#';
+const SNAPSHOT_STREAM = 'tessera:components/snapshot-stream@0.1.0#';
 /** 10 s before 2026-11-26T07:30:00Z, the ttlExpireTime of a 10-second TTL set now. */
 const NOW = Date.UTC(2026, 10, 26, 7, 29, 50);
 
@@ -66,21 +69,23 @@ async function errorOf(call: Promise<unknown>): Promise<string | undefined> {
 }
 
 describe('state.memory in Rust, through the host', () => {
-  test('carries the state.memory manifest, imports log and clock only, and exports snapshot', async () => {
+  test('carries the state.memory manifest, imports log and clock only, and exports snapshot and snapshot-stream', async () => {
     const component = await compiled;
     assert.deepEqual(
       { ...component.manifest, description: undefined },
       { kind: 'state-store', type: 'state.memory', version: 'v1', abi: '0.1.0', capabilities: ['log', 'clock'], description: undefined },
     );
     assert.deepEqual([...component.importedInterfaces].sort(), ['clock', 'log']);
-    assert.deepEqual([...component.optionalExports], ['snapshot']);
+    assert.deepEqual([...component.optionalExports], ['snapshot', 'snapshot-stream']);
     assert.equal(component.needsJspi, false);
     const fns = ['init', 'features', 'get', 'set', 'delete', 'bulk-get', 'bulk-set', 'bulk-delete', 'transact', 'ping'];
     const names = WebAssembly.Module.exports(component.module).map((e) => e.name);
-    for (const name of [...fns.map((f) => STATE + f), `${SNAPSHOT}snapshot`, `${SNAPSHOT}restore`]) {
+    const stream = ['snapshot-chunk', 'restore-chunk', 'restore-end'].map((f) => SNAPSHOT_STREAM + f);
+    for (const name of [...fns.map((f) => STATE + f), `${SNAPSHOT}snapshot`, `${SNAPSHOT}restore`, ...stream]) {
       assert.ok(names.includes(name), name);
       assert.ok(names.includes(`cabi_post_${name}`), `cabi_post_${name}`);
     }
+    assert.ok(names.includes(`${SNAPSHOT_STREAM}snapshot-begin`), 'snapshot-begin (no result, no post-return)');
   });
 
   test('init logs the config keys at debug; features and ping answer', async () => {
@@ -277,10 +282,48 @@ describe('state.memory in Rust, through the host', () => {
     }
   });
 
+  test('a snapshot streamed in chunks joins to the whole snapshot, and restores chunk by chunk', async () => {
+    const { live } = await start();
+    const keys = Array.from({ length: 30 }, (_, i) => `app||k-${i}`);
+    for (const [i, key] of keys.entries()) {
+      const req = setRequest(key, 'v'.repeat(i * 13), i % 2 ? { contentType: 'text/plain' } : { metadata: [['ttlInSeconds', '60']] });
+      assert.deepEqual(await live.call('set', [req]), { tag: 'ok', val: undefined });
+    }
+    const whole = (await live.call('snapshot#snapshot', [])) as Uint8Array;
+    const before = await readAll(live, keys);
+    for (const chunkBytes of [1, 100, 1 << 20]) {
+      const chunks = await takeSnapshot(portOf(live), { chunkBytes });
+      assert.deepEqual(joined(chunks), whole, `chunks of ${chunkBytes} bytes joined`);
+      assert.equal(chunks.length, chunkBytes === 1 ? 31 : chunkBytes === 100 ? chunks.length : 1);
+      const next = await start();
+      await restoreSnapshot(portOf(next.live), chunks);
+      assert.deepEqual(await readAll(next.live, keys), before);
+    }
+    const cut = await start();
+    const chunks = await takeSnapshot(portOf(live), { chunkBytes: 100 });
+    await assert.rejects(restoreSnapshot(portOf(cut.live), chunks.slice(0, -1)), /state\.memory cannot restore this snapshot: it ends inside its data/);
+  });
+
+  test('any other call ends a stream: the snapshot under way, or the restore', async () => {
+    const old = (await start()).live;
+    for (let i = 0; i < 10; i++) await old.call('set', [{ key: `k-${i}`, value: new Uint8Array(40), concurrency: 'last-write', consistency: 'eventual', metadata: [] }]);
+    const fresh = (await start()).live;
+    await streamEndsOnOtherCalls(old, fresh);
+    assert.equal((await readAll(fresh, ['k-9']))[0]?.value.length, 40);
+  });
+
+  test('data at 90% of an 8 MiB memory limit (less its 1 MiB stack) survives snapshot and restore into a fresh instance', async () => {
+    await fullStoreRoundTrip(await bytes, 8 * 1024 * 1024);
+  });
+
+  test('at 90% of an 8 MiB memory limit, a new generation takes the data, hibernates and wakes with it (LiveComponent)', async () => {
+    await fullStoreAcrossGenerations(await bytes, 8 * 1024 * 1024);
+  });
+
   test('memory stays flat across many calls: arguments and results are all freed', async () => {
     // Unmetered: this test is about memory, and only LiveComponent refuels a metered instance per call.
     const unmetered = await CompiledComponent.compile(await bytes, { cpuBudget: 0 });
-    const instance = await instantiate(unmetered, 'memory-rust', silentLogger);
+    const instance = await instantiate(unmetered, { name: 'memory-rust', logger: silentLogger });
     const call = (fn: string, ...args: unknown[]) => instance.calls.get(fn)!(...args);
     assert.deepEqual(call('init', []), { tag: 'ok', val: undefined });
     const value = (i: number) => `${i}:`.padEnd(4000, String.fromCharCode(97 + (i % 26)));

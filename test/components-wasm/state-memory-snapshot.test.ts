@@ -1,14 +1,19 @@
 // state.memory's snapshot and restore through the real host (CompiledComponent + LiveComponent,
 // CPU metering and memory cap included): what one instance snapshots, a fresh one restores
-// with every key, ETag, content type and TTL as it was.
+// with every key, ETag, content type and TTL as it was; whole (`snapshot`) or streamed in
+// chunks (`snapshot-stream`, host/sandbox/snapshot-stream.ts), even with its data filling 90%
+// of its memory limit.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, test, type TestContext } from 'node:test';
 import type { GetResponse, SetRequest } from '../../abi/ts/state.ts';
 import type { WitResult } from '../../abi/ts/types.ts';
+import { isTesseraError } from '../../host/errors.ts';
 import { silentLogger } from '../../host/observability/logger.ts';
 import { CompiledComponent, type CompileOptions } from '../../host/sandbox/compiled-component.ts';
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
+import { restoreSnapshot, takeSnapshot } from '../../host/sandbox/snapshot-stream.ts';
+import { fullStoreAcrossGenerations, fullStoreRoundTrip, joined, portOf, readAll, streamEndsOnOtherCalls } from '../support/snapshot-fill.ts';
 
 const WASM = new URL('../../components-wasm/state-memory/state-memory.wasm', import.meta.url);
 const bytes = readFile(WASM).then((b) => new Uint8Array(b));
@@ -24,7 +29,10 @@ class Store {
 
   static async start(options: CompileOptions = {}): Promise<Store> {
     const compiled = await CompiledComponent.compile(await bytes, options);
-    return new Store(await LiveComponent.start(compiled, { name: 'memory', config: new Map(), logger: silentLogger }));
+    // These tests call the snapshot exports directly, as ordinary calls, with thousands of keys
+    // in one bulk call: they are about the store, not the host's pacing, so a call may hold the
+    // loop up to a second (the slice's own tests are in test/host/sandbox/guest-limits.test.ts).
+    return new Store(await LiveComponent.start(compiled, { name: 'memory', config: new Map(), logger: silentLogger, cpuSliceMs: 1000, cpuShare: 0 }));
   }
 
   async set(key: string, value: string | Uint8Array, options: Partial<SetRequest> = {}): Promise<WitResult<undefined>> {
@@ -65,6 +73,7 @@ function frozenClock(t: TestContext): { now: number } {
 }
 
 const ok = { tag: 'ok', val: undefined };
+const text = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
 const etagOf = async (store: Store, key: string): Promise<number> => Number((await store.get(key))?.etag);
 
 describe('state.memory snapshot and restore (through the host)', () => {
@@ -250,5 +259,98 @@ describe('state.memory snapshot and restore (through the host)', () => {
     const restoreMs = performance.now() - start;
     t.diagnostic(`${data.length} bytes; snapshot ${snapshotMs.toFixed(1)} ms, restore ${restoreMs.toFixed(1)} ms`);
     for (const i of [0, 1, 54_321, 99_999]) assert.deepEqual(await fresh.get(`app||key-${i}`), await old.get(`app||key-${i}`));
+  });
+});
+
+describe('state.memory streamed snapshot (snapshot-stream, through the host)', () => {
+  /** The bytes an item takes in the snapshot format (snapshot-format.ts): a record. */
+  const recordSize = (key: string, value: number, contentType?: string): number =>
+    25 + 2 * key.length + value + (contentType === undefined ? 0 : 4 + 2 * contentType.length);
+
+  test('the host sees both snapshot interfaces', async () => {
+    const store = await Store.start();
+    assert.deepEqual([...store.live.compiled.optionalExports].sort(), ['snapshot', 'snapshot-stream']);
+  });
+
+  test('chunks hold whole records of at most about max-bytes, and joined are the whole snapshot', async () => {
+    const store = await Store.start();
+    const items: [string, number, string | undefined][] = [];
+    for (let i = 0; i < 40; i++) items.push([`k-${i}`, (i * 37) % 300, i % 4 === 0 ? 'text/plain' : undefined]);
+    for (const [key, size, contentType] of items) assert.deepEqual(await store.set(key, new Uint8Array(size).fill(1), contentType === undefined ? {} : { contentType }), ok);
+    const whole = await store.snapshot();
+    const largest = Math.max(13, ...items.map(([k, n, c]) => recordSize(k, n, c)));
+    for (const chunkBytes of [1, 13, 100, 1000, 1 << 20]) {
+      const chunks = await takeSnapshot(portOf(store.live), { chunkBytes });
+      assert.deepEqual(joined(chunks), whole, `chunks of ${chunkBytes} bytes joined`);
+      for (const chunk of chunks) assert.ok(chunk.length <= Math.max(chunkBytes, largest), `a chunk of ${chunk.length} bytes, asked for ${chunkBytes}`);
+      if (chunkBytes === 1) assert.equal(chunks.length, 41, 'the header, then one record per chunk');
+      if (chunkBytes === 1 << 20) assert.equal(chunks.length, 1);
+    }
+  });
+
+  test('a snapshot taken in chunks restores whole, and one taken whole restores as one chunk', async () => {
+    const old = await Store.start();
+    for (let i = 0; i < 30; i++) assert.deepEqual(await old.set(`k-${i}`, `v-${i}`.repeat(i), i % 2 ? { contentType: 'text/plain' } : { metadata: [['ttlInSeconds', '60']] }), ok);
+    const keys = Array.from({ length: 30 }, (_, i) => `k-${i}`);
+    const before = await readAll(old.live, keys);
+    const chunks = await takeSnapshot(portOf(old.live), { chunkBytes: 64 });
+    assert.ok(chunks.length > 10);
+
+    const viaRestore = await Store.start(); // a host that knows only `snapshot`: the chunks joined
+    await restoreSnapshot(portOf(viaRestore.live, new Set(['snapshot'])), chunks);
+    assert.deepEqual(await readAll(viaRestore.live, keys), before);
+
+    const oneChunk = await Store.start(); // an older snapshot, taken whole: one chunk
+    await restoreSnapshot(portOf(oneChunk.live), [await old.snapshot()]);
+    assert.deepEqual(await readAll(oneChunk.live, keys), before);
+
+    const streamed = await Store.start();
+    await restoreSnapshot(portOf(streamed.live), chunks);
+    assert.deepEqual(await readAll(streamed.live, keys), before);
+    assert.deepEqual(joined(await takeSnapshot(portOf(streamed.live))), joined(chunks), 'the restored store streams the same bytes');
+  });
+
+  test('a chunk that ends inside a record, or a stream that stops short, is refused and leaves the store as it was', async () => {
+    const old = await Store.start();
+    for (let i = 0; i < 10; i++) assert.deepEqual(await old.set(`k-${i}`, 'x'.repeat(50)), ok);
+    const chunks = await takeSnapshot(portOf(old.live), { chunkBytes: 200 });
+    const fresh = await Store.start();
+    assert.deepEqual(await fresh.set('mine', 'kept'), ok);
+    const refusal = async (data: Uint8Array[], why: RegExp): Promise<void> => {
+      await assert.rejects(restoreSnapshot(portOf(fresh.live), data), (err) => {
+        assert.ok(isTesseraError(err));
+        assert.equal(err.componentError?.tag, 'invalid-argument');
+        assert.match(err.message, /^component "memory" refused the snapshot: invalid-argument: state\.memory cannot restore this snapshot: /);
+        assert.match(err.message, why);
+        return true;
+      });
+      assert.equal(text((await fresh.get('mine'))?.value), 'kept', 'a refused snapshot leaves the store as it was');
+      assert.equal(await fresh.get('k-0'), undefined);
+    };
+    await refusal([chunks[0]!, chunks[1]!.subarray(0, 40)], /ends inside its data/);
+    await refusal(chunks.slice(0, -1), /ends inside its data/);
+    await refusal([], /empty/);
+    await refusal([...chunks, Uint8Array.of(0)], /1 bytes follow its last item/);
+    await restoreSnapshot(portOf(fresh.live), chunks);
+    assert.equal(await fresh.get('mine'), undefined);
+    assert.equal(text((await fresh.get('k-9'))?.value), 'x'.repeat(50));
+  });
+
+  test('any other call ends a stream: the snapshot under way, or the restore', async () => {
+    const old = await Store.start();
+    for (let i = 0; i < 10; i++) assert.deepEqual(await old.set(`k-${i}`, 'x'.repeat(40)), ok);
+    const fresh = await Store.start();
+    await streamEndsOnOtherCalls(old.live, fresh.live);
+    assert.equal(text((await fresh.get('k-9'))?.value), 'x'.repeat(40));
+  });
+
+  test('data at 90% of an 8 MiB memory limit survives snapshot and restore into a fresh instance', async () => {
+    // The whole-snapshot export needs a second copy of all data in the instance's memory; the
+    // stream needs one chunk at a time, on both sides.
+    await fullStoreRoundTrip(await bytes, 8 * 1024 * 1024);
+  });
+
+  test('at 90% of an 8 MiB memory limit, a new generation takes the data, hibernates and wakes with it (LiveComponent)', async () => {
+    await fullStoreAcrossGenerations(await bytes, 8 * 1024 * 1024);
   });
 });

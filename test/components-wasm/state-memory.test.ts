@@ -283,7 +283,10 @@ describe('state.memory (built .wasm, canonical ABI by hand)', () => {
     const exports = WebAssembly.Module.exports(module).map((e) => e.name);
     const fns = ['init', 'features', 'get', 'set', 'delete', 'bulk-get', 'bulk-set', 'bulk-delete', 'transact', 'ping'].map((f) => STATE + f);
     fns.push(...['snapshot', 'restore'].map((f) => `tessera:components/snapshot@0.1.0#${f}`));
-    assert.deepEqual(exports.sort(), ['_initialize', 'cabi_realloc', 'memory', ...fns, ...fns.map((f) => `cabi_post_${f}`)].sort());
+    fns.push(...['snapshot-chunk', 'restore-chunk', 'restore-end'].map((f) => `tessera:components/snapshot-stream@0.1.0#${f}`));
+    // snapshot-begin returns nothing, so it has no post-return.
+    const begin = 'tessera:components/snapshot-stream@0.1.0#snapshot-begin';
+    assert.deepEqual(exports.sort(), ['_initialize', 'cabi_realloc', 'memory', begin, ...fns, ...fns.map((f) => `cabi_post_${f}`)].sort());
     assert.deepEqual(
       WebAssembly.Module.imports(module).map((i) => `${i.module} ${i.name}`).sort(),
       ['tessera:components/clock@0.1.0 now-ms', 'tessera:components/log@0.1.0 log'],

@@ -111,6 +111,13 @@ const misbehave = (hostile: string): string => `${onTrigger(hostile)} (i32.const
 const returnOnTrigger = (setup: string, ptr: string): string =>
   `(if (result i32) (i32.eq (local.get 1) (i32.const ${TRIGGER_LEN})) (then ${setup} ${ptr}) (else (i32.const 16)))`;
 
+/** An allocator that hands out the same 64 KiB block every time, so a loop of host calls returning lists never runs out of memory. */
+const reusedBlock = {
+  omitRealloc: true,
+  memory: '3',
+  fields: ['(func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 65536))'],
+} as const satisfies SkeletonModuleOptions;
+
 const store8 = (addr: number, value: number): string => `(i32.store8 (i32.const ${addr}) (i32.const ${value}))`;
 const store32 = (addr: number, value: number | string): string =>
   `(i32.store (i32.const ${addr}) ${typeof value === 'number' ? `(i32.const ${value >>> 0})` : value})`;
@@ -199,7 +206,8 @@ const STATE_MEMORY_WASM = fileURLToPath(new URL('../../components-wasm/state-mem
 // ---------------------------------------------------------------------------------------
 // The corpus.
 
-const OUT_OF_FUEL = /ran out of its CPU budget of 20000000 units/;
+/** A runaway call ends at its budget, or at the longest a call that cannot pause may hold the event loop, whichever comes first. */
+const OUT_OF_FUEL = /ran out of its CPU budget of 20000000 units|held the event loop for \d+ ms without a pause/;
 
 export const HOSTILE_CORPUS: readonly HostileModule[] = [
   // --- Files that are not a usable module -------------------------------------------------
@@ -357,6 +365,8 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
   {
     name: 'memory-grow-bomb',
     does: 'on get, grows memory a page at a time until refused, tries 10,000 more times, then writes one byte past the end',
+    // Each memory.grow costs 1,000 units (a call into V8): 20,000 of them need more than the tight budget.
+    limits: { 'tessera.dev/cpu-budget': '100M' },
     build: () =>
       skeleton({
         bodies: {
@@ -419,7 +429,7 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
     name: 'get-infinite-loop',
     does: 'loops forever in get',
     build: () => skeleton({ bodies: { get: misbehave('(loop $spin (br $spin))') } }),
-    expect: { at: 'call', request: 'get', fn: 'get', reasons: [OUT_OF_FUEL, /an endless loop\?/] },
+    expect: { at: 'call', request: 'get', fn: 'get', reasons: [OUT_OF_FUEL] },
   },
   {
     name: 'unbounded-recursion',
@@ -536,7 +546,7 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
   },
   {
     name: 'lift-amplification',
-    does: 'get grows to its 16 MiB limit and answers ~1,000,000 metadata entries of empty strings, 16 bytes each, for the host to build',
+    does: 'get grows to its 16 MiB limit and answers ~1,000,000 metadata entries of empty strings, 16 bytes each, for the host to build (a call may lift twice its memory limit)',
     limits: { 'tessera.dev/memory-limit': '16Mi' },
     build: () =>
       skeleton({
@@ -547,7 +557,7 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
           ),
         },
       }),
-    expect: { at: 'call', request: 'get', fn: 'get', reasons: [/the result is larger than the 256 MiB a call may return/] },
+    expect: { at: 'call', request: 'get', fn: 'get', reasons: [/the result is larger than the 32 MiB a call may return/] },
     harm: { wallMs: 1000 },
   },
 
@@ -626,7 +636,7 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
         const line = messages.find((m) => m.startsWith('aaaaaaaa'));
         if (line === undefined) throw new Error('the 10 MB message was not logged at all');
         if (line.length > 8300) throw new Error(`a log line of ${line.length} characters went into the sidecar log`);
-        if (!line.endsWith('(truncated)')) throw new Error('the log line does not say it was truncated');
+        if (!/… \(\d+ more characters\)$/.test(line)) throw new Error('the log line does not say it was truncated');
       },
     },
   },
@@ -717,7 +727,146 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
         },
         ['sleep', 'log'],
       ),
-    expect: { at: 'call', request: 'get', fn: 'get', reasons: [/get did not finish within its call timeout of 200 ms/] },
+    // Whichever ends it first: the deadline, or the budget its host calls are charged to by their time.
+    expect: { at: 'call', request: 'get', fn: 'get', reasons: [/get did not finish within its call timeout of 200 ms|ran out of its CPU budget of 2000000 units/] },
     harm: { quietAfterMs: 300 },
+  },
+
+  // --- Isolation: every class of harm, bounded -----------------------------------------------
+  {
+    name: 'sleep-in-realloc',
+    does: 'asks to sleep inside cabi_realloc, which the host calls outside any JSPI call (while lowering the key)',
+    build: () =>
+      skeleton(
+        {
+          imports: ['(import "tessera:components/sleep@0.1.0" "sleep-ms" (func $sleep (param i32)))'],
+          omitRealloc: true,
+          // Only for the trigger key's bytes, so the next (benign) call is served.
+          fields: [`(func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (if (i32.eq (local.get 3) (i32.const ${TRIGGER_LEN})) (then (call $sleep (i32.const 5)))) (i32.const 2048))`],
+        },
+        ['sleep'],
+      ),
+    expect: { at: 'call', request: 'get', fn: 'get', reasons: [/cabi_realloc/, /suspend/] },
+  },
+  {
+    name: 'sleep-in-post-return',
+    does: 'answers get, then asks to sleep in its cabi_post_ function',
+    build: () =>
+      skeleton(
+        {
+          imports: ['(import "tessera:components/sleep@0.1.0" "sleep-ms" (func $sleep (param i32)))'],
+          bodies: { get: returnOnTrigger('', `(i32.const ${AREA})`) },
+          fields: [`(func (export "cabi_post_tessera:components/state@0.1.0#get") (param i32) (if (i32.eq (local.get 0) (i32.const ${AREA})) (then (call $sleep (i32.const 5)))))`],
+        },
+        ['sleep'],
+      ),
+    expect: { at: 'call', request: 'get', fn: 'get', reasons: [/post-return/, /suspend/] },
+  },
+  {
+    name: 'init-sleeps-forever',
+    does: 'sleeps 2,000,000,000 ms in init (call timeout 300 ms): the load fails at its deadline',
+    limits: { 'tessera.dev/call-timeout': '300ms' },
+    build: () => skeleton({ imports: [hostImportWat('sleep', 'sleep-ms')], bodies: { init: '(call 0 (i32.const 2000000000)) (i32.const 16)' } }, ['sleep']),
+    expect: { at: 'load', reasons: [/component "init-sleeps-forever" failed to start/, /init did not finish within its call timeout of 300 ms/] },
+  },
+  {
+    name: 'sleep-past-timer-range',
+    does: 'sleeps 4,294,967,295 ms, past the range of Node\'s timers (call timeout 300 ms)',
+    limits: { 'tessera.dev/call-timeout': '300ms' },
+    build: () => skeleton({ imports: [hostImportWat('sleep', 'sleep-ms')], bodies: { get: misbehave('(call 0 (i32.const -1))') } }, ['sleep']),
+    expect: { at: 'call', request: 'get', fn: 'get', reasons: [/get did not finish within its call timeout of 300 ms/] },
+  },
+  {
+    name: 'forty-one-memories',
+    does: 'defines 41 memories of 4 pages each under a 16 MiB limit (641 MiB if each were capped alone)',
+    limits: { 'tessera.dev/memory-limit': '16Mi' },
+    build: () =>
+      withManifest(
+        wat(stateStoreWat({ fields: Array.from({ length: 40 }, (_, i) => `(memory $extra${i} 4)`) }), { bulk_memory: true, multi_memory: true }),
+        SKELETON_MANIFEST,
+      ),
+    expect: { at: 'load', reasons: [/more than one memory/] },
+  },
+  {
+    name: 'three-hundred-tables',
+    does: 'defines 300 tables of 3,000 slots each under a 1 MiB limit',
+    limits: { 'tessera.dev/memory-limit': '1Mi' },
+    build: () => skeleton({ fields: Array.from({ length: 300 }, () => '(table 3000 funcref)') }),
+    expect: { at: 'load', reasons: [/defines 300 tables/] },
+  },
+  {
+    name: 'tables-add-up',
+    does: 'defines 50 tables of 3,000 slots each: each under the cap, together over it',
+    build: () => skeleton({ fields: Array.from({ length: 50 }, () => '(table 3000 funcref)') }),
+    expect: { at: 'load', reasons: [/the module's 50 tables start at 150000 elements together, over the limit of 100000/] },
+  },
+  {
+    name: 'random-64k-loop',
+    does: 'reads 64 KiB of random bytes in an endless loop (default CPU budget): host calls are charged by their time',
+    limits: { 'tessera.dev/cpu-budget': '200M', 'tessera.dev/memory-limit': '1Mi' },
+    build: () =>
+      skeleton(
+        { imports: [hostImportWat('random', 'get-random-bytes')], ...reusedBlock, bodies: { get: misbehave(`(loop $spin (call 0 (i32.const 65536) (i32.const ${AREA})) (br $spin))`) } },
+        ['random'],
+      ),
+    expect: { at: 'call', request: 'get', fn: 'get', reasons: [/CPU budget of 200000000 units|held the event loop/] },
+    harm: { wallMs: 1500 },
+  },
+  {
+    name: 'random-through-call-indirect',
+    does: 'reads random bytes in an endless loop through call_indirect, which no call-site charge would see',
+    limits: { 'tessera.dev/cpu-budget': '20M' },
+    build: () =>
+      skeleton(
+        {
+          imports: ['(import "tessera:components/random@0.1.0" "get-random-bytes" (func $random (param i32 i32)))'],
+          ...reusedBlock,
+          fields: [...reusedBlock.fields, '(table 1 funcref)', '(elem (i32.const 0) $random)', '(type $rnd (func (param i32 i32)))'],
+          bodies: { get: misbehave(`(loop $spin (call_indirect (type $rnd) (i32.const 65536) (i32.const ${AREA}) (i32.const 0)) (br $spin))`) },
+        },
+        ['random'],
+      ),
+    expect: { at: 'call', request: 'get', fn: 'get', reasons: [/CPU budget of 20000000 units|held the event loop/] },
+    harm: { wallMs: 300 },
+  },
+  {
+    name: 'memory-grow-zero-loop',
+    does: 'calls memory.grow 0 in an endless loop (each one a call into V8, ~660 ns) with the default budget',
+    limits: { 'tessera.dev/cpu-budget': '200M' },
+    build: () => skeleton({ bodies: { get: misbehave('(loop $spin (drop (memory.grow (i32.const 0))) (br $spin))') } }),
+    expect: { at: 'call', request: 'get', fn: 'get', reasons: [/CPU budget of 200000000 units|held the event loop/] },
+    harm: { wallMs: 1500 },
+  },
+  {
+    name: 'default-budget-runaway',
+    does: 'loops forever in get with the default CPU budget: stopped at its slice, then paused and resumed',
+    limits: { 'tessera.dev/cpu-budget': '200M' },
+    build: () => skeleton({ bodies: { get: misbehave('(loop $spin (br $spin))') } }),
+    expect: { at: 'call', request: 'get', fn: 'get', reasons: [/CPU budget of 200000000 units|held the event loop/] },
+    harm: { wallMs: 1500 },
+  },
+  {
+    name: 'error-of-twenty-megabytes',
+    does: 'answers get with an internal error whose message is 20 MiB of "a"',
+    limits: { 'tessera.dev/memory-limit': '32Mi' },
+    build: () =>
+      skeleton({
+        bodies: {
+          get: returnOnTrigger(
+            `(drop (memory.grow (i32.const 330))) (memory.fill (i32.const 65536) (i32.const 0x61) (i32.const 0x1400000)) ${store8(AREA, 1)} ${store8(AREA + 4, 5)} ${store32(AREA + 8, 65536)} ${store32(AREA + 12, 0x1400000)}`,
+            `(i32.const ${AREA})`,
+          ),
+        },
+      }),
+    expect: {
+      at: 'answer',
+      request: 'get',
+      status: 500,
+      body: (bytes) => {
+        if (bytes.length > 6000) throw new Error(`a ${bytes.length}-byte error body went out`);
+        const { message } = JSON.parse(new TextDecoder().decode(bytes)) as { message: string };
+        if (!/… \(\d+ more characters\)$/.test(message)) throw new Error(`the message does not say it was cut: ${message.slice(-100)}`);
+      },
+    },
   },
 ];

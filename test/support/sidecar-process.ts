@@ -257,6 +257,8 @@ export interface SidecarOptions {
   appId?: string;
   /** Files in the resources folder at start: file name -> contents, or the path of a file to copy. */
   resources?: Record<string, string | Uint8Array | { copyOf: string }>;
+  /** Makes what `resources` cannot (named pipes, symlinks) in the resources folder before the start. */
+  prepare?: (dir: string) => Promise<void>;
   /** More `tessera run` flags. */
   args?: string[];
   /** Environment variables for the sidecar (DAPR_API_TOKEN, ...); undefined unsets one. */
@@ -264,6 +266,12 @@ export interface SidecarOptions {
   /** The app command, after `--`. */
   command?: string[];
   startTimeoutMs?: number;
+  /**
+   * Wait until the first scan of the resources folder is applied (`/v1.0/healthz` answers
+   * 204), as a test that calls its components at once needs; true by default. The API
+   * listens before the components load.
+   */
+  waitForComponents?: boolean;
 }
 
 export class SidecarProcess {
@@ -362,7 +370,8 @@ export class SidecarProcess {
 
 /**
  * Starts `tessera run` on port 0 with a fresh resources folder and resolves once it logs the
- * address it listens on. Call `stop()` on the result in an `after` hook.
+ * address it listens on and (unless `waitForComponents` is false) its components are loaded.
+ * Call `stop()` on the result in an `after` hook.
  */
 export async function startSidecar(options: SidecarOptions = {}): Promise<SidecarProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-resources-'));
@@ -372,6 +381,7 @@ export async function startSidecar(options: SidecarOptions = {}): Promise<Sideca
       if (typeof content === 'object' && 'copyOf' in content) await copyFile(content.copyOf, join(dir, name));
       else await writeFile(join(dir, name), content);
     }
+    await options.prepare?.(dir);
     const args = [
       'run',
       '--app-id',
@@ -388,6 +398,15 @@ export async function startSidecar(options: SidecarOptions = {}): Promise<Sideca
     const [, url, port] = LISTENING.exec(entry.message)!;
     sidecar.url = url!;
     sidecar.port = Number(port);
+    if (options.waitForComponents ?? true) {
+      const ready = sidecar;
+      await pollUntil(
+        () => `the sidecar's components to load (/v1.0/healthz 204); log so far:\n${ready.logText()}`,
+        // A sidecar that exited (its app could not start, say) is for the test to look at.
+        async () => (!ready.alive || (await ready.fetch('/v1.0/healthz')).status === 204 ? true : undefined),
+        { timeoutMs: options.startTimeoutMs ?? 10_000, intervalMs: 10 },
+      );
+    }
     return sidecar;
   } catch (err) {
     if (sidecar) await sidecar.stop();

@@ -4,7 +4,7 @@ mod memory_store;
 mod snapshot;
 mod ttl;
 
-tessera_sdk::export_snapshotting_state_store! {
+tessera_sdk::export_streaming_state_store! {
     store: memory_store::MemoryStore,
     type: "state.memory",
     version: "v1",

@@ -1,7 +1,8 @@
 // state.memory: an in-process key/value store with ETags, transactions and TTLs, whose data
-// crosses a hot swap through snapshot/restore.
+// crosses a hot swap through snapshot/restore, streamed in chunks (or whole, for an older host).
 export * from "../../../sdk/assemblyscript/assembly/state-exports";
 export * from "../../../sdk/assemblyscript/assembly/snapshot-exports";
+export * from "../../../sdk/assemblyscript/assembly/snapshot-stream-exports";
 import { registerStateStore } from "../../../sdk/assemblyscript/assembly/index";
 import { MemoryStore } from "./memory-store";
 

@@ -12,13 +12,13 @@ import {
   OperationKind,
   SetRequest,
   SnapshotReader,
-  SnapshottingStateStore,
   SnapshotWriter,
   StateError,
+  StreamingStateStore,
   TransactOperation,
 } from "../../../sdk/assemblyscript/assembly/index";
 import { Item } from "./item";
-import { decodeSnapshot, encodeSnapshot } from "./snapshot-format";
+import { SnapshotCursor, SnapshotDecoder } from "./snapshot-format";
 import { ExpiryQueue, INVALID_TTL, parseTtlSeconds } from "./ttl";
 
 function isDecimal(s: string): bool {
@@ -57,11 +57,15 @@ function ttlError(key: string, value: string | null): StateError {
   return StateError.invalidArgument(`ttlInSeconds "${value!}" for key "${key}" is not an integer from -1 to 2147483647`);
 }
 
-export class MemoryStore extends SnapshottingStateStore {
+export class MemoryStore extends StreamingStateStore {
   private items: Map<string, Item> = new Map<string, Item>();
   /** The last ETag handed out: ETags are this counter, in decimal. */
   private etagCounter: u64 = 0;
   private expiries: ExpiryQueue = new ExpiryQueue();
+  /** The snapshot being taken, between `snapshotBegin` and its last chunk. */
+  private snapshotting: SnapshotCursor | null = null;
+  /** The snapshot being restored, between its first chunk and `restoreEnd`. */
+  private restoring: SnapshotDecoder | null = null;
 
   init(config: Metadata): StateError | null {
     // Keys only: configuration values may hold secrets.
@@ -99,21 +103,43 @@ export class MemoryStore extends SnapshottingStateStore {
     return null;
   }
 
-  /** Every live item with its ETag, content type and expiry, and the ETag counter (see snapshot-format.ts). */
-  snapshot(out: SnapshotWriter): void {
-    encodeSnapshot(out, this.items, this.etagCounter, clock.nowMs());
+  /** A snapshot of every live item with its ETag, content type and expiry, and the ETag counter (see snapshot-format.ts). */
+  snapshotBegin(): void {
+    this.snapshotting = new SnapshotCursor(this.items, this.etagCounter, clock.nowMs());
   }
 
-  /** Replaces the whole store with a snapshot, or leaves it untouched when the snapshot is refused. */
-  restore(data: SnapshotReader): StateError | null {
-    const restored = decodeSnapshot(data, clock.nowMs());
-    const error = restored.error;
+  snapshotChunk(out: SnapshotWriter): void {
+    const cursor = this.snapshotting;
+    if (cursor === null) return;
+    cursor.write(out);
+    // The empty chunk ends the snapshot: let go of the cursor and its keys.
+    if (out.length == 0) this.snapshotting = null;
+  }
+
+  /** Reads a chunk into a store built aside; the store itself changes only in `restoreEnd`. */
+  restoreChunk(data: SnapshotReader): StateError | null {
+    if (data.offset == 0) this.restoring = new SnapshotDecoder(clock.nowMs());
+    const decoder = this.restoring;
+    if (decoder === null) {
+      return StateError.invalidArgument(`state.memory cannot restore this snapshot: a chunk at byte ${data.offset} arrived with no restore under way`);
+    }
+    const error = decoder.chunk(data);
+    if (error !== null) this.restoring = null;
+    return error;
+  }
+
+  /** Replaces the whole store with the snapshot read, or leaves it untouched when the snapshot is refused. */
+  restoreEnd(): StateError | null {
+    const restored = this.restoring;
+    this.restoring = null;
+    if (restored === null) return new SnapshotDecoder(0).end();
+    const error = restored.end();
     if (error !== null) return error;
     this.items = restored.items;
     this.expiries = restored.expiries;
     // Never below what this instance handed out already: an ETag is never reused.
     if (restored.etagCounter > this.etagCounter) this.etagCounter = restored.etagCounter;
-    log.debug(`state.memory restored ${restored.items.size} keys from a snapshot of ${data.length} bytes`);
+    log.debug(`state.memory restored ${restored.items.size} keys from a snapshot of ${restored.length} bytes`);
     return null;
   }
 

@@ -12,6 +12,9 @@
 //   string    content type, if present
 //   bytes     value
 //
+// The records are the header (the first three fields) and the items: a streamed snapshot
+// (`snapshot-stream`) comes in chunks of whole records, and the chunks joined are this format.
+//
 // Every later version of state.memory must keep reading every format version written here.
 import { SnapshotReader, SnapshotWriter, StateError } from "../../../sdk/assemblyscript/assembly/index";
 import { Item } from "./item";
@@ -33,95 +36,161 @@ function etagNumber(etag: string): u64 {
   return n;
 }
 
-/** Writes every item of `items` that has not expired at `now`, and the ETag counter. */
-export function encodeSnapshot(out: SnapshotWriter, items: Map<string, Item>, etagCounter: u64, now: u64): void {
-  const keys = items.keys();
-  const values = items.values();
-  // Sized first, so the block is allocated once and never moved.
-  let size = HEADER_SIZE;
-  let count: u32 = 0;
-  for (let i = 0; i < values.length; i++) {
-    const item = values[i];
-    if (isExpired(item.expiresAt, now)) continue;
-    const response = item.stored;
-    const contentType = response.contentType;
-    size += ITEM_FIXED_SIZE + (<usize>keys[i].length << 1) + <usize>response.value.length;
-    if (contentType !== null) size += 4 + (<usize>contentType.length << 1);
-    count++;
+/** The bytes item `key` takes in a snapshot. */
+function itemSize(key: string, item: Item): usize {
+  const contentType = item.stored.contentType;
+  let size = ITEM_FIXED_SIZE + (<usize>key.length << 1) + <usize>item.stored.value.length;
+  if (contentType !== null) size += 4 + (<usize>contentType.length << 1);
+  return size;
+}
+
+function writeItem(out: SnapshotWriter, key: string, item: Item): void {
+  const response = item.stored;
+  out.string(key);
+  out.u64(etagNumber(item.etag));
+  out.u64(item.expiresAt);
+  const contentType = response.contentType;
+  if (contentType !== null) {
+    out.u8(1);
+    out.string(contentType);
+  } else {
+    out.u8(0);
   }
-  out.reserve(size);
-  out.u8(FORMAT_VERSION);
-  out.u64(etagCounter);
-  out.u32(count);
-  for (let i = 0; i < values.length; i++) {
-    const item = values[i];
-    if (isExpired(item.expiresAt, now)) continue;
-    const response = item.stored;
-    out.string(keys[i]);
-    out.u64(etagNumber(item.etag));
-    out.u64(item.expiresAt);
-    const contentType = response.contentType;
-    if (contentType !== null) {
-      out.u8(1);
-      out.string(contentType);
-    } else {
-      out.u8(0);
+  out.bytes(response.value);
+}
+
+/**
+ * Where a snapshot being taken has got to: the header, then each item that has not expired
+ * at `now`, in the map's order. The records are the header and the items; each chunk holds
+ * whole ones. It holds the keys, not the items: the map is not copied.
+ */
+export class SnapshotCursor {
+  private keys: string[];
+  /** Index of the next key to write; -1 while the header is next. */
+  private next: i32 = -1;
+  private count: u32 = 0;
+
+  constructor(private items: Map<string, Item>, private etagCounter: u64, private now: u64) {
+    const keys = items.keys();
+    this.keys = keys;
+    for (let i = 0; i < keys.length; i++) if (!isExpired(items.get(keys[i]).expiresAt, now)) this.count++;
+  }
+
+  /** Every record was written. */
+  get done(): bool {
+    return this.next >= this.keys.length;
+  }
+
+  /** Writes the next whole records that fit into `out`; nothing once done. */
+  write(out: SnapshotWriter): void {
+    if (this.next < 0) {
+      if (!out.fits(HEADER_SIZE)) return;
+      out.reserve(HEADER_SIZE);
+      out.u8(FORMAT_VERSION);
+      out.u64(this.etagCounter);
+      out.u32(this.count);
+      this.next = 0;
     }
-    out.bytes(response.value);
+    const keys = this.keys;
+    const items = this.items;
+    for (let i = this.next; i < keys.length; i++) {
+      const key = keys[i];
+      // The host makes no other call during a snapshot; were a key deleted meanwhile, skip it.
+      if (!items.has(key)) continue;
+      const item = items.get(key);
+      if (isExpired(item.expiresAt, this.now)) continue;
+      const size = itemSize(key, item);
+      if (!out.fits(size)) {
+        this.next = i;
+        return;
+      }
+      // Sized first, so the chunk's block grows at most once per record.
+      out.reserve(size);
+      writeItem(out, key, item);
+    }
+    this.next = keys.length;
   }
 }
 
-/** What a snapshot restores to, or why it cannot be. */
-export class Restored {
+/**
+ * A snapshot being restored, chunk by chunk: the store it describes, built aside, leaving out
+ * the items that have expired by `now`. Each chunk holds whole records (the first begins with
+ * the header), so one ending inside a record is a truncated snapshot.
+ */
+export class SnapshotDecoder {
   items: Map<string, Item> = new Map<string, Item>();
   expiries: ExpiryQueue = new ExpiryQueue();
   etagCounter: u64 = 0;
-  error: StateError | null = null;
+  /** Bytes read so far. */
+  length: usize = 0;
+  private started: bool = false;
+  private count: u32 = 0;
+  private read: u32 = 0;
+  /** Items read that had not expired: as many as distinct keys, unless a key comes twice. */
+  private kept: i32 = 0;
+  /** Items mostly share a few content types: one string for each run of equal ones. */
+  private contentType: string | null = null;
 
-  fail(message: string): Restored {
-    this.error = StateError.invalidArgument("state.memory cannot restore this snapshot: " + message);
-    return this;
+  constructor(private now: u64) {}
+
+  /** Reads one chunk's records; an error means the snapshot is refused. */
+  chunk(data: SnapshotReader): StateError | null {
+    const base = data.offset;
+    this.length = base + data.length;
+    if (data.length == 0) return null;
+    if (!this.started) {
+      const version = data.u8();
+      if (version != FORMAT_VERSION) {
+        return refusal(
+          `its format version is ${version}, and this version of state.memory reads format version ${FORMAT_VERSION} only ` +
+            "(was it taken by a newer state.memory?)",
+        );
+      }
+      this.etagCounter = data.u64();
+      this.count = data.u32();
+      if (data.truncated) return this.ended(data);
+      this.started = true;
+    }
+    const items = this.items;
+    while (data.remaining != 0) {
+      const i = this.read;
+      if (i == this.count) return refusal(`${data.remaining} bytes follow its last item (it holds ${this.count} items)`);
+      const key = data.string();
+      const etag = data.u64();
+      const expiresAt = data.u64();
+      const hasContentType = data.u8();
+      if (hasContentType > 1) return refusal(`item ${i} ("${key}") has content-type flag ${hasContentType} at byte ${base + data.position - 1}`);
+      if (hasContentType == 1) this.contentType = data.string(this.contentType);
+      const value = data.bytes();
+      if (data.truncated) return this.ended(data);
+      this.read = i + 1;
+      if (etag > this.etagCounter) this.etagCounter = etag;
+      if (isExpired(expiresAt, this.now)) continue;
+      const item = Item.create(value, etag, hasContentType == 1 ? this.contentType : null, expiresAt);
+      items.set(key, item);
+      if (expiresAt != 0) this.expiries.push(expiresAt, key, item.etag);
+      this.kept++;
+    }
+    return null;
+  }
+
+  /** After the last chunk: whether the snapshot was complete. */
+  end(): StateError | null {
+    if (this.length == 0) return refusal("it is empty (not even a format version byte)");
+    if (!this.started || this.read < this.count) {
+      return refusal(`it ends inside its data (${this.length} bytes; a read at byte ${this.length} ran past the end)`);
+    }
+    if (this.items.size != this.kept) return refusal(`it holds the same key more than once (${this.kept} items, ${this.items.size} distinct keys)`);
+    return null;
+  }
+
+  private ended(data: SnapshotReader): StateError {
+    return refusal(
+      `it ends inside its data (${this.length} bytes; a read at byte ${data.offset + <usize>data.truncatedAtOffset} ran past the end)`,
+    );
   }
 }
 
-/** The store a snapshot describes, leaving out the items that have expired by `now`. */
-export function decodeSnapshot(data: SnapshotReader, now: u64): Restored {
-  const restored = new Restored();
-  if (data.length == 0) return restored.fail("it is empty (not even a format version byte)");
-  const version = data.u8();
-  if (version != FORMAT_VERSION) {
-    return restored.fail(
-      `its format version is ${version}, and this version of state.memory reads format version ${FORMAT_VERSION} only ` +
-        "(was it taken by a newer state.memory?)",
-    );
-  }
-  let etagCounter = data.u64();
-  const count = data.u32();
-  const items = restored.items;
-  const expiries = restored.expiries;
-  let kept: i32 = 0;
-  let contentType: string | null = null;
-  for (let i: u32 = 0; i < count && !data.truncated; i++) {
-    const key = data.string();
-    const etag = data.u64();
-    const expiresAt = data.u64();
-    const hasContentType = data.u8();
-    if (hasContentType > 1) return restored.fail(`item ${i} ("${key}") has content-type flag ${hasContentType} at byte ${data.position - 1}`);
-    // Items mostly share a few content types: one string for each run of equal ones.
-    if (hasContentType == 1) contentType = data.string(contentType);
-    const value = data.bytes();
-    if (etag > etagCounter) etagCounter = etag;
-    if (isExpired(expiresAt, now) || data.truncated) continue;
-    const item = Item.create(value, etag, hasContentType == 1 ? contentType : null, expiresAt);
-    items.set(key, item);
-    if (expiresAt != 0) expiries.push(expiresAt, key, item.etag);
-    kept++;
-  }
-  if (data.truncated) {
-    return restored.fail(`it ends inside its data (${data.length} bytes; a read at byte ${data.truncatedAtOffset} ran past the end)`);
-  }
-  if (data.remaining != 0) return restored.fail(`${data.remaining} bytes follow its last item (it holds ${count} items)`);
-  if (items.size != kept) return restored.fail(`it holds the same key more than once (${kept} items, ${items.size} distinct keys)`);
-  restored.etagCounter = etagCounter;
-  return restored;
+function refusal(message: string): StateError {
+  return StateError.invalidArgument("state.memory cannot restore this snapshot: " + message);
 }

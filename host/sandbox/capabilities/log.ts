@@ -1,6 +1,10 @@
 // `log`: a component's log lines go into the sidecar's log, scoped to the component,
 // truncated, and rate-limited per instance (a token bucket), so a chatty or hostile module
-// cannot flood the log: what is dropped is counted and reported with the next line let through.
+// cannot flood the log: what is dropped is counted and reported with the next line let
+// through. (The component's logger has a bucket of its own across instances and everything
+// else the component causes: see observability/rate-limited-logger.ts.)
+import { truncate } from '../../errors.ts';
+import { TokenBucket } from '../../observability/token-bucket.ts';
 import type { Capability } from './capability.ts';
 
 const MAX_MESSAGE = 8192;
@@ -12,24 +16,19 @@ export const logCapability: Capability = {
   interface: 'log',
   async: new Set(),
   build({ logger }) {
-    let tokens = BURST;
-    let refilledAt = Date.now();
+    const bucket = new TokenBucket(BURST, PER_SECOND);
     let dropped = 0;
     return {
       log(level: string, message: string) {
-        const now = Date.now();
-        tokens = Math.min(BURST, tokens + ((now - refilledAt) / 1000) * PER_SECOND);
-        refilledAt = now;
-        if (tokens < 1) {
+        if (!bucket.take()) {
           dropped++;
           return;
         }
-        tokens--;
         if (dropped > 0) {
           logger.warn(`${dropped} log lines dropped: the component logs more than ${PER_SECOND} lines a second`);
           dropped = 0;
         }
-        const text = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}… (truncated)` : message;
+        const text = truncate(message, MAX_MESSAGE);
         switch (level) {
           case 'trace':
           case 'debug':

@@ -1,6 +1,13 @@
-// `sleep`: suspends the calling component (JSPI) while the event loop keeps serving.
+// `sleep`: suspends the calling component (JSPI) while the event loop keeps serving. A sleep
+// never ends before the time asked for, as the component's own `clock.monotonic-ns` measures
+// it (Node's timers may fire a little early), and never asks Node for a timer past its range
+// (which Node would shorten to 1 ms with a warning per call): the call's deadline ends such a
+// sleep long before, so it is capped instead.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Capability } from './capability.ts';
+
+/** The longest timer Node keeps as asked (2^31 - 1 ms, about 24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export const sleepCapability: Capability = {
   interface: 'sleep',
@@ -10,7 +17,14 @@ export const sleepCapability: Capability = {
     const abort = new AbortController();
     onDispose(() => abort.abort());
     return {
-      'sleep-ms': (ms: number) => delay(ms, undefined, { signal: abort.signal }),
+      'sleep-ms': async (ms: number) => {
+        const until = process.hrtime.bigint() + BigInt(ms) * 1_000_000n;
+        let left = ms;
+        while (left > 0) {
+          await delay(Math.min(Math.ceil(left), MAX_TIMER_MS), undefined, { signal: abort.signal });
+          left = Number(until - process.hrtime.bigint()) / 1e6;
+        }
+      },
     };
   },
 };

@@ -59,6 +59,8 @@ export interface ConformanceOptions {
   /** A subset of CHECKS (tests). */
   checks?: readonly Check[];
   timeoutMs?: number;
+  /** Fuel per call, as `tessera.dev/cpu-budget` sets it; the host's default when unset. */
+  cpuBudget?: number;
 }
 
 const LOAD = { area: 'load', name: 'compiles, passes the host\'s load checks, starts (init) and answers ping' };
@@ -102,11 +104,11 @@ async function runCheck(check: Check, subject: Subject, timeoutMs: number): Prom
 }
 
 /** Loads the module once, as the sidecar would; the subject of every check, or the load failure. */
-async function load(bytes: Uint8Array, source: string): Promise<{ subject: Subject } | { reason: string; manifest?: Manifest }> {
+async function load(bytes: Uint8Array, source: string, cpuBudget: number | undefined): Promise<{ subject: Subject } | { reason: string; manifest?: Manifest }> {
   const logs: string[] = [];
   let compiled: CompiledComponent;
   try {
-    compiled = await CompiledComponent.compile(bytes, { source });
+    compiled = await CompiledComponent.compile(bytes, { source, ...(cpuBudget === undefined ? {} : { cpuBudget }) });
   } catch (err) {
     return { reason: reasonOf(err, logs) };
   }
@@ -125,7 +127,7 @@ async function load(bytes: Uint8Array, source: string): Promise<{ subject: Subje
 export async function runConformance(bytes: Uint8Array, options: ConformanceOptions): Promise<ConformanceReport> {
   const started = performance.now();
   const ms = (): number => Math.round(performance.now() - started);
-  const loaded = await load(bytes, options.source);
+  const loaded = await load(bytes, options.source, options.cpuBudget);
   if (!('subject' in loaded)) {
     const results: CheckResult[] = [{ ...LOAD, outcome: 'fail', reason: loaded.reason, ms: ms() }];
     return { source: options.source, manifest: loaded.manifest, features: [], snapshot: false, results, ms: ms(), passed: false };

@@ -11,6 +11,61 @@ import { Metadata, StateError } from "./types";
 /** Alignment of every block AS's TLSF allocator returns; no canonical ABI type needs more than 8. */
 const HEAP_ALIGN: usize = 16;
 
+// ---------------------------------------------------------------------------------------
+// Large transient blocks: what the host passes (a value, a snapshot chunk) and the snapshot
+// chunks the SDK writes. Each lives for one call, then a block of about the same size is
+// wanted again. TLSF looks for a free block one size class above what is asked (from 256
+// bytes up), so a freed block of exactly that size is not reused for it: left to TLSF, every
+// value a `set` passes would leave its hole, and a store filled by `set` would take twice its
+// data in memory (a restore likewise, a chunk-sized hole per chunk). So the largest such block
+// released is kept as the spare, and handed out for the next large block it can hold; a block
+// TLSF must make is a size class larger, so that, freed, it holds the copy of the next value.
+
+/** Blocks from this size up to SPARE_MAX become the spare (a larger one is rare, and too much to hold on to). */
+const SPARE_MIN: usize = 4096;
+const SPARE_MAX: usize = 512 << 10;
+/** The largest large block released since it was last taken; 0 when none. */
+let spare: usize = 0;
+
+/** The usable size of a raw heap block: TLSF keeps it in the word before it (low bits are tags). */
+export function blockCapacity(ptr: usize): usize {
+  return load<usize>(ptr - sizeof<usize>()) & ~(<usize>3);
+}
+
+/** A raw heap block of at least `size` bytes: the spare when it holds them. */
+export function takeBlock(size: usize): usize {
+  if (size >= SPARE_MIN) {
+    const kept = takeSpare(size);
+    if (kept != 0) return kept;
+  }
+  if (size < 256) return heap.alloc(size);
+  const sizeClass = <usize>1 << (<usize>(31 - clz<u32>(<u32>size)) - 4);
+  return heap.alloc(size + sizeClass + HEAP_ALIGN);
+}
+
+/** The spare itself, when it holds at least `size` bytes (a chunk writer fills what it gets); else 0. */
+export function takeSpare(size: usize): usize {
+  const kept = spare;
+  if (kept == 0 || blockCapacity(kept) < size) return 0;
+  spare = 0;
+  return kept;
+}
+
+/** Frees a block from `takeBlock` (or the host's `cabi_realloc`) of `size` bytes; a large one may become the spare. */
+export function releaseBlock(ptr: usize, size: usize): void {
+  if (size < SPARE_MIN || size > SPARE_MAX) {
+    heap.free(ptr);
+    return;
+  }
+  const kept = spare;
+  if (kept != 0 && blockCapacity(kept) >= blockCapacity(ptr)) {
+    heap.free(ptr);
+    return;
+  }
+  if (kept != 0) heap.free(kept);
+  spare = ptr;
+}
+
 /** `cabi_realloc(old_ptr, old_size, align, new_size) -> ptr`, as wit-bindgen defines it. */
 export function cabiRealloc(oldPtr: usize, oldSize: usize, align: usize, newSize: usize): usize {
   if (align == 0 || align > HEAP_ALIGN || (align & (align - 1)) != 0) {
@@ -21,7 +76,7 @@ export function cabiRealloc(oldPtr: usize, oldSize: usize, align: usize, newSize
     if (oldSize != 0) heap.free(oldPtr);
     return align;
   }
-  if (oldSize == 0) return heap.alloc(newSize);
+  if (oldSize == 0) return takeBlock(newSize);
   return heap.realloc(oldPtr, newSize);
 }
 
@@ -32,7 +87,7 @@ export function cabiRealloc(oldPtr: usize, oldSize: usize, align: usize, newSize
 export function liftString(ptr: usize, len: usize): string {
   if (len == 0) return "";
   const s = String.UTF8.decodeUnsafe(ptr, len);
-  heap.free(ptr);
+  releaseBlock(ptr, len);
   return s;
 }
 
@@ -40,7 +95,7 @@ export function liftBytes(ptr: usize, len: usize): Uint8Array {
   const bytes = new Uint8Array(<i32>len);
   if (len != 0) {
     memory.copy(bytes.dataStart, ptr, len);
-    heap.free(ptr);
+    releaseBlock(ptr, len);
   }
   return bytes;
 }
@@ -101,8 +156,24 @@ export function arenaAlloc(size: usize, align: usize): usize {
   return ptr;
 }
 
-/** Releases everything lowered since the last reset. */
+/**
+ * Export calls begun and post-returns run so far (wrapping), counted by `resetArena`: a
+ * streamed snapshot goes on only while nothing else was called since its own last call.
+ */
+let calls: u32 = 0;
+
+export function callNumber(): u32 {
+  return calls;
+}
+
+/** Releases everything lowered since the last reset; every export and post-return starts here, and counts. */
 export function resetArena(): void {
+  calls++;
+  releaseArena();
+}
+
+/** `resetArena` without counting a call: the post-returns of a snapshot stream, which goes on. */
+export function releaseArena(): void {
   while (spills != 0) {
     const next = load<usize>(spills);
     heap.free(spills);

@@ -1,6 +1,7 @@
 // The AssemblyScript SDK's public API. A component imports from here; its entry file also
 // re-exports "./state-exports", which holds the canonical ABI exports (and "./snapshot-exports"
-// when its store extends SnapshottingStateStore).
+// when its store extends SnapshottingStateStore, plus "./snapshot-stream-exports" when it
+// extends StreamingStateStore).
 export { Metadata, StateError, StateErrorKind } from "./types";
 export {
   BulkGetItem,
@@ -18,5 +19,5 @@ export {
   StateStore,
   TransactOperation,
 } from "./state";
-export { SnapshotReader, SnapshottingStateStore, SnapshotWriter } from "./snapshot";
+export { SnapshotReader, SnapshottingStateStore, SnapshotWriter, StreamingStateStore } from "./snapshot";
 export { clock, log, LogLevel, random, sleep } from "./host";

@@ -1,11 +1,15 @@
-// Opting in to the optional WIT interface `snapshot` (world `snapshotting-state-store`): a
-// store whose data lives in its own memory extends `SnapshottingStateStore`, and its entry file
-// re-exports "./snapshot-exports" too, so its data crosses a hot swap, a restart and hibernation.
+// Opting in to the optional WIT interfaces `snapshot` and `snapshot-stream` (world
+// `snapshotting-state-store`): a store whose data lives in its own memory extends
+// `SnapshottingStateStore` (the whole snapshot at once) or, better, `StreamingStateStore` (the
+// same bytes in bounded chunks, and the whole snapshot derived from them), and its entry file
+// re-exports "./snapshot-exports" (and "./snapshot-stream-exports"), so its data crosses a hot
+// swap, a restart and hibernation.
 //
 // A snapshot is written and read in raw memory, not in a managed `Uint8Array`: it can be as
 // big as the store, and a managed copy would linger until the collector found it — repeated
 // snapshots of a large store then outgrow the host's memory cap. The writer's block goes to the
 // host as is and is freed in the post-return; the reader reads the host's block in place.
+import { releaseBlock, takeBlock } from "./canonical";
 import { StateStore } from "./state";
 import { StateError } from "./types";
 
@@ -30,28 +34,146 @@ export abstract class SnapshottingStateStore extends StateStore {
   abstract restore(data: SnapshotReader): StateError | null;
 }
 
+/** Chunk size of the sizing pass of a whole snapshot taken from the stream. */
+const SIZING_CHUNK: usize = 64 << 10;
+
+/**
+ * A state store whose snapshot is a sequence of records the host takes in bounded chunks
+ * (WIT interface `snapshot-stream`), so a store whose data fills most of its memory never
+ * needs a second copy of it. The store keeps a cursor: `snapshotBegin` rewinds it, each
+ * `snapshotChunk` writes the next whole records and moves it on. Restoring is the reverse:
+ * `restoreChunk` reads each chunk's records into state kept aside, `restoreEnd` checks it is
+ * complete and puts it in place.
+ *
+ * The chunks joined are the store's snapshot format, which `snapshot` and `restore` (the
+ * whole-snapshot interface, implemented here from the stream) hand over in one piece: a
+ * snapshot taken either way restores either way. Re-export both "./snapshot-exports" and
+ * "./snapshot-stream-exports" from the entry file.
+ */
+export abstract class StreamingStateStore extends SnapshottingStateStore {
+  /**
+   * Starts a snapshot: rewinds the cursor and fixes what the snapshot holds (the time expiries
+   * are judged at, the counts a header announces). Until the snapshot ends no other call
+   * comes, so the state stands still under the cursor.
+   */
+  abstract snapshotBegin(): void;
+
+  /**
+   * Writes the next whole records into `out`, each only while `out.fits(size)` says it fits
+   * (the first always fits, however large: it then comes alone), and moves the cursor past
+   * them. Writes nothing once every record was written: that empty chunk ends the snapshot.
+   */
+  abstract snapshotChunk(out: SnapshotWriter): void;
+
+  /**
+   * Reads the whole records of one chunk. `data.offset` is 0 for the first chunk of a restore
+   * (start over, dropping any restore left unfinished) and counts the bytes of the earlier
+   * ones. Keep what is read aside, not in the store: the state changes only in `restoreEnd`.
+   * A chunk that is corrupt or ends inside a record answers `StateError.invalidArgument(...)`,
+   * which ends the restore (drop what was kept aside).
+   */
+  abstract restoreChunk(data: SnapshotReader): StateError | null;
+
+  /**
+   * Every chunk was read: checks the snapshot is complete (a missing tail is a truncated
+   * snapshot) and replaces the state with it, or answers an error and leaves the state as it was.
+   */
+  abstract restoreEnd(): StateError | null;
+
+  /**
+   * The whole snapshot, from the stream: one pass in bounded chunks to learn its size, then a
+   * second straight into `out`, sized once, so the only copy is the one the host reads.
+   */
+  snapshot(out: SnapshotWriter): void {
+    const sizing = new SnapshotWriter(SIZING_CHUNK);
+    let size: usize = 0;
+    this.snapshotBegin();
+    for (;;) {
+      this.snapshotChunk(sizing);
+      const length = sizing.length;
+      if (length == 0) break;
+      size += length;
+      sizing.clear();
+    }
+    sizing.release();
+    out.reserve(size);
+    this.snapshotBegin();
+    // `out` has no limit: every record fits, so one chunk is the whole snapshot; the empty
+    // chunk after it ends the snapshot, so the store lets go of its cursor.
+    this.snapshotChunk(out);
+    const end = new SnapshotWriter(1);
+    this.snapshotChunk(end);
+    end.release();
+  }
+
+  /** A whole snapshot is one chunk of whole records. */
+  restore(data: SnapshotReader): StateError | null {
+    const error = this.restoreChunk(data.asFirstChunk());
+    return error !== null ? error : this.restoreEnd();
+  }
+}
+
 /**
  * The bytes of a snapshot being written: a growable block of raw memory. Numbers are written
- * little-endian; `bytes` and `string` are prefixed with their length as a `u32`.
+ * little-endian; `bytes` and `string` are prefixed with their length as a `u32`. A chunk of a
+ * streamed snapshot is a writer with a limit, which `fits` consults; a whole snapshot has none.
  */
 export class SnapshotWriter {
   private start: usize = 0;
   private end: usize = 0;
   private capacity: usize = 0;
 
+  /** `limit`: about how many bytes this writer should hold (a chunk's `max-bytes`); none by default. */
+  constructor(private limit: usize = usize.MAX_VALUE) {}
+
   /** Bytes written so far. */
   get length(): usize {
     return this.end - this.start;
   }
 
-  /** Makes room for `additional` more bytes at once; a writer that knows its size grows only once. */
+  /**
+   * Whether a record of `size` more bytes belongs in this chunk: when it keeps the chunk within
+   * its limit, or when the chunk is still empty (a record larger than the limit comes alone).
+   */
+  fits(size: usize): bool {
+    const length = this.end - this.start;
+    return length == 0 || (size <= this.limit && length + size <= this.limit);
+  }
+
+  /**
+   * Makes room for `additional` more bytes at once; a writer that knows its size grows only
+   * once. A chunk grows at most to its limit (or to exactly what a lone larger record needs),
+   * never to double that.
+   */
   reserve(additional: usize): void {
     const length = this.end - this.start;
     if (this.capacity - length >= additional) return;
-    const wanted = max(length + additional, this.capacity << 1);
-    this.start = this.start == 0 ? heap.alloc(wanted) : heap.realloc(this.start, wanted);
+    const needed = length + additional;
+    const wanted = max(needed, min(this.capacity << 1, this.limit));
+    // A chunk's block is released after each chunk, for the next one to take.
+    this.start = this.start == 0 ? takeBlock(wanted) : heap.realloc(this.start, wanted);
     this.end = this.start + length;
     this.capacity = wanted;
+  }
+
+  /** The SDK's, not the store's: writes into `block` (of `capacity` bytes) from its start. */
+  adopt(block: usize, capacity: usize): void {
+    this.release();
+    this.start = block;
+    this.end = block;
+    this.capacity = capacity;
+  }
+
+  /** Empties the writer, keeping its block for the next chunk. */
+  clear(): void {
+    this.end = this.start;
+  }
+
+  /** Frees the writer's block; it starts over empty. */
+  release(): void {
+    const capacity = this.capacity;
+    const start = this.detach();
+    if (start != 0) releaseBlock(start, capacity);
   }
 
   /**
@@ -113,13 +235,25 @@ export class SnapshotReader {
   private at: usize;
   private truncatedAt: isize = -1;
 
-  constructor(private start: usize, private end: usize) {
+  /** `offset`: where these bytes start in the whole snapshot (a later chunk of a stream). */
+  constructor(private start: usize, private end: usize, private base: usize = 0) {
     this.at = start;
   }
 
-  /** Size of the whole snapshot in bytes. */
+  /** Size of the bytes being read in bytes: the whole snapshot, or one chunk of it. */
   get length(): usize {
     return this.end - this.start;
+  }
+
+  /** Where these bytes start in the whole snapshot: 0 for a whole snapshot or the first chunk of a stream. */
+  get offset(): usize {
+    return this.base;
+  }
+
+  /** The SDK's, not the store's: the same bytes read as the first chunk of a restore. */
+  asFirstChunk(): SnapshotReader {
+    this.base = 0;
+    return this;
   }
 
   /** Offset of the next byte to read. */

@@ -270,11 +270,22 @@ struct RetArea([u32; 12]);
 
 static RET_AREA: Global<RetArea> = Global::new(RetArea([0; 12]));
 
+/// Export calls begun so far (wrapping), so a snapshot stream can tell whether another call
+/// came between two of its own.
+static CALLS: Global<u32> = Global::new(0);
+
 /// Starts an export call: drops what the last call returned (in case the host skipped the
 /// post-return) and hands out the return area.
 pub(crate) unsafe fn begin_call() -> &'static mut [u32; 12] {
     release();
+    let calls = CALLS.get();
+    *calls = calls.wrapping_add(1);
     &mut RET_AREA.get().0
+}
+
+/// The number of the export call under way (see `begin_call`).
+pub(crate) unsafe fn call_number() -> u32 {
+    *CALLS.get()
 }
 
 pub(crate) unsafe fn ret_area_ptr() -> *mut u8 {

@@ -9,9 +9,12 @@ use crate::abi::{
     lower_bulk_get_result, lower_get_result, lower_string_list, lower_unit_result, release, ret_area_ptr, Global,
     DELETE_REQUEST_SIZE, GET_REQUEST_SIZE, SET_REQUEST_SIZE, TRANSACT_OPERATION_SIZE,
 };
+use crate::snapshot_stream::{next_chunk, whole_restore, whole_snapshot, SnapshotStream, Stream};
 use crate::store::{Snapshot, StateStore};
+use alloc::vec::Vec;
 
 pub use crate::abi::cabi_realloc;
+pub use crate::snapshot_stream::StreamCell;
 
 /// The component's one store, made with `Default::default()` on first use.
 pub struct StoreCell<T>(Global<Option<T>>);
@@ -194,5 +197,79 @@ pub unsafe fn restore<T: Snapshot>(store: &mut T, ptr: usize, len: usize) -> *mu
     let ret = begin_call();
     let data = lift_bytes(ptr, len);
     lower_unit_result(ret, store.restore(&data));
+    ret_area_ptr()
+}
+
+// The `snapshot` interface of a streaming store: the whole snapshot, from the stream's records.
+pub unsafe fn snapshot_from_stream<T: SnapshotStream>(store: &mut T) -> *mut u8 {
+    let ret = begin_call();
+    keep_bytes(ret, whole_snapshot(store));
+    ret_area_ptr()
+}
+
+pub unsafe fn restore_from_stream<T: SnapshotStream>(store: &mut T, ptr: usize, len: usize) -> *mut u8 {
+    let ret = begin_call();
+    let data = lift_bytes(ptr, len);
+    lower_unit_result(ret, whole_restore(store, &data));
+    ret_area_ptr()
+}
+
+// snapshot-begin: func(); no result, so no post-return.
+pub unsafe fn snapshot_begin<T: SnapshotStream>(store: &mut T, stream: &StreamCell<T>) {
+    begin_call();
+    let _ = stream.take();
+    stream.put(Stream::Snapshot(store.snapshot_begin()));
+}
+
+// snapshot-chunk: func(max-bytes: u32) -> list<u8>; empty once the snapshot is complete, or
+// when none is under way (another call came since the last chunk).
+pub unsafe fn snapshot_chunk<T: SnapshotStream>(store: &mut T, stream: &StreamCell<T>, max_bytes: u32) -> *mut u8 {
+    let ret = begin_call();
+    let chunk = match stream.take() {
+        Stream::Snapshot(mut cursor) => {
+            let chunk = next_chunk(store, &mut cursor, max_bytes as usize);
+            if !chunk.is_empty() {
+                stream.put(Stream::Snapshot(cursor));
+            }
+            chunk
+        }
+        _ => Vec::new(),
+    };
+    keep_bytes(ret, chunk);
+    ret_area_ptr()
+}
+
+// restore-chunk: func(data: list<u8>) -> result<_, error>. The chunk is read where the host put
+// it and dropped once read: one chunk at a time in memory. The first chunk of a restore (or
+// the first after any other call) starts a new one; a refused chunk ends it.
+pub unsafe fn restore_chunk<T: SnapshotStream>(
+    store: &mut T,
+    stream: &StreamCell<T>,
+    ptr: usize,
+    len: usize,
+) -> *mut u8 {
+    let ret = begin_call();
+    let data = lift_bytes(ptr, len);
+    let (mut restoring, offset) = match stream.take() {
+        Stream::Restore(restoring, offset) => (restoring, offset),
+        _ => (store.restore_begin(), 0),
+    };
+    let result = store.restore_chunk(&mut restoring, &data, offset);
+    drop(data);
+    if result.is_ok() {
+        stream.put(Stream::Restore(restoring, offset + len));
+    }
+    lower_unit_result(ret, result);
+    ret_area_ptr()
+}
+
+// restore-end: func() -> result<_, error>
+pub unsafe fn restore_end<T: SnapshotStream>(store: &mut T, stream: &StreamCell<T>) -> *mut u8 {
+    let ret = begin_call();
+    let restoring = match stream.take() {
+        Stream::Restore(restoring, _) => restoring,
+        _ => store.restore_begin(),
+    };
+    lower_unit_result(ret, store.restore_end(restoring));
     ret_area_ptr()
 }

@@ -18,12 +18,14 @@ mod manifest;
 mod pubsub;
 mod pubsub_abi;
 mod pubsub_exports;
+mod snapshot_stream;
 mod store;
 mod types;
 
 pub use host::{clock, log, random, sleep, tcp};
 pub use manifest::ABI_VERSION;
 pub use pubsub::{AckOutcome, BulkPublishEntry, BulkPublishFailure, Message, PubSub, PublishRequest};
+pub use snapshot_stream::{SnapshotChunk, SnapshotStream};
 pub use store::{Snapshot, StateStore};
 pub use types::{
     feature, BulkGetItem, Concurrency, Consistency, DeleteRequest, Error, GetRequest, GetResponse, Metadata,

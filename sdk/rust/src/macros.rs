@@ -57,6 +57,27 @@ macro_rules! export_snapshotting_state_store {
     };
 }
 
+/// [`export_state_store!`] plus the interfaces `snapshot-stream` and `snapshot` (WIT world
+/// `snapshotting-state-store`): `$store` also implements
+/// [`SnapshotStream`](crate::SnapshotStream), whose records make both the chunks the host
+/// prefers and the whole snapshot an older host asks for. Same arguments.
+#[macro_export]
+macro_rules! export_streaming_state_store {
+    (
+        store: $store:ty,
+        type: $type:literal,
+        version: $version:literal,
+        capabilities: [$($capability:ident),* $(,)?]
+        $(, description: $description:literal)?
+        $(,)?
+    ) => {
+        const _: () = {
+            $crate::__tessera_export_state!($store, $type, $version, [$($capability),*], [$($description)?]);
+            $crate::__tessera_export_snapshot_stream!($store);
+        };
+    };
+}
+
 /// Exports `$broker` as the component's pub/sub broker (WIT world `pubsub-broker`) and writes
 /// the `tessera:manifest` section (`kind` `pubsub`). Use it once, at the top level of the
 /// crate:
@@ -106,6 +127,26 @@ macro_rules! export_snapshotting_pubsub {
         const _: () = {
             $crate::__tessera_export_pubsub!($broker, $type, $version, [$($capability),*], [$($description)?]);
             $crate::__tessera_export_snapshot!();
+        };
+    };
+}
+
+/// [`export_pubsub!`] plus the interfaces `snapshot-stream` and `snapshot` (WIT world
+/// `snapshotting-pubsub-broker`): `$broker` also implements
+/// [`SnapshotStream`](crate::SnapshotStream). Same arguments.
+#[macro_export]
+macro_rules! export_streaming_pubsub {
+    (
+        broker: $broker:ty,
+        type: $type:literal,
+        version: $version:literal,
+        capabilities: [$($capability:ident),* $(,)?]
+        $(, description: $description:literal)?
+        $(,)?
+    ) => {
+        const _: () = {
+            $crate::__tessera_export_pubsub!($broker, $type, $version, [$($capability),*], [$($description)?]);
+            $crate::__tessera_export_snapshot_stream!($broker);
         };
     };
 }
@@ -165,6 +206,65 @@ macro_rules! __tessera_export_snapshot {
         }
         #[export_name = "cabi_post_tessera:components/snapshot@0.1.0#restore"]
         unsafe extern "C" fn __tessera_post_restore(ret: *mut u8) {
+            $crate::__private::post_return(ret)
+        }
+    };
+}
+
+/// The `snapshot-stream` interface over `__TESSERA_STORE`, and `snapshot` built from it.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tessera_export_snapshot_stream {
+    ($store:ty) => {
+        static __TESSERA_STREAM: $crate::__private::StreamCell<$store> = $crate::__private::StreamCell::new();
+
+        #[export_name = "tessera:components/snapshot@0.1.0#snapshot"]
+        unsafe extern "C" fn __tessera_snapshot() -> *mut u8 {
+            $crate::__private::snapshot_from_stream(__TESSERA_STORE.get())
+        }
+        #[export_name = "cabi_post_tessera:components/snapshot@0.1.0#snapshot"]
+        unsafe extern "C" fn __tessera_post_snapshot(ret: *mut u8) {
+            $crate::__private::post_return(ret)
+        }
+
+        #[export_name = "tessera:components/snapshot@0.1.0#restore"]
+        unsafe extern "C" fn __tessera_restore(ptr: usize, len: usize) -> *mut u8 {
+            $crate::__private::restore_from_stream(__TESSERA_STORE.get(), ptr, len)
+        }
+        #[export_name = "cabi_post_tessera:components/snapshot@0.1.0#restore"]
+        unsafe extern "C" fn __tessera_post_restore(ret: *mut u8) {
+            $crate::__private::post_return(ret)
+        }
+
+        #[export_name = "tessera:components/snapshot-stream@0.1.0#snapshot-begin"]
+        unsafe extern "C" fn __tessera_snapshot_begin() {
+            $crate::__private::snapshot_begin(__TESSERA_STORE.get(), &__TESSERA_STREAM)
+        }
+
+        #[export_name = "tessera:components/snapshot-stream@0.1.0#snapshot-chunk"]
+        unsafe extern "C" fn __tessera_snapshot_chunk(max_bytes: u32) -> *mut u8 {
+            $crate::__private::snapshot_chunk(__TESSERA_STORE.get(), &__TESSERA_STREAM, max_bytes)
+        }
+        #[export_name = "cabi_post_tessera:components/snapshot-stream@0.1.0#snapshot-chunk"]
+        unsafe extern "C" fn __tessera_post_snapshot_chunk(ret: *mut u8) {
+            $crate::__private::post_return(ret)
+        }
+
+        #[export_name = "tessera:components/snapshot-stream@0.1.0#restore-chunk"]
+        unsafe extern "C" fn __tessera_restore_chunk(ptr: usize, len: usize) -> *mut u8 {
+            $crate::__private::restore_chunk(__TESSERA_STORE.get(), &__TESSERA_STREAM, ptr, len)
+        }
+        #[export_name = "cabi_post_tessera:components/snapshot-stream@0.1.0#restore-chunk"]
+        unsafe extern "C" fn __tessera_post_restore_chunk(ret: *mut u8) {
+            $crate::__private::post_return(ret)
+        }
+
+        #[export_name = "tessera:components/snapshot-stream@0.1.0#restore-end"]
+        unsafe extern "C" fn __tessera_restore_end() -> *mut u8 {
+            $crate::__private::restore_end(__TESSERA_STORE.get(), &__TESSERA_STREAM)
+        }
+        #[export_name = "cabi_post_tessera:components/snapshot-stream@0.1.0#restore-end"]
+        unsafe extern "C" fn __tessera_post_restore_end(ret: *mut u8) {
             $crate::__private::post_return(ret)
         }
     };

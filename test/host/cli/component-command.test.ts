@@ -33,7 +33,7 @@ describe('tessera component: help and usage errors', { concurrency: true }, () =
     assert.match(top.stdout, /^ {2}component +scaffold \(new\), build and test/m);
     const help = await component(['--help']);
     assert.equal(help.code, 0);
-    for (const text of ['new state --lang rust|cpp|as NAME', 'build [DIR]', 'test FILE.wasm...', '-l, --lang L', 'apt-get install', 'npm install']) assert.ok(help.stdout.includes(text), text);
+    for (const text of ['new state --lang rust|cpp|as NAME', 'build [DIR]', 'test [--cpu-budget N] FILE.wasm...', '-l, --lang L', 'apt-get install', 'npm install']) assert.ok(help.stdout.includes(text), text);
     assert.equal((await component(['build', '--help'])).stdout, help.stdout);
   });
 
@@ -43,7 +43,7 @@ describe('tessera component: help and usage errors', { concurrency: true }, () =
       [['new', 'state', '--lang', 'go', 'cache'], /--lang must be rust, cpp or as, got "go"/],
       [['new', 'pubsub', '--lang', 'rust', 'cache'], /cannot make a "pubsub" component; kinds: state/],
       [['frobnicate'], /unknown component command "frobnicate"/],
-      [['test'], /usage: tessera component test FILE\.wasm\.\.\./],
+      [['test'], /usage: tessera component test \[--cpu-budget N\] FILE\.wasm\.\.\./],
       [['build', 'a', 'b'], /usage: tessera component build \[DIR\]/],
     ];
     const results = await Promise.all(cases.map(([args]) => component(args)));
@@ -116,7 +116,7 @@ describe('tessera component new, build, test: end to end per language', { concur
       assert.match(tested.stdout, /^PASS: \d+ passed, 0 failed, \d+ skipped/m);
       assert.deepEqual(
         rowsOf(tested.stdout, 'skip').map((row) => row.split(/ {2,}/)[0]),
-        ['features', 'features', 'snapshot', 'snapshot', 'snapshot'],
+        ['features', 'features', 'snapshot', 'snapshot', 'snapshot', 'snapshot'],
         'only checks for stores without a feature, and snapshot (not exported), are skipped',
       );
     });

@@ -40,3 +40,24 @@ test('invalid resources are refused naming the file and the field', () => {
     /secretKeyRef, which needs a secret store/,
   );
 });
+
+test('spec.initTimeout bounds how long the component may take to start; a bad one is refused naming the file', () => {
+  const spec = (initTimeout: string) => component(`metadata:\n  name: slow\nspec:\n  type: state.memory\n  initTimeout: ${initTimeout}\n`);
+  assert.equal(parseResourceFile(spec('2500ms'), 'slow.yaml').components[0]!.initTimeoutMs, 2500);
+  assert.equal(parseResourceFile(component(`metadata:\n  name: plain\nspec:\n  type: state.memory\n`), 'plain.yaml').components[0]!.initTimeoutMs, undefined);
+  assert.throws(() => parseResourceFile(spec('soon'), 'slow.yaml'), /^TesseraError: slow\.yaml: spec\.initTimeout must be a duration/);
+  assert.throws(() => parseResourceFile(spec('0s'), 'slow.yaml'), /slow\.yaml: spec\.initTimeout must be longer than 0/);
+});
+
+test('what reaches metadata and messages is bounded: a type of 10,000 characters, 5,000 unknown annotations', () => {
+  const long = component(`metadata:\n  name: long\nspec:\n  type: state.${'x'.repeat(10_000)}\n`);
+  assert.throws(() => parseResourceFile(long, 'long.yaml'), /long\.yaml: invalid Component: spec\.type: must NOT have more than 128 characters/);
+  const annotations = Array.from({ length: 5_000 }, (_, i) => `    a${i}: "v"\n`).join('');
+  let message = '';
+  try {
+    parseResourceFile(component(`metadata:\n  name: many\n  annotations:\n${annotations}spec:\n  type: state.memory\n`), 'many.yaml');
+  } catch (err) {
+    message = (err as Error).message;
+  }
+  assert.match(message, /^many\.yaml: invalid Component: metadata\.annotations: must NOT have more than 256 properties$/);
+});

@@ -32,3 +32,36 @@ test('schema violations name each offending field', () => {
 test('an unsupported ABI version is refused naming both versions', () => {
   assert.throws(() => parseManifest(json({ ...valid, abi: '9.9.9' })), /targets ABI 9\.9\.9 .* this host supports 0\.1\.0/);
 });
+
+test('a capability listed twice is refused, checked in linear time', () => {
+  assert.throws(() => parseManifest(json({ ...valid, capabilities: ['log', 'clock', 'log'] })), /capabilities: "log" is listed twice/);
+  const t0 = performance.now();
+  const many = Array.from({ length: 1_000 }, (_, i) => ({ c: i }));
+  assert.throws(() => parseManifest(json({ ...valid, capabilities: many })), /capabilities: must NOT have more than 16 items/);
+  // JSON Schema's `uniqueItems` compared such objects pairwise: 15,000 of them took 5 s.
+  assert.ok(performance.now() - t0 < 200, `took ${(performance.now() - t0).toFixed(0)} ms`);
+});
+
+test('a manifest of many unknown fields is refused with a message of a few problems', () => {
+  const manifest: Record<string, unknown> = { ...valid };
+  for (let i = 0; i < 1_000; i++) manifest[`f${i}`] = i;
+  let message = '';
+  try {
+    parseManifest(json(manifest));
+  } catch (err) {
+    message = (err as Error).message;
+  }
+  assert.match(message, /^the tessera:manifest section is invalid: \(root\): must NOT have more than 6 properties; \(root\): unknown field "f0"; .*; and 991 more problems$/);
+  assert.ok(message.length < 1024, `the message is ${message.length} characters`);
+});
+
+test('a manifest section over 16 KiB is refused before it is parsed: 200,000 unknown fields, 15,000 capabilities', () => {
+  const fields: Record<string, unknown> = { ...valid };
+  for (let i = 0; i < 200_000; i++) fields[`field-${i}`] = i;
+  const manyFields = json(fields);
+  const manyCapabilities = json({ ...valid, capabilities: Array.from({ length: 15_000 }, (_, i) => ({ capability: i })) });
+  const t0 = performance.now();
+  assert.throws(() => parseManifest(manyFields), /^TesseraError: the tessera:manifest section is \d+ bytes, over the 16 KiB a manifest may hold$/);
+  assert.throws(() => parseManifest(manyCapabilities), /over the 16 KiB a manifest may hold/);
+  assert.ok(performance.now() - t0 < 50);
+});

@@ -2,11 +2,27 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { MANIFEST_SECTION } from '../../../abi/ts/manifest.ts';
-import { FUEL_EXPORT, HOST_CALL_COST, fuelExhausted, instrumentFuel } from '../../../host/sandbox/metering.ts';
+import { FUEL_EXPORT, FUEL_HOOKS_MODULE, fuelExhausted, instrumentFuel } from '../../../host/sandbox/metering.ts';
 import { readCustomSections, readModuleShape } from '../../../host/sandbox/wasm-binary.ts';
 import { wat } from '../../support/wat.ts';
 
 const STATE_MEMORY = new URL('../../../components-wasm/state-memory/state-memory.wasm', import.meta.url);
+
+/** Hooks that never refuel: the metered code traps as soon as its fuel runs out (call-meter.ts is the real host). */
+const NO_REFUEL = {
+  [FUEL_HOOKS_MODULE]: {
+    refuel() {
+      throw new WebAssembly.RuntimeError('unreachable');
+    },
+    yield() {
+      throw new WebAssembly.RuntimeError('unreachable');
+    },
+  },
+};
+const HOOK_IMPORTS = [
+  { module: FUEL_HOOKS_MODULE, name: 'refuel', kind: 'function' },
+  { module: FUEL_HOOKS_MODULE, name: 'yield', kind: 'function' },
+];
 
 interface Metered {
   fuel: WebAssembly.Global;
@@ -15,7 +31,7 @@ interface Metered {
 }
 
 async function metered(bytes: Uint8Array, imports: WebAssembly.Imports = {}): Promise<Metered> {
-  const { instance } = await WebAssembly.instantiate(instrumentFuel(bytes), imports);
+  const { instance } = await WebAssembly.instantiate(instrumentFuel(bytes), { ...NO_REFUEL, ...imports });
   const exports = instance.exports as Record<string, Function>;
   const fuel = instance.exports[FUEL_EXPORT] as WebAssembly.Global;
   return {
@@ -186,22 +202,23 @@ test('indices, custom sections and existing globals are kept', async () => {
   const withManifest = new Uint8Array([...bytes, 0, 18, 16, ...new TextEncoder().encode(MANIFEST_SECTION), 123]);
   const out = instrumentFuel(withManifest, 2000);
   const shape = readModuleShape(out);
-  assert.deepEqual(shape.imports, readModuleShape(withManifest).imports);
+  assert.deepEqual(shape.imports.slice(0, -2), readModuleShape(withManifest).imports, 'the module\'s own imports come first, unchanged');
+  assert.deepEqual(shape.imports.slice(-2).map((i) => `${i.module}.${i.name}`), [`${FUEL_HOOKS_MODULE}.refuel`, `${FUEL_HOOKS_MODULE}.yield`]);
   assert.deepEqual(shape.exports.map((e) => e.name), ['count', 'bump', FUEL_EXPORT]);
   assert.deepEqual(readCustomSections(out, MANIFEST_SECTION), [Uint8Array.of(123)]);
-  const imports = { env: { base: 40, f: (x: number) => x * 2 } };
+  const imports = { env: { base: 40, f: (x: number) => x * 2 }, ...NO_REFUEL };
   const { instance } = await WebAssembly.instantiate(out, imports);
   assert.equal((instance.exports.bump as Function)(1), 42);
   assert.equal((instance.exports.count as WebAssembly.Global).value, 42);
-  // `bump` has 8 instructions, one of them a host call charged HOST_CALL_COST, and no loop:
-  // one charge at entry, from the initial fuel.
-  assert.equal((instance.exports[FUEL_EXPORT] as WebAssembly.Global).value, 2000n - 7n - BigInt(HOST_CALL_COST));
+  // `bump` has 8 instructions and no loop: one charge at entry, from the initial fuel. (The
+  // host call's own cost is charged by the host, in call-meter.ts.)
+  assert.equal((instance.exports[FUEL_EXPORT] as WebAssembly.Global).value, 2000n - 8n);
 });
 
 test('a start function runs with the initial fuel', async () => {
   const bytes = wat('(module (func $s (local i32) (local.set 0 (i32.const 1))) (start $s))');
-  await assert.rejects(WebAssembly.instantiate(instrumentFuel(bytes)), /unreachable/);
-  await WebAssembly.instantiate(instrumentFuel(bytes, 100));
+  await assert.rejects(WebAssembly.instantiate(instrumentFuel(bytes), NO_REFUEL), /unreachable/);
+  await WebAssembly.instantiate(instrumentFuel(bytes, 100), NO_REFUEL);
   assert.throws(() => instrumentFuel(bytes, -1), /non-negative integer/);
 });
 
@@ -215,7 +232,7 @@ test('the state-memory component still validates when metered and exposes its fu
   assert.ok(WebAssembly.validate(out));
   const module = new WebAssembly.Module(out);
   assert.deepEqual(WebAssembly.Module.exports(module).at(-1), { name: FUEL_EXPORT, kind: 'global' });
-  assert.deepEqual(WebAssembly.Module.imports(module), WebAssembly.Module.imports(new WebAssembly.Module(bytes)));
+  assert.deepEqual(WebAssembly.Module.imports(module), [...WebAssembly.Module.imports(new WebAssembly.Module(bytes)), ...HOOK_IMPORTS]);
   assert.deepEqual(readCustomSections(out, MANIFEST_SECTION), readCustomSections(bytes, MANIFEST_SECTION));
   assert.deepEqual(readModuleShape(out).exports.slice(0, -1), readModuleShape(bytes).exports);
 });
@@ -227,10 +244,81 @@ test('bulk memory operations pay for their length, so a fill loop runs out of fu
         (memory.fill (i32.const 0) (i32.const 7) (i32.const 0x100000))
         (global.set $fills (i32.add (global.get $fills) (i32.const 1)))
         (br $l))))`);
-  const { instance } = await WebAssembly.instantiate(instrumentFuel(bytes, 1_000_000));
+  const { instance } = await WebAssembly.instantiate(instrumentFuel(bytes, 1_000_000), NO_REFUEL);
   assert.throws(() => (instance.exports.spin as Function)(), /unreachable/);
   const fills = (instance.exports.fills as WebAssembly.Global).value as number;
   // 1 MiB at one unit per 16 bytes is 65,536 units a fill: a million units buy about 15.
   assert.ok(fills >= 10 && fills <= 16, `the budget bought ${fills} fills of 1 MiB`);
   assert.ok(fuelExhausted(instance.exports[FUEL_EXPORT] as WebAssembly.Global));
+});
+
+test('metering renumbers every reference to a function: calls, ref.func, element segments, globals, exports, start', async () => {
+  // Two imports before the module's own functions: the hooks go after them, so every defined
+  // function moves up by two and each place naming one must follow.
+  const bytes = wat(
+    `(module
+      (import "env" "one" (func $one (result i32)))
+      (import "env" "two" (func $two (result i32)))
+      (type $t (func (result i32)))
+      (table 4 funcref)
+      (elem (i32.const 0) $seven $eight)
+      (elem declare func $nine)
+      (global $g funcref (ref.func $eight))
+      (global $hits (mut i32) (i32.const 0))
+      (func $seven (result i32) (i32.const 7))
+      (func $eight (result i32) (i32.const 8))
+      (func $nine (result i32) (i32.const 9))
+      (func $start (global.set $hits (i32.add (global.get $hits) (i32.const 1))))
+      (start $start)
+      (func (export "viaTable") (param i32) (result i32) (call_indirect (type $t) (local.get 0)))
+      (func (export "viaRef") (result i32) (table.set (i32.const 2) (ref.func $nine)) (call_indirect (type $t) (i32.const 2)))
+      (func (export "viaGlobal") (result i32) (table.set (i32.const 3) (global.get $g)) (call_indirect (type $t) (i32.const 3)))
+      (func (export "imports") (result i32) (i32.add (call $one) (call $two)))
+      (func (export "tail") (result i32) (return_call $seven))
+      (export "hits" (global $hits))
+      (export "nine" (func $nine)))`,
+    { tail_call: true },
+  );
+  const imports = { env: { one: () => 100, two: () => 200 }, ...NO_REFUEL };
+  const { instance } = await WebAssembly.instantiate(instrumentFuel(bytes, 1_000_000), imports);
+  const e = instance.exports as Record<string, Function> & { hits: WebAssembly.Global };
+  (instance.exports[FUEL_EXPORT] as WebAssembly.Global).value = 1_000_000n;
+  assert.equal(e.hits.value, 1, 'the start function ran once');
+  assert.equal(e.viaTable!(0), 7);
+  assert.equal(e.viaTable!(1), 8);
+  assert.equal(e.viaRef!(), 9);
+  assert.equal(e.viaGlobal!(), 8);
+  assert.equal(e.imports!(), 300);
+  assert.equal(e.tail!(), 7);
+  assert.equal(e.nine!(), 9);
+});
+
+test('out of fuel, metered code asks the host: refuel hands out more, 0 asks it to yield, a throw stops it', async () => {
+  const bytes = wat('(module (global $n (export "n") (mut i32) (i32.const 0)) (func (export "spin") (param i32) (loop $l (global.set $n (i32.add (global.get $n) (i32.const 1))) (br_if $l (i32.lt_u (global.get $n) (local.get 0))))))');
+  const calls: string[] = [];
+  let refuels = 0;
+  const hooks = {
+    [FUEL_HOOKS_MODULE]: {
+      refuel(fuel: bigint) {
+        calls.push(`refuel(${fuel < 0n ? 'negative' : fuel})`);
+        refuels++;
+        if (refuels > 3) throw new Error('stopped');
+        return refuels === 2 ? 0n : 1000n;
+      },
+      yield: new WebAssembly.Suspending(async () => {
+        calls.push('yield');
+        await new Promise((resolve) => setImmediate(resolve));
+        return 1000n;
+      }) as unknown as Function,
+    },
+  };
+  const { instance } = await WebAssembly.instantiate(instrumentFuel(bytes), hooks);
+  const fuel = instance.exports[FUEL_EXPORT] as WebAssembly.Global;
+  const spin = WebAssembly.promising(instance.exports.spin as Function);
+  fuel.value = 1000n;
+  await assert.rejects(spin(1_000_000), /stopped/);
+  assert.deepEqual(calls, ['refuel(negative)', 'refuel(negative)', 'yield', 'refuel(negative)', 'refuel(negative)']);
+  assert.ok(fuelExhausted(fuel), 'the fuel the code ran out at is in the global when the host stops it');
+  const n = (instance.exports.n as WebAssembly.Global).value as number;
+  assert.ok(n > 300 && n < 1000, `it ran ${n} iterations of 8 units on 4 slices of 1000 units`);
 });

@@ -82,3 +82,21 @@ test('tables are capped like memory: a table.grow bomb fails inside the module; 
   assert.equal(grow(10_000_000), -1);
   assert.throws(() => capTables(wat('(module (table 10000000 funcref))'), 1000), /a table starts at 10000000 elements, over the limit of 1000/);
 });
+
+test('the memory limit is per component: a module with a second memory is refused', () => {
+  const two = wat('(module (memory 1) (memory 1))');
+  assert.throws(() => capMemory(two, 256), /more than one memory/);
+});
+
+test('tables share one element budget: many tables cannot add up past it', async () => {
+  const tables = (n: number): string => Array.from({ length: n }, (_, i) => `(table $t${i} 0 funcref)`).join(' ');
+  const many = wat(`(module ${tables(50)}
+    (func (export "grow") (param i32) (param i32) (result i32) (table.grow $t0 (ref.null func) (local.get 1))))`);
+  const { instance } = await WebAssembly.instantiate(capTables(many, 3000));
+  const grow = instance.exports.grow as (t: number, n: number) => number;
+  assert.equal(grow(0, 10), 0);
+  assert.equal(grow(0, 3000), -1, 'one of 50 tables may not take the whole budget');
+  assert.equal(grow(0, 50), 10, 'each table may grow into its share (3000 / 50)');
+  assert.throws(() => capTables(wat(`(module ${tables(300)})`), 3000), /defines 300 tables, more than the 100 the host reads/);
+  assert.throws(() => capTables(wat('(module (table 600 funcref) (table 600 funcref))'), 1000), /2 tables start at 1200 elements together, over the limit of 1000/);
+});

@@ -12,6 +12,7 @@
 
 #include "detail/canonical.h"
 #include "detail/pubsub_canonical.h"
+#include "detail/snapshot_stream.h"
 #include "pubsub.h"
 #include "snapshot.h"
 #include "state.h"
@@ -20,6 +21,7 @@
 #define TESSERA_DETAIL_EXPORT_AS(name) __attribute__((export_name(name)))
 #define TESSERA_DETAIL_STATE_FN(f) "tessera:components/state@" TESSERA_ABI_VERSION "#" f
 #define TESSERA_DETAIL_SNAPSHOT_FN(f) "tessera:components/snapshot@" TESSERA_ABI_VERSION "#" f
+#define TESSERA_DETAIL_SNAPSHOT_STREAM_FN(f) "tessera:components/snapshot-stream@" TESSERA_ABI_VERSION "#" f
 #define TESSERA_DETAIL_PUBSUB_FN(f) "tessera:components/pubsub@" TESSERA_ABI_VERSION "#" f
 
 // Every post-return releases what the last export lowered; the pointer is the return area.
@@ -124,6 +126,68 @@
   }                                                                                                                  \
   static_assert(true, "")
 
+// The interfaces `snapshot` and `snapshot-stream` of a component deriving from
+// `tessera::StreamingSnapshot`, over `instance`; `release` is its kind's release function.
+// Their post-returns release the stream's results only, so the stream goes on.
+#define TESSERA_DETAIL_STREAM_POST_RETURN(c_name, export_name)                  \
+  TESSERA_DETAIL_EXPORT_AS("cabi_post_" export_name) void c_name(std::uint8_t*) { \
+    ::tessera::detail::release_stream_results();                                \
+  }
+
+#define TESSERA_DETAIL_STREAM_EXPORTS(instance, release)                                                             \
+  extern "C" {                                                                                                       \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_SNAPSHOT_FN("snapshot"))                                                   \
+  std::uint8_t* tessera_export_snapshot_snapshot() {                                                                 \
+    return ::tessera::detail::export_whole_snapshot(static_cast<::tessera::StreamingSnapshot&>(instance), release);   \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_SNAPSHOT_FN("restore"))                                                    \
+  std::uint8_t* tessera_export_snapshot_restore(std::uint8_t* ptr, std::uint32_t len) {                              \
+    return ::tessera::detail::export_whole_restore(static_cast<::tessera::StreamingSnapshot&>(instance), ptr, len,    \
+                                                   release);                                                         \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_SNAPSHOT_STREAM_FN("snapshot-begin"))                                      \
+  void tessera_export_snapshot_stream_snapshot_begin() {                                                             \
+    ::tessera::detail::export_snapshot_begin(static_cast<::tessera::StreamingSnapshot&>(instance), release);         \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_SNAPSHOT_STREAM_FN("snapshot-chunk"))                                      \
+  std::uint8_t* tessera_export_snapshot_stream_snapshot_chunk(std::uint32_t max_bytes) {                             \
+    return ::tessera::detail::export_snapshot_chunk(static_cast<::tessera::StreamingSnapshot&>(instance), max_bytes, \
+                                                    release);                                                        \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_SNAPSHOT_STREAM_FN("restore-chunk"))                                       \
+  std::uint8_t* tessera_export_snapshot_stream_restore_chunk(std::uint8_t* ptr, std::uint32_t len) {                 \
+    return ::tessera::detail::export_restore_chunk(static_cast<::tessera::StreamingSnapshot&>(instance), ptr, len,    \
+                                                   release);                                                         \
+  }                                                                                                                  \
+  TESSERA_DETAIL_EXPORT_AS(TESSERA_DETAIL_SNAPSHOT_STREAM_FN("restore-end"))                                         \
+  std::uint8_t* tessera_export_snapshot_stream_restore_end() {                                                       \
+    return ::tessera::detail::export_restore_end(static_cast<::tessera::StreamingSnapshot&>(instance), release);     \
+  }                                                                                                                  \
+  TESSERA_DETAIL_STREAM_POST_RETURN(tessera_post_snapshot_snapshot, TESSERA_DETAIL_SNAPSHOT_FN("snapshot"))          \
+  TESSERA_DETAIL_STREAM_POST_RETURN(tessera_post_snapshot_restore, TESSERA_DETAIL_SNAPSHOT_FN("restore"))            \
+  TESSERA_DETAIL_STREAM_POST_RETURN(tessera_post_snapshot_stream_snapshot_chunk,                                     \
+                                    TESSERA_DETAIL_SNAPSHOT_STREAM_FN("snapshot-chunk"))                             \
+  TESSERA_DETAIL_STREAM_POST_RETURN(tessera_post_snapshot_stream_restore_chunk,                                      \
+                                    TESSERA_DETAIL_SNAPSHOT_STREAM_FN("restore-chunk"))                              \
+  TESSERA_DETAIL_STREAM_POST_RETURN(tessera_post_snapshot_stream_restore_end,                                        \
+                                    TESSERA_DETAIL_SNAPSHOT_STREAM_FN("restore-end"))                                \
+  }
+
+/**
+ * Exports `StoreType`, which also derives from `tessera::StreamingSnapshot`, as the module's
+ * implementation of WIT world `snapshotting-state-store`: the state-store exports plus
+ * `tessera:components/snapshot-stream@0.1.0#snapshot-begin`, `#snapshot-chunk`,
+ * `#restore-chunk` and `#restore-end`, and `tessera:components/snapshot@0.1.0#snapshot` and
+ * `#restore` built from the same records (for a host that knows only those).
+ */
+#define TESSERA_EXPORT_STREAMING_STATE_STORE(StoreType)                                                              \
+  TESSERA_DETAIL_STATE_EXPORTS(StoreType)                                                                            \
+  static_assert(std::is_base_of_v<::tessera::StreamingSnapshot, StoreType>,                                          \
+                "TESSERA_EXPORT_STREAMING_STATE_STORE(" #StoreType "): the class must also derive from "             \
+                "tessera::StreamingSnapshot");                                                                       \
+  TESSERA_DETAIL_STREAM_EXPORTS(tessera_store_instance, ::tessera::detail::release_results)                          \
+  static_assert(true, "")
+
 // ---------------------------------------------------------------------------------------
 // World pubsub-broker (kind "pubsub").
 
@@ -219,4 +283,17 @@
   TESSERA_DETAIL_PUBSUB_POST_RETURN(tessera_post_snapshot_snapshot, TESSERA_DETAIL_SNAPSHOT_FN("snapshot"))          \
   TESSERA_DETAIL_PUBSUB_POST_RETURN(tessera_post_snapshot_restore, TESSERA_DETAIL_SNAPSHOT_FN("restore"))            \
   }                                                                                                                  \
+  static_assert(true, "")
+
+/**
+ * Exports `BrokerType`, which also derives from `tessera::StreamingSnapshot`, as the module's
+ * implementation of WIT world `snapshotting-pubsub-broker`: the pubsub exports plus the
+ * `snapshot-stream` interface, and `snapshot` built from the same records.
+ */
+#define TESSERA_EXPORT_STREAMING_PUBSUB(BrokerType)                                                                  \
+  TESSERA_DETAIL_PUBSUB_EXPORTS(BrokerType)                                                                          \
+  static_assert(std::is_base_of_v<::tessera::StreamingSnapshot, BrokerType>,                                         \
+                "TESSERA_EXPORT_STREAMING_PUBSUB(" #BrokerType "): the class must also derive from "                 \
+                "tessera::StreamingSnapshot");                                                                       \
+  TESSERA_DETAIL_STREAM_EXPORTS(tessera_pubsub_instance, ::tessera::detail::release_pubsub_results)                  \
   static_assert(true, "")

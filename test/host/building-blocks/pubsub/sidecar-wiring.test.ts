@@ -60,6 +60,7 @@ describe('pub/sub wired into the sidecar (bundled pubsub.memory)', () => {
       maxBodyBytes: 4 * 1024 * 1024,
       logger: silentLogger,
     });
+    await sidecar.loaded;
     url = `http://127.0.0.1:${sidecar.port}`;
   });
 

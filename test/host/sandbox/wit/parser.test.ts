@@ -25,13 +25,13 @@ function strip(t: WitType): WitType {
 test('loads the tessera:components package from abi/wit', () => {
   const pkg = loadWitPackage(WIT_DIR);
   assert.equal(`${pkg.namespace}:${pkg.name}@${pkg.version}`, 'tessera:components@0.1.0');
-  assert.deepEqual([...pkg.interfaces.keys()].sort(), ['clock', 'log', 'pubsub', 'random', 'sleep', 'snapshot', 'state', 'tcp', 'types']);
+  assert.deepEqual([...pkg.interfaces.keys()].sort(), ['clock', 'log', 'pubsub', 'random', 'sleep', 'snapshot', 'snapshot-stream', 'state', 'tcp', 'types']);
   assert.deepEqual(pkg.worlds.get('state-store'), {
     name: 'state-store',
     imports: ['log', 'clock', 'random', 'sleep', 'tcp'],
     exports: ['state'],
   });
-  assert.deepEqual(pkg.worlds.get('snapshotting-state-store')?.exports, ['state', 'snapshot']);
+  assert.deepEqual(pkg.worlds.get('snapshotting-state-store')?.exports, ['state', 'snapshot', 'snapshot-stream']);
 });
 
 test('resolves the types of state.get, through `use` and aliases', () => {

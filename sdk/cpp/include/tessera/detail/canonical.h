@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <malloc.h>
 #include <optional>
 #include <string>
 #include <utility>
@@ -27,6 +28,41 @@ namespace tessera::detail {
 
 [[noreturn]] inline void trap() { __builtin_trap(); }
 
+// Large argument blocks (a value, a snapshot chunk) live for one call, copied out and freed,
+// and the next call passes one of about the same size, while the copies stay: left to malloc, a
+// block of another size leaves its hole behind (a store filled by `set` with values of mixed
+// sizes ends up with a sixth of its memory in holes). So the largest one freed is kept as the
+// spare, and handed to the host for the next one it holds.
+
+/** Byte blocks from this size up to SPARE_MAX become the spare (a larger one is rare, and too much to hold on to). */
+constexpr std::size_t SPARE_MIN = 4096;
+constexpr std::size_t SPARE_MAX = 512 << 10;
+
+/** The spare block; nullptr when none (it is handed out as it is, and comes back freed or kept). */
+inline void* spare_block = nullptr;
+
+/** A block of at least `size` bytes for the host: the spare when it holds them. */
+inline void* take_block(std::size_t size) {
+  if (size >= SPARE_MIN && spare_block != nullptr && size <= malloc_usable_size(spare_block)) {
+    void* block = spare_block;
+    spare_block = nullptr;
+    return block;
+  }
+  return std::malloc(size);
+}
+
+/** Frees a byte block the host passed (and the SDK lifted): a large one may become the spare. */
+inline void release_bytes(std::uint8_t* ptr, std::uint32_t len) {
+  if (len == 0) return;
+  const std::size_t size = malloc_usable_size(ptr);
+  if (size < SPARE_MIN || size > SPARE_MAX || (spare_block != nullptr && malloc_usable_size(spare_block) >= size)) {
+    std::free(ptr);
+    return;
+  }
+  std::free(spare_block);
+  spare_block = ptr;
+}
+
 /** `cabi_realloc(old_ptr, old_size, align, new_size) -> ptr`, as wit-bindgen defines it. */
 inline void* cabi_realloc(void* old_ptr, std::size_t old_size, std::size_t align, std::size_t new_size) {
   // malloc's blocks are 16-aligned on wasm32; no canonical ABI type needs more than 8.
@@ -35,7 +71,7 @@ inline void* cabi_realloc(void* old_ptr, std::size_t old_size, std::size_t align
     if (old_size != 0) std::free(old_ptr);
     return reinterpret_cast<void*>(align);
   }
-  void* ptr = old_size == 0 ? std::malloc(new_size) : std::realloc(old_ptr, new_size);
+  void* ptr = old_size == 0 ? take_block(new_size) : std::realloc(old_ptr, new_size);
   if (ptr == nullptr) trap();
   return ptr;
 }
@@ -79,14 +115,14 @@ inline void free_block(std::uint8_t* ptr, std::uint32_t len) {
 inline std::string lift_string(std::uint8_t* ptr, std::uint32_t len) {
   if (len == 0) return {};
   std::string s(reinterpret_cast<const char*>(ptr), len);
-  std::free(ptr);
+  release_bytes(ptr, len);
   return s;
 }
 
 inline Bytes lift_bytes(std::uint8_t* ptr, std::uint32_t len) {
   if (len == 0) return {};
   Bytes bytes(ptr, ptr + len);
-  std::free(ptr);
+  release_bytes(ptr, len);
   return bytes;
 }
 
@@ -191,8 +227,15 @@ inline Parked parked;
 /** Every export's results exceed MAX_FLAT_RESULTS (1): 48 bytes is the largest, `get`'s. */
 alignas(8) inline std::uint8_t ret_area[48];
 
+/**
+ * Export calls begun and post-returns run so far (wrapping): a streamed snapshot goes on only
+ * while nothing else has been called since its own last call (detail/snapshot_stream.h).
+ */
+inline std::uint32_t call_serial = 0;
+
 /** Releases what the last export lowered: its post-return, and the start of every export. */
 inline void release_results() {
+  call_serial++;
   for (void* block : arena_blocks) std::free(block);
   arena_blocks.clear();
   parked = Parked{};

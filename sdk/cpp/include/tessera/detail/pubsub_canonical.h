@@ -57,6 +57,7 @@ inline PubSubParked& pubsub_parked() {
 
 /** Releases what the last export lowered: its post-return, and the start of every export. */
 inline void release_pubsub_results() {
+  call_serial++;
   for (void* block : arena_blocks) std::free(block);
   arena_blocks.clear();
   pubsub_parked() = PubSubParked{};

@@ -1,0 +1,68 @@
+// The jobs the load worker (load-worker.ts) runs off the event loop, and the messages that
+// carry them: reading and parsing a resources file, and preparing a component's bytes.
+// Each takes and returns only what can be posted between threads (a compiled
+// `WebAssembly.Module` included), and each is a plain function that could run anywhere.
+import { createHash } from 'node:crypto';
+import type { Manifest } from '../../abi/ts/manifest.ts';
+import type { ErrorCode } from '../errors.ts';
+import { prepareComponent, type CompileOptions, type PreparedComponent } from '../sandbox/compiled-component.ts';
+import { readAnyManifest } from '../sandbox/manifest.ts';
+import { parseResourceFile, type ResourceFile } from './component-yaml.ts';
+import { MODULE_LIMIT, YAML_LIMIT, readResourceFile } from './resource-file.ts';
+
+export interface YamlFile extends ResourceFile {
+  /** Nothing but white space: an editor's truncate-then-write, perhaps. */
+  empty: boolean;
+  mtimeMs: number;
+}
+
+/** A resources YAML, read (regular files only, at most 1 MiB) and parsed into specs. */
+function readYamlFile(path: string, root: string): YamlFile {
+  const { bytes, mtimeMs } = readResourceFile(path, root, YAML_LIMIT);
+  const text = new TextDecoder().decode(bytes);
+  if (text.trim() === '') return { components: [], others: [], empty: true, mtimeMs };
+  return { ...parseResourceFile(text, path), empty: false, mtimeMs };
+}
+
+export interface ModuleFile {
+  /**
+   * In shared memory: the bytes go from the worker that read them, through the main thread,
+   * to the worker that prepares them without a copy (a 30 MB structured clone holds the
+   * event loop ~100 ms). Never written after the read.
+   */
+  bytes: Uint8Array;
+  sha256: string;
+  manifest: Manifest;
+}
+
+/** A `.wasm` (at most 32 MiB) with its hash and manifest; the bytes and hash are what will run. */
+function readModuleFile(path: string, root: string): ModuleFile {
+  const { bytes } = readResourceFile(path, root, MODULE_LIMIT);
+  const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
+  shared.set(bytes);
+  return { bytes: shared, sha256: createHash('sha256').update(bytes).digest('hex'), manifest: readAnyManifest(bytes) };
+}
+
+/** Only the manifest of a `.wasm`, for the catalog of bundled types. */
+function readModuleManifest(path: string, root: string): Manifest {
+  return readAnyManifest(readResourceFile(path, root, MODULE_LIMIT).bytes);
+}
+
+/** `prepareComponent` on bytes of this thread's own: V8 compiles no view of shared memory. */
+function prepare(bytes: Uint8Array, options: CompileOptions): Promise<PreparedComponent> {
+  return prepareComponent(bytes.buffer instanceof SharedArrayBuffer ? new Uint8Array(bytes) : bytes, options);
+}
+
+export const LOAD_JOBS = { readYamlFile, readModuleFile, readModuleManifest, prepare } as const;
+
+export type LoadJobs = typeof LOAD_JOBS;
+export type LoadJobName = keyof LoadJobs;
+
+export interface LoadRequest {
+  id: number;
+  job: LoadJobName;
+  args: unknown[];
+}
+
+/** A job's result, or its error flattened to code and message so it survives the clone; or the worker saying it is up. */
+export type LoadReply = { id: number; value: unknown } | { id: number; error: { code: ErrorCode; message: string } } | { ready: true };

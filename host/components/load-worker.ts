@@ -1,0 +1,173 @@
+// The worker threads that read, parse, check, harden and compile components (load-jobs.ts),
+// so none of it runs on the event loop: one job per worker at a time; a job past its deadline
+// has its worker terminated and fails naming its file; idle workers stop after a while.
+import { Worker } from 'node:worker_threads';
+import { TesseraError } from '../errors.ts';
+import type { LoadJobName, LoadJobs, LoadReply, LoadRequest } from './load-jobs.ts';
+
+export interface LoadWorkerOptions {
+  /** Workers at most; more jobs wait for one. */
+  maxWorkers?: number;
+  /** A job still running after this long has its worker terminated. */
+  deadlineMs?: number;
+  /** An idle worker stops after this long. */
+  idleMs?: number;
+}
+
+/** Preparing a component: checks, hardening, compiling, jco's transpile of a large component. */
+export const LOAD_DEADLINE_MS = 30_000;
+/**
+ * Reading and parsing one resources file (at most 32 MiB) takes well under a second; a read
+ * still going after this is stuck (a hung file system, say). A scan waits for its reads.
+ */
+export const READ_DEADLINE_MS = 10_000;
+/**
+ * Workers at most: two, so a job that takes seconds (jco on a large component) does not
+ * queue the others behind it; not more, as each holds 50-60 MB (its own copy of the host's
+ * code and heap). They run at a lower priority than the event loop (load-worker-thread.ts),
+ * so they cannot starve it.
+ */
+const MAX_WORKERS = 2;
+const IDLE_MS = 30_000;
+/** A worker starts in a second or so (it imports most of the host); one not up after this is stuck. */
+const START_DEADLINE_MS = 30_000;
+/**
+ * Heap of one worker. The largest legitimate job (jco transpiling a 12 MB component) stays
+ * well under it; a job that needs more fails alone, naming its file.
+ */
+const WORKER_HEAP_MB = 512;
+const THREAD = new URL('./load-worker-thread.ts', import.meta.url);
+
+type Result<K extends LoadJobName> = Awaited<ReturnType<LoadJobs[K]>>;
+
+interface Job {
+  id: number;
+  request: LoadRequest;
+  deadlineMs: number;
+  /** The file the job is about, named in a failure the job cannot word itself. */
+  label: string;
+  resolve: (value: unknown) => void;
+  reject: (error: TesseraError) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  /** Until the worker says it is up (it imports most of the host first). */
+  starting: boolean;
+  job: Job | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class LoadWorkers {
+  readonly #maxWorkers: number;
+  readonly #deadlineMs: number;
+  readonly #idleMs: number;
+  readonly #slots = new Set<Slot>();
+  readonly #queue: Job[] = [];
+  #nextId = 1;
+
+  constructor(options: LoadWorkerOptions = {}) {
+    this.#maxWorkers = options.maxWorkers ?? MAX_WORKERS;
+    this.#deadlineMs = options.deadlineMs ?? LOAD_DEADLINE_MS;
+    this.#idleMs = options.idleMs ?? IDLE_MS;
+  }
+
+  /**
+   * Runs `job` on a worker; `label` (the file) names it in a failure the job cannot word
+   * itself; `deadlineMs` (the pool's by default) counts from when a worker takes it.
+   */
+  run<K extends LoadJobName>(job: K, args: Parameters<LoadJobs[K]>, label: string, deadlineMs = this.#deadlineMs): Promise<Result<K>> {
+    return new Promise<Result<K>>((resolve, reject) => {
+      const id = this.#nextId++;
+      this.#queue.push({ id, request: { id, job, args }, deadlineMs, label, resolve: resolve as (value: unknown) => void, reject });
+      this.#dispatch();
+    });
+  }
+
+  /** Starts a worker now if there is none, so the first job does not wait for one to start. */
+  warm(): void {
+    if (this.#slots.size === 0) this.#spawn();
+  }
+
+  /** Terminates every worker; jobs running or waiting fail. */
+  async close(): Promise<void> {
+    for (const job of this.#queue.splice(0)) job.reject(new TesseraError('ERR_COMPONENT_LOAD', `${job.label}: not loaded: the sidecar is stopping`));
+    await Promise.all([...this.#slots].map((slot) => this.#retire(slot, 'not loaded: the sidecar is stopping')));
+  }
+
+  /**
+   * Gives waiting jobs to workers that are up and free; with jobs still waiting, starts one
+   * more worker. One starts at a time: workers starting together compete for the same cores,
+   * and once one is up most jobs take it milliseconds.
+   */
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      const slot = [...this.#slots].find((s) => !s.starting && s.job === undefined);
+      if (slot === undefined) break;
+      this.#start(slot, this.#queue.shift()!);
+    }
+    if (this.#queue.length > 0 && this.#slots.size < this.#maxWorkers && ![...this.#slots].some((s) => s.starting)) this.#spawn();
+  }
+
+  #spawn(): Slot {
+    const worker = new Worker(THREAD, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+    // One that never says it is up fails the jobs waiting for it.
+    const timer = setTimeout(() => void this.#retire(slot, `the load worker did not start within ${START_DEADLINE_MS / 1000} s`), START_DEADLINE_MS);
+    const slot: Slot = { worker, starting: true, job: undefined, timer };
+    worker.on('message', (reply: LoadReply) => {
+      if (!('ready' in reply)) return this.#finish(slot, reply);
+      clearTimeout(slot.timer);
+      slot.starting = false;
+      this.#idle(slot);
+    });
+    // An uncaught error or running out of heap ends the worker: its job fails, the next job gets a new worker.
+    worker.on('error', (err) => void this.#retire(slot, `the load worker failed: ${err.message}`));
+    worker.on('exit', (code) => void this.#retire(slot, `the load worker stopped (exit code ${code})`));
+    this.#slots.add(slot);
+    return slot;
+  }
+
+  #start(slot: Slot, job: Job): void {
+    clearTimeout(slot.timer);
+    slot.job = job;
+    slot.worker.ref();
+    slot.timer = setTimeout(() => {
+      void this.#retire(slot, `loading took longer than ${job.deadlineMs / 1000} s and was stopped`);
+    }, job.deadlineMs);
+    slot.worker.postMessage(job.request);
+  }
+
+  #finish(slot: Slot, reply: Exclude<LoadReply, { ready: true }>): void {
+    const job = slot.job;
+    if (job === undefined || job.id !== reply.id) return;
+    clearTimeout(slot.timer);
+    slot.job = undefined;
+    if ('error' in reply) job.reject(new TesseraError(reply.error.code, reply.error.message));
+    else job.resolve(reply.value);
+    this.#idle(slot);
+  }
+
+  /** A worker with nothing to do: does not keep the process alive, stops after a while, takes the next job. */
+  #idle(slot: Slot): void {
+    slot.worker.unref();
+    slot.timer = setTimeout(() => void this.#retire(slot, 'idle'), this.#idleMs).unref();
+    this.#dispatch();
+  }
+
+  /**
+   * Stops a worker for good; its job, if any, fails with `why`. A worker that died while
+   * starting fails every waiting job instead: the next one would die the same way.
+   */
+  async #retire(slot: Slot, why: string): Promise<void> {
+    if (!this.#slots.delete(slot)) return;
+    clearTimeout(slot.timer);
+    const failed = slot.starting ? this.#queue.splice(0) : slot.job === undefined ? [] : [slot.job];
+    slot.job = undefined;
+    for (const job of failed) job.reject(new TesseraError('ERR_COMPONENT_LOAD', `${job.label}: ${why}`));
+    this.#dispatch();
+    await slot.worker.terminate();
+  }
+}
+
+/** The pool every registry and scan shares unless given its own. */
+export const loadWorkers = new LoadWorkers();

@@ -1,0 +1,73 @@
+// A component's share of the event loop over a rolling window: every long call's time on the
+// loop is charged, and a component whose use in the last window is over its share has its
+// calls fail fast until it falls below, so a component that burns CPU on every call cannot
+// starve the others even though each of its calls is within its limits. Short calls are not
+// charged: the loop serves other work between them, so however many there are they delay no
+// one much (and a store busy with many small calls is doing its job, not starving anyone).
+// And a share is only enforced while another component is being called too: a component
+// alone on the loop (a bulk load at night) starves nobody, and throttling it would only fail
+// its callers.
+
+/** The window the share is measured over. */
+export const CPU_SHARE_WINDOW_MS = 1000;
+/** Calls shorter than this on the loop are not charged. */
+export const CPU_SHARE_MIN_CALL_MS = 1;
+
+/** Every share in use, to tell whether another component is being called. */
+const shares = new Set<CpuShare>();
+
+export class CpuShare {
+  /** Milliseconds of loop time allowed per window. */
+  readonly allowedMs: number;
+  #windowStart = 0;
+  #current = 0;
+  #previous = 0;
+  #lastCallAt = -Infinity;
+
+  /** `share` is a fraction of one core (0.5 = half the event loop); 0 or less turns the check off. */
+  constructor(share: number) {
+    this.allowedMs = share > 0 ? share * CPU_SHARE_WINDOW_MS : Infinity;
+    shares.add(this);
+  }
+
+  /** Stops counting this share as a component that may be starved. */
+  close(): void {
+    shares.delete(this);
+  }
+
+  get enabled(): boolean {
+    return this.allowedMs !== Infinity;
+  }
+
+  #roll(now: number): void {
+    const elapsed = now - this.#windowStart;
+    if (elapsed < CPU_SHARE_WINDOW_MS) return;
+    this.#previous = elapsed < 2 * CPU_SHARE_WINDOW_MS ? this.#current : 0;
+    this.#current = 0;
+    this.#windowStart = now - (elapsed % CPU_SHARE_WINDOW_MS);
+  }
+
+  /** Loop time used over the last window: the current one, plus the previous one weighted by how much of it the window still covers. */
+  usedMs(now = performance.now()): number {
+    this.#roll(now);
+    const covered = 1 - (now - this.#windowStart) / CPU_SHARE_WINDOW_MS;
+    return this.#current + this.#previous * covered;
+  }
+
+  charge(ms: number, now = performance.now()): void {
+    if (ms < CPU_SHARE_MIN_CALL_MS) return;
+    this.#roll(now);
+    this.#current += ms;
+  }
+
+  /** At the start of every call: whether the component is over its share now, while others want the loop too. */
+  exceeded(now = performance.now()): boolean {
+    this.#lastCallAt = now;
+    return this.enabled && this.usedMs(now) > this.allowedMs && this.#contended(now);
+  }
+
+  #contended(now: number): boolean {
+    for (const other of shares) if (other !== this && now - other.#lastCallAt < CPU_SHARE_WINDOW_MS) return true;
+    return false;
+  }
+}
