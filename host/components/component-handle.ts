@@ -165,6 +165,9 @@ export class ComponentHandle {
       release();
     }
     void old.live.close();
+    // The new generation's YAML may set another hibernate-after (or turn it on).
+    clearTimeout(this.#idleTimer);
+    this.#armIdleTimer();
     return this.#current;
   }
 

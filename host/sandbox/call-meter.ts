@@ -43,7 +43,12 @@ export class CallMeter {
   #allowance = 0;
   #hardLimitMs = 0;
   /** When the call's current stretch on the event loop began, and its time on the loop before it. */
-  #stretchStart = 0;
+  /**
+   * When the call's current stretch on the event loop began; NaN until its first `refuel`:
+   * reading the clock costs ~80 ns, more than a short call's whole metering, so a call's
+   * first slice of fuel (0.1-2.4 ms) is not timed and the clock starts at its first refuel.
+   */
+  #stretchStart = NaN;
   #heldBefore = 0;
   /** Whether the running call can be paused (it was called through JSPI). */
   #pausable = false;
@@ -55,6 +60,8 @@ export class CallMeter {
   #inExport = false;
   #hostDepth = 0;
   #overran = false;
+  /** Whether the running call has asked for more than its first slice. */
+  refueled = false;
   /**
    * Why the last call was stopped, when the meter stopped it. (A negative fuel alone says
    * nothing: it is how the code asks for the next slice.)
@@ -69,18 +76,19 @@ export class CallMeter {
 
   /**
    * Before a call: its fuel budget (of which `allowance` for the component's memory), whether
-   * it can be paused, the time it starts, and how long it may hold the loop if it cannot.
+   * it can be paused, and how long it may hold the loop if it cannot.
    */
-  begin(budget: number, allowance: number, pausable: boolean, now: number, hardLimitMs = this.#sliceMs * HARD_LIMIT_FACTOR): void {
+  begin(budget: number, allowance: number, pausable: boolean, hardLimitMs = this.#sliceMs * HARD_LIMIT_FACTOR): void {
     const first = budget < FUEL_SLICE ? budget : FUEL_SLICE;
     this.#budget = budget;
     this.#allowance = allowance;
     this.#hardLimitMs = hardLimitMs;
     this.#remaining = budget - first;
     this.#pausable = pausable;
-    this.#stretchStart = now;
+    this.#stretchStart = NaN;
     this.#heldBefore = 0;
     this.#overran = false;
+    this.refueled = false;
     this.stopped = undefined;
     this.#halted = false;
     this.#inExport = false;
@@ -90,7 +98,7 @@ export class CallMeter {
 
   /** Milliseconds the call has held the event loop, all stretches together. */
   heldMs(now: number): number {
-    return this.#heldBefore + (now - this.#stretchStart);
+    return this.#heldBefore + (Number.isNaN(this.#stretchStart) ? 0 : now - this.#stretchStart);
   }
 
   /** `call` is a JSPI export call, as the guest's own code runs it; the pause is possible only inside it. */
@@ -131,10 +139,12 @@ export class CallMeter {
   /** The `refuel` hook: the next slice, 0 to ask for a pause, or a trap. */
   readonly refuel = (current: bigint): bigint => {
     if (this.#halted) throw new TesseraError('ERR_COMPONENT_TRAP', this.stopped ?? 'stopped');
+    this.refueled = true;
     // A bulk operation may have overdrawn the slice by its length.
     this.#remaining += Number(current);
     if (this.#remaining <= 0) this.#stop(this.#outOfBudget());
     const now = performance.now();
+    if (Number.isNaN(this.#stretchStart)) this.#stretchStart = now;
     const stretch = now - this.#stretchStart;
     if (stretch > this.#sliceMs) {
       if (this.#pausable && this.#inExport && this.#hostDepth === 0) return 0n;
@@ -224,7 +234,7 @@ export class CallMeter {
     return function waited(this: unknown, ...args: unknown[]): unknown {
       const result = fn.apply(this, args);
       if (!(result instanceof Promise)) return result;
-      meter.#heldBefore += performance.now() - meter.#stretchStart;
+      if (!Number.isNaN(meter.#stretchStart)) meter.#heldBefore += performance.now() - meter.#stretchStart;
       return result.finally(() => (meter.#stretchStart = performance.now()));
     } as F;
   }

@@ -180,7 +180,7 @@ export class LiveComponent implements GuestComponent {
     }
     const step = async (fn: string, args: unknown[], exportKey = fn): Promise<unknown> => {
       try {
-        return await this.#invoke(instance, exportKey, args, undefined, undefined, true);
+        return await this.#invoke(instance, exportKey, args, undefined, true);
       } catch (err) {
         instance.dispose();
         throw new TesseraError('ERR_COMPONENT_TRAP', `trapped in ${fn}: ${this.#why(err, instance)}`, { cause: err });
@@ -210,10 +210,10 @@ export class LiveComponent implements GuestComponent {
    * for its memory). A life-cycle step is called so it can be paused where the instance
    * allows, since its work grows with the data.
    */
-  #invoke(instance: ComponentInstance, fn: string, args: unknown[], fuel?: number, now = performance.now(), lifecycle = false): unknown {
+  #invoke(instance: ComponentInstance, fn: string, args: unknown[], fuel?: number, lifecycle = false): unknown {
     const pausable = (this.#pausable || lifecycle) && instance.pausableCalls() !== undefined;
     const budget = fuel ?? this.#fuelFor(instance);
-    instance.meter?.begin(budget, fuel === undefined ? budget - this.#budget : 0, pausable, now, lifecycle || this.#keepsData ? LIFECYCLE_HARD_LIMIT_MS : undefined);
+    instance.meter?.begin(budget, fuel === undefined ? budget - this.#budget : 0, pausable, lifecycle || this.#keepsData ? LIFECYCLE_HARD_LIMIT_MS : undefined);
     return (pausable ? instance.pausableCalls()! : instance.calls).get(fn)!(...args);
   }
 
@@ -233,6 +233,9 @@ export class LiveComponent implements GuestComponent {
    */
   #after(instance: ComponentInstance, fn: string, t0: number): void {
     const meter = instance.meter;
+    // A metered call that never needed a second slice of fuel was short (the share does not
+    // count calls under a millisecond): the common case reads no clock.
+    if (meter?.refueled === false) return;
     const now = performance.now();
     this.#cpu.charge(meter ? meter.heldMs(now) : now - t0, now);
     if (meter?.overran && !this.#pausable && instance.pausableCalls() !== undefined) {
@@ -248,10 +251,11 @@ export class LiveComponent implements GuestComponent {
   call(fn: string, args: unknown[]): Promise<unknown> {
     const instance = this.#instance;
     if (instance === undefined || this.#pausable || this.#queue.length > 0) return this.#queued(fn, args);
-    const t0 = performance.now();
-    if (this.#cpu.exceeded(t0)) return Promise.reject(this.#throttled(fn));
+    if (this.#cpu.exceeded()) return Promise.reject(this.#throttled(fn));
+    // A metered call is timed by its meter, from its first refuel; only an unmetered one here.
+    const t0 = instance.meter === undefined ? performance.now() : 0;
     try {
-      return Promise.resolve(this.#invoke(instance, fn, args, undefined, t0));
+      return Promise.resolve(this.#invoke(instance, fn, args));
     } catch (err) {
       return Promise.reject(this.#trapped(fn, err, instance));
     } finally {
@@ -267,9 +271,9 @@ export class LiveComponent implements GuestComponent {
         if (this.#cpu.exceeded()) throw this.#throttled(fn);
         const instance = await this.#ensureInstance();
         this.#active = { instance, abort: new AbortController() };
-        const t0 = performance.now();
+        const t0 = instance.meter === undefined ? performance.now() : 0;
         try {
-          return await this.#invoke(instance, fn, args, undefined, t0);
+          return await this.#invoke(instance, fn, args);
         } catch (err) {
           throw this.#trapped(fn, err, instance);
         } finally {
@@ -360,13 +364,13 @@ export class LiveComponent implements GuestComponent {
       ...(signal === undefined ? {} : { signal }),
       call: (fn, args) => {
         if (fn === 'snapshot#snapshot') {
-          return this.#invoke(instance, fn, args, this.#capped(this.#budget + instance.memoryBytes() * SNAPSHOT_FUEL_PER_MEMORY_BYTE), undefined, true);
+          return this.#invoke(instance, fn, args, this.#capped(this.#budget + instance.memoryBytes() * SNAPSHOT_FUEL_PER_MEMORY_BYTE), true);
         }
         if (fn === 'snapshot#restore') {
-          return this.#invoke(instance, fn, args, this.#capped(this.#budget + (args[0] as Uint8Array).byteLength * RESTORE_FUEL_PER_BYTE), undefined, true);
+          return this.#invoke(instance, fn, args, this.#capped(this.#budget + (args[0] as Uint8Array).byteLength * RESTORE_FUEL_PER_BYTE), true);
         }
         // Each chunk is an ordinary budget, but a life-cycle step: pausable, with the life-cycle limit where it cannot pause.
-        return this.#invoke(instance, fn, args, undefined, undefined, true);
+        return this.#invoke(instance, fn, args, undefined, true);
       },
     };
   }

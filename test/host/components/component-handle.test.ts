@@ -2,11 +2,13 @@
 // the real registry and sandbox with skeleton modules that misbehave on demand.
 import { after, afterEach, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isTesseraError } from '../../../host/errors.ts';
 import { hostImportWat, stateStoreModule } from '../../support/state-store-wat.ts';
 import { componentYaml } from '../../support/temp-dir.ts';
 import { registryFixture, type RegistryFixture } from '../../support/registry-fixture.ts';
+import { dataTarget } from '../../support/snapshot-fill.ts';
 
 let fx: RegistryFixture;
 beforeEach(async () => {
@@ -250,4 +252,38 @@ test('a component whose snapshot fails does not hibernate: it keeps its instance
   const info = fx.registry.list().find((c) => c.name === 'keeper')!;
   assert.equal(info.status, 'ready', 'not hibernating: its data would have been lost');
   assert.equal(fx.registry.generations('keeper').current.generation, 1);
+});
+
+test('state.memory filled to 90% of its memory limit keeps every key across a YAML edit and across hibernation', async () => {
+  const limit = 8 * 1024 * 1024;
+  const yaml = (hibernate: string, extra: Record<string, string> = {}): string =>
+    withAnnotations(componentYaml('full', 'state.memory', extra), { 'tessera.dev/memory-limit': '8Mi', 'tessera.dev/hibernate-after': hibernate });
+  await fx.write('full.yaml', yaml('0s'));
+  await fx.sync();
+  assert.ok(fx.registry.getStateStore('full'), JSON.stringify(fx.registry.list()));
+  const store = () => fx.registry.getStateStore('full')!.store;
+  const wasm = new Uint8Array(await readFile(new URL('../../../components-wasm/state-memory/state-memory.wasm', import.meta.url)));
+  const target = dataTarget(wasm, limit);
+  const keys: string[] = [];
+  for (let total = 0, i = 0; total < target; i++) {
+    const value = new Uint8Array(Math.min(16 * 1024, target - total)).fill(i & 0xff);
+    await store().set({ key: `app||k${i}`, value, concurrency: 'last-write', consistency: 'eventual', metadata: i % 5 === 0 ? [['ttlInSeconds', '3600']] : [] });
+    keys.push(`app||k${i}`);
+    total += value.length + 6;
+  }
+  const read = () => Promise.all(keys.map((key) => store().get({ key, consistency: 'eventual', metadata: [] })));
+  const before = await read();
+  assert.ok(before.every((item) => item !== undefined));
+
+  await fx.write('full.yaml', yaml('300ms', { edited: 'yes' }));
+  await fx.sync();
+  assert.equal(fx.registry.generations('full').current.generation, 2, `the swap happened: ${JSON.stringify(fx.registry.list())}`);
+  assert.deepEqual(await read(), before, 'every key, value, ETag and TTL crossed the YAML edit');
+
+  const deadline = Date.now() + 5000;
+  while (fx.registry.list().find((c) => c.name === 'full')!.status !== 'hibernating') {
+    assert.ok(Date.now() < deadline, `it never hibernated: ${JSON.stringify(fx.registry.list())}`);
+    await delay(50);
+  }
+  assert.deepEqual(await read(), before, 'every key came back after hibernation');
 });

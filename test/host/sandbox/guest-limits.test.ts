@@ -139,13 +139,17 @@ test('a queued call past its deadline is stopped from the inside, and a full que
   assert.deepEqual(await get(slow, 1), { tag: 'ok', val: undefined }, 'the component serves again');
 });
 
-test('a component over its CPU share fails fast; another component is not affected', async () => {
+test('a component over its CPU share fails fast while another is called; the other is not affected', async () => {
   // `get` of a 4-byte key burns ~5M units (a millisecond or so); the share allows 2 ms a second.
   const burn = '(local $i i32) (if (i32.eq (local.get 1) (i32.const 4)) (then (local.set $i (i32.const 1000000)) (loop $l (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br_if $l (local.get $i))))) (i32.const 16)';
   const greedy = await start({ bodies: { get: burn } }, { cpuShare: 0.002 });
   const modest = await start({ bodies: { get: burn } });
   let throttled: unknown;
-  for (let i = 0; i < 50 && throttled === undefined; i++) await get(greedy, 4).catch((err: unknown) => (throttled = err));
+  // The share is enforced while another component is being called too: modest serves short calls meanwhile.
+  for (let i = 0; i < 50 && throttled === undefined; i++) {
+    await get(greedy, 4).catch((err: unknown) => (throttled = err));
+    assert.deepEqual(await get(modest, 1), { tag: 'ok', val: undefined });
+  }
   assert.ok(isTesseraError(throttled, 'ERR_COMPONENT_THROTTLED'), `expected throttling, got ${String(throttled)}`);
   assert.match((throttled as Error).message, /component "guest" used \d+ ms of the event loop in the last second, over its CPU share of 2 ms \(tessera\.dev\/cpu-share\)/);
   assert.equal(throttled instanceof Error && (throttled as { httpStatus?: number }).httpStatus, 429);
@@ -166,4 +170,11 @@ test('a component error message is bounded wherever it goes', async () => {
     () => unwrapResult('guest', 'get', answer as never),
     (err: unknown) => isTesseraError(err) && err.message.length < 4200 && /… \(\d+ more characters\)$/.test(err.message) && (err.componentError?.val.length ?? Infinity) < 4200,
   );
+});
+
+test('a component alone on the event loop is not throttled, however much it uses', async () => {
+  for (const other of live) await other.close();
+  const burn = '(local $i i32) (local.set $i (i32.const 1000000)) (loop $l (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br_if $l (local.get $i))) (i32.const 16)';
+  const alone = await start({ bodies: { get: burn } }, { cpuShare: 0.002 });
+  for (let i = 0; i < 30; i++) assert.deepEqual(await get(alone, 1), { tag: 'ok', val: undefined }, `call ${i}`);
 });
