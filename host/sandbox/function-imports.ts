@@ -170,7 +170,7 @@ export function addFunctionImports(
   spans: readonly SectionSpan[],
   added: readonly AddedImport[],
   shift: FunctionShift,
-): { payloads: Map<number, Uint8Array>; dropCustom: (span: SectionSpan) => boolean } {
+): { payloads: Map<number, Uint8Array>; typeIndices: number[]; dropCustom: (span: SectionSpan) => boolean } {
   const find = (id: number): SectionSpan | undefined => spans.find((x) => x.id === id);
   const payloads = new Map<number, Uint8Array>();
   const types = appendTypes(bytes, find(SECTION.type), added);
@@ -190,5 +190,5 @@ export function addFunctionImports(
     const length = r.u32();
     return new TextDecoder().decode(bytes.subarray(r.pos, r.pos + length)) === 'name';
   };
-  return { payloads, dropCustom };
+  return { payloads, typeIndices: types.indices, dropCustom };
 }
