@@ -31,6 +31,9 @@ export const HARD_LIMIT_FACTOR = 3;
 export const LIFECYCLE_HARD_LIMIT_MS = 1000;
 
 const SLICE = BigInt(FUEL_SLICE);
+/** Flat-cost host calls are charged together, this many at a time (a power of two). */
+const FLAT_BATCH = 64;
+const FLAT_BATCH_UNITS = BigInt(FLAT_BATCH * HOST_CALL_FLOOR);
 
 export class CallMeter {
   /** Bound once the instance exists (imports are built before it). */
@@ -69,6 +72,7 @@ export class CallMeter {
   stopped: string | undefined;
   #halted = false;
   readonly #pending = new Set<() => void>();
+  #flatCalls = 0;
 
   constructor(sliceMs = DEFAULT_CPU_SLICE_MS) {
     this.#sliceMs = sliceMs;
@@ -236,6 +240,19 @@ export class CallMeter {
       if (!(result instanceof Promise)) return result;
       if (!Number.isNaN(meter.#stretchStart)) meter.#heldBefore += performance.now() - meter.#stretchStart;
       return result.finally(() => (meter.#stretchStart = performance.now()));
+    } as F;
+  }
+
+  /**
+   * `fn` as a host import of fixed, tiny cost that never calls back into the guest (`clock`):
+   * charged HOST_CALL_FLOOR a call without reading the clock, in batches of FLAT_BATCH calls
+   * (a loop of them still runs through its fuel, and the charge costs a counter a call).
+   */
+  flat<F extends (...args: any[]) => unknown>(fn: F): F {
+    const meter = this;
+    return function flat(this: unknown, ...args: unknown[]): unknown {
+      if ((++meter.#flatCalls & (FLAT_BATCH - 1)) === 0 && meter.fuel !== undefined) meter.fuel.value = (meter.fuel.value as bigint) - FLAT_BATCH_UNITS;
+      return fn.apply(this, args);
     } as F;
   }
 

@@ -101,7 +101,8 @@ export async function instantiate(compiled: CompiledComponent, options: Instance
     for (const fn of contract.imports.get(ifaceName)!.functions) {
       const isAsync = capability.async.has(fn.name);
       const hostFn = isAsync && meter ? meter.waiting(host[fn.name]!) : host[fn.name]!;
-      const core = wrap(compileImport(fn, hostFn, mem, { async: isAsync, label: `${ifaceName}.${fn.name}` }) as (...a: unknown[]) => unknown);
+      const compiledImport = compileImport(fn, hostFn, mem, { async: isAsync, label: `${ifaceName}.${fn.name}` }) as (...a: unknown[]) => unknown;
+      const core = capability.flatCost && meter ? meter.flat(compiledImport) : wrap(compiledImport);
       table[fn.name] = isAsync ? (new WebAssembly.Suspending(core) as unknown as Function) : core;
     }
     imports[importModuleName(pkg, ifaceName)] = table;

@@ -27,6 +27,12 @@ export interface Capability {
   readonly interface: string;
   /** Functions that return a promise; the component suspends on them. */
   readonly async: ReadonlySet<string>;
+  /**
+   * Set when every call does a fixed, tiny amount of work and returns no list (`clock`): it is
+   * charged a flat cost instead of being timed, since reading the clock twice would cost more
+   * than the call itself on a component's hottest path.
+   */
+  readonly flatCost?: boolean;
   /** The host functions for one component instance. */
   build(ctx: CapabilityContext): Record<string, HostFunction>;
 }

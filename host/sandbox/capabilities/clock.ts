@@ -4,6 +4,7 @@ import type { Capability } from './capability.ts';
 export const clockCapability: Capability = {
   interface: 'clock',
   async: new Set(),
+  flatCost: true,
   build() {
     return {
       'now-ms': () => BigInt(Date.now()),
