@@ -45,7 +45,6 @@ export class CallMeter {
   /** Of the budget, what the call got for the component's memory (said when it runs out). */
   #allowance = 0;
   #hardLimitMs = 0;
-  /** When the call's current stretch on the event loop began, and its time on the loop before it. */
   /**
    * When the call's current stretch on the event loop began; NaN until its first `refuel`:
    * reading the clock costs ~80 ns, more than a short call's whole metering, so a call's

@@ -8,14 +8,8 @@ import { CodeReader, OP, decodeBody, functionBodies, sectionSpans, type Function
 
 /** The export name of the fuel global the host sets before each call. */
 export const FUEL_EXPORT = 'tessera:fuel';
-/** The import module of the hooks metered code calls when its fuel runs out (host-call-meter.ts provides them). */
+/** The import module of the hooks metered code calls when its fuel runs out (call-meter.ts provides them). */
 export const FUEL_HOOKS_MODULE = 'tessera:fuel';
-const I64_T = 0x7e;
-/** `refuel(fuel: i64) -> i64` and `yield() -> i64`, in this order, after the module's own imports. */
-const FUEL_HOOKS: readonly AddedImport[] = [
-  { module: FUEL_HOOKS_MODULE, name: 'refuel', params: [I64_T], results: [I64_T] },
-  { module: FUEL_HOOKS_MODULE, name: 'yield', params: [], results: [I64_T] },
-];
 
 const TYPE_SECTION = 1;
 const FUNCTION_SECTION = 3;
@@ -25,6 +19,11 @@ const CODE_SECTION = 10;
 const SECTION_ORDER = [TYPE_SECTION, 2, FUNCTION_SECTION, 4, 5, 13, GLOBAL_SECTION, SECTION.export, 8, 9, 12, CODE_SECTION, 11];
 
 const I64 = 0x7e;
+/** `refuel(fuel: i64) -> i64` and `yield() -> i64`, in this order, after the module's own imports. */
+const FUEL_HOOKS: readonly AddedImport[] = [
+  { module: FUEL_HOOKS_MODULE, name: 'refuel', params: [I64], results: [I64] },
+  { module: FUEL_HOOKS_MODULE, name: 'yield', params: [], results: [I64] },
+];
 const MUTABLE = 0x01;
 const EXPORT_GLOBAL = 0x03;
 const EMPTY_BLOCK = 0x40;
@@ -241,7 +240,7 @@ function meterBody(bytes: Uint8Array, body: FunctionBody, fuelGlobal: number, pa
         costs[region]! += (sub === TABLE_GROW ? TABLE_GROW_COST : BULK_BASE_COST) - 1;
       }
     }
-    // A host call is charged by the host for the time it takes (host-call-meter.ts), however
+    // A host call is charged by the host for the time it takes (call-meter.ts), however
     // it is reached, so the call instruction itself costs one unit here like any other.
     if (op === OP.call || op === OP.callIndirect) sites.push({ at: start, sync: 'store' });
     const replace = shiftedInstruction(bytes, op, start, next, shift);
