@@ -41,6 +41,8 @@ export class CallMeter {
   readonly #sliceMs: number;
   /** Fuel the call may still be handed beyond what it holds now. */
   #remaining = 0;
+  /** Set once the slow path ran (refuel, a pause, a timed host call, a halt): `begin` then resets. */
+  #dirty = false;
   #budget = 0;
   /** Of the budget, what the call got for the component's memory (said when it runs out). */
   #allowance = 0;
@@ -82,12 +84,23 @@ export class CallMeter {
    * it can be paused, and how long it may hold the loop if it cannot.
    */
   begin(budget: number, allowance: number, pausable: boolean, hardLimitMs = this.#sliceMs * HARD_LIMIT_FACTOR): void {
-    const first = budget < FUEL_SLICE ? budget : FUEL_SLICE;
     this.#budget = budget;
     this.#allowance = allowance;
     this.#hardLimitMs = hardLimitMs;
-    this.#remaining = budget - first;
     this.#pausable = pausable;
+    // Most calls never reach the slow path: only what it touched is reset.
+    if (this.#dirty) this.#reset();
+    if (budget >= FUEL_SLICE) {
+      this.#remaining = budget - FUEL_SLICE;
+      if (this.fuel !== undefined) this.fuel.value = SLICE;
+    } else {
+      this.#remaining = 0;
+      if (this.fuel !== undefined) this.fuel.value = BigInt(budget);
+    }
+  }
+
+  #reset(): void {
+    this.#dirty = false;
     this.#stretchStart = NaN;
     this.#heldBefore = 0;
     this.#overran = false;
@@ -96,7 +109,6 @@ export class CallMeter {
     this.#halted = false;
     this.#inExport = false;
     this.#hostDepth = 0;
-    if (this.fuel !== undefined) this.fuel.value = first === FUEL_SLICE ? SLICE : BigInt(first);
   }
 
   /** Milliseconds the call has held the event loop, all stretches together. */
@@ -107,6 +119,7 @@ export class CallMeter {
   /** `call` is a JSPI export call, as the guest's own code runs it; the pause is possible only inside it. */
   pausing<A extends unknown[]>(call: (...args: A) => Promise<unknown>): (...args: A) => Promise<unknown> {
     return (...args) => {
+      this.#dirty = true;
       this.#inExport = true;
       let running: Promise<unknown>;
       try {
@@ -134,6 +147,7 @@ export class CallMeter {
    * the fuel goes negative, so its next charge point asks `refuel`, which now traps.
    */
   halt(why: string): void {
+    this.#dirty = true;
     this.stopped = why;
     this.#halted = true;
     if (this.fuel !== undefined) this.fuel.value = -1n;
@@ -142,6 +156,7 @@ export class CallMeter {
   /** The `refuel` hook: the next slice, 0 to ask for a pause, or a trap. */
   readonly refuel = (current: bigint): bigint => {
     if (this.#halted) throw new TesseraError('ERR_COMPONENT_TRAP', this.stopped ?? 'stopped');
+    this.#dirty = true;
     this.refueled = true;
     // A bulk operation may have overdrawn the slice by its length.
     this.#remaining += Number(current);
@@ -210,6 +225,7 @@ export class CallMeter {
     return function metered(this: unknown, ...args: unknown[]): unknown {
       const t0 = performance.now();
       let result: unknown;
+      meter.#dirty = true;
       meter.#hostDepth++;
       let pending = false;
       try {
@@ -237,6 +253,7 @@ export class CallMeter {
     return function waited(this: unknown, ...args: unknown[]): unknown {
       const result = fn.apply(this, args);
       if (!(result instanceof Promise)) return result;
+      meter.#dirty = true;
       if (!Number.isNaN(meter.#stretchStart)) meter.#heldBefore += performance.now() - meter.#stretchStart;
       return result.finally(() => (meter.#stretchStart = performance.now()));
     } as F;

@@ -140,10 +140,11 @@ test('a queued call past its deadline is stopped from the inside, and a full que
 });
 
 test('a component over its CPU share fails fast while another is called; the other is not affected', async () => {
-  // `get` of a 4-byte key burns ~5M units (a millisecond or so); the share allows 2 ms a second.
-  const burn = '(local $i i32) (if (i32.eq (local.get 1) (i32.const 4)) (then (local.set $i (i32.const 1000000)) (loop $l (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br_if $l (local.get $i))))) (i32.const 16)';
-  const greedy = await start({ bodies: { get: burn } }, { cpuShare: 0.002 });
-  const modest = await start({ bodies: { get: burn } });
+  // `get` of a 4-byte key burns ~20M units (a few ms); the share allows 2 ms a second.
+  const burn = '(local $i i32) (if (i32.eq (local.get 1) (i32.const 4)) (then (local.set $i (i32.const 4000000)) (loop $l (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br_if $l (local.get $i))))) (i32.const 16)';
+  // A long slice: this is about the share, and a busy machine may run a call past 60 ms.
+  const greedy = await start({ bodies: { get: burn } }, { cpuShare: 0.002, cpuSliceMs: 200 });
+  const modest = await start({ bodies: { get: burn } }, { cpuSliceMs: 200 });
   let throttled: unknown;
   // The share is enforced while another component is being called too: modest serves short calls meanwhile.
   for (let i = 0; i < 50 && throttled === undefined; i++) {
