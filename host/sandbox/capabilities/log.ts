@@ -4,10 +4,10 @@
 // through. (The component's logger has a bucket of its own across instances and everything
 // else the component causes: see observability/rate-limited-logger.ts.)
 import { truncate } from '../../errors.ts';
+import { MAX_LOG_MESSAGE_CHARS } from '../../observability/logger.ts';
 import { TokenBucket } from '../../observability/token-bucket.ts';
 import type { Capability } from './capability.ts';
 
-const MAX_MESSAGE = 8192;
 /** Lines an instance may write in a burst, and per second after it. */
 const BURST = 200;
 const PER_SECOND = 100;
@@ -28,7 +28,7 @@ export const logCapability: Capability = {
           logger.warn(`${dropped} log lines dropped: the component logs more than ${PER_SECOND} lines a second`);
           dropped = 0;
         }
-        const text = truncate(message, MAX_MESSAGE);
+        const text = truncate(message, MAX_LOG_MESSAGE_CHARS);
         switch (level) {
           case 'trace':
           case 'debug':

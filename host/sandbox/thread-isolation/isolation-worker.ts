@@ -7,8 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { TesseraError, truncate } from '../../errors.ts';
 import { MAX_LOG_MESSAGE_CHARS, type Logger, type LogLevel } from '../../observability/logger.ts';
-import { COMPONENT_LOG_BURST, COMPONENT_LOG_PER_SECOND } from '../../observability/rate-limited-logger.ts';
-import { TokenBucket } from '../../observability/token-bucket.ts';
+import { rateLimitedLogger } from '../../observability/rate-limited-logger.ts';
 import { CompiledComponent } from '../compiled-component.ts';
 import type { SnapshotData } from '../guest-component.ts';
 import { LiveComponent } from '../live-component.ts';
@@ -77,25 +76,13 @@ function postAlone({ message, label }: Outgoing): void {
 }
 
 /**
- * A logger that posts its lines to the main thread: each line truncated, all of them behind
- * one token bucket (the component's log budget), so a worker cannot flood the main thread
- * with messages whatever the guest does. Dropped lines are counted and said with the next.
+ * A logger that posts its lines to the main thread, each truncated, behind the same per-
+ * component token bucket as inline components (rateLimitedLogger), so a worker cannot flood
+ * the main thread with messages whatever the guest does.
  */
 function forwardingLogger(enabled: ReadonlySet<LogLevel>): Logger {
-  const bucket = new TokenBucket(COMPONENT_LOG_BURST, COMPONENT_LOG_PER_SECOND);
-  let dropped = 0;
-  const emit = (level: LogLevel, message: string, fields?: Record<string, unknown>): void => {
-    if (!enabled.has(level)) return;
-    if (!bucket.take()) {
-      dropped++;
-      return;
-    }
-    if (dropped > 0) {
-      post({ kind: LOG, level: 'warn', message: `${dropped} log lines of this component's worker thread dropped: it caused more than ${COMPONENT_LOG_PER_SECOND} lines a second` });
-      dropped = 0;
-    }
+  const emit = (level: LogLevel, message: string, fields?: Record<string, unknown>): void =>
     post({ kind: LOG, level, message: truncate(message, MAX_LOG_MESSAGE_CHARS), ...(fields === undefined ? {} : { fields }) });
-  };
   const logger: Logger = {
     debug: (m, f) => emit('debug', m, f),
     info: (m, f) => emit('info', m, f),
@@ -105,7 +92,7 @@ function forwardingLogger(enabled: ReadonlySet<LogLevel>): Logger {
     child: () => logger,
     isEnabled: (level) => enabled.has(level),
   };
-  return logger;
+  return rateLimitedLogger(logger);
 }
 
 const logger = forwardingLogger(new Set(start.logLevels));
