@@ -46,6 +46,12 @@ export class CallMeter {
   #budget = 0;
   /** Of the budget, what the call got for the component's memory (said when it runs out). */
   #allowance = 0;
+  /**
+   * The fuel a call gets on top of its budget for the component's memory, sized when it first
+   * asks for a second slice: most calls never do, and need not read the memory's size.
+   */
+  memoryAllowance: (() => number) | undefined;
+  #sizeForMemory = false;
   #hardLimitMs = 0;
   /**
    * When the call's current stretch on the event loop began; NaN until its first `refuel`:
@@ -80,12 +86,13 @@ export class CallMeter {
   }
 
   /**
-   * Before a call: its fuel budget (of which `allowance` for the component's memory), whether
-   * it can be paused, and how long it may hold the loop if it cannot.
+   * Before a call: its fuel budget, whether it gets `memoryAllowance` on top, whether it can
+   * be paused, and how long it may hold the loop if it cannot.
    */
-  begin(budget: number, allowance: number, pausable: boolean, hardLimitMs = this.#sliceMs * HARD_LIMIT_FACTOR): void {
+  begin(budget: number, forMemory: boolean, pausable: boolean, hardLimitMs = this.#sliceMs * HARD_LIMIT_FACTOR): void {
     this.#budget = budget;
-    this.#allowance = allowance;
+    this.#allowance = 0;
+    this.#sizeForMemory = forMemory;
     this.#hardLimitMs = hardLimitMs;
     this.#pausable = pausable;
     // Most calls never reach the slow path: only what it touched is reset.
@@ -157,6 +164,11 @@ export class CallMeter {
   readonly refuel = (current: bigint): bigint => {
     if (this.#halted) throw new TesseraError('ERR_COMPONENT_TRAP', this.stopped ?? 'stopped');
     this.#dirty = true;
+    if (!this.refueled && this.#sizeForMemory && this.memoryAllowance !== undefined) {
+      this.#allowance = this.memoryAllowance();
+      this.#budget += this.#allowance;
+      this.#remaining += this.#allowance;
+    }
     this.refueled = true;
     // A bulk operation may have overdrawn the slice by its length.
     this.#remaining += Number(current);

@@ -116,7 +116,7 @@ export async function instantiate(compiled: CompiledComponent, options: Instance
   if (meter) meter.fuel = fuel;
   const initialize = exports._initialize as Function | undefined;
   if (initialize) {
-    meter?.begin(compiled.cpuBudget, 0, compiled.needsJspi, LIFECYCLE_HARD_LIMIT_MS);
+    meter?.begin(compiled.cpuBudget, false, compiled.needsJspi, LIFECYCLE_HARD_LIMIT_MS);
     try {
       if (compiled.needsJspi) await WebAssembly.promising(initialize)();
       else initialize();

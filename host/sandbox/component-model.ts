@@ -506,7 +506,7 @@ async function instantiate(compiled: CompiledComponent, options: InstanceOptions
 
   let root: Awaited<ReturnType<GlueInstantiate>>;
   // Start-up code runs inside jco's glue, which cannot pause: it gets the life-cycle limit.
-  meter?.begin(compiled.cpuBudget, 0, false, LIFECYCLE_HARD_LIMIT_MS);
+  meter?.begin(compiled.cpuBudget, false, false, LIFECYCLE_HARD_LIMIT_MS);
   try {
     root = await code.instantiate(getCoreModule, imports, instantiateCore);
   } catch (err) {

@@ -18,7 +18,7 @@ import { instantiate, type ComponentInstance } from './component-instance.ts';
 import { CpuShare } from './cpu-share.ts';
 import type { GuestComponent, SnapshotData } from './guest-component.ts';
 import { canSnapshot, restoreSnapshot, takeSnapshot, type SnapshotPort } from './snapshot-stream.ts';
-import { DEFAULT_CPU_SLICE_MS, LIFECYCLE_HARD_LIMIT_MS } from './call-meter.ts';
+import { DEFAULT_CPU_SLICE_MS, HARD_LIMIT_FACTOR, LIFECYCLE_HARD_LIMIT_MS } from './call-meter.ts';
 import type { Grants } from './capabilities/capability.ts';
 
 export interface LiveComponentOptions {
@@ -101,8 +101,6 @@ export class LiveComponent implements GuestComponent {
   /** Fuel per call (`tessera.dev/cpu-budget`); 0 when the module is not metered. */
   readonly #budget: number;
   /** The memory size the budget was last sized for, and that budget. */
-  #sizedFor = -1;
-  #sizedFuel = 0;
   readonly #timeoutMs: number;
   readonly #queue: CallQueue;
   readonly #cpu: CpuShare;
@@ -119,6 +117,8 @@ export class LiveComponent implements GuestComponent {
    * life-cycle limit instead, once, since the component is pausable from then on.
    */
   readonly #keepsData: boolean;
+  /** How long one call that cannot pause may hold the loop: a component that keeps data may need longer. */
+  readonly #hardLimitMs: number;
   /** A snapshot taken when the instance was given up; restored by the next boot. */
   #parked: SnapshotData | undefined;
   #closed = false;
@@ -135,6 +135,7 @@ export class LiveComponent implements GuestComponent {
     this.#cpu = new CpuShare(options.cpuShare ?? DEFAULT_CPU_SHARE);
     this.#pausable = compiled.needsJspi;
     this.#keepsData = canSnapshot(compiled.optionalExports);
+    this.#hardLimitMs = this.#keepsData ? LIFECYCLE_HARD_LIMIT_MS : (options.cpuSliceMs ?? DEFAULT_CPU_SLICE_MS) * HARD_LIMIT_FACTOR;
     this.loadedAt = new Date();
   }
 
@@ -174,6 +175,7 @@ export class LiveComponent implements GuestComponent {
       signal: active.abort.signal,
     });
     active.instance = instance;
+    if (instance.meter) instance.meter.memoryAllowance = () => this.#allowanceFor(instance);
     if (active.abort.signal.aborted) {
       instance.dispose();
       throw new TesseraError('ERR_COMPONENT_TRAP', 'stopped at its deadline');
@@ -212,19 +214,13 @@ export class LiveComponent implements GuestComponent {
    */
   #invoke(instance: ComponentInstance, fn: string, args: unknown[], fuel?: number, lifecycle = false): unknown {
     const pausable = (this.#pausable || lifecycle) && instance.pausableCalls() !== undefined;
-    const budget = fuel ?? this.#fuelFor(instance);
-    instance.meter?.begin(budget, fuel === undefined ? budget - this.#budget : 0, pausable, lifecycle || this.#keepsData ? LIFECYCLE_HARD_LIMIT_MS : undefined);
+    instance.meter?.begin(fuel ?? this.#budget, fuel === undefined, pausable, lifecycle ? LIFECYCLE_HARD_LIMIT_MS : this.#hardLimitMs);
     return (pausable ? instance.pausableCalls()! : instance.calls).get(fn)!(...args);
   }
 
-  /** The call budget plus the allowance for the component's memory. */
-  #fuelFor(instance: ComponentInstance): number {
-    const bytes = instance.memoryBytes();
-    if (bytes !== this.#sizedFor) {
-      this.#sizedFor = bytes;
-      this.#sizedFuel = this.#budget + Math.min(bytes * FUEL_PER_MEMORY_BYTE, this.#budget * MEMORY_FUEL_FACTOR);
-    }
-    return this.#sizedFuel;
+  /** What a call gets on top of its budget for the component's memory (CallMeter.memoryAllowance). */
+  #allowanceFor(instance: ComponentInstance): number {
+    return Math.min(instance.memoryBytes() * FUEL_PER_MEMORY_BYTE, this.#budget * MEMORY_FUEL_FACTOR);
   }
 
   /**
@@ -252,8 +248,22 @@ export class LiveComponent implements GuestComponent {
     const instance = this.#instance;
     if (instance === undefined || this.#pausable || this.#queue.length > 0) return this.#queued(fn, args);
     if (this.#cpu.exceeded()) return Promise.reject(this.#throttled(fn));
-    // A metered call is timed by its meter, from its first refuel; only an unmetered one here.
-    const t0 = instance.meter === undefined ? performance.now() : 0;
+    const meter = instance.meter;
+    if (meter !== undefined) {
+      // The common case, kept lean: a metered call that needs no second slice of fuel is short,
+      // and is not timed (the meter times one that is, from its first refuel).
+      meter.begin(this.#budget, true, false, this.#hardLimitMs);
+      let result: unknown;
+      try {
+        result = instance.calls.get(fn)!(...args);
+      } catch (err) {
+        this.#after(instance, fn, 0);
+        return Promise.reject(this.#trapped(fn, err, instance));
+      }
+      if (meter.refueled) this.#after(instance, fn, 0);
+      return Promise.resolve(result);
+    }
+    const t0 = performance.now();
     try {
       return Promise.resolve(this.#invoke(instance, fn, args));
     } catch (err) {

@@ -3,8 +3,10 @@
 // running wasm, so the bound on a call has to be enforced inside the module.
 import { TesseraError } from '../errors.ts';
 import { SECTION, concat, encodeU32, readModuleShape } from './wasm-binary.ts';
-import { addFunctionImports, functionShift, shiftedInstruction, type AddedImport, type FunctionShift } from './function-imports.ts';
-import { CodeReader, OP, decodeBody, functionBodies, sectionSpans, type FunctionBody, type SectionSpan } from './wasm-instructions.ts';
+import { addFunctionImports, functionShift, type AddedImport } from './function-imports.ts';
+import { foldCalls } from './metering-fold.ts';
+import { EXIT_MARK, planBody, type BodyPlan } from './metering-plan.ts';
+import { CodeReader, OP, functionBodies, sectionSpans, type FunctionBody, type SectionSpan } from './wasm-instructions.ts';
 
 /** The export name of the fuel global the host sets before each call. */
 export const FUEL_EXPORT = 'tessera:fuel';
@@ -33,43 +35,15 @@ const LOCAL_TEE = 0x22;
 const GLOBAL_GET = 0x23;
 const GLOBAL_SET = 0x24;
 const I64_CONST = 0x42;
+const UNREACHABLE = 0x00;
 const I64_LT_S = 0x53;
 const I64_EQZ = 0x50;
 const I64_SUB = 0x7d;
 const I64_SHR_U = 0x88;
 const I64_EXTEND_I32_U = 0xad;
 const I32 = 0x7f;
-/** 0xFC sub-opcodes whose last operand is a length: memory.init/copy/fill, table.init/copy/grow/fill. */
-const BULK_OPS = new Set([8, 10, 11, 12, 14, 15, 17]);
 /** A bulk operation is charged one unit per 16 bytes (or elements) it touches, on top of its own. */
 const BULK_SHIFT = 4;
-const PREFIX_MISC = 0xfc;
-const MEMORY_GROW = 0x40;
-const TABLE_GROW = 15;
-/**
- * Instructions that call into V8's runtime cost far more than one unit; measured on the
- * 2-core development machine, a loop of `memory.grow 0` took ~660 ns an iteration, of
- * `table.grow 0` ~26 ns, of a 16-byte `memory.copy` ~10 ns. They are charged what they
- * take (on top of a bulk operation's length), so a loop of them is bounded like any other.
- */
-const MEMORY_GROW_COST = 1000;
-const TABLE_GROW_COST = 50;
-const BULK_BASE_COST = 16;
-
-/**
- * Units per plain instruction where one costs clearly more than the simplest: memory
- * accesses (a loop of loads and stores ran ~2.4 ns an instruction where register arithmetic
- * ran ~0.5), integer division, float division and square roots, indirect calls.
- */
-const OP_COST = (() => {
-  const cost = new Uint8Array(256).fill(1);
-  cost.fill(2, 0x28, 0x3f); // loads and stores
-  for (const op of [0x6d, 0x6e, 0x6f, 0x70, 0x7f, 0x80, 0x81, 0x82]) cost[op] = 3; // i32/i64 div and rem
-  for (const op of [0x91, 0x95, 0x9f, 0xa3]) cost[op] = 4; // f32/f64 sqrt and div
-  cost[OP.callIndirect] = 3;
-  cost[OP.returnCallIndirect] = 3;
-  return cost;
-})();
 
 /** Signed LEB128, as `i64.const` and constant expressions take it. */
 function encodeI64(value: bigint): number[] {
@@ -134,6 +108,33 @@ class Injector {
     return Uint8Array.of(GLOBAL_GET, ...g, I64_CONST, ...encodeI64(BigInt(cost)), I64_SUB, GLOBAL_SET, ...g, ...this.#whenEmpty(GLOBAL_GET, GLOBAL_SET, g));
   }
 
+  /** global -= cost, unchecked: an arm of a function its callers pay for (metering-fold.ts). */
+  spendGlobal(cost: number): Uint8Array {
+    const g = this.#global;
+    return Uint8Array.of(GLOBAL_GET, ...g, I64_CONST, ...encodeI64(BigInt(cost)), I64_SUB, GLOBAL_SET, ...g);
+  }
+
+  /** local -= cost, unchecked: straight-line code whose overdraft the next check sees. */
+  spendLocal(cost: number): Uint8Array {
+    const l = this.#local;
+    return Uint8Array.of(LOCAL_GET, ...l, I64_CONST, ...encodeI64(BigInt(cost)), I64_SUB, LOCAL_SET, ...l);
+  }
+
+  /**
+   * A wrapped loop's header: local -= cost, and below zero a branch out of the loop to its
+   * slow path (`loopExit`), which refuels and re-enters the loop at its header.
+   */
+  chargeLoop(cost: number): Uint8Array {
+    const l = this.#local;
+    return Uint8Array.of(LOCAL_GET, ...l, I64_CONST, ...encodeI64(BigInt(cost)), I64_SUB, LOCAL_TEE, ...l, I64_CONST, 0, I64_LT_S, OP.brIf, 1);
+  }
+
+  /** After a wrapped loop's `end`: the exit with its results, then the slow path, which goes round again. */
+  loopExit(): Uint8Array {
+    const l = this.#local;
+    return Uint8Array.of(OP.br, 2, OP.end, LOCAL_GET, ...l, OP.call, ...this.#refill, LOCAL_SET, ...l, OP.br, 0, OP.end, UNREACHABLE, OP.end);
+  }
+
   /** local = (the local, or the global at entry) - cost; refuel below zero. */
   chargeLocal(cost: number, atEntry: boolean): Uint8Array {
     const [g, l] = [this.#global, this.#local];
@@ -157,103 +158,9 @@ class Injector {
   }
 }
 
-/** A point in a body where code goes in: a region's charge, a sync of local and global, or a bulk operation's length. */
-type Site =
-  | { at: number; region: number }
-  | { at: number; sync: 'store' | 'reload' }
-  | { at: number; bulk: true }
-  /** An instruction naming a function, renumbered for the imports the metering adds. */
-  | { at: number; replace: Uint8Array; next: number };
-
-/**
- * An `if` or `else` arm with at least this many instructions is charged on its own when it
- * runs; a smaller one is charged with the code around it whether it runs or not. Against
- * an exact count of the instructions state-memory's calls ran, charging every arm up front
- * overcharged 1.5-2.4x; this brings it to 1.3-1.45x at no measurable cost in speed.
- */
-const ARM_CHARGED_APART = 16;
-
-/**
- * Cost model: code splits into regions, one per function body, per `loop` and per large
- * `if`/`else` arm, each holding the instructions not inside a nested region. A region's
- * cost is charged where it starts (function entry, loop header, start of the arm) and is
- * the number of its instructions, counting both arms of a small `if`: an upper bound of
- * what it runs before it reaches the next charge (a nested region, a callee, or its own
- * loop header again). Structural markers (`block`, `loop`, `else`, `end`) compile to no
- * code and are free; a region that costs nothing is not charged (a loop body without
- * instructions cannot branch back to its header).
- */
-function meterBody(bytes: Uint8Array, body: FunctionBody, fuelGlobal: number, params: number, refill: number, shift: FunctionShift): Uint8Array[] {
-  /** Cost of each region; region 0 is the function's own. */
-  const costs = [0];
-  /** The region each `if`/`else` arm would be merged into if it is small. */
-  const armParent = new Map<number, number>();
-  const sites: Site[] = [];
-  /** The region of each open block, innermost last; the function's own block is first. */
-  const open = [0];
-  const leavesFunction = (label: number): boolean => label === open.length - 1;
-  const beginRegion = (at: number): number => {
-    sites.push({ at, region: costs.length });
-    return costs.push(0) - 1;
-  };
-  const endArm = (arm: number): void => {
-    const parent = armParent.get(arm);
-    if (parent === undefined || costs[arm]! >= ARM_CHARGED_APART) return;
-    costs[parent]! += costs[arm]!;
-    costs[arm] = 0;
-  };
-  const code = decodeBody(bytes, body, (op, start, next) => {
-    const region = open.at(-1)!;
-    switch (op) {
-      case OP.block:
-        open.push(region);
-        return;
-      case OP.loop:
-        open.push(beginRegion(next));
-        return;
-      case OP.if: {
-        costs[region]! += 1;
-        const arm = beginRegion(next);
-        armParent.set(arm, region);
-        open.push(arm);
-        return;
-      }
-      case OP.else: {
-        endArm(region);
-        const arm = beginRegion(next);
-        armParent.set(arm, armParent.get(region)!);
-        open[open.length - 1] = arm;
-        return;
-      }
-      case OP.end:
-        if (open.length === 1) sites.push({ at: start, sync: 'store' });
-        endArm(region);
-        open.pop();
-        return;
-    }
-    costs[region]! += OP_COST[op]!;
-    if (op === MEMORY_GROW) costs[region]! += MEMORY_GROW_COST - 1;
-    if (op === PREFIX_MISC) {
-      const sub = new CodeReader(bytes, start + 1, next).u32();
-      if (BULK_OPS.has(sub)) {
-        sites.push({ at: start, bulk: true });
-        costs[region]! += (sub === TABLE_GROW ? TABLE_GROW_COST : BULK_BASE_COST) - 1;
-      }
-    }
-    // A host call is charged by the host for the time it takes (call-meter.ts), however
-    // it is reached, so the call instruction itself costs one unit here like any other.
-    if (op === OP.call || op === OP.callIndirect) sites.push({ at: start, sync: 'store' });
-    const replace = shiftedInstruction(bytes, op, start, next, shift);
-    if (replace !== undefined) sites.push({ at: start, replace, next });
-    if (op === OP.call || op === OP.callIndirect) sites.push({ at: next, sync: 'reload' });
-    else if (op === OP.return || op === OP.returnCall || op === OP.returnCallIndirect) sites.push({ at: start, sync: 'store' });
-    else if (op === OP.br || op === OP.brIf || op === OP.brTable) {
-      const r = new CodeReader(bytes, start + 1, next);
-      const labels = op === OP.brTable ? Array.from({ length: r.u32() + 1 }, () => r.u32()) : [r.u32()];
-      if (labels.some(leavesFunction)) sites.push({ at: start, sync: 'store' });
-    }
-  });
-
+/** The body rewritten to its plan: charges, syncs, loop wrappers and renumbered instructions in place. */
+function meterBody(bytes: Uint8Array, body: FunctionBody, plan: BodyPlan, fuelGlobal: number, params: number, refill: number, charged: boolean): Uint8Array[] {
+  const { code, costs, sites, wrappedLoops, armParent } = plan;
   const locals = new CodeReader(bytes, body.start, code);
   const groups = locals.u32();
   const firstGroup = locals.pos;
@@ -262,7 +169,8 @@ function meterBody(bytes: Uint8Array, body: FunctionBody, fuelGlobal: number, pa
     declared += locals.u32();
     locals.skipValType();
   }
-  const local = costs.some((cost, region) => region > 0 && cost > 0);
+  // A function its callers pay for (charged false) has no entry charge (and no loop, no bulk operation).
+  const local = charged && (wrappedLoops.size > 0 || costs.some((cost, region) => region > 0 && cost > 0));
   const bulk = sites.some((site) => 'bulk' in site);
   // New locals go after the function's own, so no index moves: the fuel (i64), then the scratch (i32).
   const inject = new Injector(fuelGlobal, params + declared, params + declared + (local ? 1 : 0), refill);
@@ -276,20 +184,27 @@ function meterBody(bytes: Uint8Array, body: FunctionBody, fuelGlobal: number, pa
     copied = at;
   };
   if (local) emit(code, inject.chargeLocal(costs[0]!, true));
-  else if (costs[0]! > 0) emit(code, inject.chargeGlobal(costs[0]!));
+  else if (charged && costs[0]! > 0) emit(code, inject.chargeGlobal(costs[0]!));
   for (const site of sites) {
     if ('replace' in site) {
       emit(site.at, site.replace);
       copied = site.next;
     } else if ('bulk' in site) emit(site.at, inject.chargeLength(local));
+    else if ('wrap' in site) emit(site.at, site.wrap === EXIT_MARK ? inject.loopExit() : site.wrap);
+    else if ('spend' in site) emit(site.at, local ? inject.spendLocal(site.spend) : inject.spendGlobal(site.spend));
+    else if (!charged && 'region' in site && costs[site.region]! > 0) emit(site.at, inject.spendGlobal(costs[site.region]!));
     else if (!local) continue;
     else if ('sync' in site) emit(site.at, inject[site.sync]);
-    else if (costs[site.region]! > 0) emit(site.at, inject.chargeLocal(costs[site.region]!, false));
+    else if (wrappedLoops.has(site.region)) emit(site.at, inject.chargeLoop(costs[site.region]!));
+    else if (costs[site.region]! === 0) continue;
+    else if (armParent.has(site.region)) emit(site.at, inject.spendLocal(costs[site.region]!));
+    else emit(site.at, inject.chargeLocal(costs[site.region]!, false));
   }
   parts.push(bytes.subarray(copied, body.end));
   const size = parts.reduce((n, p) => n + p.length, 0);
   return [Uint8Array.from(encodeU32(size)), ...parts];
 }
+
 
 /** The number of parameters of each function the module defines, in order. */
 function definedParams(bytes: Uint8Array, spans: SectionSpan[]): number[] {
@@ -372,7 +287,9 @@ export function instrumentFuel(bytes: Uint8Array, initialFuel = 0): Uint8Array {
   // The host hooks go after the module's own imports: every defined function moves up by two.
   const hooks = { refuel: importedFunctions, yield: importedFunctions + 1 };
   const shift = functionShift(importedFunctions, FUEL_HOOKS.length);
-  const { payloads, typeIndices, dropCustom } = addFunctionImports(bytes, spans, FUEL_HOOKS, shift);
+  // Every function named other than by a direct call (exports, start, elements, globals) is an entry point.
+  const referenced = new Set<number>();
+  const { payloads, typeIndices, dropCustom } = addFunctionImports(bytes, spans, FUEL_HOOKS, (index) => (referenced.add(index), shift(index)));
   const payloadOf = (id: number): Uint8Array | undefined => {
     const span = find(id);
     return payloads.get(id) ?? (span && bytes.subarray(span.payload, span.end));
@@ -385,7 +302,13 @@ export function instrumentFuel(bytes: Uint8Array, initialFuel = 0): Uint8Array {
     const bodies = functionBodies(bytes, code, importedFunctions);
     // The refill helper goes after the module's own functions (and the two hooks before them).
     const refill = importedFunctions + FUEL_HOOKS.length + bodies.length;
-    const metered = bodies.flatMap((b, i) => meterBody(bytes, b, fuel, params[i] ?? 0, refill, shift));
+    const plans = new Map<number, BodyPlan>();
+    const folding = foldCalls(bytes, bodies, importedFunctions, referenced, (index, sofar) => {
+      const plan = planBody(bytes, bodies[index - importedFunctions]!, shift, sofar);
+      plans.set(index, plan);
+      return { entryCost: plan.costs[0]!, spendsGlobal: plan.costs.some((cost, region) => region > 0 && cost > 0) || plan.sites.some((site) => 'spend' in site) };
+    });
+    const metered = bodies.flatMap((b, i) => meterBody(bytes, b, plans.get(b.index)!, fuel, params[i] ?? 0, refill, !folding.cost.has(b.index)));
     const helper = refillBody(fuel, hooks);
     payloads.set(FUNCTION_SECTION, appendEntry(payloadOf(FUNCTION_SECTION), encodeU32(typeIndices[0]!)));
     payloads.set(CODE_SECTION, concat([Uint8Array.from(encodeU32(bodies.length + 1)), ...metered, Uint8Array.from(encodeU32(helper.length)), helper]));

@@ -2,7 +2,7 @@
 // unmetered in one process, interleaved, best of several rounds; plus the time to meter the
 // bundled state-memory component at load.
 import { readFile } from 'node:fs/promises';
-import { FUEL_EXPORT, instrumentFuel } from '../../host/sandbox/metering.ts';
+import { FUEL_EXPORT, FUEL_HOOKS_MODULE, instrumentFuel } from '../../host/sandbox/metering.ts';
 import { wat } from '../support/wat.ts';
 
 const STATE_MEMORY = new URL('../../components-wasm/state-memory/state-memory.wasm', import.meta.url);
@@ -51,7 +51,11 @@ function cpuMs(run: () => unknown): number {
 
 export async function meteringBench(rounds = 5): Promise<string[]> {
   const plain = (await WebAssembly.instantiate(WORKLOADS)).instance.exports as Record<string, (n: number) => number>;
-  const meteredInstance = (await WebAssembly.instantiate(instrumentFuel(WORKLOADS))).instance;
+  // The budget below never runs out, so the hooks are never called.
+  const outOfFuel = (): never => {
+    throw new Error('the benchmark ran out of fuel');
+  };
+  const meteredInstance = (await WebAssembly.instantiate(instrumentFuel(WORKLOADS), { [FUEL_HOOKS_MODULE]: { refuel: outOfFuel, yield: outOfFuel } })).instance;
   const metered = meteredInstance.exports as Record<string, (n: number) => number>;
   const fuel = meteredInstance.exports[FUEL_EXPORT] as WebAssembly.Global;
   const budget = 1n << 62n;
