@@ -6,6 +6,7 @@ import { DEFAULT_CPU_SLICE_MS } from '../sandbox/call-meter.ts';
 import { DEFAULT_QUEUE_LIMIT } from '../sandbox/call-queue.ts';
 import { DEFAULT_CPU_BUDGET, DEFAULT_MEMORY_LIMIT_BYTES } from '../sandbox/compiled-component.ts';
 import { DEFAULT_CPU_SHARE } from '../sandbox/live-component.ts';
+import { DEFAULT_MAX_INSTANCES } from '../sandbox/instance-pool.ts';
 import { ISOLATIONS, type Isolation } from '../sandbox/start-guest.ts';
 import { parseCount, parseDuration, parseSize } from '../units.ts';
 
@@ -31,6 +32,8 @@ export interface ComponentLimits {
   allowTcp: string[];
   /** Where the instance runs: on the event loop (`inline`) or on a worker thread of its own (`thread`). */
   isolation: Isolation;
+  /** Instances a component whose calls can suspend may run at once (instance-pool.ts); 1 keeps one. */
+  maxInstances: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<ComponentLimits> = {
@@ -45,7 +48,11 @@ export const DEFAULT_LIMITS: Readonly<ComponentLimits> = {
   cpuShare: DEFAULT_CPU_SHARE,
   allowTcp: [],
   isolation: 'inline',
+  maxInstances: DEFAULT_MAX_INSTANCES,
 };
+
+/** More instances than this would multiply the memory limit past any sensible bound. */
+const MAX_INSTANCES_CAP = 256;
 
 const ANNOTATIONS: Record<string, (value: string, setting: string) => Partial<ComponentLimits>> = {
   'tessera.dev/memory-limit': (v, s) => ({ memoryLimitBytes: parseSize(s, v) }),
@@ -59,7 +66,14 @@ const ANNOTATIONS: Record<string, (value: string, setting: string) => Partial<Co
   'tessera.dev/cpu-share': (v, s) => ({ cpuShare: parseShare(s, v) }),
   'tessera.dev/allow-tcp': (v, s) => ({ allowTcp: parseHostPorts(s, v) }),
   'tessera.dev/isolation': (v, s) => ({ isolation: parseIsolation(s, v) }),
+  'tessera.dev/max-instances': (v, s) => ({ maxInstances: parseInstances(s, v) }),
 };
+
+function parseInstances(setting: string, value: string): number {
+  const n = parsePositive(setting, value);
+  if (n > MAX_INSTANCES_CAP) throw new TesseraError('ERR_COMPONENT_CONFIG', `${setting} must be at most ${MAX_INSTANCES_CAP}, got "${value}"`);
+  return n;
+}
 
 function parseIsolation(setting: string, value: string): Isolation {
   const isolation = value.trim();

@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.ts';
 import { CompiledComponent } from '../sandbox/compiled-component.ts';
 import type { GuestComponent } from '../sandbox/guest-component.ts';
 import { bindPubSub } from '../sandbox/pubsub-binding.ts';
+import { InstancePool } from '../sandbox/instance-pool.ts';
 import { startGuest } from '../sandbox/start-guest.ts';
 import { bindStateStore } from '../sandbox/state-store-binding.ts';
 import { ComponentHandle, type Generation } from './component-handle.ts';
@@ -289,7 +290,7 @@ export class ComponentRegistry implements ComponentDirectory {
       grants: { tcp: desired.limits.allowTcp },
       onTrap,
     };
-    return startGuest(compiled, options, desired.limits.isolation);
+    return startGuest(compiled, options, desired.limits.isolation, desired.limits.maxInstances);
   }
 
   async #create(desired: DesiredComponent, fingerprint: string): Promise<Entry> {
@@ -316,7 +317,11 @@ export class ComponentRegistry implements ComponentDirectory {
           get blocking() {
             return bound.current.live.compiled.needsJspi;
           },
-          dedicatedInstance: () => this.#startCompiled(bound.current.live.compiled, bound.current.desired, bound.onTrap),
+          // A pooled generation leases one of its own instances; otherwise a fresh start of it.
+          dedicatedInstance: () => {
+            const live = bound.current.live;
+            return live instanceof InstancePool ? live.lease() : this.#startCompiled(live.compiled, bound.current.desired, bound.onTrap);
+          },
         });
         entry.pubsub = { name: desired.name, config: desired.config, pubsub };
         break;

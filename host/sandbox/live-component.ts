@@ -37,6 +37,8 @@ export interface LiveComponentOptions {
   cpuShare?: number;
   /** The longest a call may hold the event loop at a stretch. */
   cpuSliceMs?: number;
+  /** A CPU share kept with other instances of the component (a pool's); its owner closes it. */
+  cpu?: CpuShare;
 }
 
 export const DEFAULT_CALL_TIMEOUT_MS = 5000;
@@ -132,7 +134,7 @@ export class LiveComponent implements GuestComponent {
     this.#budget = compiled.cpuBudget;
     this.#timeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.#queue = new CallQueue(options.name, options.queueLimit ?? DEFAULT_QUEUE_LIMIT);
-    this.#cpu = new CpuShare(options.cpuShare ?? DEFAULT_CPU_SHARE);
+    this.#cpu = options.cpu ?? new CpuShare(options.cpuShare ?? DEFAULT_CPU_SHARE);
     this.#pausable = compiled.needsJspi;
     this.#keepsData = canSnapshot(compiled.optionalExports);
     this.#hardLimitMs = this.#keepsData ? LIFECYCLE_HARD_LIMIT_MS : (options.cpuSliceMs ?? DEFAULT_CPU_SLICE_MS) * HARD_LIMIT_FACTOR;
@@ -454,7 +456,7 @@ export class LiveComponent implements GuestComponent {
   /** Stops booting new instances; once the calls already queued have finished (or met their deadlines), drops the instance. */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#cpu.close();
+    if (this.#options.cpu === undefined) this.#cpu.close();
     await this.#queue.whenIdle();
     this.#instance?.dispose();
     this.#instance = undefined;

@@ -3,6 +3,7 @@
 import { componentModelBench } from './component-model.bench.ts';
 import { hibernationBench } from './hibernation.bench.ts';
 import { hotSwapBench } from './hot-swap.bench.ts';
+import { instancePoolBench } from './instance-pool.bench.ts';
 import { isolationBench } from './isolation.bench.ts';
 import { httpStateBench } from './http-state.bench.ts';
 import { meteringBench } from './metering.bench.ts';
@@ -15,6 +16,7 @@ const sections: (() => Promise<string[]>)[] = [
   () => sandboxStateBench(quick ? 20000 : 300000),
   () => threadIsolationBench(quick ? 2000 : 20000, quick ? 2 : 5),
   () => isolationBench(),
+  () => instancePoolBench(quick ? 1 : 3),
   () => componentModelBench(quick ? 150 : 400),
   () => httpStateBench({ seconds: quick ? 1 : 5, connections: 10, rounds: quick ? 1 : 3 }),
   () => meteringBench(),
