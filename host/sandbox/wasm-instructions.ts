@@ -20,24 +20,31 @@ export const OP = {
   returnCallIndirect: 0x13,
 } as const;
 
-/** What follows an opcode: `leb` is one LEB128 of any width (index, constant, heap type). */
-type Immediates =
-  | 'none'
-  | 'leb'
-  | 'leb2'
-  | 'memarg'
-  | 'blocktype'
-  | 'br_table'
-  | 'select_types'
-  | 'bytes4'
-  | 'bytes8'
-  | 'bytes16'
-  | 'lane'
-  | 'memarg_lane';
+/**
+ * What follows an opcode: `leb` is one LEB128 of any width (index, constant, heap type).
+ * Numbered, in byte tables (0: no such opcode), because the decoder runs for every
+ * instruction of every module loaded, twice when metering: a table of strings with holes
+ * made it the largest part of the metering's time.
+ */
+const IMM = {
+  none: 1,
+  leb: 2,
+  leb2: 3,
+  memarg: 4,
+  blocktype: 5,
+  br_table: 6,
+  select_types: 7,
+  bytes4: 8,
+  bytes8: 9,
+  bytes16: 10,
+  lane: 11,
+  memarg_lane: 12,
+} as const;
+type Immediates = keyof typeof IMM;
 
-function table(length: number, ranges: [from: number, to: number, imm: Immediates][]): Immediates[] {
-  const out: Immediates[] = new Array(length);
-  for (const [from, to, imm] of ranges) out.fill(imm, from, to + 1);
+function table(length: number, ranges: [from: number, to: number, imm: Immediates][]): Uint8Array {
+  const out = new Uint8Array(length);
+  for (const [from, to, imm] of ranges) out.fill(IMM[imm], from, to + 1);
   return out;
 }
 
@@ -96,7 +103,8 @@ const SIMD = table(0x114, [
   [0x5e, 0x113, 'none'],
 ]);
 
-const PREFIXED: Record<number, Immediates[]> = { 0xfc: MISC, 0xfd: SIMD };
+const PREFIX_MISC = 0xfc;
+const PREFIX_SIMD = 0xfd;
 
 /** Opcodes of proposals a component may not use, with the proposal's name. */
 const REFUSED: Record<number, string> = {
@@ -189,13 +197,13 @@ export class CodeReader {
   instruction(): number {
     const at = this.pos;
     const op = this.byte();
-    let imm = PLAIN[op];
-    const prefixed = PREFIXED[op];
-    if (prefixed) {
+    let imm = PLAIN[op]!;
+    if (op === PREFIX_MISC || op === PREFIX_SIMD) {
       const sub = this.u32();
-      imm = prefixed[sub];
-      if (imm === undefined) throw malformed(`unknown opcode ${hex(op)} ${hex(sub)} at ${this.#where(at)}`);
-    } else if (imm === undefined) {
+      const prefixed = op === PREFIX_MISC ? MISC : SIMD;
+      imm = sub < prefixed.length ? prefixed[sub]! : 0;
+      if (imm === 0) throw malformed(`unknown opcode ${hex(op)} ${hex(sub)} at ${this.#where(at)}`);
+    } else if (imm === 0) {
       const proposal = REFUSED[op];
       if (proposal === undefined) throw malformed(`unknown opcode ${hex(op)} at ${this.#where(at)}`);
       throw new TesseraError('ERR_COMPONENT_LOAD', `function ${this.func} uses opcode ${hex(op)} (${proposal}), which Tessera does not run`);
@@ -204,39 +212,39 @@ export class CodeReader {
     return op;
   }
 
-  #immediates(imm: Immediates): void {
+  #immediates(imm: number): void {
     switch (imm) {
-      case 'none':
+      case IMM.none:
         return;
-      case 'leb':
+      case IMM.leb:
         return this.skipLeb();
-      case 'leb2':
+      case IMM.leb2:
         this.skipLeb();
         return this.skipLeb();
-      case 'memarg':
+      case IMM.memarg:
         return this.#memarg();
-      case 'memarg_lane':
+      case IMM.memarg_lane:
         this.#memarg();
         return this.skip(1);
-      case 'lane':
+      case IMM.lane:
         return this.skip(1);
-      case 'blocktype': {
+      case IMM.blocktype: {
         // 0x40, a one-byte value type, (ref null? ht), or a type index as a signed LEB (s33).
         const first = this.bytes[this.pos];
         if (first === 0x63 || first === 0x64) return this.skipValType();
         return this.skipLeb();
       }
-      case 'br_table':
+      case IMM.br_table:
         for (let n = this.u32(); n > 0; n--) this.skipLeb();
         return this.skipLeb();
-      case 'select_types':
+      case IMM.select_types:
         for (let n = this.u32(); n > 0; n--) this.skipValType();
         return;
-      case 'bytes4':
+      case IMM.bytes4:
         return this.skip(4);
-      case 'bytes8':
+      case IMM.bytes8:
         return this.skip(8);
-      case 'bytes16':
+      case IMM.bytes16:
         return this.skip(16);
     }
   }
