@@ -18,6 +18,7 @@ import { LiveComponent } from '../../host/sandbox/live-component.ts';
 import { restoreSnapshot, takeSnapshot } from '../../host/sandbox/snapshot-stream.ts';
 import { buildCppComponent } from '../../host/toolchain/cpp.ts';
 import { dataTarget, joined, portOf, sizeOf } from '../support/snapshot-fill.ts';
+import { needs } from '../support/tools.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SOURCE_DIR = fileURLToPath(new URL('../../components-wasm/pubsub-memory/', import.meta.url));
@@ -651,7 +652,7 @@ describe('pubsub.memory (C++, through the host)', () => {
     assert.throws(() => exports[`${PUBSUB}ack`]!(1n, 1, 0, 3), WebAssembly.RuntimeError);
   });
 
-  test('the README\'s pub/sub example builds with the plain pubsub-broker exports and serves', async () => {
+  test('the README\'s pub/sub example builds with the plain pubsub-broker exports and serves', needs('clang'), async () => {
     const readme = await readFile(join(ROOT, 'sdk', 'cpp', 'README.md'), 'utf8');
     const source = /```cpp\n(\/\/ pubsub\.fanout[\s\S]*?)```/.exec(readme)?.[1];
     assert.ok(source, 'sdk/cpp/README.md has a ```cpp example starting `// pubsub.fanout`');
@@ -682,7 +683,7 @@ describe('pubsub.memory (C++, through the host)', () => {
     }
   });
 
-  test('a rebuild from a copy of the sources in another folder is byte-identical to the committed .wasm', async () => {
+  test('a rebuild from a copy of the sources in another folder is byte-identical to the committed .wasm', needs('clang'), async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tessera-pubsub-rebuild-'));
     try {
       const copy = join(dir, 'somewhere', 'else', 'pubsub-memory');

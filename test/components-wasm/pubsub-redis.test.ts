@@ -24,6 +24,7 @@ import { LiveComponent, unwrapResult } from '../../host/sandbox/live-component.t
 import { bindPubSub, type PubSubHost } from '../../host/sandbox/pubsub-binding.ts';
 import { buildRustComponent, DEBIAN_RUST } from '../../host/toolchain/rust.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { hasTool, needs } from '../support/tools.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const COMPONENT_DIR = join(ROOT, 'components-wasm', 'pubsub-redis');
@@ -197,7 +198,7 @@ async function consumers(topic: string, group = 'app'): Promise<string[]> {
 }
 
 before(async () => {
-  redis = await RedisServer.start();
+  if (hasTool('redis')) redis = await RedisServer.start();
 });
 
 after(async () => {
@@ -205,7 +206,7 @@ after(async () => {
   await redis?.stop();
 });
 
-describe('pubsub.redis through the host, against redis-server', () => {
+describe('pubsub.redis through the host, against redis-server', needs('redis'), () => {
   test('carries the pubsub.redis manifest, imports log, clock, random and tcp, and exports the pubsub world', async () => {
     const component = await compiled;
     assert.deepEqual(component.manifest, {
@@ -580,7 +581,7 @@ describe('pubsub.redis through the host, against redis-server', () => {
 });
 
 describe('pubsub.redis, the module', () => {
-  test('the RESP parser, config, JSON and stream-entry unit tests pass (cargo test, native)', async () => {
+  test('the RESP parser, config, JSON and stream-entry unit tests pass (cargo test, native)', needs('rust'), async () => {
     const dir = await tempDir('tessera-pubsub-redis-test-');
     try {
       // Debian's toolchain by path, and none of the caller's RUST*/CARGO_* settings, as the builder runs it.
@@ -604,7 +605,7 @@ describe('pubsub.redis, the module', () => {
     assert.ok(component.byteLength > (await wasmBytes).byteLength);
   });
 
-  test('memory stays flat across many calls: every argument and result is freed', async () => {
+  test('memory stays flat across many calls: every argument and result is freed', needs('redis'), async () => {
     const unmetered = await CompiledComponent.compile(await wasmBytes, { cpuBudget: 0 });
     const instance = await instantiate(unmetered, { name: 'redis-pubsub', logger: silentLogger, grants: { tcp: [redis.address] } });
     try {
@@ -633,7 +634,7 @@ describe('pubsub.redis, the module', () => {
     }
   });
 
-  test("the SDK README's pub/sub example builds, loads and delivers; retry puts a message back", async () => {
+  test("the SDK README's pub/sub example builds, loads and delivers; retry puts a message back", needs('rust', 'redis'), async () => {
     const readme = await readFile(join(ROOT, 'sdk', 'rust', 'README.md'), 'utf8');
     const source = [...readme.matchAll(/```rust\n([\s\S]*?)```/g)].map((m) => m[1]!).find((code) => code.includes('export_pubsub!'));
     const manifest = /```toml\n([\s\S]*?)```/.exec(readme)?.[1];
@@ -670,7 +671,7 @@ describe('pubsub.redis, the module', () => {
     }
   });
 
-  test('a rebuild from a copy of the sources in another folder is byte-identical to the committed .wasm', async () => {
+  test('a rebuild from a copy of the sources in another folder is byte-identical to the committed .wasm', needs('rust'), async () => {
     const dir = await tempDir('tessera-pubsub-redis-rebuild-');
     try {
       const noTarget = (path: string): boolean => !/[/\\]target$/.test(path);

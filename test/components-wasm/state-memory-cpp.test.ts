@@ -20,6 +20,7 @@ import { restoreSnapshot, takeSnapshot } from '../../host/sandbox/snapshot-strea
 import { bindStateStore } from '../../host/sandbox/state-store-binding.ts';
 import { buildCppComponent } from '../../host/toolchain/cpp.ts';
 import { fullStoreAcrossGenerations, fullStoreRoundTrip, joined, portOf, readAll, streamEndsOnOtherCalls } from '../support/snapshot-fill.ts';
+import { needs } from '../support/tools.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SOURCE_DIR = fileURLToPath(new URL('../../components-wasm/state-memory-cpp/', import.meta.url));
@@ -460,7 +461,7 @@ describe('state.memory, C++ build (through the host)', () => {
     assert.throws(() => exports[`${STATE}get`]!(1, 0, 7, 1, 0), WebAssembly.RuntimeError);
   });
 
-  test('the README\'s example component builds with the plain state-store exports and serves', async () => {
+  test('the README\'s example component builds with the plain state-store exports and serves', needs('clang'), async () => {
     const readme = await readFile(join(ROOT, 'sdk', 'cpp', 'README.md'), 'utf8');
     const source = /```cpp\n([\s\S]*?)```/.exec(readme)?.[1];
     assert.ok(source, 'sdk/cpp/README.md has a ```cpp example');
@@ -489,7 +490,7 @@ describe('state.memory, C++ build (through the host)', () => {
     }
   });
 
-  test('a rebuild from a copy of the sources in another folder is byte-identical to the committed .wasm', async () => {
+  test('a rebuild from a copy of the sources in another folder is byte-identical to the committed .wasm', needs('clang'), async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tessera-cpp-rebuild-'));
     try {
       const copy = join(dir, 'somewhere', 'else', 'state-memory-cpp');

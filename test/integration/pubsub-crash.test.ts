@@ -14,6 +14,7 @@ import { RedisServer } from '../support/redis-server.ts';
 import { pollUntil, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { TestApp } from '../support/test-app.ts';
+import { needs } from '../support/tools.ts';
 
 const APP_ID = 'worker';
 const TOPIC = 'jobs';
@@ -41,7 +42,7 @@ spec:
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('a sidecar killed (SIGKILL) while pubsub.redis delivers', () => {
+describe('a sidecar killed (SIGKILL) while pubsub.redis delivers', needs('redis'), () => {
   let redis: RedisServer;
   let app: TestApp;
   let resources: { path: string; remove: () => Promise<void> };

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { runTessera } from '../../support/sidecar-process.ts';
 import { stateStoreModule } from '../../support/state-store-wat.ts';
 import { tempDir } from '../../support/temp-dir.ts';
+import { needs } from '../../support/tools.ts';
 
 const STATE_MEMORY = fileURLToPath(new URL('../../../components-wasm/state-memory/state-memory.wasm', import.meta.url));
 /** A build can take a while on a busy two-core machine (C++ with LTO, a cold cargo). */
@@ -99,7 +100,7 @@ describe('tessera component test', { concurrency: true }, () => {
 
 describe('tessera component new, build, test: end to end per language', { concurrency: true }, () => {
   for (const [lang, source] of [['as', 'assembly/store.ts'], ['rust', 'src/store.rs'], ['cpp', 'store.cpp']] as const) {
-    test(`--lang ${lang}: the new store builds and passes the kit`, async () => {
+    test(`--lang ${lang}: the new store builds and passes the kit`, lang === 'rust' ? needs('rust') : lang === 'cpp' ? needs('clang') : {}, async () => {
       const name = `kv-${lang}`;
       const made = await component(['new', 'state', '--lang', lang, name]);
       assert.equal(made.code, 0, made.stderr);
