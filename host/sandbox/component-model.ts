@@ -162,7 +162,9 @@ async function instantiate(code: ComponentModelCode, facts: CodeFacts, options: 
     const table: Record<string, Function> = {};
     imports[specifier] = table;
     // A type-only interface such as `types` gets an empty table.
-    for (const { fn, host, isAsync } of hosted.get(iface)?.functions ?? []) table[jsName(fn.name)] = charged(importFunction(fn, host, isAsync) as (...args: unknown[]) => unknown);
+    for (const { fn, host, isAsync } of hosted.get(iface)?.functions ?? []) {
+      table[jsName(fn.name)] = charged(importFunction(fn, host, isAsync) as (...args: unknown[]) => unknown);
+    }
   }
 
   const handedOut = new Set(code.modules.values());
@@ -218,7 +220,6 @@ async function instantiate(code: ComponentModelCode, facts: CodeFacts, options: 
   // jco's glue calls cabi_realloc and post-return itself, around the export: a pause is never safe.
   return { calls, pausableCalls: () => undefined, memory, fuel, meter, dispose, memoryBytes: () => memory.buffer.byteLength };
 }
-
 
 export class ComponentModelCode implements ComponentCode {
   readonly format = 'component-model';
