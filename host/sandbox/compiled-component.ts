@@ -1,18 +1,19 @@
 // Bytes -> a compiled, checked component ready to instantiate: manifest, ABI version,
-// imports and exports against the world, hardened (harden.ts) and compiled. The work is
-// `prepareComponent`, which the load worker runs off the event loop and posts back;
-// `CompiledComponent.fromPrepared` builds the component from that. Compiled once per
-// generation; instances are cheap to make from it.
+// imports and exports against the world, hardened (harden.ts) and compiled, as the code of
+// its binary form (component-code.ts: a core module or a Component Model component). The
+// work is `prepareComponent`, which the load worker runs off the event loop and posts back;
+// `CompiledComponent.fromPrepared` builds the component from that, on whichever thread will
+// run it. Compiled once per generation; instances are cheap to make from it.
 import { createHash } from 'node:crypto';
 import type { Manifest } from '../../abi/ts/manifest.ts';
 import { TesseraError, isTesseraError } from '../errors.ts';
 import { abiContract, type KindContract } from './abi-contract.ts';
-import { CAPABILITIES } from './capabilities/index.ts';
-import { ComponentModelLoader, prepareComponentModel, type ComponentModelCode, type PreparedComponentModel } from './component-model.ts';
-import { compileHardened, harden } from './harden.ts';
-import { checkModule, type CheckedModule } from './module-check.ts';
+import type { CodeFacts, ComponentCode, PostedCode } from './component-code.ts';
+import { ComponentModelCode, prepareComponentModel } from './component-model.ts';
+import { CoreModuleCode, prepareCoreModule } from './core-module-code.ts';
+import type { CheckedModule } from './module-check.ts';
 import { readComponentManifest, readManifest } from './manifest.ts';
-import { isComponentBinary, readModuleShape } from './wasm-binary.ts';
+import { isComponentBinary } from './wasm-binary.ts';
 import type { WitPackage } from './wit/ast.ts';
 
 /** Default cap on a component instance's linear memory. */
@@ -35,9 +36,7 @@ export interface CompileOptions {
   source?: string;
 }
 
-const noAsync = new Set<string>();
-
-/** A core-module component's plain fields: with its module, what a worker thread needs to rebuild it (`fromParts`). */
+/** A component's plain fields: with its posted code, what another thread needs to rebuild it. */
 export interface CompiledParts {
   manifest: Manifest;
   sha256: string;
@@ -48,13 +47,22 @@ export interface CompiledParts {
   cpuBudget: number;
 }
 
-export class CompiledComponent {
+/** What preparing a component's bytes gives, all of it fit to post between threads. */
+export interface PreparedComponent {
+  code: PostedCode;
+  parts: CompiledParts;
+}
+
+/** The code of a prepared component, made where it will run (a Component Model component's glue is evaluated here). */
+function loadCode(posted: PostedCode): ComponentCode {
+  return posted.format === 'core-module' ? new CoreModuleCode(posted) : new ComponentModelCode(posted);
+}
+
+export class CompiledComponent implements CodeFacts {
   readonly manifest: Manifest;
   readonly sha256: string;
-  /** The core module; for a Component Model binary, its main (largest) core module. */
-  readonly module: WebAssembly.Module;
-  /** Set for a Component Model binary: what jco's glue needs to make an instance (component-model.ts). */
-  readonly componentModel: ComponentModelCode | undefined;
+  /** How instances are made, whichever binary form the component came in. */
+  readonly code: ComponentCode;
   readonly contract: KindContract;
   readonly pkg: WitPackage;
   /** WIT interfaces the module imports; each becomes a capability in its import object. */
@@ -67,58 +75,52 @@ export class CompiledComponent {
   /** Fuel each call starts with; 0 when the module is not metered. */
   readonly cpuBudget: number;
 
-  private constructor(fields: Omit<CompiledComponent, never>) {
-    this.manifest = fields.manifest;
-    this.sha256 = fields.sha256;
-    this.module = fields.module;
-    this.componentModel = fields.componentModel;
-    this.contract = fields.contract;
-    this.pkg = fields.pkg;
-    this.importedInterfaces = fields.importedInterfaces;
-    this.needsJspi = fields.needsJspi;
-    this.optionalExports = fields.optionalExports;
-    this.memoryLimitBytes = fields.memoryLimitBytes;
-    this.cpuBudget = fields.cpuBudget;
+  private constructor(code: ComponentCode, parts: CompiledParts) {
+    const { pkg } = abiContract();
+    this.manifest = parts.manifest;
+    this.sha256 = parts.sha256;
+    this.code = code;
+    this.contract = abiContract().kind(parts.manifest.kind);
+    this.pkg = pkg;
+    this.importedInterfaces = new Set(parts.importedInterfaces);
+    this.needsJspi = parts.needsJspi;
+    this.optionalExports = new Set(parts.optionalExports);
+    this.memoryLimitBytes = parts.memoryLimitBytes;
+    this.cpuBudget = parts.cpuBudget;
+  }
+
+  /** The core module; for a Component Model component, its main (largest) core module. */
+  get module(): WebAssembly.Module {
+    return this.code.module;
   }
 
   /**
-   * A core-module component rebuilt from its compiled (capped, metered) module and plain
-   * fields, as a worker thread receives them (`tessera.dev/isolation: thread`); the WIT
-   * contract is recomputed from abi/wit, not posted.
+   * A component from what `prepareComponent` gave, here or on another thread (the load
+   * worker; an isolation worker receives `prepared()`); the WIT contract is recomputed from
+   * abi/wit, not posted.
    */
-  static fromParts(module: WebAssembly.Module, parts: CompiledParts): CompiledComponent {
-    const { pkg } = abiContract();
-    return new CompiledComponent({
-      ...parts,
-      module,
-      componentModel: undefined,
-      contract: abiContract().kind(parts.manifest.kind),
-      pkg,
-      importedInterfaces: new Set(parts.importedInterfaces),
-      optionalExports: new Set(parts.optionalExports),
-    });
-  }
-
-  /** A component from what `prepareComponent` gave, here or on the load worker; a Component Model binary's glue is loaded here. */
-  static async fromPrepared(prepared: PreparedComponent): Promise<CompiledComponent> {
-    const compiled = CompiledComponent.fromParts(prepared.module, prepared.parts);
-    if (prepared.componentModel === undefined) return compiled;
-    return new CompiledComponent({ ...compiled, componentModel: await ComponentModelLoader.code(prepared.componentModel) });
+  static fromPrepared(prepared: PreparedComponent): CompiledComponent {
+    return new CompiledComponent(loadCode(prepared.code), prepared.parts);
   }
 
   /** Prepares and builds a component on this thread (the toolchain, tests); the sidecar prepares on its load worker. */
   static async compile(bytes: Uint8Array, options: CompileOptions = {}): Promise<CompiledComponent> {
     return CompiledComponent.fromPrepared(await prepareComponent(bytes, options));
   }
-}
 
-/** What preparing a component's bytes gives, all of it fit to post between threads. */
-export interface PreparedComponent {
-  /** The core module; for a Component Model binary, its main (largest) core module. */
-  module: WebAssembly.Module;
-  parts: CompiledParts;
-  /** Set for a Component Model binary. */
-  componentModel?: PreparedComponentModel | undefined;
+  /** This component as plain data, to build it again on another thread. */
+  prepared(): PreparedComponent {
+    const parts: CompiledParts = {
+      manifest: this.manifest,
+      sha256: this.sha256,
+      importedInterfaces: [...this.importedInterfaces],
+      needsJspi: this.needsJspi,
+      optionalExports: [...this.optionalExports],
+      memoryLimitBytes: this.memoryLimitBytes,
+      cpuBudget: this.cpuBudget,
+    };
+    return { code: this.code.posted(), parts };
+  }
 }
 
 function partsOf(manifest: Manifest, sha256: string, checked: CheckedModule, limits: { memoryLimitBytes: number; cpuBudget: number }): CompiledParts {
@@ -143,17 +145,13 @@ export async function prepareComponent(bytes: Uint8Array, options: CompileOption
   try {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const { pkg } = abiContract();
-    if (isComponentBinary(bytes)) {
-      const manifest = readComponentManifest(bytes);
-      const contract = abiContract().kind(manifest.kind);
-      const { prepared, ...checked } = await prepareComponentModel(bytes, manifest, contract, pkg, { sha256, ...limits });
-      return { module: prepared.modules.get(prepared.mainFile)!, parts: partsOf(manifest, sha256, checked, limits), componentModel: prepared };
-    }
-    const manifest = readManifest(bytes);
+    const componentModel = isComponentBinary(bytes);
+    const manifest = componentModel ? readComponentManifest(bytes) : readManifest(bytes);
     const contract = abiContract().kind(manifest.kind);
-    const checked = checkModule(readModuleShape(bytes), manifest, contract, pkg, (iface) => CAPABILITIES.get(iface)?.async ?? noAsync);
-    const module = await compileHardened(harden(bytes, limits));
-    return { module, parts: partsOf(manifest, sha256, checked, limits) };
+    const { checked, code } = componentModel
+      ? await prepareComponentModel(bytes, manifest, contract, pkg, { sha256, ...limits })
+      : await prepareCoreModule(bytes, manifest, contract, pkg, limits);
+    return { code, parts: partsOf(manifest, sha256, checked, limits) };
   } catch (err) {
     const message = isTesseraError(err) ? err.message : String(err);
     throw new TesseraError('ERR_COMPONENT_LOAD', `${options.source ?? 'module'}: ${message}`, { cause: err });

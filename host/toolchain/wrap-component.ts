@@ -5,7 +5,7 @@
 import { isTesseraError } from '../errors.ts';
 import { abiContract } from '../sandbox/abi-contract.ts';
 import { exportName } from '../sandbox/canonical-abi.ts';
-import { witSource } from '../sandbox/component-model.ts';
+import { witSource } from '../sandbox/wit-source.ts';
 import { readManifest } from '../sandbox/manifest.ts';
 import { readModuleShape } from '../sandbox/wasm-binary.ts';
 import { ComponentBuildError } from './build-error.ts';

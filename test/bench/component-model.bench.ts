@@ -56,7 +56,7 @@ export async function componentModelBench(roundMs = 400): Promise<string[]> {
     // A JavaScript engine inside needs far more fuel per call than the default budget.
     const options = label.startsWith('JavaScript') ? { cpuBudget: 200_000_000 } : {};
     const [compiled, firstMs] = await timed(() => CompiledComponent.compile(bytes, options));
-    if (compiled.componentModel !== undefined) {
+    if (compiled.code.format === 'component-model') {
       // Other bytes (one more custom section), so the transpile cache misses while jco is warm.
       const other = appendComponentCustomSection(bytes, 'bench-nonce', Uint8Array.of(1));
       const [, warmMs] = await timed(() => CompiledComponent.compile(other, options));

@@ -10,7 +10,7 @@ import { TesseraError, isTesseraError } from '../../errors.ts';
 import { LOG_LEVELS, type Logger } from '../../observability/logger.ts';
 import { rateLimitedLogger } from '../../observability/rate-limited-logger.ts';
 import { DEFAULT_QUEUE_LIMIT } from '../call-queue.ts';
-import type { CompiledComponent, CompiledParts } from '../compiled-component.ts';
+import type { CompiledComponent, PreparedComponent } from '../compiled-component.ts';
 import { canSnapshot } from '../snapshot-stream.ts';
 import type { GuestComponent, SnapshotData } from '../guest-component.ts';
 import { DEFAULT_CALL_TIMEOUT_MS, type LiveComponentOptions } from '../live-component.ts';
@@ -86,7 +86,7 @@ export class IsolatedComponent implements GuestComponent {
   readonly #logger: Logger;
   readonly #timeoutMs: number;
   readonly #queueLimit: number;
-  readonly #parts: CompiledParts;
+  readonly #prepared: PreparedComponent;
   #thread: Thread | undefined;
   #nextId = 1;
   #timer: NodeJS.Timeout | undefined;
@@ -109,20 +109,12 @@ export class IsolatedComponent implements GuestComponent {
     this.#logger = rateLimitedLogger(options.logger);
     this.#timeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.#queueLimit = options.queueLimit ?? DEFAULT_QUEUE_LIMIT;
-    this.#parts = {
-      manifest: compiled.manifest,
-      sha256: compiled.sha256,
-      importedInterfaces: [...compiled.importedInterfaces],
-      needsJspi: compiled.needsJspi,
-      optionalExports: [...compiled.optionalExports],
-      memoryLimitBytes: compiled.memoryLimitBytes,
-      cpuBudget: compiled.cpuBudget,
-    };
+    this.#prepared = compiled.prepared();
   }
 
   /** Starts a worker, which instantiates, calls `init(config)` and reads `features()`; refuses with ERR_COMPONENT_LOAD. */
   static async start(compiled: CompiledComponent, options: IsolatedComponentOptions): Promise<IsolatedComponent> {
-    if (compiled.componentModel !== undefined) {
+    if (compiled.code.format === 'component-model') {
       throw new TesseraError(
         'ERR_COMPONENT_LOAD',
         `component "${options.name}" is a Component Model binary, which tessera.dev/isolation: thread does not run (it runs core modules); use tessera.dev/isolation: inline`,
@@ -242,8 +234,7 @@ export class IsolatedComponent implements GuestComponent {
     // The logger and onTrap stay here (the worker posts what it would tell them); the rest is plain data.
     const { logger, onTrap, config, resourceLimits, ...options } = this.#options;
     const workerData: WorkerStart = {
-      module: this.compiled.module,
-      parts: this.#parts,
+      prepared: this.#prepared,
       // The CPU slice keeps one call from holding the event loop the others need; on its own
       // thread a call holds nobody's loop, so it runs to its deadline (and budget) unpaused.
       options: { ...options, callTimeoutMs: this.#timeoutMs, cpuSliceMs: Math.max(options.cpuSliceMs ?? 0, this.#timeoutMs) },

@@ -17,7 +17,7 @@ const start = workerData as WorkerStart;
 const { name } = start.options;
 const port = parentPort!;
 const busy = new Int32Array(start.busy);
-const compiled = CompiledComponent.fromParts(start.module, start.parts);
+const compiled = CompiledComponent.fromPrepared(start.prepared);
 /** When this worker was ready for requests (its code loaded). */
 const startedAt = epochMs();
 

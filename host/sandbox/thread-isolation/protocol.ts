@@ -4,7 +4,7 @@
 import type { WitError } from '../../../abi/ts/types.ts';
 import { TesseraError, isTesseraError, type ErrorCode } from '../../errors.ts';
 import type { LogLevel } from '../../observability/logger.ts';
-import type { CompiledParts } from '../compiled-component.ts';
+import type { PreparedComponent } from '../compiled-component.ts';
 import type { SnapshotData } from '../guest-component.ts';
 import type { LiveComponentOptions } from '../live-component.ts';
 
@@ -13,9 +13,8 @@ export type PlainOptions = Omit<LiveComponentOptions, 'logger' | 'onTrap' | 'con
 
 /** The worker's `workerData`. */
 export interface WorkerStart {
-  /** The compiled (capped, metered) module: posting it shares the compiled code, nothing is recompiled. */
-  module: WebAssembly.Module;
-  parts: CompiledParts;
+  /** The compiled component as plain data: posting its compiled (capped, metered) modules shares the code, nothing is recompiled. */
+  prepared: PreparedComponent;
   /** Passed on whole, so the worker's LiveComponent gets every limit the component's YAML sets. */
   options: PlainOptions;
   config: [string, string][];

@@ -6,6 +6,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LoadWorkers } from '../../../host/components/load-worker.ts';
 import { silentLogger } from '../../../host/observability/logger.ts';
 import { CompiledComponent } from '../../../host/sandbox/compiled-component.ts';
+import type { ComponentModelCode } from '../../../host/sandbox/component-model.ts';
 import { LiveComponent } from '../../../host/sandbox/live-component.ts';
 import { bigCodeModule } from '../../support/load-attacks.ts';
 import { stateStoreModule } from '../../support/state-store-wat.ts';
@@ -37,7 +38,8 @@ test('a Component Model component is transpiled and compiled on a worker, and it
   const path = new URL('../../../components-wasm/state-memory-rust/state-memory-rust.component.wasm', import.meta.url);
   const bytes = new Uint8Array(await readFile(path));
   const compiled = await CompiledComponent.fromPrepared(await pool().run('prepare', [bytes, { source: path.pathname }], path.pathname));
-  assert.deepEqual([...compiled.componentModel!.modules.keys()].sort(), ['component.core.wasm', 'component.core2.wasm', 'component.core3.wasm']);
+  assert.equal(compiled.code.format, 'component-model');
+  assert.deepEqual([...(compiled.code as ComponentModelCode).modules.keys()].sort(), ['component.core.wasm', 'component.core2.wasm', 'component.core3.wasm']);
   assert.equal(compiled.manifest.type, 'state.memory');
   const live = await LiveComponent.start(compiled, { name: 'rust', config: new Map(), logger: silentLogger });
   try {
@@ -88,7 +90,7 @@ test('preparing a 24 MiB module holds the event loop for milliseconds, not for i
   const prepared = await workers.run('prepare', [bytes, { source: 'big.wasm' }], 'big.wasm');
   const took = performance.now() - t0;
   delay.disable();
-  assert.ok(prepared.module instanceof WebAssembly.Module);
+  assert.ok(prepared.code.format === 'core-module' && prepared.code.module instanceof WebAssembly.Module);
   const stallMs = delay.max / 1e6;
   t.diagnostic(`prepared on a worker in ${took.toFixed(0)} ms; the event loop stalled at most ${stallMs.toFixed(0)} ms`);
   // Before: 1.5 s, compiling on the event loop. The bound leaves room for a machine whose cores are all busy.

@@ -15,7 +15,8 @@ import { isTesseraError, type TesseraError } from '../../../host/errors.ts';
 import { silentLogger } from '../../../host/observability/logger.ts';
 import { abiContract } from '../../../host/sandbox/abi-contract.ts';
 import { appendComponentCustomSection, readComponentShape } from '../../../host/sandbox/component-binary.ts';
-import { witSource } from '../../../host/sandbox/component-model.ts';
+import type { ComponentModelCode } from '../../../host/sandbox/component-model.ts';
+import { witSource } from '../../../host/sandbox/wit-source.ts';
 import { CompiledComponent, type CompileOptions } from '../../../host/sandbox/compiled-component.ts';
 import { LiveComponent } from '../../../host/sandbox/live-component.ts';
 import { bindStateStore } from '../../../host/sandbox/state-store-binding.ts';
@@ -161,8 +162,8 @@ describe('Component Model components', () => {
 
   test('a component compiles to what its core module compiles to: manifest, capabilities, optional exports, no JSPI', async () => {
     const [core, component, js] = await Promise.all([rustCore, rustComponent, jsComponent]);
-    assert.equal(core.componentModel, undefined);
-    assert.ok(component.componentModel !== undefined && js.componentModel !== undefined);
+    assert.equal(core.code.format, 'core-module');
+    assert.ok(component.code.format === 'component-model' && js.code.format === 'component-model');
     for (const c of [component, js]) {
       assert.deepEqual(c.importedInterfaces, new Set(['log', 'clock']));
       assert.equal(c.needsJspi, false);
@@ -238,11 +239,15 @@ describe('Component Model components', () => {
     }
   });
 
-  test('a transpile is done once per component (sha256): a second compile reuses its glue', async () => {
+  test('components whose glue is the same share it: a second compile, and a new build with the same interfaces', async () => {
     const bytes = await readFile(RUST_COMPONENT);
-    const [a, b] = [await rustComponent, await compile(bytes)];
+    const rebuilt = appendComponentCustomSection(bytes, 'build', utf8('2'));
+    const [a, b, c] = [await rustComponent, await compile(bytes), await compile(rebuilt)];
     assert.equal(a.sha256, b.sha256);
-    assert.equal(a.componentModel!.instantiate, b.componentModel!.instantiate);
+    assert.notEqual(a.sha256, c.sha256);
+    const glue = (compiled: CompiledComponent) => (compiled.code as ComponentModelCode).glue;
+    assert.equal(glue(a), glue(b));
+    assert.equal(glue(a), glue(c));
   });
 });
 

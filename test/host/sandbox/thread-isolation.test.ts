@@ -367,8 +367,7 @@ test('tessera.dev/isolation takes inline or thread, and refuses anything else na
 });
 
 test('a Component Model binary is refused in thread mode, naming the component', async () => {
-  const compiled = await CompiledComponent.compile(STATE_MEMORY);
-  const componentModel = { ...compiled, componentModel: {} } as unknown as CompiledComponent;
+  const componentModel = await CompiledComponent.compile(readFileSync(new URL('../../../components-wasm/state-memory-rust/state-memory-rust.component.wasm', import.meta.url)));
   await rejectsWith(
     IsolatedComponent.start(componentModel, { name: 'cm', config: new Map(), logger: silentLogger }),
     'ERR_COMPONENT_LOAD',
