@@ -4,7 +4,7 @@
 // next ones can be paused); otherwise exports are called directly.
 import type { Logger } from '../observability/logger.ts';
 import { NO_GRANTS, type Grants } from './capabilities/capability.ts';
-import { CAPABILITIES } from './capabilities/index.ts';
+import { CAPABILITIES, hostFunctions } from './capabilities/index.ts';
 import {
   GuestMemory,
   compileAsyncExportCall,
@@ -96,9 +96,10 @@ export async function instantiate(compiled: CompiledComponent, options: Instance
   const wrap = <F extends (...a: any[]) => unknown>(f: F): F => (meter ? meter.wrap(f) : f);
   for (const ifaceName of compiled.importedInterfaces) {
     const capability = CAPABILITIES.get(ifaceName)!;
-    const host = capability.build({ component: name, logger, grants, onDispose: (cleanup) => cleanups.push(cleanup) });
+    const iface = contract.imports.get(ifaceName)!;
+    const host = hostFunctions(capability, iface, { component: name, logger, grants, onDispose: (cleanup) => cleanups.push(cleanup) });
     const table: Record<string, WebAssembly.ImportValue> = {};
-    for (const fn of contract.imports.get(ifaceName)!.functions) {
+    for (const fn of iface.functions) {
       const isAsync = capability.async.has(fn.name);
       const hostFn = isAsync && meter ? meter.waiting(host[fn.name]!) : host[fn.name]!;
       const compiledImport = compileImport(fn, hostFn, mem, { async: isAsync, label: `${ifaceName}.${fn.name}` }) as (...a: unknown[]) => unknown;

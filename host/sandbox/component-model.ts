@@ -10,14 +10,12 @@
 // component through JSPI. What the glue throws for an export's `result::err` becomes the
 // `{ tag: 'err', val }` value the core path lifts. Transpiling, checking and compiling
 // (`prepareComponentModel`) run on the load worker; only the glue is loaded where it runs.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Manifest } from '../../abi/ts/manifest.ts';
 import { TesseraError } from '../errors.ts';
-import { WIT_DIR, type KindContract } from './abi-contract.ts';
+import { witSources, type KindContract } from './abi-contract.ts';
 import { jsName } from './abi-layout.ts';
 import { NO_GRANTS } from './capabilities/capability.ts';
-import { CAPABILITIES } from './capabilities/index.ts';
+import { CAPABILITIES, hostFunctions } from './capabilities/index.ts';
 import { readComponentShape, type ComponentShape } from './component-binary.ts';
 import type { CompiledComponent } from './compiled-component.ts';
 import { LIFECYCLE_HARD_LIMIT_MS } from './call-meter.ts';
@@ -170,12 +168,10 @@ export function checkComponentShape(shape: ComponentShape, manifest: Manifest, c
   return { importedInterfaces, needsJspi, optionalExports };
 }
 
-/** The package's WIT (abi/wit) as one source text, for jco's tools that take WIT as a string. */
+/** The package's WIT (abi/wit, and what registered kinds and capabilities add) as one source text, for jco's tools that take WIT as a string. */
 export function witSource(pkg: WitPackage): string {
   let text = `package ${pkg.namespace}:${pkg.name}@${pkg.version};\n`;
-  for (const file of readdirSync(WIT_DIR).filter((f) => f.endsWith('.wit')).sort()) {
-    text += readFileSync(join(WIT_DIR, file), 'utf8').replace(/^\s*package\s+[^;]+;/m, '');
-  }
+  for (const source of witSources()) text += source.text.replace(/^\s*package\s+[^;]+;/m, '');
   return text;
 }
 
@@ -480,7 +476,7 @@ async function instantiate(compiled: CompiledComponent, options: InstanceOptions
     imports[specifier] = table;
     if (!compiled.importedInterfaces.has(iface)) continue; // a type-only interface such as `types`
     const capability = CAPABILITIES.get(iface)!;
-    const host = capability.build({ component: name, logger, grants, onDispose: (cleanup) => cleanups.push(cleanup) });
+    const host = hostFunctions(capability, contract.imports.get(iface)!, { component: name, logger, grants, onDispose: (cleanup) => cleanups.push(cleanup) });
     for (const fn of contract.imports.get(iface)!.functions) {
       const isAsync = capability.async.has(fn.name);
       const hostFn = host[fn.name] as (...args: unknown[]) => unknown;

@@ -18,7 +18,7 @@ import { appendComponentCustomSection, readComponentShape } from '../../../host/
 import { witSource } from '../../../host/sandbox/component-model.ts';
 import { CompiledComponent, type CompileOptions } from '../../../host/sandbox/compiled-component.ts';
 import { LiveComponent } from '../../../host/sandbox/live-component.ts';
-import { bindStateStore } from '../../../host/sandbox/state-store-binding.ts';
+import { adaptStateStore } from '../../../host/sandbox/kinds/state-store-adapter.ts';
 import { wrapAsComponent } from '../../../host/toolchain/wrap-component.ts';
 import { SKELETON_MANIFEST, hostImportWat, stateStoreModule, type SkeletonModuleOptions } from '../../support/state-store-wat.ts';
 
@@ -227,7 +227,7 @@ describe('Component Model components', () => {
 
   test('the StateStore binding works unchanged over both component forms', async () => {
     for (const compiled of [await rustComponent, await jsComponent]) {
-      const store = bindStateStore(await start(compiled));
+      const store = adaptStateStore(await start(compiled));
       await store.set(setReq('k', 'v') as never);
       assert.equal(new TextDecoder().decode((await store.get(getReq('k') as never))?.value), 'v');
       await assert.rejects(store.set(setReq('k', 'w', { etag: '9' }) as never), (err: TesseraError) => err.componentError?.tag === 'etag-mismatch');
