@@ -371,6 +371,6 @@ describe('the sandbox on the Component Model path', () => {
       results.push(await (await start(compiled, 'tcp-probe')).call('ping', []));
     }
     assert.deepStrictEqual(results[1], results[0]);
-    assert.match((results[0] as { val: { tag: string; val: string } }).val.val, /tcp connect to example\.com:6379 is not allowed for component "tcp-probe"/);
+    assert.match((results[0] as { val: { tag: string; val: string } }).val.val, /tcp\.connect is refused for component "tcp-probe": it has no tcp grant; grant it with the annotation tessera\.dev\/allow-tcp/);
   });
 });
