@@ -75,6 +75,15 @@ function within(work: Promise<unknown>, ms: number): Promise<void> {
   return Promise.race([work.then(() => undefined, () => undefined), timeout]).finally(() => clearTimeout(timer));
 }
 
+/** The entry's component as `kind`'s building block sees it, with the running generation's config; undefined when it is of another kind. */
+function liveOf<Api extends KindApi>(entry: Entry, kind: KindDescriptor<Api>): LiveComponentOf<Api> | undefined {
+  if (entry.kind.kind !== kind.kind) return undefined;
+  // The config follows the running generation (it changes on a swap or a rollback).
+  const config = entry.handle.current.desired.config;
+  if (entry.live.config !== config) entry.live = { ...entry.live, config };
+  return entry.live as LiveComponentOf<Api>;
+}
+
 /** What a generation should be told about its grants: capabilities it imports ungranted, grants it does not use. */
 const grantWarnings = (g: Generation): string[] => grantProblems(g.desired.name, g.live.compiled.importedInterfaces, g.desired.grants);
 
@@ -219,7 +228,7 @@ export class ComponentRegistry implements ComponentDirectory {
         if (desired.manifest.kind !== current.kind.kind) {
           throw new TesseraError(
             'ERR_COMPONENT_LOAD',
-            `the new version is a ${desired.manifest.kind} component, the running one a ${current.kind.kind}: a component keeps its kind across versions (give the new one another name)`,
+            `the new version is of kind "${desired.manifest.kind}", the running one of kind "${current.kind.kind}": a component keeps its kind across versions (give the new one another name)`,
           );
         }
         const live = await this.#start(desired, current.handle.onTrap);
@@ -375,11 +384,7 @@ export class ComponentRegistry implements ComponentDirectory {
   /** The ready component `name` of `kind`, as its building block sees it; undefined when there is none. */
   lookup<Api extends KindApi>(kind: KindDescriptor<Api>, name: string): LiveComponentOf<Api> | undefined {
     const entry = this.#slots.get(name)?.entry;
-    if (entry?.kind.kind !== kind.kind) return undefined;
-    // The config follows the running generation (it changes on a swap or a rollback).
-    const config = entry.handle.current.desired.config;
-    if (entry.live.config !== config) entry.live = { ...entry.live, config };
-    return entry.live as LiveComponentOf<Api>;
+    return entry === undefined ? undefined : liveOf(entry, kind);
   }
 
   /** Configured components of `kind`: running, starting or failed to load, and files of its type prefix that failed. */
@@ -399,9 +404,9 @@ export class ComponentRegistry implements ComponentDirectory {
 
   /** A lookup in the shape an older interface gives it, made once per live component. */
   #view<Api extends KindApi, V>(kind: KindDescriptor<Api>, name: string, shape: (live: LiveComponentOf<Api>) => V): V | undefined {
-    const live = this.lookup(kind, name);
-    if (live === undefined) return undefined;
-    const entry = this.#slots.get(name)!.entry!;
+    const entry = this.#slots.get(name)?.entry;
+    const live = entry === undefined ? undefined : liveOf(entry, kind);
+    if (entry === undefined || live === undefined) return undefined;
     if (entry.view?.of !== live) entry.view = { of: live, as: shape(live) };
     return entry.view.as as V;
   }

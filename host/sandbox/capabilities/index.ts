@@ -57,8 +57,9 @@ export interface InstanceContext {
  */
 export function hostFunctions(capability: Capability, iface: WitInterface, ctx: InstanceContext): Record<string, HostFunction> {
   const { component, logger, grants, onDispose } = ctx;
-  if (capability.grant !== undefined && !Object.hasOwn(grants, capability.interface)) return notGranted(iface, component, capability.grant.annotation);
-  return capability.build({ component, logger, grant: grants[capability.interface], onDispose });
+  const grant = grants[capability.interface];
+  if (capability.grant !== undefined && grant === undefined) return notGranted(iface, component, capability.grant.annotation);
+  return capability.build({ component, logger, grant, onDispose });
 }
 
 /**
@@ -72,7 +73,7 @@ export function grantProblems(component: string, imported: ReadonlySet<string>, 
     const spec = capability.grant;
     if (spec === undefined) continue;
     const use = { component, imported: imported.has(capability.interface), grant: grants[capability.interface] };
-    const granted = Object.hasOwn(grants, capability.interface);
+    const granted = use.grant !== undefined;
     if (use.imported && !granted) {
       problems.push(`it imports capability "${capability.interface}" but its YAML does not grant it (annotation ${spec.annotation}): its ${capability.interface} calls are refused`);
     } else if (!use.imported && granted) {

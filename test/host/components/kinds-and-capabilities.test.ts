@@ -13,6 +13,7 @@ import { silentLogger } from '../../../host/observability/logger.ts';
 import { loadExtension } from '../../../host/sandbox/extensions.ts';
 import { Sidecar } from '../../../host/sidecar.ts';
 import { echoModule } from '../../support/extension/echo-wat.ts';
+import { stateStoreModule } from '../../support/state-store-wat.ts';
 import { echoKind } from '../../support/extension/echo-kind.ts';
 import { TEST_EXTENSION } from '../../support/extension/index.ts';
 import { pollUntil } from '../../support/sidecar-process.ts';
@@ -121,5 +122,13 @@ describe('a kind and a capability that only this test defines', () => {
     const info = await status('bad');
     assert.equal(info.status, 'failed');
     assert.equal(info.error, `${join(dir.path, 'bad.yaml')}: component "bad": annotation "tessera.dev/greeting" must be one word of letters, got "good day"`);
+  });
+
+  it('keeps a component’s kind across versions: a new version of another kind is refused, the running one keeps serving', async () => {
+    await writeFile(join(dir.path, 'echo.wasm'), stateStoreModule());
+    const info = await pollUntil('the refused swap', async () => ((await status('echo')).error === undefined ? undefined : status('echo')), { timeoutMs: 10_000 });
+    assert.match(info.error!, /echo\.wasm: the new version is of kind "state-store", the running one of kind "echo": a component keeps its kind across versions/);
+    assert.equal(info.kind, 'echo');
+    assert.equal(await echo('echo').echo('still here'), 'still here');
   });
 });
