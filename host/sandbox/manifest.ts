@@ -21,9 +21,10 @@ let validator: { version: string; validate: Validator } | undefined;
 function validateManifest(value: unknown): string[] {
   const version = `${kindsVersion()}:${capabilitiesVersion()}`;
   if (validator?.version !== version) {
-    const { properties } = schema;
+    // Without its `$id`: a schema compiled again under the same id would clash with the first.
+    const { $id: _id, properties, ...rest } = schema;
     const derived = {
-      ...schema,
+      ...rest,
       properties: {
         ...properties,
         kind: { ...properties.kind, enum: allKinds().map((k) => k.kind) },

@@ -7,6 +7,9 @@ import { allKinds, kindOf, kindOfType, mayPoolInstances, registerKind } from '..
 import { mayPool } from '../../../host/sandbox/kinds/kind.ts';
 import { stateStoreKind } from '../../../host/sandbox/kinds/state-store.ts';
 import { parseManifest } from '../../../host/sandbox/manifest.ts';
+import { loadExtension } from '../../../host/sandbox/extensions.ts';
+import { echoModule } from '../../support/extension/echo-wat.ts';
+import { TEST_EXTENSION } from '../../support/extension/index.ts';
 import { hostImportWat, stateStoreModule } from '../../support/state-store-wat.ts';
 
 const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
@@ -59,4 +62,18 @@ test('a manifest names a kind of the table, and a type of that kind', () => {
     /type: "pubsub\.memory" is no state-store type \(the type of a state-store component starts with "state\."\)/,
   );
   assert.equal(parseManifest(json({ ...valid, kind: 'pubsub', type: 'pubsub.memory' })).kind, 'pubsub');
+});
+
+test('a kind registered after manifests were checked and modules compiled is known to the next check and compile', async () => {
+  const valid = { kind: 'state-store', type: 'state.memory', version: 'v1', abi: '0.1.0', capabilities: [] };
+  const echo = { ...valid, kind: 'echo', type: 'echo.late', capabilities: ['greeting'] };
+  assert.equal((await CompiledComponent.compile(stateStoreModule())).contract.world, 'state-store');
+  assert.throws(() => parseManifest(json(echo)), /kind: must be one of/);
+  await loadExtension(TEST_EXTENSION);
+  assert.equal(parseManifest(json(echo)).kind, 'echo');
+  const compiled = await CompiledComponent.compile(echoModule({ greets: true }));
+  assert.equal(compiled.contract.world, 'echo-component');
+  assert.equal(compiled.needsJspi, true, 'greeting.greet suspends, as its descriptor says');
+  assert.equal(mayPoolInstances(compiled), false, 'the echo kind keeps one instance');
+  assert.equal(parseManifest(json(valid)).kind, 'state-store', 'the built-in kinds stay');
 });
