@@ -8,11 +8,14 @@ export const SUPPORTED_ABI_VERSIONS: readonly string[] = [ABI_VERSION];
 /** Name of the custom section holding the manifest. */
 export const MANIFEST_SECTION = 'tessera:manifest';
 
-/** Component kinds, each a WIT world. */
-export type ComponentKind = 'state-store' | 'pubsub';
+/**
+ * A component kind, which names the WIT world(s) a component implements: `state-store`,
+ * `pubsub`, or another kind of the host's table (host/sandbox/kinds/), which checks it.
+ */
+export type ComponentKind = string;
 
 export interface Manifest {
-  /** The WIT world the component implements. */
+  /** The component kind (its WIT world). */
   kind: ComponentKind;
   /** The Dapr component type, e.g. `state.memory`; a Component YAML's `spec.type` names it. */
   type: string;
@@ -20,7 +23,7 @@ export interface Manifest {
   version: string;
   /** The WIT package version the component was built against, e.g. `0.1.0`. */
   abi: string;
-  /** Host interfaces the component imports, e.g. `["log", "clock"]`. */
+  /** Host capabilities (WIT interfaces) the component imports, e.g. `["log", "clock"]`. */
   capabilities: string[];
   /** One line on what the component is. */
   description?: string;

@@ -7,6 +7,8 @@ import schema from '../../abi/schemas/component.schema.json' with { type: 'json'
 import { TesseraError } from '../errors.ts';
 import { compileValidator } from '../schema-validator.ts';
 import { parseDuration } from '../units.ts';
+import type { Grants } from '../sandbox/capabilities/capability.ts';
+import { grantsFromAnnotations } from './grants.ts';
 import { limitsFromAnnotations, type ComponentLimits } from './limits.ts';
 
 const validateComponent = compileValidator(schema);
@@ -26,6 +28,8 @@ export interface ComponentSpec {
   ignoreErrors: boolean;
   /** Resource limits from `tessera.dev/*` annotations, over the defaults. */
   limits: ComponentLimits;
+  /** Capabilities granted with `tessera.dev/*` annotations, each parsed by its capability. */
+  grants: Grants;
   /** `spec.initTimeout`: how long starting the component may take, when set. */
   initTimeoutMs?: number;
   /** The file the spec came from. */
@@ -102,6 +106,7 @@ function toSpec(raw: RawComponent, source: string): ComponentSpec {
     scopes: raw.scopes ?? [],
     ignoreErrors: raw.spec.ignoreErrors ?? false,
     limits: limitsFromAnnotations(raw.metadata.annotations ?? {}, source),
+    grants: grantsFromAnnotations(raw.metadata.annotations ?? {}, raw.metadata.name, source),
     ...(initTimeoutMs === undefined ? {} : { initTimeoutMs }),
     source,
   };

@@ -1,7 +1,9 @@
 // Per-component resource limits and failure policy, set with `tessera.dev/*` annotations on
 // a Component YAML (so `spec.metadata` stays the component's own configuration). Every
 // limit has a documented default; a bad value fails that YAML with a message naming it.
+// Grants of capabilities are annotations too, each parsed by its capability (grants.ts).
 import { TesseraError } from '../errors.ts';
+import { grantAnnotations } from '../sandbox/capabilities/index.ts';
 import { DEFAULT_CPU_SLICE_MS } from '../sandbox/call-meter.ts';
 import { DEFAULT_QUEUE_LIMIT } from '../sandbox/call-queue.ts';
 import { DEFAULT_CPU_BUDGET, DEFAULT_MEMORY_LIMIT_BYTES } from '../sandbox/compiled-component.ts';
@@ -9,6 +11,7 @@ import { DEFAULT_CPU_SHARE } from '../sandbox/live-component.ts';
 import { DEFAULT_MAX_INSTANCES } from '../sandbox/instance-pool.ts';
 import { ISOLATIONS, type Isolation } from '../sandbox/start-guest.ts';
 import { parseCount, parseDuration, parseSize } from '../units.ts';
+import { isGrantAnnotation } from './grants.ts';
 
 export interface ComponentLimits {
   /** Hard cap on the instance's linear memory. */
@@ -28,8 +31,6 @@ export interface ComponentLimits {
   cpuSliceMs: number;
   /** The component's share of the event loop over a rolling second (a fraction of one core; 0: no limit). */
   cpuShare: number;
-  /** `host:port` pairs the component may open TCP connections to (a grant, not a limit). */
-  allowTcp: string[];
   /** Where the instance runs: on the event loop (`inline`) or on a worker thread of its own (`thread`). */
   isolation: Isolation;
   /** Instances a component whose calls can suspend may run at once (instance-pool.ts); 1 keeps one. */
@@ -46,7 +47,6 @@ export const DEFAULT_LIMITS: Readonly<ComponentLimits> = {
   queueLimit: DEFAULT_QUEUE_LIMIT,
   cpuSliceMs: DEFAULT_CPU_SLICE_MS,
   cpuShare: DEFAULT_CPU_SHARE,
-  allowTcp: [],
   isolation: 'inline',
   maxInstances: DEFAULT_MAX_INSTANCES,
 };
@@ -64,7 +64,6 @@ const ANNOTATIONS: Record<string, (value: string, setting: string) => Partial<Co
   'tessera.dev/queue-limit': (v, s) => ({ queueLimit: parsePositive(s, v) }),
   'tessera.dev/cpu-slice': (v, s) => ({ cpuSliceMs: parseSlice(s, v) }),
   'tessera.dev/cpu-share': (v, s) => ({ cpuShare: parseShare(s, v) }),
-  'tessera.dev/allow-tcp': (v, s) => ({ allowTcp: parseHostPorts(s, v) }),
   'tessera.dev/isolation': (v, s) => ({ isolation: parseIsolation(s, v) }),
   'tessera.dev/max-instances': (v, s) => ({ maxInstances: parseInstances(s, v) }),
 };
@@ -102,27 +101,18 @@ function parseShare(setting: string, value: string): number {
   return share;
 }
 
-/** `127.0.0.1:6379, redis:6380` -> ['127.0.0.1:6379', 'redis:6380']. */
-function parseHostPorts(setting: string, value: string): string[] {
-  return value
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '')
-    .map((entry) => {
-      const match = /^(\[[0-9a-f:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
-      if (!match || Number(match[2]) > 65535) throw new TesseraError('ERR_COMPONENT_CONFIG', `${setting} must list host:port pairs, got "${entry}"`);
-      return entry.toLowerCase();
-    });
-}
-
-/** The limits a YAML's annotations ask for, over the defaults. Unknown `tessera.dev/` keys are refused. */
+/**
+ * The limits a YAML's annotations ask for, over the defaults. Grant annotations are left to
+ * grants.ts; other unknown `tessera.dev/` keys are refused.
+ */
 export function limitsFromAnnotations(annotations: Readonly<Record<string, string>>, source: string): ComponentLimits {
-  const limits: ComponentLimits = { ...DEFAULT_LIMITS, allowTcp: [] };
+  const limits: ComponentLimits = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(annotations)) {
-    if (!key.startsWith('tessera.dev/')) continue;
+    if (!key.startsWith('tessera.dev/') || isGrantAnnotation(key)) continue;
     const parse = ANNOTATIONS[key];
     if (!parse) {
-      throw new TesseraError('ERR_COMPONENT_CONFIG', `${source}: unknown annotation "${key}" (known: ${Object.keys(ANNOTATIONS).join(', ')})`);
+      const known = [...Object.keys(ANNOTATIONS), ...grantAnnotations().keys()];
+      throw new TesseraError('ERR_COMPONENT_CONFIG', `${source}: unknown annotation "${key}" (known: ${known.join(', ')})`);
     }
     try {
       Object.assign(limits, parse(String(value), `annotation "${key}"`));

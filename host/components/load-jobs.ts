@@ -62,6 +62,8 @@ export interface LoadRequest {
   id: number;
   job: LoadJobName;
   args: unknown[];
+  /** Extension modules (kinds, capabilities) the worker must have loaded first (sandbox/extensions.ts). */
+  extensions: string[];
 }
 
 /** A job's result, or its error flattened to code and message so it survives the clone; or the worker saying it is up. */

@@ -1,6 +1,7 @@
 // The load worker's thread (load-worker.ts starts it): lowers its own priority, says when it
-// is ready, then runs one job at a time (load-jobs.ts) and posts back its result, or its
-// error flattened so it survives the clone.
+// is ready, then runs one job at a time (load-jobs.ts), after loading the extension modules
+// the job names (kinds and capabilities beyond the built-in ones), and posts back its result,
+// or its error flattened so it survives the clone.
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { isTesseraError } from '../errors.ts';
@@ -20,10 +21,12 @@ try {
   // Not allowed here: loading runs at the usual priority.
 }
 const { LOAD_JOBS } = await import('./load-jobs.ts');
+const { loadExtensions } = await import('../sandbox/extensions.ts');
 
-port.on('message', async ({ id, job, args }: LoadRequest) => {
+port.on('message', async ({ id, job, args, extensions }: LoadRequest) => {
   let reply: LoadReply;
   try {
+    await loadExtensions(extensions);
     reply = { id, value: await (LOAD_JOBS[job] as (...a: unknown[]) => unknown)(...args) };
   } catch (err) {
     reply = { id, error: { code: isTesseraError(err) ? err.code : 'ERR_COMPONENT_LOAD', message: isTesseraError(err) ? err.message : String((err as Error)?.message ?? err) } };

@@ -3,6 +3,7 @@
 // has its worker terminated and fails naming its file; idle workers stop after a while.
 import { Worker } from 'node:worker_threads';
 import { TesseraError } from '../errors.ts';
+import { extensionUrls } from '../sandbox/extensions.ts';
 import type { LoadJobName, LoadJobs, LoadReply, LoadRequest } from './load-jobs.ts';
 
 export interface LoadWorkerOptions {
@@ -79,7 +80,7 @@ export class LoadWorkers {
   run<K extends LoadJobName>(job: K, args: Parameters<LoadJobs[K]>, label: string, deadlineMs = this.#deadlineMs): Promise<Result<K>> {
     return new Promise<Result<K>>((resolve, reject) => {
       const id = this.#nextId++;
-      this.#queue.push({ id, request: { id, job, args }, deadlineMs, label, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ id, request: { id, job, args, extensions: extensionUrls() }, deadlineMs, label, resolve: resolve as (value: unknown) => void, reject });
       this.#dispatch();
     });
   }

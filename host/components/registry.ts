@@ -5,19 +5,23 @@
 // slow or hangs never holds up another, and each step is bounded: preparing by the load
 // worker's deadline, starting by the component's init timeout (a start that finishes late is
 // closed). A component that fails to load never replaces a running one; its error is reported.
-import type { ComponentKind } from '../../abi/ts/manifest.ts';
+// The registry knows no kind by name: each component is adapted, looked up, counted and
+// reported through its kind's descriptor (host/sandbox/kinds/).
 import { TesseraError, isTesseraError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { grantProblems } from '../sandbox/capabilities/index.ts';
 import { CompiledComponent } from '../sandbox/compiled-component.ts';
 import type { GuestComponent } from '../sandbox/guest-component.ts';
-import { bindPubSub } from '../sandbox/pubsub-binding.ts';
 import { InstancePool } from '../sandbox/instance-pool.ts';
+import { kindOf } from '../sandbox/kinds/index.ts';
+import type { AdapterHost, KindApi, KindDescriptor } from '../sandbox/kinds/kind.ts';
+import { pubSubKind } from '../sandbox/kinds/pubsub-broker.ts';
+import { stateStoreKind } from '../sandbox/kinds/state-store.ts';
 import { startGuest } from '../sandbox/start-guest.ts';
-import { bindStateStore } from '../sandbox/state-store-binding.ts';
 import { ComponentHandle, type Generation } from './component-handle.ts';
 import { LOAD_DEADLINE_MS, loadWorkers, type LoadWorkers } from './load-worker.ts';
 import { prefixed, type DesiredComponent, type PlanFailure, type ResourcePlan } from './resources-loader.ts';
-import type { ComponentDirectory, ComponentInfo, GenerationInfo, LivePubSub, LiveStateStore } from './types.ts';
+import type { ComponentDirectory, ComponentInfo, GenerationInfo, LiveComponentOf, LivePubSub, LiveStateStore } from './types.ts';
 
 export interface RegistryOptions {
   logger: Logger;
@@ -32,8 +36,11 @@ interface Entry {
   /** What the resources folder says now; may differ from the running generation after a rollback. */
   desired: DesiredComponent;
   fingerprint: string;
-  stateStore?: LiveStateStore;
-  pubsub?: LivePubSub;
+  kind: KindDescriptor;
+  /** The component as its building block sees it (the kind's adapter); its config follows the running generation. */
+  live: LiveComponentOf<KindApi>;
+  /** The shape an older lookup (`getStateStore`, `getPubSub`) gives of `live`, made once per `live`. */
+  view?: { of: LiveComponentOf<KindApi>; as: unknown };
 }
 
 /** One component name: what the folder asks for, what runs, and the chain of steps between. */
@@ -55,7 +62,7 @@ const CLOSE_WAIT_MS = 2_000;
 const SWAP_GRACE_MS = 5_000;
 
 const fingerprintOf = (c: DesiredComponent): string =>
-  JSON.stringify([c.sha256, c.manifest.type, c.manifest.version, [...c.config], c.limits, c.initTimeoutMs]);
+  JSON.stringify([c.sha256, c.manifest.type, c.manifest.version, [...c.config], c.limits, c.grants, c.initTimeoutMs]);
 
 const reason = (err: unknown): string => (isTesseraError(err) ? err.message : String(err));
 
@@ -68,6 +75,18 @@ function within(work: Promise<unknown>, ms: number): Promise<void> {
   const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
   return Promise.race([work.then(() => undefined, () => undefined), timeout]).finally(() => clearTimeout(timer));
 }
+
+/** The entry's component as `kind`'s building block sees it, with the running generation's config; undefined when it is of another kind. */
+function liveOf<Api extends KindApi>(entry: Entry, kind: KindDescriptor<Api>): LiveComponentOf<Api> | undefined {
+  if (entry.kind.kind !== kind.kind) return undefined;
+  // The config follows the running generation (it changes on a swap or a rollback).
+  const config = entry.handle.current.desired.config;
+  if (entry.live.config !== config) entry.live = { ...entry.live, config };
+  return entry.live as LiveComponentOf<Api>;
+}
+
+/** What a generation should be told about its grants: capabilities it imports ungranted, grants it does not use. */
+const grantWarnings = (g: Generation): string[] => grantProblems(g.desired.name, g.live.compiled.importedInterfaces, g.desired.grants);
 
 function generationInfo(g: Generation): GenerationInfo {
   return {
@@ -207,6 +226,12 @@ export class ComponentRegistry implements ComponentDirectory {
     const started = Date.now();
     try {
       if (current) {
+        if (desired.manifest.kind !== current.kind.kind) {
+          throw new TesseraError(
+            'ERR_COMPONENT_LOAD',
+            `the new version is of kind "${desired.manifest.kind}", the running one of kind "${current.kind.kind}": a component keeps its kind across versions (give the new one another name)`,
+          );
+        }
         const live = await this.#start(desired, current.handle.onTrap);
         if (this.#closed) {
           void live.close();
@@ -220,6 +245,7 @@ export class ComponentRegistry implements ComponentDirectory {
           sha256: desired.sha256.slice(0, 12),
           ms: Date.now() - started,
         });
+        this.#warnGrants(generation);
       } else {
         const entry = await this.#create(desired, fingerprint);
         if (this.#closed) {
@@ -231,6 +257,7 @@ export class ComponentRegistry implements ComponentDirectory {
           sha256: desired.sha256.slice(0, 12),
           ms: Date.now() - started,
         });
+        this.#warnGrants(entry.handle.current);
       }
       slot.failure = undefined;
       this.#changed();
@@ -242,6 +269,11 @@ export class ComponentRegistry implements ComponentDirectory {
       if (!isTesseraError(err) || err.componentError?.tag !== 'unavailable') this.#lastFailed.set(name, { fingerprint, message });
       this.#report(slot, desired, message);
     }
+  }
+
+  /** Logs what the component should be told about its grants (metadata reports it too). */
+  #warnGrants(generation: Generation): void {
+    for (const problem of grantWarnings(generation)) this.#options.logger.warn(`component "${generation.desired.name}": ${problem}`);
   }
 
   #changed(): void {
@@ -287,7 +319,7 @@ export class ComponentRegistry implements ComponentDirectory {
       queueLimit: desired.limits.queueLimit,
       cpuShare: desired.limits.cpuShare,
       cpuSliceMs: desired.limits.cpuSliceMs,
-      grants: { tcp: desired.limits.allowTcp },
+      grants: desired.grants,
       onTrap,
     };
     return startGuest(compiled, options, desired.limits.isolation, desired.limits.maxInstances);
@@ -298,36 +330,32 @@ export class ComponentRegistry implements ComponentDirectory {
     let handle: ComponentHandle | undefined;
     const live = await this.#start(desired, (error) => handle?.onTrap(error));
     handle = new ComponentHandle(desired.name, { desired, live }, this.#options.logger.child(desired.name));
-    const entry: Entry = { handle, desired, fingerprint };
-    const bound = handle;
-    switch (desired.manifest.kind) {
-      case 'state-store':
-        entry.stateStore = { name: desired.name, config: desired.config, store: bindStateStore(handle) };
-        break;
-      case 'pubsub': {
-        const pubsub = bindPubSub({
-          name: desired.name,
-          get features() {
-            return bound.features;
-          },
-          call: (fn, args) => bound.call(fn, args),
-          get generation() {
-            return bound.current.number;
-          },
-          get blocking() {
-            return bound.current.live.compiled.needsJspi;
-          },
-          // A pooled generation leases one of its own instances; otherwise a fresh start of it.
-          dedicatedInstance: () => {
-            const live = bound.current.live;
-            return live instanceof InstancePool ? live.lease() : this.#startCompiled(live.compiled, bound.current.desired, bound.onTrap);
-          },
-        });
-        entry.pubsub = { name: desired.name, config: desired.config, pubsub };
-        break;
-      }
-    }
-    return entry;
+    // Known: the manifest was checked against the table of kinds when the file was read.
+    const kind = kindOf(desired.manifest.kind)!;
+    const api = kind.adapt(this.#adapterHost(handle));
+    return { handle, desired, fingerprint, kind, live: { name: desired.name, config: desired.config, api } };
+  }
+
+  /** What a kind's adapter sees of a component: calls to the running generation, whichever it is. */
+  #adapterHost(handle: ComponentHandle): AdapterHost {
+    return {
+      name: handle.name,
+      get features() {
+        return handle.features;
+      },
+      call: (fn, args) => handle.call(fn, args),
+      get generation() {
+        return handle.current.number;
+      },
+      get blocking() {
+        return handle.current.live.compiled.needsJspi;
+      },
+      // A pooled generation leases one of its own instances; otherwise a fresh start of it.
+      dedicatedInstance: () => {
+        const { live, desired } = handle.current;
+        return live instanceof InstancePool ? live.lease() : this.#startCompiled(live.compiled, desired, handle.onTrap);
+      },
+    };
   }
 
   /** Rolls a component back to its previous generation (admin API), in turn with its other changes. */
@@ -358,55 +386,67 @@ export class ComponentRegistry implements ComponentDirectory {
     return [...this.#slots.values()].flatMap((s) => (s.entry === undefined ? [] : [s.entry]));
   }
 
-  getStateStore(name: string): LiveStateStore | undefined {
+  /** The ready component `name` of `kind`, as its building block sees it; undefined when there is none. */
+  lookup<Api extends KindApi>(kind: KindDescriptor<Api>, name: string): LiveComponentOf<Api> | undefined {
     const entry = this.#slots.get(name)?.entry;
-    if (entry?.stateStore === undefined) return undefined;
-    // The config follows the running generation (it changes on a swap or a rollback).
-    const config = entry.handle.current.desired.config;
-    if (entry.stateStore.config !== config) entry.stateStore = { ...entry.stateStore, config };
-    return entry.stateStore;
+    return entry === undefined ? undefined : liveOf(entry, kind);
   }
 
-  getPubSub(name: string): LivePubSub | undefined {
-    const entry = this.#slots.get(name)?.entry;
-    if (entry?.pubsub === undefined) return undefined;
-    const config = entry.handle.current.desired.config;
-    if (entry.pubsub.config !== config) entry.pubsub = { ...entry.pubsub, config };
-    return entry.pubsub;
-  }
-
-  /** Configured components of a kind: running, starting or failed to load, and files of its type prefix that failed. */
-  #configured(kind: ComponentKind, prefix: string): number {
+  /** Configured components of `kind`: running, starting or failed to load, and files of its type prefix that failed. */
+  countOf(kind: KindDescriptor<KindApi>): number {
     let n = 0;
-    for (const s of this.#slots.values()) if ((s.entry?.desired ?? s.target)?.manifest.kind === kind) n++;
-    for (const f of this.#fileFailures) if (f.type?.startsWith(prefix)) n++;
+    for (const s of this.#slots.values()) if ((s.entry?.desired ?? s.target)?.manifest.kind === kind.kind) n++;
+    for (const f of this.#fileFailures) if (f.type?.startsWith(kind.typePrefix)) n++;
     return n;
   }
 
-  pubSubCount(): number {
-    return this.#configured('pubsub', 'pubsub.');
-  }
-
-  pubSubNames(): string[] {
+  /** Names of the ready components of `kind`. */
+  namesOf(kind: KindDescriptor<KindApi>): string[] {
     return this.#entries()
-      .filter((e) => e.pubsub)
+      .filter((e) => e.kind.kind === kind.kind)
       .map((e) => e.desired.name);
   }
 
+  /** A lookup in the shape an older interface gives it, made once per live component. */
+  #view<Api extends KindApi, V>(kind: KindDescriptor<Api>, name: string, shape: (live: LiveComponentOf<Api>) => V): V | undefined {
+    const entry = this.#slots.get(name)?.entry;
+    const live = entry === undefined ? undefined : liveOf(entry, kind);
+    if (entry === undefined || live === undefined) return undefined;
+    if (entry.view?.of !== live) entry.view = { of: live, as: shape(live) };
+    return entry.view.as as V;
+  }
+
+  getStateStore(name: string): LiveStateStore | undefined {
+    return this.#view(stateStoreKind, name, ({ name, config, api }) => ({ name, config, store: api }));
+  }
+
   stateStoreCount(): number {
-    return this.#configured('state-store', 'state.');
+    return this.countOf(stateStoreKind);
+  }
+
+  getPubSub(name: string): LivePubSub | undefined {
+    return this.#view(pubSubKind, name, ({ name, config, api }) => ({ name, config, pubsub: api }));
+  }
+
+  pubSubCount(): number {
+    return this.countOf(pubSubKind);
+  }
+
+  pubSubNames(): string[] {
+    return this.namesOf(pubSubKind);
   }
 
   list(): ComponentInfo[] {
-    const running: ComponentInfo[] = this.#entries().map(({ handle }) => {
+    const running: ComponentInfo[] = this.#entries().map(({ handle, kind }) => {
       const { desired, live, number } = handle.current;
       const error = handle.loadError ?? handle.lastTrap;
+      const warnings = grantWarnings(handle.current);
       return {
         name: desired.name,
         kind: desired.manifest.kind,
         type: desired.manifest.type,
         version: desired.manifest.version,
-        capabilities: [...live.features],
+        capabilities: kind.reportedCapabilities?.(live.features) ?? [...live.features],
         status: handle.status,
         source: desired.source,
         module: desired.modulePath,
@@ -415,6 +455,7 @@ export class ComponentRegistry implements ComponentDirectory {
         generation: number,
         recentTraps: handle.recentTraps,
         ...(error === undefined ? {} : { error }),
+        ...(warnings.length === 0 ? {} : { warnings }),
       };
     });
     const loadFailures = [...this.#slots.values()].flatMap((s) => (s.entry === undefined && s.failure !== undefined ? [s.failure] : []));
@@ -432,9 +473,9 @@ export class ComponentRegistry implements ComponentDirectory {
   async pingAll(): Promise<string[]> {
     const failing: string[] = [];
     await Promise.all(
-      this.#entries().map(async ({ desired, stateStore, pubsub }) => {
+      this.#entries().map(async ({ desired, live }) => {
         try {
-          await (stateStore?.store ?? pubsub?.pubsub)?.ping();
+          await live.api.ping();
         } catch {
           failing.push(desired.name);
         }

@@ -11,6 +11,8 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Manifest } from '../../abi/ts/manifest.ts';
 import { isTesseraError } from '../errors.ts';
+import { NO_GRANTS, type Grants } from '../sandbox/capabilities/capability.ts';
+import { kindOf } from '../sandbox/kinds/index.ts';
 import type { ComponentSpec } from './component-yaml.ts';
 import { DEFAULT_LIMITS, type ComponentLimits } from './limits.ts';
 import type { ModuleFile, YamlFile } from './load-jobs.ts';
@@ -33,6 +35,8 @@ export interface DesiredComponent {
   manifest: Manifest;
   config: ReadonlyMap<string, string>;
   limits: ComponentLimits;
+  /** What its YAML grants it, by capability (none for a bare `.wasm`). */
+  grants: Grants;
   /** How long starting it may take before it is given up (`spec.initTimeout`). */
   initTimeoutMs: number;
   ignoreErrors: boolean;
@@ -92,10 +96,9 @@ async function looksHalfWritten(path: string, err: unknown): Promise<boolean> {
   return /the file is empty|truncated|unexpected end/.test(reason(err)) && (await recentlyModified(path));
 }
 
-/** Configuration Dapr adds for a kind: a pub/sub broker's `consumerID` defaults to the app id. */
+/** The configuration Dapr adds for the component's kind (a pub/sub broker's `consumerID`). */
 function withDefaults(manifest: Manifest, config: ReadonlyMap<string, string>, appId: string): ReadonlyMap<string, string> {
-  if (manifest.kind !== 'pubsub' || config.has('consumerID')) return config;
-  return new Map([...config, ['consumerID', appId]]);
+  return kindOf(manifest.kind)?.withDefaults?.(config, { appId }) ?? config;
 }
 
 const RESOURCE_EXTENSIONS = new Set(['.yaml', '.yml', '.wasm']);
@@ -182,6 +185,7 @@ export async function scanResources(
         manifest: module.manifest,
         config: withDefaults(module.manifest, spec.config, appId),
         limits: spec.limits,
+        grants: spec.grants,
         initTimeoutMs: spec.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS,
         ignoreErrors: spec.ignoreErrors,
       });
@@ -201,6 +205,7 @@ export async function scanResources(
       manifest: w.manifest,
       config: withDefaults(w.manifest, new Map(), appId),
       limits: { ...DEFAULT_LIMITS },
+      grants: NO_GRANTS,
       initTimeoutMs: DEFAULT_INIT_TIMEOUT_MS,
       ignoreErrors: false,
     });

@@ -1,8 +1,9 @@
 // What the component layer shows the layers above it: a status per component (for
-// `/v1.0/metadata`) and a typed lookup of live components (for the building blocks).
+// `/v1.0/metadata`) and a typed lookup of live components by kind (for the building blocks).
 import type { ComponentKind } from '../../abi/ts/manifest.ts';
 import type { PubSub } from '../../abi/ts/pubsub.ts';
 import type { StateStore } from '../../abi/ts/state.ts';
+import type { KindApi, KindDescriptor } from '../sandbox/kinds/kind.ts';
 
 /**
  * `ready`: serving; `hibernating`: idle, its instance given up until the next call;
@@ -14,7 +15,7 @@ export type ComponentStatus = 'ready' | 'hibernating' | 'unhealthy' | 'failed';
 export interface ComponentInfo {
   /** The component name: a YAML's `metadata.name`, or a bare `.wasm`'s file stem. */
   name: string;
-  /** The WIT world, when known (not known for a file that failed to parse). */
+  /** The component kind (host/sandbox/kinds/), when known (not known for a file that failed to parse). */
   kind?: ComponentKind;
   /** The Dapr type, e.g. `state.memory`, when known. */
   type?: string;
@@ -37,6 +38,11 @@ export interface ComponentInfo {
   recentTraps?: number;
   /** The last error: a failed load of a new version (the old one keeps serving) or the last trap. */
   error?: string;
+  /**
+   * What the component was told at load about its grants: a capability it imports that its
+   * YAML does not grant (its calls are refused), a grant it does not use.
+   */
+  warnings?: string[];
 }
 
 /** One generation of a component, for the admin API. */
@@ -45,6 +51,25 @@ export interface GenerationInfo {
   sha256: string;
   module: string;
   loadedAt: string;
+}
+
+/** A live component of some kind: its building block's typed interface, with the configuration from its Component YAML. */
+export interface LiveComponentOf<Api> {
+  readonly name: string;
+  /** The Component YAML's `spec.metadata` (name -> value), with what its kind adds; empty for a bare `.wasm`. */
+  readonly config: ReadonlyMap<string, string>;
+  /** What the kind's adapter makes of the component (a `StateStore`, a `PubSub`, ...). */
+  readonly api: Api;
+}
+
+/** How building blocks find live components, whatever their kind. */
+export interface ComponentLookup {
+  /** The ready component `name` of `kind`, or undefined when there is none. */
+  lookup<Api extends KindApi>(kind: KindDescriptor<Api>, name: string): LiveComponentOf<Api> | undefined;
+  /** How many components of `kind` are configured (ready or not): Dapr's "not configured" check. */
+  countOf(kind: KindDescriptor<KindApi>): number;
+  /** Names of the ready components of `kind`. */
+  namesOf(kind: KindDescriptor<KindApi>): string[];
 }
 
 /** A live state store with the configuration from its Component YAML. */
@@ -80,7 +105,7 @@ export interface PubSubLookup {
 }
 
 /** The component layer as the API layer sees it. */
-export interface ComponentDirectory extends StateStoreLookup, PubSubLookup {
+export interface ComponentDirectory extends ComponentLookup, StateStoreLookup, PubSubLookup {
   /** Every component and every file that failed to load, for `/v1.0/metadata`. */
   list(): ComponentInfo[];
   /** Pings every ready component; resolves to the names that failed (for outbound health). */

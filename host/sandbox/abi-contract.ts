@@ -1,23 +1,21 @@
-// The ABI as the host reads it from abi/wit at start-up: per component kind, the WIT world,
-// the interfaces it may import and the functions it must export.
+// The ABI as the host reads it from abi/wit (plus the WIT of kinds and capabilities
+// registered from outside it): per component kind of the table (kinds/index.ts), the WIT
+// world, the interfaces it may import (each a capability of capabilities/index.ts) and the
+// functions it must export.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ComponentKind } from '../../abi/ts/manifest.ts';
+import { TesseraError } from '../errors.ts';
+import { CAPABILITIES, capabilitiesVersion, capabilityWit } from './capabilities/index.ts';
+import type { KindDescriptor } from './kinds/kind.ts';
+import { allKinds, kindsVersion, kindWit } from './kinds/index.ts';
 import type { WitFunction, WitInterface, WitPackage } from './wit/ast.ts';
-import { loadWitPackage } from './wit/parser.ts';
+import { parseWitPackage, type WitSource } from './wit/parser.ts';
 
 export const WIT_DIR = fileURLToPath(new URL('../../abi/wit/', import.meta.url));
 
-/**
- * The world each component kind implements, and the worlds that extend it with optional
- * exports (a module that exports one function of an optional interface must export all).
- */
-const WORLDS_OF_KIND: Record<ComponentKind, { base: string; extensions: string[] }> = {
-  'state-store': { base: 'state-store', extensions: ['snapshotting-state-store'] },
-  pubsub: { base: 'pubsub-broker', extensions: ['snapshotting-pubsub-broker'] },
-};
-
 export interface KindContract {
-  kind: ComponentKind;
+  kind: string;
   world: string;
   /** Interfaces the world lets a component import, by name. */
   imports: ReadonlyMap<string, WitInterface>;
@@ -31,7 +29,8 @@ export interface KindContract {
 
 export interface AbiContract {
   pkg: WitPackage;
-  kind(kind: ComponentKind): KindContract;
+  /** The contract of a kind of the table; refuses a kind the host does not know. */
+  kind(kind: string): KindContract;
 }
 
 function interfaceOf(pkg: WitPackage, name: string, world: string): WitInterface {
@@ -40,35 +39,56 @@ function interfaceOf(pkg: WitPackage, name: string, world: string): WitInterface
   return iface;
 }
 
-export function buildContract(pkg: WitPackage): AbiContract {
-  const kinds = new Map<ComponentKind, KindContract>();
-  for (const [kind, { base: worldName, extensions }] of Object.entries(WORLDS_OF_KIND) as [ComponentKind, { base: string; extensions: string[] }][]) {
-    const world = pkg.worlds.get(worldName);
-    if (!world) throw new Error(`abi/wit: world "${worldName}" for kind "${kind}" is not defined`);
-    if (world.exports.length !== 1) throw new Error(`abi/wit: world "${worldName}" must export exactly one interface`);
-    const exportInterface = interfaceOf(pkg, world.exports[0]!, worldName);
-    const optionalExports = new Map<string, WitInterface>();
-    for (const name of extensions) {
-      const extension = pkg.worlds.get(name);
-      if (!extension) throw new Error(`abi/wit: world "${name}" extending "${worldName}" is not defined`);
-      for (const iface of extension.exports) if (iface !== exportInterface.name) optionalExports.set(iface, interfaceOf(pkg, iface, name));
-    }
-    kinds.set(kind, {
-      kind,
-      world: worldName,
-      imports: new Map(world.imports.map((name) => [name, interfaceOf(pkg, name, worldName)])),
-      exportInterface,
-      exports: new Map(exportInterface.functions.map((f) => [f.name, f])),
-      optionalExports,
-    });
+function kindContract(pkg: WitPackage, { kind, world: worldName, extensions }: KindDescriptor): KindContract {
+  const world = pkg.worlds.get(worldName);
+  if (!world) throw new Error(`abi/wit: world "${worldName}" for kind "${kind}" is not defined`);
+  if (world.exports.length !== 1) throw new Error(`abi/wit: world "${worldName}" must export exactly one interface`);
+  const exportInterface = interfaceOf(pkg, world.exports[0]!, worldName);
+  if (!exportInterface.functions.some((f) => f.name === 'init')) throw new Error(`abi/wit: interface "${exportInterface.name}" of world "${worldName}" has no init function`);
+  for (const name of world.imports) {
+    if (!CAPABILITIES.has(name)) throw new Error(`abi/wit: world "${worldName}" imports interface "${name}", which no host capability implements`);
   }
-  return { pkg, kind: (k) => kinds.get(k)! };
+  const optionalExports = new Map<string, WitInterface>();
+  for (const name of extensions) {
+    const extension = pkg.worlds.get(name);
+    if (!extension) throw new Error(`abi/wit: world "${name}" extending "${worldName}" is not defined`);
+    for (const iface of extension.exports) if (iface !== exportInterface.name) optionalExports.set(iface, interfaceOf(pkg, iface, name));
+  }
+  return {
+    kind,
+    world: worldName,
+    imports: new Map(world.imports.map((name) => [name, interfaceOf(pkg, name, worldName)])),
+    exportInterface,
+    exports: new Map(exportInterface.functions.map((f) => [f.name, f])),
+    optionalExports,
+  };
 }
 
-let cached: AbiContract | undefined;
+/** The contract of every kind of the table, over `pkg`. */
+export function buildContract(pkg: WitPackage, kinds: readonly KindDescriptor[] = allKinds()): AbiContract {
+  const contracts = new Map(kinds.map((k) => [k.kind, kindContract(pkg, k)]));
+  return {
+    pkg,
+    kind: (kind) => {
+      const found = contracts.get(kind);
+      if (found === undefined) throw new TesseraError('ERR_COMPONENT_LOAD', `component kind "${kind}" is not one this host knows (${[...contracts.keys()].join(', ')})`);
+      return found;
+    },
+  };
+}
 
-/** The contract of this host, parsed from abi/wit once. */
+/** The files of abi/wit, then the WIT of registered kinds and capabilities: one package. */
+export function witSources(): WitSource[] {
+  const files = readdirSync(WIT_DIR).filter((f) => f.endsWith('.wit')).sort();
+  const registered = [...kindWit(), ...capabilityWit()];
+  return [...files.map((file) => ({ file, text: readFileSync(join(WIT_DIR, file), 'utf8') })), ...registered.map((text, i) => ({ file: `registered-${i + 1}.wit`, text }))];
+}
+
+let cached: { version: string; contract: AbiContract } | undefined;
+
+/** The contract of this host, parsed from abi/wit once (again after a kind or capability is registered). */
 export function abiContract(): AbiContract {
-  cached ??= buildContract(loadWitPackage(WIT_DIR));
-  return cached;
+  const version = `${kindsVersion()}:${capabilitiesVersion()}`;
+  if (cached?.version !== version) cached = { version, contract: buildContract(parseWitPackage(witSources())) };
+  return cached.contract;
 }

@@ -4,7 +4,7 @@
 // wraps the host functions its own way (canonical ABI lowering, or jco's calling convention).
 import { CallMeter } from './call-meter.ts';
 import { NO_GRANTS, type HostFunction } from './capabilities/capability.ts';
-import { CAPABILITIES } from './capabilities/index.ts';
+import { CAPABILITIES, hostFunctions } from './capabilities/index.ts';
 import type { CodeFacts, InstanceOptions } from './component-code.ts';
 import type { WitFunction } from './wit/ast.ts';
 
@@ -58,8 +58,9 @@ export function instanceHost(facts: CodeFacts, options: InstanceOptions): Instan
   const interfaces: HostInterface[] = [];
   for (const name of facts.importedInterfaces) {
     const capability = CAPABILITIES.get(name)!;
-    const host = capability.build({ component, logger, grants, onDispose: (cleanup) => cleanups.push(cleanup) });
-    const functions = facts.contract.imports.get(name)!.functions.map((fn): HostImport => {
+    const iface = facts.contract.imports.get(name)!;
+    const host = hostFunctions(capability, iface, { component, logger, grants, onDispose: (cleanup) => cleanups.push(cleanup) });
+    const functions = iface.functions.map((fn): HostImport => {
       const isAsync = capability.async.has(fn.name);
       const hostFn = host[fn.name]!;
       return { fn, host: isAsync && meter ? meter.waiting(hostFn) : hostFn, isAsync };

@@ -16,18 +16,22 @@ import type { CompiledComponent } from './compiled-component.ts';
 import { CpuShare } from './cpu-share.ts';
 import type { GuestComponent, SnapshotData } from './guest-component.ts';
 import { DEFAULT_CPU_SHARE, LiveComponent, type LiveComponentOptions } from './live-component.ts';
-import { canSnapshot } from './snapshot-stream.ts';
 import { DEFAULT_QUEUE_LIMIT } from './call-queue.ts';
+import { kindOf } from './kinds/index.ts';
+import { mayPool } from './kinds/kind.ts';
+import { canSnapshot } from './snapshot-stream.ts';
 
 /** Instances a pooled component may run at once by default (`tessera.dev/max-instances`). */
 export const DEFAULT_MAX_INSTANCES = 8;
+
+/** Whether a generation of `compiled` may run a pool of instances: its kind allows it, and it can suspend and keeps no data in its memory. */
+export function mayPoolInstances(compiled: CompiledComponent): boolean {
+  const kind = kindOf(compiled.manifest.kind);
+  return kind !== undefined && mayPool(kind.instances, { suspends: compiled.needsJspi, keepsData: canSnapshot(compiled.optionalExports) });
+}
+
 /** After a member failed to start, the pool does not try to grow again for this long. */
 const GROW_BACKOFF_MS = 1000;
-
-/** Whether a component's calls may run on several instances at once: it can suspend, and keeps no data of its own. */
-export function poolable(compiled: CompiledComponent): boolean {
-  return compiled.needsJspi && !canSnapshot(compiled.optionalExports);
-}
 
 /** One instance that a caller keeps to itself (a pub/sub subscription's state lives in it). */
 export interface LeasedInstance {

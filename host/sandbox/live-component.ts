@@ -8,7 +8,7 @@
 // call boots a fresh one. Every call's time on the event loop is charged to the component's
 // CPU share. Policy (backoff, crash loops, hibernation, generations) lives in
 // host/components/component-handle.ts.
-import type { Metadata, WitError, WitResult } from '../../abi/ts/types.ts';
+import type { Metadata, WitResult } from '../../abi/ts/types.ts';
 import { TesseraError, isTesseraError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { rateLimitedLogger } from '../observability/rate-limited-logger.ts';
@@ -461,11 +461,4 @@ export class LiveComponent implements GuestComponent {
     this.#instance?.dispose();
     this.#instance = undefined;
   }
-}
-
-/** Unwraps a WIT `result`, turning `err` into a TesseraError carrying the component's typed error. */
-export function unwrapResult<T>(component: string, fn: string, result: WitResult<T>): T {
-  if (result.tag === 'ok') return result.val;
-  const e: WitError = result.val;
-  throw new TesseraError('ERR_INTERNAL', `component "${component}" ${fn}: ${e.tag}: ${e.val}`, { componentError: e });
 }

@@ -1,14 +1,40 @@
 // Reads and checks the manifest a component carries in its `tessera:manifest` custom
-// section: its size, schema (every field bounded), unique capabilities, then ABI version, so
-// a refusal names what is wrong and what to do.
+// section: its size, schema (every field bounded; the kind and capabilities ones the host
+// knows), its type against its kind, unique capabilities, then ABI version, so a refusal
+// names what is wrong and what to do.
 import schema from '../../abi/schemas/manifest.schema.json' with { type: 'json' };
 import { MANIFEST_SECTION, SUPPORTED_ABI_VERSIONS, type Manifest } from '../../abi/ts/manifest.ts';
 import { TesseraError } from '../errors.ts';
-import { compileValidator } from '../schema-validator.ts';
+import { compileValidator, type Validator } from '../schema-validator.ts';
+import { CAPABILITIES, capabilitiesVersion } from './capabilities/index.ts';
+import { allKinds, kindOf, kindsVersion } from './kinds/index.ts';
 import { readComponentShape } from './component-binary.ts';
 import { isComponentBinary, readCustomSections } from './wasm-binary.ts';
 
-const validateManifest = compileValidator(schema);
+let validator: { version: string; validate: Validator } | undefined;
+
+/**
+ * The manifest schema with its lists taken from the host's tables: `kind` one of the kinds
+ * (kinds/index.ts), each capability one of the capabilities (capabilities/index.ts).
+ * Compiled again only after a kind or capability is registered.
+ */
+function validateManifest(value: unknown): string[] {
+  const version = `${kindsVersion()}:${capabilitiesVersion()}`;
+  if (validator?.version !== version) {
+    // Without its `$id`: a schema compiled again under the same id would clash with the first.
+    const { $id: _id, properties, ...rest } = schema;
+    const derived = {
+      ...rest,
+      properties: {
+        ...properties,
+        kind: { ...properties.kind, enum: allKinds().map((k) => k.kind) },
+        capabilities: { ...properties.capabilities, items: { ...properties.capabilities.items, enum: [...CAPABILITIES.keys()] } },
+      },
+    };
+    validator = { version, validate: compileValidator(derived) };
+  }
+  return validator.validate(value);
+}
 
 /**
  * Most bytes a manifest section may hold: a manifest is a few hundred bytes, and one of
@@ -34,6 +60,10 @@ export function parseManifest(payload: Uint8Array): Manifest {
   const problems = validateManifest(value);
   if (problems.length > 0) throw refuse(`the ${MANIFEST_SECTION} section is invalid: ${problems.join('; ')}`);
   const manifest = value as Manifest;
+  const { typePrefix } = kindOf(manifest.kind)!;
+  if (!manifest.type.startsWith(typePrefix)) {
+    throw refuse(`the ${MANIFEST_SECTION} section is invalid: type: "${manifest.type}" is no ${manifest.kind} type (the type of a ${manifest.kind} component starts with "${typePrefix}")`);
+  }
   // Here rather than JSON Schema's `uniqueItems`, which ajv checks pairwise: quadratic in the list.
   const seen = new Set<string>();
   for (const capability of manifest.capabilities) {

@@ -3,7 +3,7 @@
 // thread (IsolatedComponent), where a wall-clock deadline stops even a guest spinning in wasm.
 import type { CompiledComponent } from './compiled-component.ts';
 import type { GuestComponent } from './guest-component.ts';
-import { DEFAULT_MAX_INSTANCES, InstancePool, poolable } from './instance-pool.ts';
+import { DEFAULT_MAX_INSTANCES, InstancePool, mayPoolInstances } from './instance-pool.ts';
 import { LiveComponent, type LiveComponentOptions } from './live-component.ts';
 import { IsolatedComponent } from './thread-isolation/isolated-component.ts';
 
@@ -11,11 +11,12 @@ export const ISOLATIONS = ['inline', 'thread'] as const;
 export type Isolation = (typeof ISOLATIONS)[number];
 
 /**
- * Inline, a component whose calls can suspend and that keeps no data of its own runs as a
- * pool of up to `maxInstances` instances (instance-pool.ts); 1 keeps it to one instance.
+ * Inline, a component whose kind allows pooling, whose calls can suspend and that keeps no
+ * data of its own runs as a pool of up to `maxInstances` instances (instance-pool.ts); 1
+ * keeps it to one instance.
  */
 export function startGuest(compiled: CompiledComponent, options: LiveComponentOptions, isolation: Isolation = 'inline', maxInstances = DEFAULT_MAX_INSTANCES): Promise<GuestComponent> {
   if (isolation === 'thread') return IsolatedComponent.start(compiled, options);
-  if (maxInstances > 1 && poolable(compiled)) return InstancePool.start(compiled, options, maxInstances);
+  if (maxInstances > 1 && mayPoolInstances(compiled)) return InstancePool.start(compiled, options, maxInstances);
   return LiveComponent.start(compiled, options);
 }

@@ -9,7 +9,7 @@ import { silentLogger } from '../../host/observability/logger.ts';
 import { appendComponentCustomSection } from '../../host/sandbox/component-binary.ts';
 import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
-import { bindStateStore } from '../../host/sandbox/state-store-binding.ts';
+import { adaptStateStore } from '../../host/sandbox/kinds/state-store-adapter.ts';
 
 const FILES = {
   'AssemblyScript, core module': new URL('../../components-wasm/state-memory/state-memory.wasm', import.meta.url),
@@ -70,7 +70,7 @@ export async function componentModelBench(roundMs = 400): Promise<string[]> {
       loads.push(`    ${label.padEnd(22)} | ${(bytes.length / 1024).toFixed(0).padStart(7)} KB | compile ${firstMs.toFixed(0).padStart(5)} ms (no transpile)`);
     }
     const live = await LiveComponent.start(compiled, { name: 'bench', config: new Map(), logger: silentLogger });
-    const store: StateStore = bindStateStore(live);
+    const store: StateStore = adaptStateStore(live);
     const set = await nsPerOp((i) => store.set(setReq(i)), roundMs);
     const get = await nsPerOp((i) => store.get(getReq(i)), roundMs);
     await live.close();

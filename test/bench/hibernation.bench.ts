@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { silentLogger } from '../../host/observability/logger.ts';
 import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
-import { bindStateStore } from '../../host/sandbox/state-store-binding.ts';
+import { adaptStateStore } from '../../host/sandbox/kinds/state-store-adapter.ts';
 import { percentile } from './bench-support.ts';
 
 const MODULE = new URL('../../components-wasm/state-memory/state-memory.wasm', import.meta.url);
@@ -12,7 +12,7 @@ const MODULE = new URL('../../components-wasm/state-memory/state-memory.wasm', i
 export async function hibernationBench(rounds: number, keys: number): Promise<string[]> {
   const compiled = await CompiledComponent.compile(new Uint8Array(await readFile(MODULE)));
   const live = await LiveComponent.start(compiled, { name: 'bench', config: new Map(), logger: silentLogger });
-  const store = bindStateStore(live);
+  const store = adaptStateStore(live);
   const value = new TextEncoder().encode(JSON.stringify({ payload: 'x'.repeat(80) }));
   for (let i = 0; i < keys; i++) await store.set({ key: `k${i}`, value, concurrency: 'last-write', consistency: 'eventual', metadata: [] });
   const wakes: number[] = [];

@@ -6,7 +6,7 @@ import type { GetRequest, SetRequest } from '../../abi/ts/state.ts';
 import { silentLogger } from '../../host/observability/logger.ts';
 import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
-import { bindStateStore } from '../../host/sandbox/state-store-binding.ts';
+import { adaptStateStore } from '../../host/sandbox/kinds/state-store-adapter.ts';
 
 const MODULE = new URL('../../components-wasm/state-memory/state-memory.wasm', import.meta.url);
 
@@ -20,7 +20,7 @@ async function nsPerOp(iterations: number, op: (i: number) => unknown): Promise<
 export async function sandboxStateBench(iterations: number): Promise<string[]> {
   const compiled = await CompiledComponent.compile(new Uint8Array(await readFile(MODULE)));
   const live = await LiveComponent.start(compiled, { name: 'bench', config: new Map(), logger: silentLogger });
-  const store = bindStateStore(live);
+  const store = adaptStateStore(live);
   const keys = Array.from({ length: 1000 }, (_, i) => `bench||key-${i}`);
   const value = new TextEncoder().encode('{"name":"tessera","n":42}');
   const setReq = (i: number): SetRequest => ({ key: keys[i % 1000]!, value, concurrency: 'last-write', consistency: 'eventual', metadata: [] });

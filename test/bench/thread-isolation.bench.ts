@@ -12,7 +12,7 @@ import { silentLogger } from '../../host/observability/logger.ts';
 import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import type { GuestComponent } from '../../host/sandbox/guest-component.ts';
 import { startGuest, type Isolation } from '../../host/sandbox/start-guest.ts';
-import { bindStateStore } from '../../host/sandbox/state-store-binding.ts';
+import { adaptStateStore } from '../../host/sandbox/kinds/state-store-adapter.ts';
 import { median } from './bench-support.ts';
 
 const MODULE = new URL('../../components-wasm/state-memory/state-memory.wasm', import.meta.url);
@@ -121,7 +121,7 @@ export async function threadIsolationBench(iterations: number, runs: number): Pr
   for (const isolation of isolations) {
     // No CPU share: this measures what a call costs, not how a busy component is throttled.
     const guest = await startGuest(compiled, { name: `bench-${isolation}`, config: new Map(), logger: silentLogger, cpuShare: 0 }, isolation);
-    guests.set(isolation, { guest, store: bindStateStore(guest) });
+    guests.set(isolation, { guest, store: adaptStateStore(guest) });
   }
   const results = new Map<string, Figures[]>();
   for (let run = 0; run < runs; run++) {

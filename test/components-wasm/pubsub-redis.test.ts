@@ -20,8 +20,9 @@ import { isTesseraError } from '../../host/errors.ts';
 import { createLogger, silentLogger, type Logger } from '../../host/observability/logger.ts';
 import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import { instantiate } from '../../host/sandbox/component-instance.ts';
-import { LiveComponent, unwrapResult } from '../../host/sandbox/live-component.ts';
-import { bindPubSub, type PubSubHost } from '../../host/sandbox/pubsub-binding.ts';
+import { LiveComponent } from '../../host/sandbox/live-component.ts';
+import { unwrapResult } from '../../host/sandbox/kinds/wit-result.ts';
+import { adaptPubSub, type PubSubHost } from '../../host/sandbox/kinds/pubsub-adapter.ts';
 import { buildRustComponent, DEBIAN_RUST } from '../../host/toolchain/rust.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { hasTool, needs } from '../support/tools.ts';
@@ -487,7 +488,7 @@ describe('pubsub.redis through the host, against redis-server', needs('redis'), 
     assert.deepEqual((await pullAll(broker, sub, 1)).map((m) => new TextDecoder().decode(m.data)), ['after']);
   });
 
-  test('through bindPubSub, as the pub/sub building block sees it: a dedicated instance per subscription that waits', async () => {
+  test('through adaptPubSub, as the pub/sub building block sees it: a dedicated instance per subscription that waits', async () => {
     const publisher = await start();
     const host: PubSubHost = {
       name: 'redis-pubsub',
@@ -500,7 +501,7 @@ describe('pubsub.redis through the host, against redis-server', needs('redis'), 
         return { call: (fn, args) => live.call(fn, args), close: () => live.close() };
       },
     };
-    const pubsub = bindPubSub(host);
+    const pubsub = adaptPubSub(host);
     const topic = newTopic();
     const [first, second] = [await pubsub.subscribe(topic, []), await pubsub.subscribe(topic, [])];
     assert.equal(first.canWait, true);

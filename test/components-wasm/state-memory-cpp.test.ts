@@ -17,7 +17,7 @@ import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import { instantiate } from '../../host/sandbox/component-instance.ts';
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
 import { restoreSnapshot, takeSnapshot } from '../../host/sandbox/snapshot-stream.ts';
-import { bindStateStore } from '../../host/sandbox/state-store-binding.ts';
+import { adaptStateStore } from '../../host/sandbox/kinds/state-store-adapter.ts';
 import { buildCppComponent } from '../../host/toolchain/cpp.ts';
 import { fullStoreAcrossGenerations, fullStoreRoundTrip, joined, portOf, readAll, streamEndsOnOtherCalls } from '../support/snapshot-fill.ts';
 import { needs } from '../support/tools.ts';
@@ -65,7 +65,7 @@ interface Started {
 async function start(module: Promise<CompiledComponent> = compiled, config: [string, string][] = [['any', 'thing']]): Promise<Started> {
   const logs: { level: string; message: string }[] = [];
   const live = await LiveComponent.start(await module, { name: 'memory-cpp', config: new Map(config), logger: capturingLogger(logs) });
-  return { live, store: bindStateStore(live), logs };
+  return { live, store: adaptStateStore(live), logs };
 }
 
 const setReq = (key: string, value: string, more: Partial<SetRequest> = {}): SetRequest => ({

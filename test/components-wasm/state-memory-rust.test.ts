@@ -16,7 +16,7 @@ import { createLogger, silentLogger, type Logger } from '../../host/observabilit
 import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import { instantiate } from '../../host/sandbox/component-instance.ts';
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
-import { bindStateStore } from '../../host/sandbox/state-store-binding.ts';
+import { adaptStateStore } from '../../host/sandbox/kinds/state-store-adapter.ts';
 import { restoreSnapshot, takeSnapshot } from '../../host/sandbox/snapshot-stream.ts';
 import { buildRustComponent } from '../../host/toolchain/rust.ts';
 import { fullStoreAcrossGenerations, fullStoreRoundTrip, joined, portOf, readAll, streamEndsOnOtherCalls } from '../support/snapshot-fill.ts';
@@ -39,7 +39,7 @@ const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 async function start(logger: Logger = silentLogger): Promise<{ live: LiveComponent; store: StateStore }> {
   const live = await LiveComponent.start(await compiled, { name: 'memory-rust', config: new Map([['any', 'thing']]), logger });
-  return { live, store: bindStateStore(live) };
+  return { live, store: adaptStateStore(live) };
 }
 
 /** A clock the test moves: the `clock` capability reads Date.now(). */
@@ -265,7 +265,7 @@ describe('state.memory in Rust, through the host', () => {
     const assemblyScript = await CompiledComponent.compile(await readFile(join(ROOT, 'components-wasm', 'state-memory', 'state-memory.wasm')));
     const start = async (compiled: CompiledComponent) => {
       const live = await LiveComponent.start(compiled, { name: 'memory', config: new Map(), logger: silentLogger });
-      return { live, store: bindStateStore(live) };
+      return { live, store: adaptStateStore(live) };
     };
     const [as, rust] = [await start(assemblyScript), await start(await compiled)];
     // Keys in sorted order: the Rust build snapshots in key order, the AssemblyScript one in insertion order.
@@ -485,7 +485,7 @@ describe('the Rust component builder', () => {
 
       const kv = await CompiledComponent.compile(await readFile(out));
       assert.deepEqual(kv.manifest, { kind: 'state-store', type: 'state.kv', version: 'v1', abi: '0.1.0', capabilities: ['log'], description: 'A plain in-memory key/value store.' });
-      const store = bindStateStore(await LiveComponent.start(kv, { name: 'kv', config: new Map(), logger: silentLogger }));
+      const store = adaptStateStore(await LiveComponent.start(kv, { name: 'kv', config: new Map(), logger: silentLogger }));
       await set(store, 'k', 'v');
       assert.equal(text((await get(store, 'k'))?.value), 'v');
       assert.equal(await errorOf(set(store, '', 'v')), 'invalid-argument');
@@ -505,7 +505,7 @@ describe('the Rust component builder', () => {
       assert.equal(probe.needsJspi, true, 'sleep suspends');
       const lines: string[] = [];
       const logger = createLogger({ level: 'debug', json: true, write: (line) => lines.push(line) });
-      const probed = await get(bindStateStore(await LiveComponent.start(probe, { name: 'probe', config: new Map(), logger })), 'hello');
+      const probed = await get(adaptStateStore(await LiveComponent.start(probe, { name: 'probe', config: new Map(), logger })), 'hello');
       assert.equal(probed?.value.length, 16);
       assert.equal(probed?.etag, 'slept');
       assert.ok(Math.abs(Number(probed?.metadata[0]?.[1]) - Date.now()) < 10_000, JSON.stringify(probed?.metadata));

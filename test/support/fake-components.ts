@@ -1,8 +1,9 @@
 // A `ComponentDirectory` for API tests: state stores added by hand (any `StateStore`) and
 // files that "failed", without the registry or the sandbox.
 import type { StateStore } from '../../abi/ts/state.ts';
-import type { ComponentDirectory, ComponentInfo, GenerationInfo, LiveStateStore } from '../../host/components/types.ts';
+import type { ComponentDirectory, ComponentInfo, GenerationInfo, LiveComponentOf, LiveStateStore } from '../../host/components/types.ts';
 import { TesseraError } from '../../host/errors.ts';
+import type { KindApi, KindDescriptor } from '../../host/sandbox/kinds/kind.ts';
 
 export class FakeComponents implements ComponentDirectory {
   readonly #stores = new Map<string, LiveStateStore>();
@@ -43,6 +44,23 @@ export class FakeComponents implements ComponentDirectory {
 
   pubSubNames(): string[] {
     return [];
+  }
+
+  /** The lookup by kind, over the lookups of each kind (as the registry answers both). */
+  lookup<Api extends KindApi>(kind: KindDescriptor<Api>, name: string): LiveComponentOf<Api> | undefined {
+    const directory: ComponentDirectory = this;
+    const store = kind.kind === 'state-store' ? directory.getStateStore(name) : undefined;
+    const pubsub = kind.kind === 'pubsub' ? directory.getPubSub(name) : undefined;
+    const found = store ? { ...store, api: store.store } : pubsub ? { ...pubsub, api: pubsub.pubsub } : undefined;
+    return found as LiveComponentOf<Api> | undefined;
+  }
+
+  countOf(kind: KindDescriptor<KindApi>): number {
+    return kind.kind === 'state-store' ? this.stateStoreCount() : kind.kind === 'pubsub' ? this.pubSubCount() : 0;
+  }
+
+  namesOf(kind: KindDescriptor<KindApi>): string[] {
+    return kind.kind === 'state-store' ? [...this.#stores.keys()] : kind.kind === 'pubsub' ? this.pubSubNames() : [];
   }
 
   getStateStore(name: string): LiveStateStore | undefined {

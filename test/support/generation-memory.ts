@@ -17,7 +17,7 @@ import { silentLogger } from '../../host/observability/logger.ts';
 import { CompiledComponent, prepareComponent } from '../../host/sandbox/compiled-component.ts';
 import { appendComponentCustomSection } from '../../host/sandbox/component-binary.ts';
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
-import { bindStateStore } from '../../host/sandbox/state-store-binding.ts';
+import { adaptStateStore } from '../../host/sandbox/kinds/state-store-adapter.ts';
 import { tempDir } from './temp-dir.ts';
 
 const SWAPS = 200;
@@ -27,12 +27,22 @@ const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const setReq = (value: string) => ({ key: 'k', value: utf8(value), concurrency: 'last-write' as const, consistency: 'eventual' as const, metadata: [] });
 const getReq = { key: 'k', consistency: 'eventual' as const, metadata: [] };
 
+/**
+ * RSS once collection has settled: V8 frees retired wasm code and returns pages on background
+ * threads some time after a GC, later on a loaded machine, so collect until RSS stops falling
+ * (three rounds in a row within 1 MiB of the lowest seen), at most 40 rounds.
+ */
 async function rssAfterGc(): Promise<number> {
-  for (let i = 0; i < 4; i++) {
+  let lowest = Infinity;
+  let steady = 0;
+  for (let i = 0; i < 40 && steady < 3; i++) {
     gc();
-    await delay(20);
+    await delay(25);
+    const rss = process.memoryUsage().rss / 2 ** 20;
+    steady = rss > lowest - 1 ? steady + 1 : 0;
+    lowest = Math.min(lowest, rss);
   }
-  return process.memoryUsage().rss / 2 ** 20;
+  return lowest;
 }
 
 /** Generation 1 loads, then `SWAPS` swaps; `measure` runs after the first swap and after the last. */
@@ -81,7 +91,7 @@ async function withOwnGlue(): Promise<void> {
       await live.close();
     }
     live = next;
-    const store = bindStateStore(live);
+    const store = adaptStateStore(live);
     const before = await store.get(getReq as never);
     await store.set(setReq(`written by generation ${generation}`) as never);
     return before && new TextDecoder().decode(before.value);

@@ -1,9 +1,13 @@
-// `tcp`: outbound connections to the `host:port` pairs the component's YAML grants, and to
-// nothing else. Every call suspends the component (JSPI) while the event loop serves; reads
-// are buffered with backpressure, and every socket is destroyed with its instance.
+// `tcp`: outbound connections to the `host:port` pairs the component's YAML grants
+// (`tessera.dev/allow-tcp`), and to nothing else. Every call suspends the component (JSPI)
+// while the event loop serves; reads are buffered with backpressure, and every socket is
+// destroyed with its instance.
 import { Socket } from 'node:net';
 import type { WitError, WitResult } from '../../../abi/ts/types.ts';
 import type { Capability, CapabilityContext } from './capability.ts';
+
+/** The annotation that grants tcp: `host:port` pairs, comma-separated. */
+export const ALLOW_TCP = 'tessera.dev/allow-tcp';
 
 /** At most this many open connections per instance. */
 const MAX_CONNECTIONS = 64;
@@ -32,8 +36,23 @@ export const grantKey = (host: string, port: number): string => {
   return h.includes(':') ? `[${h}]:${port}` : `${h}:${port}`;
 };
 
-function build({ component, grants, onDispose }: CapabilityContext) {
-  const allowed = new Set(grants.tcp.map((g) => g.toLowerCase()));
+/** `127.0.0.1:6379, redis:6380` -> ['127.0.0.1:6379', 'redis:6380']; at least one pair. */
+export function parseHostPorts(value: string): string[] {
+  const pairs = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      const match = /^(\[[0-9a-f:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
+      if (!match || Number(match[2]) > 65535) throw new Error(`must list host:port pairs, got "${entry}"`);
+      return entry.toLowerCase();
+    });
+  if (pairs.length === 0) throw new Error(`must list at least one host:port pair, got "${value}"`);
+  return pairs;
+}
+
+function build({ component, grant, onDispose }: CapabilityContext<readonly string[]>) {
+  const allowed = new Set(grant.map((g) => g.toLowerCase()));
   const connections = new Map<number, Connection>();
   let nextId = 1;
   onDispose(() => {
@@ -56,7 +75,7 @@ function build({ component, grants, onDispose }: CapabilityContext) {
       const key = grantKey(host, port);
       if (!allowed.has(key)) {
         const granted = allowed.size > 0 ? `it may connect to ${[...allowed].join(', ')}` : 'it has no tcp grant';
-        return err('invalid-argument', `tcp connect to ${key} is not allowed for component "${component}": ${granted}; grant it with the annotation tessera.dev/allow-tcp`);
+        return err('invalid-argument', `tcp connect to ${key} is not allowed for component "${component}": ${granted}; grant it with the annotation ${ALLOW_TCP}`);
       }
       if (connections.size >= MAX_CONNECTIONS) return err('unavailable', `component "${component}" already has ${MAX_CONNECTIONS} open tcp connections`);
       return new Promise((resolve) => {
@@ -130,8 +149,9 @@ function build({ component, grants, onDispose }: CapabilityContext) {
   };
 }
 
-export const tcpCapability: Capability = {
+export const tcpCapability: Capability<readonly string[]> = {
   interface: 'tcp',
   async: new Set(['connect', 'write', 'read']),
+  grant: { annotation: ALLOW_TCP, parse: parseHostPorts },
   build,
 };

@@ -14,6 +14,7 @@ import type { CompiledComponent, PreparedComponent } from '../compiled-component
 import { canSnapshot } from '../snapshot-stream.ts';
 import type { GuestComponent, SnapshotData } from '../guest-component.ts';
 import { DEFAULT_CALL_TIMEOUT_MS, type LiveComponentOptions } from '../live-component.ts';
+import { extensionUrls } from '../extensions.ts';
 import { FAILURE, LOG, REPLY, STARTED, TRAP, epochMs, fromWire, type Request, type WorkerMessage, type WorkerStart } from './protocol.ts';
 
 export interface IsolatedComponentOptions extends LiveComponentOptions {
@@ -241,6 +242,7 @@ export class IsolatedComponent implements GuestComponent {
       config: [...config],
       logLevels: LOG_LEVELS.filter((level) => logger.isEnabled(level)),
       busy,
+      extensions: extensionUrls(),
     };
     const worker = new Worker(WORKER_URL, { workerData, resourceLimits: { ...workerLimits(this.compiled.memoryLimitBytes), ...resourceLimits } });
     const thread: Thread = { worker, busy: new Int32Array(busy), pending: new Map(), restart, bootId: 0, booted: Promise.resolve(), lost: undefined, idleWaiters: [], outbox: [], exited: false };

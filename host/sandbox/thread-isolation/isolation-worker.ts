@@ -9,6 +9,7 @@ import { TesseraError, truncate } from '../../errors.ts';
 import { MAX_LOG_MESSAGE_CHARS, type Logger, type LogLevel } from '../../observability/logger.ts';
 import { rateLimitedLogger } from '../../observability/rate-limited-logger.ts';
 import { CompiledComponent } from '../compiled-component.ts';
+import { loadExtensions } from '../extensions.ts';
 import type { SnapshotData } from '../guest-component.ts';
 import { LiveComponent } from '../live-component.ts';
 import { FAILURE, LOG, REPLY, STARTED, TRAP, epochMs, toWire, type Request, type WorkerMessage, type WorkerStart } from './protocol.ts';
@@ -17,6 +18,8 @@ const start = workerData as WorkerStart;
 const { name } = start.options;
 const port = parentPort!;
 const busy = new Int32Array(start.busy);
+// The kinds and capabilities the main thread added, before the component that may use them.
+await loadExtensions(start.extensions);
 const compiled = CompiledComponent.fromPrepared(start.prepared);
 /** When this worker was ready for requests (its code loaded). */
 const startedAt = epochMs();

@@ -26,6 +26,8 @@ export interface WorkerStart {
    * past its deadline that is still the one running is a guest spinning in wasm.
    */
   busy: SharedArrayBuffer;
+  /** Extension modules (kinds, capabilities) to load before the component (sandbox/extensions.ts). */
+  extensions: string[];
 }
 
 /** Time comparable across threads (each thread's `performance.now()` has its own origin). */

@@ -6,7 +6,7 @@ import { isTesseraError } from '../../errors.ts';
 import { createLogger } from '../../observability/logger.ts';
 import type { CompiledComponent } from '../../sandbox/compiled-component.ts';
 import { LiveComponent } from '../../sandbox/live-component.ts';
-import { bindStateStore } from '../../sandbox/state-store-binding.ts';
+import { adaptStateStore } from '../../sandbox/kinds/state-store-adapter.ts';
 
 /** A check did not see what it expected; the message is the reason shown in the report. */
 export class CheckFailure extends Error {
@@ -68,7 +68,7 @@ export const lacks =
 export async function startInstance(compiled: CompiledComponent, name: string, logs: string[]): Promise<Instance> {
   const logger = createLogger({ level: 'warn', json: true, write: (line) => logs.push((JSON.parse(line) as { msg: string }).msg) });
   const live = await LiveComponent.start(compiled, { name, config: new Map(), logger });
-  return { live, store: bindStateStore(live) };
+  return { live, store: adaptStateStore(live) };
 }
 
 // ---- requests -------------------------------------------------------------------------

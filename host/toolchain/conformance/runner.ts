@@ -1,5 +1,5 @@
 // Runs the conformance kit on a state-store `.wasm`: loads it through the real sandbox
-// (CompiledComponent, LiveComponent, bindStateStore), then runs every check of every area on
+// (CompiledComponent, LiveComponent, adaptStateStore), then runs every check of every area on
 // a fresh instance of its own, all side by side, so the slowest check (a TTL wait) sets the
 // pace. Used by `tessera component test` and by the tests.
 import type { Manifest } from '../../../abi/ts/manifest.ts';

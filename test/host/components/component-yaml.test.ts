@@ -61,3 +61,18 @@ test('what reaches metadata and messages is bounded: a type of 10,000 characters
   }
   assert.match(message, /^many\.yaml: invalid Component: metadata\.annotations: must NOT have more than 256 properties$/);
 });
+
+test('tessera.dev/allow-tcp grants tcp, parsed by the tcp capability; a malformed grant fails the YAML naming the file, the component and the annotation', () => {
+  const spec = (value: string) => component(`metadata:\n  name: redis\n  annotations:\n    tessera.dev/allow-tcp: "${value}"\nspec:\n  type: pubsub.redis\n`);
+  assert.deepEqual(parseResourceFile(spec('127.0.0.1:6379, Redis:6380, [::1]:7000'), 'redis.yaml').components[0]!.grants, { tcp: ['127.0.0.1:6379', 'redis:6380', '[::1]:7000'] });
+  assert.deepEqual(parseResourceFile(component('metadata:\n  name: plain\nspec:\n  type: state.memory\n'), 'plain.yaml').components[0]!.grants, {}, 'no annotation, no grant');
+  assert.throws(() => parseResourceFile(spec('redis'), 'redis.yaml'), (err: Error) => {
+    assert.equal(err.message, 'redis.yaml: component "redis": annotation "tessera.dev/allow-tcp" must list host:port pairs, got "redis"');
+    return true;
+  });
+  assert.throws(() => parseResourceFile(spec(' , '), 'redis.yaml'), /redis\.yaml: component "redis": annotation "tessera\.dev\/allow-tcp" must list at least one host:port pair/);
+  assert.throws(
+    () => parseResourceFile(component('metadata:\n  name: x\n  annotations:\n    tessera.dev/allow-tpc: "a:1"\nspec:\n  type: state.memory\n'), 'x.yaml'),
+    /x\.yaml: unknown annotation "tessera\.dev\/allow-tpc" \(known: .*tessera\.dev\/isolation, tessera\.dev\/max-instances, tessera\.dev\/allow-tcp\)/,
+  );
+});

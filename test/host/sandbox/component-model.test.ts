@@ -19,7 +19,7 @@ import type { ComponentModelCode } from '../../../host/sandbox/component-model.t
 import { witSource } from '../../../host/sandbox/wit-source.ts';
 import { CompiledComponent, type CompileOptions } from '../../../host/sandbox/compiled-component.ts';
 import { LiveComponent } from '../../../host/sandbox/live-component.ts';
-import { bindStateStore } from '../../../host/sandbox/state-store-binding.ts';
+import { adaptStateStore } from '../../../host/sandbox/kinds/state-store-adapter.ts';
 import { wrapAsComponent } from '../../../host/toolchain/wrap-component.ts';
 import { SKELETON_MANIFEST, hostImportWat, stateStoreModule, type SkeletonModuleOptions } from '../../support/state-store-wat.ts';
 
@@ -228,7 +228,7 @@ describe('Component Model components', () => {
 
   test('the StateStore binding works unchanged over both component forms', async () => {
     for (const compiled of [await rustComponent, await jsComponent]) {
-      const store = bindStateStore(await start(compiled));
+      const store = adaptStateStore(await start(compiled));
       await store.set(setReq('k', 'v') as never);
       assert.equal(new TextDecoder().decode((await store.get(getReq('k') as never))?.value), 'v');
       await assert.rejects(store.set(setReq('k', 'w', { etag: '9' }) as never), (err: TesseraError) => err.componentError?.tag === 'etag-mismatch');
@@ -376,6 +376,6 @@ describe('the sandbox on the Component Model path', () => {
       results.push(await (await start(compiled, 'tcp-probe')).call('ping', []));
     }
     assert.deepStrictEqual(results[1], results[0]);
-    assert.match((results[0] as { val: { tag: string; val: string } }).val.val, /tcp connect to example\.com:6379 is not allowed for component "tcp-probe"/);
+    assert.match((results[0] as { val: { tag: string; val: string } }).val.val, /tcp\.connect is refused for component "tcp-probe": it has no tcp grant; grant it with the annotation tessera\.dev\/allow-tcp/);
   });
 });

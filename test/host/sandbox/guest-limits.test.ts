@@ -166,7 +166,7 @@ test('a component error message is bounded wherever it goes', async () => {
   const chatty = await start({ bodies: { get: `(drop (memory.grow (i32.const 40))) ${body}` }, memory: '1' });
   const answer = (await get(chatty, 1)) as { tag: string; val: { tag: string; val: string } };
   assert.equal(answer.tag, 'err');
-  const { unwrapResult } = await import('../../../host/sandbox/live-component.ts');
+  const { unwrapResult } = await import('../../../host/sandbox/kinds/wit-result.ts');
   assert.throws(
     () => unwrapResult('guest', 'get', answer as never),
     (err: unknown) => isTesseraError(err) && err.message.length < 4200 && /… \(\d+ more characters\)$/.test(err.message) && (err.componentError?.val.length ?? Infinity) < 4200,

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { isTesseraError, type TesseraError } from '../../../host/errors.ts';
 import { silentLogger } from '../../../host/observability/logger.ts';
 import { CompiledComponent } from '../../../host/sandbox/compiled-component.ts';
-import { InstancePool, poolable } from '../../../host/sandbox/instance-pool.ts';
+import { InstancePool, mayPoolInstances } from '../../../host/sandbox/instance-pool.ts';
 import { LiveComponent } from '../../../host/sandbox/live-component.ts';
 import { startGuest } from '../../../host/sandbox/start-guest.ts';
 import { limitsFromAnnotations as parseLimits } from '../../../host/components/limits.ts';
@@ -32,10 +32,10 @@ async function pool(options: { max?: number; queueLimit?: number; onTrap?: (e: T
 }
 
 test('a component that can suspend and keeps no data is pooled; one that keeps its data, or max-instances 1, is not', async () => {
-  assert.equal(poolable(await compile(sleeper)), true);
+  assert.equal(mayPoolInstances(await compile(sleeper)), true);
   const stateMemory = await compile(new Uint8Array(await readFile(new URL('../../../components-wasm/state-memory/state-memory.wasm', import.meta.url))));
-  assert.equal(poolable(stateMemory), false, 'state.memory exports snapshot: a pool would split its data');
-  assert.equal(poolable(await compile(stateStoreModule())), false, 'a store that cannot suspend serves each call at once anyway');
+  assert.equal(mayPoolInstances(stateMemory), false, 'state.memory exports snapshot: a pool would split its data');
+  assert.equal(mayPoolInstances(await compile(stateStoreModule())), false, 'a store that cannot suspend serves each call at once anyway');
   const single = await startGuest(await compile(sleeper), { name: 'one', config: new Map(), logger: silentLogger }, 'inline', 1);
   assert.ok(single instanceof LiveComponent);
   await single.close();

@@ -12,7 +12,7 @@ import { TesseraError, isTesseraError } from '../../../host/errors.ts';
 import { createLogger, silentLogger, type Logger } from '../../../host/observability/logger.ts';
 import { CompiledComponent } from '../../../host/sandbox/compiled-component.ts';
 import { LiveComponent } from '../../../host/sandbox/live-component.ts';
-import { bindStateStore } from '../../../host/sandbox/state-store-binding.ts';
+import { adaptStateStore } from '../../../host/sandbox/kinds/state-store-adapter.ts';
 import { IsolatedComponent, type IsolatedComponentOptions } from '../../../host/sandbox/thread-isolation/isolated-component.ts';
 import { registryFixture, type RegistryFixture } from '../../support/registry-fixture.ts';
 import { hostImportWat, stateStoreModule } from '../../support/state-store-wat.ts';
@@ -166,7 +166,7 @@ test('a runaway init on a worker fails the load at its deadline, naming the comp
 test('state.memory serves get, set, bulk calls and transactions through its worker, and many calls in flight keep their order', async () => {
   const component = await isolated(STATE_MEMORY);
   assert.deepEqual([...component.features].sort(), ['ETAG', 'TRANSACTIONAL', 'TTL']);
-  const store: StateStore = bindStateStore(component);
+  const store: StateStore = adaptStateStore(component);
   await store.set(setReq('a', '"1"'));
   assert.equal(text((await store.get(getReq('a')))?.value), '"1"');
   await store.transact(
@@ -214,26 +214,26 @@ test('data crosses swaps between inline and thread generations, both ways', asyn
 
 test('a snapshot taken on a worker restores inline, and an inline one on a worker', async () => {
   const onThread = await isolated(STATE_MEMORY);
-  await bindStateStore(onThread).set(setReq('k', '"from the thread"'));
+  await adaptStateStore(onThread).set(setReq('k', '"from the thread"'));
   const data = await onThread.snapshot();
   assert.ok(data !== undefined && data.length > 0);
 
   const inline = await LiveComponent.start(await CompiledComponent.compile(STATE_MEMORY), { name: 'inline', config: new Map(), logger: silentLogger });
   closing.push(inline);
   await inline.restore(data);
-  assert.equal(text((await bindStateStore(inline).get(getReq('k')))?.value), '"from the thread"');
+  assert.equal(text((await adaptStateStore(inline).get(getReq('k')))?.value), '"from the thread"');
 
-  await bindStateStore(inline).set(setReq('j', '"from inline"'));
+  await adaptStateStore(inline).set(setReq('j', '"from inline"'));
   const back = await isolated(STATE_MEMORY);
   await back.restore((await inline.snapshot())!);
-  assert.equal(text((await bindStateStore(back).get(getReq('j')))?.value), '"from inline"');
+  assert.equal(text((await adaptStateStore(back).get(getReq('j')))?.value), '"from inline"');
 });
 
 test('a large restore runs on the worker while the event loop stays free', async () => {
   const source = await isolated(STATE_MEMORY, { cpuShare: 0 });
   const value = new Uint8Array(1024).fill(65);
   for (let i = 0; i < 20; i++) {
-    await bindStateStore(source).bulkSet(Array.from({ length: 1000 }, (_, j) => ({ ...setReq(`k${i}-${j}`, ''), value })));
+    await adaptStateStore(source).bulkSet(Array.from({ length: 1000 }, (_, j) => ({ ...setReq(`k${i}-${j}`, ''), value })));
   }
   const data = (await source.snapshot())!;
   assert.ok(data.reduce((n, chunk) => n + chunk.byteLength, 0) > 20_000_000);
@@ -246,12 +246,12 @@ test('a large restore runs on the worker while the event loop stays free', async
   const busy = performance.eventLoopUtilization(elu).active;
   // The main thread only copies the data across; the guest's restore runs on the worker.
   assert.ok(busy < took / 2, `the event loop was busy ${busy.toFixed(0)} ms of the ${took.toFixed(0)} ms restore`);
-  assert.equal((await bindStateStore(onThread).get(getReq('k19-999')))?.value.length, 1024);
+  assert.equal((await adaptStateStore(onThread).get(getReq('k19-999')))?.value.length, 1024);
 });
 
 test('hibernation ends the worker and keeps the data; the next call wakes a new worker; close ends it', async () => {
   const component = await isolated(STATE_MEMORY);
-  const store = bindStateStore(component);
+  const store = adaptStateStore(component);
   await store.set(setReq('k', '"kept"'));
   assert.equal(component.idle, false);
   const first = component.threadId!;
@@ -293,7 +293,7 @@ test('calls past the queue limit fail fast with ERR_COMPONENT_BUSY', async () =>
     imports: [hostImportWat('sleep', 'sleep-ms').replace('(func', '(func $sleep')],
     bodies: { get: '(call $sleep (i32.const 50)) (i32.const 16)' },
   });
-  const store = bindStateStore(await isolated(sleeper, { queueLimit: 3 }));
+  const store = adaptStateStore(await isolated(sleeper, { queueLimit: 3 }));
   const results = await Promise.allSettled(Array.from({ length: 6 }, () => store.get(getReq('k'))));
   assert.equal(results.filter((r) => r.status === 'fulfilled').length, 3);
   for (const r of results.filter((r) => r.status === 'rejected')) {
@@ -307,18 +307,18 @@ test('a worker that dies (out of memory) fails only its own calls; the next call
   const neighbour = await isolated(STATE_MEMORY, { name: 'neighbour' });
   const inline = await LiveComponent.start(await CompiledComponent.compile(STATE_MEMORY), { name: 'inline', config: new Map(), logger: silentLogger });
   closing.push(inline);
-  await bindStateStore(neighbour).set(setReq('k', '"n"'));
-  await bindStateStore(inline).set(setReq('k', '"i"'));
+  await adaptStateStore(neighbour).set(setReq('k', '"n"'));
+  await adaptStateStore(inline).set(setReq('k', '"i"'));
 
-  await rejectsWith(bindStateStore(victim).get(getReq('boom')), 'ERR_COMPONENT_TRAP', /component "hog" \(state\.skeleton\).*worker thread/);
+  await rejectsWith(adaptStateStore(victim).get(getReq('boom')), 'ERR_COMPONENT_TRAP', /component "hog" \(state\.skeleton\).*worker thread/);
   assert.equal(traps.length, 1, 'the crash is reported once');
   assert.match(traps[0]!.message, /component "hog"/);
   assert.equal(victim.idle, true);
 
-  assert.equal(text((await bindStateStore(neighbour).get(getReq('k')))?.value), '"n"', 'another worker keeps its data');
-  assert.equal(text((await bindStateStore(inline).get(getReq('k')))?.value), '"i"', 'inline components keep theirs');
+  assert.equal(text((await adaptStateStore(neighbour).get(getReq('k')))?.value), '"n"', 'another worker keeps its data');
+  assert.equal(text((await adaptStateStore(inline).get(getReq('k')))?.value), '"i"', 'inline components keep theirs');
   assert.equal(victim.threadId, undefined);
-  assert.equal(await bindStateStore(victim).get(getReq('ok')), undefined, 'a new worker serves the next call');
+  assert.equal(await adaptStateStore(victim).get(getReq('ok')), undefined, 'a new worker serves the next call');
   assert.equal(victim.idle, false);
   assert.ok(workers().includes(victim.threadId!));
 });
@@ -333,7 +333,7 @@ test('log lines from the worker reach the sidecar log, rate-limited', async () =
     bodies: { get: '(local.set 0 (i32.const 5000)) (loop $l (call $log (i32.const 2) (i32.const 512) (i32.const 20)) (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1))))) (i32.const 16)' },
   });
   const component = await isolated(chatty, { logger, cpuBudget: 0 });
-  await bindStateStore(component).get(getReq('k'));
+  await adaptStateStore(component).get(getReq('k'));
   await eventually('the lines arrive', () => lines.some((l) => l.includes('hello from the guest')));
   await delay(50);
   const fromGuest = lines.filter((l) => l.includes('hello from the guest'));
@@ -348,7 +348,7 @@ test('a call suspended past its deadline fails on the worker, and the component 
   });
   const traps: TesseraError[] = [];
   const component = await isolated(sleeper, { callTimeoutMs: 200, onTrap: (e) => traps.push(e) });
-  const store = bindStateStore(component);
+  const store = adaptStateStore(component);
   const started = performance.now();
   assert.equal(await store.get(getReq('ok')), undefined);
   assert.ok(performance.now() - started >= 29, 'the sleep capability works on the worker');

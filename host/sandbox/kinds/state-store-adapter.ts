@@ -1,17 +1,11 @@
 // Presents a live `state-store` component as the typed `StateStore` the state building
 // block uses: WIT results become values or TesseraErrors carrying the component's error.
-import type { BulkGetItem, GetResponse, StateStore, TransactOperation } from '../../abi/ts/state.ts';
-import type { Metadata, WitResult } from '../../abi/ts/types.ts';
-import { unwrapResult } from './live-component.ts';
+import type { BulkGetItem, GetResponse, StateStore, TransactOperation } from '../../../abi/ts/state.ts';
+import type { Metadata, WitResult } from '../../../abi/ts/types.ts';
+import type { ComponentCallable } from './kind.ts';
+import { unwrapResult } from './wit-result.ts';
 
-/** Anything that calls a component's exports by name: one generation, or a handle over all of them. */
-export interface ComponentCallable {
-  readonly name: string;
-  readonly features: ReadonlySet<string>;
-  call(fn: string, args: unknown[]): Promise<unknown>;
-}
-
-export function bindStateStore(live: ComponentCallable): StateStore {
+export function adaptStateStore(live: ComponentCallable): StateStore {
   const call = async <T>(fn: string, ...args: unknown[]): Promise<T> =>
     unwrapResult(live.name, fn, (await live.call(fn, args)) as WitResult<T>);
   return {

@@ -3,26 +3,14 @@
 // dedicated instance per subscription, so a waiting pull never holds up publishes; other
 // brokers keep every subscription in their one instance and answer pulls at once. A
 // subscription follows hot swaps: after a swap its next pull subscribes on the new generation.
-import type { AckOutcome, BulkPublishFailure, Message, PubSub, PubSubSubscription } from '../../abi/ts/pubsub.ts';
-import type { Metadata, WitResult } from '../../abi/ts/types.ts';
-import { TesseraError, isTesseraError } from '../errors.ts';
-import { unwrapResult } from './live-component.ts';
-import type { ComponentCallable } from './state-store-binding.ts';
+import type { AckOutcome, BulkPublishFailure, Message, PubSub, PubSubSubscription } from '../../../abi/ts/pubsub.ts';
+import type { Metadata, WitResult } from '../../../abi/ts/types.ts';
+import { TesseraError, isTesseraError } from '../../errors.ts';
+import type { AdapterHost, DedicatedInstance } from './kind.ts';
+import { unwrapResult } from './wit-result.ts';
 
-/** A callable instance owned by one subscription. */
-export interface DedicatedInstance {
-  call(fn: string, args: unknown[]): Promise<unknown>;
-  close(): Promise<void>;
-}
-
-export interface PubSubHost extends ComponentCallable {
-  /** The running generation's number; changes on a swap. */
-  readonly generation: number;
-  /** Whether `pull` may block, so each subscription needs its own instance. */
-  readonly blocking: boolean;
-  /** A fresh instance of the running generation, initialised with the component's config. */
-  dedicatedInstance(): Promise<DedicatedInstance>;
-}
+/** What the broker's adapter needs of it; `blocking`: `pull` may block, so each subscription needs its own instance. */
+export type PubSubHost = AdapterHost;
 
 type Caller = (fn: string, args: unknown[]) => Promise<unknown>;
 
@@ -101,7 +89,7 @@ class Subscription implements PubSubSubscription {
   }
 }
 
-export function bindPubSub(host: PubSubHost): PubSub {
+export function adaptPubSub(host: PubSubHost): PubSub {
   const call = unwrapper(host.name, (fn, args) => host.call(fn, args));
   return {
     get features() {
