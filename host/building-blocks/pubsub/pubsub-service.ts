@@ -4,7 +4,7 @@
 import type { BulkPublishEntry, BulkPublishFailure } from '../../../abi/ts/pubsub.ts';
 import type { Metadata } from '../../../abi/ts/types.ts';
 import type { LivePubSub, PubSubLookup } from '../../components/types.ts';
-import { metadataValue } from '../state/requests.ts';
+import { metadataValue } from '../request-metadata.ts';
 import {
   CLOUD_EVENT_CONTENT_TYPE,
   cloudEventFor,
