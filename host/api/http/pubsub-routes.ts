@@ -1,8 +1,8 @@
 // The Dapr pub/sub routes: POST/PUT /v1.0/publish/{pubsub}/{topic...} and the bulk publish
 // (/v1.0-alpha1/publish/bulk/... and /v1.0/publish/bulk/...). Topics may contain `/`: the
 // route takes the rest of the path, as daprd's `publish/{pubsubname}/*` does. Bodies are
-// kept as bytes whatever their Content-Type; the bulk body is read as JSON only after the
-// pubsub and topic were checked, so errors come in daprd's order.
+// kept as bytes whatever their Content-Type; the bulk body is read as JSON when the service
+// asks for the entries, after it checked the pubsub and topic, so errors come in daprd's order.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BulkEntryInput, PubSubService } from '../../building-blocks/pubsub/pubsub-service.ts';
 import { unmarshalEvents } from '../../building-blocks/pubsub/pubsub-errors.ts';
@@ -110,11 +110,10 @@ export function registerPubSubRoutes(app: FastifyInstance, pubsub: PubSubService
         url,
         handler: async (request, reply) => {
           const { pubsubName, '*': topic = '' } = request.params;
-          pubsub.resolve(pubsubName, topic);
           const failed = await pubsub.bulkPublish({
             pubsubName,
             topic,
-            entries: bulkEntries(pubsubName, topic, request.body),
+            readEntries: () => bulkEntries(pubsubName, topic, request.body),
             metadata: queryMetadata(request.query),
             traceparent: header(request, 'traceparent'),
             tracestate: header(request, 'tracestate'),
