@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BulkEntryInput, PubSubService } from '../../building-blocks/pubsub/pubsub-service.ts';
 import { unmarshalEvents } from '../../building-blocks/pubsub/pubsub-errors.ts';
 import { compileValidator } from '../../schema-validator.ts';
+import { useByteBodies } from './body-parsers.ts';
 import { queryMetadata, type Query } from './request-metadata.ts';
 
 interface PublishRoute {
@@ -33,10 +34,6 @@ interface BulkEntryBody {
   event?: unknown;
   contentType?: string;
   metadata?: Record<string, string> | null;
-}
-
-function keepBytes(_request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void): void {
-  done(null, body);
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {
@@ -80,8 +77,7 @@ function bulkEntries(pubsubName: string, topic: string, body: Buffer | undefined
 export function registerPubSubRoutes(app: FastifyInstance, pubsub: PubSubService): void {
   // Own scope: the body is bytes, published as they came.
   app.register(async (scope) => {
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer' }, keepBytes);
+    useByteBodies(scope);
     // Each path also without a topic, so an empty topic gets daprd's error rather than a 404.
     const paths = (prefix: string): string[] => [`${prefix}/:pubsubName`, `${prefix}/:pubsubName/*`];
 
