@@ -1,6 +1,6 @@
 // Wires one sidecar: bundled types, the component registry fed by the resources folders
 // (and kept in step with them by a watcher), the building blocks, the channel to the app,
-// and the HTTP API. The API listens first; components load in the background and appear as
+// and the HTTP API, which is handed the building blocks to call. The API listens first; components load in the background and appear as
 // they start, and /v1.0/healthz says ready once the first scan is applied. Every reload of
 // the resources also re-reads the declarative subscriptions, and every component loaded or
 // unloaded re-matches the delivery loops to the loaded brokers.
@@ -9,9 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createHttpApi } from './api/http/server.ts';
 import { AppChannel } from './app-channel/app-channel.ts';
-import { PubSubService } from './building-blocks/pubsub/pubsub-service.ts';
+import { createBuildingBlocks, type BuildingBlocks } from './building-blocks/building-blocks.ts';
 import { SubscriptionManager } from './building-blocks/pubsub/subscription-manager.ts';
-import { StateService } from './building-blocks/state/state-service.ts';
 import { watchFolders, type FolderWatcher } from './components/folder-watcher.ts';
 import { loadWorkers } from './components/load-worker.ts';
 import { ComponentRegistry } from './components/registry.ts';
@@ -42,6 +41,8 @@ export interface SidecarOptions {
 export class Sidecar {
   readonly registry: ComponentRegistry;
   readonly subscriptions: SubscriptionManager;
+  /** What the transports call: one set of services for every API. */
+  readonly blocks: BuildingBlocks;
   readonly #options: SidecarOptions;
   readonly #api: ReturnType<typeof createHttpApi>;
   readonly #channel: AppChannel | undefined;
@@ -69,20 +70,19 @@ export class Sidecar {
       channel: this.#channel,
       logger: options.logger.child('pubsub'),
     });
-    const pubsub = new PubSubService(this.registry, {
+    this.blocks = createBuildingBlocks({
       appId: options.appId,
+      runtimeVersion: RUNTIME_VERSION,
+      components: this.registry,
+      subscriptions: this.subscriptions,
+      isReady: () => this.#ready,
       onPublished: (pubsubName, topic) => this.subscriptions.wake(pubsubName, topic),
     });
     this.#api = createHttpApi({
-      appId: options.appId,
-      runtimeVersion: RUNTIME_VERSION,
+      blocks: this.blocks,
+      admin: this.registry,
       apiToken: options.apiToken,
       maxBodyBytes: options.maxBodyBytes,
-      components: this.registry,
-      state: new StateService(this.registry, { appId: options.appId }),
-      pubsub,
-      subscriptions: this.subscriptions,
-      isReady: () => this.#ready,
       shutdown: () => options.onShutdownRequest?.(),
       logger: options.logger.child('http'),
     });

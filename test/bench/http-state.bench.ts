@@ -56,8 +56,12 @@ export async function httpStateBench(options: HttpBenchOptions): Promise<string[
           `    ${op.padEnd(5)} | ${name.padEnd(7)} | ${median(rs.map((r) => r.rps)).toFixed(0).padStart(7)} | ${median(rs.map((r) => r.p50)).toFixed(0).padStart(6)} | ${median(rs.map((r) => r.p99)).toFixed(0).padStart(6)} | ${rs.reduce((n, r) => n + r.errors, 0)}`,
         );
       }
-      const ratio = median(results[`${op} tessera`]!.map((r) => r.rps)) / median(results[`${op} bare`]!.map((r) => r.rps));
-      lines.push(`    ${op} throughput ratio tessera/bare: ${ratio.toFixed(2)} (target >= 0.80)`);
+      // Each round's ratio compares runs seconds apart, so drift on a shared machine cancels out.
+      const bare = results[`${op} bare`]!;
+      const ratios = results[`${op} tessera`]!.map((r, i) => r.rps / bare[i]!.rps);
+      lines.push(
+        `    ${op} throughput ratio tessera/bare: median ${median(ratios).toFixed(2)}, best ${Math.max(...ratios).toFixed(2)} (rounds: ${ratios.map((r) => r.toFixed(2)).join(' ')}; target >= 0.85)`,
+      );
     }
     return lines;
   } finally {

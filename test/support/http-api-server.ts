@@ -2,7 +2,7 @@
 // talk to it with fetch or an SDK as an app would.
 import type { AddressInfo } from 'node:net';
 import { createHttpApi, DEFAULT_MAX_BODY_BYTES } from '../../host/api/http/server.ts';
-import { StateService } from '../../host/building-blocks/state/state-service.ts';
+import { createBuildingBlocks } from '../../host/building-blocks/building-blocks.ts';
 import { FakeComponents } from './fake-components.ts';
 import { MemoryStateStore } from './memory-state-store.ts';
 
@@ -24,7 +24,6 @@ export interface TestApi {
   /** Flip to make /v1.0/healthz answer not ready. */
   ready: boolean;
   shutdownCalls: number;
-  extended: Map<string, string>;
   close(): Promise<void>;
 }
 
@@ -32,7 +31,6 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
   const store = new MemoryStateStore();
   const components = options.components ?? new FakeComponents().addStateStore('statestore', store);
   const appId = options.appId ?? 'myapp';
-  const extended = new Map<string, string>();
   const api: TestApi = {
     url: '',
     port: 0,
@@ -40,23 +38,18 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     store,
     ready: true,
     shutdownCalls: 0,
-    extended,
     close: async () => {
       await app.close();
     },
   };
   const app = createHttpApi({
-    appId,
-    runtimeVersion: '0.1.0-test',
+    blocks: createBuildingBlocks({ appId, runtimeVersion: '0.1.0-test', components, isReady: () => api.ready }),
+    admin: components,
     apiToken: options.apiToken,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    components,
-    state: new StateService(components, { appId }),
-    isReady: () => api.ready,
     shutdown: () => {
       api.shutdownCalls++;
     },
-    extendedMetadata: extended,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   api.port = (app.server.address() as AddressInfo).port;

@@ -1,14 +1,13 @@
 // The sidecar's pub/sub parts in-process, as Sidecar wires them, over a JS broker instead of
-// the registry: the HTTP API (fastify on 127.0.0.1, a free port), the PubSubService, and the
+// the registry: the HTTP API (fastify on 127.0.0.1, a free port), the building blocks, and the
 // SubscriptionManager with its channel to a test app. `close()` stops the loops, then the API.
 import type { AddressInfo } from 'node:net';
 import { createHttpApi, DEFAULT_MAX_BODY_BYTES } from '../../host/api/http/server.ts';
 import { AppChannel } from '../../host/app-channel/app-channel.ts';
+import { createBuildingBlocks } from '../../host/building-blocks/building-blocks.ts';
 import type { DeliveryTimings } from '../../host/building-blocks/pubsub/delivery-loop.ts';
 import type { AppSubscribeTimings } from '../../host/building-blocks/pubsub/programmatic-subscriptions.ts';
-import { PubSubService } from '../../host/building-blocks/pubsub/pubsub-service.ts';
 import { SubscriptionManager } from '../../host/building-blocks/pubsub/subscription-manager.ts';
-import { StateService } from '../../host/building-blocks/state/state-service.ts';
 import { silentLogger, type Logger } from '../../host/observability/logger.ts';
 import { MemoryBroker } from './memory-pubsub.ts';
 import { PubSubComponents } from './pubsub-components.ts';
@@ -56,18 +55,15 @@ export async function startPubSubSidecar(options: PubSubSidecarOptions = {}): Pr
     ...(options.timings ? { timings: options.timings } : {}),
     ...(options.appSubscribeTimings ? { appSubscribeTimings: options.appSubscribeTimings } : {}),
   });
-  const pubsub = new PubSubService(components, { appId, onPublished: (name, topic) => subscriptions.wake(name, topic) });
-  const app = createHttpApi({
+  const blocks = createBuildingBlocks({
     appId,
     runtimeVersion: '0.1.0-test',
-    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
     components,
-    state: new StateService(components, { appId }),
-    pubsub,
     subscriptions,
     isReady: () => true,
-    shutdown: () => {},
+    onPublished: (name, topic) => subscriptions.wake(name, topic),
   });
+  const app = createHttpApi({ blocks, admin: components, maxBodyBytes: DEFAULT_MAX_BODY_BYTES, shutdown: () => {} });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;

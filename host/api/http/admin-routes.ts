@@ -4,11 +4,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { ComponentDirectory } from '../../components/types.ts';
 
+/** The registry as the admin routes see it. */
+export type ComponentAdmin = Pick<ComponentDirectory, 'list' | 'generations' | 'rollback'>;
+
 interface NameRoute {
   Params: { name: string };
 }
 
-export function registerAdminRoutes(app: FastifyInstance, components: ComponentDirectory): void {
+export function registerAdminRoutes(app: FastifyInstance, components: ComponentAdmin): void {
   app.get('/v1.0-alpha1/components', async () => components.list());
 
   app.get<NameRoute>('/v1.0-alpha1/components/:name/generations', async (request) => components.generations(request.params.name));

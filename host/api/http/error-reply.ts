@@ -1,6 +1,8 @@
-// The one place an error becomes an HTTP answer: a TesseraError's status with Dapr's
-// `{ "errorCode", "message" }` body, and fastify's own errors folded into Dapr's codes.
+// The one place an error becomes an HTTP answer: the status of its code (http-status.ts)
+// with Dapr's `{ "errorCode", "message" }` body, and fastify's own errors folded into Dapr's
+// codes.
 import { isTesseraError, TesseraError } from '../../errors.ts';
+import { httpStatusOf } from './http-status.ts';
 
 export interface ErrorReply {
   status: number;
@@ -14,26 +16,29 @@ interface FastifyError {
   message?: unknown;
 }
 
-function asTesseraError(err: unknown, maxBodyBytes: number): TesseraError {
-  if (isTesseraError(err)) return err;
+/** The error as a TesseraError with its HTTP status; fastify's 4xx errors keep their status. */
+function classify(err: unknown, maxBodyBytes: number): { error: TesseraError; status: number } {
+  if (isTesseraError(err)) return { error: err, status: httpStatusOf(err) };
   const { code, statusCode, message } = (typeof err === 'object' && err !== null ? err : {}) as FastifyError;
   const text = typeof message === 'string' ? message : String(err);
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return new TesseraError('ERR_BODY_TOO_LARGE', `request body is larger than the limit of ${maxBodyBytes} bytes`);
+    const error = new TesseraError('ERR_BODY_TOO_LARGE', `request body is larger than the limit of ${maxBodyBytes} bytes`);
+    return { error, status: httpStatusOf(error) };
   }
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-    return new TesseraError('ERR_MALFORMED_REQUEST', text, { httpStatus: statusCode });
+    return { error: new TesseraError('ERR_MALFORMED_REQUEST', text), status: statusCode };
   }
-  return new TesseraError('ERR_INTERNAL', text, { cause: err });
+  const error = new TesseraError('ERR_INTERNAL', text, { cause: err });
+  return { error, status: httpStatusOf(error) };
 }
 
 export function errorReply(err: unknown, maxBodyBytes: number): ErrorReply {
-  const error = asTesseraError(err, maxBodyBytes);
+  const { error, status } = classify(err, maxBodyBytes);
   // daprd refuses a missing or wrong API token with Go's http.Error: plain text, not JSON.
   if (error.code === 'ERR_UNAUTHORIZED') {
-    return { status: error.httpStatus, contentType: 'text/plain; charset=utf-8', body: `${error.message}\n` };
+    return { status, contentType: 'text/plain; charset=utf-8', body: `${error.message}\n` };
   }
-  return { status: error.httpStatus, contentType: 'application/json', body: JSON.stringify(error.toJSON()) };
+  return { status, contentType: 'application/json', body: JSON.stringify(error.toJSON()) };
 }
 
 /** The error for a body that is not the JSON a route expects. */

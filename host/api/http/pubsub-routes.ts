@@ -1,12 +1,13 @@
 // The Dapr pub/sub routes: POST/PUT /v1.0/publish/{pubsub}/{topic...} and the bulk publish
 // (/v1.0-alpha1/publish/bulk/... and /v1.0/publish/bulk/...). Topics may contain `/`: the
 // route takes the rest of the path, as daprd's `publish/{pubsubname}/*` does. Bodies are
-// kept as bytes whatever their Content-Type; the bulk body is read as JSON only after the
-// pubsub and topic were checked, so errors come in daprd's order.
+// kept as bytes whatever their Content-Type; the bulk body is read as JSON when the service
+// asks for the entries, after it checked the pubsub and topic, so errors come in daprd's order.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BulkEntryInput, PubSubService } from '../../building-blocks/pubsub/pubsub-service.ts';
 import { unmarshalEvents } from '../../building-blocks/pubsub/pubsub-errors.ts';
 import { compileValidator } from '../../schema-validator.ts';
+import { useByteBodies } from './body-parsers.ts';
 import { queryMetadata, type Query } from './request-metadata.ts';
 
 interface PublishRoute {
@@ -33,10 +34,6 @@ interface BulkEntryBody {
   event?: unknown;
   contentType?: string;
   metadata?: Record<string, string> | null;
-}
-
-function keepBytes(_request: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void): void {
-  done(null, body);
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {
@@ -80,8 +77,7 @@ function bulkEntries(pubsubName: string, topic: string, body: Buffer | undefined
 export function registerPubSubRoutes(app: FastifyInstance, pubsub: PubSubService): void {
   // Own scope: the body is bytes, published as they came.
   app.register(async (scope) => {
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer' }, keepBytes);
+    useByteBodies(scope);
     // Each path also without a topic, so an empty topic gets daprd's error rather than a 404.
     const paths = (prefix: string): string[] => [`${prefix}/:pubsubName`, `${prefix}/:pubsubName/*`];
 
@@ -110,11 +106,10 @@ export function registerPubSubRoutes(app: FastifyInstance, pubsub: PubSubService
         url,
         handler: async (request, reply) => {
           const { pubsubName, '*': topic = '' } = request.params;
-          pubsub.resolve(pubsubName, topic);
           const failed = await pubsub.bulkPublish({
             pubsubName,
             topic,
-            entries: bulkEntries(pubsubName, topic, request.body),
+            readEntries: () => bulkEntries(pubsubName, topic, request.body),
             metadata: queryMetadata(request.query),
             traceparent: header(request, 'traceparent'),
             tracestate: header(request, 'tracestate'),

@@ -1,17 +1,16 @@
 // The Dapr v1.0 HTTP API on fastify, transport only: routes parse and validate, call a
-// building block, and every error leaves through one handler in daprd's shape.
+// building block the sidecar built, and every error leaves through one handler in daprd's
+// shape.
 import Fastify, { type FastifyInstance } from 'fastify';
-import { PubSubService } from '../../building-blocks/pubsub/pubsub-service.ts';
-import type { StateService } from '../../building-blocks/state/state-service.ts';
-import type { ComponentDirectory } from '../../components/types.ts';
+import type { BuildingBlocks } from '../../building-blocks/building-blocks.ts';
 import { TesseraError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { requireApiToken } from './api-token.ts';
 import { useJsonBodies } from './body-parsers.ts';
 import { errorReply } from './error-reply.ts';
-import { registerAdminRoutes } from './admin-routes.ts';
+import { registerAdminRoutes, type ComponentAdmin } from './admin-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
-import { registerMetadataRoutes, type SubscriptionDirectory } from './metadata-routes.ts';
+import { registerMetadataRoutes } from './metadata-routes.ts';
 import { registerPubSubRoutes } from './pubsub-routes.ts';
 import { registerShutdownRoute } from './shutdown-route.ts';
 import { registerStateRoutes } from './state-routes.ts';
@@ -23,23 +22,16 @@ export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 const MAX_PARAM_LENGTH = 16 * 1024;
 
 export interface HttpApiDeps {
-  appId: string;
-  runtimeVersion: string;
+  /** The building blocks the routes call. */
+  blocks: BuildingBlocks;
+  /** What Tessera's admin routes show and do (the component registry). */
+  admin: ComponentAdmin;
   /** DAPR_API_TOKEN; when set, every route but the health checks requires it. */
-  apiToken?: string;
+  apiToken?: string | undefined;
   maxBodyBytes: number;
-  components: ComponentDirectory;
-  state: StateService;
-  /** Publishing; by default a service over `components` (without local delivery). */
-  pubsub?: PubSubService;
-  /** The app's subscriptions, for `/v1.0/metadata`. */
-  subscriptions?: SubscriptionDirectory;
-  isReady(): boolean;
   /** Called once the answer to POST /v1.0/shutdown has gone out. */
   shutdown(): void;
-  logger?: Logger;
-  /** Attributes set with PUT /v1.0/metadata/{key}; pass one map to share it with the gRPC API. */
-  extendedMetadata?: Map<string, string>;
+  logger?: Logger | undefined;
 }
 
 export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
@@ -68,11 +60,12 @@ export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
     throw new TesseraError('ERR_NOT_FOUND', `method "${request.method} ${path}" is not found`);
   });
 
-  registerStateRoutes(app, deps.state);
-  registerPubSubRoutes(app, deps.pubsub ?? new PubSubService(deps.components, { appId: deps.appId }));
-  registerHealthRoutes(app, deps);
-  registerMetadataRoutes(app, { ...deps, extended: deps.extendedMetadata ?? new Map() });
+  const { blocks } = deps;
+  registerStateRoutes(app, blocks.state);
+  registerPubSubRoutes(app, blocks.pubsub);
+  registerHealthRoutes(app, blocks.health);
+  registerMetadataRoutes(app, blocks.metadata);
   registerShutdownRoute(app, deps.shutdown);
-  registerAdminRoutes(app, deps.components);
+  registerAdminRoutes(app, deps.admin);
   return app;
 }

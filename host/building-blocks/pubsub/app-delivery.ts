@@ -5,7 +5,7 @@
 // success, retry or drop.
 import type { Message } from '../../../abi/ts/pubsub.ts';
 import type { AppChannel } from '../../app-channel/app-channel.ts';
-import { metadataValue } from '../state/requests.ts';
+import { metadataValue } from '../request-metadata.ts';
 import { CLOUD_EVENT_CONTENT_TYPE, rawPayloadEvent, type CloudEvent } from './cloud-event.ts';
 import type { Subscription } from './subscription.ts';
 

@@ -4,7 +4,7 @@
 // missing fields filled, `cloudevent.*` metadata overrides, and the TTL's `expiration`.
 import { randomUUID } from 'node:crypto';
 import type { Metadata } from '../../../abi/ts/types.ts';
-import { metadataValue } from '../state/requests.ts';
+import { metadataValue } from '../request-metadata.ts';
 import { cloudEventCreation } from './pubsub-errors.ts';
 import type { TraceContext } from './trace-context.ts';
 

@@ -4,7 +4,7 @@
 import type { BulkPublishEntry, BulkPublishFailure } from '../../../abi/ts/pubsub.ts';
 import type { Metadata } from '../../../abi/ts/types.ts';
 import type { LivePubSub, PubSubLookup } from '../../components/types.ts';
-import { metadataValue } from '../state/requests.ts';
+import { metadataValue } from '../request-metadata.ts';
 import {
   CLOUD_EVENT_CONTENT_TYPE,
   cloudEventFor,
@@ -58,7 +58,11 @@ export interface BulkEntryInput {
 }
 
 export interface BulkPublishInput extends Omit<PublishInput, 'data' | 'contentType'> {
-  entries: BulkEntryInput[];
+  /**
+   * The entries, read once the pubsub and the topic are checked: a body that cannot be read
+   * fails after them, in daprd's order.
+   */
+  readEntries(): BulkEntryInput[];
 }
 
 const encoder = new TextEncoder();
@@ -97,7 +101,7 @@ export class PubSubService {
   }
 
   /** The broker for a publish, after daprd's checks in daprd's order (validateAndGetPubsubAndTopic). */
-  resolve(pubsubName: string, topic: string): LivePubSub {
+  #resolve(pubsubName: string, topic: string): LivePubSub {
     if (this.#pubsubs.pubSubCount() === 0) throw pubsubNotConfigured(pubsubName);
     if (pubsubName === '') throw pubsubNameEmpty();
     const live = this.#pubsubs.getPubSub(pubsubName);
@@ -119,7 +123,7 @@ export class PubSubService {
 
   async publish(input: PublishInput): Promise<void> {
     const { pubsubName, topic, metadata } = input;
-    const live = this.resolve(pubsubName, topic);
+    const live = this.#resolve(pubsubName, topic);
     const raw = this.#rawPayload(metadata);
     let data = input.data;
     let contentType = input.contentType || undefined;
@@ -149,10 +153,11 @@ export class PubSubService {
   /** Publishes every entry; resolves to the entries the broker could not take (none: all published). */
   async bulkPublish(input: BulkPublishInput): Promise<BulkPublishFailure[]> {
     const { pubsubName, topic, metadata } = input;
-    const live = this.resolve(pubsubName, topic);
+    const live = this.#resolve(pubsubName, topic);
+    const read = input.readEntries();
     const raw = this.#rawPayload(metadata);
     const seen = new Set<string>();
-    const entries: BulkPublishEntry[] = input.entries.map((entry) => {
+    const entries: BulkPublishEntry[] = read.map((entry) => {
       const data = eventBytes(entry);
       if (typeof data === 'string') throw marshalEnvelope(pubsubName, topic, data);
       if (entry.entryId === '' || seen.has(entry.entryId)) throw marshalEvents(pubsubName, topic, 'entryId is duplicated or not present for entry');

@@ -42,12 +42,3 @@ export interface DeleteOptions extends StateOptions {
   etag?: string;
   metadata: Metadata;
 }
-
-/** The value of a metadata entry, the last one winning as a later merge would. */
-export function metadataValue(metadata: Metadata, name: string): string | undefined {
-  for (let i = metadata.length - 1; i >= 0; i--) {
-    const entry = metadata[i];
-    if (entry !== undefined && entry[0] === name) return entry[1];
-  }
-  return undefined;
-}

@@ -1,6 +1,7 @@
-// The state building block's errors with Dapr's codes and messages, and the mapping of a
-// component's typed error (etag-mismatch, etag-invalid, ...) to the status Dapr answers with.
-import { GrpcStatus, isTesseraError, TesseraError } from '../../errors.ts';
+// The state building block's errors with Dapr's codes and messages; a component's typed
+// error (etag-mismatch, etag-invalid, invalid-argument) becomes the error's reason, which
+// the transports answer with Dapr's status for it.
+import { isTesseraError, TesseraError, type ErrorReason } from '../../errors.ts';
 
 export function storeNotConfigured(storeName: string): TesseraError {
   return new TesseraError('ERR_STATE_STORE_NOT_CONFIGURED', `state store ${storeName} is not configured`);
@@ -42,25 +43,21 @@ export function operationFailed(err: unknown, failed: FailedOperation): TesseraE
   if (isTesseraError(err, 'ERR_COMPONENT_TRAP') || isTesseraError(err, 'ERR_COMPONENT_UNHEALTHY')) return err;
   const componentError = isTesseraError(err) ? err.componentError : undefined;
   let detail = componentError?.val ?? (err instanceof Error ? err.message : String(err));
-  let status = 500;
-  let grpcStatus: number = GrpcStatus.INTERNAL;
+  let reason: ErrorReason | undefined;
   switch (componentError?.tag) {
     case 'etag-mismatch':
-      status = 409;
-      grpcStatus = GrpcStatus.ABORTED;
+      reason = 'etag-mismatch';
       detail = `possible etag mismatch. error from state store: ${detail}`;
       break;
     case 'etag-invalid':
-      status = 400;
-      grpcStatus = GrpcStatus.INVALID_ARGUMENT;
+      reason = 'etag-invalid';
       detail = `invalid etag value: ${detail}`;
       break;
     case 'invalid-argument':
-      status = 400;
-      grpcStatus = GrpcStatus.INVALID_ARGUMENT;
+      reason = 'invalid-argument';
       break;
   }
-  const options = { httpStatus: status, grpcStatus, componentError, cause: err };
+  const options = { reason, componentError, cause: err };
   switch (failed.op) {
     case 'get':
       return new TesseraError('ERR_STATE_GET', `fail to get ${failed.key} from state store ${failed.storeName}: ${detail}`, options);
@@ -71,10 +68,6 @@ export function operationFailed(err: unknown, failed: FailedOperation): TesseraE
     case 'delete':
       return new TesseraError('ERR_STATE_DELETE', `failed deleting state with key ${failed.key}: ${detail}`, options);
     case 'transaction':
-      // daprd's HTTP transaction handler answers 500 whatever the cause, ETag errors included.
-      return new TesseraError('ERR_STATE_TRANSACTION', `error while executing state transaction: ${detail}`, {
-        ...options,
-        httpStatus: 500,
-      });
+      return new TesseraError('ERR_STATE_TRANSACTION', `error while executing state transaction: ${detail}`, options);
   }
 }

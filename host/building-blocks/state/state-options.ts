@@ -3,7 +3,7 @@
 import type { Concurrency, Consistency } from '../../../abi/ts/state.ts';
 import type { Metadata } from '../../../abi/ts/types.ts';
 import { TesseraError } from '../../errors.ts';
-import { metadataValue } from './requests.ts';
+import { metadataValue } from '../request-metadata.ts';
 
 const MAX_TTL_SECONDS = 2 ** 31 - 1;
 

@@ -12,8 +12,8 @@ import type {
 import type { Metadata } from '../../../abi/ts/types.ts';
 import type { LiveStateStore, StateStoreLookup } from '../../components/types.ts';
 import { KeyPrefix, keyPrefixFor } from './key-prefix.ts';
+import { metadataValue } from '../request-metadata.ts';
 import {
-  metadataValue,
   type BulkGetOptions,
   type DeleteOptions,
   type GetOptions,

@@ -2,7 +2,7 @@
 // the worker's start-up data, requests, replies, log lines and traps, with TesseraErrors
 // flattened to plain fields so they survive a structured clone.
 import type { WitError } from '../../../abi/ts/types.ts';
-import { TesseraError, isTesseraError, type ErrorCode } from '../../errors.ts';
+import { TesseraError, isTesseraError, type ErrorCode, type ErrorReason } from '../../errors.ts';
 import type { LogLevel } from '../../observability/logger.ts';
 import type { PreparedComponent } from '../compiled-component.ts';
 import type { SnapshotData } from '../guest-component.ts';
@@ -44,8 +44,7 @@ export type Request =
 export interface WireError {
   code: ErrorCode;
   message: string;
-  httpStatus: number;
-  grpcStatus: number;
+  reason: ErrorReason | undefined;
   componentError: WitError | undefined;
 }
 
@@ -67,12 +66,12 @@ export type WorkerMessage =
 
 export function toWire(err: unknown): WireError {
   if (isTesseraError(err)) {
-    return { code: err.code, message: err.message, httpStatus: err.httpStatus, grpcStatus: err.grpcStatus, componentError: err.componentError };
+    return { code: err.code, message: err.message, reason: err.reason, componentError: err.componentError };
   }
   const error = new TesseraError('ERR_COMPONENT_TRAP', err instanceof Error ? `${err.name}: ${err.message}` : String(err));
   return toWire(error);
 }
 
 export function fromWire(wire: WireError): TesseraError {
-  return new TesseraError(wire.code, wire.message, { httpStatus: wire.httpStatus, grpcStatus: wire.grpcStatus, componentError: wire.componentError });
+  return new TesseraError(wire.code, wire.message, { reason: wire.reason, componentError: wire.componentError });
 }

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
+import { httpStatusOf } from '../../../host/api/http/http-status.ts';
 import { TesseraError, isTesseraError } from '../../../host/errors.ts';
 import { CallQueue } from '../../../host/sandbox/call-queue.ts';
 
@@ -42,7 +43,7 @@ test('a full queue refuses at once; what was queued still runs', async () => {
   const queue = new CallQueue('busy', 2);
   const first = queue.push('a', 1000, () => delay(20).then(() => 1), abandoned('a'));
   const second = queue.push('b', 1000, async () => 2, abandoned('b'));
-  await assert.rejects(queue.push('c', 1000, async () => 3, abandoned('c')), (err: unknown) => isTesseraError(err, 'ERR_COMPONENT_BUSY') && err.httpStatus === 503);
+  await assert.rejects(queue.push('c', 1000, async () => 3, abandoned('c')), (err: unknown) => isTesseraError(err, 'ERR_COMPONENT_BUSY') && httpStatusOf(err) === 503);
   assert.deepEqual(await Promise.all([first, second]), [1, 2]);
   assert.equal(queue.length, 0);
   await queue.whenIdle();

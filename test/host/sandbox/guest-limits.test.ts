@@ -7,7 +7,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { isTesseraError } from '../../../host/errors.ts';
+import { httpStatusOf } from '../../../host/api/http/http-status.ts';
+import { isTesseraError, type TesseraError } from '../../../host/errors.ts';
 import { silentLogger } from '../../../host/observability/logger.ts';
 import { CompiledComponent } from '../../../host/sandbox/compiled-component.ts';
 import { LiveComponent, type LiveComponentOptions } from '../../../host/sandbox/live-component.ts';
@@ -153,7 +154,7 @@ test('a component over its CPU share fails fast while another is called; the oth
   }
   assert.ok(isTesseraError(throttled, 'ERR_COMPONENT_THROTTLED'), `expected throttling, got ${String(throttled)}`);
   assert.match((throttled as Error).message, /component "guest" used \d+ ms of the event loop in the last second, over its CPU share of 2 ms \(tessera\.dev\/cpu-share\)/);
-  assert.equal(throttled instanceof Error && (throttled as { httpStatus?: number }).httpStatus, 429);
+  assert.equal(httpStatusOf(throttled as TesseraError), 429);
   assert.deepEqual(await get(modest, 4), { tag: 'ok', val: undefined });
   await delay(2100);
   assert.deepEqual(await get(greedy, 1), { tag: 'ok', val: undefined }, 'its share comes back as the window rolls on');

@@ -77,8 +77,13 @@ describe('state API: values', () => {
   it('parses the body as JSON whatever the Content-Type, and accepts PUT', async () => {
     assert.equal((await save([{ key: 'ct', value: 1 }], '', { headers: { 'content-type': 'text/plain' } })).status, 204);
     assert.equal((await save([{ key: 'ct', value: 2 }], '', { headers: { 'content-type': 'application/octet-stream' } })).status, 204);
+    assert.equal((await save([{ key: 'ct', value: 3 }], '', { headers: { 'content-type': 'application/x-anything' } })).status, 204);
+    assert.equal((await save([{ key: 'ct', value: 3 }], '', { headers: { 'content-type': 'application/json; charset=utf-8' } })).status, 204);
     assert.equal((await save([{ key: 'ct', value: 3 }], '', { method: 'PUT' })).status, 204);
     assert.equal(await (await fetch(url('statestore/ct'))).text(), '3');
+    const typed = await fetch(url('statestore'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[{"key":' });
+    assert.equal(typed.status, 400, 'a named type is parsed as JSON too');
+    assert.equal(((await typed.json()) as { errorCode: string }).errorCode, 'ERR_MALFORMED_REQUEST');
     // A byte body makes fetch send no Content-Type at all.
     const bare = new TextEncoder().encode('[{"key":"ct","value":4}]');
     assert.equal((await fetch(url('statestore'), { method: 'POST', body: bare })).status, 204);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GetRequest, SetRequest, TransactOperation } from '../../../../abi/ts/state.ts';
 import { StateService } from '../../../../host/building-blocks/state/state-service.ts';
+import { httpStatusOf } from '../../../../host/api/http/http-status.ts';
 import { isTesseraError, TesseraError } from '../../../../host/errors.ts';
 import { FakeComponents } from '../../../support/fake-components.ts';
 import { MemoryStateStore } from '../../../support/memory-state-store.ts';
@@ -21,7 +22,7 @@ const rejectsWith = (promise: Promise<unknown>, code: string, status: number, me
   assert.rejects(promise, (err) => {
     assert.ok(isTesseraError(err), `expected a TesseraError, got ${String(err)}`);
     assert.equal(err.code, code);
-    assert.equal(err.httpStatus, status);
+    assert.equal(httpStatusOf(err), status, 'the status the HTTP API answers with');
     if (message !== undefined) assert.match(err.message, message);
     return true;
   });

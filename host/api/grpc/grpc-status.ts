@@ -1,0 +1,69 @@
+// The gRPC status of every error code, as daprd answers it (pub/sub's from daprd's
+// pkg/api/errors/pubsub.go), and of the reasons that change it: the table the gRPC API
+// maps errors with, as host/api/http/http-status.ts is the HTTP API's.
+import type { ErrorCode, ErrorReason, TesseraError } from '../../errors.ts';
+
+/** The gRPC status codes the tables use. */
+export const GrpcStatus = {
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+
+const CODE_STATUS = {
+  ERR_MALFORMED_REQUEST: GrpcStatus.INVALID_ARGUMENT,
+  ERR_BODY_TOO_LARGE: GrpcStatus.RESOURCE_EXHAUSTED,
+  ERR_NOT_FOUND: GrpcStatus.NOT_FOUND,
+  ERR_UNAUTHORIZED: GrpcStatus.UNAUTHENTICATED,
+  ERR_HEALTH_NOT_READY: GrpcStatus.UNAVAILABLE,
+  ERR_OUTBOUND_HEALTH_NOT_READY: GrpcStatus.UNAVAILABLE,
+  ERR_HEALTH_APPID_NOT_MATCH: GrpcStatus.INTERNAL,
+  ERR_METADATA_GET: GrpcStatus.INTERNAL,
+  ERR_STATE_STORE_NOT_CONFIGURED: GrpcStatus.FAILED_PRECONDITION,
+  ERR_STATE_STORE_NOT_FOUND: GrpcStatus.INVALID_ARGUMENT,
+  ERR_STATE_STORE_NOT_SUPPORTED: GrpcStatus.INTERNAL,
+  ERR_NOT_SUPPORTED_STATE_OPERATION: GrpcStatus.INVALID_ARGUMENT,
+  ERR_STATE_GET: GrpcStatus.INTERNAL,
+  ERR_STATE_SAVE: GrpcStatus.INTERNAL,
+  ERR_STATE_DELETE: GrpcStatus.INTERNAL,
+  ERR_STATE_BULK_GET: GrpcStatus.INTERNAL,
+  ERR_STATE_TRANSACTION: GrpcStatus.INTERNAL,
+  ERR_PUBSUB_NOT_FOUND: GrpcStatus.INVALID_ARGUMENT,
+  ERR_PUBSUB_NOT_CONFIGURED: GrpcStatus.FAILED_PRECONDITION,
+  ERR_PUBSUB_EMPTY: GrpcStatus.INVALID_ARGUMENT,
+  ERR_TOPIC_NAME_EMPTY: GrpcStatus.INVALID_ARGUMENT,
+  ERR_PUBSUB_REQUEST_METADATA: GrpcStatus.INVALID_ARGUMENT,
+  ERR_PUBSUB_PUBLISH_MESSAGE: GrpcStatus.INTERNAL,
+  ERR_PUBSUB_CLOUD_EVENTS_SER: GrpcStatus.INVALID_ARGUMENT,
+  ERR_PUBSUB_EVENTS_SER: GrpcStatus.INVALID_ARGUMENT,
+  ERR_PUBSUB_FORBIDDEN: GrpcStatus.PERMISSION_DENIED,
+  ERR_APP_CHANNEL: GrpcStatus.UNAVAILABLE,
+  ERR_COMPONENT_LOAD: GrpcStatus.FAILED_PRECONDITION,
+  ERR_COMPONENT_TRAP: GrpcStatus.INTERNAL,
+  ERR_COMPONENT_TIMEOUT: GrpcStatus.DEADLINE_EXCEEDED,
+  ERR_COMPONENT_BUSY: GrpcStatus.RESOURCE_EXHAUSTED,
+  ERR_COMPONENT_THROTTLED: GrpcStatus.RESOURCE_EXHAUSTED,
+  ERR_COMPONENT_UNHEALTHY: GrpcStatus.UNAVAILABLE,
+  ERR_COMPONENT_NOT_FOUND: GrpcStatus.NOT_FOUND,
+  ERR_COMPONENT_CONFIG: GrpcStatus.FAILED_PRECONDITION,
+  ERR_INTERNAL: GrpcStatus.INTERNAL,
+} as const satisfies Record<ErrorCode, number>;
+
+const REASON_STATUS: Record<ErrorReason, number> = {
+  'etag-mismatch': GrpcStatus.ABORTED,
+  'etag-invalid': GrpcStatus.INVALID_ARGUMENT,
+  'invalid-argument': GrpcStatus.INVALID_ARGUMENT,
+};
+
+export function grpcStatusOf(err: TesseraError): number {
+  return err.reason === undefined ? CODE_STATUS[err.code] : REASON_STATUS[err.reason];
+}

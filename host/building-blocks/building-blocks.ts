@@ -1,0 +1,38 @@
+// The building blocks one sidecar serves, built once over its components and handed to
+// every transport (the HTTP API today, the gRPC API next), which only parse, call and reply.
+import type { ComponentDirectory } from '../components/types.ts';
+import { HealthService } from './health/health-service.ts';
+import { MetadataService, type SubscriptionDirectory } from './metadata/metadata-service.ts';
+import { PubSubService } from './pubsub/pubsub-service.ts';
+import { StateService } from './state/state-service.ts';
+
+export interface BuildingBlocks {
+  state: StateService;
+  pubsub: PubSubService;
+  metadata: MetadataService;
+  health: HealthService;
+}
+
+export interface BuildingBlocksOptions {
+  appId: string;
+  runtimeVersion: string;
+  /** The namespace for the state `namespace` key prefix strategy (daprd reads `NAMESPACE`). */
+  namespace?: string;
+  components: ComponentDirectory;
+  /** The app's subscriptions, for the metadata document. */
+  subscriptions?: SubscriptionDirectory;
+  /** Whether the sidecar is ready (its first scan of the resources applied). */
+  isReady(): boolean;
+  /** Called after every successful publish, so local subscribers of the topic look at once. */
+  onPublished?: (pubsubName: string, topic: string) => void;
+}
+
+export function createBuildingBlocks(options: BuildingBlocksOptions): BuildingBlocks {
+  const { appId, components } = options;
+  return {
+    state: new StateService(components, { appId, namespace: options.namespace }),
+    pubsub: new PubSubService(components, { appId, onPublished: options.onPublished }),
+    metadata: new MetadataService({ appId, runtimeVersion: options.runtimeVersion, components, subscriptions: options.subscriptions }),
+    health: new HealthService({ appId, components, isReady: options.isReady }),
+  };
+}
