@@ -1,6 +1,7 @@
 // The layers of ARCHITECTURE.md hold with no import circle: no file of host/ reaches itself
 // through its imports, type-only imports included (they tie two files together as much for
-// whoever changes them). A circle shows as the files it runs through.
+// whoever changes them), and no file imports from a layer above its own. A circle shows as
+// the files it runs through; an upward import as the pair.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { writeFile } from 'node:fs/promises';
@@ -15,6 +16,36 @@ test('host/ has no import circle', () => {
   const graph = importGraph(HOST);
   assert.ok(graph.size > 100 && graph.get('sandbox/compiled-component.ts')?.has('sandbox/component-model.ts'), 'the graph was read');
   assert.deepEqual(importCycles(graph), []);
+});
+
+/**
+ * The layers, top to bottom: a file may import from its own layer or one below, never above
+ * (the sandbox never sees a building block, a building block never sees HTTP). Shared leaves
+ * (errors, units, the schema validator, the version) sit at the bottom.
+ */
+const LAYERS: readonly (readonly string[])[] = [
+  ['cli'],
+  ['sidecar.ts'],
+  ['api'],
+  ['building-blocks'],
+  ['app-channel', 'components', 'toolchain'],
+  ['sandbox'],
+  ['observability'],
+  ['errors.ts', 'schema-validator.ts', 'units.ts', 'version.ts', 'types'],
+];
+
+test('host/ imports only down its layers', () => {
+  const layerOf = (file: string): number => {
+    const top = file.split('/')[0]!;
+    const layer = LAYERS.findIndex((names) => names.includes(top));
+    assert.notEqual(layer, -1, `host/${top} has no layer in this test: add it to LAYERS`);
+    return layer;
+  };
+  const upward: string[] = [];
+  for (const [file, imports] of importGraph(HOST)) {
+    for (const imported of imports) if (layerOf(imported) < layerOf(file)) upward.push(`${file} -> ${imported}`);
+  }
+  assert.deepEqual(upward, []);
 });
 
 test('a circle through a type-only import, a re-export and a dynamic import is found', async () => {
