@@ -10,7 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ComponentRegistry } from '../../host/components/registry.ts';
-import { LoadWorkers } from '../../host/components/load-worker.ts';
+import { LoadWorkers, loadWorkers } from '../../host/components/load-worker.ts';
 import { scanResources } from '../../host/components/resources-loader.ts';
 import { loadBundledTypes } from '../../host/components/type-catalog.ts';
 import { silentLogger } from '../../host/observability/logger.ts';
@@ -65,14 +65,16 @@ async function viaRegistry(): Promise<void> {
   await run(
     async (generation) => {
       await writeFile(join(dir.path, 'memory.wasm'), appendComponentCustomSection(bytes, 'build', utf8(String(generation))));
-      await registry.apply(await scanResources([dir.path], bundled, 'app'));
+      await registry.apply(await scanResources([dir.path], bundled, 'app', workers));
       const store = registry.getStateStore('memory')!.store;
       const before = await store.get(getReq);
       await store.set(setReq(`written by generation ${generation}`));
       return before && new TextDecoder().decode(before.value);
     },
-    // Idle load workers stop by themselves after a while: the sidecar at rest has none.
-    async () => (await workers.close(), rssAfterGc()),
+    // Idle load workers (this pool, and the shared one the bundled types were read with) stop
+    // by themselves after a while: the sidecar at rest has none, and what their heaps and
+    // jco's memory grew to goes with them.
+    async () => (await workers.close(), await loadWorkers.close(), rssAfterGc()),
   );
   await registry.close();
   await dir.remove();
