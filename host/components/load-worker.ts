@@ -3,6 +3,7 @@
 // has its worker terminated and fails naming its file; idle workers stop after a while.
 import { Worker } from 'node:worker_threads';
 import { TesseraError } from '../errors.ts';
+import { siblingModule } from '../package-root.ts';
 import { extensionUrls } from '../sandbox/extensions.ts';
 import type { LoadJobName, LoadJobs, LoadReply, LoadRequest } from './load-jobs.ts';
 
@@ -37,7 +38,7 @@ const START_DEADLINE_MS = 30_000;
  * well under it; a job that needs more fails alone, naming its file.
  */
 const WORKER_HEAP_MB = 512;
-const THREAD = new URL('./load-worker-thread.ts', import.meta.url);
+const THREAD = siblingModule('load-worker-thread', import.meta.url);
 
 type Result<K extends LoadJobName> = Awaited<ReturnType<LoadJobs[K]>>;
 

@@ -3,11 +3,11 @@
 // version.
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../../abi/ts/manifest.ts';
+import { packageFile } from '../package-root.ts';
 import { READ_DEADLINE_MS, loadWorkers } from './load-worker.ts';
 
-export const BUNDLED_DIR = fileURLToPath(new URL('../../components-wasm/', import.meta.url));
+export const BUNDLED_DIR = packageFile('components-wasm');
 
 export interface ModuleRef {
   path: string;

@@ -4,15 +4,15 @@
 // functions it must export.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { TesseraError } from '../errors.ts';
+import { packageFile } from '../package-root.ts';
 import { CAPABILITIES, capabilitiesVersion, capabilityWit } from './capabilities/index.ts';
 import type { KindDescriptor } from './kinds/kind.ts';
 import { allKinds, kindsVersion, kindWit } from './kinds/index.ts';
 import type { WitFunction, WitInterface, WitPackage } from './wit/ast.ts';
 import { parseWitPackage, type WitSource } from './wit/parser.ts';
 
-export const WIT_DIR = fileURLToPath(new URL('../../abi/wit/', import.meta.url));
+export const WIT_DIR = packageFile('abi', 'wit');
 
 export interface KindContract {
   kind: string;

@@ -3,17 +3,40 @@
 // and no top-level side effects; jco-glue.ts evaluates it), the component's core modules, and
 // the TypeScript declarations of its interfaces (component-model-check.ts compares them with
 // ours). Runs on the load worker: the transpile of a large component takes seconds.
+//
+// jco-transpile is an optional peer dependency of the package: it brings a nested binaryen
+// (~93 MB) that is never called, so an install that loads only core modules goes without it,
+// and a Component Model component then fails to load with the command that adds it.
+import pkg from '../../package.json' with { type: 'json' };
 import { TesseraError } from '../errors.ts';
 
 type Bindgen = typeof import('@bytecodealliance/jco-transpile/component');
 let bindgen: Promise<Bindgen> | undefined;
 
+/** The package to install for Component Model components, with the version range this host takes. */
+export const JCO_TRANSPILE = `@bytecodealliance/jco-transpile@${pkg.peerDependencies['@bytecodealliance/jco-transpile']}`;
+
+/** Whether `err` says that a package (jco-transpile, as the callers ask) is not installed. */
+export function isMissingPackage(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
+}
+
 /** jco's transpiler, loaded on first use: a host that loads only core modules never pays for it. */
 export function loadBindgen(): Promise<Bindgen> {
-  bindgen ??= import('@bytecodealliance/jco-transpile/component').then(async (m) => {
-    await m.$init;
-    return m;
-  });
+  bindgen ??= import('@bytecodealliance/jco-transpile/component').then(
+    async (m) => {
+      await m.$init;
+      return m;
+    },
+    (err: unknown) => {
+      bindgen = undefined; // installed later, it is found on the next load
+      if (!isMissingPackage(err)) throw err;
+      throw new TesseraError(
+        'ERR_COMPONENT_LOAD',
+        `a Component Model component needs jco's transpiler, which is not installed: run \`npm install ${JCO_TRANSPILE}\` where tessera-sidecar is installed`,
+      );
+    },
+  );
   return bindgen;
 }
 

@@ -7,12 +7,13 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { MANIFEST_SECTION, type Manifest } from '../../abi/ts/manifest.ts';
 import pkg from '../../package.json' with { type: 'json' };
 import { isTesseraError } from '../errors.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { abiContract } from '../sandbox/abi-contract.ts';
 import { exportName, postReturnName } from '../sandbox/canonical-abi.ts';
 import { parseManifest } from '../sandbox/manifest.ts';
 import { appendCustomSection, readModuleShape, renameExports } from '../sandbox/wasm-binary.ts';
 import { ComponentBuildError, type MissingToolchain } from './build-error.ts';
-import { REPO_ROOT, SDK_DIRS, commonAncestor } from './build-support.ts';
+import { SDK_DIRS, commonAncestor } from './build-support.ts';
 import { checkBuiltModule } from './built-module-check.ts';
 
 /** The compiler module; tests point it elsewhere to play a machine without assemblyscript. */
@@ -130,7 +131,7 @@ export async function buildAssemblyScriptComponent(dir: string, outFile: string,
   const sourceDir = resolve(dir);
   const asc = await loadCompiler(compiler);
   const manifest = await readManifestJson(join(sourceDir, 'manifest.json'));
-  const compiled = await compile(asc, sourceDir, commonAncestor([REPO_ROOT, sourceDir]));
+  const compiled = await compile(asc, sourceDir, commonAncestor([PACKAGE_ROOT, sourceDir]));
 
   const renames = exportRenames(manifest);
   const exported = readModuleShape(compiled).exports.map((e) => e.name);

@@ -1,18 +1,15 @@
-// What the component builders share: where this checkout's SDKs are, running a tool, and
+// What the component builders share: where the package's SDKs are, running a tool, and
 // small path helpers.
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../package-root.ts';
 
-/** The root of this checkout (no trailing separator). */
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/[\\/]$/, '');
-
-/** The guest SDKs a component builds against: always this checkout's. */
+/** The guest SDKs a component builds against: always this package's (the checkout, or the installed package). */
 export const SDK_DIRS = {
-  as: join(REPO_ROOT, 'sdk', 'assemblyscript', 'assembly'),
-  rust: join(REPO_ROOT, 'sdk', 'rust'),
-  cpp: join(REPO_ROOT, 'sdk', 'cpp', 'include'),
+  as: packageFile('sdk', 'assemblyscript', 'assembly'),
+  rust: packageFile('sdk', 'rust'),
+  cpp: packageFile('sdk', 'cpp', 'include'),
 } as const;
 
 export interface RunResult {

@@ -4,16 +4,16 @@
 // for sources of this repository); `gitignore.tmpl` becomes `.gitignore`.
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ABI_VERSION } from '../../abi/ts/manifest.ts';
 import { ComponentBuildError } from './build-error.ts';
-import { REPO_ROOT, SDK_DIRS } from './build-support.ts';
+import { packageFile } from '../package-root.ts';
+import { SDK_DIRS } from './build-support.ts';
 import type { ComponentLanguage } from './index.ts';
 
 /** The languages `tessera component new` writes templates for (JavaScript components are built, not scaffolded). */
 export type ScaffoldLanguage = Exclude<ComponentLanguage, 'js'>;
 
-const TEMPLATES_DIR = fileURLToPath(new URL('templates', import.meta.url));
+const TEMPLATES_DIR = packageFile('host', 'toolchain', 'templates');
 
 /** The kinds `new` can make, as the command names them. */
 export const SCAFFOLD_KINDS = ['state'] as const;
@@ -28,14 +28,14 @@ const RUST_RESERVED = new Set(
     'priv try typeof unsized virtual yield std core alloc test proc_macro tessera_sdk').split(' '),
 );
 
-/** The command that runs this checkout's CLI, as the new folder's README writes it. */
-const CLI = join(REPO_ROOT, 'host', 'cli', 'tessera.ts');
+/** The command that runs this package's CLI (its `tessera` launcher), as the new folder's README writes it. */
+const CLI = packageFile('bin', 'tessera.mjs');
 export const TESSERA_COMMAND = `node ${/\s/.test(CLI) ? JSON.stringify(CLI) : CLI}`;
 
 const SDK_READMES: Record<ScaffoldLanguage, string> = {
-  as: join(REPO_ROOT, 'sdk', 'assemblyscript', 'README.md'),
-  rust: join(REPO_ROOT, 'sdk', 'rust', 'README.md'),
-  cpp: join(REPO_ROOT, 'sdk', 'cpp', 'README.md'),
+  as: packageFile('sdk', 'assemblyscript', 'README.md'),
+  rust: packageFile('sdk', 'rust', 'README.md'),
+  cpp: packageFile('sdk', 'cpp', 'README.md'),
 };
 
 /** What is wrong with a component name for `language`, or undefined when it is a good one. */

@@ -1,9 +1,11 @@
 // Wraps a Tessera core module (any SDK's output) into a Component Model component, as
 // `jco embed --wit abi/wit -n <world>` + `jco new` do, through the wasm-tools that ship with
-// @bytecodealliance/jco-transpile (a runtime dependency: no CLI, no preopen trick). The core
+// @bytecodealliance/jco-transpile (an optional peer dependency, see sandbox/jco-transpile.ts:
+// no CLI, no preopen trick). The core
 // module keeps its `tessera:manifest` section inside the component, where the host finds it.
 import { isTesseraError } from '../errors.ts';
 import { abiContract } from '../sandbox/abi-contract.ts';
+import { JCO_TRANSPILE, isMissingPackage } from '../sandbox/jco-transpile.ts';
 import { exportName } from '../sandbox/canonical-abi.ts';
 import { witSource } from '../sandbox/wit-source.ts';
 import { readManifest } from '../sandbox/manifest.ts';
@@ -56,7 +58,10 @@ export async function wrapAsComponent(core: Uint8Array, world?: string): Promise
     if (!isTesseraError(err)) throw err;
     throw new ComponentBuildError(`cannot wrap the module as a component: ${err.message}`);
   }
-  const { componentEmbed, componentNew } = await import('@bytecodealliance/jco-transpile/wasm-tools');
+  const { componentEmbed, componentNew } = await import('@bytecodealliance/jco-transpile/wasm-tools').catch((err: unknown) => {
+    if (!isMissingPackage(err)) throw err;
+    throw ComponentBuildError.missingToolchain('cannot wrap the module as a component: jco-transpile is not installed', { manager: 'npm', packages: [JCO_TRANSPILE] });
+  });
   try {
     const wit = witSource(abiContract().pkg) + (target.wit ?? '');
     const embedded = await componentEmbed({ binary: core, witSource: wit, world: target.name, stringEncoding: 'utf8' });

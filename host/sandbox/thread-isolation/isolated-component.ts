@@ -7,6 +7,7 @@
 // a snapshot, when the component can take one), so a sleeping component holds no thread.
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { TesseraError, isTesseraError } from '../../errors.ts';
+import { siblingModule } from '../../package-root.ts';
 import { LOG_LEVELS, type Logger } from '../../observability/logger.ts';
 import { rateLimitedLogger } from '../../observability/rate-limited-logger.ts';
 import { DEFAULT_QUEUE_LIMIT } from '../call-queue.ts';
@@ -43,7 +44,7 @@ const WORKER_START_TIMEOUT_MS = 30_000;
  * spinning after it resumed from a suspending host call is not seen as busy.
  */
 const ANSWER_GRACE_MS = 200;
-const WORKER_URL = new URL('./isolation-worker.ts', import.meta.url);
+const WORKER_URL = siblingModule('isolation-worker', import.meta.url);
 
 interface Pending {
   readonly id: number;
