@@ -29,7 +29,7 @@ const RUST_RESERVED = new Set(
 );
 
 /** The command that runs this package's CLI (its `tessera` launcher), as the new folder's README writes it. */
-const CLI = packageFile('bin', 'tessera.mjs');
+const CLI = packageFile('host', 'cli', 'tessera.mjs');
 export const TESSERA_COMMAND = `node ${/\s/.test(CLI) ? JSON.stringify(CLI) : CLI}`;
 
 const SDK_READMES: Record<ScaffoldLanguage, string> = {

@@ -66,7 +66,7 @@ describe('the npm package', () => {
   after(() => dir?.remove());
 
   test('holds the compiled host, the bundled components and the SDKs, and no tests or TypeScript sources', () => {
-    for (const file of ['bin/tessera.mjs', 'dist/host/cli/tessera.js', 'components-wasm/state-memory/state-memory.wasm', 'abi/wit/worlds.wit', 'sdk/rust/Cargo.toml']) {
+    for (const file of ['host/cli/tessera.mjs', 'dist/host/cli/tessera.js', 'components-wasm/state-memory/state-memory.wasm', 'abi/wit/worlds.wit', 'sdk/rust/Cargo.toml']) {
       assert.ok(packed.includes(file), `${file} is not in the package`);
     }
     assert.deepEqual(packed.filter((f) => f.startsWith('test/') || (f.startsWith('host/') && f.endsWith('.ts'))), []);

@@ -70,7 +70,7 @@ describe('scaffoldComponent', () => {
       for (const m of made) {
         const readme = await readFile(join(m.dir, 'README.md'), 'utf8');
         assert.doesNotMatch(readme, /\{\{/, 'every placeholder is filled');
-        assert.match(readme, /node \/.*\/bin\/tessera\.mjs component build/);
+        assert.match(readme, /node \/.*\/host\/cli\/tessera\.mjs component build/);
       }
     } finally {
       await dir.remove();

@@ -4,7 +4,7 @@
 // step), or compiled to dist/ by `prepack` in the installed package, which ships no sources
 // because Node does not strip types under node_modules.
 import { existsSync } from 'node:fs';
-import '../host/cli/require-node-24.mjs';
+import './require-node-24.mjs';
 
-const sources = new URL('../host/cli/tessera.ts', import.meta.url);
-await import(existsSync(sources) ? sources.href : new URL('../dist/host/cli/tessera.js', import.meta.url).href);
+const sources = new URL('./tessera.ts', import.meta.url);
+await import(existsSync(sources) ? sources.href : new URL('../../dist/host/cli/tessera.js', import.meta.url).href);
