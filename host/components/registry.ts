@@ -485,7 +485,8 @@ export class ComponentRegistry implements ComponentDirectory {
       return { error: slot.failure.error, ...(at === undefined ? {} : { nextRetryAt: new Date(at).toISOString() }) };
     }
     if (slot?.entry !== undefined) return undefined;
-    const file = this.#fileFailures.find((f) => f.name === name && f.type?.startsWith(kind.typePrefix));
+    // A file that failed before it said its type (a bare `.wasm` that is no module) may be meant as any kind.
+    const file = this.#fileFailures.find((f) => f.name === name && (f.type === undefined || f.type.startsWith(kind.typePrefix)));
     return file === undefined ? undefined : { error: file.error };
   }
 
