@@ -76,12 +76,13 @@ export class LoadRetries {
 
   /**
    * Whether `name` should be left to its timer: true when it waits to retry what `key` stands
-   * for. When that changed (an edit, a touch), its timer is stopped and its backoff starts over.
+   * for. When that changed (an edit, a touch), its timer is stopped and its backoff starts over
+   * (also while a try is under way: if that one fails, the next comes after the first wait).
    */
   waitsFor(name: string, key: string): boolean {
     const pending = this.#pending.get(name);
-    if (pending?.timer === undefined) return false;
-    if (pending.key === key) return true;
+    if (pending === undefined) return false;
+    if (pending.key === key) return pending.timer !== undefined;
     this.forget(name);
     return false;
   }
