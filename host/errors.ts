@@ -58,9 +58,10 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 /**
  * Why an operation failed, where Dapr answers the same code with another status: a state
  * call whose ETag did not match (HTTP 409, gRPC ABORTED), whose ETag was malformed, or whose
- * argument the component refused (400, INVALID_ARGUMENT).
+ * argument the component refused (400, INVALID_ARGUMENT); a call to a component that failed to
+ * load and is being retried (503, UNAVAILABLE).
  */
-export type ErrorReason = 'etag-mismatch' | 'etag-invalid' | 'invalid-argument';
+export type ErrorReason = 'etag-mismatch' | 'etag-invalid' | 'invalid-argument' | 'not-loaded';
 
 export interface TesseraErrorOptions {
   /** Why it failed, where the transports' status depends on it. */

@@ -33,14 +33,15 @@ export interface ModuleFile {
   bytes: Uint8Array;
   sha256: string;
   manifest: Manifest;
+  mtimeMs: number;
 }
 
 /** A `.wasm` (at most 32 MiB) with its hash and manifest; the bytes and hash are what will run. */
 function readModuleFile(path: string, root: string): ModuleFile {
-  const { bytes } = readResourceFile(path, root, MODULE_LIMIT);
+  const { bytes, mtimeMs } = readResourceFile(path, root, MODULE_LIMIT);
   const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
   shared.set(bytes);
-  return { bytes: shared, sha256: createHash('sha256').update(bytes).digest('hex'), manifest: readAnyManifest(bytes) };
+  return { bytes: shared, sha256: createHash('sha256').update(bytes).digest('hex'), manifest: readAnyManifest(bytes), mtimeMs };
 }
 
 /** Only the manifest of a `.wasm`, for the catalog of bundled types. */

@@ -4,7 +4,11 @@
 // are unloaded. Every name has its own serial chain of these steps, so a component that is
 // slow or hangs never holds up another, and each step is bounded: preparing by the load
 // worker's deadline, starting by the component's init timeout (a start that finishes late is
-// closed). A component that fails to load never replaces a running one; its error is reported.
+// closed). A component that fails to load never replaces a running one; its error is reported
+// (logged once per distinct error). One whose start failed (init refused, trapped or timed
+// out: its Redis is not up yet, say) is tried again with backoff (load-retries.ts) until it
+// starts, changes or is removed; calls to it meanwhile say why it is not there. Two files
+// declaring one name: the one holding it keeps it (duplicate-names.ts).
 // The registry knows no kind by name: each component is adapted, looked up, counted and
 // reported through its kind's descriptor (host/sandbox/kinds/).
 import { TesseraError, isTesseraError } from '../errors.ts';
@@ -19,9 +23,12 @@ import { pubSubKind } from '../sandbox/kinds/pubsub-broker.ts';
 import { stateStoreKind } from '../sandbox/kinds/state-store.ts';
 import { startGuest } from '../sandbox/start-guest.ts';
 import { ComponentHandle, type Generation } from './component-handle.ts';
+import { ownersOf } from './duplicate-names.ts';
+import { FailureLog } from './failure-log.ts';
+import { FIRST_RETRY_MS, LoadRetries, MAX_RETRY_MS, RETRY_FACTOR, type RetryClock } from './load-retries.ts';
 import { LOAD_DEADLINE_MS, loadWorkers, type LoadWorkers } from './load-worker.ts';
 import { prefixed, type DesiredComponent, type PlanFailure, type ResourcePlan } from './resources-loader.ts';
-import type { ComponentDirectory, ComponentInfo, GenerationInfo, LiveComponentOf, LivePubSub, LiveStateStore } from './types.ts';
+import type { ComponentDirectory, ComponentInfo, GenerationInfo, LiveComponentOf, LivePubSub, LiveStateStore, LoadFailure } from './types.ts';
 
 export interface RegistryOptions {
   logger: Logger;
@@ -29,6 +36,8 @@ export interface RegistryOptions {
   workers?: LoadWorkers;
   /** Told whenever a component is loaded, swapped, rolled back or unloaded. */
   onChange?: () => void;
+  /** Times the retries of failed starts; the system clock unless given (tests step through the backoff). */
+  clock?: RetryClock;
 }
 
 interface Entry {
@@ -66,6 +75,11 @@ const fingerprintOf = (c: DesiredComponent): string =>
 
 const reason = (err: unknown): string => (isTesseraError(err) ? err.message : String(err));
 
+/** What a retry waits to try again: the component, and when its files last changed (a touch retries at once). */
+const retryKeyOf = (c: DesiredComponent): string => `${fingerprintOf(c)}@${c.changedAtMs}`;
+
+const RETRY_NOTE = `; tried again after ${FIRST_RETRY_MS / 1000} s, then each wait ${RETRY_FACTOR} times longer up to ${MAX_RETRY_MS / 1000} s`;
+
 /** How long `apply` waits for a step on a component: its deadlines, and a swap's grace. */
 const stepBound = (c: DesiredComponent): number => LOAD_DEADLINE_MS + c.initTimeoutMs + SWAP_GRACE_MS;
 
@@ -88,6 +102,16 @@ function liveOf<Api extends KindApi>(entry: Entry, kind: KindDescriptor<Api>): L
 /** What a generation should be told about its grants: capabilities it imports ungranted, grants it does not use. */
 const grantWarnings = (g: Generation): string[] => grantProblems(g.desired.name, g.live.compiled.importedInterfaces, g.desired.grants);
 
+/** A component or file that failed to load, as metadata lists it. */
+const failedInfo = (f: PlanFailure): ComponentInfo => ({
+  name: f.name,
+  ...(f.type === undefined ? {} : { type: f.type }),
+  capabilities: [],
+  status: 'failed',
+  source: f.source,
+  error: f.error,
+});
+
 function generationInfo(g: Generation): GenerationInfo {
   return {
     generation: g.number,
@@ -103,6 +127,10 @@ export class ComponentRegistry implements ComponentDirectory {
   #fileFailures: PlanFailure[] = [];
   /** The last attempt that failed to load, by component name: the same bytes and config are not tried again. */
   readonly #lastFailed = new Map<string, { fingerprint: string; message: string }>();
+  /** Definitions refused because another file holds their name, by name. */
+  #duplicates = new Map<string, PlanFailure[]>();
+  readonly #retries: LoadRetries;
+  readonly #failureLog: FailureLog;
   readonly #options: RegistryOptions;
   readonly #workers: LoadWorkers;
   #closed = false;
@@ -110,6 +138,8 @@ export class ComponentRegistry implements ComponentDirectory {
   constructor(options: RegistryOptions) {
     this.#options = options;
     this.#workers = options.workers ?? loadWorkers;
+    this.#retries = new LoadRetries((name) => this.#retry(name), options.clock);
+    this.#failureLog = new FailureLog((message) => options.logger.error(message));
   }
 
   /**
@@ -120,9 +150,22 @@ export class ComponentRegistry implements ComponentDirectory {
   apply(plan: ResourcePlan): Promise<void> {
     if (this.#closed) return Promise.resolve();
     const log = this.#options.logger;
-    const wanted = new Set(plan.components.map((c) => c.name));
+    const { components, refused } = ownersOf(plan.components, (name) => {
+      const slot = this.#slots.get(name);
+      return slot?.target?.source ?? slot?.entry?.desired.source;
+    });
+    this.#duplicates = refused;
+    const wanted = new Set(components.map((c) => c.name));
     const kept = new Set<string>();
     const fileFailures: PlanFailure[] = [];
+    /** The failures of this plan, as the failure log keys them. */
+    const failing = new Set<string>();
+    const reportFile = (f: PlanFailure): void => {
+      const key = `file:${f.source}:${f.name}`;
+      failing.add(key);
+      this.#failureLog.report(key, `resource ${f.source} not loaded: ${f.error}`);
+    };
+    for (const failure of [...refused.values()].flat()) reportFile(failure);
     for (const failure of plan.failures) {
       // A broken edit of a running (or starting) component's file keeps what runs; a file
       // still being written is not an error yet.
@@ -132,12 +175,13 @@ export class ComponentRegistry implements ComponentDirectory {
         log.debug(`resource ${failure.source} looks half-written; waiting for the rest`);
         continue;
       }
-      log.error(`resource ${failure.source} not loaded: ${failure.error}`);
+      reportFile(failure);
       const entry = owner?.[1].entry;
       if (entry) entry.handle.loadError = failure.error;
       else fileFailures.push(failure);
     }
     this.#fileFailures = fileFailures;
+    this.#failureLog.keepOnly('file:', failing);
 
     const steps: Promise<void>[] = [];
     for (const [name, slot] of this.#slots) {
@@ -145,9 +189,11 @@ export class ComponentRegistry implements ComponentDirectory {
       const removed = slot.target;
       slot.target = undefined;
       slot.failure = undefined;
+      this.#retries.forget(name);
+      this.#failureLog.clear(`component:${name}`);
       steps.push(within(this.#queue(name, slot, () => this.#converge(name, slot)), stepBound(removed)));
     }
-    for (const desired of plan.components) {
+    for (const desired of components) {
       let slot = this.#slots.get(desired.name);
       if (slot === undefined) {
         slot = { target: undefined, entry: undefined, failure: undefined, chain: Promise.resolve(), pending: 0 };
@@ -155,6 +201,8 @@ export class ComponentRegistry implements ComponentDirectory {
       }
       const before = slot.target;
       slot.target = desired;
+      // Failed to start and unchanged since: its timer tries again (a rescan for another file does not).
+      if (this.#retries.waitsFor(desired.name, retryKeyOf(desired))) continue;
       // Nothing to do, when nothing is under way: answered now, so metadata is at once up to date.
       if (slot.pending === 0 && this.#settled(desired.name, slot, desired)) continue;
       // Already on its way there: this plan asks nothing new of the component, nor waits for it.
@@ -164,6 +212,13 @@ export class ComponentRegistry implements ComponentDirectory {
     }
     for (const name of this.#lastFailed.keys()) if (!wanted.has(name)) this.#lastFailed.delete(name);
     return Promise.all(steps).then(() => undefined);
+  }
+
+  /** A retry's timer fired: tries the component again, unless a step on it is under way already. */
+  #retry(name: string): void {
+    const slot = this.#slots.get(name);
+    if (this.#closed || slot?.target === undefined || slot.pending > 0) return;
+    void this.#queue(name, slot, () => this.#converge(name, slot));
   }
 
   /** Queues `step` on the name's chain; a slot left with nothing to do is forgotten. */
@@ -224,6 +279,9 @@ export class ComponentRegistry implements ComponentDirectory {
     if (this.#settled(name, slot, desired)) return;
     const fingerprint = fingerprintOf(desired);
     const started = Date.now();
+    const retried = this.#retries.info(name);
+    /** Whether the failure, if any, came in starting (init): retried, unlike a module that cannot be used. */
+    let starting = false;
     try {
       if (current) {
         if (desired.manifest.kind !== current.kind.kind) {
@@ -232,7 +290,9 @@ export class ComponentRegistry implements ComponentDirectory {
             `the new version is of kind "${desired.manifest.kind}", the running one of kind "${current.kind.kind}": a component keeps its kind across versions (give the new one another name)`,
           );
         }
-        const live = await this.#start(desired, current.handle.onTrap);
+        const compiled = await this.#prepare(desired);
+        starting = true;
+        const live = await this.#startWithin(compiled, desired, current.handle.onTrap);
         if (this.#closed) {
           void live.close();
           return;
@@ -247,26 +307,39 @@ export class ComponentRegistry implements ComponentDirectory {
         });
         this.#warnGrants(generation);
       } else {
-        const entry = await this.#create(desired, fingerprint);
+        const compiled = await this.#prepare(desired);
+        starting = true;
+        const entry = await this.#create(compiled, desired, fingerprint);
         if (this.#closed) {
           void entry.handle.close();
           return;
         }
         slot.entry = entry;
-        log.info(`component "${name}" loaded: ${desired.manifest.type} ${desired.manifest.version} from ${desired.modulePath}`, {
+        const after = retried === undefined ? '' : ` after ${retried.failures} failed start${retried.failures === 1 ? '' : 's'}`;
+        log.info(`component "${name}" loaded${after}: ${desired.manifest.type} ${desired.manifest.version} from ${desired.modulePath}`, {
           sha256: desired.sha256.slice(0, 12),
           ms: Date.now() - started,
         });
         this.#warnGrants(entry.handle.current);
       }
       slot.failure = undefined;
+      this.#retries.forget(name);
+      this.#failureLog.clear(`component:${name}`);
       this.#changed();
     } catch (err) {
+      if (this.#closed) return;
       const message = prefixed(desired.source, reason(err));
-      log.error(`component "${name}" failed to load: ${message}${current ? ' (the running generation keeps serving)' : ''}`);
-      // Trying the same bytes and config again gives the same answer, unless the component
-      // said its backing engine is unavailable (then the next reload retries).
-      if (!isTesseraError(err) || err.componentError?.tag !== 'unavailable') this.#lastFailed.set(name, { fingerprint, message });
+      const keeps = current ? ' (the running generation keeps serving)' : '';
+      if (starting) {
+        // What it needs may come up later (its Redis, say): tried again on a timer.
+        const delay = this.#retries.failed(name, retryKeyOf(desired));
+        this.#failureLog.report(`component:${name}`, `component "${name}" failed to load: ${message}${keeps}${RETRY_NOTE}`);
+        log.debug(`component "${name}" is tried again in ${delay} ms`);
+      } else {
+        // A module that cannot be used gives the same answer with the same bytes and config.
+        this.#lastFailed.set(name, { fingerprint, message });
+        this.#failureLog.report(`component:${name}`, `component "${name}" failed to load: ${message}${keeps}`);
+      }
       this.#report(slot, desired, message);
     }
   }
@@ -284,14 +357,14 @@ export class ComponentRegistry implements ComponentDirectory {
     }
   }
 
-  /** Prepares the component on the load worker (bounded by its deadline), then starts it here. */
-  async #start(desired: DesiredComponent, onTrap: (error: TesseraError) => void): Promise<GuestComponent> {
+  /** Prepares the component on the load worker (checked, hardened, compiled; bounded by its deadline). */
+  async #prepare(desired: DesiredComponent): Promise<CompiledComponent> {
     const prepared = await this.#workers.run(
       'prepare',
       [desired.bytes, { source: desired.modulePath, memoryLimitBytes: desired.limits.memoryLimitBytes, cpuBudget: desired.limits.cpuBudget }],
       desired.modulePath,
     );
-    return this.#startWithin(await CompiledComponent.fromPrepared(prepared), desired, onTrap);
+    return CompiledComponent.fromPrepared(prepared);
   }
 
   /**
@@ -325,10 +398,10 @@ export class ComponentRegistry implements ComponentDirectory {
     return startGuest(compiled, options, desired.limits.isolation, desired.limits.maxInstances);
   }
 
-  async #create(desired: DesiredComponent, fingerprint: string): Promise<Entry> {
+  async #create(compiled: CompiledComponent, desired: DesiredComponent, fingerprint: string): Promise<Entry> {
     // The handle needs its first generation, and the generation reports traps to the handle.
     let handle: ComponentHandle | undefined;
-    const live = await this.#start(desired, (error) => handle?.onTrap(error));
+    const live = await this.#startWithin(compiled, desired, (error) => handle?.onTrap(error));
     handle = new ComponentHandle(desired.name, { desired, live }, this.#options.logger.child(desired.name));
     // Known: the manifest was checked against the table of kinds when the file was read.
     const kind = kindOf(desired.manifest.kind)!;
@@ -400,6 +473,23 @@ export class ComponentRegistry implements ComponentDirectory {
     return n;
   }
 
+  /**
+   * Why the component `name` of `kind` is not running: its load failed (and when it is tried
+   * again), or its file could not be used. Undefined when it runs, is starting, or is unknown.
+   */
+  failureOf(kind: KindDescriptor<KindApi>, name: string): LoadFailure | undefined {
+    const slot = this.#slots.get(name);
+    if (slot !== undefined && slot.entry === undefined && slot.failure !== undefined) {
+      if (slot.target?.manifest.kind !== kind.kind) return undefined;
+      const at = this.#retries.info(name)?.at;
+      return { error: slot.failure.error, ...(at === undefined ? {} : { nextRetryAt: new Date(at).toISOString() }) };
+    }
+    if (slot?.entry !== undefined) return undefined;
+    // A file that failed before it said its type (a bare `.wasm` that is no module) may be meant as any kind.
+    const file = this.#fileFailures.find((f) => f.name === name && (f.type === undefined || f.type.startsWith(kind.typePrefix)));
+    return file === undefined ? undefined : { error: file.error };
+  }
+
   /** Names of the ready components of `kind`. */
   namesOf(kind: KindDescriptor<KindApi>): string[] {
     return this.#entries()
@@ -432,8 +522,27 @@ export class ComponentRegistry implements ComponentDirectory {
     return this.countOf(pubSubKind);
   }
 
+  stateStoreFailure(name: string): LoadFailure | undefined {
+    return this.failureOf(stateStoreKind, name);
+  }
+
+  pubSubFailure(name: string): LoadFailure | undefined {
+    return this.failureOf(pubSubKind, name);
+  }
+
   pubSubNames(): string[] {
     return this.namesOf(pubSubKind);
+  }
+
+  /** What `/v1.0/metadata` adds to a component's status: its retry, and the definitions of its name refused. */
+  #extras(name: string): Pick<ComponentInfo, 'failedStarts' | 'nextRetryAt' | 'duplicates'> {
+    const retry = this.#retries.info(name);
+    const duplicates = this.#duplicates.get(name);
+    return {
+      ...(retry === undefined ? {} : { failedStarts: retry.failures }),
+      ...(retry?.at === undefined ? {} : { nextRetryAt: new Date(retry.at).toISOString() }),
+      ...(duplicates === undefined ? {} : { duplicates: duplicates.map(({ source, error }) => ({ source, error })) }),
+    };
   }
 
   list(): ComponentInfo[] {
@@ -456,22 +565,24 @@ export class ComponentRegistry implements ComponentDirectory {
         recentTraps: handle.recentTraps,
         ...(error === undefined ? {} : { error }),
         ...(warnings.length === 0 ? {} : { warnings }),
+        ...this.#extras(desired.name),
       };
     });
-    const loadFailures = [...this.#slots.values()].flatMap((s) => (s.entry === undefined && s.failure !== undefined ? [s.failure] : []));
-    const failed: ComponentInfo[] = [...loadFailures, ...this.#fileFailures].map((f) => ({
-      name: f.name,
-      ...(f.type === undefined ? {} : { type: f.type }),
-      capabilities: [],
-      status: 'failed',
-      source: f.source,
-      error: f.error,
-    }));
-    return [...running, ...failed];
+    const loadFailures = [...this.#slots.values()].flatMap((s) =>
+      s.entry === undefined && s.failure !== undefined ? [{ ...failedInfo(s.failure), ...this.#extras(s.failure.name) }] : [],
+    );
+    return [...running, ...loadFailures, ...this.#fileFailures.map(failedInfo)];
   }
 
+  /**
+   * Pings every ready component; resolves to the names that failed, with those configured
+   * that failed to load (unless their YAML says `spec.ignoreErrors: true`).
+   */
   async pingAll(): Promise<string[]> {
     const failing: string[] = [];
+    for (const [name, slot] of this.#slots) {
+      if (slot.entry === undefined && slot.failure !== undefined && slot.target?.ignoreErrors !== true) failing.push(name);
+    }
     await Promise.all(
       this.#entries().map(async ({ desired, live }) => {
         try {
@@ -491,6 +602,7 @@ export class ComponentRegistry implements ComponentDirectory {
    */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#retries.close();
     await within(Promise.all([...this.#slots.values()].map((s) => s.chain)), CLOSE_WAIT_MS);
     const entries = this.#entries();
     this.#slots.clear();

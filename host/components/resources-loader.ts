@@ -5,6 +5,8 @@
 //    that (non-bundled) type, else to the bundled type;
 //  - a `.wasm` no YAML claims becomes a component named after its file stem, unconfigured;
 //  - every file that cannot be used is reported with its path and the reason.
+// Two files may declare the same name: both are in the plan, in scan order, and the registry
+// decides which keeps the name (duplicate-names.ts), since that depends on what runs.
 // Here only the folders are listed: every file is read and parsed on the load worker
 // (regular files only, size-limited while read), all of a scan's files at once.
 import { readdir, stat } from 'node:fs/promises';
@@ -40,6 +42,8 @@ export interface DesiredComponent {
   /** How long starting it may take before it is given up (`spec.initTimeout`). */
   initTimeoutMs: number;
   ignoreErrors: boolean;
+  /** The latest modification time of its files (YAML, module): a touch retries a failed start at once. */
+  changedAtMs: number;
 }
 
 export interface PlanFailure {
@@ -57,6 +61,7 @@ export interface PlanFailure {
 }
 
 export interface ResourcePlan {
+  /** In scan order: folder order, a folder's YAML files (by name) before its bare modules (by name). Names may repeat. */
   components: DesiredComponent[];
   failures: PlanFailure[];
   /** Non-Component resource documents (Subscription, Resiliency, ...). */
@@ -105,6 +110,9 @@ const RESOURCE_EXTENSIONS = new Set(['.yaml', '.yml', '.wasm']);
 
 type ResourceRead = { wasm: WasmFile } | { yaml: YamlFile; source: string } | { failure: PlanFailure };
 
+/** A Component from a YAML, with the YAML's modification time. */
+type TimedSpec = ComponentSpec & { mtimeMs: number };
+
 /** One file of a folder, read and parsed on a load worker; a file that cannot be used is a failure naming it. */
 async function readResource(dir: string, file: string, workers: LoadWorkers): Promise<ResourceRead> {
   const path = join(dir, file);
@@ -129,7 +137,7 @@ export async function scanResources(
   workers: LoadWorkers = loadWorkers,
 ): Promise<ResourcePlan> {
   const plan: ResourcePlan = { components: [], failures: [], others: [] };
-  const specs: ComponentSpec[] = [];
+  const specs: TimedSpec[] = [];
   const wasm: WasmFile[] = [];
 
   const listed = await Promise.all(dirs.map(async (dir) => (await listDir(dir)).map((file) => ({ dir, file }))));
@@ -139,7 +147,7 @@ export async function scanResources(
     if ('wasm' in read) wasm.push(read.wasm);
     else if ('failure' in read) plan.failures.push(read.failure);
     else {
-      specs.push(...read.yaml.components);
+      specs.push(...read.yaml.components.map((spec) => ({ ...spec, mtimeMs: read.yaml.mtimeMs })));
       plan.others.push(...read.yaml.others.map((o) => ({ ...o, source: read.source })));
     }
   }
@@ -152,16 +160,6 @@ export async function scanResources(
 
   const bundledReads = new Map<string, Promise<ModuleFile>>();
   const claimed = new Set<WasmFile>();
-  const named = new Map<string, string>();
-  const add = (c: DesiredComponent): void => {
-    const earlier = named.get(c.name);
-    if (earlier !== undefined) {
-      plan.failures.push({ name: c.name, type: c.manifest.type, source: c.source, error: `${c.source}: component "${c.name}" is already defined by ${earlier}` });
-      return;
-    }
-    named.set(c.name, c.source);
-    plan.components.push(c);
-  };
 
   for (const spec of specs) {
     const paired = wasm.find((w) => w.stem === stemOf(spec.source) && spec.source.startsWith(w.dir));
@@ -176,7 +174,7 @@ export async function scanResources(
       if (module.manifest.version !== spec.version) {
         throw new Error(`spec.version is "${spec.version}" but ${module.path} implements ${spec.type} version "${module.manifest.version}"`);
       }
-      add({
+      plan.components.push({
         name: spec.name,
         source: spec.source,
         modulePath: module.path,
@@ -188,6 +186,7 @@ export async function scanResources(
         grants: spec.grants,
         initTimeoutMs: spec.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS,
         ignoreErrors: spec.ignoreErrors,
+        changedAtMs: Math.max(spec.mtimeMs, fromFolder?.mtimeMs ?? 0),
       });
     } catch (err) {
       plan.failures.push({ name: spec.name, type: spec.type, source: spec.source, error: prefixed(spec.source, reason(err)) });
@@ -196,7 +195,7 @@ export async function scanResources(
 
   for (const w of wasm) {
     if (claimed.has(w)) continue;
-    add({
+    plan.components.push({
       name: w.stem,
       source: w.path,
       modulePath: w.path,
@@ -208,6 +207,7 @@ export async function scanResources(
       grants: NO_GRANTS,
       initTimeoutMs: DEFAULT_INIT_TIMEOUT_MS,
       ignoreErrors: false,
+      changedAtMs: w.mtimeMs,
     });
   }
   return plan;

@@ -43,6 +43,20 @@ export interface ComponentInfo {
    * YAML does not grant (its calls are refused), a grant it does not use.
    */
   warnings?: string[];
+  /** Starts that failed in a row; it is tried again at `nextRetryAt`. */
+  failedStarts?: number;
+  /** ISO time of the next try of a component whose start failed; absent while a try is under way. */
+  nextRetryAt?: string;
+  /** Other definitions of the same name, refused: this one holds the name. */
+  duplicates?: { source: string; error: string }[];
+}
+
+/** Why a configured component is not there to call: its load failed. */
+export interface LoadFailure {
+  /** The load error, naming the file. */
+  error: string;
+  /** ISO time of the next try, when it is retried. */
+  nextRetryAt?: string;
 }
 
 /** One generation of a component, for the admin API. */
@@ -70,6 +84,8 @@ export interface ComponentLookup {
   countOf(kind: KindDescriptor<KindApi>): number;
   /** Names of the ready components of `kind`. */
   namesOf(kind: KindDescriptor<KindApi>): string[];
+  /** Why the component `name` of `kind` is not running, when it is configured and failed to load. */
+  failureOf(kind: KindDescriptor<KindApi>, name: string): LoadFailure | undefined;
 }
 
 /** A live state store with the configuration from its Component YAML. */
@@ -86,6 +102,8 @@ export interface StateStoreLookup {
   getStateStore(name: string): LiveStateStore | undefined;
   /** How many state stores are configured (ready or not): Dapr's "not configured" check. */
   stateStoreCount(): number;
+  /** Why the named store is not running, when it is configured and failed to load. */
+  stateStoreFailure(name: string): LoadFailure | undefined;
 }
 
 /** A live pub/sub broker with the configuration from its Component YAML. */
@@ -100,6 +118,8 @@ export interface PubSubLookup {
   getPubSub(name: string): LivePubSub | undefined;
   /** How many pub/sub components are configured (ready or not). */
   pubSubCount(): number;
+  /** Why the named broker is not running, when it is configured and failed to load. */
+  pubSubFailure(name: string): LoadFailure | undefined;
   /** Names of the ready pub/sub components, for subscriptions that must be (re)started. */
   pubSubNames(): string[];
 }
@@ -108,7 +128,7 @@ export interface PubSubLookup {
 export interface ComponentDirectory extends ComponentLookup, StateStoreLookup, PubSubLookup {
   /** Every component and every file that failed to load, for `/v1.0/metadata`. */
   list(): ComponentInfo[];
-  /** Pings every ready component; resolves to the names that failed (for outbound health). */
+  /** Pings every ready component; resolves to the names that failed, and those that failed to load (for outbound health). */
   pingAll(): Promise<string[]>;
   /** The running and earlier generations of a loaded component, newest first. */
   generations(name: string): { current: GenerationInfo; previous: GenerationInfo[] };

@@ -213,8 +213,11 @@ async function expectLoadFailure(entry: HostileModule, reasons: RegExp[], files:
   seen = `load failure: ${error}`;
   await sidecar.waitForLog((e) => e.level === 'error' && paths.some((p) => e.message.includes(p)) && reasons.every((r) => r.test(e.message)), 3000);
   const store = await send(() => requestOf(entry.name, 'get', BENIGN_KEY));
-  assert.equal(store.status, 400, `a state call on the refused component: ${new TextDecoder().decode(store.bytes)}`);
-  assert.equal(daprError(store).errorCode, 'ERR_STATE_STORE_NOT_FOUND');
+  // Not "not found": the call says the store failed to load, and why.
+  assert.equal(store.status, 503, `a state call on the refused component: ${new TextDecoder().decode(store.bytes)}`);
+  const { errorCode, message } = daprError(store);
+  assert.equal(errorCode, 'ERR_STATE_STORE_NOT_CONFIGURED');
+  assert.ok(message.startsWith(`state store ${entry.name} failed to load: `) && paths.some((p) => message.includes(p)), message);
 }
 
 async function expectTrap(entry: HostileModule, expect: Extract<HostileModule['expect'], { at: 'call' }>): Promise<Answer> {

@@ -1,9 +1,11 @@
 // A `ComponentDirectory` for API tests: state stores added by hand (any `StateStore`) and
 // files that "failed", without the registry or the sandbox.
 import type { StateStore } from '../../abi/ts/state.ts';
-import type { ComponentDirectory, ComponentInfo, GenerationInfo, LiveComponentOf, LiveStateStore } from '../../host/components/types.ts';
+import type { ComponentDirectory, ComponentInfo, GenerationInfo, LiveComponentOf, LiveStateStore, LoadFailure } from '../../host/components/types.ts';
 import { TesseraError } from '../../host/errors.ts';
 import type { KindApi, KindDescriptor } from '../../host/sandbox/kinds/kind.ts';
+import { pubSubKind } from '../../host/sandbox/kinds/pubsub-broker.ts';
+import { stateStoreKind } from '../../host/sandbox/kinds/state-store.ts';
 
 export class FakeComponents implements ComponentDirectory {
   readonly #stores = new Map<string, LiveStateStore>();
@@ -73,6 +75,20 @@ export class FakeComponents implements ComponentDirectory {
 
   list(): ComponentInfo[] {
     return this.#infos.map((info) => ({ ...info }));
+  }
+
+  /** A component recorded with `addFailed` (of `kind`, by its `kind` field). */
+  failureOf(kind: KindDescriptor<KindApi>, name: string): LoadFailure | undefined {
+    const info = this.#infos.find((i) => i.name === name && i.status === 'failed' && i.kind === kind.kind);
+    return info === undefined ? undefined : { error: info.error ?? '', ...(info.nextRetryAt === undefined ? {} : { nextRetryAt: info.nextRetryAt }) };
+  }
+
+  stateStoreFailure(name: string): LoadFailure | undefined {
+    return this.failureOf(stateStoreKind, name);
+  }
+
+  pubSubFailure(name: string): LoadFailure | undefined {
+    return this.failureOf(pubSubKind, name);
   }
 
   async pingAll(): Promise<string[]> {

@@ -13,6 +13,22 @@ process.once('exit', () => {
   for (const server of running) server.kill();
 });
 
+/** A pubsub.redis Component YAML for the Redis at `address` (granted to it), with `metadata` added. */
+export function redisPubSubYaml(name: string, address: string, metadata: Record<string, string> = {}): string {
+  const items = Object.entries({ redisHost: address, ...metadata }).map(([key, value]) => `    - name: ${key}\n      value: ${JSON.stringify(value)}\n`);
+  return `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: ${name}
+  annotations:
+    tessera.dev/allow-tcp: "${address}"
+spec:
+  type: pubsub.redis
+  version: v1
+  metadata:
+${items.join('')}`;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class RedisServer {
@@ -25,9 +41,9 @@ export class RedisServer {
     this.dir = dir;
   }
 
-  /** Starts one and waits (up to 5 s) until it answers PING. */
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'tessera-redis-')));
+  /** Starts one (on `port`, else a free one) and waits (up to 5 s) until it answers PING. */
+  static async start(port?: number): Promise<RedisServer> {
+    const server = new RedisServer(port ?? (await freePort()), mkdtempSync(join(tmpdir(), 'tessera-redis-')));
     running.add(server);
     try {
       await server.#spawn();

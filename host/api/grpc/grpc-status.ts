@@ -62,6 +62,7 @@ const REASON_STATUS: Record<ErrorReason, number> = {
   'etag-mismatch': GrpcStatus.ABORTED,
   'etag-invalid': GrpcStatus.INVALID_ARGUMENT,
   'invalid-argument': GrpcStatus.INVALID_ARGUMENT,
+  'not-loaded': GrpcStatus.UNAVAILABLE,
 };
 
 export function grpcStatusOf(err: TesseraError): number {

@@ -46,6 +46,7 @@ const REASON_STATUS: Record<ErrorReason, number> = {
   'etag-mismatch': 409,
   'etag-invalid': 400,
   'invalid-argument': 400,
+  'not-loaded': 503,
 };
 
 /** daprd's HTTP transaction handler answers 500 whatever the cause, ETag errors included. */

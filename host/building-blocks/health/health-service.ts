@@ -1,5 +1,6 @@
 // Dapr's health checks below the transports: whether the sidecar is ready (and is the app
-// a caller expects), and whether every component answers a ping, naming the ones that do not.
+// a caller expects), and whether every component loaded and answers a ping, naming the ones
+// that did not.
 import type { ComponentDirectory } from '../../components/types.ts';
 import { TesseraError } from '../../errors.ts';
 
@@ -27,14 +28,14 @@ export class HealthService {
     }
   }
 
-  /** Rejects unless the sidecar is ready and every component answers its ping. */
+  /** Rejects unless the sidecar is ready and every component loaded and answers its ping. */
   async checkOutbound(): Promise<void> {
     if (!this.#options.isReady()) throw new TesseraError('ERR_OUTBOUND_HEALTH_NOT_READY', 'dapr outbound is not ready');
     const failing = await this.#options.components.pingAll();
     if (failing.length > 0) {
       throw new TesseraError(
         'ERR_OUTBOUND_HEALTH_NOT_READY',
-        `dapr outbound is not ready: components not answering their ping: ${failing.join(', ')}`,
+        `dapr outbound is not ready: components failed to load or not answering their ping: ${failing.join(', ')}`,
       );
     }
   }

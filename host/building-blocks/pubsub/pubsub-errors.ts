@@ -1,6 +1,8 @@
 // The pub/sub building block's errors with daprd's codes, statuses and messages
 // (pkg/api/errors/pubsub.go), and the one for a Subscription that cannot be used.
+import type { LoadFailure } from '../../components/types.ts';
 import { isTesseraError, TesseraError } from '../../errors.ts';
+import { componentNotLoaded } from '../component-not-loaded.ts';
 
 export function pubsubNotConfigured(pubsubName: string): TesseraError {
   return new TesseraError('ERR_PUBSUB_NOT_CONFIGURED', `pubsub ${pubsubName} is not configured`);
@@ -8,6 +10,11 @@ export function pubsubNotConfigured(pubsubName: string): TesseraError {
 
 export function pubsubNameEmpty(): TesseraError {
   return new TesseraError('ERR_PUBSUB_EMPTY', 'pubsub name is empty');
+}
+
+/** A configured broker that failed to load: why, and when it is tried again. */
+export function pubsubNotLoaded(pubsubName: string, failure: LoadFailure): TesseraError {
+  return componentNotLoaded('ERR_PUBSUB_NOT_CONFIGURED', `pubsub ${pubsubName}`, failure);
 }
 
 export function pubsubNotFound(pubsubName: string): TesseraError {

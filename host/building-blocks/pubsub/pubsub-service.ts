@@ -24,6 +24,7 @@ import {
   pubsubNameEmpty,
   pubsubNotConfigured,
   pubsubNotFound,
+  pubsubNotLoaded,
   topicEmpty,
 } from './pubsub-errors.ts';
 import { isTopicAllowed } from './topic-scopes.ts';
@@ -105,7 +106,10 @@ export class PubSubService {
     if (this.#pubsubs.pubSubCount() === 0) throw pubsubNotConfigured(pubsubName);
     if (pubsubName === '') throw pubsubNameEmpty();
     const live = this.#pubsubs.getPubSub(pubsubName);
-    if (live === undefined) throw pubsubNotFound(pubsubName);
+    if (live === undefined) {
+      const failure = this.#pubsubs.pubSubFailure(pubsubName);
+      throw failure === undefined ? pubsubNotFound(pubsubName) : pubsubNotLoaded(pubsubName, failure);
+    }
     if (topic === '') throw topicEmpty(pubsubName);
     return live;
   }

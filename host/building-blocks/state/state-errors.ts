@@ -1,10 +1,17 @@
 // The state building block's errors with Dapr's codes and messages; a component's typed
 // error (etag-mismatch, etag-invalid, invalid-argument) becomes the error's reason, which
 // the transports answer with Dapr's status for it.
+import type { LoadFailure } from '../../components/types.ts';
 import { isTesseraError, TesseraError, type ErrorReason } from '../../errors.ts';
+import { componentNotLoaded } from '../component-not-loaded.ts';
 
 export function storeNotConfigured(storeName: string): TesseraError {
   return new TesseraError('ERR_STATE_STORE_NOT_CONFIGURED', `state store ${storeName} is not configured`);
+}
+
+/** A configured store that failed to load: why, and when it is tried again. */
+export function storeNotLoaded(storeName: string, failure: LoadFailure): TesseraError {
+  return componentNotLoaded('ERR_STATE_STORE_NOT_CONFIGURED', `state store ${storeName}`, failure);
 }
 
 export function storeNotFound(storeName: string): TesseraError {

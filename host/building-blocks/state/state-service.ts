@@ -28,6 +28,7 @@ import {
   operationFailed,
   storeNotConfigured,
   storeNotFound,
+  storeNotLoaded,
   transactionsNotSupported,
   unsupportedOperation,
 } from './state-errors.ts';
@@ -88,6 +89,8 @@ export class StateService {
   #resolve(storeName: string): { store: StateStore; prefix: KeyPrefix } {
     const live = this.#stores.getStateStore(storeName);
     if (live === undefined) {
+      const failure = this.#stores.stateStoreFailure(storeName);
+      if (failure !== undefined) throw storeNotLoaded(storeName, failure);
       throw this.#stores.stateStoreCount() === 0 ? storeNotConfigured(storeName) : storeNotFound(storeName);
     }
     let prefix = this.#prefixes.get(live);

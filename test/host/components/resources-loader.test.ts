@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { MANIFEST_SECTION } from '../../../abi/ts/manifest.ts';
 import { scanResources } from '../../../host/components/resources-loader.ts';
 import { loadBundledTypes, type ModuleRef } from '../../../host/components/type-catalog.ts';
@@ -77,15 +77,30 @@ test('unusable files are failures naming the file and the reason; the rest still
   await writeFile(join(path, 'good.yaml'), componentYaml('good', 'state.memory'));
   await writeFile(join(path, 'unknown.yaml'), componentYaml('weird', 'state.nope'));
   await writeFile(join(path, 'broken.wasm'), 'not wasm');
-  await writeFile(join(path, 'dup.yaml'), componentYaml('good', 'state.memory'));
   await writeFile(join(path, 'v2.yaml'), componentYaml('v2', 'state.memory').replace('version: v1', 'version: v2'));
   const plan = await scanResources([path], bundled, 'app');
   assert.deepEqual(plan.components.map((c) => c.name), ['good']);
   const errors = Object.fromEntries(plan.failures.map((f) => [f.name, f.error]));
   assert.match(errors.weird!, /unknown\.yaml: unknown component type "state\.nope" \(known types: .*state\.memory/);
   assert.match(errors.broken!, /broken\.wasm: malformed WebAssembly binary/);
-  assert.match(errors.good!, /component "good" is already defined by .*dup\.yaml|good\.yaml/);
   assert.match(errors.v2!, /spec\.version is "v2" but .* version "v1"/);
+});
+
+test('every definition of a name is in the plan, in scan order: YAML files by name, then bare modules', async () => {
+  const path = await freshDir();
+  await copyFile(STATE_MEMORY_WASM, join(path, 'good.wasm'));
+  await writeFile(join(path, 'z.yaml'), componentYaml('good', 'state.memory'));
+  await writeFile(join(path, 'a.yaml'), componentYaml('good', 'state.memory'));
+  const plan = await scanResources([path], bundled, 'app');
+  assert.deepEqual(plan.failures, []);
+  assert.deepEqual(
+    plan.components.map((c) => [c.name, basename(c.source)]),
+    [
+      ['good', 'a.yaml'],
+      ['good', 'z.yaml'],
+      ['good', 'good.wasm'],
+    ],
+  );
 });
 
 test('scopes leave out components this app may not use', async () => {

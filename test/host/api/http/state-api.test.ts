@@ -13,7 +13,16 @@ const store = new MemoryStateStore({ now: () => clock });
 before(async () => {
   const components = new FakeComponents()
     .addStateStore('statestore', store)
-    .addStateStore('plain', new MemoryStateStore({ features: ['ETAG'] }));
+    .addStateStore('plain', new MemoryStateStore({ features: ['ETAG'] }))
+    .addFailed({
+      name: 'orders',
+      kind: 'state-store',
+      capabilities: [],
+      status: 'failed',
+      source: '/resources/orders.yaml',
+      error: '/resources/orders.yaml: init failed: redis at 127.0.0.1:6379 is unreachable',
+      nextRetryAt: '2025-06-01T12:00:04.000Z',
+    });
   api = await startTestApi({ components, maxBodyBytes: 64 * 1024 });
 });
 after(() => api.close());
@@ -145,6 +154,12 @@ describe('state API: requests it refuses', () => {
   it('refuses an unknown store with 400, naming it', async () => {
     await expectError(fetch(url('nosuch/a')), 400, 'ERR_STATE_STORE_NOT_FOUND', /state store nosuch is not found/);
     await expectError(fetch(url('nosuch'), { method: 'POST', body: '[]' }), 400, 'ERR_STATE_STORE_NOT_FOUND');
+  });
+
+  it('answers a store that failed to load with 503, why, and when it is tried again (not "not found")', async () => {
+    const why = /^state store orders failed to load: \/resources\/orders\.yaml: init failed: redis at 127\.0\.0\.1:6379 is unreachable; tried again at 2025-06-01T12:00:04\.000Z$/;
+    await expectError(fetch(url('orders/a')), 503, 'ERR_STATE_STORE_NOT_CONFIGURED', why);
+    await expectError(fetch(url('orders'), { method: 'POST', body: '[{"key":"a","value":1}]' }), 503, 'ERR_STATE_STORE_NOT_CONFIGURED', why);
   });
 
   it('keeps a component trap as ERR_COMPONENT_TRAP with its message', async () => {
