@@ -31,7 +31,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['app-channel', 'components', 'toolchain'],
   ['sandbox'],
   ['observability'],
-  ['errors.ts', 'schema-validator.ts', 'units.ts', 'version.ts', 'types'],
+  ['errors.ts', 'package-root.ts', 'schema-validator.ts', 'units.ts', 'version.ts', 'types'],
 ];
 
 test('host/ imports only down its layers', () => {
