@@ -11,6 +11,7 @@ import { LIFECYCLE_HARD_LIMIT_MS } from './call-meter.ts';
 import { CAPABILITIES } from './capabilities/index.ts';
 import { GuestMemory, compileAsyncExportCall, compileExportCall, compileImport, exportName, importModuleName, postReturnName } from './canonical-abi.ts';
 import type { CodeFacts, ComponentCode, ComponentInstance, InstanceOptions, LiftedCall, PostedCoreModule } from './component-code.ts';
+import { GROW_REFUSED_EXPORT, takeRefusedGrow } from './grow-watch.ts';
 import { liftBudgetFor } from './guest-memory.ts';
 import { compileHardened, harden, type HardenLimits } from './harden.ts';
 import { instanceHost } from './instance-host.ts';
@@ -70,6 +71,7 @@ export class CoreModuleCode implements ComponentCode {
     mem.bind(memory, exports.cabi_realloc as (a: number, b: number, c: number, d: number) => number);
     const fuel = exports[FUEL_EXPORT] as WebAssembly.Global | undefined;
     if (meter) meter.fuel = fuel;
+    const refusedGrow = exports[GROW_REFUSED_EXPORT] instanceof WebAssembly.Global ? [exports[GROW_REFUSED_EXPORT]] : [];
     const initialize = exports._initialize as Function | undefined;
     if (initialize) {
       meter?.begin(facts.cpuBudget, false, facts.needsJspi, LIFECYCLE_HARD_LIMIT_MS);
@@ -108,6 +110,7 @@ export class CoreModuleCode implements ComponentCode {
       memory,
       fuel,
       meter,
+      takeRefusedGrow: () => takeRefusedGrow(refusedGrow),
       dispose,
       memoryBytes: () => (mem.refresh(), mem.u8.length),
     };
