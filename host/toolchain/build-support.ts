@@ -8,6 +8,18 @@ import { fileURLToPath } from 'node:url';
 /** The root of this checkout (no trailing separator). */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/[\\/]$/, '');
 
+/**
+ * Where `npm install` puts a package the host at `packageRoot` can import: the folder whose
+ * node_modules holds Tessera when it is installed as a package (the app's folder), else the
+ * checkout itself.
+ */
+export function npmInstallFolder(packageRoot: string): string {
+  const at = packageRoot.lastIndexOf(`${sep}node_modules${sep}`);
+  return at === -1 ? packageRoot : packageRoot.slice(0, at) || sep;
+}
+
+export const NPM_INSTALL_FOLDER = npmInstallFolder(REPO_ROOT);
+
 /** The guest SDKs a component builds against: always this checkout's. */
 export const SDK_DIRS = {
   as: join(REPO_ROOT, 'sdk', 'assemblyscript', 'assembly'),
