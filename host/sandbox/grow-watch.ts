@@ -4,8 +4,9 @@
 // call of one added function that grows the memory and, when the grow is refused, records the
 // pages asked for in an exported global the host reads when a call traps.
 import { TesseraError } from '../errors.ts';
+import { formatSize } from '../units.ts';
 import { CODE_SECTION, FUNCTION_SECTION, GLOBAL_SECTION, TYPE_SECTION, appendEntry, entryCount, rebuild } from './section-edits.ts';
-import { SECTION, concat, encodeU32, readModuleShape } from './wasm-binary.ts';
+import { PAGE_BYTES, SECTION, concat, encodeU32, readModuleShape } from './wasm-binary.ts';
 import { CodeReader, OP, decodeBody, functionBodies, sectionSpans, type SectionSpan } from './wasm-instructions.ts';
 
 /** The export name of the global holding the pages of the last refused `memory.grow` (0: none since the host last looked). */
@@ -113,4 +114,13 @@ export function takeRefusedGrow(globals: readonly WebAssembly.Global[]): number 
     global.value = 0;
   }
   return pages;
+}
+
+/** A trap's description led by its cause when a grow of `pages` was refused before it; as it is when none was (pages 0). */
+export function withRefusedGrow(trap: string, pages: number, memoryLimitBytes: number, inUseBytes: number): string {
+  if (pages === 0) return trap;
+  return (
+    `memory.grow refused: the component reached its memory limit tessera.dev/memory-limit=${formatSize(memoryLimitBytes)} ` +
+    `(it asked for ${formatSize(pages * PAGE_BYTES)} more with ${formatSize(inUseBytes)} in use); ${trap}`
+  );
 }

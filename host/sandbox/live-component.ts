@@ -12,14 +12,13 @@ import type { Metadata, WitResult } from '../../abi/ts/types.ts';
 import { TesseraError, isTesseraError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { rateLimitedLogger } from '../observability/rate-limited-logger.ts';
-import { formatSize } from '../units.ts';
 import { CallQueue, DEFAULT_QUEUE_LIMIT } from './call-queue.ts';
 import type { CompiledComponent } from './compiled-component.ts';
 import { instantiate, type ComponentInstance } from './component-instance.ts';
 import { CpuShare } from './cpu-share.ts';
+import { withRefusedGrow } from './grow-watch.ts';
 import type { GuestComponent, SnapshotData } from './guest-component.ts';
 import { canSnapshot, restoreSnapshot, takeSnapshot, type SnapshotPort } from './snapshot-stream.ts';
-import { PAGE_BYTES } from './wasm-binary.ts';
 import { DEFAULT_CPU_SLICE_MS, HARD_LIMIT_FACTOR, LIFECYCLE_HARD_LIMIT_MS } from './call-meter.ts';
 import type { Grants } from './capabilities/capability.ts';
 
@@ -347,10 +346,7 @@ export class LiveComponent implements GuestComponent {
     const stopped = instance.meter?.stopped;
     if (stopped !== undefined) return stopped;
     // A refused grow usually ends in the allocator's bare `unreachable`: the limit is the reason.
-    const pages = instance.takeRefusedGrow();
-    if (pages === 0) return describeThrow(err);
-    const limit = `tessera.dev/memory-limit=${formatSize(this.compiled.memoryLimitBytes)}`;
-    return `memory.grow refused: the component reached its memory limit ${limit} (it asked for ${formatSize(pages * PAGE_BYTES)} more with ${formatSize(instance.memoryBytes())} in use); ${describeThrow(err)}`;
+    return withRefusedGrow(describeThrow(err), instance.takeRefusedGrow(), this.compiled.memoryLimitBytes, instance.memoryBytes());
   }
 
   #trapped(fn: string, err: unknown, instance: ComponentInstance): TesseraError {

@@ -171,6 +171,14 @@ test('a trap after a memory.grow refused at the memory limit names the limit; ot
   // The record is cleared once told: a later trap of another cause is not blamed on the limit.
   await rejectsWith(get(small, 3), 'ERR_COMPONENT_TRAP', /^component "guest" \(state\.skeleton\) trapped in get: trap: unreachable$/);
   assert.deepEqual(await get(small, 1), { tag: 'ok', val: undefined });
+
+  // The same in _initialize, which fails the start.
+  const grower = '(func (export "_initialize") (if (i32.eq (memory.grow (i32.const 4)) (i32.const -1)) (then unreachable)))';
+  await rejectsWith(
+    start({ fields: [grower] }, {}, { memoryLimitBytes: 128 * 1024 }),
+    'ERR_COMPONENT_LOAD',
+    /^component "guest" failed to start: trapped in _initialize: memory\.grow refused: the component reached its memory limit tessera\.dev\/memory-limit=128Ki \(it asked for 256Ki more with 64Ki in use\); unreachable$/,
+  );
 });
 
 test('a component error message is bounded wherever it goes', async () => {
