@@ -38,7 +38,7 @@ async function run(args: string[]): Promise<number> {
         const difference = await differenceFromCommitted(dir);
         return difference && `${difference}: run \`npm run build:components\` and commit it`;
       }
-      const { outFile, bytes } = await buildComponent(dir);
+      const { outFile, bytes } = await buildComponent(dir, { warn: (message) => process.stderr.write(`${shownPath(dir)}: warning: ${message}\n`) });
       process.stdout.write(`${shownPath(outFile)}: ${bytes.length} bytes\n`);
       return undefined;
     }),

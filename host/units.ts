@@ -23,3 +23,12 @@ export const parseDuration = (setting: string, value: string): number => parse(s
 
 /** A count from `200M`, `5k` or a plain number. */
 export const parseCount = (setting: string, value: string): number => parse(setting, value, COUNT_UNITS, 'a count like 200M, 5k or 1000');
+
+/** Bytes as a size a user would write back in YAML: `16Mi`, `512Ki`, `64M`, or a plain number. */
+export function formatSize(bytes: number): string {
+  for (const unit of ['Gi', 'Mi', 'Ki', 'G', 'M', 'k']) {
+    const factor = SIZE_UNITS[unit.toLowerCase()]!;
+    if (bytes >= factor && bytes % factor === 0) return `${bytes / factor}${unit}`;
+  }
+  return String(bytes);
+}

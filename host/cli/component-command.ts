@@ -36,7 +36,7 @@ Flags:
   -h, --help     show this help
 
 Toolchains (build names a missing one with this command):
-${toolchainPackages().map(([lang, packages]) => `  ${lang.padEnd(4)}  ${installCommand(packages)}`).join('\n')}`;
+${toolchainPackages().map(([lang, packages]) => `  ${lang.padEnd(4)}  ${installCommand(packages)}${packages.folder === undefined ? '' : ` (in ${packages.folder})`}`).join('\n')}`;
 
 const LANGUAGES = new Map<string, ScaffoldLanguage>([['as', 'as'], ['assemblyscript', 'as'], ['rust', 'rust'], ['cpp', 'cpp'], ['c++', 'cpp']]);
 
@@ -80,7 +80,7 @@ async function buildCommand(argv: string[]): Promise<void> {
   const { positionals, help } = parse(argv);
   if (help) return void console.log(COMPONENT_USAGE);
   if (positionals.length > 1) throw new UsageError('usage: tessera component build [DIR]');
-  const built = await buildComponent(positionals[0] ?? '.');
+  const built = await buildComponent(positionals[0] ?? '.', { warn: (message) => console.error(`warning: ${message}`) });
   console.log(`built ${shownPath(built.outFile)}: ${built.bytes.length} bytes (${languageName(built.language)})`);
 }
 

@@ -1,10 +1,11 @@
 // `tessera run`: starts the sidecar, then the app command if one was given, and shuts both
 // down together — when the app exits, on SIGINT/SIGTERM, or on POST /v1.0/shutdown.
 import type { ChildProcess } from 'node:child_process';
+import { stat } from 'node:fs/promises';
 import { createLogger } from '../observability/logger.ts';
 import { Sidecar } from '../sidecar.ts';
 import { startApp, stopApp } from './app-process.ts';
-import { RUN_USAGE, parseRunArgs } from './run-options.ts';
+import { RUN_USAGE, UsageError, parseRunArgs, type RunOptions } from './run-options.ts';
 
 /** The longest a shutdown waits for components and the app before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -21,12 +22,41 @@ function guardProcess(logger: ReturnType<typeof createLogger>): void {
   process.on('uncaughtException', (err) => say('an exception reached the top of the event loop', err));
 }
 
+/** A resources folder that is not there is a typo to report, not a sidecar serving no components. */
+async function checkResourcesPaths(paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    const found = await stat(path).catch((err: NodeJS.ErrnoException) => err);
+    if (found instanceof Error) {
+      const why = found.code === 'ENOENT' ? 'does not exist' : `cannot be read (${found.code ?? found.message})`;
+      throw new UsageError(`--resources-path ${path}: the folder ${why}; create it, or name another`);
+    }
+    if (!found.isDirectory()) throw new UsageError(`--resources-path ${path}: not a folder; name the folder holding the component files`);
+  }
+}
+
+/** Why the API could not listen, with the flag that changes it; other errors as they are. */
+function listenFailure(err: unknown, options: RunOptions): unknown {
+  const where = `${options.listenAddress}:${options.httpPort}`;
+  switch ((err as NodeJS.ErrnoException)?.code) {
+    case 'EADDRINUSE':
+      return new Error(`port ${options.httpPort} is already in use on ${options.listenAddress} (another sidecar?); choose another with --dapr-http-port`);
+    case 'EACCES':
+      return new Error(`not allowed to listen on ${where}; choose a port above 1023 with --dapr-http-port`);
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new Error(`cannot listen on ${where}: no such address on this machine; check --dapr-listen-addresses`);
+    default:
+      return err;
+  }
+}
+
 export async function runCommand(argv: string[]): Promise<void> {
   const options = parseRunArgs(argv);
   if (options === 'help') {
     console.log(RUN_USAGE);
     return;
   }
+  await checkResourcesPaths(options.resourcesPaths);
   const logger = createLogger({ level: options.logLevel, json: options.logAsJson });
   guardProcess(logger);
   const apiToken = process.env.DAPR_API_TOKEN || undefined;
@@ -57,6 +87,8 @@ export async function runCommand(argv: string[]): Promise<void> {
     apiToken,
     logger,
     onShutdownRequest: () => void stop(0),
+  }).catch((err: unknown) => {
+    throw listenFailure(err, options);
   });
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));

@@ -24,25 +24,46 @@ export class UsageError extends Error {
 export const RUN_USAGE = `Usage: tessera run --app-id ID [flags] [-- COMMAND [ARGS...]]
 
 Runs the Tessera sidecar (the Dapr v1.0 HTTP API on WebAssembly components) and, when a
-command follows "--", starts the app with DAPR_HTTP_PORT and APP_ID in its environment.
-The sidecar stops when the app exits, and on SIGINT or SIGTERM.
+command follows "--", starts the app once the components are loaded.
 
 Flags:
-  --app-id ID                 the app's id; state keys are prefixed with it (required)
-  --app-port N                the port the app listens on (passed to it as APP_PORT)
-  --dapr-http-port N          port of the Dapr HTTP API (default 3500)
+  --app-id ID                 the app's id; state keys are stored as ID||KEY (required)
+  --app-port N                the port the app listens on; without it the sidecar never calls
+                              the app (no subscriptions, no deliveries)
+  --dapr-http-port N          port of the Dapr HTTP API (default 3500; 0 picks a free port)
   --dapr-listen-addresses A   address the API listens on (default 127.0.0.1)
-  --resources-path DIR        a folder of Component YAML and .wasm files; repeatable.
-                              Changes to it are applied while the sidecar runs.
+  --resources-path DIR        a folder of Component YAML and .wasm files, which must exist;
+                              repeatable. Changes to it are applied while the sidecar runs.
                               (--components-path is accepted as an alias)
   --log-level L               debug, info, warn or error (default info)
   --log-as-json               write logs as JSON lines
   --max-body-size SIZE        largest request body, e.g. 4Mi, 512Ki, 1048576 (default 4Mi)
   -h, --help                  show this help
 
-Environment:
-  DAPR_API_TOKEN              when set, every API call but /v1.0/healthz must send it in
-                              the dapr-api-token header`;
+The app's environment (the sidecar's own, plus):
+  DAPR_HTTP_PORT              the port of the sidecar's HTTP API
+  APP_ID                      the --app-id
+  APP_PORT                    the --app-port, when given
+
+The sidecar's environment:
+  DAPR_API_TOKEN              when set, every call to the API must carry it in the
+                              dapr-api-token header, except GET /v1.0/healthz and
+                              GET /v1.0/healthz/outbound (the app inherits it)
+  APP_API_TOKEN               when set, sent as the dapr-api-token header on every call the
+                              sidecar makes to the app
+
+Shutdown: the sidecar stops when the app exits, on SIGINT or SIGTERM, and on
+POST /v1.0/shutdown. It sends the app SIGTERM (SIGKILL 5 s later if it is still running)
+and exits after at most 10 s, whatever is still running.
+
+Exit codes:
+  0                           stopped by SIGINT, SIGTERM or POST /v1.0/shutdown, or the app
+                              exited with 0
+  N                           the app exited with code N
+  1                           the app was killed by a signal or could not start, or the
+                              sidecar could not start (such as its port already in use)
+  2                           a usage error: a bad flag or value, a --resources-path folder
+                              that does not exist, an app command without "--" before it`;
 
 function port(flag: string, value: string | undefined, fallback?: number): number | undefined {
   if (value === undefined) return fallback;
@@ -59,34 +80,49 @@ function size(flag: string, value: string): number {
   }
 }
 
+const FLAGS = {
+  'app-id': { type: 'string' },
+  'app-port': { type: 'string' },
+  'dapr-http-port': { type: 'string' },
+  'dapr-listen-addresses': { type: 'string' },
+  'resources-path': { type: 'string', multiple: true },
+  'components-path': { type: 'string', multiple: true },
+  'log-level': { type: 'string' },
+  'log-as-json': { type: 'boolean' },
+  'max-body-size': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** An argument as a shell would need it written. */
+function shellWord(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * The usage error for an app command written without `--` before it (`tessera run --app-id a
+ * node app.js`), showing the line meant; undefined when every argument is a flag or its value.
+ */
+function commandWithoutSeparator(flags: string[]): UsageError | undefined {
+  const { tokens } = parseArgs({ args: flags, options: FLAGS, strict: false, allowPositionals: true, tokens: true });
+  const first = tokens.find((token) => token.kind === 'positional');
+  if (first === undefined) return undefined;
+  const line = [...flags.slice(0, first.index), '--', ...flags.slice(first.index)].map(shellWord).join(' ');
+  return new UsageError(`unexpected argument "${first.value}": the app command goes after "--", as in: tessera run ${line}`);
+}
+
 export function parseRunArgs(argv: string[]): RunOptions | 'help' {
   const split = argv.indexOf('--');
   const flags = split === -1 ? argv : argv.slice(0, split);
   const command = split === -1 ? [] : argv.slice(split + 1);
   let parsed;
   try {
-    parsed = parseArgs({
-      args: flags,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        'app-id': { type: 'string' },
-        'app-port': { type: 'string' },
-        'dapr-http-port': { type: 'string' },
-        'dapr-listen-addresses': { type: 'string' },
-        'resources-path': { type: 'string', multiple: true },
-        'components-path': { type: 'string', multiple: true },
-        'log-level': { type: 'string' },
-        'log-as-json': { type: 'boolean' },
-        'max-body-size': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: flags, options: FLAGS, strict: true, allowPositionals: true });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw commandWithoutSeparator(flags) ?? new UsageError((err as Error).message);
   }
   const v = parsed.values;
   if (v.help) return 'help';
+  if (parsed.positionals.length > 0) throw commandWithoutSeparator(flags)!;
   const appId = v['app-id'];
   if (!appId) throw new UsageError('--app-id is required');
   if (appId.includes('||')) throw new UsageError(`--app-id "${appId}" must not contain "||"`);

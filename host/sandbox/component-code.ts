@@ -31,6 +31,11 @@ export interface ComponentInstance {
   /** The CPU fuel counter of a metered module, and the host's half of its metering. */
   readonly fuel: WebAssembly.Global | undefined;
   readonly meter: CallMeter | undefined;
+  /**
+   * Pages a `memory.grow` asked for and was refused (the memory limit) since the last time
+   * this was asked, or 0; asked when a call traps, to say why (grow-watch.ts).
+   */
+  takeRefusedGrow(): number;
   /** Releases what the instance's capabilities hold (sockets); call when dropping it. */
   dispose(): void;
 }

@@ -22,6 +22,7 @@ import { compileHardened, harden, type HardenLimits } from './harden.ts';
 import { instanceHost } from './instance-host.ts';
 import { loadGlue, type GlueInstantiate, type LoadedGlue } from './jco-glue.ts';
 import { transpileOnce } from './jco-transpile.ts';
+import { GROW_REFUSED_EXPORT, takeRefusedGrow } from './grow-watch.ts';
 import { FUEL_EXPORT, FUEL_HOOKS_MODULE } from './metering.ts';
 import { checkExportCount, type CheckedModule } from './module-check.ts';
 import type { WitFunction, WitPackage, WitType } from './wit/ast.ts';
@@ -215,10 +216,12 @@ async function instantiate(code: ComponentModelCode, facts: CodeFacts, options: 
     (main?.exports.memory as WebAssembly.Memory | undefined) ??
     (instances.flatMap((i) => Object.values(i.instance.exports)).find((e) => e instanceof WebAssembly.Memory) as WebAssembly.Memory | undefined) ??
     new WebAssembly.Memory({ initial: 0 });
-  const fuel = fuelGauge(instances.map((i) => i.instance.exports[FUEL_EXPORT]).filter((g): g is WebAssembly.Global => g instanceof WebAssembly.Global));
+  const globals = (name: string): WebAssembly.Global[] => instances.map((i) => i.instance.exports[name]).filter((g): g is WebAssembly.Global => g instanceof WebAssembly.Global);
+  const fuel = fuelGauge(globals(FUEL_EXPORT));
   if (meter) meter.fuel = fuel;
+  const refusedGrow = globals(GROW_REFUSED_EXPORT);
   // jco's glue calls cabi_realloc and post-return itself, around the export: a pause is never safe.
-  return { calls, pausableCalls: () => undefined, memory, fuel, meter, dispose, memoryBytes: () => memory.buffer.byteLength };
+  return { calls, pausableCalls: () => undefined, memory, fuel, meter, takeRefusedGrow: () => takeRefusedGrow(refusedGrow), dispose, memoryBytes: () => memory.buffer.byteLength };
 }
 
 export class ComponentModelCode implements ComponentCode {

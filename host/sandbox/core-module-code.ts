@@ -11,6 +11,7 @@ import { LIFECYCLE_HARD_LIMIT_MS } from './call-meter.ts';
 import { CAPABILITIES } from './capabilities/index.ts';
 import { GuestMemory, compileAsyncExportCall, compileExportCall, compileImport, exportName, importModuleName, postReturnName } from './canonical-abi.ts';
 import type { CodeFacts, ComponentCode, ComponentInstance, InstanceOptions, LiftedCall, PostedCoreModule } from './component-code.ts';
+import { GROW_REFUSED_EXPORT, takeRefusedGrow, withRefusedGrow } from './grow-watch.ts';
 import { liftBudgetFor } from './guest-memory.ts';
 import { compileHardened, harden, type HardenLimits } from './harden.ts';
 import { instanceHost } from './instance-host.ts';
@@ -70,6 +71,7 @@ export class CoreModuleCode implements ComponentCode {
     mem.bind(memory, exports.cabi_realloc as (a: number, b: number, c: number, d: number) => number);
     const fuel = exports[FUEL_EXPORT] as WebAssembly.Global | undefined;
     if (meter) meter.fuel = fuel;
+    const refusedGrow = exports[GROW_REFUSED_EXPORT] instanceof WebAssembly.Global ? [exports[GROW_REFUSED_EXPORT]] : [];
     const initialize = exports._initialize as Function | undefined;
     if (initialize) {
       meter?.begin(facts.cpuBudget, false, facts.needsJspi, LIFECYCLE_HARD_LIMIT_MS);
@@ -78,7 +80,8 @@ export class CoreModuleCode implements ComponentCode {
         else initialize();
       } catch (err) {
         dispose();
-        const why = meter?.stopped ?? String((err as Error)?.message ?? err);
+        const trapped = String((err as Error)?.message ?? err);
+        const why = meter?.stopped ?? withRefusedGrow(trapped, takeRefusedGrow(refusedGrow), facts.memoryLimitBytes, memory.buffer.byteLength);
         // No `cause`: this message already says what the guest did.
         throw new TesseraError('ERR_COMPONENT_TRAP', `trapped in _initialize: ${why}`);
       }
@@ -108,6 +111,7 @@ export class CoreModuleCode implements ComponentCode {
       memory,
       fuel,
       meter,
+      takeRefusedGrow: () => takeRefusedGrow(refusedGrow),
       dispose,
       memoryBytes: () => (mem.refresh(), mem.u8.length),
     };

@@ -2,6 +2,7 @@
 // metered. Pure and synchronous, so the load worker runs it off the event loop; both binary
 // forms (a core module, each core module of a Component Model component) go through it.
 import { TesseraError } from '../errors.ts';
+import { watchMemoryGrow } from './grow-watch.ts';
 import { instrumentFuel } from './metering.ts';
 import { PAGE_BYTES, capMemory, capTables } from './wasm-binary.ts';
 
@@ -23,12 +24,12 @@ function invalidity(bytes: Uint8Array): string {
 }
 
 /**
- * validate -> cap memory -> cap tables -> meter. Validated first: code naming a global or
- * local the module lacks would otherwise reach the injected fuel counter.
+ * validate -> cap memory -> cap tables -> watch memory.grow -> meter. Validated first: code
+ * naming a global or local the module lacks would otherwise reach the injected fuel counter.
  */
 export function harden(bytes: Uint8Array, limits: HardenLimits): Uint8Array {
   if (!WebAssembly.validate(bytes)) throw new TesseraError('ERR_COMPONENT_LOAD', `invalid WebAssembly: ${invalidity(bytes)}`);
-  const capped = capTables(capMemory(bytes, Math.floor(limits.memoryLimitBytes / PAGE_BYTES)));
+  const capped = watchMemoryGrow(capTables(capMemory(bytes, Math.floor(limits.memoryLimitBytes / PAGE_BYTES))));
   return limits.cpuBudget > 0 ? instrumentFuel(capped, limits.cpuBudget) : capped;
 }
 

@@ -16,6 +16,7 @@ import { CallQueue, DEFAULT_QUEUE_LIMIT } from './call-queue.ts';
 import type { CompiledComponent } from './compiled-component.ts';
 import { instantiate, type ComponentInstance } from './component-instance.ts';
 import { CpuShare } from './cpu-share.ts';
+import { withRefusedGrow } from './grow-watch.ts';
 import type { GuestComponent, SnapshotData } from './guest-component.ts';
 import { canSnapshot, restoreSnapshot, takeSnapshot, type SnapshotPort } from './snapshot-stream.ts';
 import { DEFAULT_CPU_SLICE_MS, HARD_LIMIT_FACTOR, LIFECYCLE_HARD_LIMIT_MS } from './call-meter.ts';
@@ -342,7 +343,10 @@ export class LiveComponent implements GuestComponent {
 
   #why(err: unknown, instance: ComponentInstance): string {
     if (this.#abandoned.has(instance)) return describeThrow(err);
-    return instance.meter?.stopped ?? describeThrow(err);
+    const stopped = instance.meter?.stopped;
+    if (stopped !== undefined) return stopped;
+    // A refused grow usually ends in the allocator's bare `unreachable`: the limit is the reason.
+    return withRefusedGrow(describeThrow(err), instance.takeRefusedGrow(), this.compiled.memoryLimitBytes, instance.memoryBytes());
   }
 
   #trapped(fn: string, err: unknown, instance: ComponentInstance): TesseraError {

@@ -5,6 +5,7 @@ import { TesseraError } from '../errors.ts';
 import { SECTION, concat, encodeU32, readModuleShape } from './wasm-binary.ts';
 import { addFunctionImports, functionShift, type AddedImport } from './function-imports.ts';
 import { foldCalls } from './metering-fold.ts';
+import { CODE_SECTION, FUNCTION_SECTION, GLOBAL_SECTION, TYPE_SECTION, appendEntry, entryCount, rebuild } from './section-edits.ts';
 import { EXIT_MARK, planBody, type BodyPlan } from './metering-plan.ts';
 import { CodeReader, OP, functionBodies, sectionSpans, type FunctionBody, type SectionSpan } from './wasm-instructions.ts';
 
@@ -13,12 +14,6 @@ export const FUEL_EXPORT = 'tessera:fuel';
 /** The import module of the hooks metered code calls when its fuel runs out (call-meter.ts provides them). */
 export const FUEL_HOOKS_MODULE = 'tessera:fuel';
 
-const TYPE_SECTION = 1;
-const FUNCTION_SECTION = 3;
-const GLOBAL_SECTION = 6;
-const CODE_SECTION = 10;
-/** Known sections in the order the binary format requires (custom sections go anywhere). */
-const SECTION_ORDER = [TYPE_SECTION, 2, FUNCTION_SECTION, 4, 5, 13, GLOBAL_SECTION, SECTION.export, 8, 9, 12, CODE_SECTION, 11];
 
 const I64 = 0x7e;
 /** `refuel(fuel: i64) -> i64` and `yield() -> i64`, in this order, after the module's own imports. */
@@ -226,37 +221,6 @@ function definedParams(bytes: Uint8Array, spans: SectionSpan[]): number[] {
   return Array.from({ length: r.u32() }, () => types[r.u32()] ?? 0);
 }
 
-/** A vector section's payload with one entry appended, or a new one holding only it. */
-function appendEntry(payload: Uint8Array | undefined, entry: number[]): Uint8Array {
-  if (!payload) return Uint8Array.from([1, ...entry]);
-  const r = new CodeReader(payload, 0, payload.length);
-  const count = r.u32();
-  return concat([Uint8Array.from(encodeU32(count + 1)), payload.subarray(r.pos), Uint8Array.from(entry)]);
-}
-
-/** The module with some sections' payloads replaced, inserting each missing one in its place. */
-function rebuild(bytes: Uint8Array, spans: SectionSpan[], payloads: Map<number, Uint8Array>, drop: (s: SectionSpan) => boolean): Uint8Array {
-  const rank = (id: number): number => SECTION_ORDER.indexOf(id);
-  const section = (id: number, payload: Uint8Array): Uint8Array => concat([Uint8Array.of(id, ...encodeU32(payload.length)), payload]);
-  const parts: Uint8Array[] = [bytes.subarray(0, 8)];
-  const pending = new Map(payloads);
-  for (const s of spans) {
-    if (drop(s)) continue;
-    if (s.id !== SECTION.custom) {
-      for (const [id, payload] of pending) {
-        if (rank(id) >= rank(s.id)) continue;
-        parts.push(section(id, payload));
-        pending.delete(id);
-      }
-    }
-    const payload = pending.get(s.id);
-    pending.delete(s.id);
-    parts.push(payload ? section(s.id, payload) : bytes.subarray(s.start, s.end));
-  }
-  for (const [id, payload] of pending) parts.push(section(id, payload));
-  return concat(parts);
-}
-
 /**
  * A copy of the module that meters its CPU use: a new mutable i64 global, exported as
  * `tessera:fuel` and starting at `initialFuel` (what a start function runs with), pays for
@@ -280,7 +244,7 @@ export function instrumentFuel(bytes: Uint8Array, initialFuel = 0): Uint8Array {
   const spans = sectionSpans(bytes);
   const find = (id: number): SectionSpan | undefined => spans.find((s) => s.id === id);
   const globals = find(GLOBAL_SECTION);
-  const definedGlobals = globals ? new CodeReader(bytes, globals.payload, globals.end).u32() : 0;
+  const definedGlobals = entryCount(bytes, globals);
   const fuel = shape.imports.filter((i) => i.kind === 'global').length + definedGlobals;
   const name = new TextEncoder().encode(FUEL_EXPORT);
   const importedFunctions = shape.imports.filter((i) => i.kind === 'func').length;

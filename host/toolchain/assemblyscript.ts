@@ -13,7 +13,7 @@ import { exportName, postReturnName } from '../sandbox/canonical-abi.ts';
 import { parseManifest } from '../sandbox/manifest.ts';
 import { appendCustomSection, readModuleShape, renameExports } from '../sandbox/wasm-binary.ts';
 import { ComponentBuildError, type MissingToolchain } from './build-error.ts';
-import { SDK_DIRS, commonAncestor } from './build-support.ts';
+import { NPM_INSTALL_FOLDER, SDK_DIRS, commonAncestor } from './build-support.ts';
 import { checkBuiltModule } from './built-module-check.ts';
 
 /** The compiler module; tests point it elsewhere to play a machine without assemblyscript. */
@@ -45,7 +45,7 @@ const RUNTIME_EXPORTS = ['memory', '_initialize', 'cabi_realloc'];
 type AscMain = typeof import('assemblyscript/asc').main;
 
 /** The compiler this checkout pins (builds are byte-for-byte only with that version). */
-export const AS_PACKAGES: MissingToolchain = { manager: 'npm', packages: [`assemblyscript@${pkg.devDependencies.assemblyscript}`] };
+export const AS_PACKAGES: MissingToolchain = { manager: 'npm', packages: [`assemblyscript@${pkg.devDependencies.assemblyscript}`], folder: NPM_INSTALL_FOLDER };
 
 async function loadCompiler(specifier: string): Promise<AscMain> {
   try {

@@ -6,12 +6,19 @@
 export interface MissingToolchain {
   manager: 'apt' | 'npm';
   packages: readonly string[];
+  /** Where the command must run (npm installs into the folder it runs in). */
+  folder?: string;
 }
 
 /** The command that installs a missing toolchain, e.g. `apt-get install clang lld ...`. */
 export function installCommand(missing: MissingToolchain): string {
   const install = missing.manager === 'apt' ? 'apt-get install' : 'npm install --save-dev';
   return `${install} ${missing.packages.join(' ')}`;
+}
+
+/** The command in backticks, and the folder to run it in when it matters. */
+export function installAdvice(missing: MissingToolchain): string {
+  return `\`${installCommand(missing)}\`${missing.folder === undefined ? '' : ` in ${missing.folder}`}`;
 }
 
 export class ComponentBuildError extends Error {
@@ -26,6 +33,6 @@ export class ComponentBuildError extends Error {
 
   /** A toolchain is absent: `what` names it, and the message ends with the install command. */
   static missingToolchain(what: string, missing: MissingToolchain): ComponentBuildError {
-    return new ComponentBuildError(`${what}; install it with \`${installCommand(missing)}\``, { missing });
+    return new ComponentBuildError(`${what}; install it with ${installAdvice(missing)}`, { missing });
   }
 }

@@ -3,7 +3,19 @@
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { packageFile } from '../package-root.ts';
+import { PACKAGE_ROOT, packageFile } from '../package-root.ts';
+
+/**
+ * Where `npm install` puts a package the host at `packageRoot` can import: the folder whose
+ * node_modules holds Tessera when it is installed as a package (the app's folder), else the
+ * checkout itself.
+ */
+export function npmInstallFolder(packageRoot: string): string {
+  const at = packageRoot.lastIndexOf(`${sep}node_modules${sep}`);
+  return at === -1 ? packageRoot : packageRoot.slice(0, at) || sep;
+}
+
+export const NPM_INSTALL_FOLDER = npmInstallFolder(PACKAGE_ROOT);
 
 /** The guest SDKs a component builds against: always this package's (the checkout, or the installed package). */
 export const SDK_DIRS = {

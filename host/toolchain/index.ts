@@ -8,13 +8,14 @@ import { ComponentBuildError, type MissingToolchain } from './build-error.ts';
 import { exists, shownPath } from './build-support.ts';
 import { CPP_PACKAGES, buildCppComponent } from './cpp.ts';
 import { JS_ENTRY, JS_PACKAGES, buildJavaScriptComponent, sameInterface } from './javascript.ts';
-import { RUST_PACKAGES, buildRustComponent, type RustToolchain } from './rust.ts';
+import { RUST_PACKAGES, buildRustComponent, type RustBuildOptions } from './rust.ts';
 
 /** Where the toolchains are, when not where a Debian machine has them (tests play a machine without one). */
 export interface Toolchains {
   /** The module specifier of the AssemblyScript compiler (`assemblyscript/asc`). */
   asc?: string;
-  rust?: RustToolchain;
+  /** Where Debian's cargo and rustc are, and the PATH searched for another. */
+  rust?: Omit<RustBuildOptions, 'warn'>;
   /** The clang++ driver, a path or a name looked up on PATH. */
   clang?: string;
 }
@@ -30,7 +31,8 @@ interface Language {
   layout: string;
   /** Whether the folder (`entries`: the names in it) is in this language. */
   detect(dir: string, entries: string[]): Promise<boolean>;
-  build(dir: string, outFile: string, toolchains: Toolchains): Promise<Uint8Array>;
+  /** `warn` hears what the user should know of a build that succeeded (a toolchain that is not the reproducible one). */
+  build(dir: string, outFile: string, toolchains: Toolchains, warn: (message: string) => void): Promise<Uint8Array>;
   /** What the builder needs installed. */
   packages: MissingToolchain;
 }
@@ -50,7 +52,7 @@ const LANGUAGES = {
     reproducible: true,
     layout: 'a Cargo.toml',
     detect: async (_dir, entries) => entries.includes('Cargo.toml'),
-    build: (dir, outFile, t) => buildRustComponent(dir, outFile, t.rust),
+    build: (dir, outFile, t, warn) => buildRustComponent(dir, outFile, { ...t.rust, warn }),
     packages: RUST_PACKAGES,
   },
   cpp: {
@@ -109,10 +111,13 @@ export interface BuiltComponent {
 }
 
 /** Builds a component folder with its language's builder; fails with a ComponentBuildError. */
-export async function buildComponent(dir: string, options: { outFile?: string; toolchains?: Toolchains } = {}): Promise<BuiltComponent> {
+export async function buildComponent(
+  dir: string,
+  options: { outFile?: string; toolchains?: Toolchains; warn?: (message: string) => void } = {},
+): Promise<BuiltComponent> {
   const language = await detectLanguage(dir);
   const outFile = options.outFile ?? defaultOutFile(dir);
-  const bytes = await LANGUAGES[language].build(dir, outFile, options.toolchains ?? {});
+  const bytes = await LANGUAGES[language].build(dir, outFile, options.toolchains ?? {}, options.warn ?? (() => {}));
   return { language, outFile, bytes };
 }
 
@@ -130,7 +135,8 @@ export async function differenceFromCommitted(dir: string): Promise<string | und
   const committedFile = defaultOutFile(dir);
   const scratch = await mkdtemp(join(tmpdir(), 'tessera-rebuild-'));
   try {
-    const { bytes: built, language } = await buildComponent(dir, { outFile: join(scratch, basename(committedFile)) });
+    const warnings: string[] = [];
+    const { bytes: built, language } = await buildComponent(dir, { outFile: join(scratch, basename(committedFile)), warn: (w) => warnings.push(w) });
     const committed = await readFile(committedFile).catch(() => undefined);
     const shown = shownPath(committedFile);
     if (committed === undefined) return `${shown} is missing`;
@@ -140,7 +146,7 @@ export async function differenceFromCommitted(dir: string): Promise<string | und
     }
     return (
       `${shown} differs from what its sources build (committed ${committed.length} bytes, built ${built.length}, ` +
-      `first difference at byte ${firstDifference(committed, built)})`
+      `first difference at byte ${firstDifference(committed, built)})${warnings.map((w) => `; ${w}`).join('')}`
     );
   } finally {
     await rm(scratch, { recursive: true, force: true });

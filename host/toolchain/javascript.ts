@@ -22,7 +22,7 @@ import { appendComponentCustomSection, readComponentShape } from '../sandbox/com
 import { CompiledComponent } from '../sandbox/compiled-component.ts';
 import { parseManifest } from '../sandbox/manifest.ts';
 import { ComponentBuildError, type MissingToolchain } from './build-error.ts';
-import { exists } from './build-support.ts';
+import { NPM_INSTALL_FOLDER, exists } from './build-support.ts';
 
 /** The entry module of a JavaScript component folder. */
 export const JS_ENTRY = 'index.js';
@@ -37,6 +37,7 @@ type Componentize = typeof import('@bytecodealliance/componentize-js').component
 export const JS_PACKAGES: MissingToolchain = {
   manager: 'npm',
   packages: ['@bytecodealliance/componentize-js@^0.23.0', '@bytecodealliance/preview2-shim@^0.26.1'],
+  folder: NPM_INSTALL_FOLDER,
 };
 
 /**

@@ -1,10 +1,12 @@
 // Builds a Rust component crate (sdk/rust/README.md) into its `.wasm` with Debian's rustc and
 // cargo, reproducibly: the same sources give the same bytes from any checkout path, which is
 // what lets `components-wasm/build.ts --check` compare a rebuild with the committed file.
+// Without Debian's toolchain, a cargo on PATH whose rustc has the wasm32 target (rustup's)
+// builds it too, with a warning that the bytes are not the reproducible build.
 import { constants } from 'node:fs';
 import { access, copyFile, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { ComponentBuildError, type MissingToolchain } from './build-error.ts';
 import { commonAncestor, exists, run, toolOutput, type RunResult } from './build-support.ts';
 import { checkBuiltModule } from './built-module-check.ts';
@@ -21,31 +23,70 @@ export interface RustToolchain {
   rustc: string;
 }
 
+export interface RustBuildOptions {
+  /** Debian's toolchain, which makes the reproducible build (tests play a machine without it). */
+  debian?: RustToolchain;
+  /** The PATH searched for another cargo and rustc (rustup's) when Debian's cannot build. */
+  searchPath?: string;
+  /** Told when the build is not the reproducible Debian one. */
+  warn?: (message: string) => void;
+}
+
 async function isExecutable(path: string): Promise<boolean> {
   return access(path, constants.X_OK).then(() => true, () => false);
 }
 
-/** Refuses, with the apt line to run, a machine without the toolchain or its wasm32 std. */
-async function checkToolchain(toolchain: RustToolchain, env: NodeJS.ProcessEnv): Promise<void> {
+/** Why `toolchain` cannot build for wasm32 (a tool missing, no wasm32 std), or undefined when it can. */
+async function toolchainProblem(toolchain: RustToolchain, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   for (const tool of [toolchain.cargo, toolchain.rustc]) {
-    if (!(await isExecutable(tool))) throw ComponentBuildError.missingToolchain(`cannot build Rust components: ${tool} is missing`, RUST_PACKAGES);
+    if (!(await isExecutable(tool))) return `${tool} is missing`;
   }
-  const { stdout } = await run(toolchain.rustc, ['--print', 'sysroot'], { cwd: '/', env });
-  const std = join(stdout.trim(), 'lib', 'rustlib', TARGET, 'lib');
-  if (!(await stat(std).then((s) => s.isDirectory(), () => false))) {
-    throw ComponentBuildError.missingToolchain(`cannot build Rust components: ${toolchain.rustc} has no ${TARGET} standard library (no ${std})`, RUST_PACKAGES);
-  }
+  const sysroot = await run(toolchain.rustc, ['--print', 'sysroot'], { cwd: '/', env }).catch(() => undefined);
+  if (sysroot === undefined) return `${toolchain.rustc} --print sysroot failed`;
+  const std = join(sysroot.stdout.trim(), 'lib', 'rustlib', TARGET, 'lib');
+  if (!(await stat(std).then((s) => s.isDirectory(), () => false))) return `${toolchain.rustc} has no ${TARGET} standard library (no ${std})`;
+  return undefined;
+}
+
+/** `cargo` on `searchPath`, and the `rustc` beside it (rustup puts both proxies in one folder), else on `searchPath`. */
+async function toolchainOnPath(searchPath: string): Promise<RustToolchain | undefined> {
+  const find = async (name: string, dirs: string[]): Promise<string | undefined> => {
+    for (const dir of dirs) if (dir !== '' && (await isExecutable(join(dir, name)))) return join(dir, name);
+    return undefined;
+  };
+  const dirs = searchPath.split(delimiter);
+  const cargo = await find('cargo', dirs);
+  if (cargo === undefined) return undefined;
+  const rustc = (await find('rustc', [dirname(cargo)])) ?? (await find('rustc', dirs));
+  return rustc === undefined ? undefined : { cargo, rustc };
+}
+
+/**
+ * Debian's toolchain when it can build; else a cargo on PATH that can (with `reproducible`
+ * false); else refuses naming the apt line, and the rustup line for a cargo on PATH that
+ * lacks only the wasm32 target.
+ */
+async function chooseToolchain(options: RustBuildOptions, env: NodeJS.ProcessEnv): Promise<{ toolchain: RustToolchain; reproducible: boolean }> {
+  const debian = options.debian ?? DEBIAN_RUST;
+  const problem = await toolchainProblem(debian, env);
+  if (problem === undefined) return { toolchain: debian, reproducible: true };
+  const onPath = await toolchainOnPath(options.searchPath ?? process.env.PATH ?? '');
+  const same = onPath !== undefined && onPath.cargo === debian.cargo && onPath.rustc === debian.rustc;
+  const other = onPath === undefined || same ? undefined : await toolchainProblem(onPath, env);
+  if (onPath !== undefined && !same && other === undefined) return { toolchain: onPath, reproducible: false };
+  const rustup = other === undefined ? '' : ` (${other}: with rustup, \`rustup target add ${TARGET}\` adds it)`;
+  throw ComponentBuildError.missingToolchain(`cannot build Rust components: ${problem}${rustup}`, RUST_PACKAGES);
 }
 
 /**
  * The environment cargo runs in: ours, minus every RUST* and CARGO_* variable but
- * CARGO_HOME, so neither a rustup override, a wrapper, extra flags nor a profile override
- * in the caller's shell can change the bytes.
+ * CARGO_HOME and RUSTUP_HOME (where the tools live), so neither a rustup override, a
+ * wrapper, extra flags nor a profile override in the caller's shell can change the bytes.
  */
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (key === 'CARGO_HOME' || !/^(RUST|CARGO_)/.test(key)) env[key] = value;
+    if (key === 'CARGO_HOME' || key === 'RUSTUP_HOME' || !/^(RUST|CARGO_)/.test(key)) env[key] = value;
   }
   return env;
 }
@@ -118,15 +159,23 @@ function wasmArtifact(stdout: string): string | undefined {
 }
 
 /**
- * Builds the crate in `dir` (a `cdylib` using `tessera-sdk`) for wasm32 with Debian's cargo,
- * offline and `--locked` when it has a Cargo.lock, with its `[profile.release]`; checks the
- * module loads in this host and that its manifest's capabilities are exactly the host
- * interfaces it imports; then writes it to `outFile`. Build output goes to `dir/target/`.
+ * Builds the crate in `dir` (a `cdylib` using `tessera-sdk`) for wasm32 with Debian's cargo
+ * (or one on PATH, with a warning), offline and `--locked` when it has a Cargo.lock, with
+ * its `[profile.release]`; checks the module loads in this host and that its manifest's
+ * capabilities are exactly the host interfaces it imports; then writes it to `outFile`.
+ * Build output goes to `dir/target/`.
  */
-export async function buildRustComponent(dir: string, outFile: string, toolchain: RustToolchain = DEBIAN_RUST): Promise<Uint8Array> {
+export async function buildRustComponent(dir: string, outFile: string, options: RustBuildOptions = {}): Promise<Uint8Array> {
   const crateDir = resolve(dir);
   const env = cleanEnv();
-  await checkToolchain(toolchain, env);
+  const { toolchain, reproducible } = await chooseToolchain(options, env);
+  if (!reproducible) {
+    const version = (await run(toolchain.rustc, ['--version'], { cwd: crateDir, env }).catch(() => ({ stdout: 'rustc, version unknown' }))).stdout.trim();
+    options.warn?.(
+      `built with ${toolchain.cargo} (${version}), not Debian's ${DEBIAN_RUST.cargo}: this is not the reproducible Debian build, ` +
+        'so its bytes may differ from the committed .wasm and from other machines',
+    );
+  }
   if (!(await exists(join(crateDir, 'Cargo.toml')))) throw new ComponentBuildError(`${crateDir} has no Cargo.toml`);
   const lockFile = join(crateDir, 'Cargo.lock');
   const locked = await exists(lockFile);

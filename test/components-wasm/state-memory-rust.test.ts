@@ -515,20 +515,59 @@ describe('the Rust component builder', () => {
     }
   });
 
-  test('without Debian\'s toolchain it fails with the apt-get line to run', async () => {
-    const install = /apt-get install rustc cargo libstd-rust-dev-wasm32/;
+  /**
+   * Stand-ins that run, so these tests need no toolchain: a rustc whose sysroot has the wasm32
+   * standard library when `withStd`, and a cargo that answers `metadata` with the copied crate
+   * and `build` with the committed .wasm as its artifact.
+   */
+  async function fakeToolchain(dir: string, crate: string, withStd: boolean): Promise<{ cargo: string; rustc: string }> {
+    const [cargo, rustc, sysroot] = [join(dir, 'cargo'), join(dir, 'rustc'), join(dir, 'sysroot')];
+    if (withStd) await mkdir(join(sysroot, 'lib', 'rustlib', 'wasm32-unknown-unknown', 'lib'), { recursive: true });
+    await writeFile(rustc, `#!/bin/sh\ncase "$1" in --version) echo "rustc 1.99.0 (fake)" ;; *) echo ${sysroot} ;; esac\n`, { mode: 0o755 });
+    const metadata = JSON.stringify({ packages: [{ source: null, manifest_path: join(crate, 'Cargo.toml') }] });
+    const artifact = JSON.stringify({ reason: 'compiler-artifact', target: { kind: ['cdylib'] }, filenames: [WASM] });
+    await writeFile(cargo, `#!/bin/sh\ncase "$1" in metadata) echo '${metadata}' ;; build) echo '${artifact}' ;; *) exit 1 ;; esac\n`, { mode: 0o755 });
+    return { cargo, rustc };
+  }
+
+  test("without Debian's toolchain, nor a cargo on PATH that can build for wasm32, it fails with the apt-get line to run", async () => {
+    const install = /apt-get install rustc cargo libstd-rust-dev-wasm32`$/;
     const dir = await tempDir('tessera-rustc-');
     try {
-      // Stand-ins that run, so the test needs no toolchain: a cargo, and a rustc whose sysroot has no wasm32 standard library.
-      const [cargo, rustc] = [join(dir.path, 'cargo'), join(dir.path, 'rustc')];
-      await writeFile(cargo, '#!/bin/sh\nexit 1\n', { mode: 0o755 });
-      await writeFile(rustc, `#!/bin/sh\necho ${dir.path}\n`, { mode: 0o755 });
-      await assert.rejects(buildRustComponent(COMPONENT_DIR, '/nonexistent.wasm', { cargo: '/nonexistent/cargo', rustc }), install);
-      await assert.rejects(buildRustComponent(COMPONENT_DIR, '/nonexistent.wasm', { cargo, rustc: '/nonexistent/rustc' }), install);
+      const { cargo, rustc } = await fakeToolchain(dir.path, COMPONENT_DIR, false);
+      const build = (debian: { cargo: string; rustc: string }, searchPath = '') => buildRustComponent(COMPONENT_DIR, '/nonexistent.wasm', { debian, searchPath });
+      await assert.rejects(build({ cargo: '/nonexistent/cargo', rustc }), install);
+      await assert.rejects(build({ cargo, rustc: '/nonexistent/rustc' }), install);
+      await assert.rejects(build({ cargo, rustc }), (err: Error) => /no wasm32-unknown-unknown standard library/.test(err.message) && install.test(err.message));
+      // A cargo on PATH (rustup's) whose rustc lacks the wasm32 target: the rustup line too.
       await assert.rejects(
-        buildRustComponent(COMPONENT_DIR, '/nonexistent.wasm', { cargo, rustc }),
-        (err: Error) => /no wasm32-unknown-unknown standard library/.test(err.message) && install.test(err.message),
+        build({ cargo: '/nonexistent/cargo', rustc: '/nonexistent/rustc' }, dir.path),
+        (err: Error) => /\/nonexistent\/cargo is missing \(.*rustc has no wasm32-unknown-unknown standard library .*with rustup, `rustup target add wasm32-unknown-unknown` adds it\)/.test(err.message) && install.test(err.message),
       );
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  test("without Debian's toolchain, a cargo on PATH with the wasm32 target builds it, warning that it is not the reproducible build", async () => {
+    const dir = await tempDir('tessera-rustup-');
+    try {
+      const crate = await copySources(join(dir.path, 'src'));
+      const bin = join(dir.path, 'bin');
+      await mkdir(bin);
+      const { cargo } = await fakeToolchain(bin, crate, true);
+      const warnings: string[] = [];
+      const out = join(dir.path, 'built.wasm');
+      const built = await buildRustComponent(crate, out, {
+        debian: { cargo: '/nonexistent/cargo', rustc: '/nonexistent/rustc' },
+        searchPath: ['/nonexistent/bin', bin].join(':'),
+        warn: (message) => warnings.push(message),
+      });
+      assert.ok(Buffer.from(built).equals(await bytes), 'the artifact cargo reported');
+      assert.ok((await readFile(out)).equals(await bytes), 'written to the out file');
+      assert.deepEqual(warnings, [
+        `built with ${cargo} (rustc 1.99.0 (fake)), not Debian's /usr/bin/cargo: this is not the reproducible Debian build, so its bytes may differ from the committed .wasm and from other machines`,
+      ]);
     } finally {
       await dir.remove();
     }

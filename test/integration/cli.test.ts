@@ -1,8 +1,14 @@
 // The `tessera` command as a user runs it: help and usage errors, an app started after `--`
 // with the sidecar's address in its environment, and the ways the sidecar stops.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { runTessera, startSidecar, STATE_MEMORY_WASM, type SidecarProcess } from '../support/sidecar-process.ts';
+
+const README = new URL('../../README.md', import.meta.url);
 
 const started: SidecarProcess[] = [];
 after(() => Promise.all(started.map((s) => s.stop())));
@@ -36,6 +42,53 @@ describe('tessera help and usage errors', concurrently, () => {
     assert.equal(code, 2, stdout + stderr);
     assert.match(stderr, /--app-id/);
     assert.doesNotMatch(stdout, /listening/);
+  });
+
+  it('run --help and the README\'s "Running it with your app" name the same flags, variables, signals, routes and exit codes', async () => {
+    const { stdout: help } = await runTessera(['run', '--help']);
+    const section = /^## Running it with your app\n([\s\S]*?)^## /m.exec(await readFile(README, 'utf8'))?.[1];
+    assert.ok(section, 'README.md has a "Running it with your app" section');
+    const terms = (text: string): Set<string> =>
+      new Set([
+        ...(text.match(/(?<![\w-])--?[a-z][\w-]*/g) ?? []), // flags
+        ...(text.match(/\b[A-Z][A-Z_]{3,}\b/g) ?? []), // environment variables, signals, methods
+        ...(text.match(/\/v1\.0\/[\w/]+/g) ?? []), // routes
+      ]);
+    // The section's worked example (a fenced block: a YAML file, an app) is not reference text.
+    const [inHelp, inReadme] = [terms(help), terms(section.replace(/^```[\s\S]*?^```$/gm, ''))];
+    assert.deepEqual([...inHelp].filter((t) => !inReadme.has(t)), [], 'in tessera run --help, not in the README');
+    assert.deepEqual([...inReadme].filter((t) => !inHelp.has(t)), [], 'in the README, not in tessera run --help');
+    const helpCodes = help.slice(help.indexOf('Exit codes:')).match(/^ {2}(\d+|N) {2,}/gm)?.map((line) => line.trim());
+    const readmeCodes = section.match(/^\| (\d+|N) \|/gm)?.map((row) => row.slice(2, -2));
+    assert.deepEqual(helpCodes, ['0', 'N', '1', '2']);
+    assert.deepEqual(readmeCodes, helpCodes);
+  });
+
+  it('exits 2 showing the line meant when the app command has no "--" before it', async () => {
+    const { code, stderr } = await runTessera(['run', '--app-id', 'orders', '--log-as-json', 'node', 'app.js', '--port', 'a b']);
+    assert.equal(code, 2, stderr);
+    assert.equal(stderr, `tessera: unexpected argument "node": the app command goes after "--", as in: tessera run --app-id orders --log-as-json -- node app.js --port 'a b'\n`);
+  });
+
+  it('exits 2 naming the folder when a --resources-path folder does not exist, or is a file', async () => {
+    const missing = await runTessera(['run', '--app-id', 'x', '--dapr-http-port', '0', '--resources-path', '/nonexistent/tessera-resources']);
+    assert.equal(missing.code, 2, missing.stdout + missing.stderr);
+    assert.equal(missing.stderr, 'tessera: --resources-path /nonexistent/tessera-resources: the folder does not exist; create it, or name another\n');
+    assert.doesNotMatch(missing.stdout, /listening/);
+    const file = await runTessera(['run', '--app-id', 'x', '--dapr-http-port', '0', '--components-path', STATE_MEMORY_WASM]);
+    assert.equal(file.code, 2, file.stdout + file.stderr);
+    assert.match(file.stderr, /^tessera: --resources-path .*state-memory\.wasm: not a folder; name the folder holding the component files\n$/);
+  });
+
+  it('exits 1 with one line naming --dapr-http-port when the port is taken', async (t) => {
+    const taken = createServer();
+    taken.listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    t.after(() => taken.close());
+    const port = (taken.address() as AddressInfo).port;
+    const { code, stderr } = await runTessera(['run', '--app-id', 'x', '--dapr-http-port', String(port)]);
+    assert.equal(code, 1, stderr);
+    assert.equal(stderr, `tessera: port ${port} is already in use on 127.0.0.1 (another sidecar?); choose another with --dapr-http-port\n`);
   });
 
   it('exits 2 naming the flag and the value for a bad flag value', async () => {

@@ -1,10 +1,12 @@
 // `sleep`: suspends the calling component (JSPI) while the event loop keeps serving. A sleep
 // never ends before the time asked for, as the component's own `clock.monotonic-ns` measures
-// it (Node's timers may fire a little early), and never asks Node for a timer past its range
-// (which Node would shorten to 1 ms with a warning per call): the call's deadline ends such a
-// sleep long before, so it is capped instead.
+// it: Node's timers may fire up to a millisecond early (libuv counts from the loop's cached
+// time), so the rest is waited again, measured on that same clock. It never asks Node for a
+// timer past its range (which Node would shorten to 1 ms with a warning per call): the call's
+// deadline ends such a sleep long before, so it is capped instead.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Capability } from './capability.ts';
+import { monotonicNs } from './clock.ts';
 
 /** The longest timer Node keeps as asked (2^31 - 1 ms, about 24.8 days). */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -18,11 +20,11 @@ export const sleepCapability: Capability = {
     onDispose(() => abort.abort());
     return {
       'sleep-ms': async (ms: number) => {
-        const until = process.hrtime.bigint() + BigInt(ms) * 1_000_000n;
+        const until = monotonicNs() + BigInt(ms) * 1_000_000n;
         let left = ms;
         while (left > 0) {
           await delay(Math.min(Math.ceil(left), MAX_TIMER_MS), undefined, { signal: abort.signal });
-          left = Number(until - process.hrtime.bigint()) / 1e6;
+          left = Number(until - monotonicNs()) / 1e6;
         }
       },
     };

@@ -116,14 +116,18 @@ test('a call suspended past its call timeout fails, and the component recovers',
   assert.equal(await fx.get('sleepy', 'ok'), undefined);
 });
 
-test('a memory.grow bomb is stopped at the memory limit inside the module', async () => {
+test('a memory.grow bomb is stopped at the memory limit inside the module, and its trap names the limit', async () => {
   const bomb = stateStoreModule({
     bodies: { get: '(if (i32.eq (memory.grow (i32.const 4096)) (i32.const -1)) (then unreachable)) (i32.const 16)' },
   });
   await fx.write('bomb.yaml', withAnnotations(componentYaml('bomb', 'state.skeleton'), { 'tessera.dev/memory-limit': '1Mi' }));
   await fx.write('bomb.wasm', bomb);
   await fx.sync();
-  await rejectsWith(fx.get('bomb', 'k'), 'ERR_COMPONENT_TRAP', /trapped in get: trap: unreachable/);
+  await rejectsWith(
+    fx.get('bomb', 'k'),
+    'ERR_COMPONENT_TRAP',
+    /trapped in get: memory\.grow refused: the component reached its memory limit tessera\.dev\/memory-limit=1Mi \(it asked for 256Mi more with 64Ki in use\); trap: unreachable/,
+  );
 });
 
 test('rollback brings back the previous generation; the admin view lists generations', async () => {

@@ -325,12 +325,15 @@ describe('the sandbox on the Component Model path', () => {
     for (let i = 0; i < 5; i++) assert.deepStrictEqual(await live.call('ping', []), { tag: 'ok', val: undefined });
   });
 
-  test('memory: every core module is capped, so growing past the limit fails inside the component', async () => {
+  test('memory: every core module is capped, so growing past the limit fails inside the component, and the trap says so', async () => {
     const grow = skeletonComponent({ bodies: { ping: '(if (i32.eq (memory.grow (i32.const 8)) (i32.const -1)) (then unreachable)) (i32.const 16)' } });
     const roomy = await start(await compile(grow));
     assert.deepStrictEqual(await roomy.call('ping', []), { tag: 'ok', val: undefined });
     const capped = await start(await compile(grow, { memoryLimitBytes: 4 * 65536 }));
-    assert.match((await trapOf(capped.call('ping', []))).message, /trapped in ping: trap: unreachable/);
+    assert.match(
+      (await trapOf(capped.call('ping', []))).message,
+      /trapped in ping: memory\.grow refused: the component reached its memory limit tessera\.dev\/memory-limit=256Ki \(it asked for 512Ki more with 64Ki in use\); trap: unreachable$/,
+    );
     assert.match(await refusal(skeletonComponent({ memory: '16' }), { memoryLimitBytes: 4 * 65536 }), /memory starts at 16 pages .* over the limit of 4 pages/);
   });
 

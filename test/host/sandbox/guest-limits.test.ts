@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { httpStatusOf } from '../../../host/api/http/http-status.ts';
 import { isTesseraError, type TesseraError } from '../../../host/errors.ts';
 import { silentLogger } from '../../../host/observability/logger.ts';
-import { CompiledComponent } from '../../../host/sandbox/compiled-component.ts';
+import { CompiledComponent, type CompileOptions } from '../../../host/sandbox/compiled-component.ts';
 import { LiveComponent, type LiveComponentOptions } from '../../../host/sandbox/live-component.ts';
 import { hostImportWat, stateStoreModule, type SkeletonModuleOptions } from '../../support/state-store-wat.ts';
 
@@ -22,8 +22,8 @@ after(() => process.off('unhandledRejection', onUnhandled));
 const live: LiveComponent[] = [];
 after(async () => Promise.all(live.map((l) => l.close())));
 
-async function start(skeleton: SkeletonModuleOptions, options: Partial<LiveComponentOptions> = {}, cpuBudget?: number): Promise<LiveComponent> {
-  const compiled = await CompiledComponent.compile(stateStoreModule(skeleton), { source: 'test.wasm', ...(cpuBudget === undefined ? {} : { cpuBudget }) });
+async function start(skeleton: SkeletonModuleOptions, options: Partial<LiveComponentOptions> = {}, limits: CompileOptions = {}): Promise<LiveComponent> {
+  const compiled = await CompiledComponent.compile(stateStoreModule(skeleton), { source: 'test.wasm', ...limits });
   const component = await LiveComponent.start(compiled, { name: 'guest', config: new Map(), logger: silentLogger, ...options });
   live.push(component);
   return component;
@@ -59,7 +59,7 @@ const SPIN = '(if (i32.eq (local.get 1) (i32.const 4)) (then (loop $l (br $l))))
 
 test('a call that holds the event loop past its slice is stopped; later calls are paused and resumed instead', async () => {
   // No CPU share: the runaway's paused stretches would otherwise throttle its next call.
-  const spinner = await start({ bodies: { get: SPIN } }, { cpuSliceMs: 10, callTimeoutMs: 2000, cpuShare: 0 }, 2_000_000_000);
+  const spinner = await start({ bodies: { get: SPIN } }, { cpuSliceMs: 10, callTimeoutMs: 2000, cpuShare: 0 }, { cpuBudget: 2_000_000_000 });
   const first = await worstStall(() => get(spinner, 4));
   assert.equal(first.result.status, 'rejected');
   assert.match(String((first.result as PromiseRejectedResult).reason.message), /held the event loop for \d+ ms without a pause, past its CPU slice of 10 ms/);
@@ -83,7 +83,7 @@ test('long legitimate work in a pausable call completes, a slice at a time', asy
       bodies: { get: '(local $i i32) (local.set $i (i32.const 60000000)) (loop $l (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br_if $l (local.get $i))) (i32.const 16)' },
     },
     { cpuSliceMs: 10, callTimeoutMs: 20_000 },
-    2_000_000_000,
+    { cpuBudget: 2_000_000_000 },
   );
   const { result, stallMs } = await worstStall(() => get(counter, 1));
   assert.deepEqual(result, { status: 'fulfilled', value: { tag: 'ok', val: undefined } });
@@ -97,7 +97,7 @@ test('host calls are charged by their time, also through call_indirect: a loop o
   const burner = await start(
     { imports: [random], fields: [table], manifest: { capabilities: ['random'] }, bodies: { get: loop } },
     { cpuSliceMs: 10 },
-    50_000_000,
+    { cpuBudget: 50_000_000 },
   );
   const started = performance.now();
   const { result, stallMs } = await worstStall(() => get(burner, 1));
@@ -158,6 +158,27 @@ test('a component over its CPU share fails fast while another is called; the oth
   assert.deepEqual(await get(modest, 4), { tag: 'ok', val: undefined });
   await delay(2100);
   assert.deepEqual(await get(greedy, 1), { tag: 'ok', val: undefined }, 'its share comes back as the window rolls on');
+});
+
+test('a trap after a memory.grow refused at the memory limit names the limit; other traps do not', async () => {
+  // The skeleton's allocator traps (unreachable) when memory.grow refuses it; a 100 KiB key needs a second page.
+  const small = await start({ bodies: { get: '(if (i32.eq (local.get 1) (i32.const 3)) (then unreachable)) (i32.const 16)' } }, {}, { memoryLimitBytes: 64 * 1024 });
+  await rejectsWith(
+    get(small, 100 * 1024),
+    'ERR_COMPONENT_TRAP',
+    /^component "guest" \(state\.skeleton\) trapped in get: memory\.grow refused: the component reached its memory limit tessera\.dev\/memory-limit=64Ki \(it asked for 64Ki more with 64Ki in use\); .*trap: unreachable$/,
+  );
+  // The record is cleared once told: a later trap of another cause is not blamed on the limit.
+  await rejectsWith(get(small, 3), 'ERR_COMPONENT_TRAP', /^component "guest" \(state\.skeleton\) trapped in get: trap: unreachable$/);
+  assert.deepEqual(await get(small, 1), { tag: 'ok', val: undefined });
+
+  // The same in _initialize, which fails the start.
+  const grower = '(func (export "_initialize") (if (i32.eq (memory.grow (i32.const 4)) (i32.const -1)) (then unreachable)))';
+  await rejectsWith(
+    start({ fields: [grower] }, {}, { memoryLimitBytes: 128 * 1024 }),
+    'ERR_COMPONENT_LOAD',
+    /^component "guest" failed to start: trapped in _initialize: memory\.grow refused: the component reached its memory limit tessera\.dev\/memory-limit=128Ki \(it asked for 256Ki more with 64Ki in use\); unreachable$/,
+  );
 });
 
 test('a component error message is bounded wherever it goes', async () => {

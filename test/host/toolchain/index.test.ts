@@ -8,18 +8,20 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ComponentBuildError, installCommand } from '../../../host/toolchain/build-error.ts';
+import { npmInstallFolder } from '../../../host/toolchain/build-support.ts';
 import { buildComponent, defaultOutFile, detectLanguage, differenceFromCommitted } from '../../../host/toolchain/index.ts';
 import { scaffoldComponent } from '../../../host/toolchain/scaffold.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
 const COMPONENTS = fileURLToPath(new URL('../../../components-wasm/', import.meta.url));
+const CHECKOUT = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, '');
 
-/** A ComponentBuildError for a missing toolchain, with these packages and their install command in its message. */
-function missing(manager: 'apt' | 'npm', packages: string[]) {
+/** A ComponentBuildError for a missing toolchain, with these packages and their install command (and the folder to run it in) in its message. */
+function missing(manager: 'apt' | 'npm', packages: string[], folder?: string) {
   return (err: unknown): boolean => {
     assert.ok(err instanceof ComponentBuildError, String(err));
-    assert.deepEqual(err.missing, { manager, packages });
-    assert.ok(err.message.endsWith(`install it with \`${installCommand({ manager, packages })}\``), err.message);
+    assert.deepEqual(err.missing, { manager, packages, ...(folder === undefined ? {} : { folder }) });
+    assert.ok(err.message.endsWith(`install it with \`${installCommand({ manager, packages })}\`${folder === undefined ? '' : ` in ${folder}`}`), err.message);
     return true;
   };
 }
@@ -49,17 +51,24 @@ describe('detectLanguage', () => {
 });
 
 describe('a missing toolchain is a ComponentBuildError naming the packages to install', () => {
-  test('AssemblyScript: the pinned npm package', async () => {
+  test('AssemblyScript: the pinned npm package, and the folder to install it in (this checkout)', async () => {
     const pinned = (JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies.assemblyscript;
     await assert.rejects(
       buildComponent(join(COMPONENTS, 'state-memory'), { outFile: '/nonexistent/x.wasm', toolchains: { asc: 'assemblyscript-not-installed/asc' } }),
-      missing('npm', [`assemblyscript@${pinned}`]),
+      missing('npm', [`assemblyscript@${pinned}`], CHECKOUT),
     );
   });
 
+  test('the folder an npm package goes in: the checkout, or the app folder Tessera is installed in', () => {
+    assert.equal(npmInstallFolder('/src/tessera'), '/src/tessera');
+    assert.equal(npmInstallFolder('/home/me/app/node_modules/tessera-sidecar'), '/home/me/app');
+    assert.equal(npmInstallFolder('/home/me/app/node_modules/tool/node_modules/tessera-sidecar'), '/home/me/app/node_modules/tool');
+  });
+
   test("Rust: Debian's rustc, cargo and wasm32 std", async () => {
+    const rust = { debian: { cargo: '/nonexistent/cargo', rustc: '/usr/bin/rustc' }, searchPath: '' };
     await assert.rejects(
-      buildComponent(join(COMPONENTS, 'state-memory-rust'), { outFile: '/nonexistent/x.wasm', toolchains: { rust: { cargo: '/nonexistent/cargo', rustc: '/usr/bin/rustc' } } }),
+      buildComponent(join(COMPONENTS, 'state-memory-rust'), { outFile: '/nonexistent/x.wasm', toolchains: { rust } }),
       missing('apt', ['rustc', 'cargo', 'libstd-rust-dev-wasm32']),
     );
   });

@@ -1,0 +1,126 @@
+// Lets the host tell a trap caused by the memory limit from any other. A capped memory makes
+// `memory.grow` return -1; the guest's allocator then usually traps with a bare
+// `unreachable`, which says nothing of the limit. Every `memory.grow` of the module becomes a
+// call of one added function that grows the memory and, when the grow is refused, records the
+// pages asked for in an exported global the host reads when a call traps.
+import { TesseraError } from '../errors.ts';
+import { formatSize } from '../units.ts';
+import { CODE_SECTION, FUNCTION_SECTION, GLOBAL_SECTION, TYPE_SECTION, appendEntry, entryCount, rebuild } from './section-edits.ts';
+import { PAGE_BYTES, SECTION, concat, encodeU32, readModuleShape } from './wasm-binary.ts';
+import { CodeReader, OP, decodeBody, functionBodies, sectionSpans, type SectionSpan } from './wasm-instructions.ts';
+
+/** The export name of the global holding the pages of the last refused `memory.grow` (0: none since the host last looked). */
+export const GROW_REFUSED_EXPORT = 'tessera:grow-refused';
+
+const MEMORY_GROW = 0x40;
+const FUNC_TYPE = 0x60;
+const I32 = 0x7f;
+const MUTABLE = 0x01;
+const EXPORT_GLOBAL = 0x03;
+const LOCAL_GET = 0x20;
+const LOCAL_TEE = 0x22;
+const GLOBAL_SET = 0x24;
+const I32_CONST = 0x41;
+const I32_EQ = 0x46;
+const EMPTY_BLOCK = 0x40;
+
+/**
+ * `grow(pages: i32) -> i32`: `memory.grow 0`, and when it answers -1, `refused = pages`.
+ * Local 1 keeps the result.
+ */
+function growBody(refused: number): Uint8Array {
+  const body = [
+    1, 1, I32, // one local: the result
+    LOCAL_GET, 0, MEMORY_GROW, 0, LOCAL_TEE, 1,
+    I32_CONST, 0x7f, I32_EQ, OP.if, EMPTY_BLOCK, LOCAL_GET, 0, GLOBAL_SET, ...encodeU32(refused), OP.end,
+    LOCAL_GET, 1, OP.end,
+  ];
+  return Uint8Array.of(...encodeU32(body.length), ...body);
+}
+
+/** Whether every entry of the type section is a plain function type (a GC `rec` group would shift the index of an appended type). */
+function plainTypes(bytes: Uint8Array, span: SectionSpan | undefined): boolean {
+  if (!span) return true;
+  const r = new CodeReader(bytes, span.payload, span.end);
+  for (let n = r.u32(); n > 0; n--) {
+    if (r.byte() !== FUNC_TYPE) return false;
+    for (let p = r.u32(); p > 0; p--) r.skipValType();
+    for (let p = r.u32(); p > 0; p--) r.skipValType();
+  }
+  return true;
+}
+
+/**
+ * A copy of the module whose `memory.grow`s of memory 0 go through the added function, and
+ * which exports its `tessera:grow-refused` global; the module itself when it never grows a
+ * memory. The new type, global and function come after every existing one, so no index moves.
+ */
+export function watchMemoryGrow(bytes: Uint8Array): Uint8Array {
+  const shape = readModuleShape(bytes);
+  if (shape.exports.some((e) => e.name === GROW_REFUSED_EXPORT)) {
+    throw new TesseraError('ERR_COMPONENT_LOAD', `the module already exports "${GROW_REFUSED_EXPORT}"`);
+  }
+  const spans = sectionSpans(bytes);
+  const find = (id: number): SectionSpan | undefined => spans.find((s) => s.id === id);
+  const code = find(CODE_SECTION);
+  if (!code || !plainTypes(bytes, find(TYPE_SECTION))) return bytes;
+  const importedFunctions = shape.imports.filter((i) => i.kind === 'func').length;
+  const bodies = functionBodies(bytes, code, importedFunctions);
+  const grow = importedFunctions + bodies.length;
+  const call = Uint8Array.of(OP.call, ...encodeU32(grow));
+  let grows = 0;
+  const rewritten = bodies.map((body) => {
+    const parts: Uint8Array[] = [];
+    let copied = body.start;
+    decodeBody(bytes, body, (op, start, next) => {
+      if (op !== MEMORY_GROW || new CodeReader(bytes, start + 1, next).u32() !== 0) return;
+      parts.push(bytes.subarray(copied, start), call);
+      copied = next;
+      grows++;
+    });
+    parts.push(bytes.subarray(copied, body.end));
+    const content = concat(parts);
+    return concat([Uint8Array.from(encodeU32(content.length)), content]);
+  });
+  if (grows === 0) return bytes;
+
+  const payloadOf = (id: number): Uint8Array | undefined => {
+    const span = find(id);
+    return span && bytes.subarray(span.payload, span.end);
+  };
+  const type = entryCount(bytes, find(TYPE_SECTION));
+  const refused = shape.imports.filter((i) => i.kind === 'global').length + entryCount(bytes, find(GLOBAL_SECTION));
+  const name = new TextEncoder().encode(GROW_REFUSED_EXPORT);
+  const payloads = new Map<number, Uint8Array>([
+    [TYPE_SECTION, appendEntry(payloadOf(TYPE_SECTION), [FUNC_TYPE, 1, I32, 1, I32])],
+    [FUNCTION_SECTION, appendEntry(payloadOf(FUNCTION_SECTION), encodeU32(type))],
+    [GLOBAL_SECTION, appendEntry(payloadOf(GLOBAL_SECTION), [I32, MUTABLE, I32_CONST, 0, OP.end])],
+    [SECTION.export, appendEntry(payloadOf(SECTION.export), [...encodeU32(name.length), ...name, EXPORT_GLOBAL, ...encodeU32(refused)])],
+    [CODE_SECTION, concat([Uint8Array.from(encodeU32(bodies.length + 1)), ...rewritten, growBody(refused)])],
+  ]);
+  return rebuild(bytes, spans, payloads);
+}
+
+/**
+ * The pages a `memory.grow` asked for and was refused since the host last looked, across the
+ * instance's core modules (0 when none was), and the record cleared for the next call.
+ */
+export function takeRefusedGrow(globals: readonly WebAssembly.Global[]): number {
+  let pages = 0;
+  for (const global of globals) {
+    const asked = (global.value as number) >>> 0;
+    if (asked === 0) continue;
+    pages = Math.max(pages, asked);
+    global.value = 0;
+  }
+  return pages;
+}
+
+/** A trap's description led by its cause when a grow of `pages` was refused before it; as it is when none was (pages 0). */
+export function withRefusedGrow(trap: string, pages: number, memoryLimitBytes: number, inUseBytes: number): string {
+  if (pages === 0) return trap;
+  return (
+    `memory.grow refused: the component reached its memory limit tessera.dev/memory-limit=${formatSize(memoryLimitBytes)} ` +
+    `(it asked for ${formatSize(pages * PAGE_BYTES)} more with ${formatSize(inUseBytes)} in use); ${trap}`
+  );
+}
