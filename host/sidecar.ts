@@ -134,7 +134,8 @@ export class Sidecar {
     const { logger, resourcesPaths, appId } = this.#options;
     let applied: Promise<void> = Promise.resolve();
     try {
-      const bundled = await loadBundledTypes(undefined, (path, err) => logger.warn(`bundled component ${path} left out: ${err.message}`));
+      // Listed while the folders are read: neither waits for the other.
+      const bundled = loadBundledTypes(undefined, (path, err) => logger.warn(`bundled component ${path} left out: ${err.message}`));
       const plan = await scanResources(resourcesPaths, bundled, appId);
       this.subscriptions.setResources(plan.others);
       applied = this.registry.apply(plan);

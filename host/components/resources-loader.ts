@@ -122,9 +122,13 @@ async function readResource(dir: string, file: string, workers: LoadWorkers): Pr
   }
 }
 
+/**
+ * The plan for `dirs`. `bundled` may still be on its way (a hot swap's scan lists the bundled
+ * types while it reads the folders, not before): it is needed only once the files are read.
+ */
 export async function scanResources(
   dirs: readonly string[],
-  bundled: ReadonlyMap<string, ModuleRef>,
+  bundled: ReadonlyMap<string, ModuleRef> | Promise<ReadonlyMap<string, ModuleRef>>,
   appId: string,
   workers: LoadWorkers = loadWorkers,
 ): Promise<ResourcePlan> {
@@ -132,10 +136,14 @@ export async function scanResources(
   const specs: ComponentSpec[] = [];
   const wasm: WasmFile[] = [];
 
-  const listed = await Promise.all(dirs.map(async (dir) => (await listDir(dir)).map((file) => ({ dir, file }))));
-  const files = listed.flat().filter(({ file }) => RESOURCE_EXTENSIONS.has(extname(file).toLowerCase()));
-  // All at once, on the load workers; taken in folder order.
-  for (const read of await Promise.all(files.map(({ dir, file }) => readResource(dir, file, workers)))) {
+  const readAll = async (): Promise<ResourceRead[]> => {
+    const listed = await Promise.all(dirs.map(async (dir) => (await listDir(dir)).map((file) => ({ dir, file }))));
+    const files = listed.flat().filter(({ file }) => RESOURCE_EXTENSIONS.has(extname(file).toLowerCase()));
+    // All at once, on the load workers; taken in folder order.
+    return Promise.all(files.map(({ dir, file }) => readResource(dir, file, workers)));
+  };
+  const [reads, types] = await Promise.all([readAll(), bundled]);
+  for (const read of reads) {
     if ('wasm' in read) wasm.push(read.wasm);
     else if ('failure' in read) plan.failures.push(read.failure);
     else {
@@ -147,7 +155,7 @@ export async function scanResources(
   // Resource modules may add types the sidecar does not ship; they never shadow a bundled type.
   const provided = new Map<string, WasmFile>();
   for (const w of wasm) {
-    if (!bundled.has(w.manifest.type) && !provided.has(w.manifest.type)) provided.set(w.manifest.type, w);
+    if (!types.has(w.manifest.type) && !provided.has(w.manifest.type)) provided.set(w.manifest.type, w);
   }
 
   const bundledReads = new Map<string, Promise<ModuleFile>>();
@@ -169,7 +177,7 @@ export async function scanResources(
     if (fromFolder) claimed.add(fromFolder);
     if (spec.scopes.length > 0 && !spec.scopes.includes(appId)) continue;
     try {
-      const module = fromFolder ?? (await bundledModule(bundled, spec.type));
+      const module = fromFolder ?? (await bundledModule(types, spec.type));
       if (module.manifest.type !== spec.type) {
         throw new Error(`spec.type is "${spec.type}" but ${module.path} declares type "${module.manifest.type}"`);
       }
