@@ -15,7 +15,8 @@ import { NO_GRANTS, type Grants } from '../sandbox/capabilities/capability.ts';
 import { kindOf } from '../sandbox/kinds/index.ts';
 import type { ComponentSpec } from './component-yaml.ts';
 import { DEFAULT_LIMITS, type ComponentLimits } from './limits.ts';
-import type { ModuleFile, YamlFile } from './load-jobs.ts';
+import type { PreparedComponent } from '../sandbox/compiled-component.ts';
+import type { ModuleFile, PrepareAhead, YamlFile } from './load-jobs.ts';
 import { READ_DEADLINE_MS, loadWorkers, type LoadWorkers } from './load-worker.ts';
 import type { ModuleRef } from './type-catalog.ts';
 
@@ -40,6 +41,16 @@ export interface DesiredComponent {
   /** How long starting it may take before it is given up (`spec.initTimeout`). */
   initTimeoutMs: number;
   ignoreErrors: boolean;
+  /** The module already prepared for these limits, with its read (ScanAhead); else the registry prepares it. */
+  prepared?: PreparedComponent | undefined;
+}
+
+/** What a scan may prepare as it reads the modules (load-jobs.ts, `PrepareAhead`). */
+export interface ScanAhead {
+  /** The limits to prepare with: a component given others is prepared apart. */
+  limits: Pick<ComponentLimits, 'memoryLimitBytes' | 'cpuBudget'>;
+  /** The sha256 of each module file at the last scan: bytes read before are not prepared again. */
+  known: ReadonlyMap<string, string>;
 }
 
 export interface PlanFailure {
@@ -105,12 +116,25 @@ const RESOURCE_EXTENSIONS = new Set(['.yaml', '.yml', '.wasm']);
 
 type ResourceRead = { wasm: WasmFile } | { yaml: YamlFile; source: string } | { failure: PlanFailure };
 
+/** A module file read on a load worker, and prepared with the read when `ahead` asks. */
+function readModule(path: string, dir: string, workers: LoadWorkers, ahead: ScanAhead | undefined): Promise<ModuleFile> {
+  const prepare: PrepareAhead | undefined = ahead && { options: { source: path, ...ahead.limits }, unlessSha256: ahead.known.get(path) };
+  return workers.run('readModuleFile', [path, dir, prepare], path, READ_DEADLINE_MS);
+}
+
+/** The module as prepared with its read, when that was with the limits the component gets. */
+function preparedFor(module: ModuleFile, path: string, limits: ComponentLimits): PreparedComponent | undefined {
+  const ahead = module.prepared;
+  if (ahead === undefined || ahead.options.source !== path) return undefined;
+  return ahead.options.memoryLimitBytes === limits.memoryLimitBytes && ahead.options.cpuBudget === limits.cpuBudget ? ahead.component : undefined;
+}
+
 /** One file of a folder, read and parsed on a load worker; a file that cannot be used is a failure naming it. */
-async function readResource(dir: string, file: string, workers: LoadWorkers): Promise<ResourceRead> {
+async function readResource(dir: string, file: string, workers: LoadWorkers, ahead: ScanAhead | undefined): Promise<ResourceRead> {
   const path = join(dir, file);
   const isModule = extname(file).toLowerCase() === '.wasm';
   try {
-    if (isModule) return { wasm: { path, dir, stem: stemOf(file), ...(await workers.run('readModuleFile', [path, dir], path, READ_DEADLINE_MS)) } };
+    if (isModule) return { wasm: { path, dir, stem: stemOf(file), ...(await readModule(path, dir, workers, ahead)) } };
     const yaml = await workers.run('readYamlFile', [path, dir], path, READ_DEADLINE_MS);
     // An editor's truncate-then-write: keep what runs until the file has content or settles.
     if (yaml.empty && Date.now() - yaml.mtimeMs < SETTLE_MS) return { failure: { name: stemOf(file), source: path, error: `${path}: the file is empty`, transient: true } };
@@ -125,12 +149,14 @@ async function readResource(dir: string, file: string, workers: LoadWorkers): Pr
 /**
  * The plan for `dirs`. `bundled` may still be on its way (a hot swap's scan lists the bundled
  * types while it reads the folders, not before): it is needed only once the files are read.
+ * With `ahead`, new modules are prepared as they are read (the sidecar's scans).
  */
 export async function scanResources(
   dirs: readonly string[],
   bundled: ReadonlyMap<string, ModuleRef> | Promise<ReadonlyMap<string, ModuleRef>>,
   appId: string,
   workers: LoadWorkers = loadWorkers,
+  ahead?: ScanAhead,
 ): Promise<ResourcePlan> {
   const plan: ResourcePlan = { components: [], failures: [], others: [] };
   const specs: ComponentSpec[] = [];
@@ -140,7 +166,7 @@ export async function scanResources(
     const listed = await Promise.all(dirs.map(async (dir) => (await listDir(dir)).map((file) => ({ dir, file }))));
     const files = listed.flat().filter(({ file }) => RESOURCE_EXTENSIONS.has(extname(file).toLowerCase()));
     // All at once, on the load workers; taken in folder order.
-    return Promise.all(files.map(({ dir, file }) => readResource(dir, file, workers)));
+    return Promise.all(files.map(({ dir, file }) => readResource(dir, file, workers, ahead)));
   };
   const [reads, types] = await Promise.all([readAll(), bundled]);
   for (const read of reads) {
@@ -196,6 +222,7 @@ export async function scanResources(
         grants: spec.grants,
         initTimeoutMs: spec.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS,
         ignoreErrors: spec.ignoreErrors,
+        prepared: preparedFor(module, module.path, spec.limits),
       });
     } catch (err) {
       plan.failures.push({ name: spec.name, type: spec.type, source: spec.source, error: prefixed(spec.source, reason(err)) });
@@ -216,6 +243,7 @@ export async function scanResources(
       grants: NO_GRANTS,
       initTimeoutMs: DEFAULT_INIT_TIMEOUT_MS,
       ignoreErrors: false,
+      prepared: preparedFor(w, w.path, DEFAULT_LIMITS),
     });
   }
   return plan;
@@ -229,7 +257,7 @@ export async function scanResources(
     // Read once per scan however many YAML files name the type.
     let module = bundledReads.get(ref.path);
     if (module === undefined) {
-      module = workers.run('readModuleFile', [ref.path, dirname(ref.path)], ref.path, READ_DEADLINE_MS);
+      module = readModule(ref.path, dirname(ref.path), workers, ahead);
       bundledReads.set(ref.path, module);
     }
     return { path: ref.path, ...(await module) };
