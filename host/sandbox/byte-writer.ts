@@ -1,6 +1,7 @@
 // A growable byte buffer for rewriters that emit a module in many small pieces (metering.ts
 // writes a few bytes at every charge point): no array or view per piece, so rewriting a
 // module allocates a handful of buffers instead of one object per instruction it touches.
+import { encodeU32 } from './wasm-binary.ts';
 
 /** Spans up to this long are copied byte by byte: cheaper than a `subarray` view and `set`. */
 const SHORT_SPAN = 32;
@@ -26,14 +27,9 @@ export class ByteWriter {
     this.#room(1)[this.length++] = b;
   }
 
-  /** Unsigned LEB128 (`encodeU32`). */
+  /** Unsigned LEB128 (a body's size, a count: a few per body). */
   u32(value: number): void {
-    do {
-      let b = value & 0x7f;
-      value = Math.floor(value / 128);
-      if (value !== 0) b |= 0x80;
-      this.byte(b);
-    } while (value !== 0);
+    this.bytes(encodeU32(value));
   }
 
   /** Signed LEB128 of a non-negative safe integer, as `i64.const` takes it (`encodeI64` without a bigint). */
