@@ -12,6 +12,7 @@ import { AppChannel } from './app-channel/app-channel.ts';
 import { createBuildingBlocks, type BuildingBlocks } from './building-blocks/building-blocks.ts';
 import { SubscriptionManager } from './building-blocks/pubsub/subscription-manager.ts';
 import { watchFolders, type FolderWatcher } from './components/folder-watcher.ts';
+import { DEFAULT_LIMITS } from './components/limits.ts';
 import { loadWorkers } from './components/load-worker.ts';
 import { ComponentRegistry } from './components/registry.ts';
 import { scanResources } from './components/resources-loader.ts';
@@ -54,6 +55,8 @@ export class Sidecar {
   #scanning: Promise<void> | undefined;
   #scanAgain = false;
   #rescanTimer: NodeJS.Timeout | undefined;
+  /** The sha256 of each module the last scan planned: a scan prepares only new bytes as it reads them. */
+  #known: ReadonlyMap<string, string> = new Map();
   #stopped = false;
 
   private constructor(options: SidecarOptions) {
@@ -134,8 +137,10 @@ export class Sidecar {
     const { logger, resourcesPaths, appId } = this.#options;
     let applied: Promise<void> = Promise.resolve();
     try {
-      const bundled = await loadBundledTypes(undefined, (path, err) => logger.warn(`bundled component ${path} left out: ${err.message}`));
-      const plan = await scanResources(resourcesPaths, bundled, appId);
+      // Listed while the folders are read: neither waits for the other.
+      const bundled = loadBundledTypes(undefined, (path, err) => logger.warn(`bundled component ${path} left out: ${err.message}`));
+      const plan = await scanResources(resourcesPaths, bundled, appId, loadWorkers, { limits: DEFAULT_LIMITS, known: this.#known });
+      this.#known = new Map(plan.components.map((c) => [c.modulePath, c.sha256]));
       this.subscriptions.setResources(plan.others);
       applied = this.registry.apply(plan);
       // A file caught half-written gets another look once the writer is likely done.

@@ -5,8 +5,9 @@
 // a line end, it is a valid file with less in it), so YAML and unknown changes wait for the
 // writes to settle. A module caught half-written never validates (its sections run past its
 // end): the scan marks it transient and looks again, so a change to `.wasm` files alone is
-// scanned almost at once (a swap's latency is mostly this wait). Files that are no resource
-// (an editor's swap file, a `.tmp` renamed into place later) do not trigger a scan.
+// scanned almost at once, and a module renamed into place (whole, the usual way to deploy
+// one) at once. Files that are no resource (an editor's swap file, a `.tmp` renamed into
+// place later) do not trigger a scan.
 import { watch, type FSWatcher } from 'node:fs';
 import { extname } from 'node:path';
 import type { Logger } from '../observability/logger.ts';
@@ -27,18 +28,18 @@ export function watchFolders(dirs: readonly string[], onChange: () => void, logg
   let timer: NodeJS.Timeout | undefined;
   /** Whether a change since the last scan needs the longer wait. */
   let settle = false;
-  const fire = (_event: string, filename: string | Buffer | null): void => {
+  const fire = (event: string, filename: string | Buffer | null): void => {
     const ext = typeof filename === 'string' ? extname(filename).toLowerCase() : undefined;
     if (ext !== undefined && !RESOURCE_EXTENSIONS.has(ext)) return;
-    if (ext === undefined || !MODULE_EXTENSIONS.has(ext)) settle = true;
+    const module = ext !== undefined && MODULE_EXTENSIONS.has(ext);
+    if (!module) settle = true;
     clearTimeout(timer);
-    timer = setTimeout(
-      () => {
-        settle = false;
-        onChange();
-      },
-      settle ? SETTLE_DEBOUNCE_MS : MODULE_DEBOUNCE_MS,
-    );
+    // A module that appeared (renamed into place, or created: then the writes that follow scan it again).
+    const wait = settle ? SETTLE_DEBOUNCE_MS : event === 'rename' ? 0 : MODULE_DEBOUNCE_MS;
+    timer = setTimeout(() => {
+      settle = false;
+      onChange();
+    }, wait);
   };
   const watchers: FSWatcher[] = [];
   for (const dir of dirs) {

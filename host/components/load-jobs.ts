@@ -7,6 +7,7 @@ import type { Manifest } from '../../abi/ts/manifest.ts';
 import type { ErrorCode } from '../errors.ts';
 import { prepareComponent, type CompileOptions, type PreparedComponent } from '../sandbox/compiled-component.ts';
 import { readAnyManifest } from '../sandbox/manifest.ts';
+import { isComponentBinary } from '../sandbox/wasm-binary.ts';
 import { parseResourceFile, type ResourceFile } from './component-yaml.ts';
 import { MODULE_LIMIT, YAML_LIMIT, readResourceFile } from './resource-file.ts';
 
@@ -24,6 +25,20 @@ function readYamlFile(path: string, root: string): YamlFile {
   return { ...parseResourceFile(text, path), empty: false, mtimeMs };
 }
 
+/** What a module read may prepare in the same job (`readModuleFile`): the options the module will most likely be prepared with. */
+export interface PrepareAhead {
+  options: CompileOptions;
+  /** The hash of the file's last read: the same bytes again are not prepared again. */
+  unlessSha256?: string | undefined;
+}
+
+/**
+ * Core modules up to this size are prepared with their read (tens of milliseconds at most,
+ * well within the read deadline); larger ones, and Component Model components (jco's
+ * transpile can take seconds), in a job of their own.
+ */
+export const PREPARE_AHEAD_BYTES = 4 * 1024 * 1024;
+
 export interface ModuleFile {
   /**
    * In shared memory: the bytes go from the worker that read them, through the main thread,
@@ -33,15 +48,31 @@ export interface ModuleFile {
   bytes: Uint8Array;
   sha256: string;
   manifest: Manifest;
+  /**
+   * The module prepared with `PrepareAhead.options`, when the read was asked to and the
+   * bytes are new: a hot swap's module then goes to the worker once, not twice (each trip
+   * waits for the worker, which runs at a low priority, to get a core).
+   */
+  prepared?: { options: CompileOptions; component: PreparedComponent } | undefined;
   mtimeMs: number;
 }
 
-/** A `.wasm` (at most 32 MiB) with its hash and manifest; the bytes and hash are what will run. */
-function readModuleFile(path: string, root: string): ModuleFile {
+/**
+ * A `.wasm` (at most 32 MiB) with its hash and manifest; the bytes and hash are what will
+ * run. With `ahead`, a new core module up to PREPARE_AHEAD_BYTES is prepared as well.
+ */
+async function readModuleFile(path: string, root: string, ahead?: PrepareAhead): Promise<ModuleFile> {
   const { bytes, mtimeMs } = readResourceFile(path, root, MODULE_LIMIT);
   const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
   shared.set(bytes);
-  return { bytes: shared, sha256: createHash('sha256').update(bytes).digest('hex'), manifest: readAnyManifest(bytes), mtimeMs };
+  const file: ModuleFile = { bytes: shared, sha256: createHash('sha256').update(bytes).digest('hex'), manifest: readAnyManifest(bytes), mtimeMs };
+  if (ahead === undefined || file.sha256 === ahead.unlessSha256 || bytes.length > PREPARE_AHEAD_BYTES || isComponentBinary(bytes)) return file;
+  try {
+    return { ...file, prepared: { options: ahead.options, component: await prepareComponent(bytes, ahead.options) } };
+  } catch {
+    // Not prepared ahead: the prepare job of its own reports why, as it does for any module.
+    return file;
+  }
 }
 
 /** Only the manifest of a `.wasm`, for the catalog of bundled types. */

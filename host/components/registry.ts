@@ -297,13 +297,18 @@ export class ComponentRegistry implements ComponentDirectory {
           void live.close();
           return;
         }
+        const startMs = Date.now() - started;
         const generation = await current.handle.swap({ desired, live });
         current.desired = desired;
         current.fingerprint = fingerprint;
         if (this.#closed) void current.handle.close();
+        // Where a swap's time went: preparing (unless the scan did with its read) and starting, then the handover of the data.
         log.info(`component "${name}" swapped to generation ${generation.number}: ${desired.manifest.type} ${desired.manifest.version} from ${desired.modulePath}`, {
           sha256: desired.sha256.slice(0, 12),
           ms: Date.now() - started,
+          startMs,
+          handoverMs: Date.now() - started - startMs,
+          preparedWithRead: desired.prepared !== undefined,
         });
         this.#warnGrants(generation);
       } else {
@@ -357,13 +362,18 @@ export class ComponentRegistry implements ComponentDirectory {
     }
   }
 
-  /** Prepares the component on the load worker (checked, hardened, compiled; bounded by its deadline). */
+  /**
+   * The component prepared on the load worker (checked, hardened, compiled; bounded by its
+   * deadline), unless the scan prepared it with its read.
+   */
   async #prepare(desired: DesiredComponent): Promise<CompiledComponent> {
-    const prepared = await this.#workers.run(
-      'prepare',
-      [desired.bytes, { source: desired.modulePath, memoryLimitBytes: desired.limits.memoryLimitBytes, cpuBudget: desired.limits.cpuBudget }],
-      desired.modulePath,
-    );
+    const prepared =
+      desired.prepared ??
+      (await this.#workers.run(
+        'prepare',
+        [desired.bytes, { source: desired.modulePath, memoryLimitBytes: desired.limits.memoryLimitBytes, cpuBudget: desired.limits.cpuBudget }],
+        desired.modulePath,
+      ));
     return CompiledComponent.fromPrepared(prepared);
   }
 

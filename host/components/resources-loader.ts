@@ -17,7 +17,8 @@ import { NO_GRANTS, type Grants } from '../sandbox/capabilities/capability.ts';
 import { kindOf } from '../sandbox/kinds/index.ts';
 import type { ComponentSpec } from './component-yaml.ts';
 import { DEFAULT_LIMITS, type ComponentLimits } from './limits.ts';
-import type { ModuleFile, YamlFile } from './load-jobs.ts';
+import type { PreparedComponent } from '../sandbox/compiled-component.ts';
+import type { ModuleFile, PrepareAhead, YamlFile } from './load-jobs.ts';
 import { READ_DEADLINE_MS, loadWorkers, type LoadWorkers } from './load-worker.ts';
 import type { ModuleRef } from './type-catalog.ts';
 
@@ -44,6 +45,16 @@ export interface DesiredComponent {
   ignoreErrors: boolean;
   /** The latest modification time of its files (YAML, module): a touch retries a failed start at once. */
   changedAtMs: number;
+  /** The module already prepared for these limits, with its read (ScanAhead); else the registry prepares it. */
+  prepared?: PreparedComponent | undefined;
+}
+
+/** What a scan may prepare as it reads the modules (load-jobs.ts, `PrepareAhead`). */
+export interface ScanAhead {
+  /** The limits to prepare with: a component given others is prepared apart. */
+  limits: Pick<ComponentLimits, 'memoryLimitBytes' | 'cpuBudget'>;
+  /** The sha256 of each module file at the last scan: bytes read before are not prepared again. */
+  known: ReadonlyMap<string, string>;
 }
 
 export interface PlanFailure {
@@ -113,12 +124,25 @@ type ResourceRead = { wasm: WasmFile } | { yaml: YamlFile; source: string } | { 
 /** A Component from a YAML, with the YAML's modification time. */
 type TimedSpec = ComponentSpec & { mtimeMs: number };
 
+/** A module file read on a load worker, and prepared with the read when `ahead` asks. */
+function readModule(path: string, dir: string, workers: LoadWorkers, ahead: ScanAhead | undefined): Promise<ModuleFile> {
+  const prepare: PrepareAhead | undefined = ahead && { options: { source: path, ...ahead.limits }, unlessSha256: ahead.known.get(path) };
+  return workers.run('readModuleFile', [path, dir, prepare], path, READ_DEADLINE_MS);
+}
+
+/** The module as prepared with its read, when that was with the limits the component gets. */
+function preparedFor(module: ModuleFile, path: string, limits: ComponentLimits): PreparedComponent | undefined {
+  const ahead = module.prepared;
+  if (ahead === undefined || ahead.options.source !== path) return undefined;
+  return ahead.options.memoryLimitBytes === limits.memoryLimitBytes && ahead.options.cpuBudget === limits.cpuBudget ? ahead.component : undefined;
+}
+
 /** One file of a folder, read and parsed on a load worker; a file that cannot be used is a failure naming it. */
-async function readResource(dir: string, file: string, workers: LoadWorkers): Promise<ResourceRead> {
+async function readResource(dir: string, file: string, workers: LoadWorkers, ahead: ScanAhead | undefined): Promise<ResourceRead> {
   const path = join(dir, file);
   const isModule = extname(file).toLowerCase() === '.wasm';
   try {
-    if (isModule) return { wasm: { path, dir, stem: stemOf(file), ...(await workers.run('readModuleFile', [path, dir], path, READ_DEADLINE_MS)) } };
+    if (isModule) return { wasm: { path, dir, stem: stemOf(file), ...(await readModule(path, dir, workers, ahead)) } };
     const yaml = await workers.run('readYamlFile', [path, dir], path, READ_DEADLINE_MS);
     // An editor's truncate-then-write: keep what runs until the file has content or settles.
     if (yaml.empty && Date.now() - yaml.mtimeMs < SETTLE_MS) return { failure: { name: stemOf(file), source: path, error: `${path}: the file is empty`, transient: true } };
@@ -130,20 +154,30 @@ async function readResource(dir: string, file: string, workers: LoadWorkers): Pr
   }
 }
 
+/**
+ * The plan for `dirs`. `bundled` may still be on its way (a hot swap's scan lists the bundled
+ * types while it reads the folders, not before): it is needed only once the files are read.
+ * With `ahead`, new modules are prepared as they are read (the sidecar's scans).
+ */
 export async function scanResources(
   dirs: readonly string[],
-  bundled: ReadonlyMap<string, ModuleRef>,
+  bundled: ReadonlyMap<string, ModuleRef> | Promise<ReadonlyMap<string, ModuleRef>>,
   appId: string,
   workers: LoadWorkers = loadWorkers,
+  ahead?: ScanAhead,
 ): Promise<ResourcePlan> {
   const plan: ResourcePlan = { components: [], failures: [], others: [] };
   const specs: TimedSpec[] = [];
   const wasm: WasmFile[] = [];
 
-  const listed = await Promise.all(dirs.map(async (dir) => (await listDir(dir)).map((file) => ({ dir, file }))));
-  const files = listed.flat().filter(({ file }) => RESOURCE_EXTENSIONS.has(extname(file).toLowerCase()));
-  // All at once, on the load workers; taken in folder order.
-  for (const read of await Promise.all(files.map(({ dir, file }) => readResource(dir, file, workers)))) {
+  const readAll = async (): Promise<ResourceRead[]> => {
+    const listed = await Promise.all(dirs.map(async (dir) => (await listDir(dir)).map((file) => ({ dir, file }))));
+    const files = listed.flat().filter(({ file }) => RESOURCE_EXTENSIONS.has(extname(file).toLowerCase()));
+    // All at once, on the load workers; taken in folder order.
+    return Promise.all(files.map(({ dir, file }) => readResource(dir, file, workers, ahead)));
+  };
+  const [reads, types] = await Promise.all([readAll(), bundled]);
+  for (const read of reads) {
     if ('wasm' in read) wasm.push(read.wasm);
     else if ('failure' in read) plan.failures.push(read.failure);
     else {
@@ -155,7 +189,7 @@ export async function scanResources(
   // Resource modules may add types the sidecar does not ship; they never shadow a bundled type.
   const provided = new Map<string, WasmFile>();
   for (const w of wasm) {
-    if (!bundled.has(w.manifest.type) && !provided.has(w.manifest.type)) provided.set(w.manifest.type, w);
+    if (!types.has(w.manifest.type) && !provided.has(w.manifest.type)) provided.set(w.manifest.type, w);
   }
 
   const bundledReads = new Map<string, Promise<ModuleFile>>();
@@ -167,7 +201,7 @@ export async function scanResources(
     if (fromFolder) claimed.add(fromFolder);
     if (spec.scopes.length > 0 && !spec.scopes.includes(appId)) continue;
     try {
-      const module = fromFolder ?? (await bundledModule(bundled, spec.type));
+      const module = fromFolder ?? (await bundledModule(types, spec.type));
       if (module.manifest.type !== spec.type) {
         throw new Error(`spec.type is "${spec.type}" but ${module.path} declares type "${module.manifest.type}"`);
       }
@@ -187,6 +221,7 @@ export async function scanResources(
         initTimeoutMs: spec.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS,
         ignoreErrors: spec.ignoreErrors,
         changedAtMs: Math.max(spec.mtimeMs, fromFolder?.mtimeMs ?? 0),
+        prepared: preparedFor(module, module.path, spec.limits),
       });
     } catch (err) {
       plan.failures.push({ name: spec.name, type: spec.type, source: spec.source, error: prefixed(spec.source, reason(err)) });
@@ -208,6 +243,7 @@ export async function scanResources(
       initTimeoutMs: DEFAULT_INIT_TIMEOUT_MS,
       ignoreErrors: false,
       changedAtMs: w.mtimeMs,
+      prepared: preparedFor(w, w.path, DEFAULT_LIMITS),
     });
   }
   return plan;
@@ -221,7 +257,7 @@ export async function scanResources(
     // Read once per scan however many YAML files name the type.
     let module = bundledReads.get(ref.path);
     if (module === undefined) {
-      module = workers.run('readModuleFile', [ref.path, dirname(ref.path)], ref.path, READ_DEADLINE_MS);
+      module = readModule(ref.path, dirname(ref.path), workers, ahead);
       bundledReads.set(ref.path, module);
     }
     return { path: ref.path, ...(await module) };

@@ -3,6 +3,7 @@
 // running wasm, so the bound on a call has to be enforced inside the module.
 import { TesseraError } from '../errors.ts';
 import { SECTION, concat, encodeU32, readModuleShape } from './wasm-binary.ts';
+import { ByteWriter } from './byte-writer.ts';
 import { addFunctionImports, functionShift, type AddedImport } from './function-imports.ts';
 import { foldCalls } from './metering-fold.ts';
 import { CODE_SECTION, FUNCTION_SECTION, GLOBAL_SECTION, TYPE_SECTION, appendEntry, entryCount, rebuild } from './section-edits.ts';
@@ -67,16 +68,14 @@ function encodeI64(value: bigint): number[] {
  * it tells an exhausted call from any other trap) once the call has held the event loop or
  * spent its budget past its limit; or returns 0, asking the code to `yield` (a suspending
  * import) so the event loop serves others before the call goes on.
+ *
+ * Each piece is written straight into the body being rewritten: metering is most of what
+ * preparing a module costs, and so of a hot swap's time.
  */
 class Injector {
   readonly #global: number[];
   readonly #local: number[];
   readonly #refill: number[];
-  /** local -> global, before control leaves the function. */
-  readonly store: Uint8Array;
-  /** global -> local, after a call has spent from the global. */
-  readonly reload: Uint8Array;
-
   readonly #scratch: number[];
 
   constructor(global: number, local: number, scratch: number, refill: number) {
@@ -84,8 +83,18 @@ class Injector {
     this.#local = encodeU32(local);
     this.#scratch = encodeU32(scratch);
     this.#refill = encodeU32(refill);
-    this.store = Uint8Array.of(LOCAL_GET, ...this.#local, GLOBAL_SET, ...this.#global);
-    this.reload = Uint8Array.of(GLOBAL_GET, ...this.#global, LOCAL_SET, ...this.#local);
+  }
+
+  #op(w: ByteWriter, op: number, index: number[]): void {
+    w.byte(op);
+    w.bytes(index);
+  }
+
+  /** `i64.const cost; i64.sub` */
+  #subtract(w: ByteWriter, cost: number): void {
+    w.byte(I64_CONST);
+    w.i64(cost);
+    w.byte(I64_SUB);
   }
 
   /**
@@ -93,70 +102,113 @@ class Injector {
    * out-of-line helper (refillBody). Kept this small at every charge point on purpose: a
    * larger cold branch in every function measurably slowed hot code (V8 inlines less).
    */
-  #whenEmpty(get: number, set: number, place: number[]): number[] {
-    return [get, ...place, I64_CONST, 0, I64_LT_S, OP.if, EMPTY_BLOCK, get, ...place, OP.call, ...this.#refill, set, ...place, OP.end];
+  #whenEmpty(w: ByteWriter, get: number, set: number, place: number[]): void {
+    this.#op(w, get, place);
+    w.byte(I64_CONST);
+    w.byte(0);
+    w.byte(I64_LT_S);
+    w.byte(OP.if);
+    w.byte(EMPTY_BLOCK);
+    this.#op(w, get, place);
+    this.#op(w, OP.call, this.#refill);
+    this.#op(w, set, place);
+    w.byte(OP.end);
+  }
+
+  /** local -> global, before control leaves the function. */
+  store(w: ByteWriter): void {
+    this.#op(w, LOCAL_GET, this.#local);
+    this.#op(w, GLOBAL_SET, this.#global);
+  }
+
+  /** global -> local, after a call has spent from the global. */
+  reload(w: ByteWriter): void {
+    this.#op(w, GLOBAL_GET, this.#global);
+    this.#op(w, LOCAL_SET, this.#local);
   }
 
   /** global -= cost; refuel below zero. */
-  chargeGlobal(cost: number): Uint8Array {
-    const g = this.#global;
-    return Uint8Array.of(GLOBAL_GET, ...g, I64_CONST, ...encodeI64(BigInt(cost)), I64_SUB, GLOBAL_SET, ...g, ...this.#whenEmpty(GLOBAL_GET, GLOBAL_SET, g));
+  chargeGlobal(w: ByteWriter, cost: number): void {
+    this.spendGlobal(w, cost);
+    this.#whenEmpty(w, GLOBAL_GET, GLOBAL_SET, this.#global);
   }
 
   /** global -= cost, unchecked: an arm of a function its callers pay for (metering-fold.ts). */
-  spendGlobal(cost: number): Uint8Array {
-    const g = this.#global;
-    return Uint8Array.of(GLOBAL_GET, ...g, I64_CONST, ...encodeI64(BigInt(cost)), I64_SUB, GLOBAL_SET, ...g);
+  spendGlobal(w: ByteWriter, cost: number): void {
+    this.#op(w, GLOBAL_GET, this.#global);
+    this.#subtract(w, cost);
+    this.#op(w, GLOBAL_SET, this.#global);
   }
 
   /** local -= cost, unchecked: straight-line code whose overdraft the next check sees. */
-  spendLocal(cost: number): Uint8Array {
-    const l = this.#local;
-    return Uint8Array.of(LOCAL_GET, ...l, I64_CONST, ...encodeI64(BigInt(cost)), I64_SUB, LOCAL_SET, ...l);
+  spendLocal(w: ByteWriter, cost: number): void {
+    this.#op(w, LOCAL_GET, this.#local);
+    this.#subtract(w, cost);
+    this.#op(w, LOCAL_SET, this.#local);
   }
 
   /**
    * A wrapped loop's header: local -= cost, and below zero a branch out of the loop to its
    * slow path (`loopExit`), which refuels and re-enters the loop at its header.
    */
-  chargeLoop(cost: number): Uint8Array {
-    const l = this.#local;
-    return Uint8Array.of(LOCAL_GET, ...l, I64_CONST, ...encodeI64(BigInt(cost)), I64_SUB, LOCAL_TEE, ...l, I64_CONST, 0, I64_LT_S, OP.brIf, 1);
+  chargeLoop(w: ByteWriter, cost: number): void {
+    this.#op(w, LOCAL_GET, this.#local);
+    this.#subtract(w, cost);
+    this.#op(w, LOCAL_TEE, this.#local);
+    w.byte(I64_CONST);
+    w.byte(0);
+    w.byte(I64_LT_S);
+    w.byte(OP.brIf);
+    w.byte(1);
   }
 
   /** After a wrapped loop's `end`: the exit with its results, then the slow path, which goes round again. */
-  loopExit(): Uint8Array {
-    const l = this.#local;
-    return Uint8Array.of(OP.br, 2, OP.end, LOCAL_GET, ...l, OP.call, ...this.#refill, LOCAL_SET, ...l, OP.br, 0, OP.end, UNREACHABLE, OP.end);
+  loopExit(w: ByteWriter): void {
+    w.byte(OP.br);
+    w.byte(2);
+    w.byte(OP.end);
+    this.#op(w, LOCAL_GET, this.#local);
+    this.#op(w, OP.call, this.#refill);
+    this.#op(w, LOCAL_SET, this.#local);
+    w.byte(OP.br);
+    w.byte(0);
+    w.byte(OP.end);
+    w.byte(UNREACHABLE);
+    w.byte(OP.end);
   }
 
   /** local = (the local, or the global at entry) - cost; refuel below zero. */
-  chargeLocal(cost: number, atEntry: boolean): Uint8Array {
-    const [g, l] = [this.#global, this.#local];
-    if (cost === 0) return this.reload;
-    return Uint8Array.of(
-      ...(atEntry ? [GLOBAL_GET, ...g] : [LOCAL_GET, ...l]), I64_CONST, ...encodeI64(BigInt(cost)), I64_SUB, LOCAL_SET, ...l,
-      ...this.#whenEmpty(LOCAL_GET, LOCAL_SET, l),
-    );
+  chargeLocal(w: ByteWriter, cost: number, atEntry: boolean): void {
+    if (cost === 0) return this.reload(w);
+    if (atEntry) this.#op(w, GLOBAL_GET, this.#global);
+    else this.#op(w, LOCAL_GET, this.#local);
+    this.#subtract(w, cost);
+    this.#op(w, LOCAL_SET, this.#local);
+    this.#whenEmpty(w, LOCAL_GET, LOCAL_SET, this.#local);
   }
 
   /**
    * Before a bulk memory or table operation: charges its length operand (on top of the stack,
    * left there) at run time, since one instruction may touch the whole memory.
    */
-  chargeLength(localMode: boolean): Uint8Array {
-    const [g, l, t] = [this.#global, this.#local, this.#scratch];
-    const amount = [LOCAL_GET, ...t, I64_EXTEND_I32_U, I64_CONST, BULK_SHIFT, I64_SHR_U, I64_SUB];
-    return localMode
-      ? Uint8Array.of(LOCAL_TEE, ...t, LOCAL_GET, ...l, ...amount, LOCAL_SET, ...l, ...this.#whenEmpty(LOCAL_GET, LOCAL_SET, l))
-      : Uint8Array.of(LOCAL_TEE, ...t, GLOBAL_GET, ...g, ...amount, GLOBAL_SET, ...g, ...this.#whenEmpty(GLOBAL_GET, GLOBAL_SET, g));
+  chargeLength(w: ByteWriter, localMode: boolean): void {
+    const [get, set, place] = localMode ? [LOCAL_GET, LOCAL_SET, this.#local] : [GLOBAL_GET, GLOBAL_SET, this.#global];
+    this.#op(w, LOCAL_TEE, this.#scratch);
+    this.#op(w, get, place);
+    this.#op(w, LOCAL_GET, this.#scratch);
+    w.bytes([I64_EXTEND_I32_U, I64_CONST, BULK_SHIFT, I64_SHR_U, I64_SUB]);
+    this.#op(w, set, place);
+    this.#whenEmpty(w, get, set, place);
   }
 }
 
-/** The body rewritten to its plan: charges, syncs, loop wrappers and renumbered instructions in place. */
-function meterBody(bytes: Uint8Array, body: FunctionBody, plan: BodyPlan, fuelGlobal: number, params: number, refill: number, charged: boolean): Uint8Array[] {
+/**
+ * Writes the body rewritten to its plan into `out` (its size, then the body): charges, syncs,
+ * loop wrappers and renumbered instructions in place. `body` is a scratch writer.
+ */
+function meterBody(bytes: Uint8Array, fn: FunctionBody, plan: BodyPlan, fuelGlobal: number, params: number, refill: number, charged: boolean, out: ByteWriter, body: ByteWriter): void {
   const { code, costs, sites, wrappedLoops, armParent } = plan;
-  const locals = new CodeReader(bytes, body.start, code);
+  const locals = new CodeReader(bytes, fn.start, code);
   const groups = locals.u32();
   const firstGroup = locals.pos;
   let declared = 0;
@@ -169,37 +221,62 @@ function meterBody(bytes: Uint8Array, body: FunctionBody, plan: BodyPlan, fuelGl
   const bulk = sites.some((site) => 'bulk' in site);
   // New locals go after the function's own, so no index moves: the fuel (i64), then the scratch (i32).
   const inject = new Injector(fuelGlobal, params + declared, params + declared + (local ? 1 : 0), refill);
-  const added = [...(local ? [1, I64] : []), ...(bulk ? [1, I32] : [])];
-  const parts: Uint8Array[] = [];
-  if (added.length > 0) parts.push(Uint8Array.from(encodeU32(groups + added.length / 2)), bytes.subarray(firstGroup, code), Uint8Array.from(added));
-  else parts.push(bytes.subarray(body.start, code));
+  body.reset();
+  const added = (local ? 1 : 0) + (bulk ? 1 : 0);
+  if (added > 0) {
+    body.u32(groups + added);
+    body.copy(bytes, firstGroup, code);
+    if (local) body.bytes([1, I64]);
+    if (bulk) body.bytes([1, I32]);
+  } else body.copy(bytes, fn.start, code);
   let copied = code;
-  const emit = (at: number, injected: Uint8Array): void => {
-    parts.push(bytes.subarray(copied, at), injected);
+  /** The original code up to `at`: what comes next goes in there. */
+  const upTo = (at: number): void => {
+    body.copy(bytes, copied, at);
     copied = at;
   };
-  if (local) emit(code, inject.chargeLocal(costs[0]!, true));
-  else if (charged && costs[0]! > 0) emit(code, inject.chargeGlobal(costs[0]!));
+  upTo(code);
+  if (local) inject.chargeLocal(body, costs[0]!, true);
+  else if (charged && costs[0]! > 0) inject.chargeGlobal(body, costs[0]!);
   for (const site of sites) {
     if ('replace' in site) {
-      emit(site.at, site.replace);
+      upTo(site.at);
+      body.bytes(site.replace);
       copied = site.next;
-    } else if ('bulk' in site) emit(site.at, inject.chargeLength(local));
-    else if ('wrap' in site) emit(site.at, site.wrap === EXIT_MARK ? inject.loopExit() : site.wrap);
-    else if ('spend' in site) emit(site.at, local ? inject.spendLocal(site.spend) : inject.spendGlobal(site.spend));
-    else if (!charged && 'region' in site && costs[site.region]! > 0) emit(site.at, inject.spendGlobal(costs[site.region]!));
-    else if (!local) continue;
-    else if ('sync' in site) emit(site.at, inject[site.sync]);
-    else if (wrappedLoops.has(site.region)) emit(site.at, inject.chargeLoop(costs[site.region]!));
-    else if (costs[site.region]! === 0) continue;
-    else if (armParent.has(site.region)) emit(site.at, inject.spendLocal(costs[site.region]!));
-    else emit(site.at, inject.chargeLocal(costs[site.region]!, false));
+    } else if ('bulk' in site) {
+      upTo(site.at);
+      inject.chargeLength(body, local);
+    } else if ('wrap' in site) {
+      upTo(site.at);
+      if (site.wrap === EXIT_MARK) inject.loopExit(body);
+      else body.bytes(site.wrap);
+    } else if ('spend' in site) {
+      upTo(site.at);
+      if (local) inject.spendLocal(body, site.spend);
+      else inject.spendGlobal(body, site.spend);
+    } else if (!charged && 'region' in site && costs[site.region]! > 0) {
+      upTo(site.at);
+      inject.spendGlobal(body, costs[site.region]!);
+    } else if (!local) continue;
+    else if ('sync' in site) {
+      upTo(site.at);
+      inject[site.sync](body);
+    } else if (wrappedLoops.has(site.region)) {
+      upTo(site.at);
+      inject.chargeLoop(body, costs[site.region]!);
+    } else if (costs[site.region]! === 0) continue;
+    else if (armParent.has(site.region)) {
+      upTo(site.at);
+      inject.spendLocal(body, costs[site.region]!);
+    } else {
+      upTo(site.at);
+      inject.chargeLocal(body, costs[site.region]!, false);
+    }
   }
-  parts.push(bytes.subarray(copied, body.end));
-  const size = parts.reduce((n, p) => n + p.length, 0);
-  return [Uint8Array.from(encodeU32(size)), ...parts];
+  upTo(fn.end);
+  out.u32(body.length);
+  out.bytes(body.view());
 }
-
 
 /** The number of parameters of each function the module defines, in order. */
 function definedParams(bytes: Uint8Array, spans: SectionSpan[]): number[] {
@@ -272,10 +349,15 @@ export function instrumentFuel(bytes: Uint8Array, initialFuel = 0): Uint8Array {
       plans.set(index, plan);
       return { entryCost: plan.costs[0]!, spendsGlobal: plan.costs.some((cost, region) => region > 0 && cost > 0) || plan.sites.some((site) => 'spend' in site) };
     });
-    const metered = bodies.flatMap((b, i) => meterBody(bytes, b, plans.get(b.index)!, fuel, params[i] ?? 0, refill, !folding.cost.has(b.index)));
+    const out = new ByteWriter(2 * (code.end - code.payload));
+    const scratch = new ByteWriter();
+    out.u32(bodies.length + 1);
+    bodies.forEach((b, i) => meterBody(bytes, b, plans.get(b.index)!, fuel, params[i] ?? 0, refill, !folding.cost.has(b.index), out, scratch));
     const helper = refillBody(fuel, hooks);
+    out.u32(helper.length);
+    out.bytes(helper);
     payloads.set(FUNCTION_SECTION, appendEntry(payloadOf(FUNCTION_SECTION), encodeU32(typeIndices[0]!)));
-    payloads.set(CODE_SECTION, concat([Uint8Array.from(encodeU32(bodies.length + 1)), ...metered, Uint8Array.from(encodeU32(helper.length)), helper]));
+    payloads.set(CODE_SECTION, out.view());
   }
   return rebuild(bytes, spans, payloads, dropCustom);
 }

@@ -1,6 +1,7 @@
 // The host's half of carrying a component's data across instances: takes its snapshot and
 // restores it through `snapshot-stream` in bounded chunks when the module exports it, else
-// through the whole-snapshot `snapshot`, yielding to the event loop between chunks.
+// through the whole-snapshot `snapshot`, yielding to the event loop between chunks once they
+// have held it a while.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { WitResult } from '../../abi/ts/types.ts';
 import { TesseraError } from '../errors.ts';
@@ -72,11 +73,25 @@ function bytesOf(port: SnapshotPort, fn: string, value: unknown): Uint8Array {
   return value;
 }
 
-/** Between two chunks: lets other work run, and stops when the caller gave up. */
-async function pause(port: SnapshotPort): Promise<void> {
+/**
+ * How long chunks may follow one another before the event loop gets a turn. A small
+ * snapshot (one chunk, then the empty one that ends it) goes without: during a hot swap the
+ * calls wait for it, and a turn under load is a millisecond or more.
+ */
+export const TURN_AFTER_MS = 2;
+
+/**
+ * Between two chunks: stops when the caller gave up, and lets other work run once the
+ * chunks since the last turn held the event loop `TURN_AFTER_MS`. Returns when that turn
+ * (or this call, when there was none) began.
+ */
+async function pause(port: SnapshotPort, since: number): Promise<number> {
   port.signal?.throwIfAborted();
+  const now = performance.now();
+  if (now - since < TURN_AFTER_MS) return since;
   await nextTurn();
   port.signal?.throwIfAborted();
+  return performance.now();
 }
 
 /** A refused `restore`/`restore-chunk`/`restore-end`, as the component said it. */
@@ -89,8 +104,8 @@ function refused(port: SnapshotPort, result: unknown): void {
 
 /**
  * The component's data: the chunks of `snapshot-stream`, each asked for at most
- * `chunkBytes`, with a turn of the event loop between two; or the whole of `snapshot` as one
- * chunk. A chunk far over what was asked, or a stream that runs past what the component's
+ * `chunkBytes`, with a turn of the event loop between two once they held it `TURN_AFTER_MS`;
+ * or the whole of `snapshot` as one chunk. A chunk far over what was asked, or a stream that runs past what the component's
  * memory could hold, fails naming the component.
  */
 export async function takeSnapshot(port: SnapshotPort, options: SnapshotStreamOptions = {}): Promise<SnapshotData> {
@@ -103,6 +118,7 @@ export async function takeSnapshot(port: SnapshotPort, options: SnapshotStreamOp
   const most = MAX_SNAPSHOT_PER_MEMORY_BYTE * port.memoryLimitBytes;
   const chunks: Uint8Array[] = [];
   let total = 0;
+  let since = performance.now();
   await port.call(`${STREAM}#snapshot-begin`, []);
   for (;;) {
     const chunk = bytesOf(port, 'snapshot-chunk', await port.call(`${STREAM}#snapshot-chunk`, [chunkBytes]));
@@ -123,15 +139,15 @@ export async function takeSnapshot(port: SnapshotPort, options: SnapshotStreamOp
       );
     }
     chunks.push(chunk);
-    await pause(port);
+    since = await pause(port, since);
   }
 }
 
 /**
  * Hands `data` (chunks from either export, of this or another version of the component) to a
- * fresh instance: chunk by chunk through `snapshot-stream`, a turn of the event loop between
- * two, then `restore-end`; or joined into one for a module that exports only `snapshot`.
- * Rejects with the component's refusal, or its failure.
+ * fresh instance: chunk by chunk through `snapshot-stream` (turns of the event loop between
+ * them as when taken), then `restore-end`; or joined into one for a module that exports only
+ * `snapshot`. Rejects with the component's refusal, or its failure.
  */
 export async function restoreSnapshot(port: SnapshotPort, data: SnapshotData): Promise<void> {
   if (!streams(port.optionalExports)) {
@@ -141,8 +157,9 @@ export async function restoreSnapshot(port: SnapshotPort, data: SnapshotData): P
     refused(port, await port.call(`${WHOLE}#restore`, [whole]));
     return;
   }
+  let since = performance.now();
   for (const [i, chunk] of data.entries()) {
-    if (i > 0) await pause(port);
+    if (i > 0) since = await pause(port, since);
     refused(port, await port.call(`${STREAM}#restore-chunk`, [chunk]));
   }
   refused(port, await port.call(`${STREAM}#restore-end`, []));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { silentLogger } from '../../host/observability/logger.ts';
+import { silentLogger, type Logger } from '../../host/observability/logger.ts';
 import { Sidecar } from '../../host/sidecar.ts';
 
 const run = promisify(execFile);
@@ -33,8 +33,8 @@ export interface BenchSidecar {
   stop(): Promise<void>;
 }
 
-/** A sidecar in this process over a fresh resources folder that `prepare` fills. */
-export async function benchSidecar(prepare: (dir: string) => Promise<void>): Promise<BenchSidecar> {
+/** A sidecar in this process over a fresh resources folder that `prepare` fills; its logs go to `logger` (none by default). */
+export async function benchSidecar(prepare: (dir: string) => Promise<void>, logger: Logger = silentLogger): Promise<BenchSidecar> {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-bench-'));
   await prepare(dir);
   const sidecar = await Sidecar.start({
@@ -43,7 +43,7 @@ export async function benchSidecar(prepare: (dir: string) => Promise<void>): Pro
     listenAddress: '127.0.0.1',
     resourcesPaths: [dir],
     maxBodyBytes: 4 * 1024 * 1024,
-    logger: silentLogger,
+    logger,
   });
   // The API listens first; the benchmarks call the components at once.
   await sidecar.loaded;

@@ -14,3 +14,7 @@ export function componentYaml(name: string, type: string, metadata: Record<strin
   const items = Object.entries(metadata).map(([k, v]) => `    - name: ${k}\n      value: "${v}"\n`).join('');
   return `apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: ${name}\nspec:\n  type: ${type}\n  version: v1\n${items ? `  metadata:\n${items}` : ''}`;
 }
+
+/** A component YAML (componentYaml's) with `annotations` (`tessera.dev/memory-limit`, ...) added to its metadata. */
+export const withAnnotations = (yaml: string, annotations: Record<string, string>): string =>
+  yaml.replace(/metadata:\n  name: (\S+)\n/, (_m, name: string) => `metadata:\n  name: ${name}\n  annotations:\n${Object.entries(annotations).map(([k, v]) => `    ${k}: "${v}"\n`).join('')}`);

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isTesseraError } from '../../../host/errors.ts';
 import { hostImportWat, stateStoreModule } from '../../support/state-store-wat.ts';
-import { componentYaml } from '../../support/temp-dir.ts';
+import { componentYaml, withAnnotations } from '../../support/temp-dir.ts';
 import { registryFixture, type RegistryFixture } from '../../support/registry-fixture.ts';
 import { dataTarget } from '../../support/snapshot-fill.ts';
 
@@ -19,9 +19,6 @@ after(() => undefined);
 
 /** A store whose `get` traps when the key is 4 bytes long (e.g. "trap"). */
 const trapOnDemand = stateStoreModule({ bodies: { get: '(if (i32.eq (local.get 1) (i32.const 4)) (then unreachable)) (i32.const 16)' } });
-
-const withAnnotations = (yaml: string, annotations: Record<string, string>): string =>
-  yaml.replace(/metadata:\n  name: (\S+)\n/, (_m, name: string) => `metadata:\n  name: ${name}\n  annotations:\n${Object.entries(annotations).map(([k, v]) => `    ${k}: "${v}"\n`).join('')}`);
 
 async function rejectsWith(promise: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
   await assert.rejects(promise, (err: unknown) => {

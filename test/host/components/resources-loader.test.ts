@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { MANIFEST_SECTION } from '../../../abi/ts/manifest.ts';
+import { DEFAULT_LIMITS } from '../../../host/components/limits.ts';
+import { loadWorkers } from '../../../host/components/load-worker.ts';
 import { scanResources } from '../../../host/components/resources-loader.ts';
 import { loadBundledTypes, type ModuleRef } from '../../../host/components/type-catalog.ts';
 import { appendCustomSection, removeCustomSections } from '../../../host/sandbox/wasm-binary.ts';
-import { STATE_MEMORY_WASM, componentYaml, tempDir } from '../../support/temp-dir.ts';
+import { STATE_MEMORY_WASM, componentYaml, tempDir, withAnnotations } from '../../support/temp-dir.ts';
 
 let bundled: Map<string, ModuleRef>;
 let dir: { path: string; remove: () => Promise<void> };
@@ -113,4 +115,21 @@ test('scopes leave out components this app may not use', async () => {
 test('a missing resources folder is an empty one', async () => {
   const plan = await scanResources(['/nonexistent/tessera'], bundled, 'app');
   assert.deepEqual(plan, { components: [], failures: [], others: [] });
+});
+
+test('with ScanAhead, a new module is prepared as it is read, once per new bytes, and only for the limits it was prepared with', async () => {
+  const path = await freshDir();
+  await copyFile(STATE_MEMORY_WASM, join(path, 'cache.wasm'));
+  await writeFile(join(path, 'small.yaml'), withAnnotations(componentYaml('small', 'state.memory'), { 'tessera.dev/memory-limit': '8Mi' }));
+  const ahead = { limits: DEFAULT_LIMITS, known: new Map<string, string>() };
+  const first = await scanResources([path], bundled, 'app', loadWorkers, ahead);
+  const byName = new Map(first.components.map((c) => [c.name, c]));
+  const cache = byName.get('cache')!;
+  assert.equal(cache.prepared?.parts.sha256, cache.sha256, 'the bytes read are the bytes prepared');
+  assert.equal(cache.prepared?.parts.memoryLimitBytes, DEFAULT_LIMITS.memoryLimitBytes);
+  assert.equal(byName.get('small')!.prepared, undefined, 'other limits: prepared apart, by the registry');
+
+  const again = await scanResources([path], bundled, 'app', loadWorkers, { ...ahead, known: new Map([[cache.modulePath, cache.sha256]]) });
+  assert.equal(again.components.find((c) => c.name === 'cache')!.prepared, undefined, 'the same bytes again are not prepared again');
+  assert.equal((await scanResources([path], bundled, 'app')).components.find((c) => c.name === 'cache')!.prepared, undefined, 'without ScanAhead nothing is prepared');
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isTesseraError } from '../../../host/errors.ts';
-import { MAX_CHUNK_BYTES, SNAPSHOT_CHUNK_BYTES, canSnapshot, restoreSnapshot, takeSnapshot, type SnapshotPort } from '../../../host/sandbox/snapshot-stream.ts';
+import { MAX_CHUNK_BYTES, SNAPSHOT_CHUNK_BYTES, TURN_AFTER_MS, canSnapshot, restoreSnapshot, takeSnapshot, type SnapshotPort } from '../../../host/sandbox/snapshot-stream.ts';
 
 const OK = { tag: 'ok', val: undefined };
 
@@ -67,12 +67,19 @@ describe('taking a snapshot', () => {
     assert.equal(canSnapshot(new Set()), false);
   });
 
-  test('gives the event loop a turn between two chunks', async () => {
+  test('gives the event loop a turn between two chunks once they have held it a while', async () => {
     const order: string[] = [];
     const chunks = [Uint8Array.of(1), Uint8Array.of(2), Uint8Array.of(3)];
     const exports = streaming(chunks);
     const chunk = exports['snapshot-stream#snapshot-chunk']!;
-    const port = fakePort(['snapshot-stream'], { ...exports, 'snapshot-stream#snapshot-chunk': () => (order.push('chunk'), chunk()) });
+    // Each chunk takes as long as the event loop may go without a turn.
+    const slowChunk = (): unknown => {
+      const until = performance.now() + TURN_AFTER_MS;
+      while (performance.now() < until);
+      order.push('chunk');
+      return chunk();
+    };
+    const port = fakePort(['snapshot-stream'], { ...exports, 'snapshot-stream#snapshot-chunk': slowChunk });
     const taking = takeSnapshot(port);
     setImmediate(() => order.push('other work'));
     await taking;

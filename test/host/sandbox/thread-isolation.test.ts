@@ -16,7 +16,7 @@ import { adaptStateStore } from '../../../host/sandbox/kinds/state-store-adapter
 import { IsolatedComponent, type IsolatedComponentOptions } from '../../../host/sandbox/thread-isolation/isolated-component.ts';
 import { registryFixture, type RegistryFixture } from '../../support/registry-fixture.ts';
 import { hostImportWat, stateStoreModule } from '../../support/state-store-wat.ts';
-import { STATE_MEMORY_WASM, componentYaml } from '../../support/temp-dir.ts';
+import { STATE_MEMORY_WASM, componentYaml, withAnnotations } from '../../support/temp-dir.ts';
 
 const STATE_MEMORY = new Uint8Array(readFileSync(STATE_MEMORY_WASM));
 const text = (bytes: Uint8Array | undefined): string | undefined => (bytes === undefined ? undefined : new TextDecoder().decode(bytes));
@@ -91,9 +91,6 @@ async function rejectsWith(promise: Promise<unknown>, code: string, pattern: Reg
   });
   return caught!;
 }
-
-const withAnnotations = (yaml: string, annotations: Record<string, string>): string =>
-  yaml.replace(/metadata:\n  name: (\S+)\n/, (_m, name: string) => `metadata:\n  name: ${name}\n  annotations:\n${Object.entries(annotations).map(([k, v]) => `    ${k}: "${v}"\n`).join('')}`);
 
 /** How a runaway call went, seen from the main thread. */
 interface RunawayWatch {
