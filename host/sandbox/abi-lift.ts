@@ -48,7 +48,27 @@ const ASCII_FAST_MAX = 12;
  */
 export const MAX_LIFTED_STRING_BYTES = 1024 * 1024;
 
-function liftString(cx: AbiContext, ptr: number, len: number): string {
+/**
+ * The last string a lift site built. Content types, metadata names and ETags repeat from call
+ * to call, and comparing a few bytes with the last one costs a fraction of building the string
+ * again (or of a TextDecoder call, a trip into C++ that is slow while the caches are cold, as
+ * they are between two HTTP requests). Only ASCII strings are kept: their UTF-16 code units
+ * equal their UTF-8 bytes.
+ */
+interface LastString {
+  text: string;
+}
+
+/** Longest string compared with the last one: past this, building it is the cost anyway. */
+const REUSE_MAX = 256;
+
+function sameAscii(text: string, u8: Uint8Array, ptr: number, len: number): boolean {
+  if (text.length !== len) return false;
+  for (let i = 0; i < len; i++) if (text.charCodeAt(i) !== u8[ptr + i]) return false;
+  return true;
+}
+
+function liftString(cx: AbiContext, ptr: number, len: number, last: LastString): string {
   const u8 = cx.mem.u8;
   const end = ptr + len;
   if (end > u8.length) throw trap(cx.label, `string at ${hex(ptr)} of ${len} bytes runs past the end of guest memory (${u8.length} bytes)`);
@@ -59,16 +79,22 @@ function liftString(cx: AbiContext, ptr: number, len: number): string {
     return `${decodeUtf8(cx, u8, ptr, cut)}… (${end - cut} more bytes)`;
   }
   if (len > ASCII_FAST_MAX) cx.mem.spend(cx.label, len);
-  if (len <= ASCII_FAST_MAX) {
-    let s = '';
-    for (let i = ptr; i < end; i++) {
-      const c = u8[i]!;
-      if (c >= 0x80) return decodeUtf8(cx, u8, ptr, end);
-      s += String.fromCharCode(c);
-    }
-    return s;
+  if (len > REUSE_MAX) return decodeUtf8(cx, u8, ptr, end);
+  if (sameAscii(last.text, u8, ptr, len)) return last.text;
+  const text = len <= ASCII_FAST_MAX ? shortString(cx, u8, ptr, end) : decodeUtf8(cx, u8, ptr, end);
+  // As many UTF-16 units as UTF-8 bytes: every character was ASCII.
+  if (text.length === len) last.text = text;
+  return text;
+}
+
+function shortString(cx: AbiContext, u8: Uint8Array, ptr: number, end: number): string {
+  let s = '';
+  for (let i = ptr; i < end; i++) {
+    const c = u8[i]!;
+    if (c >= 0x80) return decodeUtf8(cx, u8, ptr, end);
+    s += String.fromCharCode(c);
   }
-  return decodeUtf8(cx, u8, ptr, end);
+  return s;
 }
 
 function decodeUtf8(cx: AbiContext, u8: Uint8Array, ptr: number, end: number): string {
@@ -183,8 +209,10 @@ export function compileLoad(t: WitType, cx: AbiContext, name = describeType(t)):
           return (p) => mem.view.getFloat64(p, true);
         case 'char':
           return (p) => liftChar(cx, mem.view.getUint32(p, true));
-        case 'string':
-          return (p) => liftString(cx, mem.view.getUint32(p, true), mem.view.getUint32(p + 4, true));
+        case 'string': {
+          const last: LastString = { text: '' };
+          return (p) => liftString(cx, mem.view.getUint32(p, true), mem.view.getUint32(p + 4, true), last);
+        }
       }
     case 'record': {
       const names = t.fields.map((f) => jsName(f.name));
@@ -279,7 +307,8 @@ function liftFlat(t: WitType, cx: AbiContext, cur: SlotCursor<Slot>, name: strin
       if (t.name === 'string') {
         const ptr = reader(cur.next(), 'i32');
         const len = reader(cur.next(), 'i32');
-        return (f) => liftString(cx, ptr(f) >>> 0, len(f) >>> 0);
+        const last: LastString = { text: '' };
+        return (f) => liftString(cx, ptr(f) >>> 0, len(f) >>> 0, last);
       }
       const [want] = flattenType(t) as [CoreType];
       const r = reader(cur.next(), want);

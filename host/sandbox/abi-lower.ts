@@ -39,6 +39,17 @@ const ASCII_LOOP_MAX = 32;
 const lowered = { ptr: 0, len: 0 };
 
 /**
+ * A zero-length string or list owns no memory and its pointer may be anything (ABI.md, "Who
+ * owns what"; jco passes 1): it gets an aligned pointer without a `cabi_realloc` call, which
+ * would be a call into the guest (metered, a wasm transition) for nothing. An empty
+ * `metadata` list is in nearly every request.
+ */
+function lowerEmpty(align: number): void {
+  lowered.ptr = align;
+  lowered.len = 0;
+}
+
+/**
  * The spec's `store_string_into_range` from a UTF-16 source (a JS string) into UTF-8: allocate
  * one byte per code unit, and only when a non-ASCII one turns up grow to the worst case (3 per
  * unit) and shrink to fit — so an ASCII string costs one cabi_realloc call.
@@ -47,6 +58,7 @@ function lowerString(cx: AbiContext, s: unknown): void {
   if (typeof s !== 'string') throw badHostValue(cx.label, 'a string', s);
   const { mem, label } = cx;
   const n = s.length;
+  if (n === 0) return lowerEmpty(1);
   let ptr = mem.realloc(label, 0, 0, 1, n);
   let u8 = mem.u8;
   let read = 0;
@@ -78,6 +90,7 @@ function compileListLowering(element: WitType, cx: AbiContext): (v: unknown) => 
   if (isPrimitive(element, 'u8')) {
     return (v) => {
       if (!(v instanceof Uint8Array)) throw badHostValue(label, 'a Uint8Array for list<u8>', v);
+      if (v.length === 0) return lowerEmpty(1);
       const ptr = mem.realloc(label, 0, 0, 1, v.length);
       mem.u8.set(v, ptr);
       lowered.ptr = ptr;
@@ -92,6 +105,7 @@ function compileListLowering(element: WitType, cx: AbiContext): (v: unknown) => 
     if (!Array.isArray(v)) throw badHostValue(label, `an array for ${what}`, v);
     const len = v.length;
     if (len * size >= 2 ** 32) throw trap(label, `${what} of ${len} elements does not fit in 32-bit guest memory`);
+    if (len === 0) return lowerEmpty(align);
     const ptr = mem.realloc(label, 0, 0, align, len * size);
     for (let i = 0; i < len; i++) store(v[i], ptr + i * size);
     lowered.ptr = ptr;

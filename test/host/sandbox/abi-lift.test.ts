@@ -73,6 +73,21 @@ test('invalid UTF-8 traps, short or long; a BOM is kept as a character', async (
   assert.equal(liftFlat(cx, 'string', [1024, 4]), '\ufeffa');
 });
 
+test('one lift site lifts each string as the guest wrote it, call after call', async () => {
+  const cx = await context();
+  const t = witType('string');
+  const site = compileLiftFlat(t, cx, flattenType(t).map((have, index) => ({ index, have })));
+  const lift = (s: string): unknown => {
+    const bytes = new TextEncoder().encode(s);
+    cx.mem.u8.set(bytes, 1024);
+    return site([1024, bytes.length]);
+  };
+  // Repeats, one byte changed in place, the same length in other characters, short and long.
+  for (const s of ['application/json', 'application/json', 'application/jsoN', 'applicatión/json', 'application/json', '', 'a', 'é', 'a', 'x'.repeat(300), 'x'.repeat(300)]) {
+    assert.equal(lift(s), s);
+  }
+});
+
 test('a discriminant out of range traps, naming the type', async () => {
   const cx = await context();
   const pkg = loadWitPackage(fileURLToPath(new URL('../../../abi/wit', import.meta.url)));

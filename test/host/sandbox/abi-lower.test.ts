@@ -189,7 +189,7 @@ test('a lifted list<u8> is a copy, not a view into guest memory', async () => {
   assert.notEqual(lifted.buffer, cx.mem.u8.buffer);
 });
 
-test('strings are allocated as the spec does from UTF-16: one call when ASCII, grow and shrink otherwise', async () => {
+test('strings are allocated as the spec does from UTF-16: one call when ASCII, grow and shrink otherwise, none when empty', async () => {
   const guest = await instantiateGuest();
   const calls: number[][] = [];
   const mem = new GuestMemory();
@@ -202,7 +202,7 @@ test('strings are allocated as the spec does from UTF-16: one call when ASCII, g
   const out: number[] = [];
   for (const [s, expected] of [
     ['hello', [[0, 1, 5]]],
-    ['', [[0, 1, 0]]],
+    ['', []],
     ['héllo', [[0, 1, 5], [5, 1, 15], [15, 1, 6]]],
     ['é'.repeat(40), [[0, 1, 40], [40, 1, 120], [120, 1, 80]]],
     ['€'.repeat(3), [[0, 1, 3], [3, 1, 9]]],
@@ -213,6 +213,11 @@ test('strings are allocated as the spec does from UTF-16: one call when ASCII, g
     assert.equal(out[1], Buffer.byteLength(s));
     assert.equal(Buffer.from(mem.u8.subarray(out[0], out[0]! + out[1]!)).toString(), s);
   }
+  // An empty list owns no memory either: an aligned pointer, no call into the guest.
+  calls.length = 0;
+  compileLowerFlat(witType('list<u32>'), cx, [{ index: 0, want: 'i32' }, { index: 1, want: 'i32' }])([], out);
+  compileLowerFlat(witType('list<u8>'), cx, [{ index: 0, want: 'i32' }, { index: 1, want: 'i32' }])(new Uint8Array(0), out);
+  assert.deepEqual(calls, []);
 });
 
 test('lowering survives the guest growing (and so detaching) its memory mid-value', async () => {
