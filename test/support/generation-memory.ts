@@ -29,31 +29,39 @@ const getReq = { key: 'k', consistency: 'eventual' as const, metadata: [] };
 
 /**
  * RSS once collection has settled: V8 frees retired wasm code and returns pages on background
- * threads some time after a GC, later on a loaded machine, so collect until RSS stops falling
- * (three rounds in a row within 1 MiB of the lowest seen), at most 40 rounds.
+ * threads some time after a GC, later on a loaded machine, so collect until three readings in
+ * a row lie within 1 MiB of each other (at most 40 rounds), and take the last.
  */
 async function rssAfterGc(): Promise<number> {
-  let lowest = Infinity;
-  let steady = 0;
-  for (let i = 0; i < 40 && steady < 3; i++) {
+  const readings: number[] = [];
+  for (let i = 0; i < 40; i++) {
     gc();
     await delay(25);
-    const rss = process.memoryUsage().rss / 2 ** 20;
-    steady = rss > lowest - 1 ? steady + 1 : 0;
-    lowest = Math.min(lowest, rss);
+    readings.push(process.memoryUsage().rss / 2 ** 20);
+    const last = readings.slice(-3);
+    if (last.length === 3 && Math.max(...last) - Math.min(...last) < 1) break;
   }
-  return lowest;
+  return readings.at(-1)!;
 }
 
-/** Generation 1 loads, then `SWAPS` swaps; `measure` runs after the first swap and after the last. */
+/** RSS is measured after the first swap and then after every this many. */
+const EVERY = 10;
+
+/**
+ * Generation 1 loads, then `SWAPS` swaps; `measure` runs after the first swap and after every
+ * `EVERY`-th, so the test can fit a trend through 21 points: one reading of RSS moves by
+ * ±15 MB from run to run (where V8 and malloc happen to leave pages), a leak grows with every
+ * generation.
+ */
 async function run(swap: (generation: number) => Promise<string | undefined>, measure: () => Promise<number>): Promise<void> {
-  let first = 0;
+  const points: [swaps: number, rssMb: number][] = [];
   let value: string | undefined;
   for (let generation = 1; generation <= SWAPS + 1; generation++) {
     value = await swap(generation);
-    if (generation === 2) first = await measure();
+    const swaps = generation - 1;
+    if (swaps === 1 || (swaps > 0 && swaps % EVERY === 0)) points.push([swaps, await measure()]);
   }
-  console.log(JSON.stringify({ first, last: await measure(), value }));
+  console.log(JSON.stringify({ points, value }));
 }
 
 async function viaRegistry(): Promise<void> {
