@@ -1,8 +1,8 @@
 // `tessera run`: starts the sidecar, then the app command if one was given, and shuts both
 // down together — when the app exits, on SIGINT/SIGTERM, or on POST /v1.0/shutdown.
 import type { ChildProcess } from 'node:child_process';
+import { loadWorkers } from '../components/load-worker.ts';
 import { createLogger } from '../observability/logger.ts';
-import { Sidecar } from '../sidecar.ts';
 import { startApp, stopApp } from './app-process.ts';
 import { RUN_USAGE, parseRunArgs } from './run-options.ts';
 
@@ -27,6 +27,11 @@ export async function runCommand(argv: string[]): Promise<void> {
     console.log(RUN_USAGE);
     return;
   }
+  // The load worker starts first: it imports its half of the host on another core while
+  // this thread imports the sidecar, and is up when the first resources file is read. Until
+  // the sidecar is ready it runs at this thread's priority (there is nothing to serve yet).
+  loadWorkers.warm({ foreground: true });
+  const { Sidecar } = await import('../sidecar.ts');
   const logger = createLogger({ level: options.logLevel, json: options.logAsJson });
   guardProcess(logger);
   const apiToken = process.env.DAPR_API_TOKEN || undefined;

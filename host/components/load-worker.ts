@@ -1,10 +1,13 @@
 // The worker threads that read, parse, check, harden and compile components (load-jobs.ts),
 // so none of it runs on the event loop: one job per worker at a time; a job past its deadline
-// has its worker terminated and fails naming its file; idle workers stop after a while.
+// has its worker terminated and fails naming its file; a second worker starts only for a job
+// that waited; idle workers stop after a few seconds.
+import module from 'node:module';
+import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { TesseraError } from '../errors.ts';
 import { extensionUrls } from '../sandbox/extensions.ts';
-import type { LoadJobName, LoadJobs, LoadReply, LoadRequest } from './load-jobs.ts';
+import type { LoadJobName, LoadJobs, LoadReply, LoadRequest, LoadThreadData, LowerPriority } from './load-jobs.ts';
 
 export interface LoadWorkerOptions {
   /** Workers at most; more jobs wait for one. */
@@ -24,13 +27,22 @@ export const LOAD_DEADLINE_MS = 30_000;
 export const READ_DEADLINE_MS = 10_000;
 /**
  * Workers at most: two, so a job that takes seconds (jco on a large component) does not
- * queue the others behind it; not more, as each holds 50-60 MB (its own copy of the host's
- * code and heap). They run at a lower priority than the event loop (load-worker-thread.ts),
- * so they cannot starve it.
+ * queue the others behind it; not more, as each holds 20-60 MB (its own copy of the code it
+ * needs, and its heap). They run at a lower priority than the event loop (load-worker-thread.ts;
+ * a starting sidecar's, once it is ready), so they cannot starve it.
  */
 const MAX_WORKERS = 2;
-const IDLE_MS = 30_000;
-/** A worker starts in a second or so (it imports most of the host); one not up after this is stuck. */
+/**
+ * A second worker starts only for a job that has waited this long: most jobs take a worker
+ * milliseconds, and a start (a worker of its own CPU and memory) would compete with them.
+ */
+const SECOND_WORKER_AFTER_MS = 250;
+/**
+ * An idle worker stops after this long, so an idle sidecar holds no worker's memory; a
+ * change to the resources later starts one again (about 100-300 ms).
+ */
+const IDLE_MS = 5_000;
+/** A worker starts in well under a second (it imports only the readers; the sandbox on its first miss of the prepared cache); one not up after this is stuck. */
 const START_DEADLINE_MS = 30_000;
 /**
  * Heap of one worker. The largest legitimate job (jco transpiling a 12 MB component) stays
@@ -38,6 +50,16 @@ const START_DEADLINE_MS = 30_000;
  */
 const WORKER_HEAP_MB = 512;
 const THREAD = new URL('./load-worker-thread.ts', import.meta.url);
+
+/**
+ * The worker's environment: ours, naming the compile cache this thread uses, if on (a worker
+ * thread does not share it otherwise, and would strip and compile its modules every start).
+ * Node keeps its cache in a per-version folder inside the one it is given.
+ */
+function workerEnv(): NodeJS.ProcessEnv {
+  const dir = module.getCompileCacheDir();
+  return dir === undefined ? process.env : { ...process.env, NODE_COMPILE_CACHE: dirname(dir) };
+}
 
 type Result<K extends LoadJobName> = Awaited<ReturnType<LoadJobs[K]>>;
 
@@ -53,7 +75,7 @@ interface Job {
 
 interface Slot {
   worker: Worker;
-  /** Until the worker says it is up (it imports most of the host first). */
+  /** Until the worker says it is up (it imports the readers first). */
   starting: boolean;
   job: Job | undefined;
   timer: NodeJS.Timeout | undefined;
@@ -66,6 +88,10 @@ export class LoadWorkers {
   readonly #slots = new Set<Slot>();
   readonly #queue: Job[] = [];
   #nextId = 1;
+  /** Set while a job waits for a busy worker: when it fires, another worker starts if the job still waits. */
+  #spawnTimer: NodeJS.Timeout | undefined;
+  /** Whether workers run below the event loop's priority (see `warm`). */
+  #background = true;
 
   constructor(options: LoadWorkerOptions = {}) {
     this.#maxWorkers = options.maxWorkers ?? MAX_WORKERS;
@@ -85,21 +111,36 @@ export class LoadWorkers {
     });
   }
 
-  /** Starts a worker now if there is none, so the first job does not wait for one to start. */
-  warm(): void {
+  /**
+   * Starts a worker now if there is none, so the first job does not wait for one to start.
+   * `{ foreground: true }` (a sidecar starting, with nothing to serve but health and
+   * metadata): workers run at the event loop's priority until `background()`.
+   */
+  warm({ foreground = false }: { foreground?: boolean } = {}): void {
+    if (foreground) this.#background = false;
     if (this.#slots.size === 0) this.#spawn();
+  }
+
+  /** From now on, workers run below the event loop's priority, so serving never waits for a core. */
+  background(): void {
+    if (this.#background) return;
+    this.#background = true;
+    for (const slot of this.#slots) slot.worker.postMessage({ lowerPriority: true } satisfies LowerPriority);
   }
 
   /** Terminates every worker; jobs running or waiting fail. */
   async close(): Promise<void> {
+    clearTimeout(this.#spawnTimer);
+    this.#spawnTimer = undefined;
     for (const job of this.#queue.splice(0)) job.reject(new TesseraError('ERR_COMPONENT_LOAD', `${job.label}: not loaded: the sidecar is stopping`));
     await Promise.all([...this.#slots].map((slot) => this.#retire(slot, 'not loaded: the sidecar is stopping')));
   }
 
   /**
    * Gives waiting jobs to workers that are up and free; with jobs still waiting, starts one
-   * more worker. One starts at a time: workers starting together compete for the same cores,
-   * and once one is up most jobs take it milliseconds.
+   * more worker: at once when there is none, else once a job has waited SECOND_WORKER_AFTER_MS.
+   * One starts at a time: workers starting together compete for the same cores, and once one
+   * is up most jobs take it milliseconds.
    */
   #dispatch(): void {
     while (this.#queue.length > 0) {
@@ -107,11 +148,19 @@ export class LoadWorkers {
       if (slot === undefined) break;
       this.#start(slot, this.#queue.shift()!);
     }
-    if (this.#queue.length > 0 && this.#slots.size < this.#maxWorkers && ![...this.#slots].some((s) => s.starting)) this.#spawn();
+    if (this.#queue.length === 0 || this.#slots.size >= this.#maxWorkers || [...this.#slots].some((s) => s.starting)) return;
+    if (this.#slots.size === 0) {
+      this.#spawn();
+      return;
+    }
+    this.#spawnTimer ??= setTimeout(() => {
+      this.#spawnTimer = undefined;
+      if (this.#queue.length > 0 && this.#slots.size < this.#maxWorkers && ![...this.#slots].some((s) => s.starting)) this.#spawn();
+    }, SECOND_WORKER_AFTER_MS).unref();
   }
 
   #spawn(): Slot {
-    const worker = new Worker(THREAD, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+    const worker = new Worker(THREAD, { env: workerEnv(), workerData: { background: this.#background } satisfies LoadThreadData, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
     // One that never says it is up fails the jobs waiting for it.
     const timer = setTimeout(() => void this.#retire(slot, `the load worker did not start within ${START_DEADLINE_MS / 1000} s`), START_DEADLINE_MS);
     const slot: Slot = { worker, starting: true, job: undefined, timer };

@@ -3,11 +3,10 @@
 // version.
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../../abi/ts/manifest.ts';
+import { BUNDLED_DIR } from './bundled-dir.ts';
 import { READ_DEADLINE_MS, loadWorkers } from './load-worker.ts';
 
-export const BUNDLED_DIR = fileURLToPath(new URL('../../components-wasm/', import.meta.url));
 
 export interface ModuleRef {
   path: string;
