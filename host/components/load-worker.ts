@@ -33,10 +33,11 @@ export const READ_DEADLINE_MS = 10_000;
  */
 const MAX_WORKERS = 2;
 /**
- * A second worker starts only for a job that has waited this long: most jobs take a worker
- * milliseconds, and a start (a worker of its own CPU and memory) would compete with them.
+ * Another worker starts only while a job has run this long with others waiting (metering a
+ * module not seen before, jco on a component): most jobs take milliseconds, and a worker
+ * starting (CPU and memory of its own) would only compete with them.
  */
-const SECOND_WORKER_AFTER_MS = 250;
+const LONG_JOB_MS = 250;
 /**
  * An idle worker stops after this long, so an idle sidecar holds no worker's memory; a
  * change to the resources later starts one again (about 100-300 ms).
@@ -78,6 +79,8 @@ interface Slot {
   /** Until the worker says it is up (it imports the readers first). */
   starting: boolean;
   job: Job | undefined;
+  /** When the worker took its job (performance.now()). */
+  jobStartedAt: number;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -88,7 +91,7 @@ export class LoadWorkers {
   readonly #slots = new Set<Slot>();
   readonly #queue: Job[] = [];
   #nextId = 1;
-  /** Set while a job waits for a busy worker: when it fires, another worker starts if the job still waits. */
+  /** Set while jobs wait for busy workers: fires when the oldest running job becomes a long one. */
   #spawnTimer: NodeJS.Timeout | undefined;
   /** Whether workers run below the event loop's priority (see `warm`). */
   #background = true;
@@ -138,9 +141,9 @@ export class LoadWorkers {
 
   /**
    * Gives waiting jobs to workers that are up and free; with jobs still waiting, starts one
-   * more worker: at once when there is none, else once a job has waited SECOND_WORKER_AFTER_MS.
-   * One starts at a time: workers starting together compete for the same cores, and once one
-   * is up most jobs take it milliseconds.
+   * more worker: at once when there is none, else once a running job is a long one
+   * (LONG_JOB_MS). One starts at a time: workers starting together compete for the same
+   * cores, and once one is up most jobs take it milliseconds.
    */
   #dispatch(): void {
     while (this.#queue.length > 0) {
@@ -153,17 +156,24 @@ export class LoadWorkers {
       this.#spawn();
       return;
     }
-    this.#spawnTimer ??= setTimeout(() => {
+    const oldest = Math.min(...[...this.#slots].map((s) => (s.job === undefined ? Infinity : s.jobStartedAt)));
+    if (oldest === Infinity || this.#spawnTimer !== undefined) return;
+    const waitMs = oldest + LONG_JOB_MS - performance.now();
+    if (waitMs <= 0) {
+      this.#spawn();
+      return;
+    }
+    this.#spawnTimer = setTimeout(() => {
       this.#spawnTimer = undefined;
-      if (this.#queue.length > 0 && this.#slots.size < this.#maxWorkers && ![...this.#slots].some((s) => s.starting)) this.#spawn();
-    }, SECOND_WORKER_AFTER_MS).unref();
+      this.#dispatch();
+    }, waitMs).unref();
   }
 
   #spawn(): Slot {
     const worker = new Worker(THREAD, { env: workerEnv(), workerData: { background: this.#background } satisfies LoadThreadData, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
     // One that never says it is up fails the jobs waiting for it.
     const timer = setTimeout(() => void this.#retire(slot, `the load worker did not start within ${START_DEADLINE_MS / 1000} s`), START_DEADLINE_MS);
-    const slot: Slot = { worker, starting: true, job: undefined, timer };
+    const slot: Slot = { worker, starting: true, job: undefined, jobStartedAt: 0, timer };
     worker.on('message', (reply: LoadReply) => {
       if (!('ready' in reply)) return this.#finish(slot, reply);
       clearTimeout(slot.timer);
@@ -180,6 +190,7 @@ export class LoadWorkers {
   #start(slot: Slot, job: Job): void {
     clearTimeout(slot.timer);
     slot.job = job;
+    slot.jobStartedAt = performance.now();
     slot.worker.ref();
     slot.timer = setTimeout(() => {
       void this.#retire(slot, `loading took longer than ${job.deadlineMs / 1000} s and was stopped`);
