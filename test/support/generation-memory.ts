@@ -10,7 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ComponentRegistry } from '../../host/components/registry.ts';
-import { LoadWorkers } from '../../host/components/load-worker.ts';
+import { LoadWorkers, loadWorkers } from '../../host/components/load-worker.ts';
 import { scanResources } from '../../host/components/resources-loader.ts';
 import { loadBundledTypes } from '../../host/components/type-catalog.ts';
 import { silentLogger } from '../../host/observability/logger.ts';
@@ -71,8 +71,9 @@ async function viaRegistry(): Promise<void> {
       await store.set(setReq(`written by generation ${generation}`));
       return before && new TextDecoder().decode(before.value);
     },
-    // Idle load workers stop by themselves after a while: the sidecar at rest has none.
-    async () => (await workers.close(), rssAfterGc()),
+    // Idle load workers stop by themselves after a while: the sidecar at rest has none (the
+    // shared pool's too, which read the catalog of bundled types).
+    async () => (await Promise.all([workers.close(), loadWorkers.close()]), rssAfterGc()),
   );
   await registry.close();
   await dir.remove();
