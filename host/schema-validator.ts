@@ -1,10 +1,20 @@
-// JSON Schema validation with ajv, compiled once per schema. Errors come back as readable
-// lines that name the offending field, for messages a user can act on; a few of them, each
-// bounded, however many fields a hostile document gets wrong.
-import { Ajv, type ErrorObject } from 'ajv';
+// JSON Schema validation with ajv, compiled once per schema, on its first use: a sidecar
+// starts without loading ajv or compiling the schemas of routes nobody has called. Errors come
+// back as readable lines that name the offending field, for messages a user can act on; a few
+// of them, each bounded, however many fields a hostile document gets wrong.
+import { createRequire } from 'node:module';
+import type { Ajv as AjvType, ErrorObject, ValidateFunction } from 'ajv';
 import { fewProblems } from './errors.ts';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+let ajv: AjvType | undefined;
+/** The one ajv instance, loaded on the first compile (CommonJS: `require` loads it at once, where it is needed). */
+function theAjv(): AjvType {
+  if (ajv === undefined) {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    ajv = new Ajv({ allErrors: true, strict: false });
+  }
+  return ajv;
+}
 
 /** Longest field path or name quoted in a problem (both come from the document). */
 const MAX_QUOTED = 100;
@@ -21,8 +31,14 @@ function describe(e: ErrorObject): string {
   return `${where}: ${e.message ?? 'is invalid'}`;
 }
 
-/** Compiles a schema; the returned function lists what is wrong with a value (empty when valid). */
+/**
+ * A validator for a schema, compiled on its first call; the returned function lists what is
+ * wrong with a value (empty when valid).
+ */
 export function compileValidator(schema: object): Validator {
-  const validate = ajv.compile(schema);
-  return (value) => (validate(value) ? [] : fewProblems((validate.errors ?? []).map(describe)));
+  let validate: ValidateFunction | undefined;
+  return (value) => {
+    validate ??= theAjv().compile(schema);
+    return validate(value) ? [] : fewProblems((validate.errors ?? []).map(describe));
+  };
 }

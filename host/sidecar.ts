@@ -16,7 +16,8 @@ import { DEFAULT_LIMITS } from './components/limits.ts';
 import { loadWorkers } from './components/load-worker.ts';
 import { ComponentRegistry } from './components/registry.ts';
 import { scanResources } from './components/resources-loader.ts';
-import { BUNDLED_DIR, loadBundledTypes } from './components/type-catalog.ts';
+import { BUNDLED_DIR } from './components/bundled-dir.ts';
+import { loadBundledTypes } from './components/type-catalog.ts';
 import type { Logger } from './observability/logger.ts';
 import { RUNTIME_VERSION } from './version.ts';
 
@@ -158,6 +159,7 @@ export class Sidecar {
         const listed = this.registry.list();
         const failed = listed.filter((c) => c.status === 'failed').length;
         logger.info(`resources loaded: ${listed.length - failed} component(s) running, ${failed} failed; ready`);
+        loadWorkers.background();
         this.#loaded.resolve();
       });
     }

@@ -2,8 +2,8 @@
 // down together — when the app exits, on SIGINT/SIGTERM, or on POST /v1.0/shutdown.
 import type { ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
+import { loadWorkers } from '../components/load-worker.ts';
 import { createLogger } from '../observability/logger.ts';
-import { Sidecar } from '../sidecar.ts';
 import { startApp, stopApp } from './app-process.ts';
 import { RUN_USAGE, UsageError, parseRunArgs, type RunOptions } from './run-options.ts';
 
@@ -57,6 +57,11 @@ export async function runCommand(argv: string[]): Promise<void> {
     return;
   }
   await checkResourcesPaths(options.resourcesPaths);
+  // The load worker starts first: it imports its half of the host on another core while
+  // this thread imports the sidecar, and is up when the first resources file is read. Until
+  // the sidecar is ready it runs at this thread's priority (there is nothing to serve yet).
+  loadWorkers.warm({ foreground: true });
+  const { Sidecar } = await import('../sidecar.ts');
   const logger = createLogger({ level: options.logLevel, json: options.logAsJson });
   guardProcess(logger);
   const apiToken = process.env.DAPR_API_TOKEN || undefined;

@@ -4,12 +4,16 @@
 // Grants of capabilities are annotations too, each parsed by its capability (grants.ts).
 import { TesseraError } from '../errors.ts';
 import { grantAnnotations } from '../sandbox/capabilities/index.ts';
-import { DEFAULT_CPU_SLICE_MS } from '../sandbox/call-meter.ts';
-import { DEFAULT_QUEUE_LIMIT } from '../sandbox/call-queue.ts';
-import { DEFAULT_CPU_BUDGET, DEFAULT_MEMORY_LIMIT_BYTES } from '../sandbox/compiled-component.ts';
-import { DEFAULT_CPU_SHARE } from '../sandbox/live-component.ts';
-import { DEFAULT_MAX_INSTANCES } from '../sandbox/instance-pool.ts';
-import { ISOLATIONS, type Isolation } from '../sandbox/start-guest.ts';
+import {
+  DEFAULT_CPU_BUDGET,
+  DEFAULT_CPU_SHARE,
+  DEFAULT_CPU_SLICE_MS,
+  DEFAULT_MAX_INSTANCES,
+  DEFAULT_MEMORY_LIMIT_BYTES,
+  DEFAULT_QUEUE_LIMIT,
+  ISOLATIONS,
+  type Isolation,
+} from '../sandbox/default-limits.ts';
 import { parseCount, parseDuration, parseSize } from '../units.ts';
 import { isGrantAnnotation } from './grants.ts';
 

@@ -5,10 +5,13 @@
 import { createHash } from 'node:crypto';
 import type { Manifest } from '../../abi/ts/manifest.ts';
 import type { ErrorCode } from '../errors.ts';
-import { prepareComponent, type CompileOptions, type PreparedComponent } from '../sandbox/compiled-component.ts';
+import { DEFAULT_CPU_BUDGET, DEFAULT_MEMORY_LIMIT_BYTES } from '../sandbox/default-limits.ts';
+import { extensionUrls } from '../sandbox/extensions.ts';
+import type { CompileOptions, PreparedComponent } from '../sandbox/compiled-component.ts';
 import { readAnyManifest } from '../sandbox/manifest.ts';
 import { isComponentBinary } from '../sandbox/wasm-binary.ts';
 import { parseResourceFile, type ResourceFile } from './component-yaml.ts';
+import { readPrepared, writePrepared } from './prepared-cache.ts';
 import { MODULE_LIMIT, YAML_LIMIT, readResourceFile } from './resource-file.ts';
 
 export interface YamlFile extends ResourceFile {
@@ -68,7 +71,7 @@ async function readModuleFile(path: string, root: string, ahead?: PrepareAhead):
   const file: ModuleFile = { bytes: shared, sha256: createHash('sha256').update(bytes).digest('hex'), manifest: readAnyManifest(bytes), mtimeMs };
   if (ahead === undefined || file.sha256 === ahead.unlessSha256 || bytes.length > PREPARE_AHEAD_BYTES || isComponentBinary(bytes)) return file;
   try {
-    return { ...file, prepared: { options: ahead.options, component: await prepareComponent(bytes, ahead.options) } };
+    return { ...file, prepared: { options: ahead.options, component: await prepare(bytes, ahead.options) } };
   } catch {
     // Not prepared ahead: the prepare job of its own reports why, as it does for any module.
     return file;
@@ -80,9 +83,23 @@ function readModuleManifest(path: string, root: string): Manifest {
   return readAnyManifest(readResourceFile(path, root, MODULE_LIMIT).bytes);
 }
 
-/** `prepareComponent` on bytes of this thread's own: V8 compiles no view of shared memory. */
-function prepare(bytes: Uint8Array, options: CompileOptions): Promise<PreparedComponent> {
-  return prepareComponent(bytes.buffer instanceof SharedArrayBuffer ? new Uint8Array(bytes) : bytes, options);
+/**
+ * `prepareComponent` on bytes of this thread's own (V8 compiles no view of shared memory); a
+ * bundled module from the prepared cache when it is there (no extension loaded, which could
+ * change the checks). The sandbox's code is imported on the first miss only: a worker whose
+ * modules are all cached never loads the checking, metering and canonical ABI code.
+ */
+async function prepare(bytes: Uint8Array, options: CompileOptions): Promise<PreparedComponent> {
+  const own = bytes.buffer instanceof SharedArrayBuffer ? new Uint8Array(bytes) : bytes;
+  const cacheable = extensionUrls().length === 0 ? options.source : undefined;
+  const limits = { memoryLimitBytes: options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES, cpuBudget: options.cpuBudget ?? DEFAULT_CPU_BUDGET };
+  const cached = await readPrepared(own, cacheable, limits);
+  if (cached !== undefined) return cached;
+  const { prepareComponent } = await import('../sandbox/compiled-component.ts');
+  let hardened: Uint8Array | undefined;
+  const prepared = await prepareComponent(own, options, (bytes) => (hardened = bytes));
+  if (hardened !== undefined) writePrepared(own, cacheable, prepared.parts, hardened);
+  return prepared;
 }
 
 export const LOAD_JOBS = { readYamlFile, readModuleFile, readModuleManifest, prepare } as const;
@@ -96,6 +113,17 @@ export interface LoadRequest {
   args: unknown[];
   /** Extension modules (kinds, capabilities) the worker must have loaded first (sandbox/extensions.ts). */
   extensions: string[];
+}
+
+/** What a load worker starts with. */
+export interface LoadThreadData {
+  /** Run below the event loop's priority from the start (else from a `LowerPriority` message on). */
+  background: boolean;
+}
+
+/** Tells a load worker to run below the event loop's priority from now on. */
+export interface LowerPriority {
+  lowerPriority: true;
 }
 
 /** A job's result, or its error flattened to code and message so it survives the clone; or the worker saying it is up. */

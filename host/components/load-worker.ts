@@ -1,11 +1,14 @@
 // The worker threads that read, parse, check, harden and compile components (load-jobs.ts),
 // so none of it runs on the event loop: one job per worker at a time; a job past its deadline
-// has its worker terminated and fails naming its file; idle workers stop after a while.
+// has its worker terminated and fails naming its file; a second worker starts only for a job
+// that waited; idle workers stop after a few seconds.
+import module from 'node:module';
+import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { TesseraError } from '../errors.ts';
 import { siblingModule } from '../package-root.ts';
 import { extensionUrls } from '../sandbox/extensions.ts';
-import type { LoadJobName, LoadJobs, LoadReply, LoadRequest } from './load-jobs.ts';
+import type { LoadJobName, LoadJobs, LoadReply, LoadRequest, LoadThreadData, LowerPriority } from './load-jobs.ts';
 
 export interface LoadWorkerOptions {
   /** Workers at most; more jobs wait for one. */
@@ -25,13 +28,23 @@ export const LOAD_DEADLINE_MS = 30_000;
 export const READ_DEADLINE_MS = 10_000;
 /**
  * Workers at most: two, so a job that takes seconds (jco on a large component) does not
- * queue the others behind it; not more, as each holds 50-60 MB (its own copy of the host's
- * code and heap). They run at a lower priority than the event loop (load-worker-thread.ts),
- * so they cannot starve it.
+ * queue the others behind it; not more, as each holds 20-60 MB (its own copy of the code it
+ * needs, and its heap). They run at a lower priority than the event loop (load-worker-thread.ts;
+ * a starting sidecar's, once it is ready), so they cannot starve it.
  */
 const MAX_WORKERS = 2;
-const IDLE_MS = 30_000;
-/** A worker starts in a second or so (it imports most of the host); one not up after this is stuck. */
+/**
+ * Another worker starts only while a job has run this long with others waiting (metering a
+ * module not seen before, jco on a component): most jobs take milliseconds, and a worker
+ * starting (CPU and memory of its own) would only compete with them.
+ */
+const LONG_JOB_MS = 250;
+/**
+ * An idle worker stops after this long, so an idle sidecar holds no worker's memory; a
+ * change to the resources later starts one again (about 100-300 ms).
+ */
+const IDLE_MS = 5_000;
+/** A worker starts in well under a second (it imports only the readers; the sandbox on its first miss of the prepared cache); one not up after this is stuck. */
 const START_DEADLINE_MS = 30_000;
 /**
  * Heap of one worker. The largest legitimate job (jco transpiling a 12 MB component) stays
@@ -39,6 +52,16 @@ const START_DEADLINE_MS = 30_000;
  */
 const WORKER_HEAP_MB = 512;
 const THREAD = siblingModule('load-worker-thread', import.meta.url);
+
+/**
+ * The worker's environment: ours, naming the compile cache this thread uses, if on (a worker
+ * thread does not share it otherwise, and would strip and compile its modules every start).
+ * Node keeps its cache in a per-version folder inside the one it is given.
+ */
+function workerEnv(): NodeJS.ProcessEnv {
+  const dir = module.getCompileCacheDir();
+  return dir === undefined ? process.env : { ...process.env, NODE_COMPILE_CACHE: dirname(dir) };
+}
 
 type Result<K extends LoadJobName> = Awaited<ReturnType<LoadJobs[K]>>;
 
@@ -54,9 +77,11 @@ interface Job {
 
 interface Slot {
   worker: Worker;
-  /** Until the worker says it is up (it imports most of the host first). */
+  /** Until the worker says it is up (it imports the readers first). */
   starting: boolean;
   job: Job | undefined;
+  /** When the worker took its job (performance.now()). */
+  jobStartedAt: number;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -67,6 +92,10 @@ export class LoadWorkers {
   readonly #slots = new Set<Slot>();
   readonly #queue: Job[] = [];
   #nextId = 1;
+  /** Set while jobs wait for busy workers: fires when the oldest running job becomes a long one. */
+  #spawnTimer: NodeJS.Timeout | undefined;
+  /** Whether workers run below the event loop's priority (see `warm`). */
+  #background = true;
 
   constructor(options: LoadWorkerOptions = {}) {
     this.#maxWorkers = options.maxWorkers ?? MAX_WORKERS;
@@ -86,21 +115,36 @@ export class LoadWorkers {
     });
   }
 
-  /** Starts a worker now if there is none, so the first job does not wait for one to start. */
-  warm(): void {
+  /**
+   * Starts a worker now if there is none, so the first job does not wait for one to start.
+   * `{ foreground: true }` (a sidecar starting, with nothing to serve but health and
+   * metadata): workers run at the event loop's priority until `background()`.
+   */
+  warm({ foreground = false }: { foreground?: boolean } = {}): void {
+    if (foreground) this.#background = false;
     if (this.#slots.size === 0) this.#spawn();
+  }
+
+  /** From now on, workers run below the event loop's priority, so serving never waits for a core. */
+  background(): void {
+    if (this.#background) return;
+    this.#background = true;
+    for (const slot of this.#slots) slot.worker.postMessage({ lowerPriority: true } satisfies LowerPriority);
   }
 
   /** Terminates every worker; jobs running or waiting fail. */
   async close(): Promise<void> {
+    clearTimeout(this.#spawnTimer);
+    this.#spawnTimer = undefined;
     for (const job of this.#queue.splice(0)) job.reject(new TesseraError('ERR_COMPONENT_LOAD', `${job.label}: not loaded: the sidecar is stopping`));
     await Promise.all([...this.#slots].map((slot) => this.#retire(slot, 'not loaded: the sidecar is stopping')));
   }
 
   /**
    * Gives waiting jobs to workers that are up and free; with jobs still waiting, starts one
-   * more worker. One starts at a time: workers starting together compete for the same cores,
-   * and once one is up most jobs take it milliseconds.
+   * more worker: at once when there is none, else once a running job is a long one
+   * (LONG_JOB_MS). One starts at a time: workers starting together compete for the same
+   * cores, and once one is up most jobs take it milliseconds.
    */
   #dispatch(): void {
     while (this.#queue.length > 0) {
@@ -108,14 +152,29 @@ export class LoadWorkers {
       if (slot === undefined) break;
       this.#start(slot, this.#queue.shift()!);
     }
-    if (this.#queue.length > 0 && this.#slots.size < this.#maxWorkers && ![...this.#slots].some((s) => s.starting)) this.#spawn();
+    if (this.#queue.length === 0 || this.#slots.size >= this.#maxWorkers || [...this.#slots].some((s) => s.starting)) return;
+    if (this.#slots.size === 0) {
+      this.#spawn();
+      return;
+    }
+    const oldest = Math.min(...[...this.#slots].map((s) => (s.job === undefined ? Infinity : s.jobStartedAt)));
+    if (oldest === Infinity || this.#spawnTimer !== undefined) return;
+    const waitMs = oldest + LONG_JOB_MS - performance.now();
+    if (waitMs <= 0) {
+      this.#spawn();
+      return;
+    }
+    this.#spawnTimer = setTimeout(() => {
+      this.#spawnTimer = undefined;
+      this.#dispatch();
+    }, waitMs).unref();
   }
 
   #spawn(): Slot {
-    const worker = new Worker(THREAD, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+    const worker = new Worker(THREAD, { env: workerEnv(), workerData: { background: this.#background } satisfies LoadThreadData, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
     // One that never says it is up fails the jobs waiting for it.
     const timer = setTimeout(() => void this.#retire(slot, `the load worker did not start within ${START_DEADLINE_MS / 1000} s`), START_DEADLINE_MS);
-    const slot: Slot = { worker, starting: true, job: undefined, timer };
+    const slot: Slot = { worker, starting: true, job: undefined, jobStartedAt: 0, timer };
     worker.on('message', (reply: LoadReply) => {
       if (!('ready' in reply)) return this.#finish(slot, reply);
       clearTimeout(slot.timer);
@@ -132,6 +191,7 @@ export class LoadWorkers {
   #start(slot: Slot, job: Job): void {
     clearTimeout(slot.timer);
     slot.job = job;
+    slot.jobStartedAt = performance.now();
     slot.worker.ref();
     slot.timer = setTimeout(() => {
       void this.#retire(slot, `loading took longer than ${job.deadlineMs / 1000} s and was stopped`);

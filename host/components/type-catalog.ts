@@ -4,10 +4,9 @@
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Manifest } from '../../abi/ts/manifest.ts';
-import { packageFile } from '../package-root.ts';
+import { BUNDLED_DIR } from './bundled-dir.ts';
 import { READ_DEADLINE_MS, loadWorkers } from './load-worker.ts';
 
-export const BUNDLED_DIR = packageFile('components-wasm');
 
 export interface ModuleRef {
   path: string;

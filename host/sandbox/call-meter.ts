@@ -8,6 +8,7 @@
 // arguments, the capability's work, lowering the result), however they were reached:
 // `call`, `call_indirect` and `return_call` all end up here.
 import { TesseraError } from '../errors.ts';
+import { DEFAULT_CPU_SLICE_MS } from './default-limits.ts';
 
 /** Fuel units per nanosecond of host time: host calls are charged what they cost the loop. */
 export const UNITS_PER_NS = 1;
@@ -19,8 +20,6 @@ export const HOST_CALL_FLOOR = 1000;
  * stores split across cache lines), 1 ms of host calls.
  */
 export const FUEL_SLICE = 1_000_000;
-/** Default `tessera.dev/cpu-slice`: the longest a call holds the event loop at a stretch. */
-export const DEFAULT_CPU_SLICE_MS = 20;
 /** A call that cannot be paused may overrun its slice this many times over before it traps. */
 export const HARD_LIMIT_FACTOR = 3;
 /**

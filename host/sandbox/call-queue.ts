@@ -4,9 +4,7 @@
 // past its deadline is abandoned (its owner stops the instance from the inside) and the
 // queue moves on, and a call that finds the queue full fails at once.
 import { TesseraError } from '../errors.ts';
-
-/** Calls a component may have waiting by default (`tessera.dev/queue-limit`). */
-export const DEFAULT_QUEUE_LIMIT = 1000;
+import { DEFAULT_QUEUE_LIMIT } from './default-limits.ts';
 
 interface Task {
   readonly label: string;

@@ -10,22 +10,13 @@ import { TesseraError, isTesseraError } from '../errors.ts';
 import { abiContract, type KindContract } from './abi-contract.ts';
 import type { CodeFacts, ComponentCode, PostedCode } from './component-code.ts';
 import { ComponentModelCode, prepareComponentModel } from './component-model.ts';
+import { DEFAULT_CPU_BUDGET, DEFAULT_MEMORY_LIMIT_BYTES } from './default-limits.ts';
 import { CoreModuleCode, prepareCoreModule } from './core-module-code.ts';
 import type { CheckedModule } from './module-check.ts';
 import { readComponentManifest, readManifest } from './manifest.ts';
 import { isComponentBinary } from './wasm-binary.ts';
 import type { WitPackage } from './wit/ast.ts';
 
-/** Default cap on a component instance's linear memory. */
-export const DEFAULT_MEMORY_LIMIT_BYTES = 128 * 1024 * 1024;
-
-/**
- * Default fuel per call: the most CPU one call may burn in all, about one unit per wasm
- * instruction (weighted where one costs more: memory accesses, divisions, memory.grow, bulk
- * operations) and per nanosecond of host calls. How long a call may hold the event loop at a
- * stretch is bounded apart from it, by the clock (call-meter.ts, `tessera.dev/cpu-slice`).
- */
-export const DEFAULT_CPU_BUDGET = 200_000_000;
 
 export interface CompileOptions {
   /** Hard cap on linear memory; rounded down to whole 64 KiB pages. */
@@ -138,9 +129,14 @@ function partsOf(manifest: Manifest, sha256: string, checked: CheckedModule, lim
  * Checks, hardens and compiles a component's bytes: the same manifest rules, world,
  * capabilities, memory cap and metering for both binary forms (a Component Model binary
  * through jco). Touches no state of the thread it runs on but caches, so it runs on the
- * load worker; every refusal is an ERR_COMPONENT_LOAD naming `options.source`.
+ * load worker; every refusal is an ERR_COMPONENT_LOAD naming `options.source`. A core
+ * module's hardened bytes are handed to `onHardened` (the load worker's prepared cache).
  */
-export async function prepareComponent(bytes: Uint8Array, options: CompileOptions = {}): Promise<PreparedComponent> {
+export async function prepareComponent(
+  bytes: Uint8Array,
+  options: CompileOptions = {},
+  onHardened?: (hardened: Uint8Array) => void,
+): Promise<PreparedComponent> {
   const limits = { memoryLimitBytes: options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES, cpuBudget: options.cpuBudget ?? DEFAULT_CPU_BUDGET };
   try {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -150,7 +146,7 @@ export async function prepareComponent(bytes: Uint8Array, options: CompileOption
     const contract = abiContract().kind(manifest.kind);
     const { checked, code } = componentModel
       ? await prepareComponentModel(bytes, manifest, contract, pkg, { sha256, ...limits })
-      : await prepareCoreModule(bytes, manifest, contract, pkg, limits);
+      : await prepareCoreModule(bytes, manifest, contract, pkg, limits, onHardened);
     return { code, parts: partsOf(manifest, sha256, checked, limits) };
   } catch (err) {
     const message = isTesseraError(err) ? err.message : String(err);

@@ -22,16 +22,20 @@ import type { WitFunction, WitPackage } from './wit/ast.ts';
 
 const noAsync = new Set<string>();
 
-/** Checks a core module against its manifest and world, then hardens and compiles it. */
+/** Checks a core module against its manifest and world, then hardens and compiles it; `onHardened` sees the bytes compiled. */
 export async function prepareCoreModule(
   bytes: Uint8Array,
   manifest: Manifest,
   contract: KindContract,
   pkg: WitPackage,
   limits: HardenLimits,
+  onHardened?: (hardened: Uint8Array) => void,
 ): Promise<{ checked: CheckedModule; code: PostedCoreModule }> {
   const checked = checkModule(readModuleShape(bytes), manifest, contract, pkg, (iface) => CAPABILITIES.get(iface)?.async ?? noAsync);
-  return { checked, code: { format: 'core-module', module: await compileHardened(harden(bytes, limits)) } };
+  const hardened = harden(bytes, limits);
+  const module = await compileHardened(hardened);
+  onHardened?.(hardened);
+  return { checked, code: { format: 'core-module', module } };
 }
 
 export class CoreModuleCode implements ComponentCode {

@@ -15,14 +15,12 @@ import type { Logger } from '../observability/logger.ts';
 import type { CompiledComponent } from './compiled-component.ts';
 import { CpuShare } from './cpu-share.ts';
 import type { GuestComponent, SnapshotData } from './guest-component.ts';
-import { DEFAULT_CPU_SHARE, LiveComponent, type LiveComponentOptions } from './live-component.ts';
-import { DEFAULT_QUEUE_LIMIT } from './call-queue.ts';
+import { DEFAULT_CPU_SHARE, DEFAULT_MAX_INSTANCES, DEFAULT_QUEUE_LIMIT } from './default-limits.ts';
+import { LiveComponent, type LiveComponentOptions } from './live-component.ts';
 import { kindOf } from './kinds/index.ts';
 import { mayPool } from './kinds/kind.ts';
 import { canSnapshot } from './snapshot-stream.ts';
 
-/** Instances a pooled component may run at once by default (`tessera.dev/max-instances`). */
-export const DEFAULT_MAX_INSTANCES = 8;
 
 /** Whether a generation of `compiled` may run a pool of instances: its kind allows it, and it can suspend and keeps no data in its memory. */
 export function mayPoolInstances(compiled: CompiledComponent): boolean {

@@ -12,14 +12,15 @@ import type { Metadata, WitResult } from '../../abi/ts/types.ts';
 import { TesseraError, isTesseraError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { rateLimitedLogger } from '../observability/rate-limited-logger.ts';
-import { CallQueue, DEFAULT_QUEUE_LIMIT } from './call-queue.ts';
+import { CallQueue } from './call-queue.ts';
 import type { CompiledComponent } from './compiled-component.ts';
 import { instantiate, type ComponentInstance } from './component-instance.ts';
 import { CpuShare } from './cpu-share.ts';
 import { withRefusedGrow } from './grow-watch.ts';
 import type { GuestComponent, SnapshotData } from './guest-component.ts';
 import { canSnapshot, restoreSnapshot, takeSnapshot, type SnapshotPort } from './snapshot-stream.ts';
-import { DEFAULT_CPU_SLICE_MS, HARD_LIMIT_FACTOR, LIFECYCLE_HARD_LIMIT_MS } from './call-meter.ts';
+import { HARD_LIMIT_FACTOR, LIFECYCLE_HARD_LIMIT_MS } from './call-meter.ts';
+import { DEFAULT_CPU_SHARE, DEFAULT_CPU_SLICE_MS, DEFAULT_QUEUE_LIMIT } from './default-limits.ts';
 import type { Grants } from './capabilities/capability.ts';
 
 export interface LiveComponentOptions {
@@ -43,8 +44,6 @@ export interface LiveComponentOptions {
 }
 
 export const DEFAULT_CALL_TIMEOUT_MS = 5000;
-/** Default share of the event loop one component may use over a rolling second. */
-export const DEFAULT_CPU_SHARE = 0.5;
 /** Snapshot and restore work in proportion to the data; they get at least this long. */
 const LIFECYCLE_TIMEOUT_MS = 30_000;
 /**

@@ -3,12 +3,10 @@
 // thread (IsolatedComponent), where a wall-clock deadline stops even a guest spinning in wasm.
 import type { CompiledComponent } from './compiled-component.ts';
 import type { GuestComponent } from './guest-component.ts';
-import { DEFAULT_MAX_INSTANCES, InstancePool, mayPoolInstances } from './instance-pool.ts';
+import { DEFAULT_MAX_INSTANCES, type Isolation } from './default-limits.ts';
+import { InstancePool, mayPoolInstances } from './instance-pool.ts';
 import { LiveComponent, type LiveComponentOptions } from './live-component.ts';
 import { IsolatedComponent } from './thread-isolation/isolated-component.ts';
-
-export const ISOLATIONS = ['inline', 'thread'] as const;
-export type Isolation = (typeof ISOLATIONS)[number];
 
 /**
  * Inline, a component whose kind allows pooling, whose calls can suspend and that keeps no

@@ -9,6 +9,7 @@ import { httpStateBench } from './http-state.bench.ts';
 import { meteringBench } from './metering.bench.ts';
 import { pubsubBench } from './pubsub.bench.ts';
 import { sandboxStateBench } from './sandbox-state.bench.ts';
+import { startBench } from './start.bench.ts';
 import { threadIsolationBench } from './thread-isolation.bench.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -23,6 +24,7 @@ const sections: (() => Promise<string[]>)[] = [
   () => hibernationBench(quick ? 20 : 200, 1000),
   () => hotSwapBench({ swaps: quick ? 10 : 100, connections: 5 }),
   () => pubsubBench(),
+  () => startBench(quick ? 2 : 5),
 ];
 console.log(`Tessera benchmarks, node ${process.version}, ${new Date().toISOString()}`);
 // Each section prints as soon as it is done, so a long run shows progress.

@@ -11,7 +11,8 @@ import type { GetRequest, SetRequest, StateStore } from '../../abi/ts/state.ts';
 import { silentLogger } from '../../host/observability/logger.ts';
 import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import type { GuestComponent } from '../../host/sandbox/guest-component.ts';
-import { startGuest, type Isolation } from '../../host/sandbox/start-guest.ts';
+import type { Isolation } from '../../host/sandbox/default-limits.ts';
+import { startGuest } from '../../host/sandbox/start-guest.ts';
 import { adaptStateStore } from '../../host/sandbox/kinds/state-store-adapter.ts';
 import { median } from './bench-support.ts';
 

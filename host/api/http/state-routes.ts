@@ -1,7 +1,6 @@
 // The Dapr v1.0 state routes: HTTP in, the state building block, HTTP out. Values travel as
 // the JSON text of `value`, so a saved string reads back with its quotes, as in daprd.
 import type { FastifyInstance } from 'fastify';
-import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { TesseraError } from '../../errors.ts';
 import type { BulkGetItem } from '../../../abi/ts/state.ts';
 import type { Metadata } from '../../../abi/ts/types.ts';
@@ -17,6 +16,9 @@ import {
   type StateRequestBody,
   type TransactionBody,
 } from './state-schemas.ts';
+
+// As CommonJS, not an ESM import: see app-channel.ts.
+const { validateHeaderName, validateHeaderValue } = process.getBuiltinModule('node:http');
 
 interface StoreRoute {
   Params: { storeName: string };

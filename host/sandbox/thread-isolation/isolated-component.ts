@@ -10,7 +10,7 @@ import { TesseraError, isTesseraError } from '../../errors.ts';
 import { siblingModule } from '../../package-root.ts';
 import { LOG_LEVELS, type Logger } from '../../observability/logger.ts';
 import { rateLimitedLogger } from '../../observability/rate-limited-logger.ts';
-import { DEFAULT_QUEUE_LIMIT } from '../call-queue.ts';
+import { DEFAULT_QUEUE_LIMIT } from '../default-limits.ts';
 import type { CompiledComponent, PreparedComponent } from '../compiled-component.ts';
 import { canSnapshot } from '../snapshot-stream.ts';
 import type { GuestComponent, SnapshotData } from '../guest-component.ts';

@@ -96,3 +96,14 @@ test('preparing a 24 MiB module holds the event loop for milliseconds, not for i
   // Before: 1.5 s, compiling on the event loop. The bound leaves room for a machine whose cores are all busy.
   assert.ok(stallMs < 300, `the event loop stalled ${stallMs.toFixed(0)} ms while the worker took ${took.toFixed(0)} ms`);
 });
+
+test('jobs queued behind a long one get a second worker: a read finishes while a large module is still being prepared', async () => {
+  const workers = pool();
+  const bundled = [STATE_MEMORY_WASM.pathname, join(STATE_MEMORY_WASM.pathname, '..')] as const;
+  await workers.run('readModuleManifest', [...bundled], 'warm-up');
+  const order: string[] = [];
+  const big = workers.run('prepare', [bigCodeModule(16 * 1024 * 1024), { source: 'big.wasm' }], 'big.wasm').then(() => order.push('big'));
+  const read = workers.run('readModuleManifest', [...bundled], 'state-memory.wasm').then(() => order.push('read'));
+  await Promise.all([big, read]);
+  assert.deepEqual(order, ['read', 'big']);
+});
