@@ -29,9 +29,27 @@ export function isLogLevel(value: string): value is LogLevel {
 /** Most characters of a message a line keeps: writing a line is work on the event loop, and must be bounded. */
 export const MAX_LOG_MESSAGE_CHARS = 8192;
 
+/** Whether stdout failed (its reader went away: EPIPE); no line is written to it after. */
+let stdoutFailed = false;
+let stdoutWatched = false;
+
+/**
+ * A line to stdout, until stdout fails. Without the listener a closed pipe's EPIPE reaches
+ * the process's last-resort guard, which logs it, which fails again: the sidecar spun at a
+ * full core. A sidecar whose log reader is gone keeps serving, silently.
+ */
+function writeStdout(line: string): void {
+  if (stdoutFailed) return;
+  if (!stdoutWatched) {
+    stdoutWatched = true;
+    process.stdout.on('error', () => (stdoutFailed = true));
+  }
+  process.stdout.write(line + '\n');
+}
+
 export function createLogger(options: LoggerOptions, scope = 'tessera'): Logger {
   const min = LOG_LEVELS.indexOf(options.level);
-  const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
+  const write = options.write ?? writeStdout;
   const emit = (level: LogLevel, message: string, fields?: Record<string, unknown>): void => {
     if (LOG_LEVELS.indexOf(level) < min) return;
     message = truncate(message, MAX_LOG_MESSAGE_CHARS);

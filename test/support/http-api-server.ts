@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { createHttpApi, DEFAULT_MAX_BODY_BYTES } from '../../host/api/http/server.ts';
 import { createBuildingBlocks } from '../../host/building-blocks/building-blocks.ts';
+import type { Logger } from '../../host/observability/logger.ts';
 import { FakeComponents } from './fake-components.ts';
 import { MemoryStateStore } from './memory-state-store.ts';
 
@@ -12,6 +13,8 @@ export interface TestApiOptions {
   maxBodyBytes?: number;
   /** The components; by default one memory store named `statestore`. */
   components?: FakeComponents;
+  /** Where the API logs the calls that fail; nowhere by default. */
+  logger?: Logger;
 }
 
 export interface TestApi {
@@ -46,6 +49,7 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     blocks: createBuildingBlocks({ appId, runtimeVersion: '0.1.0-test', components, isReady: () => api.ready }),
     admin: components,
     apiToken: options.apiToken,
+    logger: options.logger,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     shutdown: () => {
       api.shutdownCalls++;

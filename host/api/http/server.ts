@@ -34,6 +34,15 @@ export interface HttpApiDeps {
   logger?: Logger | undefined;
 }
 
+/**
+ * A failure whose cause the sidecar reports once where it arises: not ready yet (the health
+ * checks say so), a component that failed to load (the registry logs each distinct error
+ * once, metadata shows it). A client polling it must not add an error line per request.
+ */
+function reportedElsewhere(err: unknown): boolean {
+  return err instanceof TesseraError && (err.code === 'ERR_HEALTH_NOT_READY' || err.reason === 'not-loaded');
+}
+
 export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
   const app = Fastify({
     logger: false,
@@ -50,8 +59,8 @@ export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
     const { status, contentType, body } = errorReply(err, deps.maxBodyBytes);
     if (log !== undefined) {
       const fields = { method: request.method, url: request.url, status, error: body };
-      if (status >= 500) log.error('HTTP API call failed', fields);
-      else log.debug('HTTP API call refused', fields);
+      if (status >= 500 && !reportedElsewhere(err)) log.error('HTTP API call failed', fields);
+      else log.debug(status >= 500 ? 'HTTP API call failed' : 'HTTP API call refused', fields);
     }
     return reply.code(status).type(contentType).send(body);
   });

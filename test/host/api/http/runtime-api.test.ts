@@ -1,5 +1,6 @@
 // Health, metadata, shutdown, API token and routing of the Dapr HTTP API, over real HTTP.
 import assert from 'node:assert/strict';
+import { createLogger } from '../../../../host/observability/logger.ts';
 import { afterEach, describe, it } from 'node:test';
 import { FakeComponents } from '../../../support/fake-components.ts';
 import { startTestApi, type TestApi } from '../../../support/http-api-server.ts';
@@ -51,6 +52,15 @@ describe('health', () => {
     assert.equal(body.errorCode, 'ERR_OUTBOUND_HEALTH_NOT_READY');
     assert.match(body.message, /\bcache\b/);
     assert.doesNotMatch(body.message, /statestore/);
+  });
+
+  it('logs a not-ready answer at debug level only: a client polling health adds no error lines', async () => {
+    const lines: string[] = [];
+    const { url } = await start({ logger: createLogger({ level: 'debug', json: true, write: (line) => lines.push(line) }) });
+    api!.ready = false;
+    for (let i = 0; i < 3; i++) assert.equal((await fetch(`${url}/v1.0/healthz`)).status, 500);
+    const levels = lines.map((line) => (JSON.parse(line) as { level: string }).level);
+    assert.deepEqual(levels, ['debug', 'debug', 'debug']);
   });
 });
 
