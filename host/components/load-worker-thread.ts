@@ -1,5 +1,5 @@
 // The load worker's thread (load-worker.ts starts it): lowers its own priority (at once, or
-// when told), says when it is ready, then runs one job at a time (load-jobs.ts), after
+// when told), says when it is ready, warms up its parsers (load-jobs.ts warmUp), then runs one job at a time (load-jobs.ts), after
 // loading the extension modules the job names (kinds and capabilities beyond the built-in
 // ones), and posts back its result, or its error flattened so it survives the clone.
 import { setPriority } from 'node:os';
@@ -24,7 +24,7 @@ function lowerPriority(): void {
   }
 }
 if ((workerData as LoadThreadData).background) lowerPriority();
-const { LOAD_JOBS } = await import('./load-jobs.ts');
+const { LOAD_JOBS, warmUp } = await import('./load-jobs.ts');
 const { loadExtensions } = await import('../sandbox/extensions.ts');
 
 port.on('message', async (message: LoadRequest | LowerPriority) => {
@@ -40,3 +40,5 @@ port.on('message', async (message: LoadRequest | LowerPriority) => {
   port.postMessage(reply);
 });
 port.postMessage({ ready: true } satisfies LoadReply);
+// Before the first job: a job posted meanwhile waits for it, as it would have paid for it anyway.
+warmUp();
