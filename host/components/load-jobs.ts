@@ -11,7 +11,7 @@ import type { CompileOptions, PreparedComponent } from '../sandbox/compiled-comp
 import { parseManifest, readAnyManifest } from '../sandbox/manifest.ts';
 import { isComponentBinary } from '../sandbox/wasm-binary.ts';
 import { parseResourceFile, type ResourceFile } from './component-yaml.ts';
-import { readPrepared, writePrepared } from './prepared-cache.ts';
+import { readCachedManifest, readPrepared, writeCachedManifest, writePrepared } from './prepared-cache.ts';
 import { MODULE_LIMIT, YAML_LIMIT, readResourceFile } from './resource-file.ts';
 
 export interface YamlFile extends ResourceFile {
@@ -78,9 +78,13 @@ async function readModuleFile(path: string, root: string, ahead?: PrepareAhead):
   }
 }
 
-/** Only the manifest of a `.wasm`, for the catalog of bundled types. */
+/** Only the manifest of a `.wasm`, for the catalog of bundled types (from the cache when this very file was read before). */
 function readModuleManifest(path: string, root: string): Manifest {
-  return readAnyManifest(readResourceFile(path, root, MODULE_LIMIT).bytes);
+  const cached = readCachedManifest(path);
+  if (cached !== undefined) return cached;
+  const manifest = readAnyManifest(readResourceFile(path, root, MODULE_LIMIT).bytes);
+  writeCachedManifest(path, manifest);
+  return manifest;
 }
 
 /**

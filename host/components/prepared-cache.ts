@@ -1,6 +1,6 @@
 // A disk cache of the bundled components as prepared: the hardened (capped, metered) bytes of
 // a core module and what its checks found, so a start compiles them without metering them
-// again. Read and written by the load worker only. Keyed by the module's sha256, its limits,
+// again, and each bundled module's manifest, so a start does not read a module for its type. Read and written by the load worker only. Keyed by the module's sha256, its limits,
 // and a fingerprint of the code that checks and hardens (host/sandbox, abi/) and of Node; the
 // entries of the four fingerprints written last are kept. Only the host's own
 // modules are cached, and only in a folder of this user's that nobody else can write
@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, wri
 import { homedir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Manifest } from '../../abi/ts/manifest.ts';
 import type { CompiledParts, PreparedComponent } from '../sandbox/compiled-component.ts';
 import { packageFile } from '../package-root.ts';
 import { BUNDLED_DIR } from './bundled-dir.ts';
@@ -73,9 +74,56 @@ function prune(root: string): void {
   for (const { path } of folders.slice(FINGERPRINTS_KEPT)) rmSync(path, { recursive: true, force: true });
 }
 
+const isBundled = (source: string | undefined): source is string => source !== undefined && source.startsWith(BUNDLED_DIR.endsWith(sep) ? BUNDLED_DIR : BUNDLED_DIR + sep);
+
+/** Longest manifest entry read back (a manifest section holds at most 16 KiB). */
+const MANIFEST_ENTRY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * The entry of a bundled module's manifest, by the file's identity (path, size, mtime, inode):
+ * the catalog of bundled types reads every bundled module for its manifest on every start
+ * (12 MB for the JavaScript store), and this lets a start read none it has read before.
+ */
+function manifestEntryPath(path: string): string | undefined {
+  if (!isBundled(path)) return undefined;
+  const dir = entriesFolder();
+  if (dir === undefined) return undefined;
+  try {
+    const { size, mtimeMs, ino } = statSync(path);
+    return join(dir, `manifest-${sha256(`${path}\0${size}\0${mtimeMs}\0${ino}`)}.json`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A bundled module's manifest as read before from this very file; undefined on a miss. */
+export function readCachedManifest(path: string): Manifest | undefined {
+  const entry = manifestEntryPath(path);
+  if (entry === undefined) return undefined;
+  try {
+    if (statSync(entry).size > MANIFEST_ENTRY_LIMIT_BYTES) return undefined;
+    return JSON.parse(readFileSync(entry, 'utf8')) as Manifest;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps a bundled module's manifest (checked when it was read) for the next start. */
+export function writeCachedManifest(path: string, manifest: Manifest): void {
+  const entry = manifestEntryPath(path);
+  if (entry === undefined) return;
+  try {
+    const temp = `${entry}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    writeFileSync(temp, JSON.stringify(manifest), { mode: 0o600 });
+    renameSync(temp, entry);
+  } catch {
+    // Not kept: the next start reads the module again.
+  }
+}
+
 /** The entry's path for `bytes` under these limits, if the cache is on and `source` is a module the host ships. */
 function entryPath(bytes: Uint8Array, source: string | undefined, parts: Pick<CompiledParts, 'memoryLimitBytes' | 'cpuBudget'>): string | undefined {
-  if (source === undefined || !source.startsWith(BUNDLED_DIR.endsWith(sep) ? BUNDLED_DIR : BUNDLED_DIR + sep)) return undefined;
+  if (!isBundled(source)) return undefined;
   const dir = entriesFolder();
   return dir === undefined ? undefined : join(dir, `${sha256(bytes)}-${parts.memoryLimitBytes}-${parts.cpuBudget}.bin`);
 }

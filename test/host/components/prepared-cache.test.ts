@@ -93,3 +93,33 @@ test('modules from a resources folder are not cached, nor anything when the cach
   await prepareWith(shared, BUNDLED);
   for (const entry of await entries(shared)) assert.equal((await readFile(entry)).length, 0, 'nothing written to a folder others may write');
 });
+
+/** The manifest of `path` read on a fresh load worker with the cache in `cacheDir`. */
+async function manifestWith(cacheDir: string, path: string): Promise<{ type: string }> {
+  process.env.TESSERA_CACHE_DIR = cacheDir;
+  const workers = new LoadWorkers({ maxWorkers: 1 });
+  try {
+    return await workers.run('readModuleManifest', [path, join(path, '..')], path);
+  } finally {
+    delete process.env.TESSERA_CACHE_DIR;
+    await workers.close();
+  }
+}
+
+test('a bundled module\'s manifest read once comes from the cache the next time; a resources-folder module\'s is never kept', async () => {
+  const dir = await cacheDir();
+  assert.equal((await manifestWith(dir, BUNDLED)).type, 'state.memory');
+  const [entry, ...more] = (await entries(dir)).filter((path) => path.includes('manifest-'));
+  assert.ok(entry !== undefined && more.length === 0, 'one manifest entry');
+  // What the entry says is what the next start gets: change it, and see it come back.
+  await writeFile(entry, JSON.stringify({ ...JSON.parse(await readFile(entry, 'utf8')), type: 'state.from-the-cache' }));
+  assert.equal((await manifestWith(dir, BUNDLED)).type, 'state.from-the-cache');
+
+  const resources = await tempDir();
+  cleanups.push(resources.remove);
+  const copy = join(resources.path, 'store.wasm');
+  await copyFile(BUNDLED, copy);
+  const other = await cacheDir();
+  assert.equal((await manifestWith(other, copy)).type, 'state.memory');
+  assert.deepEqual(await entries(other), []);
+});
