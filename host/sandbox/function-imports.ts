@@ -4,14 +4,11 @@
 // segments, global initialisers) is renumbered. The metering (metering.ts) uses it to give
 // instrumented code a way to call the host when its fuel runs out.
 import { TesseraError } from '../errors.ts';
-import { SECTION, concat, encodeU32 } from './wasm-binary.ts';
+import { ENCODING, SECTION, concat, encodeU32 } from './wasm-binary.ts';
 import { CodeReader, OP, type SectionSpan } from './wasm-instructions.ts';
 
-const GLOBAL_SECTION = 6;
-const ELEMENT_SECTION = 9;
 const REF_FUNC = 0xd2;
-const FUNC_TYPE = 0x60;
-const EXPORT_FUNC = 0x00;
+const { funcType: FUNC_TYPE, exportFunc: EXPORT_FUNC } = ENCODING;
 
 export interface AddedImport {
   module: string;
@@ -180,10 +177,10 @@ export function addFunctionImports(
   if (exports) payloads.set(SECTION.export, shiftExports(bytes, exports, shift));
   const start = find(SECTION.start);
   if (start) payloads.set(SECTION.start, Uint8Array.from(encodeU32(shift(new CodeReader(bytes, start.payload, start.end).u32()))));
-  const elements = find(ELEMENT_SECTION);
-  if (elements) payloads.set(ELEMENT_SECTION, shiftElements(bytes, elements, shift));
-  const globals = find(GLOBAL_SECTION);
-  if (globals) payloads.set(GLOBAL_SECTION, shiftGlobals(bytes, globals, shift));
+  const elements = find(SECTION.element);
+  if (elements) payloads.set(SECTION.element, shiftElements(bytes, elements, shift));
+  const globals = find(SECTION.global);
+  if (globals) payloads.set(SECTION.global, shiftGlobals(bytes, globals, shift));
   const dropCustom = (span: SectionSpan): boolean => {
     if (span.id !== SECTION.custom) return false;
     const r = new CodeReader(bytes, span.payload, span.end);

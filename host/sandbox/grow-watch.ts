@@ -5,24 +5,17 @@
 // pages asked for in an exported global the host reads when a call traps.
 import { TesseraError } from '../errors.ts';
 import { formatSize } from '../units.ts';
-import { CODE_SECTION, FUNCTION_SECTION, GLOBAL_SECTION, TYPE_SECTION, appendEntry, entryCount, rebuild } from './section-edits.ts';
-import { PAGE_BYTES, SECTION, concat, encodeU32, readModuleShape } from './wasm-binary.ts';
+import { appendEntry, entryCount, rebuild } from './section-edits.ts';
+import { ENCODING, PAGE_BYTES, SECTION, concat, encodeU32, readModuleShape } from './wasm-binary.ts';
 import { CodeReader, OP, decodeBody, functionBodies, sectionSpans, type SectionSpan } from './wasm-instructions.ts';
 
 /** The export name of the global holding the pages of the last refused `memory.grow` (0: none since the host last looked). */
 export const GROW_REFUSED_EXPORT = 'tessera:grow-refused';
 
 const MEMORY_GROW = 0x40;
-const FUNC_TYPE = 0x60;
-const I32 = 0x7f;
-const MUTABLE = 0x01;
-const EXPORT_GLOBAL = 0x03;
-const LOCAL_GET = 0x20;
-const LOCAL_TEE = 0x22;
-const GLOBAL_SET = 0x24;
-const I32_CONST = 0x41;
 const I32_EQ = 0x46;
-const EMPTY_BLOCK = 0x40;
+const { i32: I32, funcType: FUNC_TYPE, mutable: MUTABLE, exportGlobal: EXPORT_GLOBAL, emptyBlock: EMPTY_BLOCK } = ENCODING;
+const { localGet: LOCAL_GET, localTee: LOCAL_TEE, globalSet: GLOBAL_SET, i32Const: I32_CONST } = OP;
 
 /**
  * `grow(pages: i32) -> i32`: `memory.grow 0`, and when it answers -1, `refused = pages`.
@@ -62,8 +55,8 @@ export function watchMemoryGrow(bytes: Uint8Array): Uint8Array {
   }
   const spans = sectionSpans(bytes);
   const find = (id: number): SectionSpan | undefined => spans.find((s) => s.id === id);
-  const code = find(CODE_SECTION);
-  if (!code || !plainTypes(bytes, find(TYPE_SECTION))) return bytes;
+  const code = find(SECTION.code);
+  if (!code || !plainTypes(bytes, find(SECTION.type))) return bytes;
   const importedFunctions = shape.imports.filter((i) => i.kind === 'func').length;
   const bodies = functionBodies(bytes, code, importedFunctions);
   const grow = importedFunctions + bodies.length;
@@ -88,15 +81,15 @@ export function watchMemoryGrow(bytes: Uint8Array): Uint8Array {
     const span = find(id);
     return span && bytes.subarray(span.payload, span.end);
   };
-  const type = entryCount(bytes, find(TYPE_SECTION));
-  const refused = shape.imports.filter((i) => i.kind === 'global').length + entryCount(bytes, find(GLOBAL_SECTION));
+  const type = entryCount(bytes, find(SECTION.type));
+  const refused = shape.imports.filter((i) => i.kind === 'global').length + entryCount(bytes, find(SECTION.global));
   const name = new TextEncoder().encode(GROW_REFUSED_EXPORT);
   const payloads = new Map<number, Uint8Array>([
-    [TYPE_SECTION, appendEntry(payloadOf(TYPE_SECTION), [FUNC_TYPE, 1, I32, 1, I32])],
-    [FUNCTION_SECTION, appendEntry(payloadOf(FUNCTION_SECTION), encodeU32(type))],
-    [GLOBAL_SECTION, appendEntry(payloadOf(GLOBAL_SECTION), [I32, MUTABLE, I32_CONST, 0, OP.end])],
+    [SECTION.type, appendEntry(payloadOf(SECTION.type), [FUNC_TYPE, 1, I32, 1, I32])],
+    [SECTION.function, appendEntry(payloadOf(SECTION.function), encodeU32(type))],
+    [SECTION.global, appendEntry(payloadOf(SECTION.global), [I32, MUTABLE, I32_CONST, 0, OP.end])],
     [SECTION.export, appendEntry(payloadOf(SECTION.export), [...encodeU32(name.length), ...name, EXPORT_GLOBAL, ...encodeU32(refused)])],
-    [CODE_SECTION, concat([Uint8Array.from(encodeU32(bodies.length + 1)), ...rewritten, growBody(refused)])],
+    [SECTION.code, concat([Uint8Array.from(encodeU32(bodies.length + 1)), ...rewritten, growBody(refused)])],
   ]);
   return rebuild(bytes, spans, payloads);
 }

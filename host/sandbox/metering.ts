@@ -2,11 +2,11 @@
 // from one exported i64 fuel global, and traps when the fuel runs out. V8 cannot interrupt
 // running wasm, so the bound on a call has to be enforced inside the module.
 import { TesseraError } from '../errors.ts';
-import { SECTION, concat, encodeU32, readModuleShape } from './wasm-binary.ts';
+import { ENCODING, SECTION, concat, encodeU32, readModuleShape } from './wasm-binary.ts';
 import { ByteWriter } from './byte-writer.ts';
 import { addFunctionImports, functionShift, type AddedImport } from './function-imports.ts';
 import { foldCalls } from './metering-fold.ts';
-import { CODE_SECTION, FUNCTION_SECTION, GLOBAL_SECTION, TYPE_SECTION, appendEntry, entryCount, rebuild } from './section-edits.ts';
+import { appendEntry, entryCount, rebuild } from './section-edits.ts';
 import { EXIT_MARK, planBody, type BodyPlan } from './metering-plan.ts';
 import { CodeReader, OP, functionBodies, sectionSpans, type FunctionBody, type SectionSpan } from './wasm-instructions.ts';
 
@@ -16,28 +16,21 @@ export const FUEL_EXPORT = 'tessera:fuel';
 export const FUEL_HOOKS_MODULE = 'tessera:fuel';
 
 
-const I64 = 0x7e;
+const I64 = ENCODING.i64;
 /** `refuel(fuel: i64) -> i64` and `yield() -> i64`, in this order, after the module's own imports. */
 const FUEL_HOOKS: readonly AddedImport[] = [
   { module: FUEL_HOOKS_MODULE, name: 'refuel', params: [I64], results: [I64] },
   { module: FUEL_HOOKS_MODULE, name: 'yield', params: [], results: [I64] },
 ];
-const MUTABLE = 0x01;
-const EXPORT_GLOBAL = 0x03;
-const EMPTY_BLOCK = 0x40;
-const LOCAL_GET = 0x20;
-const LOCAL_SET = 0x21;
-const LOCAL_TEE = 0x22;
-const GLOBAL_GET = 0x23;
-const GLOBAL_SET = 0x24;
-const I64_CONST = 0x42;
+const { mutable: MUTABLE, exportGlobal: EXPORT_GLOBAL, emptyBlock: EMPTY_BLOCK } = ENCODING;
+const { localGet: LOCAL_GET, localSet: LOCAL_SET, localTee: LOCAL_TEE, globalGet: GLOBAL_GET, globalSet: GLOBAL_SET, i64Const: I64_CONST } = OP;
 const UNREACHABLE = 0x00;
 const I64_LT_S = 0x53;
 const I64_EQZ = 0x50;
 const I64_SUB = 0x7d;
 const I64_SHR_U = 0x88;
 const I64_EXTEND_I32_U = 0xad;
-const I32 = 0x7f;
+const I32 = ENCODING.i32;
 /** A bulk operation is charged one unit per 16 bytes (or elements) it touches, on top of its own. */
 const BULK_SHIFT = 4;
 
@@ -281,7 +274,7 @@ function meterBody(bytes: Uint8Array, fn: FunctionBody, plan: BodyPlan, fuelGlob
 /** The number of parameters of each function the module defines, in order. */
 function definedParams(bytes: Uint8Array, spans: SectionSpan[]): number[] {
   const types: number[] = [];
-  const typeSection = spans.find((s) => s.id === TYPE_SECTION);
+  const typeSection = spans.find((s) => s.id === SECTION.type);
   if (typeSection) {
     const r = new CodeReader(bytes, typeSection.payload, typeSection.end);
     for (let n = r.u32(); n > 0; n--) {
@@ -292,7 +285,7 @@ function definedParams(bytes: Uint8Array, spans: SectionSpan[]): number[] {
       types.push(params);
     }
   }
-  const functions = spans.find((s) => s.id === FUNCTION_SECTION);
+  const functions = spans.find((s) => s.id === SECTION.function);
   if (!functions) return [];
   const r = new CodeReader(bytes, functions.payload, functions.end);
   return Array.from({ length: r.u32() }, () => types[r.u32()] ?? 0);
@@ -320,7 +313,7 @@ export function instrumentFuel(bytes: Uint8Array, initialFuel = 0): Uint8Array {
   }
   const spans = sectionSpans(bytes);
   const find = (id: number): SectionSpan | undefined => spans.find((s) => s.id === id);
-  const globals = find(GLOBAL_SECTION);
+  const globals = find(SECTION.global);
   const definedGlobals = entryCount(bytes, globals);
   const fuel = shape.imports.filter((i) => i.kind === 'global').length + definedGlobals;
   const name = new TextEncoder().encode(FUEL_EXPORT);
@@ -335,9 +328,9 @@ export function instrumentFuel(bytes: Uint8Array, initialFuel = 0): Uint8Array {
     const span = find(id);
     return payloads.get(id) ?? (span && bytes.subarray(span.payload, span.end));
   };
-  payloads.set(GLOBAL_SECTION, appendEntry(payloadOf(GLOBAL_SECTION), [I64, MUTABLE, I64_CONST, ...encodeI64(BigInt(initialFuel)), OP.end]));
+  payloads.set(SECTION.global, appendEntry(payloadOf(SECTION.global), [I64, MUTABLE, I64_CONST, ...encodeI64(BigInt(initialFuel)), OP.end]));
   payloads.set(SECTION.export, appendEntry(payloadOf(SECTION.export), [...encodeU32(name.length), ...name, EXPORT_GLOBAL, ...encodeU32(fuel)]));
-  const code = find(CODE_SECTION);
+  const code = find(SECTION.code);
   if (code) {
     const params = definedParams(bytes, spans);
     const bodies = functionBodies(bytes, code, importedFunctions);
@@ -356,8 +349,8 @@ export function instrumentFuel(bytes: Uint8Array, initialFuel = 0): Uint8Array {
     const helper = refillBody(fuel, hooks);
     out.u32(helper.length);
     out.bytes(helper);
-    payloads.set(FUNCTION_SECTION, appendEntry(payloadOf(FUNCTION_SECTION), encodeU32(typeIndices[0]!)));
-    payloads.set(CODE_SECTION, out.view());
+    payloads.set(SECTION.function, appendEntry(payloadOf(SECTION.function), encodeU32(typeIndices[0]!)));
+    payloads.set(SECTION.code, out.view());
   }
   return rebuild(bytes, spans, payloads, dropCustom);
 }

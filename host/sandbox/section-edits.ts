@@ -4,12 +4,8 @@
 import { SECTION, concat, encodeU32 } from './wasm-binary.ts';
 import { CodeReader, type SectionSpan } from './wasm-instructions.ts';
 
-export const TYPE_SECTION = 1;
-export const FUNCTION_SECTION = 3;
-export const GLOBAL_SECTION = 6;
-export const CODE_SECTION = 10;
 /** Known sections in the order the binary format requires (custom sections go anywhere). */
-const SECTION_ORDER = [TYPE_SECTION, 2, FUNCTION_SECTION, 4, 5, 13, GLOBAL_SECTION, SECTION.export, 8, 9, 12, CODE_SECTION, 11];
+const SECTION_ORDER: readonly number[] = [SECTION.type, SECTION.import, SECTION.function, SECTION.table, SECTION.memory, SECTION.tag, SECTION.global, SECTION.export, SECTION.start, SECTION.element, SECTION.dataCount, SECTION.code, SECTION.data];
 
 /** The number of entries of a vector section (0 when the module has none). */
 export function entryCount(bytes: Uint8Array, span: SectionSpan | undefined): number {

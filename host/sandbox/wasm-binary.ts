@@ -15,8 +15,25 @@ export const SECTION = {
   function: 3,
   table: 4,
   memory: 5,
+  global: 6,
   export: 7,
   start: 8,
+  element: 9,
+  code: 10,
+  data: 11,
+  dataCount: 12,
+  tag: 13,
+} as const;
+
+/** Bytes of the binary format the code rewriters write (metering.ts, grow-watch.ts, function-imports.ts). */
+export const ENCODING = {
+  i32: 0x7f,
+  i64: 0x7e,
+  funcType: 0x60,
+  emptyBlock: 0x40,
+  mutable: 0x01,
+  exportFunc: 0x00,
+  exportGlobal: 0x03,
 } as const;
 
 export const PAGE_BYTES = 65536;

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RedisServer } from '../support/redis-server.ts';
+import { RedisServer, redisPubSubYaml } from '../support/redis-server.ts';
 import { pollUntil, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { TestApp } from '../support/test-app.ts';
@@ -21,24 +21,6 @@ const TOPIC = 'jobs';
 const N = 300;
 const KILL_AFTER = 100;
 const PUBLISHERS = 4;
-
-const redisYaml = (address: string): string => `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: pubsub
-  annotations:
-    tessera.dev/allow-tcp: "${address}"
-spec:
-  type: pubsub.redis
-  version: v1
-  metadata:
-    - name: redisHost
-      value: "${address}"
-    - name: processingTimeout
-      value: "1000ms"
-    - name: redeliverInterval
-      value: "250ms"
-`;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -51,7 +33,7 @@ describe('a sidecar killed (SIGKILL) while pubsub.redis delivers', needs('redis'
   before(async () => {
     redis = await RedisServer.start();
     resources = await tempDir('tessera-crash-');
-    await writeFile(join(resources.path, 'pubsub.yaml'), redisYaml(redis.address));
+    await writeFile(join(resources.path, 'pubsub.yaml'), redisPubSubYaml('pubsub', redis.address, { processingTimeout: '1000ms', redeliverInterval: '250ms' }));
     app = await new TestApp().listen();
     app.subscribe = { status: 200, body: [{ pubsubname: 'pubsub', topic: TOPIC, route: '/jobs' }] };
     app.on('/jobs', async () => {

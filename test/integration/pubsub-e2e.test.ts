@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RedisServer } from '../support/redis-server.ts';
+import { RedisServer, redisPubSubYaml } from '../support/redis-server.ts';
 import { needs } from '../support/tools.ts';
 import { pollUntil, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -32,20 +32,6 @@ metadata:
 spec:
   type: pubsub.memory
   version: v1
-`;
-
-const redisYaml = (address: string): string => `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: ${REDIS}
-  annotations:
-    tessera.dev/allow-tcp: "${address}"
-spec:
-  type: pubsub.redis
-  version: v1
-  metadata:
-    - name: redisHost
-      value: "${address}"
 `;
 
 /** What the app answers to GET /dapr/subscribe: the same four subscriptions on each broker, routes prefixed by its name. */
@@ -105,7 +91,7 @@ describe('publish and subscribe through the tessera process, pubsub.memory and p
     sidecar = await startSidecar({
       appId: APP_ID,
       args: ['--app-port', String(app.port)],
-      resources: withRedis ? { 'memorybus.yaml': memoryYaml, 'redisbus.yaml': redisYaml(redis.address) } : { 'memorybus.yaml': memoryYaml },
+      resources: withRedis ? { 'memorybus.yaml': memoryYaml, 'redisbus.yaml': redisPubSubYaml(REDIS, redis.address) } : { 'memorybus.yaml': memoryYaml },
     });
     // Both brokers loaded, every subscription running ...
     await pollUntil(
