@@ -12,6 +12,8 @@ Commands:
   run        run the sidecar (and your app); see \`tessera run --help\`
   component  scaffold (new), build and test (the conformance kit) a component;
              see \`tessera component --help\`
+  bindgen    generate the ABI glue of the host and every SDK from the WIT;
+             see \`tessera bindgen --help\`
 
 Flags:
   -h, --help     show this help
@@ -32,6 +34,8 @@ async function main(argv: string[]): Promise<void> {
       return (await import('./run-command.ts')).runCommand(rest);
     case 'component':
       return (await import('./component-command.ts')).componentCommand(rest);
+    case 'bindgen':
+      return (await import('./bindgen-command.ts')).bindgenCommand(rest);
     case undefined:
     case '-h':
     case '--help':
