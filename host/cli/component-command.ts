@@ -18,9 +18,10 @@ export const COMPONENT_USAGE = `Usage: tessera component <command> [flags]
 Scaffolds, builds and checks WebAssembly components.
 
 Commands:
-  new state --lang rust|cpp|as NAME
-        creates NAME/ in the current folder: a complete in-memory state store (ETags,
-        first-write, transactions, TTLs) that builds against this checkout's SDK
+  new state|pubsub --lang rust|cpp|as NAME
+        creates NAME/ in the current folder: a small in-memory state store (ETags,
+        first-write, transactions, TTLs, snapshot and restore) or pub/sub broker that
+        builds against this checkout's SDK
   build [DIR]
         builds the component folder DIR (default: .) into DIR/<folder name>.wasm with its
         language's toolchain: assembly/index.ts + manifest.json is AssemblyScript, a
@@ -63,7 +64,7 @@ async function newCommand(argv: string[]): Promise<void> {
   if (help) return void console.log(COMPONENT_USAGE);
   const [kind, name, ...extra] = positionals;
   if (kind === undefined || name === undefined || extra.length > 0) {
-    throw new UsageError('usage: tessera component new state --lang rust|cpp|as NAME');
+    throw new UsageError('usage: tessera component new state|pubsub --lang rust|cpp|as NAME');
   }
   if (!(SCAFFOLD_KINDS as readonly string[]).includes(kind)) throw new UsageError(`cannot make a "${kind}" component; kinds: ${SCAFFOLD_KINDS.join(', ')}`);
   if (lang === undefined) throw new UsageError('--lang is required: rust, cpp or as');
@@ -71,7 +72,7 @@ async function newCommand(argv: string[]): Promise<void> {
   if (language === undefined) throw new UsageError(`--lang must be rust, cpp or as, got "${lang}"`);
   const made = await scaffoldComponent({ kind: kind as ScaffoldKind, language, name, parentDir: process.cwd() });
   const folder = shownPath(made.dir);
-  console.log(`created ${folder}/ (${languageName(language)} state store, type ${made.type}):`);
+  console.log(`created ${folder}/ (${languageName(language)} ${kind === 'state' ? 'state store' : 'pub/sub broker'}, type ${made.type}):`);
   for (const file of made.files) console.log(`  ${file}`);
   console.log(`next: cd ${folder} && ${TESSERA_COMMAND} component build && ${TESSERA_COMMAND} component test ${name}.wasm`);
 }

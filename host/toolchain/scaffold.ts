@@ -16,7 +16,7 @@ export type ScaffoldLanguage = Exclude<ComponentLanguage, 'js'>;
 const TEMPLATES_DIR = packageFile('host', 'toolchain', 'templates');
 
 /** The kinds `new` can make, as the command names them. */
-export const SCAFFOLD_KINDS = ['state'] as const;
+export const SCAFFOLD_KINDS = ['state', 'pubsub'] as const;
 export type ScaffoldKind = (typeof SCAFFOLD_KINDS)[number];
 
 const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -49,7 +49,7 @@ export function nameProblem(name: string, language: ScaffoldLanguage): string | 
   return undefined;
 }
 
-/** The component type a name gives: `orders-cache` -> `state.orders-cache`; a leading `state-` is dropped. */
+/** The component type a name gives: `orders-cache` -> `state.orders-cache`; a leading `state-` (`pubsub-`) is dropped. */
 export function typeFor(kind: ScaffoldKind, name: string): string {
   return `${kind}.${name.startsWith(`${kind}-`) ? name.slice(kind.length + 1) : name}`;
 }
@@ -95,6 +95,9 @@ export async function scaffoldComponent(options: ScaffoldOptions): Promise<{ dir
   await checkTarget(dir);
   const type = typeFor(kind, name);
   const templateDir = join(TEMPLATES_DIR, kind, language);
+  if ((await stat(templateDir).catch(() => undefined)) === undefined) {
+    throw new ComponentBuildError(`there is no ${language} template for a ${kind} component yet`);
+  }
   const files: string[] = [];
   for (const template of await templateFiles(templateDir)) {
     const path = relative(templateDir, template).replace(/\.tmpl$/, '').replace(/(^|[\\/])gitignore$/, '$1.gitignore');

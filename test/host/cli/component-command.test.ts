@@ -34,7 +34,7 @@ describe('tessera component: help and usage errors', { concurrency: true }, () =
     assert.match(top.stdout, /^ {2}component +scaffold \(new\), build and test/m);
     const help = await component(['--help']);
     assert.equal(help.code, 0);
-    for (const text of ['new state --lang rust|cpp|as NAME', 'build [DIR]', 'test [--cpu-budget N] FILE.wasm...', '-l, --lang L', 'apt-get install', 'npm install']) assert.ok(help.stdout.includes(text), text);
+    for (const text of ['new state|pubsub --lang rust|cpp|as NAME', 'build [DIR]', 'test [--cpu-budget N] FILE.wasm...', '-l, --lang L', 'apt-get install', 'npm install']) assert.ok(help.stdout.includes(text), text);
     assert.equal((await component(['build', '--help'])).stdout, help.stdout);
   });
 
@@ -42,7 +42,7 @@ describe('tessera component: help and usage errors', { concurrency: true }, () =
     const cases: [string[], RegExp][] = [
       [['new', 'state', 'cache'], /--lang is required: rust, cpp or as/],
       [['new', 'state', '--lang', 'go', 'cache'], /--lang must be rust, cpp or as, got "go"/],
-      [['new', 'pubsub', '--lang', 'rust', 'cache'], /cannot make a "pubsub" component; kinds: state/],
+      [['new', 'binding', '--lang', 'rust', 'cache'], /cannot make a "binding" component; kinds: state, pubsub/],
       [['frobnicate'], /unknown component command "frobnicate"/],
       [['test'], /usage: tessera component test \[--cpu-budget N\] FILE\.wasm\.\.\./],
       [['build', 'a', 'b'], /usage: tessera component build \[DIR\]/],
