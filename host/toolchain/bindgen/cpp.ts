@@ -287,9 +287,46 @@ class Emitter {
     this.lifts.add(t);
   }
 
+  /** Anonymous result types of exports, by the interface whose glue defines their helper and their shape. */
+  readonly results = new Map<string, { type: WitType; home: string; key: string }>();
+
+  /**
+   * The helper that lowers an export's anonymous result type (`lower_result_error(p, value)`
+   * for `result<_, error>`): emitted once, in the glue of `types` when it holds only shared
+   * types, else in the glue of the interface that returns it.
+   */
+  resultHelper(t: WitType, iface: string): string {
+    const key = shapeName(t, this.names);
+    const uses = new Set<string>();
+    collectUses(t, uses);
+    const home = [...uses].every((u) => u === 'types') ? 'types' : iface;
+    if (!this.results.has(`${home} ${key}`)) this.results.set(`${home} ${key}`, { type: t, home, key });
+    return `lower_${key}`;
+  }
+
   needLower(t: Named): void {
     if (this.lowers.has(t)) return;
     this.lowers.add(t);
+  }
+}
+
+/** A name for an anonymous type's helper, from its shape: `result<list<message>, error>` -> `result_list_message_error`. */
+function shapeName(t: WitType, names: Names): string {
+  switch (t.kind) {
+    case 'named':
+      return names.helperName(t);
+    case 'primitive':
+      return t.name;
+    case 'list':
+      return `list_${shapeName(t.element, names)}`;
+    case 'option':
+      return `option_${shapeName(t.inner, names)}`;
+    case 'result':
+      return ['result', t.ok === undefined ? undefined : shapeName(t.ok, names), t.err === undefined ? 'unit' : shapeName(t.err, names)].filter((w) => w !== undefined).join('_');
+    case 'tuple':
+      return `tuple_${t.elements.map((e) => shapeName(e, names)).join('_')}`;
+    default:
+      return unsupported(`an anonymous ${t.kind}`);
   }
 }
 
@@ -570,6 +607,15 @@ function lowerHelper(em: Emitter, n: Named): string[] {
   }
 }
 
+function resultHelper(em: Emitter, t: WitType, key: string): string[] {
+  return [
+    `/** Lowers a \`${showType(t)}\` (${layoutOf(t).size} bytes) into \`p\`. */`,
+    `inline void lower_${key}(std::uint8_t* p, const ${em.names.cppType(t)}& value) {`,
+    ...indent(em.lowerMem(t, 'value', 'p')),
+    '}',
+  ];
+}
+
 /**
  * The helpers of an interface's named types that some function needs, declared first (a
  * helper may call another, in any order) and then defined; run until no new need appears.
@@ -580,13 +626,22 @@ function helpersOf(em: Emitter, iface: string): string[] {
   const done = new Set<string>();
   for (;;) {
     const pending = [
-      ...[...em.lifts].filter((n) => n.interface === iface && !done.has(`lift ${n.name}`)).map((n) => ['lift', n] as const),
-      ...[...em.lowers].filter((n) => n.interface === iface && !done.has(`lower ${n.name}`)).map((n) => ['lower', n] as const),
+      ...[...em.results.values()].filter((r) => r.home === iface && !done.has(`result ${r.key}`)).map((r) => () => {
+        done.add(`result ${r.key}`);
+        return resultHelper(em, r.type, r.key);
+      }),
+      ...[...em.lifts].filter((n) => n.interface === iface && !done.has(`lift ${n.name}`)).map((n) => () => {
+        done.add(`lift ${n.name}`);
+        return liftHelper(em, n);
+      }),
+      ...[...em.lowers].filter((n) => n.interface === iface && !done.has(`lower ${n.name}`)).map((n) => () => {
+        done.add(`lower ${n.name}`);
+        return lowerHelper(em, n);
+      }),
     ];
     if (pending.length === 0) break;
-    for (const [dir, n] of pending) {
-      done.add(`${dir} ${n.name}`);
-      const helper = dir === 'lift' ? liftHelper(em, n) : lowerHelper(em, n);
+    for (const make of pending) {
+      const helper = make();
       declarations.push(helper.find((l) => l.startsWith('inline '))!.replace(/ \{$/, ';'));
       definitions.push('', ...helper);
     }
@@ -612,8 +667,9 @@ function liftFlatParams(em: Emitter, fm: FunctionModel): { lines: string[]; args
     lines.push('free_block(args, 1);');
     return { lines, args: fm.fn.params.map((p) => `std::move(${ident(p.name)})`) };
   }
-  const queue = fm.flatParams.map((p) => flatName(p.words));
-  const take = (): string => queue.shift()!;
+  const queue = fm.flatParams.map((p) => ({ name: flatName(p.words), core: p.core }));
+  const cores = new Map(queue.map((q) => [q.name, q.core]));
+  const take = (): string => queue.shift()!.name;
   const liftValue = (t: WitType, target: string | undefined, topLevel: boolean): string | undefined => {
     const r = resolve(t);
     const assign = (expr: string): undefined => {
@@ -627,7 +683,10 @@ function liftFlatParams(em: Emitter, fm: FunctionModel): { lines: string[]; args
           const ptr = take();
           expr = `lift_string(${ptr}, ${take()})`;
         } else if (r.name === 'bool') expr = `${take()} != 0`;
-        else expr = `static_cast<${PRIMITIVES[r.name]}>(${take()})`;
+        else {
+          const value = take();
+          expr = PRIMITIVES[r.name] === CORE[cores.get(value)!] ? value : `static_cast<${PRIMITIVES[r.name]}>(${value})`;
+        }
         break;
       case 'list': {
         const ptr = take();
@@ -681,26 +740,27 @@ function liftFlatParams(em: Emitter, fm: FunctionModel): { lines: string[]; args
   return { lines, args };
 }
 
+/** A type as the WIT spells it: `result<list<message>, error>`. */
+function showType(t: WitType): string {
+  switch (t.kind) {
+    case 'named':
+    case 'primitive':
+      return t.name;
+    case 'list':
+      return `list<${showType(t.element)}>`;
+    case 'option':
+      return `option<${showType(t.inner)}>`;
+    case 'result':
+      return `result<${t.ok ? showType(t.ok) : '_'}, ${t.err ? showType(t.err) : '_'}>`;
+    case 'tuple':
+      return `tuple<${t.elements.map(showType).join(', ')}>`;
+    default:
+      return t.kind;
+  }
+}
+
 function signatureComment(fn: WitFunction): string {
-  const show = (t: WitType): string => {
-    switch (t.kind) {
-      case 'named':
-        return t.name;
-      case 'primitive':
-        return t.name;
-      case 'list':
-        return `list<${show(t.element)}>`;
-      case 'option':
-        return `option<${show(t.inner)}>`;
-      case 'result':
-        return `result<${t.ok ? show(t.ok) : '_'}, ${t.err ? show(t.err) : '_'}>`;
-      case 'tuple':
-        return `tuple<${t.elements.map(show).join(', ')}>`;
-      default:
-        return t.kind;
-    }
-  };
-  return `// ${fn.name}: func(${fn.params.map((p) => `${p.name}: ${show(p.type)}`).join(', ')})${fn.result ? ` -> ${show(fn.result)}` : ''}`;
+  return `// ${fn.name}: func(${fn.params.map((p) => `${p.name}: ${showType(p.type)}`).join(', ')})${fn.result ? ` -> ${showType(fn.result)}` : ''}`;
 }
 
 function coreParams(fm: FunctionModel): string[] {
@@ -719,6 +779,9 @@ function exportFunction(em: Emitter, fm: FunctionModel): string[] {
   const body = ['begin_call();', ...lines];
   if (fn.result === undefined) {
     body.push(`${call};`);
+  } else if (fm.returnArea !== undefined && fn.result.kind !== 'named') {
+    body.push(`${em.resultHelper(fn.result, fm.iface)}(ret_area, park(${call}));`);
+    body.push('return ret_area;');
   } else if (fm.returnArea !== undefined) {
     body.push(`const auto& result = park(${call});`);
     body.push(...em.lowerMem(fn.result, 'result', 'ret_area'));

@@ -17,35 +17,46 @@
 #include "state.h"
 
 // The component lives for the whole instance: created by `_initialize` (static initialisation),
-// never destroyed, so no exit-time machinery is linked in.
-#define TESSERA_DETAIL_INSTANCE(Type, Base, macro)                                                            \
+// never destroyed, so no exit-time machinery is linked in. `EXPORT_KIND` is the generated
+// export macro of the interface the kind is built on (TESSERA_DETAIL_EXPORT_STATE, ..._PUBSUB).
+#define TESSERA_DETAIL_WORLD(Type, Base, EXPORT_KIND, macro)                                                                  \
   static_assert(std::is_base_of_v<::tessera::Base, Type>, macro "(" #Type "): the class must derive from tessera::" #Base); \
-  static Type& tessera_component_instance = *new Type();                                                     \
-  TESSERA_DETAIL_EXPORT_CABI_REALLOC()
+  static Type& tessera_component_instance = *new Type();                                                                     \
+  TESSERA_DETAIL_EXPORT_CABI_REALLOC()                                                                                       \
+  EXPORT_KIND(tessera_component_instance)
 
-#define TESSERA_DETAIL_ALSO(Type, Base, macro) \
-  static_assert(std::is_base_of_v<::tessera::Base, Type>, macro "(" #Type "): the class must also derive from tessera::" #Base)
+// The kind's exports plus `snapshot`, over a component that also derives from Snapshotting.
+#define TESSERA_DETAIL_SNAPSHOTTING_WORLD(Type, Base, EXPORT_KIND, macro)                                        \
+  TESSERA_DETAIL_WORLD(Type, Base, EXPORT_KIND, macro)                                                           \
+  static_assert(std::is_base_of_v<::tessera::Snapshotting, Type>,                                                \
+                macro "(" #Type "): the class must also derive from tessera::Snapshotting");                     \
+  TESSERA_DETAIL_EXPORT_SNAPSHOT(static_cast<::tessera::Snapshotting&>(tessera_component_instance)) \
+  static_assert(true, "")
+
+// The kind's exports plus `snapshot` and `snapshot-stream` through detail::StreamExports, over a
+// component that also derives from StreamingSnapshot.
+#define TESSERA_DETAIL_STREAMING_WORLD(Type, Base, EXPORT_KIND, macro)                                                        \
+  TESSERA_DETAIL_WORLD(Type, Base, EXPORT_KIND, macro)                                                                        \
+  static_assert(std::is_base_of_v<::tessera::StreamingSnapshot, Type>,                                                        \
+                macro "(" #Type "): the class must also derive from tessera::StreamingSnapshot");                             \
+  TESSERA_DETAIL_EXPORT_SNAPSHOT(::tessera::detail::StreamExports(tessera_component_instance))                                \
+  TESSERA_DETAIL_EXPORT_SNAPSHOT_STREAM(::tessera::detail::StreamExports(tessera_component_instance))                         \
+  static_assert(true, "")
 
 /**
  * Exports `StoreType` (default-constructible, derived from `tessera::StateStore`) as the
  * module's implementation of WIT world `state-store`.
  */
-#define TESSERA_EXPORT_STATE_STORE(StoreType)                                  \
-  TESSERA_DETAIL_INSTANCE(StoreType, StateStore, "TESSERA_EXPORT_STATE_STORE") \
-  TESSERA_DETAIL_EXPORT_STATE(tessera_component_instance)                      \
-  static_assert(true, "")
+#define TESSERA_EXPORT_STATE_STORE(StoreType) \
+  TESSERA_DETAIL_WORLD(StoreType, StateStore, TESSERA_DETAIL_EXPORT_STATE, "TESSERA_EXPORT_STATE_STORE") static_assert(true, "")
 
 /**
  * Exports `StoreType`, which also derives from `tessera::Snapshotting`, as the module's
  * implementation of WIT world `snapshotting-state-store`: the state-store exports plus
  * `tessera:components/snapshot@0.1.0#snapshot` and `#restore`.
  */
-#define TESSERA_EXPORT_SNAPSHOTTING_STATE_STORE(StoreType)                                  \
-  TESSERA_DETAIL_INSTANCE(StoreType, StateStore, "TESSERA_EXPORT_SNAPSHOTTING_STATE_STORE") \
-  TESSERA_DETAIL_ALSO(StoreType, Snapshotting, "TESSERA_EXPORT_SNAPSHOTTING_STATE_STORE");  \
-  TESSERA_DETAIL_EXPORT_STATE(tessera_component_instance)                                   \
-  TESSERA_DETAIL_EXPORT_SNAPSHOT(static_cast<::tessera::Snapshotting&>(tessera_component_instance)) \
-  static_assert(true, "")
+#define TESSERA_EXPORT_SNAPSHOTTING_STATE_STORE(StoreType) \
+  TESSERA_DETAIL_SNAPSHOTTING_WORLD(StoreType, StateStore, TESSERA_DETAIL_EXPORT_STATE, "TESSERA_EXPORT_SNAPSHOTTING_STATE_STORE")
 
 /**
  * Exports `StoreType`, which also derives from `tessera::StreamingSnapshot`, as the module's
@@ -54,47 +65,28 @@
  * `#restore-chunk` and `#restore-end`, and `tessera:components/snapshot@0.1.0#snapshot` and
  * `#restore` built from the same records (for a host that knows only those).
  */
-#define TESSERA_EXPORT_STREAMING_STATE_STORE(StoreType)                                       \
-  TESSERA_DETAIL_INSTANCE(StoreType, StateStore, "TESSERA_EXPORT_STREAMING_STATE_STORE")      \
-  TESSERA_DETAIL_ALSO(StoreType, StreamingSnapshot, "TESSERA_EXPORT_STREAMING_STATE_STORE");  \
-  TESSERA_DETAIL_EXPORT_STATE(tessera_component_instance)                                     \
-  TESSERA_DETAIL_STREAM_EXPORTS(tessera_component_instance)                                   \
-  static_assert(true, "")
-
-// `snapshot` and `snapshot-stream` over a StreamingSnapshot, through detail::StreamExports.
-#define TESSERA_DETAIL_STREAM_EXPORTS(instance)                                                                  \
-  TESSERA_DETAIL_EXPORT_SNAPSHOT(::tessera::detail::StreamExports(static_cast<::tessera::StreamingSnapshot&>(instance)))        \
-  TESSERA_DETAIL_EXPORT_SNAPSHOT_STREAM(::tessera::detail::StreamExports(static_cast<::tessera::StreamingSnapshot&>(instance)))
+#define TESSERA_EXPORT_STREAMING_STATE_STORE(StoreType) \
+  TESSERA_DETAIL_STREAMING_WORLD(StoreType, StateStore, TESSERA_DETAIL_EXPORT_STATE, "TESSERA_EXPORT_STREAMING_STATE_STORE")
 
 /**
  * Exports `BrokerType` (default-constructible, derived from `tessera::PubSub`) as the module's
  * implementation of WIT world `pubsub-broker`. Pair it with `TESSERA_PUBSUB_MANIFEST`.
  */
-#define TESSERA_EXPORT_PUBSUB(BrokerType)                               \
-  TESSERA_DETAIL_INSTANCE(BrokerType, PubSub, "TESSERA_EXPORT_PUBSUB") \
-  TESSERA_DETAIL_EXPORT_PUBSUB(tessera_component_instance)             \
-  static_assert(true, "")
+#define TESSERA_EXPORT_PUBSUB(BrokerType) \
+  TESSERA_DETAIL_WORLD(BrokerType, PubSub, TESSERA_DETAIL_EXPORT_PUBSUB, "TESSERA_EXPORT_PUBSUB") static_assert(true, "")
 
 /**
  * Exports `BrokerType`, which also derives from `tessera::Snapshotting`, as the module's
  * implementation of WIT world `snapshotting-pubsub-broker`: the pubsub exports plus
  * `tessera:components/snapshot@0.1.0#snapshot` and `#restore`.
  */
-#define TESSERA_EXPORT_SNAPSHOTTING_PUBSUB(BrokerType)                                  \
-  TESSERA_DETAIL_INSTANCE(BrokerType, PubSub, "TESSERA_EXPORT_SNAPSHOTTING_PUBSUB")    \
-  TESSERA_DETAIL_ALSO(BrokerType, Snapshotting, "TESSERA_EXPORT_SNAPSHOTTING_PUBSUB"); \
-  TESSERA_DETAIL_EXPORT_PUBSUB(tessera_component_instance)                             \
-  TESSERA_DETAIL_EXPORT_SNAPSHOT(static_cast<::tessera::Snapshotting&>(tessera_component_instance)) \
-  static_assert(true, "")
+#define TESSERA_EXPORT_SNAPSHOTTING_PUBSUB(BrokerType) \
+  TESSERA_DETAIL_SNAPSHOTTING_WORLD(BrokerType, PubSub, TESSERA_DETAIL_EXPORT_PUBSUB, "TESSERA_EXPORT_SNAPSHOTTING_PUBSUB")
 
 /**
  * Exports `BrokerType`, which also derives from `tessera::StreamingSnapshot`, as the module's
  * implementation of WIT world `snapshotting-pubsub-broker`: the pubsub exports plus the
  * `snapshot-stream` interface, and `snapshot` built from the same records.
  */
-#define TESSERA_EXPORT_STREAMING_PUBSUB(BrokerType)                                          \
-  TESSERA_DETAIL_INSTANCE(BrokerType, PubSub, "TESSERA_EXPORT_STREAMING_PUBSUB")            \
-  TESSERA_DETAIL_ALSO(BrokerType, StreamingSnapshot, "TESSERA_EXPORT_STREAMING_PUBSUB");    \
-  TESSERA_DETAIL_EXPORT_PUBSUB(tessera_component_instance)                                  \
-  TESSERA_DETAIL_STREAM_EXPORTS(tessera_component_instance)                                 \
-  static_assert(true, "")
+#define TESSERA_EXPORT_STREAMING_PUBSUB(BrokerType) \
+  TESSERA_DETAIL_STREAMING_WORLD(BrokerType, PubSub, TESSERA_DETAIL_EXPORT_PUBSUB, "TESSERA_EXPORT_STREAMING_PUBSUB")

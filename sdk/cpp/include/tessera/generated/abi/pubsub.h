@@ -19,9 +19,33 @@ namespace tessera::generated {
 
 using namespace ::tessera::detail;
 
+inline void lower_result_list_bulk_publish_failure_error(std::uint8_t* p, const Result<std::vector<BulkPublishFailure>>& value);
+inline void lower_result_list_message_error(std::uint8_t* p, const Result<std::vector<Message>>& value);
 inline BulkPublishEntry lift_bulk_publish_entry(const std::uint8_t* p);
 inline void lower_bulk_publish_failure(std::uint8_t* p, const BulkPublishFailure& value);
 inline void lower_message(std::uint8_t* p, const Message& value);
+
+/** Lowers a `result<list<bulk-publish-failure>, error>` (16 bytes) into `p`. */
+inline void lower_result_list_bulk_publish_failure_error(std::uint8_t* p, const Result<std::vector<BulkPublishFailure>>& value) {
+  if (value.ok()) {
+    store_u8(p, 0);
+    store_list(p + 4, p + 8, lower_list(*value, 16, [](std::uint8_t* elem, const BulkPublishFailure& item) { lower_bulk_publish_failure(elem, item); }));
+  } else {
+    store_u8(p, 1);
+    lower_error(p + 4, value.error());
+  }
+}
+
+/** Lowers a `result<list<message>, error>` (16 bytes) into `p`. */
+inline void lower_result_list_message_error(std::uint8_t* p, const Result<std::vector<Message>>& value) {
+  if (value.ok()) {
+    store_u8(p, 0);
+    store_list(p + 4, p + 8, lower_list(*value, 44, [](std::uint8_t* elem, const Message& item) { lower_message(elem, item); }));
+  } else {
+    store_u8(p, 1);
+    lower_error(p + 4, value.error());
+  }
+}
 
 /** Lifts a `bulk-publish-entry` (36 bytes) from `p`. */
 inline BulkPublishEntry lift_bulk_publish_entry(const std::uint8_t* p) {
@@ -67,13 +91,7 @@ template <class Handler>
 inline std::uint8_t* init(Handler&& handler, std::uint32_t config_ptr, std::uint32_t config_len) {
   begin_call();
   Metadata config = lift_metadata(config_ptr, config_len);
-  const auto& result = park(handler.init(std::move(config)));
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_error(ret_area, park(handler.init(std::move(config))));
   return ret_area;
 }
 
@@ -81,8 +99,7 @@ inline std::uint8_t* init(Handler&& handler, std::uint32_t config_ptr, std::uint
 template <class Handler>
 inline std::uint8_t* features(Handler&& handler) {
   begin_call();
-  const auto& result = park(handler.features());
-  store_list(ret_area, ret_area + 4, lower_list(result, 8, [](std::uint8_t* elem, const std::string& item) { store_list(elem, elem + 4, lower_string(item)); }));
+  lower_list_string(ret_area, park(handler.features()));
   return ret_area;
 }
 
@@ -95,13 +112,7 @@ inline std::uint8_t* publish(Handler&& handler, std::uint32_t req_topic_ptr, std
   req.data = lift_bytes(req_data_ptr, req_data_len);
   req.content_type = checked_case(req_content_type_is_some, 2) == 0 ? std::optional<std::string>() : std::optional<std::string>(lift_string(req_content_type_ptr, req_content_type_len));
   req.metadata = lift_metadata(req_metadata_ptr, req_metadata_len);
-  const auto& result = park(handler.publish(std::move(req)));
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_error(ret_area, park(handler.publish(std::move(req))));
   return ret_area;
 }
 
@@ -112,14 +123,7 @@ inline std::uint8_t* bulk_publish(Handler&& handler, std::uint32_t topic_ptr, st
   std::string topic = lift_string(topic_ptr, topic_len);
   std::vector<BulkPublishEntry> entries = lift_list<BulkPublishEntry>(entries_ptr, entries_len, 36, [](const std::uint8_t* elem) { return lift_bulk_publish_entry(elem); });
   Metadata metadata = lift_metadata(metadata_ptr, metadata_len);
-  const auto& result = park(handler.bulk_publish(std::move(topic), std::move(entries), std::move(metadata)));
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-    store_list(ret_area + 4, ret_area + 8, lower_list(*result, 16, [](std::uint8_t* elem, const BulkPublishFailure& item) { lower_bulk_publish_failure(elem, item); }));
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_list_bulk_publish_failure_error(ret_area, park(handler.bulk_publish(std::move(topic), std::move(entries), std::move(metadata))));
   return ret_area;
 }
 
@@ -129,14 +133,7 @@ inline std::uint8_t* subscribe(Handler&& handler, std::uint32_t topic_ptr, std::
   begin_call();
   std::string topic = lift_string(topic_ptr, topic_len);
   Metadata metadata = lift_metadata(metadata_ptr, metadata_len);
-  const auto& result = park(handler.subscribe(std::move(topic), std::move(metadata)));
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-    store<std::uint64_t>(ret_area + 8, *result);
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 8, result.error());
-  }
+  lower_result_u64_error(ret_area, park(handler.subscribe(std::move(topic), std::move(metadata))));
   return ret_area;
 }
 
@@ -144,14 +141,7 @@ inline std::uint8_t* subscribe(Handler&& handler, std::uint32_t topic_ptr, std::
 template <class Handler>
 inline std::uint8_t* pull(Handler&& handler, std::uint64_t subscription, std::uint32_t max_messages, std::uint32_t timeout_ms) {
   begin_call();
-  const auto& result = park(handler.pull(static_cast<std::uint64_t>(subscription), static_cast<std::uint32_t>(max_messages), static_cast<std::uint32_t>(timeout_ms)));
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-    store_list(ret_area + 4, ret_area + 8, lower_list(*result, 44, [](std::uint8_t* elem, const Message& item) { lower_message(elem, item); }));
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_list_message_error(ret_area, park(handler.pull(subscription, max_messages, timeout_ms)));
   return ret_area;
 }
 
@@ -160,13 +150,7 @@ template <class Handler>
 inline std::uint8_t* ack(Handler&& handler, std::uint64_t subscription, std::uint32_t message_id_ptr, std::uint32_t message_id_len, std::uint32_t outcome) {
   begin_call();
   std::string message_id = lift_string(message_id_ptr, message_id_len);
-  const auto& result = park(handler.ack(static_cast<std::uint64_t>(subscription), std::move(message_id), static_cast<AckOutcome>(checked_case(outcome, 3))));
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_error(ret_area, park(handler.ack(subscription, std::move(message_id), static_cast<AckOutcome>(checked_case(outcome, 3)))));
   return ret_area;
 }
 
@@ -174,13 +158,7 @@ inline std::uint8_t* ack(Handler&& handler, std::uint64_t subscription, std::uin
 template <class Handler>
 inline std::uint8_t* unsubscribe(Handler&& handler, std::uint64_t subscription) {
   begin_call();
-  const auto& result = park(handler.unsubscribe(static_cast<std::uint64_t>(subscription)));
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_error(ret_area, park(handler.unsubscribe(subscription)));
   return ret_area;
 }
 
@@ -188,13 +166,7 @@ inline std::uint8_t* unsubscribe(Handler&& handler, std::uint64_t subscription) 
 template <class Handler>
 inline std::uint8_t* ping(Handler&& handler) {
   begin_call();
-  const auto& result = park(handler.ping());
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_error(ret_area, park(handler.ping()));
   return ret_area;
 }
 

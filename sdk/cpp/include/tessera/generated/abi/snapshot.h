@@ -25,8 +25,7 @@ alignas(4) inline std::uint8_t ret_area[16];
 template <class Handler>
 inline std::uint8_t* snapshot(Handler&& handler) {
   begin_call();
-  const auto& result = park(handler.snapshot());
-  store_list(ret_area, ret_area + 4, lend_bytes(result));
+  lower_list_u8(ret_area, park(handler.snapshot()));
   return ret_area;
 }
 
@@ -35,13 +34,7 @@ template <class Handler>
 inline std::uint8_t* restore(Handler&& handler, std::uint32_t data_ptr, std::uint32_t data_len) {
   begin_call();
   HostBytes data = HostBytes(data_ptr, data_len);
-  const auto& result = park(handler.restore(std::move(data)));
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_error(ret_area, park(handler.restore(std::move(data))));
   return ret_area;
 }
 

@@ -32,8 +32,7 @@ inline void snapshot_begin(Handler&& handler) {
 template <class Handler>
 inline std::uint8_t* snapshot_chunk(Handler&& handler, std::uint32_t max_bytes) {
   begin_call();
-  const auto& result = park(handler.snapshot_chunk(static_cast<std::uint32_t>(max_bytes)));
-  store_list(ret_area, ret_area + 4, lend_bytes(result));
+  lower_list_u8(ret_area, park(handler.snapshot_chunk(max_bytes)));
   return ret_area;
 }
 
@@ -42,13 +41,7 @@ template <class Handler>
 inline std::uint8_t* restore_chunk(Handler&& handler, std::uint32_t data_ptr, std::uint32_t data_len) {
   begin_call();
   HostBytes data = HostBytes(data_ptr, data_len);
-  const auto& result = park(handler.restore_chunk(std::move(data)));
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_error(ret_area, park(handler.restore_chunk(std::move(data))));
   return ret_area;
 }
 
@@ -56,13 +49,7 @@ inline std::uint8_t* restore_chunk(Handler&& handler, std::uint32_t data_ptr, st
 template <class Handler>
 inline std::uint8_t* restore_end(Handler&& handler) {
   begin_call();
-  const auto& result = park(handler.restore_end());
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_error(ret_area, park(handler.restore_end()));
   return ret_area;
 }
 

@@ -19,12 +19,41 @@ namespace tessera::generated {
 
 using namespace ::tessera::detail;
 
+inline void lower_result_option_get_response_error(std::uint8_t* p, const Result<std::optional<GetResponse>>& value);
+inline void lower_result_list_bulk_get_item_error(std::uint8_t* p, const Result<std::vector<BulkGetItem>>& value);
 inline GetRequest lift_get_request(const std::uint8_t* p);
 inline SetRequest lift_set_request(const std::uint8_t* p);
 inline DeleteRequest lift_delete_request(const std::uint8_t* p);
 inline TransactOperation lift_transact_operation(const std::uint8_t* p);
 inline void lower_get_response(std::uint8_t* p, const GetResponse& value);
 inline void lower_bulk_get_item(std::uint8_t* p, const BulkGetItem& value);
+
+/** Lowers a `result<option<get-response>, error>` (48 bytes) into `p`. */
+inline void lower_result_option_get_response_error(std::uint8_t* p, const Result<std::optional<GetResponse>>& value) {
+  if (value.ok()) {
+    store_u8(p, 0);
+    if (*value) {
+      store_u8(p + 4, 1);
+      lower_get_response(p + 8, **value);
+    } else {
+      store_u8(p + 4, 0);
+    }
+  } else {
+    store_u8(p, 1);
+    lower_error(p + 4, value.error());
+  }
+}
+
+/** Lowers a `result<list<bulk-get-item>, error>` (16 bytes) into `p`. */
+inline void lower_result_list_bulk_get_item_error(std::uint8_t* p, const Result<std::vector<BulkGetItem>>& value) {
+  if (value.ok()) {
+    store_u8(p, 0);
+    store_list(p + 4, p + 8, lower_list(*value, 64, [](std::uint8_t* elem, const BulkGetItem& item) { lower_bulk_get_item(elem, item); }));
+  } else {
+    store_u8(p, 1);
+    lower_error(p + 4, value.error());
+  }
+}
 
 /** Lifts a `get-request` (20 bytes) from `p`. */
 inline GetRequest lift_get_request(const std::uint8_t* p) {
@@ -117,13 +146,7 @@ template <class Handler>
 inline std::uint8_t* init(Handler&& handler, std::uint32_t config_ptr, std::uint32_t config_len) {
   begin_call();
   Metadata config = lift_metadata(config_ptr, config_len);
-  const auto& result = park(handler.init(std::move(config)));
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_error(ret_area, park(handler.init(std::move(config))));
   return ret_area;
 }
 
@@ -131,8 +154,7 @@ inline std::uint8_t* init(Handler&& handler, std::uint32_t config_ptr, std::uint
 template <class Handler>
 inline std::uint8_t* features(Handler&& handler) {
   begin_call();
-  const auto& result = park(handler.features());
-  store_list(ret_area, ret_area + 4, lower_list(result, 8, [](std::uint8_t* elem, const std::string& item) { store_list(elem, elem + 4, lower_string(item)); }));
+  lower_list_string(ret_area, park(handler.features()));
   return ret_area;
 }
 
@@ -144,19 +166,7 @@ inline std::uint8_t* get(Handler&& handler, std::uint32_t req_key_ptr, std::uint
   req.key = lift_string(req_key_ptr, req_key_len);
   req.consistency = static_cast<Consistency>(checked_case(req_consistency, 2));
   req.metadata = lift_metadata(req_metadata_ptr, req_metadata_len);
-  const auto& result = park(handler.get(std::move(req)));
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-    if (*result) {
-      store_u8(ret_area + 4, 1);
-      lower_get_response(ret_area + 8, **result);
-    } else {
-      store_u8(ret_area + 4, 0);
-    }
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_option_get_response_error(ret_area, park(handler.get(std::move(req))));
   return ret_area;
 }
 
@@ -172,13 +182,7 @@ inline std::uint8_t* set(Handler&& handler, std::uint32_t req_key_ptr, std::uint
   req.concurrency = static_cast<Concurrency>(checked_case(req_concurrency, 2));
   req.consistency = static_cast<Consistency>(checked_case(req_consistency, 2));
   req.metadata = lift_metadata(req_metadata_ptr, req_metadata_len);
-  const auto& result = park(handler.set(std::move(req)));
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_error(ret_area, park(handler.set(std::move(req))));
   return ret_area;
 }
 
@@ -192,13 +196,7 @@ inline std::uint8_t* delete_(Handler&& handler, std::uint32_t req_key_ptr, std::
   req.concurrency = static_cast<Concurrency>(checked_case(req_concurrency, 2));
   req.consistency = static_cast<Consistency>(checked_case(req_consistency, 2));
   req.metadata = lift_metadata(req_metadata_ptr, req_metadata_len);
-  const auto& result = park(handler.del(std::move(req)));
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_error(ret_area, park(handler.del(std::move(req))));
   return ret_area;
 }
 
@@ -207,14 +205,7 @@ template <class Handler>
 inline std::uint8_t* bulk_get(Handler&& handler, std::uint32_t reqs_ptr, std::uint32_t reqs_len) {
   begin_call();
   std::vector<GetRequest> reqs = lift_list<GetRequest>(reqs_ptr, reqs_len, 20, [](const std::uint8_t* elem) { return lift_get_request(elem); });
-  const auto& result = park(handler.bulk_get(std::move(reqs)));
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-    store_list(ret_area + 4, ret_area + 8, lower_list(*result, 64, [](std::uint8_t* elem, const BulkGetItem& item) { lower_bulk_get_item(elem, item); }));
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_list_bulk_get_item_error(ret_area, park(handler.bulk_get(std::move(reqs))));
   return ret_area;
 }
 
@@ -223,13 +214,7 @@ template <class Handler>
 inline std::uint8_t* bulk_set(Handler&& handler, std::uint32_t reqs_ptr, std::uint32_t reqs_len) {
   begin_call();
   std::vector<SetRequest> reqs = lift_list<SetRequest>(reqs_ptr, reqs_len, 52, [](const std::uint8_t* elem) { return lift_set_request(elem); });
-  const auto& result = park(handler.bulk_set(std::move(reqs)));
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_error(ret_area, park(handler.bulk_set(std::move(reqs))));
   return ret_area;
 }
 
@@ -238,13 +223,7 @@ template <class Handler>
 inline std::uint8_t* bulk_delete(Handler&& handler, std::uint32_t reqs_ptr, std::uint32_t reqs_len) {
   begin_call();
   std::vector<DeleteRequest> reqs = lift_list<DeleteRequest>(reqs_ptr, reqs_len, 32, [](const std::uint8_t* elem) { return lift_delete_request(elem); });
-  const auto& result = park(handler.bulk_delete(std::move(reqs)));
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_error(ret_area, park(handler.bulk_delete(std::move(reqs))));
   return ret_area;
 }
 
@@ -254,13 +233,7 @@ inline std::uint8_t* transact(Handler&& handler, std::uint32_t operations_ptr, s
   begin_call();
   std::vector<TransactOperation> operations = lift_list<TransactOperation>(operations_ptr, operations_len, 56, [](const std::uint8_t* elem) { return lift_transact_operation(elem); });
   Metadata metadata = lift_metadata(metadata_ptr, metadata_len);
-  const auto& result = park(handler.transact(std::move(operations), std::move(metadata)));
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_error(ret_area, park(handler.transact(std::move(operations), std::move(metadata))));
   return ret_area;
 }
 
@@ -268,13 +241,7 @@ inline std::uint8_t* transact(Handler&& handler, std::uint32_t operations_ptr, s
 template <class Handler>
 inline std::uint8_t* ping(Handler&& handler) {
   begin_call();
-  const auto& result = park(handler.ping());
-  if (result.ok()) {
-    store_u8(ret_area, 0);
-  } else {
-    store_u8(ret_area, 1);
-    lower_error(ret_area + 4, result.error());
-  }
+  lower_result_error(ret_area, park(handler.ping()));
   return ret_area;
 }
 

@@ -18,10 +18,45 @@ namespace tessera::generated {
 
 using namespace ::tessera::detail;
 
+inline void lower_result_error(std::uint8_t* p, const Status& value);
+inline void lower_list_string(std::uint8_t* p, const std::vector<std::string>& value);
+inline void lower_result_u64_error(std::uint8_t* p, const Result<std::uint64_t>& value);
+inline void lower_list_u8(std::uint8_t* p, const Bytes& value);
 inline Error lift_error(const std::uint8_t* p);
 inline Metadata lift_metadata(std::uint32_t ptr, std::uint32_t len);
 inline void lower_error(std::uint8_t* p, const Error& value);
 inline Lowered lower_metadata(const Metadata& value);
+
+/** Lowers a `result<_, error>` (16 bytes) into `p`. */
+inline void lower_result_error(std::uint8_t* p, const Status& value) {
+  if (value.ok()) {
+    store_u8(p, 0);
+  } else {
+    store_u8(p, 1);
+    lower_error(p + 4, value.error());
+  }
+}
+
+/** Lowers a `list<string>` (8 bytes) into `p`. */
+inline void lower_list_string(std::uint8_t* p, const std::vector<std::string>& value) {
+  store_list(p, p + 4, lower_list(value, 8, [](std::uint8_t* elem, const std::string& item) { store_list(elem, elem + 4, lower_string(item)); }));
+}
+
+/** Lowers a `result<u64, error>` (24 bytes) into `p`. */
+inline void lower_result_u64_error(std::uint8_t* p, const Result<std::uint64_t>& value) {
+  if (value.ok()) {
+    store_u8(p, 0);
+    store<std::uint64_t>(p + 8, *value);
+  } else {
+    store_u8(p, 1);
+    lower_error(p + 8, value.error());
+  }
+}
+
+/** Lowers a `list<u8>` (8 bytes) into `p`. */
+inline void lower_list_u8(std::uint8_t* p, const Bytes& value) {
+  store_list(p, p + 4, lend_bytes(value));
+}
 
 /** Lifts an `error` (12 bytes) from `p`. */
 inline Error lift_error(const std::uint8_t* p) {
