@@ -139,8 +139,9 @@ describe('tessera component new, build, test: end to end per language', { concur
       assert.match(tested.stdout, /^PASS: \d+ passed, 0 failed, \d+ skipped/m);
       assert.deepEqual(
         rowsOf(tested.stdout, 'skip').map((row) => row.split(/ {2,}/)[0]),
-        ['features', 'features', 'snapshot', 'snapshot', 'snapshot', 'snapshot'],
-        'only checks for stores without a feature, and snapshot (not exported), are skipped',
+        // The C++ scaffold exports snapshot (not snapshot-stream), so its data crosses a hot swap.
+        lang === 'cpp' ? ['features', 'features', 'snapshot'] : ['features', 'features', 'snapshot', 'snapshot', 'snapshot', 'snapshot'],
+        'only checks for stores without a feature, and snapshot checks of what the scaffold does not export, are skipped',
       );
     });
   }
