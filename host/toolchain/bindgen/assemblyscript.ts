@@ -121,11 +121,25 @@ function isReference(t: WitType): boolean {
   return r.kind === 'record' || r.kind === 'variant' || r.kind === 'list' || (r.kind === 'primitive' && r.name === 'string');
 }
 
-/** The default of a trailing constructor parameter: null for an option, empty metadata. */
+/**
+ * The default of a trailing constructor parameter: the type's zero value (none, empty, 0, the
+ * first case), so a component leaves out what it does not set, and a field the WIT appends to
+ * a record does not break the components that construct it. A record or variant has none.
+ */
 function defaultValue(t: WitType): string | undefined {
   if (t.kind === 'option') return 'null';
   if (t.kind === 'named' && SDK_TYPES.get(t.name) === 'Metadata') return 'new Metadata()';
-  return undefined;
+  const r = resolve(t);
+  switch (r.kind) {
+    case 'primitive':
+      return r.name === 'string' ? '""' : r.name === 'bool' ? 'false' : '0';
+    case 'list':
+      return isBytes(r) ? 'new Uint8Array(0)' : `new Array<${asType(r.element)}>()`;
+    case 'enum':
+      return t.kind === 'named' ? `${typeName(t.name)}.${pascal(r.cases[0]!)}` : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** The name part of a type's helpers: `liftString`, `lowerGetResponse`, `liftGetRequestList`, `lowerOptionalString`. */
@@ -734,15 +748,6 @@ function importFunctions(pkg: WitPackage, h: Helpers, file: FileText, name: stri
   return blocks;
 }
 
-function zeroValue(t: WitType): string {
-  const r = resolve(t);
-  if (r.kind === 'primitive') return r.name === 'string' ? '""' : r.name === 'bool' ? 'false' : '0';
-  if (isBytes(t)) return 'new Uint8Array(0)';
-  if (r.kind === 'list') return `new Array<${asType(r.element)}>()`;
-  if (r.kind === 'option') return 'null';
-  return unsupported(`a result whose ok value is a ${r.kind}`);
-}
-
 function importFunction(h: Helpers, file: FileText, fm: FunctionModel): string {
   const { fn } = fm;
   const host = `host${pascal(fn.name)}`;
@@ -804,7 +809,7 @@ function importFunction(h: Helpers, file: FileText, fm: FunctionModel): string {
       } else {
         returns = `${pascal(fn.name)}Result`;
         const ok = asType(r.ok);
-        body.push(`  if (tag == 0) return new ${returns}(${h.load(file, r.ok, 'RET_AREA', payloadOffset)}, null);`, `  return new ${returns}(${zeroValue(r.ok)}, ${err});`);
+        body.push(`  if (tag == 0) return new ${returns}(${h.load(file, r.ok, 'RET_AREA', payloadOffset)}, null);`, `  return new ${returns}(${defaultValue(r.ok) ?? unsupported(`a result whose ok value is a ${resolve(r.ok).kind}`)}, ${err});`);
         useTypeNames(file, r.err);
         return `/** What \`${fn.name}\` answers: \`value\`, or an error. */
 export class ${returns} {

@@ -5,8 +5,8 @@ import { Metadata } from "../types";
 /** WIT `publish-request`. */
 export class PublishRequest {
   constructor(
-    public topic: string,
-    public data: Uint8Array,
+    public topic: string = "",
+    public data: Uint8Array = new Uint8Array(0),
     public contentType: string | null = null,
     public metadata: Metadata = new Metadata(),
   ) {}
@@ -15,8 +15,8 @@ export class PublishRequest {
 /** WIT `bulk-publish-entry`. */
 export class BulkPublishEntry {
   constructor(
-    public entryId: string,
-    public data: Uint8Array,
+    public entryId: string = "",
+    public data: Uint8Array = new Uint8Array(0),
     public contentType: string | null = null,
     public metadata: Metadata = new Metadata(),
   ) {}
@@ -25,17 +25,17 @@ export class BulkPublishEntry {
 /** WIT `bulk-publish-failure`. */
 export class BulkPublishFailure {
   constructor(
-    public entryId: string,
-    public error: string,
+    public entryId: string = "",
+    public error: string = "",
   ) {}
 }
 
 /** WIT `message`. */
 export class Message {
   constructor(
-    public id: string,
-    public topic: string,
-    public data: Uint8Array,
+    public id: string = "",
+    public topic: string = "",
+    public data: Uint8Array = new Uint8Array(0),
     public contentType: string | null = null,
     public metadata: Metadata = new Metadata(),
   ) {}

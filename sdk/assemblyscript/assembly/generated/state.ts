@@ -17,8 +17,8 @@ export enum Consistency {
 /** WIT `get-request`. */
 export class GetRequest {
   constructor(
-    public key: string,
-    public consistency: Consistency,
+    public key: string = "",
+    public consistency: Consistency = Consistency.Eventual,
     public metadata: Metadata = new Metadata(),
   ) {}
 }
@@ -26,7 +26,7 @@ export class GetRequest {
 /** WIT `get-response`. */
 export class GetResponse {
   constructor(
-    public value: Uint8Array,
+    public value: Uint8Array = new Uint8Array(0),
     public etag: string | null = null,
     public contentType: string | null = null,
     public metadata: Metadata = new Metadata(),
@@ -36,12 +36,12 @@ export class GetResponse {
 /** WIT `set-request`. */
 export class SetRequest {
   constructor(
-    public key: string,
-    public value: Uint8Array,
-    public etag: string | null,
-    public contentType: string | null,
-    public concurrency: Concurrency,
-    public consistency: Consistency,
+    public key: string = "",
+    public value: Uint8Array = new Uint8Array(0),
+    public etag: string | null = null,
+    public contentType: string | null = null,
+    public concurrency: Concurrency = Concurrency.LastWrite,
+    public consistency: Consistency = Consistency.Eventual,
     public metadata: Metadata = new Metadata(),
   ) {}
 }
@@ -49,10 +49,10 @@ export class SetRequest {
 /** WIT `delete-request`. */
 export class DeleteRequest {
   constructor(
-    public key: string,
-    public etag: string | null,
-    public concurrency: Concurrency,
-    public consistency: Consistency,
+    public key: string = "",
+    public etag: string | null = null,
+    public concurrency: Concurrency = Concurrency.LastWrite,
+    public consistency: Consistency = Consistency.Eventual,
     public metadata: Metadata = new Metadata(),
   ) {}
 }
@@ -60,7 +60,7 @@ export class DeleteRequest {
 /** WIT `bulk-get-item`. */
 export class BulkGetItem {
   constructor(
-    public key: string,
+    public key: string = "",
     public response: GetResponse | null = null,
     public error: string | null = null,
   ) {}
