@@ -85,7 +85,42 @@ export function cabiRealloc(oldPtr: usize, oldSize: usize, align: usize, newSize
   return heap.realloc(oldPtr, newSize);
 }
 
-/** Frees the element array of a lifted list whose elements have already been lifted. A zero-length list may carry any pointer. */
+// ---------------------------------------------------------------------------------------
+// Lifting what the host wrote. A zero-length string or list may carry any pointer (jco passes
+// 1), so only non-empty ones are freed.
+
+/** A string the host passed: decoded, then its block freed (the callee owns its arguments). */
+export function liftString(ptr: usize, len: usize): string {
+  if (len == 0) return "";
+  const s = String.UTF8.decodeUnsafe(ptr, len);
+  releaseBlock(ptr, len);
+  return s;
+}
+
+/** A byte list the host passed: copied into a managed array, then its block freed. */
+export function liftBytes(ptr: usize, len: usize): Uint8Array {
+  const bytes = new Uint8Array(<i32>len);
+  if (len != 0) {
+    memory.copy(bytes.dataStart, ptr, len);
+    releaseBlock(ptr, len);
+  }
+  return bytes;
+}
+
+/** Traps, as the canonical ABI requires, on a discriminant outside the type's cases. */
+export function checkDiscriminant(value: u32, cases: u32, type: string): void {
+  if (value >= cases) {
+    throw new Error("canonical ABI: discriminant " + value.toString() + " out of range for " + type);
+  }
+}
+
+/** An option's flat discriminant: whether a value follows; traps on anything but 0 or 1. */
+export function isSome(discriminant: u32): bool {
+  checkDiscriminant(discriminant, 2, "option");
+  return discriminant != 0;
+}
+
+/** Frees the element array of a lifted list whose elements have already been lifted. */
 export function freeList(ptr: usize, len: usize): void {
   if (len != 0) heap.free(ptr);
 }

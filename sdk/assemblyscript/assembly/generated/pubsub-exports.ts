@@ -2,9 +2,9 @@
 // The exports of interface `pubsub` in canonical ABI form. An entry file re-exports them; the
 // builder renames each `tessera_pubsub_<f>` to `tessera:components/pubsub@0.1.0#<f>`.
 import "../abort";
-import { beginCall, cabiRealloc, endCall } from "../memory";
+import { beginCall, cabiRealloc, endCall, isSome, liftBytes, liftString } from "../memory";
 import { pubsubImplementation } from "../pubsub";
-import { isSome, liftBytes, liftString, lowerStringList } from "./abi";
+import { lowerStringList } from "./abi";
 import { PublishRequest } from "./pubsub";
 import { liftAckOutcome, liftBulkPublishEntryList, lowerBulkPublishFailureList, lowerMessageList } from "./pubsub-abi";
 import { liftMetadata, lowerStateError } from "./types-abi";

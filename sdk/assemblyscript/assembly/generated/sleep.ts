@@ -7,5 +7,5 @@ declare function hostSleepMs(ms: u32): void;
 
 // sleep-ms: func(ms: u32)
 export function sleepMs(ms: u32): void {
-  hostSleepMs(<u32>ms);
+  hostSleepMs(ms);
 }

@@ -2,9 +2,9 @@
 // The exports of interface `state` in canonical ABI form. An entry file re-exports them; the
 // builder renames each `tessera_state_<f>` to `tessera:components/state@0.1.0#<f>`.
 import "../abort";
-import { beginCall, cabiRealloc, endCall } from "../memory";
+import { beginCall, cabiRealloc, endCall, isSome, liftBytes, liftString } from "../memory";
 import { stateImplementation } from "../state";
-import { isSome, liftBytes, liftString, lowerStringList } from "./abi";
+import { lowerStringList } from "./abi";
 import { DeleteRequest, GetRequest, SetRequest } from "./state";
 import { liftConcurrency, liftConsistency, liftDeleteRequestList, liftGetRequestList, liftSetRequestList, liftTransactOperationList, lowerBulkGetItemList, lowerOptionalGetResponse } from "./state-abi";
 import { liftMetadata, lowerStateError } from "./types-abi";
