@@ -206,7 +206,18 @@ ${type.cases.map((c, i) => `  ${pascal(c)} = ${i},`).join('\n')}
 export enum ${pascal(name)}Kind {
 ${type.cases.map((c, i) => `  ${pascal(c.name)} = ${i},`).join('\n')}
 }`);
-      if (SDK_TYPES.has(name)) continue;
+      if (SDK_TYPES.has(name)) {
+        // The SDK's own class carries the case as this enum; messages name it as the WIT does.
+        blocks.push(`/** The WIT name of a case of \`${name}\` (\`${type.cases[0]!.name}\`, ...). */
+export function ${camel(name)}KindName(kind: ${pascal(name)}Kind): string {
+  switch (kind) {
+${type.cases.map((c) => `    case ${pascal(name)}Kind.${pascal(c.name)}:\n      return "${c.name}";`).join('\n')}
+    default:
+      return "unknown";
+  }
+}`);
+        continue;
+      }
       const cls = pascal(name);
       const fields = type.cases.flatMap((c, i) => (c.type === undefined ? [] : [`    public ${caseField(type.cases, i)}: ${asType(c.type)} | null = null,`]));
       const statics = type.cases.map((c, i) => {

@@ -7,6 +7,7 @@
 // host functions. It is deliberately not re-exported from "./index": pulling it into a state
 // store's compilation changes the store's bytes (components-wasm/build.ts --check).
 import { AckOutcome, BulkPublishEntry, BulkPublishFailure, Message, PublishRequest } from "./generated/pubsub";
+import { errorKindName } from "./generated/types";
 import { registerSnapshots, SnapshotReader, Snapshots, SnapshotWriter } from "./snapshot";
 import { Metadata, StateError, StateErrorKind } from "./types";
 
@@ -62,20 +63,7 @@ export class PullResult {
 
 /** The WIT name of an error's case (`not-found`, ...), as the other SDKs print it. */
 export function errorCaseName(kind: StateErrorKind): string {
-  switch (kind) {
-    case StateErrorKind.EtagMismatch:
-      return "etag-mismatch";
-    case StateErrorKind.EtagInvalid:
-      return "etag-invalid";
-    case StateErrorKind.NotFound:
-      return "not-found";
-    case StateErrorKind.InvalidArgument:
-      return "invalid-argument";
-    case StateErrorKind.Unavailable:
-      return "unavailable";
-    default:
-      return "internal";
-  }
+  return errorKindName(kind);
 }
 
 /**

@@ -10,3 +10,23 @@ export enum ErrorKind {
   Unavailable = 4,
   Internal = 5,
 }
+
+/** The WIT name of a case of `error` (`etag-mismatch`, ...). */
+export function errorKindName(kind: ErrorKind): string {
+  switch (kind) {
+    case ErrorKind.EtagMismatch:
+      return "etag-mismatch";
+    case ErrorKind.EtagInvalid:
+      return "etag-invalid";
+    case ErrorKind.NotFound:
+      return "not-found";
+    case ErrorKind.InvalidArgument:
+      return "invalid-argument";
+    case ErrorKind.Unavailable:
+      return "unavailable";
+    case ErrorKind.Internal:
+      return "internal";
+    default:
+      return "unknown";
+  }
+}
