@@ -11,12 +11,14 @@ import {
   caseField,
   FileText,
   isBytes,
+  isReference,
   key,
   home,
   MEMORY,
   PRIMITIVES,
   SDK_TYPES,
   SDK_TYPES_MODULE,
+  someValue,
   stringCase,
   typeName,
   uint,
@@ -144,7 +146,7 @@ export function ${name}(ptr: usize, len: usize): ${type} {
 export function ${name}(p: usize): ${type} {
   const some = <u32>load<${uint(discriminantSize)}>(p);
   ${f.use(MEMORY, 'checkDiscriminant')}(some, 2, "option");
-  return some == 0 ? null : ${this.load(f, t.inner, 'p', payloadOffset)};
+  return some == 0 ? null : ${someValue(f, t.inner, this.load(f, t.inner, 'p', payloadOffset))};
 }`;
       }
       if (t.kind !== 'named') return unsupported(`an unnamed ${r.kind}`);
@@ -248,7 +250,7 @@ ${storePtrLen('ptr', 'len')}
 export function ${name}(at: usize, value: ${type}): void {
   if (value !== null) {
     store<${d}>(at, 1);
-    ${this.store(f, t.inner, 'value', 'at', payloadOffset)}
+    ${this.store(f, t.inner, isReference(t.inner) ? 'value' : 'value.value', 'at', payloadOffset)}
   } else {
     store<${d}>(at, 0);
   }

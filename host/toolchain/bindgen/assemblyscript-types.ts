@@ -56,8 +56,8 @@ export function asType(t: WitType): string {
     case 'list':
       return isBytes(t) ? 'Uint8Array' : `${asType(t.element)}[]`;
     case 'option':
-      if (!isReference(t.inner)) unsupported(`an option of ${asType(t.inner)} (an AssemblyScript value type cannot be null)`);
-      return `${asType(t.inner)} | null`;
+      // An AssemblyScript value type cannot be null: its option is a `Box` (types.ts) or null.
+      return isReference(t.inner) ? `${asType(t.inner)} | null` : `Box<${asType(t.inner)}> | null`;
     default:
       return unsupported(`a ${t.kind} outside a function's result`);
   }
@@ -66,6 +66,11 @@ export function asType(t: WitType): string {
 export function isReference(t: WitType): boolean {
   const r = resolve(t);
   return r.kind === 'record' || r.kind === 'variant' || r.kind === 'list' || (r.kind === 'primitive' && r.name === 'string');
+}
+
+/** `value` (an expression of `inner`'s type) as the value of an `option<inner>`: boxed when `inner` is a value type. */
+export function someValue(file: FileText, inner: WitType, value: string): string {
+  return isReference(inner) ? value : `new ${file.use(SDK_TYPES_MODULE, 'Box')}<${asType(inner)}>(${value})`;
 }
 
 /**
@@ -264,5 +269,8 @@ export function useTypeNames(file: FileText, t: WitType): void {
     else if (['record', 'variant', 'enum'].includes(t.type.kind)) file.use(`./${t.interface}`, typeName(t.name));
     else useTypeNames(file, t.type);
   } else if (t.kind === 'list') useTypeNames(file, t.element);
-  else if (t.kind === 'option') useTypeNames(file, t.inner);
+  else if (t.kind === 'option') {
+    if (!isReference(t.inner)) file.use(SDK_TYPES_MODULE, 'Box');
+    useTypeNames(file, t.inner);
+  }
 }

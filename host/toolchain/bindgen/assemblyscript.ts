@@ -20,6 +20,7 @@ import {
   isBytes,
   MEMORY,
   PRIMITIVES,
+  someValue,
   typeDeclarations,
   typeName,
   uint,
@@ -112,7 +113,7 @@ function liftFlat(h: Helpers, file: FileText, t: WitType, take: () => FlatParam)
     }
     case 'option': {
       const some = flatName(take());
-      const inner = liftFlat(h, file, r.inner, take);
+      const inner = someValue(file, r.inner, liftFlat(h, file, r.inner, take));
       return `${file.use(MEMORY, 'isSome')}(${some}) ? ${inner} : null`;
     }
     default:

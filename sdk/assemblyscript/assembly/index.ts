@@ -2,7 +2,7 @@
 // entry file also re-exports "./state-exports", the canonical ABI exports generated from the WIT
 // (and "./snapshot-exports" when its store extends SnapshottingStateStore, plus
 // "./snapshot-stream-exports" when it extends StreamingStateStore). A broker imports "./pubsub".
-export { Metadata, StateError, StateErrorKind } from "./types";
+export { Box, Metadata, StateError, StateErrorKind } from "./types";
 export {
   BulkGetItem,
   BulkGetResult,

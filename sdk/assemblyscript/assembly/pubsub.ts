@@ -12,7 +12,7 @@ import { registerSnapshots, SnapshotReader, Snapshots, SnapshotWriter } from "./
 import { Metadata, StateError, StateErrorKind } from "./types";
 
 export { AckOutcome, BulkPublishEntry, BulkPublishFailure, Message, PublishRequest } from "./generated/pubsub";
-export { Metadata, StateError, StateErrorKind } from "./types";
+export { Box, Metadata, StateError, StateErrorKind } from "./types";
 export { SnapshotReader, SnapshotWriter } from "./snapshot";
 export { clock, log, LogLevel, random, sleep } from "./host";
 

@@ -6,6 +6,11 @@ import { ErrorKind } from "./generated/types";
 /** The cases of the WIT `error` variant: `EtagMismatch` (HTTP 409), `EtagInvalid` and `InvalidArgument` (HTTP 400), `NotFound`, `Unavailable` (may be retried), `Internal`. */
 export { ErrorKind as StateErrorKind } from "./generated/types";
 
+/** A WIT `option` of a number or bool (which AssemblyScript cannot make null): a `Box`, or null for none. */
+export class Box<T> {
+  constructor(public value: T) {}
+}
+
 /**
  * Ordered key/value pairs (WIT `list<tuple<string, string>>`): a component's configuration
  * and the metadata that travels with a request or a response. Order and duplicates survive

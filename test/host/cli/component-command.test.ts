@@ -138,9 +138,11 @@ describe('tessera component new, build, test: end to end per language', { concur
       assert.equal(tested.code, 0, tested.stdout);
       assert.match(tested.stdout, /^PASS: \d+ passed, 0 failed, \d+ skipped/m);
       assert.deepEqual(
-        rowsOf(tested.stdout, 'skip').map((row) => row.split(/ {2,}/)[0]),
-        ['features', 'features', 'snapshot', 'snapshot', 'snapshot', 'snapshot'],
-        'only checks for stores without a feature, and snapshot (not exported), are skipped',
+        rowsOf(tested.stdout, 'skip')
+          .map((row) => row.split(/ {2,}/)[0])
+          .filter((area) => area !== 'snapshot'),
+        ['features', 'features'],
+        'only checks for stores without a feature, and snapshot checks of an interface not exported, are skipped',
       );
     });
   }
