@@ -108,14 +108,19 @@ export function liftBytes(ptr: usize, len: usize): Uint8Array {
 }
 
 /** Traps, as the canonical ABI requires, on a discriminant outside the type's cases. */
-export function checkDiscriminant(value: u32, cases: u32, type: string): void {
-  if (value >= cases) {
-    throw new Error("canonical ABI: discriminant " + value.toString() + " out of range for " + type);
-  }
+// @inline: every lifted enum and option checks one, and what runs is a comparison; the trap is out of line.
+// @ts-ignore: decorator
+@inline export function checkDiscriminant(value: u32, cases: u32, type: string): void {
+  if (value >= cases) badDiscriminant(value, type);
+}
+
+function badDiscriminant(value: u32, type: string): void {
+  throw new Error("canonical ABI: discriminant " + value.toString() + " out of range for " + type);
 }
 
 /** An option's flat discriminant: whether a value follows; traps on anything but 0 or 1. */
-export function isSome(discriminant: u32): bool {
+// @ts-ignore: decorator
+@inline export function isSome(discriminant: u32): bool {
   checkDiscriminant(discriminant, 2, "option");
   return discriminant != 0;
 }
