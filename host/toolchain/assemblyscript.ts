@@ -12,6 +12,7 @@ import { abiContract } from '../sandbox/abi-contract.ts';
 import { exportName, postReturnName } from '../sandbox/canonical-abi.ts';
 import { parseManifest } from '../sandbox/manifest.ts';
 import { appendCustomSection, readModuleShape, renameExports } from '../sandbox/wasm-binary.ts';
+import { asExportName } from './bindgen/assemblyscript.ts';
 import { ComponentBuildError, type MissingToolchain } from './build-error.ts';
 import { NPM_INSTALL_FOLDER, SDK_DIRS, commonAncestor } from './build-support.ts';
 import { checkBuiltModule } from './built-module-check.ts';
@@ -93,7 +94,7 @@ function exportRenames(manifest: Manifest): Map<string, string> {
   const interfaces = [contract.exportInterface, ...contract.optionalExports.values()];
   for (const iface of interfaces) {
     for (const fn of iface.functions) {
-      const sdkName = `tessera_${iface.name.replaceAll('-', '_')}_${fn.name.replaceAll('-', '_')}`;
+      const sdkName = asExportName(pkg, iface.name, fn.name);
       const canonical = exportName(pkg, iface.name, fn.name);
       renames.set(sdkName, canonical);
       renames.set(`cabi_post_${sdkName}`, postReturnName(canonical));

@@ -4,6 +4,7 @@
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { WitPackage } from '../../sandbox/wit/ast.ts';
+import { AS_OUT_DIR, generateAssemblyScript } from './assemblyscript.ts';
 import { GENERATED_MARK, type GeneratedFile } from './model.ts';
 import { CPP_OUT_DIR, generateCpp } from './cpp.ts';
 import { TS_OUT_DIR, generateTypeScript } from './typescript.ts';
@@ -19,6 +20,7 @@ interface Generator {
 const GENERATORS: Generator[] = [
   { outDirs: [TS_OUT_DIR], generate: generateTypeScript },
   { outDirs: [CPP_OUT_DIR], generate: generateCpp },
+  { outDirs: [AS_OUT_DIR], generate: generateAssemblyScript },
 ];
 
 /** Every generated file for `pkg`, sorted by path. */

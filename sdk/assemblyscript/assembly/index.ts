@@ -1,8 +1,8 @@
-// The AssemblyScript SDK's public API. A component imports from here; its entry file also
-// re-exports "./state-exports", which holds the canonical ABI exports (and "./snapshot-exports"
-// when its store extends SnapshottingStateStore, plus "./snapshot-stream-exports" when it
-// extends StreamingStateStore).
-export { Metadata, StateError, StateErrorKind } from "./types";
+// The AssemblyScript SDK's public API for a state store. A component imports from here; its
+// entry file also re-exports "./state-exports", the canonical ABI exports generated from the WIT
+// (and "./snapshot-exports" when its store extends SnapshottingStateStore, plus
+// "./snapshot-stream-exports" when it extends StreamingStateStore). A broker imports "./pubsub".
+export { Box, Metadata, StateError, StateErrorKind } from "./types";
 export {
   BulkGetItem,
   BulkGetResult,

@@ -1,66 +1,25 @@
-// The pubsub-broker world as AssemblyScript sees it: typed values mirroring
-// `abi/wit/pubsub.wit`, the `PubSub` base class a broker extends, and its registration.
-// The export glue (pubsub-exports.ts) lifts and lowers them.
+// The pubsub-broker world as AssemblyScript sees it: the typed values of `abi/wit/pubsub.wit`
+// (generated: ./generated/pubsub.ts), what each method answers, the `PubSub` base class a
+// broker extends (`SnapshottingPubSub` for one whose messages cross a hot swap), and its
+// registration. The generated glue (./generated/pubsub-exports.ts) lifts and lowers them.
 //
 // A broker imports everything from this module, which also re-exports the shared types and
 // host functions. It is deliberately not re-exported from "./index": pulling it into a state
 // store's compilation changes the store's bytes (components-wasm/build.ts --check).
+import { AckOutcome, BulkPublishEntry, BulkPublishFailure, Message, PublishRequest } from "./generated/pubsub";
+import { errorKindName } from "./generated/types";
+import { registerSnapshots, SnapshotReader, Snapshots, SnapshotWriter } from "./snapshot";
 import { Metadata, StateError, StateErrorKind } from "./types";
 
-export { Metadata, StateError, StateErrorKind } from "./types";
+export { AckOutcome, BulkPublishEntry, BulkPublishFailure, Message, PublishRequest } from "./generated/pubsub";
+export { Box, Metadata, StateError, StateErrorKind } from "./types";
+export { SnapshotReader, SnapshotWriter } from "./snapshot";
 export { clock, log, LogLevel, random, sleep } from "./host";
 
 /** The optional features a broker can advertise from `features()`, as Dapr names them. */
 export namespace PubSubFeature {
   export const BULK_PUBLISH = "BULK_PUBLISH";
   export const MESSAGE_TTL = "MESSAGE_TTL";
-}
-
-/** One message to publish. */
-export class PublishRequest {
-  constructor(
-    public topic: string,
-    public data: Uint8Array,
-    public contentType: string | null = null,
-    /** Request metadata (`ttlInSeconds`, ...). */
-    public metadata: Metadata = new Metadata(),
-  ) {}
-}
-
-/** One entry of a bulk publish; `entryId` is unique within the request and failures name it. */
-export class BulkPublishEntry {
-  constructor(
-    public entryId: string,
-    public data: Uint8Array,
-    public contentType: string | null = null,
-    public metadata: Metadata = new Metadata(),
-  ) {}
-}
-
-/** An entry of a bulk publish that was not published, and why. */
-export class BulkPublishFailure {
-  constructor(public entryId: string, public error: string) {}
-}
-
-/** A message delivered to a subscription; `id` is unique within its subscription and `ack` names it. */
-export class Message {
-  constructor(
-    public id: string,
-    public topic: string,
-    public data: Uint8Array,
-    public contentType: string | null = null,
-    public metadata: Metadata = new Metadata(),
-  ) {}
-}
-
-/** What became of a delivered message (WIT `ack-outcome`, numbered as the canonical ABI numbers it). */
-export enum AckOutcome {
-  /** Processed: never deliver it again. */
-  Success = 0,
-  /** Not processed: deliver it again later. */
-  Retry = 1,
-  /** Not processed and never to be: forget it. */
-  Drop = 2,
 }
 
 /** What `bulkPublish` answers: the entries that failed (the rest were published), or an error for the whole call. */
@@ -104,20 +63,7 @@ export class PullResult {
 
 /** The WIT name of an error's case (`not-found`, ...), as the other SDKs print it. */
 export function errorCaseName(kind: StateErrorKind): string {
-  switch (kind) {
-    case StateErrorKind.EtagMismatch:
-      return "etag-mismatch";
-    case StateErrorKind.EtagInvalid:
-      return "etag-invalid";
-    case StateErrorKind.NotFound:
-      return "not-found";
-    case StateErrorKind.InvalidArgument:
-      return "invalid-argument";
-    case StateErrorKind.Unavailable:
-      return "unavailable";
-    default:
-      return "internal";
-  }
+  return errorKindName(kind);
 }
 
 /**
@@ -195,8 +141,42 @@ export function registerPubSub(broker: PubSub): void {
   registered = broker;
 }
 
-/** The registered broker; traps with instructions when the entry file forgot to register one. */
-export function registeredPubSub(): PubSub {
+/**
+ * A broker whose messages live in its own memory and cross a hot swap, a restart after a trap
+ * and hibernation (WIT interface `snapshot`): its entry file re-exports "./snapshot-exports"
+ * beside "./pubsub-exports". The host calls `restore` on a new generation right after `init`,
+ * with what `snapshot` wrote on the old one (maybe an older version of the broker): start every
+ * snapshot with a format version byte, and keep reading every version you ever wrote.
+ */
+export abstract class SnapshottingPubSub extends PubSub {
+  constructor() {
+    super();
+    registerSnapshots(new BrokerSnapshots(this));
+  }
+
+  /** Writes every message the broker holds (and what else it must keep) into `out`; it must not change the state. */
+  abstract snapshot(out: SnapshotWriter): void;
+
+  /** Replaces the state with a snapshot; a corrupt or unknown one answers `StateError.invalidArgument(...)` and changes nothing. */
+  abstract restore(data: SnapshotReader): StateError | null;
+}
+
+class BrokerSnapshots extends Snapshots {
+  constructor(private broker: SnapshottingPubSub) {
+    super();
+  }
+
+  write(out: SnapshotWriter): void {
+    this.broker.snapshot(out);
+  }
+
+  read(data: SnapshotReader): StateError | null {
+    return this.broker.restore(data);
+  }
+}
+
+/** The registered broker, which the generated exports call; traps with instructions when the entry file forgot to register one. */
+export function pubsubImplementation(): PubSub {
   const broker = registered;
   if (broker === null) {
     throw new Error("no PubSub registered: call registerPubSub(new MyBroker()) at the top level of the entry file");

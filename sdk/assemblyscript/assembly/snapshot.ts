@@ -3,13 +3,13 @@
 // `SnapshottingStateStore` (the whole snapshot at once) or, better, `StreamingStateStore` (the
 // same bytes in bounded chunks, and the whole snapshot derived from them), and its entry file
 // re-exports "./snapshot-exports" (and "./snapshot-stream-exports"), so its data crosses a hot
-// swap, a restart and hibernation.
+// swap, a restart and hibernation. The generated `snapshot` exports call `snapshotImplementation()`.
 //
 // A snapshot is written and read in raw memory, not in a managed `Uint8Array`: it can be as
 // big as the store, and a managed copy would linger until the collector found it — repeated
 // snapshots of a large store then outgrow the host's memory cap. The writer's block goes to the
 // host as is and is freed in the post-return; the reader reads the host's block in place.
-import { releaseBlock, takeBlock } from "./canonical";
+import { RawBytes, releaseBlock, takeBlock } from "./memory";
 import { StateStore } from "./state";
 import { StateError } from "./types";
 
@@ -20,6 +20,11 @@ import { StateError } from "./types";
  * version byte, and keep reading every version you ever wrote.
  */
 export abstract class SnapshottingStateStore extends StateStore {
+  constructor() {
+    super();
+    registerSnapshots(new StoreSnapshots(this));
+  }
+
   /**
    * Writes the store's whole state into `out`, in a format of the component's own. Called
    * between any two calls, possibly more than once; it must not change the state.
@@ -32,6 +37,58 @@ export abstract class SnapshottingStateStore extends StateStore {
    * `StateError.invalidArgument(...)` (naming the versions) and leaves the state as it was.
    */
   abstract restore(data: SnapshotReader): StateError | null;
+}
+
+/**
+ * What the generated `snapshot` exports call: a store's or a broker's whole snapshot, written
+ * into a raw block the host reads in place, and a restore read where the host put the bytes.
+ */
+export abstract class Snapshots {
+  abstract write(out: SnapshotWriter): void;
+
+  abstract read(data: SnapshotReader): StateError | null;
+
+  snapshot(): RawBytes {
+    const out = new SnapshotWriter();
+    this.write(out);
+    return out.lend();
+  }
+
+  restore(data: RawBytes): StateError | null {
+    const reader = data.length != 0 ? new SnapshotReader(data.ptr, data.ptr + data.length) : new SnapshotReader(0, 0);
+    const error = this.read(reader);
+    reader.detach();
+    return error;
+  }
+}
+
+class StoreSnapshots extends Snapshots {
+  constructor(private store: SnapshottingStateStore) {
+    super();
+  }
+
+  write(out: SnapshotWriter): void {
+    this.store.snapshot(out);
+  }
+
+  read(data: SnapshotReader): StateError | null {
+    return this.store.restore(data);
+  }
+}
+
+let snapshots: Snapshots | null = null;
+
+/** Made by the constructor of a `SnapshottingStateStore` or `SnapshottingPubSub`: one per module. */
+export function registerSnapshots(implementation: Snapshots): void {
+  snapshots = implementation;
+}
+
+export function snapshotImplementation(): Snapshots {
+  const implementation = snapshots;
+  if (implementation === null) {
+    throw new Error("the entry file re-exports snapshot-exports, but its store does not extend SnapshottingStateStore (or its broker SnapshottingPubSub)");
+  }
+  return implementation;
 }
 
 /** Chunk size of the sizing pass of a whole snapshot taken from the stream. */
@@ -213,6 +270,14 @@ export class SnapshotWriter {
     const at = this.claim(4 + size);
     store<u32>(at, <u32>s.length);
     memory.copy(at + 4, changetype<usize>(s), size);
+  }
+
+  /** The SDK's, not the store's: the bytes written, lent to the host until it read them; the writer starts over empty. */
+  lend(blockSize: usize = 0): RawBytes {
+    const length = this.length;
+    const start = this.detach();
+    // blockSize 0: the writer made no block, so there is none to free.
+    return new RawBytes(start, length, start == 0 ? 0 : max(max(length, blockSize), 1));
   }
 
   /** The SDK's, not the store's: hands over the block, which the SDK frees after the host read it; the writer starts over empty. */

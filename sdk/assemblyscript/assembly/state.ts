@@ -1,18 +1,20 @@
-// The state-store world as AssemblyScript sees it: typed requests and responses mirroring
-// `abi/wit/state.wit`, the `StateStore` base class a component extends, and its registration.
+// The state-store world as AssemblyScript sees it: the typed requests and responses of
+// `abi/wit/state.wit` (generated: ./generated/state.ts), what each method answers, the
+// `StateStore` base class a component extends, and its registration.
+import { BulkGetItem, DeleteRequest, GetRequest, GetResponse, SetRequest, TransactOperation } from "./generated/state";
 import { Metadata, StateError } from "./types";
 
-/** Dapr's concurrency option. With an ETag both modes check it; without one, `FirstWrite` only inserts. */
-export enum Concurrency {
-  LastWrite = 0,
-  FirstWrite = 1,
-}
-
-/** Dapr's consistency option; a store may treat both alike. */
-export enum Consistency {
-  Eventual = 0,
-  Strong = 1,
-}
+export {
+  BulkGetItem,
+  Concurrency,
+  Consistency,
+  DeleteRequest,
+  GetRequest,
+  GetResponse,
+  SetRequest,
+  TransactOperation,
+  TransactOperationKind as OperationKind,
+} from "./generated/state";
 
 /** The optional features a store can advertise from `features()`, as Dapr names them. */
 export namespace Feature {
@@ -21,69 +23,6 @@ export namespace Feature {
   export const TTL = "TTL";
 }
 
-export class GetRequest {
-  constructor(public key: string, public consistency: Consistency, public metadata: Metadata) {}
-}
-
-export class GetResponse {
-  constructor(
-    public value: Uint8Array,
-    public etag: string | null = null,
-    public contentType: string | null = null,
-    /** A store with the `TTL` feature puts `ttlExpireTime` (RFC 3339, UTC) here for an expiring item. */
-    public metadata: Metadata = new Metadata(),
-  ) {}
-}
-
-export class SetRequest {
-  constructor(
-    public key: string,
-    public value: Uint8Array,
-    public etag: string | null,
-    public contentType: string | null,
-    public concurrency: Concurrency,
-    public consistency: Consistency,
-    /** `ttlInSeconds` sets a time to live (`-1`: never expires). */
-    public metadata: Metadata,
-  ) {}
-}
-
-export class DeleteRequest {
-  constructor(
-    public key: string,
-    public etag: string | null,
-    public concurrency: Concurrency,
-    public consistency: Consistency,
-    public metadata: Metadata,
-  ) {}
-}
-
-/** One key's answer to a bulk get: a response, nothing (missing key), or an error message. */
-export class BulkGetItem {
-  constructor(public key: string, public response: GetResponse | null, public error: string | null = null) {}
-}
-
-export enum OperationKind {
-  Set = 0,
-  Delete = 1,
-}
-
-/** One operation of a transaction: `setRequest` is set when `kind` is `Set`, `deleteRequest` when `Delete`. */
-export class TransactOperation {
-  constructor(
-    public kind: OperationKind,
-    public setRequest: SetRequest | null,
-    public deleteRequest: DeleteRequest | null,
-  ) {}
-
-  static set(request: SetRequest): TransactOperation {
-    return new TransactOperation(OperationKind.Set, request, null);
-  }
-
-  static delete(request: DeleteRequest): TransactOperation {
-    return new TransactOperation(OperationKind.Delete, null, request);
-  }
-}
 
 /** What `get` answers: a response, nothing (the key does not exist), or an error. */
 export class GetResult {
@@ -187,8 +126,8 @@ export function registerStateStore(store: StateStore): void {
   registered = store;
 }
 
-/** The registered store; traps with instructions when the entry file forgot to register one. */
-export function registeredStateStore(): StateStore {
+/** The registered store, which the generated exports call; traps with instructions when the entry file forgot to register one. */
+export function stateImplementation(): StateStore {
   const store = registered;
   if (store === null) {
     throw new Error("no StateStore registered: call registerStateStore(new MyStore()) at the top level of the entry file");

@@ -1,5 +1,15 @@
-// Types shared by every component kind (WIT interface `types`): request metadata and the
-// error every fallible export returns.
+// Types shared by every component kind (WIT interface `types`), written by hand as the SDK's
+// idiomatic classes: request metadata and the error every fallible export returns (its cases,
+// `StateErrorKind`, are generated from the WIT).
+import { ErrorKind } from "./generated/types";
+
+/** The cases of the WIT `error` variant: `EtagMismatch` (HTTP 409), `EtagInvalid` and `InvalidArgument` (HTTP 400), `NotFound`, `Unavailable` (may be retried), `Internal`. */
+export { ErrorKind as StateErrorKind } from "./generated/types";
+
+/** A WIT `option` of a number or bool (which AssemblyScript cannot make null): a `Box`, or null for none. */
+export class Box<T> {
+  constructor(public value: T) {}
+}
 
 /**
  * Ordered key/value pairs (WIT `list<tuple<string, string>>`): a component's configuration
@@ -64,51 +74,35 @@ export class Metadata {
   }
 }
 
-/** The cases of the WIT `error` variant, numbered as the canonical ABI numbers them. */
-export enum StateErrorKind {
-  /** The ETag given does not match the stored one (HTTP 409). */
-  EtagMismatch = 0,
-  /** The ETag given is not a valid ETag for this store (HTTP 400). */
-  EtagInvalid = 1,
-  /** The thing asked for does not exist. */
-  NotFound = 2,
-  /** The request is malformed for this component (HTTP 400). */
-  InvalidArgument = 3,
-  /** The backing engine cannot be reached right now; the call may be retried. */
-  Unavailable = 4,
-  /** Anything else. */
-  Internal = 5,
-}
-
 /**
  * The error a fallible export returns (WIT `error`). AssemblyScript has no exceptions, so
  * store methods return one (or null for success) instead of throwing; a `throw` traps the
  * whole instance, which the host then rebuilds.
  */
 export class StateError {
-  constructor(public kind: StateErrorKind, public message: string) {}
+  constructor(public kind: ErrorKind, public message: string) {}
 
   static etagMismatch(message: string): StateError {
-    return new StateError(StateErrorKind.EtagMismatch, message);
+    return new StateError(ErrorKind.EtagMismatch, message);
   }
 
   static etagInvalid(message: string): StateError {
-    return new StateError(StateErrorKind.EtagInvalid, message);
+    return new StateError(ErrorKind.EtagInvalid, message);
   }
 
   static notFound(message: string): StateError {
-    return new StateError(StateErrorKind.NotFound, message);
+    return new StateError(ErrorKind.NotFound, message);
   }
 
   static invalidArgument(message: string): StateError {
-    return new StateError(StateErrorKind.InvalidArgument, message);
+    return new StateError(ErrorKind.InvalidArgument, message);
   }
 
   static unavailable(message: string): StateError {
-    return new StateError(StateErrorKind.Unavailable, message);
+    return new StateError(ErrorKind.Unavailable, message);
   }
 
   static internal(message: string): StateError {
-    return new StateError(StateErrorKind.Internal, message);
+    return new StateError(ErrorKind.Internal, message);
   }
 }

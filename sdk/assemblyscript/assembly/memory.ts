@@ -1,12 +1,13 @@
-// The canonical ABI's memory discipline in AssemblyScript (see abi/ABI.md):
+// The canonical ABI's memory discipline in AssemblyScript (see abi/ABI.md); the generated glue
+// (./generated/) lifts and lowers with it, and it knows no type's layout:
 // - `cabi_realloc` hands the host blocks of the raw TLSF heap, outside the GC's view;
 // - lifting copies what the host wrote into managed objects and frees the host's blocks,
 //   since the callee owns its arguments;
 // - lowering writes results into a per-call arena of raw memory that stays put until the
-//   host has read it, and is released by the post-return function (or the next call).
+//   host has read it, and is released by the post-return function (or the next call);
+// - a whole byte list (a snapshot) goes out as a raw block lent to the host until then.
 // No pointer the host sees ever points into a GC-managed object: the incremental GC may
 // run during any allocation, and it only knows about references held by AS code.
-import { Metadata, StateError } from "./types";
 
 /** Alignment of every block AS's TLSF allocator returns; no canonical ABI type needs more than 8. */
 const HEAP_ALIGN: usize = 16;
@@ -85,9 +86,10 @@ export function cabiRealloc(oldPtr: usize, oldSize: usize, align: usize, newSize
 }
 
 // ---------------------------------------------------------------------------------------
-// Lifting: from what the host wrote to managed objects. A zero-length string or list may
-// carry any pointer (jco passes 1), so only non-empty ones are freed.
+// Lifting what the host wrote. A zero-length string or list may carry any pointer (jco passes
+// 1), so only non-empty ones are freed.
 
+/** A string the host passed: decoded, then its block freed (the callee owns its arguments). */
 export function liftString(ptr: usize, len: usize): string {
   if (len == 0) return "";
   const s = String.UTF8.decodeUnsafe(ptr, len);
@@ -95,6 +97,7 @@ export function liftString(ptr: usize, len: usize): string {
   return s;
 }
 
+/** A byte list the host passed: copied into a managed array, then its block freed. */
 export function liftBytes(ptr: usize, len: usize): Uint8Array {
   const bytes = new Uint8Array(<i32>len);
   if (len != 0) {
@@ -104,33 +107,27 @@ export function liftBytes(ptr: usize, len: usize): Uint8Array {
   return bytes;
 }
 
-export function liftOptionString(discriminant: u32, ptr: usize, len: usize): string | null {
-  if (discriminant == 0) return null;
-  checkDiscriminant(discriminant, 2, "option");
-  return liftString(ptr, len);
+/** Traps, as the canonical ABI requires, on a discriminant outside the type's cases. */
+// @inline: every lifted enum and option checks one, and what runs is a comparison; the trap is out of line.
+// @ts-ignore: decorator
+@inline export function checkDiscriminant(value: u32, cases: u32, type: string): void {
+  if (value >= cases) badDiscriminant(value, type);
 }
 
-/** `metadata` = list<tuple<string, string>>: elements of 16 bytes, key at 0, value at 8. */
-export function liftMetadata(ptr: usize, len: usize): Metadata {
-  const metadata = new Metadata();
-  for (let i: usize = 0; i < len; i++) {
-    const at = ptr + i * 16;
-    metadata.append(liftString(load<u32>(at), load<u32>(at, 4)), liftString(load<u32>(at, 8), load<u32>(at, 12)));
-  }
-  if (len != 0) heap.free(ptr);
-  return metadata;
+function badDiscriminant(value: u32, type: string): void {
+  throw new Error("canonical ABI: discriminant " + value.toString() + " out of range for " + type);
+}
+
+/** An option's flat discriminant: whether a value follows; traps on anything but 0 or 1. */
+// @ts-ignore: decorator
+@inline export function isSome(discriminant: u32): bool {
+  checkDiscriminant(discriminant, 2, "option");
+  return discriminant != 0;
 }
 
 /** Frees the element array of a lifted list whose elements have already been lifted. */
 export function freeList(ptr: usize, len: usize): void {
   if (len != 0) heap.free(ptr);
-}
-
-/** Traps, as the canonical ABI requires, on a discriminant outside the type's cases. */
-export function checkDiscriminant(value: u32, cases: u32, type: string): void {
-  if (value >= cases) {
-    throw new Error("canonical ABI: discriminant " + value.toString() + " out of range for " + type);
-  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -161,8 +158,8 @@ export function arenaAlloc(size: usize, align: usize): usize {
 }
 
 /**
- * Export calls begun and post-returns run so far (wrapping), counted by `resetArena`: a
- * streamed snapshot goes on only while nothing else was called since its own last call.
+ * Export calls begun so far (wrapping), counted by `beginCall`: a streamed snapshot goes on
+ * only while nothing else was called since its own last call.
  */
 let calls: u32 = 0;
 
@@ -170,15 +167,21 @@ export function callNumber(): u32 {
   return calls;
 }
 
-/** Releases everything lowered since the last reset; every export and post-return starts here, and counts. */
+/** Every export starts here: counts the call and releases what the last one lowered or lent. */
 // @ts-ignore: decorator
-@inline export function resetArena(): void {
+@inline export function beginCall(): void {
   calls++;
+  endCall();
+}
+
+/** Every post-return: the host has read the result, so what it points to is released. */
+// @ts-ignore: decorator
+@inline export function endCall(): void {
+  if (lent !== null) releaseLent();
   releaseArena();
 }
 
-/** `resetArena` without counting a call: the post-returns of a snapshot stream, which goes on. */
-export function releaseArena(): void {
+function releaseArena(): void {
   while (spills != 0) {
     const next = load<usize>(spills);
     heap.free(spills);
@@ -190,67 +193,28 @@ export function releaseArena(): void {
 }
 
 // ---------------------------------------------------------------------------------------
-// Lowering: into the arena, writing (ptr, len) pairs and discriminants at `at`.
+// Whole byte lists in raw memory: a snapshot, a chunk of one. Read in place and written in
+// place, never copied into a managed array: one can be as big as the store.
 
-export function lowerString(at: usize, s: string): void {
-  const len = <usize>String.UTF8.byteLength(s);
-  const ptr = arenaAlloc(len, 1);
-  // REPLACE: an AS string may hold a lone surrogate, which is not valid UTF-8 on the wire.
-  String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, ptr, false, String.UTF8.ErrorMode.REPLACE);
-  store<u32>(at, ptr);
-  store<u32>(at, len, 4);
+/** `length` bytes at `ptr`, in a raw heap block released as `blockSize` bytes (0: it owns no block, as an empty list the host passed). */
+export class RawBytes {
+  constructor(public ptr: usize, public length: usize, public blockSize: usize = length) {}
 }
 
-export function lowerBytes(at: usize, bytes: Uint8Array): void {
-  const len = <usize>bytes.length;
-  const ptr = arenaAlloc(len, 1);
-  memory.copy(ptr, bytes.dataStart, len);
-  store<u32>(at, ptr);
-  store<u32>(at, len, 4);
+/** The block the host is reading, released at the next `beginCall` or `endCall`. */
+let lent: RawBytes | null = null;
+
+/** Lends `bytes` to the host until the post-return. */
+export function lend(bytes: RawBytes): void {
+  lent = bytes;
 }
 
-/** option<string>: size 12, discriminant u8 at 0, string at 4. */
-export function lowerOptionString(at: usize, s: string | null): void {
-  if (s !== null) {
-    store<u8>(at, 1);
-    lowerString(at + 4, s);
-  } else {
-    store<u8>(at, 0);
-  }
+function releaseLent(): void {
+  releaseRawBytes(lent!);
+  lent = null;
 }
 
-export function lowerMetadata(at: usize, metadata: Metadata): void {
-  const len = <usize>metadata.length;
-  const ptr = arenaAlloc(len * 16, 4);
-  for (let i: usize = 0; i < len; i++) {
-    const entry = ptr + i * 16;
-    lowerString(entry, metadata.keyAt(<i32>i));
-    lowerString(entry + 8, metadata.valueAt(<i32>i));
-  }
-  store<u32>(at, ptr);
-  store<u32>(at, len, 4);
-}
-
-export function lowerStringList(at: usize, list: string[]): void {
-  const len = <usize>list.length;
-  const ptr = arenaAlloc(len * 8, 4);
-  for (let i: usize = 0; i < len; i++) lowerString(ptr + i * 8, list[<i32>i]);
-  store<u32>(at, ptr);
-  store<u32>(at, len, 4);
-}
-
-/** error: size 12, discriminant u8 at 0 (the case), message string at 4. */
-export function lowerError(at: usize, error: StateError): void {
-  store<u8>(at, <u8>error.kind);
-  lowerString(at + 4, error.message);
-}
-
-/** result<_, error>: size 16, discriminant u8 at 0, error at 4. */
-export function lowerUnitResult(at: usize, error: StateError | null): void {
-  if (error !== null) {
-    store<u8>(at, 1);
-    lowerError(at + 4, error);
-  } else {
-    store<u8>(at, 0);
-  }
+/** Frees a raw byte list (a block the host passed, once read); a large one may become the spare. */
+export function releaseRawBytes(bytes: RawBytes): void {
+  if (bytes.blockSize != 0) releaseBlock(bytes.ptr, bytes.blockSize);
 }
