@@ -5,6 +5,7 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { WitPackage } from '../../sandbox/wit/ast.ts';
 import { GENERATED_MARK, type GeneratedFile } from './model.ts';
+import { RUST_OUT_DIR, generateRust } from './rust.ts';
 import { TS_OUT_DIR, generateTypeScript } from './typescript.ts';
 
 export type { GeneratedFile } from './model.ts';
@@ -15,7 +16,10 @@ interface Generator {
   generate(pkg: WitPackage): GeneratedFile[];
 }
 
-const GENERATORS: Generator[] = [{ outDirs: [TS_OUT_DIR], generate: generateTypeScript }];
+const GENERATORS: Generator[] = [
+  { outDirs: [TS_OUT_DIR], generate: generateTypeScript },
+  { outDirs: [RUST_OUT_DIR], generate: generateRust },
+];
 
 /** Every generated file for `pkg`, sorted by path. */
 export function generate(pkg: WitPackage): GeneratedFile[] {
