@@ -1,35 +1,10 @@
-// TypeScript mirror of `abi/wit/pubsub.wit`, and the `PubSub` interface the pub/sub
-// building block is written against. A building block never sees a wasm instance.
+// The `PubSub` interface the pub/sub building block is written against, over the types of
+// `abi/wit/pubsub.wit` (generated into `wit/pubsub.ts`). A building block never sees a wasm
+// instance.
+import type { AckOutcome, BulkPublishEntry, BulkPublishFailure, Message, PublishRequest } from './wit/pubsub.ts';
 import type { Metadata } from './types.ts';
 
-export interface PublishRequest {
-  topic: string;
-  data: Uint8Array;
-  contentType?: string;
-  metadata: Metadata;
-}
-
-export interface BulkPublishEntry {
-  entryId: string;
-  data: Uint8Array;
-  contentType?: string;
-  metadata: Metadata;
-}
-
-export interface BulkPublishFailure {
-  entryId: string;
-  error: string;
-}
-
-export interface Message {
-  id: string;
-  topic: string;
-  data: Uint8Array;
-  contentType?: string;
-  metadata: Metadata;
-}
-
-export type AckOutcome = 'success' | 'retry' | 'drop';
+export type { AckOutcome, BulkPublishEntry, BulkPublishFailure, Message, PublishRequest } from './wit/pubsub.ts';
 
 /** One live subscription to a topic. */
 export interface PubSubSubscription {

@@ -1,48 +1,10 @@
-// TypeScript mirror of `abi/wit/state.wit`, and the `StateStore` interface that the state
-// building block is written against. A building block never sees a wasm instance.
+// The `StateStore` interface that the state building block is written against, over the
+// types of `abi/wit/state.wit` (generated into `wit/state.ts`). A building block never sees a
+// wasm instance.
+import type { BulkGetItem, DeleteRequest, GetRequest, GetResponse, SetRequest, TransactOperation } from './wit/state.ts';
 import type { Metadata } from './types.ts';
 
-export type Concurrency = 'last-write' | 'first-write';
-export type Consistency = 'eventual' | 'strong';
-
-export interface GetRequest {
-  key: string;
-  consistency: Consistency;
-  metadata: Metadata;
-}
-
-export interface GetResponse {
-  value: Uint8Array;
-  etag?: string;
-  contentType?: string;
-  metadata: Metadata;
-}
-
-export interface SetRequest {
-  key: string;
-  value: Uint8Array;
-  etag?: string;
-  contentType?: string;
-  concurrency: Concurrency;
-  consistency: Consistency;
-  metadata: Metadata;
-}
-
-export interface DeleteRequest {
-  key: string;
-  etag?: string;
-  concurrency: Concurrency;
-  consistency: Consistency;
-  metadata: Metadata;
-}
-
-export interface BulkGetItem {
-  key: string;
-  response?: GetResponse;
-  error?: string;
-}
-
-export type TransactOperation = { tag: 'set'; val: SetRequest } | { tag: 'delete'; val: DeleteRequest };
+export type { BulkGetItem, Concurrency, Consistency, DeleteRequest, GetRequest, GetResponse, SetRequest, TransactOperation } from './wit/state.ts';
 
 /** Optional features a state store may advertise, as Dapr names them. */
 export type StateFeature = 'ETAG' | 'TRANSACTIONAL' | 'TTL' | (string & {});

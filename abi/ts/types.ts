@@ -1,24 +1,13 @@
-// TypeScript mirror of `abi/wit/types.wit`: the value shapes the host lifts from and lowers
-// into components, following jco's conventions (camelCase fields, `{ tag, val }` variants,
-// `undefined` for none, `Uint8Array` for `list<u8>`, `bigint` for 64-bit integers).
+// The value shapes the host lifts from and lowers into components, generated from
+// `abi/wit/types.wit` into `wit/types.ts` (jco's conventions: camelCase fields, `{ tag, val }`
+// variants, `undefined` for none, `Uint8Array` for `list<u8>`, `bigint` for 64-bit integers).
+import type { WitResult as GeneratedResult } from './wit/abi.ts';
+import type { WitError } from './wit/types.ts';
 
-/** Ordered key/value pairs: component configuration and request metadata. */
-export type Metadata = Array<[string, string]>;
+export type { Metadata, WitError } from './wit/types.ts';
 
 /** The cases of the WIT `error` variant. */
-export type ComponentErrorKind =
-  | 'etag-mismatch'
-  | 'etag-invalid'
-  | 'not-found'
-  | 'invalid-argument'
-  | 'unavailable'
-  | 'internal';
+export type ComponentErrorKind = WitError['tag'];
 
-/** The WIT `error` variant as lifted. */
-export interface WitError {
-  tag: ComponentErrorKind;
-  val: string;
-}
-
-/** A WIT `result<T, E>` as lifted. */
-export type WitResult<T, E = WitError> = { tag: 'ok'; val: T } | { tag: 'err'; val: E };
+/** A WIT `result<T, E>` as lifted; the error is the WIT `error` unless said otherwise. */
+export type WitResult<T, E = WitError> = GeneratedResult<T, E>;

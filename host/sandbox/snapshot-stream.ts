@@ -4,6 +4,8 @@
 // have held it a while.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { WitResult } from '../../abi/ts/types.ts';
+import type { SnapshotFunction } from '../../abi/ts/wit/snapshot.ts';
+import type { SnapshotStreamFunction } from '../../abi/ts/wit/snapshot-stream.ts';
 import { TesseraError } from '../errors.ts';
 import type { SnapshotData } from './guest-component.ts';
 
@@ -24,6 +26,11 @@ const MAX_SNAPSHOT_PER_MEMORY_BYTE = 2;
 
 export const STREAM = 'snapshot-stream';
 export const WHOLE = 'snapshot';
+
+// The keys of the optional exports, from the function names the WIT gives (abi/ts/wit/): a
+// renamed function fails to compile here rather than to call at run time.
+const whole = (fn: SnapshotFunction): string => `${WHOLE}#${fn}`;
+const stream = (fn: SnapshotStreamFunction): string => `${STREAM}#${fn}`;
 
 /** One instance's snapshot exports, as the host reaches them. */
 export interface SnapshotPort {
@@ -111,7 +118,7 @@ function refused(port: SnapshotPort, result: unknown): void {
 export async function takeSnapshot(port: SnapshotPort, options: SnapshotStreamOptions = {}): Promise<SnapshotData> {
   if (!streams(port.optionalExports)) {
     if (!port.optionalExports.has(WHOLE)) throw noSnapshot(port);
-    return [bytesOf(port, 'snapshot', await port.call(`${WHOLE}#snapshot`, []))];
+    return [bytesOf(port, 'snapshot', await port.call(whole('snapshot'), []))];
   }
   const chunkBytes = options.chunkBytes ?? SNAPSHOT_CHUNK_BYTES;
   const largest = Math.max(4 * chunkBytes, MAX_CHUNK_BYTES);
@@ -119,9 +126,9 @@ export async function takeSnapshot(port: SnapshotPort, options: SnapshotStreamOp
   const chunks: Uint8Array[] = [];
   let total = 0;
   let since = performance.now();
-  await port.call(`${STREAM}#snapshot-begin`, []);
+  await port.call(stream('snapshot-begin'), []);
   for (;;) {
-    const chunk = bytesOf(port, 'snapshot-chunk', await port.call(`${STREAM}#snapshot-chunk`, [chunkBytes]));
+    const chunk = bytesOf(port, 'snapshot-chunk', await port.call(stream('snapshot-chunk'), [chunkBytes]));
     if (chunk.byteLength === 0) return chunks;
     if (chunk.byteLength > largest) {
       throw misbehaved(
@@ -143,6 +150,10 @@ export async function takeSnapshot(port: SnapshotPort, options: SnapshotStreamOp
   }
 }
 
+function joined(data: SnapshotData): Uint8Array {
+  return new Uint8Array(Buffer.concat(data));
+}
+
 /**
  * Hands `data` (chunks from either export, of this or another version of the component) to a
  * fresh instance: chunk by chunk through `snapshot-stream` (turns of the event loop between
@@ -153,14 +164,13 @@ export async function restoreSnapshot(port: SnapshotPort, data: SnapshotData): P
   if (!streams(port.optionalExports)) {
     if (!port.optionalExports.has(WHOLE)) throw noSnapshot(port);
     // Only `restore`: the chunks joined are the same snapshot (the one copy this path costs).
-    const whole = data.length === 1 ? data[0]! : new Uint8Array(Buffer.concat(data));
-    refused(port, await port.call(`${WHOLE}#restore`, [whole]));
+    refused(port, await port.call(whole('restore'), [data.length === 1 ? data[0]! : joined(data)]));
     return;
   }
   let since = performance.now();
   for (const [i, chunk] of data.entries()) {
     if (i > 0) since = await pause(port, since);
-    refused(port, await port.call(`${STREAM}#restore-chunk`, [chunk]));
+    refused(port, await port.call(stream('restore-chunk'), [chunk]));
   }
-  refused(port, await port.call(`${STREAM}#restore-end`, []));
+  refused(port, await port.call(stream('restore-end'), []));
 }

@@ -2,7 +2,7 @@
 // own load check (`CompiledComponent.compile`), which decides what imports, exports and
 // manifests are acceptable, plus the one rule only a build can enforce — the manifest asks
 // for no capability the module never imports (the host refuses the converse at load).
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { isTesseraError } from '../errors.ts';
 import { CompiledComponent } from '../sandbox/compiled-component.ts';
 import { readManifest } from '../sandbox/manifest.ts';
@@ -28,7 +28,8 @@ export async function checkBuiltModule(dir: string, bytes: Uint8Array, declaredI
   }
   let compiled: CompiledComponent;
   try {
-    compiled = await CompiledComponent.compile(bytes, { source: `${basename(dir)}.wasm` });
+    // `basename(resolve(dir))`: a build of `.` names the folder's module, not `..wasm`.
+    compiled = await CompiledComponent.compile(bytes, { source: `${basename(resolve(dir))}.wasm` });
   } catch (err) {
     if (!isTesseraError(err)) throw err;
     const wasi = readModuleShape(bytes).imports.some((imp) => imp.module.startsWith('wasi'));

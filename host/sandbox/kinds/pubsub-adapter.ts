@@ -3,8 +3,9 @@
 // dedicated instance per subscription, so a waiting pull never holds up publishes; other
 // brokers keep every subscription in their one instance and answer pulls at once. A
 // subscription follows hot swaps: after a swap its next pull subscribes on the new generation.
-import type { AckOutcome, BulkPublishFailure, Message, PubSub, PubSubSubscription } from '../../../abi/ts/pubsub.ts';
+import type { AckOutcome, Message, PubSub, PubSubSubscription } from '../../../abi/ts/pubsub.ts';
 import type { Metadata, WitResult } from '../../../abi/ts/types.ts';
+import { pubsubExports, type PubsubExports, type PubsubFunction } from '../../../abi/ts/wit/pubsub.ts';
 import { TesseraError, isTesseraError } from '../../errors.ts';
 import type { AdapterHost, DedicatedInstance } from './kind.ts';
 import { unwrapResult } from './wit-result.ts';
@@ -14,8 +15,19 @@ export type PubSubHost = AdapterHost;
 
 type Caller = (fn: string, args: unknown[]) => Promise<unknown>;
 
-function unwrapper(name: string, call: Caller) {
-  return async <T>(fn: string, ...args: unknown[]): Promise<T> => unwrapResult(name, fn, (await call(fn, args)) as WitResult<T>);
+/** The generated, WIT-typed calls of `pubsub` over `call`, with results unwrapped (an `err` rejects naming the component). */
+function unwrapped(name: string, call: Caller) {
+  const calls: PubsubExports = pubsubExports(call);
+  const unwrap = <T>(fn: PubsubFunction, result: Promise<WitResult<T>>): Promise<T> => result.then((r) => unwrapResult(name, fn, r));
+  return {
+    publish: (...a: Parameters<PubsubExports['publish']>) => unwrap('publish', calls.publish(...a)),
+    bulkPublish: (...a: Parameters<PubsubExports['bulkPublish']>) => unwrap('bulk-publish', calls.bulkPublish(...a)),
+    subscribe: (...a: Parameters<PubsubExports['subscribe']>) => unwrap('subscribe', calls.subscribe(...a)),
+    pull: (...a: Parameters<PubsubExports['pull']>) => unwrap('pull', calls.pull(...a)),
+    ack: (...a: Parameters<PubsubExports['ack']>) => unwrap('ack', calls.ack(...a)),
+    unsubscribe: (...a: Parameters<PubsubExports['unsubscribe']>) => unwrap('unsubscribe', calls.unsubscribe(...a)),
+    ping: () => unwrap('ping', calls.ping()),
+  };
 }
 
 class Subscription implements PubSubSubscription {
@@ -26,6 +38,8 @@ class Subscription implements PubSubSubscription {
   #id = 0n;
   #generation = -1;
   #instance: DedicatedInstance | undefined;
+  /** The broker's calls: on the dedicated instance when there is one, else on the running generation. */
+  #calls: ReturnType<typeof unwrapped>;
   #closed = false;
 
   constructor(host: PubSubHost, topic: string, metadata: Metadata) {
@@ -33,10 +47,7 @@ class Subscription implements PubSubSubscription {
     this.topic = topic;
     this.#metadata = metadata;
     this.canWait = host.blocking;
-  }
-
-  get #call(): Caller {
-    return this.#instance ? (fn, args) => this.#instance!.call(fn, args) : (fn, args) => this.#host.call(fn, args);
+    this.#calls = unwrapped(host.name, (fn, args) => host.call(fn, args));
   }
 
   /**
@@ -47,24 +58,26 @@ class Subscription implements PubSubSubscription {
   async open(): Promise<void> {
     const previous = this.#instance;
     if (previous) {
-      await unwrapper(this.#host.name, (fn, args) => previous.call(fn, args))<void>('unsubscribe', this.#id).catch(() => undefined);
+      await unwrapped(this.#host.name, (fn, args) => previous.call(fn, args)).unsubscribe(this.#id).catch(() => undefined);
       await previous.close();
     }
-    this.#instance = this.#host.blocking ? await this.#host.dedicatedInstance() : undefined;
+    const instance = this.#host.blocking ? await this.#host.dedicatedInstance() : undefined;
+    this.#instance = instance;
+    this.#calls = unwrapped(this.#host.name, instance ? (fn, args) => instance.call(fn, args) : (fn, args) => this.#host.call(fn, args));
     this.#generation = this.#host.generation;
-    this.#id = await unwrapper(this.#host.name, this.#call)<bigint>('subscribe', this.topic, this.#metadata);
+    this.#id = await this.#calls.subscribe(this.topic, this.#metadata);
   }
 
   async pull(maxMessages: number, timeoutMs: number): Promise<Message[]> {
     if (this.#generation !== this.#host.generation && !this.#closed) await this.open();
     let messages: Message[];
     try {
-      messages = await unwrapper(this.#host.name, this.#call)<Message[]>('pull', this.#id, maxMessages, timeoutMs);
+      messages = await this.#calls.pull(this.#id, maxMessages, timeoutMs);
     } catch (err) {
       // An instance rebuilt after a trap has forgotten its subscriptions: subscribe again.
       if (!isTesseraError(err) || err.componentError?.tag !== 'not-found' || this.#closed) throw err;
       await this.open();
-      messages = await unwrapper(this.#host.name, this.#call)<Message[]>('pull', this.#id, maxMessages, timeoutMs);
+      messages = await this.#calls.pull(this.#id, maxMessages, timeoutMs);
     }
     // A broker is not believed past what was asked of it: the batch is refused whole (its
     // messages stay unacknowledged, so the broker hands them out again).
@@ -75,14 +88,14 @@ class Subscription implements PubSubSubscription {
   }
 
   ack(messageId: string, outcome: AckOutcome): Promise<void> {
-    return unwrapper(this.#host.name, this.#call)<void>('ack', this.#id, messageId, outcome);
+    return this.#calls.ack(this.#id, messageId, outcome);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      await unwrapper(this.#host.name, this.#call)<void>('unsubscribe', this.#id);
+      await this.#calls.unsubscribe(this.#id);
     } finally {
       await this.#instance?.close();
     }
@@ -90,18 +103,18 @@ class Subscription implements PubSubSubscription {
 }
 
 export function adaptPubSub(host: PubSubHost): PubSub {
-  const call = unwrapper(host.name, (fn, args) => host.call(fn, args));
+  const calls = unwrapped(host.name, (fn, args) => host.call(fn, args));
   return {
     get features() {
       return host.features;
     },
-    publish: (req) => call<void>('publish', req),
-    bulkPublish: (topic, entries, metadata) => call<BulkPublishFailure[]>('bulk-publish', topic, entries, metadata),
+    publish: (req) => calls.publish(req),
+    bulkPublish: (topic, entries, metadata) => calls.bulkPublish(topic, entries, metadata),
     async subscribe(topic, metadata) {
       const subscription = new Subscription(host, topic, metadata);
       await subscription.open();
       return subscription;
     },
-    ping: () => call<void>('ping'),
+    ping: () => calls.ping(),
   };
 }

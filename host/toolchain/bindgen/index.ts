@@ -2,7 +2,7 @@
 // under a root (the package, or a copy of it) or checked against what is there. Each
 // language's generator is one file of this folder; this one only runs them.
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import type { WitPackage } from '../../sandbox/wit/ast.ts';
 import { GENERATED_MARK, type GeneratedFile } from './model.ts';
 import { RUST_OUT_DIR, generateRust } from './rust.ts';
@@ -54,7 +54,7 @@ async function staleFiles(root: string, expected: ReadonlySet<string>): Promise<
     }
     for (const entry of entries) {
       if (!entry.isFile()) continue;
-      const path = join(entry.parentPath, entry.name).slice(root.length + 1);
+      const path = relative(root, join(entry.parentPath, entry.name)).split(sep).join('/');
       if (expected.has(path)) continue;
       const text = await readFile(join(root, path), 'utf8');
       if (text.split('\n', 1)[0]!.includes(GENERATED_MARK)) stale.push(path);
