@@ -262,7 +262,10 @@ function liftMem(t: WitType, at: Addr): string {
     }
     case 'tuple': {
       const fields = recordFields(t.elements.map((type, i) => ({ name: String(i), type })));
-      return `(${fields.map((f) => liftMem(f.type, at.add(f.offset))).join(', ')}${fields.length === 1 ? ',' : ''})`;
+      const elements = fields.map((f) => liftMem(f.type, at.add(f.offset)));
+      const line = `(${elements.join(', ')}${elements.length === 1 ? ',' : ''})`;
+      // As rustfmt lays out a tuple too long for its line: one element a line.
+      return line.length <= 80 && !line.includes('\n') ? line : `(\n${elements.map((e) => `    ${embed(e, '    ')},`).join('\n')}\n)`;
     }
     default:
       return unsupported(`an anonymous ${t.kind}`);
@@ -272,7 +275,9 @@ function liftMem(t: WitType, at: Addr): string {
 function liftList(t: WitType & { kind: 'list' }, ptr: string, len: string): string {
   if (isBytes(t)) return `lift_bytes(${ptr}, ${len})`;
   const { size, align } = layoutOf(t.element);
-  return `lift_list(${ptr}, ${len}, ${size}, ${align}, |at| ${liftMem(t.element, new Addr('at'))})`;
+  const element = liftMem(t.element, new Addr('at'));
+  const load = element.includes('\n') ? `{\n    ${embed(element, '    ')}\n}` : element;
+  return `lift_list(${ptr}, ${len}, ${size}, ${align}, |at| ${load})`;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -515,9 +520,10 @@ function typeDeclaration(iface: string, name: string, t: WitType): string[] {
       lines.push('    }');
       const allStrings = t.cases.every((c) => c.type !== undefined && resolve(c.type).kind === 'primitive' && (resolve(c.type) as { name: string }).name === 'string');
       if (allStrings) {
-        const arms = t.cases.map((c) => pattern(c, 'm')).join(' | ');
-        lines.push('', '    /// The message every case carries.', '    pub fn message(&self) -> &str {', '        match self {', `            ${arms} => m,`, '        }', '    }');
-        lines.push('', '    pub fn into_message(self) -> String {', '        match self {', `            ${arms} => m,`, '        }', '    }');
+        const one = `            ${t.cases.map((c) => pattern(c, 'm')).join(' | ')} => m,`;
+        const arms = one.length <= 120 ? [one] : t.cases.map((c, i) => `            ${i === 0 ? '' : '| '}${pattern(c, 'm')}${i === t.cases.length - 1 ? ' => m,' : ''}`);
+        lines.push('', '    /// The message every case carries.', '    pub fn message(&self) -> &str {', '        match self {', ...arms, '        }', '    }');
+        lines.push('', '    pub fn into_message(self) -> String {', '        match self {', ...arms, '        }', '    }');
       }
       lines.push('}');
       return lines;
@@ -634,6 +640,13 @@ function abiFile(pkg: WitPackage, ifaces: WitInterface[], exports: FunctionModel
       if (helpers.length > 0) body.push(`// ${name}`, ...helpers, '');
     }
   }
+  // The results the exports write to their return area, each lowered by one helper however
+  // many exports return it (a named type's is its `store_x` above).
+  const results = new Map<string, WitType>();
+  for (const m of exports) if (m.returnArea !== undefined && m.fn.result!.kind !== 'named') results.set(resultStore(m.fn.result!), m.fn.result!);
+  for (const [store, t] of results) {
+    body.push(`// ${describeType(t)}`, ...wrapped('', `pub(crate) unsafe fn ${store}`, ['at: usize', `value: ${rustType(t)}`], ' {'), ...indent(lowerMem('value', t, new Addr('at'))), '}', '');
+  }
   const areas = exports.map((m) => m.returnArea).filter((a) => a !== undefined);
   const size = Math.max(0, ...areas.map((a) => a.size));
   const align = Math.max(1, ...areas.map((a) => a.align));
@@ -650,6 +663,32 @@ function abiFile(pkg: WitPackage, ifaces: WitInterface[], exports: FunctionModel
     '}',
   );
   return file('abi.rs', [`Where the values of ${pkg.namespace}:${pkg.name}@${pkg.version} sit in linear memory: lifting and lowering per named type.`], body);
+}
+
+/** A readable name for a type, as its helpers are named: `result<option<get-response>, error>` -> `result_option_get_response_error`. */
+function typeSlug(t: WitType | undefined): string {
+  if (t === undefined) return 'unit';
+  switch (t.kind) {
+    case 'named':
+      return snake(t.name);
+    case 'primitive':
+      return t.name;
+    case 'list':
+      return `list_${typeSlug(t.element)}`;
+    case 'option':
+      return `option_${typeSlug(t.inner)}`;
+    case 'result':
+      return `result_${typeSlug(t.ok)}_${typeSlug(t.err)}`;
+    case 'tuple':
+      return `tuple_${t.elements.map(typeSlug).join('_')}`;
+    default:
+      return unsupported(`an anonymous ${t.kind}`);
+  }
+}
+
+/** The helper that writes an export's result into its return area. */
+function resultStore(t: WitType): string {
+  return `store_${typeSlug(t)}`;
 }
 
 function exportFunction(m: FunctionModel): string[] {
@@ -675,7 +714,7 @@ function exportFunction(m: FunctionModel): string[] {
   } else if (m.returnArea === undefined) {
     body.push(`let result = ${call};`, lowerFlat('result', fn.result));
   } else {
-    body.push(`let result = ${call};`, 'let ret = ret_area();', ...lowerMem('result', fn.result, new Addr('ret')), 'ret as *mut u8');
+    body.push('let ret = ret_area();', `${resultStore(fn.result)}(ret, ${call});`, 'ret as *mut u8');
   }
   lines.push(...indent(body.flatMap((l) => l.split('\n'))), '}');
   return lines;
@@ -742,12 +781,12 @@ function importFile(pkg: WitPackage, iface: WitInterface): GeneratedFile {
         liftMem(fn.result, new Addr('at')),
       );
     }
+    const lines = inner.flatMap((l) => l.split('\n'));
+    const oneLine = `    unsafe { ${lines[0]} }`;
     body.push(
       '    // SAFETY: the host reads the arguments during the call; what it returns in memory it',
       '    // allocated with our cabi_realloc, and it becomes ours.',
-      '    unsafe {',
-      ...indent(inner.flatMap((l) => l.split('\n')), '        '),
-      '    }',
+      ...(lines.length === 1 && oneLine.length <= 120 ? [oneLine] : ['    unsafe {', ...indent(lines, '        '), '    }']),
       '}',
       '',
     );
@@ -800,11 +839,11 @@ export function generateRust(pkg: WitPackage): GeneratedFile[] {
     'mod.rs',
     [`The canonical-ABI glue of ${pkg.namespace}:${pkg.name}@${pkg.version} for the Rust SDK (see host/toolchain/bindgen/rust.ts).`],
     [
-      'pub mod types;',
       'pub(crate) mod abi;',
       'mod macros;',
+      'pub mod types;',
       '',
-      ...modules.map((m) => `pub mod ${m};`),
+      ...modules.sort().map((m) => `pub mod ${m};`),
       '',
       '/// The post-return of every export: drops what the last result pointed to.',
       'pub unsafe fn post_return() {',

@@ -138,18 +138,8 @@ impl<T: SnapshotStream> snapshot_stream::Guest for Streaming<'_, T> {
 /// time. With the `log` capability, a panic is logged at error level before it traps.
 #[macro_export]
 macro_rules! export_state_store {
-    (
-        store: $store:ty,
-        type: $type:literal,
-        version: $version:literal,
-        capabilities: [$($capability:ident),* $(,)?]
-        $(, description: $description:literal)?
-        $(,)?
-    ) => {
-        const _: () = {
-            $crate::__tessera_export_common!("state-store", $store, $type, $version, [$($capability),*], [$($description)?]);
-            $crate::__tessera_export_state!(__TESSERA_STORE.get());
-        };
+    (store: $store:ty, $($manifest:tt)*) => {
+        $crate::__tessera_export!("state-store", __tessera_export_state, none, $store, $($manifest)*);
     };
 }
 
@@ -158,19 +148,8 @@ macro_rules! export_state_store {
 /// its data crosses a hot swap. Same arguments.
 #[macro_export]
 macro_rules! export_snapshotting_state_store {
-    (
-        store: $store:ty,
-        type: $type:literal,
-        version: $version:literal,
-        capabilities: [$($capability:ident),* $(,)?]
-        $(, description: $description:literal)?
-        $(,)?
-    ) => {
-        const _: () = {
-            $crate::__tessera_export_common!("state-store", $store, $type, $version, [$($capability),*], [$($description)?]);
-            $crate::__tessera_export_state!(__TESSERA_STORE.get());
-            $crate::__tessera_export_snapshot!(&mut $crate::__private::WholeSnapshot(__TESSERA_STORE.get()));
-        };
+    (store: $store:ty, $($manifest:tt)*) => {
+        $crate::__tessera_export!("state-store", __tessera_export_state, whole, $store, $($manifest)*);
     };
 }
 
@@ -180,21 +159,8 @@ macro_rules! export_snapshotting_state_store {
 /// prefers and the whole snapshot an older host asks for. Same arguments.
 #[macro_export]
 macro_rules! export_streaming_state_store {
-    (
-        store: $store:ty,
-        type: $type:literal,
-        version: $version:literal,
-        capabilities: [$($capability:ident),* $(,)?]
-        $(, description: $description:literal)?
-        $(,)?
-    ) => {
-        const _: () = {
-            $crate::__tessera_export_common!("state-store", $store, $type, $version, [$($capability),*], [$($description)?]);
-            static __TESSERA_STREAM: $crate::__private::StreamCell<$store> = $crate::__private::StreamCell::new();
-            $crate::__tessera_export_state!(__TESSERA_STORE.get());
-            $crate::__tessera_export_snapshot!(&mut $crate::__private::Streaming(__TESSERA_STORE.get(), &__TESSERA_STREAM));
-            $crate::__tessera_export_snapshot_stream!(&mut $crate::__private::Streaming(__TESSERA_STORE.get(), &__TESSERA_STREAM));
-        };
+    (store: $store:ty, $($manifest:tt)*) => {
+        $crate::__tessera_export!("state-store", __tessera_export_state, streaming, $store, $($manifest)*);
     };
 }
 
@@ -217,18 +183,8 @@ macro_rules! export_streaming_state_store {
 /// [`export_state_store!`].
 #[macro_export]
 macro_rules! export_pubsub {
-    (
-        broker: $broker:ty,
-        type: $type:literal,
-        version: $version:literal,
-        capabilities: [$($capability:ident),* $(,)?]
-        $(, description: $description:literal)?
-        $(,)?
-    ) => {
-        const _: () = {
-            $crate::__tessera_export_common!("pubsub", $broker, $type, $version, [$($capability),*], [$($description)?]);
-            $crate::__tessera_export_pubsub!(__TESSERA_STORE.get());
-        };
+    (broker: $store:ty, $($manifest:tt)*) => {
+        $crate::__tessera_export!("pubsub", __tessera_export_pubsub, none, $store, $($manifest)*);
     };
 }
 
@@ -237,19 +193,8 @@ macro_rules! export_pubsub {
 /// `$broker` also implements [`Snapshot`](crate::Snapshot). Same arguments.
 #[macro_export]
 macro_rules! export_snapshotting_pubsub {
-    (
-        broker: $broker:ty,
-        type: $type:literal,
-        version: $version:literal,
-        capabilities: [$($capability:ident),* $(,)?]
-        $(, description: $description:literal)?
-        $(,)?
-    ) => {
-        const _: () = {
-            $crate::__tessera_export_common!("pubsub", $broker, $type, $version, [$($capability),*], [$($description)?]);
-            $crate::__tessera_export_pubsub!(__TESSERA_STORE.get());
-            $crate::__tessera_export_snapshot!(&mut $crate::__private::WholeSnapshot(__TESSERA_STORE.get()));
-        };
+    (broker: $store:ty, $($manifest:tt)*) => {
+        $crate::__tessera_export!("pubsub", __tessera_export_pubsub, whole, $store, $($manifest)*);
     };
 }
 
@@ -258,8 +203,20 @@ macro_rules! export_snapshotting_pubsub {
 /// [`SnapshotStream`](crate::SnapshotStream). Same arguments.
 #[macro_export]
 macro_rules! export_streaming_pubsub {
+    (broker: $store:ty, $($manifest:tt)*) => {
+        $crate::__tessera_export!("pubsub", __tessera_export_pubsub, streaming, $store, $($manifest)*);
+    };
+}
+
+/// What every public export macro expands to: the store, allocator and manifest, the
+/// exports of the kind's interface (`$iface`, a generated macro), and those of `snapshot`
+/// and `snapshot-stream` as `$snapshot` says (`none`, `whole`: a `Snapshot` store,
+/// `streaming`: a `SnapshotStream` one).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tessera_export {
     (
-        broker: $broker:ty,
+        $kind:literal, $iface:ident, $snapshot:ident, $store:ty,
         type: $type:literal,
         version: $version:literal,
         capabilities: [$($capability:ident),* $(,)?]
@@ -267,12 +224,28 @@ macro_rules! export_streaming_pubsub {
         $(,)?
     ) => {
         const _: () = {
-            $crate::__tessera_export_common!("pubsub", $broker, $type, $version, [$($capability),*], [$($description)?]);
-            static __TESSERA_STREAM: $crate::__private::StreamCell<$broker> = $crate::__private::StreamCell::new();
-            $crate::__tessera_export_pubsub!(__TESSERA_STORE.get());
-            $crate::__tessera_export_snapshot!(&mut $crate::__private::Streaming(__TESSERA_STORE.get(), &__TESSERA_STREAM));
-            $crate::__tessera_export_snapshot_stream!(&mut $crate::__private::Streaming(__TESSERA_STORE.get(), &__TESSERA_STREAM));
+            $crate::__tessera_export_common!($kind, $store, $type, $version, [$($capability),*], [$($description)?]);
+            $crate::$iface!(__TESSERA_STORE.get());
+            $crate::__tessera_export_snapshots!($snapshot, $store);
         };
+    };
+}
+
+/// The `snapshot` and `snapshot-stream` exports over `__TESSERA_STORE`, by mode.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tessera_export_snapshots {
+    (none, $store:ty) => {};
+    (whole, $store:ty) => {
+        $crate::__tessera_export_snapshot!(&mut $crate::__private::WholeSnapshot(__TESSERA_STORE.get()));
+    };
+    (streaming, $store:ty) => {
+        static __TESSERA_STREAM: $crate::__private::StreamCell<$store> = $crate::__private::StreamCell::new();
+        $crate::__tessera_export_snapshot!(&mut $crate::__private::Streaming(__TESSERA_STORE.get(), &__TESSERA_STREAM));
+        $crate::__tessera_export_snapshot_stream!(&mut $crate::__private::Streaming(
+            __TESSERA_STORE.get(),
+            &__TESSERA_STREAM
+        ));
     };
 }
 

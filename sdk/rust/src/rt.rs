@@ -173,7 +173,13 @@ pub unsafe fn lift_string(ptr: usize, len: usize) -> String {
 
 /// Lifts a list whose elements are `size` bytes apart, each with `load` at its address, then
 /// frees the array (allocated at `align`).
-pub unsafe fn lift_list<T>(ptr: usize, len: usize, size: usize, align: usize, mut load: impl FnMut(usize) -> T) -> Vec<T> {
+pub unsafe fn lift_list<T>(
+    ptr: usize,
+    len: usize,
+    size: usize,
+    align: usize,
+    mut load: impl FnMut(usize) -> T,
+) -> Vec<T> {
     let mut list = Vec::with_capacity(len);
     for i in 0..len {
         list.push(load(ptr + i * size));

@@ -301,7 +301,12 @@ pub(crate) unsafe fn store_transact_operation(at: usize, value: TransactOperatio
 
 // metadata
 pub(crate) unsafe fn lift_metadata(ptr: usize, len: usize) -> Metadata {
-    Metadata::from(lift_list(ptr, len, 16, 4, |at| (lift_string(load_u32(at) as usize, load_u32(at + 4) as usize), lift_string(load_u32(at + 8) as usize, load_u32(at + 12) as usize))))
+    Metadata::from(lift_list(ptr, len, 16, 4, |at| {
+        (
+            lift_string(load_u32(at) as usize, load_u32(at + 4) as usize),
+            lift_string(load_u32(at + 8) as usize, load_u32(at + 12) as usize),
+        )
+    }))
 }
 
 pub(crate) unsafe fn load_metadata(at: usize) -> Metadata {
@@ -364,6 +369,142 @@ pub(crate) unsafe fn store_error(at: usize, value: Error) {
             store_bytes(at + 4, at + 8, e.into_bytes());
         }
     }
+}
+
+// result<_, error>
+pub(crate) unsafe fn store_result_unit_error(at: usize, value: Result<(), Error>) {
+    match value {
+        Ok(()) => store_u8(at, 0),
+        Err(e) => {
+            store_u8(at, 1);
+            store_error(at + 4, e);
+        }
+    }
+}
+
+// list<string>
+pub(crate) unsafe fn store_list_string(at: usize, value: Vec<String>) {
+    {
+        let list = value;
+        let base = keep_array(list.len(), 8, 4);
+        store_u32(at, base as u32);
+        store_u32(at + 4, list.len() as u32);
+        for (i, e) in list.into_iter().enumerate() {
+            let at = base + i * 8;
+            store_bytes(at, at + 4, e.into_bytes());
+        }
+    }
+}
+
+// result<list<bulk-publish-failure>, error>
+pub(crate) unsafe fn store_result_list_bulk_publish_failure_error(
+    at: usize,
+    value: Result<Vec<BulkPublishFailure>, Error>,
+) {
+    match value {
+        Ok(e) => {
+            store_u8(at, 0);
+            {
+                let list = e;
+                let base = keep_array(list.len(), 16, 4);
+                store_u32(at + 4, base as u32);
+                store_u32(at + 8, list.len() as u32);
+                for (i, e) in list.into_iter().enumerate() {
+                    let at = base + i * 16;
+                    store_bulk_publish_failure(at, e);
+                }
+            }
+        }
+        Err(e) => {
+            store_u8(at, 1);
+            store_error(at + 4, e);
+        }
+    }
+}
+
+// result<u64, error>
+pub(crate) unsafe fn store_result_u64_error(at: usize, value: Result<u64, Error>) {
+    match value {
+        Ok(e) => {
+            store_u8(at, 0);
+            store_u64(at + 8, e);
+        }
+        Err(e) => {
+            store_u8(at, 1);
+            store_error(at + 8, e);
+        }
+    }
+}
+
+// result<list<message>, error>
+pub(crate) unsafe fn store_result_list_message_error(at: usize, value: Result<Vec<Message>, Error>) {
+    match value {
+        Ok(e) => {
+            store_u8(at, 0);
+            {
+                let list = e;
+                let base = keep_array(list.len(), 44, 4);
+                store_u32(at + 4, base as u32);
+                store_u32(at + 8, list.len() as u32);
+                for (i, e) in list.into_iter().enumerate() {
+                    let at = base + i * 44;
+                    store_message(at, e);
+                }
+            }
+        }
+        Err(e) => {
+            store_u8(at, 1);
+            store_error(at + 4, e);
+        }
+    }
+}
+
+// result<option<get-response>, error>
+pub(crate) unsafe fn store_result_option_get_response_error(at: usize, value: Result<Option<GetResponse>, Error>) {
+    match value {
+        Ok(e) => {
+            store_u8(at, 0);
+            match e {
+                Some(e) => {
+                    store_u8(at + 4, 1);
+                    store_get_response(at + 8, e);
+                }
+                None => store_u8(at + 4, 0),
+            }
+        }
+        Err(e) => {
+            store_u8(at, 1);
+            store_error(at + 4, e);
+        }
+    }
+}
+
+// result<list<bulk-get-item>, error>
+pub(crate) unsafe fn store_result_list_bulk_get_item_error(at: usize, value: Result<Vec<BulkGetItem>, Error>) {
+    match value {
+        Ok(e) => {
+            store_u8(at, 0);
+            {
+                let list = e;
+                let base = keep_array(list.len(), 64, 4);
+                store_u32(at + 4, base as u32);
+                store_u32(at + 8, list.len() as u32);
+                for (i, e) in list.into_iter().enumerate() {
+                    let at = base + i * 64;
+                    store_bulk_get_item(at, e);
+                }
+            }
+        }
+        Err(e) => {
+            store_u8(at, 1);
+            store_error(at + 4, e);
+        }
+    }
+}
+
+// list<u8>
+pub(crate) unsafe fn store_list_u8(at: usize, value: Vec<u8>) {
+    store_bytes(at, at + 4, value);
 }
 
 /// Where an export whose result does not fit one core value writes it: as large and as aligned

@@ -40,7 +40,5 @@ extern "C" {
 pub fn log(level: Level, message: &str) {
     // SAFETY: the host reads the arguments during the call; what it returns in memory it
     // allocated with our cabi_realloc, and it becomes ours.
-    unsafe {
-        host_log(level as i32, message.as_ptr() as usize, message.len())
-    }
+    unsafe { host_log(level as i32, message.as_ptr() as usize, message.len()) }
 }

@@ -41,33 +41,16 @@ pub trait Guest {
 pub unsafe fn init<G: Guest>(guest: &mut G, config_ptr: usize, config_len: usize) -> *mut u8 {
     begin_call();
     let config = lift_metadata(config_ptr, config_len);
-    let result = guest.init(config);
     let ret = ret_area();
-    match result {
-        Ok(()) => store_u8(ret, 0),
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_unit_error(ret, guest.init(config));
     ret as *mut u8
 }
 
 /// `features: func() -> list<string>`
 pub unsafe fn features<G: Guest>(guest: &mut G) -> *mut u8 {
     begin_call();
-    let result = guest.features();
     let ret = ret_area();
-    {
-        let list = result;
-        let base = keep_array(list.len(), 8, 4);
-        store_u32(ret, base as u32);
-        store_u32(ret + 4, list.len() as u32);
-        for (i, e) in list.into_iter().enumerate() {
-            let at = base + i * 8;
-            store_bytes(at, at + 4, e.into_bytes());
-        }
-    }
+    store_list_string(ret, guest.features());
     ret as *mut u8
 }
 
@@ -95,15 +78,8 @@ pub unsafe fn publish<G: Guest>(
         },
         metadata: lift_metadata(req_metadata_ptr, req_metadata_len),
     };
-    let result = guest.publish(req);
     let ret = ret_area();
-    match result {
-        Ok(()) => store_u8(ret, 0),
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_unit_error(ret, guest.publish(req));
     ret as *mut u8
 }
 
@@ -121,27 +97,8 @@ pub unsafe fn bulk_publish<G: Guest>(
     let topic = lift_string(topic_ptr, topic_len);
     let entries = lift_list(entries_ptr, entries_len, 36, 4, |at| load_bulk_publish_entry(at));
     let metadata = lift_metadata(metadata_ptr, metadata_len);
-    let result = guest.bulk_publish(topic, entries, metadata);
     let ret = ret_area();
-    match result {
-        Ok(e) => {
-            store_u8(ret, 0);
-            {
-                let list = e;
-                let base = keep_array(list.len(), 16, 4);
-                store_u32(ret + 4, base as u32);
-                store_u32(ret + 8, list.len() as u32);
-                for (i, e) in list.into_iter().enumerate() {
-                    let at = base + i * 16;
-                    store_bulk_publish_failure(at, e);
-                }
-            }
-        }
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_list_bulk_publish_failure_error(ret, guest.bulk_publish(topic, entries, metadata));
     ret as *mut u8
 }
 
@@ -156,18 +113,8 @@ pub unsafe fn subscribe<G: Guest>(
     begin_call();
     let topic = lift_string(topic_ptr, topic_len);
     let metadata = lift_metadata(metadata_ptr, metadata_len);
-    let result = guest.subscribe(topic, metadata);
     let ret = ret_area();
-    match result {
-        Ok(e) => {
-            store_u8(ret, 0);
-            store_u64(ret + 8, e);
-        }
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 8, e);
-        }
-    }
+    store_result_u64_error(ret, guest.subscribe(topic, metadata));
     ret as *mut u8
 }
 
@@ -177,27 +124,8 @@ pub unsafe fn pull<G: Guest>(guest: &mut G, subscription: i64, max_messages: i32
     let subscription = subscription as u64;
     let max_messages = max_messages as u32;
     let timeout_ms = timeout_ms as u32;
-    let result = guest.pull(subscription, max_messages, timeout_ms);
     let ret = ret_area();
-    match result {
-        Ok(e) => {
-            store_u8(ret, 0);
-            {
-                let list = e;
-                let base = keep_array(list.len(), 44, 4);
-                store_u32(ret + 4, base as u32);
-                store_u32(ret + 8, list.len() as u32);
-                for (i, e) in list.into_iter().enumerate() {
-                    let at = base + i * 44;
-                    store_message(at, e);
-                }
-            }
-        }
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_list_message_error(ret, guest.pull(subscription, max_messages, timeout_ms));
     ret as *mut u8
 }
 
@@ -213,15 +141,8 @@ pub unsafe fn ack<G: Guest>(
     let subscription = subscription as u64;
     let message_id = lift_string(message_id_ptr, message_id_len);
     let outcome = lift_ack_outcome(outcome as u32);
-    let result = guest.ack(subscription, message_id, outcome);
     let ret = ret_area();
-    match result {
-        Ok(()) => store_u8(ret, 0),
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_unit_error(ret, guest.ack(subscription, message_id, outcome));
     ret as *mut u8
 }
 
@@ -229,29 +150,15 @@ pub unsafe fn ack<G: Guest>(
 pub unsafe fn unsubscribe<G: Guest>(guest: &mut G, subscription: i64) -> *mut u8 {
     begin_call();
     let subscription = subscription as u64;
-    let result = guest.unsubscribe(subscription);
     let ret = ret_area();
-    match result {
-        Ok(()) => store_u8(ret, 0),
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_unit_error(ret, guest.unsubscribe(subscription));
     ret as *mut u8
 }
 
 /// `ping: func() -> result<_, error>`
 pub unsafe fn ping<G: Guest>(guest: &mut G) -> *mut u8 {
     begin_call();
-    let result = guest.ping();
     let ret = ret_area();
-    match result {
-        Ok(()) => store_u8(ret, 0),
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_unit_error(ret, guest.ping());
     ret as *mut u8
 }

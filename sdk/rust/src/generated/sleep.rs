@@ -19,7 +19,5 @@ extern "C" {
 pub fn sleep_ms(ms: u32) {
     // SAFETY: the host reads the arguments during the call; what it returns in memory it
     // allocated with our cabi_realloc, and it becomes ours.
-    unsafe {
-        host_sleep_ms(ms as i32)
-    }
+    unsafe { host_sleep_ms(ms as i32) }
 }

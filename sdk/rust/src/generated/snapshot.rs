@@ -21,9 +21,8 @@ pub trait Guest {
 /// `snapshot: func() -> list<u8>`
 pub unsafe fn snapshot<G: Guest>(guest: &mut G) -> *mut u8 {
     begin_call();
-    let result = guest.snapshot();
     let ret = ret_area();
-    store_bytes(ret, ret + 4, result);
+    store_list_u8(ret, guest.snapshot());
     ret as *mut u8
 }
 
@@ -31,14 +30,7 @@ pub unsafe fn snapshot<G: Guest>(guest: &mut G) -> *mut u8 {
 pub unsafe fn restore<G: Guest>(guest: &mut G, data_ptr: usize, data_len: usize) -> *mut u8 {
     begin_call();
     let data = lift_bytes(data_ptr, data_len);
-    let result = guest.restore(data);
     let ret = ret_area();
-    match result {
-        Ok(()) => store_u8(ret, 0),
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_unit_error(ret, guest.restore(data));
     ret as *mut u8
 }

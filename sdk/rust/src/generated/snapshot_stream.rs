@@ -32,9 +32,8 @@ pub unsafe fn snapshot_begin<G: Guest>(guest: &mut G) {
 pub unsafe fn snapshot_chunk<G: Guest>(guest: &mut G, max_bytes: i32) -> *mut u8 {
     begin_call();
     let max_bytes = max_bytes as u32;
-    let result = guest.snapshot_chunk(max_bytes);
     let ret = ret_area();
-    store_bytes(ret, ret + 4, result);
+    store_list_u8(ret, guest.snapshot_chunk(max_bytes));
     ret as *mut u8
 }
 
@@ -42,29 +41,15 @@ pub unsafe fn snapshot_chunk<G: Guest>(guest: &mut G, max_bytes: i32) -> *mut u8
 pub unsafe fn restore_chunk<G: Guest>(guest: &mut G, data_ptr: usize, data_len: usize) -> *mut u8 {
     begin_call();
     let data = lift_bytes(data_ptr, data_len);
-    let result = guest.restore_chunk(data);
     let ret = ret_area();
-    match result {
-        Ok(()) => store_u8(ret, 0),
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_unit_error(ret, guest.restore_chunk(data));
     ret as *mut u8
 }
 
 /// `restore-end: func() -> result<_, error>`
 pub unsafe fn restore_end<G: Guest>(guest: &mut G) -> *mut u8 {
     begin_call();
-    let result = guest.restore_end();
     let ret = ret_area();
-    match result {
-        Ok(()) => store_u8(ret, 0),
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_unit_error(ret, guest.restore_end());
     ret as *mut u8
 }

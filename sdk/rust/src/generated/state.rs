@@ -38,33 +38,16 @@ pub trait Guest {
 pub unsafe fn init<G: Guest>(guest: &mut G, config_ptr: usize, config_len: usize) -> *mut u8 {
     begin_call();
     let config = lift_metadata(config_ptr, config_len);
-    let result = guest.init(config);
     let ret = ret_area();
-    match result {
-        Ok(()) => store_u8(ret, 0),
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_unit_error(ret, guest.init(config));
     ret as *mut u8
 }
 
 /// `features: func() -> list<string>`
 pub unsafe fn features<G: Guest>(guest: &mut G) -> *mut u8 {
     begin_call();
-    let result = guest.features();
     let ret = ret_area();
-    {
-        let list = result;
-        let base = keep_array(list.len(), 8, 4);
-        store_u32(ret, base as u32);
-        store_u32(ret + 4, list.len() as u32);
-        for (i, e) in list.into_iter().enumerate() {
-            let at = base + i * 8;
-            store_bytes(at, at + 4, e.into_bytes());
-        }
-    }
+    store_list_string(ret, guest.features());
     ret as *mut u8
 }
 
@@ -83,24 +66,8 @@ pub unsafe fn get<G: Guest>(
         consistency: lift_consistency(req_consistency as u32),
         metadata: lift_metadata(req_metadata_ptr, req_metadata_len),
     };
-    let result = guest.get(req);
     let ret = ret_area();
-    match result {
-        Ok(e) => {
-            store_u8(ret, 0);
-            match e {
-                Some(e) => {
-                    store_u8(ret + 4, 1);
-                    store_get_response(ret + 8, e);
-                }
-                None => store_u8(ret + 4, 0),
-            }
-        }
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_option_get_response_error(ret, guest.get(req));
     ret as *mut u8
 }
 
@@ -139,15 +106,8 @@ pub unsafe fn set<G: Guest>(
         consistency: lift_consistency(req_consistency as u32),
         metadata: lift_metadata(req_metadata_ptr, req_metadata_len),
     };
-    let result = guest.set(req);
     let ret = ret_area();
-    match result {
-        Ok(()) => store_u8(ret, 0),
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_unit_error(ret, guest.set(req));
     ret as *mut u8
 }
 
@@ -176,15 +136,8 @@ pub unsafe fn delete<G: Guest>(
         consistency: lift_consistency(req_consistency as u32),
         metadata: lift_metadata(req_metadata_ptr, req_metadata_len),
     };
-    let result = guest.delete(req);
     let ret = ret_area();
-    match result {
-        Ok(()) => store_u8(ret, 0),
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_unit_error(ret, guest.delete(req));
     ret as *mut u8
 }
 
@@ -192,27 +145,8 @@ pub unsafe fn delete<G: Guest>(
 pub unsafe fn bulk_get<G: Guest>(guest: &mut G, reqs_ptr: usize, reqs_len: usize) -> *mut u8 {
     begin_call();
     let reqs = lift_list(reqs_ptr, reqs_len, 20, 4, |at| load_get_request(at));
-    let result = guest.bulk_get(reqs);
     let ret = ret_area();
-    match result {
-        Ok(e) => {
-            store_u8(ret, 0);
-            {
-                let list = e;
-                let base = keep_array(list.len(), 64, 4);
-                store_u32(ret + 4, base as u32);
-                store_u32(ret + 8, list.len() as u32);
-                for (i, e) in list.into_iter().enumerate() {
-                    let at = base + i * 64;
-                    store_bulk_get_item(at, e);
-                }
-            }
-        }
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_list_bulk_get_item_error(ret, guest.bulk_get(reqs));
     ret as *mut u8
 }
 
@@ -220,15 +154,8 @@ pub unsafe fn bulk_get<G: Guest>(guest: &mut G, reqs_ptr: usize, reqs_len: usize
 pub unsafe fn bulk_set<G: Guest>(guest: &mut G, reqs_ptr: usize, reqs_len: usize) -> *mut u8 {
     begin_call();
     let reqs = lift_list(reqs_ptr, reqs_len, 52, 4, |at| load_set_request(at));
-    let result = guest.bulk_set(reqs);
     let ret = ret_area();
-    match result {
-        Ok(()) => store_u8(ret, 0),
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_unit_error(ret, guest.bulk_set(reqs));
     ret as *mut u8
 }
 
@@ -236,15 +163,8 @@ pub unsafe fn bulk_set<G: Guest>(guest: &mut G, reqs_ptr: usize, reqs_len: usize
 pub unsafe fn bulk_delete<G: Guest>(guest: &mut G, reqs_ptr: usize, reqs_len: usize) -> *mut u8 {
     begin_call();
     let reqs = lift_list(reqs_ptr, reqs_len, 32, 4, |at| load_delete_request(at));
-    let result = guest.bulk_delete(reqs);
     let ret = ret_area();
-    match result {
-        Ok(()) => store_u8(ret, 0),
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_unit_error(ret, guest.bulk_delete(reqs));
     ret as *mut u8
 }
 
@@ -259,29 +179,15 @@ pub unsafe fn transact<G: Guest>(
     begin_call();
     let operations = lift_list(operations_ptr, operations_len, 56, 4, |at| load_transact_operation(at));
     let metadata = lift_metadata(metadata_ptr, metadata_len);
-    let result = guest.transact(operations, metadata);
     let ret = ret_area();
-    match result {
-        Ok(()) => store_u8(ret, 0),
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_unit_error(ret, guest.transact(operations, metadata));
     ret as *mut u8
 }
 
 /// `ping: func() -> result<_, error>`
 pub unsafe fn ping<G: Guest>(guest: &mut G) -> *mut u8 {
     begin_call();
-    let result = guest.ping();
     let ret = ret_area();
-    match result {
-        Ok(()) => store_u8(ret, 0),
-        Err(e) => {
-            store_u8(ret, 1);
-            store_error(ret + 4, e);
-        }
-    }
+    store_result_unit_error(ret, guest.ping());
     ret as *mut u8
 }

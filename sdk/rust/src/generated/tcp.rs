@@ -76,7 +76,5 @@ pub fn read(connection: u32, max_bytes: u32, timeout_ms: u32) -> Result<Vec<u8>,
 pub fn close(connection: u32) {
     // SAFETY: the host reads the arguments during the call; what it returns in memory it
     // allocated with our cabi_realloc, and it becomes ours.
-    unsafe {
-        host_close(connection as i32)
-    }
+    unsafe { host_close(connection as i32) }
 }

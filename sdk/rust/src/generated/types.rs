@@ -153,13 +153,23 @@ impl Error {
     /// The message every case carries.
     pub fn message(&self) -> &str {
         match self {
-            Error::EtagMismatch(m) | Error::EtagInvalid(m) | Error::NotFound(m) | Error::InvalidArgument(m) | Error::Unavailable(m) | Error::Internal(m) => m,
+            Error::EtagMismatch(m)
+            | Error::EtagInvalid(m)
+            | Error::NotFound(m)
+            | Error::InvalidArgument(m)
+            | Error::Unavailable(m)
+            | Error::Internal(m) => m,
         }
     }
 
     pub fn into_message(self) -> String {
         match self {
-            Error::EtagMismatch(m) | Error::EtagInvalid(m) | Error::NotFound(m) | Error::InvalidArgument(m) | Error::Unavailable(m) | Error::Internal(m) => m,
+            Error::EtagMismatch(m)
+            | Error::EtagInvalid(m)
+            | Error::NotFound(m)
+            | Error::InvalidArgument(m)
+            | Error::Unavailable(m)
+            | Error::Internal(m) => m,
         }
     }
 }
