@@ -229,8 +229,11 @@ pub unsafe fn call_number() -> u32 {
 pub unsafe fn release() {
     let keep = KEEP.get();
     keep.bytes.clear();
-    for (ptr, layout) in keep.arrays.drain(..) {
-        dealloc(ptr as *mut u8, layout);
+    // Most results hold no list of records: skip the drain then (this runs twice a call).
+    if !keep.arrays.is_empty() {
+        for (ptr, layout) in keep.arrays.drain(..) {
+            dealloc(ptr as *mut u8, layout);
+        }
     }
 }
 
