@@ -1,8 +1,9 @@
 // `tessera component`: make a component folder (`new`), build it (`build`), and run the
-// state-store conformance kit on a `.wasm` (`test`). The work is done in host/toolchain/;
+// conformance kit of its kind on a `.wasm` (`test`). The work is done in host/toolchain/;
 // this file parses the command line and prints.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { grantsFromAnnotations, isGrantAnnotation } from '../components/grants.ts';
 import { runConformance } from '../toolchain/conformance/runner.ts';
 import { formatReport } from '../toolchain/conformance/table.ts';
 import { shownPath } from '../toolchain/build-support.ts';
@@ -26,11 +27,17 @@ Commands:
         builds the component folder DIR (default: .) into DIR/<folder name>.wasm with its
         language's toolchain: assembly/index.ts + manifest.json is AssemblyScript, a
         Cargo.toml is Rust, *.cpp files are C++
-  test [--cpu-budget N] FILE.wasm...
-        runs the state-store conformance kit on each FILE.wasm through the host's sandbox
-        and prints one line per check; exits 0 when every check passes, 1 otherwise.
+  test [--cpu-budget N] [--metadata K=V]... [--annotation K=V]... FILE.wasm...
+        runs the conformance suite of each FILE.wasm's kind (state store or pub/sub
+        broker, from its manifest) through the host's sandbox and prints one line per
+        check; exits 0 when every check passes, 1 otherwise.
         --cpu-budget sets the fuel per call, as tessera.dev/cpu-budget does (default 8M;
-        a component with an interpreter inside, such as componentize-js's, needs ~100M)
+        a component with an interpreter inside, such as componentize-js's, needs ~100M).
+        --metadata gives init a Component YAML metadata item (a broker gets a consumerID
+        of the run's own unless one is given); --annotation a capability grant, as the
+        YAML's annotation does. A broker that hands an unacknowledged message back only
+        after a timeout needs it under 3 s here. For pubsub.redis:
+          --metadata redisHost=127.0.0.1:6379 --annotation tessera.dev/allow-tcp=127.0.0.1:6379
 
 Flags:
   -l, --lang L   (new) as (AssemblyScript), rust or cpp
@@ -41,7 +48,16 @@ ${toolchainPackages().map(([lang, packages]) => `  ${lang.padEnd(4)}  ${installC
 
 const LANGUAGES = new Map<string, ScaffoldLanguage>([['as', 'as'], ['assemblyscript', 'as'], ['rust', 'rust'], ['cpp', 'cpp'], ['c++', 'cpp']]);
 
-function parse(argv: string[], flag?: 'lang' | 'cpu-budget'): { positionals: string[]; lang: string | undefined; cpuBudget: string | undefined; help: boolean } {
+interface Parsed {
+  positionals: string[];
+  lang: string | undefined;
+  cpuBudget: string | undefined;
+  metadata: string[];
+  annotation: string[];
+  help: boolean;
+}
+
+function parse(argv: string[], flag?: 'lang' | 'test'): Parsed {
   try {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -50,10 +66,19 @@ function parse(argv: string[], flag?: 'lang' | 'cpu-budget'): { positionals: str
       options: {
         help: { type: 'boolean', short: 'h' },
         ...(flag === 'lang' ? { lang: { type: 'string', short: 'l' } } : {}),
-        ...(flag === 'cpu-budget' ? { 'cpu-budget': { type: 'string' } } : {}),
+        ...(flag === 'test'
+          ? { 'cpu-budget': { type: 'string' }, metadata: { type: 'string', multiple: true }, annotation: { type: 'string', multiple: true } }
+          : {}),
       },
     });
-    return { positionals, lang: values.lang as string | undefined, cpuBudget: values['cpu-budget'] as string | undefined, help: values.help === true };
+    return {
+      positionals,
+      lang: values.lang as string | undefined,
+      cpuBudget: values['cpu-budget'] as string | undefined,
+      metadata: (values.metadata as string[] | undefined) ?? [],
+      annotation: (values.annotation as string[] | undefined) ?? [],
+      help: values.help === true,
+    };
   } catch (err) {
     throw new UsageError(`${(err as Error).message}; run \`tessera component --help\``);
   }
@@ -85,13 +110,29 @@ async function buildCommand(argv: string[]): Promise<void> {
   console.log(`built ${shownPath(built.outFile)}: ${built.bytes.length} bytes (${languageName(built.language)})`);
 }
 
+/** `K=V` items of a repeatable flag, in order; a later one overrides an earlier one of the same K. */
+function pairs(flag: string, items: string[]): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const item of items) {
+    const at = item.indexOf('=');
+    if (at <= 0) throw new UsageError(`--${flag} takes KEY=VALUE, got "${item}"`);
+    map.set(item.slice(0, at), item.slice(at + 1));
+  }
+  return map;
+}
+
 async function testCommand(argv: string[]): Promise<void> {
-  const { positionals: files, help, cpuBudget: budget } = parse(argv, 'cpu-budget');
+  const { positionals: files, help, cpuBudget: budget, metadata, annotation } = parse(argv, 'test');
   if (help) return void console.log(COMPONENT_USAGE);
-  if (files.length === 0) throw new UsageError('usage: tessera component test [--cpu-budget N] FILE.wasm...');
+  if (files.length === 0) throw new UsageError('usage: tessera component test [--cpu-budget N] [--metadata K=V]... [--annotation K=V]... FILE.wasm...');
   let cpuBudget: number | undefined;
+  let grants;
+  const config = pairs('metadata', metadata);
+  const annotations = pairs('annotation', annotation);
   try {
     cpuBudget = budget === undefined ? undefined : parseCount('--cpu-budget', budget);
+    for (const key of annotations.keys()) if (!isGrantAnnotation(key)) throw new Error(`--annotation ${key} is no capability grant (this kit takes tessera.dev/allow-* grants)`);
+    grants = grantsFromAnnotations(Object.fromEntries(annotations), 'component-under-test', '--annotation');
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -102,7 +143,7 @@ async function testCommand(argv: string[]): Promise<void> {
     } catch (err) {
       throw new Error(`cannot read ${file}: ${(err as Error).message}`);
     }
-    const report = await runConformance(bytes, { source: file, ...(cpuBudget === undefined ? {} : { cpuBudget }) });
+    const report = await runConformance(bytes, { source: file, config, grants, ...(cpuBudget === undefined ? {} : { cpuBudget }) });
     console.log(`${i > 0 ? '\n' : ''}${formatReport(report)}`);
     if (!report.passed) process.exitCode = 1;
   }

@@ -1,6 +1,7 @@
 // The C++ build of state.memory (components-wasm/state-memory-cpp, on sdk/cpp) through the real
 // host: CompiledComponent (checks, memory cap, CPU metering), LiveComponent and the host's own
-// canonical ABI lifting. It must behave as the AssemblyScript build does, snapshot included,
+// canonical ABI lifting. It passes the conformance kit and behaves as the other builds do
+// (test/support/state-memory-behaviour.ts), snapshot included,
 // and the committed .wasm must be what its sources build, byte for byte, from any folder.
 import { componentEmbed, componentNew, transpile } from '@bytecodealliance/jco';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { DeleteRequest, GetResponse, SetRequest, StateStore, TransactOperation } from '../../abi/ts/state.ts';
+import type { DeleteRequest, GetResponse, SetRequest, StateStore } from '../../abi/ts/state.ts';
 import type { WitResult } from '../../abi/ts/types.ts';
 import type { TesseraError } from '../../host/errors.ts';
 import { silentLogger, type Logger } from '../../host/observability/logger.ts';
@@ -21,6 +22,8 @@ import { adaptStateStore } from '../../host/sandbox/kinds/state-store-adapter.ts
 import { buildCppComponent } from '../../host/toolchain/cpp.ts';
 import { fullStoreAcrossGenerations, fullStoreRoundTrip, joined, portOf, readAll, streamEndsOnOtherCalls } from '../support/snapshot-fill.ts';
 import { needs } from '../support/tools.ts';
+import { conformanceTests } from '../support/conformance.ts';
+import { stateMemoryBehaviour } from '../support/state-memory-behaviour.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SOURCE_DIR = fileURLToPath(new URL('../../components-wasm/state-memory-cpp/', import.meta.url));
@@ -88,11 +91,6 @@ async function errorOf(call: Promise<unknown>): Promise<string | undefined> {
   }
 }
 
-async function messageOf(call: Promise<unknown>): Promise<string> {
-  await assert.rejects(call);
-  return call.then(() => '', (err: TesseraError) => err.componentError?.val ?? '');
-}
-
 /** A get as plain values: the value as text, ETag, content type and metadata. */
 async function read(store: StateStore, key: string) {
   const r = await store.get(getReq(key));
@@ -126,124 +124,6 @@ describe('state.memory, C++ build (through the host)', () => {
     assert.deepEqual(logs, [{ level: 'debug', message: 'state.memory initialised; config keys: [any, secret]' }]);
     assert.deepEqual([...store.features], ['ETAG', 'TRANSACTIONAL', 'TTL']);
     await store.ping();
-  });
-
-  test('set then get round-trips value, content type and a counter ETag', async () => {
-    const { store } = await start();
-    assert.equal(await store.get(getReq('orders||1')), undefined);
-    await store.set(setReq('orders||1', '{"n":1}', { contentType: 'application/json' }));
-    assert.deepEqual(await read(store, 'orders||1'), { value: '{"n":1}', etag: '1', contentType: 'application/json', metadata: [] });
-    await store.set(setReq('orders||2', ''));
-    assert.deepEqual(await read(store, 'orders||2'), { value: '', etag: '2', contentType: undefined, metadata: [] });
-    await store.set(setReq('ключ ✓ 😀', 'ü'));
-    assert.equal((await read(store, 'ключ ✓ 😀'))?.value, 'ü');
-    const binary = Uint8Array.from({ length: 70_000 }, (_, i) => i % 251);
-    await store.set({ ...setReq('bin', ''), value: binary });
-    assert.deepEqual((await store.get(getReq('bin')))?.value, binary);
-  });
-
-  test('ETags: a wrong one mismatches, a non-decimal one is invalid, the right one writes', async () => {
-    const { store } = await start();
-    await store.set(setReq('k', 'v1'));
-    assert.equal(await errorOf(store.set(setReq('k', 'x', { etag: '7' }))), 'etag-mismatch');
-    assert.equal(await errorOf(store.set(setReq('k', 'x', { etag: 'abc' }))), 'etag-invalid');
-    assert.equal(await errorOf(store.set(setReq('missing', 'x', { etag: '1' }))), 'etag-mismatch');
-    assert.equal(await errorOf(store.set(setReq('k', 'x', { etag: '7', concurrency: 'first-write' }))), 'etag-mismatch');
-    await store.set(setReq('k', 'v2', { etag: '1', concurrency: 'first-write' }));
-    assert.deepEqual(await read(store, 'k'), { value: 'v2', etag: '2', contentType: undefined, metadata: [] });
-    await store.set(setReq('k', 'v3', { etag: '' }));
-    assert.equal((await read(store, 'k'))?.value, 'v3', 'an empty ETag counts as none');
-    assert.match(await messageOf(store.set(setReq('k', 'x', { etag: '2' }))), /^ETag "2" does not match key "k" \(now at ETag "3"\): read it again and retry$/);
-    assert.match(await messageOf(store.set(setReq('k', 'x', { etag: 'x1' }))), /^ETag "x1" for key "k" is not valid: this store's ETags are decimal numbers$/);
-  });
-
-  test('without an ETag, last-write is unconditional and first-write only inserts', async () => {
-    const { store } = await start();
-    await store.set(setReq('k', 'a', { concurrency: 'first-write' }));
-    assert.match(await messageOf(store.set(setReq('k', 'b', { concurrency: 'first-write' }))), /key "k" already exists: a first-write without an ETag only inserts a missing key/);
-    await store.set(setReq('k', 'c'));
-    assert.equal((await read(store, 'k'))?.value, 'c');
-  });
-
-  test('delete: a missing key succeeds without an ETag, and ETags are checked', async () => {
-    const { store } = await start();
-    await store.delete(deleteReq('never'));
-    assert.equal(await errorOf(store.delete(deleteReq('never', { etag: '1' }))), 'etag-mismatch');
-    await store.set(setReq('k', 'v'));
-    assert.equal(await errorOf(store.delete(deleteReq('k', { etag: '9' }))), 'etag-mismatch');
-    assert.equal(await errorOf(store.delete(deleteReq('k', { etag: 'x9' }))), 'etag-invalid');
-    await store.delete(deleteReq('k', { etag: '1' }));
-    assert.equal(await store.get(getReq('k')), undefined);
-  });
-
-  test('ttlInSeconds: items expire by the host clock and carry ttlExpireTime (RFC 3339)', async (t) => {
-    const clock = frozenClock(t);
-    const { store } = await start();
-    await store.set(setReq('t', 'v', { metadata: [['ttlInSeconds', '10']] }));
-    assert.deepEqual((await read(store, 't'))?.metadata, [['ttlExpireTime', '2026-11-26T07:30:00Z']]);
-    clock.now += 9_999;
-    assert.equal((await read(store, 't'))?.value, 'v');
-    clock.now += 1;
-    assert.equal(await store.get(getReq('t')), undefined, 'expired items are invisible');
-    await store.set(setReq('t', 'again', { concurrency: 'first-write' }));
-    assert.equal((await read(store, 't'))?.value, 'again', 'an expired key counts as missing');
-    for (const forever of ['-1', '0', '']) {
-      await store.set(setReq(`f${forever}`, 'v', { metadata: [['ttlInSeconds', forever]] }));
-      clock.now += 1e9;
-      assert.deepEqual((await read(store, `f${forever}`))?.metadata, [], `ttlInSeconds "${forever}" never expires`);
-    }
-    clock.now = Date.UTC(2024, 1, 29, 23, 59, 59);
-    await store.set(setReq('leap', 'v', { metadata: [['ttlInSeconds', '2147483647']] }));
-    assert.deepEqual((await read(store, 'leap'))?.metadata, [['ttlExpireTime', '2092-03-19T03:14:06Z']]);
-    for (const bad of ['abc', '-2', '1.5', '99999999999', '2147483648', '-']) {
-      assert.equal(await errorOf(store.set(setReq('bad', 'v', { metadata: [['ttlInSeconds', bad]] }))), 'invalid-argument', bad);
-    }
-    assert.equal(
-      await messageOf(store.set(setReq('bad', 'v', { metadata: [['ttlInSeconds', '-2']] }))),
-      'ttlInSeconds "-2" for key "bad" is not an integer from -1 to 2147483647',
-    );
-  });
-
-  test('transact validates every operation first and applies all or none, in order', async () => {
-    const { store } = await start();
-    await store.set(setReq('a', 'a1'));
-    const set = (req: SetRequest): TransactOperation => ({ tag: 'set', val: req });
-    const del = (req: DeleteRequest): TransactOperation => ({ tag: 'delete', val: req });
-    assert.equal(await errorOf(store.transact([set(setReq('b', 'b1')), del(deleteReq('a')), set(setReq('a', 'x', { etag: '99' }))], [])), 'etag-mismatch');
-    assert.equal(await store.get(getReq('b')), undefined, 'nothing applied');
-    assert.equal((await read(store, 'a'))?.value, 'a1');
-    assert.equal(await errorOf(store.transact([set(setReq('c', 'c')), set(setReq('d', 'd', { metadata: [['ttlInSeconds', 'x']] }))], [])), 'invalid-argument');
-    assert.equal(await store.get(getReq('c')), undefined);
-
-    await store.transact([
-      set(setReq('b', 'b1')),
-      set(setReq('b', 'b2', { etag: '2' })),
-      del(deleteReq('a', { etag: '1' })),
-      set(setReq('c', 'c1', { concurrency: 'first-write' })),
-    ], [['meta', 'data']]);
-    assert.deepEqual(await read(store, 'b'), { value: 'b2', etag: '3', contentType: undefined, metadata: [] }, 'later operations see earlier ones');
-    assert.equal(await store.get(getReq('a')), undefined);
-    assert.equal((await read(store, 'c'))?.etag, '4');
-    await store.set(setReq('z', 'z'));
-    assert.equal((await read(store, 'z'))?.etag, '5', 'a failed transaction hands out no ETags');
-    await store.transact([del(deleteReq('c')), set(setReq('c', 'again', { concurrency: 'first-write' }))], []);
-    assert.equal((await read(store, 'c'))?.value, 'again', 'a key deleted earlier in the transaction counts as missing');
-    await store.transact([], []);
-  });
-
-  test('bulk get answers per key; bulk set and delete apply each request', async () => {
-    const { store } = await start();
-    await store.bulkSet([setReq('x', '1'), setReq('y', '2', { contentType: 'text/plain' })]);
-    const items = await store.bulkGet([getReq('x'), getReq('nope'), getReq('y')]);
-    assert.deepEqual(items.map((i) => ({ key: i.key, value: decode(i.response?.value), etag: i.response?.etag, contentType: i.response?.contentType, error: i.error })), [
-      { key: 'x', value: '1', etag: '1', contentType: undefined, error: undefined },
-      { key: 'nope', value: undefined, etag: undefined, contentType: undefined, error: undefined },
-      { key: 'y', value: '2', etag: '2', contentType: 'text/plain', error: undefined },
-    ]);
-    assert.deepEqual(await store.bulkGet([]), []);
-    assert.equal(await errorOf(store.bulkDelete([deleteReq('x'), deleteReq('y', { etag: '1' })])), 'etag-mismatch');
-    await store.bulkDelete([deleteReq('y', { etag: '2' })]);
-    assert.deepEqual((await store.bulkGet([getReq('x'), getReq('y')])).map((i) => i.response), [undefined, undefined]);
   });
 
   test('snapshot and restore: a fresh instance gets every key, value, ETag, content type and TTL', async (t) => {
@@ -504,3 +384,6 @@ describe('state.memory, C++ build (through the host)', () => {
     }
   });
 });
+
+conformanceTests('state-memory-cpp.wasm', async () => ({ bytes: new Uint8Array(await readFile(WASM)), source: 'state-memory-cpp.wasm' }));
+stateMemoryBehaviour('state-memory-cpp.wasm', compiled);

@@ -1,6 +1,6 @@
 // The Rust state.memory (components-wasm/state-memory-rust) through the real host: compiled,
-// started and bound as a StateStore like any component, checked for the behaviour of the
-// AssemblyScript store, plus snapshot/restore; jco's own reading of the Canonical ABI; and
+// started and bound as a StateStore like any component, run through the conformance kit and
+// state.memory's own behaviour (test/support/state-memory-behaviour.ts), plus snapshot/restore; jco's own reading of the Canonical ABI; and
 // the Rust builder: byte-identical rebuilds from another path, the README's example, and its
 // refusals.
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { GetResponse, SetRequest, StateStore, TransactOperation } from '../../abi/ts/state.ts';
+import type { GetResponse, SetRequest, StateStore } from '../../abi/ts/state.ts';
 import type { WitResult } from '../../abi/ts/types.ts';
 import { isTesseraError } from '../../host/errors.ts';
 import { createLogger, silentLogger, type Logger } from '../../host/observability/logger.ts';
@@ -22,6 +22,8 @@ import { buildRustComponent } from '../../host/toolchain/rust.ts';
 import { fullStoreAcrossGenerations, fullStoreRoundTrip, joined, portOf, readAll, streamEndsOnOtherCalls } from '../support/snapshot-fill.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { needs } from '../support/tools.ts';
+import { conformanceTests } from '../support/conformance.ts';
+import { stateMemoryBehaviour } from '../support/state-memory-behaviour.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const COMPONENT_DIR = join(ROOT, 'components-wasm', 'state-memory-rust');
@@ -55,8 +57,6 @@ function setRequest(key: string, value: string, more: Partial<SetRequest> = {}):
 const get = (store: StateStore, key: string): Promise<GetResponse | undefined> => store.get({ key, consistency: 'eventual', metadata: [] });
 const set = (store: StateStore, key: string, value: string, more: Partial<SetRequest> = {}): Promise<void> =>
   store.set(setRequest(key, value, more));
-const del = (store: StateStore, key: string, etag?: string, concurrency: 'last-write' | 'first-write' = 'last-write'): Promise<void> =>
-  store.delete({ key, concurrency, consistency: 'eventual', metadata: [], ...(etag === undefined ? {} : { etag }) });
 
 /** The WIT error case a call rejected with, or undefined when it succeeded. */
 async function errorOf(call: Promise<unknown>): Promise<string | undefined> {
@@ -98,116 +98,6 @@ describe('state.memory in Rust, through the host', () => {
     );
     assert.deepEqual([...live.features], ['ETAG', 'TRANSACTIONAL', 'TTL']);
     await store.ping();
-  });
-
-  test('set then get round-trips value, content type and a counter ETag', async () => {
-    const { store } = await start();
-    assert.equal(await get(store, 'orders||1'), undefined);
-    await set(store, 'orders||1', '{"n":1}', { contentType: 'application/json' });
-    assert.deepEqual(await get(store, 'orders||1'), { value: utf8('{"n":1}'), etag: '1', contentType: 'application/json', metadata: [] });
-    await set(store, 'orders||2', '');
-    assert.deepEqual(await get(store, 'orders||2'), { value: new Uint8Array(), etag: '2', contentType: undefined, metadata: [] });
-    await set(store, 'ключ ✓', 'ü');
-    assert.equal(text((await get(store, 'ключ ✓'))?.value), 'ü');
-  });
-
-  test('ETags: a wrong one mismatches, a non-decimal one is invalid, the right one writes', async () => {
-    const { store } = await start();
-    await set(store, 'k', 'v1');
-    assert.equal(await errorOf(set(store, 'k', 'x', { etag: '7' })), 'etag-mismatch');
-    assert.equal(await errorOf(set(store, 'k', 'x', { etag: 'abc' })), 'etag-invalid');
-    assert.equal(await errorOf(set(store, 'missing', 'x', { etag: '1' })), 'etag-mismatch');
-    assert.equal(await errorOf(set(store, 'k', 'x', { etag: '7', concurrency: 'first-write' })), 'etag-mismatch');
-    await set(store, 'k', 'v2', { etag: '1', concurrency: 'first-write' });
-    assert.deepEqual(await get(store, 'k'), { value: utf8('v2'), etag: '2', contentType: undefined, metadata: [] });
-    await set(store, 'k', 'v3', { etag: '' });
-    await assert.rejects(set(store, 'k', 'x', { etag: '2' }), (err: unknown) => {
-      assert.ok(isTesseraError(err));
-      assert.deepEqual(err.componentError, {
-        tag: 'etag-mismatch',
-        val: 'ETag "2" does not match key "k" (now at ETag "3"): read it again and retry',
-      });
-      return true;
-    });
-  });
-
-  test('without an ETag, last-write is unconditional and first-write only inserts', async () => {
-    const { store } = await start();
-    await set(store, 'k', 'a', { concurrency: 'first-write' });
-    assert.equal(await errorOf(set(store, 'k', 'b', { concurrency: 'first-write' })), 'etag-mismatch');
-    await set(store, 'k', 'c');
-    assert.equal(text((await get(store, 'k'))?.value), 'c');
-  });
-
-  test('delete: a missing key succeeds without an ETag, and ETags are checked', async () => {
-    const { store } = await start();
-    await del(store, 'never');
-    assert.equal(await errorOf(del(store, 'never', '1')), 'etag-mismatch');
-    await set(store, 'k', 'v');
-    assert.equal(await errorOf(del(store, 'k', '9')), 'etag-mismatch');
-    assert.equal(await errorOf(del(store, 'k', 'x9')), 'etag-invalid');
-    await del(store, 'k', '1', 'first-write');
-    assert.equal(await get(store, 'k'), undefined);
-  });
-
-  test('ttlInSeconds: items expire by the host clock and carry ttlExpireTime', async (t) => {
-    const advance = fakeClock(t);
-    const { store } = await start();
-    await set(store, 't', 'v', { metadata: [['ttlInSeconds', '10']] });
-    assert.deepEqual((await get(store, 't'))?.metadata, [['ttlExpireTime', '2026-11-26T07:30:00Z']]);
-    advance(9_999);
-    assert.equal(text((await get(store, 't'))?.value), 'v');
-    advance(1);
-    assert.equal(await get(store, 't'), undefined, 'expired items are invisible');
-    await set(store, 't', 'again', { concurrency: 'first-write' });
-    for (const forever of ['-1', '0', '']) {
-      await set(store, `f${forever}`, 'v', { metadata: [['ttlInSeconds', forever]] });
-      advance(1e9);
-      assert.deepEqual((await get(store, `f${forever}`))?.metadata, [], `ttlInSeconds "${forever}" never expires`);
-    }
-    for (const bad of ['abc', '-2', '1.5', '99999999999', '-']) {
-      assert.equal(await errorOf(set(store, 'bad', 'v', { metadata: [['ttlInSeconds', bad]] })), 'invalid-argument', bad);
-    }
-  });
-
-  test('transact validates every operation first and applies all or none, in order', async () => {
-    const { store } = await start();
-    const op = (tag: 'set' | 'delete', key: string, more: Partial<SetRequest> = {}, value = key): TransactOperation =>
-      tag === 'set'
-        ? { tag, val: setRequest(key, value, more) }
-        : { tag, val: { key, concurrency: 'last-write', consistency: 'eventual', metadata: [], ...(more.etag ? { etag: more.etag } : {}) } };
-    await set(store, 'a', 'a1');
-    assert.equal(await errorOf(store.transact([op('set', 'b'), op('delete', 'a'), op('set', 'a', { etag: '99' })], [])), 'etag-mismatch');
-    assert.equal(await get(store, 'b'), undefined, 'nothing applied');
-    assert.equal(text((await get(store, 'a'))?.value), 'a1');
-    assert.equal(await errorOf(store.transact([op('set', 'c'), op('set', 'd', { metadata: [['ttlInSeconds', 'x']] })], [])), 'invalid-argument');
-    assert.equal(await get(store, 'c'), undefined);
-
-    await store.transact(
-      [op('set', 'b', {}, 'b1'), op('set', 'b', { etag: '2' }, 'b2'), op('delete', 'a', { etag: '1' }), op('set', 'c', { concurrency: 'first-write' })],
-      [],
-    );
-    assert.deepEqual(await get(store, 'b'), { value: utf8('b2'), etag: '3', contentType: undefined, metadata: [] }, 'later operations see earlier ones');
-    assert.equal(await get(store, 'a'), undefined);
-    assert.equal((await get(store, 'c'))?.etag, '4');
-    await set(store, 'z', 'z');
-    assert.equal((await get(store, 'z'))?.etag, '5', 'a failed transaction hands out no ETags');
-  });
-
-  test('bulk get answers per key; bulk set and delete apply each request', async () => {
-    const { store } = await start();
-    await store.bulkSet([setRequest('x', '1'), setRequest('y', '2', { contentType: 'text/plain' })]);
-    const bulkGet = (keys: string[]) => store.bulkGet(keys.map((key) => ({ key, consistency: 'strong', metadata: [] })));
-    assert.deepEqual(await bulkGet(['x', 'nope', 'y']), [
-      { key: 'x', response: { value: utf8('1'), etag: '1', contentType: undefined, metadata: [] }, error: undefined },
-      { key: 'nope', response: undefined, error: undefined },
-      { key: 'y', response: { value: utf8('2'), etag: '2', contentType: 'text/plain', metadata: [] }, error: undefined },
-    ]);
-    assert.deepEqual(await bulkGet([]), []);
-    const deletion = (key: string, etag?: string) => ({ key, concurrency: 'last-write' as const, consistency: 'eventual' as const, metadata: [], ...(etag ? { etag } : {}) });
-    assert.equal(await errorOf(store.bulkDelete([deletion('x'), deletion('y', '1')])), 'etag-mismatch');
-    await store.bulkDelete([deletion('y', '2')]);
-    assert.deepEqual((await bulkGet(['x', 'y'])).map((i) => i.response), [undefined, undefined]);
   });
 
   test('a snapshot restores into a fresh instance: values, ETags, TTLs and the ETag counter', async (t) => {
@@ -573,3 +463,6 @@ describe('the Rust component builder', () => {
     }
   });
 });
+
+conformanceTests('state-memory-rust.wasm', async () => ({ bytes: new Uint8Array(await readFile(WASM)), source: 'state-memory-rust.wasm' }));
+stateMemoryBehaviour('state-memory-rust.wasm', compiled);

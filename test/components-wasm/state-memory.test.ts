@@ -1,6 +1,8 @@
 // Drives the built state.memory module directly: plain WebAssembly.instantiate, a stub host,
-// and params written and results read by hand per the layouts in abi/ABI.md; then once more
-// as a Component Model component through jco, whose glue reads the Canonical ABI on its own.
+// and params written and results read by hand per the layouts in abi/ABI.md (its exports, its
+// allocator, its memory); then once more as a Component Model component through jco, whose
+// glue reads the Canonical ABI on its own. Its behaviour through the host is the conformance
+// kit's and state.memory's own (test/support/state-memory-behaviour.ts).
 import assert from 'node:assert/strict';
 import { componentEmbed, componentNew, transpile } from '@bytecodealliance/jco';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -8,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
+import { conformanceTests } from '../support/conformance.ts';
+import { stateMemoryBehaviour } from '../support/state-memory-behaviour.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WASM = new URL('../../components-wasm/state-memory/state-memory.wasm', import.meta.url);
@@ -31,12 +36,6 @@ interface SetRequest {
   firstWrite?: boolean;
   metadata?: [string, string][];
 }
-interface DeleteRequest {
-  key: string;
-  etag?: string;
-  firstWrite?: boolean;
-}
-type Operation = { set: SetRequest } | { delete: DeleteRequest };
 type GuestExports = Record<string, Function> & { memory: WebAssembly.Memory };
 
 const compiled = readFile(WASM).then((bytes) => WebAssembly.compile(bytes));
@@ -96,33 +95,6 @@ class Guest {
 
   storeAll(at: number, words: number[]): void {
     words.forEach((w, i) => this.view.setUint32(at + 4 * i, w, true));
-  }
-
-  /** set-request, size 52: key 0, value 8, etag 16, content-type 28, concurrency 40, consistency 41, metadata 44. */
-  storeSetRequest(at: number, req: SetRequest): void {
-    const [key, value, etag, contentType, metadata] = [
-      this.string(req.key), this.bytes(new TextEncoder().encode(req.value)), this.optionString(req.etag),
-      this.optionString(req.contentType), this.metadata(req.metadata),
-    ];
-    this.storeAll(at, [...key, ...value]);
-    this.view.setUint8(at + 16, etag[0]);
-    this.storeAll(at + 20, etag.slice(1));
-    this.view.setUint8(at + 28, contentType[0]);
-    this.storeAll(at + 32, contentType.slice(1));
-    this.view.setUint8(at + 40, req.firstWrite ? 1 : 0);
-    this.view.setUint8(at + 41, 0);
-    this.storeAll(at + 44, metadata);
-  }
-
-  /** delete-request, size 32: key 0, etag 8, concurrency 20, consistency 21, metadata 24. */
-  storeDeleteRequest(at: number, req: DeleteRequest): void {
-    const [key, etag, metadata] = [this.string(req.key), this.optionString(req.etag), this.metadata()];
-    this.storeAll(at, key);
-    this.view.setUint8(at + 8, etag[0]);
-    this.storeAll(at + 12, etag.slice(1));
-    this.view.setUint8(at + 20, req.firstWrite ? 1 : 0);
-    this.view.setUint8(at + 21, 0);
-    this.storeAll(at + 24, metadata);
   }
 
   // ---- lifting results from the return area
@@ -206,58 +178,6 @@ class Guest {
     return this.call('set', args, (ret) => this.liftUnitResult(ret));
   }
 
-  delete(req: DeleteRequest): UnitResult {
-    const args = [...this.string(req.key), ...this.optionString(req.etag), req.firstWrite ? 1 : 0, 0, ...this.metadata()];
-    return this.call('delete', args, (ret) => this.liftUnitResult(ret));
-  }
-
-  /** get-request elements, size 20: key 0, consistency 8, metadata 12. Items: 64 bytes each. */
-  bulkGet(keys: string[]): { key: string; response: GetResponse | undefined; error: string | undefined }[] {
-    const list = this.alloc(20 * keys.length, 4);
-    keys.forEach((key, i) => {
-      this.storeAll(list + 20 * i, this.string(key));
-      this.view.setUint8(list + 20 * i + 8, 1);
-      this.storeAll(list + 20 * i + 12, this.metadata());
-    });
-    return this.call('bulk-get', [list, keys.length], (ret) => {
-      assert.equal(this.view.getUint8(ret), 0, 'bulk-get failed');
-      const items = this.u32(ret + 4);
-      return Array.from({ length: this.u32(ret + 8) }, (_, i) => ({
-        key: this.liftString(items + 64 * i),
-        response: this.liftOptionGetResponse(items + 64 * i + 8),
-        error: this.liftOptionString(items + 64 * i + 52),
-      }));
-    });
-  }
-
-  bulkSet(reqs: SetRequest[]): UnitResult {
-    const list = this.alloc(52 * reqs.length, 4);
-    reqs.forEach((req, i) => this.storeSetRequest(list + 52 * i, req));
-    return this.call('bulk-set', [list, reqs.length], (ret) => this.liftUnitResult(ret));
-  }
-
-  bulkDelete(reqs: DeleteRequest[]): UnitResult {
-    const list = this.alloc(32 * reqs.length, 4);
-    reqs.forEach((req, i) => this.storeDeleteRequest(list + 32 * i, req));
-    return this.call('bulk-delete', [list, reqs.length], (ret) => this.liftUnitResult(ret));
-  }
-
-  /** transact-operation elements, size 56: discriminant u8 at 0 (0 set, 1 delete), request at 4. */
-  transact(operations: Operation[]): UnitResult {
-    const list = this.alloc(56 * operations.length, 4);
-    operations.forEach((op, i) => {
-      const at = list + 56 * i;
-      if ('set' in op) {
-        this.view.setUint8(at, 0);
-        this.storeSetRequest(at + 4, op.set);
-      } else {
-        this.view.setUint8(at, 1);
-        this.storeDeleteRequest(at + 4, op.delete);
-      }
-    });
-    return this.call('transact', [list, operations.length, ...this.metadata()], (ret) => this.liftUnitResult(ret));
-  }
-
   ping(): UnitResult {
     return this.call('ping', [], (ret) => this.liftUnitResult(ret));
   }
@@ -271,10 +191,6 @@ async function initialised(): Promise<Guest> {
   const guest = await Guest.start();
   assert.deepEqual(guest.init([['any', 'thing']]), { ok: true });
   return guest;
-}
-
-function errorOf(result: UnitResult): ErrorCase | undefined {
-  return result.ok ? undefined : result.error;
 }
 
 describe('state.memory (built .wasm, canonical ABI by hand)', () => {
@@ -307,69 +223,6 @@ describe('state.memory (built .wasm, canonical ABI by hand)', () => {
     assert.deepEqual(guest.ping(), { ok: true });
   });
 
-  test('set then get round-trips value, content type and a counter ETag', async () => {
-    const guest = await initialised();
-    assert.equal(guest.get('orders||1'), undefined);
-    assert.deepEqual(guest.set({ key: 'orders||1', value: '{"n":1}', contentType: 'application/json' }), { ok: true });
-    assert.deepEqual(guest.get('orders||1'), { value: '{"n":1}', etag: '1', contentType: 'application/json', metadata: [] });
-    assert.deepEqual(guest.set({ key: 'orders||2', value: '' }), { ok: true });
-    assert.deepEqual(guest.get('orders||2'), { value: '', etag: '2', contentType: undefined, metadata: [] });
-    assert.deepEqual(guest.set({ key: 'ключ ✓', value: 'ü' }), { ok: true });
-    assert.equal(guest.get('ключ ✓')?.value, 'ü');
-  });
-
-  test('ETags: a wrong one mismatches, a non-decimal one is invalid, the right one writes', async () => {
-    const guest = await initialised();
-    guest.set({ key: 'k', value: 'v1' });
-    assert.equal(errorOf(guest.set({ key: 'k', value: 'x', etag: '7' })), 'etag-mismatch');
-    assert.equal(errorOf(guest.set({ key: 'k', value: 'x', etag: 'abc' })), 'etag-invalid');
-    assert.equal(errorOf(guest.set({ key: 'missing', value: 'x', etag: '1' })), 'etag-mismatch');
-    assert.equal(errorOf(guest.set({ key: 'k', value: 'x', etag: '7', firstWrite: true })), 'etag-mismatch');
-    assert.deepEqual(guest.set({ key: 'k', value: 'v2', etag: '1', firstWrite: true }), { ok: true });
-    assert.deepEqual(guest.get('k'), { value: 'v2', etag: '2', contentType: undefined, metadata: [] });
-    assert.deepEqual(guest.set({ key: 'k', value: 'v3', etag: '' }), { ok: true }, 'an empty ETag counts as none');
-    const mismatch = guest.set({ key: 'k', value: 'x', etag: '2' });
-    assert.ok(!mismatch.ok && /ETag "2" does not match key "k"/.test(mismatch.message), JSON.stringify(mismatch));
-  });
-
-  test('without an ETag, last-write is unconditional and first-write only inserts', async () => {
-    const guest = await initialised();
-    assert.deepEqual(guest.set({ key: 'k', value: 'a', firstWrite: true }), { ok: true });
-    assert.equal(errorOf(guest.set({ key: 'k', value: 'b', firstWrite: true })), 'etag-mismatch');
-    assert.deepEqual(guest.set({ key: 'k', value: 'c' }), { ok: true });
-    assert.equal(guest.get('k')?.value, 'c');
-  });
-
-  test('delete: a missing key succeeds without an ETag, and ETags are checked', async () => {
-    const guest = await initialised();
-    assert.deepEqual(guest.delete({ key: 'never' }), { ok: true });
-    assert.equal(errorOf(guest.delete({ key: 'never', etag: '1' })), 'etag-mismatch');
-    guest.set({ key: 'k', value: 'v' });
-    assert.equal(errorOf(guest.delete({ key: 'k', etag: '9' })), 'etag-mismatch');
-    assert.equal(errorOf(guest.delete({ key: 'k', etag: 'x9' })), 'etag-invalid');
-    assert.deepEqual(guest.delete({ key: 'k', etag: '1' }), { ok: true });
-    assert.equal(guest.get('k'), undefined);
-  });
-
-  test('ttlInSeconds: items expire by the host clock and carry ttlExpireTime', async () => {
-    const guest = await initialised();
-    assert.deepEqual(guest.set({ key: 't', value: 'v', metadata: [['ttlInSeconds', '10']] }), { ok: true });
-    assert.deepEqual(guest.get('t')?.metadata, [['ttlExpireTime', '2026-11-26T07:30:00Z']]);
-    guest.nowMs += 9_999;
-    assert.equal(guest.get('t')?.value, 'v');
-    guest.nowMs += 1;
-    assert.equal(guest.get('t'), undefined, 'expired items are invisible');
-    assert.deepEqual(guest.set({ key: 't', value: 'again', firstWrite: true }), { ok: true }, 'an expired key counts as missing');
-    for (const forever of ['-1', '0', '']) {
-      assert.deepEqual(guest.set({ key: `f${forever}`, value: 'v', metadata: [['ttlInSeconds', forever]] }), { ok: true });
-      guest.nowMs += 1e9;
-      assert.deepEqual(guest.get(`f${forever}`)?.metadata, [], `ttlInSeconds "${forever}" never expires`);
-    }
-    for (const bad of ['abc', '-2', '1.5', '99999999999', '-']) {
-      assert.equal(errorOf(guest.set({ key: 'bad', value: 'v', metadata: [['ttlInSeconds', bad]] })), 'invalid-argument', bad);
-    }
-  });
-
   test('expired items nobody reads again are purged on later writes', async () => {
     const guest = await initialised();
     for (let i = 0; i < 200; i++) guest.set({ key: `s${i}`, value: 'x'.repeat(1000), metadata: [['ttlInSeconds', '1']] });
@@ -382,44 +235,6 @@ describe('state.memory (built .wasm, canonical ABI by hand)', () => {
       for (let i = 0; i < 200; i++) guest.set({ key: `r${round}-${i}`, value: 'x'.repeat(1000), metadata: [['ttlInSeconds', '1']] });
     }
     assert.ok(pages.buffer.byteLength <= before + 4 * 1024 * 1024, `memory grew from ${before} to ${pages.buffer.byteLength} bytes`);
-  });
-
-  test('transact validates every operation first and applies all or none, in order', async () => {
-    const guest = await initialised();
-    guest.set({ key: 'a', value: 'a1' });
-    const failed = guest.transact([{ set: { key: 'b', value: 'b1' } }, { delete: { key: 'a' } }, { set: { key: 'a', value: 'x', etag: '99' } }]);
-    assert.equal(errorOf(failed), 'etag-mismatch');
-    assert.equal(guest.get('b'), undefined, 'nothing applied');
-    assert.equal(guest.get('a')?.value, 'a1');
-    assert.equal(errorOf(guest.transact([{ set: { key: 'c', value: 'c' } }, { set: { key: 'd', value: 'd', metadata: [['ttlInSeconds', 'x']] } }])), 'invalid-argument');
-    assert.equal(guest.get('c'), undefined);
-
-    const ok = guest.transact([
-      { set: { key: 'b', value: 'b1' } },
-      { set: { key: 'b', value: 'b2', etag: '2' } },
-      { delete: { key: 'a', etag: '1' } },
-      { set: { key: 'c', value: 'c1', firstWrite: true } },
-    ]);
-    assert.deepEqual(ok, { ok: true });
-    assert.deepEqual(guest.get('b'), { value: 'b2', etag: '3', contentType: undefined, metadata: [] }, 'later operations see earlier ones');
-    assert.equal(guest.get('a'), undefined);
-    assert.equal(guest.get('c')?.etag, '4');
-    assert.deepEqual(guest.set({ key: 'z', value: 'z' }), { ok: true });
-    assert.equal(guest.get('z')?.etag, '5', 'a failed transaction hands out no ETags');
-  });
-
-  test('bulk get answers per key; bulk set and delete apply each request', async () => {
-    const guest = await initialised();
-    assert.deepEqual(guest.bulkSet([{ key: 'x', value: '1' }, { key: 'y', value: '2', contentType: 'text/plain' }]), { ok: true });
-    assert.deepEqual(guest.bulkGet(['x', 'nope', 'y']), [
-      { key: 'x', response: { value: '1', etag: '1', contentType: undefined, metadata: [] }, error: undefined },
-      { key: 'nope', response: undefined, error: undefined },
-      { key: 'y', response: { value: '2', etag: '2', contentType: 'text/plain', metadata: [] }, error: undefined },
-    ]);
-    assert.deepEqual(guest.bulkGet([]), []);
-    assert.equal(errorOf(guest.bulkDelete([{ key: 'x' }, { key: 'y', etag: '1' }])), 'etag-mismatch');
-    assert.deepEqual(guest.bulkDelete([{ key: 'y', etag: '2' }]), { ok: true });
-    assert.deepEqual(guest.bulkGet(['x', 'y']).map((i) => i.response), [undefined, undefined]);
   });
 
   test('cabi_realloc hands out aligned blocks, and zero-sized ones without allocating', async () => {
@@ -499,3 +314,6 @@ describe('state.memory (built .wasm, canonical ABI by hand)', () => {
     }
   });
 });
+
+conformanceTests('state-memory.wasm', async () => ({ bytes: new Uint8Array(await readFile(WASM)), source: 'state-memory.wasm' }));
+stateMemoryBehaviour('state-memory.wasm', readFile(WASM).then((bytes) => CompiledComponent.compile(new Uint8Array(bytes), { source: 'state-memory.wasm' })));

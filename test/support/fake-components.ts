@@ -1,7 +1,10 @@
-// A `ComponentDirectory` for API tests: state stores added by hand (any `StateStore`) and
-// files that "failed", without the registry or the sandbox.
+// The one `ComponentDirectory` double, for API and building-block tests: state stores and
+// pub/sub brokers added by hand (any `StateStore` or `PubSub`, as a rule the in-memory doubles
+// memory-state-store.ts and memory-pubsub.ts) and files that "failed", without the registry or
+// the sandbox. A broker can be removed or replaced, as the registry does on a resources change.
+import type { PubSub } from '../../abi/ts/pubsub.ts';
 import type { StateStore } from '../../abi/ts/state.ts';
-import type { ComponentDirectory, ComponentInfo, GenerationInfo, LiveComponentOf, LiveStateStore, LoadFailure } from '../../host/components/types.ts';
+import type { ComponentDirectory, ComponentInfo, GenerationInfo, LiveComponentOf, LivePubSub, LiveStateStore, LoadFailure } from '../../host/components/types.ts';
 import { TesseraError } from '../../host/errors.ts';
 import type { KindApi, KindDescriptor } from '../../host/sandbox/kinds/kind.ts';
 import { pubSubKind } from '../../host/sandbox/kinds/pubsub-broker.ts';
@@ -9,6 +12,7 @@ import { stateStoreKind } from '../../host/sandbox/kinds/state-store.ts';
 
 export class FakeComponents implements ComponentDirectory {
   readonly #stores = new Map<string, LiveStateStore>();
+  readonly #pubsubs = new Map<string, LivePubSub>();
   readonly #infos: ComponentInfo[] = [];
 
   /** Adds a ready state store named `name` with the given Component YAML metadata. */
@@ -35,17 +39,27 @@ export class FakeComponents implements ComponentDirectory {
     return this;
   }
 
-  /** Fake components carry no pub/sub brokers. */
-  getPubSub(): undefined {
-    return undefined;
+  /** Adds (or replaces) a ready broker named `name` with the given Component YAML metadata. */
+  addPubSub(name: string, pubsub: PubSub, config: Record<string, string> = {}): this {
+    this.#pubsubs.set(name, { name, pubsub, config: new Map(Object.entries(config)) });
+    return this;
+  }
+
+  removePubSub(name: string): this {
+    this.#pubsubs.delete(name);
+    return this;
+  }
+
+  getPubSub(name: string): LivePubSub | undefined {
+    return this.#pubsubs.get(name);
   }
 
   pubSubCount(): number {
-    return 0;
+    return this.#pubsubs.size;
   }
 
   pubSubNames(): string[] {
-    return [];
+    return [...this.#pubsubs.keys()];
   }
 
   /** The lookup by kind, over the lookups of each kind (as the registry answers both). */
@@ -74,7 +88,10 @@ export class FakeComponents implements ComponentDirectory {
   }
 
   list(): ComponentInfo[] {
-    return this.#infos.map((info) => ({ ...info }));
+    const brokers = [...this.#pubsubs.values()].map(
+      ({ name, pubsub }): ComponentInfo => ({ name, kind: 'pubsub', type: 'pubsub.memory', version: 'v1', capabilities: [...pubsub.features], status: 'ready', source: `/resources/${name}.yaml` }),
+    );
+    return [...this.#infos.map((info) => ({ ...info })), ...brokers];
   }
 
   /** A component recorded with `addFailed` (of `kind`, by its `kind` field). */

@@ -1,6 +1,6 @@
-// A JS pub/sub broker that honours the `PubSub` interface, for tests until the wasm brokers
-// land: ordered per topic, consumer groups (subscriptions with one consumer id share a
-// topic's messages; each group gets every message), redelivery of what is acked `retry` or
+// The tests' one in-memory pub/sub double: a JS broker that honours the `PubSub` interface,
+// without the sandbox: ordered per topic, consumer groups (subscriptions with one consumer id
+// share a topic's messages; each group gets every message), redelivery of what is acked `retry` or
 // left unacked by a closed subscription, and an optional waiting `pull`. It can be made to
 // fail (down) and to refuse chosen messages, and it counts what it was asked, so tests can
 // see that nothing spins.

@@ -1,5 +1,6 @@
-// A JS `StateStore` for tests until the wasm `state.memory` component replaces it: ETags,
-// first-write, TTL and all-or-none transactions as abi/wit/state.wit describes them.
+// The tests' one in-memory `StateStore` double, for the building blocks and the API without
+// the sandbox: ETags, first-write, TTL and all-or-none transactions as abi/wit/state.wit
+// describes them.
 import type {
   BulkGetItem,
   DeleteRequest,

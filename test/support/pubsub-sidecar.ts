@@ -10,7 +10,7 @@ import type { AppSubscribeTimings } from '../../host/building-blocks/pubsub/prog
 import { SubscriptionManager } from '../../host/building-blocks/pubsub/subscription-manager.ts';
 import { silentLogger, type Logger } from '../../host/observability/logger.ts';
 import { MemoryBroker } from './memory-pubsub.ts';
-import { PubSubComponents } from './pubsub-components.ts';
+import { FakeComponents } from './fake-components.ts';
 
 export interface PubSubSidecarOptions {
   appId?: string;
@@ -19,7 +19,7 @@ export interface PubSubSidecarOptions {
   appApiToken?: string;
   /** The broker behind pubsub `pubsub` (a fresh one by default); ignored when `components` is given. */
   broker?: MemoryBroker;
-  components?: PubSubComponents;
+  components?: FakeComponents;
   timings?: Partial<DeliveryTimings>;
   appSubscribeTimings?: AppSubscribeTimings;
   /** Ask the app for GET /dapr/subscribe at start (default: when there is an app port). */
@@ -31,7 +31,7 @@ export interface PubSubSidecar {
   url: string;
   port: number;
   broker: MemoryBroker;
-  components: PubSubComponents;
+  components: FakeComponents;
   subscriptions: SubscriptionManager;
   /** Resolves once the programmatic subscriptions were loaded (at once without an app). */
   programmatic: Promise<void>;
@@ -44,7 +44,7 @@ export interface PubSubSidecar {
 export async function startPubSubSidecar(options: PubSubSidecarOptions = {}): Promise<PubSubSidecar> {
   const appId = options.appId ?? 'myapp';
   const broker = options.broker ?? new MemoryBroker();
-  const components = options.components ?? new PubSubComponents().addPubSub('pubsub', broker.client(appId));
+  const components = options.components ?? new FakeComponents().addPubSub('pubsub', broker.client(appId));
   const logger = options.logger ?? silentLogger;
   const channel = options.appPort === undefined ? undefined : new AppChannel({ port: options.appPort, appApiToken: options.appApiToken });
   const subscriptions = new SubscriptionManager({

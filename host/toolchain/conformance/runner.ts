@@ -1,32 +1,21 @@
-// Runs the conformance kit on a state-store `.wasm`: loads it through the real sandbox
-// (CompiledComponent, LiveComponent, adaptStateStore), then runs every check of every area on
-// a fresh instance of its own, all side by side, so the slowest check (a TTL wait) sets the
-// pace. Used by `tessera component test` and by the tests.
+// Runs the conformance kit on a component `.wasm`: loads it through the real sandbox
+// (CompiledComponent, LiveComponent, the kind's adapter), picks the suite of the kind its
+// manifest names, then runs every check on instances of its own, all side by side, so the
+// slowest check (a TTL wait) sets the pace. `tessera component test` prints the report;
+// `prepareConformance` hands the checks out one by one, for a test runner (node:test).
+import { randomBytes } from 'node:crypto';
 import type { Manifest } from '../../../abi/ts/manifest.ts';
+import type { Grants } from '../../sandbox/capabilities/capability.ts';
 import { CompiledComponent } from '../../sandbox/compiled-component.ts';
-import { bulkChecks } from './bulk.ts';
-import { deleteChecks } from './delete.ts';
-import { etagChecks } from './etag.ts';
-import { featureChecks } from './features.ts';
-import { firstWriteChecks } from './first-write.ts';
-import { CheckFailure, startInstance, type Check, type Instance, type Subject } from './harness.ts';
-import { setGetChecks } from './set-get.ts';
-import { snapshotChecks } from './snapshot.ts';
-import { transactionChecks } from './transactions.ts';
-import { ttlChecks } from './ttl.ts';
+import type { LiveComponent } from '../../sandbox/live-component.ts';
+import { unwrapResult } from '../../sandbox/kinds/wit-result.ts';
+import type { WitResult } from '../../../abi/ts/types.ts';
+import { CheckFailure, CheckSkipped, startLive, type Check, type Subject, type Suite } from './check.ts';
+import { pubSubSuite } from './pubsub/suite.ts';
+import { stateSuite } from './state/suite.ts';
 
-/** Every check, in the order the report lists them. */
-export const CHECKS: readonly Check[] = [
-  ...setGetChecks,
-  ...deleteChecks,
-  ...bulkChecks,
-  ...etagChecks,
-  ...firstWriteChecks,
-  ...ttlChecks,
-  ...transactionChecks,
-  ...featureChecks,
-  ...snapshotChecks,
-];
+/** One suite per component kind. Each has a context type of its own, which the runner hands only to that suite's checks. */
+export const SUITES: readonly Suite<any>[] = [stateSuite, pubSubSuite];
 
 /** Longer than any check needs (the TTL ones take about 1.1 s); a hung one fails. */
 const CHECK_TIMEOUT_MS = 5000;
@@ -56,17 +45,39 @@ export interface ConformanceReport {
 export interface ConformanceOptions {
   /** The file the bytes came from, for messages. */
   source: string;
-  /** A subset of CHECKS (tests). */
-  checks?: readonly Check[];
+  /** Only the checks whose name this accepts (tests). */
+  only?: (check: { area: string; name: string }) => boolean;
   timeoutMs?: number;
   /** Fuel per call, as `tessera.dev/cpu-budget` sets it; the host's default when unset. */
   cpuBudget?: number;
+  /** Component YAML metadata for `init` (`--metadata`), before the kind's defaults. */
+  config?: ReadonlyMap<string, string>;
+  /** Capability grants, as the YAML's annotations give them. */
+  grants?: Grants;
+}
+
+/** One check, ready to run on the loaded component. */
+export interface PreparedCheck {
+  area: string;
+  name: string;
+  run(): Promise<CheckResult>;
+}
+
+/** The component loaded (or not) and its suite's checks, to run in any order. */
+export interface PreparedConformance {
+  source: string;
+  manifest: Manifest | undefined;
+  features: string[];
+  snapshot: boolean;
+  /** The load step; when it failed, `checks` is empty. */
+  load: CheckResult;
+  checks: PreparedCheck[];
 }
 
 const LOAD = { area: 'load', name: 'compiles, passes the host\'s load checks, starts (init) and answers ping' };
 
 function reasonOf(err: unknown, logs: string[]): string {
-  const reason = err instanceof CheckFailure ? err.message : err instanceof Error ? err.message : String(err);
+  const reason = err instanceof Error ? err.message : String(err);
   const said = logs.at(-1);
   return said === undefined ? reason : `${reason} (the component logged: ${said})`;
 }
@@ -79,70 +90,89 @@ function withTimeout(run: Promise<void>, ms: number): Promise<void> {
   return Promise.race([run, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function runCheck(check: Check, subject: Subject, timeoutMs: number): Promise<CheckResult> {
+async function runCheck<Context>(suite: Suite<Context>, check: Check<Context>, subject: Subject, timeoutMs: number): Promise<CheckResult> {
   const skip = check.skip?.(subject);
   if (skip !== undefined) return { area: check.area, name: check.name, outcome: 'skip', reason: skip, ms: 0 };
   const started = performance.now();
   const logs: string[] = [];
-  const instances: Instance[] = [];
-  const fresh = async (): Promise<Instance> => {
-    const instance = await startInstance(subject.compiled, 'store-under-test', logs);
-    instances.push(instance);
-    return instance;
+  const instances: LiveComponent[] = [];
+  const start = async (config = subject.config): Promise<LiveComponent> => {
+    const live = await startLive(subject, config, logs);
+    instances.push(live);
+    return live;
   };
   const ms = (): number => Math.round(performance.now() - started);
   try {
-    const first = await fresh();
-    await withTimeout(check.run({ subject, fresh, store: first.store, live: first.live }), timeoutMs);
+    await withTimeout((async () => check.run(suite.context(subject, await start(), start)))(), timeoutMs);
     return { area: check.area, name: check.name, outcome: 'pass', ms: ms() };
   } catch (err) {
+    if (err instanceof CheckSkipped) return { area: check.area, name: check.name, outcome: 'skip', reason: err.message, ms: ms() };
     return { area: check.area, name: check.name, outcome: 'fail', reason: reasonOf(err, logs), ms: ms() };
   } finally {
     // Not awaited: a check that timed out may still hold its instance.
-    for (const instance of instances) void instance.live.close();
+    for (const live of instances) void live.close();
   }
 }
 
-/** Loads the module once, as the sidecar would; the subject of every check, or the load failure. */
-async function load(bytes: Uint8Array, source: string, cpuBudget: number | undefined): Promise<{ subject: Subject } | { reason: string; manifest?: Manifest }> {
+/** Loads the module once, as the sidecar would: the subject of every check and its suite, or the load failure. */
+async function load(
+  bytes: Uint8Array,
+  options: ConformanceOptions,
+): Promise<{ subject: Subject; suite: Suite<unknown> } | { reason: string; manifest?: Manifest }> {
   const logs: string[] = [];
   let compiled: CompiledComponent;
   try {
-    compiled = await CompiledComponent.compile(bytes, { source, ...(cpuBudget === undefined ? {} : { cpuBudget }) });
+    compiled = await CompiledComponent.compile(bytes, { source: options.source, ...(options.cpuBudget === undefined ? {} : { cpuBudget: options.cpuBudget }) });
   } catch (err) {
     return { reason: reasonOf(err, logs) };
   }
   const { manifest } = compiled;
-  if (manifest.kind !== 'state-store') return { manifest, reason: `it is a ${manifest.kind} component; this kit checks state stores` };
+  const suite = SUITES.find((s) => s.kind === manifest.kind) as Suite<unknown> | undefined;
+  if (suite === undefined) return { manifest, reason: `it is a ${manifest.kind} component; this kit checks ${SUITES.map((s) => s.noun).join(' and ')}` };
+  const runId = randomBytes(4).toString('hex');
+  const given = options.config ?? new Map<string, string>();
+  const config = suite.withDefaults?.(given, runId) ?? given;
+  const grants = options.grants ?? {};
   try {
-    const first = await startInstance(compiled, 'store-under-test', logs);
-    await first.store.ping();
-    void first.live.close();
-    return { subject: { compiled, features: first.live.features, snapshot: first.live.supportsSnapshot } };
+    const first = await startLive({ compiled, grants }, config, logs);
+    try {
+      unwrapResult(first.name, 'ping', (await first.call('ping', [])) as WitResult<undefined>);
+      return { suite, subject: { compiled, features: first.features, snapshot: first.supportsSnapshot, config, grants, runId } };
+    } finally {
+      void first.close();
+    }
   } catch (err) {
     return { manifest, reason: reasonOf(err, logs) };
   }
 }
 
-export async function runConformance(bytes: Uint8Array, options: ConformanceOptions): Promise<ConformanceReport> {
+export async function prepareConformance(bytes: Uint8Array, options: ConformanceOptions): Promise<PreparedConformance> {
   const started = performance.now();
   const ms = (): number => Math.round(performance.now() - started);
-  const loaded = await load(bytes, options.source, options.cpuBudget);
+  const loaded = await load(bytes, options);
   if (!('subject' in loaded)) {
-    const results: CheckResult[] = [{ ...LOAD, outcome: 'fail', reason: loaded.reason, ms: ms() }];
-    return { source: options.source, manifest: loaded.manifest, features: [], snapshot: false, results, ms: ms(), passed: false };
+    const load: CheckResult = { ...LOAD, outcome: 'fail', reason: loaded.reason, ms: ms() };
+    return { source: options.source, manifest: loaded.manifest, features: [], snapshot: false, load, checks: [] };
   }
-  const { subject } = loaded;
-  const loadResult: CheckResult = { ...LOAD, outcome: 'pass', ms: ms() };
-  const checks = options.checks ?? CHECKS;
-  const results = [loadResult, ...(await Promise.all(checks.map((check) => runCheck(check, subject, options.timeoutMs ?? CHECK_TIMEOUT_MS))))];
+  const { subject, suite } = loaded;
+  const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS;
+  const checks = suite.checks
+    .filter((check) => options.only?.(check) ?? true)
+    .map((check): PreparedCheck => ({ area: check.area, name: check.name, run: () => runCheck(suite, check, subject, timeoutMs) }));
   return {
     source: options.source,
     manifest: subject.compiled.manifest,
     features: [...subject.features],
     snapshot: subject.snapshot,
-    results,
-    ms: ms(),
-    passed: results.every((r) => r.outcome !== 'fail'),
+    load: { ...LOAD, outcome: 'pass', ms: ms() },
+    checks,
   };
+}
+
+export async function runConformance(bytes: Uint8Array, options: ConformanceOptions): Promise<ConformanceReport> {
+  const started = performance.now();
+  const prepared = await prepareConformance(bytes, options);
+  const results = [prepared.load, ...(await Promise.all(prepared.checks.map((check) => check.run())))];
+  const { source, manifest, features, snapshot } = prepared;
+  return { source, manifest, features, snapshot, results, ms: Math.round(performance.now() - started), passed: results.every((r) => r.outcome !== 'fail') };
 }

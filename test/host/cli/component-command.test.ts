@@ -1,16 +1,19 @@
 // `tessera component` as a user runs it, through the real CLI: help and usage errors; `test`
-// passing a bundled store and failing a broken one; and for each language, `new`, `build`
+// passing a bundled store and pubsub.redis (given its YAML metadata and grant) and failing a
+// broken store; and for each language, `new`, `build`
 // and `test` end to end in a temporary folder; a missing toolchain names what to install.
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { RedisServer } from '../../support/redis-server.ts';
 import { runTessera } from '../../support/sidecar-process.ts';
 import { stateStoreModule } from '../../support/state-store-wat.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 import { needs } from '../../support/tools.ts';
 
+const PUBSUB_REDIS = fileURLToPath(new URL('../../../components-wasm/pubsub-redis/pubsub-redis.wasm', import.meta.url));
 const STATE_MEMORY = fileURLToPath(new URL('../../../components-wasm/state-memory/state-memory.wasm', import.meta.url));
 /** A build can take a while on a busy two-core machine (C++ with LTO, a cold cargo). */
 const BUILD_TIMEOUT_MS = 180_000;
@@ -34,7 +37,7 @@ describe('tessera component: help and usage errors', { concurrency: true }, () =
     assert.match(top.stdout, /^ {2}component +scaffold \(new\), build and test/m);
     const help = await component(['--help']);
     assert.equal(help.code, 0);
-    for (const text of ['new state|pubsub --lang rust|cpp|as NAME', 'build [DIR]', 'test [--cpu-budget N] FILE.wasm...', '-l, --lang L', 'apt-get install', 'npm install']) assert.ok(help.stdout.includes(text), text);
+    for (const text of ['new state|pubsub --lang rust|cpp|as NAME', 'build [DIR]', 'test [--cpu-budget N] [--metadata K=V]... [--annotation K=V]... FILE.wasm...', '--metadata redisHost=', '-l, --lang L', 'apt-get install', 'npm install']) assert.ok(help.stdout.includes(text), text);
     assert.equal((await component(['build', '--help'])).stdout, help.stdout);
   });
 
@@ -44,7 +47,10 @@ describe('tessera component: help and usage errors', { concurrency: true }, () =
       [['new', 'state', '--lang', 'go', 'cache'], /--lang must be rust, cpp or as, got "go"/],
       [['new', 'binding', '--lang', 'rust', 'cache'], /cannot make a "binding" component; kinds: state, pubsub/],
       [['frobnicate'], /unknown component command "frobnicate"/],
-      [['test'], /usage: tessera component test \[--cpu-budget N\] FILE\.wasm\.\.\./],
+      [['test'], /usage: tessera component test \[--cpu-budget N\] \[--metadata K=V\]\.\.\. \[--annotation K=V\]\.\.\. FILE\.wasm\.\.\./],
+      [['test', '--metadata', 'redisHost', 'x.wasm'], /--metadata takes KEY=VALUE, got "redisHost"/],
+      [['test', '--annotation', 'tessera.dev/cpu-budget=1M', 'x.wasm'], /--annotation tessera\.dev\/cpu-budget is no capability grant/],
+      [['test', '--annotation', 'tessera.dev/allow-tcp=nowhere', 'x.wasm'], /--annotation: component "component-under-test": annotation "tessera\.dev\/allow-tcp"/],
       [['build', 'a', 'b'], /usage: tessera component build \[DIR\]/],
     ];
     const results = await Promise.all(cases.map(([args]) => component(args)));
@@ -89,6 +95,22 @@ describe('tessera component test', { concurrency: true }, () => {
     assert.ok(failed.some((row) => /^set-get +an int round-trips +FAIL {2}get "conformance\|\|an-int" found nothing after set$/.test(row)), failed.join('\n'));
     assert.ok(failed.some((row) => row.startsWith('bulk ')), failed.join('\n'));
     assert.match(stdout, /^FAIL: \d+ passed, \d+ failed, \d+ skipped/m);
+  });
+
+  test('passes pubsub.redis given its redisHost (--metadata) and the tcp grant (--annotation): the pub/sub table, exit 0', needs('redis'), async () => {
+    const redis = await RedisServer.start();
+    try {
+      const { code, stdout } = await component(['test', '--metadata', `redisHost=${redis.address}`, '--annotation', `tessera.dev/allow-tcp=${redis.address}`, PUBSUB_REDIS]);
+      assert.equal(code, 0, stdout);
+      assert.match(stdout, /^conformance of pubsub\.redis v1 \(.*pubsub-redis\.wasm\)$/m);
+      assert.match(stdout, /^consumer groups +another consumerID gets every message as well +pass$/m);
+      assert.equal(rowsOf(stdout, 'FAIL').length, 0);
+      const without = await component(['test', PUBSUB_REDIS]);
+      assert.equal(without.code, 1);
+      assert.match(without.stdout, /^load +.* +FAIL {2}.*redisHost/m);
+    } finally {
+      await redis.stop();
+    }
   });
 
   test('exits 1 for a file it cannot read', async () => {

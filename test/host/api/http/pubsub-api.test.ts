@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MemoryBroker } from '../../../support/memory-pubsub.ts';
-import { PubSubComponents } from '../../../support/pubsub-components.ts';
+import { FakeComponents } from '../../../support/fake-components.ts';
 import { startPubSubSidecar, type PubSubSidecar } from '../../../support/pubsub-sidecar.ts';
 import { expectDaprError } from '../../../support/sidecar-process.ts';
 
@@ -12,7 +12,7 @@ const broker = new MemoryBroker();
 const scoped = new MemoryBroker();
 
 before(async () => {
-  const components = new PubSubComponents()
+  const components = new FakeComponents()
     .addPubSub('pubsub', broker.client('myapp'))
     .addPubSub('scoped', scoped.client('myapp'), { allowedTopics: 'open,shut', publishingScopes: 'myapp=open;other=shut' });
   sidecar = await startPubSubSidecar({ components });
@@ -85,7 +85,7 @@ describe('publish API', () => {
   });
 
   it('answers ERR_PUBSUB_NOT_CONFIGURED when no pubsub is configured', async () => {
-    const bare = await startPubSubSidecar({ components: new PubSubComponents() });
+    const bare = await startPubSubSidecar({ components: new FakeComponents() });
     try {
       await expectDaprError(fetch(`${bare.url}/v1.0/publish/pubsub/t`, { method: 'POST', body: 'x' }), 400, 'ERR_PUBSUB_NOT_CONFIGURED', /^pubsub pubsub is not configured$/);
     } finally {

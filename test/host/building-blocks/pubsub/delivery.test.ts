@@ -7,7 +7,7 @@ import { afterEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, type Logger } from '../../../../host/observability/logger.ts';
 import { MemoryBroker } from '../../../support/memory-pubsub.ts';
-import { PubSubComponents } from '../../../support/pubsub-components.ts';
+import { FakeComponents } from '../../../support/fake-components.ts';
 import { startPubSubSidecar, type PubSubSidecar, type PubSubSidecarOptions } from '../../../support/pubsub-sidecar.ts';
 import { pollUntil } from '../../../support/sidecar-process.ts';
 import { freePort, TestApp } from '../../../support/test-app.ts';
@@ -251,7 +251,7 @@ describe('pub/sub delivery: subscriptions and brokers coming and going', () => {
 
   it('waits for a pubsub that is not loaded, stops when the pubsub goes, and keeps its loop across a hot swap', async () => {
     const broker = new MemoryBroker();
-    const components = new PubSubComponents();
+    const components = new FakeComponents();
     const { app, sidecar } = await setup([{ pubsubname: 'pubsub', topic: 't', route: '/t' }], { components, broker });
     const meta = await sidecar.metadata();
     assert.deepEqual(meta.subscriptions, []);

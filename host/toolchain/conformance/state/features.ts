@@ -1,23 +1,14 @@
 // Features: a store advertises only features this ABI knows, and its behaviour does not claim
 // a feature it does not advertise (ETags on reads, an expiry time). What an advertised feature
 // promises is checked by its own area (etag, ttl, transactions).
-import { expectFound, fail, key, lacks, metadataValue, setRequest, type Check } from './harness.ts';
+import { advertisesOnly } from '../check.ts';
+import { expectFound, fail, key, lacks, metadataValue, setRequest, type Check, type CheckContext } from './harness.ts';
 
 /** The optional features of a state store in ABI 0.1.0, as Dapr names them. */
 export const KNOWN_FEATURES = ['ETAG', 'TRANSACTIONAL', 'TTL'];
 
 export const featureChecks: Check[] = [
-  {
-    area: 'features',
-    name: `advertises only ${KNOWN_FEATURES.join(', ')}, each at most once`,
-    async run({ live }) {
-      const features = (await live.call('features', [])) as string[];
-      const unknown = features.filter((f) => !KNOWN_FEATURES.includes(f));
-      if (unknown.length > 0) fail(`features() lists ${unknown.map((f) => JSON.stringify(f)).join(', ')}, which ABI 0.1.0 does not know (it knows ${KNOWN_FEATURES.join(', ')})`);
-      const twice = features.filter((f, i) => features.indexOf(f) !== i);
-      if (twice.length > 0) fail(`features() lists ${[...new Set(twice)].join(', ')} more than once`);
-    },
-  },
+  advertisesOnly<CheckContext>(KNOWN_FEATURES),
   {
     area: 'features',
     name: 'without ETAG, reads carry no ETag',

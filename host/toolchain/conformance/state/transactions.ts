@@ -1,6 +1,6 @@
 // Transactions (for a store that advertises TRANSACTIONAL): operations apply in order, each
 // seeing the ones before it, and all or none.
-import type { TransactOperation } from '../../../abi/ts/state.ts';
+import type { TransactOperation } from '../../../../abi/ts/state.ts';
 import {
   deleteRequest,
   etagOf,

@@ -2,7 +2,7 @@
 // makes it never expire, and reads of an expiring item carry `ttlExpireTime`. These checks
 // wait on the real clock (the host's clock capability), with 1-second TTLs.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StateStore } from '../../../abi/ts/state.ts';
+import type { StateStore } from '../../../../abi/ts/state.ts';
 import { expectFound, expectValue, fail, get, key, metadataValue, needs, setRequest, type Check } from './harness.ts';
 
 /** How long past its expiry an item may still be read: a store may expire on a timer. */

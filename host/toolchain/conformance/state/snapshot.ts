@@ -2,19 +2,9 @@
 // interface): a fresh instance restored from a snapshot reads exactly as the old one did, ETags
 // included, whichever way it was taken (in chunks when the module streams); and a snapshot it
 // cannot read is refused with an error, not a trap, leaving its data as it was.
-import type { GetResponse } from '../../../abi/ts/state.ts';
-import type { WitResult } from '../../../abi/ts/types.ts';
-import { isTesseraError } from '../../errors.ts';
-import type { SnapshotData } from '../../sandbox/guest-component.ts';
-import { canSnapshot, restoreSnapshot, streams, takeSnapshot, type SnapshotPort } from '../../sandbox/snapshot-stream.ts';
-import { etagOf, expectRefused, expectValue, fail, get, key, needs, sameBytes, setRequest, type Check, type CheckContext, type Instance, type Subject } from './harness.ts';
-
-const exportsSnapshot = (subject: Subject): string | undefined =>
-  canSnapshot(subject.compiled.optionalExports) ? undefined : 'exports no snapshot interface';
-const exportsStream = (subject: Subject): string | undefined =>
-  streams(subject.compiled.optionalExports) ? undefined : 'exports no snapshot-stream interface';
-/** Chunks this small split a snapshot into many, so every record boundary is crossed. */
-const SMALL_CHUNK_BYTES = 64;
+import type { GetResponse } from '../../../../abi/ts/state.ts';
+import { exportsSnapshot, exportsStream, expectEmptyRefused, joined, restoreInto, size, SMALL_CHUNK_BYTES, snapshotOf } from '../snapshot-calls.ts';
+import { etagOf, expectRefused, expectValue, fail, get, key, needs, sameBytes, setRequest, type Check, type CheckContext, type Instance } from './harness.ts';
 
 /** Keys of every kind, with a content type and (for a TTL store) a TTL. */
 async function fill({ store, subject }: CheckContext): Promise<string[]> {
@@ -43,33 +33,6 @@ function expectSameReads(got: (GetResponse | undefined)[], want: (GetResponse | 
   }
 }
 
-/** The instance's snapshot exports, called as the host calls them (each export one ordinary call). */
-function portOf(instance: Instance): SnapshotPort {
-  const { live } = instance;
-  return { name: live.name, optionalExports: live.compiled.optionalExports, memoryLimitBytes: live.compiled.memoryLimitBytes, call: (fn, args) => live.call(fn, args) };
-}
-
-async function snapshotOf(instance: Instance, chunkBytes?: number): Promise<SnapshotData> {
-  const data = await takeSnapshot(portOf(instance), chunkBytes === undefined ? {} : { chunkBytes });
-  if (data.length === 0) fail('the snapshot holds no bytes (not even a format version)');
-  return data;
-}
-
-const joined = (data: SnapshotData): Uint8Array => new Uint8Array(Buffer.concat(data));
-
-/** Restores `data` as the host does; a refusal is a result, a trap rejects. */
-async function restoreInto(instance: Instance, data: SnapshotData): Promise<WitResult<undefined>> {
-  try {
-    await restoreSnapshot(portOf(instance), data);
-    return { tag: 'ok', val: undefined };
-  } catch (err) {
-    if (isTesseraError(err) && err.componentError) return { tag: 'err', val: err.componentError };
-    throw err;
-  }
-}
-
-const size = (data: SnapshotData): number => data.reduce((n, c) => n + c.byteLength, 0);
-
 export const snapshotChecks: Check[] = [
   {
     area: 'snapshot',
@@ -78,10 +41,10 @@ export const snapshotChecks: Check[] = [
     async run(cx) {
       const keys = await fill(cx);
       const before = await reads(cx, keys);
-      const data = await snapshotOf(cx);
+      const data = await snapshotOf(cx.live);
       expectSameReads(await reads(cx, keys), before, keys, 'after taking a snapshot');
       const next = await cx.fresh();
-      const restored = await restoreInto(next, data);
+      const restored = await restoreInto(next.live, data);
       if (restored.tag === 'err') fail(`restore of its own ${size(data)}-byte snapshot was refused: ${restored.val.tag}: ${restored.val.val}`);
       expectSameReads(await reads(next, keys), before, keys, 'after restore into a fresh instance');
     },
@@ -93,18 +56,18 @@ export const snapshotChecks: Check[] = [
     async run(cx) {
       const keys = await fill(cx);
       const before = await reads(cx, keys);
-      const chunks = await snapshotOf(cx, SMALL_CHUNK_BYTES);
+      const chunks = await snapshotOf(cx.live, SMALL_CHUNK_BYTES);
       if (cx.live.compiled.optionalExports.has('snapshot')) {
         const whole = (await cx.live.call('snapshot#snapshot', [])) as Uint8Array;
         if (!sameBytes(joined(chunks), whole)) fail(`the ${chunks.length} chunks joined (${size(chunks)} bytes) differ from what snapshot returns (${whole.length} bytes)`);
       }
       const next = await cx.fresh();
-      const restored = await restoreInto(next, chunks);
+      const restored = await restoreInto(next.live, chunks);
       if (restored.tag === 'err') fail(`restore of its own snapshot in ${chunks.length} chunks was refused: ${restored.val.tag}: ${restored.val.val}`);
       expectSameReads(await reads(next, keys), before, keys, `after a restore in ${chunks.length} chunks`);
       // Chunks hold whole records, so the whole snapshot is one valid chunk (as an older host's `snapshot` gives it).
       const other = await cx.fresh();
-      const whole = await restoreInto(other, [joined(chunks)]);
+      const whole = await restoreInto(other.live, [joined(chunks)]);
       if (whole.tag === 'err') fail(`restore of its own snapshot as one chunk was refused: ${whole.val.tag}: ${whole.val.val}`);
       expectSameReads(await reads(other, keys), before, keys, 'after a restore in one chunk');
     },
@@ -117,7 +80,7 @@ export const snapshotChecks: Check[] = [
       const k = key('snap-text');
       await fill(cx);
       const next = await cx.fresh();
-      const restored = await restoreInto(next, await snapshotOf(cx));
+      const restored = await restoreInto(next.live, await snapshotOf(cx.live));
       if (restored.tag === 'err') fail(`restore was refused: ${restored.val.tag}: ${restored.val.val}`);
       const old = etagOf(await expectValue(next.store, k, 'text, again', 'after restore'), k);
       await next.store.set(setRequest(k, 'after restore', { etag: old }));
@@ -132,9 +95,7 @@ export const snapshotChecks: Check[] = [
     skip: exportsSnapshot,
     async run(cx) {
       await cx.store.set(setRequest(key('kept'), 'v'));
-      // Streamed: `restore-end` with no chunk before it; whole: `restore` of no bytes.
-      const refused = await restoreInto(cx, streams(cx.live.compiled.optionalExports) ? [] : [new Uint8Array(0)]);
-      if (refused.tag === 'ok') fail('restore of an empty snapshot (not even a format version byte) was accepted');
+      await expectEmptyRefused(cx.live);
       await expectValue(cx.store, key('kept'), 'v', 'after a refused restore');
     },
   },

@@ -17,7 +17,7 @@ import {
   setRequest,
   type Check,
 } from './harness.ts';
-import type { StateStore } from '../../../abi/ts/state.ts';
+import type { StateStore } from '../../../../abi/ts/state.ts';
 
 /** Sets `k` twice: resolves to its replaced ETag and its current one. */
 async function twoVersions(store: StateStore, k: string): Promise<{ stale: string; current: string }> {
