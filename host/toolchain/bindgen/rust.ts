@@ -518,7 +518,11 @@ function typeDeclaration(iface: string, name: string, t: WitType): string[] {
       for (const c of t.cases) lines.push(`            ${pattern(c, '_')} => "${c.name}",`);
       lines.push('        }');
       lines.push('    }');
-      const allStrings = t.cases.every((c) => c.type !== undefined && resolve(c.type).kind === 'primitive' && (resolve(c.type) as { name: string }).name === 'string');
+      const isString = (x: WitType | undefined): boolean => {
+        const r = x === undefined ? undefined : resolve(x);
+        return r?.kind === 'primitive' && r.name === 'string';
+      };
+      const allStrings = t.cases.every((c) => isString(c.type));
       if (allStrings) {
         const one = `            ${t.cases.map((c) => pattern(c, 'm')).join(' | ')} => m,`;
         const arms = one.length <= 120 ? [one] : t.cases.map((c, i) => `            ${i === 0 ? '' : '| '}${pattern(c, 'm')}${i === t.cases.length - 1 ? ' => m,' : ''}`);
@@ -547,8 +551,8 @@ function typeHelpers(n: WitNamed): string[] {
   const fn = snake(n.name);
   const at = new Addr('at');
   const t = n.type;
-  if (kind === 'enum') {
-    const cases = (t as { cases: string[] }).cases;
+  if (t.kind === 'enum') {
+    const cases = t.cases;
     return [
       `pub(crate) fn lift_${fn}(value: u32) -> ${rust} {`,
       `    match discriminant(value, ${cases.length}, "${n.name}") {`,
