@@ -584,6 +584,30 @@ function typeHelpers(n: WitNamed): string[] {
   if (t.kind === 'variant') {
     const v = variantLayout(n, t.cases.map((c) => c.type));
     const payload = at.add(v.payloadOffset);
+    const shared = t.cases[0]?.type;
+    if (shared !== undefined && t.cases.every((c) => c.type !== undefined && describeType(c.type) === describeType(shared))) {
+      // Every case carries the same payload (as `error` its message): it is lifted and
+      // lowered once, and only the case is matched.
+      const cases = t.cases.map((c, i) => ({ pattern: `${rust}::${pascal(c.name)}`, arm: i === t.cases.length - 1 ? '_' : String(i), i }));
+      lines.push(
+        `pub(crate) unsafe fn load_${fn}(at: usize) -> ${rust} {`,
+        `    let case = discriminant(${loadDiscriminant(v.discriminantSize, at)}, ${t.cases.length}, "${n.name}");`,
+        `    let e = ${embed(liftMem(shared, payload), '    ')};`,
+        '    match case {',
+        ...cases.map((c) => `        ${c.arm} => ${c.pattern}(e),`),
+        '    }',
+        '}',
+        '',
+        `pub(crate) unsafe fn store_${fn}(at: usize, value: ${rust}) {`,
+        '    let (case, e) = match value {',
+        ...cases.map((c) => `        ${c.pattern}(e) => (${c.i}, e),`),
+        '    };',
+        `    store_${DISCRIMINANT_MEM[v.discriminantSize]}(${at}, case);`,
+        ...indent(lowerMem('e', shared, payload)),
+        '}',
+      );
+      return lines;
+    }
     lines.push(`pub(crate) unsafe fn load_${fn}(at: usize) -> ${rust} {`, `    match discriminant(${loadDiscriminant(v.discriminantSize, at)}, ${t.cases.length}, "${n.name}") {`);
     t.cases.forEach((c, i) => {
       const arm = i === t.cases.length - 1 ? '_' : String(i);

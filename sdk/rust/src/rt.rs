@@ -246,11 +246,16 @@ pub unsafe fn store_bytes(ptr_at: usize, len_at: usize, bytes: Vec<u8>) {
 }
 
 /// A zeroed array of `len` elements of `size` bytes at `align`, kept until the post-return;
-/// answers its address.
+/// answers its address. Inlined for the common empty list (metadata), which owns no memory.
+#[inline]
 pub unsafe fn keep_array(len: usize, size: usize, align: usize) -> usize {
     if len == 0 {
         return align;
     }
+    keep_new_array(len, size, align)
+}
+
+unsafe fn keep_new_array(len: usize, size: usize, align: usize) -> usize {
     let layout = match Layout::from_size_align(len * size, align) {
         Ok(layout) => layout,
         Err(_) => trap(format_args!("a list of {} elements of {} bytes is too large", len, size)),

@@ -332,43 +332,29 @@ pub(crate) unsafe fn store_metadata(at: usize, value: Metadata) {
 
 // error
 pub(crate) unsafe fn load_error(at: usize) -> Error {
-    match discriminant(load_u8(at) as u32, 6, "error") {
-        0 => Error::EtagMismatch(lift_string(load_u32(at + 4) as usize, load_u32(at + 8) as usize)),
-        1 => Error::EtagInvalid(lift_string(load_u32(at + 4) as usize, load_u32(at + 8) as usize)),
-        2 => Error::NotFound(lift_string(load_u32(at + 4) as usize, load_u32(at + 8) as usize)),
-        3 => Error::InvalidArgument(lift_string(load_u32(at + 4) as usize, load_u32(at + 8) as usize)),
-        4 => Error::Unavailable(lift_string(load_u32(at + 4) as usize, load_u32(at + 8) as usize)),
-        _ => Error::Internal(lift_string(load_u32(at + 4) as usize, load_u32(at + 8) as usize)),
+    let case = discriminant(load_u8(at) as u32, 6, "error");
+    let e = lift_string(load_u32(at + 4) as usize, load_u32(at + 8) as usize);
+    match case {
+        0 => Error::EtagMismatch(e),
+        1 => Error::EtagInvalid(e),
+        2 => Error::NotFound(e),
+        3 => Error::InvalidArgument(e),
+        4 => Error::Unavailable(e),
+        _ => Error::Internal(e),
     }
 }
 
 pub(crate) unsafe fn store_error(at: usize, value: Error) {
-    match value {
-        Error::EtagMismatch(e) => {
-            store_u8(at, 0);
-            store_bytes(at + 4, at + 8, e.into_bytes());
-        }
-        Error::EtagInvalid(e) => {
-            store_u8(at, 1);
-            store_bytes(at + 4, at + 8, e.into_bytes());
-        }
-        Error::NotFound(e) => {
-            store_u8(at, 2);
-            store_bytes(at + 4, at + 8, e.into_bytes());
-        }
-        Error::InvalidArgument(e) => {
-            store_u8(at, 3);
-            store_bytes(at + 4, at + 8, e.into_bytes());
-        }
-        Error::Unavailable(e) => {
-            store_u8(at, 4);
-            store_bytes(at + 4, at + 8, e.into_bytes());
-        }
-        Error::Internal(e) => {
-            store_u8(at, 5);
-            store_bytes(at + 4, at + 8, e.into_bytes());
-        }
-    }
+    let (case, e) = match value {
+        Error::EtagMismatch(e) => (0, e),
+        Error::EtagInvalid(e) => (1, e),
+        Error::NotFound(e) => (2, e),
+        Error::InvalidArgument(e) => (3, e),
+        Error::Unavailable(e) => (4, e),
+        Error::Internal(e) => (5, e),
+    };
+    store_u8(at, case);
+    store_bytes(at + 4, at + 8, e.into_bytes());
 }
 
 // result<_, error>
