@@ -5,6 +5,7 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { WitPackage } from '../../sandbox/wit/ast.ts';
 import { GENERATED_MARK, type GeneratedFile } from './model.ts';
+import { CPP_OUT_DIR, generateCpp } from './cpp.ts';
 import { RUST_OUT_DIR, generateRust } from './rust.ts';
 import { TS_OUT_DIR, generateTypeScript } from './typescript.ts';
 
@@ -18,6 +19,7 @@ interface Generator {
 
 const GENERATORS: Generator[] = [
   { outDirs: [TS_OUT_DIR], generate: generateTypeScript },
+  { outDirs: [CPP_OUT_DIR], generate: generateCpp },
   { outDirs: [RUST_OUT_DIR], generate: generateRust },
 ];
 

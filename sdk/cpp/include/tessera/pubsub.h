@@ -1,6 +1,7 @@
-// The pubsub world as C++ sees it: typed requests and messages mirroring abi/wit/pubsub.wit,
-// and the `PubSub` base class a broker derives from. A broker that keeps its messages in its
-// own memory also derives from `Snapshotting` (snapshot.h).
+// The pubsub world as C++ sees it: the `PubSub` base class a broker derives from, over the
+// requests and messages of abi/wit/pubsub.wit (generated/pubsub.h: `PublishRequest`,
+// `BulkPublishEntry`, `BulkPublishFailure`, `Message`, `AckOutcome`). A broker that keeps its
+// messages in its own memory also derives from `Snapshotting` (snapshot.h).
 #pragma once
 
 #include <cstdint>
@@ -9,69 +10,17 @@
 #include <utility>
 #include <vector>
 
+#include "generated/pubsub.h"
 #include "snapshot.h"
 #include "types.h"
 
 namespace tessera {
-
-/** What became of a delivered message (WIT enum `ack-outcome`, numbered as the canonical ABI numbers it). */
-enum class AckOutcome : std::uint8_t {
-  /** Processed: never deliver it again. */
-  Success = 0,
-  /** Not processed: deliver it again later. */
-  Retry = 1,
-  /** Not processed and never to be: forget it. */
-  Drop = 2,
-};
 
 /** The optional features a broker can advertise from `features()`, as Dapr names them. */
 namespace feature {
 inline constexpr const char* bulk_publish = "BULK_PUBLISH";
 inline constexpr const char* message_ttl = "MESSAGE_TTL";
 }  // namespace feature
-
-/** WIT `publish-request`. */
-struct PublishRequest {
-  std::string topic;
-  Bytes data;
-  std::optional<std::string> content_type;
-  /** Request metadata: `ttlInSeconds` for a broker with `MESSAGE_TTL`, ... */
-  Metadata metadata;
-};
-
-/** WIT `bulk-publish-entry`: one message of a bulk publish. */
-struct BulkPublishEntry {
-  /** Unique within the request; a failure names it. */
-  std::string entry_id;
-  Bytes data;
-  std::optional<std::string> content_type;
-  Metadata metadata;
-};
-
-/** WIT `bulk-publish-failure`: an entry that was not published, and why. */
-struct BulkPublishFailure {
-  BulkPublishFailure() = default;
-  BulkPublishFailure(std::string entry_id, std::string error) : entry_id(std::move(entry_id)), error(std::move(error)) {}
-
-  std::string entry_id;
-  std::string error;
-};
-
-/** WIT `message`: one delivery to a subscription. */
-struct Message {
-  Message() = default;
-  Message(std::string id, std::string topic, Bytes data, std::optional<std::string> content_type = std::nullopt,
-          Metadata metadata = {})
-      : id(std::move(id)), topic(std::move(topic)), data(std::move(data)), content_type(std::move(content_type)),
-        metadata(std::move(metadata)) {}
-
-  /** The broker's id for this delivery, unique within its subscription; `ack` names it. */
-  std::string id;
-  std::string topic;
-  Bytes data;
-  std::optional<std::string> content_type;
-  Metadata metadata;
-};
 
 /** What `subscribe` answers: the subscription's id, or an error. */
 using SubscribeResult = Result<std::uint64_t>;

@@ -1,6 +1,8 @@
-// The state-store world as C++ sees it: typed requests and responses mirroring
-// abi/wit/state.wit and the `StateStore` base class a component derives from. The optional
-// `Snapshotting` interface (WIT interface `snapshot`) is in snapshot.h.
+// The state-store world as C++ sees it: the `StateStore` base class a component derives from,
+// over the requests and responses of abi/wit/state.wit (generated/state.h: `GetRequest`,
+// `GetResponse`, `SetRequest`, `DeleteRequest`, `BulkGetItem`, `TransactOperation`,
+// `Concurrency`, `Consistency`). The optional `Snapshotting` interface (WIT interface
+// `snapshot`) is in snapshot.h.
 #pragma once
 
 #include <cstdint>
@@ -10,16 +12,11 @@
 #include <variant>
 #include <vector>
 
+#include "generated/state.h"
 #include "snapshot.h"
 #include "types.h"
 
 namespace tessera {
-
-/** Dapr's concurrency option. With an ETag both modes check it; without one, `FirstWrite` only inserts. */
-enum class Concurrency : std::uint8_t { LastWrite = 0, FirstWrite = 1 };
-
-/** Dapr's consistency option; a store may treat both alike. */
-enum class Consistency : std::uint8_t { Eventual = 0, Strong = 1 };
 
 /** The optional features a store can advertise from `features()`, as Dapr names them. */
 namespace feature {
@@ -27,58 +24,6 @@ inline constexpr const char* etag = "ETAG";
 inline constexpr const char* transactional = "TRANSACTIONAL";
 inline constexpr const char* ttl = "TTL";
 }  // namespace feature
-
-struct GetRequest {
-  std::string key;
-  Consistency consistency = Consistency::Eventual;
-  Metadata metadata;
-};
-
-struct GetResponse {
-  GetResponse() = default;
-  explicit GetResponse(Bytes value, std::optional<std::string> etag = std::nullopt,
-                       std::optional<std::string> content_type = std::nullopt, Metadata metadata = {})
-      : value(std::move(value)), etag(std::move(etag)), content_type(std::move(content_type)), metadata(std::move(metadata)) {}
-
-  Bytes value;
-  std::optional<std::string> etag;
-  std::optional<std::string> content_type;
-  /** A store with the `TTL` feature puts `ttlExpireTime` (RFC 3339, UTC) here for an expiring item. */
-  Metadata metadata;
-};
-
-struct SetRequest {
-  std::string key;
-  Bytes value;
-  std::optional<std::string> etag;
-  std::optional<std::string> content_type;
-  Concurrency concurrency = Concurrency::LastWrite;
-  Consistency consistency = Consistency::Eventual;
-  /** `ttlInSeconds` sets a time to live (`-1`: never expires). */
-  Metadata metadata;
-};
-
-struct DeleteRequest {
-  std::string key;
-  std::optional<std::string> etag;
-  Concurrency concurrency = Concurrency::LastWrite;
-  Consistency consistency = Consistency::Eventual;
-  Metadata metadata;
-};
-
-/** One key's answer to a bulk get: a response, nothing (missing key), or an error message. */
-struct BulkGetItem {
-  BulkGetItem() = default;
-  BulkGetItem(std::string key, std::optional<GetResponse> response, std::optional<std::string> error = std::nullopt)
-      : key(std::move(key)), response(std::move(response)), error(std::move(error)) {}
-
-  std::string key;
-  std::optional<GetResponse> response;
-  std::optional<std::string> error;
-};
-
-/** One operation of a transaction (WIT variant `transact-operation`: `set` is case 0, `delete` case 1). */
-using TransactOperation = std::variant<SetRequest, DeleteRequest>;
 
 /** What `get` answers: a response, `std::nullopt` (the key does not exist), or an error. */
 using GetResult = Result<std::optional<GetResponse>>;

@@ -13,8 +13,8 @@
 #include <variant>
 #include <vector>
 
-/** The WIT package version this SDK implements: it names every import, export and manifest. */
-#define TESSERA_ABI_VERSION "0.1.0"
+#include "generated/package.h"
+#include "generated/types.h"
 
 namespace tessera {
 
@@ -32,6 +32,7 @@ class Metadata {
 
   Metadata() = default;
   Metadata(std::initializer_list<Entry> entries) : entries_(entries) {}
+  explicit Metadata(std::vector<Entry> entries) : entries_(std::move(entries)) {}
 
   std::size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
@@ -72,45 +73,27 @@ class Metadata {
   std::vector<Entry> entries_;
 };
 
-/** The cases of the WIT `error` variant, numbered as the canonical ABI numbers them. */
-enum class StateErrorKind : std::uint8_t {
-  /** The ETag given does not match the stored one (HTTP 409). */
-  EtagMismatch = 0,
-  /** The ETag given is not a valid ETag for this store (HTTP 400). */
-  EtagInvalid = 1,
-  /** The thing asked for does not exist. */
-  NotFound = 2,
-  /** The request is malformed for this component (HTTP 400). */
-  InvalidArgument = 3,
-  /** The backing engine cannot be reached right now; the call may be retried. */
-  Unavailable = 4,
-  /** Anything else. */
-  Internal = 5,
-};
-
 /**
- * The error a fallible export returns (WIT `error`). There are no exceptions in a component
- * (`-fno-exceptions`): a store returns one inside a `Result`. Messages should name the key
- * and say what to do; the host maps the kind to a Dapr error and HTTP status.
+ * The error a fallible export returns (WIT `error`; its cases are the generated `ErrorKind`).
+ * There are no exceptions in a component (`-fno-exceptions`): a component returns one inside a
+ * `Result`. Messages should name the key and say what to do; the host maps the kind to a Dapr
+ * error and HTTP status.
  */
-struct StateError {
-  StateErrorKind kind = StateErrorKind::Internal;
+struct Error {
+  ErrorKind kind = ErrorKind::Internal;
   std::string message;
 
-  static StateError etag_mismatch(std::string message) { return {StateErrorKind::EtagMismatch, std::move(message)}; }
-  static StateError etag_invalid(std::string message) { return {StateErrorKind::EtagInvalid, std::move(message)}; }
-  static StateError not_found(std::string message) { return {StateErrorKind::NotFound, std::move(message)}; }
-  static StateError invalid_argument(std::string message) { return {StateErrorKind::InvalidArgument, std::move(message)}; }
-  static StateError unavailable(std::string message) { return {StateErrorKind::Unavailable, std::move(message)}; }
-  static StateError internal(std::string message) { return {StateErrorKind::Internal, std::move(message)}; }
+  static Error etag_mismatch(std::string message) { return {ErrorKind::EtagMismatch, std::move(message)}; }
+  static Error etag_invalid(std::string message) { return {ErrorKind::EtagInvalid, std::move(message)}; }
+  static Error not_found(std::string message) { return {ErrorKind::NotFound, std::move(message)}; }
+  static Error invalid_argument(std::string message) { return {ErrorKind::InvalidArgument, std::move(message)}; }
+  static Error unavailable(std::string message) { return {ErrorKind::Unavailable, std::move(message)}; }
+  static Error internal(std::string message) { return {ErrorKind::Internal, std::move(message)}; }
 };
 
-/**
- * The same WIT `error` under a kind-neutral name: every component kind returns it (a pub/sub
- * broker writes `tessera::Error::unavailable(...)`). `StateError` and `Error` are one type.
- */
-using Error = StateError;
-using ErrorKind = StateErrorKind;
+/** The same type under the name the state-store API first gave it: `StateError` and `Error` are one type. */
+using StateError = Error;
+using StateErrorKind = ErrorKind;
 
 /**
  * A `T` or a `StateError` (WIT `result<T, error>`). Converts implicitly from either, so a
