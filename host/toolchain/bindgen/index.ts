@@ -7,6 +7,7 @@ import type { WitPackage } from '../../sandbox/wit/ast.ts';
 import { AS_OUT_DIR, generateAssemblyScript } from './assemblyscript.ts';
 import { GENERATED_MARK, type GeneratedFile } from './model.ts';
 import { CPP_OUT_DIR, generateCpp } from './cpp.ts';
+import { RUST_OUT_DIR, generateRust } from './rust.ts';
 import { TS_OUT_DIR, generateTypeScript } from './typescript.ts';
 
 export type { GeneratedFile } from './model.ts';
@@ -21,6 +22,7 @@ const GENERATORS: Generator[] = [
   { outDirs: [TS_OUT_DIR], generate: generateTypeScript },
   { outDirs: [CPP_OUT_DIR], generate: generateCpp },
   { outDirs: [AS_OUT_DIR], generate: generateAssemblyScript },
+  { outDirs: [RUST_OUT_DIR], generate: generateRust },
 ];
 
 /** Every generated file for `pkg`, sorted by path. */

@@ -4,41 +4,39 @@
 //! answer back, under the export names wit-bindgen would give them; it wraps the host
 //! interfaces (`log`, `clock`, `random`, `sleep`, `tcp`) in safe functions. No dependencies;
 //! builds with rustc 1.63 for `wasm32-unknown-unknown`. See README.md.
+//!
+//! The canonical-ABI glue is generated from the WIT (`src/generated/`, by `npm run bindgen`);
+//! the rest is the hand-written API.
 #![no_std]
 
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-mod abi;
-mod exports;
+mod export;
+mod generated;
 mod host;
-mod macros;
 mod manifest;
 mod pubsub;
-mod pubsub_abi;
-mod pubsub_exports;
+mod rt;
 mod snapshot_stream;
 mod store;
 mod types;
 
+pub use generated::types::*;
 pub use host::{clock, log, random, sleep, tcp};
 pub use manifest::ABI_VERSION;
-pub use pubsub::{AckOutcome, BulkPublishEntry, BulkPublishFailure, Message, PubSub, PublishRequest};
+pub use pubsub::PubSub;
 pub use snapshot_stream::{SnapshotChunk, SnapshotStream};
 pub use store::{Snapshot, StateStore};
-pub use types::{
-    feature, BulkGetItem, Concurrency, Consistency, DeleteRequest, Error, GetRequest, GetResponse, Metadata,
-    SetRequest, StateError, TransactOperation,
-};
+pub use types::{feature, Metadata, StateError};
 
 /// What the export macros expand to call; not part of the API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::exports::*;
+    pub use crate::export::{log_panics, StoreCell, Streaming, WholeSnapshot};
+    pub use crate::generated::*;
     pub use crate::manifest::{lists_capability, manifest, manifest_len, ManifestFields};
-
-    pub mod pubsub {
-        pub use crate::pubsub_exports::*;
-    }
+    pub use crate::rt::cabi_realloc;
+    pub use crate::snapshot_stream::StreamCell;
 }

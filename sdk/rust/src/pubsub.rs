@@ -1,57 +1,11 @@
-// The WIT interface `pubsub` (abi/wit/pubsub.wit) in Rust: its values, and the `PubSub` trait
-// a broker implements. The export glue (pubsub_exports.rs) lifts and lowers them.
-use crate::types::{Error, Metadata};
+// The `PubSub` trait a broker implements for the WIT interface `pubsub` (abi/wit/pubsub.wit).
+// Its values are generated (src/generated/types.rs); the generated glue calls a broker through
+// the interface's generated `Guest` trait, which every `PubSub` implements (below).
+use crate::generated::pubsub::Guest;
+use crate::generated::types::{AckOutcome, BulkPublishEntry, BulkPublishFailure, Error, Message, PublishRequest};
+use crate::types::Metadata;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-
-/// One message to publish.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PublishRequest {
-    pub topic: String,
-    pub data: Vec<u8>,
-    pub content_type: Option<String>,
-    /// Request metadata (`ttlInSeconds`, ...).
-    pub metadata: Metadata,
-}
-
-/// One entry of a bulk publish.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BulkPublishEntry {
-    /// Unique within the request; a failure names it.
-    pub entry_id: String,
-    pub data: Vec<u8>,
-    pub content_type: Option<String>,
-    pub metadata: Metadata,
-}
-
-/// An entry of a bulk publish that was not published, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BulkPublishFailure {
-    pub entry_id: String,
-    pub error: String,
-}
-
-/// A message delivered to a subscription.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Message {
-    /// The broker's id for this delivery, unique within its subscription: `ack` names it.
-    pub id: String,
-    pub topic: String,
-    pub data: Vec<u8>,
-    pub content_type: Option<String>,
-    pub metadata: Metadata,
-}
-
-/// What became of a delivered message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AckOutcome {
-    /// Processed: never deliver it again.
-    Success,
-    /// Not processed: deliver it again later.
-    Retry,
-    /// Not processed and never to be: forget it.
-    Drop,
-}
 
 /// A publish/subscribe broker, with the semantics of Dapr's pub/sub components. Implement
 /// `publish`, `subscribe`, `pull`, `ack` and `unsubscribe`, override what else the broker
@@ -125,5 +79,49 @@ pub trait PubSub {
     /// when its backend is unreachable.
     fn ping(&mut self) -> Result<(), Error> {
         Ok(())
+    }
+}
+
+/// The generated glue's view of a broker: the WIT's functions, each answered by the broker's method.
+impl<T: PubSub> Guest for T {
+    fn init(&mut self, config: Metadata) -> Result<(), Error> {
+        PubSub::init(self, config)
+    }
+
+    fn features(&mut self) -> Vec<String> {
+        PubSub::features(self).iter().map(|f| String::from(*f)).collect()
+    }
+
+    fn publish(&mut self, req: PublishRequest) -> Result<(), Error> {
+        PubSub::publish(self, req)
+    }
+
+    fn bulk_publish(
+        &mut self,
+        topic: String,
+        entries: Vec<BulkPublishEntry>,
+        metadata: Metadata,
+    ) -> Result<Vec<BulkPublishFailure>, Error> {
+        PubSub::bulk_publish(self, topic, entries, metadata)
+    }
+
+    fn subscribe(&mut self, topic: String, metadata: Metadata) -> Result<u64, Error> {
+        PubSub::subscribe(self, topic, metadata)
+    }
+
+    fn pull(&mut self, subscription: u64, max_messages: u32, timeout_ms: u32) -> Result<Vec<Message>, Error> {
+        PubSub::pull(self, subscription, max_messages, timeout_ms)
+    }
+
+    fn ack(&mut self, subscription: u64, message_id: String, outcome: AckOutcome) -> Result<(), Error> {
+        PubSub::ack(self, subscription, message_id, outcome)
+    }
+
+    fn unsubscribe(&mut self, subscription: u64) -> Result<(), Error> {
+        PubSub::unsubscribe(self, subscription)
+    }
+
+    fn ping(&mut self) -> Result<(), Error> {
+        PubSub::ping(self)
     }
 }

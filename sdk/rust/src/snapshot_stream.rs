@@ -2,6 +2,7 @@
 // memory hands it over in bounded chunks of whole records, so it never needs a second copy of
 // all of it. The SDK keeps the cursor between calls and derives the whole-snapshot interface
 // `snapshot` from the same records.
+use crate::rt::{call_number, Global};
 use crate::types::StateError;
 use alloc::vec::Vec;
 
@@ -125,11 +126,11 @@ pub(crate) enum Stream<C, R> {
 }
 
 /// The stream of the component's one store; see [`crate::__private::StoreCell`].
-pub struct StreamCell<T: SnapshotStream>(crate::abi::Global<(Stream<T::Cursor, T::Restoring>, u32)>);
+pub struct StreamCell<T: SnapshotStream>(Global<(Stream<T::Cursor, T::Restoring>, u32)>);
 
 impl<T: SnapshotStream> StreamCell<T> {
     pub const fn new() -> Self {
-        StreamCell(crate::abi::Global::new((Stream::Idle, 0)))
+        StreamCell(Global::new((Stream::Idle, 0)))
     }
 
     /// The stream as the previous call left it, or `Idle` when another call came in between;
@@ -137,7 +138,7 @@ impl<T: SnapshotStream> StreamCell<T> {
     pub(crate) unsafe fn take(&self) -> Stream<T::Cursor, T::Restoring> {
         let (stream, call) = self.0.get();
         let current = core::mem::replace(stream, Stream::Idle);
-        if call.wrapping_add(1) == crate::abi::call_number() {
+        if call.wrapping_add(1) == call_number() {
             current
         } else {
             Stream::Idle
@@ -145,7 +146,7 @@ impl<T: SnapshotStream> StreamCell<T> {
     }
 
     pub(crate) unsafe fn put(&self, stream: Stream<T::Cursor, T::Restoring>) {
-        *self.0.get() = (stream, crate::abi::call_number());
+        *self.0.get() = (stream, call_number());
     }
 }
 

@@ -1,8 +1,11 @@
 // The traits a component implements: `StateStore` for the WIT interface `state`, and the
-// optional `Snapshot` for the interface `snapshot`.
-use crate::types::{
-    BulkGetItem, DeleteRequest, GetRequest, GetResponse, Metadata, SetRequest, StateError, TransactOperation,
+// optional `Snapshot` for the interface `snapshot`. The generated glue calls a store through
+// the interface's generated `Guest` trait, which every `StateStore` implements (below).
+use crate::generated::state::Guest;
+use crate::generated::types::{
+    BulkGetItem, DeleteRequest, Error, GetRequest, GetResponse, SetRequest, TransactOperation,
 };
+use crate::types::{Metadata, StateError};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -81,4 +84,47 @@ pub trait Snapshot {
     /// Replaces the store's state with a snapshot taken by this or an earlier version of the
     /// store. Called after `init`, before any other call.
     fn restore(&mut self, data: &[u8]) -> Result<(), StateError>;
+}
+
+/// The generated glue's view of a store: the WIT's functions, each answered by the store's method.
+impl<T: StateStore> Guest for T {
+    fn init(&mut self, config: Metadata) -> Result<(), Error> {
+        StateStore::init(self, config)
+    }
+
+    fn features(&mut self) -> Vec<String> {
+        StateStore::features(self).iter().map(|f| String::from(*f)).collect()
+    }
+
+    fn get(&mut self, req: GetRequest) -> Result<Option<GetResponse>, Error> {
+        StateStore::get(self, req)
+    }
+
+    fn set(&mut self, req: SetRequest) -> Result<(), Error> {
+        StateStore::set(self, req)
+    }
+
+    fn delete(&mut self, req: DeleteRequest) -> Result<(), Error> {
+        StateStore::delete(self, req)
+    }
+
+    fn bulk_get(&mut self, reqs: Vec<GetRequest>) -> Result<Vec<BulkGetItem>, Error> {
+        StateStore::bulk_get(self, reqs)
+    }
+
+    fn bulk_set(&mut self, reqs: Vec<SetRequest>) -> Result<(), Error> {
+        StateStore::bulk_set(self, reqs)
+    }
+
+    fn bulk_delete(&mut self, reqs: Vec<DeleteRequest>) -> Result<(), Error> {
+        StateStore::bulk_delete(self, reqs)
+    }
+
+    fn transact(&mut self, operations: Vec<TransactOperation>, metadata: Metadata) -> Result<(), Error> {
+        StateStore::transact(self, operations, metadata)
+    }
+
+    fn ping(&mut self) -> Result<(), Error> {
+        StateStore::ping(self)
+    }
 }

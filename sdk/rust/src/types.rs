@@ -1,6 +1,7 @@
-// The values of the WIT interfaces `types` and `state` (abi/wit/) as Rust types: what a
-// store's methods take and return. The export glue lifts them from and lowers them into the
-// canonical ABI. The values of `pubsub` live beside its trait, in pubsub.rs.
+// The hand-written values of the WIT: `metadata` as `Metadata` (a list of pairs with a map's
+// API), the `Display` of `error`, and the feature names. The WIT's records, enums and variants
+// are generated (src/generated/types.rs).
+use crate::generated::types::Error;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -82,84 +83,15 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Metadata {
     }
 }
 
-/// The error every fallible export returns (WIT `error`). The host maps each case to a Dapr
-/// error code and HTTP status; the message reaches the app, so name the key and say what to do.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StateError {
-    /// The ETag given does not match the stored one (HTTP 409).
-    EtagMismatch(String),
-    /// The ETag given is not a valid ETag for this store (HTTP 400).
-    EtagInvalid(String),
-    /// The thing asked for does not exist.
-    NotFound(String),
-    /// The request is malformed for this component (HTTP 400).
-    InvalidArgument(String),
-    /// The backing engine cannot be reached right now; the call may be retried.
-    Unavailable(String),
-    /// Anything else.
-    Internal(String),
-}
+/// The error every fallible export returns (WIT `error`, generated as [`Error`]), under the
+/// name it had before the other kinds came: the host maps each case to a Dapr error code and
+/// HTTP status; the message reaches the app, so name the key and say what to do.
+pub type StateError = Error;
 
-impl StateError {
-    pub fn message(&self) -> &str {
-        match self {
-            StateError::EtagMismatch(m)
-            | StateError::EtagInvalid(m)
-            | StateError::NotFound(m)
-            | StateError::InvalidArgument(m)
-            | StateError::Unavailable(m)
-            | StateError::Internal(m) => m,
-        }
-    }
-
-    /// The WIT case name, e.g. `etag-mismatch`.
-    pub fn case(&self) -> &'static str {
-        match self {
-            StateError::EtagMismatch(_) => "etag-mismatch",
-            StateError::EtagInvalid(_) => "etag-invalid",
-            StateError::NotFound(_) => "not-found",
-            StateError::InvalidArgument(_) => "invalid-argument",
-            StateError::Unavailable(_) => "unavailable",
-            StateError::Internal(_) => "internal",
-        }
-    }
-
-    pub fn into_message(self) -> String {
-        match self {
-            StateError::EtagMismatch(m)
-            | StateError::EtagInvalid(m)
-            | StateError::NotFound(m)
-            | StateError::InvalidArgument(m)
-            | StateError::Unavailable(m)
-            | StateError::Internal(m) => m,
-        }
-    }
-}
-
-/// WIT `error` under a name that fits every kind: a pub/sub broker returns it, and the `tcp`
-/// host interface fails with it. The same type as [`StateError`], whose name predates the
-/// other kinds.
-pub type Error = StateError;
-
-impl fmt::Display for StateError {
+impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.case(), self.message())
     }
-}
-
-/// Dapr's concurrency option. With an ETag both modes check it; without one, `LastWrite`
-/// writes unconditionally and `FirstWrite` only inserts a missing key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Concurrency {
-    LastWrite,
-    FirstWrite,
-}
-
-/// Dapr's consistency option; a store may treat both alike.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Consistency {
-    Eventual,
-    Strong,
 }
 
 /// The optional features a component advertises from `features()`, as Dapr names them.
@@ -176,59 +108,4 @@ pub mod feature {
     pub const MESSAGE_TTL: &str = "MESSAGE_TTL";
     /// Pub/sub: topics with wildcards in `subscribe`.
     pub const SUBSCRIBE_WILDCARDS: &str = "SUBSCRIBE_WILDCARDS";
-}
-
-/// Keys arrive already prefixed by the host (`<app-id>||<key>`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GetRequest {
-    pub key: String,
-    pub consistency: Consistency,
-    pub metadata: Metadata,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct GetResponse {
-    pub value: Vec<u8>,
-    pub etag: Option<String>,
-    pub content_type: Option<String>,
-    /// A store with the `TTL` feature puts `ttlExpireTime` (RFC 3339, UTC) here for an
-    /// item that expires.
-    pub metadata: Metadata,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SetRequest {
-    pub key: String,
-    pub value: Vec<u8>,
-    pub etag: Option<String>,
-    pub content_type: Option<String>,
-    pub concurrency: Concurrency,
-    pub consistency: Consistency,
-    /// `ttlInSeconds` sets a time to live (`-1`: never expires).
-    pub metadata: Metadata,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeleteRequest {
-    pub key: String,
-    pub etag: Option<String>,
-    pub concurrency: Concurrency,
-    pub consistency: Consistency,
-    pub metadata: Metadata,
-}
-
-/// One key's answer to a bulk get: a response, nothing (the key does not exist), or the
-/// message of an error reading this key (the other keys still answer).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BulkGetItem {
-    pub key: String,
-    pub response: Option<GetResponse>,
-    pub error: Option<String>,
-}
-
-/// One operation of a transaction.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TransactOperation {
-    Set(SetRequest),
-    Delete(DeleteRequest),
 }
