@@ -3,6 +3,8 @@
 
 /** The functions of host interface `clock`, typed by the WIT: what the host provides a component importing it. */
 export interface ClockImports {
+  /** Wall-clock time in milliseconds since the Unix epoch. */
   nowMs(): bigint | Promise<bigint>;
+  /** Monotonic time in nanoseconds from an arbitrary origin. */
   monotonicNs(): bigint | Promise<bigint>;
 }

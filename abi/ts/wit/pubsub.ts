@@ -8,10 +8,12 @@ export interface PublishRequest {
   topic: string;
   data: Uint8Array;
   contentType?: string;
+  /** Request metadata (`ttlInSeconds`, ...). */
   metadata: Metadata;
 }
 
 export interface BulkPublishEntry {
+  /** Unique within the request; failures name it. */
   entryId: string;
   data: Uint8Array;
   contentType?: string;
@@ -24,6 +26,7 @@ export interface BulkPublishFailure {
 }
 
 export interface Message {
+  /** The broker's id for this delivery, unique within its subscription; `ack` names it. */
   id: string;
   topic: string;
   data: Uint8Array;
@@ -31,6 +34,7 @@ export interface Message {
   metadata: Metadata;
 }
 
+/** What became of a delivered message. */
 export type AckOutcome = 'success' | 'retry' | 'drop';
 
 /** The functions of `pubsub`, as the host names them to a live component. */
@@ -39,11 +43,24 @@ export type PubsubFunction = (typeof pubsubFunctions)[number];
 
 /** The exports of `pubsub`, typed by the WIT: what a component implementing it answers. */
 export interface PubsubExports {
+  /**
+   * Configures the broker from its Component YAML metadata. The host adds `consumerID`
+   * (the app id, unless the YAML sets it): subscribers with one consumer id share the
+   * messages of a topic, as a consumer group.
+   */
   init(config: Metadata): Promise<WitResult<void, WitError>>;
+  /** Optional features, as Dapr names them: `BULK_PUBLISH`, `MESSAGE_TTL`, ... */
   features(): Promise<string[]>;
   publish(req: PublishRequest): Promise<WitResult<void, WitError>>;
+  /** Publishes every entry; the entries that failed are returned, the rest were published. */
   bulkPublish(topic: string, entries: BulkPublishEntry[], metadata: Metadata): Promise<WitResult<BulkPublishFailure[], WitError>>;
+  /** Starts receiving a topic; returns an id for `pull`, `ack` and `unsubscribe`. */
   subscribe(topic: string, metadata: Metadata): Promise<WitResult<bigint, WitError>>;
+  /**
+   * Up to `max-messages` messages of the subscription. A broker that can wait (it imports
+   * `sleep` or `tcp`) may block up to `timeout-ms` for the first one; otherwise it answers
+   * at once, and an empty list means nothing is waiting.
+   */
   pull(subscription: bigint, maxMessages: number, timeoutMs: number): Promise<WitResult<Message[], WitError>>;
   ack(subscription: bigint, messageId: string, outcome: AckOutcome): Promise<WitResult<void, WitError>>;
   unsubscribe(subscription: bigint): Promise<WitResult<void, WitError>>;

@@ -10,8 +10,11 @@ export type SnapshotStreamFunction = (typeof snapshotStreamFunctions)[number];
 
 /** The exports of `snapshot-stream`, typed by the WIT: what a component implementing it answers. */
 export interface SnapshotStreamExports {
+  /** Starts a snapshot of the whole state. The host makes no other call until `snapshot-chunk` has returned an empty list. */
   snapshotBegin(): Promise<void>;
+  /** The next chunk: whole records of at most about `max-bytes` (a single larger record comes alone); an empty list ends the snapshot. */
   snapshotChunk(maxBytes: number): Promise<Uint8Array>;
+  /** Called after `init`, before any other call: the chunks of a snapshot follow in order (or the whole of a `snapshot`-export snapshot as one chunk), then `restore-end`. */
   restoreChunk(data: Uint8Array): Promise<WitResult<void, WitError>>;
   restoreEnd(): Promise<WitResult<void, WitError>>;
 }

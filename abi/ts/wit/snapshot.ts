@@ -10,7 +10,12 @@ export type SnapshotFunction = (typeof snapshotFunctions)[number];
 
 /** The exports of `snapshot`, typed by the WIT: what a component implementing it answers. */
 export interface SnapshotExports {
+  /** The component's whole state, in a format only the component reads. */
   snapshot(): Promise<Uint8Array>;
+  /**
+   * Replaces the component's state with a snapshot taken by this or an earlier version of
+   * the component. Called after `init`, before any other call.
+   */
   restore(data: Uint8Array): Promise<WitResult<void, WitError>>;
 }
 

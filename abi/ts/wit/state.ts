@@ -4,8 +4,13 @@
 import type { WitResult, CallExport } from './abi.ts';
 import type { Metadata, WitError } from './types.ts';
 
+/**
+ * Dapr's concurrency option. With an ETag, both modes check it. Without one,
+ * `last-write` writes unconditionally and `first-write` only inserts a missing key.
+ */
 export type Concurrency = 'last-write' | 'first-write';
 
+/** Dapr's consistency option; a store may treat both alike. */
 export type Consistency = 'eventual' | 'strong';
 
 export interface GetRequest {
@@ -18,6 +23,10 @@ export interface GetResponse {
   value: Uint8Array;
   etag?: string;
   contentType?: string;
+  /**
+   * Response metadata; a store with the `TTL` feature puts `ttlExpireTime` here
+   * (RFC 3339, UTC) for an item that expires.
+   */
   metadata: Metadata;
 }
 
@@ -28,6 +37,7 @@ export interface SetRequest {
   contentType?: string;
   concurrency: Concurrency;
   consistency: Consistency;
+  /** Request metadata; `ttlInSeconds` sets a time to live (`-1`: never expires). */
   metadata: Metadata;
 }
 
@@ -41,7 +51,9 @@ export interface DeleteRequest {
 
 export interface BulkGetItem {
   key: string;
+  /** None when the key does not exist. */
   response?: GetResponse;
+  /** Set when reading this key failed; the other keys still answer. */
   error?: string;
 }
 
@@ -55,7 +67,15 @@ export type StateFunction = (typeof stateFunctions)[number];
 
 /** The exports of `state`, typed by the WIT: what a component implementing it answers. */
 export interface StateExports {
+  /**
+   * Configures the store from its Component YAML metadata. Called once per instance,
+   * before any other export.
+   */
   init(config: Metadata): Promise<WitResult<void, WitError>>;
+  /**
+   * The optional features the store implements, as Dapr names them:
+   * `ETAG`, `TRANSACTIONAL`, `TTL`.
+   */
   features(): Promise<string[]>;
   get(req: GetRequest): Promise<WitResult<GetResponse | undefined, WitError>>;
   set(req: SetRequest): Promise<WitResult<void, WitError>>;
@@ -63,7 +83,9 @@ export interface StateExports {
   bulkGet(reqs: GetRequest[]): Promise<WitResult<BulkGetItem[], WitError>>;
   bulkSet(reqs: SetRequest[]): Promise<WitResult<void, WitError>>;
   bulkDelete(reqs: DeleteRequest[]): Promise<WitResult<void, WitError>>;
+  /** Applies every operation in order, atomically: all or none. */
   transact(operations: TransactOperation[], metadata: Metadata): Promise<WitResult<void, WitError>>;
+  /** Checks the store can serve (for `/v1.0/healthz/outbound`). */
   ping(): Promise<WitResult<void, WitError>>;
 }
 

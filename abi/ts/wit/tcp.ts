@@ -6,8 +6,17 @@ import type { WitError } from './types.ts';
 
 /** The functions of host interface `tcp`, typed by the WIT: what the host provides a component importing it. */
 export interface TcpImports {
+  /**
+   * Opens a connection; `err(invalid-argument)` when the address is not granted,
+   * `err(unavailable)` when it cannot be reached within `timeout-ms`.
+   */
   connect(host: string, port: number, timeoutMs: number): WitResult<number, WitError> | Promise<WitResult<number, WitError>>;
+  /** Writes every byte, or fails with `unavailable` if the connection is gone. */
   write(connection: number, data: Uint8Array): WitResult<void, WitError> | Promise<WitResult<void, WitError>>;
+  /**
+   * Up to `max-bytes` bytes; waits up to `timeout-ms` for the first one and returns an
+   * empty list on timeout; `err(unavailable)` once the peer closed the connection.
+   */
   read(connection: number, maxBytes: number, timeoutMs: number): WitResult<Uint8Array, WitError> | Promise<WitResult<Uint8Array, WitError>>;
   close(connection: number): void | Promise<void>;
 }

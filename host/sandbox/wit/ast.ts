@@ -48,6 +48,8 @@ export interface WitField {
   /** The WIT (kebab-case) name. */
   name: string;
   type: WitType;
+  /** Its `///` doc comment, when it has one (generators copy it into the code they write). */
+  docs?: string;
 }
 
 export interface WitRecord {
@@ -58,6 +60,7 @@ export interface WitRecord {
 export interface WitCase {
   name: string;
   type: WitType | undefined;
+  docs?: string;
 }
 
 export interface WitVariant {
@@ -68,6 +71,8 @@ export interface WitVariant {
 export interface WitEnum {
   kind: 'enum';
   cases: string[];
+  /** The doc comment of each case that has one, by case name. */
+  caseDocs?: Map<string, string>;
 }
 
 export interface WitFlags {
@@ -108,6 +113,7 @@ export interface WitFunction {
   name: string;
   params: WitParam[];
   result: WitType | undefined;
+  docs?: string;
 }
 
 export interface WitInterface {
@@ -115,6 +121,9 @@ export interface WitInterface {
   /** The types the interface defines (not those it `use`s), in declaration order. */
   types: Map<string, WitType>;
   functions: WitFunction[];
+  docs?: string;
+  /** The doc comment of each type the interface defines that has one, by type name. */
+  typeDocs: Map<string, string>;
 }
 
 export interface WitWorld {

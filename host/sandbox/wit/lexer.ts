@@ -1,5 +1,6 @@
 // Splits WIT source into tokens (identifiers, punctuation, versions), skipping whitespace and
-// comments, and locates every syntax error by file, line and column.
+// comments (a `///` doc comment is kept on the token it documents), and locates every syntax
+// error by file, line and column.
 import { TesseraError } from '../../errors.ts';
 
 const KEBAB = /^[a-z][a-z0-9]*(-[a-z][a-z0-9]*|-[A-Z][A-Z0-9]*)*$|^[A-Z][A-Z0-9]*(-[a-z][a-z0-9]*|-[A-Z][A-Z0-9]*)*$/;
@@ -14,6 +15,8 @@ export interface Token {
   escaped: boolean;
   line: number;
   col: number;
+  /** The `///` doc comment lines just before the token, without their `///` (and one space). */
+  docs?: string;
 }
 
 export interface Pos {
@@ -28,6 +31,13 @@ export function syntaxError(pos: Pos, message: string): TesseraError {
 
 export function lex(file: string, text: string): Token[] {
   const tokens: Token[] = [];
+  // `///` lines seen since the last token: they document the next one.
+  let docs: string[] = [];
+  const push = (token: Token): void => {
+    if (docs.length > 0) token.docs = docs.join('\n');
+    docs = [];
+    tokens.push(token);
+  };
   let i = 0;
   let line = 1;
   let lineStart = 0;
@@ -46,7 +56,9 @@ export function lex(file: string, text: string): Token[] {
       advance(1);
     } else if (text.startsWith('//', i)) {
       const end = text.indexOf('\n', i);
-      advance((end === -1 ? text.length : end) - i);
+      const stop = end === -1 ? text.length : end;
+      if (text.startsWith('///', i) && !text.startsWith('////', i)) docs.push(text.slice(i + 3, stop).replace(/^ /, '').trimEnd());
+      advance(stop - i);
     } else if (text.startsWith('/*', i)) {
       const start = at();
       let depth = 0;
@@ -70,20 +82,20 @@ export function lex(file: string, text: string): Token[] {
       if (!KEBAB.test(name)) {
         throw syntaxError(pos, `\`${escaped ? '%' : ''}${name}\` is not a valid WIT identifier: use kebab-case words, each starting with a letter, all lowercase or all uppercase`);
       }
-      tokens.push({ kind: 'id', text: name, escaped, line: pos.line, col: pos.col });
+      push({ kind: 'id', text: name, escaped, line: pos.line, col: pos.col });
       advance(name.length + (escaped ? 1 : 0));
     } else if (text.startsWith('->', i)) {
-      tokens.push({ kind: 'punct', text: '->', escaped: false, ...at() });
+      push({ kind: 'punct', text: '->', escaped: false, ...at() });
       advance(2);
     } else if (c === '@' && /[0-9]/.test(text[i + 1] ?? '')) {
       const pos = at();
       advance(1);
       const version = /^[0-9A-Za-z.+-]*/.exec(text.slice(i, i + 256))![0];
       if (!SEMVER.test(version)) throw syntaxError(pos, `\`${version}\` is not a semantic version (x.y.z)`);
-      tokens.push({ kind: 'version', text: version, escaped: false, line: pos.line, col: pos.col });
+      push({ kind: 'version', text: version, escaped: false, line: pos.line, col: pos.col });
       advance(version.length);
     } else if ('{}()<>,;:.=/@_'.includes(c)) {
-      tokens.push({ kind: 'punct', text: c, escaped: false, ...at() });
+      push({ kind: 'punct', text: c, escaped: false, ...at() });
       advance(1);
     } else {
       throw syntaxError(at(), `unexpected character ${JSON.stringify(c)}`);

@@ -61,9 +61,9 @@ type SynType =
 
 type SynTypeDef =
   | { kind: 'alias'; type: SynType }
-  | { kind: 'record'; fields: { name: string; type: SynType }[] }
-  | { kind: 'variant'; cases: { name: string; type: SynType | undefined }[] }
-  | { kind: 'enum'; cases: string[] }
+  | { kind: 'record'; fields: { name: string; type: SynType; docs?: string }[] }
+  | { kind: 'variant'; cases: { name: string; type: SynType | undefined; docs?: string }[] }
+  | { kind: 'enum'; cases: string[]; caseDocs: Map<string, string> }
   | { kind: 'flags'; flags: string[] };
 
 interface SynInterface {
@@ -71,8 +71,9 @@ interface SynInterface {
   pos: Pos;
   /** Local name -> where it comes from. */
   uses: Map<string, { from: string; name: string; pos: Pos }>;
-  typedefs: Map<string, { def: SynTypeDef; pos: Pos }>;
-  funcs: { name: string; params: { name: string; type: SynType }[]; result: SynType | undefined; pos: Pos }[];
+  typedefs: Map<string, { def: SynTypeDef; pos: Pos; docs?: string }>;
+  funcs: { name: string; params: { name: string; type: SynType }[]; result: SynType | undefined; pos: Pos; docs?: string }[];
+  docs?: string;
 }
 
 interface SynWorld {
@@ -101,6 +102,11 @@ class Parser {
 
   get #tok(): Token {
     return this.#tokens[this.#i]!;
+  }
+
+  /** The `///` doc comment before the next token, if any. */
+  docs(): string | undefined {
+    return this.#tok.docs;
   }
 
   pos(tok: Token = this.#tok): Pos {
@@ -244,9 +250,10 @@ function parseFile(source: WitSource): SynFile {
 }
 
 function parseInterface(p: Parser): SynInterface {
+  const docs = p.docs();
   p.eat('interface');
   const pos = p.pos();
-  const iface: SynInterface = { name: p.name('an interface name'), pos, uses: new Map(), typedefs: new Map(), funcs: [] };
+  const iface: SynInterface = { name: p.name('an interface name'), pos, uses: new Map(), typedefs: new Map(), funcs: [], ...(docs && { docs }) };
   const declare = (name: string, namePos: Pos): void => {
     if (iface.uses.has(name) || iface.typedefs.has(name)) throw syntaxError(namePos, `type \`${name}\` is defined twice in interface \`${iface.name}\``);
   };
@@ -254,6 +261,7 @@ function parseInterface(p: Parser): SynInterface {
   while (!p.eat('}')) {
     const kw = p.peekKeyword();
     const itemPos = p.pos();
+    const itemDocs = p.docs();
     if (kw !== undefined && p.secondIs(':')) {
       throw p.error(`the keyword \`${kw}\` cannot name a function (write \`%${kw}\` to use it as a name)`);
     }
@@ -278,7 +286,7 @@ function parseInterface(p: Parser): SynInterface {
       const namePos = p.pos();
       const name = p.name(`a ${kw} name`);
       declare(name, namePos);
-      iface.typedefs.set(name, { def: parseTypeDef(p, kw, name), pos: namePos });
+      iface.typedefs.set(name, { def: parseTypeDef(p, kw, name), pos: namePos, ...(itemDocs && { docs: itemDocs }) });
     } else if (kw !== undefined) {
       if (UNSUPPORTED.has(kw)) throw p.unsupported();
       throw p.error(`expected a type, a \`use\` or a function in interface \`${iface.name}\`, found the keyword \`${kw}\``);
@@ -306,7 +314,7 @@ function parseInterface(p: Parser): SynInterface {
       }
       p.expect(';', `after the function \`${name}\``);
       if (iface.funcs.some((f) => f.name === name)) throw syntaxError(itemPos, `function \`${name}\` is defined twice in interface \`${iface.name}\``);
-      iface.funcs.push({ name, params: params.map(({ name: n, type }) => ({ name: n, type })), result, pos: itemPos });
+      iface.funcs.push({ name, params: params.map(({ name: n, type }) => ({ name: n, type })), result, pos: itemPos, ...(itemDocs && { docs: itemDocs }) });
     }
   }
   return iface;
@@ -323,9 +331,10 @@ function parseTypeDef(p: Parser, kw: 'type' | 'record' | 'variant' | 'enum' | 'f
     }
     return labels.map((l) => l.name);
   };
-  const label = (what: string): { name: string; pos: Pos } => {
+  const label = (what: string): { name: string; pos: Pos; docs?: string } => {
     const pos = p.pos();
-    return { name: p.name(`a ${what} name`), pos };
+    const docs = p.docs();
+    return { name: p.name(`a ${what} name`), pos, ...(docs && { docs }) };
   };
   if (kw === 'type') {
     p.expect('=', `after \`type ${name}\``);
@@ -342,7 +351,7 @@ function parseTypeDef(p: Parser, kw: 'type' | 'record' | 'variant' | 'enum' | 'f
         return { ...l, type: p.type() };
       });
       unique(fields, 'field');
-      return { kind: 'record', fields: fields.map((f) => ({ name: f.name, type: f.type })) };
+      return { kind: 'record', fields: fields.map((f) => ({ name: f.name, type: f.type, ...(f.docs && { docs: f.docs }) })) };
     }
     case 'variant': {
       const cases = p.commaList('}', `variant \`${name}\``, () => {
@@ -355,10 +364,13 @@ function parseTypeDef(p: Parser, kw: 'type' | 'record' | 'variant' | 'enum' | 'f
         return { ...l, type };
       });
       unique(cases, 'case');
-      return { kind: 'variant', cases: cases.map((c) => ({ name: c.name, type: c.type })) };
+      return { kind: 'variant', cases: cases.map((c) => ({ name: c.name, type: c.type, ...(c.docs && { docs: c.docs }) })) };
     }
-    case 'enum':
-      return { kind: 'enum', cases: unique(p.commaList('}', `enum \`${name}\``, () => label('case')), 'case') };
+    case 'enum': {
+      const labels = p.commaList('}', `enum \`${name}\``, () => label('case'));
+      const caseDocs = new Map(labels.filter((l) => l.docs !== undefined).map((l) => [l.name, l.docs!]));
+      return { kind: 'enum', cases: unique(labels, 'case'), caseDocs };
+    }
     case 'flags': {
       const flags = unique(p.commaList('}', `flags \`${name}\``, () => label('flag')), 'flag');
       // The current Canonical ABI caps flags at 32 (one i32); more was dropped from the spec.
@@ -453,13 +465,13 @@ function resolve(files: SynFile[]): WitPackage {
         type = ty(def.type);
         break;
       case 'record':
-        type = { kind: 'record', fields: def.fields.map((f): WitField => ({ name: f.name, type: ty(f.type) })) };
+        type = { kind: 'record', fields: def.fields.map((f): WitField => ({ name: f.name, type: ty(f.type), ...(f.docs && { docs: f.docs }) })) };
         break;
       case 'variant':
-        type = { kind: 'variant', cases: def.cases.map((c): WitCase => ({ name: c.name, type: c.type && ty(c.type) })) };
+        type = { kind: 'variant', cases: def.cases.map((c): WitCase => ({ name: c.name, type: c.type && ty(c.type), ...(c.docs && { docs: c.docs }) })) };
         break;
       case 'enum':
-        type = { kind: 'enum', cases: def.cases };
+        type = def.caseDocs.size > 0 ? { kind: 'enum', cases: def.cases, caseDocs: def.caseDocs } : { kind: 'enum', cases: def.cases };
         break;
       case 'flags':
         type = { kind: 'flags', flags: def.flags };
@@ -503,9 +515,11 @@ function resolve(files: SynFile[]): WitPackage {
         name: f.name,
         params: f.params.map((p) => ({ name: p.name, type: resolveType(iface, p.type) })),
         result: f.result && resolveType(iface, f.result),
+        ...(f.docs && { docs: f.docs }),
       }),
     );
-    interfaces.set(iface.name, { name: iface.name, types, functions });
+    const typeDocs = new Map([...iface.typedefs].filter(([, t]) => t.docs !== undefined).map(([name, t]) => [name, t.docs!]));
+    interfaces.set(iface.name, { name: iface.name, types, functions, typeDocs, ...(iface.docs && { docs: iface.docs }) });
   }
 
   const worlds = new Map<string, WitWorld>();

@@ -3,7 +3,7 @@
 // and the declarations of the WIT's enums, records and variants (`generated/<interface>.ts`).
 // `metadata` and `error` are the SDK's own hand-written classes (`Metadata`, `StateError`).
 import type { WitInterface, WitType } from '../../sandbox/wit/ast.ts';
-import { camel, namedTypes, pascal, resolve } from './model.ts';
+import { camel, docComment, namedTypes, pascal, resolve } from './model.ts';
 
 /** WIT types the SDK writes by hand as idiomatic classes (types.ts), and the shape each must have. */
 export const SDK_TYPES = new Map<string, string>([
@@ -201,15 +201,15 @@ export function witName(t: WitType): string {
 export function typeDeclarations(file: FileText, iface: WitInterface): string[] {
   const blocks: string[] = [];
   for (const { name, type } of namedTypes(iface)) {
+    // The WIT's own doc comment leads the comment of the type's declaration.
+    const header = (generic: string): string => docComment([iface.typeDocs.get(name), generic].filter((d) => d !== undefined).join('\n\n'), '', '/**');
     if (type.kind === 'enum') {
-      blocks.push(`/** WIT \`${name}\`, numbered as the canonical ABI numbers it. */
-export enum ${pascal(name)} {
-${type.cases.map((c, i) => `  ${pascal(c)} = ${i},`).join('\n')}
+      blocks.push(header(`WIT \`${name}\`, numbered as the canonical ABI numbers it.`) + `export enum ${pascal(name)} {
+${type.cases.map((c, i) => `${docComment(type.caseDocs?.get(c), '  ', '/**')}  ${pascal(c)} = ${i},`).join('\n')}
 }`);
     } else if (type.kind === 'variant') {
-      blocks.push(`/** The cases of WIT \`${name}\`, numbered as the canonical ABI numbers them. */
-export enum ${pascal(name)}Kind {
-${type.cases.map((c, i) => `  ${pascal(c.name)} = ${i},`).join('\n')}
+      blocks.push(header(`The cases of WIT \`${name}\`, numbered as the canonical ABI numbers them.`) + `export enum ${pascal(name)}Kind {
+${type.cases.map((c, i) => `${docComment(c.docs, '  ', '/**')}  ${pascal(c.name)} = ${i},`).join('\n')}
 }`);
       if (SDK_TYPES.has(name)) {
         // The SDK's own class carries the case as this enum; messages name it as the WIT does.
@@ -246,11 +246,10 @@ ${statics.join('\n\n')}
         const d = defaults ? defaultValue(f.type) : undefined;
         if (d === undefined) defaults = false;
         if (d === 'new Metadata()') file.use(SDK_TYPES_MODULE, 'Metadata');
-        return `    public ${camel(f.name)}: ${asType(f.type)}${d === undefined ? '' : ` = ${d}`},`;
+        return `${docComment(f.docs, '    ', '/**')}    public ${camel(f.name)}: ${asType(f.type)}${d === undefined ? '' : ` = ${d}`},`;
       });
       for (const f of type.fields) useTypeNames(file, f.type);
-      blocks.push(`/** WIT \`${name}\`. */
-export class ${pascal(name)} {
+      blocks.push(header(`WIT \`${name}\`.`) + `export class ${pascal(name)} {
   constructor(
 ${params.reverse().join('\n')}
   ) {}

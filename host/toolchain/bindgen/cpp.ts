@@ -13,6 +13,7 @@
 import type { WitFunction, WitInterface, WitPackage, WitType } from '../../sandbox/wit/ast.ts';
 import { flattenType } from '../../sandbox/abi-layout.ts';
 import {
+  docComment,
   generatedHeader,
   interfaceModel,
   interfaceRoles,
@@ -404,7 +405,7 @@ function typeDeclaration(names: Names, named: Named, built: Set<WitType>): strin
         lines.push(`      : ${inits.join(', ')} {}`);
         lines.push('');
       }
-      for (const f of t.fields) lines.push(`  ${names.cppType(f.type)} ${ident(f.name)}${fieldInitialiser(names, f.type)};`);
+      for (const f of t.fields) lines.push(`${docComment(f.docs, '  ', '///')}  ${names.cppType(f.type)} ${ident(f.name)}${fieldInitialiser(names, f.type)};`);
       lines.push('};');
       return lines.join('\n');
     }
@@ -414,7 +415,7 @@ function typeDeclaration(names: Names, named: Named, built: Set<WitType>): strin
         return [
           `/** The cases of WIT variant \`${named.name}\`, numbered as the canonical ABI numbers them. */`,
           `enum class ${name}Kind : std::uint8_t {`,
-          ...t.cases.map((c, i) => `  ${pascal(c.name)} = ${i},`),
+          ...t.cases.map((c, i) => `${docComment(c.docs, '  ', '///')}  ${pascal(c.name)} = ${i},`),
           '};',
         ].join('\n');
       }
@@ -438,7 +439,14 @@ function typeDeclaration(names: Names, named: Named, built: Set<WitType>): strin
 
 function typesFile(pkg: WitPackage, iface: WitInterface, names: Names, built: Set<WitType>): GeneratedFile | undefined {
   const decls = namedTypes(iface)
-    .map(({ name, type }) => typeDeclaration(names, { kind: 'named', name, interface: iface.name, type }, built))
+    .map(({ name, type }) => {
+      const decl = typeDeclaration(names, { kind: 'named', name, interface: iface.name, type }, built);
+      const witDocs = iface.typeDocs.get(name);
+      if (decl === undefined || witDocs === undefined) return decl;
+      // The WIT's doc comment leads the declaration's own one-line comment, in one comment.
+      const own = /^\/\*\* (.*) \*\/\n/.exec(decl);
+      return own === null ? docComment(witDocs, '', '/**') + decl : docComment(`${witDocs}\n\n${own[1]}`, '', '/**') + decl.slice(own[0].length);
+    })
     .filter((d): d is string => d !== undefined);
   if (decls.length === 0) return undefined;
   const includes =

@@ -218,3 +218,18 @@ export function typeOnlyInterfaces(pkg: WitPackage): string[] {
 export function namedTypes(iface: WitInterface): { name: string; type: WitType }[] {
   return [...iface.types].map(([name, type]) => ({ name, type }));
 }
+
+/**
+ * A WIT `///` doc comment as the target language writes one, each line indented by `indent`,
+ * ending in a newline; '' when there is none. `/**` for TypeScript and AssemblyScript, `///`
+ * for Rust and C++.
+ */
+export function docComment(docs: string | undefined, indent: string, style: '/**' | '///'): string {
+  if (docs === undefined || docs.trim() === '') return '';
+  const lines = docs.split('\n');
+  if (style === '///') return lines.map((l) => `${indent}///${l === '' ? '' : ` ${l}`}\n`).join('');
+  // `*/` inside the text would end the comment early.
+  const safe = lines.map((l) => l.replaceAll('*/', '*\\/'));
+  if (safe.length === 1) return `${indent}/** ${safe[0]} */\n`;
+  return `${indent}/**\n${safe.map((l) => `${indent} *${l === '' ? '' : ` ${l}`}\n`).join('')}${indent} */\n`;
+}

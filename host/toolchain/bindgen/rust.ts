@@ -14,6 +14,7 @@
 // aligned loads and stores) with no layout in it: every offset comes from model.ts.
 import { describeType, type WitFunction, type WitInterface, type WitNamed, type WitPackage, type WitType } from '../../sandbox/wit/ast.ts';
 import {
+  docComment,
   functionModel,
   generatedHeader,
   interfaceRoles,
@@ -500,16 +501,30 @@ function derives(t: WitType): string {
   return `#[derive(${list.join(', ')})]`;
 }
 
-function typeDeclaration(iface: string, name: string, t: WitType): string[] {
+/** A WIT doc comment as `///` lines (none when it has none). */
+function docs(text: string | undefined, indent: string): string[] {
+  const comment = docComment(text, indent, '///');
+  return comment === '' ? [] : comment.trimEnd().split('\n');
+}
+
+function typeDeclaration(iface: WitInterface, name: string, t: WitType): string[] {
   const rust = pascal(name);
-  const doc = `/// WIT \`${name}\` of interface \`${iface}\`.`;
+  const witDocs = docs(iface.typeDocs.get(name), '');
+  const doc = [...witDocs, ...(witDocs.length > 0 ? ['///'] : []), `/// WIT \`${name}\` of interface \`${iface.name}\`.`].join('\n');
   switch (t.kind) {
     case 'record':
-      return [doc, derives(t), `pub struct ${rust} {`, ...t.fields.map((f) => `    pub ${ident(f.name)}: ${rustType(f.type)},`), '}'];
+      return [doc, derives(t), `pub struct ${rust} {`, ...t.fields.flatMap((f) => [...docs(f.docs, '    '), `    pub ${ident(f.name)}: ${rustType(f.type)},`]), '}'];
     case 'enum':
-      return [doc, derives(t), `pub enum ${rust} {`, ...t.cases.map((c) => `    ${pascal(c)},`), '}'];
+      return [doc, derives(t), `pub enum ${rust} {`, ...t.cases.flatMap((c) => [...docs(t.caseDocs?.get(c), '    '), `    ${pascal(c)},`]), '}'];
     case 'variant': {
-      const lines = [doc, derives(t), `pub enum ${rust} {`, ...t.cases.map((c) => `    ${pascal(c.name)}${c.type === undefined ? '' : `(${rustType(c.type)})`},`), '}', ''];
+      const lines = [
+        doc,
+        derives(t),
+        `pub enum ${rust} {`,
+        ...t.cases.flatMap((c) => [...docs(c.docs, '    '), `    ${pascal(c.name)}${c.type === undefined ? '' : `(${rustType(c.type)})`},`]),
+        '}',
+        '',
+      ];
       const pattern = (c: { name: string; type: WitType | undefined }, bind: string): string => `${rust}::${pascal(c.name)}${c.type === undefined ? '' : `(${bind})`}`;
       lines.push(`impl ${rust} {`);
       lines.push('    /// The WIT name of the case.');
@@ -654,7 +669,7 @@ function typesFile(pkg: WitPackage, ifaces: WitInterface[]): GeneratedFile {
       const other = seen.get(rust);
       if (other !== undefined) unsupported(`two types named ${rust} (interfaces ${other} and ${iface.name})`);
       seen.set(rust, iface.name);
-      body.push(...typeDeclaration(iface.name, name, type), '');
+      body.push(...typeDeclaration(iface, name, type), '');
     }
   }
   return file('types.rs', [`The types of the interfaces of ${pkg.namespace}:${pkg.name}@${pkg.version} a component exports, as Rust types.`], body);
@@ -754,7 +769,8 @@ function exportFile(pkg: WitPackage, iface: WitInterface): GeneratedFile {
   body.push(`/// What a component implements to export interface \`${iface.name}\`: its functions over Rust values.`, 'pub trait Guest {');
   for (const fn of iface.functions) {
     const params = ['&mut self', ...fn.params.map((p) => `${ident(p.name)}: ${rustType(p.type)}`)];
-    body.push(`    /// ${witSignature(fn)}`, ...wrapped('    ', `fn ${ident(fn.name)}`, params, `${fn.result === undefined ? '' : ` -> ${rustType(fn.result)}`};`));
+    const witDocs = docs(fn.docs, '    ');
+    body.push(...witDocs, ...(witDocs.length > 0 ? ['    ///'] : []), `    /// ${witSignature(fn)}`, ...wrapped('    ', `fn ${ident(fn.name)}`, params, `${fn.result === undefined ? '' : ` -> ${rustType(fn.result)}`};`));
   }
   body.push('}', '');
   for (const m of models) body.push(...exportFunction(m), '');
@@ -772,7 +788,7 @@ function importParam(p: { name: string; type: WitType }): { decl: string; flat: 
 function importFile(pkg: WitPackage, iface: WitInterface): GeneratedFile {
   const models = iface.functions.map((fn) => functionModel(pkg, iface.name, fn, 'import'));
   const body = [...GLUE_USES, ''];
-  for (const { name, type } of namedTypes(iface)) body.push(...typeDeclaration(iface.name, name, type), '');
+  for (const { name, type } of namedTypes(iface)) body.push(...typeDeclaration(iface, name, type), '');
   for (const { name, type } of namedTypes(iface)) {
     const helpers = typeHelpers(namedRef(iface.name, name, type));
     if (helpers.length > 0) body.push('#[allow(dead_code)]', ...helpers, '');
@@ -792,7 +808,8 @@ function importFile(pkg: WitPackage, iface: WitInterface): GeneratedFile {
     const params = fn.params.map(importParam);
     const args = params.flatMap((p) => p.flat);
     const result = fn.result === undefined ? '' : ` -> ${rustType(fn.result)}`;
-    body.push(`/// ${witSignature(fn)}`, ...wrapped('', `pub fn ${ident(fn.name)}`, params.map((p) => p.decl), `${result} {`));
+    const witDocs = docs(fn.docs, '');
+    body.push(...witDocs, ...(witDocs.length > 0 ? ['///'] : []), `/// ${witSignature(fn)}`, ...wrapped('', `pub fn ${ident(fn.name)}`, params.map((p) => p.decl), `${result} {`));
     const inner: string[] = [];
     if (fn.result === undefined) {
       inner.push(`host_${snake(fn.name)}(${args.join(', ')})`);

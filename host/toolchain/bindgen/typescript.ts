@@ -7,7 +7,7 @@
 // cannot check. The host still lifts and lowers from the WIT at run time (canonical-abi.ts);
 // these files only type what it produces.
 import type { WitFunction, WitInterface, WitPackage, WitType } from '../../sandbox/wit/ast.ts';
-import { camel, generatedHeader, interfaceRoles, namedTypes, pascal, resolve, type GeneratedFile } from './model.ts';
+import { camel, docComment, generatedHeader, interfaceRoles, namedTypes, pascal, resolve, type GeneratedFile } from './model.ts';
 
 export const TS_OUT_DIR = 'abi/ts/wit';
 
@@ -67,14 +67,15 @@ function typeDeclaration(name: string, t: WitType, uses: Set<WitType & { kind: '
       const fields = t.fields.map((f) => {
         const r = f.type.kind === 'option' ? f.type : undefined;
         // An absent optional field reads as `undefined`, as jco lifts it: `etag?: string`.
-        return r !== undefined ? `  ${camel(f.name)}?: ${tsType(r.inner, uses)};` : `  ${camel(f.name)}: ${tsType(f.type, uses)};`;
+        const doc = docComment(f.docs, '  ', '/**');
+        return doc + (r !== undefined ? `  ${camel(f.name)}?: ${tsType(r.inner, uses)};` : `  ${camel(f.name)}: ${tsType(f.type, uses)};`);
       });
       return `export interface ${tsName} {\n${fields.join('\n')}\n}`;
     }
     case 'flags':
       return `export interface ${tsName} {\n${t.flags.map((f) => `  ${camel(f)}: boolean;`).join('\n')}\n}`;
     case 'variant':
-      return `export type ${tsName} =\n${t.cases.map((c) => `  | ${c.type === undefined ? `{ tag: '${c.name}' }` : `{ tag: '${c.name}'; val: ${tsType(c.type, uses)} }`}`).join('\n')};`;
+      return `export type ${tsName} =\n${t.cases.map((c) => `${docComment(c.docs, '  ', '/**')}  | ${c.type === undefined ? `{ tag: '${c.name}' }` : `{ tag: '${c.name}'; val: ${tsType(c.type, uses)} }`}`).join('\n')};`;
     default:
       return `export type ${tsName} = ${tsType(t, uses)};`;
   }
@@ -96,7 +97,7 @@ function exportsBlock(iface: WitInterface, uses: Set<WitType & { kind: 'named' }
   lines.push(`export interface ${base}Exports {`);
   for (const fn of iface.functions) {
     const { params, result } = signature(fn, uses);
-    lines.push(`  ${camel(fn.name)}(${params}): Promise<${result}>;`);
+    lines.push(docComment(fn.docs, '  ', '/**') + `  ${camel(fn.name)}(${params}): Promise<${result}>;`);
   }
   lines.push('}');
   lines.push('');
@@ -122,7 +123,7 @@ function importsBlock(iface: WitInterface, uses: Set<WitType & { kind: 'named' }
   lines.push(`export interface ${base}Imports {`);
   for (const fn of iface.functions) {
     const { params, result } = signature(fn, uses);
-    lines.push(`  ${camel(fn.name)}(${params}): ${result} | Promise<${result}>;`);
+    lines.push(docComment(fn.docs, '  ', '/**') + `  ${camel(fn.name)}(${params}): ${result} | Promise<${result}>;`);
   }
   lines.push('}');
   return lines.join('\n');
@@ -131,7 +132,7 @@ function importsBlock(iface: WitInterface, uses: Set<WitType & { kind: 'named' }
 function interfaceFile(pkg: WitPackage, iface: WitInterface, role: 'export' | 'import' | 'types'): GeneratedFile {
   const uses = new Set<WitType & { kind: 'named' }>();
   const blocks: string[] = [];
-  for (const { name, type } of namedTypes(iface)) blocks.push(typeDeclaration(name, type, uses));
+  for (const { name, type } of namedTypes(iface)) blocks.push(docComment(iface.typeDocs.get(name), '', '/**') + typeDeclaration(name, type, uses));
   if (role === 'export') blocks.push(exportsBlock(iface, uses));
   if (role === 'import') blocks.push(importsBlock(iface, uses));
   const body = blocks.join('\n\n');

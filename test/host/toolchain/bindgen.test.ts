@@ -83,6 +83,12 @@ describe('tessera bindgen', () => {
     assert.match(usage.stderr, /bindgen: .*frobnicate.*tessera bindgen --help/);
   });
 
+  test("the WIT's doc comments reach the host's types and every SDK's", () => {
+    const doc = 'The broker\'s id for this delivery, unique within its subscription; `ack` names it.';
+    const carriers = generate(pkg).filter((f) => f.text.includes(doc)).map((f) => f.path);
+    for (const dir of ['abi/ts/wit/', 'sdk/assemblyscript/', 'sdk/cpp/', 'sdk/rust/']) assert.ok(carriers.some((p) => p.startsWith(dir)), `${dir}: ${carriers.join(', ')}`);
+  });
+
   test('a WIT change is a change of the generated host types: a new record field appears in the interface and its calls', () => {
     const witDir = join(ROOT, 'abi', 'wit');
     const changed = parseWitPackage(

@@ -8,6 +8,7 @@ export class PublishRequest {
     public topic: string = "",
     public data: Uint8Array = new Uint8Array(0),
     public contentType: string | null = null,
+    /** Request metadata (`ttlInSeconds`, ...). */
     public metadata: Metadata = new Metadata(),
   ) {}
 }
@@ -15,6 +16,7 @@ export class PublishRequest {
 /** WIT `bulk-publish-entry`. */
 export class BulkPublishEntry {
   constructor(
+    /** Unique within the request; failures name it. */
     public entryId: string = "",
     public data: Uint8Array = new Uint8Array(0),
     public contentType: string | null = null,
@@ -33,6 +35,7 @@ export class BulkPublishFailure {
 /** WIT `message`. */
 export class Message {
   constructor(
+    /** The broker's id for this delivery, unique within its subscription; `ack` names it. */
     public id: string = "",
     public topic: string = "",
     public data: Uint8Array = new Uint8Array(0),
@@ -41,9 +44,16 @@ export class Message {
   ) {}
 }
 
-/** WIT `ack-outcome`, numbered as the canonical ABI numbers it. */
+/**
+ * What became of a delivered message.
+ *
+ * WIT `ack-outcome`, numbered as the canonical ABI numbers it.
+ */
 export enum AckOutcome {
+  /** Processed: never deliver it again. */
   Success = 0,
+  /** Not processed: deliver it again later. */
   Retry = 1,
+  /** Not processed and never to be: forget it. */
   Drop = 2,
 }

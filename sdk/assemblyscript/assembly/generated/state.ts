@@ -2,13 +2,22 @@
 // The types of interface `state` of tessera:components@0.1.0, as AssemblyScript classes and enums.
 import { Metadata } from "../types";
 
-/** WIT `concurrency`, numbered as the canonical ABI numbers it. */
+/**
+ * Dapr's concurrency option. With an ETag, both modes check it. Without one,
+ * `last-write` writes unconditionally and `first-write` only inserts a missing key.
+ *
+ * WIT `concurrency`, numbered as the canonical ABI numbers it.
+ */
 export enum Concurrency {
   LastWrite = 0,
   FirstWrite = 1,
 }
 
-/** WIT `consistency`, numbered as the canonical ABI numbers it. */
+/**
+ * Dapr's consistency option; a store may treat both alike.
+ *
+ * WIT `consistency`, numbered as the canonical ABI numbers it.
+ */
 export enum Consistency {
   Eventual = 0,
   Strong = 1,
@@ -29,6 +38,10 @@ export class GetResponse {
     public value: Uint8Array = new Uint8Array(0),
     public etag: string | null = null,
     public contentType: string | null = null,
+    /**
+     * Response metadata; a store with the `TTL` feature puts `ttlExpireTime` here
+     * (RFC 3339, UTC) for an item that expires.
+     */
     public metadata: Metadata = new Metadata(),
   ) {}
 }
@@ -42,6 +55,7 @@ export class SetRequest {
     public contentType: string | null = null,
     public concurrency: Concurrency = Concurrency.LastWrite,
     public consistency: Consistency = Consistency.Eventual,
+    /** Request metadata; `ttlInSeconds` sets a time to live (`-1`: never expires). */
     public metadata: Metadata = new Metadata(),
   ) {}
 }
@@ -61,7 +75,9 @@ export class DeleteRequest {
 export class BulkGetItem {
   constructor(
     public key: string = "",
+    /** None when the key does not exist. */
     public response: GetResponse | null = null,
+    /** Set when reading this key failed; the other keys still answer. */
     public error: string | null = null,
   ) {}
 }

@@ -17,6 +17,8 @@ extern "C" {
     fn host_monotonic_ns() -> i64;
 }
 
+/// Wall-clock time in milliseconds since the Unix epoch.
+///
 /// `now-ms: func() -> u64`
 pub fn now_ms() -> u64 {
     // SAFETY: the host reads the arguments during the call; what it returns in memory it
@@ -27,6 +29,8 @@ pub fn now_ms() -> u64 {
     }
 }
 
+/// Monotonic time in nanoseconds from an arbitrary origin.
+///
 /// `monotonic-ns: func() -> u64`
 pub fn monotonic_ns() -> u64 {
     // SAFETY: the host reads the arguments during the call; what it returns in memory it

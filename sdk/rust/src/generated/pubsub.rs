@@ -12,12 +12,20 @@ use alloc::vec::Vec;
 
 /// What a component implements to export interface `pubsub`: its functions over Rust values.
 pub trait Guest {
+    /// Configures the broker from its Component YAML metadata. The host adds `consumerID`
+    /// (the app id, unless the YAML sets it): subscribers with one consumer id share the
+    /// messages of a topic, as a consumer group.
+    ///
     /// `init: func(config: metadata) -> result<_, error>`
     fn init(&mut self, config: Metadata) -> Result<(), Error>;
+    /// Optional features, as Dapr names them: `BULK_PUBLISH`, `MESSAGE_TTL`, ...
+    ///
     /// `features: func() -> list<string>`
     fn features(&mut self) -> Vec<String>;
     /// `publish: func(req: publish-request) -> result<_, error>`
     fn publish(&mut self, req: PublishRequest) -> Result<(), Error>;
+    /// Publishes every entry; the entries that failed are returned, the rest were published.
+    ///
     /// `bulk-publish: func(topic: string, entries: list<bulk-publish-entry>, metadata: metadata) -> result<list<bulk-publish-failure>, error>`
     fn bulk_publish(
         &mut self,
@@ -25,8 +33,14 @@ pub trait Guest {
         entries: Vec<BulkPublishEntry>,
         metadata: Metadata,
     ) -> Result<Vec<BulkPublishFailure>, Error>;
+    /// Starts receiving a topic; returns an id for `pull`, `ack` and `unsubscribe`.
+    ///
     /// `subscribe: func(topic: string, metadata: metadata) -> result<u64, error>`
     fn subscribe(&mut self, topic: String, metadata: Metadata) -> Result<u64, Error>;
+    /// Up to `max-messages` messages of the subscription. A broker that can wait (it imports
+    /// `sleep` or `tcp`) may block up to `timeout-ms` for the first one; otherwise it answers
+    /// at once, and an empty list means nothing is waiting.
+    ///
     /// `pull: func(subscription: u64, max-messages: u32, timeout-ms: u32) -> result<list<message>, error>`
     fn pull(&mut self, subscription: u64, max_messages: u32, timeout_ms: u32) -> Result<Vec<Message>, Error>;
     /// `ack: func(subscription: u64, message-id: string, outcome: ack-outcome) -> result<_, error>`

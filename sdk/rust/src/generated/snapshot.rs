@@ -12,8 +12,13 @@ use alloc::vec::Vec;
 
 /// What a component implements to export interface `snapshot`: its functions over Rust values.
 pub trait Guest {
+    /// The component's whole state, in a format only the component reads.
+    ///
     /// `snapshot: func() -> list<u8>`
     fn snapshot(&mut self) -> Vec<u8>;
+    /// Replaces the component's state with a snapshot taken by this or an earlier version of
+    /// the component. Called after `init`, before any other call.
+    ///
     /// `restore: func(data: list<u8>) -> result<_, error>`
     fn restore(&mut self, data: Vec<u8>) -> Result<(), Error>;
 }

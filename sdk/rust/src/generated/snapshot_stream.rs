@@ -12,10 +12,16 @@ use alloc::vec::Vec;
 
 /// What a component implements to export interface `snapshot-stream`: its functions over Rust values.
 pub trait Guest {
+    /// Starts a snapshot of the whole state. The host makes no other call until `snapshot-chunk` has returned an empty list.
+    ///
     /// `snapshot-begin: func()`
     fn snapshot_begin(&mut self);
+    /// The next chunk: whole records of at most about `max-bytes` (a single larger record comes alone); an empty list ends the snapshot.
+    ///
     /// `snapshot-chunk: func(max-bytes: u32) -> list<u8>`
     fn snapshot_chunk(&mut self, max_bytes: u32) -> Vec<u8>;
+    /// Called after `init`, before any other call: the chunks of a snapshot follow in order (or the whole of a `snapshot`-export snapshot as one chunk), then `restore-end`.
+    ///
     /// `restore-chunk: func(data: list<u8>) -> result<_, error>`
     fn restore_chunk(&mut self, data: Vec<u8>) -> Result<(), Error>;
     /// `restore-end: func() -> result<_, error>`

@@ -12,8 +12,14 @@ use alloc::vec::Vec;
 
 /// What a component implements to export interface `state`: its functions over Rust values.
 pub trait Guest {
+    /// Configures the store from its Component YAML metadata. Called once per instance,
+    /// before any other export.
+    ///
     /// `init: func(config: metadata) -> result<_, error>`
     fn init(&mut self, config: Metadata) -> Result<(), Error>;
+    /// The optional features the store implements, as Dapr names them:
+    /// `ETAG`, `TRANSACTIONAL`, `TTL`.
+    ///
     /// `features: func() -> list<string>`
     fn features(&mut self) -> Vec<String>;
     /// `get: func(req: get-request) -> result<option<get-response>, error>`
@@ -28,8 +34,12 @@ pub trait Guest {
     fn bulk_set(&mut self, reqs: Vec<SetRequest>) -> Result<(), Error>;
     /// `bulk-delete: func(reqs: list<delete-request>) -> result<_, error>`
     fn bulk_delete(&mut self, reqs: Vec<DeleteRequest>) -> Result<(), Error>;
+    /// Applies every operation in order, atomically: all or none.
+    ///
     /// `transact: func(operations: list<transact-operation>, metadata: metadata) -> result<_, error>`
     fn transact(&mut self, operations: Vec<TransactOperation>, metadata: Metadata) -> Result<(), Error>;
+    /// Checks the store can serve (for `/v1.0/healthz/outbound`).
+    ///
     /// `ping: func() -> result<_, error>`
     fn ping(&mut self) -> Result<(), Error>;
 }

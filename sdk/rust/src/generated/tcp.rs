@@ -21,6 +21,9 @@ extern "C" {
     fn host_close(connection: i32);
 }
 
+/// Opens a connection; `err(invalid-argument)` when the address is not granted,
+/// `err(unavailable)` when it cannot be reached within `timeout-ms`.
+///
 /// `connect: func(host: string, port: u16, timeout-ms: u32) -> result<u32, error>`
 pub fn connect(host: &str, port: u16, timeout_ms: u32) -> Result<u32, Error> {
     // SAFETY: the host reads the arguments during the call; what it returns in memory it
@@ -38,6 +41,8 @@ pub fn connect(host: &str, port: u16, timeout_ms: u32) -> Result<u32, Error> {
     }
 }
 
+/// Writes every byte, or fails with `unavailable` if the connection is gone.
+///
 /// `write: func(connection: u32, data: list<u8>) -> result<_, error>`
 pub fn write(connection: u32, data: &[u8]) -> Result<(), Error> {
     // SAFETY: the host reads the arguments during the call; what it returns in memory it
@@ -55,6 +60,9 @@ pub fn write(connection: u32, data: &[u8]) -> Result<(), Error> {
     }
 }
 
+/// Up to `max-bytes` bytes; waits up to `timeout-ms` for the first one and returns an
+/// empty list on timeout; `err(unavailable)` once the peer closed the connection.
+///
 /// `read: func(connection: u32, max-bytes: u32, timeout-ms: u32) -> result<list<u8>, error>`
 pub fn read(connection: u32, max_bytes: u32, timeout_ms: u32) -> Result<Vec<u8>, Error> {
     // SAFETY: the host reads the arguments during the call; what it returns in memory it

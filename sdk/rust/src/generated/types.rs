@@ -11,12 +11,14 @@ pub struct PublishRequest {
     pub topic: String,
     pub data: Vec<u8>,
     pub content_type: Option<String>,
+    /// Request metadata (`ttlInSeconds`, ...).
     pub metadata: Metadata,
 }
 
 /// WIT `bulk-publish-entry` of interface `pubsub`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BulkPublishEntry {
+    /// Unique within the request; failures name it.
     pub entry_id: String,
     pub data: Vec<u8>,
     pub content_type: Option<String>,
@@ -33,6 +35,7 @@ pub struct BulkPublishFailure {
 /// WIT `message` of interface `pubsub`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Message {
+    /// The broker's id for this delivery, unique within its subscription; `ack` names it.
     pub id: String,
     pub topic: String,
     pub data: Vec<u8>,
@@ -40,14 +43,22 @@ pub struct Message {
     pub metadata: Metadata,
 }
 
+/// What became of a delivered message.
+///
 /// WIT `ack-outcome` of interface `pubsub`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AckOutcome {
+    /// Processed: never deliver it again.
     Success,
+    /// Not processed: deliver it again later.
     Retry,
+    /// Not processed and never to be: forget it.
     Drop,
 }
 
+/// Dapr's concurrency option. With an ETag, both modes check it. Without one,
+/// `last-write` writes unconditionally and `first-write` only inserts a missing key.
+///
 /// WIT `concurrency` of interface `state`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Concurrency {
@@ -55,6 +66,8 @@ pub enum Concurrency {
     FirstWrite,
 }
 
+/// Dapr's consistency option; a store may treat both alike.
+///
 /// WIT `consistency` of interface `state`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Consistency {
@@ -76,6 +89,8 @@ pub struct GetResponse {
     pub value: Vec<u8>,
     pub etag: Option<String>,
     pub content_type: Option<String>,
+    /// Response metadata; a store with the `TTL` feature puts `ttlExpireTime` here
+    /// (RFC 3339, UTC) for an item that expires.
     pub metadata: Metadata,
 }
 
@@ -88,6 +103,7 @@ pub struct SetRequest {
     pub content_type: Option<String>,
     pub concurrency: Concurrency,
     pub consistency: Consistency,
+    /// Request metadata; `ttlInSeconds` sets a time to live (`-1`: never expires).
     pub metadata: Metadata,
 }
 
@@ -105,7 +121,9 @@ pub struct DeleteRequest {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BulkGetItem {
     pub key: String,
+    /// None when the key does not exist.
     pub response: Option<GetResponse>,
+    /// Set when reading this key failed; the other keys still answer.
     pub error: Option<String>,
 }
 
@@ -126,14 +144,23 @@ impl TransactOperation {
     }
 }
 
+/// Every fallible export returns this error. The host maps each case to a Dapr error
+/// code and HTTP status, so a component never has to know about HTTP.
+///
 /// WIT `error` of interface `types`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {
+    /// The ETag given does not match the stored one (HTTP 409).
     EtagMismatch(String),
+    /// The ETag given is not a valid ETag for this store (HTTP 400).
     EtagInvalid(String),
+    /// The thing asked for does not exist.
     NotFound(String),
+    /// The request is malformed for this component (HTTP 400).
     InvalidArgument(String),
+    /// The backing engine cannot be reached right now; the call may be retried.
     Unavailable(String),
+    /// Anything else.
     Internal(String),
 }
 

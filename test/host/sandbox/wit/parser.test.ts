@@ -169,3 +169,46 @@ test('refuses types the canonical ABI cannot lay out and names that do not resol
     /c\.wit:1:1: package a:b@0\.2\.0 differs from a:b@0\.1\.0 declared in a\.wit/,
   );
 });
+
+test('keeps `///` doc comments on the interface, types, fields, cases and functions they precede; `//` comments are not docs', () => {
+  const pkg = parse(`package tessera:components@0.1.0;
+/// A store.
+/// Two lines.
+interface kv {
+  /// How sure.
+  enum level {
+    /// Not at all.
+    low,
+    high,
+  }
+  // an ordinary comment
+  record item {
+    /// The key.
+    key: string,
+    value: list<u8>,
+  }
+  variant outcome {
+    /// It went well.
+    ok,
+    failed(string),
+  }
+  /// Reads one.
+  get: func(key: string) -> option<item>;
+  // not a doc
+  put: func(it: item);
+}
+`);
+  const kv = pkg.interfaces.get('kv')!;
+  assert.equal(kv.docs, 'A store.\nTwo lines.');
+  assert.deepEqual([...kv.typeDocs], [['level', 'How sure.']]);
+  const level = kv.types.get('level')!;
+  assert.ok(level.kind === 'enum');
+  assert.deepEqual([...level.caseDocs!], [['low', 'Not at all.']]);
+  const item = kv.types.get('item')!;
+  assert.ok(item.kind === 'record');
+  assert.deepEqual(item.fields.map((f) => f.docs), ['The key.', undefined]);
+  const outcome = kv.types.get('outcome')!;
+  assert.ok(outcome.kind === 'variant');
+  assert.deepEqual(outcome.cases.map((c) => c.docs), ['It went well.', undefined]);
+  assert.deepEqual(kv.functions.map((f) => f.docs), ['Reads one.', undefined]);
+});

@@ -18,11 +18,13 @@ struct PublishRequest {
   std::string topic;
   Bytes data;
   std::optional<std::string> content_type;
+  /// Request metadata (`ttlInSeconds`, ...).
   Metadata metadata;
 };
 
 /** WIT record `bulk-publish-entry`. */
 struct BulkPublishEntry {
+  /// Unique within the request; failures name it.
   std::string entry_id;
   Bytes data;
   std::optional<std::string> content_type;
@@ -45,6 +47,7 @@ struct Message {
   Message(std::string id, std::string topic, Bytes data = {}, std::optional<std::string> content_type = {}, Metadata metadata = {})
       : id(std::move(id)), topic(std::move(topic)), data(std::move(data)), content_type(std::move(content_type)), metadata(std::move(metadata)) {}
 
+  /// The broker's id for this delivery, unique within its subscription; `ack` names it.
   std::string id;
   std::string topic;
   Bytes data;
@@ -52,7 +55,11 @@ struct Message {
   Metadata metadata;
 };
 
-/** WIT enum `ack-outcome`, numbered as the canonical ABI numbers its cases. */
+/**
+ * What became of a delivered message.
+ *
+ * WIT enum `ack-outcome`, numbered as the canonical ABI numbers its cases.
+ */
 enum class AckOutcome : std::uint8_t { Success = 0, Retry = 1, Drop = 2 };
 
 }  // namespace tessera

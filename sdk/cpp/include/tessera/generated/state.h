@@ -13,10 +13,19 @@
 
 namespace tessera {
 
-/** WIT enum `concurrency`, numbered as the canonical ABI numbers its cases. */
+/**
+ * Dapr's concurrency option. With an ETag, both modes check it. Without one,
+ * `last-write` writes unconditionally and `first-write` only inserts a missing key.
+ *
+ * WIT enum `concurrency`, numbered as the canonical ABI numbers its cases.
+ */
 enum class Concurrency : std::uint8_t { LastWrite = 0, FirstWrite = 1 };
 
-/** WIT enum `consistency`, numbered as the canonical ABI numbers its cases. */
+/**
+ * Dapr's consistency option; a store may treat both alike.
+ *
+ * WIT enum `consistency`, numbered as the canonical ABI numbers its cases.
+ */
 enum class Consistency : std::uint8_t { Eventual = 0, Strong = 1 };
 
 /** WIT record `get-request`. */
@@ -35,6 +44,8 @@ struct GetResponse {
   Bytes value;
   std::optional<std::string> etag;
   std::optional<std::string> content_type;
+  /// Response metadata; a store with the `TTL` feature puts `ttlExpireTime` here
+  /// (RFC 3339, UTC) for an item that expires.
   Metadata metadata;
 };
 
@@ -46,6 +57,7 @@ struct SetRequest {
   std::optional<std::string> content_type;
   Concurrency concurrency = Concurrency::LastWrite;
   Consistency consistency = Consistency::Eventual;
+  /// Request metadata; `ttlInSeconds` sets a time to live (`-1`: never expires).
   Metadata metadata;
 };
 
@@ -65,7 +77,9 @@ struct BulkGetItem {
       : key(std::move(key)), response(std::move(response)), error(std::move(error)) {}
 
   std::string key;
+  /// None when the key does not exist.
   std::optional<GetResponse> response;
+  /// Set when reading this key failed; the other keys still answer.
   std::optional<std::string> error;
 };
 

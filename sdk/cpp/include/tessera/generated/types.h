@@ -6,13 +6,24 @@
 
 namespace tessera {
 
-/** The cases of WIT variant `error`, numbered as the canonical ABI numbers them. */
+/**
+ * Every fallible export returns this error. The host maps each case to a Dapr error
+ * code and HTTP status, so a component never has to know about HTTP.
+ *
+ * The cases of WIT variant `error`, numbered as the canonical ABI numbers them.
+ */
 enum class ErrorKind : std::uint8_t {
+  /// The ETag given does not match the stored one (HTTP 409).
   EtagMismatch = 0,
+  /// The ETag given is not a valid ETag for this store (HTTP 400).
   EtagInvalid = 1,
+  /// The thing asked for does not exist.
   NotFound = 2,
+  /// The request is malformed for this component (HTTP 400).
   InvalidArgument = 3,
+  /// The backing engine cannot be reached right now; the call may be retried.
   Unavailable = 4,
+  /// Anything else.
   Internal = 5,
 };
 
