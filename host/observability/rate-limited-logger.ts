@@ -9,7 +9,15 @@ import { TokenBucket } from './token-bucket.ts';
 export const COMPONENT_LOG_BURST = 200;
 export const COMPONENT_LOG_PER_SECOND = 100;
 
-export function rateLimitedLogger(logger: Logger, bucket = new TokenBucket(COMPONENT_LOG_BURST, COMPONENT_LOG_PER_SECOND)): Logger {
+/**
+ * `logger` behind `bucket`; `source` names what caused the lines in the line that says how
+ * many were dropped (`this component`, `failed HTTP API calls`).
+ */
+export function rateLimitedLogger(
+  logger: Logger,
+  bucket = new TokenBucket(COMPONENT_LOG_BURST, COMPONENT_LOG_PER_SECOND),
+  source = 'this component',
+): Logger {
   let dropped = 0;
   const emit = (level: LogLevel, message: string, fields?: Record<string, unknown>): void => {
     if (!logger.isEnabled(level)) return;
@@ -18,7 +26,7 @@ export function rateLimitedLogger(logger: Logger, bucket = new TokenBucket(COMPO
       return;
     }
     if (dropped > 0) {
-      logger.warn(`${dropped} log lines of this component dropped: it caused more than ${COMPONENT_LOG_PER_SECOND} lines a second`);
+      logger.warn(`${dropped} log lines of ${source} dropped: more than ${bucket.perSecond} lines a second`);
       dropped = 0;
     }
     logger[level](message, fields);
@@ -28,7 +36,7 @@ export function rateLimitedLogger(logger: Logger, bucket = new TokenBucket(COMPO
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
-    child: (scope) => rateLimitedLogger(logger.child(scope), bucket),
+    child: (scope) => rateLimitedLogger(logger.child(scope), bucket, source),
     isEnabled: (level) => logger.isEnabled(level),
   };
 }

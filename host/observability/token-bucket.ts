@@ -7,6 +7,11 @@ export class TokenBucket {
   #tokens: number;
   #refilledAt = Date.now();
 
+  /** Tokens it gives a second once the burst is spent. */
+  get perSecond(): number {
+    return this.#perSecond;
+  }
+
   constructor(burst: number, perSecond: number) {
     this.#burst = burst;
     this.#perSecond = perSecond;

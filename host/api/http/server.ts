@@ -5,6 +5,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { BuildingBlocks } from '../../building-blocks/building-blocks.ts';
 import { TesseraError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { rateLimitedLogger } from '../../observability/rate-limited-logger.ts';
+import { TokenBucket } from '../../observability/token-bucket.ts';
 import { requireApiToken } from './api-token.ts';
 import { useJsonBodies } from './body-parsers.ts';
 import { errorReply } from './error-reply.ts';
@@ -55,6 +57,10 @@ function reportedElsewhere(err: unknown): boolean {
   return err instanceof TesseraError && (err.code === 'ERR_HEALTH_NOT_READY' || err.reason === 'not-loaded');
 }
 
+/** Error lines failed calls may cause in a burst, and per second after it. */
+export const FAILURE_LOG_BURST = 50;
+export const FAILURE_LOG_PER_SECOND = 10;
+
 export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
   const app = Fastify({
     logger: false,
@@ -64,6 +70,10 @@ export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
   });
   const log = deps.logger;
+  // A client can make a call fail as often as it likes (a component that errs on every
+  // request): the error lines it causes get a burst and then a steady rate, and the dropped
+  // ones are counted in the next line let through, so logging stays bounded work.
+  const failures = log && rateLimitedLogger(log, new TokenBucket(FAILURE_LOG_BURST, FAILURE_LOG_PER_SECOND), 'failed HTTP API calls');
 
   if (deps.apiToken) requireApiToken(app, deps.apiToken);
   useJsonBodies(app);
@@ -72,7 +82,7 @@ export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
     const { status, contentType, body } = errorReply(err, deps.maxBodyBytes);
     if (log !== undefined) {
       const fields = { method: request.method, url: request.url, status, error: body };
-      if (status >= 500 && !reportedElsewhere(err)) log.error('HTTP API call failed', fields);
+      if (status >= 500 && !reportedElsewhere(err)) failures!.error('HTTP API call failed', fields);
       else log.debug(status >= 500 ? 'HTTP API call failed' : 'HTTP API call refused', fields);
     }
     return reply.code(status).type(contentType).send(body);

@@ -1,6 +1,8 @@
 // Health, metadata, shutdown, API token and routing of the Dapr HTTP API, over real HTTP.
 import assert from 'node:assert/strict';
 import { createLogger } from '../../../../host/observability/logger.ts';
+import { TesseraError } from '../../../../host/errors.ts';
+import { FAILURE_LOG_BURST } from '../../../../host/api/http/server.ts';
 import { afterEach, describe, it } from 'node:test';
 import { FakeComponents } from '../../../support/fake-components.ts';
 import { startTestApi, type TestApi } from '../../../support/http-api-server.ts';
@@ -63,6 +65,38 @@ describe('health', () => {
     assert.deepEqual(levels, ['debug', 'debug', 'debug']);
   });
 });
+
+describe('logging of failed calls', () => {
+  it('logs a burst of failed calls, then counts what it dropped: a client cannot make the log grow without bound', async () => {
+    const lines: string[] = [];
+    const store = new MemoryStateStore();
+    const components = new FakeComponents().addStateStore('statestore', store);
+    const { url } = await start({ components, logger: createLogger({ level: 'info', json: true, write: (line) => lines.push(line) }) });
+    const calls = FAILURE_LOG_BURST + 40;
+    for (let i = 0; i < calls; i++) {
+      store.failNext = new TesseraError('ERR_COMPONENT_TRAP', `trap number ${i}`);
+      assert.equal((await fetch(`${url}/v1.0/state/statestore/k`)).status, 500);
+    }
+    const entries = lines.map((line) => JSON.parse(line) as { level: string; msg: string });
+    const failed = entries.filter((e) => e.msg === 'HTTP API call failed');
+    // The burst, and what the steady rate let through while the calls ran (a few at most).
+    assert.ok(failed.length >= FAILURE_LOG_BURST && failed.length < calls, `${failed.length} of ${calls} failures logged`);
+    assert.ok(failed.every((e) => e.level === 'error'));
+    store.failNext = new TesseraError('ERR_COMPONENT_TRAP', 'the last one');
+    await pollUntilLogged(url, store, entries.length, lines);
+    const dropped = lines.map((line) => JSON.parse(line) as { level: string; msg: string }).find((e) => / log lines of failed HTTP API calls dropped: more than \d+ lines a second$/.test(e.msg));
+    assert.equal(dropped?.level, 'warn');
+  });
+});
+
+/** Fails a call each 100 ms until a line past `seen` is logged (the bucket refilled one token). */
+async function pollUntilLogged(url: string, store: MemoryStateStore, seen: number, lines: string[]): Promise<void> {
+  for (let i = 0; i < 50 && lines.length <= seen; i++) {
+    store.failNext = new TesseraError('ERR_COMPONENT_TRAP', 'after a pause');
+    await fetch(`${url}/v1.0/state/statestore/k`);
+    if (lines.length <= seen) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 describe('metadata', () => {
   it("answers daprd's shape with Tessera's componentStatus, failed files included", async () => {
