@@ -8,10 +8,9 @@
 // and a byte-identical rebuild of the committed .wasm.
 import { componentEmbed, componentNew } from '@bytecodealliance/jco';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +25,7 @@ import { unwrapResult } from '../../host/sandbox/kinds/wit-result.ts';
 import { adaptPubSub, type PubSubHost } from '../../host/sandbox/kinds/pubsub-adapter.ts';
 import { buildRustComponent, DEBIAN_RUST } from '../../host/toolchain/rust.ts';
 import { conformanceTests } from '../support/conformance.ts';
+import { RedisServer } from '../support/redis-server.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { hasTool, needs } from '../support/tools.ts';
 
@@ -43,64 +43,6 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env)
   return new Promise((resolve, reject) => {
     execFile(file, args, { env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve(stdout)));
   });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A redis-server of the test's own, on loopback, without persistence. */
-class RedisServer {
-  readonly port: number;
-  readonly #args: string[];
-  #process: ChildProcess | undefined;
-
-  private constructor(port: number, args: string[]) {
-    this.port = port;
-    this.#args = args;
-  }
-
-  static async start(...args: string[]): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), args);
-    await server.restart();
-    return server;
-  }
-
-  get address(): string {
-    return `127.0.0.1:${this.port}`;
-  }
-
-  async restart(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.#args];
-    this.#process = spawn('redis-server', args, { stdio: 'ignore' });
-    for (let i = 0; i < 100; i++) {
-      if (await this.cli('PING').then((out) => /PONG|NOAUTH/.test(out), () => false)) return;
-      await sleep(50);
-    }
-    throw new Error(`redis-server did not come up on ${this.address}`);
-  }
-
-  async stop(): Promise<void> {
-    const child = this.#process;
-    this.#process = undefined;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  /** One command through redis-cli; `--raw` prints each value on a line of its own. */
-  cli(...args: string[]): Promise<string> {
-    const auth = this.#args.includes('--requirepass') ? ['--no-auth-warning', '-a', this.#args[this.#args.indexOf('--requirepass') + 1]!] : [];
-    return run('redis-cli', ['-h', '127.0.0.1', '-p', String(this.port), ...auth, '--raw', ...args]);
-  }
 }
 
 /** The WIT error case a call rejected with. */
@@ -471,7 +413,7 @@ describe('pubsub.redis through the host, against redis-server', needs('redis'), 
   });
 
   test('on a Redis without XAUTOCLAIM (before 6.2) pulls still work, without the takeover, and it says so', async () => {
-    const old = await RedisServer.start('--rename-command', 'XAUTOCLAIM', '');
+    const old = await RedisServer.start({ args: ['--rename-command', 'XAUTOCLAIM', ''] });
     try {
       const lines: { level: string; msg: string }[] = [];
       const logger = createLogger({ level: 'debug', json: true, write: (line) => lines.push(JSON.parse(line)) });
@@ -563,7 +505,7 @@ describe('pubsub.redis through the host, against redis-server', needs('redis'), 
   });
 
   test('Redis down: calls fail with unavailable, and the broker reconnects once it is back; AUTH with redisPassword', async () => {
-    const secured = await RedisServer.start('--requirepass', 's3cret');
+    const secured = await RedisServer.start({ args: ['--requirepass', 's3cret'] });
     try {
       await assert.rejects(start({ server: secured }), /init refused the configuration: internal: redis refused PING: NOAUTH .*set redisPassword/);
       await assert.rejects(start({ server: secured, config: { redisPassword: 'wrong' } }), /refused AUTH \(redisUsername, redisPassword\): WRONGPASS/);

@@ -31,27 +31,49 @@ ${items.join('')}`;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+export interface RedisServerOptions {
+  /** The port; a free one when omitted. */
+  port?: number;
+  /** More redis-server flags (`--requirepass`, `--rename-command`, ...). */
+  args?: string[];
+}
+
 export class RedisServer {
   readonly port: number;
-  readonly dir: string;
+  #dir: string;
+  readonly #args: readonly string[];
   #process: ChildProcess | undefined;
 
-  private constructor(port: number, dir: string) {
+  private constructor(port: number, args: readonly string[]) {
     this.port = port;
-    this.dir = dir;
+    this.#args = args;
+    this.#dir = '';
   }
 
   /** Starts one (on `port`, else a free one) and waits (up to 5 s) until it answers PING. */
-  static async start(port?: number): Promise<RedisServer> {
-    const server = new RedisServer(port ?? (await freePort()), mkdtempSync(join(tmpdir(), 'tessera-redis-')));
-    running.add(server);
+  static async start(options: RedisServerOptions | number = {}): Promise<RedisServer> {
+    const { port, args = [] } = typeof options === 'number' ? { port: options } : options;
+    const server = new RedisServer(port ?? (await freePort()), args);
+    await server.restart();
+    return server;
+  }
+
+  /** Its working directory (empty: it keeps nothing on disk). */
+  get dir(): string {
+    return this.#dir;
+  }
+
+  /** Starts it again, on the same port with the same flags, after `stop()` (an outage, as a test plays it). */
+  async restart(): Promise<void> {
+    if (this.#process !== undefined) throw new Error(`redis-server on ${this.address} is running: stop it first`);
+    this.#dir = mkdtempSync(join(tmpdir(), 'tessera-redis-'));
+    running.add(this);
     try {
-      await server.#spawn();
+      await this.#spawn();
     } catch (err) {
-      await server.stop();
+      await this.stop();
       throw err;
     }
-    return server;
   }
 
   /** `127.0.0.1:<port>`, as `redisHost` and `tessera.dev/allow-tcp` take it. */
@@ -60,24 +82,27 @@ export class RedisServer {
   }
 
   async #spawn(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--loglevel', 'warning'];
-    const child = spawn('redis-server', args, { cwd: this.dir, stdio: 'ignore' });
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.#dir, '--loglevel', 'warning', ...this.#args];
+    const child = spawn('redis-server', args, { cwd: this.#dir, stdio: 'ignore' });
     this.#process = child;
     let failed: Error | undefined;
     child.once('error', (err) => (failed = err));
     for (let i = 0; i < 100; i++) {
       if (failed) throw new Error(`redis-server could not start: ${failed.message}`);
       if (child.exitCode !== null) throw new Error(`redis-server exited (code ${child.exitCode}) on ${this.address}`);
-      if (await this.cli('PING').then((out) => out.trim() === 'PONG', () => false)) return;
+      // NOAUTH: up, and asking for the password it was started with.
+      if (await this.cli('PING').then((out) => /^(PONG|NOAUTH)/.test(out.trim()), () => false)) return;
       await sleep(50);
     }
     throw new Error(`redis-server did not answer PING on ${this.address} within 5 s`);
   }
 
-  /** One command through redis-cli (`--raw`: each value on a line of its own); fails after 5 s. */
+  /** One command through redis-cli (`--raw`: each value on a line of its own), with the server's password if it has one; fails after 5 s. */
   cli(...args: string[]): Promise<string> {
+    const pass = this.#args.indexOf('--requirepass');
+    const auth = pass === -1 ? [] : ['--no-auth-warning', '-a', this.#args[pass + 1]!];
     return new Promise((resolve, reject) => {
-      execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(this.port), '--raw', ...args], { timeout: 5000 }, (err, stdout, stderr) =>
+      execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(this.port), ...auth, '--raw', ...args], { timeout: 5000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
         err ? reject(Object.assign(err, { stderr })) : resolve(stdout),
       );
     });
@@ -92,7 +117,7 @@ export class RedisServer {
   /** SIGKILL, synchronously (for the exit hook). */
   kill(): void {
     this.#process?.kill('SIGKILL');
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.#dir !== '') rmSync(this.#dir, { recursive: true, force: true });
   }
 
   /** Kills the server, waits (bounded) for it to exit, and removes its folder. */
@@ -105,6 +130,6 @@ export class RedisServer {
       child.kill('SIGKILL');
       await Promise.race([exited, sleep(5000)]);
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.#dir !== '') rmSync(this.#dir, { recursive: true, force: true });
   }
 }
