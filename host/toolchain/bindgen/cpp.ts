@@ -945,11 +945,19 @@ function abiFile(pkg: WitPackage, iface: WitInterface, role: 'export' | 'import'
 }
 
 function packageFile(pkg: WitPackage): GeneratedFile {
+  const hosts = interfaceRoles(pkg).imported;
+  const quoted = hosts.map((h) => `"${h}"`);
+  const spelled = quoted.length === 1 ? quoted[0]! : `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`;
   const text = `${generatedHeader('//')}// What every world of ${pkg.namespace}:${pkg.name}@${pkg.version} shares.
 #pragma once
 
 /** The WIT package version this SDK implements: it names every import, export and manifest. */
 #define TESSERA_ABI_VERSION "${pkg.version}"
+
+/** The host interfaces a world may import: the capabilities a manifest may name. */
+#define TESSERA_DETAIL_HOST_INTERFACES ${quoted.join(', ')}
+/** The same, as a sentence for messages. */
+#define TESSERA_DETAIL_HOST_INTERFACES_TEXT ${JSON.stringify(spelled)}
 
 /** Defines \`cabi_realloc\`, through which the host allocates in the component's memory (once per module). */
 #define TESSERA_DETAIL_EXPORT_CABI_REALLOC()                                                                           \\

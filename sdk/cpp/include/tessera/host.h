@@ -14,6 +14,7 @@
 #include "generated/abi/log.h"
 #include "generated/abi/random.h"
 #include "generated/abi/sleep.h"
+#include "generated/abi/tcp.h"
 #include "generated/log.h"
 #include "types.h"
 
@@ -50,5 +51,69 @@ inline Bytes bytes(std::uint32_t len) { return generated::random::get_random_byt
 namespace sleep {
 inline void ms(std::uint32_t ms) { generated::sleep::sleep_ms(ms); }
 }  // namespace sleep
+
+/**
+ * Outbound TCP to the `host:port` pairs the component's YAML grants
+ * (`tessera.dev/allow-tcp: "127.0.0.1:6379"`). Every call suspends this component, not the
+ * sidecar (JSPI), so importing it makes every call of the component async on the host.
+ */
+namespace tcp {
+
+/** An open connection; closed when destroyed. Movable, not copyable. */
+class Connection {
+ public:
+  explicit Connection(std::uint32_t handle) : handle_(handle), open_(true) {}
+  Connection(Connection&& other) noexcept : handle_(other.handle_), open_(other.open_) { other.open_ = false; }
+  Connection& operator=(Connection&& other) noexcept {
+    if (this != &other) {
+      close();
+      handle_ = other.handle_;
+      open_ = other.open_;
+      other.open_ = false;
+    }
+    return *this;
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() { close(); }
+
+  /** The host's number for the connection. */
+  std::uint32_t handle() const { return handle_; }
+
+  /**
+   * Writes every byte of `data`; `ErrorKind::Unavailable` when the connection is gone (some
+   * bytes may have left already: treat the connection as broken).
+   */
+  Status write_all(const Bytes& data) { return generated::tcp::write(handle_, data); }
+
+  /**
+   * Up to `max_bytes` bytes, waiting up to `timeout_ms` for the first one: empty bytes mean
+   * none came in time. `ErrorKind::Unavailable` once the peer closed the connection or it broke.
+   */
+  Result<Bytes> read(std::uint32_t max_bytes, std::uint32_t timeout_ms) { return generated::tcp::read(handle_, max_bytes, timeout_ms); }
+
+  /** Closes the connection now (destroying it does the same). */
+  void close() {
+    if (open_) generated::tcp::close(handle_);
+    open_ = false;
+  }
+
+ private:
+  std::uint32_t handle_;
+  bool open_;
+};
+
+/**
+ * Opens a connection to `host:port`, waiting up to `timeout_ms`. `ErrorKind::InvalidArgument`
+ * when the component's YAML does not grant that address (the message names it and the
+ * annotation to add), `ErrorKind::Unavailable` when it cannot be reached in time.
+ */
+inline Result<Connection> connect(std::string_view host, std::uint16_t port, std::uint32_t timeout_ms) {
+  Result<std::uint32_t> opened = generated::tcp::connect(host, port, timeout_ms);
+  if (!opened) return opened.error();
+  return Connection(*opened);
+}
+
+}  // namespace tcp
 
 }  // namespace tessera

@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "generated/package.h"
 #include "types.h"
 
 namespace tessera::detail {
@@ -51,9 +52,9 @@ constexpr bool are_json_string_literals(std::initializer_list<std::string_view> 
   return true;
 }
 
-/** Whether every capability is a host interface the SDK wraps, named once. */
+/** Whether every capability is a host interface of the WIT (generated/package.h), named once. */
 constexpr bool valid_capabilities(std::initializer_list<std::string_view> capabilities) {
-  constexpr std::string_view known[] = {"log", "clock", "random", "sleep"};
+  constexpr std::string_view known[] = {TESSERA_DETAIL_HOST_INTERFACES};
   std::size_t i = 0;
   for (std::string_view capability : capabilities) {
     bool found = false;
@@ -121,7 +122,7 @@ constexpr bool valid_capabilities(std::initializer_list<std::string_view> capabi
   static_assert(::tessera::detail::has_type_prefix(TESSERA_DETAIL_STR(type), type_prefix),                        \
                 macro ": the type must start with \"" type_prefix "\", as Dapr names this kind of component");      \
   static_assert(::tessera::detail::valid_capabilities({__VA_ARGS__}),                                             \
-                macro ": capabilities are \"log\", \"clock\", \"random\" and \"sleep\", each at most once");       \
+                macro ": capabilities are " TESSERA_DETAIL_HOST_INTERFACES_TEXT ", each at most once");                   \
   __asm__(".section \".custom_section.tessera:manifest\",\"\",@\n"                                                \
           ".ascii \"{\\\"kind\\\":\\\"" kind "\\\",\\\"type\\\":\", " TESSERA_DETAIL_JSON(type)                  \
           ", \",\\\"version\\\":\", " TESSERA_DETAIL_JSON(version)                                                \

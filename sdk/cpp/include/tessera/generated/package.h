@@ -5,6 +5,11 @@
 /** The WIT package version this SDK implements: it names every import, export and manifest. */
 #define TESSERA_ABI_VERSION "0.1.0"
 
+/** The host interfaces a world may import: the capabilities a manifest may name. */
+#define TESSERA_DETAIL_HOST_INTERFACES "log", "clock", "random", "sleep", "tcp"
+/** The same, as a sentence for messages. */
+#define TESSERA_DETAIL_HOST_INTERFACES_TEXT "\"log\", \"clock\", \"random\", \"sleep\" and \"tcp\""
+
 /** Defines `cabi_realloc`, through which the host allocates in the component's memory (once per module). */
 #define TESSERA_DETAIL_EXPORT_CABI_REALLOC()                                                                           \
   extern "C" __attribute__((export_name("cabi_realloc"))) void* tessera_export_cabi_realloc(                          \
