@@ -1,11 +1,13 @@
 // The host interfaces of `abi/wit/host.wit` with friendly wrappers around the generated calls
-// (./generated/log.ts, clock.ts, random.ts, sleep.ts). AssemblyScript imports only what a
+// (./generated/log.ts, clock.ts, random.ts, sleep.ts, tcp.ts). AssemblyScript imports only what a
 // component calls, so a component's imports (and manifest capabilities) are exactly the
 // interfaces it uses.
 import { monotonicNs as monotonicNsOfHost, nowMs as nowMsOfHost } from "./generated/clock";
 import { Level, log as hostLog } from "./generated/log";
 import { getRandomBytes } from "./generated/random";
 import { sleepMs } from "./generated/sleep";
+import { close as tcpClose, connect as tcpConnect, read as tcpRead, ReadResult, write as tcpWrite } from "./generated/tcp";
+import { StateError } from "./types";
 
 /** WIT `log.level`: `Trace`, `Debug`, `Info`, `Warn`, `Error`. */
 export { Level as LogLevel } from "./generated/log";
@@ -64,5 +66,54 @@ export namespace random {
 export namespace sleep {
   export function ms(ms: u32): void {
     sleepMs(ms);
+  }
+}
+
+/**
+ * Outbound TCP to the `host:port` pairs the component's YAML grants
+ * (`tessera.dev/allow-tcp: "127.0.0.1:6379"`). Every call suspends this component, not the
+ * sidecar (JSPI), so importing it makes every call of the component async on the host.
+ */
+export namespace tcp {
+  /** An open connection. AssemblyScript has no destructors: `close()` it when done. */
+  export class Connection {
+    constructor(public readonly handle: u32) {}
+
+    /**
+     * Writes every byte of `data`; null, or `unavailable` when the connection is gone (some
+     * bytes may have left already: treat the connection as broken).
+     */
+    writeAll(data: Uint8Array): StateError | null {
+      return tcpWrite(this.handle, data);
+    }
+
+    /**
+     * Up to `maxBytes` bytes in `value`, waiting up to `timeoutMs` for the first one: empty
+     * means none came in time. `error` is `unavailable` once the peer closed the connection.
+     */
+    read(maxBytes: u32, timeoutMs: u32): ReadResult {
+      return tcpRead(this.handle, maxBytes, timeoutMs);
+    }
+
+    close(): void {
+      tcpClose(this.handle);
+    }
+  }
+
+  /** A connection, or why there is none. */
+  export class ConnectResult {
+    constructor(public connection: Connection | null, public error: StateError | null) {}
+  }
+
+  /**
+   * Opens a connection to `host:port`, waiting up to `timeoutMs`. `invalid-argument` when the
+   * component's YAML does not grant that address (the message names it and the annotation to
+   * add), `unavailable` when it cannot be reached in time.
+   */
+  export function connect(host: string, port: u16, timeoutMs: u32): ConnectResult {
+    const opened = tcpConnect(host, port, timeoutMs);
+    const error = opened.error;
+    if (error !== null) return new ConnectResult(null, error);
+    return new ConnectResult(new Connection(opened.value), null);
   }
 }

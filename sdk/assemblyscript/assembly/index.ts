@@ -20,4 +20,4 @@ export {
   TransactOperation,
 } from "./state";
 export { SnapshotReader, SnapshottingStateStore, SnapshotWriter, StreamingStateStore } from "./snapshot";
-export { clock, log, LogLevel, random, sleep } from "./host";
+export { clock, log, LogLevel, random, sleep, tcp } from "./host";
