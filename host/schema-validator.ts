@@ -31,6 +31,11 @@ function describe(e: ErrorObject): string {
   return `${where}: ${e.message ?? 'is invalid'}`;
 }
 
+/** The validator over a function ajv compiled ahead of time (host/components/generated/). */
+export function validatorOf(validate: ValidateFunction): Validator {
+  return (value) => (validate(value) ? [] : fewProblems((validate.errors ?? []).map(describe)));
+}
+
 /**
  * A validator for a schema, compiled on its first call; the returned function lists what is
  * wrong with a value (empty when valid).

@@ -3,15 +3,18 @@
 // are returned by kind for the building blocks that own them. Runs on the load worker
 // (load-jobs.ts): specs hold only what can be posted between threads.
 import { parseAllDocuments } from 'yaml';
-import schema from '../../abi/schemas/component.schema.json' with { type: 'json' };
+import type { ValidateFunction } from 'ajv';
 import { TesseraError } from '../errors.ts';
-import { compileValidator } from '../schema-validator.ts';
+import { validatorOf } from '../schema-validator.ts';
 import { parseDuration } from '../units.ts';
 import type { Grants } from '../sandbox/capabilities/capability.ts';
+import { validate as componentSchema } from './generated/component-schema.ts';
 import { grantsFromAnnotations } from './grants.ts';
 import { limitsFromAnnotations, type ComponentLimits } from './limits.ts';
 
-const validateComponent = compileValidator(schema);
+// abi/schemas/component.schema.json, compiled ahead of time by `npm run bindgen`: the load
+// worker validates the first YAML without loading ajv.
+const validateComponent = validatorOf(componentSchema as unknown as ValidateFunction);
 
 /** A `Component` resource as the runtime uses it. */
 export interface ComponentSpec {
