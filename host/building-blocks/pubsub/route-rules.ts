@@ -1,8 +1,20 @@
 // A subscription's routing rules: CEL `match` expressions, each compiled once, evaluated in
 // order against the delivered CloudEvent bound as `event` (as daprd's pkg/expr does); the
 // first that holds names the app path, and a rule without `match` (the default) always holds.
-import { parse, type ParseResult } from '@marcbachmann/cel-js';
+import { createRequire } from 'node:module';
+import type { ParseResult } from '@marcbachmann/cel-js';
 import { TesseraError } from '../../errors.ts';
+
+let celParse: typeof import('@marcbachmann/cel-js').parse | undefined;
+/**
+ * The CEL parser, loaded on the first rule with a `match`: most sidecars route without one,
+ * and loading the library is ~25 ms of a start. `require` of an ES module loads it at once,
+ * where it is needed, as the constructor that needs it is synchronous.
+ */
+function parseCel(source: string): ParseResult {
+  celParse ??= (createRequire(import.meta.url)('@marcbachmann/cel-js') as typeof import('@marcbachmann/cel-js')).parse;
+  return celParse(source);
+}
 
 export class RouteRule {
   /** The CEL source; empty for the default route. */
@@ -16,7 +28,7 @@ export class RouteRule {
     this.path = path;
     if (this.match === '') return;
     try {
-      this.#program = parse(this.match);
+      this.#program = parseCel(this.match);
     } catch (err) {
       throw new TesseraError('ERR_COMPONENT_CONFIG', `invalid match expression ${JSON.stringify(this.match)}: ${firstLine(err)}`);
     }
