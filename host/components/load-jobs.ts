@@ -108,8 +108,8 @@ async function prepare(bytes: Uint8Array, options: CompileOptions): Promise<Prep
 
 /**
  * What a worker does when it has just started, before its first job: loads the YAML parser
- * and compiles the Component and manifest schemas (ajv: ~100 ms), by parsing a small YAML and
- * an empty manifest. A starting sidecar's worker does it while the main thread still imports
+ * and compiles the manifest schema (ajv), by parsing a small YAML and an empty manifest (the
+ * Component schema's validator is compiled ahead of time, host/components/generated/). A starting sidecar's worker does it while the main thread still imports
  * the host, so the first scan does not pay for it.
  */
 export function warmUp(): void {
