@@ -108,8 +108,9 @@ async function prepare(bytes: Uint8Array, options: CompileOptions): Promise<Prep
 
 /**
  * What a worker does when it has just started, before its first job: loads the YAML parser
- * and compiles the manifest schema (ajv), by parsing a small YAML and an empty manifest (the
- * Component schema's validator is compiled ahead of time, host/components/generated/). A starting sidecar's worker does it while the main thread still imports
+ * and the readers' code, by parsing a small YAML and an empty manifest (both schemas'
+ * validators are compiled ahead of time, in host/components/generated/ and
+ * host/sandbox/generated/, so no ajv is loaded). A starting sidecar's worker does it while the main thread still imports
  * the host, so the first scan does not pay for it.
  */
 export function warmUp(): void {
@@ -117,7 +118,7 @@ export function warmUp(): void {
   try {
     parseManifest(new TextEncoder().encode('{}'));
   } catch {
-    // Refused, as it should be: what mattered is that its schema is compiled.
+    // Refused, as it should be: what mattered is that its code is loaded.
   }
 }
 

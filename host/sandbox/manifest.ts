@@ -5,33 +5,48 @@
 import schema from '../../abi/schemas/manifest.schema.json' with { type: 'json' };
 import { MANIFEST_SECTION, SUPPORTED_ABI_VERSIONS, type Manifest } from '../../abi/ts/manifest.ts';
 import { TesseraError } from '../errors.ts';
-import { compileValidator, type Validator } from '../schema-validator.ts';
+import type { ValidateFunction } from 'ajv';
+import { compileValidator, validatorOf, type Validator } from '../schema-validator.ts';
 import { CAPABILITIES, capabilitiesVersion } from './capabilities/index.ts';
 import { allKinds, kindOf, kindsVersion } from './kinds/index.ts';
 import { readComponentShape } from './component-binary.ts';
+import { validate as builtInManifestSchema } from './generated/manifest-schema.ts';
 import { isComponentBinary, readCustomSections } from './wasm-binary.ts';
-
-let validator: { version: string; validate: Validator } | undefined;
 
 /**
  * The manifest schema with its lists taken from the host's tables: `kind` one of the kinds
  * (kinds/index.ts), each capability one of the capabilities (capabilities/index.ts).
- * Compiled again only after a kind or capability is registered.
+ */
+export function manifestSchema(): object {
+  // Without its `$id`: a schema compiled again under the same id would clash with the first.
+  const { $id: _id, properties, ...rest } = schema;
+  return {
+    ...rest,
+    properties: {
+      ...properties,
+      kind: { ...properties.kind, enum: allKinds().map((k) => k.kind) },
+      capabilities: { ...properties.capabilities, items: { ...properties.capabilities.items, enum: [...CAPABILITIES.keys()] } },
+    },
+  };
+}
+
+/** The tables as the host has them before any kind or capability is registered: what generated/manifest-schema.ts was compiled for. */
+const BUILT_IN_TABLES = '0:0';
+
+let validator: { version: string; validate: Validator } | undefined;
+
+/**
+ * Checks a manifest against `manifestSchema()`: with the validator `npm run bindgen` compiled
+ * ahead of time for the built-in tables (no ajv at a start), compiled again only after a kind
+ * or capability is registered.
  */
 function validateManifest(value: unknown): string[] {
   const version = `${kindsVersion()}:${capabilitiesVersion()}`;
   if (validator?.version !== version) {
-    // Without its `$id`: a schema compiled again under the same id would clash with the first.
-    const { $id: _id, properties, ...rest } = schema;
-    const derived = {
-      ...rest,
-      properties: {
-        ...properties,
-        kind: { ...properties.kind, enum: allKinds().map((k) => k.kind) },
-        capabilities: { ...properties.capabilities, items: { ...properties.capabilities.items, enum: [...CAPABILITIES.keys()] } },
-      },
+    validator = {
+      version,
+      validate: version === BUILT_IN_TABLES ? validatorOf(builtInManifestSchema as unknown as ValidateFunction) : compileValidator(manifestSchema()),
     };
-    validator = { version, validate: compileValidator(derived) };
   }
   return validator.validate(value);
 }

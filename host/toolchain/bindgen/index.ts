@@ -9,7 +9,7 @@ import { GENERATED_MARK, type GeneratedFile } from './model.ts';
 import { CPP_OUT_DIR, generateCpp } from './cpp.ts';
 import { RUST_OUT_DIR, generateRust } from './rust.ts';
 import { TS_OUT_DIR, generateTypeScript } from './typescript.ts';
-import { VALIDATORS_OUT_DIR, generateSchemaValidators } from './schema-validators.ts';
+import { VALIDATORS_OUT_DIRS, generateSchemaValidators } from './schema-validators.ts';
 
 export type { GeneratedFile } from './model.ts';
 
@@ -20,7 +20,7 @@ interface Generator {
 }
 
 const GENERATORS: Generator[] = [
-  { outDirs: [VALIDATORS_OUT_DIR], generate: generateSchemaValidators },
+  { outDirs: VALIDATORS_OUT_DIRS, generate: generateSchemaValidators },
   { outDirs: [TS_OUT_DIR], generate: generateTypeScript },
   { outDirs: [CPP_OUT_DIR], generate: generateCpp },
   { outDirs: [AS_OUT_DIR], generate: generateAssemblyScript },
