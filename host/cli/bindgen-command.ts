@@ -1,6 +1,6 @@
 // `tessera bindgen [--check] [--wit DIR] [--root DIR]`: generates the ABI glue of the host and
-// every SDK from the WIT (see host/toolchain/bindgen/), or with --check fails, naming each
-// file, when a generated file differs from what the WIT gives.
+// every SDK from the WIT, and the schema validators a start needs (see host/toolchain/bindgen/),
+// or with --check fails, naming each file, when a generated file differs from its source.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { loadWitPackage } from '../sandbox/wit/parser.ts';
@@ -11,7 +11,8 @@ import { UsageError } from './run-options.ts';
 const USAGE = `Usage: tessera bindgen [--check] [--wit DIR] [--root DIR]
 
 Generates, from the WIT, the typed calls of the host (abi/ts/wit/) and the canonical-ABI glue
-of each SDK (sdk/*/…/generated). Generated files say so on their first line.
+of each SDK (sdk/*/…/generated), and the ahead-of-time validators of the Component and
+manifest schemas (host/*/generated). Generated files say so on their first line.
 
 Flags:
   --check     write nothing; fail, naming each file, when one differs from what the WIT gives

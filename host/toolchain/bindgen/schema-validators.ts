@@ -20,7 +20,7 @@ const SCHEMAS: { from: string; schema: () => object; module: string; what: strin
     what: 'a Dapr Component resource',
   },
   {
-    from: 'abi/schemas/manifest.schema.json with the built-in kinds and capabilities',
+    from: 'abi/schemas/manifest.schema.json and the built-in kinds and capabilities',
     schema: manifestSchema,
     module: 'host/sandbox/generated/manifest-schema.ts',
     what: "a component's manifest",
@@ -44,7 +44,7 @@ export function generateSchemaValidators(): GeneratedFile[] {
         imports.push(`import ${name}Module from '${path}.js';`);
         return `const ${name} = ${name}Module.default;`;
       });
-    const text = `${generatedHeader('//')}// @ts-nocheck: ajv's standalone validator of ${from} (${what}), as JavaScript.
+    const text = `${generatedHeader('//', from)}// @ts-nocheck: ajv's standalone validator of ${what}, as JavaScript.
 ${imports.join('\n')}
 ${code}
 `;

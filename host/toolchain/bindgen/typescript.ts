@@ -106,11 +106,13 @@ function exportsBlock(iface: WitInterface, uses: Set<WitType & { kind: 'named' }
   lines.push(` * \`prefix\` before it (\`''\` for the interface a kind is built on, \`'${iface.name}#'\` for an optional one).`);
   lines.push(` */`);
   lines.push(`export function ${camel(iface.name)}Exports(call: CallExport, prefix: '' | '${iface.name}#' = ''): ${base}Exports {`);
+  // The names are built once here, not on every call.
+  for (const fn of iface.functions) lines.push(`  const ${camel(fn.name)}Name = \`\${prefix}${fn.name}\`;`);
   lines.push('  return {');
   for (const fn of iface.functions) {
     const { params, result } = signature(fn, uses);
     const args = fn.params.map((p) => camel(p.name)).join(', ');
-    lines.push(`    ${camel(fn.name)}: (${params}) => call(\`\${prefix}${fn.name}\`, [${args}]) as Promise<${result}>,`);
+    lines.push(`    ${camel(fn.name)}: (${params}) => call(${camel(fn.name)}Name, [${args}]) as Promise<${result}>,`);
   }
   lines.push('  };');
   lines.push('}');

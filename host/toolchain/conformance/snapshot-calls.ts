@@ -5,7 +5,7 @@ import { isTesseraError } from '../../errors.ts';
 import type { SnapshotData } from '../../sandbox/guest-component.ts';
 import type { LiveComponent } from '../../sandbox/live-component.ts';
 import { canSnapshot, restoreSnapshot, streams, takeSnapshot, type SnapshotPort } from '../../sandbox/snapshot-stream.ts';
-import { fail, type Subject } from './check.ts';
+import { fail, sameBytes, type Subject } from './check.ts';
 
 /** For `Check.skip`: the module exports `snapshot` or `snapshot-stream`. */
 export const exportsSnapshot = (subject: Subject): string | undefined =>
@@ -31,6 +31,13 @@ export async function snapshotOf(live: LiveComponent, chunkBytes?: number): Prom
 export const joined = (data: SnapshotData): Uint8Array => new Uint8Array(Buffer.concat(data));
 
 export const size = (data: SnapshotData): number => data.reduce((n, c) => n + c.byteLength, 0);
+
+/** Where the module also exports the whole `snapshot`, fails unless `chunks` joined are what it returns. */
+export async function expectChunksAreWhole(live: LiveComponent, chunks: SnapshotData): Promise<void> {
+  if (!live.compiled.optionalExports.has('snapshot')) return;
+  const whole = (await live.call('snapshot#snapshot', [])) as Uint8Array;
+  if (!sameBytes(joined(chunks), whole)) fail(`the ${chunks.length} chunks joined (${size(chunks)} bytes) differ from what snapshot returns (${whole.length} bytes)`);
+}
 
 /** Restores `data` as the host does; a refusal is a result, a trap rejects. */
 export async function restoreInto(live: LiveComponent, data: SnapshotData): Promise<WitResult<undefined>> {

@@ -3,8 +3,8 @@
 // included, whichever way it was taken (in chunks when the module streams); and a snapshot it
 // cannot read is refused with an error, not a trap, leaving its data as it was.
 import type { GetResponse } from '../../../../abi/ts/state.ts';
-import { exportsSnapshot, exportsStream, expectEmptyRefused, joined, restoreInto, size, SMALL_CHUNK_BYTES, snapshotOf } from '../snapshot-calls.ts';
-import { etagOf, expectRefused, expectValue, fail, get, key, needs, sameBytes, setRequest, type Check, type CheckContext, type Instance } from './harness.ts';
+import { exportsSnapshot, exportsStream, expectChunksAreWhole, expectEmptyRefused, joined, restoreInto, size, SMALL_CHUNK_BYTES, snapshotOf } from '../snapshot-calls.ts';
+import { etagOf, expectRefused, expectValue, fail, get, key, needs, setRequest, type Check, type CheckContext, type Instance } from './harness.ts';
 
 /** Keys of every kind, with a content type and (for a TTL store) a TTL. */
 async function fill({ store, subject }: CheckContext): Promise<string[]> {
@@ -57,10 +57,7 @@ export const snapshotChecks: Check[] = [
       const keys = await fill(cx);
       const before = await reads(cx, keys);
       const chunks = await snapshotOf(cx.live, SMALL_CHUNK_BYTES);
-      if (cx.live.compiled.optionalExports.has('snapshot')) {
-        const whole = (await cx.live.call('snapshot#snapshot', [])) as Uint8Array;
-        if (!sameBytes(joined(chunks), whole)) fail(`the ${chunks.length} chunks joined (${size(chunks)} bytes) differ from what snapshot returns (${whole.length} bytes)`);
-      }
+      await expectChunksAreWhole(cx.live, chunks);
       const next = await cx.fresh();
       const restored = await restoreInto(next.live, chunks);
       if (restored.tag === 'err') fail(`restore of its own snapshot in ${chunks.length} chunks was refused: ${restored.val.tag}: ${restored.val.val}`);
