@@ -32,6 +32,8 @@ export const ERROR_CODES = [
   'ERR_PUBSUB_CLOUD_EVENTS_SER',
   'ERR_PUBSUB_EVENTS_SER',
   'ERR_PUBSUB_FORBIDDEN',
+  /** An output binding is unknown, lacks the operation, or failed; daprd's one code for all of them. */
+  'ERR_INVOKE_OUTPUT_BINDING',
   /** The app could not be reached or did not answer in time. */
   'ERR_APP_CHANNEL',
   /** A component failed to load: bad bytes, bad manifest, refused import, trap in init. */

@@ -433,6 +433,9 @@ export class ComponentRegistry implements ComponentDirectory {
       get blocking() {
         return handle.current.live.compiled.needsJspi;
       },
+      get exports() {
+        return handle.current.live.compiled.optionalExports;
+      },
       // A pooled generation leases one of its own instances; otherwise a fresh start of it.
       dedicatedInstance: () => {
         const { live, desired } = handle.current;

@@ -11,6 +11,7 @@ import type { KindDescriptor } from './kinds/kind.ts';
 import { allKinds, kindsVersion, kindWit } from './kinds/index.ts';
 import type { WitFunction, WitInterface, WitPackage } from './wit/ast.ts';
 import { parseWitPackage, type WitSource } from './wit/parser.ts';
+import { packageAt } from './wit/versions.ts';
 
 export const WIT_DIR = packageFile('abi', 'wit');
 
@@ -64,15 +65,25 @@ function kindContract(pkg: WitPackage, { kind, world: worldName, extensions }: K
   };
 }
 
-/** The contract of every kind of the table, over `pkg`. */
-export function buildContract(pkg: WitPackage, kinds: readonly KindDescriptor[] = allKinds()): AbiContract {
-  const contracts = new Map(kinds.map((k) => [k.kind, kindContract(pkg, k)]));
+/**
+ * The contract of every kind of the table, over `pkg`. When `pkg` is the package as of an
+ * earlier version (`packageAt`), a kind whose world came later is refused naming the
+ * version that added it.
+ */
+export function buildContract(pkg: WitPackage, kinds: readonly KindDescriptor[] = allKinds(), latest: WitPackage = pkg): AbiContract {
+  const present = kinds.filter((k) => pkg === latest || pkg.worlds.has(k.world));
+  const contracts = new Map(present.map((k) => [k.kind, kindContract(pkg, k)]));
   return {
     pkg,
     kind: (kind) => {
       const found = contracts.get(kind);
-      if (found === undefined) throw new TesseraError('ERR_COMPONENT_LOAD', `component kind "${kind}" is not one this host knows (${[...contracts.keys()].join(', ')})`);
-      return found;
+      if (found !== undefined) return found;
+      const later = kinds.find((k) => k.kind === kind);
+      if (later !== undefined) {
+        const since = latest.worlds.get(later.world)?.since ?? latest.version;
+        throw new TesseraError('ERR_COMPONENT_LOAD', `component kind "${kind}" came with ABI ${since}, but the component targets ABI ${pkg.version}: rebuild it against an SDK of ABI ${since} or later`);
+      }
+      throw new TesseraError('ERR_COMPONENT_LOAD', `component kind "${kind}" is not one this host knows (${[...contracts.keys()].join(', ')})`);
     },
   };
 }
@@ -84,11 +95,22 @@ export function witSources(): WitSource[] {
   return [...files.map((file) => ({ file, text: readFileSync(join(WIT_DIR, file), 'utf8') })), ...registered.map((text, i) => ({ file: `registered-${i + 1}.wit`, text }))];
 }
 
-let cached: { version: string; contract: AbiContract } | undefined;
+let cached: { tables: string; latest: AbiContract; byAbi: Map<string, AbiContract> } | undefined;
 
-/** The contract of this host, parsed from abi/wit once (again after a kind or capability is registered). */
-export function abiContract(): AbiContract {
-  const version = `${kindsVersion()}:${capabilitiesVersion()}`;
-  if (cached?.version !== version) cached = { version, contract: buildContract(parseWitPackage(witSources())) };
-  return cached.contract;
+/**
+ * The contract of this host, parsed from abi/wit once (again after a kind or capability is
+ * registered); with `abi`, as a module built against that earlier supported version sees it
+ * (the names it binds carry that version).
+ */
+export function abiContract(abi?: string): AbiContract {
+  const tables = `${kindsVersion()}:${capabilitiesVersion()}`;
+  if (cached?.tables !== tables) cached = { tables, latest: buildContract(parseWitPackage(witSources())), byAbi: new Map() };
+  const { latest, byAbi } = cached;
+  if (abi === undefined || abi === latest.pkg.version) return latest;
+  let contract = byAbi.get(abi);
+  if (contract === undefined) {
+    contract = buildContract(packageAt(latest.pkg, abi), allKinds(), latest.pkg);
+    byAbi.set(abi, contract);
+  }
+  return contract;
 }

@@ -14,6 +14,7 @@ import { DEFAULT_CPU_BUDGET, DEFAULT_MEMORY_LIMIT_BYTES } from './default-limits
 import { CoreModuleCode, prepareCoreModule } from './core-module-code.ts';
 import type { CheckedModule } from './module-check.ts';
 import { readComponentManifest, readManifest } from './manifest.ts';
+import { kindOf } from './kinds/index.ts';
 import { isComponentBinary } from './wasm-binary.ts';
 import type { WitPackage } from './wit/ast.ts';
 
@@ -67,11 +68,11 @@ export class CompiledComponent implements CodeFacts {
   readonly cpuBudget: number;
 
   private constructor(code: ComponentCode, parts: CompiledParts) {
-    const { pkg } = abiContract();
+    const { pkg } = abiContract(parts.manifest.abi);
     this.manifest = parts.manifest;
     this.sha256 = parts.sha256;
     this.code = code;
-    this.contract = abiContract().kind(parts.manifest.kind);
+    this.contract = abiContract(parts.manifest.abi).kind(parts.manifest.kind);
     this.pkg = pkg;
     this.importedInterfaces = new Set(parts.importedInterfaces);
     this.needsJspi = parts.needsJspi;
@@ -140,13 +141,15 @@ export async function prepareComponent(
   const limits = { memoryLimitBytes: options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES, cpuBudget: options.cpuBudget ?? DEFAULT_CPU_BUDGET };
   try {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const { pkg } = abiContract();
     const componentModel = isComponentBinary(bytes);
     const manifest = componentModel ? readComponentManifest(bytes) : readManifest(bytes);
-    const contract = abiContract().kind(manifest.kind);
+    const { pkg } = abiContract(manifest.abi);
+    const contract = abiContract(manifest.abi).kind(manifest.kind);
     const { checked, code } = componentModel
       ? await prepareComponentModel(bytes, manifest, contract, pkg, { sha256, ...limits })
       : await prepareCoreModule(bytes, manifest, contract, pkg, limits, onHardened);
+    const refused = kindOf(manifest.kind)?.checkExports?.(checked.optionalExports);
+    if (refused !== undefined) throw new TesseraError('ERR_COMPONENT_LOAD', refused);
     return { code, parts: partsOf(manifest, sha256, checked, limits) };
   } catch (err) {
     const message = isTesseraError(err) ? err.message : String(err);

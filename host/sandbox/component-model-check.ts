@@ -3,7 +3,7 @@
 // for, of this host's ABI version), and the types of those interfaces against our WIT,
 // compared through the TypeScript declarations jco writes for both. Every refusal names the
 // import or export.
-import type { Manifest } from '../../abi/ts/manifest.ts';
+import { SUPPORTED_ABI_VERSIONS, type Manifest } from '../../abi/ts/manifest.ts';
 import { TesseraError } from '../errors.ts';
 import type { KindContract } from './abi-contract.ts';
 import { CAPABILITIES } from './capabilities/index.ts';
@@ -50,7 +50,7 @@ export function checkComponentShape(shape: ComponentShape, manifest: Manifest, c
       continue;
     }
     if (name.version !== pkg.version) {
-      problems.push(`${label} targets ABI ${name.version ?? '(no version)'} (${ours}@${name.version ?? '?'}) but this host supports ${pkg.version}`);
+      problems.push(`${label} targets ABI ${name.version ?? '(no version)'} (${ours}@${name.version ?? '?'}) but its manifest says ${pkg.version}; this host supports ${SUPPORTED_ABI_VERSIONS.join(', ')}`);
       continue;
     }
     const iface = pkg.interfaces.get(name.iface);

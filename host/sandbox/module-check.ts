@@ -39,6 +39,20 @@ export interface CheckedModule {
   optionalExports: Set<string>;
 }
 
+/**
+ * When the module's import and export names carry another ABI version than its manifest
+ * (a manifest written by hand and not updated, or glue of another SDK), says so: the list
+ * of every name it then misses would hide the cause.
+ */
+function versionMismatch(shape: ModuleShape, manifest: Manifest, pkg: WitPackage): string | undefined {
+  const prefix = `${pkg.namespace}:${pkg.name}/`;
+  const names = [...shape.imports.map((i) => i.module), ...shape.exports.map((e) => e.name.replace(/^cabi_post_/, '').split('#')[0]!)];
+  const versions = new Set(names.filter((n) => n.startsWith(prefix)).map((n) => n.slice(n.lastIndexOf('@') + 1)));
+  versions.delete(manifest.abi);
+  if (versions.size === 0) return undefined;
+  return `its imports and exports name ABI ${[...versions].join(', ')} but its manifest says "abi": "${manifest.abi}": the two must agree (build it with one SDK version, and let the SDK write the manifest's abi)`;
+}
+
 export function checkModule(
   shape: ModuleShape,
   manifest: Manifest,
@@ -47,6 +61,8 @@ export function checkModule(
   asyncImports: (iface: string) => ReadonlySet<string>,
 ): CheckedModule {
   checkExportCount(shape.exports.length);
+  const versionProblem = versionMismatch(shape, manifest, pkg);
+  if (versionProblem !== undefined) throw new TesseraError('ERR_COMPONENT_LOAD', versionProblem);
   const problems: string[] = [];
   const importedInterfaces = new Set<string>();
   let needsJspi = false;

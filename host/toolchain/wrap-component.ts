@@ -27,7 +27,7 @@ interface WrapWorld {
  */
 function moduleWorld(core: Uint8Array): WrapWorld {
   const manifest = readManifest(core);
-  const { pkg, kind } = abiContract();
+  const { pkg, kind } = abiContract(manifest.abi);
   const contract = kind(manifest.kind);
   const exported = new Set(readModuleShape(core).exports.map((e) => e.name));
   const wanted = [contract.exportInterface.name];
@@ -42,6 +42,15 @@ function moduleWorld(core: Uint8Array): WrapWorld {
   const name = `tessera-wrap-${wanted.join('-')}`;
   const lines = [...imports.map((i) => `  import ${i};`), ...wanted.map((i) => `  export ${i};`)];
   return { name, wit: `\nworld ${name} {\n${lines.join('\n')}\n}\n` };
+}
+
+/** The ABI version the module's manifest names; this host's when it has none (wit-component then says what is wrong). */
+function abiOf(core: Uint8Array): string | undefined {
+  try {
+    return readManifest(core).abi;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The name of the world `wrapAsComponent` wraps the module as (see moduleWorld). */
@@ -63,7 +72,8 @@ export async function wrapAsComponent(core: Uint8Array, world?: string): Promise
     throw ComponentBuildError.missingToolchain('cannot wrap the module as a component: jco-transpile is not installed', { manager: 'npm', packages: [JCO_TRANSPILE] });
   });
   try {
-    const wit = witSource(abiContract().pkg) + (target.wit ?? '');
+    // As of the ABI version the module was built against: its names carry that version.
+    const wit = witSource(abiContract(abiOf(core)).pkg) + (target.wit ?? '');
     const embedded = await componentEmbed({ binary: core, witSource: wit, world: target.name, stringEncoding: 'utf8' });
     return await componentNew(embedded);
   } catch (err) {

@@ -3,6 +3,7 @@
 // the same builder as the bundled AssemblyScript components, and driven through the real host
 // (CompiledComponent, LiveComponent and the host's own canonical ABI lifting), and through the
 // conformance kit's pub/sub suite.
+import { ABI_VERSION } from '../../abi/ts/manifest.ts';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -18,7 +19,7 @@ import { SDK_DIRS } from '../../host/toolchain/build-support.ts';
 import { conformanceTests } from '../support/conformance.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
-const PUBSUB = 'tessera:components/pubsub@0.1.0#';
+const PUBSUB = `tessera:components/pubsub@${ABI_VERSION}#`;
 const OK = { tag: 'ok', val: undefined };
 const encode = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -122,7 +123,7 @@ const built = (async () => {
   await writeFile(join(component, 'assembly', 'index.ts'), brokerSource(sdk.startsWith('.') ? sdk : `./${sdk}`));
   await writeFile(
     join(component, 'manifest.json'),
-    JSON.stringify({ kind: 'pubsub', type: 'pubsub.tiny', version: 'v1', abi: '0.1.0', capabilities: ['log'], description: 'A tiny test broker.' }),
+    JSON.stringify({ kind: 'pubsub', type: 'pubsub.tiny', version: 'v1', abi: ABI_VERSION, capabilities: ['log'], description: 'A tiny test broker.' }),
   );
   try {
     return await buildAssemblyScriptComponent(component, join(dir.path, 'tiny-broker.wasm'));

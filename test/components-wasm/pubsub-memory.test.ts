@@ -4,6 +4,7 @@
 // its own (order, consumer groups by subscription, visibility timeouts, TTLs, limits, snapshot
 // format); then through jco, whose glue reads the Canonical ABI on its own; and the committed
 // .wasm must be what its sources build, byte for byte.
+import { ABI_VERSION } from '../../abi/ts/manifest.ts';
 import { componentEmbed, componentNew, transpile } from '@bytecodealliance/jco';
 import assert from 'node:assert/strict';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -26,9 +27,9 @@ import { needs } from '../support/tools.ts';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SOURCE_DIR = fileURLToPath(new URL('../../components-wasm/pubsub-memory/', import.meta.url));
 const WASM = join(SOURCE_DIR, 'pubsub-memory.wasm');
-const PUBSUB = 'tessera:components/pubsub@0.1.0#';
-const SNAPSHOT = 'tessera:components/snapshot@0.1.0#';
-const SNAPSHOT_STREAM = 'tessera:components/snapshot-stream@0.1.0#';
+const PUBSUB = `tessera:components/pubsub@${ABI_VERSION}#`;
+const SNAPSHOT = `tessera:components/snapshot@${ABI_VERSION}#`;
+const SNAPSHOT_STREAM = `tessera:components/snapshot-stream@${ABI_VERSION}#`;
 const T0 = Date.UTC(2026, 10, 26, 7, 29, 50);
 
 const wasmBytes = readFile(WASM).then((b) => new Uint8Array(b));
@@ -149,11 +150,11 @@ describe('pubsub.memory (C++, through the host)', () => {
     );
     assert.deepEqual(
       WebAssembly.Module.imports(module).map((i) => `${i.module} ${i.name}`).sort(),
-      ['tessera:components/clock@0.1.0 now-ms', 'tessera:components/log@0.1.0 log'],
+      [`tessera:components/clock@${ABI_VERSION} now-ms`, `tessera:components/log@${ABI_VERSION} log`],
     );
     const { manifest, optionalExports, needsJspi } = await compiled;
     assert.deepEqual({ ...manifest, description: undefined }, {
-      kind: 'pubsub', type: 'pubsub.memory', version: 'v1', abi: '0.1.0', capabilities: ['log', 'clock'], description: undefined,
+      kind: 'pubsub', type: 'pubsub.memory', version: 'v1', abi: ABI_VERSION, capabilities: ['log', 'clock'], description: undefined,
     });
     assert.deepEqual([...optionalExports], ['snapshot', 'snapshot-stream']);
     assert.equal(needsJspi, false, 'no import suspends: pull answers at once, and calls skip JSPI');
@@ -552,7 +553,7 @@ describe('pubsub.memory (C++, through the host)', () => {
     // wit-component checks every core signature against the WIT; jco's generated glue then
     // lifts and lowers by its own reading of the Canonical ABI, independently of the host's.
     const witDir = join(ROOT, 'abi', 'wit');
-    let wit = 'package tessera:components@0.1.0;\n';
+    let wit = `package tessera:components@${ABI_VERSION};\n`;
     for (const file of (await readdir(witDir)).sort()) wit += (await readFile(join(witDir, file), 'utf8')).replace(/^package .*;$/m, '');
     const component = await componentNew(await componentEmbed({ binary: await wasmBytes, witSource: wit, world: 'snapshotting-pubsub-broker', stringEncoding: 'utf8' }));
     const { files } = await transpile(component, { name: 'broker', instantiation: 'async', noTypescript: true });
@@ -636,8 +637,8 @@ describe('pubsub.memory (C++, through the host)', () => {
 
   test('a bad ack outcome or pointer traps, as the canonical ABI requires', async () => {
     const instance = new WebAssembly.Instance(await WebAssembly.compile(await wasmBytes), {
-      'tessera:components/log@0.1.0': { log() {} },
-      'tessera:components/clock@0.1.0': { 'now-ms': () => BigInt(T0) },
+      [`tessera:components/log@${ABI_VERSION}`]: { log() {} },
+      [`tessera:components/clock@${ABI_VERSION}`]: { 'now-ms': () => BigInt(T0) },
     });
     const exports = instance.exports as Record<string, Function>;
     exports._initialize!();

@@ -6,6 +6,7 @@
 // refused addresses, Redis going down and coming back; then the crate's own unit tests
 // (RESP parser, config, JSON, stream entries), jco's reading of its signatures, flat memory,
 // and a byte-identical rebuild of the committed .wasm.
+import { ABI_VERSION } from '../../abi/ts/manifest.ts';
 import { componentEmbed, componentNew } from '@bytecodealliance/jco';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -32,7 +33,7 @@ import { hasTool, needs } from '../support/tools.ts';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const COMPONENT_DIR = join(ROOT, 'components-wasm', 'pubsub-redis');
 const WASM = join(COMPONENT_DIR, 'pubsub-redis.wasm');
-const PUBSUB = 'tessera:components/pubsub@0.1.0#';
+const PUBSUB = `tessera:components/pubsub@${ABI_VERSION}#`;
 
 const wasmBytes = readFile(WASM).then((b) => new Uint8Array(b));
 const compiled = wasmBytes.then((b) => CompiledComponent.compile(b, { source: 'pubsub-redis.wasm' }));
@@ -167,7 +168,7 @@ describe('pubsub.redis through the host, against redis-server', needs('redis'), 
       kind: 'pubsub',
       type: 'pubsub.redis',
       version: 'v1',
-      abi: '0.1.0',
+      abi: ABI_VERSION,
       capabilities: ['log', 'clock', 'random', 'tcp'],
       description: "Redis Streams pub/sub with consumer groups, built in Rust: at-least-once delivery, retries, and takeover of a crashed subscriber's messages.",
     });
@@ -449,6 +450,7 @@ describe('pubsub.redis through the host, against redis-server', needs('redis'), 
       call: (fn, args) => publisher.live.call(fn, args),
       generation: 1,
       blocking: (await compiled).needsJspi,
+      exports: (await compiled).optionalExports,
       async dedicatedInstance() {
         const { live } = await start();
         return { call: (fn, args) => live.call(fn, args), close: () => live.close() };
@@ -553,7 +555,7 @@ describe('pubsub.redis, the module', () => {
   test('jco embed + jco new accept it as the pubsub-broker world', async () => {
     // wit-component checks every core signature, import and export against the WIT.
     const witDir = join(ROOT, 'abi', 'wit');
-    let wit = 'package tessera:components@0.1.0;\n';
+    let wit = `package tessera:components@${ABI_VERSION};\n`;
     for (const file of (await readdir(witDir)).sort()) wit += (await readFile(join(witDir, file), 'utf8')).replace(/^package .*;$/m, '');
     const component = await componentNew(await componentEmbed({ binary: await wasmBytes, witSource: wit, world: 'pubsub-broker', stringEncoding: 'utf8' }));
     assert.ok(component.byteLength > (await wasmBytes).byteLength);
@@ -604,7 +606,7 @@ describe('pubsub.redis, the module', () => {
       await buildRustComponent(crate, out);
 
       const inbox = await CompiledComponent.compile(await readFile(out));
-      assert.deepEqual(inbox.manifest, { kind: 'pubsub', type: 'pubsub.inbox', version: 'v1', abi: '0.1.0', capabilities: [], description: 'An in-memory pub/sub broker.' });
+      assert.deepEqual(inbox.manifest, { kind: 'pubsub', type: 'pubsub.inbox', version: 'v1', abi: ABI_VERSION, capabilities: [], description: 'An in-memory pub/sub broker.' });
       assert.equal(inbox.needsJspi, false);
       const broker = new Broker(await LiveComponent.start(inbox, { name: 'inbox', config: new Map([['consumerID', 'app']]), logger: silentLogger }));
       assert.deepEqual([...broker.live.features], []);

@@ -3,6 +3,7 @@
 // canonical ABI lifting. It passes the conformance kit and behaves as the other builds do
 // (test/support/state-memory-behaviour.ts), snapshot included,
 // and the committed .wasm must be what its sources build, byte for byte, from any folder.
+import { ABI_VERSION } from '../../abi/ts/manifest.ts';
 import { componentEmbed, componentNew, transpile } from '@bytecodealliance/jco';
 import assert from 'node:assert/strict';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -29,9 +30,9 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SOURCE_DIR = fileURLToPath(new URL('../../components-wasm/state-memory-cpp/', import.meta.url));
 const WASM = join(SOURCE_DIR, 'state-memory-cpp.wasm');
 const AS_WASM = fileURLToPath(new URL('../../components-wasm/state-memory/state-memory.wasm', import.meta.url));
-const STATE = 'tessera:components/state@0.1.0#';
-const SNAPSHOT = 'tessera:components/snapshot@0.1.0#';
-const SNAPSHOT_STREAM = 'tessera:components/snapshot-stream@0.1.0#';
+const STATE = `tessera:components/state@${ABI_VERSION}#`;
+const SNAPSHOT = `tessera:components/snapshot@${ABI_VERSION}#`;
+const SNAPSHOT_STREAM = `tessera:components/snapshot-stream@${ABI_VERSION}#`;
 const T0 = Date.UTC(2026, 10, 26, 7, 29, 50);
 
 const wasmBytes = readFile(WASM).then((b) => new Uint8Array(b));
@@ -109,11 +110,11 @@ describe('state.memory, C++ build (through the host)', () => {
     );
     assert.deepEqual(
       WebAssembly.Module.imports(module).map((i) => `${i.module} ${i.name}`).sort(),
-      ['tessera:components/clock@0.1.0 now-ms', 'tessera:components/log@0.1.0 log'],
+      [`tessera:components/clock@${ABI_VERSION} now-ms`, `tessera:components/log@${ABI_VERSION} log`],
     );
     const { manifest, optionalExports } = await compiled;
     assert.deepEqual({ ...manifest, description: undefined }, {
-      kind: 'state-store', type: 'state.memory', version: 'v1', abi: '0.1.0', capabilities: ['log', 'clock'], description: undefined,
+      kind: 'state-store', type: 'state.memory', version: 'v1', abi: ABI_VERSION, capabilities: ['log', 'clock'], description: undefined,
     });
     assert.match(manifest.description ?? '', /C\+\+ build/);
     assert.deepEqual([...optionalExports], ['snapshot', 'snapshot-stream']);
@@ -259,7 +260,7 @@ describe('state.memory, C++ build (through the host)', () => {
     // wit-component checks every core signature against the WIT; jco's generated glue then
     // lifts and lowers by its own reading of the Canonical ABI, independently of the host's.
     const witDir = join(ROOT, 'abi', 'wit');
-    let wit = 'package tessera:components@0.1.0;\n';
+    let wit = `package tessera:components@${ABI_VERSION};\n`;
     for (const file of (await readdir(witDir)).sort()) wit += (await readFile(join(witDir, file), 'utf8')).replace(/^package .*;$/m, '');
     const component = await componentNew(await componentEmbed({ binary: await wasmBytes, witSource: wit, world: 'snapshotting-state-store', stringEncoding: 'utf8' }));
     const { files } = await transpile(component, { name: 'memory', instantiation: 'async', noTypescript: true });
@@ -324,8 +325,8 @@ describe('state.memory, C++ build (through the host)', () => {
 
   test('cabi_realloc hands out aligned blocks, zero-sized ones without allocating, and a bad discriminant traps', async () => {
     const instance = new WebAssembly.Instance(await WebAssembly.compile(await wasmBytes), {
-      'tessera:components/log@0.1.0': { log() {} },
-      'tessera:components/clock@0.1.0': { 'now-ms': () => BigInt(T0) },
+      [`tessera:components/log@${ABI_VERSION}`]: { log() {} },
+      [`tessera:components/clock@${ABI_VERSION}`]: { 'now-ms': () => BigInt(T0) },
     });
     const exports = instance.exports as Record<string, Function>;
     exports._initialize!();

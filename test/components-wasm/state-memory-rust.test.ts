@@ -3,6 +3,7 @@
 // state.memory's own behaviour (test/support/state-memory-behaviour.ts), plus snapshot/restore; jco's own reading of the Canonical ABI; and
 // the Rust builder: byte-identical rebuilds from another path, the README's example, and its
 // refusals.
+import { ABI_VERSION } from '../../abi/ts/manifest.ts';
 import assert from 'node:assert/strict';
 import { componentEmbed, componentNew, transpile } from '@bytecodealliance/jco';
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -28,9 +29,9 @@ import { stateMemoryBehaviour } from '../support/state-memory-behaviour.ts';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const COMPONENT_DIR = join(ROOT, 'components-wasm', 'state-memory-rust');
 const WASM = join(COMPONENT_DIR, 'state-memory-rust.wasm');
-const STATE = 'tessera:components/state@0.1.0#';
-const SNAPSHOT = 'tessera:components/snapshot@0.1.0#';
-const SNAPSHOT_STREAM = 'tessera:components/snapshot-stream@0.1.0#';
+const STATE = `tessera:components/state@${ABI_VERSION}#`;
+const SNAPSHOT = `tessera:components/snapshot@${ABI_VERSION}#`;
+const SNAPSHOT_STREAM = `tessera:components/snapshot-stream@${ABI_VERSION}#`;
 /** 10 s before 2026-11-26T07:30:00Z, the ttlExpireTime of a 10-second TTL set now. */
 const NOW = Date.UTC(2026, 10, 26, 7, 29, 50);
 
@@ -74,7 +75,7 @@ describe('state.memory in Rust, through the host', () => {
     const component = await compiled;
     assert.deepEqual(
       { ...component.manifest, description: undefined },
-      { kind: 'state-store', type: 'state.memory', version: 'v1', abi: '0.1.0', capabilities: ['log', 'clock'], description: undefined },
+      { kind: 'state-store', type: 'state.memory', version: 'v1', abi: ABI_VERSION, capabilities: ['log', 'clock'], description: undefined },
     );
     assert.deepEqual([...component.importedInterfaces].sort(), ['clock', 'log']);
     assert.deepEqual([...component.optionalExports], ['snapshot', 'snapshot-stream']);
@@ -235,11 +236,11 @@ describe('state.memory in Rust, through the host', () => {
 describe('state.memory in Rust, at the core-module level', () => {
   const raw = async (logs: { level: number; message: string }[] = []) => {
     const { instance } = await WebAssembly.instantiate(await bytes, {
-      'tessera:components/log@0.1.0': {
+      [`tessera:components/log@${ABI_VERSION}`]: {
         log: (level: number, ptr: number, len: number) =>
           logs.push({ level, message: new TextDecoder().decode(new Uint8Array(memory().buffer, ptr, len)) }),
       },
-      'tessera:components/clock@0.1.0': { 'now-ms': () => BigInt(NOW) },
+      [`tessera:components/clock@${ABI_VERSION}`]: { 'now-ms': () => BigInt(NOW) },
     });
     const memory = () => instance.exports.memory as WebAssembly.Memory;
     return instance.exports as Record<string, Function>;
@@ -271,7 +272,7 @@ describe('state.memory in Rust, at the core-module level', () => {
 
   test("jco embed + jco new accept it as the snapshotting-state-store world, and jco's own lifting agrees", async () => {
     const witDir = join(ROOT, 'abi', 'wit');
-    let wit = 'package tessera:components@0.1.0;\n';
+    let wit = `package tessera:components@${ABI_VERSION};\n`;
     for (const file of (await readdir(witDir)).sort()) wit += (await readFile(join(witDir, file), 'utf8')).replace(/^package .*;$/m, '');
     const component = await componentNew(await componentEmbed({ binary: await bytes, witSource: wit, world: 'snapshotting-state-store', stringEncoding: 'utf8' }));
     const { files } = await transpile(component, { name: 'memory', instantiation: 'async', noTypescript: true });
@@ -374,7 +375,7 @@ describe('the Rust component builder', () => {
       await buildRustComponent(crate, out);
 
       const kv = await CompiledComponent.compile(await readFile(out));
-      assert.deepEqual(kv.manifest, { kind: 'state-store', type: 'state.kv', version: 'v1', abi: '0.1.0', capabilities: ['log'], description: 'A plain in-memory key/value store.' });
+      assert.deepEqual(kv.manifest, { kind: 'state-store', type: 'state.kv', version: 'v1', abi: ABI_VERSION, capabilities: ['log'], description: 'A plain in-memory key/value store.' });
       const store = adaptStateStore(await LiveComponent.start(kv, { name: 'kv', config: new Map(), logger: silentLogger }));
       await set(store, 'k', 'v');
       assert.equal(text((await get(store, 'k'))?.value), 'v');

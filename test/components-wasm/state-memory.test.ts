@@ -3,6 +3,7 @@
 // allocator, its memory); then once more as a Component Model component through jco, whose
 // glue reads the Canonical ABI on its own. Its behaviour through the host is the conformance
 // kit's and state.memory's own (test/support/state-memory-behaviour.ts).
+import { ABI_VERSION } from '../../abi/ts/manifest.ts';
 import assert from 'node:assert/strict';
 import { componentEmbed, componentNew, transpile } from '@bytecodealliance/jco';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,7 +17,7 @@ import { stateMemoryBehaviour } from '../support/state-memory-behaviour.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const WASM = new URL('../../components-wasm/state-memory/state-memory.wasm', import.meta.url);
-const STATE = 'tessera:components/state@0.1.0#';
+const STATE = `tessera:components/state@${ABI_VERSION}#`;
 
 const ERROR_CASES = ['etag-mismatch', 'etag-invalid', 'not-found', 'invalid-argument', 'unavailable', 'internal'] as const;
 type ErrorCase = (typeof ERROR_CASES)[number];
@@ -49,10 +50,10 @@ class Guest {
   static async start(): Promise<Guest> {
     const guest = new Guest();
     const instance = await WebAssembly.instantiate(await compiled, {
-      'tessera:components/log@0.1.0': {
+      [`tessera:components/log@${ABI_VERSION}`]: {
         log: (level: number, ptr: number, len: number) => guest.logs.push({ level, message: guest.text(ptr, len) }),
       },
-      'tessera:components/clock@0.1.0': { 'now-ms': () => BigInt(guest.nowMs) },
+      [`tessera:components/clock@${ABI_VERSION}`]: { 'now-ms': () => BigInt(guest.nowMs) },
     });
     guest.#exports = instance.exports as GuestExports;
     guest.#exports._initialize!();
@@ -198,21 +199,21 @@ describe('state.memory (built .wasm, canonical ABI by hand)', () => {
     const module = await compiled;
     const exports = WebAssembly.Module.exports(module).map((e) => e.name);
     const fns = ['init', 'features', 'get', 'set', 'delete', 'bulk-get', 'bulk-set', 'bulk-delete', 'transact', 'ping'].map((f) => STATE + f);
-    fns.push(...['snapshot', 'restore'].map((f) => `tessera:components/snapshot@0.1.0#${f}`));
-    fns.push(...['snapshot-chunk', 'restore-chunk', 'restore-end'].map((f) => `tessera:components/snapshot-stream@0.1.0#${f}`));
+    fns.push(...['snapshot', 'restore'].map((f) => `tessera:components/snapshot@${ABI_VERSION}#${f}`));
+    fns.push(...['snapshot-chunk', 'restore-chunk', 'restore-end'].map((f) => `tessera:components/snapshot-stream@${ABI_VERSION}#${f}`));
     // snapshot-begin returns nothing, so it has no post-return.
-    const begin = 'tessera:components/snapshot-stream@0.1.0#snapshot-begin';
+    const begin = `tessera:components/snapshot-stream@${ABI_VERSION}#snapshot-begin`;
     assert.deepEqual(exports.sort(), ['_initialize', 'cabi_realloc', 'memory', begin, ...fns, ...fns.map((f) => `cabi_post_${f}`)].sort());
     assert.deepEqual(
       WebAssembly.Module.imports(module).map((i) => `${i.module} ${i.name}`).sort(),
-      ['tessera:components/clock@0.1.0 now-ms', 'tessera:components/log@0.1.0 log'],
+      [`tessera:components/clock@${ABI_VERSION} now-ms`, `tessera:components/log@${ABI_VERSION} log`],
     );
     const [section] = WebAssembly.Module.customSections(module, 'tessera:manifest');
     assert.ok(section);
     const manifest = JSON.parse(new TextDecoder().decode(section));
     assert.deepEqual(
       { ...manifest, description: undefined },
-      { kind: 'state-store', type: 'state.memory', version: 'v1', abi: '0.1.0', capabilities: ['log', 'clock'], description: undefined },
+      { kind: 'state-store', type: 'state.memory', version: 'v1', abi: ABI_VERSION, capabilities: ['log', 'clock'], description: undefined },
     );
   });
 
@@ -276,7 +277,7 @@ describe('state.memory (built .wasm, canonical ABI by hand)', () => {
     // wit-component checks every core signature against the WIT; jco's generated glue then
     // lifts and lowers by its own reading of the Canonical ABI.
     const witDir = join(ROOT, 'abi', 'wit');
-    let wit = 'package tessera:components@0.1.0;\n';
+    let wit = `package tessera:components@${ABI_VERSION};\n`;
     for (const file of (await readdir(witDir)).sort()) wit += (await readFile(join(witDir, file), 'utf8')).replace(/^package .*;$/m, '');
     const core = await readFile(WASM);
     const component = await componentNew(await componentEmbed({ binary: core, witSource: wit, world: 'snapshotting-state-store', stringEncoding: 'utf8' }));

@@ -11,6 +11,7 @@
 // Nothing here starts a sidecar: test/hostile/hostile.test.ts drops each entry into a real
 // one. An entry's `expect` is what a user must see; `harm` bounds what the call may cost
 // the rest of the sidecar; `todo` marks a host weakness the entry exposes today.
+import { ABI_VERSION } from '../../abi/ts/manifest.ts';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -290,13 +291,13 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
     name: 'ungranted-capability',
     does: 'imports log without asking for it in its manifest',
     build: () => skeleton({ imports: [hostImportWat('log', 'log')] }),
-    expect: { at: 'load', reasons: [/import "tessera:components\/log@0\.1\.0" "log" needs capability "log", which the manifest does not request/] },
+    expect: { at: 'load', reasons: [/import "tessera:components\/log@0\.1\.1" "log" needs capability "log", which the manifest does not request/] },
   },
   {
     name: 'wrong-import-signature',
     does: 'imports log.log with one i32 instead of three, to read the host stack',
     build: () => skeleton({ imports: [hostImportWat('log', 'log', { params: ['i32'], results: [] })] }, ['log']),
-    expect: { at: 'load', reasons: [/import "tessera:components\/log@0\.1\.0" "log" has type \(i32\) -> \(\), the ABI says \(i32, i32, i32\) -> \(\)/] },
+    expect: { at: 'load', reasons: [/import "tessera:components\/log@0\.1\.1" "log" has type \(i32\) -> \(\), the ABI says \(i32, i32, i32\) -> \(\)/] },
   },
   {
     name: 'imports-memory',
@@ -308,13 +309,13 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
     name: 'missing-export',
     does: 'leaves out get',
     build: () => skeleton({ omit: ['get'] }),
-    expect: { at: 'load', reasons: [/missing export "tessera:components\/state@0\.1\.0#get"/] },
+    expect: { at: 'load', reasons: [/missing export "tessera:components\/state@0\.1\.1#get"/] },
   },
   {
     name: 'export-wrong-signature',
     does: 'exports get taking no parameters',
     build: () => skeleton({ signatures: { get: { params: [], results: ['i32'] } }, bodies: { get: '(i32.const 16)' } }),
-    expect: { at: 'load', reasons: [/export "tessera:components\/state@0\.1\.0#get" has type \(\) -> \(i32\), the ABI says \(i32, i32, i32, i32, i32\) -> \(i32\)/] },
+    expect: { at: 'load', reasons: [/export "tessera:components\/state@0\.1\.1#get" has type \(\) -> \(i32\), the ABI says \(i32, i32, i32, i32, i32\) -> \(i32\)/] },
   },
 
   // --- Cheating the metering ----------------------------------------------------------------
@@ -450,7 +451,7 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
       skeleton({
         // On the trigger key get answers from another (also all-zero) area, which tells post-return to trap.
         bodies: { get: returnOnTrigger('', `(i32.const ${AREA})`) },
-        fields: [`(func (export "cabi_post_tessera:components/state@0.1.0#get") (param i32) (if (i32.eq (local.get 0) (i32.const ${AREA})) (then unreachable)))`],
+        fields: [`(func (export "cabi_post_tessera:components/state@${ABI_VERSION}#get") (param i32) (if (i32.eq (local.get 0) (i32.const ${AREA})) (then unreachable)))`],
       }),
     expect: { at: 'call', request: 'get', fn: 'get', reasons: [/post-return/, /unreachable/] },
   },
@@ -739,7 +740,7 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
     build: () =>
       skeleton(
         {
-          imports: ['(import "tessera:components/sleep@0.1.0" "sleep-ms" (func $sleep (param i32)))'],
+          imports: [`(import "tessera:components/sleep@${ABI_VERSION}" "sleep-ms" (func $sleep (param i32)))`],
           omitRealloc: true,
           // Only for the trigger key's bytes, so the next (benign) call is served.
           fields: [`(func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (if (i32.eq (local.get 3) (i32.const ${TRIGGER_LEN})) (then (call $sleep (i32.const 5)))) (i32.const 2048))`],
@@ -754,9 +755,9 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
     build: () =>
       skeleton(
         {
-          imports: ['(import "tessera:components/sleep@0.1.0" "sleep-ms" (func $sleep (param i32)))'],
+          imports: [`(import "tessera:components/sleep@${ABI_VERSION}" "sleep-ms" (func $sleep (param i32)))`],
           bodies: { get: returnOnTrigger('', `(i32.const ${AREA})`) },
-          fields: [`(func (export "cabi_post_tessera:components/state@0.1.0#get") (param i32) (if (i32.eq (local.get 0) (i32.const ${AREA})) (then (call $sleep (i32.const 5)))))`],
+          fields: [`(func (export "cabi_post_tessera:components/state@${ABI_VERSION}#get") (param i32) (if (i32.eq (local.get 0) (i32.const ${AREA})) (then (call $sleep (i32.const 5)))))`],
         },
         ['sleep'],
       ),
@@ -819,7 +820,7 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
     build: () =>
       skeleton(
         {
-          imports: ['(import "tessera:components/random@0.1.0" "get-random-bytes" (func $random (param i32 i32)))'],
+          imports: [`(import "tessera:components/random@${ABI_VERSION}" "get-random-bytes" (func $random (param i32 i32)))`],
           ...reusedBlock,
           fields: [...reusedBlock.fields, '(table 1 funcref)', '(elem (i32.const 0) $random)', '(type $rnd (func (param i32 i32)))'],
           bodies: { get: misbehave(`(loop $spin (call_indirect (type $rnd) (i32.const 65536) (i32.const ${AREA}) (i32.const 0)) (br $spin))`) },

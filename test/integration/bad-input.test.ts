@@ -172,7 +172,7 @@ const badFiles: { what: string; file: string; content: () => string | Uint8Array
     what: 'a module missing an export',
     file: 'missing-export.wasm',
     content: () => stateStoreModule({ omit: ['ping'] }),
-    reasons: [/missing export "tessera:components\/state@0\.1\.0#ping"/],
+    reasons: [/missing export "tessera:components\/state@0\.1\.1#ping"/],
   },
   {
     what: 'a module whose init traps',

@@ -5,15 +5,15 @@
 //
 // The signatures are written out here, not computed by the host, so a drift between the
 // host's checker and the WIT (abi/wit/state.wit) shows up as a failing fixture.
-import type { Manifest } from '../../abi/ts/manifest.ts';
+import { ABI_VERSION, type Manifest } from '../../abi/ts/manifest.ts';
 import { appendCustomSection } from '../../host/sandbox/wasm-binary.ts';
 import { wat } from './wat.ts';
 
 /** Core import module of a host interface, as wit-bindgen names it. */
-export const importModule = (iface: string): string => `tessera:components/${iface}@0.1.0`;
+export const importModule = (iface: string): string => `tessera:components/${iface}@${ABI_VERSION}`;
 
 /** Core export name of a `state` function, as wit-bindgen names it. */
-export const stateExport = (fn: StateFunction): string => `tessera:components/state@0.1.0#${fn}`;
+export const stateExport = (fn: StateFunction): string => `tessera:components/state@${ABI_VERSION}#${fn}`;
 
 interface CoreSignature {
   params: string[];
@@ -61,7 +61,7 @@ export const SKELETON_MANIFEST: Manifest = {
   kind: 'state-store',
   type: 'state.skeleton',
   version: 'v1',
-  abi: '0.1.0',
+  abi: ABI_VERSION,
   capabilities: [],
   description: 'Minimal state-store skeleton for tests.',
 };

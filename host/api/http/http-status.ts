@@ -30,6 +30,7 @@ const CODE_STATUS = {
   ERR_PUBSUB_CLOUD_EVENTS_SER: 500,
   ERR_PUBSUB_EVENTS_SER: 400,
   ERR_PUBSUB_FORBIDDEN: 403,
+  ERR_INVOKE_OUTPUT_BINDING: 500,
   ERR_APP_CHANNEL: 500,
   ERR_COMPONENT_LOAD: 500,
   ERR_COMPONENT_TRAP: 500,
@@ -49,8 +50,11 @@ const REASON_STATUS: Record<ErrorReason, number> = {
   'not-loaded': 503,
 };
 
-/** daprd's HTTP transaction handler answers 500 whatever the cause, ETag errors included. */
-const REASON_IGNORED: ReadonlySet<ErrorCode> = new Set(['ERR_STATE_TRANSACTION']);
+/**
+ * daprd's HTTP transaction handler answers 500 whatever the cause, ETag errors included, and
+ * so does its output binding handler.
+ */
+const REASON_IGNORED: ReadonlySet<ErrorCode> = new Set(['ERR_STATE_TRANSACTION', 'ERR_INVOKE_OUTPUT_BINDING']);
 
 export function httpStatusOf(err: TesseraError): number {
   if (err.reason !== undefined && !REASON_IGNORED.has(err.code)) return REASON_STATUS[err.reason];

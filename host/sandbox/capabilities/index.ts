@@ -7,14 +7,16 @@ import type { Logger } from '../../observability/logger.ts';
 import type { WitInterface } from '../wit/ast.ts';
 import type { Capability, Grants, HostFunction } from './capability.ts';
 import { clockCapability } from './clock.ts';
+import { httpCapability } from './http.ts';
 import { logCapability } from './log.ts';
 import { notGranted } from './not-granted.ts';
 import { randomCapability } from './random.ts';
 import { sleepCapability } from './sleep.ts';
 import { tcpCapability } from './tcp.ts';
+import { timezoneCapability } from './timezone.ts';
 
 const table = new Map<string, Capability>(
-  [logCapability, clockCapability, randomCapability, sleepCapability, tcpCapability].map((c) => [c.interface, c]),
+  [logCapability, clockCapability, randomCapability, sleepCapability, tcpCapability, httpCapability, timezoneCapability].map((c) => [c.interface, c]),
 );
 let registrations = 0;
 

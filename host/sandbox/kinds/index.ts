@@ -2,11 +2,12 @@
 // module registers (host/sandbox/extensions.ts). The registry, the ABI contract, the
 // manifest check and `/v1.0/metadata` read every kind from here.
 import { TesseraError } from '../../errors.ts';
+import { bindingKind } from './binding.ts';
 import type { KindDescriptor } from './kind.ts';
 import { pubSubKind } from './pubsub-broker.ts';
 import { stateStoreKind } from './state-store.ts';
 
-const table = new Map<string, KindDescriptor>([stateStoreKind, pubSubKind].map((k) => [k.kind, k]));
+const table = new Map<string, KindDescriptor>([stateStoreKind, pubSubKind, bindingKind].map((k) => [k.kind, k]));
 let registrations = 0;
 
 /** Adds a kind beyond the built-in ones; its name and type prefix must be new. */

@@ -25,6 +25,8 @@ export interface AdapterHost extends ComponentCallable {
   readonly generation: number;
   /** Whether a call may wait (the component imports a capability that suspends). */
   readonly blocking: boolean;
+  /** The optional interfaces the running generation exports (`snapshot`, a binding's `input`). */
+  readonly exports: ReadonlySet<string>;
   /** A fresh instance of the running generation, initialised with the component's config. */
   dedicatedInstance(): Promise<DedicatedInstance>;
 }
@@ -67,6 +69,11 @@ export interface KindDescriptor<Api extends KindApi = KindApi> {
    * added from outside the package, as tests do): a source of package `tessera:components`.
    */
   readonly wit?: string;
+  /**
+   * Why a module's set of optional exports is not one the kind accepts (a binding must export
+   * `input` or `output`, or both); undefined when it is. Every set is accepted when omitted.
+   */
+  checkExports?(exported: ReadonlySet<string>): string | undefined;
   /** The building block's typed interface over a live component. */
   adapt(host: AdapterHost): Api;
   /** The configuration Dapr adds for the kind (a broker's `consumerID`); the config as given when omitted. */

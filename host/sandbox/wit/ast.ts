@@ -124,6 +124,8 @@ export interface WitInterface {
   docs?: string;
   /** The doc comment of each type the interface defines that has one, by type name. */
   typeDocs: Map<string, string>;
+  /** The package version that added it (`@since(version = x.y.z)`); absent: it was always there. */
+  since?: string;
 }
 
 export interface WitWorld {
@@ -131,6 +133,10 @@ export interface WitWorld {
   /** Names of interfaces of this package the world imports, in order. */
   imports: string[];
   exports: string[];
+  /** The package version that added it (`@since`); absent: it was always there. */
+  since?: string;
+  /** The version that added each import or export gated with `@since`, by interface name. */
+  itemSince?: Map<string, string>;
 }
 
 export interface WitPackage {

@@ -6,7 +6,7 @@ import { TesseraError } from '../../errors.ts';
 const KEBAB = /^[a-z][a-z0-9]*(-[a-z][a-z0-9]*|-[A-Z][A-Z0-9]*)*$|^[A-Z][A-Z0-9]*(-[a-z][a-z0-9]*|-[A-Z][A-Z0-9]*)*$/;
 const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 
-export type TokenKind = 'id' | 'punct' | 'version' | 'eof';
+export type TokenKind = 'id' | 'punct' | 'version' | 'since' | 'eof';
 
 export interface Token {
   kind: TokenKind;
@@ -87,6 +87,15 @@ export function lex(file: string, text: string): Token[] {
     } else if (text.startsWith('->', i)) {
       push({ kind: 'punct', text: '->', escaped: false, ...at() });
       advance(2);
+    } else if (text.startsWith('@since', i)) {
+      // `@since(version = x.y.z)`, one token whose text is the version. It leaves the `///`
+      // lines before it to the item it gates, which they document.
+      const pos = at();
+      const m = /^@since\s*\(\s*version\s*=\s*([0-9A-Za-z.+-]*)\s*\)/.exec(text.slice(i, i + 300));
+      if (!m) throw syntaxError(pos, 'expected `@since(version = x.y.z)`');
+      if (!SEMVER.test(m[1]!)) throw syntaxError(pos, `\`${m[1]}\` is not a semantic version (x.y.z)`);
+      tokens.push({ kind: 'since', text: m[1]!, escaped: false, line: pos.line, col: pos.col });
+      advance(m[0].length);
     } else if (c === '@' && /[0-9]/.test(text[i + 1] ?? '')) {
       const pos = at();
       advance(1);

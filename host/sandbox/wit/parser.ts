@@ -15,6 +15,7 @@ import type {
   WitType,
   WitWorld,
 } from './ast.ts';
+import { compareVersions } from './versions.ts';
 import { lex, syntaxError, type Pos, type Token } from './lexer.ts';
 
 export interface WitSource {
@@ -74,13 +75,15 @@ interface SynInterface {
   typedefs: Map<string, { def: SynTypeDef; pos: Pos; docs?: string }>;
   funcs: { name: string; params: { name: string; type: SynType }[]; result: SynType | undefined; pos: Pos; docs?: string }[];
   docs?: string;
+  since?: string;
 }
 
 interface SynWorld {
   name: string;
   pos: Pos;
-  imports: { name: string; pos: Pos }[];
-  exports: { name: string; pos: Pos }[];
+  imports: { name: string; pos: Pos; since?: string }[];
+  exports: { name: string; pos: Pos; since?: string }[];
+  since?: string;
 }
 
 interface SynFile {
@@ -124,7 +127,7 @@ class Parser {
   /** Whether the next token is the punctuation or keyword `text` (consumed when it is). */
   eat(text: string): boolean {
     const t = this.#tok;
-    if (t.text !== text || t.escaped || t.kind === 'version') return false;
+    if (t.text !== text || t.escaped || t.kind === 'version' || t.kind === 'since') return false;
     this.#i++;
     return true;
   }
@@ -166,6 +169,14 @@ class Parser {
   version(missing: string): string {
     const t = this.#tok;
     if (t.kind !== 'version') throw this.error(missing);
+    this.#i++;
+    return t.text;
+  }
+
+  /** The version of a `@since(version = x.y.z)` gate before the next item, if there is one. */
+  since(): string | undefined {
+    const t = this.#tok;
+    if (t.kind !== 'since') return undefined;
     this.#i++;
     return t.text;
   }
@@ -238,9 +249,11 @@ function parseFile(source: WitSource): SynFile {
     out.pkg = { namespace, name, version, pos };
   }
   while (!p.atEof()) {
+    const since = p.since();
     const kw = p.peekKeyword();
-    if (kw === 'interface') out.interfaces.push(parseInterface(p));
-    else if (kw === 'world') out.worlds.push(parseWorld(p));
+    if (kw === 'interface') out.interfaces.push({ ...parseInterface(p), ...(since && { since }) });
+    else if (kw === 'world') out.worlds.push({ ...parseWorld(p), ...(since && { since }) });
+    else if (since !== undefined) throw p.error('`@since(...)` gates an `interface` or a `world` here');
     else if (kw === 'package') throw p.error('the package declaration must come first, once per file');
     else if (kw === 'use') throw p.error(`top-level \`use\` is not supported by ABI ${ABI_VERSION}: \`use\` inside an interface`);
     else if (p.eat('@')) throw p.error(`feature gates (\`@...\`) are not supported by ABI ${ABI_VERSION}`);
@@ -386,6 +399,7 @@ function parseWorld(p: Parser): SynWorld {
   const world: SynWorld = { name: p.name('a world name'), pos, imports: [], exports: [] };
   p.expect('{', `to open world \`${world.name}\``);
   while (!p.eat('}')) {
+    const since = p.since();
     const kw = p.peekKeyword();
     if (kw !== 'import' && kw !== 'export') {
       if (kw !== undefined && UNSUPPORTED.has(kw)) throw p.unsupported();
@@ -402,7 +416,7 @@ function parseWorld(p: Parser): SynWorld {
     if (world.imports.some((i) => i.name === name) || world.exports.some((e) => e.name === name)) {
       throw syntaxError(itemPos, `interface \`${name}\` appears twice in world \`${world.name}\``);
     }
-    list.push({ name, pos: itemPos });
+    list.push({ name, pos: itemPos, ...(since && { since }) });
   }
   return world;
 }
@@ -424,7 +438,12 @@ function resolve(files: SynFile[]): WitPackage {
 
   const syn = new Map<string, SynInterface>();
   const synWorlds = new Map<string, SynWorld>();
+  const checkGate = (since: string | undefined, pos: Pos): void => {
+    if (since !== undefined && compareVersions(since, first.version) > 0) throw syntaxError(pos, `@since(version = ${since}) is later than the package's version ${first.version}`);
+  };
   for (const f of files) {
+    for (const item of [...f.interfaces, ...f.worlds]) checkGate(item.since, item.pos);
+    for (const w of f.worlds) for (const item of [...w.imports, ...w.exports]) checkGate(item.since, item.pos);
     for (const i of f.interfaces) {
       if (syn.has(i.name) || synWorlds.has(i.name)) throw syntaxError(i.pos, `\`${i.name}\` is defined twice in the package`);
       syn.set(i.name, i);
@@ -519,15 +538,23 @@ function resolve(files: SynFile[]): WitPackage {
       }),
     );
     const typeDocs = new Map([...iface.typedefs].filter(([, t]) => t.docs !== undefined).map(([name, t]) => [name, t.docs!]));
-    interfaces.set(iface.name, { name: iface.name, types, functions, typeDocs, ...(iface.docs && { docs: iface.docs }) });
+    interfaces.set(iface.name, { name: iface.name, types, functions, typeDocs, ...(iface.docs && { docs: iface.docs }), ...(iface.since && { since: iface.since }) });
   }
 
   const worlds = new Map<string, WitWorld>();
   for (const w of synWorlds.values()) {
     for (const item of [...w.imports, ...w.exports]) {
       if (!interfaces.has(item.name)) throw syntaxError(item.pos, `world \`${w.name}\` names \`${item.name}\`, which is no interface of this package`);
+      // A module of an earlier version must see a world whole: an interface added later
+      // joins an older world only under a gate of its own version or later.
+      const added = interfaces.get(item.name)!.since;
+      const gate = item.since ?? w.since;
+      if (added !== undefined && (gate === undefined || compareVersions(gate, added) < 0)) {
+        throw syntaxError(item.pos, `interface \`${item.name}\` is @since(version = ${added}): world \`${w.name}\` names it under \`@since(version = ${added})\` or later`);
+      }
     }
-    worlds.set(w.name, { name: w.name, imports: w.imports.map((i) => i.name), exports: w.exports.map((e) => e.name) });
+    const itemSince = new Map([...w.imports, ...w.exports].flatMap((i) => (i.since === undefined ? [] : [[i.name, i.since] as const])));
+    worlds.set(w.name, { name: w.name, imports: w.imports.map((i) => i.name), exports: w.exports.map((e) => e.name), ...(w.since && { since: w.since }), ...(itemSince.size > 0 && { itemSince }) });
   }
 
   return { namespace: first.namespace, name: first.name, version: first.version, interfaces, worlds };

@@ -284,6 +284,12 @@ function importFunction(h: Helpers, file: FileText, fm: FunctionModel): string {
       args.push(r.name === 'bool' ? `${v} ? 1 : 0` : ['u32', 'u64', 's64', 'f32', 'f64'].includes(r.name) ? v : `<u32>${v}`);
     } else if (r.kind === 'enum') {
       args.push(`<u32>${v}`);
+    } else if (r.kind === 'list') {
+      // Lowered into the call's arena (freed when the export making this call returns); the
+      // lowerer writes the list's pointer and length into a scratch pair.
+      before.push(`  const ${v}At = heap.alloc(8);`, `  ${h.lowerer(file, p.type)}(${v}At, ${v});`);
+      args.push(`load<usize>(${v}At)`, `load<usize>(${v}At, 4)`);
+      after.push(`  heap.free(${v}At);`);
     } else {
       unsupported(`an import parameter of type ${witName(p.type)}`);
     }
@@ -318,8 +324,11 @@ function importFunction(h: Helpers, file: FileText, fm: FunctionModel): string {
         body.push(`  return tag == 0 ? null : ${err};`);
       } else {
         returns = `${pascal(fn.name)}Result`;
-        const ok = asType(r.ok);
-        body.push(`  if (tag == 0) return new ${returns}(${h.load(file, r.ok, 'RET_AREA', payloadOffset)}, null);`, `  return new ${returns}(${defaultValue(r.ok) ?? unsupported(`a result whose ok value is a ${resolve(r.ok).kind}`)}, ${err});`);
+        // A record has no default value: the ok side is nullable, null when there is an error.
+        const isRecord = resolve(r.ok).kind === 'record';
+        const ok = isRecord ? `${asType(r.ok)} | null` : asType(r.ok);
+        const none = isRecord ? 'null' : (defaultValue(r.ok) ?? unsupported(`a result whose ok value is a ${resolve(r.ok).kind}`));
+        body.push(`  if (tag == 0) return new ${returns}(${h.load(file, r.ok, 'RET_AREA', payloadOffset)}, null);`, `  return new ${returns}(${none}, ${err});`);
         useTypeNames(file, r.err);
         return `/** What \`${fn.name}\` answers: \`value\`, or an error. */
 export class ${returns} {

@@ -862,6 +862,11 @@ function importFunction(em: Emitter, fm: FunctionModel): { decl: string[]; wrapp
     } else if (r.kind === 'primitive') {
       params.push(`${em.names.cppType(p.type)} ${name}`);
       coreArgs.push(name);
+    } else if (r.kind === 'list') {
+      // Lowered into the per-call arena, freed when the export that makes this call returns.
+      params.push(`const ${em.names.cppType(p.type)}& ${name}`);
+      prep.push(`const Lowered ${name}_lowered = ${em.lowerList(r, name)};`);
+      coreArgs.push(`${name}_lowered.ptr`, `${name}_lowered.len`);
     } else {
       unsupported(`an import argument of kind ${r.kind}`);
     }

@@ -777,12 +777,53 @@ function exportFile(pkg: WitPackage, iface: WitInterface): GeneratedFile {
   return file(`${snake(iface.name)}.rs`, [`The exports of interface \`${iface.name}\` (${pkg.namespace}:${pkg.name}/${iface.name}@${pkg.version}): lift the`, 'arguments, call the guest, lower the result into the return area.'], body);
 }
 
-function importParam(p: { name: string; type: WitType }): { decl: string; flat: string[] } {
+/** Statements that write an element (`value`, a place of type T) at `at`: strings and bytes lent by pointer, scalars stored. */
+function lendMem(value: string, t: WitType, at: Addr): string[] {
+  const r = resolve(t);
+  if ((r.kind === 'primitive' && r.name === 'string') || isBytes(r)) {
+    return [`store_u32(${at.add(PTR_AT)}, ${value}.as_ptr() as u32);`, `store_u32(${at.add(LEN_AT)}, ${value}.len() as u32);`];
+  }
+  if (r.kind === 'primitive') {
+    const s = SCALARS[r.name]!;
+    return [`store_${s.mem}(${at}, ${s.lower(value)});`];
+  }
+  if (r.kind === 'tuple' || r.kind === 'record') {
+    const fields = recordFields(r.kind === 'tuple' ? r.elements.map((type, i) => ({ name: String(i), type })) : r.fields);
+    const access = (f: { name: string }): string => (r.kind === 'tuple' ? `${value}.${f.name}` : `${value}.${ident(f.name)}`);
+    return fields.flatMap((f) => lendMem(access(f), f.type, at.add(f.offset)));
+  }
+  return unsupported(`an import argument holding a ${r.kind} in a list`);
+}
+
+/**
+ * A list argument of an import: its elements laid out in a buffer that borrows their strings
+ * (the host reads them during the call, and nothing is copied); the buffer lives until the
+ * call returns.
+ */
+function lendList(name: string, t: WitType & { kind: 'list' }): { prep: string[]; flat: string[] } {
+  const { size } = layoutOf(t.element);
+  const prep = [
+    `let ${name}_lent: Vec<u64> = {`,
+    ...indent([
+      `let mut buf: Vec<u64> = alloc::vec![0; (${name}.len() * ${size} + 7) / 8];`,
+      'let base = buf.as_mut_ptr() as usize;',
+      `for (i, e) in ${name}.iter().enumerate() {`,
+      ...indent([`let at = base + i * ${size};`, ...lendMem('(*e)', t.element, new Addr('at'))]),
+      '}',
+      'buf',
+    ]),
+    '};',
+  ];
+  return { prep, flat: [`${name}_lent.as_ptr() as usize`, `${name}.len()`] };
+}
+
+function importParam(p: { name: string; type: WitType }): { decl: string; flat: string[]; prep: string[] } {
   const name = ident(p.name);
   const r = resolve(p.type);
-  if (r.kind === 'primitive' && r.name === 'string') return { decl: `${name}: &str`, flat: [`${name}.as_ptr() as usize`, `${name}.len()`] };
-  if (isBytes(r)) return { decl: `${name}: &[u8]`, flat: [`${name}.as_ptr() as usize`, `${name}.len()`] };
-  return { decl: `${name}: ${rustType(p.type)}`, flat: [lowerFlat(name, p.type)] };
+  if (r.kind === 'primitive' && r.name === 'string') return { decl: `${name}: &str`, flat: [`${name}.as_ptr() as usize`, `${name}.len()`], prep: [] };
+  if (isBytes(r)) return { decl: `${name}: &[u8]`, flat: [`${name}.as_ptr() as usize`, `${name}.len()`], prep: [] };
+  if (r.kind === 'list') return { decl: `${name}: &[${rustType(r.element)}]`, ...lendList(name, r) };
+  return { decl: `${name}: ${rustType(p.type)}`, flat: [lowerFlat(name, p.type)], prep: [] };
 }
 
 function importFile(pkg: WitPackage, iface: WitInterface): GeneratedFile {
@@ -810,7 +851,7 @@ function importFile(pkg: WitPackage, iface: WitInterface): GeneratedFile {
     const result = fn.result === undefined ? '' : ` -> ${rustType(fn.result)}`;
     const witDocs = docs(fn.docs, '');
     body.push(...witDocs, ...(witDocs.length > 0 ? ['///'] : []), `/// ${witSignature(fn)}`, ...wrapped('', `pub fn ${ident(fn.name)}`, params.map((p) => p.decl), `${result} {`));
-    const inner: string[] = [];
+    const inner: string[] = params.flatMap((p) => p.prep);
     if (fn.result === undefined) {
       inner.push(`host_${snake(fn.name)}(${args.join(', ')})`);
     } else if (m.returnArea === undefined) {
@@ -889,6 +930,12 @@ export function generateRust(pkg: WitPackage): GeneratedFile[] {
       'pub mod types;',
       '',
       ...modules.sort().map((m) => `pub mod ${m};`),
+      '',
+      '/// The WIT package version this SDK builds against: the ABI version (abi/ABI.md).',
+      `pub const ABI_VERSION: &str = "${pkg.version}";`,
+      '',
+      '/// The host interfaces a world may import: the capabilities a manifest may name, in its order.',
+      `pub const HOST_INTERFACES: [&str; ${imported.length}] = [${imported.map((i) => `"${i}"`).join(', ')}];`,
       '',
       '/// The post-return of every export: drops what the last result pointed to.',
       'pub unsafe fn post_return() {',

@@ -1,5 +1,5 @@
 //! Write a Tessera state store or pub/sub broker in Rust. This crate is the guest side of the
-//! ABI in `abi/ABI.md` (`tessera:components@0.1.0`): it lifts each request out of the
+//! ABI in `abi/ABI.md` (`tessera:components`, the version in `ABI_VERSION`): it lifts each request out of the
 //! canonical ABI into typed values, calls your [`StateStore`] or [`PubSub`], and lowers the
 //! answer back, under the export names wit-bindgen would give them; it wraps the host
 //! interfaces (`log`, `clock`, `random`, `sleep`, `tcp`) in safe functions. No dependencies;

@@ -2,11 +2,10 @@
 // macro's arguments and checked there against abi/schemas/manifest.schema.json, so a bad
 // type, version or capability is a compile error rather than a refusal at load.
 
-/// The WIT package version this SDK builds against: the ABI version (abi/ABI.md).
-pub const ABI_VERSION: &str = "0.1.0";
+pub use crate::generated::ABI_VERSION;
 
-/// The host interfaces a component may import, in the order the manifest lists them.
-const CAPABILITIES: [&str; 5] = ["log", "clock", "random", "sleep", "tcp"];
+/// The host interfaces a component may import, in the order the manifest lists them (from the WIT).
+use crate::generated::HOST_INTERFACES as CAPABILITIES;
 
 /// What a component says about itself; the macros fill it in.
 pub struct ManifestFields<'a> {

@@ -1,5 +1,6 @@
 // Generations, traps, crash loops, CPU budgets, JSPI deadlines and rollback, driven through
 // the real registry and sandbox with skeleton modules that misbehave on demand.
+import { ABI_VERSION } from '../../../abi/ts/manifest.ts';
 import { after, afterEach, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -224,8 +225,8 @@ test('a large store crosses a swap under the default CPU budget (snapshot and re
 const cannotSnapshot = (extra: string[] = []): Uint8Array =>
   stateStoreModule({
     fields: [
-      '(func (export "tessera:components/snapshot@0.1.0#snapshot") (result i32) unreachable)',
-      '(func (export "tessera:components/snapshot@0.1.0#restore") (param i32 i32) (result i32) (i32.const 16))',
+      `(func (export "tessera:components/snapshot@${ABI_VERSION}#snapshot") (result i32) unreachable)`,
+      `(func (export "tessera:components/snapshot@${ABI_VERSION}#restore") (param i32 i32) (result i32) (i32.const 16))`,
       ...extra,
     ],
   });

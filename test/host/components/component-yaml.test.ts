@@ -73,6 +73,6 @@ test('tessera.dev/allow-tcp grants tcp, parsed by the tcp capability; a malforme
   assert.throws(() => parseResourceFile(spec(' , '), 'redis.yaml'), /redis\.yaml: component "redis": annotation "tessera\.dev\/allow-tcp" must list at least one host:port pair/);
   assert.throws(
     () => parseResourceFile(component('metadata:\n  name: x\n  annotations:\n    tessera.dev/allow-tpc: "a:1"\nspec:\n  type: state.memory\n'), 'x.yaml'),
-    /x\.yaml: unknown annotation "tessera\.dev\/allow-tpc" \(known: .*tessera\.dev\/isolation, tessera\.dev\/max-instances, tessera\.dev\/allow-tcp\)/,
+    /x\.yaml: unknown annotation "tessera\.dev\/allow-tpc" \(known: .*tessera\.dev\/isolation, tessera\.dev\/max-instances, tessera\.dev\/allow-tcp, tessera\.dev\/allow-http\)/,
   );
 });

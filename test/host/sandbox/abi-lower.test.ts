@@ -163,6 +163,22 @@ test('every type the tessera WIT uses round-trips', async () => {
       { tag: 'err', val: { tag: 'unavailable', val: 'redis down' } },
     ],
     'ack-outcome': ['success', 'retry', 'drop'],
+    'invoke-request': [{ operation: 'create', data: new TextEncoder().encode('"hi"'), metadata: [['key', 'k1']] }],
+    'result<invoke-response, error>': [
+      { tag: 'ok', val: { data: new Uint8Array([1, 2]), metadata: [['statusCode', '200']], contentType: 'text/plain' } },
+      { tag: 'ok', val: { data: new Uint8Array(0), metadata: [], contentType: undefined } },
+      { tag: 'err', val: { tag: 'invalid-argument', val: 'no such operation' } },
+    ],
+    'result<list<event>, error>': [
+      { tag: 'ok', val: [{ id: 'tick-1', data: new Uint8Array(0), metadata: [['timeZone', 'UTC']], contentType: undefined }] },
+      { tag: 'ok', val: [] },
+    ],
+    'event-outcome': ['success', 'failure'],
+    'result<response, error>': [
+      { tag: 'ok', val: { status: 200, headers: [['content-type', 'text/plain']], body: new Uint8Array([104, 105]) } },
+      { tag: 'err', val: { tag: 'invalid-argument', val: 'http request to http://x is not allowed' } },
+    ],
+    'result<s32, error>': [{ tag: 'ok', val: -300 }, { tag: 'ok', val: 330 }, { tag: 'err', val: { tag: 'invalid-argument', val: 'Nope/X' } }],
   };
   const used = new Set<string>();
   for (const iface of pkg.interfaces.values()) {

@@ -1,3 +1,4 @@
+import { ABI_VERSION } from '../../../abi/ts/manifest.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -118,9 +119,9 @@ function call(g: Guest, name: string) {
 
 test('core names follow wit-bindgen', () => {
   const tessera = loadWitPackage(fileURLToPath(new URL('../../../abi/wit', import.meta.url)));
-  assert.equal(exportName(tessera, 'state', 'get'), 'tessera:components/state@0.1.0#get');
-  assert.equal(postReturnName(exportName(tessera, 'state', 'bulk-get')), 'cabi_post_tessera:components/state@0.1.0#bulk-get');
-  assert.equal(importModuleName(tessera, 'log'), 'tessera:components/log@0.1.0');
+  assert.equal(exportName(tessera, 'state', 'get'), `tessera:components/state@${ABI_VERSION}#get`);
+  assert.equal(postReturnName(exportName(tessera, 'state', 'bulk-get')), `cabi_post_tessera:components/state@${ABI_VERSION}#bulk-get`);
+  assert.equal(importModuleName(tessera, 'log'), `tessera:components/log@${ABI_VERSION}`);
   assert.throws(() => exportName(tessera, 'state', 'scan'), (err: unknown) => isTesseraError(err, 'ERR_COMPONENT_LOAD') && /no function `scan`/.test(err.message));
   assert.throws(() => importModuleName(tessera, 'net'), /has no interface `net`/);
 });

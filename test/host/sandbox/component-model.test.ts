@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { componentEmbed, componentNew, parse } from '@bytecodealliance/jco-transpile/wasm-tools';
-import { MANIFEST_SECTION } from '../../../abi/ts/manifest.ts';
+import { ABI_VERSION, MANIFEST_SECTION } from '../../../abi/ts/manifest.ts';
 import { isTesseraError, type TesseraError } from '../../../host/errors.ts';
 import { silentLogger } from '../../../host/observability/logger.ts';
 import { abiContract } from '../../../host/sandbox/abi-contract.ts';
@@ -179,7 +179,7 @@ describe('Component Model components', () => {
     // No WASI anywhere: the JavaScript engine was built with every WASI feature off.
     assert.deepEqual(
       readComponentShape(await readFile(JS_COMPONENT)).imports.map((i) => i.name).sort(),
-      ['tessera:components/clock@0.1.0', 'tessera:components/log@0.1.0', 'tessera:components/types@0.1.0'],
+      ['clock', 'log', 'types'].map((i) => `tessera:components/${i}@${ABI_VERSION}`),
     );
   });
 
@@ -260,12 +260,12 @@ describe('the sandbox on the Component Model path', () => {
     const message = await refusal(appendComponentCustomSection(component, MANIFEST_SECTION, manifestBytes(SKELETON_MANIFEST)));
     assert.match(message, /import "wasi:filesystem\/preopens@0\.2\.3" is not offered by world "state-store" \(WASI is never granted/);
     assert.match(message, /import "wasi:cli\/environment@0\.2\.3"/);
-    assert.match(message, /missing export "tessera:components\/state@0\.1\.0"/);
+    assert.match(message, /missing export "tessera:components\/state@0\.1\.1"/);
   });
 
   test('an import of a host interface the manifest does not request is refused, naming it', async () => {
     const message = await refusal(skeletonComponent({ imports: [hostImportWat('sleep', 'sleep-ms')], manifest: { capabilities: [] } }));
-    assert.match(message, /import "tessera:components\/sleep@0\.1\.0" needs capability "sleep", which the manifest does not request/);
+    assert.match(message, /import "tessera:components\/sleep@0\.1\.1" needs capability "sleep", which the manifest does not request/);
   });
 
   test('an import of another ABI version, or of something that is not an interface, is refused', async () => {
@@ -274,7 +274,7 @@ describe('the sandbox on the Component Model path', () => {
       (import "run" (func))
     )`);
     const message = await refusal(appendComponentCustomSection(component, MANIFEST_SECTION, manifestBytes({ ...SKELETON_MANIFEST, capabilities: ['log'] })));
-    assert.match(message, /import "tessera:components\/log@0\.2\.0" targets ABI 0\.2\.0 .* but this host supports 0\.1\.0/);
+    assert.match(message, /import "tessera:components\/log@0\.2\.0" targets ABI 0\.2\.0 .* but its manifest says 0\.1\.1; this host supports 0\.1\.0, 0\.1\.1/);
     assert.match(message, /import "run" is a func/);
   });
 
@@ -295,8 +295,8 @@ describe('the sandbox on the Component Model path', () => {
     const core = stateStoreModule({ signatures: { ping: { params: ['i32'], results: ['i32'] } } });
     const component = await componentNew(await componentEmbed({ binary: core, witSource: wit, world: 'state-store', stringEncoding: 'utf8' }));
     const message = await refusal(component);
-    assert.match(message, /export "tessera:components\/state@0\.1\.0" declares `export function ping\(times: number\): void;`, which the ABI does not/);
-    assert.match(await refusal(parse('(component)').then((c) => appendComponentCustomSection(c, MANIFEST_SECTION, manifestBytes(SKELETON_MANIFEST)))), /missing export "tessera:components\/state@0\.1\.0"/);
+    assert.match(message, /export "tessera:components\/state@0\.1\.1" declares `export function ping\(times: number\): void;`, which the ABI does not/);
+    assert.match(await refusal(parse('(component)').then((c) => appendComponentCustomSection(c, MANIFEST_SECTION, manifestBytes(SKELETON_MANIFEST)))), /missing export "tessera:components\/state@0\.1\.1"/);
   });
 
   test('a trap fails that call with ERR_COMPONENT_TRAP naming the component and function; the next call gets a fresh instance', async () => {
@@ -367,7 +367,7 @@ describe('the sandbox on the Component Model path', () => {
   test("an async host function's result::err reaches the component as the core path lowers it (tcp connect without a grant)", async () => {
     // ping hands connect's return area back as its own: result<u32, error> and result<_, error> share the layout.
     const core = stateStoreModule({
-      imports: ['(import "tessera:components/tcp@0.1.0" "connect" (func (param i32 i32 i32 i32 i32)))'],
+      imports: [`(import "tessera:components/tcp@${ABI_VERSION}" "connect" (func (param i32 i32 i32 i32 i32)))`],
       fields: ['(data (i32.const 512) "example.com")'],
       bodies: { ping: '(call 0 (i32.const 512) (i32.const 11) (i32.const 6379) (i32.const 100) (i32.const 16)) (i32.const 16)' },
       manifest: { capabilities: ['tcp'] },

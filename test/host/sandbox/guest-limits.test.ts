@@ -3,6 +3,7 @@
 // loop (its CPU slice), host calls charged by their time however reached, deadlines counted
 // from the queue, a bounded queue, a CPU share, and a suspension a guest attempts where it
 // cannot suspend. Each asserts what a caller sees and that the event loop kept turning.
+import { ABI_VERSION } from '../../../abi/ts/manifest.ts';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -92,7 +93,7 @@ test('long legitimate work in a pausable call completes, a slice at a time', asy
 
 test('host calls are charged by their time, also through call_indirect: a loop of them is stopped as fast', async () => {
   const table = '(table 1 funcref) (elem (i32.const 0) $random) (type $rnd (func (param i32 i32)))';
-  const random = `(import "tessera:components/random@0.1.0" "get-random-bytes" (func $random (param i32 i32)))`;
+  const random = `(import "tessera:components/random@${ABI_VERSION}" "get-random-bytes" (func $random (param i32 i32)))`;
   const loop = '(loop $l (call_indirect (type $rnd) (i32.const 65536) (i32.const 64) (i32.const 0)) (br $l)) (i32.const 16)';
   const burner = await start(
     { imports: [random], fields: [table], manifest: { capabilities: ['random'] }, bodies: { get: loop } },
@@ -110,7 +111,7 @@ test('host calls are charged by their time, also through call_indirect: a loop o
 test('a guest that suspends where it cannot (sleep in cabi_realloc) traps that call; nothing escapes', async () => {
   const realloc = `(func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (if (local.get 3) (then (call $sleep (i32.const 5)))) (i32.const 2048))`;
   const sleeper = await start({
-    imports: ['(import "tessera:components/sleep@0.1.0" "sleep-ms" (func $sleep (param i32)))'],
+    imports: [`(import "tessera:components/sleep@${ABI_VERSION}" "sleep-ms" (func $sleep (param i32)))`],
     manifest: { capabilities: ['sleep'] },
     omitRealloc: true,
     fields: [realloc],

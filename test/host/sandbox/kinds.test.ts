@@ -2,6 +2,7 @@
 // refuses, and the manifest check that derives from the table.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ABI_VERSION } from '../../../abi/ts/manifest.ts';
 import { CompiledComponent } from '../../../host/sandbox/compiled-component.ts';
 import { allKinds, kindOf, kindOfType, registerKind } from '../../../host/sandbox/kinds/index.ts';
 import { mayPoolInstances } from '../../../host/sandbox/instance-pool.ts';
@@ -14,19 +15,21 @@ import { TEST_EXTENSION } from '../../support/extension/index.ts';
 import { hostImportWat, stateStoreModule } from '../../support/state-store-wat.ts';
 
 const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
-const SNAPSHOT = 'tessera:components/snapshot@0.1.0';
+const SNAPSHOT = `tessera:components/snapshot@${ABI_VERSION}`;
 
-test('the built-in kinds: state-store (state.*) and pubsub (pubsub.*), found by name and by type', () => {
+test('the built-in kinds: state-store (state.*), pubsub (pubsub.*) and binding (bindings.*), found by name and by type', () => {
   assert.deepEqual(
-    allKinds().slice(0, 2).map((k) => [k.kind, k.typePrefix, k.world]),
+    allKinds().slice(0, 3).map((k) => [k.kind, k.typePrefix, k.world]),
     [
       ['state-store', 'state.', 'state-store'],
       ['pubsub', 'pubsub.', 'pubsub-broker'],
+      ['binding', 'bindings.', 'any-binding'],
     ],
   );
   assert.equal(kindOf('state-store'), stateStoreKind);
   assert.equal(kindOfType('pubsub.redis')?.kind, 'pubsub');
-  assert.equal(kindOfType('bindings.http'), undefined);
+  assert.equal(kindOfType('bindings.http')?.kind, 'binding');
+  assert.equal(kindOfType('actors.x'), undefined);
 });
 
 test('a kind may pool instances only where its policy allows it, the component can suspend and keeps no data in its memory', () => {
@@ -56,7 +59,7 @@ test('registering a kind refuses a name or a type prefix already taken, or a pre
 });
 
 test('a manifest names a kind of the table, and a type of that kind', () => {
-  const valid = { kind: 'state-store', type: 'state.memory', version: 'v1', abi: '0.1.0', capabilities: [] };
+  const valid = { kind: 'state-store', type: 'state.memory', version: 'v1', abi: ABI_VERSION, capabilities: [] };
   assert.throws(() => parseManifest(json({ ...valid, kind: 'bindings' })), /kind: must be one of \["state-store","pubsub"/);
   assert.throws(
     () => parseManifest(json({ ...valid, type: 'pubsub.memory' })),
@@ -66,7 +69,7 @@ test('a manifest names a kind of the table, and a type of that kind', () => {
 });
 
 test('a kind registered after manifests were checked and modules compiled is known to the next check and compile', async () => {
-  const valid = { kind: 'state-store', type: 'state.memory', version: 'v1', abi: '0.1.0', capabilities: [] };
+  const valid = { kind: 'state-store', type: 'state.memory', version: 'v1', abi: ABI_VERSION, capabilities: [] };
   const echo = { ...valid, kind: 'echo', type: 'echo.late', capabilities: ['greeting'] };
   assert.equal((await CompiledComponent.compile(stateStoreModule())).contract.world, 'state-store');
   assert.throws(() => parseManifest(json(echo)), /kind: must be one of/);

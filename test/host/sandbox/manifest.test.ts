@@ -21,7 +21,7 @@ test('a module without a manifest, or with two, is refused', () => {
 
 test('schema violations name each offending field', () => {
   assert.throws(() => parseManifest(new TextEncoder().encode('{not json')), /not valid UTF-8 JSON/);
-  assert.throws(() => parseManifest(json({ ...valid, kind: 'teapot' })), /kind: must be one of \["state-store","pubsub"\]/);
+  assert.throws(() => parseManifest(json({ ...valid, kind: 'teapot' })), /kind: must be one of \["state-store","pubsub","binding"\]/);
   assert.throws(() => parseManifest(json({ ...valid, type: 'Memory' })), /type: must match pattern/);
   assert.throws(() => parseManifest(json({ ...valid, capabilities: ['filesystem'] })), /capabilities\.0: must be one of/);
   assert.throws(() => parseManifest(json({ ...valid, extra: 1 })), /unknown field "extra"/);

@@ -7,6 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ABI_VERSION } from '../../../abi/ts/manifest.ts';
 import { ComponentBuildError } from '../../../host/toolchain/build-error.ts';
 import { nameProblem, scaffoldComponent, typeFor } from '../../../host/toolchain/scaffold.ts';
 import { tempDir } from '../../support/temp-dir.ts';
@@ -54,7 +55,7 @@ describe('scaffoldComponent', () => {
 
       const asDir = join(dir.path, 'kv-as');
       const manifest = JSON.parse(await readFile(join(asDir, 'manifest.json'), 'utf8')) as { type: string; abi: string; capabilities: string[] };
-      assert.deepEqual([manifest.type, manifest.abi, manifest.capabilities], ['state.kv-as', '0.1.0', ['log', 'clock']]);
+      assert.deepEqual([manifest.type, manifest.abi, manifest.capabilities], ['state.kv-as', ABI_VERSION, ['log', 'clock']]);
       const imports = [...(await readFile(join(asDir, 'assembly', 'index.ts'), 'utf8')).matchAll(/from "([^"]+)"/g)].map((m) => m[1]!);
       assert.deepEqual(imports.slice(0, 2).map((p) => resolve(asDir, 'assembly', p)), [join(SDK, 'assemblyscript/assembly/state-exports'), join(SDK, 'assemblyscript/assembly/index')]);
 

@@ -2,6 +2,7 @@
 // a store built with the CLI whose `get` asks a real TCP server on loopback (granted in its
 // YAML) and answers with its reply, and whose `set` tries an address it was not granted and
 // reports the host's refusal.
+import { ABI_VERSION } from '../../../abi/ts/manifest.ts';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
@@ -121,7 +122,7 @@ class EchoStore extends StateStore {
 registerStateStore(new EchoStore());
 `;
 
-const AS_MANIFEST = JSON.stringify({ kind: 'state-store', type: 'state.echo', version: 'v1', abi: '0.1.0', capabilities: ['log', 'tcp'], description: 'Asks a TCP server for each key.' });
+const AS_MANIFEST = JSON.stringify({ kind: 'state-store', type: 'state.echo', version: 'v1', abi: ABI_VERSION, capabilities: ['log', 'tcp'], description: 'Asks a TCP server for each key.' });
 
 let work: Awaited<ReturnType<typeof tempDir>>;
 let server: Server;

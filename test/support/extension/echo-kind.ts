@@ -3,6 +3,7 @@
 // `Echo` with one call), what metadata reports of it, and its instance policy. Its world may
 // import `greeting`, a capability that exists only in tests too. Nothing else in the host
 // knows of it.
+import { ABI_VERSION } from '../../../abi/ts/manifest.ts';
 import type { WitResult } from '../../../abi/ts/types.ts';
 import type { ComponentCallable, KindApi, KindDescriptor } from '../../../host/sandbox/kinds/kind.ts';
 import { unwrapResult } from '../../../host/sandbox/kinds/wit-result.ts';
@@ -12,7 +13,7 @@ export interface Echo extends KindApi {
   echo(text: string): Promise<string>;
 }
 
-const WIT = `package tessera:components@0.1.0;
+const WIT = `package tessera:components@${ABI_VERSION};
 
 /// Echoes text back, the way the component makes it.
 interface echo {

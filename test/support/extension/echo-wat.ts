@@ -1,11 +1,12 @@
 // Core modules of the test-only `echo` kind (echo-kind.ts), in WAT: `init` and `ping` answer
 // `ok`; `echo` answers its text back, or, in a greeter, what the test-only `greeting`
 // capability makes of it (`greet`, or `salutation` for empty text).
+import { ABI_VERSION } from '../../../abi/ts/manifest.ts';
 import { withManifest } from '../state-store-wat.ts';
 import { wat } from '../wat.ts';
 
-const echoExport = (fn: string): string => `tessera:components/echo@0.1.0#${fn}`;
-const greeting = 'tessera:components/greeting@0.1.0';
+const echoExport = (fn: string): string => `tessera:components/echo@${ABI_VERSION}#${fn}`;
+const greeting = `tessera:components/greeting@${ABI_VERSION}`;
 
 /** 16 zero bytes: `ok` read as `result<_, error>`. */
 const OK_AREA = 16;
@@ -61,7 +62,7 @@ export function echoModule(options: EchoModuleOptions = {}): Uint8Array {
     kind: 'echo',
     type: options.type ?? 'echo.test',
     version: 'v1',
-    abi: '0.1.0',
+    abi: ABI_VERSION,
     capabilities: greets ? ['greeting'] : [],
     description: 'An echo component for tests.',
   });

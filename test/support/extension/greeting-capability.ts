@@ -2,12 +2,13 @@
 // (host/sandbox/capabilities/): its WIT interface, which function suspends, and its grant —
 // the annotation `tessera.dev/greeting` gives the salutation (one word), and a load-time
 // check warns when it shouts. Nothing else in the host knows of it.
+import { ABI_VERSION } from '../../../abi/ts/manifest.ts';
 import type { WitResult } from '../../../abi/ts/types.ts';
 import type { Capability } from '../../../host/sandbox/capabilities/capability.ts';
 
 export const GREETING_ANNOTATION = 'tessera.dev/greeting';
 
-const WIT = `package tessera:components@0.1.0;
+const WIT = `package tessera:components@${ABI_VERSION};
 
 /// Greets in the words the component's grant gives (tessera.dev/greeting). \`greet\` suspends
 /// the component, as a capability doing I/O does.

@@ -42,6 +42,7 @@ export function brokerOver(live: LiveComponent, start: StartInstance, config: Re
     call: (fn, args) => live.call(fn, args),
     generation: 0,
     blocking: live.compiled.needsJspi,
+    exports: live.compiled.optionalExports,
     dedicatedInstance: async () => {
       const own = await start(config);
       return { call: (fn, args) => own.call(fn, args), close: () => own.close() };

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { loadWitPackage, parseWitPackage } from '../../../../host/sandbox/wit/parser.ts';
 import { describeType, type WitType } from '../../../../host/sandbox/wit/ast.ts';
 import { isTesseraError } from '../../../../host/errors.ts';
+import { ABI_VERSION } from '../../../../abi/ts/manifest.ts';
+import { packageAt } from '../../../../host/sandbox/wit/versions.ts';
 
 const WIT_DIR = fileURLToPath(new URL('../../../../abi/wit', import.meta.url));
 
@@ -24,13 +26,22 @@ function strip(t: WitType): WitType {
 
 test('loads the tessera:components package from abi/wit', () => {
   const pkg = loadWitPackage(WIT_DIR);
-  assert.equal(`${pkg.namespace}:${pkg.name}@${pkg.version}`, 'tessera:components@0.1.0');
-  assert.deepEqual([...pkg.interfaces.keys()].sort(), ['clock', 'log', 'pubsub', 'random', 'sleep', 'snapshot', 'snapshot-stream', 'state', 'tcp', 'types']);
+  assert.equal(`${pkg.namespace}:${pkg.name}@${pkg.version}`, `tessera:components@${ABI_VERSION}`);
+  assert.deepEqual(
+    [...pkg.interfaces.keys()].sort(),
+    ['binding', 'clock', 'http', 'input', 'log', 'output', 'pubsub', 'random', 'sleep', 'snapshot', 'snapshot-stream', 'state', 'tcp', 'timezone', 'types'],
+  );
   assert.deepEqual(pkg.worlds.get('state-store'), {
     name: 'state-store',
-    imports: ['log', 'clock', 'random', 'sleep', 'tcp'],
+    imports: ['log', 'clock', 'random', 'sleep', 'tcp', 'http', 'timezone'],
     exports: ['state'],
+    itemSince: new Map([
+      ['http', '0.1.1'],
+      ['timezone', '0.1.1'],
+    ]),
   });
+  assert.equal(pkg.interfaces.get('http')?.since, '0.1.1');
+  assert.equal(pkg.worlds.get('output-binding')?.since, '0.1.1');
   assert.deepEqual(pkg.worlds.get('snapshotting-state-store')?.exports, ['state', 'snapshot', 'snapshot-stream']);
 });
 
@@ -123,18 +134,18 @@ test('syntax errors name the file, line and column', () => {
   refuses('package a:b@0.1.0;\ninterface i { f: func() -> u32 $ }', /^test\.wit:2:32: unexpected character "\$"/);
 });
 
-test('refuses what ABI 0.1.0 does not support, by name', () => {
+test('refuses what the ABI does not support, by name', () => {
   const pkg = 'package a:b@0.1.0;\n';
-  refuses(`${pkg}interface i { resource r; }`, /^test\.wit:2:15: `resource` is not supported by ABI 0\.1\.0/);
-  refuses(`${pkg}interface i { f: func(h: borrow<r>); }`, /`borrow` is not supported by ABI 0\.1\.0/);
-  refuses(`${pkg}interface i { f: func(h: own<r>); }`, /`own` is not supported by ABI 0\.1\.0/);
-  refuses(`${pkg}interface i { f: func() -> future<u8>; }`, /`future` is not supported by ABI 0\.1\.0/);
-  refuses(`${pkg}interface i { f: func() -> stream<u8>; }`, /`stream` is not supported by ABI 0\.1\.0/);
-  refuses(`${pkg}interface i { f: async func(); }`, /`async` is not supported by ABI 0\.1\.0/);
-  refuses(`${pkg}interface i { f: func() -> (a: u32, b: u32); }`, /named results are not supported by ABI 0\.1\.0/);
+  refuses(`${pkg}interface i { resource r; }`, /^test\.wit:2:15: `resource` is not supported by ABI \d+\.\d+\.\d+/);
+  refuses(`${pkg}interface i { f: func(h: borrow<r>); }`, /`borrow` is not supported by ABI \d+\.\d+\.\d+/);
+  refuses(`${pkg}interface i { f: func(h: own<r>); }`, /`own` is not supported by ABI \d+\.\d+\.\d+/);
+  refuses(`${pkg}interface i { f: func() -> future<u8>; }`, /`future` is not supported by ABI \d+\.\d+\.\d+/);
+  refuses(`${pkg}interface i { f: func() -> stream<u8>; }`, /`stream` is not supported by ABI \d+\.\d+\.\d+/);
+  refuses(`${pkg}interface i { f: async func(); }`, /`async` is not supported by ABI \d+\.\d+\.\d+/);
+  refuses(`${pkg}interface i { f: func() -> (a: u32, b: u32); }`, /named results are not supported by ABI \d+\.\d+\.\d+/);
   refuses(`${pkg}interface i { use wasi:io/streams.{x}; }`, /`use` of another package is not supported/);
-  refuses(`${pkg}world w { import f: func(); }`, /`import f: \.\.\.` is not supported by ABI 0\.1\.0/);
-  refuses(`${pkg}world w { include other; }`, /`include` is not supported by ABI 0\.1\.0/);
+  refuses(`${pkg}world w { import f: func(); }`, /`import f: \.\.\.` is not supported by ABI \d+\.\d+\.\d+/);
+  refuses(`${pkg}world w { include other; }`, /`include` is not supported by ABI \d+\.\d+\.\d+/);
 });
 
 test('refuses option<option<T>>, directly or through an alias', () => {
@@ -211,4 +222,33 @@ interface kv {
   assert.ok(outcome.kind === 'variant');
   assert.deepEqual(outcome.cases.map((c) => c.docs), ['It went well.', undefined]);
   assert.deepEqual(kv.functions.map((f) => f.docs), ['Reads one.', undefined]);
+});
+
+test('@since gates interfaces, worlds and world items; the package as of an earlier version leaves them out', () => {
+  const pkg = parse(`package a:b@0.2.1;
+interface old { f: func(); }
+/// Documents the gated interface.
+@since(version = 0.2.1)
+interface new { g: func(); }
+world w {
+  import old;
+  @since(version = 0.2.1)
+  import new;
+}
+@since(version = 0.2.1)
+world later { import new; }
+`);
+  assert.equal(pkg.interfaces.get('new')?.since, '0.2.1');
+  assert.equal(pkg.interfaces.get('new')?.docs, 'Documents the gated interface.', 'the docs before a gate reach the item');
+  const before = packageAt(pkg, '0.2.0');
+  assert.equal(before.version, '0.2.0');
+  assert.deepEqual([...before.interfaces.keys()], ['old']);
+  assert.deepEqual([...before.worlds.keys()], ['w']);
+  assert.deepEqual(before.worlds.get('w')?.imports, ['old']);
+  assert.equal(packageAt(pkg, '0.2.1'), pkg);
+
+  refuses('package a:b@0.1.0;\n@since(version = 0.2.0)\ninterface i { f: func(); }', /^test\.wit:3:11: @since\(version = 0\.2\.0\) is later than the package's version 0\.1\.0/);
+  refuses('package a:b@0.2.0;\n@since(version = 0.2.0)\ninterface i { f: func(); }\nworld w { import i; }', /interface `i` is @since\(version = 0\.2\.0\): world `w` names it under `@since\(version = 0\.2\.0\)` or later/);
+  refuses('package a:b@0.2.0;\n@since(version = 0.2.0)\nuse i;', /`@since\(\.\.\.\)` gates an `interface` or a `world` here/);
+  refuses('package a:b@0.2.0;\n@since(version = two)\ninterface i {}', /`two` is not a semantic version/);
 });
