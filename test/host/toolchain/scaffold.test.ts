@@ -34,6 +34,13 @@ describe('component names and types', () => {
     assert.equal(typeFor('state', 'state-redis'), 'state.redis');
     assert.equal(typeFor('state', 'state'), 'state.state');
   });
+
+  test('a binding\'s type is bindings.<name>, without a leading "binding-" or "bindings-"', () => {
+    assert.equal(typeFor('binding', 'webhook'), 'bindings.webhook');
+    assert.equal(typeFor('binding', 'binding-cron'), 'bindings.cron');
+    assert.equal(typeFor('binding', 'bindings-http'), 'bindings.http');
+    assert.equal(typeFor('pubsub', 'pubsub-kafka'), 'pubsub.kafka');
+  });
 });
 
 describe('scaffoldComponent', () => {
