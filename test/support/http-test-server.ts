@@ -8,6 +8,7 @@
 //   /hang                nothing at all until the test ends
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { freePort } from './test-app.ts';
 
 export interface ReceivedRequest {
   method: string;
@@ -112,10 +113,4 @@ export class HttpTestServer {
 }
 
 /** An origin where nothing listens: a port the system gave and took back. */
-export async function deadOrigin(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-}
+export const deadOrigin = async (): Promise<string> => `http://127.0.0.1:${await freePort()}`;
