@@ -1,10 +1,14 @@
 // `http`: outbound HTTP requests to the origins the component's YAML grants
 // (`tessera.dev/allow-http`), and to nothing else, redirects included. Every call suspends
-// the component (JSPI) while the event loop serves. Node's `fetch` does the protocol; what is
-// ours is the grant (checked on the first URL and on every redirect, which is why redirects
-// are followed here rather than by fetch), one deadline for the whole exchange, and a cap on
-// the response body that stops reading as soon as it is passed, so a huge answer never
-// reaches the sidecar's memory. In-flight requests are aborted with their instance.
+// the component (JSPI) while the event loop serves. Node's http/https clients do the
+// protocol, over one keep-alive pool per scheme; what is ours is the grant (checked on the
+// first URL and on every redirect, which is why redirects are followed here), one deadline
+// for the whole exchange, and a cap on the response body that stops reading as soon as it is
+// passed, so a huge answer never reaches the sidecar's memory. The response is what the server
+// sent: headers in the order received, repeated ones repeated, the body as it came (nothing is
+// decompressed behind the component's back). In-flight requests are aborted with their instance.
+import { Agent as HttpAgent, request as httpRequest, validateHeaderName, validateHeaderValue, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Metadata, WitError, WitResult } from '../../../abi/ts/types.ts';
 import type { Response as HttpResponse } from '../../../abi/ts/wit/http.ts';
 import type { Capability, CapabilityContext } from './capability.ts';
@@ -46,29 +50,85 @@ export function parseOrigins(value: string): string[] {
   return origins;
 }
 
-/** The body, read until it ends or passes `cap` (then reading stops and the stream is cancelled). */
-async function readCapped(res: Response, cap: number, url: string): Promise<WitResult<Uint8Array>> {
-  const declared = Number(res.headers.get('content-length') ?? NaN);
+/**
+ * Connections are reused across calls and components (each is bound to one origin anyway),
+ * with the settings of Node's global agents: an idle one is closed after 5 s, before servers
+ * that keep connections 5 s (Node's own) close it under a request.
+ */
+const AGENT_OPTIONS = { keepAlive: true, scheduling: 'lifo', timeout: 5000 } as const;
+const AGENTS = { 'http:': new HttpAgent(AGENT_OPTIONS), 'https:': new HttpsAgent(AGENT_OPTIONS) };
+
+/**
+ * Headers the host sets itself and drops from a request (as Go's client ignores them): the
+ * framing and the connection are the host's, and the Host is the URL's.
+ */
+const HOST_MANAGED = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
+/** Sent only to the origin they were meant for, as browsers and fetch do on a redirect elsewhere. */
+const CREDENTIALS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+/** The longest a Node timer waits; a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Request headers by name: a repeated header (in any case) keeps each value, sent on lines of its own. */
+type RequestHeaders = Record<string, string | string[]>;
+
+/** One request and its response's head; rejects when the exchange fails or `signal` aborts. */
+function exchange(url: URL, method: string, headers: RequestHeaders, body: Uint8Array, signal: AbortSignal): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const https = url.protocol === 'https:';
+    const req = (https ? httpsRequest : httpRequest)(url, { method, headers, agent: https ? AGENTS['https:'] : AGENTS['http:'], signal }, resolve);
+    req.on('error', reject);
+    req.end(body.length > 0 ? body : undefined);
+  });
+}
+
+/** The body, read until it ends or passes `cap` (then the response is destroyed, unread). */
+async function readCapped(res: IncomingMessage, cap: number, url: string): Promise<WitResult<Uint8Array>> {
+  const declared = Number(res.headers['content-length'] ?? NaN);
   if (declared > cap) {
-    await res.body?.cancel();
+    res.destroy();
     return err('invalid-argument', `the response of ${url} is ${declared} bytes, over the ${cap}-byte cap`);
   }
-  if (res.body === null) return ok(new Uint8Array(0));
-  const chunks: Uint8Array[] = [];
+  const chunks: Buffer[] = [];
   let total = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    total += chunk.length;
     if (total > cap) {
-      await reader.cancel();
+      res.destroy();
       return err('invalid-argument', `the response of ${url} is over the ${cap}-byte cap`);
     }
-    chunks.push(value);
+    chunks.push(chunk);
   }
-  return ok(Buffer.concat(chunks));
+  return ok(Buffer.concat(chunks, total));
 }
+
+/** `rawHeaders` (`[name, value, name, value, ...]`) as metadata: names in lower case, in order. */
+function headerPairs(raw: readonly string[]): Metadata {
+  const pairs: Metadata = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
+  return pairs;
+}
+
+/** The request headers, less the ones the host sets; or what is wrong with one. */
+function requestHeaders(list: Metadata): RequestHeaders | string {
+  const byName = new Map<string, [string, string[]]>();
+  for (const [name, value] of list) {
+    try {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    } catch (e) {
+      return `bad request header "${name.slice(0, 100)}": ${(e as Error).message}`;
+    }
+    const key = name.toLowerCase();
+    if (HOST_MANAGED.has(key)) continue;
+    const entry = byName.get(key);
+    if (entry) entry[1].push(value);
+    else byName.set(key, [name, [value]]);
+  }
+  return Object.fromEntries([...byName.values()].map(([name, values]) => [name, values.length === 1 ? values[0]! : values]));
+}
+
+/** `headers` less the credentials (for a redirect to another origin). */
+const withoutCredentials = (headers: RequestHeaders): RequestHeaders => Object.fromEntries(Object.entries(headers).filter(([name]) => !CREDENTIALS.has(name.toLowerCase())));
 
 function build({ component, grant, onDispose }: CapabilityContext<readonly string[]>) {
   const allowed = new Set(grant);
@@ -84,54 +144,58 @@ function build({ component, grant, onDispose }: CapabilityContext<readonly strin
     return `http request to ${url.origin} is not allowed for component "${component}": it may reach ${[...allowed].join(', ')}; grant it with the annotation ${ALLOW_HTTP}`;
   };
 
-  /** The WIT's `send`; its parameters, flat (one per field of the request). */
-  async function send(method: string, target: string, headerList: Metadata, requestBody: Uint8Array, timeout: number, maxResponseBytes: number): Promise<WitResult<HttpResponse>> {
-    const req = { method, url: target, headers: headerList, body: requestBody, timeoutMs: timeout, maxResponseBytes };
+  /** The WIT's `send`. */
+  async function send(method: string, target: string, headerList: Metadata, requestBody: Uint8Array, timeoutMs: number, maxResponseBytes: number): Promise<WitResult<HttpResponse>> {
     let url: URL;
     try {
-      url = new URL(req.url);
+      url = new URL(target);
     } catch {
-      return err('invalid-argument', `"${req.url.slice(0, 200)}" is not an absolute URL`);
+      return err('invalid-argument', `"${target.slice(0, 200)}" is not an absolute URL`);
     }
     const refused = refusal(url);
     if (refused) return err('invalid-argument', refused);
-    if (!TOKEN.test(req.method)) return err('invalid-argument', `"${req.method.slice(0, 40)}" is not an HTTP method`);
-    const headers = new Headers();
-    try {
-      for (const [name, value] of req.headers as Metadata) headers.append(name, value);
-    } catch (e) {
-      return err('invalid-argument', `bad request header: ${(e as Error).message}`);
-    }
-    const timeoutMs = req.timeoutMs > 0 ? req.timeoutMs : DEFAULT_TIMEOUT_MS;
-    const cap = Math.min(req.maxResponseBytes > 0 ? req.maxResponseBytes : DEFAULT_MAX_RESPONSE_BYTES, HOST_MAX_RESPONSE_BYTES);
+    // CONNECT opens a tunnel, not an exchange with a response.
+    if (!TOKEN.test(method) || method.toUpperCase() === 'CONNECT') return err('invalid-argument', `"${method.slice(0, 40)}" is not an HTTP method the host sends`);
+    const headers = requestHeaders(headerList);
+    if (typeof headers === 'string') return err('invalid-argument', headers);
+    let sent: RequestHeaders = headers;
+    const timeout = Math.min(timeoutMs > 0 ? timeoutMs : DEFAULT_TIMEOUT_MS, MAX_TIMER_MS);
+    const cap = Math.min(maxResponseBytes > 0 ? maxResponseBytes : DEFAULT_MAX_RESPONSE_BYTES, HOST_MAX_RESPONSE_BYTES);
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => controller.abort(new Error(`timed out after ${timeout} ms`)), timeout);
     inFlight.add(controller);
-    let body: Uint8Array | undefined = req.body.length > 0 ? req.body : undefined;
+    let body = requestBody;
     try {
       for (let hop = 0; ; hop++) {
-        const res = await fetch(url, { method, headers, body, redirect: 'manual', signal: controller.signal });
-        const location = res.headers.get('location');
-        if (res.status >= 300 && res.status < 400 && location !== null && res.status !== 304) {
-          await res.body?.cancel();
-          if (hop === MAX_REDIRECTS) return err('unavailable', `${req.url} redirected more than ${MAX_REDIRECTS} times`);
-          const next = new URL(location, url);
+        const res = await exchange(url, method, sent, body, controller.signal);
+        const status = res.statusCode ?? 0;
+        const location = res.headers.location;
+        if (status >= 300 && status < 400 && status !== 304 && location !== undefined) {
+          res.destroy();
+          if (hop === MAX_REDIRECTS) return err('unavailable', `${target} redirected more than ${MAX_REDIRECTS} times`);
+          let next: URL;
+          try {
+            next = new URL(location, url);
+          } catch {
+            return err('unavailable', `${url.href} redirected to "${location.slice(0, 200)}", which is not a URL`);
+          }
           const outside = refusal(next);
           if (outside) return err('invalid-argument', `${url.href} redirected to ${next.href}: ${outside}`);
           // As browsers and fetch do: 303, and 301/302 after a POST, continue as a GET without a body.
-          if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
-            method = method === 'HEAD' ? 'HEAD' : 'GET';
-            body = undefined;
+          if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
+            if (method !== 'HEAD') method = 'GET';
+            body = new Uint8Array(0);
           }
+          if (next.origin !== url.origin) sent = withoutCredentials(sent);
           url = next;
           continue;
         }
         const read = await readCapped(res, cap, url.href);
         if (read.tag === 'err') return read;
-        return ok({ status: res.status, headers: [...res.headers], body: read.val });
+        return ok({ status, headers: headerPairs(res.rawHeaders), body: read.val });
       }
     } catch (e) {
-      const cause = controller.signal.aborted ? (controller.signal.reason as Error).message : ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message;
+      const cause = controller.signal.aborted ? (controller.signal.reason as Error).message : (e as Error).message;
       return err('unavailable', `http ${method} ${url.href} failed: ${cause}`);
     } finally {
       clearTimeout(timer);

@@ -2,7 +2,9 @@
 // --lang cpp` builds, serves a running sidecar, and a rebuilt store copied over the running one
 // keeps its keys, ETags and TTLs (the scaffold exports snapshot/restore); `tessera component new
 // pubsub --lang cpp` builds and passes `tessera component test` (its pub/sub suite where the kit
-// has one; until then, publish/pull/ack/redelivery/snapshot through the sandbox here).
+// has one; until then, publish/pull/ack/redelivery/snapshot through the sandbox here); the
+// binding scaffold (scaffoldComponent, kind `binding`) builds into an output binding whose
+// `echo` operation answers the request back.
 import assert from 'node:assert/strict';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '../../../host/observability/logger.ts';
 import { CompiledComponent } from '../../../host/sandbox/compiled-component.ts';
 import { LiveComponent } from '../../../host/sandbox/live-component.ts';
+import { scaffoldComponent } from '../../../host/toolchain/scaffold.ts';
 import { pollUntil, runTessera, startSidecar, type SidecarProcess } from '../../support/sidecar-process.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 import { needs } from '../../support/tools.ts';
@@ -131,6 +134,29 @@ describe('C++ scaffolds', { concurrency: true }, () => {
     } finally {
       await live.close();
       await fresh.close();
+    }
+  });
+
+  test('a new C++ output binding builds, lists its echo operation and answers a request back', needs('clang'), async () => {
+    const made = await scaffoldComponent({ kind: 'binding', language: 'cpp', name: 'bindings-echo', parentDir: work.path });
+    assert.equal(made.type, 'bindings.echo');
+    assert.deepEqual(made.files, ['README.md', 'binding.cpp', 'compile_flags.txt']);
+    const built = await component(['build'], made.dir);
+    assert.equal(built.code, 0, built.stderr);
+    const compiled = await CompiledComponent.compile(new Uint8Array(await readFile(join(made.dir, 'bindings-echo.wasm'))));
+    assert.deepEqual([compiled.manifest.kind, compiled.manifest.type], ['binding', 'bindings.echo']);
+    const live = await LiveComponent.start(compiled, { name: 'echo', config: new Map(), logger: silentLogger });
+    try {
+      assert.deepEqual(await live.call('output#operations', []), ['echo']);
+      const data = new TextEncoder().encode('{"n":1}');
+      assert.deepEqual(await live.call('output#invoke', [{ operation: 'echo', data, metadata: [['k', 'v']] }]), {
+        tag: 'ok',
+        val: { data, metadata: [['k', 'v']], contentType: 'application/json' },
+      });
+      const refused = (await live.call('output#invoke', [{ operation: 'other', data: new Uint8Array(), metadata: [] }])) as { tag: string; val: { tag: string; val: string } };
+      assert.deepEqual(refused, { tag: 'err', val: { tag: 'invalid-argument', val: 'operation "other" is not supported: use echo' } });
+    } finally {
+      await live.close();
     }
   });
 });

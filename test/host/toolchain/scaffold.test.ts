@@ -33,6 +33,8 @@ describe('component names and types', () => {
     assert.equal(typeFor('state', 'orders-cache'), 'state.orders-cache');
     assert.equal(typeFor('state', 'state-redis'), 'state.redis');
     assert.equal(typeFor('state', 'state'), 'state.state');
+    assert.equal(typeFor('binding', 'bindings-http'), 'bindings.http', 'a binding is bindings.<name>');
+    assert.equal(typeFor('binding', 'webhook'), 'bindings.webhook');
   });
 
   test('a binding\'s type is bindings.<name>, without a leading "binding-" or "bindings-"', () => {

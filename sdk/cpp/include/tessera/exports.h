@@ -6,7 +6,11 @@
 
 #include <type_traits>
 
+#include "binding.h"
 #include "detail/snapshot_stream.h"
+#include "generated/abi/binding.h"
+#include "generated/abi/input.h"
+#include "generated/abi/output.h"
 #include "generated/abi/pubsub.h"
 #include "generated/abi/snapshot.h"
 #include "generated/abi/snapshot_stream.h"
@@ -90,3 +94,38 @@
  */
 #define TESSERA_EXPORT_STREAMING_PUBSUB(BrokerType) \
   TESSERA_DETAIL_STREAMING_WORLD(BrokerType, PubSub, TESSERA_DETAIL_EXPORT_PUBSUB, "TESSERA_EXPORT_STREAMING_PUBSUB")
+
+// The `binding` exports (init, ping) of a binding of either direction, called through its one
+// `Binding` base (a virtual base, shared by both directions).
+#define TESSERA_DETAIL_BINDING_WORLD(Type, Base, EXPORT_KIND, macro)                                        \
+  TESSERA_DETAIL_WORLD(Type, Base, EXPORT_KIND, macro)                                                      \
+  TESSERA_DETAIL_EXPORT_BINDING(static_cast<::tessera::Binding&>(tessera_component_instance))
+
+/**
+ * Exports `BindingType` (default-constructible, derived from `tessera::OutputBinding`) as the
+ * module's implementation of WIT world `output-binding`. Pair it with `TESSERA_BINDING_MANIFEST`.
+ */
+#define TESSERA_EXPORT_OUTPUT_BINDING(BindingType)                                                                  \
+  TESSERA_DETAIL_BINDING_WORLD(BindingType, OutputBinding, TESSERA_DETAIL_EXPORT_OUTPUT, "TESSERA_EXPORT_OUTPUT_BINDING") \
+  static_assert(true, "")
+
+/**
+ * Exports `BindingType` (default-constructible, derived from `tessera::InputBinding`) as the
+ * module's implementation of WIT world `input-binding`. Pair it with `TESSERA_BINDING_MANIFEST`.
+ */
+#define TESSERA_EXPORT_INPUT_BINDING(BindingType)                                                                 \
+  TESSERA_DETAIL_BINDING_WORLD(BindingType, InputBinding, TESSERA_DETAIL_EXPORT_INPUT, "TESSERA_EXPORT_INPUT_BINDING") \
+  static_assert(true, "")
+
+/**
+ * Exports `BindingType`, derived from both `tessera::InputBinding` and `tessera::OutputBinding`,
+ * as the module's implementation of WIT world `input-output-binding` (Dapr's
+ * `direction: input, output`).
+ */
+#define TESSERA_EXPORT_INPUT_OUTPUT_BINDING(BindingType)                                                               \
+  TESSERA_DETAIL_BINDING_WORLD(BindingType, OutputBinding, TESSERA_DETAIL_EXPORT_OUTPUT,                               \
+                               "TESSERA_EXPORT_INPUT_OUTPUT_BINDING")                                                   \
+  static_assert(std::is_base_of_v<::tessera::InputBinding, BindingType>,                                              \
+                "TESSERA_EXPORT_INPUT_OUTPUT_BINDING(" #BindingType "): the class must also derive from tessera::InputBinding"); \
+  TESSERA_DETAIL_EXPORT_INPUT(tessera_component_instance)                                                              \
+  static_assert(true, "")

@@ -11,10 +11,13 @@
 #include <string_view>
 
 #include "generated/abi/clock.h"
+#include "generated/abi/http.h"
 #include "generated/abi/log.h"
 #include "generated/abi/random.h"
 #include "generated/abi/sleep.h"
 #include "generated/abi/tcp.h"
+#include "generated/abi/timezone.h"
+#include "generated/http.h"
 #include "generated/log.h"
 #include "types.h"
 
@@ -115,5 +118,45 @@ inline Result<Connection> connect(std::string_view host, std::uint16_t port, std
 }
 
 }  // namespace tcp
+
+/**
+ * Outbound HTTP to the origins the component's YAML grants
+ * (`tessera.dev/allow-http: "http://127.0.0.1:8080, https://api.example.com"`). Every call
+ * suspends this component, not the sidecar (JSPI), so importing it makes every call of the
+ * component async on the host.
+ */
+namespace http {
+
+/** `status`, `headers` (names in lower case, in the order received: read one with `headers.get("content-type")`) and `body`. */
+using Response = HttpResponse;
+
+/**
+ * Sends a request and reads the whole response; redirects are followed only to granted
+ * origins. `method`: `GET`, `POST`, ... (any HTTP token); `url`: an absolute `http:` or
+ * `https:` URL; `timeout_ms`: the whole exchange, 0 for the host's default (30 s);
+ * `max_response_bytes`: the largest body taken, 0 for the host's default (4 MiB), capped by
+ * the host (64 MiB). Any status is a response, 404 and 500 included.
+ * `ErrorKind::InvalidArgument`: the URL is malformed, its origin (or a redirect's) is not
+ * granted (the message names the annotation to add), or the body is over the cap;
+ * `ErrorKind::Unavailable`: the server cannot be reached, or the timeout passed.
+ */
+inline Result<Response> send(std::string_view method, std::string_view url, const Metadata& headers = {}, const Bytes& body = {},
+                             std::uint32_t timeout_ms = 0, std::uint32_t max_response_bytes = 0) {
+  return generated::http::send(method, url, headers, body, timeout_ms, max_response_bytes);
+}
+
+}  // namespace http
+
+/** Time zones from the host's database, so a component carries none of its own. */
+namespace timezone {
+/**
+ * The offset of local time in `zone` (an IANA name such as `Europe/Paris`, or `UTC`) from UTC,
+ * in minutes, at `utc_ms` (ms since the Unix epoch): 120 for Paris in summer.
+ * `ErrorKind::InvalidArgument` naming the zone when the host does not know it.
+ */
+inline Result<std::int32_t> utc_offset_minutes(std::string_view zone, std::uint64_t utc_ms) {
+  return generated::timezone::utc_offset_minutes(zone, utc_ms);
+}
+}  // namespace timezone
 
 }  // namespace tessera

@@ -1,4 +1,4 @@
-// TESSERA_MANIFEST, TESSERA_PUBSUB_MANIFEST: the module's `tessera:manifest` custom section
+// TESSERA_MANIFEST, TESSERA_PUBSUB_MANIFEST, TESSERA_BINDING_MANIFEST: the module's `tessera:manifest` custom section
 // (abi/ABI.md), written by the compiler itself. Clang has no attribute for a wasm custom
 // section (a `section` attribute makes a data segment), but its assembler turns a
 // `.custom_section.<name>` section into one, and wasm-ld keeps it through --strip-all.
@@ -111,6 +111,15 @@ constexpr bool valid_capabilities(std::initializer_list<std::string_view> capabi
  */
 #define TESSERA_PUBSUB_MANIFEST(type, version, description, ...)                                                  \
   TESSERA_DETAIL_MANIFEST("TESSERA_PUBSUB_MANIFEST", "pubsub", "pubsub.", type, version, description __VA_OPT__(, ) \
+                              __VA_ARGS__)
+
+/**
+ * The manifest of a binding (kind "binding"), input, output or both, e.g.
+ * `TESSERA_BINDING_MANIFEST("bindings.http", "v1", "Calls an HTTP endpoint.", "log", "http");`
+ * The same arguments as `TESSERA_MANIFEST`; the type is `bindings.<name>`, as Dapr names it.
+ */
+#define TESSERA_BINDING_MANIFEST(type, version, description, ...)                                                     \
+  TESSERA_DETAIL_MANIFEST("TESSERA_BINDING_MANIFEST", "binding", "bindings.", type, version, description __VA_OPT__(, ) \
                               __VA_ARGS__)
 
 #define TESSERA_DETAIL_MANIFEST(macro, kind, type_prefix, type, version, description, ...)                        \

@@ -1,6 +1,7 @@
 // The Tessera C++ SDK: everything a component includes. See sdk/cpp/README.md.
 #pragma once
 
+#include "binding.h"
 #include "exports.h"
 #include "host.h"
 #include "manifest.h"
