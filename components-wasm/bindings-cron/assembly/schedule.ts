@@ -6,7 +6,7 @@
 // `@midnight`, `@hourly`, `@every <Go duration>`). `next` is robfig's `Next`, field by field
 // in the schedule's zone, so DST changes behave as they do in Dapr.
 import { parseDuration } from "./duration";
-import { Zone } from "./zoned-time";
+import { Local, Zone } from "./zoned-time";
 
 /** Set when a field was `*` or `?`: day-of-month and day-of-week then combine with AND, else with OR. */
 const STAR: u64 = 1 << 63;
@@ -24,6 +24,8 @@ const HOURS = new Bounds(0, 23);
 const DAYS_OF_MONTH = new Bounds(1, 31);
 const MONTHS = new Bounds(1, 12, ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]);
 const DAYS_OF_WEEK = new Bounds(0, 6, ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]);
+/** The six fields in the order a schedule writes them. */
+const FIELDS = [SECONDS, MINUTES, HOURS, DAYS_OF_MONTH, MONTHS, DAYS_OF_WEEK];
 
 /** When a schedule fires, in its zone. */
 export abstract class Schedule {
@@ -63,91 +65,112 @@ export class SpecSchedule extends Schedule {
    * step and starting over (WRAP) when a field wraps; gives up after five years.
    */
   next(afterMs: i64): i64 {
-    const zone = this.zone;
-    let t = afterMs - (((afterMs % 1000) + 1000) % 1000) + 1000;
-    let added = false;
-    const yearLimit = zone.local(t).year + 5;
-    while (true) {
-      let l = zone.local(t);
-      if (l.year > yearLimit) return NEVER;
-      let wrapped = false;
-      while (((this.month >> l.month) & 1) == 0) {
-        if (!added) {
-          added = true;
-          t = zone.date(l.year, l.month, 1, 0, 0, 0);
-          l = zone.local(t);
-        }
-        t = zone.date(l.year, l.month + 1, l.day, l.hour, l.minute, l.second);
-        l = zone.local(t);
-        if (l.month == 1) {
-          wrapped = true;
-          break;
-        }
-      }
-      if (wrapped) continue;
-      while (!this.dayMatches(l.day, l.weekday)) {
-        if (!added) {
-          added = true;
-          t = zone.date(l.year, l.month, l.day, 0, 0, 0);
-          l = zone.local(t);
-        }
-        t = zone.date(l.year, l.month, l.day + 1, l.hour, l.minute, l.second);
-        l = zone.local(t);
-        // Where DST moves midnight, the day starts at 23:00 or 01:00: back to midnight.
-        if (l.hour != 0) {
-          t += l.hour > 12 ? <i64>(24 - l.hour) * 3_600_000 : -(<i64>l.hour) * 3_600_000;
-          l = zone.local(t);
-        }
-        if (l.day == 1) {
-          wrapped = true;
-          break;
-        }
-      }
-      if (wrapped) continue;
-      while (((this.hour >> l.hour) & 1) == 0) {
-        if (!added) {
-          added = true;
-          t = zone.date(l.year, l.month, l.day, l.hour, 0, 0);
-          l = zone.local(t);
-        }
-        t += 3_600_000;
-        l = zone.local(t);
-        if (l.hour == 0) {
-          wrapped = true;
-          break;
-        }
-      }
-      if (wrapped) continue;
-      while (((this.minute >> l.minute) & 1) == 0) {
-        if (!added) {
-          added = true;
-          t -= ((t % 60_000) + 60_000) % 60_000;
-        }
-        t += 60_000;
-        l = zone.local(t);
-        if (l.minute == 0) {
-          wrapped = true;
-          break;
-        }
-      }
-      if (wrapped) continue;
-      while (((this.second >> l.second) & 1) == 0) {
-        if (!added) {
-          added = true;
-          t -= ((t % 1000) + 1000) % 1000;
-        }
-        t += 1000;
-        l = zone.local(t);
-        if (l.second == 0) {
-          wrapped = true;
-          break;
-        }
-      }
-      if (wrapped) continue;
-      return t;
+    const search = new Search(this.zone);
+    search.moveTo(afterMs - floorMod(afterMs, 1000) + 1000);
+    const yearLimit = search.l.year + 5;
+    while (search.l.year <= yearLimit) {
+      if (!this.findMonth(search) || !this.findDay(search)) continue;
+      if (!search.stepUntil(this.hour, 3_600_000, hourOf, startOfHour)) continue;
+      if (!search.stepUntil(this.minute, 60_000, minuteOf, truncate)) continue;
+      if (!search.stepUntil(this.second, 1000, secondOf, truncate)) continue;
+      return search.t;
     }
     return NEVER;
   }
+
+  /** Steps a month at a time (`AddDate(0, 1, 0)`) to a matching month; false when it wrapped into January. */
+  private findMonth(search: Search): bool {
+    while (((this.month >> search.l.month) & 1) == 0) {
+      if (!search.added) {
+        search.added = true;
+        search.date(search.l.year, search.l.month, 1, 0, 0, 0);
+      }
+      const l = search.l;
+      search.date(l.year, l.month + 1, l.day, l.hour, l.minute, l.second);
+      if (search.l.month == 1) return false;
+    }
+    return true;
+  }
+
+  /** Steps a day at a time (`AddDate(0, 0, 1)`) to a matching day; false when it wrapped into the next month. */
+  private findDay(search: Search): bool {
+    while (!this.dayMatches(search.l.day, search.l.weekday)) {
+      if (!search.added) {
+        search.added = true;
+        search.date(search.l.year, search.l.month, search.l.day, 0, 0, 0);
+      }
+      const l = search.l;
+      search.date(l.year, l.month, l.day + 1, l.hour, l.minute, l.second);
+      // Where DST moves midnight, the day starts at 23:00 or 01:00: back to midnight.
+      const hour = search.l.hour;
+      if (hour != 0) search.moveTo(search.t + (hour > 12 ? <i64>(24 - hour) : -(<i64>hour)) * 3_600_000);
+      if (search.l.day == 1) return false;
+    }
+    return true;
+  }
+}
+
+function floorMod(a: i64, b: i64): i64 {
+  return ((a % b) + b) % b;
+}
+
+/** Where robfig's search stands: the candidate time, its local fields, and whether a field was stepped yet. */
+class Search {
+  t: i64 = 0;
+  l: Local = new Local();
+  /** Set by the first step of any field: the smaller fields then start from their beginning. */
+  added: bool = false;
+
+  constructor(public zone: Zone) {}
+
+  moveTo(t: i64): void {
+    this.t = t;
+    this.l = this.zone.local(t);
+  }
+
+  /** Go's `time.Date` in the schedule's zone. */
+  date(year: i64, month: i64, day: i64, hour: i64, minute: i64, second: i64): void {
+    this.moveTo(this.zone.date(year, month, day, hour, minute, second));
+  }
+
+  /**
+   * Steps by `unitMs` until `bits` has the field `fieldOf` reads (after `reset` on the very
+   * first step); false when the field wrapped to 0, and the search starts over.
+   */
+  stepUntil(bits: u64, unitMs: i64, fieldOf: (l: Local) => i32, reset: (search: Search, unitMs: i64) => void): bool {
+    while (((bits >> fieldOf(this.l)) & 1) == 0) {
+      if (!this.added) {
+        this.added = true;
+        reset(this, unitMs);
+      }
+      this.moveTo(this.t + unitMs);
+      if (fieldOf(this.l) == 0) return false;
+    }
+    return true;
+  }
+}
+
+function hourOf(l: Local): i32 {
+  return l.hour;
+}
+
+function minuteOf(l: Local): i32 {
+  return l.minute;
+}
+
+function secondOf(l: Local): i32 {
+  return l.second;
+}
+
+/** The hour's first step starts at its beginning in local time (`time.Date(..., hour, 0, 0, 0, loc)`). */
+function startOfHour(search: Search, unitMs: i64): void {
+  const l = search.l;
+  search.date(l.year, l.month, l.day, l.hour, 0, 0);
+}
+
+/** The minute's and second's first step starts at the whole unit (`Truncate`). */
+function truncate(search: Search, unitMs: i64): void {
+  search.moveTo(search.t - floorMod(search.t, unitMs));
 }
 
 /** A parsed schedule, or why the text is not one (the reason alone; the caller quotes the schedule). */
@@ -343,17 +366,11 @@ export function parseSchedule(text: string, nowMs: i64): ParsedSchedule {
     return ParsedSchedule.failed(`expected 5 to 6 fields, found ${parts.length}: [${parts.join(" ")}] (seconds, optional, then minute, hour, day of month, month, day of week)`);
   }
   if (parts.length == 5) parts.unshift("0");
-  const second = parseField(parts[0], SECONDS);
-  if (second.error !== null) return ParsedSchedule.failed(second.error!);
-  const minute = parseField(parts[1], MINUTES);
-  if (minute.error !== null) return ParsedSchedule.failed(minute.error!);
-  const hour = parseField(parts[2], HOURS);
-  if (hour.error !== null) return ParsedSchedule.failed(hour.error!);
-  const dom = parseField(parts[3], DAYS_OF_MONTH);
-  if (dom.error !== null) return ParsedSchedule.failed(dom.error!);
-  const month = parseField(parts[4], MONTHS);
-  if (month.error !== null) return ParsedSchedule.failed(month.error!);
-  const dow = parseField(parts[5], DAYS_OF_WEEK);
-  if (dow.error !== null) return ParsedSchedule.failed(dow.error!);
-  return ParsedSchedule.ok(new SpecSchedule(zone, second.value, minute.value, hour.value, dom.value, month.value, dow.value));
+  const values = new StaticArray<u64>(6);
+  for (let i = 0; i < 6; i++) {
+    const field = parseField(parts[i], FIELDS[i]);
+    if (field.error !== null) return ParsedSchedule.failed(field.error!);
+    values[i] = field.value;
+  }
+  return ParsedSchedule.ok(new SpecSchedule(zone, values[0], values[1], values[2], values[3], values[4], values[5]));
 }

@@ -9,8 +9,9 @@
 // host functions. It is not re-exported from "./index", so a state store's bytes do not change.
 import { EventOutcome } from "./generated/input";
 import { InvokeRequest } from "./generated/output";
-import { Input, ReadResult, setInput } from "./input";
-import { InvokeResult, Output, setOutput } from "./output";
+import { Input, inputRegistration, ReadResult } from "./input";
+import { InvokeResult, Output, outputRegistration } from "./output";
+import { Registration } from "./registration";
 import { Metadata, StateError } from "./types";
 
 export { Event, EventOutcome } from "./generated/input";
@@ -86,33 +87,30 @@ export abstract class InputOutputBinding extends Binding implements Input, Outpu
   abstract invoke(req: InvokeRequest): InvokeResult;
 }
 
-let registered: Binding | null = null;
+const registered = new Registration<Binding>(
+  "no binding registered: call registerInputBinding(new MyBinding()) (or registerOutputBinding, registerInputOutputBinding) at the top level of the entry file",
+);
 
 /** Makes `binding` the implementation behind the exports of `binding` and `output`; call it once, at top level. */
 export function registerOutputBinding(binding: OutputBinding): void {
-  registered = binding;
-  setOutput(binding);
+  registered.set(binding);
+  outputRegistration.set(binding);
 }
 
 /** Makes `binding` the implementation behind the exports of `binding` and `input`; call it once, at top level. */
 export function registerInputBinding(binding: InputBinding): void {
-  registered = binding;
-  setInput(binding);
+  registered.set(binding);
+  inputRegistration.set(binding);
 }
 
 /** Makes `binding` the implementation behind the exports of `binding`, `input` and `output`; call it once, at top level. */
 export function registerInputOutputBinding(binding: InputOutputBinding): void {
-  registered = binding;
-  setInput(binding);
-  setOutput(binding);
+  registered.set(binding);
+  inputRegistration.set(binding);
+  outputRegistration.set(binding);
 }
 
 /** The registered binding, which the generated exports call; traps with instructions when the entry file forgot to register one. */
 export function bindingImplementation(): Binding {
-  const binding = registered;
-  if (binding === null) {
-    throw new Error("no binding registered: call registerInputBinding(new MyBinding()) (or registerOutputBinding, registerInputOutputBinding) at the top level of the entry file");
-  }
-  return binding;
+  return registered.get();
 }
-

@@ -3,6 +3,7 @@
 // (./generated/input-exports.ts) calls the registered implementation; a binding registers
 // through "./binding".
 import { Event, EventOutcome } from "./generated/input";
+import { Registration } from "./registration";
 import { StateError } from "./types";
 
 /** What `read` answers: the events ready (possibly none), or an error. */
@@ -29,18 +30,12 @@ export interface Input {
   ack(eventId: string, outcome: EventOutcome): StateError | null;
 }
 
-let registered: Input | null = null;
-
-/** Called by the registration functions of "./binding". */
-export function setInput(input: Input): void {
-  registered = input;
-}
+/** What the registration functions of "./binding" set. */
+export const inputRegistration = new Registration<Input>(
+  "no input binding registered: call registerInputBinding(new MyBinding()) (or registerInputOutputBinding) at the top level of the entry file",
+);
 
 /** The registered input side, which the generated exports call; traps with instructions when none was registered. */
 export function inputImplementation(): Input {
-  const input = registered;
-  if (input === null) {
-    throw new Error("no input binding registered: call registerInputBinding(new MyBinding()) (or registerInputOutputBinding) at the top level of the entry file");
-  }
-  return input;
+  return inputRegistration.get();
 }

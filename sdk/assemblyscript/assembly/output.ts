@@ -2,6 +2,7 @@
 // `POST /v1.0/bindings/{name}`. The generated glue (./generated/output-exports.ts) calls the
 // registered implementation; a binding registers through "./binding".
 import { InvokeRequest, InvokeResponse } from "./generated/output";
+import { Registration } from "./registration";
 import { StateError } from "./types";
 
 const NO_RESPONSE = new InvokeResponse();
@@ -25,18 +26,12 @@ export interface Output {
   invoke(req: InvokeRequest): InvokeResult;
 }
 
-let registered: Output | null = null;
-
-/** Called by the registration functions of "./binding". */
-export function setOutput(output: Output): void {
-  registered = output;
-}
+/** What the registration functions of "./binding" set. */
+export const outputRegistration = new Registration<Output>(
+  "no output binding registered: call registerOutputBinding(new MyBinding()) (or registerInputOutputBinding) at the top level of the entry file",
+);
 
 /** The registered output side, which the generated exports call; traps with instructions when none was registered. */
 export function outputImplementation(): Output {
-  const output = registered;
-  if (output === null) {
-    throw new Error("no output binding registered: call registerOutputBinding(new MyBinding()) (or registerInputOutputBinding) at the top level of the entry file");
-  }
-  return output;
+  return outputRegistration.get();
 }
