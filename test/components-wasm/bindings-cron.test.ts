@@ -2,8 +2,9 @@
 // real host: Dapr's schedule syntax (good ones start, bad ones fail init quoting the schedule
 // and saying why), ticks that never come early and never twice, local time in a CRON_TZ zone
 // through the host's `timezone` capability, the metadata Dapr's cron binding sends, reads that
-// time out empty, and missed ticks that are not queued up. Timings are asserted one way only
-// ("not before"), never as lateness: the machine is shared and noisy.
+// time out empty, and missed ticks that are not queued up; then the conformance kit's binding
+// suite. Timings are asserted one way only ("not before"), never as lateness: the machine is
+// shared and noisy.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, describe, test } from 'node:test';
@@ -13,9 +14,11 @@ import { isTesseraError } from '../../host/errors.ts';
 import { silentLogger } from '../../host/observability/logger.ts';
 import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
+import { conformanceTests } from '../support/conformance.ts';
 
 const WASM = new URL('../../components-wasm/bindings-cron/bindings-cron.wasm', import.meta.url);
-const compiled = readFile(WASM).then((bytes) => CompiledComponent.compile(new Uint8Array(bytes), { source: 'bindings-cron.wasm' }));
+const wasmBytes = readFile(WASM).then((bytes) => new Uint8Array(bytes));
+const compiled = wasmBytes.then((bytes) => CompiledComponent.compile(bytes, { source: 'bindings-cron.wasm' }));
 /** Long enough for any tick a test waits for; a read answers as soon as its tick fires. */
 const READ_TIMEOUT_MS = 10_000;
 /** Go's `time.Time.String()` in UTC: the fraction loses its trailing zeros, and goes when zero. */
@@ -295,3 +298,10 @@ describe('CRON_TZ: local time in a zone, from the host', () => {
     });
   }
 });
+
+conformanceTests('bindings.cron', async () => ({
+  bytes: await wasmBytes,
+  source: 'bindings-cron.wasm',
+  config: new Map([['schedule', '@every 100ms']]),
+  badConfig: new Map([['schedule', '0 61 * * * *']]),
+}));
