@@ -21,7 +21,7 @@ import { routeFor } from './route-rules.ts';
 import { metadataList, type BulkSubscribe, type Subscription } from './subscription.ts';
 
 export interface DeliveryTimings {
-  /** Most messages one pull asks for. */
+  /** Messages one pull asks for; as many as may be in flight when that is more (up to MAX_PULL). */
   maxMessages: number;
   /** How long a broker that can wait may hold a pull open. */
   waitMs: number;
