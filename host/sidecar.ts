@@ -28,6 +28,8 @@ const RESCAN_MS = 100;
 export interface SidecarOptions {
   appId: string;
   appPort?: number | undefined;
+  /** `--app-max-concurrency`: most calls at the app at once; undefined for no limit. */
+  appMaxConcurrency?: number | undefined;
   /** 0 picks a free port. */
   httpPort: number;
   listenAddress: string;
@@ -76,7 +78,11 @@ export class Sidecar {
     this.#channel =
       options.appPort === undefined
         ? undefined
-        : new AppChannel({ port: options.appPort, appApiToken: options.appApiToken ?? (process.env.APP_API_TOKEN || undefined) });
+        : new AppChannel({
+            port: options.appPort,
+            appApiToken: options.appApiToken ?? (process.env.APP_API_TOKEN || undefined),
+            maxConcurrency: options.appMaxConcurrency,
+          });
     this.subscriptions = new SubscriptionManager({
       appId: options.appId,
       pubsubs: this.registry,

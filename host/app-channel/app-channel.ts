@@ -1,8 +1,12 @@
 // The sidecar's HTTP client to its app: pub/sub deliveries and `/dapr/subscribe` today,
 // service invocation later. Connections are kept alive, every call has a deadline, and
-// `dapr-api-token` is sent only when APP_API_TOKEN is set, as daprd does.
+// `dapr-api-token` is sent only when APP_API_TOKEN is set, as daprd does. With
+// `--app-max-concurrency` at most that many calls are at the app at once, whatever makes them
+// (deliveries of every subscription, input bindings, /dapr/subscribe); the rest wait their turn
+// here, before their deadline starts.
 import type { Agent as HttpAgent, IncomingHttpHeaders } from 'node:http';
 import { TesseraError } from '../errors.ts';
+import { ConcurrencyLimit, UNLIMITED } from './concurrency-limit.ts';
 
 // node:http as CommonJS: an ESM `import` of it builds a namespace of all its exports, whose
 // lazy WebSocket getters load undici (40-100 ms and 13 MB at every start).
@@ -19,6 +23,8 @@ export interface AppChannelOptions {
   appApiToken?: string | undefined;
   /** Most connections open to the app at once. */
   maxSockets?: number;
+  /** `--app-max-concurrency`: most calls at the app at once; undefined for no limit. */
+  maxConcurrency?: number | undefined;
 }
 
 export interface AppRequest {
@@ -43,16 +49,33 @@ export class AppChannel {
   readonly address: string;
   readonly #agent: HttpAgent;
   readonly #token: string | undefined;
+  readonly #calls: ConcurrencyLimit;
 
   constructor(options: AppChannelOptions) {
     this.port = options.port;
     this.address = options.address ?? '127.0.0.1';
     this.#token = options.appApiToken || undefined;
-    this.#agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 128 });
+    this.#calls = new ConcurrencyLimit(options.maxConcurrency ?? UNLIMITED);
+    // A socket per call that may be at the app, so the limit (not the agent) decides who waits.
+    const maxSockets = Math.max(options.maxSockets ?? 128, Number.isFinite(options.maxConcurrency) ? options.maxConcurrency! : 0);
+    this.#agent = new Agent({ keepAlive: true, maxSockets });
   }
 
   /** Sends one request; rejects with ERR_APP_CHANNEL when the app cannot be reached or is too slow. */
-  request(req: AppRequest): Promise<AppResponse> {
+  async request(req: AppRequest): Promise<AppResponse> {
+    try {
+      await this.#calls.acquire(req.signal);
+    } catch (err) {
+      throw new TesseraError('ERR_APP_CHANNEL', `error invoking app channel: ${req.method} ${req.path}: aborted while waiting for --app-max-concurrency`, { cause: err });
+    }
+    try {
+      return await this.#send(req);
+    } finally {
+      this.#calls.release();
+    }
+  }
+
+  #send(req: AppRequest): Promise<AppResponse> {
     const path = req.path.startsWith('/') ? req.path : `/${req.path}`;
     const headers: Record<string, string | number> = { ...req.headers };
     if (this.#token !== undefined) headers['dapr-api-token'] = this.#token;

@@ -85,6 +85,7 @@ export async function runCommand(argv: string[]): Promise<void> {
   const sidecar = await Sidecar.start({
     appId: options.appId,
     appPort: options.appPort,
+    appMaxConcurrency: options.appMaxConcurrency,
     httpPort: options.httpPort,
     listenAddress: options.listenAddress,
     resourcesPaths: options.resourcesPaths,

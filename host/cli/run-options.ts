@@ -7,6 +7,8 @@ import { parseSize } from '../units.ts';
 export interface RunOptions {
   appId: string;
   appPort: number | undefined;
+  /** `--app-max-concurrency`: most calls at the app at once; undefined for no limit. */
+  appMaxConcurrency: number | undefined;
   httpPort: number;
   listenAddress: string;
   resourcesPaths: string[];
@@ -30,6 +32,9 @@ Flags:
   --app-id ID                 the app's id; state keys are stored as ID||KEY (required)
   --app-port N                the port the app listens on; without it the sidecar never calls
                               the app (no subscriptions, no deliveries)
+  --app-max-concurrency N     most calls at the app at once, across every subscription,
+                              input binding and /dapr/subscribe; the others wait their turn
+                              (default -1: no limit). 1 makes the app see one call at a time
   --dapr-http-port N          port of the Dapr HTTP API (default 3500; 0 picks a free port)
   --dapr-listen-addresses A   address the API listens on (default 127.0.0.1)
   --resources-path DIR        a folder of Component YAML and .wasm files, which must exist;
@@ -80,9 +85,18 @@ function size(flag: string, value: string): number {
   }
 }
 
+/** daprd's `--app-max-concurrency`: -1 (no limit) or a positive integer. */
+function maxConcurrency(value: string | undefined): number | undefined {
+  if (value === undefined || value === '-1') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--app-max-concurrency must be a positive integer, or -1 for no limit, got "${value}"`);
+  return n;
+}
+
 const FLAGS = {
   'app-id': { type: 'string' },
   'app-port': { type: 'string' },
+  'app-max-concurrency': { type: 'string' },
   'dapr-http-port': { type: 'string' },
   'dapr-listen-addresses': { type: 'string' },
   'resources-path': { type: 'string', multiple: true },
@@ -131,6 +145,7 @@ export function parseRunArgs(argv: string[]): RunOptions | 'help' {
   return {
     appId,
     appPort: port('--app-port', v['app-port']),
+    appMaxConcurrency: maxConcurrency(v['app-max-concurrency']),
     httpPort: port('--dapr-http-port', v['dapr-http-port'], 3500)!,
     listenAddress: v['dapr-listen-addresses'] ?? '127.0.0.1',
     resourcesPaths: [...(v['resources-path'] ?? []), ...(v['components-path'] ?? [])],

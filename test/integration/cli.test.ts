@@ -34,7 +34,7 @@ describe('tessera help and usage errors', concurrently, () => {
     const { code, stdout } = await runTessera(['run', '--help']);
     assert.equal(code, 0);
     assert.match(stdout, /Usage: tessera run --app-id ID/);
-    for (const flag of ['--app-id', '--dapr-http-port', '--resources-path', '--max-body-size', 'DAPR_API_TOKEN']) assert.ok(stdout.includes(flag), flag);
+    for (const flag of ['--app-id', '--app-max-concurrency', '--dapr-http-port', '--resources-path', '--max-body-size', 'DAPR_API_TOKEN']) assert.ok(stdout.includes(flag), flag);
   });
 
   it('exits 2 naming the flag when run has no --app-id', async () => {
@@ -95,6 +95,9 @@ describe('tessera help and usage errors', concurrently, () => {
     const { code, stderr } = await runTessera(['run', '--app-id', 'x', '--dapr-http-port', 'eighty']);
     assert.equal(code, 2);
     assert.match(stderr, /--dapr-http-port.*"eighty"/);
+    const concurrency = await runTessera(['run', '--app-id', 'x', '--app-max-concurrency', '0']);
+    assert.equal(concurrency.code, 2);
+    assert.equal(concurrency.stderr, 'tessera: --app-max-concurrency must be a positive integer, or -1 for no limit, got "0"\n');
   });
 });
 

@@ -1,6 +1,7 @@
 // The crash test: pubsub.redis delivering to an app whose handler takes 5-20 ms, N messages
 // published through the sidecar, the sidecar killed with SIGKILL in the middle of the
-// deliveries, and a new sidecar process started on the same resources folder and app. Every
+// deliveries (the app holds those after the first KILL_AFTER until the kill, so messages are
+// read but not acknowledged, and others not read yet, however fast deliveries go), and a new sidecar process started on the same resources folder and app. Every
 // message whose publish was answered 204 must reach the app at least once: those never read
 // come through the consumer group, and those the dead sidecar had read but not acknowledged
 // are taken over (XAUTOCLAIM) once they have been pending for `processingTimeout`, set short
@@ -29,6 +30,8 @@ describe('a sidecar killed (SIGKILL) while pubsub.redis delivers', needs('redis'
   let app: TestApp;
   let resources: { path: string; remove: () => Promise<void> };
   const sidecars: SidecarProcess[] = [];
+  /** Resolved once the first sidecar is killed: until then the app holds deliveries after the first KILL_AFTER. */
+  const killed = Promise.withResolvers<void>();
 
   before(async () => {
     redis = await RedisServer.start();
@@ -37,6 +40,7 @@ describe('a sidecar killed (SIGKILL) while pubsub.redis delivers', needs('redis'
     app = await new TestApp().listen();
     app.subscribe = { status: 200, body: [{ pubsubname: 'pubsub', topic: TOPIC, route: '/jobs' }] };
     app.on('/jobs', async () => {
+      if (app.at('/jobs').length > KILL_AFTER) await killed.promise;
       await sleep(5 + Math.random() * 15);
       return {};
     });
@@ -85,9 +89,11 @@ describe('a sidecar killed (SIGKILL) while pubsub.redis delivers', needs('redis'
     };
     const publishing = Promise.all(Array.from({ length: PUBLISHERS }, publisher));
 
-    // Kill it in the middle of the deliveries.
+    // Kill it in the middle of the deliveries, with publishes accepted beyond those delivered.
     await app.waitFor('/jobs', KILL_AFTER, 20_000);
+    await pollUntil('publishes accepted beyond the deliveries', () => (accepted.size >= KILL_AFTER + 50 || next > N ? true : undefined), { timeoutMs: 20_000 });
     const exit = await first.stop('SIGKILL');
+    killed.resolve();
     assert.equal(exit.signal, 'SIGKILL');
     const atKill = app.at('/jobs').length;
     await publishing;

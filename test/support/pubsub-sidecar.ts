@@ -17,6 +17,8 @@ export interface PubSubSidecarOptions {
   /** The app's port; without one there is no app channel. */
   appPort?: number;
   appApiToken?: string;
+  /** `--app-max-concurrency`: most calls at the app at once. */
+  appMaxConcurrency?: number;
   /** The broker behind pubsub `pubsub` (a fresh one by default); ignored when `components` is given. */
   broker?: MemoryBroker;
   components?: FakeComponents;
@@ -46,7 +48,7 @@ export async function startPubSubSidecar(options: PubSubSidecarOptions = {}): Pr
   const broker = options.broker ?? new MemoryBroker();
   const components = options.components ?? new FakeComponents().addPubSub('pubsub', broker.client(appId));
   const logger = options.logger ?? silentLogger;
-  const channel = options.appPort === undefined ? undefined : new AppChannel({ port: options.appPort, appApiToken: options.appApiToken });
+  const channel = options.appPort === undefined ? undefined : new AppChannel({ port: options.appPort, appApiToken: options.appApiToken, maxConcurrency: options.appMaxConcurrency });
   const subscriptions = new SubscriptionManager({
     appId,
     pubsubs: components,

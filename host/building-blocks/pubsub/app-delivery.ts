@@ -2,7 +2,8 @@
 // (pkg/runtime/subscription/postman/http/http.go): the message read as a CloudEvent (or
 // wrapped, for a rawPayload subscription), routed by the rules, POSTed as
 // `application/cloudevents+json` with its `traceparent`, and the app's answer read as
-// success, retry or drop.
+// success, retry or drop. A drop (DROP, or a 404) goes to the subscription's dead-letter
+// topic when it has one: daprd 1.17 and later do so for a 404 too.
 import type { Message } from '../../../abi/ts/pubsub.ts';
 import type { AppChannel } from '../../app-channel/app-channel.ts';
 import { metadataValue } from '../request-metadata.ts';
@@ -12,10 +13,8 @@ import type { Subscription } from './subscription.ts';
 /** What the app's answer means for the message. */
 export type AppVerdict =
   | { outcome: 'success' }
-  /** `{"status":"DROP"}`: may go to the dead-letter topic. */
-  | { outcome: 'drop'; deadLetter: true; reason: string }
-  /** 404: the app has no such route; daprd drops it without dead-lettering. */
-  | { outcome: 'drop'; deadLetter: false; reason: string }
+  /** `{"status":"DROP"}` or a 404 (no such route): to the dead-letter topic, if any. */
+  | { outcome: 'drop'; reason: string }
   | { outcome: 'retry'; reason: string };
 
 /** A message ready to POST. */
@@ -61,31 +60,47 @@ function headersFor(event: CloudEvent, pubsubName: string): Record<string, strin
   return headers;
 }
 
-/** The status field of a 2xx answer, matched case-insensitively by name as Go's JSON decoder does. */
-function statusField(body: Buffer): unknown {
-  let answer: unknown;
+/** The JSON body, or undefined when it is not JSON. */
+export function jsonOf(body: Buffer): unknown {
+  // Most answers have no body: no parse, and no SyntaxError to build (a few µs each).
+  if (body.byteLength === 0) return undefined;
   try {
-    answer = JSON.parse(body.toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch {
     return undefined;
   }
-  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) return undefined;
-  for (const [name, value] of Object.entries(answer)) if (name.toLowerCase() === 'status') return value;
+}
+
+/** A field of a JSON object, matched case-insensitively by name as Go's JSON decoder does. */
+export function fieldOf(value: unknown, field: string): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  for (const [name, item] of Object.entries(value)) if (name.toLowerCase() === field.toLowerCase()) return item;
   return undefined;
+}
+
+/** What a status the app said means: SUCCESS, RETRY, DROP, anything else retries. */
+export function verdictOfStatus(said: string, what: string): AppVerdict {
+  if (said === 'SUCCESS') return { outcome: 'success' };
+  if (said === 'RETRY') return { outcome: 'retry', reason: `the app answered RETRY${what}` };
+  if (said === 'DROP') return { outcome: 'drop', reason: `the app answered DROP${what}` };
+  return { outcome: 'retry', reason: `the app answered an unknown status ${JSON.stringify(said)}${what}` };
 }
 
 /** Reads the app's answer: any 2xx is success unless it says RETRY, DROP or an unknown status. */
 export function verdictOf(status: number, body: Buffer): AppVerdict {
   if (status >= 200 && status <= 299) {
-    const said = statusField(body);
+    const said = fieldOf(jsonOf(body), 'status');
     // No body, a body that is not an object, or a status that is not a string: success, as in daprd.
-    if (typeof said !== 'string' || said === '' || said === 'SUCCESS') return { outcome: 'success' };
-    if (said === 'RETRY') return { outcome: 'retry', reason: 'the app answered RETRY' };
-    if (said === 'DROP') return { outcome: 'drop', deadLetter: true, reason: 'the app answered DROP' };
-    return { outcome: 'retry', reason: `the app answered an unknown status ${JSON.stringify(said)}` };
+    if (typeof said !== 'string' || said === '') return { outcome: 'success' };
+    return verdictOfStatus(said, '');
   }
+  return failureVerdict(status, body);
+}
+
+/** A non-2xx answer: 404 (no such route) drops, anything else retries. */
+export function failureVerdict(status: number, body: Buffer): AppVerdict {
   const text = body.toString('utf8', 0, Math.min(body.byteLength, 200));
-  if (status === 404) return { outcome: 'drop', deadLetter: false, reason: `the app answered 404 (no such route): ${text}` };
+  if (status === 404) return { outcome: 'drop', reason: `the app answered 404 (no such route): ${text}` };
   return { outcome: 'retry', reason: `the app answered ${status}: ${text}` };
 }
 

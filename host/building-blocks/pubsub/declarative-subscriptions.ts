@@ -25,7 +25,7 @@ function appliesTo(doc: SubscriptionDocument, appId: string): boolean {
 
 function rawOf(doc: SubscriptionDocument): RawSubscription {
   const spec = typeof doc.spec === 'object' && doc.spec !== null ? doc.spec : {};
-  const common = { pubsubname: spec.pubsubname, topic: spec.topic, deadLetterTopic: spec.deadLetterTopic, metadata: spec.metadata };
+  const common = { pubsubname: spec.pubsubname, topic: spec.topic, deadLetterTopic: spec.deadLetterTopic, metadata: spec.metadata, bulkSubscribe: spec.bulkSubscribe };
   return doc.apiVersion === V2ALPHA1 ? { ...common, routes: spec.routes } : { ...common, route: spec.route };
 }
 

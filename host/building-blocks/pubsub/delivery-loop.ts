@@ -1,19 +1,27 @@
 // One delivery loop per subscription (pubsub + topic): subscribe on the broker, pull, route
-// each message by the rules, POST it to the app, then ack. Messages of a subscription go
-// one at a time, in order (DELIVERY_TIMINGS.concurrency raises that). A failed delivery is
-// retried here with backoff; then it goes to the dead-letter topic if there is one (acked
-// success), else it is acked `retry` and the broker redelivers it later: at least once.
-// Broker errors back off and retry; nothing here throws out of the loop, and nothing spins.
+// each message by the rules, POST it to the app, then ack. Up to `concurrency.limit`
+// messages of a subscription are at the app at once (delivery-concurrency.ts says how many,
+// and whether in order: then one at a time, each acked before the next goes); the loop pulls
+// the next batch while they run, and waits for a free place before it hands a message on.
+// A bulk subscription hands on whole batches instead (bulk-delivery.ts), one POST each, and
+// acks each entry by the app's status for it. A failed delivery is retried here with
+// backoff; then it goes to the dead-letter topic if there is one (acked success), else it is
+// acked `retry` and the broker redelivers it later: at least once. Broker errors back off
+// and retry; nothing here throws out of the loop, and nothing spins. A stop lets what is at
+// the app finish (retries cut short) and hands what was pulled but not started back.
 import type { AckOutcome, Message, PubSub, PubSubSubscription } from '../../../abi/ts/pubsub.ts';
 import type { AppChannel } from '../../app-channel/app-channel.ts';
+import { ConcurrencyLimit } from '../../app-channel/concurrency-limit.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { deliverToApp, prepareMessage, type AppVerdict } from './app-delivery.ts';
+import { deliverToApp, prepareMessage, type AppVerdict, type PreparedMessage } from './app-delivery.ts';
+import { deliverBulkToApp, type BulkEntry } from './bulk-delivery.ts';
 import { hasExpired } from './cloud-event.ts';
+import type { DeliveryConcurrency } from './delivery-concurrency.ts';
 import { routeFor } from './route-rules.ts';
-import { metadataList, type Subscription } from './subscription.ts';
+import { metadataList, type BulkSubscribe, type Subscription } from './subscription.ts';
 
 export interface DeliveryTimings {
-  /** Most messages one pull asks for. */
+  /** Messages one pull asks for; as many as may be in flight when that is more (up to MAX_PULL). */
   maxMessages: number;
   /** How long a broker that can wait may hold a pull open. */
   waitMs: number;
@@ -25,8 +33,6 @@ export interface DeliveryTimings {
   /** Pause after a broker error; doubles up to `errorMaxMs`. */
   errorMinMs: number;
   errorMaxMs: number;
-  /** Messages of one subscription in flight at once; 1 keeps them in order. */
-  concurrency: number;
   /** How long the app may take to answer one delivery. */
   appTimeoutMs: number;
 }
@@ -39,7 +45,6 @@ export const DELIVERY_TIMINGS: DeliveryTimings = {
   retryDelaysMs: [100, 200, 400],
   errorMinMs: 100,
   errorMaxMs: 5000,
-  concurrency: 1,
   appTimeoutMs: 60_000,
 };
 
@@ -50,13 +55,25 @@ export interface DeliveryLoopDeps {
   timings: DeliveryTimings;
   /** Tells the loops of a topic that a dead letter was just published to it. */
   onPublished: (pubsubName: string, topic: string) => void;
+  /** How many messages may be at the app at once, and whether in order. */
+  concurrency: DeliveryConcurrency;
 }
+
+/** Most messages one pull asks for when the subscription allows many in flight. */
+const MAX_PULL = 100;
+
+/** Where a message goes: a path on the app, or an outcome already decided. */
+type Routed = { path: string; prepared: PreparedMessage; id: string } | { settled: Promise<AckOutcome> };
 
 const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
 
 export class DeliveryLoop {
   #subscription: Subscription;
+  #concurrency: DeliveryConcurrency;
   readonly #deps: DeliveryLoopDeps;
+  /** A place per message (or bulk batch) at the app. */
+  readonly #slots: ConcurrencyLimit;
+  readonly #inFlight = new Set<Promise<void>>();
   readonly #log: Logger;
   readonly #abort = new AbortController();
   readonly #done: Promise<void>;
@@ -67,6 +84,8 @@ export class DeliveryLoop {
 
   constructor(subscription: Subscription, deps: DeliveryLoopDeps) {
     this.#subscription = subscription;
+    this.#concurrency = deps.concurrency;
+    this.#slots = new ConcurrencyLimit(deps.concurrency.limit);
     this.#deps = deps;
     this.#log = deps.logger;
     this.#done = this.#run();
@@ -76,9 +95,11 @@ export class DeliveryLoop {
     return this.#subscription;
   }
 
-  /** New rules or dead-letter topic: used from the next message on. */
-  update(subscription: Subscription): void {
+  /** New rules, dead-letter topic, batching or concurrency: used from the next message on. */
+  update(subscription: Subscription, concurrency: DeliveryConcurrency): void {
     this.#subscription = subscription;
+    this.#concurrency = concurrency;
+    this.#slots.limit = concurrency.limit;
   }
 
   /** Ends an idle pause now: something was published to the topic. */
@@ -87,7 +108,7 @@ export class DeliveryLoop {
     else this.#woken = true;
   }
 
-  /** Stops pulling, lets the message in hand finish (its retries cut short), and closes the broker subscription. */
+  /** Stops pulling, lets the messages at the app finish (their retries cut short), and closes the broker subscription. */
   async stop(): Promise<void> {
     this.#abort.abort();
     this.wake();
@@ -154,7 +175,11 @@ export class DeliveryLoop {
           subscription ??= await this.#deps.pubsub.subscribe(this.#subscription.topic, metadataList(this.#subscription.metadata));
           stage = 'pull';
           this.#woken = false;
-          const messages = await subscription.pull(timings.maxMessages, subscription.canWait ? timings.waitMs : 0);
+          const bulk = this.#subscription.bulk;
+          const messages =
+            bulk === undefined
+              ? await subscription.pull(Math.max(timings.maxMessages, Math.min(this.#concurrency.limit, MAX_PULL)), subscription.canWait ? timings.waitMs : 0)
+              : await this.#pullBatch(subscription, bulk);
           errorDelay = timings.errorMinMs;
           this.#lastError = '';
           if (messages.length === 0) {
@@ -165,7 +190,7 @@ export class DeliveryLoop {
             continue;
           }
           idle = timings.idleMinMs;
-          await this.#handleBatch(subscription, messages);
+          await this.#dispatch(subscription, messages, bulk !== undefined);
         } catch (err) {
           if (this.#stopping) break;
           this.#brokerError(stage, err, errorDelay);
@@ -174,22 +199,75 @@ export class DeliveryLoop {
         }
       }
     } finally {
+      await Promise.all(this.#inFlight);
       await subscription?.close().catch((err: Error) => this.#log.warn(`closing the subscription to ${this.#where()} failed: ${err.message}`));
     }
   }
 
-  /** Handles a batch `concurrency` messages at a time; when stopping, the rest go back to the broker. */
-  async #handleBatch(subscription: PubSubSubscription, messages: Message[]): Promise<void> {
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < messages.length) {
-        const message = messages[next++]!;
-        const outcome = this.#stopping ? 'retry' : await this.#process(message);
-        await this.#ack(subscription, message, outcome);
+  /**
+   * Fills a bulk batch: up to `maxMessagesCount` messages, waiting at most
+   * `maxAwaitDurationMs` after the first for more. A broker error ends the wait; what is in
+   * hand goes, and the next pull meets the error again.
+   */
+  async #pullBatch(subscription: PubSubSubscription, bulk: BulkSubscribe): Promise<Message[]> {
+    const { timings } = this.#deps;
+    const batch = await subscription.pull(bulk.maxMessagesCount, subscription.canWait ? timings.waitMs : 0);
+    const deadline = performance.now() + bulk.maxAwaitDurationMs;
+    let idle = timings.idleMinMs;
+    while (batch.length > 0 && batch.length < bulk.maxMessagesCount && !this.#stopping) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      let more: Message[];
+      try {
+        more = await subscription.pull(bulk.maxMessagesCount - batch.length, subscription.canWait ? Math.ceil(left) : 0);
+      } catch {
+        break;
       }
-    };
-    const workers = Math.max(1, Math.min(this.#deps.timings.concurrency, messages.length));
-    await Promise.all(Array.from({ length: workers }, worker));
+      batch.push(...more);
+      if (more.length === 0 && !subscription.canWait) {
+        await this.#pause(Math.min(idle, left));
+        idle = Math.min(idle * 2, timings.idleMaxMs);
+      }
+    }
+    return batch;
+  }
+
+  /**
+   * Hands each message (or the whole batch, for a bulk subscription) on as soon as a place
+   * is free, without waiting for it to finish; when stopping, the rest go back to the broker.
+   */
+  async #dispatch(subscription: PubSubSubscription, messages: Message[], bulk: boolean): Promise<void> {
+    const units = bulk ? [messages] : messages.map((message) => [message]);
+    for (const [index, unit] of units.entries()) {
+      const admitted = await this.#slots.acquire(this.#abort.signal).then(
+        () => true,
+        () => false,
+      );
+      if (!admitted) {
+        await Promise.all(units.slice(index).flat().map((message) => this.#ack(subscription, message, 'retry')));
+        return;
+      }
+      const work = this.#handle(subscription, unit).finally(() => {
+        this.#slots.release();
+        this.#inFlight.delete(work);
+      });
+      this.#inFlight.add(work);
+    }
+  }
+
+  /** Delivers one message, or one bulk batch, and acks each message by its outcome. */
+  async #handle(subscription: PubSubSubscription, messages: Message[]): Promise<void> {
+    let outcomes: Map<Message, AckOutcome>;
+    try {
+      if (this.#stopping) outcomes = new Map();
+      else if (messages.length === 1 && this.#subscription.bulk === undefined) outcomes = new Map([[messages[0]!, await this.#process(messages[0]!)]]);
+      else outcomes = await this.#processBulk(messages);
+    } catch (err) {
+      // A bug, not the app or the broker: the messages go back rather than being lost.
+      this.#log.error(`delivering ${messages.length} message(s) on ${this.#where()} failed: ${(err as Error).stack ?? String(err)}`);
+      outcomes = new Map();
+    }
+    await Promise.all(messages.map((message) => this.#ack(subscription, message, outcomes.get(message) ?? 'retry')));
   }
 
   async #ack(subscription: PubSubSubscription, message: Message, outcome: AckOutcome): Promise<void> {
@@ -201,26 +279,34 @@ export class DeliveryLoop {
     }
   }
 
-  /** What becomes of one message: delivered, dead-lettered, dropped, or back to the broker. */
-  async #process(message: Message): Promise<AckOutcome> {
-    const subscription = this.#subscription;
+  /** Where a message goes: prepared and routed, or its outcome when it cannot or need not be delivered. */
+  #route(message: Message, subscription: Subscription): Routed {
     const prepared = prepareMessage(message, subscription);
-    if (typeof prepared === 'string') return this.#undeliverable(message, prepared);
+    if (typeof prepared === 'string') return { settled: this.#undeliverable(message, prepared) };
     const id = String(prepared.event.id ?? message.id);
     if (hasExpired(prepared.event)) {
       this.#log.warn(`dropping expired event ${id} on ${this.#where()} (expired ${String(prepared.event.expiration)})`);
-      return this.#deadLetterOr(message, 'drop');
+      return { settled: this.#deadLetterOr(message, 'drop') };
     }
     let path: string | undefined;
     try {
       path = routeFor(subscription.rules, prepared.event);
     } catch (err) {
-      return this.#undeliverable(message, `routing event ${id} failed: ${(err as Error).message}`);
+      return { settled: this.#undeliverable(message, `routing event ${id} failed: ${(err as Error).message}`) };
     }
     if (path === undefined) {
       this.#log.debug(`no route matches event ${id} on ${this.#where()}; skipping it`);
-      return this.#deadLetterOr(message, 'drop');
+      return { settled: this.#deadLetterOr(message, 'drop') };
     }
+    return { path, prepared, id };
+  }
+
+  /** What becomes of one message: delivered, dead-lettered, dropped, or back to the broker. */
+  async #process(message: Message): Promise<AckOutcome> {
+    const subscription = this.#subscription;
+    const routed = this.#route(message, subscription);
+    if ('settled' in routed) return routed.settled;
+    const { path, prepared, id } = routed;
     const { retryDelaysMs, appTimeoutMs } = this.#deps.timings;
     let verdict: AppVerdict = { outcome: 'retry', reason: 'not delivered' };
     for (let attempt = 0; attempt <= retryDelaysMs.length && !this.#stopping; attempt++) {
@@ -230,15 +316,55 @@ export class DeliveryLoop {
       if (verdict.outcome !== 'retry') break;
       this.#log.debug(`delivery ${attempt + 1} of event ${id} to ${path} on ${this.#where()} failed: ${verdict.reason}`);
     }
+    return this.#settle(message, id, verdict);
+  }
+
+  /** The messages of a bulk batch: one POST per route path, then each entry retried alone until the app settles it. */
+  async #processBulk(messages: Message[]): Promise<Map<Message, AckOutcome>> {
+    const subscription = this.#subscription;
+    const outcomes = new Map<Message, AckOutcome>();
+    const byPath = new Map<string, BulkEntry[]>();
+    const settled: Promise<unknown>[] = [];
+    for (const message of messages) {
+      const routed = this.#route(message, subscription);
+      if ('settled' in routed) settled.push(routed.settled.then((outcome) => outcomes.set(message, outcome)));
+      else byPath.set(routed.path, [...(byPath.get(routed.path) ?? []), { entryId: message.id, message, prepared: routed.prepared }]);
+    }
+    for (const [path, entries] of byPath) settled.push(this.#deliverBulk(path, entries, subscription, outcomes));
+    await Promise.all(settled);
+    return outcomes;
+  }
+
+  async #deliverBulk(path: string, entries: BulkEntry[], subscription: Subscription, outcomes: Map<Message, AckOutcome>): Promise<void> {
+    const { retryDelaysMs, appTimeoutMs } = this.#deps.timings;
+    const verdicts = new Map<string, AppVerdict>();
+    let pending = entries;
+    for (let attempt = 0; attempt <= retryDelaysMs.length && pending.length > 0 && !this.#stopping; attempt++) {
+      if (attempt > 0) await this.#sleep(retryDelaysMs[attempt - 1]!);
+      if (this.#stopping) break;
+      const answer = await deliverBulkToApp(this.#deps.channel, path, pending, subscription, appTimeoutMs, this.#abort.signal);
+      for (const [id, verdict] of answer) verdicts.set(id, verdict);
+      pending = pending.filter((entry) => answer.get(entry.entryId)?.outcome === 'retry');
+      if (pending.length > 0) this.#log.debug(`bulk delivery ${attempt + 1} to ${path} on ${this.#where()}: ${pending.length} of ${entries.length} entries to retry`);
+    }
+    await Promise.all(
+      entries.map(async ({ entryId, message }) => {
+        outcomes.set(message, await this.#settle(message, entryId, verdicts.get(entryId) ?? { outcome: 'retry', reason: 'not delivered' }));
+      }),
+    );
+  }
+
+  /** The ack for the app's last verdict on a message: a drop or exhausted retries go to the dead-letter topic, if any. */
+  #settle(message: Message, id: string, verdict: AppVerdict): Promise<AckOutcome> | AckOutcome {
     switch (verdict.outcome) {
       case 'success':
         return 'success';
       case 'drop':
         this.#log.warn(`event ${id} on ${this.#where()} dropped: ${verdict.reason}`);
-        return verdict.deadLetter ? this.#deadLetterOr(message, 'drop') : 'drop';
+        return this.#deadLetterOr(message, 'drop');
       case 'retry':
         if (this.#stopping) return 'retry';
-        this.#log.warn(`event ${id} on ${this.#where()} not delivered after ${retryDelaysMs.length + 1} attempts: ${verdict.reason}`);
+        this.#log.warn(`event ${id} on ${this.#where()} not delivered after ${this.#deps.timings.retryDelaysMs.length + 1} attempts: ${verdict.reason}`);
         return this.#deadLetterOr(message, 'retry');
     }
   }

@@ -8,8 +8,10 @@ import type { PubSub } from '../../../abi/ts/pubsub.ts';
 import type { AppChannel } from '../../app-channel/app-channel.ts';
 import type { ResourcePlan } from '../../components/resources-loader.ts';
 import type { PubSubLookup } from '../../components/types.ts';
+import { isTesseraError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { declarativeSubscriptions, type SubscriptionSet } from './declarative-subscriptions.ts';
+import { deliveryConcurrency, type DeliveryConcurrency } from './delivery-concurrency.ts';
 import { DELIVERY_TIMINGS, DeliveryLoop, type DeliveryTimings } from './delivery-loop.ts';
 import { APP_SUBSCRIBE_TIMINGS, fetchAppSubscriptions, type AppSubscribeTimings } from './programmatic-subscriptions.ts';
 import { subscriptionInfo, type Subscription, type SubscriptionProblem } from './subscription.ts';
@@ -98,8 +100,15 @@ export class SubscriptionManager {
         problems.push({ ...this.#problem(s), error: `${s.source}: the sidecar has no --app-port, so messages of topic ${s.topic} cannot be delivered` });
         continue;
       }
+      let concurrency: DeliveryConcurrency;
+      try {
+        concurrency = deliveryConcurrency(s.metadata, live.config, live.pubsub.features, `${s.source} (pubsub ${s.pubsubName}, topic ${s.topic})`);
+      } catch (err) {
+        problems.push({ ...this.#problem(s), error: isTesseraError(err) ? err.message : String(err) });
+        continue;
+      }
       wanted.set(key, s);
-      this.#ensureLoop(key, s, live.pubsub, channel);
+      this.#ensureLoop(key, s, concurrency, live.pubsub, channel);
     }
     for (const [key, running] of this.#running) {
       if (!wanted.has(key)) this.#stopLoop(key, running);
@@ -113,11 +122,11 @@ export class SubscriptionManager {
     return { source: s.source, type: s.type, pubsubName: s.pubsubName, topic: s.topic };
   }
 
-  #ensureLoop(key: string, s: Subscription, pubsub: PubSub, channel: AppChannel): void {
+  #ensureLoop(key: string, s: Subscription, concurrency: DeliveryConcurrency, pubsub: PubSub, channel: AppChannel): void {
     const metadataKey = JSON.stringify(s.metadata);
     const running = this.#running.get(key);
     if (running !== undefined && running.pubsub === pubsub && running.metadataKey === metadataKey) {
-      running.loop.update(s);
+      running.loop.update(s, concurrency);
       return;
     }
     if (running !== undefined) this.#stopLoop(key, running);
@@ -127,9 +136,12 @@ export class SubscriptionManager {
       logger: this.#log.child(`${s.pubsubName}/${s.topic}`),
       timings: this.#timings,
       onPublished: (pubsubName, topic) => this.wake(pubsubName, topic),
+      concurrency,
     });
     this.#running.set(key, { loop, pubsub, metadataKey });
-    this.#log.info(`subscribed to topic ${s.topic} on pubsub ${s.pubsubName} (${s.type.toLowerCase()}, ${s.source})`);
+    const pace = concurrency.ordered ? 'in order, one at a time' : `up to ${concurrency.limit} at once`;
+    const batches = s.bulk === undefined ? '' : `, in batches of up to ${s.bulk.maxMessagesCount}`;
+    this.#log.info(`subscribed to topic ${s.topic} on pubsub ${s.pubsubName} (${s.type.toLowerCase()}, ${s.source}; ${pace}${batches})`);
   }
 
   #stopLoop(key: string, running: Running): void {

@@ -2,13 +2,26 @@
 // of the app's `/dapr/subscribe` answer or the spec of a `kind: Subscription` YAML. The
 // rules follow daprd (pkg/runtime/pubsub/subscriptions.go): `routes.rules` in order, then
 // `routes.default`, else the single `route`; a subscription with no route is refused.
+// `bulkSubscribe: {enabled, maxMessagesCount, maxAwaitDurationMs}` asks for messages in
+// batches, one POST per batch, with daprd's defaults (100 messages, 1000 ms).
 import type { Metadata } from '../../../abi/ts/types.ts';
 import { isTesseraError } from '../../errors.ts';
 import { rawPayloadFlag, rawPayloadProblem } from './cloud-event.ts';
+import { checkConcurrencyMetadata } from './delivery-concurrency.ts';
 import { invalidSubscription } from './pubsub-errors.ts';
 import { RouteRule } from './route-rules.ts';
 
 export type SubscriptionType = 'DECLARATIVE' | 'PROGRAMMATIC';
+
+/** How a bulk subscription batches its messages. */
+export interface BulkSubscribe {
+  /** Most messages in one POST to the app. */
+  maxMessagesCount: number;
+  /** How long a batch may wait to fill before it goes as it is. */
+  maxAwaitDurationMs: number;
+}
+
+export const BULK_DEFAULTS: BulkSubscribe = { maxMessagesCount: 100, maxAwaitDurationMs: 1000 };
 
 export interface Subscription {
   pubsubName: string;
@@ -21,6 +34,8 @@ export interface Subscription {
   metadata: Record<string, string>;
   /** Deliver the broker's bytes wrapped as `data_base64`, instead of reading them as a CloudEvent. */
   rawPayload: boolean;
+  /** Batches of messages in one POST each (daprd's bulkSubscribe); undefined for one by one. */
+  bulk: BulkSubscribe | undefined;
   type: SubscriptionType;
   /** Where it was declared: a YAML file, or the app's `/dapr/subscribe`. */
   source: string;
@@ -45,6 +60,7 @@ export interface RawSubscription {
   routes?: unknown;
   deadLetterTopic?: unknown;
   metadata?: unknown;
+  bulkSubscribe?: unknown;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -100,6 +116,25 @@ function rulesOf(raw: RawSubscription, source: string): RouteRule[] {
   return rules;
 }
 
+function count(value: unknown, field: string, fallback: number, least: number, source: string): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < least) {
+    throw invalidSubscription(source, `"bulkSubscribe.${field}" must be an integer of at least ${least}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function bulkOf(value: unknown, source: string): BulkSubscribe | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) throw invalidSubscription(source, '"bulkSubscribe" must be an object with "enabled", "maxMessagesCount" and "maxAwaitDurationMs"');
+  if (value.enabled !== undefined && typeof value.enabled !== 'boolean') throw invalidSubscription(source, '"bulkSubscribe.enabled" must be true or false');
+  if (value.enabled !== true) return undefined;
+  return {
+    maxMessagesCount: count(value.maxMessagesCount, 'maxMessagesCount', BULK_DEFAULTS.maxMessagesCount, 1, source),
+    maxAwaitDurationMs: count(value.maxAwaitDurationMs, 'maxAwaitDurationMs', BULK_DEFAULTS.maxAwaitDurationMs, 0, source),
+  };
+}
+
 /** Builds a subscription; throws ERR_COMPONENT_CONFIG naming `source` and the field when it cannot be used. */
 export function buildSubscription(raw: RawSubscription, type: SubscriptionType, source: string): Subscription {
   const pubsubName = requiredString(raw, 'pubsubname', source);
@@ -108,6 +143,7 @@ export function buildSubscription(raw: RawSubscription, type: SubscriptionType, 
   const metadata = metadataOf(raw.metadata, where);
   const rawPayload = rawPayloadFlag(metadata.rawPayload);
   if (rawPayload === null) throw invalidSubscription(where, rawPayloadProblem(metadata.rawPayload!));
+  checkConcurrencyMetadata(metadata, where);
   return {
     pubsubName,
     topic,
@@ -115,6 +151,7 @@ export function buildSubscription(raw: RawSubscription, type: SubscriptionType, 
     deadLetterTopic: optionalString(raw.deadLetterTopic, 'deadLetterTopic', where),
     metadata,
     rawPayload,
+    bulk: bulkOf(raw.bulkSubscribe, where),
     type,
     source,
   };

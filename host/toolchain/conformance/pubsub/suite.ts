@@ -10,8 +10,12 @@ import { snapshotChecks } from './snapshot.ts';
 import { topicChecks } from './topics.ts';
 import { ttlChecks } from './ttl.ts';
 
-/** The optional features of a pub/sub broker, as Dapr names them. */
-export const KNOWN_FEATURES = ['BULK_PUBLISH', 'MESSAGE_TTL', 'SUBSCRIBE_WILDCARDS'];
+/**
+ * The optional features of a pub/sub broker, as Dapr names them, and Tessera's
+ * ORDERED_DELIVERY (a broker that hands out a topic's messages in publish order: the host
+ * then delivers them one at a time, building-blocks/pubsub/delivery-concurrency.ts).
+ */
+export const KNOWN_FEATURES = ['BULK_PUBLISH', 'MESSAGE_TTL', 'SUBSCRIBE_WILDCARDS', 'ORDERED_DELIVERY'];
 
 /** Numbers the checks of a run, so each gets topics of its own. */
 let checksStarted = 0;

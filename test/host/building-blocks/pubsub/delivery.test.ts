@@ -1,6 +1,6 @@
 // Delivery to a real HTTP app on loopback, through the sidecar's pub/sub parts in-process
 // over a JS broker: routing, the app's answers (RETRY, DROP, 404, 5xx), sidecar retries,
-// dead letters, order, declarative subscriptions coming and going, broker outages, and the
+// dead letters (404 included), order where asked for, declarative subscriptions coming and going, broker outages, and the
 // start-up question to GET /dapr/subscribe.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
@@ -166,6 +166,20 @@ describe("pub/sub delivery: the app's answers", () => {
     assert.equal(app.at('/jobs').length, 1);
   });
 
+  it('sends an event the app answers 404 to the dead-letter topic when there is one, as daprd 1.17 does', async () => {
+    const { app, sidecar } = await setup([
+      { pubsubname: 'pubsub', topic: 'lost', route: '/lost', deadLetterTopic: 'lost-dead' },
+      { pubsubname: 'pubsub', topic: 'lost-dead', route: '/lost-dead' },
+    ]);
+    app.on('/lost', () => ({ status: 404 }));
+    await published(sidecar.publish('pubsub', 'lost', { parcel: 3 }));
+    const [dead] = await app.waitFor('/lost-dead');
+    assert.deepEqual(dead!.json.data, { parcel: 3 });
+    assert.equal(dead!.json.id, app.at('/lost')[0]!.json.id, 'the original event');
+    assert.equal(app.at('/lost').length, 1, 'a 404 is not retried');
+    assert.equal(sidecar.broker.stats.acks.retry, 0);
+  });
+
   it('without a dead-letter topic, hands a failing event back to the broker, which redelivers it later', async () => {
     const { app, sidecar } = await setup([{ pubsubname: 'pubsub', topic: 'stubborn', route: '/stubborn' }]);
     const attempts = 1 + FAST.retryDelaysMs.length;
@@ -194,26 +208,31 @@ describe("pub/sub delivery: the app's answers", () => {
     assert.ok(ms < 10_000, `${ms.toFixed(0)} ms`);
   });
 
-  it('delivers the messages of a subscription one at a time, in order, retries included', async () => {
-    const { app, sidecar } = await setup([{ pubsubname: 'pubsub', topic: 'seq', route: '/seq' }]);
-    let inFlight = 0;
-    let most = 0;
-    const succeeded: number[] = [];
-    app.on('/seq', async (d, nth) => {
-      inFlight++;
-      most = Math.max(most, inFlight);
-      await sleep(1);
-      inFlight--;
-      if (nth % 7 === 3) return { status: 500 };
-      succeeded.push(d.json.data.n as number);
-      return {};
+  for (const [how, subscription, broker] of [
+    ['the subscription asks for it (concurrencyMode: single)', { metadata: { concurrencyMode: 'single' } }, new MemoryBroker()],
+    ['the broker promises order (ORDERED_DELIVERY)', {}, new MemoryBroker({ features: ['ORDERED_DELIVERY'] })],
+  ] as const) {
+    it(`delivers one at a time, in order, retries included, when ${how}`, async () => {
+      const { app, sidecar } = await setup([{ pubsubname: 'pubsub', topic: 'seq', route: '/seq', ...subscription }], { broker });
+      let inFlight = 0;
+      let most = 0;
+      const succeeded: number[] = [];
+      app.on('/seq', async (d, nth) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await sleep(1);
+        inFlight--;
+        if (nth % 7 === 3) return { status: 500 };
+        succeeded.push(d.json.data.n as number);
+        return {};
+      });
+      await Promise.all(Array.from({ length: 40 }, (_, n) => published(sidecar.publish('pubsub', 'seq', { n }))));
+      await pollUntil('40 successes', () => (succeeded.length === 40 ? true : undefined), { timeoutMs: 5000 });
+      const publishedOrder = sidecar.broker.texts('seq').map((t) => JSON.parse(t).data.n as number);
+      assert.deepEqual(succeeded, publishedOrder);
+      assert.equal(most, 1);
     });
-    await Promise.all(Array.from({ length: 40 }, (_, n) => published(sidecar.publish('pubsub', 'seq', { n }))));
-    await pollUntil('40 successes', () => (succeeded.length === 40 ? true : undefined), { timeoutMs: 5000 });
-    const publishedOrder = sidecar.broker.texts('seq').map((t) => JSON.parse(t).data.n as number);
-    assert.deepEqual(succeeded, publishedOrder);
-    assert.equal(most, 1);
-  });
+  }
 
   it('drops an event whose TTL passed before it could be delivered', async () => {
     const { app, sidecar } = await setup([{ pubsubname: 'pubsub', topic: 'ttl', route: '/ttl' }]);
