@@ -133,9 +133,15 @@ async function stageWorkspace(crateDir: string, crates: string[], stage: string)
     }
   }
   const member = relative(root, crateDir) || '.';
-  const manifest = tables(await readFile(join(crateDir, 'Cargo.toml'), 'utf8')).filter((t) => t.name !== 'workspace');
-  const isProfile = (t: { name: string }): boolean => t.name === 'profile' || t.name.startsWith('profile.');
   const text = (parts: { text: string }[]): string => parts.map((t) => t.text).join('');
+  const withoutWorkspace = async (dir: string) => tables(await readFile(join(dir, 'Cargo.toml'), 'utf8')).filter((t) => t.name !== 'workspace');
+  // A path dependency that is a workspace of its own (a library crate that keeps out of any
+  // workspace around it) would be a second root in the stage's.
+  for (const dir of crates) {
+    if (dir !== crateDir) await writeFile(join(stage, relative(root, dir), 'Cargo.toml'), text(await withoutWorkspace(dir)));
+  }
+  const manifest = await withoutWorkspace(crateDir);
+  const isProfile = (t: { name: string }): boolean => t.name === 'profile' || t.name.startsWith('profile.');
   if (member === '.') {
     await writeFile(join(stage, 'Cargo.toml'), `${text(manifest)}\n[workspace]\n`);
   } else {
