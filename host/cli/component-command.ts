@@ -19,10 +19,10 @@ export const COMPONENT_USAGE = `Usage: tessera component <command> [flags]
 Scaffolds, builds and checks WebAssembly components.
 
 Commands:
-  new state|pubsub --lang rust|cpp|as NAME
+  new state|pubsub|binding --lang rust|cpp|as NAME
         creates NAME/ in the current folder: a small in-memory state store (ETags,
-        first-write, transactions, TTLs, snapshot and restore) or pub/sub broker that
-        builds against this checkout's SDK
+        first-write, transactions, TTLs, snapshot and restore), pub/sub broker or output
+        binding (an echo operation) that builds against this checkout's SDK
   build [DIR]
         builds the component folder DIR (default: .) into DIR/<folder name>.wasm with its
         language's toolchain: assembly/index.ts + manifest.json is AssemblyScript, a
@@ -89,7 +89,7 @@ async function newCommand(argv: string[]): Promise<void> {
   if (help) return void console.log(COMPONENT_USAGE);
   const [kind, name, ...extra] = positionals;
   if (kind === undefined || name === undefined || extra.length > 0) {
-    throw new UsageError('usage: tessera component new state|pubsub --lang rust|cpp|as NAME');
+    throw new UsageError('usage: tessera component new state|pubsub|binding --lang rust|cpp|as NAME');
   }
   if (!(SCAFFOLD_KINDS as readonly string[]).includes(kind)) throw new UsageError(`cannot make a "${kind}" component; kinds: ${SCAFFOLD_KINDS.join(', ')}`);
   if (lang === undefined) throw new UsageError('--lang is required: rust, cpp or as');
@@ -97,7 +97,8 @@ async function newCommand(argv: string[]): Promise<void> {
   if (language === undefined) throw new UsageError(`--lang must be rust, cpp or as, got "${lang}"`);
   const made = await scaffoldComponent({ kind: kind as ScaffoldKind, language, name, parentDir: process.cwd() });
   const folder = shownPath(made.dir);
-  console.log(`created ${folder}/ (${languageName(language)} ${kind === 'state' ? 'state store' : 'pub/sub broker'}, type ${made.type}):`);
+  const what = { state: 'state store', pubsub: 'pub/sub broker', binding: 'binding' }[kind as ScaffoldKind];
+  console.log(`created ${folder}/ (${languageName(language)} ${what}, type ${made.type}):`);
   for (const file of made.files) console.log(`  ${file}`);
   console.log(`next: cd ${folder} && ${TESSERA_COMMAND} component build && ${TESSERA_COMMAND} component test ${name}.wasm`);
 }

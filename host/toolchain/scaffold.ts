@@ -16,8 +16,11 @@ export type ScaffoldLanguage = Exclude<ComponentLanguage, 'js'>;
 const TEMPLATES_DIR = packageFile('host', 'toolchain', 'templates');
 
 /** The kinds `new` can make, as the command names them. */
-export const SCAFFOLD_KINDS = ['state', 'pubsub'] as const;
+export const SCAFFOLD_KINDS = ['state', 'pubsub', 'binding'] as const;
 export type ScaffoldKind = (typeof SCAFFOLD_KINDS)[number];
+
+/** The building block of each kind's types, as Dapr spells it (`bindings.redis`). */
+const TYPE_PREFIX: Record<ScaffoldKind, string> = { state: 'state', pubsub: 'pubsub', binding: 'bindings' };
 
 const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const MAX_NAME_LENGTH = 64;
@@ -49,9 +52,10 @@ export function nameProblem(name: string, language: ScaffoldLanguage): string | 
   return undefined;
 }
 
-/** The component type a name gives: `orders-cache` -> `state.orders-cache`; a leading `state-` (`pubsub-`) is dropped. */
+/** The component type a name gives: `orders-cache` -> `state.orders-cache`; a leading `state-` (`pubsub-`, `bindings-`) is dropped. */
 export function typeFor(kind: ScaffoldKind, name: string): string {
-  return `${kind}.${name.startsWith(`${kind}-`) ? name.slice(kind.length + 1) : name}`;
+  const prefix = TYPE_PREFIX[kind];
+  return `${prefix}.${name.startsWith(`${prefix}-`) ? name.slice(prefix.length + 1) : name}`;
 }
 
 async function templateFiles(dir: string): Promise<string[]> {

@@ -37,7 +37,7 @@ describe('tessera component: help and usage errors', { concurrency: true }, () =
     assert.match(top.stdout, /^ {2}component +scaffold \(new\), build and test/m);
     const help = await component(['--help']);
     assert.equal(help.code, 0);
-    for (const text of ['new state|pubsub --lang rust|cpp|as NAME', 'build [DIR]', 'test [--cpu-budget N] [--metadata K=V]... [--annotation K=V]... FILE.wasm...', '--metadata redisHost=', '-l, --lang L', 'apt-get install', 'npm install']) assert.ok(help.stdout.includes(text), text);
+    for (const text of ['new state|pubsub|binding --lang rust|cpp|as NAME', 'build [DIR]', 'test [--cpu-budget N] [--metadata K=V]... [--annotation K=V]... FILE.wasm...', '--metadata redisHost=', '-l, --lang L', 'apt-get install', 'npm install']) assert.ok(help.stdout.includes(text), text);
     assert.equal((await component(['build', '--help'])).stdout, help.stdout);
   });
 
@@ -45,7 +45,7 @@ describe('tessera component: help and usage errors', { concurrency: true }, () =
     const cases: [string[], RegExp][] = [
       [['new', 'state', 'cache'], /--lang is required: rust, cpp or as/],
       [['new', 'state', '--lang', 'go', 'cache'], /--lang must be rust, cpp or as, got "go"/],
-      [['new', 'binding', '--lang', 'rust', 'cache'], /cannot make a "binding" component; kinds: state, pubsub/],
+      [['new', 'secretstore', '--lang', 'rust', 'cache'], /cannot make a "secretstore" component; kinds: state, pubsub, binding/],
       [['frobnicate'], /unknown component command "frobnicate"/],
       [['test'], /usage: tessera component test \[--cpu-budget N\] \[--metadata K=V\]\.\.\. \[--annotation K=V\]\.\.\. FILE\.wasm\.\.\./],
       [['test', '--metadata', 'redisHost', 'x.wasm'], /--metadata takes KEY=VALUE, got "redisHost"/],

@@ -34,6 +34,12 @@ describe('component names and types', () => {
     assert.equal(typeFor('state', 'state-redis'), 'state.redis');
     assert.equal(typeFor('state', 'state'), 'state.state');
   });
+
+  test('a binding\'s type is bindings.<name>, as Dapr spells it, without a leading "bindings-"', () => {
+    assert.equal(typeFor('binding', 'orders-queue'), 'bindings.orders-queue');
+    assert.equal(typeFor('binding', 'bindings-redis'), 'bindings.redis');
+    assert.equal(typeFor('pubsub', 'pubsub-redis'), 'pubsub.redis');
+  });
 });
 
 describe('scaffoldComponent', () => {
