@@ -1,5 +1,6 @@
 // `npm run bench`: every benchmark, measured side by side in one run. Set BENCH_QUICK=1
 // for a short smoke run.
+import { bindingsRedisBench } from './bindings-redis.bench.ts';
 import { componentModelBench } from './component-model.bench.ts';
 import { hibernationBench } from './hibernation.bench.ts';
 import { hotSwapBench } from './hot-swap.bench.ts';
@@ -24,6 +25,7 @@ const sections: (() => Promise<string[]>)[] = [
   () => hibernationBench(quick ? 20 : 200, 1000),
   () => hotSwapBench({ swaps: quick ? 10 : 100, connections: 5 }),
   () => pubsubBench(),
+  () => bindingsRedisBench(quick ? 300 : 2000, quick ? 2 : 5),
   () => startBench(quick ? 2 : 5),
 ];
 console.log(`Tessera benchmarks, node ${process.version}, ${new Date().toISOString()}`);
