@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createHttpApi } from './api/http/server.ts';
 import { AppChannel } from './app-channel/app-channel.ts';
 import { createBuildingBlocks, type BuildingBlocks } from './building-blocks/building-blocks.ts';
+import { InputBindings } from './building-blocks/bindings/input-bindings.ts';
 import { SubscriptionManager } from './building-blocks/pubsub/subscription-manager.ts';
 import { watchFolders, type FolderWatcher } from './components/folder-watcher.ts';
 import { DEFAULT_LIMITS } from './components/limits.ts';
@@ -43,6 +44,8 @@ export interface SidecarOptions {
 export class Sidecar {
   readonly registry: ComponentRegistry;
   readonly subscriptions: SubscriptionManager;
+  /** A delivery loop per input binding, to the app. */
+  readonly inputBindings: InputBindings;
   /** What the transports call: one set of services for every API. */
   readonly blocks: BuildingBlocks;
   readonly #options: SidecarOptions;
@@ -62,7 +65,13 @@ export class Sidecar {
 
   private constructor(options: SidecarOptions) {
     this.#options = options;
-    this.registry = new ComponentRegistry({ logger: options.logger.child('components'), onChange: () => this.subscriptions.reconcile() });
+    this.registry = new ComponentRegistry({
+      logger: options.logger.child('components'),
+      onChange: () => {
+        this.subscriptions.reconcile();
+        this.inputBindings.reconcile();
+      },
+    });
     // Only an app with a port can be called: no --app-port, no programmatic subscriptions and no deliveries.
     this.#channel =
       options.appPort === undefined
@@ -74,6 +83,7 @@ export class Sidecar {
       channel: this.#channel,
       logger: options.logger.child('pubsub'),
     });
+    this.inputBindings = new InputBindings({ components: this.registry, channel: this.#channel, logger: options.logger.child('bindings') });
     this.blocks = createBuildingBlocks({
       appId: options.appId,
       runtimeVersion: RUNTIME_VERSION,
@@ -184,7 +194,7 @@ export class Sidecar {
     this.#loaded.resolve();
     clearTimeout(this.#rescanTimer);
     this.#watcher?.close();
-    await this.subscriptions.stop();
+    await Promise.all([this.subscriptions.stop(), this.inputBindings.stop()]);
     await this.#api.close();
     this.#channel?.close();
     await this.registry.close();

@@ -30,6 +30,11 @@ export interface Binding {
   operations(): Promise<string[]>;
   /** Invokes an output operation; an operation not in `operations()` is refused without a call. */
   invoke(req: InvokeRequest): Promise<InvokeResponse>;
+  /**
+   * What `/v1.0/metadata` says of it, at once: its direction (Dapr's `input`, `output` or
+   * `input, output`) and its operations as last read (read again after a swap).
+   */
+  describe(): { direction: string; operations: string[] };
   /** A reader of its input events, following hot swaps. */
   openReader(): Promise<BindingReader>;
   ping(): Promise<void>;

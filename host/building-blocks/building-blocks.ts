@@ -1,6 +1,7 @@
 // The building blocks one sidecar serves, built once over its components and handed to
 // every transport (the HTTP API today, the gRPC API next), which only parse, call and reply.
 import type { ComponentDirectory } from '../components/types.ts';
+import { BindingsService } from './bindings/bindings-service.ts';
 import { HealthService } from './health/health-service.ts';
 import { MetadataService, type SubscriptionDirectory } from './metadata/metadata-service.ts';
 import { PubSubService } from './pubsub/pubsub-service.ts';
@@ -9,6 +10,7 @@ import { StateService } from './state/state-service.ts';
 export interface BuildingBlocks {
   state: StateService;
   pubsub: PubSubService;
+  bindings: BindingsService;
   metadata: MetadataService;
   health: HealthService;
 }
@@ -32,6 +34,7 @@ export function createBuildingBlocks(options: BuildingBlocksOptions): BuildingBl
   return {
     state: new StateService(components, { appId, namespace: options.namespace }),
     pubsub: new PubSubService(components, { appId, onPublished: options.onPublished }),
+    bindings: new BindingsService(components),
     metadata: new MetadataService({ appId, runtimeVersion: options.runtimeVersion, components, subscriptions: options.subscriptions }),
     health: new HealthService({ appId, components, isReady: options.isReady }),
   };

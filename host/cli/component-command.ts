@@ -10,7 +10,7 @@ import { shownPath } from '../toolchain/build-support.ts';
 import { installCommand } from '../toolchain/build-error.ts';
 import { buildComponent, languageName, toolchainPackages } from '../toolchain/index.ts';
 import type { ScaffoldLanguage } from '../toolchain/scaffold.ts';
-import { SCAFFOLD_KINDS, TESSERA_COMMAND, scaffoldComponent, type ScaffoldKind } from '../toolchain/scaffold.ts';
+import { SCAFFOLD_KINDS, TESSERA_COMMAND, kindNoun, scaffoldComponent, type ScaffoldKind } from '../toolchain/scaffold.ts';
 import { parseCount } from '../units.ts';
 import { UsageError } from './run-options.ts';
 
@@ -20,16 +20,17 @@ Scaffolds, builds and checks WebAssembly components.
 
 Commands:
   new state|pubsub|binding --lang rust|cpp|as NAME
-        creates NAME/ in the current folder: a small in-memory state store (ETags,
-        first-write, transactions, TTLs, snapshot and restore), pub/sub broker or output
-        binding (an echo operation) that builds against this checkout's SDK
+        creates NAME/ in the current folder, building against this checkout's SDK: a
+        small in-memory state store (ETags, first-write, transactions, TTLs, snapshot and
+        restore), pub/sub broker, or binding (type bindings.NAME) with an output operation
+        to start from
   build [DIR]
         builds the component folder DIR (default: .) into DIR/<folder name>.wasm with its
         language's toolchain: assembly/index.ts + manifest.json is AssemblyScript, a
         Cargo.toml is Rust, *.cpp files are C++
-  test [--cpu-budget N] [--metadata K=V]... [--annotation K=V]... FILE.wasm...
-        runs the conformance suite of each FILE.wasm's kind (state store or pub/sub
-        broker, from its manifest) through the host's sandbox and prints one line per
+  test [--cpu-budget N] [--metadata K=V]... [--annotation K=V]... [--bad-metadata K=V]... FILE.wasm...
+        runs the conformance suite of each FILE.wasm's kind (state store, pub/sub broker
+        or binding, from its manifest) through the host's sandbox and prints one line per
         check; exits 0 when every check passes, 1 otherwise.
         --cpu-budget sets the fuel per call, as tessera.dev/cpu-budget does (default 8M;
         a component with an interpreter inside, such as componentize-js's, needs ~100M).
@@ -38,6 +39,14 @@ Commands:
         YAML's annotation does. A broker that hands an unacknowledged message back only
         after a timeout needs it under 3 s here. For pubsub.redis:
           --metadata redisHost=127.0.0.1:6379 --annotation tessera.dev/allow-tcp=127.0.0.1:6379
+        An output binding is invoked with that metadata (an error answer passes, a
+        trap does not); an input binding needs metadata that makes events come within
+        3 s. For bindings.http and bindings.cron:
+          --metadata url=http://127.0.0.1:8080 --annotation tessera.dev/allow-http=http://127.0.0.1:8080
+          --metadata 'schedule=@every 100ms'
+        --bad-metadata (bindings) gives metadata items over --metadata that init must
+        refuse with invalid-argument, naming the key or the value; without it, that check
+        is skipped (no metadata is bad for every binding).
 
 Flags:
   -l, --lang L   (new) as (AssemblyScript), rust or cpp
@@ -54,6 +63,7 @@ interface Parsed {
   cpuBudget: string | undefined;
   metadata: string[];
   annotation: string[];
+  badMetadata: string[];
   help: boolean;
 }
 
@@ -67,7 +77,12 @@ function parse(argv: string[], flag?: 'lang' | 'test'): Parsed {
         help: { type: 'boolean', short: 'h' },
         ...(flag === 'lang' ? { lang: { type: 'string', short: 'l' } } : {}),
         ...(flag === 'test'
-          ? { 'cpu-budget': { type: 'string' }, metadata: { type: 'string', multiple: true }, annotation: { type: 'string', multiple: true } }
+          ? {
+              'cpu-budget': { type: 'string' },
+              metadata: { type: 'string', multiple: true },
+              annotation: { type: 'string', multiple: true },
+              'bad-metadata': { type: 'string', multiple: true },
+            }
           : {}),
       },
     });
@@ -77,6 +92,7 @@ function parse(argv: string[], flag?: 'lang' | 'test'): Parsed {
       cpuBudget: values['cpu-budget'] as string | undefined,
       metadata: (values.metadata as string[] | undefined) ?? [],
       annotation: (values.annotation as string[] | undefined) ?? [],
+      badMetadata: (values['bad-metadata'] as string[] | undefined) ?? [],
       help: values.help === true,
     };
   } catch (err) {
@@ -89,7 +105,7 @@ async function newCommand(argv: string[]): Promise<void> {
   if (help) return void console.log(COMPONENT_USAGE);
   const [kind, name, ...extra] = positionals;
   if (kind === undefined || name === undefined || extra.length > 0) {
-    throw new UsageError('usage: tessera component new state|pubsub|binding --lang rust|cpp|as NAME');
+    throw new UsageError(`usage: tessera component new ${SCAFFOLD_KINDS.join('|')} --lang rust|cpp|as NAME`);
   }
   if (!(SCAFFOLD_KINDS as readonly string[]).includes(kind)) throw new UsageError(`cannot make a "${kind}" component; kinds: ${SCAFFOLD_KINDS.join(', ')}`);
   if (lang === undefined) throw new UsageError('--lang is required: rust, cpp or as');
@@ -97,8 +113,7 @@ async function newCommand(argv: string[]): Promise<void> {
   if (language === undefined) throw new UsageError(`--lang must be rust, cpp or as, got "${lang}"`);
   const made = await scaffoldComponent({ kind: kind as ScaffoldKind, language, name, parentDir: process.cwd() });
   const folder = shownPath(made.dir);
-  const what = { state: 'state store', pubsub: 'pub/sub broker', binding: 'binding' }[kind as ScaffoldKind];
-  console.log(`created ${folder}/ (${languageName(language)} ${what}, type ${made.type}):`);
+  console.log(`created ${folder}/ (${languageName(language)} ${kindNoun(kind as ScaffoldKind)}, type ${made.type}):`);
   for (const file of made.files) console.log(`  ${file}`);
   console.log(`next: cd ${folder} && ${TESSERA_COMMAND} component build && ${TESSERA_COMMAND} component test ${name}.wasm`);
 }
@@ -123,12 +138,13 @@ function pairs(flag: string, items: string[]): Map<string, string> {
 }
 
 async function testCommand(argv: string[]): Promise<void> {
-  const { positionals: files, help, cpuBudget: budget, metadata, annotation } = parse(argv, 'test');
+  const { positionals: files, help, cpuBudget: budget, metadata, annotation, badMetadata } = parse(argv, 'test');
   if (help) return void console.log(COMPONENT_USAGE);
-  if (files.length === 0) throw new UsageError('usage: tessera component test [--cpu-budget N] [--metadata K=V]... [--annotation K=V]... FILE.wasm...');
+  if (files.length === 0) throw new UsageError('usage: tessera component test [--cpu-budget N] [--metadata K=V]... [--annotation K=V]... [--bad-metadata K=V]... FILE.wasm...');
   let cpuBudget: number | undefined;
   let grants;
   const config = pairs('metadata', metadata);
+  const badConfig = pairs('bad-metadata', badMetadata);
   const annotations = pairs('annotation', annotation);
   try {
     cpuBudget = budget === undefined ? undefined : parseCount('--cpu-budget', budget);
@@ -144,7 +160,13 @@ async function testCommand(argv: string[]): Promise<void> {
     } catch (err) {
       throw new Error(`cannot read ${file}: ${(err as Error).message}`);
     }
-    const report = await runConformance(bytes, { source: file, config, grants, ...(cpuBudget === undefined ? {} : { cpuBudget }) });
+    const report = await runConformance(bytes, {
+      source: file,
+      config,
+      grants,
+      ...(badConfig.size === 0 ? {} : { badConfig }),
+      ...(cpuBudget === undefined ? {} : { cpuBudget }),
+    });
     console.log(`${i > 0 ? '\n' : ''}${formatReport(report)}`);
     if (!report.passed) process.exitCode = 1;
   }

@@ -559,10 +559,11 @@ export class ComponentRegistry implements ComponentDirectory {
   }
 
   list(): ComponentInfo[] {
-    const running: ComponentInfo[] = this.#entries().map(({ handle, kind }) => {
+    const running: ComponentInfo[] = this.#entries().map(({ handle, kind, live: { api } }) => {
       const { desired, live, number } = handle.current;
       const error = handle.loadError ?? handle.lastTrap;
       const warnings = grantWarnings(handle.current);
+      const details = kind.describe?.(api);
       return {
         name: desired.name,
         kind: desired.manifest.kind,
@@ -579,6 +580,7 @@ export class ComponentRegistry implements ComponentDirectory {
         ...(error === undefined ? {} : { error }),
         ...(warnings.length === 0 ? {} : { warnings }),
         ...this.#extras(desired.name),
+        ...(details === undefined ? {} : { details }),
       };
     });
     const loadFailures = [...this.#slots.values()].flatMap((s) =>

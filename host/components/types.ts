@@ -49,6 +49,8 @@ export interface ComponentInfo {
   nextRetryAt?: string;
   /** Other definitions of the same name, refused: this one holds the name. */
   duplicates?: { source: string; error: string }[];
+  /** What its kind adds (a binding: `direction` and `operations`). */
+  details?: Readonly<Record<string, unknown>>;
 }
 
 /** Why a configured component is not there to call: its load failed. */

@@ -7,6 +7,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { ABI_VERSION } from '../../abi/ts/manifest.ts';
 import { ComponentBuildError } from './build-error.ts';
 import { packageFile } from '../package-root.ts';
+import { kindOf } from '../sandbox/kinds/index.ts';
 import { SDK_DIRS } from './build-support.ts';
 import type { ComponentLanguage } from './index.ts';
 
@@ -19,8 +20,15 @@ const TEMPLATES_DIR = packageFile('host', 'toolchain', 'templates');
 export const SCAFFOLD_KINDS = ['state', 'pubsub', 'binding'] as const;
 export type ScaffoldKind = (typeof SCAFFOLD_KINDS)[number];
 
-/** The building block of each kind's types, as Dapr spells it (`bindings.redis`). */
-const TYPE_PREFIX: Record<ScaffoldKind, string> = { state: 'state', pubsub: 'pubsub', binding: 'bindings' };
+/** Each kind `new` makes: the manifest kind (host/sandbox/kinds/) whose type prefix its types take, and what it is called. */
+const KINDS: Record<ScaffoldKind, { manifestKind: string; noun: string }> = {
+  state: { manifestKind: 'state-store', noun: 'state store' },
+  pubsub: { manifestKind: 'pubsub', noun: 'pub/sub broker' },
+  binding: { manifestKind: 'binding', noun: 'input/output binding' },
+};
+
+/** What a kind's component is called (`state store`), for messages. */
+export const kindNoun = (kind: ScaffoldKind): string => KINDS[kind].noun;
 
 const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const MAX_NAME_LENGTH = 64;
@@ -52,10 +60,15 @@ export function nameProblem(name: string, language: ScaffoldLanguage): string | 
   return undefined;
 }
 
-/** The component type a name gives: `orders-cache` -> `state.orders-cache`; a leading `state-` (`pubsub-`, `bindings-`) is dropped. */
+/**
+ * The component type a name gives, under its kind's type prefix: `orders-cache` ->
+ * `state.orders-cache`, `webhook` -> `bindings.webhook`; a leading `state-` (`pubsub-`,
+ * `binding-` or `bindings-`) is dropped.
+ */
 export function typeFor(kind: ScaffoldKind, name: string): string {
-  const prefix = TYPE_PREFIX[kind];
-  return `${prefix}.${name.startsWith(`${prefix}-`) ? name.slice(prefix.length + 1) : name}`;
+  const prefix = kindOf(KINDS[kind].manifestKind)!.typePrefix;
+  const redundant = [`${kind}-`, `${prefix.slice(0, -1)}-`].find((p) => name.startsWith(p) && name.length > p.length);
+  return `${prefix}${redundant === undefined ? name : name.slice(redundant.length)}`;
 }
 
 async function templateFiles(dir: string): Promise<string[]> {
@@ -100,7 +113,7 @@ export async function scaffoldComponent(options: ScaffoldOptions): Promise<{ dir
   const type = typeFor(kind, name);
   const templateDir = join(TEMPLATES_DIR, kind, language);
   if ((await stat(templateDir).catch(() => undefined)) === undefined) {
-    throw new ComponentBuildError(`there is no ${language} template for a ${kind} component yet`);
+    throw new ComponentBuildError(`there is no ${language} template for ${kind} components yet (this Tessera has no ${relative(packageFile(), templateDir)}/)`);
   }
   const files: string[] = [];
   for (const template of await templateFiles(templateDir)) {

@@ -34,6 +34,7 @@ export function conformanceTests(
         // Not a skip (those are for a missing tool): the kit decided the check does not apply
         // to this component (a feature it does not advertise), which the test reports.
         if (result.outcome === 'skip') t.diagnostic(`does not apply: ${result.reason}`);
+        if (result.outcome === 'pass' && result.reason !== undefined) t.diagnostic(result.reason);
         if (result.outcome === 'fail') assert.fail(result.reason);
       });
     }

@@ -1,7 +1,8 @@
 // The one `ComponentDirectory` double, for API and building-block tests: state stores and
-// pub/sub brokers added by hand (any `StateStore` or `PubSub`, as a rule the in-memory doubles
+// pub/sub brokers and bindings added by hand (any `StateStore` or `PubSub`, as a rule the in-memory doubles
 // memory-state-store.ts and memory-pubsub.ts) and files that "failed", without the registry or
 // the sandbox. A broker can be removed or replaced, as the registry does on a resources change.
+import type { Binding } from '../../abi/ts/binding.ts';
 import type { PubSub } from '../../abi/ts/pubsub.ts';
 import type { StateStore } from '../../abi/ts/state.ts';
 import type { ComponentDirectory, ComponentInfo, GenerationInfo, LiveComponentOf, LivePubSub, LiveStateStore, LoadFailure } from '../../host/components/types.ts';
@@ -13,6 +14,7 @@ import { stateStoreKind } from '../../host/sandbox/kinds/state-store.ts';
 export class FakeComponents implements ComponentDirectory {
   readonly #stores = new Map<string, LiveStateStore>();
   readonly #pubsubs = new Map<string, LivePubSub>();
+  readonly #bindings = new Map<string, LiveComponentOf<Binding>>();
   readonly #infos: ComponentInfo[] = [];
 
   /** Adds a ready state store named `name` with the given Component YAML metadata. */
@@ -45,6 +47,17 @@ export class FakeComponents implements ComponentDirectory {
     return this;
   }
 
+  /** Adds (or replaces) a ready binding named `name` with the given Component YAML metadata. */
+  addBinding(name: string, binding: Binding, config: Record<string, string> = {}): this {
+    this.#bindings.set(name, { name, api: binding, config: new Map(Object.entries(config)) });
+    return this;
+  }
+
+  removeBinding(name: string): this {
+    this.#bindings.delete(name);
+    return this;
+  }
+
   removePubSub(name: string): this {
     this.#pubsubs.delete(name);
     return this;
@@ -67,16 +80,16 @@ export class FakeComponents implements ComponentDirectory {
     const directory: ComponentDirectory = this;
     const store = kind.kind === 'state-store' ? directory.getStateStore(name) : undefined;
     const pubsub = kind.kind === 'pubsub' ? directory.getPubSub(name) : undefined;
-    const found = store ? { ...store, api: store.store } : pubsub ? { ...pubsub, api: pubsub.pubsub } : undefined;
+    const found = store ? { ...store, api: store.store } : pubsub ? { ...pubsub, api: pubsub.pubsub } : kind.kind === 'binding' ? this.#bindings.get(name) : undefined;
     return found as LiveComponentOf<Api> | undefined;
   }
 
   countOf(kind: KindDescriptor<KindApi>): number {
-    return kind.kind === 'state-store' ? this.stateStoreCount() : kind.kind === 'pubsub' ? this.pubSubCount() : 0;
+    return kind.kind === 'state-store' ? this.stateStoreCount() : kind.kind === 'pubsub' ? this.pubSubCount() : kind.kind === 'binding' ? this.#bindings.size : 0;
   }
 
   namesOf(kind: KindDescriptor<KindApi>): string[] {
-    return kind.kind === 'state-store' ? [...this.#stores.keys()] : kind.kind === 'pubsub' ? this.pubSubNames() : [];
+    return kind.kind === 'state-store' ? [...this.#stores.keys()] : kind.kind === 'pubsub' ? this.pubSubNames() : kind.kind === 'binding' ? [...this.#bindings.keys()] : [];
   }
 
   getStateStore(name: string): LiveStateStore | undefined {

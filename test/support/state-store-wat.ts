@@ -103,18 +103,12 @@ export function hostImportWat(iface: keyof typeof HOST_IMPORTS, fn: string, sign
   return `(import "${importModule(iface)}" "${fn}" (func${signatureWat(sig)}))`;
 }
 
-/** The skeleton's WAT text, with the changes `options` asks for. */
-export function stateStoreWat(options: SkeletonOptions = {}): string {
-  const omit = new Set(options.omit ?? []);
-  const exports = (Object.keys(STATE_EXPORTS) as StateFunction[])
-    .filter((fn) => !omit.has(fn))
-    .map((fn) => {
-      const sig = options.signatures?.[fn] ?? STATE_EXPORTS[fn];
-      const body = options.bodies?.[fn] ?? `(i32.const ${RESULT_AREA})`;
-      return `  (func (export "${stateExport(fn)}")${signatureWat(sig)}\n    ${body})`;
-    });
-  const realloc = `  ;; A bump allocator: never frees, grows memory when the heap passes its end.
-  (func $realloc${options.omitRealloc ? '' : ' (export "cabi_realloc")'} (param $old i32) (param $old_size i32) (param $align i32) (param $size i32) (result i32)
+/**
+ * WAT for `cabi_realloc` (exported unless `exported` is false) over a global `$heap`: a bump
+ * allocator that never frees and grows memory when the heap passes its end.
+ */
+export const reallocWat = (exported = true): string => `  ;; A bump allocator: never frees, grows memory when the heap passes its end.
+  (func $realloc${exported ? ' (export "cabi_realloc")' : ''} (param $old i32) (param $old_size i32) (param $align i32) (param $size i32) (result i32)
     (local $ptr i32)
     (local.set $ptr
       (i32.and
@@ -132,6 +126,18 @@ export function stateStoreWat(options: SkeletonOptions = {}): string {
         (memory.copy (local.get $ptr) (local.get $old)
           (select (local.get $old_size) (local.get $size) (i32.lt_u (local.get $old_size) (local.get $size))))))
     (local.get $ptr))`;
+
+/** The skeleton's WAT text, with the changes `options` asks for. */
+export function stateStoreWat(options: SkeletonOptions = {}): string {
+  const omit = new Set(options.omit ?? []);
+  const exports = (Object.keys(STATE_EXPORTS) as StateFunction[])
+    .filter((fn) => !omit.has(fn))
+    .map((fn) => {
+      const sig = options.signatures?.[fn] ?? STATE_EXPORTS[fn];
+      const body = options.bodies?.[fn] ?? `(i32.const ${RESULT_AREA})`;
+      return `  (func (export "${stateExport(fn)}")${signatureWat(sig)}\n    ${body})`;
+    });
+  const realloc = reallocWat(!options.omitRealloc);
   return [
     '(module',
     ...(options.imports ?? []).map((i) => `  ${i}`),

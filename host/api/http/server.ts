@@ -11,6 +11,7 @@ import { requireApiToken } from './api-token.ts';
 import { useJsonBodies } from './body-parsers.ts';
 import { errorReply } from './error-reply.ts';
 import { registerAdminRoutes, type ComponentAdmin } from './admin-routes.ts';
+import { registerBindingsRoutes } from './bindings-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerMetadataRoutes } from './metadata-routes.ts';
 import { registerPubSubRoutes } from './pubsub-routes.ts';
@@ -95,6 +96,7 @@ export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
   const { blocks } = deps;
   registerStateRoutes(app, blocks.state);
   registerPubSubRoutes(app, blocks.pubsub);
+  registerBindingsRoutes(app, blocks.bindings);
   registerHealthRoutes(app, blocks.health);
   registerMetadataRoutes(app, blocks.metadata);
   registerShutdownRoute(app, deps.shutdown);

@@ -101,12 +101,17 @@ export function adaptBinding(host: AdapterHost): Binding {
   const binding = bindingExports(call);
   const output = outputExports(call, 'output#');
   let known: { generation: number; operations: Promise<string[]> } | undefined;
+  /** The operations last read, for metadata (which cannot wait for a call). */
+  let lastRead: string[] = [];
   const operations = (): Promise<string[]> => {
     if (!host.exports.has('output')) return Promise.resolve([]);
     if (known?.generation !== host.generation) {
       const operations = output.operations();
       // A failed read is not kept: the next request asks again.
-      operations.catch(() => (known = undefined));
+      operations.then(
+        (read) => (lastRead = read),
+        () => (known = undefined),
+      );
       known = { generation: host.generation, operations };
     }
     return known.operations;
@@ -120,6 +125,13 @@ export function adaptBinding(host: AdapterHost): Binding {
       return host.exports.has('output');
     },
     operations,
+    describe() {
+      const input = host.exports.has('input');
+      const isOutput = host.exports.has('output');
+      // Asks for the operations of a new generation; this answer has the ones last read.
+      if (isOutput) void operations().catch(() => undefined);
+      return { direction: [input ? 'input' : '', isOutput ? 'output' : ''].filter(Boolean).join(', '), operations: isOutput ? lastRead : [] };
+    },
     async invoke(req: InvokeRequest) {
       const supported = await operations();
       if (!supported.includes(req.operation)) throw unsupportedOperation(host.name, req.operation, supported);

@@ -18,5 +18,6 @@ export const bindingKind: KindDescriptor<Binding> = {
       : 'a binding exports interface `input` (world input-binding), `output` (world output-binding) or both; this one exports neither',
   adapt: adaptBinding,
   reportedCapabilities: () => [],
+  describe: (binding) => binding.describe(),
   instances: 'pooled',
 };

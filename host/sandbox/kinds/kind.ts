@@ -80,6 +80,8 @@ export interface KindDescriptor<Api extends KindApi = KindApi> {
   withDefaults?(config: ReadonlyMap<string, string>, context: { appId: string }): ReadonlyMap<string, string>;
   /** The `capabilities` `/v1.0/metadata` lists (daprd's word) from the features the component advertised; the features when omitted. */
   reportedCapabilities?(features: ReadonlySet<string>): string[];
+  /** Fields `/v1.0/metadata` adds to the component's status (a binding's direction and operations); none when omitted. */
+  describe?(api: Api): Readonly<Record<string, unknown>>;
   /** Whether a generation may run a pool of instances (see InstancePolicy). */
   readonly instances: InstancePolicy;
 }

@@ -28,6 +28,8 @@ export interface Subject {
   config: ReadonlyMap<string, string>;
   /** What the YAML would grant it (`--annotation tessera.dev/allow-tcp=...`). */
   grants: Grants;
+  /** Metadata items over `config` that init must refuse (`--bad-metadata`); empty when none were given. */
+  badConfig: ReadonlyMap<string, string>;
   /** Unique to this run, so names kept outside the instance (a Redis stream) never meet an earlier run's. */
   runId: string;
 }
@@ -39,7 +41,8 @@ export interface Check<Context> {
   name: string;
   /** Why the check does not apply to this component, or undefined when it does. */
   skip?(subject: Subject): string | undefined;
-  run(cx: Context): Promise<void>;
+  /** Resolves when the check passes, to a note for the report (what the component answered where more than one answer passes), if any. */
+  run(cx: Context): Promise<void | string>;
 }
 
 /** For `Check.skip`: the check applies only to a component that advertises `feature`. */
@@ -66,6 +69,8 @@ export interface Suite<Context> {
   /** What the report calls such a component. */
   noun: string;
   checks: readonly Check<Context>[];
+  /** The report's line on what the component is, in place of its features and snapshot exports. */
+  summary?(subject: Subject): string;
   /** The YAML metadata the host would add (a broker's `consumerID`), for a run named `runId`. */
   withDefaults?(config: ReadonlyMap<string, string>, runId: string): ReadonlyMap<string, string>;
   /** The context of one check, over its first instance. */

@@ -11,11 +11,12 @@ import type { LiveComponent } from '../../sandbox/live-component.ts';
 import { unwrapResult } from '../../sandbox/kinds/wit-result.ts';
 import type { WitResult } from '../../../abi/ts/types.ts';
 import { CheckFailure, CheckSkipped, startLive, type Check, type Subject, type Suite } from './check.ts';
+import { bindingSuite } from './binding/suite.ts';
 import { pubSubSuite } from './pubsub/suite.ts';
 import { stateSuite } from './state/suite.ts';
 
 /** One suite per component kind. Each has a context type of its own, which the runner hands only to that suite's checks. */
-export const SUITES: readonly Suite<any>[] = [stateSuite, pubSubSuite];
+export const SUITES: readonly Suite<any>[] = [stateSuite, pubSubSuite, bindingSuite];
 
 /** Longer than any check needs (the TTL ones take about 1.1 s); a hung one fails. */
 const CHECK_TIMEOUT_MS = 5000;
@@ -24,7 +25,7 @@ export interface CheckResult {
   area: string;
   name: string;
   outcome: 'pass' | 'fail' | 'skip';
-  /** Why it failed or was skipped. */
+  /** Why it failed or was skipped, or what a passing check noted. */
   reason?: string;
   ms: number;
 }
@@ -36,6 +37,8 @@ export interface ConformanceReport {
   manifest: Manifest | undefined;
   features: string[];
   snapshot: boolean;
+  /** The header line on what the component is (its features and snapshot, or its suite's own line); none without a manifest. */
+  summary: string | undefined;
   /** The load step first, then one result per check. */
   results: CheckResult[];
   ms: number;
@@ -54,6 +57,8 @@ export interface ConformanceOptions {
   config?: ReadonlyMap<string, string>;
   /** Capability grants, as the YAML's annotations give them. */
   grants?: Grants;
+  /** Metadata items over `config` that init must refuse (`--bad-metadata`; the binding suite checks it). */
+  badConfig?: ReadonlyMap<string, string>;
 }
 
 /** One check, ready to run on the loaded component. */
@@ -69,6 +74,7 @@ export interface PreparedConformance {
   manifest: Manifest | undefined;
   features: string[];
   snapshot: boolean;
+  summary: string | undefined;
   /** The load step; when it failed, `checks` is empty. */
   load: CheckResult;
   checks: PreparedCheck[];
@@ -76,13 +82,18 @@ export interface PreparedConformance {
 
 const LOAD = { area: 'load', name: 'compiles, passes the host\'s load checks, starts (init) and answers ping' };
 
+/** The header line of a state store or broker: what it advertises and whether it can hand its data over. */
+const featureLine = (features: string[], snapshot: boolean): string =>
+  `features: ${features.length > 0 ? features.join(', ') : 'none'}; snapshot: ${snapshot ? 'exported' : 'not exported'}`;
+
 function reasonOf(err: unknown, logs: string[]): string {
   const reason = err instanceof Error ? err.message : String(err);
   const said = logs.at(-1);
-  return said === undefined ? reason : `${reason} (the component logged: ${said})`;
+  // The host logs a trap as it reports it: that line adds nothing.
+  return said === undefined || reason.includes(said) ? reason : `${reason} (the component logged: ${said})`;
 }
 
-function withTimeout(run: Promise<void>, ms: number): Promise<void> {
+function withTimeout<T>(run: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new CheckFailure(`did not finish within ${ms / 1000} s`)), ms);
@@ -103,8 +114,8 @@ async function runCheck<Context>(suite: Suite<Context>, check: Check<Context>, s
   };
   const ms = (): number => Math.round(performance.now() - started);
   try {
-    await withTimeout((async () => check.run(suite.context(subject, await start(), start)))(), timeoutMs);
-    return { area: check.area, name: check.name, outcome: 'pass', ms: ms() };
+    const note = await withTimeout((async () => check.run(suite.context(subject, await start(), start)))(), timeoutMs);
+    return { area: check.area, name: check.name, outcome: 'pass', ...(typeof note === 'string' ? { reason: note } : {}), ms: ms() };
   } catch (err) {
     if (err instanceof CheckSkipped) return { area: check.area, name: check.name, outcome: 'skip', reason: err.message, ms: ms() };
     return { area: check.area, name: check.name, outcome: 'fail', reason: reasonOf(err, logs), ms: ms() };
@@ -128,7 +139,7 @@ async function load(
   }
   const { manifest } = compiled;
   const suite = SUITES.find((s) => s.kind === manifest.kind) as Suite<unknown> | undefined;
-  if (suite === undefined) return { manifest, reason: `it is a ${manifest.kind} component; this kit checks ${SUITES.map((s) => s.noun).join(' and ')}` };
+  if (suite === undefined) return { manifest, reason: `it is a ${manifest.kind} component; this kit checks ${new Intl.ListFormat('en').format(SUITES.map((s) => s.noun))}` };
   const runId = randomBytes(4).toString('hex');
   const given = options.config ?? new Map<string, string>();
   const config = suite.withDefaults?.(given, runId) ?? given;
@@ -137,7 +148,8 @@ async function load(
     const first = await startLive({ compiled, grants }, config, logs);
     try {
       unwrapResult(first.name, 'ping', (await first.call('ping', [])) as WitResult<undefined>);
-      return { suite, subject: { compiled, features: first.features, snapshot: first.supportsSnapshot, config, grants, runId } };
+      const badConfig = options.badConfig ?? new Map<string, string>();
+      return { suite, subject: { compiled, features: first.features, snapshot: first.supportsSnapshot, config, grants, badConfig, runId } };
     } finally {
       void first.close();
     }
@@ -152,7 +164,8 @@ export async function prepareConformance(bytes: Uint8Array, options: Conformance
   const loaded = await load(bytes, options);
   if (!('subject' in loaded)) {
     const load: CheckResult = { ...LOAD, outcome: 'fail', reason: loaded.reason, ms: ms() };
-    return { source: options.source, manifest: loaded.manifest, features: [], snapshot: false, load, checks: [] };
+    const summary = loaded.manifest === undefined ? undefined : featureLine([], false);
+    return { source: options.source, manifest: loaded.manifest, features: [], snapshot: false, summary, load, checks: [] };
   }
   const { subject, suite } = loaded;
   const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS;
@@ -164,6 +177,7 @@ export async function prepareConformance(bytes: Uint8Array, options: Conformance
     manifest: subject.compiled.manifest,
     features: [...subject.features],
     snapshot: subject.snapshot,
+    summary: suite.summary?.(subject) ?? featureLine([...subject.features], subject.snapshot),
     load: { ...LOAD, outcome: 'pass', ms: ms() },
     checks,
   };
@@ -173,6 +187,6 @@ export async function runConformance(bytes: Uint8Array, options: ConformanceOpti
   const started = performance.now();
   const prepared = await prepareConformance(bytes, options);
   const results = [prepared.load, ...(await Promise.all(prepared.checks.map((check) => check.run())))];
-  const { source, manifest, features, snapshot } = prepared;
-  return { source, manifest, features, snapshot, results, ms: Math.round(performance.now() - started), passed: results.every((r) => r.outcome !== 'fail') };
+  const { source, manifest, features, snapshot, summary } = prepared;
+  return { source, manifest, features, snapshot, summary, results, ms: Math.round(performance.now() - started), passed: results.every((r) => r.outcome !== 'fail') };
 }

@@ -8,10 +8,7 @@ export function formatReport(report: ConformanceReport): string {
   const { manifest } = report;
   const what = manifest === undefined ? report.source : `${manifest.type} ${manifest.version} (${report.source})`;
   const lines = [`conformance of ${what}`];
-  if (manifest !== undefined) {
-    const features = report.features.length > 0 ? report.features.join(', ') : 'none';
-    lines.push(`features: ${features}; snapshot: ${report.snapshot ? 'exported' : 'not exported'}`);
-  }
+  if (report.summary !== undefined) lines.push(report.summary);
   lines.push('');
   const areaWidth = Math.max(4, ...report.results.map((r) => r.area.length));
   const nameWidth = Math.max(5, ...report.results.map((r) => r.name.length));

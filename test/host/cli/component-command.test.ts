@@ -3,12 +3,14 @@
 // broken store; and for each language, `new`, `build`
 // and `test` end to end in a temporary folder; a missing toolchain names what to install.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { RedisServer } from '../../support/redis-server.ts';
 import { runTessera } from '../../support/sidecar-process.ts';
+import { bindingModule } from '../../support/binding-wat.ts';
 import { stateStoreModule } from '../../support/state-store-wat.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 import { needs } from '../../support/tools.ts';
@@ -37,7 +39,7 @@ describe('tessera component: help and usage errors', { concurrency: true }, () =
     assert.match(top.stdout, /^ {2}component +scaffold \(new\), build and test/m);
     const help = await component(['--help']);
     assert.equal(help.code, 0);
-    for (const text of ['new state|pubsub|binding --lang rust|cpp|as NAME', 'build [DIR]', 'test [--cpu-budget N] [--metadata K=V]... [--annotation K=V]... FILE.wasm...', '--metadata redisHost=', '-l, --lang L', 'apt-get install', 'npm install']) assert.ok(help.stdout.includes(text), text);
+    for (const text of ['new state|pubsub|binding --lang rust|cpp|as NAME', 'build [DIR]', 'test [--cpu-budget N] [--metadata K=V]... [--annotation K=V]... [--bad-metadata K=V]... FILE.wasm...', '--metadata redisHost=', '--bad-metadata (bindings)', '-l, --lang L', 'apt-get install', 'npm install']) assert.ok(help.stdout.includes(text), text);
     assert.equal((await component(['build', '--help'])).stdout, help.stdout);
   });
 
@@ -46,9 +48,11 @@ describe('tessera component: help and usage errors', { concurrency: true }, () =
       [['new', 'state', 'cache'], /--lang is required: rust, cpp or as/],
       [['new', 'state', '--lang', 'go', 'cache'], /--lang must be rust, cpp or as, got "go"/],
       [['new', 'secretstore', '--lang', 'rust', 'cache'], /cannot make a "secretstore" component; kinds: state, pubsub, binding/],
+      [['new', 'binding', '--lang', 'rust'], /usage: tessera component new state\|pubsub\|binding --lang rust\|cpp\|as NAME/],
       [['frobnicate'], /unknown component command "frobnicate"/],
-      [['test'], /usage: tessera component test \[--cpu-budget N\] \[--metadata K=V\]\.\.\. \[--annotation K=V\]\.\.\. FILE\.wasm\.\.\./],
+      [['test'], /usage: tessera component test \[--cpu-budget N\] \[--metadata K=V\]\.\.\. \[--annotation K=V\]\.\.\. \[--bad-metadata K=V\]\.\.\. FILE\.wasm\.\.\./],
       [['test', '--metadata', 'redisHost', 'x.wasm'], /--metadata takes KEY=VALUE, got "redisHost"/],
+      [['test', '--bad-metadata', 'schedule', 'x.wasm'], /--bad-metadata takes KEY=VALUE, got "schedule"/],
       [['test', '--annotation', 'tessera.dev/cpu-budget=1M', 'x.wasm'], /--annotation tessera\.dev\/cpu-budget is no capability grant/],
       [['test', '--annotation', 'tessera.dev/allow-tcp=nowhere', 'x.wasm'], /--annotation: component "component-under-test": annotation "tessera\.dev\/allow-tcp"/],
       [['build', 'a', 'b'], /usage: tessera component build \[DIR\]/],
@@ -113,6 +117,28 @@ describe('tessera component test', { concurrency: true }, () => {
     }
   });
 
+  test('checks a binding with the binding suite: directions, one line per check, --bad-metadata refused or not', async () => {
+    const refusing = join(work.path, 'refusing-binding.wasm');
+    await writeFile(refusing, bindingModule({ input: true, refusesMetadata: true }));
+    const passed = await component(['test', '--bad-metadata', 'mode=loud', refusing]);
+    assert.equal(passed.code, 0, passed.stdout);
+    assert.match(passed.stdout, /^conformance of bindings\.echo-letters v1 \(.*refusing-binding\.wasm\)$/m);
+    assert.match(passed.stdout, /^directions: input, output$/m);
+    assert.match(passed.stdout, /^init +init refuses bad metadata \(--bad-metadata\) with invalid-argument, naming the key or the value +pass$/m);
+    assert.match(passed.stdout, /^operations +operations\(\) lists .* +pass {2}operations: echo$/m);
+    assert.match(passed.stdout, /^PASS: \d+ passed, 0 failed, 0 skipped/m);
+
+    const accepting = join(work.path, 'accepting-binding.wasm');
+    await writeFile(accepting, bindingModule());
+    const failed = await component(['test', '--bad-metadata', 'mode=loud', accepting]);
+    assert.equal(failed.code, 1, failed.stdout);
+    assert.deepEqual(
+      rowsOf(failed.stdout, 'FAIL').map((row) => row.split(/ {2,}/).slice(0, 2)),
+      [['init', 'init refuses bad metadata (--bad-metadata) with invalid-argument, naming the key or the value']],
+    );
+    assert.match(failed.stdout, /FAIL {2}init accepted mode=loud; metadata it cannot use fails init with invalid-argument$/m);
+  });
+
   test('exits 1 for a file it cannot read', async () => {
     const { code, stderr } = await component(['test', 'missing.wasm']);
     assert.equal(code, 1);
@@ -145,6 +171,31 @@ describe('tessera component new, build, test: end to end per language', { concur
       );
       // Every scaffold exports snapshot, so its data crosses a hot swap: the kit's round trip ran.
       assert.ok(rowsOf(tested.stdout, 'pass').some((row) => row.startsWith('snapshot ')), tested.stdout);
+    });
+  }
+
+  // The binding templates are written beside this command; until a language's lands, `new` refuses it cleanly.
+  for (const [lang, language] of [['as', 'AssemblyScript'], ['rust', 'Rust'], ['cpp', 'C++']] as const) {
+    const template = fileURLToPath(new URL(`../../../host/toolchain/templates/binding/${lang}/`, import.meta.url));
+    test(`--lang ${lang}: new binding makes a bindings.* component that builds and passes the binding kit, or is refused while there is no template`, lang === 'rust' ? needs('rust') : lang === 'cpp' ? needs('clang') : {}, async (t) => {
+      const name = `hook-${lang}`;
+      const made = await component(['new', 'binding', '--lang', lang, name]);
+      if (!existsSync(template)) {
+        t.diagnostic(`no ${template} yet: checked the refusal`);
+        assert.equal(made.code, 1, made.stdout);
+        assert.match(made.stderr, new RegExp(`there is no ${lang} template for binding components yet \\(this Tessera has no host/toolchain/templates/binding/${lang}/\\)`));
+        assert.equal(existsSync(join(work.path, name)), false, 'no folder is left behind');
+        return;
+      }
+      assert.equal(made.code, 0, made.stderr);
+      assert.ok(made.stdout.startsWith(`created ${name}/ (${language} input/output binding, type bindings.${name}):\n`), made.stdout);
+      const dir = join(work.path, name);
+      const built = await component(['build'], { cwd: dir, timeoutMs: BUILD_TIMEOUT_MS });
+      assert.equal(built.code, 0, built.stderr);
+      const tested = await component(['test', `${name}.wasm`], { cwd: dir });
+      assert.equal(tested.code, 0, tested.stdout);
+      assert.match(tested.stdout, new RegExp(`^conformance of bindings\\.${name} `, 'm'));
+      assert.match(tested.stdout, /^PASS: /m);
     });
   }
 

@@ -35,10 +35,11 @@ describe('component names and types', () => {
     assert.equal(typeFor('state', 'state'), 'state.state');
   });
 
-  test('a binding\'s type is bindings.<name>, as Dapr spells it, without a leading "bindings-"', () => {
-    assert.equal(typeFor('binding', 'orders-queue'), 'bindings.orders-queue');
-    assert.equal(typeFor('binding', 'bindings-redis'), 'bindings.redis');
-    assert.equal(typeFor('pubsub', 'pubsub-redis'), 'pubsub.redis');
+  test('a binding\'s type is bindings.<name>, without a leading "binding-" or "bindings-"', () => {
+    assert.equal(typeFor('binding', 'webhook'), 'bindings.webhook');
+    assert.equal(typeFor('binding', 'binding-cron'), 'bindings.cron');
+    assert.equal(typeFor('binding', 'bindings-http'), 'bindings.http');
+    assert.equal(typeFor('pubsub', 'pubsub-kafka'), 'pubsub.kafka');
   });
 });
 

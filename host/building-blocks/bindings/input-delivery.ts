@@ -1,0 +1,203 @@
+// One delivery loop per input binding, as daprd's runtime reads one: unless the binding's
+// `direction` says `input`, ask the app first whether it listens (`OPTIONS /{route}`: 2xx or
+// 405 means yes); then read events and POST each to `/{route}` (the `route` metadata, else
+// the binding's name) with the event's data as the body, its content type (JSON when none)
+// and its metadata as headers. 200 acknowledges the event `success`; any other answer, or
+// no answer, is reported to the binding as `failure`, and the binding decides whether to
+// deliver it again. Events go one at a time, in order. Nothing here throws out of the loop,
+// and nothing spins: binding errors back off, and a binding that cannot wait is polled with
+// an idle backoff.
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import type { Binding, BindingEvent, BindingReader, EventOutcome } from '../../../abi/ts/binding.ts';
+import type { AppChannel } from '../../app-channel/app-channel.ts';
+import type { Logger } from '../../observability/logger.ts';
+
+export interface InputTimings {
+  /** Most events one read asks for. */
+  maxEvents: number;
+  /** How long a binding that can wait may hold a read open (also how soon a stop is seen). */
+  waitMs: number;
+  /** Pause after an empty read from a binding that cannot wait; doubles up to `idleMaxMs`. */
+  idleMinMs: number;
+  idleMaxMs: number;
+  /** Pause after a binding error, and between probes of an app that is not up; doubles up to `errorMaxMs`. */
+  errorMinMs: number;
+  errorMaxMs: number;
+  /** How long the app may take to answer one event. */
+  appTimeoutMs: number;
+}
+
+export const INPUT_TIMINGS: InputTimings = {
+  maxEvents: 10,
+  waitMs: 1000,
+  idleMinMs: 1,
+  idleMaxMs: 50,
+  errorMinMs: 100,
+  errorMaxMs: 5000,
+  appTimeoutMs: 60_000,
+};
+
+export interface InputLoopDeps {
+  name: string;
+  binding: Binding;
+  /** The binding's Component YAML metadata: `route` and `direction` are read here. */
+  config: ReadonlyMap<string, string>;
+  channel: AppChannel;
+  logger: Logger;
+  timings: InputTimings;
+}
+
+/** The app's path for a binding: its `route` metadata, else its name, with one leading `/`. */
+export function routeOf(name: string, config: ReadonlyMap<string, string>): string {
+  const route = config.get('route')?.trim() || name;
+  return route.startsWith('/') ? route : `/${route}`;
+}
+
+/** Whether the YAML's `direction` (`input`, `output`, `input, output`) names input: then the app is not asked first. */
+export function declaresInput(config: ReadonlyMap<string, string>): boolean {
+  return (config.get('direction') ?? '').split(',').some((d) => d.trim().toLowerCase() === 'input');
+}
+
+/** The event's metadata as request headers; pairs that cannot be headers are left out (and counted). */
+function headersOf(event: BindingEvent): { headers: Record<string, string>; dropped: number } {
+  const headers: Record<string, string> = { 'content-type': event.contentType || 'application/json' };
+  let dropped = 0;
+  for (const [name, value] of event.metadata) {
+    try {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+      if (name.toLowerCase() !== 'content-type') headers[name] = value;
+    } catch {
+      dropped++;
+    }
+  }
+  return { headers, dropped };
+}
+
+export class InputBindingLoop {
+  readonly #deps: InputLoopDeps;
+  readonly #abort = new AbortController();
+  readonly #done: Promise<void>;
+  readonly path: string;
+  #lastError = '';
+  /** Whether the app said it listens; undefined until asked. */
+  listening: boolean | undefined;
+
+  constructor(deps: InputLoopDeps) {
+    this.#deps = deps;
+    this.path = routeOf(deps.name, deps.config);
+    this.#done = this.#run();
+  }
+
+  get binding(): Binding {
+    return this.#deps.binding;
+  }
+
+  /** Stops reading; the event in hand finishes delivering (or is reported failed), and the reader is closed. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await this.#done;
+  }
+
+  get #stopping(): boolean {
+    return this.#abort.signal.aborted;
+  }
+
+  #pause(ms: number): Promise<void> {
+    if (this.#stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const signal = this.#abort.signal;
+      const timer = setTimeout(finish, ms);
+      function finish(): void {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', finish);
+        resolve();
+      }
+      signal.addEventListener('abort', finish);
+    });
+  }
+
+  #warn(message: string, retryInMs: number): void {
+    // The first of a run of identical errors is a warning; the repeats would flood the log.
+    if (message !== this.#lastError) this.#deps.logger.warn(`${message}; retrying in ${retryInMs} ms`);
+    else this.#deps.logger.debug(`${message}; retrying in ${retryInMs} ms`);
+    this.#lastError = message;
+  }
+
+  /** Asks the app until it answers; true when it listens on the route. */
+  async #appListens(): Promise<boolean> {
+    const { channel, timings, name } = this.#deps;
+    let delay = timings.errorMinMs;
+    while (!this.#stopping) {
+      try {
+        const res = await channel.request({ method: 'OPTIONS', path: this.path, timeoutMs: timings.appTimeoutMs, signal: this.#abort.signal });
+        const listens = (res.status >= 200 && res.status < 300) || res.status === 405;
+        if (!listens) this.#deps.logger.info(`input binding ${name} is not delivered: the app answered OPTIONS ${this.path} with ${res.status} (set metadata direction: input to deliver without asking)`);
+        return listens;
+      } catch (err) {
+        if (this.#stopping) break;
+        this.#warn(`input binding ${name}: the app did not answer OPTIONS ${this.path}: ${(err as Error).message}`, delay);
+        await this.#pause(delay);
+        delay = Math.min(delay * 2, timings.errorMaxMs);
+      }
+    }
+    return false;
+  }
+
+  /** POSTs one event to the app; its verdict. */
+  async #deliver(event: BindingEvent): Promise<EventOutcome> {
+    const { channel, timings, name, logger } = this.#deps;
+    const { headers, dropped } = headersOf(event);
+    if (dropped > 0) logger.debug(`input binding ${name}: ${dropped} metadata entr${dropped === 1 ? 'y' : 'ies'} of event ${event.id} cannot be HTTP headers and were left out`);
+    try {
+      const res = await channel.request({ method: 'POST', path: this.path, headers, body: event.data, timeoutMs: timings.appTimeoutMs, signal: this.#abort.signal });
+      if (res.status === 200) return 'success';
+      logger.warn(`input binding ${name}: the app answered event ${event.id} on POST ${this.path} with ${res.status}: reported to the binding as a failure`);
+    } catch (err) {
+      logger.warn(`input binding ${name}: event ${event.id} could not be delivered to POST ${this.path}: ${(err as Error).message}`);
+    }
+    return 'failure';
+  }
+
+  async #run(): Promise<void> {
+    const { binding, timings, name, config, logger } = this.#deps;
+    this.listening = declaresInput(config) || (await this.#appListens());
+    if (!this.listening || this.#stopping) return;
+    logger.info(`input binding ${name} delivers to POST ${this.path}`);
+    let reader: BindingReader | undefined;
+    let idle = timings.idleMinMs;
+    let errorDelay = timings.errorMinMs;
+    try {
+      while (!this.#stopping) {
+        let stage = 'open';
+        try {
+          reader ??= await binding.openReader();
+          stage = 'read';
+          const events = await reader.read(timings.maxEvents, reader.canWait ? timings.waitMs : 0);
+          errorDelay = timings.errorMinMs;
+          this.#lastError = '';
+          if (events.length === 0) {
+            if (!reader.canWait) {
+              await this.#pause(idle);
+              idle = Math.min(idle * 2, timings.idleMaxMs);
+            }
+            continue;
+          }
+          idle = timings.idleMinMs;
+          for (const event of events) {
+            const outcome = this.#stopping ? 'failure' : await this.#deliver(event);
+            stage = 'ack';
+            await reader.ack(event.id, outcome);
+          }
+        } catch (err) {
+          if (this.#stopping) break;
+          this.#warn(`input binding ${name}: ${stage} failed: ${(err as Error)?.message ?? String(err)}`, errorDelay);
+          await this.#pause(errorDelay);
+          errorDelay = Math.min(errorDelay * 2, timings.errorMaxMs);
+        }
+      }
+    } finally {
+      await reader?.close().catch((err: Error) => logger.warn(`input binding ${name}: closing its reader failed: ${err.message}`));
+    }
+  }
+}
