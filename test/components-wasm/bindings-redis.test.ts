@@ -1,10 +1,11 @@
 // bindings.redis (components-wasm/bindings-redis, Rust on sdk/rust and the shared Redis
 // client) through the real host against a real redis-server on a free loopback port: the
-// tcp capability with its grant, JSPI, the output world. Dapr's operations on one key
-// (create, get, delete, increment, with TTLs checked in Redis itself), the requests it
-// refuses, Redis going down and coming back, the configuration checked at init; then the
-// crates' own unit tests, jco's reading of its signatures, a byte-identical rebuild, and the
-// SDK README's binding example (both directions), built and driven.
+// tcp capability with its grant, JSPI, the output world. The conformance kit's binding
+// suite; then Dapr's operations on one key (create, get, delete, increment, with TTLs
+// checked in Redis itself), the requests it refuses, Redis going down and coming back, the
+// configuration checked at init; then the crates' own unit tests, jco's reading of its
+// signatures, a byte-identical rebuild, and the SDK README's binding example (both
+// directions), built and driven.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import { adaptBinding } from '../../host/sandbox/kinds/binding-adapter.ts';
 import { unwrapResult } from '../../host/sandbox/kinds/wit-result.ts';
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
+import { conformanceTests } from '../support/conformance.ts';
 import { RedisServer } from '../support/redis-server.ts';
 import { acceptedAsWorld, buildReadmeExample, cargoTestPasses, componentErrorOf as errorOf, rebuildIsCommitted } from '../support/rust-component.ts';
 import { hasTool, needs } from '../support/tools.ts';
@@ -96,6 +98,22 @@ after(async () => {
   await Promise.all(started.map((live) => live.close()));
   await redis?.stop();
 });
+
+conformanceTests(
+  'bindings-redis.wasm, against a redis-server of its own',
+  async () => {
+    const server = await RedisServer.start();
+    return {
+      bytes: await wasmBytes,
+      source: 'bindings-redis.wasm',
+      config: new Map([['redisHost', server.address]]),
+      grants: { tcp: [server.address] },
+      badConfig: new Map([['enableTLS', 'true']]),
+      close: () => server.stop(),
+    };
+  },
+  needs('redis'),
+);
 
 describe('bindings.redis through the host, against redis-server', needs('redis'), () => {
   test('carries the bindings.redis manifest, imports log, clock and tcp, exports the output world and lists Dapr\'s four operations', async () => {

@@ -3,7 +3,8 @@
 // its keys, ETags and TTLs when it is rebuilt with a visible change (its version, which
 // /v1.0/metadata reports) and copied over the running one; a broker made by `tessera component
 // new pubsub --lang rust` builds and passes `tessera component test`; an output binding made by
-// `tessera component new binding --lang rust` builds and echoes through the sandbox.
+// `tessera component new binding --lang rust` builds, passes `tessera component test`, and
+// echoes through the sandbox.
 import assert from 'node:assert/strict';
 import { copyFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -126,6 +127,8 @@ describe('the Rust scaffolds', { concurrency: true }, () => {
       description: 'An output binding whose echo operation answers the request back.',
     });
     assert.deepEqual([...compiled.optionalExports], ['output']);
+    const tested = await runTessera(['component', 'test', '--bad-metadata', 'maxBytes=lots', 'bindings-echo.wasm'], { cwd: dir, timeoutMs: 60_000 });
+    assert.match(tested.stdout, /^PASS: \d+ passed, 0 failed/m, tested.stdout + tested.stderr);
     await assert.rejects(
       LiveComponent.start(compiled, { name: 'echo', config: new Map([['maxBytes', 'lots']]), logger: silentLogger }),
       /init refused the configuration: invalid-argument: maxBytes "lots" is not a whole number of bytes/,
