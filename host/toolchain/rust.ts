@@ -134,13 +134,15 @@ async function stageWorkspace(crateDir: string, crates: string[], stage: string)
   }
   const member = relative(root, crateDir) || '.';
   const text = (parts: { text: string }[]): string => parts.map((t) => t.text).join('');
-  const withoutWorkspace = async (dir: string) => tables(await readFile(join(dir, 'Cargo.toml'), 'utf8')).filter((t) => t.name !== 'workspace');
+  const manifestOf = async (dir: string) => tables(await readFile(join(dir, 'Cargo.toml'), 'utf8'));
+  const notWorkspace = (t: { name: string }): boolean => t.name !== 'workspace';
   // A path dependency that is a workspace of its own (a library crate that keeps out of any
-  // workspace around it) would be a second root in the stage's.
+  // workspace around it) would be a second root in the stage's: its copy goes without.
   for (const dir of crates) {
-    if (dir !== crateDir) await writeFile(join(stage, relative(root, dir), 'Cargo.toml'), text(await withoutWorkspace(dir)));
+    const own = dir === crateDir ? [] : await manifestOf(dir);
+    if (!own.every(notWorkspace)) await writeFile(join(stage, relative(root, dir), 'Cargo.toml'), text(own.filter(notWorkspace)));
   }
-  const manifest = await withoutWorkspace(crateDir);
+  const manifest = (await manifestOf(crateDir)).filter(notWorkspace);
   const isProfile = (t: { name: string }): boolean => t.name === 'profile' || t.name.startsWith('profile.');
   if (member === '.') {
     await writeFile(join(stage, 'Cargo.toml'), `${text(manifest)}\n[workspace]\n`);
