@@ -1,6 +1,7 @@
 // Builds every component folder of components-wasm/ into the `.wasm` committed beside its
 // sources (`<folder>/<folder>.wasm`), each with its language's builder (host/toolchain/):
-// `node components-wasm/build.ts`. With `--check` it rebuilds each into a temporary folder
+// `node components-wasm/build.ts`. `shared/` is no component: it holds the libraries
+// components share (built inside each component that uses them). With `--check` it rebuilds each into a temporary folder
 // instead and fails naming every committed `.wasm` that is not byte for byte what its
 // sources build (CI runs this).
 import { readdir } from 'node:fs/promises';
@@ -11,10 +12,12 @@ import { shownPath } from '../host/toolchain/build-support.ts';
 import { buildComponent, differenceFromCommitted } from '../host/toolchain/index.ts';
 
 const COMPONENTS_DIR = fileURLToPath(new URL('.', import.meta.url));
+/** The folder of libraries the components share, such as the Redis client. */
+const SHARED_DIR = 'shared';
 
 async function componentFolders(): Promise<string[]> {
   const entries = await readdir(COMPONENTS_DIR, { withFileTypes: true });
-  return entries.filter((e) => e.isDirectory()).map((e) => join(COMPONENTS_DIR, e.name)).sort();
+  return entries.filter((e) => e.isDirectory() && e.name !== SHARED_DIR).map((e) => join(COMPONENTS_DIR, e.name)).sort();
 }
 
 /** What went wrong with one folder, as a line to print; rethrows what is no build failure. */

@@ -133,9 +133,17 @@ async function stageWorkspace(crateDir: string, crates: string[], stage: string)
     }
   }
   const member = relative(root, crateDir) || '.';
-  const manifest = tables(await readFile(join(crateDir, 'Cargo.toml'), 'utf8')).filter((t) => t.name !== 'workspace');
-  const isProfile = (t: { name: string }): boolean => t.name === 'profile' || t.name.startsWith('profile.');
   const text = (parts: { text: string }[]): string => parts.map((t) => t.text).join('');
+  const manifestOf = async (dir: string) => tables(await readFile(join(dir, 'Cargo.toml'), 'utf8'));
+  const notWorkspace = (t: { name: string }): boolean => t.name !== 'workspace';
+  // A path dependency that is a workspace of its own (a library crate that keeps out of any
+  // workspace around it) would be a second root in the stage's: its copy goes without.
+  for (const dir of crates) {
+    const own = dir === crateDir ? [] : await manifestOf(dir);
+    if (!own.every(notWorkspace)) await writeFile(join(stage, relative(root, dir), 'Cargo.toml'), text(own.filter(notWorkspace)));
+  }
+  const manifest = (await manifestOf(crateDir)).filter(notWorkspace);
+  const isProfile = (t: { name: string }): boolean => t.name === 'profile' || t.name.startsWith('profile.');
   if (member === '.') {
     await writeFile(join(stage, 'Cargo.toml'), `${text(manifest)}\n[workspace]\n`);
   } else {

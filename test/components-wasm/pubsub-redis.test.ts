@@ -4,30 +4,26 @@
 // suite; then Redis's own: stream entries as Dapr writes them, consumer groups, retries under
 // the same id, blocking pulls, takeover of a crashed subscriber's messages,
 // refused addresses, Redis going down and coming back; then the crate's own unit tests
-// (RESP parser, config, JSON, stream entries), jco's reading of its signatures, flat memory,
-// and a byte-identical rebuild of the committed .wasm.
+// (config, JSON, stream entries), jco's reading of its signatures, flat memory, and a
+// byte-identical rebuild of the committed .wasm.
 import { ABI_VERSION } from '../../abi/ts/manifest.ts';
-import { componentEmbed, componentNew } from '@bytecodealliance/jco';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { AckOutcome, BulkPublishEntry, BulkPublishFailure, Message, PublishRequest } from '../../abi/ts/pubsub.ts';
 import type { Metadata, WitResult } from '../../abi/ts/types.ts';
-import { isTesseraError } from '../../host/errors.ts';
 import { createLogger, silentLogger, type Logger } from '../../host/observability/logger.ts';
 import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import { instantiate } from '../../host/sandbox/component-instance.ts';
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
 import { unwrapResult } from '../../host/sandbox/kinds/wit-result.ts';
 import { adaptPubSub, type PubSubHost } from '../../host/sandbox/kinds/pubsub-adapter.ts';
-import { buildRustComponent, DEBIAN_RUST } from '../../host/toolchain/rust.ts';
 import { conformanceTests } from '../support/conformance.ts';
+import { acceptedAsWorld, buildReadmeExample, cargoTestPasses, componentErrorOf as errorOf, rebuildIsCommitted } from '../support/rust-component.ts';
 import { RedisServer } from '../support/redis-server.ts';
-import { tempDir } from '../support/temp-dir.ts';
 import { hasTool, needs } from '../support/tools.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -39,23 +35,6 @@ const wasmBytes = readFile(WASM).then((b) => new Uint8Array(b));
 const compiled = wasmBytes.then((b) => CompiledComponent.compile(b, { source: 'pubsub-redis.wasm' }));
 const encode = (s: string): Uint8Array => new TextEncoder().encode(s);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve(stdout)));
-  });
-}
-
-/** The WIT error case a call rejected with. */
-async function errorOf(call: Promise<unknown>): Promise<{ tag: string; val: string }> {
-  try {
-    await call;
-  } catch (err) {
-    if (isTesseraError(err) && err.componentError) return err.componentError;
-    throw err;
-  }
-  assert.fail('the call succeeded');
-}
 
 /** One instance of the broker, as the host starts one per subscription, with typed calls. */
 class Broker {
@@ -537,29 +516,10 @@ describe('pubsub.redis through the host, against redis-server', needs('redis'), 
 });
 
 describe('pubsub.redis, the module', () => {
-  test('the RESP parser, config, JSON and stream-entry unit tests pass (cargo test, native)', needs('rust'), async () => {
-    const dir = await tempDir('tessera-pubsub-redis-test-');
-    try {
-      // Debian's toolchain by path, and none of the caller's RUST*/CARGO_* settings, as the builder runs it.
-      const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => key === 'CARGO_HOME' || !/^(RUST|CARGO_)/.test(key)));
-      const args = ['test', '--offline', '--locked', '--manifest-path', join(COMPONENT_DIR, 'Cargo.toml'), '--target-dir', dir.path];
-      const out = await run(DEBIAN_RUST.cargo, args, { ...env, RUSTC: DEBIAN_RUST.rustc }).catch((err: { stderr?: string; message: string }) =>
-        assert.fail(err.stderr ?? err.message),
-      );
-      assert.match(out, /test result: ok\. \d+ passed; 0 failed/);
-    } finally {
-      await dir.remove();
-    }
-  });
+  test('the config, JSON and stream-entry unit tests pass (cargo test, native; the shared Redis client\'s run in bindings-redis.test.ts)', needs('rust'), () =>
+    cargoTestPasses([COMPONENT_DIR]));
 
-  test('jco embed + jco new accept it as the pubsub-broker world', async () => {
-    // wit-component checks every core signature, import and export against the WIT.
-    const witDir = join(ROOT, 'abi', 'wit');
-    let wit = `package tessera:components@${ABI_VERSION};\n`;
-    for (const file of (await readdir(witDir)).sort()) wit += (await readFile(join(witDir, file), 'utf8')).replace(/^package .*;$/m, '');
-    const component = await componentNew(await componentEmbed({ binary: await wasmBytes, witSource: wit, world: 'pubsub-broker', stringEncoding: 'utf8' }));
-    assert.ok(component.byteLength > (await wasmBytes).byteLength);
-  });
+  test('jco embed + jco new accept it as the pubsub-broker world', async () => acceptedAsWorld(await wasmBytes, 'pubsub-broker'));
 
   test('memory stays flat across many calls: every argument and result is freed', needs('redis'), async () => {
     const unmetered = await CompiledComponent.compile(await wasmBytes, { cpuBudget: 0 });
@@ -591,56 +551,25 @@ describe('pubsub.redis, the module', () => {
   });
 
   test("the SDK README's pub/sub example builds, loads and delivers; retry puts a message back", needs('rust', 'redis'), async () => {
-    const readme = await readFile(join(ROOT, 'sdk', 'rust', 'README.md'), 'utf8');
-    const source = [...readme.matchAll(/```rust\n([\s\S]*?)```/g)].map((m) => m[1]!).find((code) => code.includes('export_pubsub!'));
-    const manifest = /```toml\n([\s\S]*?)```/.exec(readme)?.[1];
-    assert.ok(source && manifest, 'README.md has a ```toml block and a ```rust block with export_pubsub!');
-    const dir = await tempDir('tessera-rust-inbox-');
-    try {
-      await cp(join(ROOT, 'sdk', 'rust'), join(dir.path, 'sdk', 'rust'), { recursive: true, filter: (p) => !/[/\\]target$/.test(p) });
-      const crate = join(dir.path, 'components-wasm', 'pubsub-inbox');
-      await mkdir(join(crate, 'src'), { recursive: true });
-      await writeFile(join(crate, 'Cargo.toml'), manifest.replace('name = "state-kv"', 'name = "pubsub-inbox"'));
-      await writeFile(join(crate, 'src', 'lib.rs'), source);
-      const out = join(crate, 'pubsub-inbox.wasm');
-      await buildRustComponent(crate, out);
-
-      const inbox = await CompiledComponent.compile(await readFile(out));
-      assert.deepEqual(inbox.manifest, { kind: 'pubsub', type: 'pubsub.inbox', version: 'v1', abi: ABI_VERSION, capabilities: [], description: 'An in-memory pub/sub broker.' });
-      assert.equal(inbox.needsJspi, false);
-      const broker = new Broker(await LiveComponent.start(inbox, { name: 'inbox', config: new Map([['consumerID', 'app']]), logger: silentLogger }));
-      assert.deepEqual([...broker.live.features], []);
-      const sub = await broker.subscribe('t');
-      await broker.publish('t', Uint8Array.of(0, 255), { contentType: 'a/b', metadata: [['k', 'v']] });
-      assert.deepEqual(await broker.bulkPublish('t', [{ entryId: 'e1', data: encode('x'), metadata: [] }], [['r', 's']]), []);
-      const [first, second] = await broker.pull(sub);
-      assert.deepEqual(first, { id: first!.id, topic: 't', data: Uint8Array.of(0, 255), contentType: 'a/b', metadata: [['k', 'v']] });
-      assert.deepEqual(second!.metadata, [['r', 's']], 'the SDK\'s default bulk publish applies request metadata');
-      await broker.ack(sub, first!.id, 'retry');
-      await broker.ack(sub, second!.id);
-      assert.deepEqual(await broker.pull(sub), [first]);
-      assert.equal((await errorOf(broker.ack(sub, second!.id))).tag, 'not-found');
-      assert.deepEqual(await errorOf(broker.publish('', encode('x'))), { tag: 'invalid-argument', val: 'the topic is empty' });
-      await broker.ping();
-    } finally {
-      await dir.remove();
-    }
+    const inbox = await CompiledComponent.compile(await buildReadmeExample('export_pubsub!', 'pubsub-inbox'));
+    assert.deepEqual(inbox.manifest, { kind: 'pubsub', type: 'pubsub.inbox', version: 'v1', abi: ABI_VERSION, capabilities: [], description: 'An in-memory pub/sub broker.' });
+    assert.equal(inbox.needsJspi, false);
+    const broker = new Broker(await LiveComponent.start(inbox, { name: 'inbox', config: new Map([['consumerID', 'app']]), logger: silentLogger }));
+    assert.deepEqual([...broker.live.features], []);
+    const sub = await broker.subscribe('t');
+    await broker.publish('t', Uint8Array.of(0, 255), { contentType: 'a/b', metadata: [['k', 'v']] });
+    assert.deepEqual(await broker.bulkPublish('t', [{ entryId: 'e1', data: encode('x'), metadata: [] }], [['r', 's']]), []);
+    const [first, second] = await broker.pull(sub);
+    assert.deepEqual(first, { id: first!.id, topic: 't', data: Uint8Array.of(0, 255), contentType: 'a/b', metadata: [['k', 'v']] });
+    assert.deepEqual(second!.metadata, [['r', 's']], 'the SDK\'s default bulk publish applies request metadata');
+    await broker.ack(sub, first!.id, 'retry');
+    await broker.ack(sub, second!.id);
+    assert.deepEqual(await broker.pull(sub), [first]);
+    assert.equal((await errorOf(broker.ack(sub, second!.id))).tag, 'not-found');
+    assert.deepEqual(await errorOf(broker.publish('', encode('x'))), { tag: 'invalid-argument', val: 'the topic is empty' });
+    await broker.ping();
   });
 
-  test('a rebuild from a copy of the sources in another folder is byte-identical to the committed .wasm', needs('rust'), async () => {
-    const dir = await tempDir('tessera-pubsub-redis-rebuild-');
-    try {
-      const noTarget = (path: string): boolean => !/[/\\]target$/.test(path);
-      await cp(join(ROOT, 'sdk', 'rust'), join(dir.path, 'sdk', 'rust'), { recursive: true, filter: noTarget });
-      const copy = join(dir.path, 'components-wasm', 'pubsub-redis');
-      await cp(COMPONENT_DIR, copy, { recursive: true, filter: noTarget });
-      const out = join(dir.path, 'rebuilt.wasm');
-      await buildRustComponent(copy, out);
-      const [rebuilt, committed] = [await readFile(out), await wasmBytes];
-      assert.equal(rebuilt.length, committed.length, 'size');
-      assert.ok(rebuilt.equals(committed), 'the committed pubsub-redis.wasm is not what its sources build: rebuild it');
-    } finally {
-      await dir.remove();
-    }
-  });
+  test('a rebuild from a copy of the sources in another folder is byte-identical to the committed .wasm', needs('rust'), () =>
+    rebuildIsCommitted([join('components-wasm', 'pubsub-redis'), join('components-wasm', 'shared', 'redis-client')]));
 });

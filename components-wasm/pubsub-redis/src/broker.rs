@@ -10,14 +10,16 @@
 //   subscription of the group once it has been pending `processingTimeout` (`XAUTOCLAIM`,
 //   looked for every `redeliverInterval`, also while a `pull` waits).
 use crate::config::Config;
-use crate::redis::Redis;
-use crate::resp::Value;
 use crate::streams::{self, XAddText};
+use redis_client::resp::Value;
 use std::collections::BTreeMap;
 use tessera_sdk::{
     clock, feature, log, random, AckOutcome, BulkPublishEntry, BulkPublishFailure, Error, Message, Metadata, PubSub,
     PublishRequest,
 };
+
+/// The connection, with the broker's configuration.
+type Redis = redis_client::Redis<Config>;
 
 #[derive(Default)]
 pub struct RedisStreams {
@@ -68,23 +70,10 @@ fn unknown_subscription(id: u64) -> Error {
     ))
 }
 
-/// An error reply as the error of the call: a busy or failing-over server is `unavailable`,
-/// a key that is no stream the caller's mistake, the rest (a refused password included)
-/// `internal`. `topic` is empty for a command on no topic.
+/// An error reply as the error of the call. `topic` is empty for a command on no topic.
 fn refused(command: &str, topic: &str, message: &str) -> Error {
-    let text = if topic.is_empty() {
-        format!("redis refused {}: {}", command, message)
-    } else {
-        format!("redis refused {} on topic {:?}: {}", command, topic, message)
-    };
-    match message.split(' ').next().unwrap_or("") {
-        "LOADING" | "BUSY" | "MASTERDOWN" | "TRYAGAIN" | "CLUSTERDOWN" | "READONLY" => Error::Unavailable(text),
-        "NOAUTH" | "WRONGPASS" => {
-            Error::Internal(format!("{} (set redisPassword, and redisUsername for an ACL user)", text))
-        }
-        "WRONGTYPE" => Error::InvalidArgument(format!("{} (the key holds something other than a stream)", text)),
-        _ => Error::Internal(text),
-    }
+    let what = if topic.is_empty() { String::from(command) } else { format!("{} on topic {:?}", command, topic) };
+    redis_client::refused(&what, message, "a stream")
 }
 
 fn expect_ok(reply: Value, command: &str, topic: &str) -> Result<Value, Error> {

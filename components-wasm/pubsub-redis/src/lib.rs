@@ -4,11 +4,9 @@
 mod broker;
 mod config;
 mod metadata_json;
-mod redis;
-mod resp;
 mod streams;
 
-// Native `cargo test` builds the pure parts (RESP, config, JSON, entries) without the
+// Native `cargo test` builds the pure parts (config, JSON, entries) without the
 // exports, whose host imports exist only in wasm.
 #[cfg(target_arch = "wasm32")]
 tessera_sdk::export_pubsub! {

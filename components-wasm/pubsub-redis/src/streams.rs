@@ -2,7 +2,7 @@
 // per message with the fields `data` (the bytes), `contentType` and `metadata` (a JSON object),
 // as Dapr's Redis pub/sub writes them.
 use crate::metadata_json;
-use crate::resp::Value;
+use redis_client::resp::Value;
 use tessera_sdk::{Message, Metadata};
 
 pub const DATA: &[u8] = b"data";

@@ -139,7 +139,7 @@ impl<T: SnapshotStream> snapshot_stream::Guest for Streaming<'_, T> {
 #[macro_export]
 macro_rules! export_state_store {
     (store: $store:ty, $($manifest:tt)*) => {
-        $crate::__tessera_export!("state-store", __tessera_export_state, none, $store, $($manifest)*);
+        $crate::__tessera_export!("state-store", [__tessera_export_state], none, $store, $($manifest)*);
     };
 }
 
@@ -149,7 +149,7 @@ macro_rules! export_state_store {
 #[macro_export]
 macro_rules! export_snapshotting_state_store {
     (store: $store:ty, $($manifest:tt)*) => {
-        $crate::__tessera_export!("state-store", __tessera_export_state, whole, $store, $($manifest)*);
+        $crate::__tessera_export!("state-store", [__tessera_export_state], whole, $store, $($manifest)*);
     };
 }
 
@@ -160,7 +160,7 @@ macro_rules! export_snapshotting_state_store {
 #[macro_export]
 macro_rules! export_streaming_state_store {
     (store: $store:ty, $($manifest:tt)*) => {
-        $crate::__tessera_export!("state-store", __tessera_export_state, streaming, $store, $($manifest)*);
+        $crate::__tessera_export!("state-store", [__tessera_export_state], streaming, $store, $($manifest)*);
     };
 }
 
@@ -184,7 +184,7 @@ macro_rules! export_streaming_state_store {
 #[macro_export]
 macro_rules! export_pubsub {
     (broker: $store:ty, $($manifest:tt)*) => {
-        $crate::__tessera_export!("pubsub", __tessera_export_pubsub, none, $store, $($manifest)*);
+        $crate::__tessera_export!("pubsub", [__tessera_export_pubsub], none, $store, $($manifest)*);
     };
 }
 
@@ -194,7 +194,7 @@ macro_rules! export_pubsub {
 #[macro_export]
 macro_rules! export_snapshotting_pubsub {
     (broker: $store:ty, $($manifest:tt)*) => {
-        $crate::__tessera_export!("pubsub", __tessera_export_pubsub, whole, $store, $($manifest)*);
+        $crate::__tessera_export!("pubsub", [__tessera_export_pubsub], whole, $store, $($manifest)*);
     };
 }
 
@@ -204,19 +204,71 @@ macro_rules! export_snapshotting_pubsub {
 #[macro_export]
 macro_rules! export_streaming_pubsub {
     (broker: $store:ty, $($manifest:tt)*) => {
-        $crate::__tessera_export!("pubsub", __tessera_export_pubsub, streaming, $store, $($manifest)*);
+        $crate::__tessera_export!("pubsub", [__tessera_export_pubsub], streaming, $store, $($manifest)*);
+    };
+}
+
+/// Exports `$binding` as the component's output binding (WIT world `output-binding`) and
+/// writes the `tessera:manifest` section (`kind` `binding`). Use it once, at the top level of
+/// the crate:
+///
+/// ```ignore
+/// tessera_sdk::export_output_binding! {
+///     binding: RedisBinding,
+///     type: "bindings.redis",
+///     version: "v1",
+///     capabilities: [log, clock, tcp],
+///     description: "Redis keys: create, get, delete, increment.",
+/// }
+/// ```
+///
+/// `$binding` implements [`OutputBinding`](crate::OutputBinding) (and so
+/// [`Binding`](crate::Binding)) and `Default` (the host builds it on the first call). `type`
+/// is `bindings.<name>`; the other arguments are those of [`export_state_store!`].
+#[macro_export]
+macro_rules! export_output_binding {
+    (binding: $binding:ty, $($manifest:tt)*) => {
+        $crate::__tessera_export!("binding", [__tessera_export_binding, __tessera_export_output], none, $binding, $($manifest)*);
+    };
+}
+
+/// Exports `$binding` as the component's input binding (WIT world `input-binding`): it
+/// implements [`InputBinding`](crate::InputBinding) and `Default`. Same arguments as
+/// [`export_output_binding!`].
+#[macro_export]
+macro_rules! export_input_binding {
+    (binding: $binding:ty, $($manifest:tt)*) => {
+        $crate::__tessera_export!("binding", [__tessera_export_binding, __tessera_export_input], none, $binding, $($manifest)*);
+    };
+}
+
+/// Exports `$binding` as a binding of both directions (WIT world `input-output-binding`,
+/// Dapr's `direction: input, output`): one type implements both
+/// [`InputBinding`](crate::InputBinding) and [`OutputBinding`](crate::OutputBinding), with
+/// one [`Binding`](crate::Binding) (`init`, `ping`). Same arguments as
+/// [`export_output_binding!`].
+#[macro_export]
+macro_rules! export_input_output_binding {
+    (binding: $binding:ty, $($manifest:tt)*) => {
+        $crate::__tessera_export!(
+            "binding",
+            [__tessera_export_binding, __tessera_export_input, __tessera_export_output],
+            none,
+            $binding,
+            $($manifest)*
+        );
     };
 }
 
 /// What every public export macro expands to: the store, allocator and manifest, the
-/// exports of the kind's interface (`$iface`, a generated macro), and those of `snapshot`
+/// exports of the kind's interfaces (`$iface`, generated macros), and those of `snapshot`
 /// and `snapshot-stream` as `$snapshot` says (`none`, `whole`: a `Snapshot` store,
 /// `streaming`: a `SnapshotStream` one).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __tessera_export {
     (
-        $kind:literal, $iface:ident, $snapshot:ident, $store:ty,
+        $kind:literal, [$($iface:ident),+], $snapshot:ident, $store:ty,
         type: $type:literal,
         version: $version:literal,
         capabilities: [$($capability:ident),* $(,)?]
@@ -225,7 +277,7 @@ macro_rules! __tessera_export {
     ) => {
         const _: () = {
             $crate::__tessera_export_common!($kind, $store, $type, $version, [$($capability),*], [$($description)?]);
-            $crate::$iface!(__TESSERA_STORE.get());
+            $($crate::$iface!(__TESSERA_STORE.get());)+
             $crate::__tessera_export_snapshots!($snapshot, $store);
         };
     };
@@ -249,7 +301,7 @@ macro_rules! __tessera_export_snapshots {
     };
 }
 
-/// The allocator, the component's one store or broker, and its manifest.
+/// The allocator, the component's one store, broker or binding, and its manifest.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __tessera_export_common {

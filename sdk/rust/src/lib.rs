@@ -1,9 +1,10 @@
-//! Write a Tessera state store or pub/sub broker in Rust. This crate is the guest side of the
-//! ABI in `abi/ABI.md` (`tessera:components`, the version in `ABI_VERSION`): it lifts each request out of the
-//! canonical ABI into typed values, calls your [`StateStore`] or [`PubSub`], and lowers the
-//! answer back, under the export names wit-bindgen would give them; it wraps the host
-//! interfaces (`log`, `clock`, `random`, `sleep`, `tcp`) in safe functions. No dependencies;
-//! builds with rustc 1.63 for `wasm32-unknown-unknown`. See README.md.
+//! Write a Tessera state store, pub/sub broker or binding in Rust. This crate is the guest side
+//! of the ABI in `abi/ABI.md` (`tessera:components`, the version in `ABI_VERSION`): it lifts each
+//! request out of the canonical ABI into typed values, calls your [`StateStore`], [`PubSub`],
+//! [`OutputBinding`] or [`InputBinding`], and lowers the answer back, under the export names
+//! wit-bindgen would give them; it wraps the host interfaces (`log`, `clock`, `random`,
+//! `sleep`, `tcp`) in safe functions. No dependencies; builds with rustc 1.63 for
+//! `wasm32-unknown-unknown`. See README.md.
 //!
 //! The canonical-ABI glue is generated from the WIT (`src/generated/`, by `npm run bindgen`);
 //! the rest is the hand-written API.
@@ -13,6 +14,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod binding;
 mod export;
 mod generated;
 mod host;
@@ -23,6 +25,7 @@ mod snapshot_stream;
 mod store;
 mod types;
 
+pub use binding::{unsupported_operation, Binding, InputBinding, OutputBinding};
 pub use generated::types::*;
 pub use host::{clock, log, random, sleep, tcp};
 pub use manifest::ABI_VERSION;

@@ -61,14 +61,23 @@ pub const fn lists_capability(fields: &ManifestFields<'_>, capability: &str) -> 
 
 /// `^<prefix>[a-z0-9][a-z0-9._-]*$`, at most 128 bytes: the schema's pattern for a type,
 /// with the building block the kind implies (`state.` for a state store, `pubsub.` for a
-/// broker).
+/// broker, `bindings.` for a binding).
 const fn check_type(kind: &str, t: &str) {
     let b = t.as_bytes();
-    let prefix: &[u8] = if same(kind, "pubsub") { b"pubsub." } else { b"state." };
+    let prefix: &[u8] = if same(kind, "pubsub") {
+        b"pubsub."
+    } else if same(kind, "binding") {
+        b"bindings."
+    } else {
+        b"state."
+    };
     let start = prefix.len();
     if !starts_with_at(b, 0, prefix) || b.len() == start || b.len() > 128 {
         if same(kind, "pubsub") {
             panic!("tessera manifest: `type` must be `pubsub.<name>` (e.g. \"pubsub.redis\"), at most 128 bytes");
+        }
+        if same(kind, "binding") {
+            panic!("tessera manifest: `type` must be `bindings.<name>` (e.g. \"bindings.redis\"), at most 128 bytes");
         }
         panic!("tessera manifest: `type` must be `state.<name>` (e.g. \"state.memory\"), at most 128 bytes");
     }
@@ -121,7 +130,7 @@ const fn check_capabilities(caps: &[&str]) {
             k += 1;
         }
         if !known {
-            panic!("tessera manifest: a capability is not one of log, clock, random, sleep, tcp");
+            panic!("tessera manifest: a capability is not one of log, clock, random, sleep, tcp, http, timezone");
         }
         let mut j = 0;
         while j < i {

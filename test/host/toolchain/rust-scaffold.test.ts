@@ -2,11 +2,15 @@
 // `tessera component new state --lang rust`, built and dropped into a running sidecar, keeps
 // its keys, ETags and TTLs when it is rebuilt with a visible change (its version, which
 // /v1.0/metadata reports) and copied over the running one; a broker made by `tessera component
-// new pubsub --lang rust` builds and passes `tessera component test`.
+// new pubsub --lang rust` builds and passes `tessera component test`; an output binding made by
+// `tessera component new binding --lang rust` builds, passes `tessera component test`, and
+// echoes through the sandbox.
 import assert from 'node:assert/strict';
 import { copyFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { InvokeResponse } from '../../../abi/ts/binding.ts';
+import { ABI_VERSION } from '../../../abi/ts/manifest.ts';
 import type { Message } from '../../../abi/ts/pubsub.ts';
 import type { WitResult } from '../../../abi/ts/types.ts';
 import { silentLogger } from '../../../host/observability/logger.ts';
@@ -104,6 +108,41 @@ describe('the Rust scaffolds', { concurrency: true }, () => {
       assert.deepEqual(again?.data, Uint8Array.of(1, 2), 'retry delivers it again');
       await call('ack', sub, again!.id, 'success');
       assert.deepEqual(await call<Message[]>('pull', sub, 10, 0), []);
+    } finally {
+      await live.close();
+    }
+  });
+
+  test('a scaffolded output binding builds, carries type bindings.<name>, echoes, and refuses what it should', needs('rust'), async () => {
+    await tessera(['component', 'new', 'binding', '--lang', 'rust', 'bindings-echo'], work.path);
+    const dir = join(work.path, 'bindings-echo');
+    await tessera(['component', 'build'], dir);
+    const compiled = await CompiledComponent.compile(new Uint8Array(await readFile(join(dir, 'bindings-echo.wasm'))));
+    assert.deepEqual(compiled.manifest, {
+      kind: 'binding',
+      type: 'bindings.echo',
+      version: 'v1',
+      abi: ABI_VERSION,
+      capabilities: ['log'],
+      description: 'An output binding whose echo operation answers the request back.',
+    });
+    assert.deepEqual([...compiled.optionalExports], ['output']);
+    const tested = await runTessera(['component', 'test', '--bad-metadata', 'maxBytes=lots', 'bindings-echo.wasm'], { cwd: dir, timeoutMs: 60_000 });
+    assert.match(tested.stdout, /^PASS: \d+ passed, 0 failed/m, tested.stdout + tested.stderr);
+    await assert.rejects(
+      LiveComponent.start(compiled, { name: 'echo', config: new Map([['maxBytes', 'lots']]), logger: silentLogger }),
+      /init refused the configuration: invalid-argument: maxBytes "lots" is not a whole number of bytes/,
+    );
+    const live = await LiveComponent.start(compiled, { name: 'echo', config: new Map([['maxBytes', '8']]), logger: silentLogger });
+    try {
+      const invoke = async (operation: string, data: Uint8Array) => (await live.call('output#invoke', [{ operation, data, metadata: [['k', 'v']] }])) as WitResult<InvokeResponse, { tag: string; val: string }>;
+      assert.deepEqual(await live.call('output#operations', []), ['echo']);
+      assert.deepEqual(await invoke('echo', Uint8Array.from([123, 125])), { tag: 'ok', val: { data: Uint8Array.from([123, 125]), metadata: [['k', 'v']], contentType: undefined } });
+      assert.deepEqual(await invoke('echo', new Uint8Array(9)), { tag: 'err', val: { tag: 'invalid-argument', val: 'the data is 9 bytes, over maxBytes (8)' } });
+      assert.deepEqual(await invoke('create', new Uint8Array()), {
+        tag: 'err',
+        val: { tag: 'invalid-argument', val: 'operation "create" is not supported by this binding; supported operations: echo' },
+      });
     } finally {
       await live.close();
     }

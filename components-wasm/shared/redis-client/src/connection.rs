@@ -2,15 +2,17 @@
 // SELECT), commands written and replies read whole, pipelines, and a new connection on the
 // next call once anything went wrong. A broken or timed-out connection fails that call with
 // `unavailable` and is dropped: a reply that arrived late would answer the wrong command.
-use crate::config::Config;
 use crate::resp::{self, Value};
+use crate::settings::Settings;
 use tessera_sdk::{clock, log, tcp, Error};
 
 /// Bytes asked of the host per read.
 const READ_CHUNK: u32 = 64 * 1024;
 
-pub struct Redis {
-    config: Config,
+/// The connection and the settings it was made with: `C` is [`Settings`] or a component's
+/// configuration that holds them, which [`Redis::config`] gives back.
+pub struct Redis<C = Settings> {
+    config: C,
     connection: Option<Connection>,
 }
 
@@ -23,12 +25,13 @@ struct Connection {
 /// What one command came to: its reply (an error reply included), or no usable connection.
 pub type Reply = Result<Value, Error>;
 
-impl Redis {
-    pub fn new(config: Config) -> Redis {
+impl<C: AsRef<Settings>> Redis<C> {
+    /// Connects on the first call.
+    pub fn new(config: C) -> Redis<C> {
         Redis { config, connection: None }
     }
 
-    pub fn config(&self) -> &Config {
+    pub fn config(&self) -> &C {
         &self.config
     }
 
@@ -37,7 +40,7 @@ impl Redis {
     pub fn call(&mut self, args: &[&[u8]], server_wait_ms: u32) -> Reply {
         let mut request = Vec::new();
         resp::encode_command(&mut request, args);
-        let config = &self.config;
+        let config = self.config.as_ref();
         let connection = open(&mut self.connection, config)?;
         let result = connection
             .write(&request, config)
@@ -55,7 +58,7 @@ impl Redis {
         for args in commands {
             resp::encode_command(&mut request, args);
         }
-        let config = &self.config;
+        let config = self.config.as_ref();
         let connection = open(&mut self.connection, config)?;
         let mut replies = Vec::with_capacity(commands.len());
         let mut failure = connection.write(&request, config).err();
@@ -77,13 +80,13 @@ impl Redis {
 
     fn drop_connection(&mut self, why: &Error) {
         if self.connection.take().is_some() {
-            log::warn(&format!("dropped the connection to redis at {}: {}", self.config.address(), why.message()));
+            log::warn(&format!("dropped the connection to redis at {}: {}", self.config.as_ref().address(), why.message()));
         }
     }
 }
 
 /// The open connection, or a new one, authenticated and on its database.
-fn open<'a>(slot: &'a mut Option<Connection>, config: &Config) -> Result<&'a mut Connection, Error> {
+fn open<'a>(slot: &'a mut Option<Connection>, config: &Settings) -> Result<&'a mut Connection, Error> {
     if slot.is_none() {
         *slot = Some(Connection::open(config)?);
     }
@@ -91,7 +94,7 @@ fn open<'a>(slot: &'a mut Option<Connection>, config: &Config) -> Result<&'a mut
 }
 
 impl Connection {
-    fn open(config: &Config) -> Result<Connection, Error> {
+    fn open(config: &Settings) -> Result<Connection, Error> {
         let address = config.address();
         let tcp = tcp::connect(&config.host, config.port, config.dial_timeout_ms).map_err(|error| match error {
             Error::InvalidArgument(m) => {
@@ -115,7 +118,7 @@ impl Connection {
         Ok(connection)
     }
 
-    fn setup(&mut self, args: &[&[u8]], config: &Config, what: &str) -> Result<(), Error> {
+    fn setup(&mut self, args: &[&[u8]], config: &Settings, what: &str) -> Result<(), Error> {
         let mut request = Vec::new();
         resp::encode_command(&mut request, args);
         self.write(&request, config)?;
@@ -127,12 +130,12 @@ impl Connection {
         }
     }
 
-    fn write(&mut self, request: &[u8], config: &Config) -> Result<(), Error> {
+    fn write(&mut self, request: &[u8], config: &Settings) -> Result<(), Error> {
         self.tcp.write_all(request).map_err(|error| broken(config, &error))
     }
 
     /// The next whole reply, waiting up to `wait_ms` in all.
-    fn read_reply(&mut self, wait_ms: u32, config: &Config) -> Result<Value, Error> {
+    fn read_reply(&mut self, wait_ms: u32, config: &Settings) -> Result<Value, Error> {
         let deadline = clock::monotonic_ns() + u64::from(wait_ms) * 1_000_000;
         loop {
             match resp::parse(&self.pending) {
@@ -168,6 +171,22 @@ impl Connection {
     }
 }
 
-fn broken(config: &Config, error: &Error) -> Error {
+fn broken(config: &Settings, error: &Error) -> Error {
     Error::Unavailable(format!("the connection to redis at {} broke: {}", config.address(), error.message()))
+}
+
+/// An error reply as the error of the call. `what` names the command and what it was on
+/// (`XADD on topic "t"`); `holds` what the key should hold (`a stream`), for `WRONGTYPE`,
+/// the caller's mistake. A busy or failing-over server is `unavailable`, the rest (a refused
+/// password included) `internal`.
+pub fn refused(what: &str, message: &str, holds: &str) -> Error {
+    let text = format!("redis refused {}: {}", what, message);
+    match message.split(' ').next().unwrap_or("") {
+        "LOADING" | "BUSY" | "MASTERDOWN" | "TRYAGAIN" | "CLUSTERDOWN" | "READONLY" => Error::Unavailable(text),
+        "NOAUTH" | "WRONGPASS" => {
+            Error::Internal(format!("{} (set redisPassword, and redisUsername for an ACL user)", text))
+        }
+        "WRONGTYPE" => Error::InvalidArgument(format!("{} (the key holds something other than {})", text, holds)),
+        _ => Error::Internal(text),
+    }
 }
