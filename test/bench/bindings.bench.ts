@@ -1,12 +1,13 @@
 // Benchmarks of issue 12, each beside its limit in the same run:
-// - an output binding (bindings.http, C++) to a local HTTP server through the sidecar
-//   (POST /v1.0/bindings/web {"operation":"get"}), against the same GETs sent straight to the
-//   server with fetch; both paths driven by the same fetch client in a child process,
-//   alternating rounds (target: at least 0.6 of direct);
+// - an output binding (bindings.http, C++) to a local HTTP server (its own process) through
+//   the sidecar (POST /v1.0/bindings/web {"operation":"get"}), against the same GETs sent
+//   straight to the server with fetch; both paths driven by the same fetch client in a child
+//   process, alternating rounds (target: at least 0.6 of direct);
 // - cron tick lateness (bindings.cron, AssemblyScript, `@every 100ms`, delivered to an app):
 //   when the app receives a tick minus the tick's own time (its `readTimeUTC`), p50 and p99
 //   over 200 ticks (target: p99 under 10 ms).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +21,7 @@ import { median, percentile, type Load } from './bench-support.ts';
 
 const run = promisify(execFile);
 const FETCH_LOAD = fileURLToPath(new URL('./fetch-load.ts', import.meta.url));
+const UPSTREAM = fileURLToPath(new URL('./http-upstream.ts', import.meta.url));
 
 function fetchLoad(url: string, method: string, body: string, seconds: number, concurrency: number): Promise<Load> {
   return run(process.execPath, [FETCH_LOAD, url, method, body, String(seconds), String(concurrency)], { timeout: (seconds + 30) * 1000 }).then(({ stdout }) => JSON.parse(stdout) as Load);
@@ -46,10 +48,11 @@ async function sidecarWith(yaml: string, appPort?: number): Promise<{ sidecar: S
 }
 
 async function outputBench(seconds: number, rounds: number, concurrency: number): Promise<string[]> {
-  const body = Buffer.from('{"status":"ok","items":[1,2,3]}');
-  const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
-  const port = await listen(server);
-  const origin = `http://127.0.0.1:${port}`;
+  // The service runs in a process of its own, as an outside service would: the sidecar's
+  // process must not also pay for serving it.
+  const upstream = spawn(process.execPath, [UPSTREAM], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(upstream.stdout!, 'data')) as [Buffer];
+  const origin = `http://127.0.0.1:${Number(line.toString().trim())}`;
   const side = await sidecarWith(
     `apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: web\n  annotations:\n    tessera.dev/allow-http: "${origin}"\nspec:\n  type: bindings.http\n  version: v1\n  metadata:\n    - name: url\n      value: "${origin}/items"\n`,
   );
@@ -77,7 +80,7 @@ async function outputBench(seconds: number, rounds: number, concurrency: number)
     ];
   } finally {
     await side.stop();
-    server.close();
+    upstream.kill();
   }
 }
 
