@@ -11,6 +11,7 @@ import { SubscriptionManager } from '../../host/building-blocks/pubsub/subscript
 import { silentLogger, type Logger } from '../../host/observability/logger.ts';
 import { MemoryBroker } from './memory-pubsub.ts';
 import { FakeComponents } from './fake-components.ts';
+import { TestApp } from './test-app.ts';
 
 export interface PubSubSidecarOptions {
   appId?: string;
@@ -97,4 +98,26 @@ export async function startPubSubSidecar(options: PubSubSidecarOptions = {}): Pr
       channel?.close();
     },
   };
+}
+
+/** Sidecar-side redelivery pauses short enough for tests. */
+export const FAST_RETRIES = { retryDelaysMs: [10, 20, 40] };
+
+/**
+ * A test app that answers GET /dapr/subscribe with `subscriptions`, and a pub/sub sidecar
+ * delivering to it with fast retries, once its programmatic subscriptions are loaded; both
+ * are closed by the functions pushed onto `cleanups`.
+ */
+export async function startAppAndSidecar(
+  cleanups: Array<() => Promise<void>>,
+  subscriptions: unknown[],
+  options: PubSubSidecarOptions = {},
+): Promise<{ app: TestApp; sidecar: PubSubSidecar }> {
+  const app = await new TestApp().listen();
+  app.subscribe = { status: 200, body: subscriptions };
+  cleanups.push(() => app.close());
+  const sidecar = await startPubSubSidecar({ appPort: app.port, timings: FAST_RETRIES, ...options });
+  cleanups.push(() => sidecar.close());
+  await sidecar.programmatic;
+  return { app, sidecar };
 }

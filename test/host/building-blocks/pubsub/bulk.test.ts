@@ -4,25 +4,15 @@
 // status retried alone), declared programmatically or in a Subscription YAML.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { startPubSubSidecar, type PubSubSidecar, type PubSubSidecarOptions } from '../../../support/pubsub-sidecar.ts';
+import { startAppAndSidecar, type PubSubSidecar, type PubSubSidecarOptions } from '../../../support/pubsub-sidecar.ts';
 import { pollUntil } from '../../../support/sidecar-process.ts';
-import { TestApp } from '../../../support/test-app.ts';
 
-const FAST = { retryDelaysMs: [10, 20, 40] };
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function setup(subscriptions: unknown[], options: PubSubSidecarOptions = {}): Promise<{ app: TestApp; sidecar: PubSubSidecar }> {
-  const app = await new TestApp().listen();
-  app.subscribe = { status: 200, body: subscriptions };
-  cleanups.push(() => app.close());
-  const sidecar = await startPubSubSidecar({ appPort: app.port, timings: FAST, ...options });
-  cleanups.push(() => sidecar.close());
-  await sidecar.programmatic;
-  return { app, sidecar };
-}
+const setup = (subscriptions: unknown[], options: PubSubSidecarOptions = {}) => startAppAndSidecar(cleanups, subscriptions, options);
 
 async function publishMany(sidecar: PubSubSidecar, topic: string, count: number, init?: Parameters<PubSubSidecar['publish']>[3]): Promise<void> {
   for (let n = 0; n < count; n++) {

@@ -8,25 +8,16 @@ import { afterEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryBroker } from '../../../support/memory-pubsub.ts';
 import { FakeComponents } from '../../../support/fake-components.ts';
-import { startPubSubSidecar, type PubSubSidecar, type PubSubSidecarOptions } from '../../../support/pubsub-sidecar.ts';
+import { FAST_RETRIES, startAppAndSidecar, type PubSubSidecar, type PubSubSidecarOptions } from '../../../support/pubsub-sidecar.ts';
 import { pollUntil } from '../../../support/sidecar-process.ts';
 import { TestApp } from '../../../support/test-app.ts';
 
-const FAST = { retryDelaysMs: [10, 20, 40] };
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function setup(subscriptions: unknown[], options: PubSubSidecarOptions = {}): Promise<{ app: TestApp; sidecar: PubSubSidecar }> {
-  const app = await new TestApp().listen();
-  app.subscribe = { status: 200, body: subscriptions };
-  cleanups.push(() => app.close());
-  const sidecar = await startPubSubSidecar({ appPort: app.port, timings: FAST, ...options });
-  cleanups.push(() => sidecar.close());
-  await sidecar.programmatic;
-  return { app, sidecar };
-}
+const setup = (subscriptions: unknown[], options: PubSubSidecarOptions = {}) => startAppAndSidecar(cleanups, subscriptions, options);
 
 async function publishMany(sidecar: PubSubSidecar, topic: string, count: number): Promise<void> {
   for (let n = 0; n < count; n++) {
@@ -123,7 +114,7 @@ describe('pub/sub delivery: messages at the app at once', () => {
     const [dead] = await app.waitFor('/jobs-dead');
     await pollUntil('30 messages settled', () => (sidecar.broker.stats.acks.success === 31 ? true : undefined));
     assert.deepEqual(dead!.json.data, { n: 7 });
-    assert.equal(tries.get(7), 1 + FAST.retryDelaysMs.length);
+    assert.equal(tries.get(7), 1 + FAST_RETRIES.retryDelaysMs.length);
     for (let n = 0; n < 30; n++) if (n !== 7) assert.equal(tries.get(n), n % 3 === 0 ? 2 : 1, `tries of ${n}`);
     assert.equal(sidecar.broker.stats.acks.retry, 0);
   });

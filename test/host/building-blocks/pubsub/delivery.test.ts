@@ -8,25 +8,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, type Logger } from '../../../../host/observability/logger.ts';
 import { MemoryBroker } from '../../../support/memory-pubsub.ts';
 import { FakeComponents } from '../../../support/fake-components.ts';
-import { startPubSubSidecar, type PubSubSidecar, type PubSubSidecarOptions } from '../../../support/pubsub-sidecar.ts';
+import { FAST_RETRIES, startAppAndSidecar, startPubSubSidecar, type PubSubSidecar, type PubSubSidecarOptions } from '../../../support/pubsub-sidecar.ts';
 import { pollUntil } from '../../../support/sidecar-process.ts';
 import { freePort, TestApp } from '../../../support/test-app.ts';
 
-const FAST = { retryDelaysMs: [10, 20, 40] };
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function setup(subscriptions: unknown[], options: PubSubSidecarOptions = {}): Promise<{ app: TestApp; sidecar: PubSubSidecar }> {
-  const app = await new TestApp().listen();
-  app.subscribe = { status: 200, body: subscriptions };
-  cleanups.push(() => app.close());
-  const sidecar = await startPubSubSidecar({ appPort: app.port, timings: FAST, ...options });
-  cleanups.push(() => sidecar.close());
-  await sidecar.programmatic;
-  return { app, sidecar };
-}
+const setup = (subscriptions: unknown[], options: PubSubSidecarOptions = {}) => startAppAndSidecar(cleanups, subscriptions, options);
 
 async function published(res: Promise<Response>): Promise<void> {
   const r = await res;
@@ -42,7 +33,7 @@ function recordingLogger(): { logger: Logger; lines: string[] } {
 describe('pub/sub delivery: programmatic subscriptions and routing', () => {
   it('delivers a published event to its route as a CloudEvent with the traceparent, waking the idle loop', async () => {
     // Idle pauses of up to 3 s: only the wake-up on publish can make the delivery quick.
-    const { app, sidecar } = await setup([{ pubsubname: 'pubsub', topic: 'orders', route: '/orders' }], { timings: { ...FAST, idleMaxMs: 3000 } });
+    const { app, sidecar } = await setup([{ pubsubname: 'pubsub', topic: 'orders', route: '/orders' }], { timings: { ...FAST_RETRIES, idleMaxMs: 3000 } });
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     await sleep(1000); // the idle backoff is now well past a second
     const started = performance.now();
@@ -148,7 +139,7 @@ describe("pub/sub delivery: the app's answers", () => {
     await published(sidecar.publish('pubsub', 'orders', { orderId: 9 }));
     const [dead] = await app.waitFor('/dead');
     const tries = app.at('/orders');
-    assert.equal(tries.length, 1 + FAST.retryDelaysMs.length);
+    assert.equal(tries.length, 1 + FAST_RETRIES.retryDelaysMs.length);
     assert.equal(dead!.json.id, tries[0]!.json.id, 'the original event');
     assert.deepEqual(dead!.json.data, { orderId: 9 });
     assert.equal(sidecar.broker.stats.acks.retry, 0);
@@ -182,7 +173,7 @@ describe("pub/sub delivery: the app's answers", () => {
 
   it('without a dead-letter topic, hands a failing event back to the broker, which redelivers it later', async () => {
     const { app, sidecar } = await setup([{ pubsubname: 'pubsub', topic: 'stubborn', route: '/stubborn' }]);
-    const attempts = 1 + FAST.retryDelaysMs.length;
+    const attempts = 1 + FAST_RETRIES.retryDelaysMs.length;
     app.on('/stubborn', (_d, nth) => (nth <= attempts + 1 ? { status: 500 } : {}));
     await published(sidecar.publish('pubsub', 'stubborn', { n: 1 }));
     await app.waitFor('/stubborn', attempts + 2);
