@@ -116,7 +116,7 @@ export function limitsFromAnnotations(annotations: Readonly<Record<string, strin
     if (!key.startsWith('tessera.dev/') || isGrantAnnotation(key) || isPersistAnnotation(key)) continue;
     const parse = ANNOTATIONS[key];
     if (!parse) {
-      const known = [...Object.keys(ANNOTATIONS), PERSIST, PERSIST_INTERVAL, ...grantAnnotations().keys()];
+      const known = [...Object.keys(ANNOTATIONS), ...grantAnnotations().keys(), PERSIST, PERSIST_INTERVAL];
       throw new TesseraError('ERR_COMPONENT_CONFIG', `${source}: unknown annotation "${key}" (known: ${known.join(', ')})`);
     }
     try {

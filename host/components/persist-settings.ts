@@ -30,7 +30,7 @@ export const isPersistAnnotation = (key: string): boolean => key === PERSIST || 
  */
 export function persistFromAnnotations(annotations: Readonly<Record<string, unknown>>, name: string, source: string, file: string): PersistSettings | undefined {
   const refuse = (key: string, value: unknown, why: string): TesseraError =>
-    new TesseraError('ERR_COMPONENT_CONFIG', `${source}: annotation "${key}" of component "${name}" ${why}, got ${JSON.stringify(value)}`);
+    new TesseraError('ERR_COMPONENT_CONFIG', `${source}: component "${name}": annotation "${key}" ${why}, got ${JSON.stringify(value)}`);
   const target = annotations[PERSIST];
   const interval = annotations[PERSIST_INTERVAL];
   if (target === undefined) {

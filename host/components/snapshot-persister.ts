@@ -28,7 +28,7 @@ export function checkPersistable(desired: DesiredComponent, optionalExports: Rea
   if (desired.persist === undefined || canSnapshot(optionalExports)) return;
   throw new TesseraError(
     'ERR_COMPONENT_CONFIG',
-    `${desired.source}: annotation "${PERSIST}" of component "${desired.name}" asks to keep its data in a file, but ${desired.modulePath} (${desired.manifest.type}) exports no snapshot ("snapshot" or "snapshot-stream"): its data cannot be saved; remove the annotation`,
+    `${desired.source}: component "${desired.name}": annotation "${PERSIST}" asks to keep its data in a file, but ${desired.modulePath} (${desired.manifest.type}) exports no snapshot ("snapshot" or "snapshot-stream"): its data cannot be saved; remove the annotation`,
   );
 }
 

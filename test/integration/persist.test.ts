@@ -1,11 +1,13 @@
 // `tessera.dev/persist`: state.memory keeps its data in a file across sidecar restarts, as a
 // user sees it through the real `tessera` process: saved, stopped, started, read back.
 import assert from 'node:assert/strict';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { componentYaml, pollUntil, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
 import { tempDir, withAnnotations } from '../support/temp-dir.ts';
+import { TestApp } from '../support/test-app.ts';
 
 let data: Awaited<ReturnType<typeof tempDir>>;
 const running = new Set<SidecarProcess>();
@@ -111,6 +113,47 @@ describe('tessera.dev/persist', () => {
     await stop(second);
   });
 
+  it('the quickstart\'s state store keeps its data beside its YAML', async () => {
+    // The quickstart's own YAML, in a folder of the test's (npm start would write into the repository).
+    const resources = join(data.path, 'quickstart');
+    await mkdir(resources);
+    await copyFile(fileURLToPath(new URL('../../examples/quickstart/resources/statestore.yaml', import.meta.url)), join(resources, 'statestore.yaml'));
+    const run = async (): Promise<SidecarProcess> => {
+      const sidecar = await startSidecar({ appId: 'tessera', args: ['--resources-path', resources] });
+      running.add(sidecar);
+      return sidecar;
+    };
+    const first = await run();
+    await save(first, 'greeting', 'hello');
+    await stop(first);
+    assert.ok((await stat(join(resources, 'data', 'statestore.snap'))).isFile());
+    const second = await run();
+    assert.equal(JSON.parse((await get(second, 'greeting')).body), 'hello');
+    await stop(second);
+  });
+
+  it('pubsub.memory keeps messages not yet delivered: published before a stop, delivered after the start', async () => {
+    const file = join(data.path, 'pubsub.snap');
+    const resources = { 'pubsub.yaml': withAnnotations(componentYaml('pubsub', 'pubsub.memory'), { 'tessera.dev/persist': file }) };
+    const first = await startSidecar({ resources });
+    running.add(first);
+    const res = await first.fetch('/v1.0/publish/pubsub/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 7 }) });
+    assert.equal(res.status, 204, await res.text());
+    await stop(first);
+
+    const app = await new TestApp().listen();
+    try {
+      app.subscribe = { status: 200, body: [{ pubsubname: 'pubsub', topic: 'orders', route: '/orders' }] };
+      const second = await startSidecar({ resources, args: ['--app-port', String(app.port)] });
+      running.add(second);
+      const [delivery] = await app.waitFor('/orders', 1, 10_000);
+      assert.deepEqual(delivery!.json.data, { id: 7 });
+      await stop(second);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('refuses a bad annotation, and one on a component that cannot snapshot, naming both', async () => {
     const sidecar = await startSidecar({
       resources: {
@@ -127,8 +170,8 @@ describe('tessera.dev/persist', () => {
     });
     const errorOf = (name: string): string => listed.find((c) => c.name === name)?.error ?? '';
     assert.match(errorOf('bad'), /bad\.yaml: component "bad": annotation "tessera\.dev\/persist-interval" must be a duration/);
-    assert.match(errorOf('empty'), /empty\.yaml: annotation "tessera\.dev\/persist" of component "empty" must be the path of a file/);
-    assert.match(errorOf('cron'), /cron\.yaml: annotation "tessera\.dev\/persist" of component "cron" .* exports no snapshot/);
+    assert.match(errorOf('empty'), /empty\.yaml: component "empty": annotation "tessera\.dev\/persist" must be the path of a file/);
+    assert.match(errorOf('cron'), /cron\.yaml: component "cron": annotation "tessera\.dev\/persist" .* exports no snapshot/);
     assert.equal(listed.find((c) => c.name === 'other')?.status, 'ready');
     await stop(sidecar);
   });
