@@ -28,7 +28,7 @@ import { FailureLog } from './failure-log.ts';
 import { FIRST_RETRY_MS, LoadRetries, MAX_RETRY_MS, RETRY_FACTOR, type RetryClock } from './load-retries.ts';
 import { LOAD_DEADLINE_MS, loadWorkers, type LoadWorkers } from './load-worker.ts';
 import { prefixed, type DesiredComponent, type PlanFailure, type ResourcePlan } from './resources-loader.ts';
-import { SnapshotPersister, checkPersistable, restorePersisted } from './snapshot-persister.ts';
+import { SnapshotPersister, checkPersistable, restorePersisted, sharedPersistFiles } from './snapshot-persister.ts';
 import type { ComponentDirectory, ComponentInfo, GenerationInfo, LiveComponentOf, LivePubSub, LiveStateStore, LoadFailure } from './types.ts';
 
 export interface RegistryOptions {
@@ -161,11 +161,13 @@ export class ComponentRegistry implements ComponentDirectory {
   apply(plan: ResourcePlan): Promise<void> {
     if (this.#closed) return Promise.resolve();
     const log = this.#options.logger;
-    const { components, refused } = ownersOf(plan.components, (name) => {
+    const owned = ownersOf(plan.components, (name) => {
       const slot = this.#slots.get(name);
       return slot?.target?.source ?? slot?.entry?.desired.source;
     });
+    const refused = owned.refused;
     this.#duplicates = refused;
+    const { kept: components, refused: sharingAFile } = sharedPersistFiles(owned.components, (c) => this.#slots.get(c.name)?.entry?.persister?.settings.path === c.persist?.path);
     const wanted = new Set(components.map((c) => c.name));
     const kept = new Set<string>();
     const fileFailures: PlanFailure[] = [];
@@ -177,7 +179,7 @@ export class ComponentRegistry implements ComponentDirectory {
       this.#failureLog.report(key, `resource ${f.source} not loaded: ${f.error}`);
     };
     for (const failure of [...refused.values()].flat()) reportFile(failure);
-    for (const failure of plan.failures) {
+    for (const failure of [...plan.failures, ...sharingAFile]) {
       // A broken edit of a running (or starting) component's file keeps what runs; a file
       // still being written is not an error yet.
       const owner = [...this.#slots].find(([name, s]) => s.target?.source === failure.source && !wanted.has(name) && (s.entry !== undefined || s.failure === undefined));

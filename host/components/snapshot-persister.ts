@@ -9,7 +9,7 @@ import type { GuestComponent, SnapshotData } from '../sandbox/guest-component.ts
 import { canSnapshot } from '../sandbox/snapshot-stream.ts';
 import type { PersistSettings } from './persist-settings.ts';
 import { PERSIST } from './persist-settings.ts';
-import type { DesiredComponent } from './resources-loader.ts';
+import type { DesiredComponent, PlanFailure } from './resources-loader.ts';
 import { readSnapshotFile, writeSnapshotFile } from './snapshot-file.ts';
 
 /** What the persister needs of a component's handle. */
@@ -30,6 +30,33 @@ export function checkPersistable(desired: DesiredComponent, optionalExports: Rea
     'ERR_COMPONENT_CONFIG',
     `${desired.source}: component "${desired.name}": annotation "${PERSIST}" asks to keep its data in a file, but ${desired.modulePath} (${desired.manifest.type}) exports no snapshot ("snapshot" or "snapshot-stream"): its data cannot be saved; remove the annotation`,
   );
+}
+
+/**
+ * Splits `planned` into the components that may run and those refused because another one
+ * persists to the same file (two writers would overwrite each other's data): the component
+ * that `holds` the file (it runs persisting to it) keeps it, else the first in scan order.
+ */
+export function sharedPersistFiles(planned: readonly DesiredComponent[], holds: (c: DesiredComponent) => boolean): { kept: DesiredComponent[]; refused: PlanFailure[] } {
+  const owners = new Map<string, DesiredComponent>();
+  for (const c of planned) if (c.persist !== undefined && holds(c)) owners.set(c.persist.path, c);
+  const kept: DesiredComponent[] = [];
+  const refused: PlanFailure[] = [];
+  for (const c of planned) {
+    if (c.persist === undefined) {
+      kept.push(c);
+      continue;
+    }
+    const owner = owners.get(c.persist.path) ?? c;
+    owners.set(c.persist.path, owner);
+    if (owner === c) {
+      kept.push(c);
+      continue;
+    }
+    const error = `${c.source}: component "${c.name}": annotation "${PERSIST}" names ${c.persist.path}, which component "${owner.name}" (${owner.source}) persists to already: give each component a file of its own`;
+    refused.push({ name: c.name, type: c.manifest.type, source: c.source, error });
+  }
+  return { kept, refused };
 }
 
 /**

@@ -154,25 +154,28 @@ describe('tessera.dev/persist', () => {
     }
   });
 
-  it('refuses a bad annotation, and one on a component that cannot snapshot, naming both', async () => {
+  it('refuses a bad annotation, one on a component that cannot snapshot, and a file two components name', async () => {
     const sidecar = await startSidecar({
       resources: {
         'bad.yaml': withAnnotations(componentYaml('bad'), { 'tessera.dev/persist': './data/x.snap', 'tessera.dev/persist-interval': 'often' }),
         'empty.yaml': withAnnotations(componentYaml('empty'), { 'tessera.dev/persist': '' }),
         'cron.yaml': withAnnotations(componentYaml('cron', 'bindings.cron', { schedule: '@every 1h' }), { 'tessera.dev/persist': './data/c.snap' }),
+        'one.yaml': withAnnotations(componentYaml('one'), { 'tessera.dev/persist': './data/same.snap' }),
+        'two.yaml': withAnnotations(componentYaml('two'), { 'tessera.dev/persist': './data/same.snap' }),
         'other.yaml': componentYaml('other'),
       },
     });
     running.add(sidecar);
-    const listed = await pollUntil('three failures', async () => {
+    const listed = await pollUntil('four failures', async () => {
       const all = await components(sidecar);
-      return all.filter((c) => c.error !== undefined && c.status === 'failed').length >= 3 ? all : undefined;
+      return all.filter((c) => c.error !== undefined && c.status === 'failed').length >= 4 ? all : undefined;
     });
     const errorOf = (name: string): string => listed.find((c) => c.name === name)?.error ?? '';
     assert.match(errorOf('bad'), /bad\.yaml: component "bad": annotation "tessera\.dev\/persist-interval" must be a duration/);
     assert.match(errorOf('empty'), /empty\.yaml: component "empty": annotation "tessera\.dev\/persist" must be the path of a file/);
     assert.match(errorOf('cron'), /cron\.yaml: component "cron": annotation "tessera\.dev\/persist" .* exports no snapshot/);
-    assert.equal(listed.find((c) => c.name === 'other')?.status, 'ready');
+    assert.match(errorOf('two'), /two\.yaml: component "two": annotation "tessera\.dev\/persist" names .*same\.snap, which component "one" \(.*one\.yaml\) persists to already/);
+    for (const name of ['one', 'other']) assert.equal(listed.find((c) => c.name === name)?.status, 'ready', name);
     await stop(sidecar);
   });
 });
