@@ -43,6 +43,7 @@ export class ComponentHandle {
   /** The last call before a hibernation that failed: not tried again until another call comes. */
   #hibernateFailedAfter: number | undefined;
   #closed = false;
+  #calls = 0;
   /** The last failed attempt to load a new generation, or a broken file, if any. */
   loadError: string | undefined;
 
@@ -106,9 +107,24 @@ export class ComponentHandle {
     while (this.#traps.length > 0 && this.#traps[0]! < since) this.#traps.shift();
   }
 
+  /**
+   * Calls made so far, across generations: a persisted component whose count did not move
+   * has nothing new to write (any call may have changed its data; no call, no change).
+   */
+  get calls(): number {
+    return this.#calls;
+  }
+
+  /** The running generation's data (undefined if it cannot snapshot), after any swap under way. */
+  async snapshot(): Promise<SnapshotData | undefined> {
+    while (this.#gate !== undefined) await this.#gate;
+    return this.#current.live.snapshot();
+  }
+
   call(fn: string, args: unknown[]): Promise<unknown> {
     const now = Date.now();
     this.#lastCallAt = now;
+    this.#calls++;
     if (this.#gate !== undefined || this.#holdUntil > now) return this.#slowCall(fn, args);
     return this.#current.live.call(fn, args);
   }

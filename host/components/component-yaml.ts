@@ -11,6 +11,7 @@ import type { Grants } from '../sandbox/capabilities/capability.ts';
 import { validate as componentSchema } from './generated/component-schema.ts';
 import { grantsFromAnnotations } from './grants.ts';
 import { limitsFromAnnotations, type ComponentLimits } from './limits.ts';
+import { persistFromAnnotations, type PersistSettings } from './persist-settings.ts';
 
 // abi/schemas/component.schema.json, compiled ahead of time by `npm run bindgen`: the load
 // worker validates the first YAML without loading ajv.
@@ -35,6 +36,8 @@ export interface ComponentSpec {
   grants: Grants;
   /** `spec.initTimeout`: how long starting the component may take, when set. */
   initTimeoutMs?: number;
+  /** Where its data is kept across restarts (`tessera.dev/persist`), when it is. */
+  persist?: PersistSettings;
   /** The file the spec came from. */
   source: string;
 }
@@ -66,7 +69,7 @@ export function parseResourceFile(text: string, source: string): ResourceFile {
     }
     const problems = validateComponent(value);
     if (problems.length > 0) throw configError(where, `invalid Component: ${problems.join('; ')}`);
-    result.components.push(toSpec(value as RawComponent, where));
+    result.components.push(toSpec(value as RawComponent, where, source));
   }
   return result;
 }
@@ -83,7 +86,8 @@ interface RawComponent {
   scopes?: string[];
 }
 
-function toSpec(raw: RawComponent, source: string): ComponentSpec {
+/** `source` names the document in errors; `file` is its file, against which relative paths resolve. */
+function toSpec(raw: RawComponent, source: string, file: string): ComponentSpec {
   const config = new Map<string, string>();
   for (const item of raw.spec.metadata ?? []) {
     if (item.secretKeyRef !== undefined) {
@@ -101,6 +105,7 @@ function toSpec(raw: RawComponent, source: string): ComponentSpec {
     }
     if (initTimeoutMs <= 0) throw configError(source, `spec.initTimeout must be longer than 0, got "${raw.spec.initTimeout}"`);
   }
+  const persist = persistFromAnnotations(raw.metadata.annotations ?? {}, raw.metadata.name, source, file);
   return {
     name: raw.metadata.name,
     type: raw.spec.type,
@@ -111,6 +116,7 @@ function toSpec(raw: RawComponent, source: string): ComponentSpec {
     limits: limitsFromAnnotations(raw.metadata.annotations ?? {}, source),
     grants: grantsFromAnnotations(raw.metadata.annotations ?? {}, raw.metadata.name, source),
     ...(initTimeoutMs === undefined ? {} : { initTimeoutMs }),
+    ...(persist === undefined ? {} : { persist }),
     source,
   };
 }

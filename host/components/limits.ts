@@ -16,6 +16,7 @@ import {
 } from '../sandbox/default-limits.ts';
 import { parseCount, parseDuration, parseSize } from '../units.ts';
 import { isGrantAnnotation } from './grants.ts';
+import { PERSIST, PERSIST_INTERVAL, isPersistAnnotation } from './persist-settings.ts';
 
 export interface ComponentLimits {
   /** Hard cap on the instance's linear memory. */
@@ -107,15 +108,15 @@ function parseShare(setting: string, value: string): number {
 
 /**
  * The limits a YAML's annotations ask for, over the defaults. Grant annotations are left to
- * grants.ts; other unknown `tessera.dev/` keys are refused.
+ * grants.ts, persistence ones to persist-settings.ts; other unknown `tessera.dev/` keys are refused.
  */
 export function limitsFromAnnotations(annotations: Readonly<Record<string, string>>, source: string): ComponentLimits {
   const limits: ComponentLimits = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(annotations)) {
-    if (!key.startsWith('tessera.dev/') || isGrantAnnotation(key)) continue;
+    if (!key.startsWith('tessera.dev/') || isGrantAnnotation(key) || isPersistAnnotation(key)) continue;
     const parse = ANNOTATIONS[key];
     if (!parse) {
-      const known = [...Object.keys(ANNOTATIONS), ...grantAnnotations().keys()];
+      const known = [...Object.keys(ANNOTATIONS), ...grantAnnotations().keys(), PERSIST, PERSIST_INTERVAL];
       throw new TesseraError('ERR_COMPONENT_CONFIG', `${source}: unknown annotation "${key}" (known: ${known.join(', ')})`);
     }
     try {

@@ -28,6 +28,7 @@ import { FailureLog } from './failure-log.ts';
 import { FIRST_RETRY_MS, LoadRetries, MAX_RETRY_MS, RETRY_FACTOR, type RetryClock } from './load-retries.ts';
 import { LOAD_DEADLINE_MS, loadWorkers, type LoadWorkers } from './load-worker.ts';
 import { prefixed, type DesiredComponent, type PlanFailure, type ResourcePlan } from './resources-loader.ts';
+import { SnapshotPersister, checkPersistable, restorePersisted, sharedPersistFiles } from './snapshot-persister.ts';
 import type { ComponentDirectory, ComponentInfo, GenerationInfo, LiveComponentOf, LivePubSub, LiveStateStore, LoadFailure } from './types.ts';
 
 export interface RegistryOptions {
@@ -50,6 +51,8 @@ interface Entry {
   live: LiveComponentOf<KindApi>;
   /** The shape an older lookup (`getStateStore`, `getPubSub`) gives of `live`, made once per `live`. */
   view?: { of: LiveComponentOf<KindApi>; as: unknown };
+  /** Writes its data to its `tessera.dev/persist` file, when its YAML asks for one. */
+  persister?: SnapshotPersister | undefined;
 }
 
 /** One component name: what the folder asks for, what runs, and the chain of steps between. */
@@ -67,11 +70,19 @@ interface Slot {
 
 /** How long `close` waits for loads under way, then for each component to close. */
 const CLOSE_WAIT_MS = 2_000;
+/** How long `close` waits for the last writes of persisted components' data. */
+const PERSIST_CLOSE_WAIT_MS = 5_000;
 /** Beyond its prepare and start deadlines, how long `apply` waits for one component (a swap carrying its data). */
 const SWAP_GRACE_MS = 5_000;
 
 const fingerprintOf = (c: DesiredComponent): string =>
-  JSON.stringify([c.sha256, c.manifest.type, c.manifest.version, [...c.config], c.limits, c.grants, c.initTimeoutMs]);
+  JSON.stringify([c.sha256, c.manifest.type, c.manifest.version, [...c.config], c.limits, c.grants, c.initTimeoutMs, c.persist]);
+
+/** Writes a persisted component's data one last time, then closes it. */
+async function unload(entry: Entry): Promise<void> {
+  await entry.persister?.close();
+  await entry.handle.close();
+}
 
 const reason = (err: unknown): string => (isTesseraError(err) ? err.message : String(err));
 
@@ -150,11 +161,13 @@ export class ComponentRegistry implements ComponentDirectory {
   apply(plan: ResourcePlan): Promise<void> {
     if (this.#closed) return Promise.resolve();
     const log = this.#options.logger;
-    const { components, refused } = ownersOf(plan.components, (name) => {
+    const owned = ownersOf(plan.components, (name) => {
       const slot = this.#slots.get(name);
       return slot?.target?.source ?? slot?.entry?.desired.source;
     });
+    const refused = owned.refused;
     this.#duplicates = refused;
+    const { kept: components, refused: sharingAFile } = sharedPersistFiles(owned.components, (c) => this.#slots.get(c.name)?.entry?.persister?.settings.path === c.persist?.path);
     const wanted = new Set(components.map((c) => c.name));
     const kept = new Set<string>();
     const fileFailures: PlanFailure[] = [];
@@ -166,7 +179,7 @@ export class ComponentRegistry implements ComponentDirectory {
       this.#failureLog.report(key, `resource ${f.source} not loaded: ${f.error}`);
     };
     for (const failure of [...refused.values()].flat()) reportFile(failure);
-    for (const failure of plan.failures) {
+    for (const failure of [...plan.failures, ...sharingAFile]) {
       // A broken edit of a running (or starting) component's file keeps what runs; a file
       // still being written is not an error yet.
       const owner = [...this.#slots].find(([name, s]) => s.target?.source === failure.source && !wanted.has(name) && (s.entry !== undefined || s.failure === undefined));
@@ -271,7 +284,7 @@ export class ComponentRegistry implements ComponentDirectory {
       slot.failure = undefined;
       if (current === undefined) return;
       slot.entry = undefined;
-      void current.handle.close();
+      void unload(current);
       log.info(`component "${name}" unloaded (${current.desired.source} removed)`);
       this.#changed();
       return;
@@ -291,6 +304,7 @@ export class ComponentRegistry implements ComponentDirectory {
           );
         }
         const compiled = await this.#prepare(desired);
+        checkPersistable(desired, compiled.optionalExports);
         starting = true;
         const live = await this.#startWithin(compiled, desired, current.handle.onTrap);
         if (this.#closed) {
@@ -301,7 +315,8 @@ export class ComponentRegistry implements ComponentDirectory {
         const generation = await current.handle.swap({ desired, live });
         current.desired = desired;
         current.fingerprint = fingerprint;
-        if (this.#closed) void current.handle.close();
+        this.#persist(current, false);
+        if (this.#closed) void unload(current);
         // Where a swap's time went: preparing (unless the scan did with its read) and starting, then the handover of the data.
         log.info(`component "${name}" swapped to generation ${generation.number}: ${desired.manifest.type} ${desired.manifest.version} from ${desired.modulePath}`, {
           sha256: desired.sha256.slice(0, 12),
@@ -313,10 +328,11 @@ export class ComponentRegistry implements ComponentDirectory {
         this.#warnGrants(generation);
       } else {
         const compiled = await this.#prepare(desired);
+        checkPersistable(desired, compiled.optionalExports);
         starting = true;
         const entry = await this.#create(compiled, desired, fingerprint);
         if (this.#closed) {
-          void entry.handle.close();
+          void unload(entry);
           return;
         }
         slot.entry = entry;
@@ -412,11 +428,35 @@ export class ComponentRegistry implements ComponentDirectory {
     // The handle needs its first generation, and the generation reports traps to the handle.
     let handle: ComponentHandle | undefined;
     const live = await this.#startWithin(compiled, desired, (error) => handle?.onTrap(error));
+    try {
+      await restorePersisted(desired, live);
+    } catch (err) {
+      void live.close();
+      throw err;
+    }
     handle = new ComponentHandle(desired.name, { desired, live }, this.#options.logger.child(desired.name));
     // Known: the manifest was checked against the table of kinds when the file was read.
     const kind = kindOf(desired.manifest.kind)!;
     const api = kind.adapt(this.#adapterHost(handle));
-    return { handle, desired, fingerprint, kind, live: { name: desired.name, config: desired.config, api } };
+    const entry: Entry = { handle, desired, fingerprint, kind, live: { name: desired.name, config: desired.config, api } };
+    this.#persist(entry, true);
+    return entry;
+  }
+
+  /**
+   * Gives the entry the persister its running generation's YAML asks for. After a swap or a
+   * rollback (not `restored`, its first start), a new file or interval closes the old
+   * persister (a last write to the old file) and starts another that writes at its first
+   * interval; the data itself crossed the swap already.
+   */
+  #persist(entry: Entry, restored: boolean): void {
+    const wanted = entry.handle.current.desired.persist;
+    const had = entry.persister;
+    if (JSON.stringify(had?.settings) === JSON.stringify(wanted)) return;
+    void had?.close();
+    const logger = this.#options.logger.child(entry.handle.name);
+    const type = entry.handle.current.desired.manifest.type;
+    entry.persister = wanted === undefined ? undefined : new SnapshotPersister(entry.handle, type, wanted, logger, { unsaved: !restored });
   }
 
   /** What a kind's adapter sees of a component: calls to the running generation, whichever it is. */
@@ -455,6 +495,7 @@ export class ComponentRegistry implements ComponentDirectory {
       if (!target) throw new TesseraError('ERR_COMPONENT_NOT_FOUND', `component "${name}" has no earlier generation to roll back to`);
       const live = await this.#startWithin(target.live.compiled, target.desired, entry.handle.onTrap);
       const generation = await entry.handle.rollback(live);
+      this.#persist(entry, false);
       this.#options.logger.info(`component "${name}" rolled back to generation ${generation.number} (${generation.desired.modulePath})`);
       this.#changed();
       return generationInfo(generation);
@@ -621,6 +662,8 @@ export class ComponentRegistry implements ComponentDirectory {
     await within(Promise.all([...this.#slots.values()].map((s) => s.chain)), CLOSE_WAIT_MS);
     const entries = this.#entries();
     this.#slots.clear();
+    // Persisted data is written before the components go (each write is atomic: one cut short keeps the file before it).
+    await within(Promise.all(entries.map((e) => e.persister?.close())), PERSIST_CLOSE_WAIT_MS);
     await within(Promise.all(entries.map((e) => e.handle.close())), CLOSE_WAIT_MS);
   }
 }

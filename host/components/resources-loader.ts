@@ -17,6 +17,7 @@ import { NO_GRANTS, type Grants } from '../sandbox/capabilities/capability.ts';
 import { kindOf } from '../sandbox/kinds/index.ts';
 import type { ComponentSpec } from './component-yaml.ts';
 import { DEFAULT_LIMITS, type ComponentLimits } from './limits.ts';
+import type { PersistSettings } from './persist-settings.ts';
 import type { PreparedComponent } from '../sandbox/compiled-component.ts';
 import type { ModuleFile, PrepareAhead, YamlFile } from './load-jobs.ts';
 import { READ_DEADLINE_MS, loadWorkers, type LoadWorkers } from './load-worker.ts';
@@ -43,6 +44,8 @@ export interface DesiredComponent {
   /** How long starting it may take before it is given up (`spec.initTimeout`). */
   initTimeoutMs: number;
   ignoreErrors: boolean;
+  /** Where its data is kept across restarts (`tessera.dev/persist`), when it is. */
+  persist?: PersistSettings | undefined;
   /** The latest modification time of its files (YAML, module): a touch retries a failed start at once. */
   changedAtMs: number;
   /** The module already prepared for these limits, with its read (ScanAhead); else the registry prepares it. */
@@ -220,6 +223,7 @@ export async function scanResources(
         grants: spec.grants,
         initTimeoutMs: spec.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS,
         ignoreErrors: spec.ignoreErrors,
+        persist: spec.persist,
         changedAtMs: Math.max(spec.mtimeMs, fromFolder?.mtimeMs ?? 0),
         prepared: preparedFor(module, module.path, spec.limits),
       });

@@ -9,6 +9,7 @@ import { instancePoolBench } from './instance-pool.bench.ts';
 import { isolationBench } from './isolation.bench.ts';
 import { httpStateBench } from './http-state.bench.ts';
 import { meteringBench } from './metering.bench.ts';
+import { persistBench } from './persist.bench.ts';
 import { pubsubBench } from './pubsub.bench.ts';
 import { sandboxStateBench } from './sandbox-state.bench.ts';
 import { startBench } from './start.bench.ts';
@@ -24,6 +25,7 @@ const sections: (() => Promise<string[]>)[] = [
   () => httpStateBench({ seconds: quick ? 1 : 5, connections: 10, rounds: quick ? 1 : 3 }),
   () => meteringBench(),
   () => hibernationBench(quick ? 20 : 200, 1000),
+  () => persistBench(quick ? 2 : 7),
   () => hotSwapBench({ swaps: quick ? 10 : 100, connections: 5 }),
   () => pubsubBench(),
   () => bindingsBench({ seconds: quick ? 1 : 5, rounds: quick ? 1 : 3, ticks: quick ? 30 : 200 }),

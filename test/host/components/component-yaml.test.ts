@@ -73,6 +73,22 @@ test('tessera.dev/allow-tcp grants tcp, parsed by the tcp capability; a malforme
   assert.throws(() => parseResourceFile(spec(' , '), 'redis.yaml'), /redis\.yaml: component "redis": annotation "tessera\.dev\/allow-tcp" must list at least one host:port pair/);
   assert.throws(
     () => parseResourceFile(component('metadata:\n  name: x\n  annotations:\n    tessera.dev/allow-tpc: "a:1"\nspec:\n  type: state.memory\n'), 'x.yaml'),
-    /x\.yaml: unknown annotation "tessera\.dev\/allow-tpc" \(known: .*tessera\.dev\/isolation, tessera\.dev\/max-instances, tessera\.dev\/allow-tcp, tessera\.dev\/allow-http\)/,
+    /x\.yaml: unknown annotation "tessera\.dev\/allow-tpc" \(known: .*tessera\.dev\/isolation, tessera\.dev\/max-instances, tessera\.dev\/allow-tcp, tessera\.dev\/allow-http, tessera\.dev\/persist, tessera\.dev\/persist-interval\)/,
   );
+});
+
+test('tessera.dev/persist names a file relative to the YAML\'s folder, with an interval; a malformed value fails the YAML naming the file, the component and the annotation', () => {
+  const spec = (annotations: string, doc = 'store.yaml') =>
+    parseResourceFile(component(`metadata:\n  name: store\n  annotations:\n${annotations}spec:\n  type: state.memory\n`), doc).components[0]!;
+  assert.deepEqual(spec('    tessera.dev/persist: ./data/x.snap\n', '/srv/res/store.yaml').persist, { path: '/srv/res/data/x.snap', intervalMs: 10_000 });
+  assert.deepEqual(spec('    tessera.dev/persist: /var/lib/x.snap\n    tessera.dev/persist-interval: 2s\n', '/srv/res/store.yaml').persist, { path: '/var/lib/x.snap', intervalMs: 2000 });
+  assert.equal(spec('    tessera.dev/cpu-share: "50%"\n').persist, undefined, 'no annotation, no file');
+  const refused: [string, RegExp][] = [
+    ['    tessera.dev/persist: ""\n', /store\.yaml: component "store": annotation "tessera\.dev\/persist" must be the path of a file/],
+    ['    tessera.dev/persist: ./data/\n', /annotation "tessera\.dev\/persist" must name a file, not a folder, got "\.\/data\/"/],
+    ['    tessera.dev/persist-interval: 5s\n', /annotation "tessera\.dev\/persist-interval" needs "tessera\.dev\/persist"/],
+    ['    tessera.dev/persist: x.snap\n    tessera.dev/persist-interval: soon\n', /store\.yaml: component "store": annotation "tessera\.dev\/persist-interval" must be a duration/],
+    ['    tessera.dev/persist: x.snap\n    tessera.dev/persist-interval: 10ms\n', /annotation "tessera\.dev\/persist-interval" must be at least 100ms, got "10ms"/],
+  ];
+  for (const [annotations, message] of refused) assert.throws(() => spec(annotations), message, annotations);
 });
