@@ -19,7 +19,8 @@ import { mayPoolInstances } from '../../host/sandbox/instance-pool.ts';
 import { adaptStateStore } from '../../host/sandbox/kinds/state-store-adapter.ts';
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
 import { conformanceTests } from '../support/conformance.ts';
-import { RedisServer } from '../support/redis-server.ts';
+import { RedisServer, redisComponentYaml } from '../support/redis-server.ts';
+import { expectDaprError, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
 import { RespClient } from '../support/resp-client.ts';
 import { acceptedAsWorld, cargoTestPasses, componentErrorOf as errorOf, rebuildIsCommitted } from '../support/rust-component.ts';
 import { hasTool, needs } from '../support/tools.ts';
@@ -307,6 +308,34 @@ describe('state.redis through the host, against redis-server', needs('redis'), (
     } finally {
       await secured.stop();
     }
+  });
+});
+
+describe('state.redis in two sidecars of one app on one Redis', needs('redis'), () => {
+  const sidecars: SidecarProcess[] = [];
+  after(() => Promise.all(sidecars.map((s) => s.stop())));
+
+  test("the quickstart's save and get: one sidecar saves, Redis holds Dapr's hash under <app-id>||<key>, the other reads it with its ETag; a stale ETag is 409; a restarted sidecar reads the same", async () => {
+    const resources = { 'statestore.yaml': redisComponentYaml('statestore', 'state.redis', redis.address) };
+    const start = async (): Promise<SidecarProcess> => {
+      const sidecar = await startSidecar({ appId: 'orders', resources });
+      sidecars.push(sidecar);
+      return sidecar;
+    };
+    const [one, two] = await Promise.all([start(), start()]);
+    const save = (sidecar: SidecarProcess, body: unknown): Promise<Response> =>
+      sidecar.fetch('/v1.0/state/statestore', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal((await save(one, [{ key: 'order-1', value: { qty: 2 } }])).status, 204);
+    assert.deepEqual(await hash('orders||order-1'), { data: '{"qty":2}', version: '1' });
+    const read = await two.fetch('/v1.0/state/statestore/order-1');
+    assert.equal(read.status, 200);
+    assert.equal(read.headers.get('etag'), '1');
+    assert.deepEqual(await read.json(), { qty: 2 });
+    assert.equal((await save(two, [{ key: 'order-1', value: { qty: 3 }, etag: '1' }])).status, 204);
+    await expectDaprError(save(one, [{ key: 'order-1', value: { qty: 4 }, etag: '1' }]), 409, 'ERR_STATE_SAVE');
+    await one.stop();
+    const again = await start();
+    assert.deepEqual(await (await again.fetch('/v1.0/state/statestore/order-1')).json(), { qty: 3 });
   });
 });
 
