@@ -12,17 +12,16 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { DeleteRequest, GetResponse, SetRequest, StateStore } from '../../abi/ts/state.ts';
 import { ABI_VERSION } from '../../abi/ts/manifest.ts';
-import { silentLogger } from '../../host/observability/logger.ts';
 import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import { stateSuite } from '../../host/toolchain/conformance/state/suite.ts';
 import { mayPoolInstances } from '../../host/sandbox/instance-pool.ts';
 import { adaptStateStore } from '../../host/sandbox/kinds/state-store-adapter.ts';
-import { LiveComponent } from '../../host/sandbox/live-component.ts';
+import type { LiveComponent } from '../../host/sandbox/live-component.ts';
 import { conformanceTests } from '../support/conformance.ts';
 import { RedisServer, redisComponentYaml } from '../support/redis-server.ts';
 import { expectDaprError, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
 import { RespClient } from '../support/resp-client.ts';
-import { acceptedAsWorld, cargoTestPasses, componentErrorOf as errorOf, rebuildIsCommitted } from '../support/rust-component.ts';
+import { acceptedAsWorld, cargoTestPasses, componentErrorOf as errorOf, rebuildIsCommitted, startOnRedis, type OnRedisOptions } from '../support/rust-component.ts';
 import { hasTool, needs } from '../support/tools.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -42,20 +41,8 @@ let keys = 0;
 /** A key no other test uses, as a sidecar names it (`<app-id>||<key>`). */
 const newKey = (): string => `app||key-${process.pid}-${++keys}`;
 
-interface StartOptions {
-  server?: RedisServer;
-  config?: Record<string, string>;
-  grants?: string[];
-}
-
-async function start(options: StartOptions = {}): Promise<StateStore> {
-  const server = options.server ?? redis;
-  const live = await LiveComponent.start(await compiled, {
-    name: 'redis-store',
-    config: new Map(Object.entries({ redisHost: server.address, ...options.config })),
-    logger: silentLogger,
-    grants: { tcp: options.grants ?? [server.address] },
-  });
+async function start(options: Partial<OnRedisOptions> = {}): Promise<StateStore> {
+  const live = await startOnRedis(await compiled, 'redis-store', { server: redis, ...options });
   started.push(live);
   return adaptStateStore(live);
 }
