@@ -14,9 +14,10 @@ import type { DeleteRequest, GetResponse, SetRequest, StateStore } from '../../a
 import { ABI_VERSION } from '../../abi/ts/manifest.ts';
 import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import { stateSuite } from '../../host/toolchain/conformance/state/suite.ts';
-import { mayPoolInstances } from '../../host/sandbox/instance-pool.ts';
+import { InstancePool, mayPoolInstances } from '../../host/sandbox/instance-pool.ts';
 import { adaptStateStore } from '../../host/sandbox/kinds/state-store-adapter.ts';
 import type { LiveComponent } from '../../host/sandbox/live-component.ts';
+import { silentLogger } from '../../host/observability/logger.ts';
 import { conformanceTests } from '../support/conformance.ts';
 import { RedisServer, redisComponentYaml } from '../support/redis-server.ts';
 import { expectDaprError, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
@@ -252,6 +253,29 @@ describe('state.redis through the host, against redis-server', needs('redis'), (
     const items = await store.bulkGet([a, newKey(), b].map((key) => ({ key, consistency: 'eventual' as const, metadata: [] })));
     assert.deepEqual(items.map((i) => [text(i.response?.value), i.response?.etag, i.error]), [['A', '1', undefined], [undefined, undefined, undefined], ['B', '1', undefined]]);
     assert.ok(metadataValue(items[2]!.response, 'ttlExpireTime'));
+  });
+
+  test('pooled: concurrent calls run on several instances, each with its own connection; of 8 concurrent writes with the same ETag exactly one wins', async () => {
+    const pool = await InstancePool.start(
+      await compiled,
+      { name: 'redis-pool', config: new Map([['redisHost', redis.address]]), logger: silentLogger, grants: { tcp: [redis.address] } },
+      4,
+    );
+    try {
+      const store = adaptStateStore(pool);
+      const many = Array.from({ length: 16 }, () => newKey());
+      await Promise.all(many.map((key, i) => store.set(setRequest(key, `v${i}`))));
+      assert.ok(pool.instances > 1, `${pool.instances} instance(s)`);
+      assert.deepEqual(await Promise.all(many.map(async (key) => text((await get(store, key))?.value))), many.map((_, i) => `v${i}`));
+      const key = newKey();
+      await store.set(setRequest(key, 'v0'));
+      const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.set(setRequest(key, `w${i}`, { etag: '1' }))));
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
+      for (const o of outcomes) if (o.status === 'rejected') assert.equal((await errorOf(Promise.reject(o.reason))).tag, 'etag-mismatch');
+      assert.equal((await hash(key)).version, '2');
+    } finally {
+      await pool.close();
+    }
   });
 
   test('Redis down: calls and ping fail with unavailable, not a hang; once Redis is back the same instance serves again (reloading its script)', async () => {
