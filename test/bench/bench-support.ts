@@ -58,6 +58,13 @@ export async function benchSidecar(prepare: (dir: string) => Promise<void>, logg
   };
 }
 
+/** Microseconds per call of `once`, over `calls` calls in a row. */
+export async function perCallUs(calls: number, once: (i: number) => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) await once(i);
+  return Number(process.hrtime.bigint() - start) / 1000 / calls;
+}
+
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export function percentile(xs: number[], p: number): number {

@@ -10,16 +10,9 @@ import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
 import { RedisServer } from '../support/redis-server.ts';
 import { RespClient } from '../support/resp-client.ts';
-import { median } from './bench-support.ts';
+import { median, perCallUs } from './bench-support.ts';
 
 const WASM = new URL('../../components-wasm/bindings-redis/bindings-redis.wasm', import.meta.url);
-
-/** Microseconds per call of `once`, over `calls` calls in a row. */
-async function perCallUs(calls: number, once: (i: number) => Promise<unknown>): Promise<number> {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < calls; i++) await once(i);
-  return Number(process.hrtime.bigint() - start) / 1000 / calls;
-}
 
 export async function bindingsRedisBench(calls = 2000, rounds = 5): Promise<string[]> {
   const redis = await RedisServer.start();
