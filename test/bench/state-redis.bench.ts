@@ -11,7 +11,7 @@ import { adaptStateStore } from '../../host/sandbox/kinds/state-store-adapter.ts
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
 import { RedisServer } from '../support/redis-server.ts';
 import { RespClient } from '../support/resp-client.ts';
-import { median, perCallUs } from './bench-support.ts';
+import { alternatingMedians } from './bench-support.ts';
 
 const WASM = new URL('../../components-wasm/state-redis/state-redis.wasm', import.meta.url);
 
@@ -30,13 +30,7 @@ export async function stateRedisBench(calls = 2000, rounds = 5): Promise<string[
       'store get': (i) => store.get({ key: key(i), consistency: 'eventual', metadata: [] }),
       'direct HGETALL': (i) => client.command('HGETALL', key(i)),
     };
-    // Warm-up: JIT, wasm tier-up, both connections, the script loaded.
-    for (const loop of Object.values(loops)) await perCallUs(Math.min(calls, 500), loop);
-    const times: Record<string, number[]> = Object.fromEntries(Object.keys(loops).map((name) => [name, []]));
-    for (let round = 0; round < rounds; round++) {
-      for (const [name, loop] of Object.entries(loops)) times[name]!.push(await perCallUs(calls, loop));
-    }
-    const us = (name: string): number => median(times[name]!);
+    const us = await alternatingMedians(loops, calls, rounds);
     const row = (label: string, mine: string, direct: string): string =>
       `    ${label} ${us(mine).toFixed(1)} µs/call vs ${direct.replace('direct ', '')} ${us(direct).toFixed(1)} µs (${(us(mine) / us(direct)).toFixed(2)}x)`;
     return [
