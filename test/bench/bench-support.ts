@@ -58,6 +58,27 @@ export async function benchSidecar(prepare: (dir: string) => Promise<void>, logg
   };
 }
 
+/** Microseconds per call of `once`, over `calls` calls in a row. */
+export async function perCallUs(calls: number, once: (i: number) => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) await once(i);
+  return Number(process.hrtime.bigint() - start) / 1000 / calls;
+}
+
+/**
+ * The median microseconds per call of each loop, by name: a warm-up (JIT, wasm tier-up,
+ * connections), then `rounds` rounds that each run every loop `calls` times in turn, so a
+ * slower stretch of a noisy machine falls on all of them alike.
+ */
+export async function alternatingMedians(loops: Record<string, (i: number) => Promise<unknown>>, calls: number, rounds: number): Promise<(name: string) => number> {
+  for (const loop of Object.values(loops)) await perCallUs(Math.min(calls, 500), loop);
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(loops).map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, loop] of Object.entries(loops)) times[name]!.push(await perCallUs(calls, loop));
+  }
+  return (name) => median(times[name]!);
+}
+
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export function percentile(xs: number[], p: number): number {

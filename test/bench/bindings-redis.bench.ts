@@ -10,16 +10,9 @@ import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
 import { RedisServer } from '../support/redis-server.ts';
 import { RespClient } from '../support/resp-client.ts';
-import { median } from './bench-support.ts';
+import { alternatingMedians } from './bench-support.ts';
 
 const WASM = new URL('../../components-wasm/bindings-redis/bindings-redis.wasm', import.meta.url);
-
-/** Microseconds per call of `once`, over `calls` calls in a row. */
-async function perCallUs(calls: number, once: (i: number) => Promise<unknown>): Promise<number> {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < calls; i++) await once(i);
-  return Number(process.hrtime.bigint() - start) / 1000 / calls;
-}
 
 export async function bindingsRedisBench(calls = 2000, rounds = 5): Promise<string[]> {
   const redis = await RedisServer.start();
@@ -35,13 +28,7 @@ export async function bindingsRedisBench(calls = 2000, rounds = 5): Promise<stri
       'invoke get': (i) => live.call('output#invoke', [{ operation: 'get', data: new Uint8Array(), metadata: [['key', key(i)]] }]),
       'direct GET': (i) => client.command('GET', key(i)),
     };
-    // Warm-up: JIT, wasm tier-up, both connections.
-    for (const loop of Object.values(loops)) await perCallUs(Math.min(calls, 500), loop);
-    const times: Record<string, number[]> = Object.fromEntries(Object.keys(loops).map((name) => [name, []]));
-    for (let round = 0; round < rounds; round++) {
-      for (const [name, loop] of Object.entries(loops)) times[name]!.push(await perCallUs(calls, loop));
-    }
-    const us = (name: string): number => median(times[name]!);
+    const us = await alternatingMedians(loops, calls, rounds);
     return [
       `(b) bindings.redis output#invoke through the sandbox vs the same command from Node, ${calls} calls in a row, median of ${rounds} alternating rounds:`,
       `    create: ${us('invoke create').toFixed(1)} µs/call vs SET ${us('direct SET').toFixed(1)} µs (${(us('invoke create') / us('direct SET')).toFixed(2)}x)`,

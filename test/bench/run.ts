@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, measured side by side in one run. Set BENCH_QUICK=1
 // for a short smoke run.
 import { bindingsRedisBench } from './bindings-redis.bench.ts';
+import { stateRedisBench } from './state-redis.bench.ts';
 import { bindingsBench } from './bindings.bench.ts';
 import { componentModelBench } from './component-model.bench.ts';
 import { hibernationBench } from './hibernation.bench.ts';
@@ -30,6 +31,7 @@ const sections: (() => Promise<string[]>)[] = [
   () => pubsubBench(),
   () => bindingsBench({ seconds: quick ? 1 : 5, rounds: quick ? 1 : 3, ticks: quick ? 30 : 200 }),
   () => bindingsRedisBench(quick ? 300 : 2000, quick ? 2 : 5),
+  () => stateRedisBench(quick ? 300 : 2000, quick ? 2 : 5),
   () => startBench(quick ? 2 : 5),
 ];
 console.log(`Tessera benchmarks, node ${process.version}, ${new Date().toISOString()}`);

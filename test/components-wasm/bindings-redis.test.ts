@@ -22,7 +22,7 @@ import { unwrapResult } from '../../host/sandbox/kinds/wit-result.ts';
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
 import { conformanceTests } from '../support/conformance.ts';
 import { RedisServer } from '../support/redis-server.ts';
-import { acceptedAsWorld, buildReadmeExample, cargoTestPasses, componentErrorOf as errorOf, rebuildIsCommitted } from '../support/rust-component.ts';
+import { acceptedAsWorld, buildReadmeExample, cargoTestPasses, componentErrorOf as errorOf, rebuildIsCommitted, startOnRedis, type OnRedisOptions } from '../support/rust-component.ts';
 import { hasTool, needs } from '../support/tools.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -67,20 +67,8 @@ let keys = 0;
 /** A key no other test uses. */
 const newKey = (): string => `key-${process.pid}-${++keys}`;
 
-interface StartOptions {
-  server?: RedisServer;
-  config?: Record<string, string>;
-  grants?: string[];
-}
-
-async function start(options: StartOptions = {}): Promise<RedisBinding> {
-  const server = options.server ?? redis;
-  const live = await LiveComponent.start(await compiled, {
-    name: 'redis-binding',
-    config: new Map(Object.entries({ redisHost: server.address, ...options.config })),
-    logger: silentLogger,
-    grants: { tcp: options.grants ?? [server.address] },
-  });
+async function start(options: Partial<OnRedisOptions> = {}): Promise<RedisBinding> {
+  const live = await startOnRedis(await compiled, 'redis-binding', { server: redis, ...options });
   started.push(live);
   return new RedisBinding(live);
 }

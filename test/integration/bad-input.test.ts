@@ -188,9 +188,9 @@ const badFiles: { what: string; file: string; content: () => string | Uint8Array
   },
   {
     what: 'a YAML with an unknown spec.type',
-    file: 'redis.yaml',
-    content: () => componentYaml('redis', 'state.redis'),
-    reasons: [/unknown component type "state\.redis"/, /known types: .*state\.memory/],
+    file: 'cassandra.yaml',
+    content: () => componentYaml('cassandra', 'state.cassandra'),
+    reasons: [/unknown component type "state\.cassandra"/, /known types: .*state\.memory/],
   },
   {
     what: 'a YAML missing metadata.name',

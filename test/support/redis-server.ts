@@ -13,8 +13,8 @@ process.once('exit', () => {
   for (const server of running) server.kill();
 });
 
-/** A pubsub.redis Component YAML for the Redis at `address` (granted to it), with `metadata` added. */
-export function redisPubSubYaml(name: string, address: string, metadata: Record<string, string> = {}): string {
+/** A Component YAML of `type` (state.redis, pubsub.redis) for the Redis at `address` (granted to it), with `metadata` added. */
+export function redisComponentYaml(name: string, type: string, address: string, metadata: Record<string, string> = {}): string {
   const items = Object.entries({ redisHost: address, ...metadata }).map(([key, value]) => `    - name: ${key}\n      value: ${JSON.stringify(value)}\n`);
   return `apiVersion: dapr.io/v1alpha1
 kind: Component
@@ -23,10 +23,15 @@ metadata:
   annotations:
     tessera.dev/allow-tcp: "${address}"
 spec:
-  type: pubsub.redis
+  type: ${type}
   version: v1
   metadata:
 ${items.join('')}`;
+}
+
+/** A pubsub.redis Component YAML for the Redis at `address` (granted to it), with `metadata` added. */
+export function redisPubSubYaml(name: string, address: string, metadata: Record<string, string> = {}): string {
+  return redisComponentYaml(name, 'pubsub.redis', address, metadata);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -10,7 +10,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ABI_VERSION } from '../../abi/ts/manifest.ts';
 import { isTesseraError } from '../../host/errors.ts';
+import { silentLogger } from '../../host/observability/logger.ts';
+import type { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
+import { LiveComponent } from '../../host/sandbox/live-component.ts';
 import { buildRustComponent, DEBIAN_RUST } from '../../host/toolchain/rust.ts';
+import type { RedisServer } from './redis-server.ts';
 import { tempDir } from './temp-dir.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -104,4 +108,22 @@ export async function buildReadmeExample(marker: string, name: string, edit: (so
   } finally {
     await dir.remove();
   }
+}
+
+export interface OnRedisOptions {
+  server: RedisServer;
+  /** Component metadata over `redisHost`. */
+  config?: Record<string, string>;
+  /** The tcp grants; the server's address when unset. */
+  grants?: string[];
+}
+
+/** One instance of a bundled Redis component, configured for `server` and granted its address. */
+export function startOnRedis(compiled: CompiledComponent, name: string, options: OnRedisOptions): Promise<LiveComponent> {
+  return LiveComponent.start(compiled, {
+    name,
+    config: new Map(Object.entries({ redisHost: options.server.address, ...options.config })),
+    logger: silentLogger,
+    grants: { tcp: options.grants ?? [options.server.address] },
+  });
 }

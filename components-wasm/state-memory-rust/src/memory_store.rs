@@ -2,8 +2,9 @@
 // and last-write concurrency, all-or-none transactions and TTLs read from the host clock.
 // Behaviour and messages match the AssemblyScript state.memory
 // (components-wasm/state-memory/assembly/memory-store.ts).
-use crate::ttl::{format_rfc3339, parse_ttl_seconds, ExpiryQueue, InvalidTtl};
+use crate::ttl::{parse_ttl_seconds, ExpiryQueue, InvalidTtl};
 use std::collections::BTreeMap;
+use tessera_sdk::time::format_rfc3339;
 use tessera_sdk::{
     clock, feature, log, Concurrency, DeleteRequest, GetRequest, GetResponse, Metadata, SetRequest, StateError,
     StateStore, TransactOperation,

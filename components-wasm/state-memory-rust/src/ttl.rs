@@ -1,4 +1,4 @@
-// Time to live: parsing `ttlInSeconds`, formatting `ttlExpireTime`, and a queue that finds
+// Time to live: parsing `ttlInSeconds` and a queue that finds
 // expired items without scanning the map. The same rules as the AssemblyScript state.memory
 // (components-wasm/state-memory/assembly/ttl.ts).
 use std::cmp::Reverse;
@@ -25,31 +25,6 @@ pub fn parse_ttl_seconds(text: Option<&str>) -> Result<Option<u64>, InvalidTtl> 
         (false, 1..=2147483647) => Ok(Some(n)),
         _ => Err(InvalidTtl),
     }
-}
-
-/// RFC 3339 in UTC with whole seconds, e.g. `2026-11-26T07:30:00Z`.
-pub fn format_rfc3339(epoch_ms: u64) -> String {
-    let secs = epoch_ms / 1000;
-    let (days, day_secs) = (secs / 86400, secs % 86400);
-    // Howard Hinnant's civil_from_days, for days since 1970-01-01 (never negative here).
-    let z = days + 719468;
-    let era = z / 146097;
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = era * 400 + yoe + u64::from(month <= 2);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        year,
-        month,
-        day,
-        day_secs / 3600,
-        day_secs / 60 % 60,
-        day_secs % 60
-    )
 }
 
 /// An item that will expire: the key, and the ETag it had, so a later write is not purged.

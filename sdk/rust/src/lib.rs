@@ -23,6 +23,7 @@ mod pubsub;
 mod rt;
 mod snapshot_stream;
 mod store;
+pub mod time;
 mod types;
 
 pub use binding::{unsupported_operation, Binding, InputBinding, OutputBinding};

@@ -35,6 +35,12 @@ impl<C: AsRef<Settings>> Redis<C> {
         &self.config
     }
 
+    /// Whether a connection is open: a call that fails on one opened earlier may be worth one
+    /// more try on a new one (Redis restarted in between); a call that fails to connect is not.
+    pub fn is_connected(&self) -> bool {
+        self.connection.is_some()
+    }
+
     /// Sends one command and reads its reply. `server_wait_ms` is how long the server itself
     /// may hold the reply back (a `BLOCK`), on top of `readTimeout`.
     pub fn call(&mut self, args: &[&[u8]], server_wait_ms: u32) -> Reply {
