@@ -68,11 +68,12 @@ export class CompiledComponent implements CodeFacts {
   readonly cpuBudget: number;
 
   private constructor(code: ComponentCode, parts: CompiledParts) {
-    const { pkg } = abiContract(parts.manifest.abi);
+    const abi = abiContract(parts.manifest.abi);
+    const { pkg } = abi;
     this.manifest = parts.manifest;
     this.sha256 = parts.sha256;
     this.code = code;
-    this.contract = abiContract(parts.manifest.abi).kind(parts.manifest.kind);
+    this.contract = abi.kind(parts.manifest.kind);
     this.pkg = pkg;
     this.importedInterfaces = new Set(parts.importedInterfaces);
     this.needsJspi = parts.needsJspi;
@@ -143,8 +144,9 @@ export async function prepareComponent(
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const componentModel = isComponentBinary(bytes);
     const manifest = componentModel ? readComponentManifest(bytes) : readManifest(bytes);
-    const { pkg } = abiContract(manifest.abi);
-    const contract = abiContract(manifest.abi).kind(manifest.kind);
+    const abi = abiContract(manifest.abi);
+    const { pkg } = abi;
+    const contract = abi.kind(manifest.kind);
     const { checked, code } = componentModel
       ? await prepareComponentModel(bytes, manifest, contract, pkg, { sha256, ...limits })
       : await prepareCoreModule(bytes, manifest, contract, pkg, limits, onHardened);

@@ -11,6 +11,7 @@ import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Binding, BindingEvent, BindingReader, EventOutcome } from '../../../abi/ts/binding.ts';
 import type { AppChannel } from '../../app-channel/app-channel.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { abortablePause } from '../abortable-pause.ts';
 
 export interface InputTimings {
   /** Most events one read asks for. */
@@ -104,17 +105,7 @@ export class InputBindingLoop {
   }
 
   #pause(ms: number): Promise<void> {
-    if (this.#stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const signal = this.#abort.signal;
-      const timer = setTimeout(finish, ms);
-      function finish(): void {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', finish);
-        resolve();
-      }
-      signal.addEventListener('abort', finish);
-    });
+    return abortablePause(ms, this.#abort.signal);
   }
 
   #warn(message: string, retryInMs: number): void {

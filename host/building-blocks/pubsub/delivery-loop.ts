@@ -9,6 +9,7 @@
 // acked `retry` and the broker redelivers it later: at least once. Broker errors back off
 // and retry; nothing here throws out of the loop, and nothing spins. A stop lets what is at
 // the app finish (retries cut short) and hands what was pulled but not started back.
+import { abortablePause } from '../abortable-pause.ts';
 import type { AckOutcome, Message, PubSub, PubSubSubscription } from '../../../abi/ts/pubsub.ts';
 import type { AppChannel } from '../../app-channel/app-channel.ts';
 import { ConcurrencyLimit } from '../../app-channel/concurrency-limit.ts';
@@ -142,17 +143,7 @@ export class DeliveryLoop {
 
   /** A pause that wake() does not cut short (between retries of one message). */
   #sleep(ms: number): Promise<void> {
-    if (this.#stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(finish, ms);
-      const signal = this.#abort.signal;
-      function finish(): void {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', finish);
-        resolve();
-      }
-      signal.addEventListener('abort', finish);
-    });
+    return abortablePause(ms, this.#abort.signal);
   }
 
   #brokerError(what: string, err: unknown, retryInMs: number): void {

@@ -1,4 +1,4 @@
-// The parsed and resolved WIT package: the subset of WIT that ABI 0.1.0 speaks. Every name
+// The parsed and resolved WIT package: the subset of WIT the ABI speaks. Every name
 // is resolved at parse time, so the canonical ABI compiles straight from these nodes.
 
 export type WitPrimitiveName =

@@ -1,5 +1,5 @@
 // Parses the WIT package in abi/wit/ into resolved types, so the host derives every binding
-// from WIT at start-up. Reads the subset ABI 0.1.0 uses; refuses the rest by name.
+// from WIT at start-up. Reads the subset the ABI uses (with `@since` gates); refuses the rest by name.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ABI_VERSION } from '../../../abi/ts/manifest.ts';
@@ -256,7 +256,7 @@ function parseFile(source: WitSource): SynFile {
     else if (since !== undefined) throw p.error('`@since(...)` gates an `interface` or a `world` here');
     else if (kw === 'package') throw p.error('the package declaration must come first, once per file');
     else if (kw === 'use') throw p.error(`top-level \`use\` is not supported by ABI ${ABI_VERSION}: \`use\` inside an interface`);
-    else if (p.eat('@')) throw p.error(`feature gates (\`@...\`) are not supported by ABI ${ABI_VERSION}`);
+    else if (p.eat('@')) throw p.error(`feature gates other than \`@since(version = x.y.z)\` are not supported by ABI ${ABI_VERSION}`);
     else throw p.error('expected `interface` or `world`');
   }
   return out;
