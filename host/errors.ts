@@ -23,6 +23,8 @@ export const ERROR_CODES = [
   'ERR_STATE_DELETE',
   'ERR_STATE_BULK_GET',
   'ERR_STATE_TRANSACTION',
+  /** A state query that could not be parsed or that the store failed; daprd answers 500. */
+  'ERR_STATE_QUERY',
   'ERR_PUBSUB_NOT_FOUND',
   'ERR_PUBSUB_NOT_CONFIGURED',
   'ERR_PUBSUB_EMPTY',

@@ -3,11 +3,13 @@
 // wasm instance.
 import type { BulkGetItem, DeleteRequest, GetRequest, GetResponse, SetRequest, TransactOperation } from './wit/state.ts';
 import type { Metadata } from './types.ts';
+import type { QueryRequest, QueryResponse } from './wit/query.ts';
 
+export type { FieldMatch, FieldMatches, Filter, FilterGroup, QueryItem, QueryRequest, QueryResponse, SortKey } from './wit/query.ts';
 export type { BulkGetItem, Concurrency, Consistency, DeleteRequest, GetRequest, GetResponse, SetRequest, TransactOperation } from './wit/state.ts';
 
 /** Optional features a state store may advertise, as Dapr names them. */
-export type StateFeature = 'ETAG' | 'TRANSACTIONAL' | 'TTL' | (string & {});
+export type StateFeature = 'ETAG' | 'TRANSACTIONAL' | 'TTL' | 'QUERY_API' | (string & {});
 
 /**
  * A live state store. Every method rejects with a `TesseraError` whose `componentError`
@@ -24,5 +26,10 @@ export interface StateStore {
   bulkSet(reqs: SetRequest[]): Promise<void>;
   bulkDelete(reqs: DeleteRequest[]): Promise<void>;
   transact(operations: TransactOperation[], metadata: Metadata): Promise<void>;
+  /**
+   * Dapr's state query, when the running generation exports `query` (it then has the feature
+   * `QUERY_API`); rejects with ERR_STATE_STORE_NOT_SUPPORTED when it does not.
+   */
+  query(req: QueryRequest): Promise<QueryResponse>;
   ping(): Promise<void>;
 }

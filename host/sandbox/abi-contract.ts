@@ -40,7 +40,7 @@ function interfaceOf(pkg: WitPackage, name: string, world: string): WitInterface
   return iface;
 }
 
-function kindContract(pkg: WitPackage, { kind, world: worldName, extensions }: KindDescriptor): KindContract {
+function kindContract(pkg: WitPackage, { kind, world: worldName, extensions }: KindDescriptor, latest: WitPackage): KindContract {
   const world = pkg.worlds.get(worldName);
   if (!world) throw new Error(`abi/wit: world "${worldName}" for kind "${kind}" is not defined`);
   if (world.exports.length !== 1) throw new Error(`abi/wit: world "${worldName}" must export exactly one interface`);
@@ -52,6 +52,8 @@ function kindContract(pkg: WitPackage, { kind, world: worldName, extensions }: K
   const optionalExports = new Map<string, WitInterface>();
   for (const name of extensions) {
     const extension = pkg.worlds.get(name);
+    // An extension added after the module's version (`queryable-state-store` came with 0.1.2) is not one it can export.
+    if (!extension && pkg !== latest && latest.worlds.has(name)) continue;
     if (!extension) throw new Error(`abi/wit: world "${name}" extending "${worldName}" is not defined`);
     for (const iface of extension.exports) if (iface !== exportInterface.name) optionalExports.set(iface, interfaceOf(pkg, iface, name));
   }
@@ -72,7 +74,7 @@ function kindContract(pkg: WitPackage, { kind, world: worldName, extensions }: K
  */
 export function buildContract(pkg: WitPackage, kinds: readonly KindDescriptor[] = allKinds(), latest: WitPackage = pkg): AbiContract {
   const present = kinds.filter((k) => pkg === latest || pkg.worlds.has(k.world));
-  const contracts = new Map(present.map((k) => [k.kind, kindContract(pkg, k)]));
+  const contracts = new Map(present.map((k) => [k.kind, kindContract(pkg, k, latest)]));
   return {
     pkg,
     kind: (kind) => {

@@ -22,6 +22,7 @@ import { canSnapshot, restoreSnapshot, takeSnapshot, type SnapshotPort } from '.
 import { HARD_LIMIT_FACTOR, LIFECYCLE_HARD_LIMIT_MS } from './call-meter.ts';
 import { DEFAULT_CPU_SHARE, DEFAULT_CPU_SLICE_MS, DEFAULT_QUEUE_LIMIT } from './default-limits.ts';
 import type { Grants } from './capabilities/capability.ts';
+import { kindOf } from './kinds/index.ts';
 
 export interface LiveComponentOptions {
   name: string;
@@ -205,6 +206,9 @@ export class LiveComponent implements GuestComponent {
       this.#parked = undefined;
     }
     if (instance.calls.has('features')) this.#features = new Set((await step('features', [])) as string[]);
+    const exportFeatures = kindOf(this.compiled.manifest.kind)?.exportFeatures ?? {};
+    const implied = [...this.compiled.optionalExports].flatMap((name) => exportFeatures[name] ?? []);
+    if (implied.some((f) => !this.#features.has(f))) this.#features = new Set([...this.#features, ...implied]);
     this.#instance = instance;
     return instance;
   }

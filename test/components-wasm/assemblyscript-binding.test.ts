@@ -6,6 +6,7 @@
 // (OutputBinding is driven by the scaffold's test and bindings-cron-schedule.test.ts,
 // InputBinding by bindings.cron's.)
 import assert from 'node:assert/strict';
+import { ABI_VERSION } from '../../abi/ts/manifest.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { after, test } from 'node:test';
@@ -70,7 +71,7 @@ async function build(name: string, register: boolean): Promise<CompiledComponent
   const folder = join(dir.path, name);
   await mkdir(join(folder, 'assembly'), { recursive: true });
   await writeFile(join(folder, 'assembly', 'index.ts'), loopSource(relative(join(folder, 'assembly'), SDK_DIRS.as), register));
-  await writeFile(join(folder, 'manifest.json'), JSON.stringify({ kind: 'binding', type: `bindings.${name}`, version: 'v1', abi: '0.1.1', capabilities: ['log'] }));
+  await writeFile(join(folder, 'manifest.json'), JSON.stringify({ kind: 'binding', type: `bindings.${name}`, version: 'v1', abi: ABI_VERSION, capabilities: ['log'] }));
   return CompiledComponent.compile(await buildAssemblyScriptComponent(folder, join(folder, `${name}.wasm`)));
 }
 

@@ -7,6 +7,7 @@
 // São Paulo (a skipped hour is skipped, a repeated hour fires twice, a missing midnight moves).
 // It also drives the AssemblyScript SDK's output-binding API (OutputBinding, InvokeResult).
 import assert from 'node:assert/strict';
+import { ABI_VERSION } from '../../abi/ts/manifest.ts';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -61,7 +62,7 @@ before(async () => {
   await writeFile(join(folder, 'assembly', 'index.ts'), harnessSource(relative(from, SDK_DIRS.as), relative(from, CRON_SOURCES)));
   await writeFile(
     join(folder, 'manifest.json'),
-    JSON.stringify({ kind: 'binding', type: 'bindings.cron-next', version: 'v1', abi: '0.1.1', capabilities: ['log', 'timezone'] }),
+    JSON.stringify({ kind: 'binding', type: 'bindings.cron-next', version: 'v1', abi: ABI_VERSION, capabilities: ['log', 'timezone'] }),
   );
   const bytes = await buildAssemblyScriptComponent(folder, join(folder, 'cron-next.wasm'));
   component = await LiveComponent.start(await CompiledComponent.compile(bytes), { name: 'cron-next', config: new Map(), logger: silentLogger });

@@ -201,6 +201,7 @@ describe('state.memory (built .wasm, canonical ABI by hand)', () => {
     const fns = ['init', 'features', 'get', 'set', 'delete', 'bulk-get', 'bulk-set', 'bulk-delete', 'transact', 'ping'].map((f) => STATE + f);
     fns.push(...['snapshot', 'restore'].map((f) => `tessera:components/snapshot@${ABI_VERSION}#${f}`));
     fns.push(...['snapshot-chunk', 'restore-chunk', 'restore-end'].map((f) => `tessera:components/snapshot-stream@${ABI_VERSION}#${f}`));
+    fns.push(`tessera:components/query@${ABI_VERSION}#query`);
     // snapshot-begin returns nothing, so it has no post-return.
     const begin = `tessera:components/snapshot-stream@${ABI_VERSION}#snapshot-begin`;
     assert.deepEqual(exports.sort(), ['_initialize', 'cabi_realloc', 'memory', begin, ...fns, ...fns.map((f) => `cabi_post_${f}`)].sort());

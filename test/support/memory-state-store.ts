@@ -154,6 +154,11 @@ export class MemoryStateStore implements StateStore {
     this.#entries = draft;
   }
 
+  /** This double has no query: a store without the `query` export answers so. */
+  async query(): Promise<never> {
+    throw new TesseraError('ERR_STATE_STORE_NOT_SUPPORTED', 'state store does not support querying');
+  }
+
   async ping(): Promise<void> {
     this.#record('ping', undefined);
     if (this.unhealthy) throw componentError('unavailable', 'the memory store was told to be unhealthy');

@@ -10,6 +10,11 @@ import {
   log,
   Metadata,
   OperationKind,
+  Queryable,
+  QueryCandidate,
+  QueryRequest,
+  QueryResult,
+  runQuery,
   SetRequest,
   SnapshotReader,
   SnapshotWriter,
@@ -57,7 +62,7 @@ function ttlError(key: string, value: string | null): StateError {
   return StateError.invalidArgument(`ttlInSeconds "${value!}" for key "${key}" is not an integer from -1 to 2147483647`);
 }
 
-export class MemoryStore extends StreamingStateStore {
+export class MemoryStore extends StreamingStateStore implements Queryable {
   private items: Map<string, Item> = new Map<string, Item>();
   /** The last ETag handed out: ETags are this counter, in decimal. */
   private etagCounter: u64 = 0;
@@ -77,6 +82,23 @@ export class MemoryStore extends StreamingStateStore {
 
   features(): string[] {
     return [Feature.ETAG, Feature.TRANSACTIONAL, Feature.TTL];
+  }
+
+  /** Dapr's query API over the live items under the request's key prefix (see the SDK's json-query.ts). */
+  query(req: QueryRequest): QueryResult {
+    this.purgeExpired();
+    const now = clock.nowMs();
+    const prefix = req.keyPrefix;
+    const candidates = new Array<QueryCandidate>();
+    const keys = this.items.keys();
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      if (!key.startsWith(prefix)) continue;
+      const item = this.items.get(key);
+      if (item.expiresAt != 0 && now >= item.expiresAt) continue;
+      candidates.push(new QueryCandidate(key, item.stored.value, item.etag));
+    }
+    return runQuery(req, candidates);
   }
 
   get(req: GetRequest): GetResult {

@@ -17,6 +17,7 @@ import { registerMetadataRoutes } from './metadata-routes.ts';
 import { registerPubSubRoutes } from './pubsub-routes.ts';
 import { registerShutdownRoute } from './shutdown-route.ts';
 import { registerStateRoutes } from './state-routes.ts';
+import { registerStateQueryRoute } from './state-query-route.ts';
 
 /** daprd's default `--max-body-size`. */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -95,6 +96,7 @@ export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
 
   const { blocks } = deps;
   registerStateRoutes(app, blocks.state);
+  registerStateQueryRoute(app, blocks.state);
   registerPubSubRoutes(app, blocks.pubsub);
   registerBindingsRoutes(app, blocks.bindings);
   registerHealthRoutes(app, blocks.health);

@@ -18,6 +18,11 @@ export class KeyPrefix {
     this.#prefix = prefix === '' ? '' : prefix + SEPARATOR;
   }
 
+  /** What goes before every user key (`<appId>||`), or '' when keys are stored as given. */
+  get value(): string {
+    return this.#prefix;
+  }
+
   /** The key the store sees; refuses a user key containing `||`, as Dapr does. */
   apply(key: string): string {
     refuseSeparator(key);

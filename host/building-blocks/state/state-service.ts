@@ -5,6 +5,7 @@ import type {
   DeleteRequest,
   GetRequest,
   GetResponse,
+  QueryItem,
   SetRequest,
   StateStore,
   TransactOperation,
@@ -22,6 +23,8 @@ import {
   type TransactionOperation,
 } from './requests.ts';
 import { checkTtl, concurrencyOf, consistencyOf } from './state-options.ts';
+import { parseQuery, queryFailed } from './query-language.ts';
+import { isTesseraError, TesseraError } from '../../errors.ts';
 import {
   isNotFound,
   keyRequired,
@@ -32,6 +35,13 @@ import {
   transactionsNotSupported,
   unsupportedOperation,
 } from './state-errors.ts';
+
+/** A page of query results, under the user's keys. */
+export interface QueryPage {
+  results: QueryItem[];
+  token: string | undefined;
+  metadata: Metadata;
+}
 
 export interface StateServiceOptions {
   appId: string;
@@ -177,5 +187,24 @@ export class StateService {
     } catch (err) {
       throw operationFailed(err, { op: 'transaction', storeName });
     }
+  }
+
+  /**
+   * Dapr's state query (`query` is the request body as the app sent it): needs a store with
+   * `QUERY_API`; only the app's own keys (its key prefix) are searched.
+   */
+  async query(storeName: string, query: string, metadata: Metadata): Promise<QueryPage> {
+    const { store, prefix } = this.#resolve(storeName);
+    if (!store.features.has('QUERY_API')) throw new TesseraError('ERR_STATE_STORE_NOT_SUPPORTED', `state store does not support querying: ${storeName} has no QUERY_API`);
+    const parsed = parseQuery(storeName, query);
+    let page;
+    try {
+      page = await store.query({ ...parsed, keyPrefix: prefix.value, metadata });
+    } catch (err) {
+      if (isTesseraError(err) && err.code !== 'ERR_INTERNAL') throw err;
+      const componentError = isTesseraError(err) ? err.componentError : undefined;
+      throw queryFailed(storeName, componentError?.val ?? (err instanceof Error ? err.message : String(err)));
+    }
+    return { results: page.results.map((item) => ({ ...item, key: prefix.strip(item.key) })), token: page.token, metadata: page.metadata };
   }
 }

@@ -78,6 +78,8 @@ export interface KindDescriptor<Api extends KindApi = KindApi> {
   adapt(host: AdapterHost): Api;
   /** The configuration Dapr adds for the kind (a broker's `consumerID`); the config as given when omitted. */
   withDefaults?(config: ReadonlyMap<string, string>, context: { appId: string }): ReadonlyMap<string, string>;
+  /** Features a component has by exporting an optional interface (a store exporting `query` has `QUERY_API`), beside those its `features()` lists. */
+  readonly exportFeatures?: Readonly<Record<string, string>>;
   /** The `capabilities` `/v1.0/metadata` lists (daprd's word) from the features the component advertised; the features when omitted. */
   reportedCapabilities?(features: ReadonlySet<string>): string[];
   /** Fields `/v1.0/metadata` adds to the component's status (a binding's direction and operations); none when omitted. */

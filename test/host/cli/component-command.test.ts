@@ -84,7 +84,7 @@ describe('tessera component test', { concurrency: true }, () => {
     const { code, stdout } = await component(['test', STATE_MEMORY]);
     assert.equal(code, 0, stdout);
     assert.match(stdout, /^conformance of state\.memory v1 \(.*state-memory\.wasm\)$/m);
-    assert.match(stdout, /^features: ETAG, TRANSACTIONAL, TTL; snapshot: exported$/m);
+    assert.match(stdout, /^features: ETAG, TRANSACTIONAL, TTL, QUERY_API; snapshot: exported$/m);
     assert.equal(rowsOf(stdout, 'FAIL').length, 0);
     assert.ok(rowsOf(stdout, 'pass').length >= 40, stdout);
     assert.match(stdout, /^PASS: \d+ passed, 0 failed, 2 skipped \(\d+\.\d s\)$/m);
@@ -165,9 +165,9 @@ describe('tessera component new, build, test: end to end per language', { concur
       assert.match(tested.stdout, /^PASS: \d+ passed, 0 failed, \d+ skipped/m);
       assert.deepEqual(
         rowsOf(tested.stdout, 'skip').map((row) => row.split(/ {2,}/)[0]),
-        // Every scaffold exports snapshot (not snapshot-stream), so its data crosses a hot swap.
-        ['features', 'features', 'snapshot'],
-        'only checks for stores without a feature, and the snapshot-stream check of a scaffold that does not export it, are skipped',
+        // Every scaffold exports snapshot (not snapshot-stream), so its data crosses a hot swap; none exports query.
+        ['features', 'features', 'query', 'query', 'query', 'snapshot'],
+        'only checks for stores without a feature, the query checks, and the snapshot-stream check of a scaffold that does not export it, are skipped',
       );
       // Every scaffold exports snapshot, so its data crosses a hot swap: the kit's round trip ran.
       assert.ok(rowsOf(tested.stdout, 'pass').some((row) => row.startsWith('snapshot ')), tested.stdout);

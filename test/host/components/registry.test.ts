@@ -32,7 +32,7 @@ const get = async (name: string, key: string) =>
 test('applying a plan loads, keeps unchanged components running, and unloads removed ones', async () => {
   await writeFile(join(dir.path, 'statestore.yaml'), componentYaml('statestore', 'state.memory'));
   await sync();
-  assert.deepEqual(registry.list().map((c) => [c.name, c.status, c.capabilities.sort().join(',')]), [['statestore', 'ready', 'ETAG,TRANSACTIONAL,TTL']]);
+  assert.deepEqual(registry.list().map((c) => [c.name, c.status, c.capabilities.sort().join(',')]), [['statestore', 'ready', 'ETAG,QUERY_API,TRANSACTIONAL,TTL']]);
   await set('statestore', 'k', '"v"');
 
   await copyFile(STATE_MEMORY_WASM, join(dir.path, 'cache.wasm'));

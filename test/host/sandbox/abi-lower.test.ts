@@ -179,6 +179,26 @@ test('every type the tessera WIT uses round-trips', async () => {
       { tag: 'err', val: { tag: 'invalid-argument', val: 'http request to http://x is not allowed' } },
     ],
     'result<s32, error>': [{ tag: 'ok', val: -300 }, { tag: 'ok', val: 330 }, { tag: 'err', val: { tag: 'invalid-argument', val: 'Nope/X' } }],
+    'query-request': [
+      {
+        filter: [
+          { tag: 'group', val: { matchAny: true, children: [1, 2] } },
+          { tag: 'eq', val: { key: 'person.org', value: '"Dev Ops"' } },
+          { tag: 'in', val: { key: 'state', values: ['"CA"', '1.5', 'null'] } },
+        ],
+        sort: [{ key: 'person.id', descending: true }],
+        limit: 10,
+        token: '20',
+        keyPrefix: 'app||',
+        metadata: [['contentType', 'application/json']],
+      },
+      { filter: [], sort: [], limit: 0, token: undefined, keyPrefix: '', metadata: [] },
+    ],
+    'result<query-response, error>': [
+      { tag: 'ok', val: { results: [{ key: 'app||1', value: new Uint8Array([123, 125]), etag: '3' }, { key: 'app||2', value: new Uint8Array(0), etag: undefined }], token: '2', metadata: [] } },
+      { tag: 'ok', val: { results: [], token: undefined, metadata: [['k', 'v']] } },
+      { tag: 'err', val: { tag: 'invalid-argument', val: 'bad token' } },
+    ],
   };
   const used = new Set<string>();
   for (const iface of pkg.interfaces.values()) {

@@ -1,5 +1,6 @@
-// ABI 0.1.1 added interfaces and worlds (`@since(version = 0.1.1)`); a module built against
-// 0.1.0 keeps loading, bound by the names it spells, and sees nothing 0.1.0 did not have.
+// ABI 0.1.1 and 0.1.2 added interfaces and worlds (`@since(version = ...)`); a module built
+// against an earlier version keeps loading, bound by the names it spells, and sees nothing
+// its version did not have.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ABI_VERSION, SUPPORTED_ABI_VERSIONS } from '../../../abi/ts/manifest.ts';
@@ -25,9 +26,11 @@ async function refusal(bytes: Uint8Array): Promise<string> {
   assert.fail('the module was accepted');
 }
 
-test('the host loads 0.1.0 and 0.1.1 modules, each by the version its names carry', async () => {
-  assert.deepEqual(SUPPORTED_ABI_VERSIONS, ['0.1.0', '0.1.1']);
-  assert.equal(ABI_VERSION, '0.1.1');
+test('the host loads 0.1.0, 0.1.1 and 0.1.2 modules, each by the version its names carry', async () => {
+  assert.deepEqual(SUPPORTED_ABI_VERSIONS, ['0.1.0', '0.1.1', '0.1.2']);
+  assert.equal(ABI_VERSION, '0.1.2');
+  const previous = await CompiledComponent.compile(storeOf('0.1.1'));
+  assert.equal(previous.pkg.version, '0.1.1');
   const old = await CompiledComponent.compile(storeOf('0.1.0', { imports: [hostImportWat('log', 'log')] }, { capabilities: ['log'] }));
   assert.equal(old.manifest.abi, '0.1.0');
   assert.equal(old.pkg.version, '0.1.0');
@@ -47,6 +50,11 @@ test('a 0.1.0 module sees only what 0.1.0 had: no http, no timezone, no bindings
 
 test('names of one version and a manifest of another are refused, saying so', async () => {
   const message = await refusal(withManifest(wat(stateStoreWat({}), { bulk_memory: true }), { ...SKELETON_MANIFEST, abi: '0.1.0' }));
-  assert.match(message, /its imports and exports name ABI 0\.1\.1 but its manifest says "abi": "0\.1\.0": the two must agree/);
-  assert.match(await refusal(storeOf('0.1.0', {}, { abi: '0.2.0' })), /targets ABI 0\.2\.0 .* but this host supports 0\.1\.0, 0\.1\.1/);
+  assert.match(message, /its imports and exports name ABI 0\.1\.2 but its manifest says "abi": "0\.1\.0": the two must agree/);
+  assert.match(await refusal(storeOf('0.1.0', {}, { abi: '0.2.0' })), /targets ABI 0\.2\.0 .* but this host supports 0\.1\.0, 0\.1\.1, 0\.1\.2/);
+});
+
+test('the query export came with 0.1.2: a 0.1.1 state store may not export it, a 0.1.2 one may', () => {
+  assert.equal(abiContract('0.1.1').kind('state-store').optionalExports.has('query'), false);
+  assert.equal(abiContract().kind('state-store').optionalExports.has('query'), true);
 });

@@ -162,7 +162,7 @@ test('a runaway init on a worker fails the load at its deadline, naming the comp
 
 test('state.memory serves get, set, bulk calls and transactions through its worker, and many calls in flight keep their order', async () => {
   const component = await isolated(STATE_MEMORY);
-  assert.deepEqual([...component.features].sort(), ['ETAG', 'TRANSACTIONAL', 'TTL']);
+  assert.deepEqual([...component.features].sort(), ['ETAG', 'QUERY_API', 'TRANSACTIONAL', 'TTL']);
   const store: StateStore = adaptStateStore(component);
   await store.set(setReq('a', '"1"'));
   assert.equal(text((await store.get(getReq('a')))?.value), '"1"');

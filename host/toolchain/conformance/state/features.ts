@@ -4,7 +4,7 @@
 import { advertisesOnly } from '../check.ts';
 import { expectFound, fail, key, lacks, metadataValue, setRequest, type Check, type CheckContext } from './harness.ts';
 
-/** The optional features of a state store in ABI 0.1.0, as Dapr names them. */
+/** The optional features a state store lists in `features()`, as Dapr names them (QUERY_API comes from exporting `query`, not from this list). */
 export const KNOWN_FEATURES = ['ETAG', 'TRANSACTIONAL', 'TTL'];
 
 export const featureChecks: Check[] = [

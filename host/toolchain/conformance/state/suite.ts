@@ -7,6 +7,7 @@ import { deleteChecks } from './delete.ts';
 import { etagChecks } from './etag.ts';
 import { featureChecks } from './features.ts';
 import { firstWriteChecks } from './first-write.ts';
+import { queryChecks } from './query.ts';
 import type { CheckContext } from './harness.ts';
 import { setGetChecks } from './set-get.ts';
 import { snapshotChecks } from './snapshot.ts';
@@ -25,6 +26,7 @@ export const stateSuite: Suite<CheckContext> = {
     ...ttlChecks,
     ...transactionChecks,
     ...featureChecks,
+    ...queryChecks,
     ...snapshotChecks,
   ],
   context: (subject, live, start) => ({
