@@ -21,6 +21,8 @@ import { BUNDLED_DIR } from './components/bundled-dir.ts';
 import { loadBundledTypes } from './components/type-catalog.ts';
 import type { Logger } from './observability/logger.ts';
 import { RUNTIME_VERSION } from './version.ts';
+import { Resiliency } from './resiliency/resiliency.ts';
+import { ResiliencyResources } from './resiliency/resiliency-resources.ts';
 
 /** How soon a half-written module is looked at again. */
 const RESCAN_MS = 100;
@@ -64,9 +66,13 @@ export class Sidecar {
   /** The sha256 of each module the last scan planned: a scan prepares only new bytes as it reads them. */
   #known: ReadonlyMap<string, string> = new Map();
   #stopped = false;
+  /** Dapr's Resiliency policies, from the resources folders. */
+  readonly resiliency: Resiliency;
+  readonly #resiliencyResources: ResiliencyResources;
 
   private constructor(options: SidecarOptions) {
     this.#options = options;
+    const resiliencyLogger = options.logger.child('resiliency');
     this.registry = new ComponentRegistry({
       logger: options.logger.child('components'),
       onChange: () => {
@@ -90,10 +96,16 @@ export class Sidecar {
       logger: options.logger.child('pubsub'),
     });
     this.inputBindings = new InputBindings({ components: this.registry, channel: this.#channel, logger: options.logger.child('bindings') });
+    this.resiliency = new Resiliency({
+      appId: options.appId,
+      onBreakerChange: (target, breaker, from, to) => resiliencyLogger.warn(`circuit breaker "${breaker}" of ${target}: ${from} -> ${to}`),
+    });
+    this.#resiliencyResources = new ResiliencyResources(this.resiliency, resiliencyLogger);
     this.blocks = createBuildingBlocks({
       appId: options.appId,
       runtimeVersion: RUNTIME_VERSION,
       components: this.registry,
+      resiliency: this.resiliency,
       subscriptions: this.subscriptions,
       isReady: () => this.#ready,
       onPublished: (pubsubName, topic) => this.subscriptions.wake(pubsubName, topic),
@@ -159,6 +171,7 @@ export class Sidecar {
       const plan = await scanResources(resourcesPaths, bundled, appId, loadWorkers, { limits: DEFAULT_LIMITS, known: this.#known });
       this.#known = new Map(plan.components.map((c) => [c.modulePath, c.sha256]));
       this.subscriptions.setResources(plan.others);
+      this.#resiliencyResources.apply(plan.others);
       applied = this.registry.apply(plan);
       // A file caught half-written gets another look once the writer is likely done.
       if (plan.failures.some((f) => f.transient)) {

@@ -6,6 +6,7 @@ import { HealthService } from './health/health-service.ts';
 import { MetadataService, type SubscriptionDirectory } from './metadata/metadata-service.ts';
 import { PubSubService } from './pubsub/pubsub-service.ts';
 import { StateService } from './state/state-service.ts';
+import type { Resiliency } from '../resiliency/resiliency.ts';
 
 export interface BuildingBlocks {
   state: StateService;
@@ -21,6 +22,8 @@ export interface BuildingBlocksOptions {
   /** The namespace for the state `namespace` key prefix strategy (daprd reads `NAMESPACE`). */
   namespace?: string;
   components: ComponentDirectory;
+  /** Dapr's Resiliency policies for component calls; none: each call runs once. */
+  resiliency?: Resiliency;
   /** The app's subscriptions, for the metadata document. */
   subscriptions?: SubscriptionDirectory;
   /** Whether the sidecar is ready (its first scan of the resources applied). */
@@ -32,9 +35,9 @@ export interface BuildingBlocksOptions {
 export function createBuildingBlocks(options: BuildingBlocksOptions): BuildingBlocks {
   const { appId, components } = options;
   return {
-    state: new StateService(components, { appId, namespace: options.namespace }),
+    state: new StateService(components, { appId, namespace: options.namespace, ...(options.resiliency === undefined ? {} : { resiliency: options.resiliency }) }),
     pubsub: new PubSubService(components, { appId, onPublished: options.onPublished }),
-    bindings: new BindingsService(components),
+    bindings: new BindingsService(components, options.resiliency),
     metadata: new MetadataService({ appId, runtimeVersion: options.runtimeVersion, components, subscriptions: options.subscriptions }),
     health: new HealthService({ appId, components, isReady: options.isReady }),
   };

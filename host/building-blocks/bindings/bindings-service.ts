@@ -4,6 +4,8 @@
 import type { Binding, InvokeResponse } from '../../../abi/ts/binding.ts';
 import type { Metadata } from '../../../abi/ts/types.ts';
 import type { ComponentLookup } from '../../components/types.ts';
+import { outbound } from '../../resiliency/component-calls.ts';
+import type { Resiliency } from '../../resiliency/resiliency.ts';
 import { bindingKind } from '../../sandbox/kinds/binding.ts';
 import { bindingFailed, bindingNotFound, bindingNotLoaded, notAnOutputBinding, operationMissing } from './bindings-errors.ts';
 
@@ -26,9 +28,12 @@ export function goJson(value: unknown): string {
 
 export class BindingsService {
   readonly #components: ComponentLookup;
+  readonly #resiliency: Resiliency | undefined;
 
-  constructor(components: ComponentLookup) {
+  /** `resiliency`: the outbound policies of invocations (Dapr's Resiliency); none: each runs once. */
+  constructor(components: ComponentLookup, resiliency?: Resiliency) {
     this.#components = components;
+    this.#resiliency = resiliency;
   }
 
   /** The live output binding `name`, or the error daprd gives when there is none. */
@@ -52,7 +57,8 @@ export class BindingsService {
     const binding = this.#outputBinding(input.name);
     if (input.operation === undefined || input.operation === '') throw operationMissing(input.name);
     try {
-      return await binding.invoke({ operation: input.operation, data: input.data, metadata: input.metadata });
+      const req = { operation: input.operation, data: input.data, metadata: input.metadata };
+      return await outbound(this.#resiliency, input.name, 'Bindings', () => binding.invoke(req));
     } catch (err) {
       throw bindingFailed(input.name, err);
     }

@@ -25,6 +25,8 @@ import {
 import { checkTtl, concurrencyOf, consistencyOf } from './state-options.ts';
 import { parseQuery, queryFailed } from './query-language.ts';
 import { isTesseraError, TesseraError } from '../../errors.ts';
+import { outbound } from '../../resiliency/component-calls.ts';
+import type { Resiliency } from '../../resiliency/resiliency.ts';
 import {
   isNotFound,
   keyRequired,
@@ -45,6 +47,8 @@ export interface QueryPage {
 
 export interface StateServiceOptions {
   appId: string;
+  /** The outbound policies of state calls (Dapr's Resiliency); none: every call runs once. */
+  resiliency?: Resiliency;
   /** The namespace for the `namespace` key prefix strategy (daprd reads `NAMESPACE`). */
   namespace?: string;
 }
@@ -96,6 +100,11 @@ export class StateService {
     this.#options = options;
   }
 
+  /** A call to the store under its outbound resiliency policy. */
+  #call<T>(storeName: string, op: () => Promise<T>): Promise<T> {
+    return outbound(this.#options.resiliency, storeName, 'Statestore', op);
+  }
+
   #resolve(storeName: string): { store: StateStore; prefix: KeyPrefix } {
     const live = this.#stores.getStateStore(storeName);
     if (live === undefined) {
@@ -120,7 +129,7 @@ export class StateService {
       metadata: options.metadata,
     };
     try {
-      return await store.get(req);
+      return await this.#call(storeName, () => store.get(req));
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw operationFailed(err, { op: 'get', storeName, key });
@@ -134,7 +143,7 @@ export class StateService {
     const reqs = keys.map((key): GetRequest => ({ key: prefix.apply(key), consistency: 'eventual', metadata: options.metadata }));
     let items: BulkGetItem[];
     try {
-      items = await bulkGetIn(store, reqs, options.parallelism);
+      items = await this.#call(storeName, () => bulkGetIn(store, reqs, options.parallelism));
     } catch (err) {
       throw operationFailed(err, { op: 'bulk-get', storeName });
     }
@@ -147,8 +156,8 @@ export class StateService {
     if (items.length === 0) return;
     const reqs = items.map((item) => setRequest(prefix, item));
     try {
-      if (reqs.length === 1 && reqs[0] !== undefined) await store.set(reqs[0]);
-      else await store.bulkSet(reqs);
+      const [one] = reqs;
+      await this.#call(storeName, () => (reqs.length === 1 && one !== undefined ? store.set(one) : store.bulkSet(reqs)));
     } catch (err) {
       throw operationFailed(err, { op: 'save', storeName });
     }
@@ -159,7 +168,7 @@ export class StateService {
     const { store, prefix } = this.#resolve(storeName);
     const req = deleteRequest(prefix, { key, etag: options.etag, options, metadata: options.metadata });
     try {
-      await store.delete(req);
+      await this.#call(storeName, () => store.delete(req));
     } catch (err) {
       if (req.etag === undefined && isNotFound(err)) return;
       throw operationFailed(err, { op: 'delete', storeName, key });
@@ -183,7 +192,7 @@ export class StateService {
       }
     });
     try {
-      await store.transact(ops, metadata);
+      await this.#call(storeName, () => store.transact(ops, metadata));
     } catch (err) {
       throw operationFailed(err, { op: 'transaction', storeName });
     }
@@ -199,7 +208,7 @@ export class StateService {
     const parsed = parseQuery(storeName, query);
     let page;
     try {
-      page = await store.query({ ...parsed, keyPrefix: prefix.value, metadata });
+      page = await this.#call(storeName, () => store.query({ ...parsed, keyPrefix: prefix.value, metadata }));
     } catch (err) {
       if (isTesseraError(err) && err.code !== 'ERR_INTERNAL') throw err;
       const componentError = isTesseraError(err) ? err.componentError : undefined;
