@@ -91,7 +91,8 @@ export class StateService {
     if (live === undefined) {
       const failure = this.#stores.stateStoreFailure(storeName);
       if (failure !== undefined) throw storeNotLoaded(storeName, failure);
-      throw this.#stores.stateStoreCount() === 0 ? storeNotConfigured(storeName) : storeNotFound(storeName);
+      const { appId } = this.#options;
+      throw this.#stores.stateStoreCount() === 0 ? storeNotConfigured(storeName, appId) : storeNotFound(storeName, appId);
     }
     let prefix = this.#prefixes.get(live);
     if (prefix === undefined) {
@@ -153,6 +154,18 @@ export class StateService {
     } catch (err) {
       if (req.etag === undefined && isNotFound(err)) return;
       throw operationFailed(err, { op: 'delete', storeName, key });
+    }
+  }
+
+  /** Deletes the keys in one store call (the gRPC API's DeleteBulkState). */
+  async bulkDelete(storeName: string, items: KeyedRequest[]): Promise<void> {
+    const { store, prefix } = this.#resolve(storeName);
+    if (items.length === 0) return;
+    const reqs = items.map((item) => deleteRequest(prefix, item));
+    try {
+      await store.bulkDelete(reqs);
+    } catch (err) {
+      throw operationFailed(err, { op: 'bulk-delete', storeName });
     }
   }
 
