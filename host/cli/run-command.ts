@@ -39,10 +39,9 @@ function listenFailure(err: unknown, options: RunOptions, api: 'http' | 'grpc' =
   const port = api === 'http' ? options.httpPort : options.grpcPort;
   const flag = `--dapr-${api}-port`;
   const where = `${options.listenAddress}:${port}`;
-  // grpc-js reports a bind failure as a message, not an errno code.
-  const message = err instanceof Error ? err.message : '';
-  const code = (err as NodeJS.ErrnoException)?.code ?? (/EADDRINUSE|address already in use/i.test(message) ? 'EADDRINUSE' : /EACCES|permission denied/i.test(message) ? 'EACCES' : undefined);
-  switch (code) {
+  // grpc-js has no errno code on its bind failure, only the listen errors in its message.
+  const message = err instanceof Error ? err.message : String(err);
+  switch ((err as NodeJS.ErrnoException)?.code ?? /\b(EADDRINUSE|EACCES|EADDRNOTAVAIL)\b/.exec(message)?.[1]) {
     case 'EADDRINUSE':
       return new Error(`port ${port} is already in use on ${options.listenAddress} (another sidecar?); choose another with ${flag}`);
     case 'EACCES':
@@ -51,7 +50,7 @@ function listenFailure(err: unknown, options: RunOptions, api: 'http' | 'grpc' =
     case 'ENOTFOUND':
       return new Error(`cannot listen on ${where}: no such address on this machine; check --dapr-listen-addresses`);
     default:
-      return err;
+      return api === 'grpc' ? new Error(`cannot listen on ${where}: ${message}`) : err;
   }
 }
 

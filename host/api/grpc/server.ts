@@ -3,9 +3,11 @@
 // calls; this file wraps them with the API token check and the one error path, answers every
 // other RPC UNIMPLEMENTED naming it, and listens. Loaded on demand (its protos take a
 // moment), so the HTTP API is up first.
+import { format } from 'node:util';
 import {
   Server,
   ServerCredentials,
+  setLogger,
   type MethodDefinition,
   type UntypedHandleCall,
   type UntypedServiceImplementation,
@@ -84,6 +86,9 @@ function unimplementedHandler(name: string, definition: MethodDefinition<unknown
 
 export function createGrpcApi(deps: GrpcApiDeps): GrpcApi {
   const guard = callGuard(deps);
+  // grpc-js writes its own errors to the console; the sidecar reports them itself, so its lines go to the log's debug level.
+  const log = deps.logger;
+  if (log !== undefined) setLogger({ error: (...args: unknown[]) => log.debug(format(...args)) });
   const { blocks } = deps;
   const unary: RpcTable = {
     ...stateRpcs(blocks.state),
