@@ -1,9 +1,9 @@
 // Wires one sidecar: bundled types, the component registry fed by the resources folders
 // (and kept in step with them by a watcher), the building blocks, the channel to the app,
 // and the HTTP and gRPC APIs, which are handed the building blocks to call. The HTTP API
-// listens first, then the gRPC API (its protos take a moment to load); components load in
-// the background and appear as they start, and /v1.0/healthz says ready once the first scan
-// is applied. Every reload of
+// listens first; components load in the background and appear as they start, and
+// /v1.0/healthz says ready once the first scan is applied. The gRPC API starts then: loading
+// its protos holds the event loop for ~150 ms, which must not delay becoming healthy. Every reload of
 // the resources also re-reads the declarative subscriptions, and every component loaded or
 // unloaded re-matches the delivery loops to the loaded brokers.
 import { readdir } from 'node:fs/promises';
@@ -148,7 +148,8 @@ export class Sidecar {
     this.#port = (this.#api.server.address() as AddressInfo).port;
     logger.info(`dapr HTTP API listening on http://${this.#options.listenAddress}:${this.#port} (app id "${appId}", Tessera ${RUNTIME_VERSION})`);
     if (this.#options.grpcPort !== undefined) {
-      this.#grpc = this.#startGrpc(this.#options.grpcPort);
+      const port = this.#options.grpcPort;
+      this.#grpc = this.#loaded.promise.then(() => this.#startGrpc(port));
       // Awaited by whoever needs the port (grpcPort); a failure is theirs to report.
       this.#grpc.catch(() => {});
     }
@@ -162,6 +163,7 @@ export class Sidecar {
 
   async #startGrpc(port: number): Promise<{ api: GrpcApi; port: number }> {
     const { logger, listenAddress } = this.#options;
+    if (this.#stopped) throw new Error('the sidecar stopped before its gRPC API started');
     const { createGrpcApi } = await import('./api/grpc/server.ts');
     const api = createGrpcApi({
       blocks: this.blocks,
