@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'ERR_STATE_GET',
   'ERR_STATE_SAVE',
   'ERR_STATE_DELETE',
+  'ERR_STATE_BULK_DELETE',
   'ERR_STATE_BULK_GET',
   'ERR_STATE_TRANSACTION',
   /** A state query that could not be parsed or that the store failed; daprd answers 500. */
@@ -54,6 +55,8 @@ export const ERROR_CODES = [
   'ERR_COMPONENT_NOT_FOUND',
   /** A resources YAML (a Component, a Subscription) is invalid. */
   'ERR_COMPONENT_CONFIG',
+  /** An API method Tessera does not serve (daprd's code for an API it lacks). */
+  'ERR_API_UNIMPLEMENTED',
   'ERR_INTERNAL',
 ] as const;
 
@@ -72,6 +75,13 @@ export interface TesseraErrorOptions {
   reason?: ErrorReason | undefined;
   /** The typed error the component returned, when one did. */
   componentError?: WitError;
+  /**
+   * Dapr's reason for the error's `google.rpc.ErrorInfo`, where one code has several
+   * (ERR_PUBSUB_EVENTS_SER); otherwise host/api/error-info.ts gives the code's reason.
+   */
+  daprReason?: string;
+  /** The ErrorInfo's metadata, as daprd fills it (the app id, the topic, the failure). */
+  metadata?: Readonly<Record<string, string>>;
   cause?: unknown;
 }
 
@@ -101,6 +111,8 @@ export class TesseraError extends Error {
   readonly code: ErrorCode;
   readonly reason: ErrorReason | undefined;
   readonly componentError: WitError | undefined;
+  readonly daprReason: string | undefined;
+  readonly metadata: Readonly<Record<string, string>> | undefined;
 
   constructor(code: ErrorCode, message: string, options: TesseraErrorOptions = {}) {
     super(truncate(message), options.cause === undefined ? undefined : { cause: options.cause });
@@ -108,11 +120,8 @@ export class TesseraError extends Error {
     this.code = code;
     this.reason = options.reason;
     this.componentError = boundedWitError(options.componentError);
-  }
-
-  /** Dapr's error body: the code and the message. */
-  toJSON(): { errorCode: string; message: string } {
-    return { errorCode: this.code, message: this.message };
+    this.daprReason = options.daprReason;
+    this.metadata = options.metadata;
   }
 }
 

@@ -1,7 +1,9 @@
 // Wires one sidecar: bundled types, the component registry fed by the resources folders
 // (and kept in step with them by a watcher), the building blocks, the channel to the app,
-// and the HTTP API, which is handed the building blocks to call. The API listens first; components load in the background and appear as
-// they start, and /v1.0/healthz says ready once the first scan is applied. Every reload of
+// and the HTTP and gRPC APIs, which are handed the building blocks to call. The HTTP API
+// listens first; components load in the background and appear as they start, and
+// /v1.0/healthz says ready once the first scan is applied. The gRPC API starts then: loading
+// its protos holds the event loop for ~150 ms, which must not delay becoming healthy. Every reload of
 // the resources also re-reads the declarative subscriptions, and every component loaded or
 // unloaded re-matches the delivery loops to the loaded brokers.
 import { readdir } from 'node:fs/promises';
@@ -11,6 +13,8 @@ import { createHttpApi } from './api/http/server.ts';
 import { AppChannel } from './app-channel/app-channel.ts';
 import { createBuildingBlocks, type BuildingBlocks } from './building-blocks/building-blocks.ts';
 import { InputBindings } from './building-blocks/bindings/input-bindings.ts';
+import type { DeliveryTimings } from './building-blocks/pubsub/delivery-loop.ts';
+import { StreamingSubscriptions } from './building-blocks/pubsub/streaming-subscriptions.ts';
 import { SubscriptionManager } from './building-blocks/pubsub/subscription-manager.ts';
 import { watchFolders, type FolderWatcher } from './components/folder-watcher.ts';
 import { DEFAULT_LIMITS } from './components/limits.ts';
@@ -19,6 +23,7 @@ import { ComponentRegistry } from './components/registry.ts';
 import { scanResources } from './components/resources-loader.ts';
 import { BUNDLED_DIR } from './components/bundled-dir.ts';
 import { loadBundledTypes } from './components/type-catalog.ts';
+import type { GrpcApi } from './api/grpc/server.ts';
 import type { Logger } from './observability/logger.ts';
 import { RUNTIME_VERSION } from './version.ts';
 import { Resiliency } from './resiliency/resiliency.ts';
@@ -34,6 +39,10 @@ export interface SidecarOptions {
   appMaxConcurrency?: number | undefined;
   /** 0 picks a free port. */
   httpPort: number;
+  /** The gRPC API's port (0 picks a free one); undefined serves no gRPC API. */
+  grpcPort?: number | undefined;
+  /** Delivery timings of streaming subscriptions (tests shorten the deadline for an answer). */
+  streamTimings?: Partial<DeliveryTimings> | undefined;
   listenAddress: string;
   resourcesPaths: string[];
   maxBodyBytes: number;
@@ -41,13 +50,15 @@ export interface SidecarOptions {
   /** Sent to the app as `dapr-api-token`; defaults to APP_API_TOKEN from the environment. */
   appApiToken?: string | undefined;
   logger: Logger;
-  /** Called after `POST /v1.0/shutdown` has been answered. */
+  /** Called after `POST /v1.0/shutdown` (or the gRPC Shutdown) has been answered. */
   onShutdownRequest?: () => void;
 }
 
 export class Sidecar {
   readonly registry: ComponentRegistry;
   readonly subscriptions: SubscriptionManager;
+  /** The app's streaming subscriptions, opened on the gRPC API. */
+  readonly streams: StreamingSubscriptions;
   /** A delivery loop per input binding, to the app. */
   readonly inputBindings: InputBindings;
   /** What the transports call: one set of services for every API. */
@@ -55,6 +66,8 @@ export class Sidecar {
   readonly #options: SidecarOptions;
   readonly #api: ReturnType<typeof createHttpApi>;
   readonly #channel: AppChannel | undefined;
+  /** The gRPC API starting or started, and its port; undefined when not served. */
+  #grpc: Promise<{ api: GrpcApi; port: number }> | undefined;
   #watcher: FolderWatcher | undefined;
   #ready = false;
   readonly #loaded = Promise.withResolvers<void>();
@@ -95,6 +108,12 @@ export class Sidecar {
       channel: this.#channel,
       logger: options.logger.child('pubsub'),
     });
+    this.streams = new StreamingSubscriptions({
+      appId: options.appId,
+      pubsubs: this.registry,
+      logger: options.logger.child('pubsub'),
+      timings: options.streamTimings,
+    });
     this.inputBindings = new InputBindings({ components: this.registry, channel: this.#channel, logger: options.logger.child('bindings') });
     this.resiliency = new Resiliency({
       appId: options.appId,
@@ -106,9 +125,15 @@ export class Sidecar {
       runtimeVersion: RUNTIME_VERSION,
       components: this.registry,
       resiliency: this.resiliency,
-      subscriptions: this.subscriptions,
+      subscriptions: {
+        list: () => [...this.subscriptions.list(), ...this.streams.list()],
+        problems: () => this.subscriptions.problems(),
+      },
       isReady: () => this.#ready,
-      onPublished: (pubsubName, topic) => this.subscriptions.wake(pubsubName, topic),
+      onPublished: (pubsubName, topic) => {
+        this.subscriptions.wake(pubsubName, topic);
+        this.streams.wake(pubsubName, topic);
+      },
     });
     this.#api = createHttpApi({
       blocks: this.blocks,
@@ -134,12 +159,35 @@ export class Sidecar {
     await this.#api.listen({ port: this.#options.httpPort, host: this.#options.listenAddress });
     this.#port = (this.#api.server.address() as AddressInfo).port;
     logger.info(`dapr HTTP API listening on http://${this.#options.listenAddress}:${this.#port} (app id "${appId}", Tessera ${RUNTIME_VERSION})`);
+    if (this.#options.grpcPort !== undefined) {
+      const port = this.#options.grpcPort;
+      this.#grpc = this.#loaded.promise.then(() => this.#startGrpc(port));
+      // Awaited by whoever needs the port (grpcPort); a failure is theirs to report.
+      this.#grpc.catch(() => {});
+    }
     // The bundled components are watched too, so a rebuilt bundled module is swapped in.
     const bundledDirs = (await readdir(BUNDLED_DIR, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => join(BUNDLED_DIR, e.name));
     this.#watcher = watchFolders([...resourcesPaths, ...bundledDirs], () => this.#reload(), logger.child('watcher'));
     this.#reload();
     // In the background: the app usually starts after the sidecar, and is asked until it answers.
     void this.subscriptions.loadProgrammatic();
+  }
+
+  async #startGrpc(port: number): Promise<{ api: GrpcApi; port: number }> {
+    const { logger, listenAddress } = this.#options;
+    if (this.#stopped) throw new Error('the sidecar stopped before its gRPC API started');
+    const { createGrpcApi } = await import('./api/grpc/server.ts');
+    const api = createGrpcApi({
+      blocks: this.blocks,
+      streams: this.streams,
+      apiToken: this.#options.apiToken,
+      maxBodyBytes: this.#options.maxBodyBytes,
+      shutdown: () => this.#options.onShutdownRequest?.(),
+      logger: logger.child('grpc'),
+    });
+    const bound = await api.listen(listenAddress, port);
+    logger.info(`dapr gRPC API listening on ${listenAddress}:${bound}`);
+    return { api, port: bound };
   }
 
   /** Scans the resources again: now, or right after the scan under way. */
@@ -198,6 +246,11 @@ export class Sidecar {
     return this.#port;
   }
 
+  /** Resolves to the gRPC API's port once it listens (undefined when not served); rejects when it cannot listen. */
+  get grpcPort(): Promise<number | undefined> {
+    return this.#grpc === undefined ? Promise.resolve(undefined) : this.#grpc.then((grpc) => grpc.port);
+  }
+
   /**
    * Resolves once the first scan of the resources is applied: every component in them
    * running, failed, or past its deadlines (or the sidecar stopped). `/v1.0/healthz` says
@@ -213,8 +266,9 @@ export class Sidecar {
     this.#loaded.resolve();
     clearTimeout(this.#rescanTimer);
     this.#watcher?.close();
-    await Promise.all([this.subscriptions.stop(), this.inputBindings.stop()]);
-    await this.#api.close();
+    await Promise.all([this.subscriptions.stop(), this.inputBindings.stop(), this.streams.stop()]);
+    const grpc = await this.#grpc?.catch(() => undefined);
+    await Promise.all([this.#api.close(), grpc?.api.close()]);
     this.#channel?.close();
     await this.registry.close();
   }

@@ -11,6 +11,7 @@ export interface AppEnvironment {
   appId: string;
   appPort: number | undefined;
   httpPort: number;
+  grpcPort: number | undefined;
   apiToken: string | undefined;
 }
 
@@ -22,6 +23,7 @@ export function startApp(command: string[], env: AppEnvironment): ChildProcess {
       ...process.env,
       APP_ID: env.appId,
       DAPR_HTTP_PORT: String(env.httpPort),
+      ...(env.grpcPort === undefined ? {} : { DAPR_GRPC_PORT: String(env.grpcPort) }),
       ...(env.appPort === undefined ? {} : { APP_PORT: String(env.appPort) }),
       ...(env.apiToken === undefined ? {} : { DAPR_API_TOKEN: env.apiToken }),
     },

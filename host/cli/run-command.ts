@@ -34,19 +34,23 @@ async function checkResourcesPaths(paths: readonly string[]): Promise<void> {
   }
 }
 
-/** Why the API could not listen, with the flag that changes it; other errors as they are. */
-function listenFailure(err: unknown, options: RunOptions): unknown {
-  const where = `${options.listenAddress}:${options.httpPort}`;
-  switch ((err as NodeJS.ErrnoException)?.code) {
+/** Why an API could not listen, with the flag that changes it; other errors as they are. */
+function listenFailure(err: unknown, options: RunOptions, api: 'http' | 'grpc' = 'http'): unknown {
+  const port = api === 'http' ? options.httpPort : options.grpcPort;
+  const flag = `--dapr-${api}-port`;
+  const where = `${options.listenAddress}:${port}`;
+  // grpc-js has no errno code on its bind failure, only the listen errors in its message.
+  const message = err instanceof Error ? err.message : String(err);
+  switch ((err as NodeJS.ErrnoException)?.code ?? /\b(EADDRINUSE|EACCES|EADDRNOTAVAIL)\b/.exec(message)?.[1]) {
     case 'EADDRINUSE':
-      return new Error(`port ${options.httpPort} is already in use on ${options.listenAddress} (another sidecar?); choose another with --dapr-http-port`);
+      return new Error(`port ${port} is already in use on ${options.listenAddress} (another sidecar?); choose another with ${flag}`);
     case 'EACCES':
-      return new Error(`not allowed to listen on ${where}; choose a port above 1023 with --dapr-http-port`);
+      return new Error(`not allowed to listen on ${where}; choose a port above 1023 with ${flag}`);
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
       return new Error(`cannot listen on ${where}: no such address on this machine; check --dapr-listen-addresses`);
     default:
-      return err;
+      return api === 'grpc' ? new Error(`cannot listen on ${where}: ${message}`) : err;
   }
 }
 
@@ -87,6 +91,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     appPort: options.appPort,
     appMaxConcurrency: options.appMaxConcurrency,
     httpPort: options.httpPort,
+    grpcPort: options.grpcPort,
     listenAddress: options.listenAddress,
     resourcesPaths: options.resourcesPaths,
     maxBodyBytes: options.maxBodyBytes,
@@ -98,12 +103,18 @@ export async function runCommand(argv: string[]): Promise<void> {
   });
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
+  // daprd does not run without its gRPC API: a port in use stops the sidecar.
+  const grpcPort = await sidecar.grpcPort.catch((err: unknown) => {
+    logger.error(`the gRPC API could not start: ${(listenFailure(err, options, 'grpc') as Error).message}`);
+    void stop(1);
+    return undefined;
+  });
 
   // The app starts once the components are loaded, as it may call them at once (the API
   // already listens: health and metadata answer meanwhile).
   await sidecar.loaded;
   if (options.command.length > 0 && !stopping) {
-    app = startApp(options.command, { appId: options.appId, appPort: options.appPort, httpPort: sidecar.port, apiToken });
+    app = startApp(options.command, { appId: options.appId, appPort: options.appPort, httpPort: sidecar.port, grpcPort, apiToken });
     app.on('error', (err) => {
       logger.error(`app command "${options.command[0]}" could not start: ${err.message}`);
       void stop(1);

@@ -10,6 +10,8 @@ export interface RunOptions {
   /** `--app-max-concurrency`: most calls at the app at once; undefined for no limit. */
   appMaxConcurrency: number | undefined;
   httpPort: number;
+  /** `--dapr-grpc-port`: the gRPC API's port. */
+  grpcPort: number;
   listenAddress: string;
   resourcesPaths: string[];
   logLevel: LogLevel;
@@ -36,7 +38,8 @@ Flags:
                               input binding and /dapr/subscribe; the others wait their turn
                               (default -1: no limit). 1 makes the app see one call at a time
   --dapr-http-port N          port of the Dapr HTTP API (default 3500; 0 picks a free port)
-  --dapr-listen-addresses A   address the API listens on (default 127.0.0.1)
+  --dapr-grpc-port N          port of the Dapr gRPC API (default 50001; 0 picks a free port)
+  --dapr-listen-addresses A   address the APIs listen on (default 127.0.0.1)
   --resources-path DIR        a folder of Component YAML and .wasm files, which must exist;
                               repeatable. Changes to it are applied while the sidecar runs.
                               (--components-path is accepted as an alias)
@@ -47,13 +50,15 @@ Flags:
 
 The app's environment (the sidecar's own, plus):
   DAPR_HTTP_PORT              the port of the sidecar's HTTP API
+  DAPR_GRPC_PORT              the port of the sidecar's gRPC API
   APP_ID                      the --app-id
   APP_PORT                    the --app-port, when given
 
 The sidecar's environment:
-  DAPR_API_TOKEN              when set, every call to the API must carry it in the
-                              dapr-api-token header, except GET /v1.0/healthz and
-                              GET /v1.0/healthz/outbound (the app inherits it)
+  DAPR_API_TOKEN              when set, every call to the APIs must carry it in the
+                              dapr-api-token header (gRPC: metadata), except GET
+                              /v1.0/healthz and GET /v1.0/healthz/outbound (the app
+                              inherits it)
   APP_API_TOKEN               when set, sent as the dapr-api-token header on every call the
                               sidecar makes to the app
 
@@ -98,6 +103,7 @@ const FLAGS = {
   'app-port': { type: 'string' },
   'app-max-concurrency': { type: 'string' },
   'dapr-http-port': { type: 'string' },
+  'dapr-grpc-port': { type: 'string' },
   'dapr-listen-addresses': { type: 'string' },
   'resources-path': { type: 'string', multiple: true },
   'components-path': { type: 'string', multiple: true },
@@ -147,6 +153,7 @@ export function parseRunArgs(argv: string[]): RunOptions | 'help' {
     appPort: port('--app-port', v['app-port']),
     appMaxConcurrency: maxConcurrency(v['app-max-concurrency']),
     httpPort: port('--dapr-http-port', v['dapr-http-port'], 3500)!,
+    grpcPort: port('--dapr-grpc-port', v['dapr-grpc-port'], 50001)!,
     listenAddress: v['dapr-listen-addresses'] ?? '127.0.0.1',
     resourcesPaths: [...(v['resources-path'] ?? []), ...(v['components-path'] ?? [])],
     logLevel,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { silentLogger, type Logger } from '../../host/observability/logger.ts';
-import { Sidecar } from '../../host/sidecar.ts';
+import { Sidecar, type SidecarOptions } from '../../host/sidecar.ts';
 
 const run = promisify(execFile);
 const CLIENT = fileURLToPath(new URL('./load-client.ts', import.meta.url));
@@ -33,8 +33,11 @@ export interface BenchSidecar {
   stop(): Promise<void>;
 }
 
-/** A sidecar in this process over a fresh resources folder that `prepare` fills; its logs go to `logger` (none by default). */
-export async function benchSidecar(prepare: (dir: string) => Promise<void>, logger: Logger = silentLogger): Promise<BenchSidecar> {
+/**
+ * A sidecar in this process over a fresh resources folder that `prepare` fills; its logs go
+ * to `logger` (none by default); `extra` sets more options (`grpcPort: 0` serves the gRPC API).
+ */
+export async function benchSidecar(prepare: (dir: string) => Promise<void>, logger: Logger = silentLogger, extra: Partial<SidecarOptions> = {}): Promise<BenchSidecar> {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-bench-'));
   await prepare(dir);
   const sidecar = await Sidecar.start({
@@ -44,6 +47,7 @@ export async function benchSidecar(prepare: (dir: string) => Promise<void>, logg
     resourcesPaths: [dir],
     maxBodyBytes: 4 * 1024 * 1024,
     logger,
+    ...extra,
   });
   // The API listens first; the benchmarks call the components at once.
   await sidecar.loaded;

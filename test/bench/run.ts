@@ -8,6 +8,7 @@ import { hibernationBench } from './hibernation.bench.ts';
 import { hotSwapBench } from './hot-swap.bench.ts';
 import { instancePoolBench } from './instance-pool.bench.ts';
 import { isolationBench } from './isolation.bench.ts';
+import { grpcStateBench } from './grpc-state.bench.ts';
 import { httpStateBench } from './http-state.bench.ts';
 import { meteringBench } from './metering.bench.ts';
 import { persistBench } from './persist.bench.ts';
@@ -24,6 +25,7 @@ const sections: (() => Promise<string[]>)[] = [
   () => instancePoolBench(quick ? 1 : 3),
   () => componentModelBench(quick ? 150 : 400),
   () => httpStateBench({ seconds: quick ? 1 : 5, connections: 10, rounds: quick ? 1 : 3 }),
+  () => grpcStateBench({ seconds: quick ? 1 : 5, concurrency: 10, rounds: quick ? 1 : 3 }),
   () => meteringBench(),
   () => hibernationBench(quick ? 20 : 200, 1000),
   () => persistBench(quick ? 2 : 7),

@@ -106,6 +106,8 @@ const sidecarArgs = (port: number): string[] => [
   'examples/quickstart/resources',
   '--dapr-http-port',
   String(port),
+  '--dapr-grpc-port',
+  '0',
 ];
 const bareArgs = (port: number): string[] => [BARE, String(port)];
 

@@ -97,4 +97,19 @@ describe('the state query API', () => {
     assert.deepEqual(result.results.map((r) => r.key), ['2', '3']);
     assert.deepEqual(result.results[1]!.data, PEOPLE[2]!.value);
   });
+
+  it('answers QueryStateAlpha1 over gRPC alike, through the official client', async () => {
+    const grpc = new DaprClient({ daprHost: '127.0.0.1', daprPort: String(sidecar.grpcPort), communicationProtocol: CommunicationProtocolEnum.GRPC, logger: { level: LogLevel.Error } });
+    try {
+      const result = await grpc.state.query('statestore', { filter: { EQ: { state: 'WA' } }, sort: [{ key: 'person.id', order: 'DESC' }], page: { limit: 1 } } as Parameters<DaprClient['state']['query']>[1]);
+      assert.deepEqual(result.results.map((r) => r.key), ['4']);
+      // The SDK hands gRPC's `data` over as the stored bytes.
+      const data: unknown = result.results[0]!.data;
+      assert.deepEqual(data instanceof Uint8Array ? JSON.parse(Buffer.from(data).toString()) : data, PEOPLE[3]!.value);
+      assert.equal(result.token, '1');
+      await assert.rejects(grpc.state.query('plainstore', {} as Parameters<DaprClient['state']['query']>[1]), /does not support querying/);
+    } finally {
+      await grpc.stop();
+    }
+  });
 });

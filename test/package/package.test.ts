@@ -79,7 +79,7 @@ describe('the npm package', () => {
     // As written, but on a free port, as other tests run at the same time.
     const block = await readmeBlock('## Running it with your app');
     assert.match(block, /npx tessera run /);
-    const { stdout } = await sh('bash', ['-euc', block.replace('npx tessera run ', 'npx tessera run --dapr-http-port 0 ')], app);
+    const { stdout } = await sh('bash', ['-euc', block.replace('npx tessera run ', 'npx tessera run --dapr-http-port 0 --dapr-grpc-port 0 ')], app);
     assert.match(stdout, /read back: \{ item: 'tea', quantity: 2 \}/);
 
     // The same store on a worker thread: the compiled worker entry is found too.
@@ -87,7 +87,7 @@ describe('the npm package', () => {
     const isolatedYaml = yaml.replace('  name: statestore\n', '  name: statestore\n  annotations:\n    tessera.dev/isolation: thread\n');
     assert.notEqual(isolatedYaml, yaml);
     await writeFile(join(app, 'resources', 'statestore.yaml'), isolatedYaml);
-    const isolated = await sh('npx', ['tessera', 'run', '--app-id', 'a', '--dapr-http-port', '0', '--resources-path', 'resources', '--', 'node', 'app.mjs'], app);
+    const isolated = await sh('npx', ['tessera', 'run', '--app-id', 'a', '--dapr-http-port', '0', '--dapr-grpc-port', '0', '--resources-path', 'resources', '--', 'node', 'app.mjs'], app);
     assert.match(isolated.stdout, /read back: \{ item: 'tea', quantity: 2 \}/);
   });
 

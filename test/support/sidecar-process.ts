@@ -14,6 +14,7 @@ export const TESSERA_CLI = fileURLToPath(new URL('../../host/cli/tessera.ts', im
 export const STATE_MEMORY_WASM = fileURLToPath(new URL('../../components-wasm/state-memory/state-memory.wasm', import.meta.url));
 
 const LISTENING = /dapr HTTP API listening on (http:\/\/[\d.]+:(\d+))/;
+const GRPC_LISTENING = /dapr gRPC API listening on [\d.]+:(\d+)/;
 
 export interface Exit {
   code: number | null;
@@ -280,6 +281,8 @@ export class SidecarProcess {
   /** e.g. `http://127.0.0.1:41234` */
   url = '';
   port = 0;
+  /** The gRPC API's port (a free one, unless the test's args name one). */
+  grpcPort = 0;
   /** Resolves once the process has exited and its output has been read. */
   readonly exited: Promise<Exit>;
   readonly #logs: LogLines;
@@ -388,6 +391,9 @@ export async function startSidecar(options: SidecarOptions = {}): Promise<Sideca
       options.appId ?? 'myapp',
       '--dapr-http-port',
       '0',
+      // Not daprd's 50001: sidecars of tests running side by side would fight over it.
+      '--dapr-grpc-port',
+      '0',
       '--resources-path',
       dir,
       ...(options.args ?? []),
@@ -398,6 +404,8 @@ export async function startSidecar(options: SidecarOptions = {}): Promise<Sideca
     const [, url, port] = LISTENING.exec(entry.message)!;
     sidecar.url = url!;
     sidecar.port = Number(port);
+    const grpc = await sidecar.waitForLog(GRPC_LISTENING, options.startTimeoutMs ?? 10_000);
+    sidecar.grpcPort = Number(GRPC_LISTENING.exec(grpc.message)![1]);
     if (options.waitForComponents ?? true) {
       const ready = sidecar;
       await pollUntil(

@@ -1,7 +1,8 @@
 // The one place an error becomes an HTTP answer: the status of its code (http-status.ts)
-// with Dapr's `{ "errorCode", "message" }` body, and fastify's own errors folded into Dapr's
-// codes.
+// with Dapr's `{ "errorCode", "message", "details" }` body (details: the ErrorInfo of
+// ../error-info.ts), and fastify's own errors folded into Dapr's codes.
 import { isTesseraError, TesseraError } from '../../errors.ts';
+import { errorBody } from '../error-info.ts';
 import { httpStatusOf } from './http-status.ts';
 
 export interface ErrorReply {
@@ -38,7 +39,7 @@ export function errorReply(err: unknown, maxBodyBytes: number): ErrorReply {
   if (error.code === 'ERR_UNAUTHORIZED') {
     return { status, contentType: 'text/plain; charset=utf-8', body: `${error.message}\n` };
   }
-  return { status, contentType: 'application/json', body: JSON.stringify(error.toJSON()) };
+  return { status, contentType: 'application/json', body: JSON.stringify(errorBody(error)) };
 }
 
 /** The error for a body that is not the JSON a route expects. */

@@ -5,8 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { BuildingBlocks } from '../../building-blocks/building-blocks.ts';
 import { TesseraError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { rateLimitedLogger } from '../../observability/rate-limited-logger.ts';
-import { TokenBucket } from '../../observability/token-bucket.ts';
+import { failedCallsLogger, reportedElsewhere } from '../failed-calls.ts';
 import { requireApiToken } from './api-token.ts';
 import { useJsonBodies } from './body-parsers.ts';
 import { errorReply } from './error-reply.ts';
@@ -50,18 +49,7 @@ function noRouteSchemas(): () => never {
   };
 }
 
-/**
- * A failure whose cause the sidecar reports once where it arises: not ready yet (the health
- * checks say so), a component that failed to load (the registry logs each distinct error
- * once, metadata shows it). A client polling it must not add an error line per request.
- */
-function reportedElsewhere(err: unknown): boolean {
-  return err instanceof TesseraError && (err.code === 'ERR_HEALTH_NOT_READY' || err.reason === 'not-loaded');
-}
-
-/** Error lines failed calls may cause in a burst, and per second after it. */
-export const FAILURE_LOG_BURST = 50;
-export const FAILURE_LOG_PER_SECOND = 10;
+export { FAILURE_LOG_BURST, FAILURE_LOG_PER_SECOND } from '../failed-calls.ts';
 
 export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
   const app = Fastify({
@@ -72,10 +60,7 @@ export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
   });
   const log = deps.logger;
-  // A client can make a call fail as often as it likes (a component that errs on every
-  // request): the error lines it causes get a burst and then a steady rate, and the dropped
-  // ones are counted in the next line let through, so logging stays bounded work.
-  const failures = log && rateLimitedLogger(log, new TokenBucket(FAILURE_LOG_BURST, FAILURE_LOG_PER_SECOND), 'failed HTTP API calls');
+  const failures = log && failedCallsLogger(log, 'failed HTTP API calls');
 
   if (deps.apiToken) requireApiToken(app, deps.apiToken);
   useJsonBodies(app);

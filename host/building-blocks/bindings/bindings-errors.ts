@@ -13,7 +13,7 @@ export function malformedBindingRequest(detail: string): TesseraError {
 
 /** daprd's wrapper around every output binding failure. */
 function invokeFailed(name: string, detail: string, cause?: unknown): TesseraError {
-  return new TesseraError('ERR_INVOKE_OUTPUT_BINDING', `error invoking output binding ${name}: ${detail}`, cause === undefined ? {} : { cause });
+  return new TesseraError('ERR_INVOKE_OUTPUT_BINDING', `error invoking output binding ${name}: ${detail}`, { cause, metadata: { name, error: detail } });
 }
 
 export function bindingNotFound(name: string, outputs: readonly string[]): TesseraError {

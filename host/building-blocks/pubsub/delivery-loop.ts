@@ -11,13 +11,13 @@
 // the app finish (retries cut short) and hands what was pulled but not started back.
 import { abortablePause } from '../abortable-pause.ts';
 import type { AckOutcome, Message, PubSub, PubSubSubscription } from '../../../abi/ts/pubsub.ts';
-import type { AppChannel } from '../../app-channel/app-channel.ts';
 import { ConcurrencyLimit } from '../../app-channel/concurrency-limit.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { deliverToApp, prepareMessage, type AppVerdict, type PreparedMessage } from './app-delivery.ts';
-import { deliverBulkToApp, type BulkEntry } from './bulk-delivery.ts';
+import { prepareMessage, type AppVerdict, type PreparedMessage } from './app-delivery.ts';
+import type { BulkEntry } from './bulk-delivery.ts';
 import { hasExpired } from './cloud-event.ts';
 import type { DeliveryConcurrency } from './delivery-concurrency.ts';
+import type { MessageTarget } from './message-target.ts';
 import { routeFor } from './route-rules.ts';
 import { metadataList, type BulkSubscribe, type Subscription } from './subscription.ts';
 
@@ -51,7 +51,8 @@ export const DELIVERY_TIMINGS: DeliveryTimings = {
 
 export interface DeliveryLoopDeps {
   pubsub: PubSub;
-  channel: AppChannel;
+  /** Where the messages go: the app's HTTP endpoints, or a stream the app opened. */
+  target: MessageTarget;
   logger: Logger;
   timings: DeliveryTimings;
   /** Tells the loops of a topic that a dead letter was just published to it. */
@@ -303,7 +304,7 @@ export class DeliveryLoop {
     for (let attempt = 0; attempt <= retryDelaysMs.length && !this.#stopping; attempt++) {
       if (attempt > 0) await this.#sleep(retryDelaysMs[attempt - 1]!);
       if (this.#stopping) break;
-      verdict = await deliverToApp(this.#deps.channel, path, prepared, subscription, appTimeoutMs, this.#abort.signal);
+      verdict = await this.#deps.target.deliver(path, prepared, subscription, appTimeoutMs, this.#abort.signal);
       if (verdict.outcome !== 'retry') break;
       this.#log.debug(`delivery ${attempt + 1} of event ${id} to ${path} on ${this.#where()} failed: ${verdict.reason}`);
     }
@@ -333,7 +334,7 @@ export class DeliveryLoop {
     for (let attempt = 0; attempt <= retryDelaysMs.length && pending.length > 0 && !this.#stopping; attempt++) {
       if (attempt > 0) await this.#sleep(retryDelaysMs[attempt - 1]!);
       if (this.#stopping) break;
-      const answer = await deliverBulkToApp(this.#deps.channel, path, pending, subscription, appTimeoutMs, this.#abort.signal);
+      const answer = await this.#deps.target.deliverBulk(path, pending, subscription, appTimeoutMs, this.#abort.signal);
       for (const [id, verdict] of answer) verdicts.set(id, verdict);
       pending = pending.filter((entry) => answer.get(entry.entryId)?.outcome === 'retry');
       if (pending.length > 0) this.#log.debug(`bulk delivery ${attempt + 1} to ${path} on ${this.#where()}: ${pending.length} of ${entries.length} entries to retry`);

@@ -30,7 +30,8 @@ export function badRequestMetadata(detail: string): TesseraError {
 }
 
 export function publishForbidden(topic: string, appId: string): TesseraError {
-  return new TesseraError('ERR_PUBSUB_FORBIDDEN', `topic ${topic} is not allowed for app id ${appId}`);
+  const message = `topic ${topic} is not allowed for app id ${appId}`;
+  return new TesseraError('ERR_PUBSUB_FORBIDDEN', message, { metadata: { topic, error: message } });
 }
 
 export function cloudEventCreation(detail: string): TesseraError {
@@ -39,24 +40,33 @@ export function cloudEventCreation(detail: string): TesseraError {
 
 /** A bulk body that is not a JSON array of entries. */
 export function unmarshalEvents(pubsubName: string, topic: string, detail: string): TesseraError {
-  return new TesseraError('ERR_PUBSUB_EVENTS_SER', `error when unmarshaling the request for topic ${topic} pubsub ${pubsubName}: ${detail}`);
+  return new TesseraError('ERR_PUBSUB_EVENTS_SER', `error when unmarshaling the request for topic ${topic} pubsub ${pubsubName}: ${detail}`, {
+    daprReason: 'DAPR_PUBSUB_UNMARSHAL_EVENTS',
+  });
 }
 
 /** A bulk entry whose event does not fit its content type. */
 export function marshalEnvelope(pubsubName: string, topic: string, detail: string): TesseraError {
-  return new TesseraError('ERR_PUBSUB_EVENTS_SER', `error when marshalling cloud event envelope for topic ${topic} pubsub ${pubsubName}: ${detail}`);
+  return new TesseraError('ERR_PUBSUB_EVENTS_SER', `error when marshalling cloud event envelope for topic ${topic} pubsub ${pubsubName}: ${detail}`, {
+    daprReason: 'DAPR_PUBSUB_MARSHAL_ENVELOPE',
+  });
 }
 
 /** Bulk entries with a missing or repeated `entryId`. */
 export function marshalEvents(pubsubName: string, topic: string, detail: string): TesseraError {
-  return new TesseraError('ERR_PUBSUB_EVENTS_SER', `error marshaling events to bytes for topic ${topic} pubsub ${pubsubName}. error: ${detail}`);
+  return new TesseraError('ERR_PUBSUB_EVENTS_SER', `error marshaling events to bytes for topic ${topic} pubsub ${pubsubName}. error: ${detail}`, {
+    metadata: { error: detail },
+  });
 }
 
 /** A failed broker call; a trap or a crash loop keeps its own code so the user sees which component failed. */
 export function publishFailed(pubsubName: string, topic: string, err: unknown): TesseraError {
   if (isTesseraError(err, 'ERR_COMPONENT_TRAP') || isTesseraError(err, 'ERR_COMPONENT_UNHEALTHY')) return err;
   const detail = isTesseraError(err) ? (err.componentError?.val ?? err.message) : err instanceof Error ? err.message : String(err);
-  return new TesseraError('ERR_PUBSUB_PUBLISH_MESSAGE', `error when publishing to topic ${topic} in pubsub ${pubsubName}: ${detail}`, { cause: err });
+  return new TesseraError('ERR_PUBSUB_PUBLISH_MESSAGE', `error when publishing to topic ${topic} in pubsub ${pubsubName}: ${detail}`, {
+    cause: err,
+    metadata: { topic, error: detail },
+  });
 }
 
 /** A Subscription (YAML or `/dapr/subscribe` entry) that cannot be used; `source` names where it came from. */

@@ -52,7 +52,10 @@ export interface PublishInput {
 /** One entry of a bulk publish body, as daprd reads it. */
 export interface BulkEntryInput {
   entryId: string;
-  /** JSON for JSON and CloudEvent content types, a string for text, base64 for application/octet-stream. */
+  /**
+   * JSON for JSON and CloudEvent content types, a string for text, base64 for
+   * application/octet-stream (the HTTP API); or the bytes themselves (the gRPC API).
+   */
   event: unknown;
   contentType: string;
   metadata?: Record<string, string> | undefined;
@@ -74,6 +77,7 @@ const encoder = new TextEncoder();
  */
 function eventBytes(entry: BulkEntryInput): Uint8Array | string {
   const { event, contentType } = entry;
+  if (event instanceof Uint8Array) return event;
   const mismatch = 'error: mismatch between contentType and event';
   if (isBinaryContentType(contentType)) {
     if (typeof event !== 'string') return mismatch;

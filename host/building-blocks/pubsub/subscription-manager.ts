@@ -13,6 +13,7 @@ import type { Logger } from '../../observability/logger.ts';
 import { declarativeSubscriptions, type SubscriptionSet } from './declarative-subscriptions.ts';
 import { deliveryConcurrency, type DeliveryConcurrency } from './delivery-concurrency.ts';
 import { DELIVERY_TIMINGS, DeliveryLoop, type DeliveryTimings } from './delivery-loop.ts';
+import { httpAppTarget } from './message-target.ts';
 import { APP_SUBSCRIBE_TIMINGS, fetchAppSubscriptions, type AppSubscribeTimings } from './programmatic-subscriptions.ts';
 import { subscriptionInfo, type Subscription, type SubscriptionProblem } from './subscription.ts';
 import { isTopicAllowed } from './topic-scopes.ts';
@@ -132,7 +133,7 @@ export class SubscriptionManager {
     if (running !== undefined) this.#stopLoop(key, running);
     const loop = new DeliveryLoop(s, {
       pubsub,
-      channel,
+      target: httpAppTarget(channel),
       logger: this.#log.child(`${s.pubsubName}/${s.topic}`),
       timings: this.#timings,
       onPublished: (pubsubName, topic) => this.wake(pubsubName, topic),

@@ -11,7 +11,8 @@ import { checkConcurrencyMetadata } from './delivery-concurrency.ts';
 import { invalidSubscription } from './pubsub-errors.ts';
 import { RouteRule } from './route-rules.ts';
 
-export type SubscriptionType = 'DECLARATIVE' | 'PROGRAMMATIC';
+/** STREAMING: opened by the app on the gRPC API (SubscribeTopicEventsAlpha1), for as long as its stream lasts. */
+export type SubscriptionType = 'DECLARATIVE' | 'PROGRAMMATIC' | 'STREAMING';
 
 /** How a bulk subscription batches its messages. */
 export interface BulkSubscribe {

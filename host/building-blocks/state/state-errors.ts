@@ -5,8 +5,11 @@ import type { LoadFailure } from '../../components/types.ts';
 import { isTesseraError, TesseraError, type ErrorReason } from '../../errors.ts';
 import { componentNotLoaded } from '../component-not-loaded.ts';
 
-export function storeNotConfigured(storeName: string): TesseraError {
-  return new TesseraError('ERR_STATE_STORE_NOT_CONFIGURED', `state store ${storeName} is not configured`);
+/** daprd's ErrorInfo metadata for a store it cannot use: the app's id. */
+const appMetadata = (appId: string): Record<string, string> => (appId === '' ? {} : { appID: appId });
+
+export function storeNotConfigured(storeName: string, appId: string): TesseraError {
+  return new TesseraError('ERR_STATE_STORE_NOT_CONFIGURED', `state store ${storeName} is not configured`, { metadata: appMetadata(appId) });
 }
 
 /** A configured store that failed to load: why, and when it is tried again. */
@@ -14,8 +17,8 @@ export function storeNotLoaded(storeName: string, failure: LoadFailure): Tessera
   return componentNotLoaded('ERR_STATE_STORE_NOT_CONFIGURED', `state store ${storeName}`, failure);
 }
 
-export function storeNotFound(storeName: string): TesseraError {
-  return new TesseraError('ERR_STATE_STORE_NOT_FOUND', `state store ${storeName} is not found`);
+export function storeNotFound(storeName: string, appId: string): TesseraError {
+  return new TesseraError('ERR_STATE_STORE_NOT_FOUND', `state store ${storeName} is not found`, { metadata: appMetadata(appId) });
 }
 
 export function transactionsNotSupported(storeName: string): TesseraError {
@@ -40,6 +43,7 @@ export type FailedOperation =
   | { op: 'bulk-get'; storeName: string }
   | { op: 'save'; storeName: string }
   | { op: 'delete'; storeName: string; key: string }
+  | { op: 'bulk-delete'; storeName: string }
   | { op: 'transaction'; storeName: string };
 
 /**
@@ -74,6 +78,8 @@ export function operationFailed(err: unknown, failed: FailedOperation): TesseraE
       return new TesseraError('ERR_STATE_SAVE', `failed saving state in state store ${failed.storeName}: ${detail}`, options);
     case 'delete':
       return new TesseraError('ERR_STATE_DELETE', `failed deleting state with key ${failed.key}: ${detail}`, options);
+    case 'bulk-delete':
+      return new TesseraError('ERR_STATE_BULK_DELETE', `failed deleting state in state store ${failed.storeName}: ${detail}`, options);
     case 'transaction':
       return new TesseraError('ERR_STATE_TRANSACTION', `error while executing state transaction: ${detail}`, options);
   }

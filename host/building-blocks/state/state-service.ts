@@ -110,7 +110,8 @@ export class StateService {
     if (live === undefined) {
       const failure = this.#stores.stateStoreFailure(storeName);
       if (failure !== undefined) throw storeNotLoaded(storeName, failure);
-      throw this.#stores.stateStoreCount() === 0 ? storeNotConfigured(storeName) : storeNotFound(storeName);
+      const { appId } = this.#options;
+      throw this.#stores.stateStoreCount() === 0 ? storeNotConfigured(storeName, appId) : storeNotFound(storeName, appId);
     }
     let prefix = this.#prefixes.get(live);
     if (prefix === undefined) {
@@ -175,6 +176,18 @@ export class StateService {
     }
   }
 
+  /** Deletes the keys in one store call (the gRPC API's DeleteBulkState). */
+  async bulkDelete(storeName: string, items: KeyedRequest[]): Promise<void> {
+    const { store, prefix } = this.#resolve(storeName);
+    if (items.length === 0) return;
+    const reqs = items.map((item) => deleteRequest(prefix, item));
+    try {
+      await store.bulkDelete(reqs);
+    } catch (err) {
+      throw operationFailed(err, { op: 'bulk-delete', storeName });
+    }
+  }
+
   /** Applies the operations in order, all or none; needs the store's TRANSACTIONAL feature. */
   async transact(storeName: string, operations: TransactionOperation[], metadata: Metadata): Promise<void> {
     const { store, prefix } = this.#resolve(storeName);
@@ -204,7 +217,9 @@ export class StateService {
    */
   async query(storeName: string, query: string, metadata: Metadata): Promise<QueryPage> {
     const { store, prefix } = this.#resolve(storeName);
-    if (!store.features.has('QUERY_API')) throw new TesseraError('ERR_STATE_STORE_NOT_SUPPORTED', `state store does not support querying: ${storeName} has no QUERY_API`);
+    if (!store.features.has('QUERY_API')) {
+      throw new TesseraError('ERR_STATE_STORE_NOT_SUPPORTED', `state store does not support querying: ${storeName} has no QUERY_API`, { daprReason: 'DAPR_STATE_QUERYING_NOT_SUPPORTED' });
+    }
     const parsed = parseQuery(storeName, query);
     let page;
     try {

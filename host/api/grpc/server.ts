@@ -1,0 +1,135 @@
+// The Dapr gRPC API (dapr.proto.runtime.v1.Dapr) on @grpc/grpc-js, transport only: each
+// building block's RPCs come from its own file and call the same services the HTTP API
+// calls; this file wraps them with the API token check and the one error path, answers every
+// other RPC UNIMPLEMENTED naming it, and listens. Loaded on demand (its protos take a
+// moment), so the HTTP API is up first.
+import { format } from 'node:util';
+import {
+  Server,
+  ServerCredentials,
+  setLogger,
+  type MethodDefinition,
+  type UntypedHandleCall,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import type { BuildingBlocks } from '../../building-blocks/building-blocks.ts';
+import type { StreamingSubscriptions } from '../../building-blocks/pubsub/streaming-subscriptions.ts';
+import { TesseraError } from '../../errors.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { failedCallsLogger, reportedElsewhere } from '../failed-calls.ts';
+import { tokenMatcher } from '../token-matcher.ts';
+import { bindingsRpcs } from './bindings-rpcs.ts';
+import { daprService } from './dapr-protos.ts';
+import { grpcErrorStatus, asTesseraError } from './grpc-error.ts';
+import { grpcStatusOf } from './grpc-status.ts';
+import { metadataRpcs } from './metadata-rpcs.ts';
+import { pubsubRpcs } from './pubsub-rpcs.ts';
+import { metadataString, streamHandler, unaryHandler, unimplementedError, type CallGuard, type RpcTable } from './rpc-handlers.ts';
+import { shutdownRpc } from './shutdown-rpc.ts';
+import { stateRpcs } from './state-rpcs.ts';
+import { subscribeStream } from './subscribe-stream.ts';
+
+/** Largest message the API sends, whatever --max-body-size says: a bulk get may be large. */
+const MAX_SEND_BYTES = 64 * 1024 * 1024;
+
+export interface GrpcApiDeps {
+  blocks: BuildingBlocks;
+  /** The streaming subscriptions (SubscribeTopicEventsAlpha1) the API opens. */
+  streams: StreamingSubscriptions;
+  /** DAPR_API_TOKEN; when set, every RPC requires it in the `dapr-api-token` metadata. */
+  apiToken?: string | undefined;
+  /** `--max-body-size`: the largest request message, as daprd applies it to gRPC too. */
+  maxBodyBytes: number;
+  /** Called once the answer to Shutdown has gone out. */
+  shutdown(): void;
+  logger?: Logger | undefined;
+}
+
+export interface GrpcApi {
+  /** Listens on `host:port` (0 picks a free port); resolves to the port. */
+  listen(host: string, port: number): Promise<number>;
+  /** Stops taking calls, ends open streams, and waits briefly for calls under way. */
+  close(): Promise<void>;
+}
+
+/** How long close() lets calls under way finish before it cuts them. */
+const CLOSE_GRACE_MS = 2000;
+
+function callGuard(deps: GrpcApiDeps): CallGuard {
+  const matches = deps.apiToken ? tokenMatcher(deps.apiToken) : undefined;
+  const log = deps.logger;
+  const failures = log && failedCallsLogger(log, 'failed gRPC API calls');
+  return {
+    check(metadata) {
+      if (matches === undefined || matches(metadataString(metadata, 'dapr-api-token'))) return;
+      throw new TesseraError('ERR_UNAUTHORIZED', 'authentication error: api token mismatch');
+    },
+    failed(method, err) {
+      if (log === undefined) return;
+      const error = asTesseraError(err);
+      const status = grpcStatusOf(error);
+      const fields = { method, status, errorCode: error.code, message: error.message };
+      // INTERNAL, UNKNOWN, UNAVAILABLE, DATA_LOSS and DEADLINE_EXCEEDED are the server's failures; the rest are the caller's.
+      const serverSide = [2, 4, 13, 14, 15].includes(status);
+      if (serverSide && !reportedElsewhere(err)) failures!.error('gRPC API call failed', fields);
+      else log.debug(serverSide ? 'gRPC API call failed' : 'gRPC API call refused', fields);
+    },
+  };
+}
+
+/** A handler that fails with UNIMPLEMENTED, of the call type `definition` needs. */
+function unimplementedHandler(name: string, definition: MethodDefinition<unknown, unknown>): UntypedHandleCall {
+  const status = (): ReturnType<typeof grpcErrorStatus> => grpcErrorStatus(unimplementedError(name));
+  if (definition.responseStream) return (call: { emit(event: 'error', status: object): void }) => call.emit('error', status());
+  return (_call: unknown, callback: (err: object) => void) => callback(status());
+}
+
+export function createGrpcApi(deps: GrpcApiDeps): GrpcApi {
+  const guard = callGuard(deps);
+  // grpc-js writes its own errors to the console; the sidecar reports them itself, so its lines go to the log's debug level.
+  const log = deps.logger;
+  if (log !== undefined) setLogger({ error: (...args: unknown[]) => log.debug(format(...args)) });
+  const { blocks } = deps;
+  const unary: RpcTable = {
+    ...stateRpcs(blocks.state),
+    ...pubsubRpcs(blocks.pubsub),
+    ...bindingsRpcs(blocks.bindings),
+    ...metadataRpcs(blocks.metadata),
+    ...shutdownRpc(deps.shutdown),
+  };
+  const service = daprService();
+  const implementation: UntypedServiceImplementation = {};
+  for (const [name, definition] of Object.entries(service)) {
+    const rpc = unary[name];
+    if (rpc !== undefined) implementation[name] = unaryHandler(name, rpc, guard) as UntypedHandleCall;
+    else if (name === 'SubscribeTopicEventsAlpha1') implementation[name] = streamHandler(name, subscribeStream(deps.streams, deps.logger), guard) as UntypedHandleCall;
+    else implementation[name] = unimplementedHandler(name, definition as MethodDefinition<unknown, unknown>);
+  }
+  const server = new Server({
+    'grpc.max_receive_message_length': deps.maxBodyBytes,
+    'grpc.max_send_message_length': MAX_SEND_BYTES,
+  });
+  server.addService(service, implementation);
+
+  return {
+    listen: (host, port) =>
+      new Promise((resolve, reject) => {
+        // An IPv6 address goes in brackets, as in a URL.
+        const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+        server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+      }),
+    close: async () => {
+      await deps.streams.stop();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, CLOSE_GRACE_MS);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}
