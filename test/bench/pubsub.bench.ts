@@ -9,6 +9,10 @@
 // Each path is measured twice: a burst of messages published as fast as 16 publishers go
 // (throughput: messages / (last delivery - first publish); latency under a backlog), and a
 // paced run, one publish every few ms, well under every path's throughput (latency unloaded).
+// Each sidecar path alternates with its limit, `rounds` times; the table shows medians. The
+// batched row publishes with the bulk API (100 a request) to a bulkSubscribe subscription
+// (up to 100 a POST), as the direct client batches its reads; then `long` messages go
+// through pubsub.redis each way, the Done-when figure of issue 13.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,7 +25,7 @@ import type { BenchAppStats } from '../support/pubsub-bench-app.ts';
 import type { PublishPlan, PublishResult } from '../support/pubsub-bench-publisher.ts';
 import { RedisServer } from '../support/redis-server.ts';
 import { RespClient, type RespValue } from '../support/resp-client.ts';
-import { percentile } from './bench-support.ts';
+import { median, percentile } from './bench-support.ts';
 
 const APP = fileURLToPath(new URL('../support/pubsub-bench-app.ts', import.meta.url));
 const PUBLISHER = fileURLToPath(new URL('../support/pubsub-bench-publisher.ts', import.meta.url));
@@ -36,10 +40,16 @@ export interface PubSubBenchOptions {
   intervalMs: number;
   /** Messages of the warm-up burst per path (JIT, wasm tier-up, connections). */
   warmup: number;
+  /** Alternations of each sidecar path with its limit. */
+  rounds: number;
+  /** Messages of the long run through pubsub.redis (issue 13 asks 20,000). */
+  long: number;
 }
 
-const DEFAULTS: PubSubBenchOptions = { burst: 4000, concurrency: 16, paced: 600, intervalMs: 4, warmup: 1000 };
-const QUICK: PubSubBenchOptions = { burst: 500, concurrency: 16, paced: 100, intervalMs: 4, warmup: 200 };
+const DEFAULTS: PubSubBenchOptions = { burst: 4000, concurrency: 16, paced: 600, intervalMs: 4, warmup: 1000, rounds: 3, long: 20_000 };
+const QUICK: PubSubBenchOptions = { burst: 500, concurrency: 16, paced: 100, intervalMs: 4, warmup: 200, rounds: 1, long: 2000 };
+/** Messages per bulk publish and per bulk delivery on the batched path. */
+const BATCH = 100;
 
 interface Stats {
   latenciesMs: number[];
@@ -51,7 +61,8 @@ interface Stats {
 interface Row {
   path: string;
   burst: { rate: number; p50: number; p99: number };
-  paced: { p50: number; p99: number };
+  /** Undefined for a path measured in bursts only. */
+  paced: { p50: number; p99: number } | undefined;
   duplicates: number;
 }
 
@@ -187,32 +198,49 @@ class DirectRedisConsumer {
 
 const fmt = (n: number, digits = 1): string => n.toFixed(digits);
 
-async function measurePath(
-  path: string,
-  target: PublishPlan['target'],
-  sink: { reset(): Promise<void> | void; wait(count: number, timeoutMs: number): Promise<Stats> },
-  options: PubSubBenchOptions,
-  seqBase: number,
-): Promise<Row> {
+type Sink = { reset(): Promise<void> | void; wait(count: number, timeoutMs: number): Promise<Stats> };
+
+interface BenchPath {
+  path: string;
+  target: PublishPlan['target'];
+  sink: Sink;
+  /** Publishers in flight; 1 for the serial row. */
+  concurrency: number;
+  /** Messages per bulk publish; 1: one publish each (and a paced run too). */
+  batch: number;
+}
+
+/** One burst (and, unbatched, one paced run) through `p`, with sequence numbers from `seqBase`. */
+async function measurePath(p: BenchPath, options: PubSubBenchOptions, seqBase: number, burst = options.burst, paced = true): Promise<Row> {
   let duplicates = 0;
   const run = async (count: number, firstSeq: number, intervalMs: number): Promise<{ stats: Stats; result: PublishResult }> => {
-    await sink.reset();
-    const waiting = sink.wait(count, 90_000);
-    const result = await publish({ target, firstSeq, count, concurrency: options.concurrency, intervalMs });
-    if (result.failed > 0) throw new Error(`${path}: ${result.failed} publishes failed (${result.firstError})`);
+    await p.sink.reset();
+    const waiting = p.sink.wait(count, 180_000);
+    const result = await publish({ target: p.target, firstSeq, count, concurrency: p.concurrency, intervalMs, batch: intervalMs === 0 ? p.batch : 1 });
+    if (result.failed > 0) throw new Error(`${p.path}: ${result.failed} publishes failed (${result.firstError})`);
     const stats = await waiting;
     duplicates += stats.duplicates;
     return { stats, result };
   };
-  await run(options.warmup, seqBase, 0);
-  const burst = await run(options.burst, seqBase + 1_000_000, 0);
-  const paced = await run(options.paced, seqBase + 2_000_000, options.intervalMs);
-  const seconds = Number(burst.stats.lastNs - BigInt(burst.result.startNs)) / 1e9;
+  const b = await run(burst, seqBase, 0);
+  const seconds = Number(b.stats.lastNs - BigInt(b.result.startNs)) / 1e9;
+  const pacedRun = paced && p.batch === 1 ? await run(options.paced, seqBase + 1_000_000, options.intervalMs) : undefined;
   return {
-    path,
-    burst: { rate: options.burst / seconds, p50: percentile(burst.stats.latenciesMs, 50), p99: percentile(burst.stats.latenciesMs, 99) },
-    paced: { p50: percentile(paced.stats.latenciesMs, 50), p99: percentile(paced.stats.latenciesMs, 99) },
+    path: p.path,
+    burst: { rate: burst / seconds, p50: percentile(b.stats.latenciesMs, 50), p99: percentile(b.stats.latenciesMs, 99) },
+    paced: pacedRun && { p50: percentile(pacedRun.stats.latenciesMs, 50), p99: percentile(pacedRun.stats.latenciesMs, 99) },
     duplicates,
+  };
+}
+
+/** The median of each figure over the rounds of one path. */
+function medianRow(rows: Row[]): Row {
+  const m = (f: (r: Row) => number): number => median(rows.map(f));
+  return {
+    path: rows[0]!.path,
+    burst: { rate: m((r) => r.burst.rate), p50: m((r) => r.burst.p50), p99: m((r) => r.burst.p99) },
+    paced: rows[0]!.paced && { p50: m((r) => r.paced!.p50), p99: m((r) => r.paced!.p99) },
+    duplicates: rows.reduce((a, r) => a + r.duplicates, 0),
   };
 }
 
@@ -247,6 +275,7 @@ export async function pubsubBench(options: PubSubBenchOptions = process.env.BENC
     app = await BenchApp.start([
       { pubsubname: 'memory', topic: 'bench', route: '/memory' },
       { pubsubname: 'redis', topic: 'bench', route: '/redis' },
+      { pubsubname: 'redis', topic: 'bench-batched', route: '/redis-batched', bulkSubscribe: { enabled: true, maxMessagesCount: BATCH, maxAwaitDurationMs: 5 } },
     ]);
     await writeFile(join(dir, 'memory.yaml'), componentYaml('memory', 'pubsub.memory'));
     await writeFile(join(dir, 'redis.yaml'), componentYaml('redis', 'pubsub.redis', redis.address));
@@ -262,38 +291,66 @@ export async function pubsubBench(options: PubSubBenchOptions = process.env.BENC
     const side = sidecar;
     probe = await RespClient.connect(redis.port);
     const redisClient = probe;
-    await untilTrue('both subscriptions', () => side.subscriptions.list().length === 2);
-    // pubsub.redis makes its group at `$`: publish only once it exists.
-    await untilTrue('the consumer group on Redis', async () => {
-      const groups = (await redisClient.command('XINFO', 'GROUPS', 'bench').catch(() => [])) as RespValue[][];
-      return groups.some((g) => g[1] === 'bench');
-    });
+    await untilTrue('the subscriptions', () => side.subscriptions.list().length === 3);
+    // pubsub.redis makes its groups at `$`: publish only once they exist.
+    for (const stream of ['bench', 'bench-batched']) {
+      await untilTrue(`the consumer group of ${stream} on Redis`, async () => {
+        const groups = (await redisClient.command('XINFO', 'GROUPS', stream).catch(() => [])) as RespValue[][];
+        return groups.some((g) => g[1] === 'bench');
+      });
+    }
     consumer = await DirectRedisConsumer.start(redis.port, 'bench-direct');
 
     const sidecarUrl = `http://127.0.0.1:${sidecar.port}/v1.0/publish`;
-    const serial = { ...options, concurrency: 1 };
-    const rows: Row[] = [];
-    rows.push(await measurePath('HTTP POST -> app, 1 in flight (limit)', { kind: 'http', url: `${app.url}/direct` }, app, serial, 0));
-    rows.push(await measurePath(`HTTP POST -> app, ${options.concurrency} in flight (limit)`, { kind: 'http', url: `${app.url}/direct` }, app, options, 10_000_000));
-    rows.push(await measurePath('sidecar pubsub.memory -> app', { kind: 'http', url: `${sidecarUrl}/memory/bench` }, app, options, 20_000_000));
-    rows.push(await measurePath('XADD -> XREADGROUP, Node client (limit)', { kind: 'redis', port: redis.port, stream: 'bench-direct' }, consumer, options, 30_000_000));
-    rows.push(await measurePath('sidecar pubsub.redis -> app', { kind: 'http', url: `${sidecarUrl}/redis/bench` }, app, options, 40_000_000));
+    const bulkUrl = `http://127.0.0.1:${sidecar.port}/v1.0-alpha1/publish/bulk`;
+    const n = options.concurrency;
+    const path = (name: string, target: PublishPlan['target'], sink: Sink, batch = 1, concurrency = n): BenchPath => ({ path: name, target, sink, concurrency, batch });
+    const serialHttp = path('HTTP POST -> app, 1 in flight (limit)', { kind: 'http', url: `${app.url}/direct` }, app, 1, 1);
+    const http = path(`HTTP POST -> app, ${n} in flight (limit)`, { kind: 'http', url: `${app.url}/direct` }, app);
+    const memory = path('sidecar pubsub.memory -> app', { kind: 'http', url: `${sidecarUrl}/memory/bench` }, app);
+    const direct = path('XADD -> XREADGROUP, Node client (limit)', { kind: 'redis', port: redis.port, stream: 'bench-direct' }, consumer);
+    const perMessage = path('sidecar pubsub.redis -> app', { kind: 'http', url: `${sidecarUrl}/redis/bench` }, app);
+    const batched = path(`  same, batched: bulk ${BATCH} in, ${BATCH} a POST`, { kind: 'http', url: `${bulkUrl}/redis/bench-batched` }, app, BATCH);
+    const all = [serialHttp, http, memory, direct, perMessage, batched];
 
-    const rate = (name: string): number => rows.find((r) => r.path.startsWith(name))!.burst.rate;
+    let seq = 0;
+    const nextSeq = (): number => (seq += 10_000_000);
+    for (const p of all) await measurePath(p, { ...options, burst: options.warmup }, nextSeq(), options.warmup, false);
+    const measured = new Map<BenchPath, Row[]>(all.map((p) => [p, []]));
+    const measure = async (p: BenchPath): Promise<void> => void measured.get(p)!.push(await measurePath(p, options, nextSeq()));
+    await measure(serialHttp);
+    // Each sidecar path right after its limit, round after round: the machine's noise hits both alike.
+    for (let round = 0; round < options.rounds; round++) {
+      for (const [limit, through] of [[http, memory], [direct, perMessage], [direct, batched]] as const) {
+        await measure(limit);
+        await measure(through);
+      }
+    }
+    const rows = all.map((p) => medianRow(measured.get(p)!));
+    const rate = (p: BenchPath): number => rows[all.indexOf(p)]!.burst.rate;
+
+    // The long run: `long` messages through pubsub.redis each way, and the direct client.
+    const longRows: Row[] = [];
+    for (const p of [direct, batched, direct, perMessage]) longRows.push(await measurePath(p, options, nextSeq(), options.long, false));
+    const longDirect = median([longRows[0]!.burst.rate, longRows[2]!.burst.rate]);
+
     const lines = [
-      `(pubsub) publish-to-delivery through the sidecar vs the limits: bursts of ${options.burst} messages from ${options.concurrency} publishers (serial row: 1), then ${options.paced} paced (one every ${options.intervalMs} ms); ms = receive - publish start:`,
+      `(pubsub) publish-to-delivery through the sidecar vs the limits: bursts of ${options.burst} messages from ${n} publishers (serial row: 1), then ${options.paced} paced (one every ${options.intervalMs} ms); ms = receive - publish start; medians of ${options.rounds} alternations of each sidecar path with its limit:`,
       '    path                                     |  msgs/s | burst p50 | burst p99 | paced p50 | paced p99',
     ];
+    const cell = (x: number | undefined, digits: number, width: number): string => (x === undefined ? '-' : fmt(x, digits)).padStart(width);
     for (const r of rows) {
       lines.push(
-        `    ${r.path.padEnd(40)} | ${fmt(r.burst.rate, 0).padStart(7)} | ${fmt(r.burst.p50).padStart(9)} | ${fmt(r.burst.p99).padStart(9)} | ${fmt(r.paced.p50, 2).padStart(9)} | ${fmt(r.paced.p99, 2).padStart(9)}` +
+        `    ${r.path.padEnd(40)} | ${fmt(r.burst.rate, 0).padStart(7)} | ${fmt(r.burst.p50).padStart(9)} | ${fmt(r.burst.p99).padStart(9)} | ${cell(r.paced?.p50, 2, 9)} | ${cell(r.paced?.p99, 2, 9)}` +
           (r.duplicates > 0 ? ` (${r.duplicates} duplicates)` : ''),
       );
     }
     lines.push(
-      `    throughput ratios: pubsub.memory / HTTP with ${options.concurrency} in flight ${fmt(rate('sidecar pubsub.memory') / rate(`HTTP POST -> app, ${options.concurrency}`), 2)} (target 0.7), ` +
-        `pubsub.memory / serial HTTP ${fmt(rate('sidecar pubsub.memory') / rate('HTTP POST -> app, 1'), 2)}, ` +
-        `pubsub.redis / direct Redis ${fmt(rate('sidecar pubsub.redis') / rate('XADD'), 2)} (target 0.5); ${((Date.now() - started) / 1000).toFixed(0)} s`,
+      `    throughput ratios: pubsub.memory / HTTP with ${n} in flight ${fmt(rate(memory) / rate(http), 2)} (target 0.7), ` +
+        `pubsub.memory / serial HTTP ${fmt(rate(memory) / rate(serialHttp), 2)}, ` +
+        `pubsub.redis / direct Redis ${fmt(rate(perMessage) / rate(direct), 2)} one by one, ${fmt(rate(batched) / rate(direct), 2)} batched (target 0.5)`,
+      `    ${options.long} messages: direct client ${fmt(longDirect, 0)}/s; pubsub.redis batched ${fmt(longRows[1]!.burst.rate, 0)}/s (${fmt(longRows[1]!.burst.rate / longDirect, 2)}), ` +
+        `one by one ${fmt(longRows[3]!.burst.rate, 0)}/s (${fmt(longRows[3]!.burst.rate / longDirect, 2)}) (target 0.5); ${((Date.now() - started) / 1000).toFixed(0)} s`,
     );
     return lines;
   } finally {

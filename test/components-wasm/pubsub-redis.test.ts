@@ -20,7 +20,7 @@ import { CompiledComponent } from '../../host/sandbox/compiled-component.ts';
 import { instantiate } from '../../host/sandbox/component-instance.ts';
 import { LiveComponent } from '../../host/sandbox/live-component.ts';
 import { unwrapResult } from '../../host/sandbox/kinds/wit-result.ts';
-import { adaptPubSub, type PubSubHost } from '../../host/sandbox/kinds/pubsub-adapter.ts';
+import { adaptPubSub } from '../../host/sandbox/kinds/pubsub-adapter.ts';
 import { conformanceTests } from '../support/conformance.ts';
 import { acceptedAsWorld, buildReadmeExample, cargoTestPasses, componentErrorOf as errorOf, rebuildIsCommitted } from '../support/rust-component.ts';
 import { RedisServer } from '../support/redis-server.ts';
@@ -116,6 +116,28 @@ async function pendingCount(topic: string, group = 'app'): Promise<number> {
   return Number((await redis.cli('XPENDING', topic, group)).split('\n')[0]);
 }
 
+/** pubsub.redis as the pub/sub building block sees it: a dedicated instance per subscription. */
+async function adapted(): Promise<ReturnType<typeof adaptPubSub>> {
+  const publisher = await start();
+  return adaptPubSub({
+    name: 'redis-pubsub',
+    features: publisher.live.features,
+    call: (fn, args) => publisher.live.call(fn, args),
+    generation: 1,
+    blocking: (await compiled).needsJspi,
+    exports: (await compiled).optionalExports,
+    async dedicatedInstance() {
+      const { live } = await start();
+      return { call: (fn, args) => live.call(fn, args), close: () => live.close() };
+    },
+  });
+}
+
+/** How many XACK commands the server ran so far. */
+async function xackCalls(): Promise<number> {
+  return Number(/cmdstat_xack:calls=(\d+)/.exec(await redis.cli('INFO', 'commandstats'))?.[1] ?? 0);
+}
+
 /** The names of the consumers in a topic's group (a consumer exists once it has read). */
 async function consumers(topic: string, group = 'app'): Promise<string[]> {
   const lines = (await redis.cli('XINFO', 'CONSUMERS', topic, group)).split('\n');
@@ -188,8 +210,9 @@ describe('pubsub.redis through the host, against redis-server', needs('redis'), 
     await broker.ack(sub, first.id, 'success');
     await broker.ack(sub, empty.id, 'drop');
     await broker.ack(sub, large.id);
-    assert.equal(await pendingCount(topic), 0);
+    assert.equal(await pendingCount(topic), 3, 'acks wait for the next pull');
     assert.deepEqual(await broker.pull(sub, 10, 100), []);
+    assert.equal(await pendingCount(topic), 0, 'the pull sent them');
   });
 
   test('writes and reads entries with Dapr\'s field names: data, contentType, metadata as JSON', async () => {
@@ -291,6 +314,67 @@ describe('pubsub.redis through the host, against redis-server', needs('redis'), 
     assert.equal(await pendingCount(topic), 0);
   });
 
+  test('acks are batched: one XACK for many, sent with the next pull; at most 1000 wait', async () => {
+    const broker = await start();
+    const topic = newTopic();
+    const sub = await broker.subscribe(topic);
+    await broker.bulkPublish(topic, Array.from({ length: 50 }, (_, i) => ({ entryId: `${i}`, data: encode(`m${i}`), metadata: [] })));
+    const got = await pullAll(broker, sub, 50);
+    assert.equal(got.length, 50, 'one pull reads many (COUNT > 1)');
+    const before = await xackCalls();
+    for (const m of got) await broker.ack(sub, m.id);
+    assert.equal(await xackCalls(), before, 'no XACK yet');
+    assert.equal(await pendingCount(topic), 50);
+    assert.deepEqual(await broker.pull(sub, 10, 100), []);
+    assert.equal(await xackCalls(), before + 1, 'one XACK for the 50, pipelined ahead of the read');
+    assert.equal(await pendingCount(topic), 0);
+
+    await broker.bulkPublish(topic, Array.from({ length: 1000 }, (_, i) => ({ entryId: `${i}`, data: encode(`n${i}`), metadata: [] })));
+    const many = await pullAll(broker, sub, 1000);
+    for (const m of many.slice(0, 999)) await broker.ack(sub, m.id);
+    assert.equal(await pendingCount(topic), 1000);
+    await broker.ack(sub, many[999]!.id);
+    assert.equal(await pendingCount(topic), 0, 'the 1000th ack sends them all');
+  });
+
+  test('a message acked, sent, then its subscriber crashed is not redelivered; one acked but not yet sent is, never lost', async () => {
+    const config = { processingTimeout: '300', redeliverInterval: '100ms' };
+    const [crashing, survivor] = await Promise.all([start({ config }), start({ config })]);
+    const topic = newTopic();
+    const subC = await crashing.subscribe(topic);
+    const subS = await survivor.subscribe(topic);
+    await crashing.publish(topic, encode('acked and sent'));
+    await crashing.publish(topic, encode('acked, not sent'));
+    await crashing.publish(topic, encode('never acked'));
+    const [sent, unsent, unanswered] = await pullAll(crashing, subC, 3);
+    await crashing.ack(subC, sent!.id);
+    await crashing.pull(subC, 0, 0);
+    await crashing.ack(subC, unsent!.id);
+    // Killed before its next pull: the second ack never reached Redis.
+    await crashing.live.close();
+
+    const again = await pullAll(survivor, subS, 2, 2000);
+    assert.deepEqual(again.map((m) => new TextDecoder().decode(m.data)).sort(), ['acked, not sent', 'never acked']);
+    assert.deepEqual(again.map((m) => m.id).sort(), [unsent!.id, unanswered!.id].sort(), 'taken over under their ids');
+    for (const m of again) await survivor.ack(subS, m.id);
+    await survivor.pull(subS, 0, 0);
+    assert.equal(await pendingCount(topic), 0, 'the one acked and sent was not pending any more');
+  });
+
+  test('unsubscribe sends the acks it holds before handing the rest back', async () => {
+    const [leaving, staying] = await Promise.all([start(), start()]);
+    const topic = newTopic();
+    const subL = await leaving.subscribe(topic);
+    const subS = await staying.subscribe(topic);
+    await leaving.publish(topic, encode('done'));
+    await leaving.publish(topic, encode('not done'));
+    const [done] = await pullAll(leaving, subL, 2);
+    await leaving.ack(subL, done!.id);
+    await leaving.unsubscribe(subL);
+    const copies = await pullAll(staying, subS, 2, 1000);
+    assert.deepEqual(copies.map((m) => new TextDecoder().decode(m.data)), ['not done'], 'the acked one is not handed back');
+  });
+
   test('unsubscribe hands what is pending for it back to the group at once, and removes its consumer', async () => {
     const [leaving, staying] = await Promise.all([start(), start()]);
     const topic = newTopic();
@@ -311,6 +395,7 @@ describe('pubsub.redis through the host, against redis-server', needs('redis'), 
     assert.deepEqual(copies.map((m) => ({ ...m, id: undefined })), [toRetry, unanswered].map((m) => ({ ...m, id: undefined })));
     assert.ok(copies.every((m) => m.id !== toRetry!.id && m.id !== unanswered!.id), 'new entries');
     for (const m of copies) await staying.ack(subS, m.id);
+    await staying.pull(subS, 0, 0);
     assert.equal(await pendingCount(topic), 0, 'the originals were acknowledged with the copies');
     const left = await consumers(topic);
     assert.ok(leavingConsumer?.startsWith('app-') && left.length === 1 && !left.includes(leavingConsumer), `the leaving consumer is gone: ${left}`);
@@ -326,6 +411,7 @@ describe('pubsub.redis through the host, against redis-server', needs('redis'), 
     const [seen] = await pullAll(broker, audit, 1);
     assert.equal(new TextDecoder().decode(seen!.data), 'both see it');
     await broker.ack(audit, seen!.id);
+    await broker.pull(audit, 0, 0);
     assert.equal(await pendingCount(topic, 'audit'), 0);
     assert.equal(await pendingCount(topic, 'app'), 1);
     await broker.unsubscribe(app);
@@ -376,6 +462,7 @@ describe('pubsub.redis through the host, against redis-server', needs('redis'), 
     assert.equal(pending[0], taken!.id);
     assert.equal(pending[3], '2', 'delivered twice');
     await survivor.ack(subS, again!.id);
+    await survivor.pull(subS, 0, 0);
     assert.equal(await pendingCount(topic), 0);
   });
 
@@ -421,21 +508,28 @@ describe('pubsub.redis through the host, against redis-server', needs('redis'), 
     assert.deepEqual((await pullAll(broker, sub, 1)).map((m) => new TextDecoder().decode(m.data)), ['after']);
   });
 
+  test('through adaptPubSub, an ack is not held behind a waiting pull: it reaches Redis while the pull still waits', async () => {
+    const pubsub = await adapted();
+    const topic = newTopic();
+    const sub = await pubsub.subscribe(topic, []);
+    await pubsub.publish({ topic, data: encode('first'), metadata: [] });
+    const [first] = await sub.pull(10, 3000);
+    let returned = false;
+    const waiting = sub.pull(10, 30_000).finally(() => (returned = true));
+    await sub.ack(first!.id, 'success');
+    for (let i = 0; i < 2000 && (await pendingCount(topic)) > 0; i++) await sleep(5);
+    assert.equal(await pendingCount(topic), 0, 'the ack reached Redis');
+    assert.equal(returned, false, 'the XACK went out while the pull was still waiting for a message');
+    await pubsub.publish({ topic, data: encode('second'), metadata: [] });
+    const [second] = await waiting;
+    assert.equal(new TextDecoder().decode(second!.data), 'second');
+    await sub.ack(second!.id, 'success');
+    await sub.close();
+    assert.equal(await pendingCount(topic), 0, 'close sent the last ack');
+  });
+
   test('through adaptPubSub, as the pub/sub building block sees it: a dedicated instance per subscription that waits', async () => {
-    const publisher = await start();
-    const host: PubSubHost = {
-      name: 'redis-pubsub',
-      features: publisher.live.features,
-      call: (fn, args) => publisher.live.call(fn, args),
-      generation: 1,
-      blocking: (await compiled).needsJspi,
-      exports: (await compiled).optionalExports,
-      async dedicatedInstance() {
-        const { live } = await start();
-        return { call: (fn, args) => live.call(fn, args), close: () => live.close() };
-      },
-    };
-    const pubsub = adaptPubSub(host);
+    const pubsub = await adapted();
     const topic = newTopic();
     const [first, second] = [await pubsub.subscribe(topic, []), await pubsub.subscribe(topic, [])];
     assert.equal(first.canWait, true);
@@ -496,11 +590,13 @@ describe('pubsub.redis through the host, against redis-server', needs('redis'), 
       await broker.ping();
 
       await secured.stop();
-      for (const call of [broker.ping(), broker.publish(topic, encode('x')), broker.pull(sub, 10, 100), broker.subscribe(topic), broker.ack(sub, '1-0')]) {
+      await broker.ack(sub, '1-0');
+      for (const call of [broker.ping(), broker.publish(topic, encode('x')), broker.pull(sub, 10, 100), broker.subscribe(topic), broker.pull(sub, 0, 0)]) {
         const error = await errorOf(call);
         assert.equal(error.tag, 'unavailable', error.val);
         assert.match(error.val, new RegExp(`redis at ${secured.address.replaceAll('.', '\\.')} (is unreachable|broke)|connection to redis at`));
       }
+      // (an ack is held for the next pull: it is that pull which finds Redis gone)
       assert.deepEqual(await broker.bulkPublish(topic, [{ entryId: 'a', data: encode('x'), metadata: [] }]).catch((e) => e.componentError.tag), 'unavailable');
       await broker.unsubscribe(sub);
 

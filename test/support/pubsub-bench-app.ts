@@ -1,7 +1,8 @@
 // The app of the pub/sub benchmark, run as a child process (`node pubsub-bench-app.ts
 // '<subscriptions JSON>'`): node:http on 127.0.0.1, GET /dapr/subscribe answered with the
 // subscriptions it was given, and every other POST taken as a message carrying
-// `{seq, sent}` (in a CloudEvent's `data`, or the body itself), where `sent` is the
+// `{seq, sent}` (in a CloudEvent's `data`, or the body itself; a bulk delivery's entries
+// each carry one, and are answered SUCCESS each), where `sent` is the
 // publisher's process.hrtime.bigint() when it started publishing. hrtime is the system's
 // monotonic clock, the same in every process of this machine, so `now - sent` is the
 // publish-to-delivery latency. Control routes, for the benchmark:
@@ -41,9 +42,23 @@ function answerWaiter(): void {
   }
 }
 
-function onMessage(body: string): void {
+type Received = { data?: { seq: number; sent: string }; seq?: number; sent?: string };
+
+/** Counts a message; for a bulk delivery each entry, and answers with the statuses. */
+function onDelivery(body: string, res: ServerResponse): void {
+  const parsed = JSON.parse(body) as Received & { entries?: { entryId: string; event: Received }[] };
+  if (parsed.entries === undefined) {
+    onMessage(parsed);
+    res.writeHead(200).end();
+    return;
+  }
+  for (const entry of parsed.entries) onMessage(entry.event);
+  const statuses = parsed.entries.map(({ entryId }) => ({ entryId, status: 'SUCCESS' }));
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ statuses }));
+}
+
+function onMessage(parsed: Received): void {
   const now = process.hrtime.bigint();
-  const parsed = JSON.parse(body) as { data?: { seq: number; sent: string }; seq?: number; sent?: string };
   const message = (parsed.data ?? parsed) as { seq: number; sent: string };
   if (seqs.has(message.seq)) duplicates++;
   seqs.add(message.seq);
@@ -67,8 +82,7 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
     waiter = { count: Number(url.searchParams.get('count')), res };
     answerWaiter();
   } else {
-    onMessage(body);
-    res.writeHead(200).end();
+    onDelivery(body, res);
   }
 }
 

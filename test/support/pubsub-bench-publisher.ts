@@ -3,7 +3,9 @@
 // It sends messages `{seq, sent}` (`sent` = process.hrtime.bigint() when the publish
 // started, as a decimal string) either as HTTP POSTs (to the sidecar's publish route, or
 // straight to the app) or as XADDs to a Redis stream, `concurrency` at a time, either as
-// fast as they go or one every `intervalMs`, and prints a PublishResult as JSON.
+// fast as they go or one every `intervalMs`, and prints a PublishResult as JSON. With
+// `batch` > 1 (HTTP only) each request is a bulk publish of that many messages, whose
+// `sent` is when the request started.
 import { Agent, request } from 'node:http';
 import { RespClient } from './resp-client.ts';
 
@@ -15,6 +17,8 @@ export interface PublishPlan {
   concurrency: number;
   /** 0: as fast as they go; else one publish started every intervalMs (at most `concurrency` in flight). */
   intervalMs: number;
+  /** Messages per request: > 1 sends bulk publishes (the sidecar's /v1.0-alpha1/publish/bulk); only with intervalMs 0. */
+  batch?: number;
 }
 
 export interface PublishResult {
@@ -70,7 +74,31 @@ async function one(seq: number): Promise<void> {
   }
 }
 
-if (plan.intervalMs === 0) {
+/** One bulk publish of the messages `first`..`first + n - 1`. */
+async function many(first: number, n: number): Promise<void> {
+  const sent = String(process.hrtime.bigint());
+  const entries = Array.from({ length: n }, (_, i) => ({ entryId: String(i), event: { seq: first + i, sent }, contentType: 'application/json' }));
+  try {
+    await send(JSON.stringify(entries));
+    result.ok += n;
+  } catch (err) {
+    result.failed += n;
+    result.firstError ??= (err as Error).message;
+  }
+}
+
+const batch = plan.batch ?? 1;
+if (batch > 1) {
+  const worker = async (): Promise<void> => {
+    while (next < plan.count) {
+      const n = Math.min(batch, plan.count - next);
+      const first = plan.firstSeq + next;
+      next += n;
+      await many(first, n);
+    }
+  };
+  await Promise.all(Array.from({ length: plan.concurrency }, worker));
+} else if (plan.intervalMs === 0) {
   const worker = async (): Promise<void> => {
     while (next < plan.count) await one(plan.firstSeq + next++);
   };

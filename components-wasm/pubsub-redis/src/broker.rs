@@ -9,6 +9,11 @@
 // - a message whose subscription died without an answer is taken over by another
 //   subscription of the group once it has been pending `processingTimeout` (`XAUTOCLAIM`,
 //   looked for every `redeliverInterval`, also while a `pull` waits).
+// Acknowledgements are batched: `ack(success|drop)` only notes the id, and the subscription's
+// next command (the next `pull`'s read, usually) carries one `XACK` for all of them ahead of
+// it, pipelined, in one round trip. A crash between an `ack` and that flush leaves those
+// messages pending in Redis: another subscription of the group takes them over after
+// `processingTimeout` and the app sees them again. At least once, never lost.
 use crate::config::Config;
 use crate::streams::{self, XAddText};
 use redis_client::resp::Value;
@@ -37,6 +42,8 @@ struct Subscription {
     consumer: String,
     /// Ids acknowledged with `retry`, in order, for the next `pull` to take back.
     retry: Vec<String>,
+    /// Acknowledged with `success` or `drop`, the `XACK` not yet sent.
+    acks: UnsentAcks,
     /// Where the next scan of the group's pending list starts (`XAUTOCLAIM`'s cursor).
     reclaim_cursor: String,
     /// When (monotonic ns) the next scan is due; 0: at the first pull.
@@ -50,6 +57,8 @@ const MAX_BATCH: u32 = 1000;
 /// are taken over after `processingTimeout`).
 const HAND_BACK_BATCH: usize = 100;
 const HAND_BACK_MAX: usize = 10_000;
+/// Acknowledgements a subscription holds unsent at most: the next one is sent at once, with them.
+const MAX_UNSENT_ACKS: usize = 1000;
 
 /// The connection `init` set up; a field apart, so a subscription can be borrowed beside it.
 fn ready(redis: &mut Option<Redis>) -> Result<&mut Redis, Error> {
@@ -117,21 +126,79 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{:02x}", b)).collect()
 }
 
-impl Subscription {
-    /// A command on the subscription's group; if the stream or the group is gone (the key was
-    /// deleted), makes it again and sends the command once more. An error reply stays a reply.
-    fn group_call(&self, redis: &mut Redis, args: &[&[u8]], server_wait_ms: u32) -> Result<Value, Error> {
-        match redis.call(args, server_wait_ms)? {
-            Value::Error(message) if message.starts_with("NOGROUP") => {
+/// Message ids acknowledged but not yet sent to Redis.
+#[derive(Default)]
+struct UnsentAcks {
+    ids: Vec<String>,
+}
+
+impl UnsentAcks {
+    /// `XACK <topic> <group> <id> ...`.
+    fn xack<'a>(&'a self, topic: &'a str, group: &'a str) -> Vec<&'a [u8]> {
+        let mut args: Vec<&[u8]> = vec![b"XACK", topic.as_bytes(), group.as_bytes()];
+        args.extend(self.ids.iter().map(|id| id.as_bytes()));
+        args
+    }
+
+    /// Forgets the ids once Redis answered their `XACK`. An error reply (the group was
+    /// deleted, and its pending list with it) leaves nothing to acknowledge; a broken
+    /// connection keeps them for the next command (`XACK` again is harmless).
+    fn sent(&mut self, reply: Result<Value, Error>, topic: &str) {
+        match reply {
+            Ok(Value::Error(message)) => {
                 log::warn(&format!(
-                    "topic {:?} or its consumer group {:?} vanished: creating it again",
-                    self.topic, self.group
+                    "redis refused XACK of {} message(s) on topic {:?}: {}",
+                    self.ids.len(),
+                    topic,
+                    message
                 ));
-                ensure_group(redis, &self.topic, &self.group)?;
-                redis.call(args, server_wait_ms)
+                self.ids.clear();
             }
-            reply => Ok(reply),
+            Ok(_) => self.ids.clear(),
+            Err(_) => {}
         }
+    }
+}
+
+/// A command on a subscription's group, with the unsent acknowledgements' `XACK` pipelined
+/// ahead of it (one round trip for both); if the stream or the group is gone (the key was
+/// deleted), makes it again and sends the command once more. An error reply stays a reply.
+fn group_call(
+    redis: &mut Redis,
+    (topic, group): (&str, &str),
+    acks: &mut UnsentAcks,
+    args: &[&[u8]],
+    server_wait_ms: u32,
+) -> Result<Value, Error> {
+    let reply = if acks.ids.is_empty() {
+        redis.call(args, server_wait_ms)?
+    } else {
+        let commands = [acks.xack(topic, group), args.to_vec()];
+        let mut replies = redis.pipeline_waiting(&commands, server_wait_ms)?.into_iter();
+        let (acked, reply) = (replies.next(), replies.next());
+        acks.sent(acked.unwrap_or(Ok(Value::Nil)), topic);
+        reply.unwrap_or(Ok(Value::Nil))?
+    };
+    match reply {
+        Value::Error(message) if message.starts_with("NOGROUP") => {
+            log::warn(&format!("topic {:?} or its consumer group {:?} vanished: creating it again", topic, group));
+            ensure_group(redis, topic, group)?;
+            redis.call(args, server_wait_ms)
+        }
+        reply => Ok(reply),
+    }
+}
+
+impl Subscription {
+    /// Sends the unsent acknowledgements now, in a round trip of their own.
+    fn flush_acks(&mut self, redis: &mut Redis) -> Result<(), Error> {
+        if self.acks.ids.is_empty() {
+            return Ok(());
+        }
+        let reply = redis.call(&self.acks.xack(&self.topic, &self.group), 0);
+        let failed = reply.as_ref().err().cloned();
+        self.acks.sent(reply, &self.topic);
+        failed.map_or(Ok(()), Err)
     }
 
     /// Takes back the messages acknowledged with `retry` (at most `count`).
@@ -140,7 +207,7 @@ impl Subscription {
         let mut args: Vec<&[u8]> =
             vec![b"XCLAIM", self.topic.as_bytes(), self.group.as_bytes(), self.consumer.as_bytes(), b"0"];
         args.extend(ids.iter().map(|id| id.as_bytes()));
-        let reply = expect_ok(self.group_call(redis, &args, 0)?, "XCLAIM", &self.topic)?;
+        let reply = expect_ok(group_call(redis, (&self.topic, &self.group), &mut self.acks, &args, 0)?, "XCLAIM", &self.topic)?;
         let entries = streams::claim_entries(reply).map_err(|why| shape_error(&self.topic, why))?;
         // Claimed, or gone from the stream (trimmed, deleted): either way no longer to retry.
         self.retry.drain(..ids.len());
@@ -217,7 +284,7 @@ impl Subscription {
             b"COUNT",
             count.as_bytes(),
         ];
-        let reply = match self.group_call(redis, &args, 0)? {
+        let reply = match group_call(redis, (&self.topic, &self.group), &mut self.acks, &args, 0)? {
             Value::Error(message) if message.starts_with("ERR unknown command") => {
                 log::warn(&format!(
                     "redis at {} has no XAUTOCLAIM (it needs Redis 6.2 or later): messages a crashed subscriber of topic {:?} left pending are not taken over",
@@ -255,7 +322,7 @@ impl Subscription {
             args.extend_from_slice(&[b"BLOCK", block.as_bytes()]);
         }
         args.extend_from_slice(&[b"STREAMS", self.topic.as_bytes(), b">"]);
-        let reply = self.group_call(redis, &args, block_ms.min(u64::from(u32::MAX)) as u32)?;
+        let reply = group_call(redis, (&self.topic, &self.group), &mut self.acks, &args, block_ms.min(u64::from(u32::MAX)) as u32)?;
         let reply = expect_ok(reply, "XREADGROUP", &self.topic)?;
         let entries = streams::read_group_entries(reply).map_err(|why| shape_error(&self.topic, why))?;
         Ok(messages(&self.topic, entries))
@@ -372,6 +439,7 @@ impl PubSub for RedisStreams {
             group,
             consumer,
             retry: Vec::new(),
+            acks: UnsentAcks::default(),
             reclaim_cursor: String::from("0-0"),
             reclaim_due_ns: 0,
         };
@@ -383,6 +451,8 @@ impl PubSub for RedisStreams {
         let redis = ready(&mut self.redis)?;
         let sub = self.subscriptions.get_mut(&subscription).ok_or_else(|| unknown_subscription(subscription))?;
         if max_messages == 0 {
+            // Asks for nothing but the unsent acknowledgements to go now.
+            sub.flush_acks(redis)?;
             return Ok(Vec::new());
         }
         sub.pull(redis, max_messages.min(MAX_BATCH) as usize, timeout_ms)
@@ -406,8 +476,17 @@ impl PubSub for RedisStreams {
             }
             AckOutcome::Success | AckOutcome::Drop => {
                 sub.retry.retain(|id| *id != message_id);
-                let args: [&[u8]; 4] = [b"XACK", sub.topic.as_bytes(), sub.group.as_bytes(), message_id.as_bytes()];
-                expect_ok(redis.call(&args, 0)?, "XACK", &sub.topic).map(|_| ())
+                sub.acks.ids.push(message_id);
+                if sub.acks.ids.len() < MAX_UNSENT_ACKS {
+                    return Ok(());
+                }
+                let flushed = sub.flush_acks(redis);
+                // Redis is unreachable: what is not acknowledged is redelivered (after
+                // processingTimeout), rather than held here without bound.
+                if flushed.is_err() {
+                    sub.acks.ids.clear();
+                }
+                flushed
             }
         }
     }
@@ -421,7 +500,8 @@ impl PubSub for RedisStreams {
             None => return Ok(()),
         };
         let redis = ready(&mut self.redis)?;
-        let done = sub.hand_back(redis).and_then(|()| {
+        // Acknowledged messages are sent as such first, lest they be handed back.
+        let done = sub.flush_acks(redis).and_then(|()| sub.hand_back(redis)).and_then(|()| {
             let args: [&[u8]; 5] =
                 [b"XGROUP", b"DELCONSUMER", sub.topic.as_bytes(), sub.group.as_bytes(), sub.consumer.as_bytes()];
             expect_ok(redis.call(&args, 0)?, "XGROUP DELCONSUMER", &sub.topic).map(|_| ())

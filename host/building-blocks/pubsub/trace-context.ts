@@ -1,6 +1,6 @@
 // W3C trace context for published events: the caller's `traceparent` when it sent a valid
 // one, else a fresh one, so every event carries a trace id as Dapr's do.
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const ZERO_TRACE = '0'.repeat(32);
@@ -17,8 +17,18 @@ function isValidTraceparent(value: string): boolean {
   return traceId !== ZERO_TRACE && spanId !== ZERO_SPAN;
 }
 
+/** Ids of 24 random bytes (trace 16, span 8), drawn from a pool filled 256 ids at a time: one call into the random source per 256 events rather than two per event, which showed in the publish path's profile. */
+const ID_BYTES = 24;
+const pool = Buffer.alloc(ID_BYTES * 256);
+let poolUsed = pool.length;
+
 export function newTraceparent(): string {
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+  if (poolUsed === pool.length) {
+    randomFillSync(pool);
+    poolUsed = 0;
+  }
+  const hex = pool.toString('hex', poolUsed, (poolUsed += ID_BYTES));
+  return `00-${hex.slice(0, 32)}-${hex.slice(32)}-01`;
 }
 
 /** The trace context of a request, from its `traceparent` and `tracestate` headers. */

@@ -3,6 +3,10 @@
 // dedicated instance per subscription, so a waiting pull never holds up publishes; other
 // brokers keep every subscription in their one instance and answer pulls at once. A
 // subscription follows hot swaps: after a swap its next pull subscribes on the new generation.
+// On a dedicated instance an ack would queue behind a waiting pull (a blocking read), so
+// while messages it handed out are unanswered a pull does not wait in the broker: it reads
+// without waiting and the host waits between reads, a few ms at a time, leaving the instance
+// free for the acks (which a broker that batches them sends with the next read).
 import type { AckOutcome, Message, PubSub, PubSubSubscription } from '../../../abi/ts/pubsub.ts';
 import type { Metadata, WitResult } from '../../../abi/ts/types.ts';
 import { pubsubExports, type PubsubExports, type PubsubFunction } from '../../../abi/ts/wit/pubsub.ts';
@@ -14,6 +18,9 @@ import { unwrapResult } from './wit-result.ts';
 export type PubSubHost = AdapterHost;
 
 type Caller = (fn: string, args: unknown[]) => Promise<unknown>;
+
+/** While acks are due, the pause between two reads that found nothing: the longest an ack waits for the next read. */
+export const ACK_DUE_POLL_MS = 5;
 
 /** The generated, WIT-typed calls of `pubsub` over `call`, with results unwrapped (an `err` rejects naming the component). */
 function unwrapped(name: string, call: Caller) {
@@ -41,6 +48,10 @@ class Subscription implements PubSubSubscription {
   /** The broker's calls: on the dedicated instance when there is one, else on the running generation. */
   #calls: ReturnType<typeof unwrapped>;
   #closed = false;
+  /** Messages pulled on this instance and not yet acked. */
+  #unanswered = 0;
+  /** Ends the pause between reads early once every message pulled is acked. */
+  #allAnswered: (() => void) | undefined;
 
   constructor(host: PubSubHost, topic: string, metadata: Metadata) {
     this.#host = host;
@@ -65,11 +76,37 @@ class Subscription implements PubSubSubscription {
     this.#instance = instance;
     this.#calls = unwrapped(this.#host.name, instance ? (fn, args) => instance.call(fn, args) : (fn, args) => this.#host.call(fn, args));
     this.#generation = this.#host.generation;
+    this.#unanswered = 0;
     this.#id = await this.#calls.subscribe(this.topic, this.#metadata);
   }
 
   async pull(maxMessages: number, timeoutMs: number): Promise<Message[]> {
     if (this.#generation !== this.#host.generation && !this.#closed) await this.open();
+    if (this.#instance === undefined || this.#unanswered === 0 || timeoutMs === 0) return this.#pullOnce(maxMessages, timeoutMs);
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const left = Math.ceil(deadline - performance.now());
+      // Every ack is in: the broker may wait again (its read sends them).
+      if (this.#unanswered === 0 && left > 0) return this.#pullOnce(maxMessages, left);
+      const messages = await this.#pullOnce(maxMessages, 0);
+      if (messages.length > 0 || performance.now() >= deadline) return messages;
+      await this.#pauseForAcks(Math.min(ACK_DUE_POLL_MS, deadline - performance.now()));
+    }
+  }
+
+  #pauseForAcks(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#allAnswered = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#allAnswered = done;
+    });
+  }
+
+  async #pullOnce(maxMessages: number, timeoutMs: number): Promise<Message[]> {
     let messages: Message[];
     try {
       messages = await this.#calls.pull(this.#id, maxMessages, timeoutMs);
@@ -84,11 +121,15 @@ class Subscription implements PubSubSubscription {
     if (messages.length > maxMessages) {
       throw new TesseraError('ERR_INTERNAL', `broker "${this.#host.name}" answered a pull for at most ${maxMessages} messages of topic "${this.topic}" with ${messages.length}; the batch was refused`);
     }
+    this.#unanswered += messages.length;
     return messages;
   }
 
   ack(messageId: string, outcome: AckOutcome): Promise<void> {
-    return this.#calls.ack(this.#id, messageId, outcome);
+    this.#unanswered = Math.max(0, this.#unanswered - 1);
+    const acked = this.#calls.ack(this.#id, messageId, outcome);
+    if (this.#unanswered === 0) void acked.finally(() => this.#allAnswered?.()).catch(() => undefined);
+    return acked;
   }
 
   async close(): Promise<void> {

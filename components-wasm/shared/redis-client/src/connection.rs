@@ -60,6 +60,12 @@ impl<C: AsRef<Settings>> Redis<C> {
     /// Writes several commands at once and reads their replies in order. `Err` when no reply
     /// came at all; when the connection broke after some, the rest are `Err` in the list.
     pub fn pipeline(&mut self, commands: &[Vec<&[u8]>]) -> Result<Vec<Reply>, Error> {
+        self.pipeline_waiting(commands, 0)
+    }
+
+    /// [`Redis::pipeline`] whose last command may be held back by the server `server_wait_ms`
+    /// (a `BLOCK`): commands sent ahead of a waiting read share its round trip.
+    pub fn pipeline_waiting(&mut self, commands: &[Vec<&[u8]>], server_wait_ms: u32) -> Result<Vec<Reply>, Error> {
         let mut request = Vec::new();
         for args in commands {
             resp::encode_command(&mut request, args);
@@ -69,7 +75,8 @@ impl<C: AsRef<Settings>> Redis<C> {
         let mut replies = Vec::with_capacity(commands.len());
         let mut failure = connection.write(&request, config).err();
         while failure.is_none() && replies.len() < commands.len() {
-            match connection.read_reply(config.read_timeout_ms, config) {
+            let wait_ms = if replies.len() + 1 == commands.len() { server_wait_ms } else { 0 };
+            match connection.read_reply(config.read_timeout_ms.saturating_add(wait_ms), config) {
                 Ok(value) => replies.push(Ok(value)),
                 Err(error) => failure = Some(error),
             }
