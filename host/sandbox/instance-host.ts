@@ -7,6 +7,8 @@ import { NO_GRANTS, type HostFunction } from './capabilities/capability.ts';
 import { CAPABILITIES, hostFunctions } from './capabilities/index.ts';
 import type { CodeFacts, InstanceOptions } from './component-code.ts';
 import type { WitFunction } from './wit/ast.ts';
+// Sized before any instance can make a JSPI call.
+import './jspi-stacks.ts';
 
 export interface HostImport {
   readonly fn: WitFunction;

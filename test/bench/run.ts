@@ -2,6 +2,8 @@
 // for a short smoke run.
 import { bindingsRedisBench } from './bindings-redis.bench.ts';
 import { stateRedisBench } from './state-redis.bench.ts';
+import { stateRedisHttpBench } from './state-redis-http.bench.ts';
+import { manySidecarsBench } from './many-sidecars.bench.ts';
 import { bindingsBench } from './bindings.bench.ts';
 import { componentModelBench } from './component-model.bench.ts';
 import { hibernationBench } from './hibernation.bench.ts';
@@ -34,6 +36,8 @@ const sections: (() => Promise<string[]>)[] = [
   () => bindingsBench({ seconds: quick ? 1 : 5, rounds: quick ? 1 : 3, ticks: quick ? 30 : 200 }),
   () => bindingsRedisBench(quick ? 300 : 2000, quick ? 2 : 5),
   () => stateRedisBench(quick ? 300 : 2000, quick ? 2 : 5),
+  () => stateRedisHttpBench({ seconds: quick ? 1 : 5, connections: 10, rounds: quick ? 1 : 3 }),
+  () => manySidecarsBench({ seconds: quick ? 1 : 5, connections: 10, rounds: quick ? 1 : 3 }),
   () => startBench(quick ? 2 : 5),
 ];
 console.log(`Tessera benchmarks, node ${process.version}, ${new Date().toISOString()}`);
