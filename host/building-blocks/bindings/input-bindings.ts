@@ -2,7 +2,7 @@
 // a binding that appears (or becomes an input binding in a new version) starts one, one that
 // goes away stops its own. A swap of a running binding needs nothing here: its reader
 // follows the new generation. Without an app port there is no one to deliver to.
-import type { AppChannel } from '../../app-channel/app-channel.ts';
+import type { AppCallbacks } from '../../app-channel/app-callbacks.ts';
 import type { ComponentLookup } from '../../components/types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { bindingKind } from '../../sandbox/kinds/binding.ts';
@@ -10,7 +10,7 @@ import { INPUT_TIMINGS, InputBindingLoop, routeOf, type InputTimings } from './i
 
 export interface InputBindingsOptions {
   components: ComponentLookup;
-  channel: AppChannel | undefined;
+  channel: AppCallbacks | undefined;
   logger: Logger;
   timings?: InputTimings;
 }

@@ -4,13 +4,13 @@
 // missing fields filled, `cloudevent.*` metadata overrides, and the TTL's `expiration`.
 import { randomUUID } from 'node:crypto';
 import type { Metadata } from '../../../abi/ts/types.ts';
+import { CLOUD_EVENT_CONTENT_TYPE, isBinaryContentType, isCloudEventContentType, isJsonContentType } from '../../content-type.ts';
 import { metadataValue } from '../request-metadata.ts';
 import { cloudEventCreation } from './pubsub-errors.ts';
 import type { TraceContext } from './trace-context.ts';
 
 export type CloudEvent = Record<string, unknown>;
 
-export const CLOUD_EVENT_CONTENT_TYPE = 'application/cloudevents+json';
 export const DEFAULT_EVENT_TYPE = 'com.dapr.event.sent';
 const SPEC_VERSION = '1.0';
 /** The `source` Dapr puts in an envelope it fills in, when nobody named one. */
@@ -22,20 +22,6 @@ const MESSAGE_TTL_FEATURE = 'MESSAGE_TTL';
 const decoder = new TextDecoder();
 /** `JSON.rawJSON` (Node.js 21 and later), which TypeScript's es2024 lib does not declare yet. */
 const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
-
-/** contrib's `isContentType`: the media type, case-insensitive, ignoring parameters. */
-function isContentType(contentType: string | undefined, expected: string): boolean {
-  if (contentType === undefined) return false;
-  const lower = contentType.toLowerCase();
-  const semicolon = lower.indexOf(';');
-  return (semicolon >= 0 ? lower.slice(0, semicolon) : lower) === expected;
-}
-
-export const isCloudEventContentType = (ct: string | undefined): boolean => isContentType(ct, CLOUD_EVENT_CONTENT_TYPE);
-export const isJsonContentType = (ct: string | undefined): boolean => isContentType(ct, 'application/json');
-export const isBinaryContentType = (ct: string | undefined): boolean => isContentType(ct, 'application/octet-stream');
-export const isStringContentType = (ct: string | undefined): boolean =>
-  ct !== undefined && (ct.toLowerCase().startsWith('text/') || isContentType(ct, 'application/xml'));
 
 /**
  * JSON.parse that keeps numbers a double cannot hold exactly as their source text, so an

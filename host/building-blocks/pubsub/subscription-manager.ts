@@ -1,11 +1,11 @@
 // The subscribing half of the pub/sub building block: the app's subscriptions (programmatic,
-// from `/dapr/subscribe`, then declarative, from the resources) kept in step with the loaded
+// from `/dapr/subscribe` or gRPC's ListTopicSubscriptions, then declarative, from the resources) kept in step with the loaded
 // brokers, one delivery loop per pubsub + topic. `reconcile` runs after every change of the
 // resources: a removed Subscription or pubsub component stops its loop and closes its broker
 // subscription; a hot-swapped component keeps its loop (the broker subscription follows the
 // swap by itself); a component loaded later starts the loops that waited for it.
 import type { PubSub } from '../../../abi/ts/pubsub.ts';
-import type { AppChannel } from '../../app-channel/app-channel.ts';
+import type { AppCallbacks } from '../../app-channel/app-callbacks.ts';
 import type { ResourcePlan } from '../../components/resources-loader.ts';
 import type { PubSubLookup } from '../../components/types.ts';
 import { isTesseraError } from '../../errors.ts';
@@ -21,7 +21,7 @@ export interface SubscriptionManagerOptions {
   appId: string;
   pubsubs: PubSubLookup;
   /** The channel to the app; without one (no `--app-port`) nothing can be delivered. */
-  channel: AppChannel | undefined;
+  channel: AppCallbacks | undefined;
   logger: Logger;
   timings?: Partial<DeliveryTimings>;
   appSubscribeTimings?: AppSubscribeTimings;
@@ -66,10 +66,10 @@ export class SubscriptionManager {
   async loadProgrammatic(): Promise<void> {
     const { channel } = this.#options;
     if (channel === undefined) return;
-    const set = await fetchAppSubscriptions(channel, this.#log, this.#abort.signal, this.#options.appSubscribeTimings ?? APP_SUBSCRIBE_TIMINGS);
+    const set = await fetchAppSubscriptions(channel, this.#options.appId, this.#log, this.#abort.signal, this.#options.appSubscribeTimings ?? APP_SUBSCRIBE_TIMINGS);
     if (this.#abort.signal.aborted) return;
     this.#programmatic = set;
-    this.#log.info(`the app subscribed to ${set.subscriptions.length} topic(s) through GET /dapr/subscribe`);
+    this.#log.info(`the app subscribed to ${set.subscriptions.length} topic(s) through ${channel.subscriptionsCall}`);
     this.reconcile();
   }
 
@@ -122,7 +122,7 @@ export class SubscriptionManager {
     return { source: s.source, type: s.type, pubsubName: s.pubsubName, topic: s.topic };
   }
 
-  #ensureLoop(key: string, s: Subscription, concurrency: DeliveryConcurrency, pubsub: PubSub, channel: AppChannel): void {
+  #ensureLoop(key: string, s: Subscription, concurrency: DeliveryConcurrency, pubsub: PubSub, channel: AppCallbacks): void {
     const metadataKey = JSON.stringify(s.metadata);
     const running = this.#running.get(key);
     if (running !== undefined && running.pubsub === pubsub && running.metadataKey === metadataKey) {
