@@ -8,7 +8,9 @@ import { readdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createHttpApi } from './api/http/server.ts';
-import { AppChannel } from './app-channel/app-channel.ts';
+import type { AppCallbacks, AppProtocol } from './app-channel/app-callbacks.ts';
+import { AppChannel, type AppChannelOptions } from './app-channel/app-channel.ts';
+import { AppHealthMonitor, type AppHealthSettings } from './app-channel/app-health.ts';
 import { createBuildingBlocks, type BuildingBlocks } from './building-blocks/building-blocks.ts';
 import { InputBindings } from './building-blocks/bindings/input-bindings.ts';
 import { SubscriptionManager } from './building-blocks/pubsub/subscription-manager.ts';
@@ -19,7 +21,9 @@ import { ComponentRegistry } from './components/registry.ts';
 import { scanResources } from './components/resources-loader.ts';
 import { BUNDLED_DIR } from './components/bundled-dir.ts';
 import { loadBundledTypes } from './components/type-catalog.ts';
+import type { AppConnectionProperties } from './building-blocks/metadata/metadata-service.ts';
 import type { Logger } from './observability/logger.ts';
+import { formatGoDuration } from './units.ts';
 import { RUNTIME_VERSION } from './version.ts';
 
 /** How soon a half-written module is looked at again. */
@@ -30,6 +34,12 @@ export interface SidecarOptions {
   appPort?: number | undefined;
   /** `--app-max-concurrency`: most calls at the app at once; undefined for no limit. */
   appMaxConcurrency?: number | undefined;
+  /** `--app-protocol`: http unless said. */
+  appProtocol?: AppProtocol;
+  /** `--app-channel-address`: 127.0.0.1 unless said. */
+  appChannelAddress?: string;
+  /** `--enable-app-health-check` and its settings; undefined when off. */
+  appHealth?: AppHealthSettings | undefined;
   /** 0 picks a free port. */
   httpPort: number;
   listenAddress: string;
@@ -52,7 +62,8 @@ export class Sidecar {
   readonly blocks: BuildingBlocks;
   readonly #options: SidecarOptions;
   readonly #api: ReturnType<typeof createHttpApi>;
-  readonly #channel: AppChannel | undefined;
+  readonly #channel: AppCallbacks | undefined;
+  readonly #appHealth: AppHealthMonitor | undefined;
   #watcher: FolderWatcher | undefined;
   #ready = false;
   readonly #loaded = Promise.withResolvers<void>();
@@ -65,7 +76,7 @@ export class Sidecar {
   #known: ReadonlyMap<string, string> = new Map();
   #stopped = false;
 
-  private constructor(options: SidecarOptions) {
+  private constructor(options: SidecarOptions, channel: AppCallbacks | undefined) {
     this.#options = options;
     this.registry = new ComponentRegistry({
       logger: options.logger.child('components'),
@@ -74,15 +85,7 @@ export class Sidecar {
         this.inputBindings.reconcile();
       },
     });
-    // Only an app with a port can be called: no --app-port, no programmatic subscriptions and no deliveries.
-    this.#channel =
-      options.appPort === undefined
-        ? undefined
-        : new AppChannel({
-            port: options.appPort,
-            appApiToken: options.appApiToken ?? (process.env.APP_API_TOKEN || undefined),
-            maxConcurrency: options.appMaxConcurrency,
-          });
+    this.#channel = channel;
     this.subscriptions = new SubscriptionManager({
       appId: options.appId,
       pubsubs: this.registry,
@@ -94,6 +97,7 @@ export class Sidecar {
       appId: options.appId,
       runtimeVersion: RUNTIME_VERSION,
       components: this.registry,
+      appConnection: appConnectionOf(options),
       subscriptions: this.subscriptions,
       isReady: () => this.#ready,
       onPublished: (pubsubName, topic) => this.subscriptions.wake(pubsubName, topic),
@@ -106,13 +110,27 @@ export class Sidecar {
       shutdown: () => options.onShutdownRequest?.(),
       logger: options.logger.child('http'),
     });
+    // As daprd: with health checks, nothing is delivered until the app is first seen healthy.
+    if (channel !== undefined && options.appHealth !== undefined) {
+      this.#appHealth = new AppHealthMonitor(
+        channel,
+        options.appHealth,
+        (healthy) => {
+          this.subscriptions.setAppHealthy(healthy);
+          this.inputBindings.setAppHealthy(healthy);
+        },
+        options.logger.child('app-health'),
+      );
+      this.subscriptions.setAppHealthy(false);
+      this.inputBindings.setAppHealthy(false);
+    }
   }
 
   /** Listens, starts watching the resources and loads them in the background. */
   static async start(options: SidecarOptions): Promise<Sidecar> {
     // A load worker takes a moment to start: it does while the API starts listening.
     loadWorkers.warm();
-    const sidecar = new Sidecar(options);
+    const sidecar = new Sidecar(options, await openAppChannel(options));
     await sidecar.#start();
     return sidecar;
   }
@@ -128,6 +146,7 @@ export class Sidecar {
     this.#reload();
     // In the background: the app usually starts after the sidecar, and is asked until it answers.
     void this.subscriptions.loadProgrammatic();
+    this.#appHealth?.start();
   }
 
   /** Scans the resources again: now, or right after the scan under way. */
@@ -200,9 +219,42 @@ export class Sidecar {
     this.#loaded.resolve();
     clearTimeout(this.#rescanTimer);
     this.#watcher?.close();
+    this.#appHealth?.stop();
     await Promise.all([this.subscriptions.stop(), this.inputBindings.stop()]);
     await this.#api.close();
     this.#channel?.close();
     await this.registry.close();
   }
+}
+
+/** The channel to the app, over its protocol; none without --app-port (no programmatic subscriptions, no deliveries). */
+async function openAppChannel(options: SidecarOptions): Promise<AppCallbacks | undefined> {
+  if (options.appPort === undefined) return undefined;
+  const settings: AppChannelOptions = {
+    port: options.appPort,
+    address: options.appChannelAddress,
+    appApiToken: options.appApiToken ?? (process.env.APP_API_TOKEN || undefined),
+    maxConcurrency: options.appMaxConcurrency,
+  };
+  if (options.appProtocol !== 'grpc') return new AppChannel(settings);
+  // Loaded only for a gRPC app: grpc-js and the .proto files are not an HTTP sidecar's start-up cost.
+  const { GrpcAppChannel } = await import('./app-channel/grpc-app-channel.ts');
+  return GrpcAppChannel.open(settings);
+}
+
+/** `appConnectionProperties` of /v1.0/metadata, as daprd fills it. */
+function appConnectionOf(options: SidecarOptions): AppConnectionProperties {
+  const protocol = options.appProtocol ?? 'http';
+  const properties: AppConnectionProperties = { port: options.appPort, protocol, channelAddress: options.appChannelAddress ?? '127.0.0.1', maxConcurrency: options.appMaxConcurrency };
+  const health = options.appHealth;
+  if (health !== undefined) {
+    properties.health = {
+      // daprd shows the path for HTTP apps only.
+      healthCheckPath: protocol === 'http' ? health.path : undefined,
+      healthProbeInterval: formatGoDuration(health.intervalMs),
+      healthProbeTimeout: formatGoDuration(health.timeoutMs),
+      healthThreshold: health.threshold,
+    };
+  }
+  return properties;
 }

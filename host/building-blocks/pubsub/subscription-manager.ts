@@ -49,6 +49,8 @@ export class SubscriptionManager {
   #programmatic: SubscriptionSet = EMPTY;
   #problems: SubscriptionProblem[] = [];
   #active: Subscription[] = [];
+  /** False while app health checks fail: nothing is delivered then, as in daprd. */
+  #appHealthy = true;
 
   constructor(options: SubscriptionManagerOptions) {
     this.#options = options;
@@ -70,6 +72,13 @@ export class SubscriptionManager {
     if (this.#abort.signal.aborted) return;
     this.#programmatic = set;
     this.#log.info(`the app subscribed to ${set.subscriptions.length} topic(s) through ${channel.subscriptionsCall}`);
+    this.reconcile();
+  }
+
+  /** Stops every delivery while the app is unhealthy (its messages stay with the broker), and starts them again when it is not. */
+  setAppHealthy(healthy: boolean): void {
+    if (this.#appHealthy === healthy) return;
+    this.#appHealthy = healthy;
     this.reconcile();
   }
 
@@ -98,6 +107,10 @@ export class SubscriptionManager {
       }
       if (channel === undefined) {
         problems.push({ ...this.#problem(s), error: `${s.source}: the sidecar has no --app-port, so messages of topic ${s.topic} cannot be delivered` });
+        continue;
+      }
+      if (!this.#appHealthy) {
+        problems.push({ ...this.#problem(s), waiting: true, error: `${s.source}: the app is unhealthy (its health probes fail); messages of topic ${s.topic} wait until it is healthy` });
         continue;
       }
       let concurrency: DeliveryConcurrency;
