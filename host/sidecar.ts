@@ -10,7 +10,9 @@ import { readdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createHttpApi } from './api/http/server.ts';
-import { AppChannel } from './app-channel/app-channel.ts';
+import type { AppCallbacks, AppProtocol } from './app-channel/app-callbacks.ts';
+import { AppChannel, type AppChannelOptions } from './app-channel/app-channel.ts';
+import { AppHealthMonitor, type AppHealthSettings } from './app-channel/app-health.ts';
 import { createBuildingBlocks, type BuildingBlocks } from './building-blocks/building-blocks.ts';
 import { InputBindings } from './building-blocks/bindings/input-bindings.ts';
 import type { DeliveryTimings } from './building-blocks/pubsub/delivery-loop.ts';
@@ -24,7 +26,9 @@ import { scanResources } from './components/resources-loader.ts';
 import { BUNDLED_DIR } from './components/bundled-dir.ts';
 import { loadBundledTypes } from './components/type-catalog.ts';
 import type { GrpcApi } from './api/grpc/server.ts';
+import type { AppConnectionProperties } from './building-blocks/metadata/metadata-service.ts';
 import type { Logger } from './observability/logger.ts';
+import { formatGoDuration } from './units.ts';
 import { RUNTIME_VERSION } from './version.ts';
 import { Resiliency } from './resiliency/resiliency.ts';
 import { ResiliencyResources } from './resiliency/resiliency-resources.ts';
@@ -37,6 +41,12 @@ export interface SidecarOptions {
   appPort?: number | undefined;
   /** `--app-max-concurrency`: most calls at the app at once; undefined for no limit. */
   appMaxConcurrency?: number | undefined;
+  /** `--app-protocol`: http unless said. */
+  appProtocol?: AppProtocol;
+  /** `--app-channel-address`: 127.0.0.1 unless said. */
+  appChannelAddress?: string;
+  /** `--enable-app-health-check` and its settings; undefined when off. */
+  appHealth?: AppHealthSettings | undefined;
   /** 0 picks a free port. */
   httpPort: number;
   /** The gRPC API's port (0 picks a free one); undefined serves no gRPC API. */
@@ -65,7 +75,8 @@ export class Sidecar {
   readonly blocks: BuildingBlocks;
   readonly #options: SidecarOptions;
   readonly #api: ReturnType<typeof createHttpApi>;
-  readonly #channel: AppChannel | undefined;
+  readonly #channel: AppCallbacks | undefined;
+  readonly #appHealth: AppHealthMonitor | undefined;
   /** The gRPC API starting or started, and its port; undefined when not served. */
   #grpc: Promise<{ api: GrpcApi; port: number }> | undefined;
   #watcher: FolderWatcher | undefined;
@@ -83,7 +94,7 @@ export class Sidecar {
   readonly resiliency: Resiliency;
   readonly #resiliencyResources: ResiliencyResources;
 
-  private constructor(options: SidecarOptions) {
+  private constructor(options: SidecarOptions, channel: AppCallbacks | undefined) {
     this.#options = options;
     const resiliencyLogger = options.logger.child('resiliency');
     this.registry = new ComponentRegistry({
@@ -93,15 +104,7 @@ export class Sidecar {
         this.inputBindings.reconcile();
       },
     });
-    // Only an app with a port can be called: no --app-port, no programmatic subscriptions and no deliveries.
-    this.#channel =
-      options.appPort === undefined
-        ? undefined
-        : new AppChannel({
-            port: options.appPort,
-            appApiToken: options.appApiToken ?? (process.env.APP_API_TOKEN || undefined),
-            maxConcurrency: options.appMaxConcurrency,
-          });
+    this.#channel = channel;
     this.subscriptions = new SubscriptionManager({
       appId: options.appId,
       pubsubs: this.registry,
@@ -125,6 +128,7 @@ export class Sidecar {
       runtimeVersion: RUNTIME_VERSION,
       components: this.registry,
       resiliency: this.resiliency,
+      appConnection: appConnectionOf(options),
       subscriptions: {
         list: () => [...this.subscriptions.list(), ...this.streams.list()],
         problems: () => this.subscriptions.problems(),
@@ -143,13 +147,27 @@ export class Sidecar {
       shutdown: () => options.onShutdownRequest?.(),
       logger: options.logger.child('http'),
     });
+    // As daprd: with health checks, nothing is delivered until the app is first seen healthy.
+    if (channel !== undefined && options.appHealth !== undefined) {
+      this.#appHealth = new AppHealthMonitor(
+        channel,
+        options.appHealth,
+        (healthy) => {
+          this.subscriptions.setAppHealthy(healthy);
+          this.inputBindings.setAppHealthy(healthy);
+        },
+        options.logger.child('app-health'),
+      );
+      this.subscriptions.setAppHealthy(false);
+      this.inputBindings.setAppHealthy(false);
+    }
   }
 
   /** Listens, starts watching the resources and loads them in the background. */
   static async start(options: SidecarOptions): Promise<Sidecar> {
     // A load worker takes a moment to start: it does while the API starts listening.
     loadWorkers.warm();
-    const sidecar = new Sidecar(options);
+    const sidecar = new Sidecar(options, await openAppChannel(options));
     await sidecar.#start();
     return sidecar;
   }
@@ -171,6 +189,7 @@ export class Sidecar {
     this.#reload();
     // In the background: the app usually starts after the sidecar, and is asked until it answers.
     void this.subscriptions.loadProgrammatic();
+    this.#appHealth?.start();
   }
 
   async #startGrpc(port: number): Promise<{ api: GrpcApi; port: number }> {
@@ -266,10 +285,43 @@ export class Sidecar {
     this.#loaded.resolve();
     clearTimeout(this.#rescanTimer);
     this.#watcher?.close();
+    this.#appHealth?.stop();
     await Promise.all([this.subscriptions.stop(), this.inputBindings.stop(), this.streams.stop()]);
     const grpc = await this.#grpc?.catch(() => undefined);
     await Promise.all([this.#api.close(), grpc?.api.close()]);
     this.#channel?.close();
     await this.registry.close();
   }
+}
+
+/** The channel to the app, over its protocol; none without --app-port (no programmatic subscriptions, no deliveries). */
+async function openAppChannel(options: SidecarOptions): Promise<AppCallbacks | undefined> {
+  if (options.appPort === undefined) return undefined;
+  const settings: AppChannelOptions = {
+    port: options.appPort,
+    address: options.appChannelAddress,
+    appApiToken: options.appApiToken ?? (process.env.APP_API_TOKEN || undefined),
+    maxConcurrency: options.appMaxConcurrency,
+  };
+  if (options.appProtocol !== 'grpc') return new AppChannel(settings);
+  // Loaded only for a gRPC app: grpc-js and the .proto files are not an HTTP sidecar's start-up cost.
+  const { GrpcAppChannel } = await import('./app-channel/grpc-app-channel.ts');
+  return GrpcAppChannel.open(settings);
+}
+
+/** `appConnectionProperties` of /v1.0/metadata, as daprd fills it. */
+function appConnectionOf(options: SidecarOptions): AppConnectionProperties {
+  const protocol = options.appProtocol ?? 'http';
+  const properties: AppConnectionProperties = { port: options.appPort, protocol, channelAddress: options.appChannelAddress ?? '127.0.0.1', maxConcurrency: options.appMaxConcurrency };
+  const health = options.appHealth;
+  if (health !== undefined) {
+    properties.health = {
+      // daprd shows the path for HTTP apps only.
+      healthCheckPath: protocol === 'http' ? health.path : undefined,
+      healthProbeInterval: formatGoDuration(health.intervalMs),
+      healthProbeTimeout: formatGoDuration(health.timeoutMs),
+      healthThreshold: health.threshold,
+    };
+  }
+  return properties;
 }

@@ -32,3 +32,15 @@ export function formatSize(bytes: number): string {
   }
   return String(bytes);
 }
+
+/** Whole milliseconds as Go's `time.Duration.String()` writes them: `500ms`, `5s`, `1.5s`, `1m30s`, `1h0m0s`. */
+export function formatGoDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  if (ms < 1000) return `${ms}ms`;
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.floor((ms % 3_600_000) / 60_000);
+  // Seconds with their fraction, trailing zeros dropped as Go does.
+  const seconds = `${String((ms % 60_000) / 1000)}s`;
+  if (hours > 0) return `${hours}h${minutes}m${seconds}`;
+  return minutes > 0 ? `${minutes}m${seconds}` : seconds;
+}

@@ -1,12 +1,15 @@
-// The sidecar's HTTP client to its app: pub/sub deliveries and `/dapr/subscribe` today,
-// service invocation later. Connections are kept alive, every call has a deadline, and
+// The sidecar's HTTP client to its app (`--app-protocol http`): the app callbacks of
+// app-callbacks.ts as HTTP requests (http-callbacks.ts builds and reads them), service
+// invocation later. Connections are kept alive, every call has a deadline, and
 // `dapr-api-token` is sent only when APP_API_TOKEN is set, as daprd does. With
 // `--app-max-concurrency` at most that many calls are at the app at once, whatever makes them
 // (deliveries of every subscription, input bindings, /dapr/subscribe); the rest wait their turn
 // here, before their deadline starts.
 import type { Agent as HttpAgent, IncomingHttpHeaders } from 'node:http';
 import { TesseraError } from '../errors.ts';
+import type { AppCallbacks, AppSubscriptionsAnswer, AppVerdict, BindingEventCall, BulkTopicEventCall, TopicEventCall } from './app-callbacks.ts';
 import { ConcurrencyLimit, UNLIMITED } from './concurrency-limit.ts';
+import { bindingEventRequest, bulkTopicEventRequest, bulkVerdicts, SUBSCRIBE_PATH, topicEventRequest, verdictOf } from './http-callbacks.ts';
 
 // node:http as CommonJS: an ESM `import` of it builds a namespace of all its exports, whose
 // lazy WebSocket getters load undici (40-100 ms and 13 MB at every start).
@@ -44,7 +47,14 @@ export interface AppResponse {
   body: Buffer;
 }
 
-export class AppChannel {
+interface Call {
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export class AppChannel implements AppCallbacks {
+  readonly protocol = 'http';
+  readonly subscriptionsCall = `GET ${SUBSCRIBE_PATH}`;
   readonly port: number;
   readonly address: string;
   readonly #agent: HttpAgent;
@@ -101,6 +111,63 @@ export class AppChannel {
       call.on('error', (err) => fail(err.message, err));
       call.end(body);
     });
+  }
+
+  /** `GET /dapr/subscribe` with `dapr-app-id`, as daprd asks it; 404 means none. */
+  async listTopicSubscriptions(appId: string, call: Call): Promise<AppSubscriptionsAnswer> {
+    const headers = { 'content-type': 'application/json', 'dapr-app-id': appId };
+    const res = await this.request({ method: 'GET', path: SUBSCRIBE_PATH, headers, ...call });
+    if (res.status === 200) return { found: true, body: res.body.toString('utf8') };
+    if (res.status === 404) return { found: false, why: `the app has no ${SUBSCRIBE_PATH} (404)`, unexpected: false };
+    return { found: false, why: `the app answered ${res.status} to ${this.subscriptionsCall}`, unexpected: true };
+  }
+
+  async onTopicEvent(call: TopicEventCall): Promise<AppVerdict> {
+    try {
+      const res = await this.request({ ...topicEventRequest(call), timeoutMs: call.timeoutMs, signal: call.signal });
+      return verdictOf(res.status, res.body);
+    } catch (err) {
+      return { outcome: 'retry', reason: (err as Error).message };
+    }
+  }
+
+  async onBulkTopicEvent(call: BulkTopicEventCall): Promise<Map<string, AppVerdict>> {
+    const ids = call.entries.map((e) => e.entryId);
+    try {
+      const res = await this.request({ ...bulkTopicEventRequest(call), timeoutMs: call.timeoutMs, signal: call.signal });
+      return bulkVerdicts(res.status, res.body, ids);
+    } catch (err) {
+      const verdict: AppVerdict = { outcome: 'retry', reason: (err as Error).message };
+      return new Map(ids.map((id) => [id, verdict]));
+    }
+  }
+
+  /** `OPTIONS /{route}`: a 2xx or 405 means the app listens, as in daprd. */
+  async inputBindingListens(_name: string, path: string, call: Call): Promise<{ listens: true } | { listens: false; why: string }> {
+    let res: AppResponse;
+    try {
+      res = await this.request({ method: 'OPTIONS', path, ...call });
+    } catch (err) {
+      throw new TesseraError('ERR_APP_CHANNEL', `the app did not answer OPTIONS ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    if ((res.status >= 200 && res.status < 300) || res.status === 405) return { listens: true };
+    return { listens: false, why: `the app answered OPTIONS ${path} with ${res.status}` };
+  }
+
+  /** Only a 200 takes the event, as in daprd. */
+  async onBindingEvent(call: BindingEventCall): Promise<string | undefined> {
+    try {
+      const res = await this.request({ ...bindingEventRequest(call), timeoutMs: call.timeoutMs, signal: call.signal });
+      return res.status === 200 ? undefined : `the app answered event ${call.id} on POST ${call.path} with ${res.status}`;
+    } catch (err) {
+      return `event ${call.id} could not be delivered to POST ${call.path}: ${(err as Error).message}`;
+    }
+  }
+
+  /** `GET {path}`: any 2xx is healthy, as daprd's HTTP probe has it. */
+  async healthCheck(path: string, call: Call): Promise<void> {
+    const res = await this.request({ method: 'GET', path, ...call });
+    if (res.status < 200 || res.status > 299) throw new TesseraError('ERR_APP_CHANNEL', `the app answered GET ${path} with ${res.status}`);
   }
 
   /** Closes the kept-alive connections. */

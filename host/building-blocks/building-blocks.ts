@@ -3,7 +3,7 @@
 import type { ComponentDirectory } from '../components/types.ts';
 import { BindingsService } from './bindings/bindings-service.ts';
 import { HealthService } from './health/health-service.ts';
-import { MetadataService, type SubscriptionDirectory } from './metadata/metadata-service.ts';
+import { MetadataService, type AppConnectionProperties, type SubscriptionDirectory } from './metadata/metadata-service.ts';
 import { PubSubService } from './pubsub/pubsub-service.ts';
 import { StateService } from './state/state-service.ts';
 import type { Resiliency } from '../resiliency/resiliency.ts';
@@ -24,6 +24,8 @@ export interface BuildingBlocksOptions {
   components: ComponentDirectory;
   /** Dapr's Resiliency policies for component calls; none: each call runs once. */
   resiliency?: Resiliency;
+  /** How the sidecar reaches the app, for the metadata document. */
+  appConnection?: AppConnectionProperties;
   /** The app's subscriptions, for the metadata document. */
   subscriptions?: SubscriptionDirectory;
   /** Whether the sidecar is ready (its first scan of the resources applied). */
@@ -38,7 +40,7 @@ export function createBuildingBlocks(options: BuildingBlocksOptions): BuildingBl
     state: new StateService(components, { appId, namespace: options.namespace, ...(options.resiliency === undefined ? {} : { resiliency: options.resiliency }) }),
     pubsub: new PubSubService(components, { appId, onPublished: options.onPublished }),
     bindings: new BindingsService(components, options.resiliency),
-    metadata: new MetadataService({ appId, runtimeVersion: options.runtimeVersion, components, subscriptions: options.subscriptions }),
+    metadata: new MetadataService({ appId, runtimeVersion: options.runtimeVersion, appConnection: options.appConnection, components, subscriptions: options.subscriptions }),
     health: new HealthService({ appId, components, isReady: options.isReady }),
   };
 }

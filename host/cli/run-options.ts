@@ -1,6 +1,8 @@
 // `tessera run` flags, named as daprd names them, parsed into sidecar options with errors
 // that name the flag and the bad value.
 import { parseArgs } from 'node:util';
+import type { AppProtocol } from '../app-channel/app-callbacks.ts';
+import { APP_HEALTH_DEFAULTS, type AppHealthSettings } from '../app-channel/app-health.ts';
 import { isLogLevel, type LogLevel } from '../observability/logger.ts';
 import { parseSize } from '../units.ts';
 
@@ -9,6 +11,12 @@ export interface RunOptions {
   appPort: number | undefined;
   /** `--app-max-concurrency`: most calls at the app at once; undefined for no limit. */
   appMaxConcurrency: number | undefined;
+  /** `--app-protocol`: how the sidecar calls the app. */
+  appProtocol: AppProtocol;
+  /** `--app-channel-address`: where the app listens. */
+  appChannelAddress: string;
+  /** `--enable-app-health-check` and its settings; undefined when off. */
+  appHealth: AppHealthSettings | undefined;
   httpPort: number;
   /** `--dapr-grpc-port`: the gRPC API's port. */
   grpcPort: number;
@@ -37,6 +45,14 @@ Flags:
   --app-max-concurrency N     most calls at the app at once, across every subscription,
                               input binding and /dapr/subscribe; the others wait their turn
                               (default -1: no limit). 1 makes the app see one call at a time
+  --app-protocol P            how the sidecar calls the app: http (default) or grpc (the
+                              app serves Dapr's AppCallback gRPC service on --app-port)
+  --app-channel-address A     the address the app listens on (default 127.0.0.1)
+  --enable-app-health-check   probe the app's health; deliver nothing while it is unhealthy
+  --app-health-check-path P   the path probed with GET, HTTP only (default /healthz)
+  --app-health-probe-interval N  seconds between probes (default 5)
+  --app-health-probe-timeout N   milliseconds a probe may take (default 500)
+  --app-health-threshold N    failed probes in a row that make the app unhealthy (default 3)
   --dapr-http-port N          port of the Dapr HTTP API (default 3500; 0 picks a free port)
   --dapr-grpc-port N          port of the Dapr gRPC API (default 50001; 0 picks a free port)
   --dapr-listen-addresses A   address the APIs listen on (default 127.0.0.1)
@@ -98,10 +114,50 @@ function maxConcurrency(value: string | undefined): number | undefined {
   return n;
 }
 
+/** A whole number of at least 1, for `flag`. */
+function positive(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+const APP_PROTOCOLS: readonly AppProtocol[] = ['http', 'grpc'];
+
+/** daprd's `--app-protocol`; its https, grpcs and h2c are not supported yet, and say so. */
+function appProtocol(value: string | undefined): AppProtocol {
+  if (value === undefined) return 'http';
+  if ((APP_PROTOCOLS as readonly string[]).includes(value)) return value as AppProtocol;
+  throw new UsageError(`--app-protocol must be http or grpc, got "${value}"${['https', 'grpcs', 'h2c'].includes(value) ? ' (daprd\'s https, grpcs and h2c are not supported)' : ''}`);
+}
+
+/** daprd's app health flags: off unless `--enable-app-health-check`; a probe may not outlast its interval. */
+function appHealth(v: Record<string, string | boolean | string[] | undefined>): AppHealthSettings | undefined {
+  const str = (name: string): string | undefined => v[name] as string | undefined;
+  const settings: AppHealthSettings = {
+    path: str('app-health-check-path') ?? APP_HEALTH_DEFAULTS.path,
+    intervalMs: positive('--app-health-probe-interval', str('app-health-probe-interval'), APP_HEALTH_DEFAULTS.intervalMs / 1000) * 1000,
+    timeoutMs: positive('--app-health-probe-timeout', str('app-health-probe-timeout'), APP_HEALTH_DEFAULTS.timeoutMs),
+    threshold: positive('--app-health-threshold', str('app-health-threshold'), APP_HEALTH_DEFAULTS.threshold),
+  };
+  if (settings.timeoutMs > settings.intervalMs) {
+    throw new UsageError(`--app-health-probe-timeout (${settings.timeoutMs} ms) must not be longer than --app-health-probe-interval (${settings.intervalMs / 1000} s)`);
+  }
+  if (!settings.path.startsWith('/')) settings.path = `/${settings.path}`;
+  return v['enable-app-health-check'] ? settings : undefined;
+}
+
 const FLAGS = {
   'app-id': { type: 'string' },
   'app-port': { type: 'string' },
   'app-max-concurrency': { type: 'string' },
+  'app-protocol': { type: 'string' },
+  'app-channel-address': { type: 'string' },
+  'enable-app-health-check': { type: 'boolean' },
+  'app-health-check-path': { type: 'string' },
+  'app-health-probe-interval': { type: 'string' },
+  'app-health-probe-timeout': { type: 'string' },
+  'app-health-threshold': { type: 'string' },
   'dapr-http-port': { type: 'string' },
   'dapr-grpc-port': { type: 'string' },
   'dapr-listen-addresses': { type: 'string' },
@@ -152,6 +208,9 @@ export function parseRunArgs(argv: string[]): RunOptions | 'help' {
     appId,
     appPort: port('--app-port', v['app-port']),
     appMaxConcurrency: maxConcurrency(v['app-max-concurrency']),
+    appProtocol: appProtocol(v['app-protocol']),
+    appChannelAddress: v['app-channel-address'] || '127.0.0.1',
+    appHealth: appHealth(v),
     httpPort: port('--dapr-http-port', v['dapr-http-port'], 3500)!,
     grpcPort: port('--dapr-grpc-port', v['dapr-grpc-port'], 50001)!,
     listenAddress: v['dapr-listen-addresses'] ?? '127.0.0.1',

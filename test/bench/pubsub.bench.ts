@@ -51,7 +51,7 @@ const QUICK: PubSubBenchOptions = { burst: 500, concurrency: 16, paced: 100, int
 /** Messages per bulk publish and per bulk delivery on the batched path. */
 const BATCH = 100;
 
-interface Stats {
+export interface Stats {
   latenciesMs: number[];
   firstNs: bigint;
   lastNs: bigint;
@@ -66,7 +66,7 @@ interface Row {
   duplicates: number;
 }
 
-function publish(plan: PublishPlan): Promise<PublishResult> {
+export function publish(plan: PublishPlan): Promise<PublishResult> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [PUBLISHER, JSON.stringify(plan)], { timeout: 120_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err) reject(Object.assign(err, { message: `${err.message}\n${stderr}` }));
@@ -75,18 +75,20 @@ function publish(plan: PublishPlan): Promise<PublishResult> {
   });
 }
 
-/** The app child process, with its control routes. */
-class BenchApp {
+/** The app child process, with its control routes (and, when asked, its gRPC port). */
+export class BenchApp {
   readonly child: ChildProcess;
   readonly port: number;
+  readonly grpcPort: number | undefined;
 
-  private constructor(child: ChildProcess, port: number) {
+  private constructor(child: ChildProcess, port: number, grpcPort: number | undefined) {
     this.child = child;
     this.port = port;
+    this.grpcPort = grpcPort;
   }
 
-  static async start(subscriptions: unknown[]): Promise<BenchApp> {
-    const child = spawn(process.execPath, [APP, JSON.stringify(subscriptions)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  static async start(subscriptions: unknown[], serve: 'http' | 'grpc' = 'http'): Promise<BenchApp> {
+    const child = spawn(process.execPath, [APP, JSON.stringify(subscriptions), serve], { stdio: ['pipe', 'pipe', 'inherit'] });
     const line = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the bench app did not start within 10 s')), 10_000);
       createInterface({ input: child.stdout! }).once('line', (l) => {
@@ -95,7 +97,8 @@ class BenchApp {
       });
       child.once('exit', (code) => reject(new Error(`the bench app exited (${code})`)));
     });
-    return new BenchApp(child, (JSON.parse(line) as { port: number }).port);
+    const { port, grpcPort } = JSON.parse(line) as { port: number; grpcPort?: number };
+    return new BenchApp(child, port, grpcPort);
   }
 
   get url(): string {
@@ -244,7 +247,7 @@ function medianRow(rows: Row[]): Row {
   };
 }
 
-async function untilTrue(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+export async function untilTrue(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -252,7 +255,7 @@ async function untilTrue(what: string, probe: () => Promise<boolean> | boolean, 
   }
 }
 
-const componentYaml = (name: string, type: string, redis?: string): string =>
+export const componentYaml = (name: string, type: string, redis?: string): string =>
   `apiVersion: dapr.io/v1alpha1
 kind: Component
 metadata:

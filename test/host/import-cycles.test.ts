@@ -27,11 +27,11 @@ const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
   ['sidecar.ts'],
   ['api'],
-  ['building-blocks'],
+  ['building-blocks', 'resiliency'],
   ['app-channel', 'components', 'toolchain'],
   ['sandbox'],
   ['observability'],
-  ['errors.ts', 'package-root.ts', 'schema-validator.ts', 'units.ts', 'version.ts', 'types'],
+  ['content-type.ts', 'errors.ts', 'package-root.ts', 'schema-validator.ts', 'units.ts', 'version.ts', 'types'],
 ];
 
 test('host/ imports only down its layers', () => {

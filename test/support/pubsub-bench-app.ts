@@ -8,9 +8,13 @@
 // publish-to-delivery latency. Control routes, for the benchmark:
 //   POST /bench/reset           forget what was received
 //   GET  /bench/wait?count=K    answers once K messages came since the reset: the stats
-// It prints `{"port":N}` once it listens, and exits when its stdin closes (its parent died).
+// With a third argument `grpc` it also serves Dapr's AppCallback gRPC service (the same
+// subscriptions from ListTopicSubscriptions, each OnTopicEvent's data taken as a message),
+// for a sidecar started with `--app-protocol grpc`.
+// It prints `{"port":N}` (and `"grpcPort"`) once it listens, and exits when its stdin closes (its parent died).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenGrpc, type GrpcBenchSubscription } from './grpc-bench-app.ts';
 
 export interface BenchAppStats {
   count: number;
@@ -92,8 +96,9 @@ const server = createServer((req, res) => {
   req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
 });
 server.keepAliveTimeout = 60_000;
+const grpcPort = process.argv[3] === 'grpc' ? await listenGrpc(JSON.parse(subscriptions) as GrpcBenchSubscription[], (data) => onMessage(JSON.parse(data) as Received)) : undefined;
 server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
+  process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port, grpcPort })}\n`);
 });
 process.stdin.resume();
 process.stdin.on('end', () => process.exit(0));

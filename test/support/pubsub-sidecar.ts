@@ -3,7 +3,9 @@
 // SubscriptionManager with its channel to a test app. `close()` stops the loops, then the API.
 import type { AddressInfo } from 'node:net';
 import { createHttpApi, DEFAULT_MAX_BODY_BYTES } from '../../host/api/http/server.ts';
+import type { AppCallbacks, AppProtocol } from '../../host/app-channel/app-callbacks.ts';
 import { AppChannel } from '../../host/app-channel/app-channel.ts';
+import { GrpcAppChannel } from '../../host/app-channel/grpc-app-channel.ts';
 import { createBuildingBlocks } from '../../host/building-blocks/building-blocks.ts';
 import type { DeliveryTimings } from '../../host/building-blocks/pubsub/delivery-loop.ts';
 import type { AppSubscribeTimings } from '../../host/building-blocks/pubsub/programmatic-subscriptions.ts';
@@ -20,6 +22,8 @@ export interface PubSubSidecarOptions {
   appApiToken?: string;
   /** `--app-max-concurrency`: most calls at the app at once. */
   appMaxConcurrency?: number;
+  /** How the sidecar calls the app (http by default). */
+  appProtocol?: AppProtocol;
   /** The broker behind pubsub `pubsub` (a fresh one by default); ignored when `components` is given. */
   broker?: MemoryBroker;
   components?: FakeComponents;
@@ -49,7 +53,9 @@ export async function startPubSubSidecar(options: PubSubSidecarOptions = {}): Pr
   const broker = options.broker ?? new MemoryBroker();
   const components = options.components ?? new FakeComponents().addPubSub('pubsub', broker.client(appId));
   const logger = options.logger ?? silentLogger;
-  const channel = options.appPort === undefined ? undefined : new AppChannel({ port: options.appPort, appApiToken: options.appApiToken, maxConcurrency: options.appMaxConcurrency });
+  const settings = { port: options.appPort!, appApiToken: options.appApiToken, maxConcurrency: options.appMaxConcurrency };
+  let channel: AppCallbacks | undefined;
+  if (options.appPort !== undefined) channel = options.appProtocol === 'grpc' ? await GrpcAppChannel.open(settings) : new AppChannel(settings);
   const subscriptions = new SubscriptionManager({
     appId,
     pubsubs: components,

@@ -27,6 +27,8 @@ export class TestApp {
   /** The answer to GET /dapr/subscribe: a body (200) or a status alone. */
   subscribe: { status: number; body?: unknown } = { status: 200, body: [] };
   subscribeRequests = 0;
+  /** The headers of the last GET /dapr/subscribe. */
+  subscribeHeaders: IncomingHttpHeaders | undefined;
   readonly #handlers = new Map<string, Handler>();
   readonly #server: Server;
   port = 0;
@@ -42,6 +44,7 @@ export class TestApp {
   async #answer(method: string, url: string, headers: IncomingHttpHeaders, body: string, res: import('node:http').ServerResponse): Promise<void> {
     if (method === 'GET' && url === '/dapr/subscribe') {
       this.subscribeRequests++;
+      this.subscribeHeaders = headers;
       res.writeHead(this.subscribe.status, { 'content-type': 'application/json' });
       res.end(this.subscribe.body === undefined ? '' : JSON.stringify(this.subscribe.body));
       return;

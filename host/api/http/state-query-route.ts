@@ -36,6 +36,8 @@ export function registerStateQueryRoute(app: FastifyInstance, state: StateServic
     scope.route<QueryRoute>({
       method: ['POST', 'PUT'],
       url: '/v1.0-alpha1/state/:storeName/query',
+      // Before the body is read, as daprd looks the store up first.
+      onRequest: async (request) => state.checkStore(request.params.storeName),
       handler: async (request, reply) => {
         const page = await state.query(request.params.storeName, request.body ?? '', queryMetadata(request.query));
         if (page.results.length === 0) return reply.code(204).send();

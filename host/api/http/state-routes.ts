@@ -137,6 +137,10 @@ function bulkEntryJson(item: BulkGetItem): string {
 }
 
 export function registerStateRoutes(app: FastifyInstance, state: StateService): void {
+  // Before the body is read, as daprd looks the store up first: an unknown store is
+  // ERR_STATE_STORE_NOT_FOUND whatever the body, however large or malformed.
+  const storeFirst = async (request: { params: unknown }): Promise<void> => state.checkStore((request.params as StoreRoute['Params']).storeName);
+
   app.get<KeyRoute>('/v1.0/state/:storeName/:key', async (request, reply) => {
     const { storeName, key } = request.params;
     const item = await state.get(storeName, key, {
@@ -154,6 +158,7 @@ export function registerStateRoutes(app: FastifyInstance, state: StateService): 
   app.route<StoreRoute>({
     method: ['POST', 'PUT'],
     url: '/v1.0/state/:storeName',
+    onRequest: storeFirst,
     handler: async (request, reply) => {
       const body = checked<StateRequestBody[]>(validateSaveBody, request.body);
       const query = queryMetadata(request.query);
@@ -177,6 +182,7 @@ export function registerStateRoutes(app: FastifyInstance, state: StateService): 
   app.route<StoreRoute>({
     method: ['POST', 'PUT'],
     url: '/v1.0/state/:storeName/bulk',
+    onRequest: storeFirst,
     handler: async (request, reply) => {
       const body = checked<BulkGetBody>(validateBulkGetBody, request.body);
       const items = await state.bulkGet(request.params.storeName, body.keys ?? [], {
@@ -190,6 +196,7 @@ export function registerStateRoutes(app: FastifyInstance, state: StateService): 
   app.route<StoreRoute>({
     method: ['POST', 'PUT'],
     url: '/v1.0/state/:storeName/transaction',
+    onRequest: storeFirst,
     handler: async (request, reply) => {
       const body = checked<TransactionBody>(validateTransactionBody, request.body);
       const query = queryMetadata(request.query);

@@ -2,7 +2,7 @@
 // a binding that appears (or becomes an input binding in a new version) starts one, one that
 // goes away stops its own. A swap of a running binding needs nothing here: its reader
 // follows the new generation. Without an app port there is no one to deliver to.
-import type { AppChannel } from '../../app-channel/app-channel.ts';
+import type { AppCallbacks } from '../../app-channel/app-callbacks.ts';
 import type { ComponentLookup } from '../../components/types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { bindingKind } from '../../sandbox/kinds/binding.ts';
@@ -10,7 +10,7 @@ import { INPUT_TIMINGS, InputBindingLoop, routeOf, type InputTimings } from './i
 
 export interface InputBindingsOptions {
   components: ComponentLookup;
-  channel: AppChannel | undefined;
+  channel: AppCallbacks | undefined;
   logger: Logger;
   timings?: InputTimings;
 }
@@ -19,15 +19,32 @@ export class InputBindings {
   readonly #options: InputBindingsOptions;
   readonly #loops = new Map<string, InputBindingLoop>();
   readonly #warnedNoApp = new Set<string>();
+  readonly #stopping = new Set<Promise<void>>();
   #stopped = false;
+  /** False while app health checks fail: no binding is read then, as in daprd. */
+  #appHealthy = true;
 
   constructor(options: InputBindingsOptions) {
     this.#options = options;
   }
 
+  /** Stops every loop while the app is unhealthy (the events stay with the bindings), and starts them again when it is not. */
+  setAppHealthy(healthy: boolean): void {
+    if (this.#appHealthy === healthy) return;
+    this.#appHealthy = healthy;
+    if (healthy) return this.reconcile();
+    for (const loop of this.#loops.values()) this.#stopLoop(loop);
+    this.#loops.clear();
+  }
+
+  #stopLoop(loop: InputBindingLoop): void {
+    const stopped = loop.stop().finally(() => this.#stopping.delete(stopped));
+    this.#stopping.add(stopped);
+  }
+
   /** Starts and stops loops to match the ready input bindings. */
   reconcile(): void {
-    if (this.#stopped) return;
+    if (this.#stopped || !this.#appHealthy) return;
     const { components, channel, logger } = this.#options;
     const wanted = new Map<string, { binding: InputBindingLoop['binding']; config: ReadonlyMap<string, string> }>();
     for (const name of components.namesOf(bindingKind)) {
@@ -38,7 +55,7 @@ export class InputBindings {
       const want = wanted.get(name);
       if (want === undefined || want.binding !== loop.binding || routeOf(name, want.config) !== loop.path) {
         this.#loops.delete(name);
-        void loop.stop();
+        this.#stopLoop(loop);
       }
     }
     for (const [name, { binding, config }] of wanted) {
@@ -61,6 +78,6 @@ export class InputBindings {
     this.#stopped = true;
     const loops = [...this.#loops.values()];
     this.#loops.clear();
-    await Promise.all(loops.map((l) => l.stop()));
+    await Promise.all([...loops.map((l) => l.stop()), ...this.#stopping]);
   }
 }

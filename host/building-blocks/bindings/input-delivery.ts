@@ -1,15 +1,15 @@
 // One delivery loop per input binding, as daprd's runtime reads one: unless the binding's
-// `direction` says `input`, ask the app first whether it listens (`OPTIONS /{route}`: 2xx or
-// 405 means yes); then read events and POST each to `/{route}` (the `route` metadata, else
-// the binding's name) with the event's data as the body, its content type (JSON when none)
-// and its metadata as headers. 200 acknowledges the event `success`; any other answer, or
-// no answer, is reported to the binding as `failure`, and the binding decides whether to
-// deliver it again. Events go one at a time, in order. Nothing here throws out of the loop,
+// `direction` says `input`, ask the app first whether it listens (HTTP: `OPTIONS /{route}`,
+// 2xx or 405 means yes; gRPC: the binding is in ListInputBindings); then read events and hand
+// each to the app channel (HTTP: POST `/{route}`, the `route` metadata else the binding's
+// name, with the event's data as the body, its content type, JSON when none, and its
+// metadata as headers; gRPC: OnBindingEvent). The app taking it acknowledges the event
+// `success`; any other answer, or no answer, is reported to the binding as `failure`, and
+// the binding decides whether to deliver it again. Events go one at a time, in order. Nothing here throws out of the loop,
 // and nothing spins: binding errors back off, and a binding that cannot wait is polled with
 // an idle backoff.
-import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Binding, BindingEvent, BindingReader, EventOutcome } from '../../../abi/ts/binding.ts';
-import type { AppChannel } from '../../app-channel/app-channel.ts';
+import type { AppCallbacks } from '../../app-channel/app-callbacks.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { abortablePause } from '../abortable-pause.ts';
 
@@ -43,7 +43,7 @@ export interface InputLoopDeps {
   binding: Binding;
   /** The binding's Component YAML metadata: `route` and `direction` are read here. */
   config: ReadonlyMap<string, string>;
-  channel: AppChannel;
+  channel: AppCallbacks;
   logger: Logger;
   timings: InputTimings;
 }
@@ -57,22 +57,6 @@ export function routeOf(name: string, config: ReadonlyMap<string, string>): stri
 /** Whether the YAML's `direction` (`input`, `output`, `input, output`) names input: then the app is not asked first. */
 export function declaresInput(config: ReadonlyMap<string, string>): boolean {
   return (config.get('direction') ?? '').split(',').some((d) => d.trim().toLowerCase() === 'input');
-}
-
-/** The event's metadata as request headers; pairs that cannot be headers are left out (and counted). */
-function headersOf(event: BindingEvent): { headers: Record<string, string>; dropped: number } {
-  const headers: Record<string, string> = { 'content-type': event.contentType || 'application/json' };
-  let dropped = 0;
-  for (const [name, value] of event.metadata) {
-    try {
-      validateHeaderName(name);
-      validateHeaderValue(name, value);
-      if (name.toLowerCase() !== 'content-type') headers[name] = value;
-    } catch {
-      dropped++;
-    }
-  }
-  return { headers, dropped };
 }
 
 export class InputBindingLoop {
@@ -121,13 +105,12 @@ export class InputBindingLoop {
     let delay = timings.errorMinMs;
     while (!this.#stopping) {
       try {
-        const res = await channel.request({ method: 'OPTIONS', path: this.path, timeoutMs: timings.appTimeoutMs, signal: this.#abort.signal });
-        const listens = (res.status >= 200 && res.status < 300) || res.status === 405;
-        if (!listens) this.#deps.logger.info(`input binding ${name} is not delivered: the app answered OPTIONS ${this.path} with ${res.status} (set metadata direction: input to deliver without asking)`);
-        return listens;
+        const answer = await channel.inputBindingListens(name, this.path, { timeoutMs: timings.appTimeoutMs, signal: this.#abort.signal });
+        if (!answer.listens) this.#deps.logger.info(`input binding ${name} is not delivered: ${answer.why} (set metadata direction: input to deliver without asking)`);
+        return answer.listens;
       } catch (err) {
         if (this.#stopping) break;
-        this.#warn(`input binding ${name}: the app did not answer OPTIONS ${this.path}: ${(err as Error).message}`, delay);
+        this.#warn(`input binding ${name}: ${(err as Error).message}`, delay);
         await this.#pause(delay);
         delay = Math.min(delay * 2, timings.errorMaxMs);
       }
@@ -135,26 +118,29 @@ export class InputBindingLoop {
     return false;
   }
 
-  /** POSTs one event to the app; its verdict. */
+  /** Hands one event to the app; its verdict. */
   async #deliver(event: BindingEvent): Promise<EventOutcome> {
     const { channel, timings, name, logger } = this.#deps;
-    const { headers, dropped } = headersOf(event);
-    if (dropped > 0) logger.debug(`input binding ${name}: ${dropped} metadata entr${dropped === 1 ? 'y' : 'ies'} of event ${event.id} cannot be HTTP headers and were left out`);
-    try {
-      const res = await channel.request({ method: 'POST', path: this.path, headers, body: event.data, timeoutMs: timings.appTimeoutMs, signal: this.#abort.signal });
-      if (res.status === 200) return 'success';
-      logger.warn(`input binding ${name}: the app answered event ${event.id} on POST ${this.path} with ${res.status}: reported to the binding as a failure`);
-    } catch (err) {
-      logger.warn(`input binding ${name}: event ${event.id} could not be delivered to POST ${this.path}: ${(err as Error).message}`);
-    }
+    const failed = await channel.onBindingEvent({
+      name,
+      id: event.id,
+      path: this.path,
+      data: event.data,
+      contentType: event.contentType ?? '',
+      metadata: event.metadata,
+      timeoutMs: timings.appTimeoutMs,
+      signal: this.#abort.signal,
+    });
+    if (failed === undefined) return 'success';
+    logger.warn(`input binding ${name}: ${failed}: reported to the binding as a failure`);
     return 'failure';
   }
 
   async #run(): Promise<void> {
-    const { binding, timings, name, config, logger } = this.#deps;
+    const { binding, timings, name, config, logger, channel } = this.#deps;
     this.listening = declaresInput(config) || (await this.#appListens());
     if (!this.listening || this.#stopping) return;
-    logger.info(`input binding ${name} delivers to POST ${this.path}`);
+    logger.info(`input binding ${name} delivers to ${channel.protocol === 'http' ? `POST ${this.path}` : 'OnBindingEvent'}`);
     let reader: BindingReader | undefined;
     let idle = timings.idleMinMs;
     let errorDelay = timings.errorMinMs;

@@ -10,9 +10,28 @@ export interface SubscriptionDirectory {
   problems(): object[];
 }
 
+/** How the sidecar reaches the app, as daprd's `appConnectionProperties` shows it. */
+export interface AppConnectionProperties {
+  /** Left out without `--app-port`. */
+  port?: number;
+  protocol: string;
+  channelAddress: string;
+  /** Left out when there is no limit. */
+  maxConcurrency?: number;
+  /** Only with `--enable-app-health-check`; durations as Go writes them (`5s`, `500ms`). */
+  health?: {
+    /** HTTP only. */
+    healthCheckPath?: string;
+    healthProbeInterval: string;
+    healthProbeTimeout: string;
+    healthThreshold: number;
+  };
+}
+
 export interface MetadataServiceOptions {
   appId: string;
   runtimeVersion: string;
+  appConnection?: AppConnectionProperties | undefined;
   components: Pick<ComponentDirectory, 'list'>;
   subscriptions?: SubscriptionDirectory | undefined;
 }
@@ -36,6 +55,7 @@ export interface MetadataDocument {
   extended: Record<string, string>;
   subscriptions: Record<string, unknown>[];
   httpEndpoints: never[];
+  appConnectionProperties: AppConnectionProperties;
   actorRuntime: { runtimeStatus: 'DISABLED'; hostReady: false };
   /** Tessera's own: every component, loaded or failed, with its status and why. */
   componentStatus: ComponentInfo[];
@@ -65,6 +85,7 @@ export class MetadataService {
       extended: { ...Object.fromEntries(this.#extended), daprRuntimeVersion: runtimeVersion },
       subscriptions: subscriptions?.list() ?? [],
       httpEndpoints: [],
+      appConnectionProperties: this.#options.appConnection ?? { protocol: 'http', channelAddress: '127.0.0.1' },
       actorRuntime: { runtimeStatus: 'DISABLED', hostReady: false },
       componentStatus: listed,
       subscriptionStatus: subscriptions?.problems() ?? [],

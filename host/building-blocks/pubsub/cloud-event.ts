@@ -1,16 +1,17 @@
 // CloudEvents 1.0 envelopes as Dapr builds them (dapr/dapr pkg/runtime/pubsub/cloudevents.go,
 // components-contrib pubsub/envelope.go and contenttype/contenttype.go): a new envelope
 // around a published body, an incoming `application/cloudevents+json` body kept with the
-// missing fields filled, `cloudevent.*` metadata overrides, and the TTL's `expiration`.
+// missing fields filled, `cloudevent.*` metadata overrides (id, source, type, subject, trace),
+// and the TTL's `expiration`.
 import { randomUUID } from 'node:crypto';
 import type { Metadata } from '../../../abi/ts/types.ts';
+import { CLOUD_EVENT_CONTENT_TYPE, isBinaryContentType, isCloudEventContentType, isJsonContentType } from '../../content-type.ts';
 import { metadataValue } from '../request-metadata.ts';
 import { cloudEventCreation } from './pubsub-errors.ts';
 import type { TraceContext } from './trace-context.ts';
 
 export type CloudEvent = Record<string, unknown>;
 
-export const CLOUD_EVENT_CONTENT_TYPE = 'application/cloudevents+json';
 export const DEFAULT_EVENT_TYPE = 'com.dapr.event.sent';
 const SPEC_VERSION = '1.0';
 /** The `source` Dapr puts in an envelope it fills in, when nobody named one. */
@@ -22,20 +23,6 @@ const MESSAGE_TTL_FEATURE = 'MESSAGE_TTL';
 const decoder = new TextDecoder();
 /** `JSON.rawJSON` (Node.js 21 and later), which TypeScript's es2024 lib does not declare yet. */
 const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
-
-/** contrib's `isContentType`: the media type, case-insensitive, ignoring parameters. */
-function isContentType(contentType: string | undefined, expected: string): boolean {
-  if (contentType === undefined) return false;
-  const lower = contentType.toLowerCase();
-  const semicolon = lower.indexOf(';');
-  return (semicolon >= 0 ? lower.slice(0, semicolon) : lower) === expected;
-}
-
-export const isCloudEventContentType = (ct: string | undefined): boolean => isContentType(ct, CLOUD_EVENT_CONTENT_TYPE);
-export const isJsonContentType = (ct: string | undefined): boolean => isContentType(ct, 'application/json');
-export const isBinaryContentType = (ct: string | undefined): boolean => isContentType(ct, 'application/octet-stream');
-export const isStringContentType = (ct: string | undefined): boolean =>
-  ct !== undefined && (ct.toLowerCase().startsWith('text/') || isContentType(ct, 'application/xml'));
 
 /**
  * JSON.parse that keeps numbers a double cannot hold exactly as their source text, so an
@@ -97,8 +84,8 @@ function eventData(contentType: string, data: Uint8Array): [field: 'data' | 'dat
   return ['data', decoder.decode(data)];
 }
 
-/** An incoming CloudEvent kept as the envelope: trace, topic and pubsub set, missing required fields filled. */
-function fromCloudEvent(body: PublishedBody): CloudEvent {
+/** An incoming CloudEvent kept as the envelope: trace, topic and pubsub set, missing required fields (and `time`) filled. */
+function fromCloudEvent(body: PublishedBody, now: number): CloudEvent {
   let event: unknown;
   try {
     event = parsePreciseJson(decoder.decode(body.data));
@@ -117,6 +104,8 @@ function fromCloudEvent(body: PublishedBody): CloudEvent {
   ce.source ??= DEFAULT_SOURCE;
   ce.type ??= DEFAULT_EVENT_TYPE;
   ce.specversion ??= SPEC_VERSION;
+  // contrib's FromCloudEvent: a `time` the publisher gave is kept as it is, even null.
+  if (!Object.hasOwn(ce, 'time')) ce.time = rfc3339(now);
   return ce;
 }
 
@@ -126,6 +115,7 @@ function newEnvelope(body: PublishedBody, now: number): CloudEvent {
   // `cloudevent.traceparent` wins over `cloudevent.traceid`, which wins over the request's trace.
   const traceparent = override(metadata, 'traceparent') ?? override(metadata, 'traceid') ?? body.trace.traceparent;
   const [field, value] = eventData(contentType, body.data);
+  const subject = override(metadata, 'subject');
   return {
     id: override(metadata, 'id') ?? randomUUID(),
     source: override(metadata, 'source') ?? (body.appId || DEFAULT_SOURCE),
@@ -138,6 +128,7 @@ function newEnvelope(body: PublishedBody, now: number): CloudEvent {
     traceid: traceparent,
     traceparent,
     tracestate: override(metadata, 'tracestate') ?? body.trace.tracestate,
+    ...(subject === undefined ? {} : { subject }),
     [field]: value,
   };
 }
@@ -152,7 +143,7 @@ function ttlSeconds(metadata: Metadata): number | undefined {
 
 /** The envelope Dapr publishes for this body (throws ERR_PUBSUB_CLOUD_EVENTS_SER for a bad CloudEvent body). */
 export function cloudEventFor(body: PublishedBody, now = Date.now()): CloudEvent {
-  const event = isCloudEventContentType(body.contentType) ? fromCloudEvent(body) : newEnvelope(body, now);
+  const event = isCloudEventContentType(body.contentType) ? fromCloudEvent(body, now) : newEnvelope(body, now);
   const ttl = ttlSeconds(body.metadata);
   if (ttl !== undefined && !body.features.has(MESSAGE_TTL_FEATURE)) event.expiration = rfc3339(now + ttl * 1000);
   return event;

@@ -1,9 +1,9 @@
 // One delivery loop per subscription (pubsub + topic): subscribe on the broker, pull, route
-// each message by the rules, POST it to the app, then ack. Up to `concurrency.limit`
+// each message by the rules, hand it to the app channel, then ack. Up to `concurrency.limit`
 // messages of a subscription are at the app at once (delivery-concurrency.ts says how many,
 // and whether in order: then one at a time, each acked before the next goes); the loop pulls
 // the next batch while they run, and waits for a free place before it hands a message on.
-// A bulk subscription hands on whole batches instead (bulk-delivery.ts), one POST each, and
+// A bulk subscription hands on whole batches instead (bulk-delivery.ts), one call each, and
 // acks each entry by the app's status for it. A failed delivery is retried here with
 // backoff; then it goes to the dead-letter topic if there is one (acked success), else it is
 // acked `retry` and the broker redelivers it later: at least once. Broker errors back off
@@ -11,9 +11,10 @@
 // the app finish (retries cut short) and hands what was pulled but not started back.
 import { abortablePause } from '../abortable-pause.ts';
 import type { AckOutcome, Message, PubSub, PubSubSubscription } from '../../../abi/ts/pubsub.ts';
+import type { AppVerdict } from '../../app-channel/app-callbacks.ts';
 import { ConcurrencyLimit } from '../../app-channel/concurrency-limit.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { prepareMessage, type AppVerdict, type PreparedMessage } from './app-delivery.ts';
+import { prepareMessage, type PreparedMessage } from './app-delivery.ts';
 import type { BulkEntry } from './bulk-delivery.ts';
 import { hasExpired } from './cloud-event.ts';
 import type { DeliveryConcurrency } from './delivery-concurrency.ts';
@@ -51,7 +52,7 @@ export const DELIVERY_TIMINGS: DeliveryTimings = {
 
 export interface DeliveryLoopDeps {
   pubsub: PubSub;
-  /** Where the messages go: the app's HTTP endpoints, or a stream the app opened. */
+  /** Where the messages go: the app (over HTTP or gRPC), or a stream the app opened. */
   target: MessageTarget;
   logger: Logger;
   timings: DeliveryTimings;
@@ -311,7 +312,7 @@ export class DeliveryLoop {
     return this.#settle(message, id, verdict);
   }
 
-  /** The messages of a bulk batch: one POST per route path, then each entry retried alone until the app settles it. */
+  /** The messages of a bulk batch: one call per route path, then each entry retried alone until the app settles it. */
   async #processBulk(messages: Message[]): Promise<Map<Message, AckOutcome>> {
     const subscription = this.#subscription;
     const outcomes = new Map<Message, AckOutcome>();

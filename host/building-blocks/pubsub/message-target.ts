@@ -1,9 +1,9 @@
-// Where a delivery loop hands its messages: the app over its HTTP channel (the postman of
+// Where a delivery loop hands its messages: the app over its channel, HTTP or gRPC (through
 // app-delivery.ts and bulk-delivery.ts), or a gRPC stream the app opened
 // (SubscribeTopicEventsAlpha1). The loop's routing, retries, dead letters and acks are the
 // same whatever the target.
-import type { AppChannel } from '../../app-channel/app-channel.ts';
-import { deliverToApp, type AppVerdict, type PreparedMessage } from './app-delivery.ts';
+import type { AppCallbacks, AppVerdict } from '../../app-channel/app-callbacks.ts';
+import { deliverToApp, type PreparedMessage } from './app-delivery.ts';
 import { deliverBulkToApp, type BulkEntry } from './bulk-delivery.ts';
 import type { Subscription } from './subscription.ts';
 
@@ -14,8 +14,8 @@ export interface MessageTarget {
   deliverBulk(path: string, entries: BulkEntry[], subscription: Subscription, timeoutMs: number, signal: AbortSignal): Promise<Map<string, AppVerdict>>;
 }
 
-/** The app's HTTP endpoints, through the sidecar's app channel. */
-export function httpAppTarget(channel: AppChannel): MessageTarget {
+/** The app, through the sidecar's app channel (HTTP or gRPC). */
+export function appTarget(channel: AppCallbacks): MessageTarget {
   return {
     deliver: (path, message, subscription, timeoutMs, signal) => deliverToApp(channel, path, message, subscription, timeoutMs, signal),
     deliverBulk: (path, entries, subscription, timeoutMs, signal) => deliverBulkToApp(channel, path, entries, subscription, timeoutMs, signal),

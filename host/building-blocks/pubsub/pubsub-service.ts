@@ -5,16 +5,8 @@ import type { BulkPublishEntry, BulkPublishFailure } from '../../../abi/ts/pubsu
 import type { Metadata } from '../../../abi/ts/types.ts';
 import type { LivePubSub, PubSubLookup } from '../../components/types.ts';
 import { metadataValue } from '../request-metadata.ts';
-import {
-  CLOUD_EVENT_CONTENT_TYPE,
-  cloudEventFor,
-  isBinaryContentType,
-  isCloudEventContentType,
-  isJsonContentType,
-  isStringContentType,
-  rawPayloadFlag,
-  rawPayloadProblem,
-} from './cloud-event.ts';
+import { CLOUD_EVENT_CONTENT_TYPE, isBinaryContentType, isCloudEventContentType, isJsonContentType, isStringContentType } from '../../content-type.ts';
+import { cloudEventFor, rawPayloadFlag, rawPayloadProblem } from './cloud-event.ts';
 import {
   badRequestMetadata,
   marshalEnvelope,

@@ -3,7 +3,9 @@
 // (SUCCESS, RETRY or DROP), or for the deadline, or for the stream to close, whichever
 // comes first. An unanswered event is a retry, so the broker redelivers it.
 import type { BulkEntry } from './bulk-delivery.ts';
-import { verdictOfStatus, type AppVerdict, type PreparedMessage } from './app-delivery.ts';
+import type { AppVerdict } from '../../app-channel/app-callbacks.ts';
+import { verdictOfStatus } from '../../app-channel/http-callbacks.ts';
+import type { PreparedMessage } from './app-delivery.ts';
 import type { MessageTarget } from './message-target.ts';
 import type { Subscription } from './subscription.ts';
 

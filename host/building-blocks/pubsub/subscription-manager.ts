@@ -1,11 +1,11 @@
 // The subscribing half of the pub/sub building block: the app's subscriptions (programmatic,
-// from `/dapr/subscribe`, then declarative, from the resources) kept in step with the loaded
+// from `/dapr/subscribe` or gRPC's ListTopicSubscriptions, then declarative, from the resources) kept in step with the loaded
 // brokers, one delivery loop per pubsub + topic. `reconcile` runs after every change of the
 // resources: a removed Subscription or pubsub component stops its loop and closes its broker
 // subscription; a hot-swapped component keeps its loop (the broker subscription follows the
 // swap by itself); a component loaded later starts the loops that waited for it.
 import type { PubSub } from '../../../abi/ts/pubsub.ts';
-import type { AppChannel } from '../../app-channel/app-channel.ts';
+import type { AppCallbacks } from '../../app-channel/app-callbacks.ts';
 import type { ResourcePlan } from '../../components/resources-loader.ts';
 import type { PubSubLookup } from '../../components/types.ts';
 import { isTesseraError } from '../../errors.ts';
@@ -13,7 +13,7 @@ import type { Logger } from '../../observability/logger.ts';
 import { declarativeSubscriptions, type SubscriptionSet } from './declarative-subscriptions.ts';
 import { deliveryConcurrency, type DeliveryConcurrency } from './delivery-concurrency.ts';
 import { DELIVERY_TIMINGS, DeliveryLoop, type DeliveryTimings } from './delivery-loop.ts';
-import { httpAppTarget } from './message-target.ts';
+import { appTarget } from './message-target.ts';
 import { APP_SUBSCRIBE_TIMINGS, fetchAppSubscriptions, type AppSubscribeTimings } from './programmatic-subscriptions.ts';
 import { subscriptionInfo, type Subscription, type SubscriptionProblem } from './subscription.ts';
 import { isTopicAllowed } from './topic-scopes.ts';
@@ -22,7 +22,7 @@ export interface SubscriptionManagerOptions {
   appId: string;
   pubsubs: PubSubLookup;
   /** The channel to the app; without one (no `--app-port`) nothing can be delivered. */
-  channel: AppChannel | undefined;
+  channel: AppCallbacks | undefined;
   logger: Logger;
   timings?: Partial<DeliveryTimings>;
   appSubscribeTimings?: AppSubscribeTimings;
@@ -50,6 +50,8 @@ export class SubscriptionManager {
   #programmatic: SubscriptionSet = EMPTY;
   #problems: SubscriptionProblem[] = [];
   #active: Subscription[] = [];
+  /** False while app health checks fail: nothing is delivered then, as in daprd. */
+  #appHealthy = true;
 
   constructor(options: SubscriptionManagerOptions) {
     this.#options = options;
@@ -67,10 +69,17 @@ export class SubscriptionManager {
   async loadProgrammatic(): Promise<void> {
     const { channel } = this.#options;
     if (channel === undefined) return;
-    const set = await fetchAppSubscriptions(channel, this.#log, this.#abort.signal, this.#options.appSubscribeTimings ?? APP_SUBSCRIBE_TIMINGS);
+    const set = await fetchAppSubscriptions(channel, this.#options.appId, this.#log, this.#abort.signal, this.#options.appSubscribeTimings ?? APP_SUBSCRIBE_TIMINGS);
     if (this.#abort.signal.aborted) return;
     this.#programmatic = set;
-    this.#log.info(`the app subscribed to ${set.subscriptions.length} topic(s) through GET /dapr/subscribe`);
+    this.#log.info(`the app subscribed to ${set.subscriptions.length} topic(s) through ${channel.subscriptionsCall}`);
+    this.reconcile();
+  }
+
+  /** Stops every delivery while the app is unhealthy (its messages stay with the broker), and starts them again when it is not. */
+  setAppHealthy(healthy: boolean): void {
+    if (this.#appHealthy === healthy) return;
+    this.#appHealthy = healthy;
     this.reconcile();
   }
 
@@ -101,6 +110,10 @@ export class SubscriptionManager {
         problems.push({ ...this.#problem(s), error: `${s.source}: the sidecar has no --app-port, so messages of topic ${s.topic} cannot be delivered` });
         continue;
       }
+      if (!this.#appHealthy) {
+        problems.push({ ...this.#problem(s), waiting: true, error: `${s.source}: the app is unhealthy (its health probes fail); messages of topic ${s.topic} wait until it is healthy` });
+        continue;
+      }
       let concurrency: DeliveryConcurrency;
       try {
         concurrency = deliveryConcurrency(s.metadata, live.config, live.pubsub.features, `${s.source} (pubsub ${s.pubsubName}, topic ${s.topic})`);
@@ -123,7 +136,7 @@ export class SubscriptionManager {
     return { source: s.source, type: s.type, pubsubName: s.pubsubName, topic: s.topic };
   }
 
-  #ensureLoop(key: string, s: Subscription, concurrency: DeliveryConcurrency, pubsub: PubSub, channel: AppChannel): void {
+  #ensureLoop(key: string, s: Subscription, concurrency: DeliveryConcurrency, pubsub: PubSub, channel: AppCallbacks): void {
     const metadataKey = JSON.stringify(s.metadata);
     const running = this.#running.get(key);
     if (running !== undefined && running.pubsub === pubsub && running.metadataKey === metadataKey) {
@@ -133,7 +146,7 @@ export class SubscriptionManager {
     if (running !== undefined) this.#stopLoop(key, running);
     const loop = new DeliveryLoop(s, {
       pubsub,
-      target: httpAppTarget(channel),
+      target: appTarget(channel),
       logger: this.#log.child(`${s.pubsubName}/${s.topic}`),
       timings: this.#timings,
       onPublished: (pubsubName, topic) => this.wake(pubsubName, topic),

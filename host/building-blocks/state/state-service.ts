@@ -121,6 +121,14 @@ export class StateService {
     return { store: live.store, prefix };
   }
 
+  /**
+   * Throws as a call naming `storeName` would when no such store is loaded: the transports ask
+   * before they read a request's body, so a bad store name is the answer whatever the body is.
+   */
+  checkStore(storeName: string): void {
+    this.#resolve(storeName);
+  }
+
   /** The stored item, or undefined when the key does not exist. */
   async get(storeName: string, key: string, options: GetOptions): Promise<GetResponse | undefined> {
     const { store, prefix } = this.#resolve(storeName);

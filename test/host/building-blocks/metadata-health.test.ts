@@ -22,7 +22,7 @@ describe('metadata building block', () => {
     const doc = metadata.document();
     assert.deepEqual(Object.keys(doc), [
       'id', 'runtimeVersion', 'enabledFeatures', 'actors', 'components', 'extended', 'subscriptions',
-      'httpEndpoints', 'actorRuntime', 'componentStatus', 'subscriptionStatus',
+      'httpEndpoints', 'appConnectionProperties', 'actorRuntime', 'componentStatus', 'subscriptionStatus',
     ]);
     assert.equal(doc.id, 'orders');
     assert.deepEqual(doc.components.map((c) => c.name), ['statestore', 'cache']);

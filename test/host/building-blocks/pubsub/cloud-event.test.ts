@@ -76,24 +76,28 @@ describe('CloudEvent envelope', () => {
         ['cloudevent.type', 'my.type'],
         ['cloudevent.traceparent', '00-11111111111111111111111111111111-2222222222222222-01'],
         ['cloudevent.tracestate', 'a=b'],
+        ['cloudevent.subject', 'order-7'],
       ]),
     );
-    assert.deepEqual([event.id, event.source, event.type, event.traceid, event.traceparent, event.tracestate], [
+    assert.deepEqual([event.id, event.source, event.type, event.subject, event.traceid, event.traceparent, event.tracestate], [
       'my-id',
       'my-source',
       'my.type',
+      'order-7',
       '00-11111111111111111111111111111111-2222222222222222-01',
       '00-11111111111111111111111111111111-2222222222222222-01',
       'a=b',
     ]);
   });
 
-  it('keeps an incoming CloudEvent, filling what is missing and setting trace, topic and pubsub', () => {
+  it('keeps an incoming CloudEvent, filling what is missing (time too) and setting trace, topic and pubsub', () => {
     const incoming = { specversion: '1.0', id: 'abc', type: 'widget.created', source: 'factory', subject: 's1', data: { n: 1 }, topic: 'ignored' };
-    const event = cloudEventFor(body(JSON.stringify(incoming), 'application/cloudevents+json'));
-    assert.deepEqual(event, { ...incoming, topic: 'orders', pubsubname: 'pubsub', traceid: TRACE, traceparent: TRACE, tracestate: 'vendor=1' });
+    const event = cloudEventFor(body(JSON.stringify(incoming), 'application/cloudevents+json'), NOW);
+    assert.deepEqual(event, { ...incoming, time: '2025-06-01T12:00:00Z', topic: 'orders', pubsubname: 'pubsub', traceid: TRACE, traceparent: TRACE, tracestate: 'vendor=1' });
     const bare = cloudEventFor(body('{"data":1}', 'application/cloudevents+json; charset=utf-8'));
     assert.deepEqual([bare.source, bare.type, bare.specversion, bare.id], ['Dapr', 'com.dapr.event.sent', '1.0', undefined]);
+    const timed = cloudEventFor(body('{"time":"2020-01-01T00:00:00Z"}', 'application/cloudevents+json'), NOW);
+    assert.equal(timed.time, '2020-01-01T00:00:00Z', "the publisher's time is kept");
   });
 
   it('refuses an application/cloudevents+json body that is not a JSON object', () => {

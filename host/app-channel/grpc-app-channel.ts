@@ -1,0 +1,171 @@
+// The sidecar's gRPC client to its app (`--app-protocol grpc`): the app callbacks of
+// app-callbacks.ts as calls to the app's AppCallback services, over one HTTP/2 connection,
+// as daprd makes them (postman/grpc/grpc.go, processor/binding/send.go). Every call has a
+// deadline; `--app-max-concurrency` counts these calls as it counts HTTP ones; APP_API_TOKEN
+// goes as `dapr-api-token` metadata. A gRPC error is a retry, except UNIMPLEMENTED, which
+// daprd reads as "the app does not take this": a drop for an event, no subscriptions, no
+// bindings. Built by `GrpcAppChannel.open`, which loads grpc-js and the .proto files.
+import type { Client, Metadata, ServiceError } from '@grpc/grpc-js';
+import { TesseraError } from '../errors.ts';
+import { loadAppCallbackProto, type AppCallbackMethods, type AppCallbackProto } from './app-callback-proto.ts';
+import type { AppCallbacks, AppSubscriptionsAnswer, AppVerdict, BindingEventCall, BulkTopicEventCall, TopicEventCall } from './app-callbacks.ts';
+import { DEFAULT_APP_TIMEOUT_MS, type AppChannelOptions } from './app-channel.ts';
+import { ConcurrencyLimit, UNLIMITED } from './concurrency-limit.ts';
+import { bulkTopicEventRequest, bulkVerdicts, subscriptionsJson, topicEventRequest, verdictOfStatus } from './grpc-callbacks.ts';
+
+interface Call {
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+/** grpc-js status codes the channel tells apart. */
+const UNIMPLEMENTED = 12;
+
+const isUnimplemented = (err: unknown): boolean => (err as ServiceError | undefined)?.code === UNIMPLEMENTED;
+
+export class GrpcAppChannel implements AppCallbacks {
+  readonly protocol = 'grpc';
+  readonly subscriptionsCall = 'ListTopicSubscriptions';
+  readonly port: number;
+  readonly address: string;
+  readonly #proto: AppCallbackProto;
+  readonly #client: Client;
+  readonly #metadata: Metadata;
+  readonly #calls: ConcurrencyLimit;
+
+  private constructor(options: AppChannelOptions, proto: AppCallbackProto) {
+    this.port = options.port;
+    this.address = options.address ?? '127.0.0.1';
+    this.#proto = proto;
+    this.#calls = new ConcurrencyLimit(options.maxConcurrency ?? UNLIMITED);
+    this.#client = new proto.grpc.Client(`${this.address}:${this.port}`, proto.grpc.credentials.createInsecure());
+    this.#metadata = new proto.grpc.Metadata();
+    if (options.appApiToken) this.#metadata.set('dapr-api-token', options.appApiToken);
+  }
+
+  /** Loads grpc-js and Dapr's .proto files, then makes the channel (it connects on the first call). */
+  static async open(options: AppChannelOptions): Promise<GrpcAppChannel> {
+    return new GrpcAppChannel(options, await loadAppCallbackProto());
+  }
+
+  /** One unary call; rejects with the gRPC error, or ERR_APP_CHANNEL when aborted while waiting its turn. */
+  async #unary<T>(name: keyof AppCallbackMethods, request: object, call: Call): Promise<T> {
+    try {
+      await this.#calls.acquire(call.signal);
+    } catch (err) {
+      throw new TesseraError('ERR_APP_CHANNEL', `error invoking app channel: ${name}: aborted while waiting for --app-max-concurrency`, { cause: err });
+    }
+    try {
+      return await this.#send<T>(name, request, call);
+    } finally {
+      this.#calls.release();
+    }
+  }
+
+  #send<T>(name: keyof AppCallbackMethods, request: object, { timeoutMs = DEFAULT_APP_TIMEOUT_MS, signal }: Call): Promise<T> {
+    const method = this.#proto.methods[name];
+    return new Promise<T>((resolve, reject) => {
+      const pending = this.#client.makeUnaryRequest(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize as (bytes: Buffer) => T,
+        request,
+        this.#metadata.clone(),
+        { deadline: Date.now() + timeoutMs },
+        (err, value) => {
+          signal.removeEventListener('abort', cancel);
+          if (err) reject(err);
+          else resolve(value as T);
+        },
+      );
+      const cancel = (): void => pending.cancel();
+      if (signal.aborted) cancel();
+      else signal.addEventListener('abort', cancel, { once: true });
+    });
+  }
+
+  async listTopicSubscriptions(_appId: string, call: Call): Promise<AppSubscriptionsAnswer> {
+    try {
+      const response = await this.#unary<Parameters<typeof subscriptionsJson>[0]>('AppCallback/ListTopicSubscriptions', {}, call);
+      return { found: true, body: subscriptionsJson(response) };
+    } catch (err) {
+      if (isUnimplemented(err)) return { found: false, why: 'the app does not implement ListTopicSubscriptions', unexpected: false };
+      throw channelError('ListTopicSubscriptions', err);
+    }
+  }
+
+  async onTopicEvent(call: TopicEventCall): Promise<AppVerdict> {
+    const request = topicEventRequest(call);
+    if (typeof request === 'string') return { outcome: 'retry', reason: request };
+    try {
+      const response = await this.#unary<{ status?: unknown }>('AppCallback/OnTopicEvent', request, call);
+      return verdictOfStatus(response.status, '');
+    } catch (err) {
+      if (isUnimplemented(err)) return { outcome: 'drop', reason: `the app does not implement OnTopicEvent: ${(err as Error).message}` };
+      return { outcome: 'retry', reason: channelError('OnTopicEvent', err).message };
+    }
+  }
+
+  /** OnBulkTopicEvent, or OnBulkTopicEventAlpha1 for an app that has only that, as daprd falls back. */
+  async onBulkTopicEvent(call: BulkTopicEventCall): Promise<Map<string, AppVerdict>> {
+    const { request, refused } = bulkTopicEventRequest(call);
+    const verdicts = new Map<string, AppVerdict>([...refused].map(([id, reason]) => [id, { outcome: 'retry', reason }]));
+    const sent = call.entries.map((e) => e.entryId).filter((id) => !refused.has(id));
+    if (sent.length === 0) return verdicts;
+    const all = (verdict: AppVerdict): Map<string, AppVerdict> => new Map([...verdicts, ...sent.map((id) => [id, verdict] as const)]);
+    type Answer = Parameters<typeof bulkVerdicts>[0];
+    try {
+      let response: Answer;
+      try {
+        response = await this.#unary<Answer>('AppCallback/OnBulkTopicEvent', request, call);
+      } catch (err) {
+        if (!isUnimplemented(err)) throw err;
+        response = await this.#unary<Answer>('AppCallbackAlpha/OnBulkTopicEventAlpha1', request, call);
+      }
+      return new Map([...verdicts, ...bulkVerdicts(response, sent)]);
+    } catch (err) {
+      if (isUnimplemented(err)) return all({ outcome: 'drop', reason: `the app does not implement OnBulkTopicEvent: ${(err as Error).message}` });
+      return all({ outcome: 'retry', reason: channelError('OnBulkTopicEvent', err).message });
+    }
+  }
+
+  /** The app listens when ListInputBindings names the binding, as in daprd. */
+  async inputBindingListens(name: string, _path: string, call: Call): Promise<{ listens: true } | { listens: false; why: string }> {
+    let listed: string[];
+    try {
+      listed = (await this.#unary<{ bindings?: string[] }>('AppCallback/ListInputBindings', {}, call)).bindings ?? [];
+    } catch (err) {
+      if (isUnimplemented(err)) return { listens: false, why: 'the app does not implement ListInputBindings' };
+      throw new TesseraError('ERR_APP_CHANNEL', `the app did not answer ListInputBindings: ${(err as Error).message}`, { cause: err });
+    }
+    return listed.includes(name) ? { listens: true } : { listens: false, why: `the app's ListInputBindings does not list it (it lists ${listed.join(', ') || 'none'})` };
+  }
+
+  /** Any answer takes the event; an error does not. */
+  async onBindingEvent(call: BindingEventCall): Promise<string | undefined> {
+    const request = { name: call.name, data: Buffer.from(call.data), metadata: Object.fromEntries(call.metadata) };
+    try {
+      await this.#unary('AppCallback/OnBindingEvent', request, call);
+      return undefined;
+    } catch (err) {
+      return `event ${call.id}: ${channelError('OnBindingEvent', err).message}`;
+    }
+  }
+
+  async healthCheck(_path: string, call: Call): Promise<void> {
+    try {
+      await this.#unary('AppCallbackHealthCheck/HealthCheck', {}, call);
+    } catch (err) {
+      throw channelError('HealthCheck', err);
+    }
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+}
+
+/** A gRPC failure as ERR_APP_CHANNEL, naming the call and the status. */
+function channelError(what: string, err: unknown): TesseraError {
+  return new TesseraError('ERR_APP_CHANNEL', `error invoking app channel: ${what}: ${(err as Error).message}`, { cause: err });
+}
