@@ -3,8 +3,7 @@
 // item once, and a token the store never gave is refused with an error, not a trap. Each
 // check writes under a key prefix of its own, so items of other checks (or of an earlier run,
 // in a store that outlives the instance) are never in its results.
-import type { QueryRequest, QueryResponse, StateStore } from '../../../../abi/ts/state.ts';
-import { parseQuery } from '../../../building-blocks/state/query-language.ts';
+import type { Filter, QueryRequest, QueryResponse, SortKey, StateStore } from '../../../../abi/ts/state.ts';
 import { isTesseraError } from '../../../errors.ts';
 import { fail, needs, setRequest, type Check } from './harness.ts';
 
@@ -23,9 +22,13 @@ async function fill(store: StateStore, prefix: string): Promise<void> {
   for (const [k, value] of PEOPLE) await store.set(setRequest(prefix + k, JSON.stringify(value)));
 }
 
-function request(prefix: string, query: object): QueryRequest {
-  return { ...parseQuery('conformance', JSON.stringify(query)), keyPrefix: prefix, metadata: [] };
+/** A query as the host hands it to a store (the WIT form, filter flattened; see the state building block's query-language.ts). */
+function request(prefix: string, query: { filter?: Filter[]; sort?: SortKey[]; limit?: number; token?: string }): QueryRequest {
+  return { filter: query.filter ?? [], sort: query.sort ?? [], limit: query.limit ?? 0, token: query.token, keyPrefix: prefix, metadata: [] };
 }
+
+const eq = (key: string, value: unknown): Filter => ({ tag: 'eq', val: { key, value: JSON.stringify(value) } });
+const byId = (descending = false): SortKey[] => [{ key: 'person.id', descending }];
 
 function keysOf(page: QueryResponse, prefix: string, what: string): string[] {
   return page.results.map((r) => {
@@ -46,14 +49,15 @@ export const queryChecks: Check[] = [
     async run({ store }) {
       const prefix = prefixFor('filter');
       await fill(store, prefix);
-      const wa = await store.query(request(prefix, { filter: { EQ: { state: 'WA' } }, sort: [{ key: 'person.id' }] }));
+      const wa = await store.query(request(prefix, { filter: [eq('state', 'WA')], sort: byId() }));
       expectKeys(keysOf(wa, prefix, 'EQ state=WA'), ['1', '4'], 'EQ state=WA sorted by person.id');
       const [first] = wa.results;
       if (JSON.stringify(JSON.parse(new TextDecoder().decode(first!.value))) !== JSON.stringify(PEOPLE[0]![1])) fail('a result does not carry the stored value');
       if (first!.etag === undefined) fail('a result of a store with ETAG carries no ETag');
-      const mixed = await store.query(request(prefix, { filter: { OR: [{ EQ: { 'person.org': 'Finance' } }, { IN: { state: ['OR'] } }] }, sort: [{ key: 'person.id' }] }));
+      const or: Filter[] = [{ tag: 'group', val: { matchAny: true, children: [1, 2] } }, eq('person.org', 'Finance'), { tag: 'in', val: { key: 'state', values: ['"OR"'] } }];
+      const mixed = await store.query(request(prefix, { filter: or, sort: byId() }));
       expectKeys(keysOf(mixed, prefix, 'OR'), ['2', '3'], 'OR of EQ person.org=Finance and IN state=[OR]');
-      const none = await store.query(request(prefix, { filter: { EQ: { state: 'TX' } } }));
+      const none = await store.query(request(prefix, { filter: [eq('state', 'TX')] }));
       expectKeys(keysOf(none, prefix, 'EQ state=TX'), [], 'EQ state=TX');
     },
   },
@@ -68,7 +72,7 @@ export const queryChecks: Check[] = [
       let token: string | undefined;
       for (let pages = 0; ; pages++) {
         if (pages > PEOPLE.length) fail(`paging did not end after ${pages} pages of 2 (of ${PEOPLE.length} items)`);
-        const page = await store.query(request(prefix, { sort: [{ key: 'person.id', order: 'DESC' }], page: { limit: 2, ...(token === undefined ? {} : { token }) } }));
+        const page = await store.query(request(prefix, { sort: byId(true), limit: 2, ...(token === undefined ? {} : { token }) }));
         if (page.results.length > 2) fail(`a page of limit 2 returned ${page.results.length} items`);
         seen.push(...keysOf(page, prefix, 'a page'));
         token = page.token;
@@ -84,7 +88,7 @@ export const queryChecks: Check[] = [
     async run({ store }) {
       const prefix = prefixFor('token');
       try {
-        await store.query(request(prefix, { page: { limit: 2, token: 'not-a-token-of-yours' } }));
+        await store.query(request(prefix, { limit: 2, token: 'not-a-token-of-yours' }));
       } catch (err) {
         if (isTesseraError(err) && err.componentError !== undefined) return;
         fail(`a foreign token failed without a typed error: ${err instanceof Error ? err.message : String(err)}`);
