@@ -105,11 +105,17 @@ export class Sidecar {
       },
     });
     this.#channel = channel;
+    this.resiliency = new Resiliency({
+      appId: options.appId,
+      onBreakerChange: (target, breaker, from, to) => resiliencyLogger.warn(`circuit breaker "${breaker}" of ${target}: ${from} -> ${to}`),
+    });
+    this.#resiliencyResources = new ResiliencyResources(this.resiliency, resiliencyLogger);
     this.subscriptions = new SubscriptionManager({
       appId: options.appId,
       pubsubs: this.registry,
       channel: this.#channel,
       logger: options.logger.child('pubsub'),
+      resiliency: this.resiliency,
     });
     this.streams = new StreamingSubscriptions({
       appId: options.appId,
@@ -118,11 +124,6 @@ export class Sidecar {
       timings: options.streamTimings,
     });
     this.inputBindings = new InputBindings({ components: this.registry, channel: this.#channel, logger: options.logger.child('bindings') });
-    this.resiliency = new Resiliency({
-      appId: options.appId,
-      onBreakerChange: (target, breaker, from, to) => resiliencyLogger.warn(`circuit breaker "${breaker}" of ${target}: ${from} -> ${to}`),
-    });
-    this.#resiliencyResources = new ResiliencyResources(this.resiliency, resiliencyLogger);
     this.blocks = createBuildingBlocks({
       appId: options.appId,
       runtimeVersion: RUNTIME_VERSION,

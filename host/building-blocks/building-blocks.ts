@@ -38,7 +38,7 @@ export function createBuildingBlocks(options: BuildingBlocksOptions): BuildingBl
   const { appId, components } = options;
   return {
     state: new StateService(components, { appId, namespace: options.namespace, ...(options.resiliency === undefined ? {} : { resiliency: options.resiliency }) }),
-    pubsub: new PubSubService(components, { appId, onPublished: options.onPublished }),
+    pubsub: new PubSubService(components, { appId, onPublished: options.onPublished, resiliency: options.resiliency }),
     bindings: new BindingsService(components, options.resiliency),
     metadata: new MetadataService({ appId, runtimeVersion: options.runtimeVersion, appConnection: options.appConnection, components, subscriptions: options.subscriptions }),
     health: new HealthService({ appId, components, isReady: options.isReady }),

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RedisServer, redisComponentYaml } from '../support/redis-server.ts';
+import { TestApp } from '../support/test-app.ts';
 import { expectDaprError, pollUntil, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
 import { needs } from '../support/tools.ts';
 
@@ -96,5 +97,51 @@ describe('Resiliency policies on component calls', needs('redis'), () => {
     assert.match(logged.message, /spec\.policies\.timeouts\.general: "5 seconds" is not a duration/);
     assert.match(logged.message, /spec\.targets\.components\.statestore\.outbound\.retry: names "nosuch"/);
     assert.equal((await save(7)).status, 204);
+  });
+});
+
+describe('a Resiliency inbound policy on deliveries to the app', () => {
+  let app: TestApp;
+  let sidecar: SidecarProcess;
+
+  before(async () => {
+    app = await new TestApp().listen();
+    app.subscribe = { status: 200, body: [{ pubsubname: 'bus', topic: 'orders', route: '/orders' }] };
+    // The first delivery never gets an answer (the app hangs); later ones are answered at once.
+    app.on('/orders', (_d, nth) => (nth === 1 ? new Promise(() => {}) : {}));
+    sidecar = await startSidecar({
+      appId: 'inbound',
+      args: ['--app-port', String(app.port)],
+      resources: {
+        'bus.yaml': 'apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: bus\nspec:\n  type: pubsub.memory\n  version: v1\n',
+        'resiliency.yaml': `apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata:
+  name: inbound
+spec:
+  policies:
+    timeouts:
+      quick: 300ms
+    retries:
+      again: { policy: constant, duration: 10ms, maxRetries: 3 }
+  targets:
+    components:
+      bus:
+        inbound: { timeout: quick, retry: again }
+`,
+      },
+    });
+    await pollUntil('the subscription', async () => (((await (await sidecar.fetch('/v1.0/metadata')).json()) as { subscriptions: unknown[] }).subscriptions.length === 1 ? true : undefined));
+  });
+  after(async () => {
+    await sidecar?.stop();
+    await app?.close();
+  });
+
+  it("cuts a delivery the app never answers at the policy's timeout and retries it (the app's own 60 s deadline would hold it)", async () => {
+    const res = await sidecar.fetch('/v1.0/publish/bus/orders', { method: 'POST', body: '{"n":1}', headers: { 'content-type': 'application/json' } });
+    assert.equal(res.status, 204);
+    const [first, second] = await app.waitFor('/orders', 2, 10_000);
+    assert.equal(first!.json.id, second!.json.id, 'the same event, delivered again after the timeout');
   });
 });

@@ -9,6 +9,7 @@
 // acked `retry` and the broker redelivers it later: at least once. Broker errors back off
 // and retry; nothing here throws out of the loop, and nothing spins. A stop lets what is at
 // the app finish (retries cut short) and hands what was pulled but not started back.
+import { runWithPolicy, type TargetPolicy } from '../../resiliency/policy-runner.ts';
 import { abortablePause } from '../abortable-pause.ts';
 import type { AckOutcome, Message, PubSub, PubSubSubscription } from '../../../abi/ts/pubsub.ts';
 import type { AppVerdict } from '../../app-channel/app-callbacks.ts';
@@ -60,6 +61,12 @@ export interface DeliveryLoopDeps {
   onPublished: (pubsubName: string, topic: string) => void;
   /** How many messages may be at the app at once, and whether in order. */
   concurrency: DeliveryConcurrency;
+  /**
+   * The Resiliency policy of deliveries from this pubsub (Dapr's `inbound` target), asked at
+   * every message so an edited policy applies at once. When one applies, its timeout, retries
+   * and breaker replace the loop's own retries (`retryDelaysMs`) for single deliveries.
+   */
+  inboundPolicy?: () => TargetPolicy | undefined;
 }
 
 /** Most messages one pull asks for when the subscription allows many in flight. */
@@ -301,6 +308,14 @@ export class DeliveryLoop {
     if ('settled' in routed) return routed.settled;
     const { path, prepared, id } = routed;
     const { retryDelaysMs, appTimeoutMs } = this.#deps.timings;
+    const policy = this.#deps.inboundPolicy?.();
+    if (policy !== undefined && (policy.retry !== undefined || policy.timeoutMs !== undefined || policy.breaker !== undefined)) {
+      const verdict = await runWithPolicy(policy, (signal) => this.#deps.target.deliver(path, prepared, subscription, appTimeoutMs, signal), {
+        signal: this.#abort.signal,
+        failureOf: (v) => (v.outcome === 'retry' ? {} : undefined),
+      }).catch((err: unknown): AppVerdict => ({ outcome: 'retry', reason: err instanceof Error ? err.message : String(err) }));
+      return this.#settle(message, id, verdict);
+    }
     let verdict: AppVerdict = { outcome: 'retry', reason: 'not delivered' };
     for (let attempt = 0; attempt <= retryDelaysMs.length && !this.#stopping; attempt++) {
       if (attempt > 0) await this.#sleep(retryDelaysMs[attempt - 1]!);

@@ -1,6 +1,8 @@
 // The publishing half of the pub/sub building block: daprd's checks and error codes, the
 // CloudEvents envelope (or the raw body with `metadata.rawPayload=true`), topic scopes, and
 // the broker call. A successful publish tells the local delivery loops of that topic at once.
+import { outbound } from '../../resiliency/component-calls.ts';
+import type { Resiliency } from '../../resiliency/resiliency.ts';
 import type { BulkPublishEntry, BulkPublishFailure } from '../../../abi/ts/pubsub.ts';
 import type { Metadata } from '../../../abi/ts/types.ts';
 import type { LivePubSub, PubSubLookup } from '../../components/types.ts';
@@ -24,6 +26,8 @@ import { newTraceparent, traceContextOf, type TraceContext } from './trace-conte
 
 export interface PubSubServiceOptions {
   appId: string;
+  /** The outbound policies of publishes (Dapr's Resiliency); none: each publish runs once. */
+  resiliency?: Resiliency | undefined;
   /** Called after every successful publish, so local subscribers of the topic look at once. */
   onPublished?: (pubsubName: string, topic: string) => void;
 }
@@ -143,7 +147,8 @@ export class PubSubService {
     }
     this.#checkScope(live, topic);
     try {
-      await live.pubsub.publish({ topic, data, contentType, metadata });
+      const req = { topic, data, contentType, metadata };
+      await outbound(this.#options.resiliency, pubsubName, 'Pubsub', () => live.pubsub.publish(req));
     } catch (err) {
       throw publishFailed(pubsubName, topic, err);
     }
@@ -186,7 +191,7 @@ export class PubSubService {
     this.#checkScope(live, topic);
     let failures: BulkPublishFailure[];
     try {
-      failures = await live.pubsub.bulkPublish(topic, entries, metadata);
+      failures = await outbound(this.#options.resiliency, pubsubName, 'Pubsub', () => live.pubsub.bulkPublish(topic, entries, metadata));
     } catch (err) {
       const error = publishFailed(pubsubName, topic, err).message;
       failures = entries.map(({ entryId }) => ({ entryId, error }));

@@ -4,6 +4,7 @@
 // resources: a removed Subscription or pubsub component stops its loop and closes its broker
 // subscription; a hot-swapped component keeps its loop (the broker subscription follows the
 // swap by itself); a component loaded later starts the loops that waited for it.
+import type { Resiliency } from '../../resiliency/resiliency.ts';
 import type { PubSub } from '../../../abi/ts/pubsub.ts';
 import type { AppCallbacks } from '../../app-channel/app-callbacks.ts';
 import type { ResourcePlan } from '../../components/resources-loader.ts';
@@ -26,6 +27,8 @@ export interface SubscriptionManagerOptions {
   logger: Logger;
   timings?: Partial<DeliveryTimings>;
   appSubscribeTimings?: AppSubscribeTimings;
+  /** Dapr's Resiliency: a pubsub's inbound policy, when one applies, replaces the loop's own retries. */
+  resiliency?: Resiliency | undefined;
 }
 
 interface Running {
@@ -151,6 +154,7 @@ export class SubscriptionManager {
       timings: this.#timings,
       onPublished: (pubsubName, topic) => this.wake(pubsubName, topic),
       concurrency,
+      inboundPolicy: () => this.#options.resiliency?.componentInbound(s.pubsubName, 'Pubsub'),
     });
     this.#running.set(key, { loop, pubsub, metadataKey });
     const pace = concurrency.ordered ? 'in order, one at a time' : `up to ${concurrency.limit} at once`;
