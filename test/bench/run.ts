@@ -16,6 +16,7 @@ import { meteringBench } from './metering.bench.ts';
 import { persistBench } from './persist.bench.ts';
 import { pubsubBench } from './pubsub.bench.ts';
 import { grpcAppChannelBench } from './grpc-app-channel.bench.ts';
+import { streamingSubscribeBench } from './streaming-subscribe.bench.ts';
 import { sandboxStateBench } from './sandbox-state.bench.ts';
 import { startBench } from './start.bench.ts';
 import { threadIsolationBench } from './thread-isolation.bench.ts';
@@ -35,6 +36,7 @@ const sections: (() => Promise<string[]>)[] = [
   () => hotSwapBench({ swaps: quick ? 10 : 100, connections: 5 }),
   () => pubsubBench(),
   () => grpcAppChannelBench(),
+  () => streamingSubscribeBench(),
   () => bindingsBench({ seconds: quick ? 1 : 5, rounds: quick ? 1 : 3, ticks: quick ? 30 : 200 }),
   () => bindingsRedisBench(quick ? 300 : 2000, quick ? 2 : 5),
   () => stateRedisBench(quick ? 300 : 2000, quick ? 2 : 5),
