@@ -25,6 +25,8 @@ import {
   type SkeletonModuleOptions,
 } from '../support/state-store-wat.ts';
 import { wat } from '../support/wat.ts';
+/** The ABI version as a regular expression's text, for messages that name it. */
+const ABI = ABI_VERSION.replaceAll('.', '\\.');
 
 /** The app id the sidecar runs with; the module sees keys as `hostile||<key>`. */
 export const HOSTILE_APP_ID = 'hostile';
@@ -291,13 +293,13 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
     name: 'ungranted-capability',
     does: 'imports log without asking for it in its manifest',
     build: () => skeleton({ imports: [hostImportWat('log', 'log')] }),
-    expect: { at: 'load', reasons: [/import "tessera:components\/log@0\.1\.1" "log" needs capability "log", which the manifest does not request/] },
+    expect: { at: 'load', reasons: [new RegExp(String.raw`import "tessera:components\/log@${ABI}" "log" needs capability "log", which the manifest does not request`)] },
   },
   {
     name: 'wrong-import-signature',
     does: 'imports log.log with one i32 instead of three, to read the host stack',
     build: () => skeleton({ imports: [hostImportWat('log', 'log', { params: ['i32'], results: [] })] }, ['log']),
-    expect: { at: 'load', reasons: [/import "tessera:components\/log@0\.1\.1" "log" has type \(i32\) -> \(\), the ABI says \(i32, i32, i32\) -> \(\)/] },
+    expect: { at: 'load', reasons: [new RegExp(String.raw`import "tessera:components\/log@${ABI}" "log" has type \(i32\) -> \(\), the ABI says \(i32, i32, i32\) -> \(\)`)] },
   },
   {
     name: 'imports-memory',
@@ -309,13 +311,13 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
     name: 'missing-export',
     does: 'leaves out get',
     build: () => skeleton({ omit: ['get'] }),
-    expect: { at: 'load', reasons: [/missing export "tessera:components\/state@0\.1\.1#get"/] },
+    expect: { at: 'load', reasons: [new RegExp(String.raw`missing export "tessera:components\/state@${ABI}#get"`)] },
   },
   {
     name: 'export-wrong-signature',
     does: 'exports get taking no parameters',
     build: () => skeleton({ signatures: { get: { params: [], results: ['i32'] } }, bodies: { get: '(i32.const 16)' } }),
-    expect: { at: 'load', reasons: [/export "tessera:components\/state@0\.1\.1#get" has type \(\) -> \(i32\), the ABI says \(i32, i32, i32, i32, i32\) -> \(i32\)/] },
+    expect: { at: 'load', reasons: [new RegExp(String.raw`export "tessera:components\/state@${ABI}#get" has type \(\) -> \(i32\), the ABI says \(i32, i32, i32, i32, i32\) -> \(i32\)`)] },
   },
 
   // --- Cheating the metering ----------------------------------------------------------------

@@ -15,6 +15,9 @@ import {
   type SidecarProcess,
 } from '../support/sidecar-process.ts';
 import { stateStoreModule } from '../support/state-store-wat.ts';
+import { ABI_VERSION } from '../../abi/ts/manifest.ts';
+/** The ABI version as a regular expression's text, for messages that name it. */
+const ABI = ABI_VERSION.replaceAll('.', '\\.');
 
 let sidecar: SidecarProcess;
 /** Started with `--max-body-size 1Ki` and DAPR_API_TOKEN set. */
@@ -172,7 +175,7 @@ const badFiles: { what: string; file: string; content: () => string | Uint8Array
     what: 'a module missing an export',
     file: 'missing-export.wasm',
     content: () => stateStoreModule({ omit: ['ping'] }),
-    reasons: [/missing export "tessera:components\/state@0\.1\.1#ping"/],
+    reasons: [new RegExp(String.raw`missing export "tessera:components\/state@${ABI}#ping"`)],
   },
   {
     what: 'a module whose init traps',

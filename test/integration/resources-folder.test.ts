@@ -7,7 +7,8 @@ import { componentYaml, pollUntil, startSidecar, STATE_MEMORY_WASM, type Sidecar
 
 let sidecar: SidecarProcess;
 
-const MEMORY_CAPABILITIES = ['ETAG', 'TRANSACTIONAL', 'TTL'];
+// What state.memory's features() lists, then QUERY_API, which its `query` export gives it.
+const MEMORY_CAPABILITIES = ['ETAG', 'TRANSACTIONAL', 'TTL', 'QUERY_API'];
 
 before(async () => {
   sidecar = await startSidecar({ resources: { 'statestore.yaml': componentYaml('statestore') } });

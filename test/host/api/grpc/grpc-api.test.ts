@@ -122,7 +122,7 @@ describe('the Dapr gRPC API', () => {
     assert.match(err.details, /deserializ/i);
   });
 
-  for (const method of ['InvokeService', 'GetSecret', 'QueryStateAlpha1', 'SubscribeConfiguration', 'EncryptAlpha1']) {
+  for (const method of ['InvokeService', 'GetSecret', 'TryLockAlpha1', 'SubscribeConfiguration', 'EncryptAlpha1']) {
     it(`answers ${method} UNIMPLEMENTED, naming it`, async () => {
       const err = await new Promise<ServiceError>((resolve) => {
         const stub = client[method]!;
