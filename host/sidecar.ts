@@ -20,6 +20,8 @@ import { scanResources } from './components/resources-loader.ts';
 import { BUNDLED_DIR } from './components/bundled-dir.ts';
 import { loadBundledTypes } from './components/type-catalog.ts';
 import type { Logger } from './observability/logger.ts';
+import { SidecarMetrics } from './observability/metrics.ts';
+import { startMetricsServer, type MetricsServer } from './observability/metrics-server.ts';
 import { RUNTIME_VERSION } from './version.ts';
 
 /** How soon a half-written module is looked at again. */
@@ -41,6 +43,10 @@ export interface SidecarOptions {
   logger: Logger;
   /** Called after `POST /v1.0/shutdown` has been answered. */
   onShutdownRequest?: () => void;
+  /** Prometheus metrics at GET /metrics on this port (0 picks a free one); undefined: no metrics. */
+  metricsPort?: number | undefined;
+  /** Where the metrics server listens; the API's address unless given. */
+  metricsAddress?: string | undefined;
 }
 
 export class Sidecar {
@@ -53,6 +59,9 @@ export class Sidecar {
   readonly #options: SidecarOptions;
   readonly #api: ReturnType<typeof createHttpApi>;
   readonly #channel: AppChannel | undefined;
+  /** What every layer reports to, when metrics are on. */
+  readonly metrics: SidecarMetrics | undefined;
+  #metricsServer: MetricsServer | undefined;
   #watcher: FolderWatcher | undefined;
   #ready = false;
   readonly #loaded = Promise.withResolvers<void>();
@@ -67,8 +76,11 @@ export class Sidecar {
 
   private constructor(options: SidecarOptions) {
     this.#options = options;
+    const metrics = options.metricsPort === undefined ? undefined : new SidecarMetrics({ appId: options.appId, namespace: process.env.NAMESPACE });
+    this.metrics = metrics;
     this.registry = new ComponentRegistry({
       logger: options.logger.child('components'),
+      observer: metrics,
       onChange: () => {
         this.subscriptions.reconcile();
         this.inputBindings.reconcile();
@@ -88,8 +100,12 @@ export class Sidecar {
       pubsubs: this.registry,
       channel: this.#channel,
       logger: options.logger.child('pubsub'),
+      observer: metrics,
     });
-    this.inputBindings = new InputBindings({ components: this.registry, channel: this.#channel, logger: options.logger.child('bindings') });
+    this.inputBindings = new InputBindings({ components: this.registry, channel: this.#channel, logger: options.logger.child('bindings'), observer: metrics });
+    metrics?.sampleComponents(() =>
+      this.registry.usage().map(({ name, generation, usage }) => ({ name, generation, memoryBytes: usage?.memoryBytes, fuelConsumed: usage?.fuelConsumed, instances: usage?.instances })),
+    );
     this.blocks = createBuildingBlocks({
       appId: options.appId,
       runtimeVersion: RUNTIME_VERSION,
@@ -97,6 +113,7 @@ export class Sidecar {
       subscriptions: this.subscriptions,
       isReady: () => this.#ready,
       onPublished: (pubsubName, topic) => this.subscriptions.wake(pubsubName, topic),
+      observer: metrics,
     });
     this.#api = createHttpApi({
       blocks: this.blocks,
@@ -105,6 +122,7 @@ export class Sidecar {
       maxBodyBytes: options.maxBodyBytes,
       shutdown: () => options.onShutdownRequest?.(),
       logger: options.logger.child('http'),
+      metrics,
     });
   }
 
@@ -122,6 +140,12 @@ export class Sidecar {
     await this.#api.listen({ port: this.#options.httpPort, host: this.#options.listenAddress });
     this.#port = (this.#api.server.address() as AddressInfo).port;
     logger.info(`dapr HTTP API listening on http://${this.#options.listenAddress}:${this.#port} (app id "${appId}", Tessera ${RUNTIME_VERSION})`);
+    if (this.metrics !== undefined) {
+      const { metricsPort, metricsAddress, listenAddress } = this.#options;
+      this.#metricsServer = await startMetricsServer(this.metrics, metricsPort!, metricsAddress ?? listenAddress, logger.child('metrics'));
+      // prom-client loads once the components are (it takes ~100 ms): reports wait in a buffer meanwhile.
+      void this.loaded.then(() => this.metrics?.load());
+    }
     // The bundled components are watched too, so a rebuilt bundled module is swapped in.
     const bundledDirs = (await readdir(BUNDLED_DIR, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => join(BUNDLED_DIR, e.name));
     this.#watcher = watchFolders([...resourcesPaths, ...bundledDirs], () => this.#reload(), logger.child('watcher'));
@@ -185,6 +209,11 @@ export class Sidecar {
     return this.#port;
   }
 
+  /** The port of GET /metrics; undefined with metrics off or when its port was taken. */
+  get metricsPort(): number | undefined {
+    return this.#metricsServer?.port;
+  }
+
   /**
    * Resolves once the first scan of the resources is applied: every component in them
    * running, failed, or past its deadlines (or the sidecar stopped). `/v1.0/healthz` says
@@ -201,7 +230,7 @@ export class Sidecar {
     clearTimeout(this.#rescanTimer);
     this.#watcher?.close();
     await Promise.all([this.subscriptions.stop(), this.inputBindings.stop()]);
-    await this.#api.close();
+    await Promise.all([this.#api.close(), this.#metricsServer?.close()]);
     this.#channel?.close();
     await this.registry.close();
   }

@@ -4,7 +4,11 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { BuildingBlocks } from '../../building-blocks/building-blocks.ts';
 import { TesseraError } from '../../errors.ts';
+import { recordHttpMetrics } from '../../observability/http-metrics.ts';
+import { traceHttpApi } from '../../observability/http-tracing.ts';
 import type { Logger } from '../../observability/logger.ts';
+import type { SidecarMetrics } from '../../observability/metrics.ts';
+import { activeTracing } from '../../observability/tracing.ts';
 import { rateLimitedLogger } from '../../observability/rate-limited-logger.ts';
 import { TokenBucket } from '../../observability/token-bucket.ts';
 import { requireApiToken } from './api-token.ts';
@@ -36,6 +40,8 @@ export interface HttpApiDeps {
   /** Called once the answer to POST /v1.0/shutdown has gone out. */
   shutdown(): void;
   logger?: Logger | undefined;
+  /** dapr_http_server_* are recorded here when given. */
+  metrics?: SidecarMetrics | undefined;
 }
 
 /**
@@ -77,6 +83,9 @@ export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
   // ones are counted in the next line let through, so logging stays bounded work.
   const failures = log && rateLimitedLogger(log, new TokenBucket(FAILURE_LOG_BURST, FAILURE_LOG_PER_SECOND), 'failed HTTP API calls');
 
+  // First, so a call refused by the token check is counted and traced too.
+  if (deps.metrics !== undefined) recordHttpMetrics(app, deps.metrics);
+  if (activeTracing !== undefined) traceHttpApi(app, activeTracing);
   if (deps.apiToken) requireApiToken(app, deps.apiToken);
   useJsonBodies(app);
 

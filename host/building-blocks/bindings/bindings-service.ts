@@ -5,6 +5,7 @@ import type { Binding, InvokeResponse } from '../../../abi/ts/binding.ts';
 import type { Metadata } from '../../../abi/ts/types.ts';
 import type { ComponentLookup } from '../../components/types.ts';
 import { bindingKind } from '../../sandbox/kinds/binding.ts';
+import { observed, type BlockObserver } from '../../observability/component-observer.ts';
 import { bindingFailed, bindingNotFound, bindingNotLoaded, notAnOutputBinding, operationMissing } from './bindings-errors.ts';
 
 export interface InvokeBindingInput {
@@ -26,9 +27,12 @@ export function goJson(value: unknown): string {
 
 export class BindingsService {
   readonly #components: ComponentLookup;
+  /** Told of every invocation (dapr_component_output_binding_*), when metrics are on. */
+  readonly #observer: BlockObserver | undefined;
 
-  constructor(components: ComponentLookup) {
+  constructor(components: ComponentLookup, observer?: BlockObserver) {
     this.#components = components;
+    this.#observer = observer;
   }
 
   /** The live output binding `name`, or the error daprd gives when there is none. */
@@ -52,7 +56,12 @@ export class BindingsService {
     const binding = this.#outputBinding(input.name);
     if (input.operation === undefined || input.operation === '') throw operationMissing(input.name);
     try {
-      return await binding.invoke({ operation: input.operation, data: input.data, metadata: input.metadata });
+      const { operation } = input;
+      const observer = this.#observer;
+      return await observed(
+        () => binding.invoke({ operation, data: input.data, metadata: input.metadata }),
+        observer && ((ok, ms) => observer.outputBinding(input.name, operation, ok, ms)),
+      );
     } catch (err) {
       throw bindingFailed(input.name, err);
     }

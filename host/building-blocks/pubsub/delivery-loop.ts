@@ -20,6 +20,7 @@ import { hasExpired } from './cloud-event.ts';
 import type { DeliveryConcurrency } from './delivery-concurrency.ts';
 import { routeFor } from './route-rules.ts';
 import { metadataList, type BulkSubscribe, type Subscription } from './subscription.ts';
+import type { BlockObserver } from '../../observability/component-observer.ts';
 
 export interface DeliveryTimings {
   /** Messages one pull asks for; as many as may be in flight when that is more (up to MAX_PULL). */
@@ -58,6 +59,8 @@ export interface DeliveryLoopDeps {
   onPublished: (pubsubName: string, topic: string) => void;
   /** How many messages may be at the app at once, and whether in order. */
   concurrency: DeliveryConcurrency;
+  /** Told of every message delivered (dapr_component_pubsub_ingress_*), when metrics are on. */
+  observer?: BlockObserver | undefined;
 }
 
 /** Most messages one pull asks for when the subscription allows many in flight. */
@@ -300,6 +303,7 @@ export class DeliveryLoop {
     const { path, prepared, id } = routed;
     const { retryDelaysMs, appTimeoutMs } = this.#deps.timings;
     let verdict: AppVerdict = { outcome: 'retry', reason: 'not delivered' };
+    const t0 = performance.now();
     for (let attempt = 0; attempt <= retryDelaysMs.length && !this.#stopping; attempt++) {
       if (attempt > 0) await this.#sleep(retryDelaysMs[attempt - 1]!);
       if (this.#stopping) break;
@@ -307,6 +311,7 @@ export class DeliveryLoop {
       if (verdict.outcome !== 'retry') break;
       this.#log.debug(`delivery ${attempt + 1} of event ${id} to ${path} on ${this.#where()} failed: ${verdict.reason}`);
     }
+    this.#deps.observer?.pubsubIngress(subscription.pubsubName, subscription.topic, verdict.outcome, performance.now() - t0);
     return this.#settle(message, id, verdict);
   }
 

@@ -27,6 +27,7 @@ import {
   pubsubNotLoaded,
   topicEmpty,
 } from './pubsub-errors.ts';
+import { observed, type BlockObserver } from '../../observability/component-observer.ts';
 import { isTopicAllowed } from './topic-scopes.ts';
 import { newTraceparent, traceContextOf, type TraceContext } from './trace-context.ts';
 
@@ -34,6 +35,8 @@ export interface PubSubServiceOptions {
   appId: string;
   /** Called after every successful publish, so local subscribers of the topic look at once. */
   onPublished?: (pubsubName: string, topic: string) => void;
+  /** Told of every publish (dapr_component_pubsub_egress_*), when metrics are on. */
+  observer?: BlockObserver | undefined;
 }
 
 export interface PublishInput {
@@ -147,7 +150,8 @@ export class PubSubService {
     }
     this.#checkScope(live, topic);
     try {
-      await live.pubsub.publish({ topic, data, contentType, metadata });
+      const observer = this.#options.observer;
+      await observed(() => live.pubsub.publish({ topic, data, contentType, metadata }), observer && ((ok, ms) => observer.pubsubEgress(pubsubName, topic, ok, ms)));
     } catch (err) {
       throw publishFailed(pubsubName, topic, err);
     }

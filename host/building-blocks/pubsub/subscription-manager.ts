@@ -16,6 +16,7 @@ import { DELIVERY_TIMINGS, DeliveryLoop, type DeliveryTimings } from './delivery
 import { APP_SUBSCRIBE_TIMINGS, fetchAppSubscriptions, type AppSubscribeTimings } from './programmatic-subscriptions.ts';
 import { subscriptionInfo, type Subscription, type SubscriptionProblem } from './subscription.ts';
 import { isTopicAllowed } from './topic-scopes.ts';
+import type { BlockObserver } from '../../observability/component-observer.ts';
 
 export interface SubscriptionManagerOptions {
   appId: string;
@@ -23,6 +24,8 @@ export interface SubscriptionManagerOptions {
   /** The channel to the app; without one (no `--app-port`) nothing can be delivered. */
   channel: AppChannel | undefined;
   logger: Logger;
+  /** Told of every delivery to the app (dapr_component_pubsub_ingress_*), when metrics are on. */
+  observer?: BlockObserver | undefined;
   timings?: Partial<DeliveryTimings>;
   appSubscribeTimings?: AppSubscribeTimings;
 }
@@ -137,6 +140,7 @@ export class SubscriptionManager {
       timings: this.#timings,
       onPublished: (pubsubName, topic) => this.wake(pubsubName, topic),
       concurrency,
+      observer: this.#options.observer,
     });
     this.#running.set(key, { loop, pubsub, metadataKey });
     const pace = concurrency.ordered ? 'in order, one at a time' : `up to ${concurrency.limit} at once`;

@@ -12,6 +12,7 @@ import type {
 } from '../../../abi/ts/state.ts';
 import type { Metadata } from '../../../abi/ts/types.ts';
 import type { LiveStateStore, StateStoreLookup } from '../../components/types.ts';
+import { observed, type BlockObserver, type CallReport } from '../../observability/component-observer.ts';
 import { KeyPrefix, keyPrefixFor } from './key-prefix.ts';
 import { metadataValue } from '../request-metadata.ts';
 import {
@@ -47,6 +48,8 @@ export interface StateServiceOptions {
   appId: string;
   /** The namespace for the `namespace` key prefix strategy (daprd reads `NAMESPACE`). */
   namespace?: string;
+  /** Told of every store call (dapr_component_state_*), when metrics are on. */
+  observer?: BlockObserver | undefined;
 }
 
 const NO_BYTES = new Uint8Array(0);
@@ -111,6 +114,12 @@ export class StateService {
     return { store: live.store, prefix };
   }
 
+  /** What reports a call to `storeName` as daprd's `operation`; undefined with metrics off. */
+  #report(storeName: string, operation: string): CallReport | undefined {
+    const observer = this.#options.observer;
+    return observer && ((success, ms) => observer.stateCall(storeName, operation, success, ms));
+  }
+
   /** The stored item, or undefined when the key does not exist. */
   async get(storeName: string, key: string, options: GetOptions): Promise<GetResponse | undefined> {
     const { store, prefix } = this.#resolve(storeName);
@@ -120,9 +129,9 @@ export class StateService {
       metadata: options.metadata,
     };
     try {
-      return await store.get(req);
+      // A key that is not there is a successful get.
+      return await observed(() => store.get(req).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err))), this.#report(storeName, 'get'));
     } catch (err) {
-      if (isNotFound(err)) return undefined;
       throw operationFailed(err, { op: 'get', storeName, key });
     }
   }
@@ -134,7 +143,7 @@ export class StateService {
     const reqs = keys.map((key): GetRequest => ({ key: prefix.apply(key), consistency: 'eventual', metadata: options.metadata }));
     let items: BulkGetItem[];
     try {
-      items = await bulkGetIn(store, reqs, options.parallelism);
+      items = await observed(() => bulkGetIn(store, reqs, options.parallelism), this.#report(storeName, 'bulk_get'));
     } catch (err) {
       throw operationFailed(err, { op: 'bulk-get', storeName });
     }
@@ -147,8 +156,8 @@ export class StateService {
     if (items.length === 0) return;
     const reqs = items.map((item) => setRequest(prefix, item));
     try {
-      if (reqs.length === 1 && reqs[0] !== undefined) await store.set(reqs[0]);
-      else await store.bulkSet(reqs);
+      const one = reqs.length === 1 ? reqs[0] : undefined;
+      await observed(() => (one !== undefined ? store.set(one) : store.bulkSet(reqs)), this.#report(storeName, 'set'));
     } catch (err) {
       throw operationFailed(err, { op: 'save', storeName });
     }
@@ -159,7 +168,7 @@ export class StateService {
     const { store, prefix } = this.#resolve(storeName);
     const req = deleteRequest(prefix, { key, etag: options.etag, options, metadata: options.metadata });
     try {
-      await store.delete(req);
+      await observed(() => store.delete(req), this.#report(storeName, 'delete'));
     } catch (err) {
       if (req.etag === undefined && isNotFound(err)) return;
       throw operationFailed(err, { op: 'delete', storeName, key });
@@ -183,7 +192,7 @@ export class StateService {
       }
     });
     try {
-      await store.transact(ops, metadata);
+      await observed(() => store.transact(ops, metadata), this.#report(storeName, 'transaction'));
     } catch (err) {
       throw operationFailed(err, { op: 'transaction', storeName });
     }
@@ -199,7 +208,7 @@ export class StateService {
     const parsed = parseQuery(storeName, query);
     let page;
     try {
-      page = await store.query({ ...parsed, keyPrefix: prefix.value, metadata });
+      page = await observed(() => store.query({ ...parsed, keyPrefix: prefix.value, metadata }), this.#report(storeName, 'query'));
     } catch (err) {
       if (isTesseraError(err) && err.code !== 'ERR_INTERNAL') throw err;
       const componentError = isTesseraError(err) ? err.componentError : undefined;
