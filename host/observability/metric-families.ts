@@ -3,6 +3,7 @@
 // then Tessera's own per-component ones, then Node's process metrics. Imported lazily by
 // metrics.ts: prom-client takes ~100 ms to load, which a start must not wait for.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SeriesCounter, SeriesHistogram } from './label-series.ts';
 
 /** daprd's defaultLatencyDistribution, in milliseconds. */
 export const DAPR_LATENCY_BUCKETS_MS = [
@@ -23,14 +24,15 @@ export interface ComponentSample {
   instances?: number | undefined;
 }
 
-const COMPONENT = ['app_id', 'component', 'namespace'] as const;
+const COMPONENT = ['app_id', 'component', 'namespace'];
 
 export function createFamilies(sample: () => ComponentSample[]) {
   const registry = new Registry();
   const registers = [registry];
-  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter({ name, help, labelNames, registers });
-  const latency = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-    new Histogram({ name, help, labelNames, buckets: DAPR_LATENCY_BUCKETS_MS, registers });
+  // Families a request touches are label-series (label-series.ts says why); the rest prom-client's own.
+  const counter = (name: string, help: string, labelNames: readonly string[]) => new SeriesCounter(registry, name, help, labelNames);
+  const latency = (name: string, help: string, labelNames: readonly string[]) => new SeriesHistogram(registry, name, help, labelNames, DAPR_LATENCY_BUCKETS_MS);
+  const rare = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter({ name, help, labelNames, registers });
 
   // Fuel is a counter, but an instance dropped (a trap, a hibernation, a swap) takes its count
   // with it: a total that goes down starts a new stretch on top of the last one.
@@ -50,8 +52,8 @@ export function createFamilies(sample: () => ComponentSample[]) {
     registry,
     httpRequestCount: counter('dapr_http_server_request_count', 'The number of HTTP requests', ['app_id', 'method', 'path', 'status']),
     httpLatency: latency('dapr_http_server_latency', 'Latency distribution of HTTP requests (milliseconds)', ['app_id', 'method', 'path', 'status']),
-    httpRequestBytes: new Histogram({ name: 'dapr_http_server_request_bytes', help: 'Size distribution of HTTP request body', labelNames: ['app_id'], buckets: DAPR_SIZE_BUCKETS, registers }),
-    httpResponseBytes: new Histogram({ name: 'dapr_http_server_response_bytes', help: 'Size distribution of HTTP response body', labelNames: ['app_id'], buckets: DAPR_SIZE_BUCKETS, registers }),
+    httpRequestBytes: new SeriesHistogram(registry, 'dapr_http_server_request_bytes', 'Size distribution of HTTP request body', ['app_id'], DAPR_SIZE_BUCKETS),
+    httpResponseBytes: new SeriesHistogram(registry, 'dapr_http_server_response_bytes', 'Size distribution of HTTP response body', ['app_id'], DAPR_SIZE_BUCKETS),
     stateCount: counter('dapr_component_state_count', 'The number of operations performed on the state component', [...COMPONENT, 'operation', 'success']),
     stateLatencies: latency('dapr_component_state_latencies', 'The latency of the response from the state component (milliseconds)', [...COMPONENT, 'operation', 'success']),
     egressCount: counter('dapr_component_pubsub_egress_count', 'The number of outgoing messages published to the pub/sub component', [...COMPONENT, 'success', 'topic']),
@@ -62,14 +64,14 @@ export function createFamilies(sample: () => ComponentSample[]) {
     outputBindingLatencies: latency('dapr_component_output_binding_latencies', 'The latency of the response from the output binding component (milliseconds)', [...COMPONENT, 'operation', 'success']),
     inputBindingCount: counter('dapr_component_input_binding_count', 'The number of incoming events arriving from the input binding component', [...COMPONENT, 'success']),
     inputBindingLatencies: latency('dapr_component_input_binding_latencies', 'The triggered app event processing latency (milliseconds)', [...COMPONENT, 'success']),
-    componentLoaded: counter('dapr_runtime_component_loaded', 'The number of successfully loaded components', ['app_id']),
-    componentInit: counter('dapr_runtime_component_init_total', 'The number of initialized components', ['app_id', 'component']),
-    componentInitFail: counter('dapr_runtime_component_init_fail_total', 'The number of component initialization failures', ['app_id', 'component', 'reason', 'componentName']),
+    componentLoaded: rare('dapr_runtime_component_loaded', 'The number of successfully loaded components', ['app_id']),
+    componentInit: rare('dapr_runtime_component_init_total', 'The number of initialized components', ['app_id', 'component']),
+    componentInitFail: rare('dapr_runtime_component_init_fail_total', 'The number of component initialization failures', ['app_id', 'component', 'reason', 'componentName']),
     calls: counter('tessera_component_calls_total', 'Calls of a component export, by export and outcome', ['app_id', 'component', 'export', 'success']),
     callLatency: latency('tessera_component_call_latency', 'Latency of a component export call, queueing included (milliseconds)', ['app_id', 'component', 'export']),
-    traps: counter('tessera_component_traps_total', 'Traps of a component (its instance is dropped and rebuilt)', ['app_id', 'component']),
-    swaps: counter('tessera_component_swaps_total', 'Hot swaps of a component to a new generation', ['app_id', 'component']),
-    hibernations: counter('tessera_component_hibernations_total', 'Times an idle component gave up its instance', ['app_id', 'component']),
+    traps: rare('tessera_component_traps_total', 'Traps of a component (its instance is dropped and rebuilt)', ['app_id', 'component']),
+    swaps: rare('tessera_component_swaps_total', 'Hot swaps of a component to a new generation', ['app_id', 'component']),
+    hibernations: rare('tessera_component_hibernations_total', 'Times an idle component gave up its instance', ['app_id', 'component']),
     compileSeconds: new Histogram({
       name: 'tessera_component_compile_seconds',
       help: 'Time the registry waited for a module to be checked, hardened and compiled',

@@ -14,7 +14,8 @@ export interface MetricsOptions {
   namespace?: string | undefined;
 }
 
-type Report = (f: Families) => void;
+/** A report made before prom-client was loaded, made again once it is. */
+type Report = (metrics: SidecarMetrics) => void;
 
 export class SidecarMetrics implements BlockObserver, ComponentObserver {
   readonly appId: string;
@@ -39,9 +40,9 @@ export class SidecarMetrics implements BlockObserver, ComponentObserver {
   load(): Promise<Families> {
     this.#loading ??= import('./metric-families.ts').then(({ createFamilies }) => {
       const families = createFamilies(() => this.#sample());
-      for (const report of this.#early ?? []) report(families);
-      this.#early = undefined;
       this.#families = families;
+      for (const report of this.#early ?? []) report(this);
+      this.#early = undefined;
       return families;
     });
     return this.#loading;
@@ -54,72 +55,73 @@ export class SidecarMetrics implements BlockObserver, ComponentObserver {
     return { contentType: families.registry.contentType, body: await families.registry.metrics() };
   }
 
-  #report(report: Report): void {
-    if (this.#families !== undefined) report(this.#families);
-    else if (this.#early !== undefined && this.#early.length < MAX_EARLY_REPORTS) this.#early.push(report);
+  #later(report: Report): void {
+    if (this.#early !== undefined && this.#early.length < MAX_EARLY_REPORTS) this.#early.push(report);
   }
 
-  #component(component: string): { app_id: string; component: string; namespace: string } {
-    return { app_id: this.appId, component, namespace: this.#namespace };
+  /** A rare event (a load, a trap, a swap): through prom-client's own counters, buffered while it loads. */
+  #report(report: (f: Families) => void): void {
+    const f = this.#families;
+    if (f !== undefined) report(f);
+    else this.#later((later) => later.#report(report));
   }
 
   /** One answered HTTP API call; `path` is the route template ('' for no route). */
   httpRequest(method: string, path: string, status: number, requestBytes: number, responseBytes: number, ms: number): void {
-    this.#report((f) => {
-      const labels = { app_id: this.appId, method, path, status: String(status) };
-      f.httpRequestCount.inc(labels);
-      f.httpLatency.observe(labels, ms);
-      f.httpRequestBytes.observe({ app_id: this.appId }, requestBytes);
-      f.httpResponseBytes.observe({ app_id: this.appId }, responseBytes);
-    });
+    const f = this.#families;
+    if (f === undefined) return this.#later((later) => later.httpRequest(method, path, status, requestBytes, responseBytes, ms));
+    const code = String(status);
+    f.httpRequestCount.inc(1, this.appId, method, path, code);
+    f.httpLatency.observe(ms, this.appId, method, path, code);
+    f.httpRequestBytes.observe(requestBytes, this.appId);
+    f.httpResponseBytes.observe(responseBytes, this.appId);
   }
 
   stateCall(component: string, operation: string, success: boolean, ms: number): void {
-    this.#report((f) => {
-      const labels = { ...this.#component(component), operation, success: String(success) };
-      f.stateCount.inc(labels);
-      f.stateLatencies.observe(labels, ms);
-    });
+    const f = this.#families;
+    if (f === undefined) return this.#later((later) => later.stateCall(component, operation, success, ms));
+    const ok = success ? 'true' : 'false';
+    f.stateCount.inc(1, this.appId, component, this.#namespace, operation, ok);
+    f.stateLatencies.observe(ms, this.appId, component, this.#namespace, operation, ok);
   }
 
   pubsubEgress(component: string, topic: string, success: boolean, ms: number): void {
-    this.#report((f) => {
-      const labels = { ...this.#component(component), success: String(success), topic };
-      f.egressCount.inc(labels);
-      f.egressLatencies.observe(labels, ms);
-    });
+    const f = this.#families;
+    if (f === undefined) return this.#later((later) => later.pubsubEgress(component, topic, success, ms));
+    const ok = success ? 'true' : 'false';
+    f.egressCount.inc(1, this.appId, component, this.#namespace, ok, topic);
+    f.egressLatencies.observe(ms, this.appId, component, this.#namespace, ok, topic);
   }
 
   pubsubIngress(component: string, topic: string, status: ProcessStatus, ms: number): void {
-    this.#report((f) => {
-      // daprd sets `status` to the process status when it has no other.
-      const labels = { ...this.#component(component), process_status: status, topic, status };
-      f.ingressCount.inc(labels);
-      f.ingressLatencies.observe(labels, ms);
-    });
+    const f = this.#families;
+    if (f === undefined) return this.#later((later) => later.pubsubIngress(component, topic, status, ms));
+    // daprd sets `status` to the process status when it has no other.
+    f.ingressCount.inc(1, this.appId, component, this.#namespace, status, topic, status);
+    f.ingressLatencies.observe(ms, this.appId, component, this.#namespace, status, topic, status);
   }
 
   outputBinding(component: string, operation: string, success: boolean, ms: number): void {
-    this.#report((f) => {
-      const labels = { ...this.#component(component), operation, success: String(success) };
-      f.outputBindingCount.inc(labels);
-      f.outputBindingLatencies.observe(labels, ms);
-    });
+    const f = this.#families;
+    if (f === undefined) return this.#later((later) => later.outputBinding(component, operation, success, ms));
+    const ok = success ? 'true' : 'false';
+    f.outputBindingCount.inc(1, this.appId, component, this.#namespace, operation, ok);
+    f.outputBindingLatencies.observe(ms, this.appId, component, this.#namespace, operation, ok);
   }
 
   inputBinding(component: string, success: boolean, ms: number): void {
-    this.#report((f) => {
-      const labels = { ...this.#component(component), success: String(success) };
-      f.inputBindingCount.inc(labels);
-      f.inputBindingLatencies.observe(labels, ms);
-    });
+    const f = this.#families;
+    if (f === undefined) return this.#later((later) => later.inputBinding(component, success, ms));
+    const ok = success ? 'true' : 'false';
+    f.inputBindingCount.inc(1, this.appId, component, this.#namespace, ok);
+    f.inputBindingLatencies.observe(ms, this.appId, component, this.#namespace, ok);
   }
 
   componentCall(component: string, exportName: string, success: boolean, ms: number): void {
-    this.#report((f) => {
-      f.calls.inc({ app_id: this.appId, component, export: exportName, success: String(success) });
-      f.callLatency.observe({ app_id: this.appId, component, export: exportName }, ms);
-    });
+    const f = this.#families;
+    if (f === undefined) return this.#later((later) => later.componentCall(component, exportName, success, ms));
+    f.calls.inc(1, this.appId, component, exportName, success ? 'true' : 'false');
+    f.callLatency.observe(ms, this.appId, component, exportName);
   }
 
   trap(component: string): void {
