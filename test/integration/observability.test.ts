@@ -5,6 +5,7 @@
 // scrapes the sidecar and reports the target up; a publish made as curl makes it shows up
 // at the receiver as one trace, from the API call to the app's delivery.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { OtlpReceiver } from '../support/otlp-receiver.ts';
 import { PrometheusServer } from '../support/prometheus-server.ts';
@@ -13,6 +14,7 @@ import { TestApp } from '../support/test-app.ts';
 import { needs } from '../support/tools.ts';
 
 const APP_ID = 'shop';
+const DASHBOARD = new URL('../../examples/observability/grafana-dashboard.json', import.meta.url);
 const METRICS = /metrics served on http:\/\/[\d.]+:(\d+)\/metrics/;
 
 /** daprd's families (pkg/diagnostics) and their labels, as its Prometheus exporter names them. */
@@ -147,6 +149,11 @@ describe('observability: metrics, Prometheus and traces', () => {
       const memory = await prometheus.query('tessera_component_memory_bytes{component="statestore"}');
       assert.equal(memory.length, 1);
       assert.ok(Number(memory[0]!.value[1]) > 0);
+      // Every query of the example Grafana dashboard is one Prometheus accepts.
+      const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
+      const queries = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr.replaceAll('$__rate_interval', '1m').replaceAll('$app_id', '.*').replaceAll('$job', '.*'));
+      assert.ok(queries.length > 10);
+      for (const query of queries) await prometheus.query(query);
     } finally {
       await prometheus.stop();
     }
