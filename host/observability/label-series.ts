@@ -132,3 +132,19 @@ export class SeriesHistogram {
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 }
+
+/** A count and a latency histogram over the same labels, as Dapr pairs `_count` with `_latencies`. */
+export class CallSeries {
+  readonly #count: SeriesCounter;
+  readonly #latency: SeriesHistogram;
+
+  constructor(registry: Registry, count: { name: string; help: string }, latency: { name: string; help: string }, labelNames: readonly string[], bounds: readonly number[]) {
+    this.#count = new SeriesCounter(registry, count.name, count.help, labelNames);
+    this.#latency = new SeriesHistogram(registry, latency.name, latency.help, labelNames, bounds);
+  }
+
+  record(ms: number, values: string[]): void {
+    this.#count.inc(1, ...values);
+    this.#latency.observe(ms, ...values);
+  }
+}

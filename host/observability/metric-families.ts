@@ -3,7 +3,7 @@
 // then Tessera's own per-component ones, then Node's process metrics. Imported lazily by
 // metrics.ts: prom-client takes ~100 ms to load, which a start must not wait for.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { SeriesCounter, SeriesHistogram } from './label-series.ts';
+import { CallSeries, SeriesCounter, SeriesHistogram } from './label-series.ts';
 
 /** daprd's defaultLatencyDistribution, in milliseconds. */
 export const DAPR_LATENCY_BUCKETS_MS = [
@@ -32,6 +32,9 @@ export function createFamilies(sample: () => ComponentSample[]) {
   // Families a request touches are label-series (label-series.ts says why); the rest prom-client's own.
   const counter = (name: string, help: string, labelNames: readonly string[]) => new SeriesCounter(registry, name, help, labelNames);
   const latency = (name: string, help: string, labelNames: readonly string[]) => new SeriesHistogram(registry, name, help, labelNames, DAPR_LATENCY_BUCKETS_MS);
+  /** Dapr's `_count` and `_latencies` (ms) pair over one set of labels. */
+  const pair = (count: string, countHelp: string, latencies: string, latencyHelp: string, labelNames: readonly string[]) =>
+    new CallSeries(registry, { name: count, help: countHelp }, { name: latencies, help: latencyHelp }, labelNames, DAPR_LATENCY_BUCKETS_MS);
   const rare = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter({ name, help, labelNames, registers });
 
   // Fuel is a counter, but an instance dropped (a trap, a hibernation, a swap) takes its count
@@ -50,20 +53,44 @@ export function createFamilies(sample: () => ComponentSample[]) {
 
   const families = {
     registry,
-    httpRequestCount: counter('dapr_http_server_request_count', 'The number of HTTP requests', ['app_id', 'method', 'path', 'status']),
-    httpLatency: latency('dapr_http_server_latency', 'Latency distribution of HTTP requests (milliseconds)', ['app_id', 'method', 'path', 'status']),
+    http: pair('dapr_http_server_request_count', 'The number of HTTP requests', 'dapr_http_server_latency', 'Latency distribution of HTTP requests (milliseconds)', ['app_id', 'method', 'path', 'status']),
     httpRequestBytes: new SeriesHistogram(registry, 'dapr_http_server_request_bytes', 'Size distribution of HTTP request body', ['app_id'], DAPR_SIZE_BUCKETS),
     httpResponseBytes: new SeriesHistogram(registry, 'dapr_http_server_response_bytes', 'Size distribution of HTTP response body', ['app_id'], DAPR_SIZE_BUCKETS),
-    stateCount: counter('dapr_component_state_count', 'The number of operations performed on the state component', [...COMPONENT, 'operation', 'success']),
-    stateLatencies: latency('dapr_component_state_latencies', 'The latency of the response from the state component (milliseconds)', [...COMPONENT, 'operation', 'success']),
-    egressCount: counter('dapr_component_pubsub_egress_count', 'The number of outgoing messages published to the pub/sub component', [...COMPONENT, 'success', 'topic']),
-    egressLatencies: latency('dapr_component_pubsub_egress_latencies', 'The latency of the response from the pub/sub component (milliseconds)', [...COMPONENT, 'success', 'topic']),
-    ingressCount: counter('dapr_component_pubsub_ingress_count', 'The number of incoming messages arriving from the pub/sub component', [...COMPONENT, 'process_status', 'topic', 'status']),
-    ingressLatencies: latency('dapr_component_pubsub_ingress_latencies', 'The consuming app event processing latency (milliseconds)', [...COMPONENT, 'process_status', 'topic', 'status']),
-    outputBindingCount: counter('dapr_component_output_binding_count', 'The number of operations invoked on the output binding component', [...COMPONENT, 'operation', 'success']),
-    outputBindingLatencies: latency('dapr_component_output_binding_latencies', 'The latency of the response from the output binding component (milliseconds)', [...COMPONENT, 'operation', 'success']),
-    inputBindingCount: counter('dapr_component_input_binding_count', 'The number of incoming events arriving from the input binding component', [...COMPONENT, 'success']),
-    inputBindingLatencies: latency('dapr_component_input_binding_latencies', 'The triggered app event processing latency (milliseconds)', [...COMPONENT, 'success']),
+    state: pair(
+      'dapr_component_state_count',
+      'The number of operations performed on the state component',
+      'dapr_component_state_latencies',
+      'The latency of the response from the state component (milliseconds)',
+      [...COMPONENT, 'operation', 'success'],
+    ),
+    egress: pair(
+      'dapr_component_pubsub_egress_count',
+      'The number of outgoing messages published to the pub/sub component',
+      'dapr_component_pubsub_egress_latencies',
+      'The latency of the response from the pub/sub component (milliseconds)',
+      [...COMPONENT, 'success', 'topic'],
+    ),
+    ingress: pair(
+      'dapr_component_pubsub_ingress_count',
+      'The number of incoming messages arriving from the pub/sub component',
+      'dapr_component_pubsub_ingress_latencies',
+      'The consuming app event processing latency (milliseconds)',
+      [...COMPONENT, 'process_status', 'topic', 'status'],
+    ),
+    outputBinding: pair(
+      'dapr_component_output_binding_count',
+      'The number of operations invoked on the output binding component',
+      'dapr_component_output_binding_latencies',
+      'The latency of the response from the output binding component (milliseconds)',
+      [...COMPONENT, 'operation', 'success'],
+    ),
+    inputBinding: pair(
+      'dapr_component_input_binding_count',
+      'The number of incoming events arriving from the input binding component',
+      'dapr_component_input_binding_latencies',
+      'The triggered app event processing latency (milliseconds)',
+      [...COMPONENT, 'success'],
+    ),
     componentLoaded: rare('dapr_runtime_component_loaded', 'The number of successfully loaded components', ['app_id']),
     componentInit: rare('dapr_runtime_component_init_total', 'The number of initialized components', ['app_id', 'component']),
     componentInitFail: rare('dapr_runtime_component_init_fail_total', 'The number of component initialization failures', ['app_id', 'component', 'reason', 'componentName']),

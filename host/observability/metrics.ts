@@ -2,6 +2,7 @@
 // building blocks (BlockObserver) and the component layer (ComponentObserver) call plain
 // methods here. prom-client itself is loaded once the sidecar is ready (`load`), off the
 // start's critical path; what is reported before that waits in a bounded buffer.
+import type { CallSeries } from './label-series.ts';
 import type { Families, ComponentSample } from './metric-families.ts';
 import type { BlockObserver, ComponentObserver, ProcessStatus } from './component-observer.ts';
 
@@ -15,7 +16,7 @@ export interface MetricsOptions {
 }
 
 /** A report made before prom-client was loaded, made again once it is. */
-type Report = (metrics: SidecarMetrics) => void;
+type Report = () => void;
 
 export class SidecarMetrics implements BlockObserver, ComponentObserver {
   readonly appId: string;
@@ -41,7 +42,7 @@ export class SidecarMetrics implements BlockObserver, ComponentObserver {
     this.#loading ??= import('./metric-families.ts').then(({ createFamilies }) => {
       const families = createFamilies(() => this.#sample());
       this.#families = families;
-      for (const report of this.#early ?? []) report(this);
+      for (const report of this.#early ?? []) report();
       this.#early = undefined;
       return families;
     });
@@ -59,69 +60,55 @@ export class SidecarMetrics implements BlockObserver, ComponentObserver {
     if (this.#early !== undefined && this.#early.length < MAX_EARLY_REPORTS) this.#early.push(report);
   }
 
-  /** A rare event (a load, a trap, a swap): through prom-client's own counters, buffered while it loads. */
+  /** A report on the families, buffered while prom-client loads. */
   #report(report: (f: Families) => void): void {
     const f = this.#families;
     if (f !== undefined) report(f);
-    else this.#later((later) => later.#report(report));
+    else this.#later(() => this.#report(report));
+  }
+
+  /** Records one call in the pair `pick` gives, buffered while prom-client loads. */
+  #record(pick: (f: Families) => CallSeries, ms: number, values: string[]): void {
+    const f = this.#families;
+    if (f === undefined) this.#later(() => this.#record(pick, ms, values));
+    else pick(f).record(ms, values);
   }
 
   /** One answered HTTP API call; `path` is the route template ('' for no route). */
   httpRequest(method: string, path: string, status: number, requestBytes: number, responseBytes: number, ms: number): void {
-    const f = this.#families;
-    if (f === undefined) return this.#later((later) => later.httpRequest(method, path, status, requestBytes, responseBytes, ms));
-    const code = String(status);
-    f.httpRequestCount.inc(1, this.appId, method, path, code);
-    f.httpLatency.observe(ms, this.appId, method, path, code);
-    f.httpRequestBytes.observe(requestBytes, this.appId);
-    f.httpResponseBytes.observe(responseBytes, this.appId);
+    this.#record((f) => f.http, ms, [this.appId, method, path, String(status)]);
+    this.#report((f) => {
+      f.httpRequestBytes.observe(requestBytes, this.appId);
+      f.httpResponseBytes.observe(responseBytes, this.appId);
+    });
   }
 
   stateCall(component: string, operation: string, success: boolean, ms: number): void {
-    const f = this.#families;
-    if (f === undefined) return this.#later((later) => later.stateCall(component, operation, success, ms));
-    const ok = success ? 'true' : 'false';
-    f.stateCount.inc(1, this.appId, component, this.#namespace, operation, ok);
-    f.stateLatencies.observe(ms, this.appId, component, this.#namespace, operation, ok);
+    this.#record((f) => f.state, ms, [this.appId, component, this.#namespace, operation, String(success)]);
   }
 
   pubsubEgress(component: string, topic: string, success: boolean, ms: number): void {
-    const f = this.#families;
-    if (f === undefined) return this.#later((later) => later.pubsubEgress(component, topic, success, ms));
-    const ok = success ? 'true' : 'false';
-    f.egressCount.inc(1, this.appId, component, this.#namespace, ok, topic);
-    f.egressLatencies.observe(ms, this.appId, component, this.#namespace, ok, topic);
+    this.#record((f) => f.egress, ms, [this.appId, component, this.#namespace, String(success), topic]);
   }
 
   pubsubIngress(component: string, topic: string, status: ProcessStatus, ms: number): void {
-    const f = this.#families;
-    if (f === undefined) return this.#later((later) => later.pubsubIngress(component, topic, status, ms));
     // daprd sets `status` to the process status when it has no other.
-    f.ingressCount.inc(1, this.appId, component, this.#namespace, status, topic, status);
-    f.ingressLatencies.observe(ms, this.appId, component, this.#namespace, status, topic, status);
+    this.#record((f) => f.ingress, ms, [this.appId, component, this.#namespace, status, topic, status]);
   }
 
   outputBinding(component: string, operation: string, success: boolean, ms: number): void {
-    const f = this.#families;
-    if (f === undefined) return this.#later((later) => later.outputBinding(component, operation, success, ms));
-    const ok = success ? 'true' : 'false';
-    f.outputBindingCount.inc(1, this.appId, component, this.#namespace, operation, ok);
-    f.outputBindingLatencies.observe(ms, this.appId, component, this.#namespace, operation, ok);
+    this.#record((f) => f.outputBinding, ms, [this.appId, component, this.#namespace, operation, String(success)]);
   }
 
   inputBinding(component: string, success: boolean, ms: number): void {
-    const f = this.#families;
-    if (f === undefined) return this.#later((later) => later.inputBinding(component, success, ms));
-    const ok = success ? 'true' : 'false';
-    f.inputBindingCount.inc(1, this.appId, component, this.#namespace, ok);
-    f.inputBindingLatencies.observe(ms, this.appId, component, this.#namespace, ok);
+    this.#record((f) => f.inputBinding, ms, [this.appId, component, this.#namespace, String(success)]);
   }
 
   componentCall(component: string, exportName: string, success: boolean, ms: number): void {
-    const f = this.#families;
-    if (f === undefined) return this.#later((later) => later.componentCall(component, exportName, success, ms));
-    f.calls.inc(1, this.appId, component, exportName, success ? 'true' : 'false');
-    f.callLatency.observe(ms, this.appId, component, exportName);
+    this.#report((f) => {
+      f.calls.inc(1, this.appId, component, exportName, String(success));
+      f.callLatency.observe(ms, this.appId, component, exportName);
+    });
   }
 
   trap(component: string): void {

@@ -1,7 +1,7 @@
 // An OTLP/HTTP trace receiver on loopback for tests: POST /v1/traces with the JSON encoding
 // (what @opentelemetry/exporter-trace-otlp-http sends), each span kept with its resource's
 // service.name. A test waits for the spans it expects.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pollUntil } from './sidecar-process.ts';
 
@@ -40,29 +40,25 @@ export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
   /** Requests that were not OTLP JSON (the content type and why), for a failing test to show. */
   readonly refused: string[] = [];
-  readonly #server: Server;
+  readonly #server: Server = createServer((req, res) => void this.#receive(req, res));
   port = 0;
 
-  constructor() {
-    this.#server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        if (req.method !== 'POST' || req.url !== '/v1/traces' || !String(req.headers['content-type']).startsWith('application/json')) {
-          this.refused.push(`${req.method} ${req.url} (${req.headers['content-type']})`);
-          res.writeHead(415).end();
-          return;
-        }
-        try {
-          this.#take(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpTraces);
-        } catch (err) {
-          this.refused.push(`unreadable body: ${(err as Error).message}`);
-          res.writeHead(400).end();
-          return;
-        }
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
+  async #receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (req.method !== 'POST' || req.url !== '/v1/traces' || !String(req.headers['content-type']).startsWith('application/json')) {
+      this.refused.push(`${req.method} ${req.url} (${req.headers['content-type']})`);
+      res.writeHead(415).end();
+      return;
+    }
+    try {
+      this.#take(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpTraces);
+    } catch (err) {
+      this.refused.push(`unreadable body: ${(err as Error).message}`);
+      res.writeHead(400).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   }
 
   #take(body: OtlpTraces): void {
