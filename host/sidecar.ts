@@ -140,16 +140,18 @@ export class Sidecar {
     await this.#api.listen({ port: this.#options.httpPort, host: this.#options.listenAddress });
     this.#port = (this.#api.server.address() as AddressInfo).port;
     logger.info(`dapr HTTP API listening on http://${this.#options.listenAddress}:${this.#port} (app id "${appId}", Tessera ${RUNTIME_VERSION})`);
-    if (this.metrics !== undefined) {
-      const { metricsPort, metricsAddress, listenAddress } = this.#options;
-      this.#metricsServer = await startMetricsServer(this.metrics, metricsPort!, metricsAddress ?? listenAddress, logger.child('metrics'));
-      // prom-client loads once the components are (it takes ~100 ms): reports wait in a buffer meanwhile.
-      void this.loaded.then(() => this.metrics?.load());
-    }
     // The bundled components are watched too, so a rebuilt bundled module is swapped in.
     const bundledDirs = (await readdir(BUNDLED_DIR, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => join(BUNDLED_DIR, e.name));
     this.#watcher = watchFolders([...resourcesPaths, ...bundledDirs], () => this.#reload(), logger.child('watcher'));
     this.#reload();
+    if (this.metrics !== undefined) {
+      const { metricsPort, metricsAddress, listenAddress } = this.#options;
+      this.#metricsServer = await startMetricsServer(this.metrics, metricsPort!, metricsAddress ?? listenAddress, logger.child('metrics'));
+      // prom-client (~100 ms to import) loads while the load worker compiles the components, not
+      // after: a health check answered just then would wait for the import. Reports made
+      // meanwhile wait in a bounded buffer.
+      void this.metrics.load();
+    }
     // In the background: the app usually starts after the sidecar, and is asked until it answers.
     void this.subscriptions.loadProgrammatic();
   }
