@@ -3,7 +3,7 @@
 // flag) or from a `kind: Configuration` document in a resources folder, read once at start
 // as daprd does; the standard OTEL_* environment variables configure tracing when no
 // Configuration does. Validated with ajv; every error names the file and the field.
-import { readFile, readdir } from 'node:fs/promises';
+import { lstat, readFile, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { TesseraError } from '../errors.ts';
@@ -124,6 +124,11 @@ export function tracingFromEnvironment(env: NodeJS.ProcessEnv): TracingSettings 
 }
 
 async function readYaml(path: string): Promise<unknown[]> {
+  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    throw configError(path, `cannot be read (${err.code ?? err.message})`);
+  });
+  if (!info.isFile()) throw configError(path, 'not a regular file');
+  if (info.size > MAX_CONFIG_BYTES) throw configError(path, `over the ${MAX_CONFIG_BYTES / 1048576} MiB resource YAML limit`);
   const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw configError(path, `cannot be read (${err.code ?? err.message})`);
   });
@@ -150,7 +155,10 @@ export async function loadObservabilityConfig(configFile: string | undefined, re
     const names = (await readdir(folder).catch(() => [] as string[])).filter((n) => ['.yaml', '.yml'].includes(extname(n))).sort();
     for (const name of names) {
       const path = join(folder, name);
-      // A file that cannot be read here is the resources loader's to report.
+      // Only a regular file within the size limit is read here, before the API listens: a pipe
+      // would block the start, and anything odd is the resources loader's to report.
+      const info = await lstat(path).catch(() => undefined);
+      if (info === undefined || !info.isFile() || info.size > MAX_CONFIG_BYTES) continue;
       const docs = await readYaml(path).catch(() => []);
       const doc = docs.find(isConfiguration);
       if (doc !== undefined) return parseConfiguration(doc, path);

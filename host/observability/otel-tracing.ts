@@ -8,7 +8,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { RUNTIME_VERSION } from '../version.ts';
 import type { TracingSettings } from './configuration.ts';
-import type { ServerSpan, Tracing } from './tracing.ts';
+import type { ServerSpan, Tracing } from './tracing-api.ts';
 
 /** `host:port` gets a scheme (daprd's endpointAddress has none); a URL is kept. */
 function endpointUrl(settings: TracingSettings, path: string): string | undefined {
