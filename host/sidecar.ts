@@ -29,6 +29,8 @@ import type { GrpcApi } from './api/grpc/server.ts';
 import type { AppConnectionProperties } from './building-blocks/metadata/metadata-service.ts';
 import type { Logger } from './observability/logger.ts';
 import { formatGoDuration } from './units.ts';
+import { SidecarMetrics } from './observability/metrics.ts';
+import { startMetricsServer, type MetricsServer } from './observability/metrics-server.ts';
 import { RUNTIME_VERSION } from './version.ts';
 import { Resiliency } from './resiliency/resiliency.ts';
 import { ResiliencyResources } from './resiliency/resiliency-resources.ts';
@@ -62,6 +64,10 @@ export interface SidecarOptions {
   logger: Logger;
   /** Called after `POST /v1.0/shutdown` (or the gRPC Shutdown) has been answered. */
   onShutdownRequest?: () => void;
+  /** Prometheus metrics at GET /metrics on this port (0 picks a free one); undefined: no metrics. */
+  metricsPort?: number | undefined;
+  /** Where the metrics server listens; the API's address unless given. */
+  metricsAddress?: string | undefined;
 }
 
 export class Sidecar {
@@ -79,6 +85,9 @@ export class Sidecar {
   readonly #appHealth: AppHealthMonitor | undefined;
   /** The gRPC API starting or started, and its port; undefined when not served. */
   #grpc: Promise<{ api: GrpcApi; port: number }> | undefined;
+  /** What every layer reports to, when metrics are on. */
+  readonly metrics: SidecarMetrics | undefined;
+  #metricsServer: MetricsServer | undefined;
   #watcher: FolderWatcher | undefined;
   #ready = false;
   readonly #loaded = Promise.withResolvers<void>();
@@ -97,8 +106,11 @@ export class Sidecar {
   private constructor(options: SidecarOptions, channel: AppCallbacks | undefined) {
     this.#options = options;
     const resiliencyLogger = options.logger.child('resiliency');
+    const metrics = options.metricsPort === undefined ? undefined : new SidecarMetrics({ appId: options.appId, namespace: process.env.NAMESPACE });
+    this.metrics = metrics;
     this.registry = new ComponentRegistry({
       logger: options.logger.child('components'),
+      observer: metrics,
       onChange: () => {
         this.subscriptions.reconcile();
         this.inputBindings.reconcile();
@@ -116,6 +128,7 @@ export class Sidecar {
       channel: this.#channel,
       logger: options.logger.child('pubsub'),
       resiliency: this.resiliency,
+      observer: metrics,
     });
     this.streams = new StreamingSubscriptions({
       appId: options.appId,
@@ -123,7 +136,10 @@ export class Sidecar {
       logger: options.logger.child('pubsub'),
       timings: options.streamTimings,
     });
-    this.inputBindings = new InputBindings({ components: this.registry, channel: this.#channel, logger: options.logger.child('bindings') });
+    this.inputBindings = new InputBindings({ components: this.registry, channel: this.#channel, logger: options.logger.child('bindings'), observer: metrics });
+    metrics?.sampleComponents(() =>
+      this.registry.usage().map(({ name, generation, usage }) => ({ name, generation, memoryBytes: usage?.memoryBytes, fuelConsumed: usage?.fuelConsumed, instances: usage?.instances })),
+    );
     this.blocks = createBuildingBlocks({
       appId: options.appId,
       runtimeVersion: RUNTIME_VERSION,
@@ -139,6 +155,7 @@ export class Sidecar {
         this.subscriptions.wake(pubsubName, topic);
         this.streams.wake(pubsubName, topic);
       },
+      observer: metrics,
     });
     this.#api = createHttpApi({
       blocks: this.blocks,
@@ -147,6 +164,7 @@ export class Sidecar {
       maxBodyBytes: options.maxBodyBytes,
       shutdown: () => options.onShutdownRequest?.(),
       logger: options.logger.child('http'),
+      metrics,
     });
     // As daprd: with health checks, nothing is delivered until the app is first seen healthy.
     if (channel !== undefined && options.appHealth !== undefined) {
@@ -188,6 +206,14 @@ export class Sidecar {
     const bundledDirs = (await readdir(BUNDLED_DIR, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => join(BUNDLED_DIR, e.name));
     this.#watcher = watchFolders([...resourcesPaths, ...bundledDirs], () => this.#reload(), logger.child('watcher'));
     this.#reload();
+    if (this.metrics !== undefined) {
+      const { metricsPort, metricsAddress, listenAddress } = this.#options;
+      this.#metricsServer = await startMetricsServer(this.metrics, metricsPort!, metricsAddress ?? listenAddress, logger.child('metrics'));
+      // prom-client (~100 ms to import) loads while the load worker compiles the components, not
+      // after: a health check answered just then would wait for the import. Reports made
+      // meanwhile wait in a bounded buffer.
+      void this.metrics.load();
+    }
     // In the background: the app usually starts after the sidecar, and is asked until it answers.
     void this.subscriptions.loadProgrammatic();
     this.#appHealth?.start();
@@ -271,6 +297,11 @@ export class Sidecar {
     return this.#grpc === undefined ? Promise.resolve(undefined) : this.#grpc.then((grpc) => grpc.port);
   }
 
+  /** The port of GET /metrics; undefined with metrics off or when its port was taken. */
+  get metricsPort(): number | undefined {
+    return this.#metricsServer?.port;
+  }
+
   /**
    * Resolves once the first scan of the resources is applied: every component in them
    * running, failed, or past its deadlines (or the sidecar stopped). `/v1.0/healthz` says
@@ -289,7 +320,7 @@ export class Sidecar {
     this.#appHealth?.stop();
     await Promise.all([this.subscriptions.stop(), this.inputBindings.stop(), this.streams.stop()]);
     const grpc = await this.#grpc?.catch(() => undefined);
-    await Promise.all([this.#api.close(), grpc?.api.close()]);
+    await Promise.all([this.#api.close(), grpc?.api.close(), this.#metricsServer?.close()]);
     this.#channel?.close();
     await this.registry.close();
   }

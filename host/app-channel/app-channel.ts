@@ -8,6 +8,7 @@
 import type { Agent as HttpAgent, IncomingHttpHeaders } from 'node:http';
 import { TesseraError } from '../errors.ts';
 import type { AppCallbacks, AppSubscriptionsAnswer, AppVerdict, BindingEventCall, BulkTopicEventCall, TopicEventCall } from './app-callbacks.ts';
+import { activeTracing } from '../observability/tracing.ts';
 import { ConcurrencyLimit, UNLIMITED } from './concurrency-limit.ts';
 import { bindingEventRequest, bulkTopicEventRequest, bulkVerdicts, SUBSCRIBE_PATH, topicEventRequest, verdictOf } from './http-callbacks.ts';
 
@@ -79,9 +80,29 @@ export class AppChannel implements AppCallbacks {
       throw new TesseraError('ERR_APP_CHANNEL', `error invoking app channel: ${req.method} ${req.path}: aborted while waiting for --app-max-concurrency`, { cause: err });
     }
     try {
-      return await this.#send(req);
+      return await this.#traced(req);
     } finally {
       this.#calls.release();
+    }
+  }
+
+  /**
+   * With tracing on, the call gets a CLIENT span: a child of the trace its headers carry (a
+   * delivery's CloudEvent) or of the current span, whose `traceparent` the app receives.
+   */
+  async #traced(req: AppRequest): Promise<AppResponse> {
+    const tracing = activeTracing;
+    if (tracing === undefined) return this.#send(req);
+    const headers = { ...req.headers };
+    const end = tracing.appCall(`${req.method} ${req.path}`, headers);
+    if (end === undefined) return this.#send(req);
+    try {
+      const res = await this.#send({ ...req, headers });
+      end(res.status);
+      return res;
+    } catch (err) {
+      end(undefined);
+      throw err;
     }
   }
 

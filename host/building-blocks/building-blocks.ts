@@ -1,6 +1,7 @@
 // The building blocks one sidecar serves, built once over its components and handed to
 // every transport (the HTTP API today, the gRPC API next), which only parse, call and reply.
 import type { ComponentDirectory } from '../components/types.ts';
+import type { BlockObserver } from '../observability/component-observer.ts';
 import { BindingsService } from './bindings/bindings-service.ts';
 import { HealthService } from './health/health-service.ts';
 import { MetadataService, type AppConnectionProperties, type SubscriptionDirectory } from './metadata/metadata-service.ts';
@@ -32,14 +33,16 @@ export interface BuildingBlocksOptions {
   isReady(): boolean;
   /** Called after every successful publish, so local subscribers of the topic look at once. */
   onPublished?: (pubsubName: string, topic: string) => void;
+  /** Told of every component call the blocks make (Dapr's dapr_component_* metrics), when metrics are on. */
+  observer?: BlockObserver | undefined;
 }
 
 export function createBuildingBlocks(options: BuildingBlocksOptions): BuildingBlocks {
-  const { appId, components } = options;
+  const { appId, components, observer } = options;
   return {
-    state: new StateService(components, { appId, namespace: options.namespace, ...(options.resiliency === undefined ? {} : { resiliency: options.resiliency }) }),
-    pubsub: new PubSubService(components, { appId, onPublished: options.onPublished, resiliency: options.resiliency }),
-    bindings: new BindingsService(components, options.resiliency),
+    state: new StateService(components, { appId, namespace: options.namespace, observer, ...(options.resiliency === undefined ? {} : { resiliency: options.resiliency }) }),
+    pubsub: new PubSubService(components, { appId, onPublished: options.onPublished, observer, resiliency: options.resiliency }),
+    bindings: new BindingsService(components, options.resiliency, observer),
     metadata: new MetadataService({ appId, runtimeVersion: options.runtimeVersion, appConnection: options.appConnection, components, subscriptions: options.subscriptions }),
     health: new HealthService({ appId, components, isReady: options.isReady }),
   };

@@ -3,7 +3,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { loadWorkers } from '../components/load-worker.ts';
+import { loadObservabilityConfig } from '../observability/configuration.ts';
 import { createLogger } from '../observability/logger.ts';
+import { startTracing, stopTracing } from '../observability/tracing.ts';
 import { startApp, stopApp } from './app-process.ts';
 import { RUN_USAGE, UsageError, parseRunArgs, type RunOptions } from './run-options.ts';
 
@@ -66,8 +68,18 @@ export async function runCommand(argv: string[]): Promise<void> {
   // the sidecar is ready it runs at this thread's priority (there is nothing to serve yet).
   loadWorkers.warm({ foreground: true });
   const { Sidecar } = await import('../sidecar.ts');
-  const logger = createLogger({ level: options.logLevel, json: options.logAsJson });
+  const logger = createLogger({ level: options.logLevel, json: options.logAsJson, appId: options.appId });
   guardProcess(logger);
+  const observability = await loadObservabilityConfig(options.configFile, options.resourcesPaths, process.env).catch((err: Error) => {
+    throw new UsageError(err.message);
+  });
+  // Tracing starts before the API listens, so the first call is traced; off, nothing is loaded.
+  const tracing = await startTracing(observability.tracing, options.appId);
+  if (tracing !== undefined) {
+    const { samplingRate, endpoint, protocol, source } = observability.tracing!;
+    logger.info(`tracing on: sampling rate ${samplingRate}, OTLP over ${protocol} to ${endpoint ?? 'the OTEL_EXPORTER_OTLP_* endpoint'} (from ${source})`);
+  }
+  const metricsPort = observability.metricsEnabled === false ? undefined : options.metricsPort;
   const apiToken = process.env.DAPR_API_TOKEN || undefined;
   let app: ChildProcess | undefined;
   let stopping = false;
@@ -83,6 +95,8 @@ export async function runCommand(argv: string[]): Promise<void> {
     }, SHUTDOWN_GRACE_MS).unref();
     if (app) await stopApp(app, logger);
     await sidecar.stop().catch((err: Error) => logger.error(`shutdown failed: ${err.message}`));
+    // The last spans are sent before the process goes.
+    await stopTracing().catch((err: Error) => logger.warn(`sending the last spans failed: ${err.message}`));
     process.exit(exitCode);
   };
 
@@ -100,6 +114,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     maxBodyBytes: options.maxBodyBytes,
     apiToken,
     logger,
+    metricsPort,
     onShutdownRequest: () => void stop(0),
   }).catch((err: unknown) => {
     throw listenFailure(err, options);

@@ -25,6 +25,10 @@ export interface RunOptions {
   logLevel: LogLevel;
   logAsJson: boolean;
   maxBodyBytes: number;
+  /** Port of GET /metrics; undefined with `--enable-metrics=false`. */
+  metricsPort: number | undefined;
+  /** `--config`: a Dapr Configuration file (tracing, metrics). */
+  configFile: string | undefined;
   /** The app command after `--`, if any. */
   command: string[];
 }
@@ -62,6 +66,11 @@ Flags:
   --log-level L               debug, info, warn or error (default info)
   --log-as-json               write logs as JSON lines
   --max-body-size SIZE        largest request body, e.g. 4Mi, 512Ki, 1048576 (default 4Mi)
+  --metrics-port N            port of the Prometheus endpoint GET /metrics (default 9090)
+  --enable-metrics=false      serve no metrics (default true)
+  --config FILE               a Dapr Configuration YAML (spec.tracing, spec.metrics); without
+                              it, the first kind: Configuration in the resources folders, or
+                              the OTEL_* environment, configures tracing
   -h, --help                  show this help
 
 The app's environment (the sidecar's own, plus):
@@ -166,8 +175,18 @@ const FLAGS = {
   'log-level': { type: 'string' },
   'log-as-json': { type: 'boolean' },
   'max-body-size': { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'enable-metrics': { type: 'string' },
+  config: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** daprd's boolean flag: `--enable-metrics`, `--enable-metrics=true` or `=false`. */
+function enabled(flag: string, value: string | undefined): boolean {
+  if (value === undefined || value === 'true') return true;
+  if (value === 'false') return false;
+  throw new UsageError(`${flag} must be true or false, as in ${flag}=false, got "${value}"`);
+}
 
 /** An argument as a shell would need it written. */
 function shellWord(arg: string): string {
@@ -188,7 +207,8 @@ function commandWithoutSeparator(flags: string[]): UsageError | undefined {
 
 export function parseRunArgs(argv: string[]): RunOptions | 'help' {
   const split = argv.indexOf('--');
-  const flags = split === -1 ? argv : argv.slice(0, split);
+  // A bare boolean flag daprd also takes as `--flag=false` is given its value.
+  const flags = (split === -1 ? argv : argv.slice(0, split)).map((a) => (a === '--enable-metrics' ? '--enable-metrics=true' : a));
   const command = split === -1 ? [] : argv.slice(split + 1);
   let parsed;
   try {
@@ -218,6 +238,8 @@ export function parseRunArgs(argv: string[]): RunOptions | 'help' {
     logLevel,
     logAsJson: v['log-as-json'] ?? false,
     maxBodyBytes: v['max-body-size'] === undefined ? 4 * 1024 ** 2 : size('--max-body-size', v['max-body-size']),
+    metricsPort: enabled('--enable-metrics', v['enable-metrics']) ? port('--metrics-port', v['metrics-port'], 9090) : undefined,
+    configFile: v.config,
     command,
   };
 }

@@ -6,7 +6,9 @@
 // their data cannot be kept.
 import { setTimeout as delay } from 'node:timers/promises';
 import { TesseraError } from '../errors.ts';
+import type { ComponentObserver } from '../observability/component-observer.ts';
 import type { Logger } from '../observability/logger.ts';
+import { activeTracing } from '../observability/tracing.ts';
 import type { GuestComponent, SnapshotData } from '../sandbox/guest-component.ts';
 import type { ComponentLimits } from './limits.ts';
 import type { DesiredComponent } from './resources-loader.ts';
@@ -44,12 +46,15 @@ export class ComponentHandle {
   #hibernateFailedAfter: number | undefined;
   #closed = false;
   #calls = 0;
+  /** Told of every call, trap, swap and hibernation (the tessera_component_* metrics), when metrics are on. */
+  readonly #observer: ComponentObserver | undefined;
   /** The last failed attempt to load a new generation, or a broken file, if any. */
   loadError: string | undefined;
 
-  constructor(name: string, first: { desired: DesiredComponent; live: GuestComponent }, logger: Logger) {
+  constructor(name: string, first: { desired: DesiredComponent; live: GuestComponent }, logger: Logger, observer?: ComponentObserver) {
     this.name = name;
     this.#logger = logger;
+    this.#observer = observer;
     this.#current = { number: 1, ...first };
     this.#nextNumber = 2;
     this.#armIdleTimer();
@@ -89,6 +94,7 @@ export class ComponentHandle {
   /** Where the `onTrap` of each generation's GuestComponent should report. */
   readonly onTrap = (error: TesseraError): void => {
     const now = Date.now();
+    this.#observer?.trap(this.name);
     this.#lastTrap = error.message;
     this.#pruneTraps(now);
     this.#traps.push(now);
@@ -121,7 +127,31 @@ export class ComponentHandle {
     return this.#current.live.snapshot();
   }
 
+  /**
+   * Calls an export on the current generation. Every component call of every building block
+   * and transport comes through here: with metrics or tracing on, it is counted, timed and
+   * traced here; with both off it costs two checks.
+   */
   call(fn: string, args: unknown[]): Promise<unknown> {
+    const tracing = activeTracing;
+    const observer = this.#observer;
+    if (observer === undefined && tracing === undefined) return this.#call(fn, args);
+    const t0 = performance.now();
+    const result = tracing === undefined ? this.#call(fn, args) : tracing.componentCall(this.name, this.#current.number, fn, () => this.#call(fn, args));
+    if (observer === undefined) return result;
+    return result.then(
+      (value) => {
+        observer.componentCall(this.name, fn, true, performance.now() - t0);
+        return value;
+      },
+      (err: unknown) => {
+        observer.componentCall(this.name, fn, false, performance.now() - t0);
+        throw err;
+      },
+    );
+  }
+
+  #call(fn: string, args: unknown[]): Promise<unknown> {
     const now = Date.now();
     this.#lastCallAt = now;
     this.#calls++;
@@ -173,6 +203,7 @@ export class ComponentHandle {
       this.#holdUntil = this.#unhealthyUntil = 0;
       this.#lastTrap = undefined;
       this.loadError = undefined;
+      this.#observer?.swap(this.name);
     } catch (err) {
       void next.live.close();
       throw err;
@@ -220,7 +251,10 @@ export class ComponentHandle {
       const idleSince = this.#lastCallAt;
       if (Date.now() - idleSince >= after && this.#gate === undefined && !this.#current.live.idle && this.#hibernateFailedAfter !== idleSince) {
         this.#current.live.hibernate().then(
-          () => this.#logger.debug(`component "${this.name}" hibernated after ${after} ms idle`),
+          () => {
+            this.#observer?.hibernation(this.name);
+            this.#logger.debug(`component "${this.name}" hibernated after ${after} ms idle`);
+          },
           (err: Error) => {
             this.#hibernateFailedAfter = idleSince;
             this.#logger.warn(`component "${this.name}" did not hibernate (it keeps its instance and its data): ${err.message}`);

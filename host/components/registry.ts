@@ -13,9 +13,10 @@
 // reported through its kind's descriptor (host/sandbox/kinds/).
 import { TesseraError, isTesseraError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { ComponentObserver } from '../observability/component-observer.ts';
 import { grantProblems } from '../sandbox/capabilities/index.ts';
 import { CompiledComponent } from '../sandbox/compiled-component.ts';
-import type { GuestComponent } from '../sandbox/guest-component.ts';
+import type { ComponentUsage, GuestComponent } from '../sandbox/guest-component.ts';
 import { InstancePool } from '../sandbox/instance-pool.ts';
 import { kindOf } from '../sandbox/kinds/index.ts';
 import type { AdapterHost, KindApi, KindDescriptor } from '../sandbox/kinds/kind.ts';
@@ -39,6 +40,8 @@ export interface RegistryOptions {
   onChange?: () => void;
   /** Times the retries of failed starts; the system clock unless given (tests step through the backoff). */
   clock?: RetryClock;
+  /** Told of loads, failed starts, compiles and every component call, when metrics are on. */
+  observer?: ComponentObserver | undefined;
 }
 
 interface Entry {
@@ -313,6 +316,7 @@ export class ComponentRegistry implements ComponentDirectory {
         }
         const startMs = Date.now() - started;
         const generation = await current.handle.swap({ desired, live });
+        this.#options.observer?.initialized(desired.manifest.type);
         current.desired = desired;
         current.fingerprint = fingerprint;
         this.#persist(current, false);
@@ -336,6 +340,7 @@ export class ComponentRegistry implements ComponentDirectory {
           return;
         }
         slot.entry = entry;
+        this.#options.observer?.initialized(desired.manifest.type);
         const after = retried === undefined ? '' : ` after ${retried.failures} failed start${retried.failures === 1 ? '' : 's'}`;
         log.info(`component "${name}" loaded${after}: ${desired.manifest.type} ${desired.manifest.version} from ${desired.modulePath}`, {
           sha256: desired.sha256.slice(0, 12),
@@ -351,6 +356,7 @@ export class ComponentRegistry implements ComponentDirectory {
       if (this.#closed) return;
       const message = prefixed(desired.source, reason(err));
       const keeps = current ? ' (the running generation keeps serving)' : '';
+      this.#options.observer?.initFailed(desired.manifest.type, name, starting ? 'init' : 'load');
       if (starting) {
         // What it needs may come up later (its Redis, say): tried again on a timer.
         const delay = this.#retries.failed(name, retryKeyOf(desired));
@@ -383,6 +389,7 @@ export class ComponentRegistry implements ComponentDirectory {
    * deadline), unless the scan prepared it with its read.
    */
   async #prepare(desired: DesiredComponent): Promise<CompiledComponent> {
+    const started = performance.now();
     const prepared =
       desired.prepared ??
       (await this.#workers.run(
@@ -390,7 +397,9 @@ export class ComponentRegistry implements ComponentDirectory {
         [desired.bytes, { source: desired.modulePath, memoryLimitBytes: desired.limits.memoryLimitBytes, cpuBudget: desired.limits.cpuBudget }],
         desired.modulePath,
       ));
-    return CompiledComponent.fromPrepared(prepared);
+    const compiled = CompiledComponent.fromPrepared(prepared);
+    this.#options.observer?.compiled(desired.name, (performance.now() - started) / 1000);
+    return compiled;
   }
 
   /**
@@ -434,7 +443,7 @@ export class ComponentRegistry implements ComponentDirectory {
       void live.close();
       throw err;
     }
-    handle = new ComponentHandle(desired.name, { desired, live }, this.#options.logger.child(desired.name));
+    handle = new ComponentHandle(desired.name, { desired, live }, this.#options.logger.child(desired.name), this.#options.observer);
     // Known: the manifest was checked against the table of kinds when the file was read.
     const kind = kindOf(desired.manifest.kind)!;
     const api = kind.adapt(this.#adapterHost(handle));
@@ -597,6 +606,11 @@ export class ComponentRegistry implements ComponentDirectory {
       ...(retry?.at === undefined ? {} : { nextRetryAt: new Date(retry.at).toISOString() }),
       ...(duplicates === undefined ? {} : { duplicates: duplicates.map(({ source, error }) => ({ source, error })) }),
     };
+  }
+
+  /** Each running component's generation and what its instances hold now (for the metrics gauges; read at a scrape). */
+  usage(): { name: string; generation: number; usage: ComponentUsage | undefined }[] {
+    return this.#entries().map(({ handle }) => ({ name: handle.name, generation: handle.current.number, usage: handle.current.live.usage?.() }));
   }
 
   list(): ComponentInfo[] {

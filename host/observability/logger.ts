@@ -1,6 +1,9 @@
 // Structured, levelled logs for the sidecar: one line per event, text by default or JSON
 // with `--log-as-json`, each line tagged with the scope (a component name, the API, ...).
+import { hostname } from 'node:os';
 import { truncate } from '../errors.ts';
+import { RUNTIME_VERSION } from '../version.ts';
+import { activeTracing } from './tracing.ts';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -20,6 +23,8 @@ export interface LoggerOptions {
   json: boolean;
   /** Where lines go; stdout by default, like daprd. */
   write?: (line: string) => void;
+  /** Dapr's `app_id` field of a JSON line. */
+  appId?: string | undefined;
 }
 
 export function isLogLevel(value: string): value is LogLevel {
@@ -28,6 +33,9 @@ export function isLogLevel(value: string): value is LogLevel {
 
 /** Most characters of a message a line keeps: writing a line is work on the event loop, and must be bounded. */
 export const MAX_LOG_MESSAGE_CHARS = 8192;
+
+/** daprd's `instance` field: the host (the pod, in Kubernetes). */
+const INSTANCE = hostname();
 
 /** Whether stdout failed (its reader went away: EPIPE); no line is written to it after. */
 let stdoutFailed = false;
@@ -55,7 +63,9 @@ export function createLogger(options: LoggerOptions, scope = 'tessera'): Logger 
     message = truncate(message, MAX_LOG_MESSAGE_CHARS);
     const time = new Date().toISOString();
     if (options.json) {
-      write(JSON.stringify({ time, level, scope, msg: message, ...fields }));
+      // daprd's fields, then the trace id of the call being served, if any.
+      const traceId = activeTracing?.traceId();
+      write(JSON.stringify({ time, level, type: 'log', msg: message, scope, app_id: options.appId, instance: INSTANCE, ver: RUNTIME_VERSION, ...(traceId === undefined ? {} : { trace_id: traceId }), ...fields }));
     } else {
       const extra = fields ? Object.entries(fields).map(([k, v]) => ` ${k}=${JSON.stringify(v)}`).join('') : '';
       write(`time="${time}" level=${level} scope=${scope} msg=${JSON.stringify(message)}${extra}`);

@@ -79,6 +79,10 @@ export class CallMeter {
   #halted = false;
   readonly #pending = new Set<() => void>();
   #flatCalls = 0;
+  /** Fuel put into the global during the current call (the slices handed out, and what refuels absorbed). */
+  #handed = 0;
+  /** Fuel the calls before the current one burnt, for `tessera_component_fuel_consumed_total`. */
+  #used = 0;
 
   constructor(sliceMs = DEFAULT_CPU_SLICE_MS) {
     this.#sliceMs = sliceMs;
@@ -96,13 +100,23 @@ export class CallMeter {
     this.#pausable = pausable;
     // Most calls never reach the slow path: only what it touched is reset.
     if (this.#dirty) this.#reset();
+    // What the last call burnt: handed out, less what it left in the global (one read, no clock).
+    if (this.fuel !== undefined && this.#handed !== 0) this.#used += this.#handed - Number(this.fuel.value);
     if (budget >= FUEL_SLICE) {
       this.#remaining = budget - FUEL_SLICE;
+      this.#handed = FUEL_SLICE;
       if (this.fuel !== undefined) this.fuel.value = SLICE;
     } else {
       this.#remaining = 0;
+      this.#handed = budget;
       if (this.fuel !== undefined) this.fuel.value = BigInt(budget);
     }
+  }
+
+  /** Fuel burnt by every call so far, the running one included (read when metrics are scraped). */
+  get fuelConsumed(): number {
+    if (this.fuel === undefined) return this.#used;
+    return Math.max(0, this.#used + this.#handed - Number(this.fuel.value));
   }
 
   #reset(): void {
@@ -176,7 +190,10 @@ export class CallMeter {
     if (Number.isNaN(this.#stretchStart)) this.#stretchStart = now;
     const stretch = now - this.#stretchStart;
     if (stretch > this.#sliceMs) {
-      if (this.#pausable && this.#inExport && this.#hostDepth === 0) return 0n;
+      if (this.#pausable && this.#inExport && this.#hostDepth === 0) {
+        this.#handed -= Number(current);
+        return 0n;
+      }
       this.#overran = true;
       if (stretch > this.#hardLimitMs) {
         this.#stop(`held the event loop for ${Math.round(stretch)} ms without a pause, past its CPU slice of ${this.#sliceMs} ms (tessera.dev/cpu-slice) and the ${this.#hardLimitMs} ms a call that cannot pause may take`);
@@ -184,6 +201,8 @@ export class CallMeter {
     }
     const next = this.#remaining < FUEL_SLICE ? this.#remaining : FUEL_SLICE;
     this.#remaining -= next;
+    // The global goes from `current` (spent, maybe overdrawn) to `next`.
+    this.#handed += next - Number(current);
     return next === FUEL_SLICE ? SLICE : BigInt(next);
   };
 
@@ -206,6 +225,7 @@ export class CallMeter {
           return reject(new TesseraError('ERR_COMPONENT_TRAP', this.stopped));
         }
         this.#remaining -= next;
+        this.#handed += next;
         resolve(BigInt(next));
       }, 0);
     });

@@ -11,6 +11,16 @@ import type { CompiledComponent } from './compiled-component.ts';
  */
 export type SnapshotData = readonly Uint8Array[];
 
+/** What a generation holds now, read when metrics are scraped. */
+export interface ComponentUsage {
+  /** Linear memory of its live instances. */
+  memoryBytes: number;
+  /** CPU fuel its live instances burnt (an instance dropped takes its count with it). */
+  fuelConsumed: number;
+  /** Live instances (0 while hibernating). */
+  instances: number;
+}
+
 export interface GuestComponent {
   readonly name: string;
   readonly compiled: CompiledComponent;
@@ -33,6 +43,8 @@ export interface GuestComponent {
   restore(data: SnapshotData): Promise<void>;
   /** Gives up the instance, keeping its data; rejects (and keeps the instance) when the data cannot be kept. */
   hibernate(): Promise<void>;
+  /** Its memory, fuel and instances now; absent where they cannot be read from this thread (`isolation: thread`). */
+  usage?(): ComponentUsage;
   /** Stops new work; resolves once what was queued has finished and the instance is dropped. */
   close(): Promise<void>;
 }

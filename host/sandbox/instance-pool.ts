@@ -14,7 +14,7 @@ import { rateLimitedLogger } from '../observability/rate-limited-logger.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { CompiledComponent } from './compiled-component.ts';
 import { CpuShare } from './cpu-share.ts';
-import type { GuestComponent, SnapshotData } from './guest-component.ts';
+import type { ComponentUsage, GuestComponent, SnapshotData } from './guest-component.ts';
 import { DEFAULT_CPU_SHARE, DEFAULT_MAX_INSTANCES, DEFAULT_QUEUE_LIMIT } from './default-limits.ts';
 import { LiveComponent, type LiveComponentOptions } from './live-component.ts';
 import { kindOf } from './kinds/index.ts';
@@ -83,6 +83,18 @@ export class InstancePool implements GuestComponent {
   /** Instances started (or starting) for shared calls, and those leased. */
   get instances(): number {
     return this.#members.length + this.#leased.size;
+  }
+
+  usage(): ComponentUsage {
+    const total = { memoryBytes: 0, fuelConsumed: 0, instances: 0 };
+    for (const live of [...this.#members.map((m) => m.live), ...this.#leased]) {
+      const u = live?.usage();
+      if (u === undefined) continue;
+      total.memoryBytes += u.memoryBytes;
+      total.fuelConsumed += u.fuelConsumed;
+      total.instances += u.instances;
+    }
+    return total;
   }
 
   get features(): ReadonlySet<string> {

@@ -17,7 +17,7 @@ import type { CompiledComponent } from './compiled-component.ts';
 import { instantiate, type ComponentInstance } from './component-instance.ts';
 import { CpuShare } from './cpu-share.ts';
 import { withRefusedGrow } from './grow-watch.ts';
-import type { GuestComponent, SnapshotData } from './guest-component.ts';
+import type { ComponentUsage, GuestComponent, SnapshotData } from './guest-component.ts';
 import { canSnapshot, restoreSnapshot, takeSnapshot, type SnapshotPort } from './snapshot-stream.ts';
 import { HARD_LIMIT_FACTOR, LIFECYCLE_HARD_LIMIT_MS } from './call-meter.ts';
 import { DEFAULT_CPU_SHARE, DEFAULT_CPU_SLICE_MS, DEFAULT_QUEUE_LIMIT } from './default-limits.ts';
@@ -164,6 +164,12 @@ export class LiveComponent implements GuestComponent {
 
   get idle(): boolean {
     return this.#instance === undefined;
+  }
+
+  usage(): ComponentUsage {
+    const instance = this.#instance;
+    if (instance === undefined) return { memoryBytes: 0, fuelConsumed: 0, instances: 0 };
+    return { memoryBytes: instance.memoryBytes(), fuelConsumed: instance.meter?.fuelConsumed ?? 0, instances: 1 };
   }
 
   /** Boots an instance: `init`, `restore` of a parked snapshot, `features`. Runs as (part of) a queued task. */

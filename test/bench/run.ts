@@ -12,6 +12,7 @@ import { instancePoolBench } from './instance-pool.bench.ts';
 import { isolationBench } from './isolation.bench.ts';
 import { grpcStateBench } from './grpc-state.bench.ts';
 import { httpStateBench } from './http-state.bench.ts';
+import { observabilityBench } from './observability.bench.ts';
 import { meteringBench } from './metering.bench.ts';
 import { persistBench } from './persist.bench.ts';
 import { pubsubBench } from './pubsub.bench.ts';
@@ -30,6 +31,7 @@ const sections: (() => Promise<string[]>)[] = [
   () => componentModelBench(quick ? 150 : 400),
   () => httpStateBench({ seconds: quick ? 1 : 5, connections: 10, rounds: quick ? 1 : 3 }),
   () => grpcStateBench({ seconds: quick ? 1 : 5, concurrency: 10, rounds: quick ? 1 : 3 }),
+  () => observabilityBench(quick ? 1 : 3, quick ? 2 : 8),
   () => meteringBench(),
   () => hibernationBench(quick ? 20 : 200, 1000),
   () => persistBench(quick ? 2 : 7),

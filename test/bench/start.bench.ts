@@ -1,6 +1,7 @@
 // A lean start: the quickstart sidecar (`npm start`, on a free port) from launch to its first
 // 2xx on GET /v1.0/healthz, and its RSS once idle (its load workers stopped, RSS steady),
-// beside a bare fastify process serving one route, launched alternately in the same run. The
+// with metrics on (the default) and off, beside a bare fastify process serving one route,
+// launched alternately in the same run. The
 // first sidecar launch fills the caches (Node's compile cache, the prepared components) and
 // is left out, as a user's first start is once. Run alone with `node test/bench/start.bench.ts [runs]`.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -108,23 +109,30 @@ const sidecarArgs = (port: number): string[] => [
   String(port),
   '--dapr-grpc-port',
   '0',
+  // Metrics are on by default; on a free port, as sidecars may run beside this one.
+  '--metrics-port',
+  '0',
 ];
+/** The same with metrics off, to show what they cost a start. */
+const noMetricsArgs = (port: number): string[] => [...sidecarArgs(port), '--enable-metrics=false'];
 const bareArgs = (port: number): string[] => [BARE, String(port)];
 
 export async function startBench(runs: number): Promise<string[]> {
   const sidecar: Start[] = [];
+  const noMetrics: Start[] = [];
   const bare: Start[] = [];
   await measureStart(sidecarArgs);
   for (let i = 0; i < runs; i++) {
     sidecar.push(await measureStart(sidecarArgs));
+    noMetrics.push(await measureStart(noMetricsArgs));
     bare.push(await measureStart(bareArgs));
   }
   const ms = (xs: Start[]): string => median(xs.map((x) => x.healthyMs)).toFixed(0);
   const mb = (xs: Start[], field: 'rssMb' | 'healthyRssMb' = 'rssMb'): string => median(xs.map((x) => x[field])).toFixed(0);
   return [
     `Start: the quickstart sidecar (npm start, caches warm) beside a bare fastify process, ${runs} alternating launches each, medians:`,
-    `    launch -> healthy: sidecar ${ms(sidecar)} ms (target < 300), bare fastify ${ms(bare)} ms`,
-    `    idle RSS: sidecar ${mb(sidecar)} MB, bare fastify ${mb(bare)} MB (target: within 20 MB); sidecar when first healthy, load worker up: ${mb(sidecar, 'healthyRssMb')} MB`,
+    `    launch -> healthy: sidecar ${ms(sidecar)} ms (target < 300), with --enable-metrics=false ${ms(noMetrics)} ms, bare fastify ${ms(bare)} ms`,
+    `    idle RSS: sidecar ${mb(sidecar)} MB (--enable-metrics=false ${mb(noMetrics)} MB), bare fastify ${mb(bare)} MB (target: within 20 MB); sidecar when first healthy, load worker up: ${mb(sidecar, 'healthyRssMb')} MB`,
   ];
 }
 

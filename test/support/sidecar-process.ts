@@ -396,6 +396,9 @@ export async function startSidecar(options: SidecarOptions = {}): Promise<Sideca
       '0',
       '--resources-path',
       dir,
+      // Many sidecars run at once: each serves its metrics on a free port (`args` may name one).
+      '--metrics-port',
+      '0',
       ...(options.args ?? []),
       ...(options.command === undefined ? [] : ['--', ...options.command]),
     ];

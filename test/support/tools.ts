@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { CPP_PACKAGES } from '../../host/toolchain/cpp.ts';
 import { DEBIAN_RUST, RUST_PACKAGES } from '../../host/toolchain/rust.ts';
 
-export type Tool = 'clang' | 'rust' | 'redis';
+export type Tool = 'clang' | 'rust' | 'redis' | 'prometheus';
 
 const TOOLS: Record<Tool, { what: string; packages: readonly string[]; present: () => boolean }> = {
   clang: {
@@ -28,6 +28,7 @@ const TOOLS: Record<Tool, { what: string; packages: readonly string[]; present: 
     },
   },
   redis: { what: 'redis-server', packages: ['redis-server'], present: () => runs('redis-server', ['--version']) },
+  prometheus: { what: "Debian's Prometheus server", packages: ['prometheus'], present: () => runs('prometheus', ['--version']) },
 };
 
 function runs(command: string, args: string[]): boolean {

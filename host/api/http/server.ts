@@ -4,8 +4,12 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { BuildingBlocks } from '../../building-blocks/building-blocks.ts';
 import { TesseraError } from '../../errors.ts';
+import { recordHttpMetrics } from '../../observability/http-metrics.ts';
+import { traceHttpApi } from '../../observability/http-tracing.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { failedCallsLogger, reportedElsewhere } from '../failed-calls.ts';
+import type { SidecarMetrics } from '../../observability/metrics.ts';
+import { activeTracing } from '../../observability/tracing.ts';
 import { requireApiToken } from './api-token.ts';
 import { useJsonBodies } from './body-parsers.ts';
 import { errorReply } from './error-reply.ts';
@@ -35,6 +39,8 @@ export interface HttpApiDeps {
   /** Called once the answer to POST /v1.0/shutdown has gone out. */
   shutdown(): void;
   logger?: Logger | undefined;
+  /** dapr_http_server_* are recorded here when given. */
+  metrics?: SidecarMetrics | undefined;
 }
 
 /**
@@ -62,6 +68,9 @@ export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
   const log = deps.logger;
   const failures = log && failedCallsLogger(log, 'failed HTTP API calls');
 
+  // First, so a call refused by the token check is counted and traced too.
+  if (deps.metrics !== undefined) recordHttpMetrics(app, deps.metrics);
+  if (activeTracing !== undefined) traceHttpApi(app, activeTracing);
   if (deps.apiToken) requireApiToken(app, deps.apiToken);
   useJsonBodies(app);
 

@@ -7,6 +7,7 @@ import type { ComponentLookup } from '../../components/types.ts';
 import { outbound } from '../../resiliency/component-calls.ts';
 import type { Resiliency } from '../../resiliency/resiliency.ts';
 import { bindingKind } from '../../sandbox/kinds/binding.ts';
+import { observed, type BlockObserver } from '../../observability/component-observer.ts';
 import { bindingFailed, bindingNotFound, bindingNotLoaded, notAnOutputBinding, operationMissing } from './bindings-errors.ts';
 
 export interface InvokeBindingInput {
@@ -29,11 +30,14 @@ export function goJson(value: unknown): string {
 export class BindingsService {
   readonly #components: ComponentLookup;
   readonly #resiliency: Resiliency | undefined;
+  /** Told of every invocation (dapr_component_output_binding_*), when metrics are on. */
+  readonly #observer: BlockObserver | undefined;
 
   /** `resiliency`: the outbound policies of invocations (Dapr's Resiliency); none: each runs once. */
-  constructor(components: ComponentLookup, resiliency?: Resiliency) {
+  constructor(components: ComponentLookup, resiliency?: Resiliency, observer?: BlockObserver) {
     this.#components = components;
     this.#resiliency = resiliency;
+    this.#observer = observer;
   }
 
   /** The live output binding `name`, or the error daprd gives when there is none. */
@@ -57,8 +61,13 @@ export class BindingsService {
     const binding = this.#outputBinding(input.name);
     if (input.operation === undefined || input.operation === '') throw operationMissing(input.name);
     try {
-      const req = { operation: input.operation, data: input.data, metadata: input.metadata };
-      return await outbound(this.#resiliency, input.name, 'Bindings', () => binding.invoke(req));
+      const { operation } = input;
+      const observer = this.#observer;
+      const req = { operation, data: input.data, metadata: input.metadata };
+      return await observed(
+        () => outbound(this.#resiliency, input.name, 'Bindings', () => binding.invoke(req)),
+        observer && ((ok, ms) => observer.outputBinding(input.name, operation, ok, ms)),
+      );
     } catch (err) {
       throw bindingFailed(input.name, err);
     }

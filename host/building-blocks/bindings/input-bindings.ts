@@ -7,11 +7,14 @@ import type { ComponentLookup } from '../../components/types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { bindingKind } from '../../sandbox/kinds/binding.ts';
 import { INPUT_TIMINGS, InputBindingLoop, routeOf, type InputTimings } from './input-delivery.ts';
+import type { BlockObserver } from '../../observability/component-observer.ts';
 
 export interface InputBindingsOptions {
   components: ComponentLookup;
   channel: AppCallbacks | undefined;
   logger: Logger;
+  /** Told of every delivery, when metrics are on. */
+  observer?: BlockObserver | undefined;
   timings?: InputTimings;
 }
 
@@ -65,7 +68,7 @@ export class InputBindings {
         this.#warnedNoApp.add(name);
         continue;
       }
-      this.#loops.set(name, new InputBindingLoop({ name, binding, config, channel, logger: logger.child(name), timings: this.#options.timings ?? INPUT_TIMINGS }));
+      this.#loops.set(name, new InputBindingLoop({ name, binding, config, channel, logger: logger.child(name), timings: this.#options.timings ?? INPUT_TIMINGS, observer: this.#options.observer }));
     }
   }
 

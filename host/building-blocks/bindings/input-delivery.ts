@@ -12,6 +12,7 @@ import type { Binding, BindingEvent, BindingReader, EventOutcome } from '../../.
 import type { AppCallbacks } from '../../app-channel/app-callbacks.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { abortablePause } from '../abortable-pause.ts';
+import type { BlockObserver } from '../../observability/component-observer.ts';
 
 export interface InputTimings {
   /** Most events one read asks for. */
@@ -46,6 +47,8 @@ export interface InputLoopDeps {
   channel: AppCallbacks;
   logger: Logger;
   timings: InputTimings;
+  /** Told of every delivery (dapr_component_input_binding_*), when metrics are on. */
+  observer?: BlockObserver | undefined;
 }
 
 /** The app's path for a binding: its `route` metadata, else its name, with one leading `/`. */
@@ -120,6 +123,13 @@ export class InputBindingLoop {
 
   /** Hands one event to the app; its verdict. */
   async #deliver(event: BindingEvent): Promise<EventOutcome> {
+    const t0 = performance.now();
+    const outcome = await this.#post(event);
+    this.#deps.observer?.inputBinding(this.#deps.name, outcome === 'success', performance.now() - t0);
+    return outcome;
+  }
+
+  async #post(event: BindingEvent): Promise<EventOutcome> {
     const { channel, timings, name, logger } = this.#deps;
     const failed = await channel.onBindingEvent({
       name,

@@ -22,6 +22,7 @@ import type { DeliveryConcurrency } from './delivery-concurrency.ts';
 import type { MessageTarget } from './message-target.ts';
 import { routeFor } from './route-rules.ts';
 import { metadataList, type BulkSubscribe, type Subscription } from './subscription.ts';
+import type { BlockObserver } from '../../observability/component-observer.ts';
 
 export interface DeliveryTimings {
   /** Messages one pull asks for; as many as may be in flight when that is more (up to MAX_PULL). */
@@ -67,6 +68,8 @@ export interface DeliveryLoopDeps {
    * and breaker replace the loop's own retries (`retryDelaysMs`) for single deliveries.
    */
   inboundPolicy?: () => TargetPolicy | undefined;
+  /** Told of every message delivered (dapr_component_pubsub_ingress_*), when metrics are on. */
+  observer?: BlockObserver | undefined;
 }
 
 /** Most messages one pull asks for when the subscription allows many in flight. */
@@ -308,12 +311,14 @@ export class DeliveryLoop {
     if ('settled' in routed) return routed.settled;
     const { path, prepared, id } = routed;
     const { retryDelaysMs, appTimeoutMs } = this.#deps.timings;
+    const t0 = performance.now();
     const policy = this.#deps.inboundPolicy?.();
     if (policy !== undefined && (policy.retry !== undefined || policy.timeoutMs !== undefined || policy.breaker !== undefined)) {
       const verdict = await runWithPolicy(policy, (signal) => this.#deps.target.deliver(path, prepared, subscription, appTimeoutMs, signal), {
         signal: this.#abort.signal,
         failureOf: (v) => (v.outcome === 'retry' ? {} : undefined),
       }).catch((err: unknown): AppVerdict => ({ outcome: 'retry', reason: err instanceof Error ? err.message : String(err) }));
+      this.#deps.observer?.pubsubIngress(subscription.pubsubName, subscription.topic, verdict.outcome, performance.now() - t0);
       return this.#settle(message, id, verdict);
     }
     let verdict: AppVerdict = { outcome: 'retry', reason: 'not delivered' };
@@ -324,6 +329,7 @@ export class DeliveryLoop {
       if (verdict.outcome !== 'retry') break;
       this.#log.debug(`delivery ${attempt + 1} of event ${id} to ${path} on ${this.#where()} failed: ${verdict.reason}`);
     }
+    this.#deps.observer?.pubsubIngress(subscription.pubsubName, subscription.topic, verdict.outcome, performance.now() - t0);
     return this.#settle(message, id, verdict);
   }
 

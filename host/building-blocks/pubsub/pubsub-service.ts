@@ -21,6 +21,7 @@ import {
   pubsubNotLoaded,
   topicEmpty,
 } from './pubsub-errors.ts';
+import { observed, type BlockObserver } from '../../observability/component-observer.ts';
 import { isTopicAllowed } from './topic-scopes.ts';
 import { newTraceparent, traceContextOf, type TraceContext } from './trace-context.ts';
 
@@ -30,6 +31,8 @@ export interface PubSubServiceOptions {
   resiliency?: Resiliency | undefined;
   /** Called after every successful publish, so local subscribers of the topic look at once. */
   onPublished?: (pubsubName: string, topic: string) => void;
+  /** Told of every publish (dapr_component_pubsub_egress_*), when metrics are on. */
+  observer?: BlockObserver | undefined;
 }
 
 export interface PublishInput {
@@ -148,7 +151,11 @@ export class PubSubService {
     this.#checkScope(live, topic);
     try {
       const req = { topic, data, contentType, metadata };
-      await outbound(this.#options.resiliency, pubsubName, 'Pubsub', () => live.pubsub.publish(req));
+      const observer = this.#options.observer;
+      await observed(
+        () => outbound(this.#options.resiliency, pubsubName, 'Pubsub', () => live.pubsub.publish(req)),
+        observer && ((ok, ms) => observer.pubsubEgress(pubsubName, topic, ok, ms)),
+      );
     } catch (err) {
       throw publishFailed(pubsubName, topic, err);
     }

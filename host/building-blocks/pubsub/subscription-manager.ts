@@ -18,6 +18,7 @@ import { appTarget } from './message-target.ts';
 import { APP_SUBSCRIBE_TIMINGS, fetchAppSubscriptions, type AppSubscribeTimings } from './programmatic-subscriptions.ts';
 import { subscriptionInfo, type Subscription, type SubscriptionProblem } from './subscription.ts';
 import { isTopicAllowed } from './topic-scopes.ts';
+import type { BlockObserver } from '../../observability/component-observer.ts';
 
 export interface SubscriptionManagerOptions {
   appId: string;
@@ -25,6 +26,8 @@ export interface SubscriptionManagerOptions {
   /** The channel to the app; without one (no `--app-port`) nothing can be delivered. */
   channel: AppCallbacks | undefined;
   logger: Logger;
+  /** Told of every delivery to the app (dapr_component_pubsub_ingress_*), when metrics are on. */
+  observer?: BlockObserver | undefined;
   timings?: Partial<DeliveryTimings>;
   appSubscribeTimings?: AppSubscribeTimings;
   /** Dapr's Resiliency: a pubsub's inbound policy, when one applies, replaces the loop's own retries. */
@@ -155,6 +158,7 @@ export class SubscriptionManager {
       onPublished: (pubsubName, topic) => this.wake(pubsubName, topic),
       concurrency,
       inboundPolicy: () => this.#options.resiliency?.componentInbound(s.pubsubName, 'Pubsub'),
+      observer: this.#options.observer,
     });
     this.#running.set(key, { loop, pubsub, metadataKey });
     const pace = concurrency.ordered ? 'in order, one at a time' : `up to ${concurrency.limit} at once`;

@@ -12,6 +12,7 @@ import type {
 } from '../../../abi/ts/state.ts';
 import type { Metadata } from '../../../abi/ts/types.ts';
 import type { LiveStateStore, StateStoreLookup } from '../../components/types.ts';
+import { observed, type BlockObserver, type CallReport } from '../../observability/component-observer.ts';
 import { KeyPrefix, keyPrefixFor } from './key-prefix.ts';
 import { metadataValue } from '../request-metadata.ts';
 import {
@@ -51,6 +52,8 @@ export interface StateServiceOptions {
   resiliency?: Resiliency;
   /** The namespace for the `namespace` key prefix strategy (daprd reads `NAMESPACE`). */
   namespace?: string;
+  /** Told of every store call (dapr_component_state_*), when metrics are on. */
+  observer?: BlockObserver | undefined;
 }
 
 const NO_BYTES = new Uint8Array(0);
@@ -129,6 +132,12 @@ export class StateService {
     this.#resolve(storeName);
   }
 
+  /** What reports a call to `storeName` as daprd's `operation`; undefined with metrics off. */
+  #report(storeName: string, operation: string): CallReport | undefined {
+    const observer = this.#options.observer;
+    return observer && ((success, ms) => observer.stateCall(storeName, operation, success, ms));
+  }
+
   /** The stored item, or undefined when the key does not exist. */
   async get(storeName: string, key: string, options: GetOptions): Promise<GetResponse | undefined> {
     const { store, prefix } = this.#resolve(storeName);
@@ -138,9 +147,12 @@ export class StateService {
       metadata: options.metadata,
     };
     try {
-      return await this.#call(storeName, () => store.get(req));
+      // A key that is not there is a successful get.
+      return await observed(
+        () => this.#call(storeName, () => store.get(req)).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err))),
+        this.#report(storeName, 'get'),
+      );
     } catch (err) {
-      if (isNotFound(err)) return undefined;
       throw operationFailed(err, { op: 'get', storeName, key });
     }
   }
@@ -152,7 +164,7 @@ export class StateService {
     const reqs = keys.map((key): GetRequest => ({ key: prefix.apply(key), consistency: 'eventual', metadata: options.metadata }));
     let items: BulkGetItem[];
     try {
-      items = await this.#call(storeName, () => bulkGetIn(store, reqs, options.parallelism));
+      items = await observed(() => this.#call(storeName, () => bulkGetIn(store, reqs, options.parallelism)), this.#report(storeName, 'bulk_get'));
     } catch (err) {
       throw operationFailed(err, { op: 'bulk-get', storeName });
     }
@@ -165,8 +177,8 @@ export class StateService {
     if (items.length === 0) return;
     const reqs = items.map((item) => setRequest(prefix, item));
     try {
-      const [one] = reqs;
-      await this.#call(storeName, () => (reqs.length === 1 && one !== undefined ? store.set(one) : store.bulkSet(reqs)));
+      const one = reqs.length === 1 ? reqs[0] : undefined;
+      await observed(() => this.#call(storeName, () => (one !== undefined ? store.set(one) : store.bulkSet(reqs))), this.#report(storeName, 'set'));
     } catch (err) {
       throw operationFailed(err, { op: 'save', storeName });
     }
@@ -177,7 +189,7 @@ export class StateService {
     const { store, prefix } = this.#resolve(storeName);
     const req = deleteRequest(prefix, { key, etag: options.etag, options, metadata: options.metadata });
     try {
-      await this.#call(storeName, () => store.delete(req));
+      await observed(() => this.#call(storeName, () => store.delete(req)), this.#report(storeName, 'delete'));
     } catch (err) {
       if (req.etag === undefined && isNotFound(err)) return;
       throw operationFailed(err, { op: 'delete', storeName, key });
@@ -213,7 +225,7 @@ export class StateService {
       }
     });
     try {
-      await this.#call(storeName, () => store.transact(ops, metadata));
+      await observed(() => this.#call(storeName, () => store.transact(ops, metadata)), this.#report(storeName, 'transaction'));
     } catch (err) {
       throw operationFailed(err, { op: 'transaction', storeName });
     }
@@ -231,7 +243,7 @@ export class StateService {
     const parsed = parseQuery(storeName, query);
     let page;
     try {
-      page = await this.#call(storeName, () => store.query({ ...parsed, keyPrefix: prefix.value, metadata }));
+      page = await observed(() => this.#call(storeName, () => store.query({ ...parsed, keyPrefix: prefix.value, metadata })), this.#report(storeName, 'query'));
     } catch (err) {
       if (isTesseraError(err) && err.code !== 'ERR_INTERNAL') throw err;
       const componentError = isTesseraError(err) ? err.componentError : undefined;

@@ -1,0 +1,55 @@
+// What the building blocks and the component layer report as they call components: one
+// small interface, so every transport (HTTP, gRPC) and every component call feeds the same
+// metrics without knowing how they are kept. Metrics off: no observer, and no cost but a
+// check for undefined.
+
+/** daprd's `process_status` of a delivery: what the app's answer made of the message. */
+export type ProcessStatus = 'success' | 'retry' | 'drop';
+
+/** Dapr's component families (dapr_component_*), reported by the building blocks. */
+export interface BlockObserver {
+  /** A state store call; `operation` is daprd's name (get, set, delete, bulk_get, transaction, query, ...). */
+  stateCall(component: string, operation: string, success: boolean, ms: number): void;
+  /** A publish to a broker. */
+  pubsubEgress(component: string, topic: string, success: boolean, ms: number): void;
+  /** A delivery of one message to the app, and what became of it. */
+  pubsubIngress(component: string, topic: string, status: ProcessStatus, ms: number): void;
+  outputBinding(component: string, operation: string, success: boolean, ms: number): void;
+  inputBinding(component: string, success: boolean, ms: number): void;
+}
+
+/** Tessera's own per-component events (tessera_component_*), reported by the component handles and the registry. */
+export interface ComponentObserver {
+  /** One export call through a component handle, whatever building block made it. */
+  componentCall(component: string, exportName: string, success: boolean, ms: number): void;
+  trap(component: string): void;
+  swap(component: string): void;
+  hibernation(component: string): void;
+  /** Time the registry waited for a module to be checked, hardened and compiled. */
+  compiled(component: string, seconds: number): void;
+  /** A component started (Dapr counts `init_total` by type) or failed to (`init_fail_total`). */
+  initialized(type: string): void;
+  initFailed(type: string, name: string, reason: string): void;
+}
+
+/** How one observed call ended, and how long it took. */
+export type CallReport = (success: boolean, ms: number) => void;
+
+/**
+ * Runs `call`, telling `report` whether it succeeded and how long it took; without a report
+ * (metrics off) it only runs `call`, reading no clock.
+ */
+export function observed<T>(call: () => Promise<T>, report: CallReport | undefined): Promise<T> {
+  if (report === undefined) return call();
+  const t0 = performance.now();
+  return call().then(
+    (value) => {
+      report(true, performance.now() - t0);
+      return value;
+    },
+    (err: unknown) => {
+      report(false, performance.now() - t0);
+      throw err;
+    },
+  );
+}
