@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { loadWorkers } from '../components/load-worker.ts';
 import { createLogger } from '../observability/logger.ts';
+import type { NameResolver } from '../building-blocks/invoke/name-resolution/name-resolver.ts';
 import { startApp, stopApp } from './app-process.ts';
 import { RUN_USAGE, UsageError, parseRunArgs, type RunOptions } from './run-options.ts';
 
@@ -54,6 +55,17 @@ function listenFailure(err: unknown, options: RunOptions, api: 'http' | 'grpc' =
   }
 }
 
+/** The name resolver `--config` names; a Configuration that cannot be used is a usage error, naming the file and field. */
+async function nameResolver(configPath: string | undefined): Promise<NameResolver | undefined> {
+  if (configPath === undefined) return undefined;
+  const { chooseResolver, readNameResolution } = await import('../building-blocks/invoke/name-resolution/choose-resolver.ts');
+  try {
+    return chooseResolver(await readNameResolution(configPath), configPath);
+  } catch (err) {
+    throw new UsageError(`--config ${(err as Error).message}`);
+  }
+}
+
 export async function runCommand(argv: string[]): Promise<void> {
   const options = parseRunArgs(argv);
   if (options === 'help') {
@@ -61,6 +73,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     return;
   }
   await checkResourcesPaths(options.resourcesPaths);
+  const resolver = await nameResolver(options.configPath);
   // The load worker starts first: it imports its half of the host on another core while
   // this thread imports the sidecar, and is up when the first resources file is read. Until
   // the sidecar is ready it runs at this thread's priority (there is nothing to serve yet).
@@ -92,6 +105,9 @@ export async function runCommand(argv: string[]): Promise<void> {
     appMaxConcurrency: options.appMaxConcurrency,
     httpPort: options.httpPort,
     grpcPort: options.grpcPort,
+    internalGrpcPort: options.internalGrpcPort,
+    namespace: process.env.NAMESPACE || undefined,
+    resolver,
     listenAddress: options.listenAddress,
     resourcesPaths: options.resourcesPaths,
     maxBodyBytes: options.maxBodyBytes,

@@ -12,6 +12,10 @@ export interface RunOptions {
   httpPort: number;
   /** `--dapr-grpc-port`: the gRPC API's port. */
   grpcPort: number;
+  /** `--dapr-internal-grpc-port`: where other sidecars call this one (0: a free port). */
+  internalGrpcPort: number;
+  /** `--config`: a Dapr Configuration file (its `spec.nameResolution`). */
+  configPath: string | undefined;
   listenAddress: string;
   resourcesPaths: string[];
   logLevel: LogLevel;
@@ -39,7 +43,12 @@ Flags:
                               (default -1: no limit). 1 makes the app see one call at a time
   --dapr-http-port N          port of the Dapr HTTP API (default 3500; 0 picks a free port)
   --dapr-grpc-port N          port of the Dapr gRPC API (default 50001; 0 picks a free port)
+  --dapr-internal-grpc-port N port other sidecars call this one on for service invocation
+                              (default 0: a free port, found through the name resolver)
   --dapr-listen-addresses A   address the APIs listen on (default 127.0.0.1)
+  --config FILE               a Dapr Configuration YAML; its spec.nameResolution picks how
+                              app ids are found ("sqlite": this host's sidecars, the default;
+                              "kubernetes": <app-id>-dapr.<namespace>.svc.<domain> DNS names)
   --resources-path DIR        a folder of Component YAML and .wasm files, which must exist;
                               repeatable. Changes to it are applied while the sidecar runs.
                               (--components-path is accepted as an alias)
@@ -61,6 +70,9 @@ The sidecar's environment:
                               inherits it)
   APP_API_TOKEN               when set, sent as the dapr-api-token header on every call the
                               sidecar makes to the app
+  NAMESPACE                   the app's namespace for service invocation (default "default")
+  TESSERA_NAME_REGISTRY       the folder this host's sidecars register in (default: a
+                              per-user folder under the temp folder)
 
 Shutdown: the sidecar stops when the app exits, on SIGINT or SIGTERM, and on
 POST /v1.0/shutdown. It sends the app SIGTERM (SIGKILL 5 s later if it is still running)
@@ -104,6 +116,8 @@ const FLAGS = {
   'app-max-concurrency': { type: 'string' },
   'dapr-http-port': { type: 'string' },
   'dapr-grpc-port': { type: 'string' },
+  'dapr-internal-grpc-port': { type: 'string' },
+  config: { type: 'string' },
   'dapr-listen-addresses': { type: 'string' },
   'resources-path': { type: 'string', multiple: true },
   'components-path': { type: 'string', multiple: true },
@@ -154,6 +168,8 @@ export function parseRunArgs(argv: string[]): RunOptions | 'help' {
     appMaxConcurrency: maxConcurrency(v['app-max-concurrency']),
     httpPort: port('--dapr-http-port', v['dapr-http-port'], 3500)!,
     grpcPort: port('--dapr-grpc-port', v['dapr-grpc-port'], 50001)!,
+    internalGrpcPort: port('--dapr-internal-grpc-port', v['dapr-internal-grpc-port'], 0)!,
+    configPath: v.config,
     listenAddress: v['dapr-listen-addresses'] ?? '127.0.0.1',
     resourcesPaths: [...(v['resources-path'] ?? []), ...(v['components-path'] ?? [])],
     logLevel,

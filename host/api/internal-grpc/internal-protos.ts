@@ -1,0 +1,52 @@
+// Dapr's sidecar-to-sidecar protocol, `dapr.proto.internals.v1.ServiceInvocation`, from the
+// .proto files @dapr/dapr ships: loaded once, on first use (after the HTTP API listens), as
+// the Dapr API's protos are. The message shapes below are the ones proto-loader gives with the
+// Dapr API's options (snake_case fields, enums as names, defaults filled in).
+import { loadPackageDefinition, type GrpcObject, type ServiceClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { DAPR_PROTO_DIR, LOADER_OPTIONS } from '../grpc/dapr-protos.ts';
+
+/** One header or metadata entry: every value it was given. */
+export interface ListStringValue {
+  values: string[];
+}
+
+/** The verbs of `common.v1.HTTPExtension`. */
+export const HTTP_VERBS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'] as const;
+export type HttpVerb = (typeof HTTP_VERBS)[number];
+
+export interface InternalInvokeRequest {
+  ver: 'V1' | 'APIVERSION_UNSPECIFIED';
+  metadata: Record<string, ListStringValue>;
+  message: {
+    method: string;
+    data: { type_url: string; value: Buffer } | null;
+    content_type: string;
+    http_extension: { verb: HttpVerb | 'NONE'; querystring: string } | null;
+  };
+}
+
+export interface InternalInvokeResponse {
+  /** For an HTTP callee, `code` is the app's HTTP status. */
+  status: { code: number; message: string };
+  headers: Record<string, ListStringValue>;
+  message: { data: { type_url: string; value: Buffer } | null; content_type: string };
+}
+
+let loaded: GrpcObject | undefined;
+
+function serviceInvocation(): ServiceClientConstructor {
+  loaded ??= loadPackageDefinition(loadSync('dapr/proto/internals/v1/service_invocation.proto', { ...LOADER_OPTIONS, includeDirs: [DAPR_PROTO_DIR] }));
+  const v1 = (((loaded.dapr as GrpcObject).proto as GrpcObject).internals as GrpcObject).v1 as GrpcObject;
+  return v1.ServiceInvocation as ServiceClientConstructor;
+}
+
+/** The service definition the callee side serves. */
+export function serviceInvocationService(): ServiceDefinition {
+  return serviceInvocation().service;
+}
+
+/** The client constructor the caller side dials with. */
+export function serviceInvocationClient(): ServiceClientConstructor {
+  return serviceInvocation();
+}
