@@ -75,6 +75,8 @@ export class LocalRegistry implements NameResolver {
   #file: string | undefined;
   #self: Instance | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** The heartbeat being written, which close() waits for so it cannot write the file back after removing it. */
+  #beating: Promise<void> = Promise.resolve();
 
   constructor(options: LocalRegistryOptions = {}) {
     this.#dir = options.dir ?? defaultRegistryDir();
@@ -88,7 +90,9 @@ export class LocalRegistry implements NameResolver {
     this.#file = join(this.#dir, `${prefixOf(self.appId, self.namespace)}${process.pid}-${randomBytes(4).toString('hex')}.json`);
     await this.#beat();
     // A missed beat (a full disk, a removed folder) is tried again at the next one; expiry covers the gap.
-    this.#timer = setInterval(() => void this.#beat().catch(() => {}), this.#heartbeatMs).unref();
+    this.#timer = setInterval(() => {
+      this.#beating = this.#beat().catch(() => {});
+    }, this.#heartbeatMs).unref();
   }
 
   async #beat(): Promise<void> {
@@ -146,6 +150,7 @@ export class LocalRegistry implements NameResolver {
     clearInterval(this.#timer);
     const file = this.#file;
     this.#file = undefined;
+    await this.#beating;
     if (file !== undefined) await rm(file, { force: true });
   }
 }
