@@ -6,14 +6,14 @@
 // a flaky callee, a timeout cutting a slow one, a breaker opening and closing); a callee
 // sidecar killed and restarted; two instances of one app id sharing the calls.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CommunicationProtocolEnum, DaprClient, HttpMethod, LogLevel } from '@dapr/dapr';
 import { EchoApp, type Seen } from '../support/echo-app.ts';
-import { expectDaprError, pollUntil, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
+import { expectDaprError, pollUntil, runTessera, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
 
 const REGISTRY = mkdtempSync(join(tmpdir(), 'tessera-invoke-registry-'));
 process.once('exit', () => rmSync(REGISTRY, { recursive: true, force: true }));
@@ -222,6 +222,21 @@ describe('service invocation between sidecars', () => {
     } finally {
       await b2.stop();
       await second.close();
+    }
+  });
+});
+
+describe('--config picks the name resolver', () => {
+  it('refuses a Configuration naming a resolver Tessera lacks, naming the file and field (exit 2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-config-'));
+    try {
+      const path = join(dir, 'config.yaml');
+      writeFileSync(path, 'apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata:\n  name: c\nspec:\n  nameResolution:\n    component: consul\n');
+      const run = await runTessera(['run', '--app-id', 'x', '--dapr-http-port', '0', '--config', path]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /config\.yaml: spec\.nameResolution\.component: "consul" is not a resolver/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -130,8 +130,12 @@ export class LocalRegistry implements NameResolver {
           if (text.length > MAX_FILE_BYTES) return undefined;
           const r = JSON.parse(text) as Partial<Registration>;
           if (typeof r.host !== 'string' || typeof r.port !== 'number' || typeof r.heartbeatAt !== 'number') return undefined;
-          if (now - r.heartbeatAt > (r.expiryMs ?? this.#expiryMs)) return undefined;
-          if (r.hostname === this.#host && typeof r.pid === 'number' && !isAlive(r.pid)) return undefined;
+          const expired = now - r.heartbeatAt > (r.expiryMs ?? this.#expiryMs);
+          if (expired || (r.hostname === this.#host && typeof r.pid === 'number' && !isAlive(r.pid))) {
+            // A sidecar that was killed left its file: whoever finds it first removes it (as Dapr's SQLite resolver cleans up stale rows).
+            if (expired || r.pid !== process.pid) await rm(join(this.#dir, name), { force: true });
+            return undefined;
+          }
           return r.host.includes(':') ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`;
         } catch {
           // Removed between the listing and the read, or not a registration.
