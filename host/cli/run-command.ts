@@ -6,6 +6,7 @@ import { loadWorkers } from '../components/load-worker.ts';
 import { createLogger } from '../observability/logger.ts';
 import type { NameResolver } from '../building-blocks/invoke/name-resolution/name-resolver.ts';
 import { startApp, stopApp } from './app-process.ts';
+import { defaultOrFree } from './default-port.ts';
 import { RUN_USAGE, UsageError, parseRunArgs, type RunOptions } from './run-options.ts';
 
 /** The longest a shutdown waits for components and the app before the process exits anyway. */
@@ -99,12 +100,16 @@ export async function runCommand(argv: string[]): Promise<void> {
     process.exit(exitCode);
   };
 
+  // Side by side with another sidecar, the default ports give way to free ones (the app is told its sidecar's ports either way).
+  const taken = (port: number, flag: string) => () => logger.info(`port ${port} is in use (another sidecar?): listening on a free port instead; choose one with ${flag}`);
+  const httpPort = options.defaultPorts.http ? await defaultOrFree(options.listenAddress, options.httpPort, taken(options.httpPort, '--dapr-http-port')) : options.httpPort;
+  const grpcPortWanted = options.defaultPorts.grpc ? await defaultOrFree(options.listenAddress, options.grpcPort, taken(options.grpcPort, '--dapr-grpc-port')) : options.grpcPort;
   const sidecar = await Sidecar.start({
     appId: options.appId,
     appPort: options.appPort,
     appMaxConcurrency: options.appMaxConcurrency,
-    httpPort: options.httpPort,
-    grpcPort: options.grpcPort,
+    httpPort,
+    grpcPort: grpcPortWanted,
     internalGrpcPort: options.internalGrpcPort,
     namespace: process.env.NAMESPACE || undefined,
     resolver,

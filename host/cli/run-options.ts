@@ -12,6 +12,8 @@ export interface RunOptions {
   httpPort: number;
   /** `--dapr-grpc-port`: the gRPC API's port. */
   grpcPort: number;
+  /** Which ports are daprd's defaults rather than named by a flag (those give way to a free port when taken). */
+  defaultPorts: { http: boolean; grpc: boolean };
   /** `--dapr-internal-grpc-port`: where other sidecars call this one (0: a free port). */
   internalGrpcPort: number;
   /** `--config`: a Dapr Configuration file (its `spec.nameResolution`). */
@@ -41,14 +43,16 @@ Flags:
   --app-max-concurrency N     most calls at the app at once, across every subscription,
                               input binding and /dapr/subscribe; the others wait their turn
                               (default -1: no limit). 1 makes the app see one call at a time
-  --dapr-http-port N          port of the Dapr HTTP API (default 3500; 0 picks a free port)
-  --dapr-grpc-port N          port of the Dapr gRPC API (default 50001; 0 picks a free port)
+  --dapr-http-port N          port of the Dapr HTTP API (default 3500, or a free port when
+                              another sidecar has it; 0 picks a free port)
+  --dapr-grpc-port N          port of the Dapr gRPC API (default 50001, or a free port when
+                              another sidecar has it; 0 picks a free port)
   --dapr-internal-grpc-port N port other sidecars call this one on for service invocation
                               (default 0: a free port, found through the name resolver)
   --dapr-listen-addresses A   address the APIs listen on (default 127.0.0.1)
   --config FILE               a Dapr Configuration YAML; its spec.nameResolution picks how
                               app ids are found ("sqlite": this host's sidecars, the default;
-                              "kubernetes": <app-id>-dapr.<namespace>.svc.<domain> DNS names)
+                              "kubernetes": the DNS names of Kubernetes services)
   --resources-path DIR        a folder of Component YAML and .wasm files, which must exist;
                               repeatable. Changes to it are applied while the sidecar runs.
                               (--components-path is accepted as an alias)
@@ -168,6 +172,7 @@ export function parseRunArgs(argv: string[]): RunOptions | 'help' {
     appMaxConcurrency: maxConcurrency(v['app-max-concurrency']),
     httpPort: port('--dapr-http-port', v['dapr-http-port'], 3500)!,
     grpcPort: port('--dapr-grpc-port', v['dapr-grpc-port'], 50001)!,
+    defaultPorts: { http: v['dapr-http-port'] === undefined, grpc: v['dapr-grpc-port'] === undefined },
     internalGrpcPort: port('--dapr-internal-grpc-port', v['dapr-internal-grpc-port'], 0)!,
     configPath: v.config,
     listenAddress: v['dapr-listen-addresses'] ?? '127.0.0.1',
