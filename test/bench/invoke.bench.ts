@@ -4,7 +4,7 @@
 // with 1 KB bodies (p50/p90/p99, open loop; Dapr publishes +1.40 ms p90 and +2.10 ms p99 for
 // this case), and requests per second at saturation. Alternating rounds, medians.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,8 @@ const BODY_BYTES = 1024;
 export interface InvokeBenchOptions {
   /** Seconds of each fixed-rate run. */
   seconds: number;
-  rate: number;
+  /** Requests per second of the fixed-rate runs: Dapr's 1000, and lower ones, below where a loaded machine saturates. */
+  rates: number[];
   /** Connections of the saturation runs. */
   connections: number;
   rounds: number;
@@ -55,29 +56,32 @@ export async function invokeBench(options: InvokeBenchOptions): Promise<string[]
     const invoked = `${caller.url}/v1.0/invoke/callee/method/echo`;
     await pollUntil('the callee to be reachable', async () => ((await fetch(invoked, { method: 'POST', body: 'x' })).status === 200 ? true : undefined), { timeoutMs: 20_000, intervalMs: 50 });
     // Warm both paths (JIT, connections).
-    await rateLoad(invoked, options.rate, 2);
-    await rateLoad(direct, options.rate, 1);
+    await rateLoad(invoked, options.rates[0]!, 2);
+    await rateLoad(direct, options.rates[0]!, 1);
 
-    const lat: Record<'direct' | 'invoked', Latency[]> = { direct: [], invoked: [] };
+    const lines = [`(i) service invocation, app -> caller sidecar -> internal gRPC -> callee sidecar -> app vs the app called directly, ${options.rounds} alternating rounds, medians:`];
+    for (const rate of options.rates) {
+      const lat: Record<'direct' | 'invoked', Latency[]> = { direct: [], invoked: [] };
+      for (let round = 0; round < options.rounds; round++) {
+        lat.direct.push(await rateLoad(direct, rate, options.seconds));
+        lat.invoked.push(await rateLoad(invoked, rate, options.seconds));
+      }
+      const pick = (which: 'direct' | 'invoked', p: 'p50' | 'p90' | 'p99'): number => median(lat[which].map((l) => l[p]));
+      const added = (p: 'p50' | 'p90' | 'p99'): string => `${p} ${pick('direct', p).toFixed(2)} -> ${pick('invoked', p).toFixed(2)} ms (+${(pick('invoked', p) - pick('direct', p)).toFixed(2)})`;
+      const errors = [...lat.direct, ...lat.invoked].reduce((sum, l) => sum + l.errors, 0);
+      lines.push(`    latency at ${rate} req/s, ${BODY_BYTES} B bodies, open loop, ${options.seconds}s each: ${added('p50')}, ${added('p90')}, ${added('p99')}; errors ${errors} (Dapr publishes +1.40 ms p90, +2.10 ms p99 at 1000 req/s)`);
+    }
     const rps: Record<'direct' | 'invoked', number[]> = { direct: [], invoked: [] };
     const body = 'x'.repeat(BODY_BYTES);
-    for (let round = 0; round < options.rounds; round++) {
-      lat.direct.push(await rateLoad(direct, options.rate, options.seconds));
-      lat.invoked.push(await rateLoad(invoked, options.rate, options.seconds));
-    }
     for (let round = 0; round < options.rounds; round++) {
       rps.direct.push((await load(direct, 'POST', body, options.seconds, options.connections)).rps);
       rps.invoked.push((await load(invoked, 'POST', body, options.seconds, options.connections)).rps);
     }
-    const pick = (which: 'direct' | 'invoked', p: 'p50' | 'p90' | 'p99'): number => median(lat[which].map((l) => l[p]));
-    const added = (p: 'p50' | 'p90' | 'p99'): string => `${p} ${pick('direct', p).toFixed(2)} -> ${pick('invoked', p).toFixed(2)} ms (+${(pick('invoked', p) - pick('direct', p)).toFixed(2)})`;
-    const errors = [...lat.direct, ...lat.invoked].reduce((sum, l) => sum + l.errors, 0);
     const ratios = rps.invoked.map((r, i) => r / rps.direct[i]!);
-    return [
-      `(i) service invocation, app -> caller sidecar -> internal gRPC -> callee sidecar -> app vs the app called directly, ${options.rounds} alternating rounds, medians:`,
-      `    latency at ${options.rate} req/s, ${BODY_BYTES} B bodies, open loop, ${options.seconds}s each: ${added('p50')}, ${added('p90')}, ${added('p99')}; errors ${errors} (Dapr publishes +1.40 ms p90, +2.10 ms p99)`,
-      `    saturation, ${options.connections} connections: direct ${median(rps.direct).toFixed(0)} req/s, through two sidecars ${median(rps.invoked).toFixed(0)} req/s: ${median(ratios).toFixed(2)}x (rounds: ${ratios.map((r) => r.toFixed(2)).join(' ')})`,
-    ];
+    lines.push(
+      `    saturation, ${options.connections} connections: direct ${median(rps.direct).toFixed(0)} req/s, through two sidecars ${median(rps.invoked).toFixed(0)} req/s: ${median(ratios).toFixed(2)}x (rounds: ${ratios.map((r) => r.toFixed(2)).join(' ')}); load average ${loadavg()[0]!.toFixed(1)}`,
+    );
+    return lines;
   } finally {
     await Promise.all(sidecars.map((sidecar) => sidecar.stop()));
     app.kill();
@@ -85,4 +89,4 @@ export async function invokeBench(options: InvokeBenchOptions): Promise<string[]
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) console.log((await invokeBench({ seconds: 5, rate: 1000, connections: 10, rounds: 3 })).join('\n'));
+if (process.argv[1] === fileURLToPath(import.meta.url)) console.log((await invokeBench({ seconds: 5, rates: [200, 1000], connections: 10, rounds: 3 })).join('\n'));

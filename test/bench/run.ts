@@ -38,7 +38,7 @@ const sections: (() => Promise<string[]>)[] = [
   () => bindingsRedisBench(quick ? 300 : 2000, quick ? 2 : 5),
   () => stateRedisBench(quick ? 300 : 2000, quick ? 2 : 5),
   () => stateRedisHttpBench({ seconds: quick ? 1 : 5, connections: 10, rounds: quick ? 1 : 3 }),
-  () => invokeBench({ seconds: quick ? 1 : 5, rate: 1000, connections: 10, rounds: quick ? 1 : 3 }),
+  () => invokeBench({ seconds: quick ? 1 : 5, rates: [200, 1000], connections: 10, rounds: quick ? 1 : 3 }),
   () => manySidecarsBench({ seconds: quick ? 1 : 5, connections: 10, rounds: quick ? 1 : 3 }),
   () => startBench(quick ? 2 : 5),
 ];

@@ -6,7 +6,6 @@
 import { format } from 'node:util';
 import {
   Server,
-  ServerCredentials,
   setLogger,
   type MethodDefinition,
   type UntypedHandleCall,
@@ -21,6 +20,7 @@ import { tokenMatcher } from '../token-matcher.ts';
 import { bindingsRpcs } from './bindings-rpcs.ts';
 import { daprService } from './dapr-protos.ts';
 import { grpcErrorStatus, asTesseraError } from './grpc-error.ts';
+import { closeGrpc, listenGrpc } from './grpc-listen.ts';
 import { grpcStatusOf } from './grpc-status.ts';
 import { metadataRpcs } from './metadata-rpcs.ts';
 import { pubsubRpcs } from './pubsub-rpcs.ts';
@@ -112,24 +112,10 @@ export function createGrpcApi(deps: GrpcApiDeps): GrpcApi {
   server.addService(service, implementation);
 
   return {
-    listen: (host, port) =>
-      new Promise((resolve, reject) => {
-        // An IPv6 address goes in brackets, as in a URL.
-        const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-        server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
-      }),
+    listen: (host, port) => listenGrpc(server, host, port),
     close: async () => {
       await deps.streams.stop();
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, CLOSE_GRACE_MS);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await closeGrpc(server, CLOSE_GRACE_MS);
     },
   };
 }

@@ -5,12 +5,13 @@
 // answer UNIMPLEMENTED. Errors carry daprd's codes: INTERNAL when the app cannot be called
 // (which the caller does not retry), UNAVAILABLE when the call reached the wrong app id (a
 // stale registration: the caller resolves again and retries).
-import { Server, ServerCredentials, status as Status, type ServerUnaryCall, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, status as Status, type ServerUnaryCall, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { AppChannel } from '../../app-channel/app-channel.ts';
 import { callApp } from '../../building-blocks/invoke/invoke-call.ts';
 import { headersToMetadata } from '../../building-blocks/invoke/invoke-headers.ts';
 import { normaliseMethod } from '../../building-blocks/invoke/method-path.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { closeGrpc, listenGrpc } from '../grpc/grpc-listen.ts';
 import { HTTP_VERBS, serviceInvocationService, type HttpVerb, type InternalInvokeRequest, type InternalInvokeResponse } from './internal-protos.ts';
 
 /** Room for the headers and framing around a body of `--max-body-size`. */
@@ -109,21 +110,7 @@ export function createInternalServer(deps: InternalServerDeps): InternalServer {
   });
   server.addService(service, implementation);
   return {
-    listen: (host, port) =>
-      new Promise((resolve, reject) => {
-        const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-        server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
-      }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, CLOSE_GRACE_MS);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
+    listen: (host, port) => listenGrpc(server, host, port),
+    close: () => closeGrpc(server, CLOSE_GRACE_MS),
   };
 }
