@@ -211,6 +211,7 @@ export class Sidecar {
     const { createGrpcApi } = await import('./api/grpc/server.ts');
     const api = createGrpcApi({
       blocks: this.blocks,
+      invoke: this.invoke,
       streams: this.streams,
       apiToken: this.#options.apiToken,
       maxBodyBytes: this.#options.maxBodyBytes,

@@ -148,6 +148,18 @@ describe('service invocation between sidecars', () => {
     assert.deepEqual(JSON.parse(answer.body), { hello: 'world' });
   });
 
+  it('works over the gRPC API too (the SDK\'s gRPC invoker: InvokeService)', async () => {
+    const client = new DaprClient({ daprHost: '127.0.0.1', daprPort: String(a.grpcPort), communicationProtocol: CommunicationProtocolEnum.GRPC, logger: { level: LogLevel.Error } });
+    try {
+      const answer = (await client.invoker.invoke('b', 'grpc/call', HttpMethod.POST, { over: 'grpc' })) as Seen;
+      assert.equal(answer.url, '/grpc/call');
+      assert.deepEqual(JSON.parse(answer.body), { over: 'grpc' });
+      assert.equal(answer.headers['dapr-caller-app-id'], 'a');
+    } finally {
+      await client.stop();
+    }
+  });
+
   it('an unknown app id fails 500 ERR_DIRECT_INVOKE naming it', async () => {
     await expectDaprError(a.fetch('/v1.0/invoke/nosuchapp/method/x'), 500, 'ERR_DIRECT_INVOKE', /nosuchapp/);
     await expectDaprError(a.fetch('/v1.0/invoke/x.y.z/method/x'), 500, 'ERR_DIRECT_INVOKE', /invalid app id/);

@@ -12,6 +12,7 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import type { BuildingBlocks } from '../../building-blocks/building-blocks.ts';
+import type { InvokeService } from '../../building-blocks/invoke/invoke-service.ts';
 import type { StreamingSubscriptions } from '../../building-blocks/pubsub/streaming-subscriptions.ts';
 import { TesseraError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
@@ -22,6 +23,7 @@ import { daprService } from './dapr-protos.ts';
 import { grpcErrorStatus, asTesseraError } from './grpc-error.ts';
 import { closeGrpc, listenGrpc } from './grpc-listen.ts';
 import { grpcStatusOf } from './grpc-status.ts';
+import { invokeRpcs } from './invoke-rpcs.ts';
 import { metadataRpcs } from './metadata-rpcs.ts';
 import { pubsubRpcs } from './pubsub-rpcs.ts';
 import { metadataString, streamHandler, unaryHandler, unimplementedError, type CallGuard, type RpcTable } from './rpc-handlers.ts';
@@ -34,6 +36,8 @@ const MAX_SEND_BYTES = 64 * 1024 * 1024;
 
 export interface GrpcApiDeps {
   blocks: BuildingBlocks;
+  /** Service invocation (InvokeService); undefined answers it UNIMPLEMENTED. */
+  invoke?: InvokeService | undefined;
   /** The streaming subscriptions (SubscribeTopicEventsAlpha1) the API opens. */
   streams: StreamingSubscriptions;
   /** DAPR_API_TOKEN; when set, every RPC requires it in the `dapr-api-token` metadata. */
@@ -92,6 +96,7 @@ export function createGrpcApi(deps: GrpcApiDeps): GrpcApi {
   const { blocks } = deps;
   const unary: RpcTable = {
     ...stateRpcs(blocks.state),
+    ...(deps.invoke === undefined ? {} : invokeRpcs(deps.invoke)),
     ...pubsubRpcs(blocks.pubsub),
     ...bindingsRpcs(blocks.bindings),
     ...metadataRpcs(blocks.metadata),
