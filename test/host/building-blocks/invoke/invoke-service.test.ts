@@ -4,6 +4,8 @@
 // stale registration (it serves another app id) sending the caller to the right one.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { credentials, type ServiceError } from '@grpc/grpc-js';
+import { serviceInvocationClient, type InternalInvokeResponse } from '../../../../host/api/internal-grpc/internal-protos.ts';
 import { createInternalServer, type InternalServer } from '../../../../host/api/internal-grpc/internal-server.ts';
 import { AppChannel } from '../../../../host/app-channel/app-channel.ts';
 import { BUILT_IN_RETRY, InvokeService } from '../../../../host/building-blocks/invoke/invoke-service.ts';
@@ -69,6 +71,22 @@ describe('InvokeService', () => {
     resolver.answers = [deadAddress];
     await assert.rejects(service.invoke({ ...call, targetId: 'b', method: 'x' }), (err) => isTesseraError(err, 'ERR_DIRECT_INVOKE') && /id: b/.test(err.message));
     assert.equal(resolver.lookups, 4);
+  });
+
+  it('the callee speaks standard gRPC: a gRPC library client gets the app\'s answer, and UNIMPLEMENTED for the actor RPCs', async () => {
+    const Client = serviceInvocationClient();
+    const client = new Client(live, credentials.createInsecure()) as unknown as Record<string, (req: object, cb: (err: ServiceError | null, res?: InternalInvokeResponse) => void) => void>;
+    try {
+      const request = { ver: 'V1', metadata: {}, message: { method: 'from/grpc', data: { type_url: '', value: Buffer.from('x') }, content_type: 'text/plain', http_extension: { verb: 'PUT', querystring: 'a=1' } } };
+      const response = await new Promise<InternalInvokeResponse>((resolve, reject) => client.CallLocal!(request, (err, res) => (err ? reject(err) : resolve(res!))));
+      assert.equal(response.status.code, 200);
+      assert.equal(JSON.parse(response.message.data!.value.toString()).url, '/from/grpc?a=1');
+      const err = await new Promise<ServiceError | null>((resolve) => client.CallActor!({}, (e) => resolve(e)));
+      assert.equal(err?.code, 12);
+      assert.match(err?.details ?? '', /CallActor is not implemented/);
+    } finally {
+      (client as unknown as { close(): void }).close();
+    }
   });
 
   it('fails at once for an id no resolver knows', async () => {
