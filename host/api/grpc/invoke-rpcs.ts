@@ -4,7 +4,7 @@
 // status and (bounded) body, as a gRPC caller has no HTTP status to read.
 import type { InvokeService } from '../../building-blocks/invoke/invoke-service.ts';
 import { TesseraError, truncate } from '../../errors.ts';
-import { HTTP_VERBS, type HttpVerb } from '../internal-grpc/internal-protos.ts';
+import { HTTP_VERBS, type HttpVerb } from '../../building-blocks/invoke/internal-protos.ts';
 import type { RpcTable } from './rpc-handlers.ts';
 
 interface InvokeServiceRequest {

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { InvokeService } from '../../building-blocks/invoke/invoke-service.ts';
 import { headersToMetadata } from '../../building-blocks/invoke/invoke-headers.ts';
 import { TesseraError } from '../../errors.ts';
-import { HTTP_VERBS, type HttpVerb } from '../internal-grpc/internal-protos.ts';
+import { HTTP_VERBS, type HttpVerb } from '../../building-blocks/invoke/internal-protos.ts';
 import { useByteBodies } from './body-parsers.ts';
 
 const APP_ID_HEADER = 'dapr-app-id';

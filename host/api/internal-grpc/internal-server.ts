@@ -12,10 +12,8 @@ import { headersToMetadata } from '../../building-blocks/invoke/invoke-headers.t
 import { normaliseMethod } from '../../building-blocks/invoke/method-path.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { closeGrpc, listenGrpc } from '../grpc/grpc-listen.ts';
-import { HTTP_VERBS, serviceInvocationService, type HttpVerb, type InternalInvokeRequest, type InternalInvokeResponse } from './internal-protos.ts';
+import { HTTP_VERBS, MESSAGE_HEADROOM_BYTES, serviceInvocationService, type HttpVerb, type InternalInvokeRequest, type InternalInvokeResponse } from '../../building-blocks/invoke/internal-protos.ts';
 
-/** Room for the headers and framing around a body of `--max-body-size`. */
-export const MESSAGE_HEADROOM_BYTES = 1024 * 1024;
 
 /** How long close() lets calls under way finish before it cuts them. */
 const CLOSE_GRACE_MS = 2000;

@@ -2,7 +2,7 @@
 // internal gRPC protocol), and the call to the app that ends it: the callee sidecar's (or,
 // for a call to the sidecar's own app id, the caller's) request over the HTTP app channel.
 import type { AppChannel } from '../../app-channel/app-channel.ts';
-import type { HttpVerb, ListStringValue } from '../../api/internal-grpc/internal-protos.ts';
+import type { HttpVerb, ListStringValue } from './internal-protos.ts';
 import { TesseraError } from '../../errors.ts';
 import { headersToMetadata, joinedHeaders, metadataToHeaders } from './invoke-headers.ts';
 

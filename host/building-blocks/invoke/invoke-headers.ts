@@ -5,7 +5,7 @@
 // `dapr-app-id` routing header never cross; the caller adds `dapr-caller-app-id`,
 // `dapr-callee-app-id` and the `X-Forwarded-*`/`Forwarded` set.
 import { hostname, networkInterfaces } from 'node:os';
-import type { ListStringValue } from '../../api/internal-grpc/internal-protos.ts';
+import type { ListStringValue } from './internal-protos.ts';
 
 /** Headers that never cross: per-connection, recomputed, or the sidecar's own. */
 const DROPPED = new Set([

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
-import { serviceInvocationClient, type InternalInvokeResponse } from '../../../../host/api/internal-grpc/internal-protos.ts';
+import { serviceInvocationClient, type InternalInvokeResponse } from '../../../../host/building-blocks/invoke/internal-protos.ts';
 import { createInternalServer, type InternalServer } from '../../../../host/api/internal-grpc/internal-server.ts';
 import { AppChannel } from '../../../../host/app-channel/app-channel.ts';
 import { BUILT_IN_RETRY, InvokeService } from '../../../../host/building-blocks/invoke/invoke-service.ts';

@@ -8,8 +8,7 @@
 // daprd tears its connection down then.
 import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import type { MethodDefinition } from '@grpc/grpc-js';
-import { MESSAGE_HEADROOM_BYTES } from './internal-server.ts';
-import { serviceInvocationService, type InternalInvokeRequest, type InternalInvokeResponse } from './internal-protos.ts';
+import { MESSAGE_HEADROOM_BYTES, serviceInvocationService, type InternalInvokeRequest, type InternalInvokeResponse } from './internal-protos.ts';
 
 /** Most callee addresses kept connected; the oldest is closed past this. */
 const MAX_SESSIONS = 256;

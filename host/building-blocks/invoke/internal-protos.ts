@@ -4,7 +4,8 @@
 // Dapr API's options (snake_case fields, enums as names, defaults filled in).
 import { loadPackageDefinition, type GrpcObject, type ServiceClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { DAPR_PROTO_DIR, LOADER_OPTIONS } from '../grpc/dapr-protos.ts';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 /** One header or metadata entry: every value it was given. */
 export interface ListStringValue {
@@ -33,10 +34,19 @@ export interface InternalInvokeResponse {
   message: { data: { type_url: string; value: Buffer } | null; content_type: string };
 }
 
+/** The folder holding `dapr/proto/...` in the @dapr/dapr package (not copied here). */
+const PROTO_DIR = join(dirname(createRequire(import.meta.url).resolve('@dapr/dapr/package.json')), 'proto');
+
+/** As the Dapr API loads its protos: proto field names, enums as names, defaults filled in. */
+const LOADER_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true } as const;
+
+/** Room for the headers and framing around a body of `--max-body-size` in one message. */
+export const MESSAGE_HEADROOM_BYTES = 1024 * 1024;
+
 let loaded: GrpcObject | undefined;
 
 function serviceInvocation(): ServiceClientConstructor {
-  loaded ??= loadPackageDefinition(loadSync('dapr/proto/internals/v1/service_invocation.proto', { ...LOADER_OPTIONS, includeDirs: [DAPR_PROTO_DIR] }));
+  loaded ??= loadPackageDefinition(loadSync('dapr/proto/internals/v1/service_invocation.proto', { ...LOADER_OPTIONS, includeDirs: [PROTO_DIR] }));
   const v1 = (((loaded.dapr as GrpcObject).proto as GrpcObject).internals as GrpcObject).v1 as GrpcObject;
   return v1.ServiceInvocation as ServiceClientConstructor;
 }
