@@ -70,7 +70,8 @@ export class LocalRegistry implements NameResolver {
   readonly #expiryMs: number;
   readonly #cacheMs: number;
   readonly #host = hostname();
-  readonly #cache = new Map<string, { at: number; addresses: string[] }>();
+  /** Lookups by app id: the read under way is shared, so a burst of calls reads the folder once. */
+  readonly #cache = new Map<string, { at: number; addresses: Promise<string[]> }>();
   readonly #next = new Map<string, number>();
   #file: string | undefined;
   #self: Instance | undefined;
@@ -108,10 +109,10 @@ export class LocalRegistry implements NameResolver {
     const key = prefixOf(appId, namespace);
     let cached = this.#cache.get(key);
     if (cached === undefined || Date.now() - cached.at > this.#cacheMs) {
-      cached = { at: Date.now(), addresses: await this.#read(key) };
+      cached = { at: Date.now(), addresses: this.#read(key) };
       this.#cache.set(key, cached);
     }
-    const { addresses } = cached;
+    const addresses = await cached.addresses;
     if (addresses.length === 0) return undefined;
     const turn = this.#next.get(key) ?? 0;
     this.#next.set(key, turn + 1);
