@@ -90,6 +90,8 @@ export class LocalRegistry implements NameResolver {
     this.#self = self;
     this.#file = join(this.#dir, `${prefixOf(self.appId, self.namespace)}${process.pid}-${randomBytes(4).toString('hex')}.json`);
     await this.#beat();
+    // What sidecars killed on this host left behind goes at every start, whichever app ids they had.
+    void this.#read('');
     // A missed beat (a full disk, a removed folder) is tried again at the next one; expiry covers the gap.
     this.#timer = setInterval(() => {
       this.#beating = this.#beat().catch(() => {});
@@ -119,10 +121,15 @@ export class LocalRegistry implements NameResolver {
     return addresses[turn % addresses.length];
   }
 
-  /** The addresses of the live instances whose files start with `prefix`. */
+  /** The addresses of the live instances whose files start with `prefix` (all of them for ''), removing what dead ones left. */
   async #read(prefix: string): Promise<string[]> {
-    const names = await readdir(this.#dir).catch(() => [] as string[]);
-    const mine = names.filter((n) => n.startsWith(prefix) && n.endsWith('.json')).slice(0, MAX_INSTANCES);
+    const names = (await readdir(this.#dir).catch(() => [] as string[])).filter((n) => n.startsWith(prefix));
+    // A sidecar killed mid-heartbeat leaves its temp file (named `<prefix><pid>-<random>.json.tmp`): removed once its process is gone.
+    for (const name of names.filter((n) => n.endsWith('.json.tmp')).slice(0, MAX_INSTANCES)) {
+      const pid = Number(/~(\d+)-[0-9a-f]+\.json\.tmp$/.exec(name)?.[1]);
+      if (Number.isInteger(pid) && !isAlive(pid)) await rm(join(this.#dir, name), { force: true });
+    }
+    const mine = names.filter((n) => n.endsWith('.json')).slice(0, MAX_INSTANCES);
     const now = Date.now();
     const found = await Promise.all(
       mine.map(async (name) => {

@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { pollUntil } from '../../../support/sidecar-process.ts';
 import { chooseResolver, readNameResolution } from '../../../../host/building-blocks/invoke/name-resolution/choose-resolver.ts';
 import { KubernetesDns } from '../../../../host/building-blocks/invoke/name-resolution/kubernetes-dns.ts';
 import { LocalRegistry } from '../../../../host/building-blocks/invoke/name-resolution/local-registry.ts';
@@ -50,10 +51,25 @@ describe('the local registry', () => {
     // A pid no process has (above Linux's pid_max).
     writeFileSync(join(dir, 'default~b~dead.json'), registration(2002, { pid: 2 ** 22 + 1 }));
     writeFileSync(join(dir, 'default~b~junk.json'), 'not json');
+    // Temp files of heartbeats cut short: one of a process gone, one of this (live) process.
+    writeFileSync(join(dir, `default~b~${2 ** 22 + 1}-ab.json.tmp`), '{');
+    writeFileSync(join(dir, `default~b~${process.pid}-cd.json.tmp`), '{');
     writeFileSync(join(dir, 'default~b~live.json'), registration(2003, {}));
     assert.equal(await caller.resolve('b', 'default'), '127.0.0.1:2003');
     assert.equal(await caller.resolve('b', 'default'), '127.0.0.1:2003');
-    assert.deepEqual(readdirSync(dir).sort(), ['default~b~junk.json', 'default~b~live.json']);
+    assert.deepEqual(readdirSync(dir).sort(), [`default~b~${process.pid}-cd.json.tmp`, 'default~b~junk.json', 'default~b~live.json']);
+  });
+
+  it('a sidecar that registers sweeps away what killed sidecars of any app id left', async () => {
+    const dir = tempDir();
+    const dead = 2 ** 22 + 1;
+    writeFileSync(join(dir, `default~other~${dead}-ab.json`), JSON.stringify({ host: '127.0.0.1', port: 1, hostname: hostname(), pid: dead, heartbeatAt: Date.now(), expiryMs: 5000 }));
+    writeFileSync(join(dir, `default~other~${dead}-cd.json.tmp`), '{');
+    const registry = new LocalRegistry({ dir });
+    await registry.register(instance('fresh', 4001));
+    await pollUntil('the leftovers to be removed', () => (readdirSync(dir).length === 1 ? true : undefined));
+    assert.match(readdirSync(dir)[0]!, /^default~fresh~/);
+    await registry.close();
   });
 
   it('keeps app ids that look like paths inside its folder', async () => {
