@@ -39,6 +39,8 @@ export const ERROR_CODES = [
   'ERR_INVOKE_OUTPUT_BINDING',
   /** The app could not be reached or did not answer in time. */
   'ERR_APP_CHANNEL',
+  /** Service invocation failed: the app id is unknown, or its sidecar could not be reached. */
+  'ERR_DIRECT_INVOKE',
   /** A component failed to load: bad bytes, bad manifest, refused import, trap in init. */
   'ERR_COMPONENT_LOAD',
   /** A component trapped or misbehaved during a call. */

@@ -5,7 +5,9 @@
 // /v1.0/healthz says ready once the first scan is applied. The gRPC API starts then: loading
 // its protos holds the event loop for ~150 ms, which must not delay becoming healthy. Every reload of
 // the resources also re-reads the declarative subscriptions, and every component loaded or
-// unloaded re-matches the delivery loops to the loaded brokers.
+// unloaded re-matches the delivery loops to the loaded brokers. Service invocation's internal
+// gRPC API starts with the gRPC API, and the sidecar registers with its name resolver once
+// that listens, so other sidecars find it only when it can serve them.
 import { readdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -27,6 +29,10 @@ import { BUNDLED_DIR } from './components/bundled-dir.ts';
 import { loadBundledTypes } from './components/type-catalog.ts';
 import type { GrpcApi } from './api/grpc/server.ts';
 import type { AppConnectionProperties } from './building-blocks/metadata/metadata-service.ts';
+import type { InternalServer } from './api/internal-grpc/internal-server.ts';
+import { InvokeService } from './building-blocks/invoke/invoke-service.ts';
+import { LocalRegistry } from './building-blocks/invoke/name-resolution/local-registry.ts';
+import type { NameResolver } from './building-blocks/invoke/name-resolution/name-resolver.ts';
 import type { Logger } from './observability/logger.ts';
 import { formatGoDuration } from './units.ts';
 import { SidecarMetrics } from './observability/metrics.ts';
@@ -53,6 +59,12 @@ export interface SidecarOptions {
   httpPort: number;
   /** The gRPC API's port (0 picks a free one); undefined serves no gRPC API. */
   grpcPort?: number | undefined;
+  /** `--dapr-internal-grpc-port`: where other sidecars call this one (0 picks a free port); undefined takes no calls from them. */
+  internalGrpcPort?: number | undefined;
+  /** The namespace of this app (NAMESPACE); `default` when unset. */
+  namespace?: string | undefined;
+  /** Finds other apps' sidecars (and makes this one findable); this host's registry by default. */
+  resolver?: NameResolver | undefined;
   /** Delivery timings of streaming subscriptions (tests shorten the deadline for an answer). */
   streamTimings?: Partial<DeliveryTimings> | undefined;
   listenAddress: string;
@@ -82,6 +94,13 @@ export class Sidecar {
   readonly #options: SidecarOptions;
   readonly #api: ReturnType<typeof createHttpApi>;
   readonly #channel: AppCallbacks | undefined;
+  /**
+   * The app's HTTP channel, which service invocation calls; undefined for a gRPC app, which
+   * invocation cannot reach yet (daprd's AppCallback.OnInvoke is not called).
+   */
+  get #httpChannel(): AppChannel | undefined {
+    return this.#channel instanceof AppChannel ? this.#channel : undefined;
+  }
   readonly #appHealth: AppHealthMonitor | undefined;
   /** The gRPC API starting or started, and its port; undefined when not served. */
   #grpc: Promise<{ api: GrpcApi; port: number }> | undefined;
@@ -102,6 +121,11 @@ export class Sidecar {
   /** Dapr's Resiliency policies, from the resources folders. */
   readonly resiliency: Resiliency;
   readonly #resiliencyResources: ResiliencyResources;
+  /** Service invocation, over the HTTP API and from other sidecars. */
+  readonly invoke: InvokeService;
+  readonly #resolver: NameResolver;
+  /** The internal gRPC API starting or started, and its port; undefined when not served. */
+  #internal: Promise<{ server: InternalServer; port: number }> | undefined;
 
   private constructor(options: SidecarOptions, channel: AppCallbacks | undefined) {
     this.#options = options;
@@ -157,8 +181,18 @@ export class Sidecar {
       },
       observer: metrics,
     });
+    this.#resolver = options.resolver ?? new LocalRegistry();
+    this.invoke = new InvokeService({
+      appId: options.appId,
+      namespace: options.namespace ?? 'default',
+      channel: this.#httpChannel,
+      resolver: this.#resolver,
+      resiliency: this.resiliency,
+      maxBodyBytes: options.maxBodyBytes,
+    });
     this.#api = createHttpApi({
       blocks: this.blocks,
+      invoke: this.invoke,
       admin: this.registry,
       apiToken: options.apiToken,
       maxBodyBytes: options.maxBodyBytes,
@@ -202,6 +236,11 @@ export class Sidecar {
       // Awaited by whoever needs the port (grpcPort); a failure is theirs to report.
       this.#grpc.catch(() => {});
     }
+    if (this.#options.internalGrpcPort !== undefined) {
+      const port = this.#options.internalGrpcPort;
+      this.#internal = this.#loaded.promise.then(() => this.#startInternal(port));
+      this.#internal.catch((err: Error) => logger.error(`the internal gRPC API could not start, so other sidecars cannot call this app: ${err.message}`));
+    }
     // The bundled components are watched too, so a rebuilt bundled module is swapped in.
     const bundledDirs = (await readdir(BUNDLED_DIR, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => join(BUNDLED_DIR, e.name));
     this.#watcher = watchFolders([...resourcesPaths, ...bundledDirs], () => this.#reload(), logger.child('watcher'));
@@ -225,6 +264,7 @@ export class Sidecar {
     const { createGrpcApi } = await import('./api/grpc/server.ts');
     const api = createGrpcApi({
       blocks: this.blocks,
+      invoke: this.invoke,
       streams: this.streams,
       apiToken: this.#options.apiToken,
       maxBodyBytes: this.#options.maxBodyBytes,
@@ -234,6 +274,29 @@ export class Sidecar {
     const bound = await api.listen(listenAddress, port);
     logger.info(`dapr gRPC API listening on ${listenAddress}:${bound}`);
     return { api, port: bound };
+  }
+
+  async #startInternal(port: number): Promise<{ server: InternalServer; port: number }> {
+    const { logger, listenAddress, appId } = this.#options;
+    if (this.#stopped) throw new Error('the sidecar stopped before its internal gRPC API started');
+    const { createInternalServer } = await import('./api/internal-grpc/internal-server.ts');
+    const server = createInternalServer({ appId, channel: this.#httpChannel, maxBodyBytes: this.#options.maxBodyBytes, logger: logger.child('invoke') });
+    const bound = await server.listen(listenAddress, port);
+    logger.info(`dapr internal gRPC API listening on ${listenAddress}:${bound}`);
+    if (this.#stopped) {
+      await server.close();
+      throw new Error('the sidecar stopped before it registered with its name resolver');
+    }
+    // A sidecar listening on every address is reached on loopback by the sidecars of its host.
+    const host = listenAddress === '0.0.0.0' || listenAddress === '::' ? '127.0.0.1' : listenAddress;
+    await this.#resolver.register({ appId, namespace: this.#options.namespace ?? 'default', host, port: bound });
+    logger.info(`registered app id "${appId}" with the ${this.#resolver.name} name resolver`);
+    return { server, port: bound };
+  }
+
+  /** Resolves to the internal gRPC API's port once it listens and is registered (undefined when not served). */
+  get internalGrpcPort(): Promise<number | undefined> {
+    return this.#internal === undefined ? Promise.resolve(undefined) : this.#internal.then((internal) => internal.port);
   }
 
   /** Scans the resources again: now, or right after the scan under way. */
@@ -318,9 +381,13 @@ export class Sidecar {
     clearTimeout(this.#rescanTimer);
     this.#watcher?.close();
     this.#appHealth?.stop();
+    // Unregistered first, so other sidecars stop sending calls while the ones under way finish.
+    await this.#resolver.close().catch(() => {});
     await Promise.all([this.subscriptions.stop(), this.inputBindings.stop(), this.streams.stop()]);
     const grpc = await this.#grpc?.catch(() => undefined);
-    await Promise.all([this.#api.close(), grpc?.api.close(), this.#metricsServer?.close()]);
+    const internal = await this.#internal?.catch(() => undefined);
+    await Promise.all([this.#api.close(), grpc?.api.close(), internal?.server.close(), this.#metricsServer?.close()]);
+    this.invoke.close();
     this.#channel?.close();
     await this.registry.close();
   }

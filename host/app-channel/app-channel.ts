@@ -1,6 +1,6 @@
 // The sidecar's HTTP client to its app (`--app-protocol http`): the app callbacks of
-// app-callbacks.ts as HTTP requests (http-callbacks.ts builds and reads them), service
-// invocation later. Connections are kept alive, every call has a deadline, and
+// app-callbacks.ts as HTTP requests (http-callbacks.ts builds and reads them), and service
+// invocation. Connections are kept alive, every call has a deadline, and
 // `dapr-api-token` is sent only when APP_API_TOKEN is set, as daprd does. With
 // `--app-max-concurrency` at most that many calls are at the app at once, whatever makes them
 // (deliveries of every subscription, input bindings, /dapr/subscribe); the rest wait their turn
@@ -32,7 +32,7 @@ export interface AppChannelOptions {
 }
 
 export interface AppRequest {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD' | 'OPTIONS';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD' | 'OPTIONS' | 'CONNECT' | 'TRACE';
   /** The path on the app, with a leading `/` (added when missing). */
   path: string;
   headers?: Record<string, string>;
@@ -40,6 +40,8 @@ export interface AppRequest {
   timeoutMs?: number;
   /** Aborts the call, e.g. when the sidecar stops. */
   signal?: AbortSignal;
+  /** The largest answer kept; a larger one fails the call rather than being buffered whole. */
+  maxResponseBytes?: number;
 }
 
 export interface AppResponse {
@@ -123,7 +125,17 @@ export class AppChannel implements AppCallbacks {
         { host: this.address, port: this.port, method: req.method, path, headers, agent: this.#agent, signal: req.signal, timeout: timeoutMs },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          let size = 0;
+          const max = req.maxResponseBytes ?? Number.POSITIVE_INFINITY;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.byteLength;
+            if (size > max) {
+              res.destroy();
+              fail(`the answer is larger than ${max} bytes (--max-body-size)`);
+              return;
+            }
+            chunks.push(chunk);
+          });
           res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
           res.on('error', (err) => fail(err.message, err));
         },

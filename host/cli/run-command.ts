@@ -6,7 +6,9 @@ import { loadWorkers } from '../components/load-worker.ts';
 import { loadObservabilityConfig } from '../observability/configuration.ts';
 import { createLogger } from '../observability/logger.ts';
 import { startTracing, stopTracing } from '../observability/tracing.ts';
+import type { NameResolver } from '../building-blocks/invoke/name-resolution/name-resolver.ts';
 import { startApp, stopApp } from './app-process.ts';
+import { defaultOrFree } from './default-port.ts';
 import { RUN_USAGE, UsageError, parseRunArgs, type RunOptions } from './run-options.ts';
 
 /** The longest a shutdown waits for components and the app before the process exits anyway. */
@@ -56,6 +58,17 @@ function listenFailure(err: unknown, options: RunOptions, api: 'http' | 'grpc' =
   }
 }
 
+/** The name resolver `--config` names; a Configuration that cannot be used is a usage error, naming the file and field. */
+async function nameResolver(configPath: string | undefined): Promise<NameResolver | undefined> {
+  if (configPath === undefined) return undefined;
+  const { chooseResolver, readNameResolution } = await import('../building-blocks/invoke/name-resolution/choose-resolver.ts');
+  try {
+    return chooseResolver(await readNameResolution(configPath), configPath);
+  } catch (err) {
+    throw new UsageError(`--config ${(err as Error).message}`);
+  }
+}
+
 export async function runCommand(argv: string[]): Promise<void> {
   const options = parseRunArgs(argv);
   if (options === 'help') {
@@ -63,6 +76,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     return;
   }
   await checkResourcesPaths(options.resourcesPaths);
+  const resolver = await nameResolver(options.configFile);
   // The load worker starts first: it imports its half of the host on another core while
   // this thread imports the sidecar, and is up when the first resources file is read. Until
   // the sidecar is ready it runs at this thread's priority (there is nothing to serve yet).
@@ -100,6 +114,10 @@ export async function runCommand(argv: string[]): Promise<void> {
     process.exit(exitCode);
   };
 
+  // Side by side with another sidecar, the default ports give way to free ones (the app is told its sidecar's ports either way).
+  const taken = (port: number, flag: string) => () => logger.info(`port ${port} is in use (another sidecar?): listening on a free port instead; choose one with ${flag}`);
+  const httpPort = options.defaultPorts.http ? await defaultOrFree(options.listenAddress, options.httpPort, taken(options.httpPort, '--dapr-http-port')) : options.httpPort;
+  const grpcPortWanted = options.defaultPorts.grpc ? await defaultOrFree(options.listenAddress, options.grpcPort, taken(options.grpcPort, '--dapr-grpc-port')) : options.grpcPort;
   const sidecar = await Sidecar.start({
     appId: options.appId,
     appPort: options.appPort,
@@ -107,8 +125,11 @@ export async function runCommand(argv: string[]): Promise<void> {
     appProtocol: options.appProtocol,
     appChannelAddress: options.appChannelAddress,
     appHealth: options.appHealth,
-    httpPort: options.httpPort,
-    grpcPort: options.grpcPort,
+    httpPort,
+    grpcPort: grpcPortWanted,
+    internalGrpcPort: options.internalGrpcPort,
+    namespace: process.env.NAMESPACE || undefined,
+    resolver,
     listenAddress: options.listenAddress,
     resourcesPaths: options.resourcesPaths,
     maxBodyBytes: options.maxBodyBytes,

@@ -20,6 +20,10 @@ export interface RunOptions {
   httpPort: number;
   /** `--dapr-grpc-port`: the gRPC API's port. */
   grpcPort: number;
+  /** Which ports are daprd's defaults rather than named by a flag (those give way to a free port when taken). */
+  defaultPorts: { http: boolean; grpc: boolean };
+  /** `--dapr-internal-grpc-port`: where other sidecars call this one (0: a free port). */
+  internalGrpcPort: number;
   listenAddress: string;
   resourcesPaths: string[];
   logLevel: LogLevel;
@@ -27,7 +31,7 @@ export interface RunOptions {
   maxBodyBytes: number;
   /** Port of GET /metrics; undefined with `--enable-metrics=false`. */
   metricsPort: number | undefined;
-  /** `--config`: a Dapr Configuration file (tracing, metrics). */
+  /** `--config`: a Dapr Configuration file (tracing, metrics, name resolution). */
   configFile: string | undefined;
   /** The app command after `--`, if any. */
   command: string[];
@@ -57,8 +61,12 @@ Flags:
   --app-health-probe-interval N  seconds between probes (default 5)
   --app-health-probe-timeout N   milliseconds a probe may take (default 500)
   --app-health-threshold N    failed probes in a row that make the app unhealthy (default 3)
-  --dapr-http-port N          port of the Dapr HTTP API (default 3500; 0 picks a free port)
-  --dapr-grpc-port N          port of the Dapr gRPC API (default 50001; 0 picks a free port)
+  --dapr-http-port N          port of the Dapr HTTP API (default 3500, or a free port when
+                              another sidecar has it; 0 picks a free port)
+  --dapr-grpc-port N          port of the Dapr gRPC API (default 50001, or a free port when
+                              another sidecar has it; 0 picks a free port)
+  --dapr-internal-grpc-port N port other sidecars call this one on for service invocation
+                              (default 0: a free port, found through the name resolver)
   --dapr-listen-addresses A   address the APIs listen on (default 127.0.0.1)
   --resources-path DIR        a folder of Component YAML and .wasm files, which must exist;
                               repeatable. Changes to it are applied while the sidecar runs.
@@ -68,9 +76,12 @@ Flags:
   --max-body-size SIZE        largest request body, e.g. 4Mi, 512Ki, 1048576 (default 4Mi)
   --metrics-port N            port of the Prometheus endpoint GET /metrics (default 9090)
   --enable-metrics=false      serve no metrics (default true)
-  --config FILE               a Dapr Configuration YAML (spec.tracing, spec.metrics); without
-                              it, the first kind: Configuration in the resources folders, or
-                              the OTEL_* environment, configures tracing
+  --config FILE               a Dapr Configuration YAML: spec.tracing, spec.metrics, and
+                              spec.nameResolution (how app ids are found: "sqlite", this
+                              host's sidecars, the default; "kubernetes", the DNS names of
+                              Kubernetes services). Without it, the first kind: Configuration
+                              in the resources folders, or the OTEL_* environment, configures
+                              tracing
   -h, --help                  show this help
 
 The app's environment (the sidecar's own, plus):
@@ -86,6 +97,9 @@ The sidecar's environment:
                               inherits it)
   APP_API_TOKEN               when set, sent as the dapr-api-token header on every call the
                               sidecar makes to the app
+  NAMESPACE                   the app's namespace for service invocation (default "default")
+  TESSERA_NAME_REGISTRY       the folder this host's sidecars register in (default: a
+                              per-user folder under the temp folder)
 
 Shutdown: the sidecar stops when the app exits, on SIGINT or SIGTERM, and on
 POST /v1.0/shutdown. It sends the app SIGTERM (SIGKILL 5 s later if it is still running)
@@ -169,6 +183,7 @@ const FLAGS = {
   'app-health-threshold': { type: 'string' },
   'dapr-http-port': { type: 'string' },
   'dapr-grpc-port': { type: 'string' },
+  'dapr-internal-grpc-port': { type: 'string' },
   'dapr-listen-addresses': { type: 'string' },
   'resources-path': { type: 'string', multiple: true },
   'components-path': { type: 'string', multiple: true },
@@ -233,6 +248,8 @@ export function parseRunArgs(argv: string[]): RunOptions | 'help' {
     appHealth: appHealth(v),
     httpPort: port('--dapr-http-port', v['dapr-http-port'], 3500)!,
     grpcPort: port('--dapr-grpc-port', v['dapr-grpc-port'], 50001)!,
+    defaultPorts: { http: v['dapr-http-port'] === undefined, grpc: v['dapr-grpc-port'] === undefined },
+    internalGrpcPort: port('--dapr-internal-grpc-port', v['dapr-internal-grpc-port'], 0)!,
     listenAddress: v['dapr-listen-addresses'] ?? '127.0.0.1',
     resourcesPaths: [...(v['resources-path'] ?? []), ...(v['components-path'] ?? [])],
     logLevel,

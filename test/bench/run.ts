@@ -9,6 +9,7 @@ import { componentModelBench } from './component-model.bench.ts';
 import { hibernationBench } from './hibernation.bench.ts';
 import { hotSwapBench } from './hot-swap.bench.ts';
 import { instancePoolBench } from './instance-pool.bench.ts';
+import { invokeBench } from './invoke.bench.ts';
 import { isolationBench } from './isolation.bench.ts';
 import { grpcStateBench } from './grpc-state.bench.ts';
 import { httpStateBench } from './http-state.bench.ts';
@@ -43,6 +44,7 @@ const sections: (() => Promise<string[]>)[] = [
   () => bindingsRedisBench(quick ? 300 : 2000, quick ? 2 : 5),
   () => stateRedisBench(quick ? 300 : 2000, quick ? 2 : 5),
   () => stateRedisHttpBench({ seconds: quick ? 1 : 5, connections: 10, rounds: quick ? 1 : 3 }),
+  () => invokeBench({ seconds: quick ? 1 : 5, rates: [200, 1000], connections: 10, rounds: quick ? 1 : 3 }),
   () => manySidecarsBench({ seconds: quick ? 1 : 5, connections: 10, rounds: quick ? 1 : 3 }),
   () => startBench(quick ? 2 : 5),
 ];

@@ -6,13 +6,13 @@
 import { format } from 'node:util';
 import {
   Server,
-  ServerCredentials,
   setLogger,
   type MethodDefinition,
   type UntypedHandleCall,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import type { BuildingBlocks } from '../../building-blocks/building-blocks.ts';
+import type { InvokeService } from '../../building-blocks/invoke/invoke-service.ts';
 import type { StreamingSubscriptions } from '../../building-blocks/pubsub/streaming-subscriptions.ts';
 import { TesseraError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
@@ -21,7 +21,9 @@ import { tokenMatcher } from '../token-matcher.ts';
 import { bindingsRpcs } from './bindings-rpcs.ts';
 import { daprService } from './dapr-protos.ts';
 import { grpcErrorStatus, asTesseraError } from './grpc-error.ts';
+import { closeGrpc, listenGrpc } from './grpc-listen.ts';
 import { grpcStatusOf } from './grpc-status.ts';
+import { invokeRpcs } from './invoke-rpcs.ts';
 import { metadataRpcs } from './metadata-rpcs.ts';
 import { pubsubRpcs } from './pubsub-rpcs.ts';
 import { metadataString, streamHandler, unaryHandler, unimplementedError, type CallGuard, type RpcTable } from './rpc-handlers.ts';
@@ -34,6 +36,8 @@ const MAX_SEND_BYTES = 64 * 1024 * 1024;
 
 export interface GrpcApiDeps {
   blocks: BuildingBlocks;
+  /** Service invocation (InvokeService); undefined answers it UNIMPLEMENTED. */
+  invoke?: InvokeService | undefined;
   /** The streaming subscriptions (SubscribeTopicEventsAlpha1) the API opens. */
   streams: StreamingSubscriptions;
   /** DAPR_API_TOKEN; when set, every RPC requires it in the `dapr-api-token` metadata. */
@@ -92,6 +96,7 @@ export function createGrpcApi(deps: GrpcApiDeps): GrpcApi {
   const { blocks } = deps;
   const unary: RpcTable = {
     ...stateRpcs(blocks.state),
+    ...(deps.invoke === undefined ? {} : invokeRpcs(deps.invoke)),
     ...pubsubRpcs(blocks.pubsub),
     ...bindingsRpcs(blocks.bindings),
     ...metadataRpcs(blocks.metadata),
@@ -112,24 +117,10 @@ export function createGrpcApi(deps: GrpcApiDeps): GrpcApi {
   server.addService(service, implementation);
 
   return {
-    listen: (host, port) =>
-      new Promise((resolve, reject) => {
-        // An IPv6 address goes in brackets, as in a URL.
-        const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-        server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
-      }),
+    listen: (host, port) => listenGrpc(server, host, port),
     close: async () => {
       await deps.streams.stop();
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, CLOSE_GRACE_MS);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await closeGrpc(server, CLOSE_GRACE_MS);
     },
   };
 }

@@ -3,6 +3,7 @@
 // shape.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { BuildingBlocks } from '../../building-blocks/building-blocks.ts';
+import type { InvokeService } from '../../building-blocks/invoke/invoke-service.ts';
 import { TesseraError } from '../../errors.ts';
 import { recordHttpMetrics } from '../../observability/http-metrics.ts';
 import { traceHttpApi } from '../../observability/http-tracing.ts';
@@ -16,6 +17,7 @@ import { errorReply } from './error-reply.ts';
 import { registerAdminRoutes, type ComponentAdmin } from './admin-routes.ts';
 import { registerBindingsRoutes } from './bindings-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
+import { invocationUrl, registerInvokeRoutes } from './invoke-routes.ts';
 import { registerMetadataRoutes } from './metadata-routes.ts';
 import { registerPubSubRoutes } from './pubsub-routes.ts';
 import { registerShutdownRoute } from './shutdown-route.ts';
@@ -31,6 +33,8 @@ const MAX_PARAM_LENGTH = 16 * 1024;
 export interface HttpApiDeps {
   /** The building blocks the routes call. */
   blocks: BuildingBlocks;
+  /** Service invocation; undefined serves no /v1.0/invoke routes. */
+  invoke?: InvokeService | undefined;
   /** What Tessera's admin routes show and do (the component registry). */
   admin: ComponentAdmin;
   /** DAPR_API_TOKEN; when set, every route but the health checks requires it. */
@@ -64,6 +68,8 @@ export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
     bodyLimit: deps.maxBodyBytes,
     // daprd cleans `//` and a trailing `/` from paths before routing.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    // Any URL sent with a `dapr-app-id` header is a service invocation.
+    ...(deps.invoke === undefined ? {} : { rewriteUrl: invocationUrl }),
   });
   const log = deps.logger;
   const failures = log && failedCallsLogger(log, 'failed HTTP API calls');
@@ -97,5 +103,6 @@ export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
   registerMetadataRoutes(app, blocks.metadata);
   registerShutdownRoute(app, deps.shutdown);
   registerAdminRoutes(app, deps.admin);
+  if (deps.invoke !== undefined) registerInvokeRoutes(app, deps.invoke);
   return app;
 }

@@ -1,0 +1,27 @@
+// Listening and stopping, for every gRPC server of the sidecar (the Dapr API, the internal
+// service invocation API): insecure credentials on one address, and a stop that lets calls
+// under way finish for a grace period before it cuts them.
+import { ServerCredentials, type Server } from '@grpc/grpc-js';
+
+/** Binds `server` to `host:port` (0 picks a free port); resolves to the port. */
+export function listenGrpc(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    // An IPv6 address goes in brackets, as in a URL.
+    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
+}
+
+/** Stops taking calls and waits up to `graceMs` for the ones under way, then cuts them. */
+export function closeGrpc(server: Server, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

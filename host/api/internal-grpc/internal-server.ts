@@ -1,0 +1,114 @@
+// The callee side of sidecar-to-sidecar invocation: Dapr's internal `ServiceInvocation`
+// service on `--dapr-internal-grpc-port`. `CallLocal` turns the internal request into a call
+// to this sidecar's app over its app channel and the app's answer into the internal response
+// (its HTTP status in `status.code`, as daprd sends it). Actor RPCs and the streaming variant
+// answer UNIMPLEMENTED. Errors carry daprd's codes: INTERNAL when the app cannot be called
+// (which the caller does not retry), UNAVAILABLE when the call reached the wrong app id (a
+// stale registration: the caller resolves again and retries).
+import { Server, status as Status, type ServerUnaryCall, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { AppChannel } from '../../app-channel/app-channel.ts';
+import { callApp } from '../../building-blocks/invoke/invoke-call.ts';
+import { headersToMetadata } from '../../building-blocks/invoke/invoke-headers.ts';
+import { normaliseMethod } from '../../building-blocks/invoke/method-path.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { closeGrpc, listenGrpc } from '../grpc/grpc-listen.ts';
+import { HTTP_VERBS, MESSAGE_HEADROOM_BYTES, serviceInvocationService, type HttpVerb, type InternalInvokeRequest, type InternalInvokeResponse } from '../../building-blocks/invoke/internal-protos.ts';
+
+
+/** How long close() lets calls under way finish before it cuts them. */
+const CLOSE_GRACE_MS = 2000;
+
+export interface InternalServerDeps {
+  appId: string;
+  channel: AppChannel | undefined;
+  maxBodyBytes: number;
+  logger: Logger;
+}
+
+export interface InternalServer {
+  listen(host: string, port: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+function failure(code: Status, message: string): Partial<ServiceError> {
+  return { code, details: message, message };
+}
+
+/** The verb of an internal request: daprd sends POST semantics for a request with no HTTP extension. */
+function verbOf(request: InternalInvokeRequest): HttpVerb {
+  const verb = request.message.http_extension?.verb;
+  return verb !== undefined && (HTTP_VERBS as readonly string[]).includes(verb) ? (verb as HttpVerb) : 'POST';
+}
+
+async function callLocal(deps: InternalServerDeps, call: ServerUnaryCall<InternalInvokeRequest, InternalInvokeResponse>): Promise<InternalInvokeResponse> {
+  const request = call.request;
+  const callee = request.metadata['dapr-callee-app-id']?.values[0];
+  if (callee !== undefined && callee !== deps.appId) throw failure(Status.UNAVAILABLE, `this sidecar serves app id "${deps.appId}", not "${callee}"`);
+  const controller = new AbortController();
+  call.on('cancelled', () => controller.abort(new Error('the caller cancelled the call')));
+  const deadline = call.getDeadline();
+  const timeoutMs = deadline instanceof Date ? Math.max(1, deadline.getTime() - Date.now()) : Number.isFinite(deadline) ? Math.max(1, Number(deadline) - Date.now()) : undefined;
+  let method: string;
+  try {
+    // The caller normalised it; a caller that did not is not trusted to have.
+    method = normaliseMethod(request.message.method);
+  } catch (err) {
+    throw failure(Status.INVALID_ARGUMENT, (err as Error).message);
+  }
+  try {
+    const answer = await callApp(
+      deps.channel,
+      deps.appId,
+      {
+        method,
+        verb: verbOf(request),
+        query: request.message.http_extension?.querystring ?? '',
+        contentType: request.message.content_type,
+        metadata: request.metadata,
+        body: request.message.data?.value ?? Buffer.alloc(0),
+      },
+      { signal: controller.signal, maxBodyBytes: deps.maxBodyBytes, timeoutMs },
+    );
+    return {
+      status: { code: answer.status, message: '' },
+      headers: headersToMetadata(answer.headers),
+      message: { content_type: answer.contentType, data: { type_url: '', value: answer.body } },
+    };
+  } catch (err) {
+    throw failure(Status.INTERNAL, `error invoking app channel: ${(err as Error).message}`);
+  }
+}
+
+export function createInternalServer(deps: InternalServerDeps): InternalServer {
+  const service = serviceInvocationService();
+  const implementation: UntypedServiceImplementation = {};
+  for (const [name, definition] of Object.entries(service)) {
+    if (name === 'CallLocal') {
+      implementation[name] = ((call: ServerUnaryCall<InternalInvokeRequest, InternalInvokeResponse>, callback: (err: Partial<ServiceError> | null, res?: InternalInvokeResponse) => void) => {
+        callLocal(deps, call).then(
+          (res) => callback(null, res),
+          (err: Partial<ServiceError>) => {
+            deps.logger.debug('internal CallLocal failed', { code: err.code, message: err.details });
+            callback(err);
+          },
+        );
+      }) as UntypedServiceImplementation[string];
+      continue;
+    }
+    const unimplemented = failure(Status.UNIMPLEMENTED, `${name} is not implemented by Tessera`);
+    implementation[name] = (
+      definition.responseStream
+        ? (call: { emit(event: 'error', err: object): void }) => call.emit('error', unimplemented)
+        : (_call: unknown, callback: (err: object) => void) => callback(unimplemented)
+    ) as UntypedServiceImplementation[string];
+  }
+  const server = new Server({
+    'grpc.max_receive_message_length': deps.maxBodyBytes + MESSAGE_HEADROOM_BYTES,
+    'grpc.max_send_message_length': deps.maxBodyBytes + MESSAGE_HEADROOM_BYTES,
+  });
+  server.addService(service, implementation);
+  return {
+    listen: (host, port) => listenGrpc(server, host, port),
+    close: () => closeGrpc(server, CLOSE_GRACE_MS),
+  };
+}

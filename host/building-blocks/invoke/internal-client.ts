@@ -1,0 +1,171 @@
+// The caller side of sidecar-to-sidecar invocation: Dapr's internal gRPC `CallLocal`, spoken
+// over node:http2 directly (one HTTP/2 session per callee address, kept for the calls that
+// follow) with the messages proto-loader's definitions encode. gRPC's unary wire format is
+// small (a 5-byte prefix per message, the status in trailers), and the gRPC client library
+// costs about twice the CPU per call of the whole call here (measured side by side: 417-1575
+// against 237-372 µs per call and server, on the shared machine). A callee that cannot be
+// reached fails UNAVAILABLE, and its session is dropped so the next attempt dials afresh, as
+// daprd tears its connection down then.
+import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import type { MethodDefinition } from '@grpc/grpc-js';
+import { MESSAGE_HEADROOM_BYTES, serviceInvocationService, type InternalInvokeRequest, type InternalInvokeResponse } from './internal-protos.ts';
+
+/** Most callee addresses kept connected; the oldest is closed past this. */
+const MAX_SESSIONS = 256;
+
+const UNAVAILABLE = 14;
+const INTERNAL = 13;
+const CANCELLED = 1;
+
+/** A failed internal call: the gRPC status code (UNAVAILABLE: not reached) and the callee's message. */
+export class InternalCallError extends Error {
+  override name = 'InternalCallError';
+  readonly code: number;
+  readonly details: string;
+
+  constructor(code: number, details: string) {
+    super(`${code === UNAVAILABLE ? 'UNAVAILABLE' : `gRPC status ${code}`}: ${details}`);
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isServiceError(err: unknown): err is InternalCallError {
+  return err instanceof InternalCallError;
+}
+
+let callLocal: MethodDefinition<InternalInvokeRequest, InternalInvokeResponse> | undefined;
+
+/** `grpc-message` is percent-encoded on the wire. */
+function decodeMessage(value: unknown): string {
+  if (typeof value !== 'string') return '';
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+export class InternalClients {
+  readonly #sessions = new Map<string, ClientHttp2Session>();
+  readonly #maxMessageBytes: number;
+
+  constructor(maxBodyBytes: number) {
+    this.#maxMessageBytes = maxBodyBytes + MESSAGE_HEADROOM_BYTES;
+  }
+
+  #session(address: string): ClientHttp2Session {
+    const open = this.#sessions.get(address);
+    if (open !== undefined && !open.closed && !open.destroyed) return open;
+    const session = connect(`http://${address}`);
+    const forget = (): void => {
+      if (this.#sessions.get(address) === session) this.#sessions.delete(address);
+    };
+    // A failed connect or a dropped connection fails the streams on it; the session is not reused.
+    session.on('error', forget);
+    session.on('close', forget);
+    session.on('goaway', forget);
+    // Open sessions do not keep the process alive: the sidecar's servers do.
+    session.unref();
+    this.#sessions.set(address, session);
+    if (this.#sessions.size > MAX_SESSIONS) {
+      const [oldest] = this.#sessions.keys();
+      this.drop(oldest!);
+    }
+    return session;
+  }
+
+  /** Calls `CallLocal` on the sidecar at `address`; rejects with an InternalCallError when it fails. */
+  call(address: string, request: InternalInvokeRequest, signal: AbortSignal): Promise<InternalInvokeResponse> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    callLocal ??= serviceInvocationService().CallLocal as MethodDefinition<InternalInvokeRequest, InternalInvokeResponse>;
+    const method = callLocal;
+    const message = method.requestSerialize(request);
+    if (message.byteLength > this.#maxMessageBytes) return Promise.reject(new InternalCallError(8, `the request is larger than ${this.#maxMessageBytes} bytes`));
+    const frame = Buffer.allocUnsafe(5 + message.byteLength);
+    frame[0] = 0;
+    frame.writeUInt32BE(message.byteLength, 1);
+    message.copy(frame, 5);
+    let session: ClientHttp2Session;
+    try {
+      session = this.#session(address);
+    } catch (err) {
+      return Promise.reject(new InternalCallError(UNAVAILABLE, `cannot connect to ${address}: ${(err as Error).message}`));
+    }
+    return new Promise<InternalInvokeResponse>((resolve, reject) => {
+      const stream = session.request({ ':method': 'POST', ':path': method.path, 'content-type': 'application/grpc', te: 'trailers' });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let status: IncomingHttpHeaders | undefined;
+      let settled = false;
+      const settle = (err: Error | undefined, value?: InternalInvokeResponse): void => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        if (err !== undefined) reject(err);
+        else resolve(value!);
+      };
+      const onAbort = (): void => {
+        stream.close(constants.NGHTTP2_CANCEL);
+        settle(signal.reason instanceof Error ? signal.reason : new InternalCallError(CANCELLED, 'cancelled'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      // A trailers-only answer (an error) carries its status in the headers.
+      stream.on('response', (headers) => {
+        if (headers['grpc-status'] !== undefined) status = headers;
+      });
+      stream.on('trailers', (trailers) => {
+        status = trailers;
+      });
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.byteLength;
+        if (size > this.#maxMessageBytes + 5) {
+          stream.close(constants.NGHTTP2_CANCEL);
+          settle(new InternalCallError(8, `the answer is larger than ${this.#maxMessageBytes} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      stream.on('error', (err) => {
+        this.drop(address);
+        settle(new InternalCallError(UNAVAILABLE, `${address}: ${err.message}`));
+      });
+      stream.on('close', () => {
+        if (settled) return;
+        if (status === undefined) {
+          this.drop(address);
+          settle(new InternalCallError(UNAVAILABLE, `${address}: the connection closed before an answer`));
+          return;
+        }
+        const code = Number(status['grpc-status']);
+        if (code !== 0) {
+          if (code === UNAVAILABLE) this.drop(address);
+          settle(new InternalCallError(Number.isInteger(code) ? code : INTERNAL, decodeMessage(status['grpc-message'])));
+          return;
+        }
+        const body = Buffer.concat(chunks);
+        if (body.byteLength < 5 || body[0] !== 0 || body.readUInt32BE(1) !== body.byteLength - 5) {
+          settle(new InternalCallError(INTERNAL, `${address} answered a malformed gRPC message`));
+          return;
+        }
+        try {
+          settle(undefined, method.responseDeserialize(body.subarray(5)));
+        } catch (err) {
+          settle(new InternalCallError(INTERNAL, `${address} answered a message that does not decode: ${(err as Error).message}`));
+        }
+      });
+      stream.end(frame);
+    });
+  }
+
+  /** Closes the connection to `address`, if any. */
+  drop(address: string): void {
+    const session = this.#sessions.get(address);
+    this.#sessions.delete(address);
+    session?.close();
+  }
+
+  close(): void {
+    for (const address of [...this.#sessions.keys()]) this.drop(address);
+  }
+}

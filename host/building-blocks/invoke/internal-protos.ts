@@ -1,0 +1,62 @@
+// Dapr's sidecar-to-sidecar protocol, `dapr.proto.internals.v1.ServiceInvocation`, from the
+// .proto files @dapr/dapr ships: loaded once, on first use (after the HTTP API listens), as
+// the Dapr API's protos are. The message shapes below are the ones proto-loader gives with the
+// Dapr API's options (snake_case fields, enums as names, defaults filled in).
+import { loadPackageDefinition, type GrpcObject, type ServiceClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+/** One header or metadata entry: every value it was given. */
+export interface ListStringValue {
+  values: string[];
+}
+
+/** The verbs of `common.v1.HTTPExtension`. */
+export const HTTP_VERBS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'] as const;
+export type HttpVerb = (typeof HTTP_VERBS)[number];
+
+export interface InternalInvokeRequest {
+  ver: 'V1' | 'APIVERSION_UNSPECIFIED';
+  metadata: Record<string, ListStringValue>;
+  message: {
+    method: string;
+    data: { type_url: string; value: Buffer } | null;
+    content_type: string;
+    http_extension: { verb: HttpVerb | 'NONE'; querystring: string } | null;
+  };
+}
+
+export interface InternalInvokeResponse {
+  /** For an HTTP callee, `code` is the app's HTTP status. */
+  status: { code: number; message: string };
+  headers: Record<string, ListStringValue>;
+  message: { data: { type_url: string; value: Buffer } | null; content_type: string };
+}
+
+/** The folder holding `dapr/proto/...` in the @dapr/dapr package (not copied here). */
+const PROTO_DIR = join(dirname(createRequire(import.meta.url).resolve('@dapr/dapr/package.json')), 'proto');
+
+/** As the Dapr API loads its protos: proto field names, enums as names, defaults filled in. */
+const LOADER_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true } as const;
+
+/** Room for the headers and framing around a body of `--max-body-size` in one message. */
+export const MESSAGE_HEADROOM_BYTES = 1024 * 1024;
+
+let loaded: GrpcObject | undefined;
+
+function serviceInvocation(): ServiceClientConstructor {
+  loaded ??= loadPackageDefinition(loadSync('dapr/proto/internals/v1/service_invocation.proto', { ...LOADER_OPTIONS, includeDirs: [PROTO_DIR] }));
+  const v1 = (((loaded.dapr as GrpcObject).proto as GrpcObject).internals as GrpcObject).v1 as GrpcObject;
+  return v1.ServiceInvocation as ServiceClientConstructor;
+}
+
+/** The service definition the callee side serves. */
+export function serviceInvocationService(): ServiceDefinition {
+  return serviceInvocation().service;
+}
+
+/** The client constructor the caller side dials with. */
+export function serviceInvocationClient(): ServiceClientConstructor {
+  return serviceInvocation();
+}
