@@ -24,10 +24,10 @@ export interface GrpcAppChannelBenchOptions {
   warmup: number;
 }
 
-const DEFAULTS: GrpcAppChannelBenchOptions = { burst: 3000, concurrency: 16, rounds: 5, warmup: 1000 };
-const QUICK: GrpcAppChannelBenchOptions = { burst: 300, concurrency: 16, rounds: 2, warmup: 200 };
+export const GRPC_APP_DEFAULTS: GrpcAppChannelBenchOptions = { burst: 3000, concurrency: 16, rounds: 5, warmup: 1000 };
+export const GRPC_APP_QUICK: GrpcAppChannelBenchOptions = { burst: 300, concurrency: 16, rounds: 2, warmup: 200 };
 
-export async function grpcAppChannelBench(options: GrpcAppChannelBenchOptions = process.env.BENCH_QUICK === '1' ? QUICK : DEFAULTS): Promise<string[]> {
+export async function grpcAppChannelBench(options: GrpcAppChannelBenchOptions = process.env.BENCH_QUICK === '1' ? GRPC_APP_QUICK : GRPC_APP_DEFAULTS): Promise<string[]> {
   const started = Date.now();
   const dir = await mkdtemp(join(tmpdir(), 'tessera-bench-grpc-app-'));
   let app: BenchApp | undefined;

@@ -13,18 +13,12 @@ import { Sidecar } from '../../host/sidecar.ts';
 import { daprGrpcClient, openSubscribeStream } from '../support/grpc-client.ts';
 import { median } from './bench-support.ts';
 import { BenchApp, componentYaml, publish, untilTrue } from './pubsub.bench.ts';
+import { GRPC_APP_DEFAULTS, GRPC_APP_QUICK, type GrpcAppChannelBenchOptions } from './grpc-app-channel.bench.ts';
 
-export interface StreamingBenchOptions {
-  burst: number;
-  concurrency: number;
-  rounds: number;
-  warmup: number;
-}
+/** Bursts, publishers and rounds, as the gRPC app channel bench counts them (and its sizes). */
+export type StreamingBenchOptions = GrpcAppChannelBenchOptions;
 
-const DEFAULTS: StreamingBenchOptions = { burst: 3000, concurrency: 16, rounds: 5, warmup: 1000 };
-const QUICK: StreamingBenchOptions = { burst: 300, concurrency: 16, rounds: 2, warmup: 200 };
-
-export async function streamingSubscribeBench(options: StreamingBenchOptions = process.env.BENCH_QUICK === '1' ? QUICK : DEFAULTS): Promise<string[]> {
+export async function streamingSubscribeBench(options: StreamingBenchOptions = process.env.BENCH_QUICK === '1' ? GRPC_APP_QUICK : GRPC_APP_DEFAULTS): Promise<string[]> {
   const started = Date.now();
   const dir = await mkdtemp(join(tmpdir(), 'tessera-bench-stream-'));
   let app: BenchApp | undefined;
