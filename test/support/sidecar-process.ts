@@ -407,8 +407,14 @@ export async function startSidecar(options: SidecarOptions = {}): Promise<Sideca
     const [, url, port] = LISTENING.exec(entry.message)!;
     sidecar.url = url!;
     sidecar.port = Number(port);
-    const grpc = await sidecar.waitForLog(GRPC_LISTENING, options.startTimeoutMs ?? 10_000);
-    sidecar.grpcPort = Number(GRPC_LISTENING.exec(grpc.message)![1]);
+    // The gRPC API listens once the first scan is applied: waited for only with the components.
+    const started = sidecar;
+    const grpcListening = (): Promise<void> =>
+      started.waitForLog(GRPC_LISTENING, options.startTimeoutMs ?? 10_000).then((grpc) => {
+        started.grpcPort = Number(GRPC_LISTENING.exec(grpc.message)![1]);
+      });
+    if (!(options.waitForComponents ?? true)) void grpcListening().catch(() => {});
+    else await grpcListening();
     if (options.waitForComponents ?? true) {
       const ready = sidecar;
       await pollUntil(
