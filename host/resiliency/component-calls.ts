@@ -4,7 +4,7 @@
 // A component's answer about the request itself (an ETag mismatch, a missing key, a refused
 // argument) is no failure of the component: it is neither retried nor counted by a breaker.
 import { isTesseraError } from '../errors.ts';
-import { runWithPolicy } from './policy-runner.ts';
+import { hasPolicies, runWithPolicy } from './policy-runner.ts';
 import type { ComponentFamily, Resiliency } from './resiliency.ts';
 
 const ANSWERS = new Set(['etag-mismatch', 'etag-invalid', 'invalid-argument', 'not-found']);
@@ -22,6 +22,6 @@ export function isAnswer(err: unknown): boolean {
 export function outbound<T>(resiliency: Resiliency | undefined, name: string, family: ComponentFamily, op: () => Promise<T>): Promise<T> {
   if (resiliency === undefined) return op();
   const policy = resiliency.componentOutbound(name, family);
-  if (policy.timeoutMs === undefined && policy.retry === undefined && policy.breaker === undefined) return op();
+  if (!hasPolicies(policy)) return op();
   return runWithPolicy(policy, op, { isFailure: (err) => !isAnswer(err) });
 }

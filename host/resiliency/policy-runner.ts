@@ -51,6 +51,10 @@ export interface RunOptions<T> {
 /** A policy that does nothing: the operation runs once, as it is. */
 export const NO_POLICY: TargetPolicy = { target: 'none' };
 
+/** Whether `policy` does anything: one without a timeout, retry or breaker runs the operation once, as it is. */
+export const hasPolicies = (policy: TargetPolicy | undefined): policy is TargetPolicy =>
+  policy !== undefined && (policy.timeoutMs !== undefined || policy.retry !== undefined || policy.breaker !== undefined);
+
 const NEVER = new AbortController().signal;
 
 /** One attempt under the timeout: the operation's own signal aborts when the timeout or the run's signal fires. */
@@ -77,7 +81,7 @@ async function attempt<T>(policy: TargetPolicy, op: (signal: AbortSignal) => Pro
 
 /** Runs `op` under `policy`; resolves with its value (perhaps one that counts as a failure, once retries are spent) or rejects with its last error. */
 export async function runWithPolicy<T>(policy: TargetPolicy, op: (signal: AbortSignal) => Promise<T>, options: RunOptions<T> = {}): Promise<T> {
-  if (policy.timeoutMs === undefined && policy.retry === undefined && policy.breaker === undefined) return op(options.signal ?? NEVER);
+  if (!hasPolicies(policy)) return op(options.signal ?? NEVER);
   const signal = options.signal ?? NEVER;
   for (let retry = 0; ; retry++) {
     const generation = policy.breaker?.admit();

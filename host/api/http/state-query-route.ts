@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { QueryItem } from '../../../abi/ts/state.ts';
 import type { StateService } from '../../building-blocks/state/state-service.ts';
 import { useTextBodies } from './body-parsers.ts';
+import { rawJsonData } from './raw-json.ts';
 import { queryMetadata, type Query } from './request-metadata.ts';
 
 interface QueryRoute {
@@ -14,18 +15,9 @@ interface QueryRoute {
   Body: string | undefined;
 }
 
-const decoder = new TextDecoder();
-
-/** One result as daprd writes it: the stored JSON raw as `data`; bytes that are not JSON go in as a string. */
+/** One result as daprd writes it: the stored JSON raw as `data` (see raw-json.ts). */
 function itemJson(item: QueryItem): string {
-  const text = decoder.decode(item.value);
-  let data = text;
-  try {
-    JSON.parse(text);
-  } catch {
-    data = JSON.stringify(text);
-  }
-  let json = `{"key":${JSON.stringify(item.key)},"data":${data}`;
+  let json = `{"key":${JSON.stringify(item.key)},"data":${rawJsonData(item.value)}`;
   if (item.etag !== undefined) json += `,"etag":${JSON.stringify(item.etag)}`;
   return `${json}}`;
 }

@@ -7,6 +7,7 @@ import type { Metadata } from '../../../abi/ts/types.ts';
 import type { StateService } from '../../building-blocks/state/state-service.ts';
 import type { SaveItem, TransactionOperation } from '../../building-blocks/state/requests.ts';
 import { malformedBody } from './error-reply.ts';
+import { rawJsonData } from './raw-json.ts';
 import { mergeMetadata, queryMetadata, queryValue, type Query } from './request-metadata.ts';
 import {
   validateBulkGetBody,
@@ -31,7 +32,6 @@ interface KeyRoute {
 }
 
 const JSON_TYPE = 'application/json';
-const decoder = new TextDecoder();
 
 function checked<T>(validate: (value: unknown) => string[], body: unknown): T {
   const problems = validate(body);
@@ -122,14 +122,7 @@ function bulkEntryJson(item: BulkGetItem): string {
   const response = item.response;
   if (response === undefined) return `${json}}`;
   if (response.value.byteLength > 0) {
-    const text = decoder.decode(response.value);
-    let data = text;
-    try {
-      JSON.parse(text);
-    } catch {
-      data = JSON.stringify(text);
-    }
-    json += `,"data":${data}`;
+    json += `,"data":${rawJsonData(response.value)}`;
   }
   if (response.etag !== undefined) json += `,"etag":${JSON.stringify(response.etag)}`;
   if (response.metadata.length > 0) json += `,"metadata":${JSON.stringify(Object.fromEntries(response.metadata))}`;

@@ -9,7 +9,7 @@
 // acked `retry` and the broker redelivers it later: at least once. Broker errors back off
 // and retry; nothing here throws out of the loop, and nothing spins. A stop lets what is at
 // the app finish (retries cut short) and hands what was pulled but not started back.
-import { runWithPolicy, type TargetPolicy } from '../../resiliency/policy-runner.ts';
+import { hasPolicies, runWithPolicy, type TargetPolicy } from '../../resiliency/policy-runner.ts';
 import { abortablePause } from '../abortable-pause.ts';
 import type { AckOutcome, Message, PubSub, PubSubSubscription } from '../../../abi/ts/pubsub.ts';
 import type { AppVerdict } from '../../app-channel/app-callbacks.ts';
@@ -313,7 +313,7 @@ export class DeliveryLoop {
     const { retryDelaysMs, appTimeoutMs } = this.#deps.timings;
     const t0 = performance.now();
     const policy = this.#deps.inboundPolicy?.();
-    if (policy !== undefined && (policy.retry !== undefined || policy.timeoutMs !== undefined || policy.breaker !== undefined)) {
+    if (hasPolicies(policy)) {
       const verdict = await runWithPolicy(policy, (signal) => this.#deps.target.deliver(path, prepared, subscription, appTimeoutMs, signal), {
         signal: this.#abort.signal,
         failureOf: (v) => (v.outcome === 'retry' ? {} : undefined),
