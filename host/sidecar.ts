@@ -39,6 +39,7 @@ import { SidecarMetrics } from './observability/metrics.ts';
 import { startMetricsServer, type MetricsServer } from './observability/metrics-server.ts';
 import { RUNTIME_VERSION } from './version.ts';
 import { Resiliency } from './resiliency/resiliency.ts';
+import { HttpPipeline, type PipelineHandlerSpec } from './middleware/http-pipeline.ts';
 import { ResiliencyResources } from './resiliency/resiliency-resources.ts';
 
 /** How soon a half-written module is looked at again. */
@@ -65,6 +66,8 @@ export interface SidecarOptions {
   namespace?: string | undefined;
   /** Finds other apps' sidecars (and makes this one findable); this host's registry by default. */
   resolver?: NameResolver | undefined;
+  /** A Configuration's `spec.httpPipeline.handlers` and the file they came from; undefined: no pipeline. */
+  httpPipeline?: { handlers: PipelineHandlerSpec[]; source: string } | undefined;
   /** Delivery timings of streaming subscriptions (tests shorten the deadline for an answer). */
   streamTimings?: Partial<DeliveryTimings> | undefined;
   listenAddress: string;
@@ -124,6 +127,8 @@ export class Sidecar {
   /** Service invocation, over the HTTP API and from other sidecars. */
   readonly invoke: InvokeService;
   readonly #resolver: NameResolver;
+  /** The HTTP API's middleware (rate limits), resolved against every scan's middleware Components. */
+  readonly #pipeline: HttpPipeline | undefined;
   /** The internal gRPC API starting or started, and its port; undefined when not served. */
   #internal: Promise<{ server: InternalServer; port: number }> | undefined;
 
@@ -190,6 +195,8 @@ export class Sidecar {
       resiliency: this.resiliency,
       maxBodyBytes: options.maxBodyBytes,
     });
+    const pipeline = options.httpPipeline;
+    this.#pipeline = pipeline && new HttpPipeline(pipeline.handlers, pipeline.source, options.logger.child('http'));
     this.#api = createHttpApi({
       blocks: this.blocks,
       invoke: this.invoke,
@@ -199,6 +206,7 @@ export class Sidecar {
       shutdown: () => options.onShutdownRequest?.(),
       logger: options.logger.child('http'),
       metrics,
+      pipeline: this.#pipeline,
     });
     // As daprd: with health checks, nothing is delivered until the app is first seen healthy.
     if (channel !== undefined && options.appHealth !== undefined) {
@@ -329,6 +337,7 @@ export class Sidecar {
       this.#known = new Map(plan.components.map((c) => [c.modulePath, c.sha256]));
       this.subscriptions.setResources(plan.others);
       this.#resiliencyResources.apply(plan.others);
+      this.#pipeline?.apply(plan.middlewares);
       applied = this.registry.apply(plan);
       // A file caught half-written gets another look once the writer is likely done.
       if (plan.failures.some((f) => f.transient)) {

@@ -3,7 +3,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { loadWorkers } from '../components/load-worker.ts';
-import { loadObservabilityConfig } from '../observability/configuration.ts';
+import { loadConfiguration, type DaprConfiguration } from '../configuration/dapr-configuration.ts';
+import { observabilityConfig, type ObservabilityConfig } from '../observability/configuration.ts';
 import { createLogger } from '../observability/logger.ts';
 import { startTracing, stopTracing } from '../observability/tracing.ts';
 import type { NameResolver } from '../building-blocks/invoke/name-resolution/name-resolver.ts';
@@ -58,14 +59,14 @@ function listenFailure(err: unknown, options: RunOptions, api: 'http' | 'grpc' =
   }
 }
 
-/** The name resolver `--config` names; a Configuration that cannot be used is a usage error, naming the file and field. */
-async function nameResolver(configPath: string | undefined): Promise<NameResolver | undefined> {
-  if (configPath === undefined) return undefined;
-  const { chooseResolver, readNameResolution } = await import('../building-blocks/invoke/name-resolution/choose-resolver.ts');
+/** The name resolver the Configuration names; one it cannot use is a usage error, naming the file and field. */
+async function nameResolver(config: DaprConfiguration | undefined): Promise<NameResolver | undefined> {
+  if (config?.spec.nameResolution === undefined) return undefined;
+  const { chooseResolver } = await import('../building-blocks/invoke/name-resolution/choose-resolver.ts');
   try {
-    return chooseResolver(await readNameResolution(configPath), configPath);
+    return chooseResolver(config.spec.nameResolution, config.source);
   } catch (err) {
-    throw new UsageError(`--config ${(err as Error).message}`);
+    throw new UsageError((err as Error).message);
   }
 }
 
@@ -76,7 +77,11 @@ export async function runCommand(argv: string[]): Promise<void> {
     return;
   }
   await checkResourcesPaths(options.resourcesPaths);
-  const resolver = await nameResolver(options.configFile);
+  // Read and validated once; each part goes to its user (tracing, metrics, name resolution, the HTTP pipeline).
+  const config = await loadConfiguration(options.configFile, options.resourcesPaths).catch((err: Error) => {
+    throw new UsageError(err.message);
+  });
+  const resolver = await nameResolver(config);
   // The load worker starts first: it imports its half of the host on another core while
   // this thread imports the sidecar, and is up when the first resources file is read. Until
   // the sidecar is ready it runs at this thread's priority (there is nothing to serve yet).
@@ -84,9 +89,12 @@ export async function runCommand(argv: string[]): Promise<void> {
   const { Sidecar } = await import('../sidecar.ts');
   const logger = createLogger({ level: options.logLevel, json: options.logAsJson, appId: options.appId });
   guardProcess(logger);
-  const observability = await loadObservabilityConfig(options.configFile, options.resourcesPaths, process.env).catch((err: Error) => {
-    throw new UsageError(err.message);
-  });
+  let observability: ObservabilityConfig;
+  try {
+    observability = observabilityConfig(config, process.env);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   // Tracing starts before the API listens, so the first call is traced; off, nothing is loaded.
   const tracing = await startTracing(observability.tracing, options.appId);
   if (tracing !== undefined) {
@@ -130,6 +138,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     internalGrpcPort: options.internalGrpcPort,
     namespace: process.env.NAMESPACE || undefined,
     resolver,
+    httpPipeline: config?.spec.httpPipeline?.handlers === undefined ? undefined : { handlers: config.spec.httpPipeline.handlers, source: config.source },
     listenAddress: options.listenAddress,
     resourcesPaths: options.resourcesPaths,
     maxBodyBytes: options.maxBodyBytes,

@@ -1,6 +1,7 @@
 // Reads Dapr resource YAML files: every `kind: Component` document becomes a spec checked
-// against abi/schemas/component.schema.json; other kinds (Subscription, Resiliency, ...)
-// are returned by kind for the building blocks that own them. Runs on the load worker
+// against abi/schemas/component.schema.json (a `middleware.*` type is a host built-in, its
+// metadata checked here too); other kinds (Subscription, Resiliency, ...) are returned by
+// kind for the building blocks that own them. Runs on the load worker
 // (load-jobs.ts): specs hold only what can be posted between threads.
 import { parseAllDocuments } from 'yaml';
 import type { ValidateFunction } from 'ajv';
@@ -11,6 +12,7 @@ import type { Grants } from '../sandbox/capabilities/capability.ts';
 import { validate as componentSchema } from './generated/component-schema.ts';
 import { grantsFromAnnotations } from './grants.ts';
 import { limitsFromAnnotations, type ComponentLimits } from './limits.ts';
+import { isMiddlewareType, middlewareSettings, type MiddlewareSettings } from '../middleware/middleware-types.ts';
 import { persistFromAnnotations, type PersistSettings } from './persist-settings.ts';
 
 // abi/schemas/component.schema.json, compiled ahead of time by `npm run bindgen`: the load
@@ -42,8 +44,17 @@ export interface ComponentSpec {
   source: string;
 }
 
+/** A `Component` of a `middleware.*` type: a host built-in, not a `.wasm`. */
+export interface MiddlewareSpec {
+  name: string;
+  settings: MiddlewareSettings;
+  scopes: string[];
+  source: string;
+}
+
 export interface ResourceFile {
   components: ComponentSpec[];
+  middlewares: MiddlewareSpec[];
   /** Documents of other kinds, left for later building blocks. */
   others: { kind: string; document: unknown }[];
 }
@@ -54,7 +65,7 @@ function configError(source: string, message: string): TesseraError {
 
 /** Parses one resource file's text; `source` names the file in every error. */
 export function parseResourceFile(text: string, source: string): ResourceFile {
-  const result: ResourceFile = { components: [], others: [] };
+  const result: ResourceFile = { components: [], middlewares: [], others: [] };
   const docs = parseAllDocuments(text);
   for (const [index, doc] of docs.entries()) {
     const where = docs.length > 1 ? `${source} (document ${index + 1})` : source;
@@ -69,7 +80,9 @@ export function parseResourceFile(text: string, source: string): ResourceFile {
     }
     const problems = validateComponent(value);
     if (problems.length > 0) throw configError(where, `invalid Component: ${problems.join('; ')}`);
-    result.components.push(toSpec(value as RawComponent, where, source));
+    const raw = value as RawComponent;
+    if (isMiddlewareType(raw.spec.type)) result.middlewares.push(toMiddleware(raw, where));
+    else result.components.push(toSpec(raw, where, source));
   }
   return result;
 }
@@ -86,8 +99,8 @@ interface RawComponent {
   scopes?: string[];
 }
 
-/** `source` names the document in errors; `file` is its file, against which relative paths resolve. */
-function toSpec(raw: RawComponent, source: string, file: string): ComponentSpec {
+/** `spec.metadata` as name -> value; `source` names the document in errors. */
+function metadataOf(raw: RawComponent, source: string): Map<string, string> {
   const config = new Map<string, string>();
   for (const item of raw.spec.metadata ?? []) {
     if (item.secretKeyRef !== undefined) {
@@ -96,6 +109,17 @@ function toSpec(raw: RawComponent, source: string, file: string): ComponentSpec 
     if (config.has(item.name)) throw configError(source, `metadata "${item.name}" is given twice`);
     config.set(item.name, item.value === undefined ? '' : String(item.value));
   }
+  return config;
+}
+
+function toMiddleware(raw: RawComponent, source: string): MiddlewareSpec {
+  const { name } = raw.metadata;
+  return { name, settings: middlewareSettings(raw.spec.type, metadataOf(raw, source), name, source), scopes: raw.scopes ?? [], source };
+}
+
+/** `source` names the document in errors; `file` is its file, against which relative paths resolve. */
+function toSpec(raw: RawComponent, source: string, file: string): ComponentSpec {
+  const config = metadataOf(raw, source);
   let initTimeoutMs: number | undefined;
   if (raw.spec.initTimeout !== undefined) {
     try {

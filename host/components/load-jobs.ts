@@ -24,7 +24,7 @@ export interface YamlFile extends ResourceFile {
 function readYamlFile(path: string, root: string): YamlFile {
   const { bytes, mtimeMs } = readResourceFile(path, root, YAML_LIMIT);
   const text = new TextDecoder().decode(bytes);
-  if (text.trim() === '') return { components: [], others: [], empty: true, mtimeMs };
+  if (text.trim() === '') return { components: [], middlewares: [], others: [], empty: true, mtimeMs };
   return { ...parseResourceFile(text, path), empty: false, mtimeMs };
 }
 

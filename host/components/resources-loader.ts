@@ -3,6 +3,7 @@
 //  - every `kind: Component` YAML is a component; its `spec.type` resolves to a `.wasm` in
 //    the same folder with the same file stem, else to a `.wasm` in the folders that declares
 //    that (non-bundled) type, else to the bundled type;
+//  - a Component of a `middleware.*` type is a host built-in (middleware/), with no `.wasm`;
 //  - a `.wasm` no YAML claims becomes a component named after its file stem, unconfigured;
 //  - every file that cannot be used is reported with its path and the reason.
 // Two files may declare the same name: both are in the plan, in scan order, and the registry
@@ -16,6 +17,7 @@ import { isTesseraError } from '../errors.ts';
 import { NO_GRANTS, type Grants } from '../sandbox/capabilities/capability.ts';
 import { kindOf } from '../sandbox/kinds/index.ts';
 import type { ComponentSpec } from './component-yaml.ts';
+import type { MiddlewareComponent } from '../middleware/http-pipeline.ts';
 import { DEFAULT_LIMITS, type ComponentLimits } from './limits.ts';
 import type { PersistSettings } from './persist-settings.ts';
 import type { PreparedComponent } from '../sandbox/compiled-component.ts';
@@ -78,6 +80,8 @@ export interface ResourcePlan {
   /** In scan order: folder order, a folder's YAML files (by name) before its bare modules (by name). Names may repeat. */
   components: DesiredComponent[];
   failures: PlanFailure[];
+  /** Components of `middleware.*` types scoped to this app: host built-ins, for the HTTP pipeline. */
+  middlewares: MiddlewareComponent[];
   /** Non-Component resource documents (Subscription, Resiliency, ...). */
   others: { kind: string; document: unknown; source: string }[];
 }
@@ -169,7 +173,7 @@ export async function scanResources(
   workers: LoadWorkers = loadWorkers,
   ahead?: ScanAhead,
 ): Promise<ResourcePlan> {
-  const plan: ResourcePlan = { components: [], failures: [], others: [] };
+  const plan: ResourcePlan = { components: [], failures: [], middlewares: [], others: [] };
   const specs: TimedSpec[] = [];
   const wasm: WasmFile[] = [];
 
@@ -185,6 +189,7 @@ export async function scanResources(
     else if ('failure' in read) plan.failures.push(read.failure);
     else {
       specs.push(...read.yaml.components.map((spec) => ({ ...spec, mtimeMs: read.yaml.mtimeMs })));
+      for (const { name, settings, scopes, source } of read.yaml.middlewares) if (scopes.length === 0 || scopes.includes(appId)) plan.middlewares.push({ name, settings, source });
       plan.others.push(...read.yaml.others.map((o) => ({ ...o, source: read.source })));
     }
   }

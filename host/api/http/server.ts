@@ -13,6 +13,8 @@ import type { SidecarMetrics } from '../../observability/metrics.ts';
 import { activeTracing } from '../../observability/tracing.ts';
 import { requireApiToken } from './api-token.ts';
 import { useJsonBodies } from './body-parsers.ts';
+import { useHttpPipeline } from './pipeline-hook.ts';
+import type { HttpPipeline } from '../../middleware/http-pipeline.ts';
 import { errorReply } from './error-reply.ts';
 import { registerAdminRoutes, type ComponentAdmin } from './admin-routes.ts';
 import { registerBindingsRoutes } from './bindings-routes.ts';
@@ -45,6 +47,8 @@ export interface HttpApiDeps {
   logger?: Logger | undefined;
   /** dapr_http_server_* are recorded here when given. */
   metrics?: SidecarMetrics | undefined;
+  /** The Configuration's `spec.httpPipeline` (rate limits), when it has one. */
+  pipeline?: HttpPipeline | undefined;
 }
 
 /**
@@ -78,6 +82,7 @@ export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
   if (deps.metrics !== undefined) recordHttpMetrics(app, deps.metrics);
   if (activeTracing !== undefined) traceHttpApi(app, activeTracing);
   if (deps.apiToken) requireApiToken(app, deps.apiToken);
+  if (deps.pipeline !== undefined) useHttpPipeline(app, deps.pipeline);
   useJsonBodies(app);
 
   app.setErrorHandler((err, request, reply) => {

@@ -114,7 +114,7 @@ test('scopes leave out components this app may not use', async () => {
 
 test('a missing resources folder is an empty one', async () => {
   const plan = await scanResources(['/nonexistent/tessera'], bundled, 'app');
-  assert.deepEqual(plan, { components: [], failures: [], others: [] });
+  assert.deepEqual(plan, { components: [], failures: [], middlewares: [], others: [] });
 });
 
 test('with ScanAhead, a new module is prepared as it is read, once per new bytes, and only for the limits it was prepared with', async () => {

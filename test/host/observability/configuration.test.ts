@@ -5,9 +5,16 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadObservabilityConfig, parseConfiguration, tracingFromEnvironment } from '../../../host/observability/configuration.ts';
+import { loadConfiguration, parseConfiguration as parseDocument } from '../../../host/configuration/dapr-configuration.ts';
+import { observabilityConfig, tracingFromEnvironment } from '../../../host/observability/configuration.ts';
 import { parseRunArgs } from '../../../host/cli/run-options.ts';
 import { tempDir } from '../../support/temp-dir.ts';
+
+/** The observability settings of one Configuration document. */
+const parseConfiguration = (value: unknown, source: string) => observabilityConfig(parseDocument(value, source), {});
+/** The observability settings of a start, read as `tessera run` reads them. */
+const loadObservabilityConfig = async (configFile: string | undefined, resourcesPaths: string[], env: NodeJS.ProcessEnv) =>
+  observabilityConfig(await loadConfiguration(configFile, resourcesPaths), env);
 
 const doc = (spec: unknown): unknown => ({ apiVersion: 'dapr.io/v1alpha1', kind: 'Configuration', metadata: { name: 'tracing' }, spec });
 

@@ -1,45 +1,17 @@
 // Picks the name resolver a Dapr `Configuration` (daprd's `--config` file) names in
 // `spec.nameResolution`: `sqlite` (Tessera's registry of this host's sidecars, which is what
 // Dapr's SQLite resolver is for; the default), or `kubernetes`. A document that names another,
-// or that is not a Configuration, is refused with the field and value named.
-import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
-import { TesseraError } from '../../../errors.ts';
+// or a setting it cannot use, is refused with the field and value named. The Configuration
+// is read and validated once at start (configuration/dapr-configuration.ts).
+import { configError } from '../../../configuration/dapr-configuration.ts';
 import { parseGoDuration } from '../../../resiliency/go-duration.ts';
 import { KubernetesDns } from './kubernetes-dns.ts';
 import { LocalRegistry } from './local-registry.ts';
 import type { NameResolver } from './name-resolver.ts';
 
-/** The largest Configuration file read: it is a few lines of YAML. */
-const MAX_CONFIG_BYTES = 1024 * 1024;
-
 export interface NameResolutionSpec {
   component?: string;
   configuration?: Record<string, unknown>;
-}
-
-function configError(source: string, message: string): TesseraError {
-  return new TesseraError('ERR_COMPONENT_CONFIG', `${source}: ${message}`);
-}
-
-/** `spec.nameResolution` of the Configuration in file `path`; undefined when it has none. */
-export async function readNameResolution(path: string): Promise<NameResolutionSpec | undefined> {
-  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw configError(path, `cannot read the Configuration file (${err.code ?? err.message})`);
-  });
-  if (text.length > MAX_CONFIG_BYTES) throw configError(path, `larger than ${MAX_CONFIG_BYTES} bytes: not a Configuration`);
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    throw configError(path, `not valid YAML: ${(err as Error).message}`);
-  }
-  const config = doc as { kind?: unknown; spec?: { nameResolution?: unknown } } | null;
-  if (config === null || typeof config !== 'object' || config.kind !== 'Configuration') throw configError(path, 'kind: must be "Configuration"');
-  const spec = config.spec?.nameResolution;
-  if (spec === undefined || spec === null) return undefined;
-  if (typeof spec !== 'object') throw configError(path, 'spec.nameResolution: must be an object');
-  return spec as NameResolutionSpec;
 }
 
 function duration(source: string, field: string, value: unknown): number | undefined {

@@ -7,7 +7,11 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pollUntil } from '../../../support/sidecar-process.ts';
-import { chooseResolver, readNameResolution } from '../../../../host/building-blocks/invoke/name-resolution/choose-resolver.ts';
+import { chooseResolver } from '../../../../host/building-blocks/invoke/name-resolution/choose-resolver.ts';
+import { loadConfiguration } from '../../../../host/configuration/dapr-configuration.ts';
+
+/** `spec.nameResolution` of the Configuration in `path`, as the one Configuration loader reads it. */
+const readNameResolution = async (path: string) => (await loadConfiguration(path, []))?.spec.nameResolution;
 import { KubernetesDns } from '../../../../host/building-blocks/invoke/name-resolution/kubernetes-dns.ts';
 import { LocalRegistry } from '../../../../host/building-blocks/invoke/name-resolution/local-registry.ts';
 
@@ -110,7 +114,8 @@ describe('choosing a resolver from a Configuration', () => {
     assert.throws(() => chooseResolver({ component: 'sqlite', configuration: { updateInterval: 'often' } }, 'c.yaml'), /c\.yaml: spec\.nameResolution\.configuration\.updateInterval/);
     const notConfig = join(tempDir(), 'x.yaml');
     writeFileSync(notConfig, 'kind: Component\n');
-    await assert.rejects(readNameResolution(notConfig), /x\.yaml: kind: must be "Configuration"/);
-    await assert.rejects(readNameResolution(join(tempDir(), 'missing.yaml')), /cannot read the Configuration file \(ENOENT\)/);
+    await assert.rejects(readNameResolution(notConfig), /x\.yaml: holds no `kind: Configuration` document/);
+    await assert.rejects(readNameResolution(join(tempDir(), 'missing.yaml')), /missing\.yaml: cannot be read \(ENOENT\)/);
+    await assert.rejects(readNameResolution(config('  nameResolution: sqlite\n')), /config\.yaml: invalid Configuration: spec\.nameResolution: must be object/);
   });
 });
