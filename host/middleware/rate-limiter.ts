@@ -35,7 +35,7 @@ export class RateLimiter {
     let entry = this.#buckets.get(key);
     if (entry === undefined) {
       if (this.#buckets.size >= this.#sweepAt) this.#sweep(now);
-      entry = { bucket: new TokenBucket(this.#burst, this.maxRequestsPerSecond), usedAt: now };
+      entry = { bucket: new TokenBucket(this.#burst, this.maxRequestsPerSecond, now), usedAt: now };
       this.#buckets.set(key, entry);
     }
     entry.usedAt = now;

@@ -5,17 +5,19 @@ export class TokenBucket {
   readonly #burst: number;
   readonly #perSecond: number;
   #tokens: number;
-  #refilledAt = Date.now();
+  #refilledAt: number;
 
   /** Tokens it gives a second once the burst is spent. */
   get perSecond(): number {
     return this.#perSecond;
   }
 
-  constructor(burst: number, perSecond: number) {
+  /** Full at `now`. */
+  constructor(burst: number, perSecond: number, now = Date.now()) {
     this.#burst = burst;
     this.#perSecond = perSecond;
     this.#tokens = burst;
+    this.#refilledAt = now;
   }
 
   /** Takes one token; false when the bucket is empty. */

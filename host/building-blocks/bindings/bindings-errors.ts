@@ -5,6 +5,7 @@
 // is ERR_INVOKE_OUTPUT_BINDING, naming the binding and the cause.
 import type { LoadFailure } from '../../components/types.ts';
 import { isTesseraError, TesseraError } from '../../errors.ts';
+import { isRefusal } from '../component-refusals.ts';
 import { componentNotLoaded } from '../component-not-loaded.ts';
 
 export function malformedBindingRequest(detail: string): TesseraError {
@@ -33,8 +34,9 @@ export function operationMissing(name: string): TesseraError {
   return invokeFailed(name, 'operation field is missing from request');
 }
 
-/** What the binding said, or the host's own error when the call itself failed (a trap, a timeout). */
+/** What the binding said, or the host's own error when the call itself failed (a trap, a timeout); a refusal (busy, throttled) keeps its own code. */
 export function bindingFailed(name: string, err: unknown): TesseraError {
+  if (isRefusal(err)) return err;
   if (isTesseraError(err, 'ERR_INVOKE_OUTPUT_BINDING') && err.message.startsWith('error invoking output binding')) return err;
   const detail = isTesseraError(err) ? (err.componentError === undefined ? err.message : `${err.componentError.tag}: ${err.componentError.val}`) : String(err);
   return invokeFailed(name, detail, err);

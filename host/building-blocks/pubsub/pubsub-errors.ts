@@ -3,6 +3,7 @@
 import type { LoadFailure } from '../../components/types.ts';
 import { isTesseraError, TesseraError } from '../../errors.ts';
 import { componentNotLoaded } from '../component-not-loaded.ts';
+import { keepsItsOwnCode } from '../component-refusals.ts';
 
 export function pubsubNotConfigured(pubsubName: string): TesseraError {
   return new TesseraError('ERR_PUBSUB_NOT_CONFIGURED', `pubsub ${pubsubName} is not configured`);
@@ -59,9 +60,9 @@ export function marshalEvents(pubsubName: string, topic: string, detail: string)
   });
 }
 
-/** A failed broker call; a trap or a crash loop keeps its own code so the user sees which component failed. */
+/** A failed broker call; a trap, a crash loop or a refusal (busy, throttled) keeps its own code (component-refusals.ts). */
 export function publishFailed(pubsubName: string, topic: string, err: unknown): TesseraError {
-  if (isTesseraError(err, 'ERR_COMPONENT_TRAP') || isTesseraError(err, 'ERR_COMPONENT_UNHEALTHY')) return err;
+  if (keepsItsOwnCode(err)) return err;
   const detail = isTesseraError(err) ? (err.componentError?.val ?? err.message) : err instanceof Error ? err.message : String(err);
   return new TesseraError('ERR_PUBSUB_PUBLISH_MESSAGE', `error when publishing to topic ${topic} in pubsub ${pubsubName}: ${detail}`, {
     cause: err,

@@ -4,6 +4,7 @@
 import type { LoadFailure } from '../../components/types.ts';
 import { isTesseraError, TesseraError, type ErrorReason } from '../../errors.ts';
 import { componentNotLoaded } from '../component-not-loaded.ts';
+import { keepsItsOwnCode } from '../component-refusals.ts';
 
 /** daprd's ErrorInfo metadata for a store it cannot use: the app's id. */
 const appMetadata = (appId: string): Record<string, string> => (appId === '' ? {} : { appID: appId });
@@ -47,11 +48,11 @@ export type FailedOperation =
   | { op: 'transaction'; storeName: string };
 
 /**
- * Turns a failed store call into Dapr's error for that operation. A trap or a crash loop
- * keeps its own code and message so the user sees which component failed.
+ * Turns a failed store call into Dapr's error for that operation. A trap, a crash loop or a
+ * refusal (busy, throttled) keeps its own code and message (component-refusals.ts).
  */
 export function operationFailed(err: unknown, failed: FailedOperation): TesseraError {
-  if (isTesseraError(err, 'ERR_COMPONENT_TRAP') || isTesseraError(err, 'ERR_COMPONENT_UNHEALTHY')) return err;
+  if (keepsItsOwnCode(err)) return err;
   const componentError = isTesseraError(err) ? err.componentError : undefined;
   let detail = componentError?.val ?? (err instanceof Error ? err.message : String(err));
   let reason: ErrorReason | undefined;

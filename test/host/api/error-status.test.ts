@@ -42,7 +42,7 @@ describe('error statuses', () => {
   });
 
   it('maps component limits to statuses a client can act on', () => {
-    assert.equal(httpStatusOf(new TesseraError('ERR_COMPONENT_BUSY', 'x')), 503);
+    assert.equal(httpStatusOf(new TesseraError('ERR_COMPONENT_BUSY', 'x')), 429);
     assert.equal(httpStatusOf(new TesseraError('ERR_COMPONENT_THROTTLED', 'x')), 429);
     assert.equal(grpcStatusOf(new TesseraError('ERR_COMPONENT_TIMEOUT', 'x')), GrpcStatus.DEADLINE_EXCEEDED);
   });

@@ -43,7 +43,7 @@ test('a full queue refuses at once; what was queued still runs', async () => {
   const queue = new CallQueue('busy', 2);
   const first = queue.push('a', 1000, () => delay(20).then(() => 1), abandoned('a'));
   const second = queue.push('b', 1000, async () => 2, abandoned('b'));
-  await assert.rejects(queue.push('c', 1000, async () => 3, abandoned('c')), (err: unknown) => isTesseraError(err, 'ERR_COMPONENT_BUSY') && httpStatusOf(err) === 503);
+  await assert.rejects(queue.push('c', 1000, async () => 3, abandoned('c')), (err: unknown) => isTesseraError(err, 'ERR_COMPONENT_BUSY') && httpStatusOf(err) === 429);
   assert.deepEqual(await Promise.all([first, second]), [1, 2]);
   assert.equal(queue.length, 0);
   await queue.whenIdle();
