@@ -39,7 +39,7 @@ import { SidecarMetrics } from './observability/metrics.ts';
 import { startMetricsServer, type MetricsServer } from './observability/metrics-server.ts';
 import { RUNTIME_VERSION } from './version.ts';
 import { Resiliency } from './resiliency/resiliency.ts';
-import { HttpPipeline, type PipelineHandlerSpec } from './middleware/http-pipeline.ts';
+import { HttpPipeline, type MiddlewareComponent, type PipelineHandlerSpec } from './middleware/http-pipeline.ts';
 import { ResiliencyResources } from './resiliency/resiliency-resources.ts';
 
 /** How soon a half-written module is looked at again. */
@@ -129,6 +129,8 @@ export class Sidecar {
   readonly #resolver: NameResolver;
   /** The HTTP API's middleware (rate limits), resolved against every scan's middleware Components. */
   readonly #pipeline: HttpPipeline | undefined;
+  /** The middleware Components of the last scan, which /v1.0/metadata lists. */
+  #middlewares: readonly MiddlewareComponent[] = [];
   /** The internal gRPC API starting or started, and its port; undefined when not served. */
   #internal: Promise<{ server: InternalServer; port: number }> | undefined;
 
@@ -185,6 +187,7 @@ export class Sidecar {
         this.streams.wake(pubsubName, topic);
       },
       observer: metrics,
+      middlewares: () => this.#middlewares.map(({ name, settings, version }) => ({ name, type: settings.type, version, capabilities: [] })),
     });
     this.#resolver = options.resolver ?? new LocalRegistry();
     this.invoke = new InvokeService({
@@ -337,6 +340,7 @@ export class Sidecar {
       this.#known = new Map(plan.components.map((c) => [c.modulePath, c.sha256]));
       this.subscriptions.setResources(plan.others);
       this.#resiliencyResources.apply(plan.others);
+      this.#middlewares = plan.middlewares;
       this.#pipeline?.apply(plan.middlewares);
       applied = this.registry.apply(plan);
       // A file caught half-written gets another look once the writer is likely done.

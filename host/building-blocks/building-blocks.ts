@@ -4,7 +4,7 @@ import type { ComponentDirectory } from '../components/types.ts';
 import type { BlockObserver } from '../observability/component-observer.ts';
 import { BindingsService } from './bindings/bindings-service.ts';
 import { HealthService } from './health/health-service.ts';
-import { MetadataService, type AppConnectionProperties, type SubscriptionDirectory } from './metadata/metadata-service.ts';
+import { MetadataService, type AppConnectionProperties, type MetadataServiceOptions, type SubscriptionDirectory } from './metadata/metadata-service.ts';
 import { PubSubService } from './pubsub/pubsub-service.ts';
 import { StateService } from './state/state-service.ts';
 import type { Resiliency } from '../resiliency/resiliency.ts';
@@ -29,6 +29,8 @@ export interface BuildingBlocksOptions {
   appConnection?: AppConnectionProperties;
   /** The app's subscriptions, for the metadata document. */
   subscriptions?: SubscriptionDirectory;
+  /** The middleware Components, for the metadata document. */
+  middlewares?: MetadataServiceOptions['middlewares'];
   /** Whether the sidecar is ready (its first scan of the resources applied). */
   isReady(): boolean;
   /** Called after every successful publish, so local subscribers of the topic look at once. */
@@ -43,7 +45,7 @@ export function createBuildingBlocks(options: BuildingBlocksOptions): BuildingBl
     state: new StateService(components, { appId, namespace: options.namespace, observer, ...(options.resiliency === undefined ? {} : { resiliency: options.resiliency }) }),
     pubsub: new PubSubService(components, { appId, onPublished: options.onPublished, observer, resiliency: options.resiliency }),
     bindings: new BindingsService(components, options.resiliency, observer),
-    metadata: new MetadataService({ appId, runtimeVersion: options.runtimeVersion, appConnection: options.appConnection, components, subscriptions: options.subscriptions }),
+    metadata: new MetadataService({ appId, runtimeVersion: options.runtimeVersion, appConnection: options.appConnection, components, subscriptions: options.subscriptions, middlewares: options.middlewares }),
     health: new HealthService({ appId, components, isReady: options.isReady }),
   };
 }

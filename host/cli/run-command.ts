@@ -95,6 +95,7 @@ export async function runCommand(argv: string[]): Promise<void> {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  if (config?.spec.appHttpPipeline !== undefined) logger.warn(`${config.source}: spec.appHttpPipeline is not supported yet and is ignored (spec.httpPipeline is)`);
   // Tracing starts before the API listens, so the first call is traced; off, nothing is loaded.
   const tracing = await startTracing(observability.tracing, options.appId);
   if (tracing !== undefined) {

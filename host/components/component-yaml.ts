@@ -47,6 +47,7 @@ export interface ComponentSpec {
 /** A `Component` of a `middleware.*` type: a host built-in, not a `.wasm`. */
 export interface MiddlewareSpec {
   name: string;
+  version: string;
   settings: MiddlewareSettings;
   scopes: string[];
   source: string;
@@ -114,7 +115,7 @@ function metadataOf(raw: RawComponent, source: string): Map<string, string> {
 
 function toMiddleware(raw: RawComponent, source: string): MiddlewareSpec {
   const { name } = raw.metadata;
-  return { name, settings: middlewareSettings(raw.spec.type, metadataOf(raw, source), name, source), scopes: raw.scopes ?? [], source };
+  return { name, version: raw.spec.version ?? 'v1', settings: middlewareSettings(raw.spec.type, metadataOf(raw, source), name, source), scopes: raw.scopes ?? [], source };
 }
 
 /** `source` names the document in errors; `file` is its file, against which relative paths resolve. */

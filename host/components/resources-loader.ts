@@ -189,7 +189,7 @@ export async function scanResources(
     else if ('failure' in read) plan.failures.push(read.failure);
     else {
       specs.push(...read.yaml.components.map((spec) => ({ ...spec, mtimeMs: read.yaml.mtimeMs })));
-      for (const { name, settings, scopes, source } of read.yaml.middlewares) if (scopes.length === 0 || scopes.includes(appId)) plan.middlewares.push({ name, settings, source });
+      for (const { scopes, ...middleware } of read.yaml.middlewares) if (scopes.length === 0 || scopes.includes(appId)) plan.middlewares.push(middleware);
       plan.others.push(...read.yaml.others.map((o) => ({ ...o, source: read.source })));
     }
   }

@@ -29,6 +29,8 @@ export interface ConfigurationSpec {
   metrics?: { enabled?: boolean };
   nameResolution?: { component?: string; version?: string; configuration?: Record<string, unknown> };
   httpPipeline?: { handlers?: PipelineHandler[] };
+  /** Read only to say it is not supported yet. */
+  appHttpPipeline?: unknown;
 }
 
 export interface DaprConfiguration {

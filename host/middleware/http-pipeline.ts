@@ -11,6 +11,8 @@ import { RateLimiter } from './rate-limiter.ts';
 /** A middleware Component of a scan. */
 export interface MiddlewareComponent {
   name: string;
+  /** `spec.version`, `v1` when absent. */
+  version: string;
   settings: MiddlewareSettings;
   source: string;
 }
@@ -41,6 +43,7 @@ export class HttpPipeline {
   readonly #source: string;
   readonly #logger: Logger;
   #stages: Stage[] = [];
+  #headers: Readonly<Record<string, string>> | undefined;
   #problems = '';
 
   constructor(handlers: readonly PipelineHandlerSpec[], source: string, logger: Logger) {
@@ -66,6 +69,8 @@ export class HttpPipeline {
       }
     }
     this.#stages = stages;
+    const first = stages[0];
+    this.#headers = first && { 'x-rate-limit-limit': first.limiter.maxRequestsPerSecond.toFixed(2), 'x-rate-limit-duration': '1' };
     const text = problems.join('\n');
     if (text !== this.#problems) for (const problem of problems) this.#logger.error(problem);
     this.#problems = text;
@@ -81,9 +86,8 @@ export class HttpPipeline {
     return undefined;
   }
 
-  /** The headers tollbooth sets on every answer it lets through or refuses (the first rate limit's). */
-  get limitHeaders(): Record<string, string> | undefined {
-    const first = this.#stages[0];
-    return first === undefined ? undefined : { 'x-rate-limit-limit': first.limiter.maxRequestsPerSecond.toFixed(2), 'x-rate-limit-duration': '1' };
+  /** The headers tollbooth sets on every answer it lets through or refuses (the first rate limit's); undefined while no stage is in force. */
+  get limitHeaders(): Readonly<Record<string, string>> | undefined {
+    return this.#headers;
   }
 }

@@ -85,6 +85,9 @@ describe('middleware.http.ratelimit in the httpPipeline', () => {
     assert.equal((await get(url, { headers: { 'X-Forwarded-For': '10.1.2.3', 'X-Real-IP': '10.1.2.4' } })).status, 429);
     const other = await get(url, { localAddress: '127.0.0.2' });
     assert.equal(other.status, 200, other.body);
+    // Listed with the other components in the metadata, as daprd lists it.
+    const metadata = JSON.parse(other.body) as { components: { name: string; type: string; version: string }[] };
+    assert.ok(metadata.components.some((c) => c.name === 'ratelimit' && c.type === 'middleware.http.ratelimit' && c.version === 'v1'), other.body);
     // Another path has a budget of its own.
     assert.equal((await get(`${sidecar.url}/v1.0/healthz`)).status, 204);
     // And the spent budget refills.

@@ -34,6 +34,8 @@ export interface MetadataServiceOptions {
   appConnection?: AppConnectionProperties | undefined;
   components: Pick<ComponentDirectory, 'list'>;
   subscriptions?: SubscriptionDirectory | undefined;
+  /** The middleware Components (host built-ins, as `middleware.http.ratelimit`), which daprd lists with the others. */
+  middlewares?: (() => readonly RegisteredComponent[]) | undefined;
 }
 
 /** A loaded component as daprd lists it. */
@@ -81,7 +83,8 @@ export class MetadataService {
       actors: [],
       components: listed
         .filter((c) => c.status !== 'failed')
-        .map((c) => ({ name: c.name, type: c.type ?? '', version: c.version ?? '', capabilities: c.capabilities })),
+        .map((c): RegisteredComponent => ({ name: c.name, type: c.type ?? '', version: c.version ?? '', capabilities: c.capabilities }))
+        .concat(this.#options.middlewares?.() ?? []),
       extended: { ...Object.fromEntries(this.#extended), daprRuntimeVersion: runtimeVersion },
       subscriptions: subscriptions?.list() ?? [],
       httpEndpoints: [],
