@@ -2,24 +2,16 @@
 // `nameResolution.component: mdns` (pinned to loopback and a UDP port of this run's own, so
 // nothing leaves the machine) call each other's apps; a stopped callee becomes unknown.
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EchoApp } from '../support/echo-app.ts';
 import { expectDaprError, pollUntil, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
+import { freeUdpPort } from '../support/test-app.ts';
 
 const DIR = mkdtempSync(join(tmpdir(), 'tessera-invoke-mdns-'));
 process.once('exit', () => rmSync(DIR, { recursive: true, force: true }));
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 describe('service invocation with mDNS name resolution', () => {
   const apps = { a: new EchoApp('a'), b: new EchoApp('b') };

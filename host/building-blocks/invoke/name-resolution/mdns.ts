@@ -58,6 +58,8 @@ interface App {
   usedAt: number;
   /** Woken when an instance is added: a resolve() waiting on the first answer. */
   waiters: Set<() => void>;
+  /** The query under way on a miss, which concurrent resolve() calls share: a burst sends one query, not one each. */
+  asking: Promise<void> | undefined;
 }
 
 /** The labels mDNS can carry: one DNS label, so no dots, at most 63 bytes. */
@@ -96,18 +98,20 @@ export class MdnsResolver implements NameResolver {
       let ready = false;
       mdns.once('ready', () => {
         ready = true;
+        if (!this.#closed) this.#refresh = setInterval(() => this.#refreshAll(), this.#options.refreshMs ?? this.#ttlMs / 2).unref();
         resolve(mdns);
       });
       mdns.on('error', (err: Error) => {
         if (ready) return;
         mdns.destroy();
+        // Tried again at the next call: the port may be free by then.
+        this.#socket = undefined;
         reject(new TesseraError('ERR_DIRECT_INVOKE', `mDNS name resolution cannot use UDP port ${port}${iface ? ` on ${iface}` : ''}: ${err.message}`));
       });
       // Undecodable packets and interfaces that come and go: nothing to act on.
       mdns.on('warning', () => {});
       mdns.on('query', (packet) => this.#guard(() => this.#onQuery(packet.questions)));
       mdns.on('response', (packet) => this.#guard(() => this.#onResponse([...(packet.answers ?? []).slice(0, MAX_RECORDS), ...(packet.additionals ?? []).slice(0, MAX_RECORDS)])));
-      this.#refresh = setInterval(() => this.#refreshAll(), this.#options.refreshMs ?? this.#ttlMs / 2).unref();
     });
     return this.#socket;
   }
@@ -168,7 +172,7 @@ export class MdnsResolver implements NameResolver {
         this.#answerPending = undefined;
         if (this.#self === undefined || this.#closed) return;
         this.#answeredAt = Date.now();
-        void this.#socket?.then((mdns) => mdns.respond({ answers: this.#self!.records(this.#ttlSeconds()) }));
+        void this.#socket?.then((mdns) => mdns.respond({ answers: this.#self!.records(this.#ttlSeconds()) })).catch(() => {});
       },
       Math.max(0, wait),
     ).unref();
@@ -232,7 +236,7 @@ export class MdnsResolver implements NameResolver {
         for (const entry of this.#apps) if (entry[1].waiters.size === 0 && (oldest === undefined || entry[1].usedAt < oldest[1].usedAt)) oldest = entry;
         if (oldest !== undefined) this.#apps.delete(oldest[0]);
       }
-      app = { appId, instances: new Map(), turn: 0, usedAt: Date.now(), waiters: new Set() };
+      app = { appId, instances: new Map(), turn: 0, usedAt: Date.now(), waiters: new Set(), asking: undefined };
       this.#apps.set(key, app);
     }
     app.usedAt = Date.now();
@@ -246,7 +250,7 @@ export class MdnsResolver implements NameResolver {
     const app = this.#track(appId);
     let live = this.#prune(app, Date.now());
     if (live.length === 0) {
-      await new Promise<void>((resolve) => {
+      app.asking ??= new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
           app.waiters.delete(done);
@@ -255,7 +259,10 @@ export class MdnsResolver implements NameResolver {
         const timer = setTimeout(done, this.#options.resolveTimeoutMs ?? DEFAULT_RESOLVE_TIMEOUT_MS);
         app.waiters.add(done);
         mdns.query({ questions: [{ name: serviceOf(appId), type: 'PTR' }] });
+      }).finally(() => {
+        app.asking = undefined;
       });
+      await app.asking;
       live = this.#prune(app, Date.now());
       if (live.length === 0) return undefined;
     }
@@ -276,7 +283,7 @@ export class MdnsResolver implements NameResolver {
       for (let i = 0; i < names.length; i += QUESTIONS_PER_QUERY) {
         mdns.query({ questions: names.slice(i, i + QUESTIONS_PER_QUERY).map((name) => ({ name, type: 'PTR' as const })) });
       }
-    });
+    }).catch(() => {});
   }
 
   forget(appId: string, _namespace: string): void {

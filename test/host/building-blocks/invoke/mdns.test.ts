@@ -8,17 +8,9 @@ import { createSocket } from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import makeMdns from 'multicast-dns';
 import { pollUntil } from '../../../support/sidecar-process.ts';
+import { freeUdpPort } from '../../../support/test-app.ts';
 import { chooseResolver } from '../../../../host/building-blocks/invoke/name-resolution/choose-resolver.ts';
 import { MdnsResolver, type MdnsOptions } from '../../../../host/building-blocks/invoke/name-resolution/mdns.ts';
-
-/** A UDP port no one uses now, so this run's packets meet no other run's. */
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 const instance = (appId: string, port: number) => ({ appId, namespace: 'default', host: '127.0.0.1', port });
 
@@ -65,6 +57,16 @@ describe('the mDNS name resolver', () => {
     const waited = Date.now() - started;
     assert.ok(waited >= 250 && waited < 2000, `an unknown app id is given up after the timeout (waited ${waited} ms)`);
     assert.equal(await caller.resolve('not.one.label', 'default'), undefined, 'an app id that is no DNS label is never asked');
+    // A burst of calls to an unknown app id shares one query.
+    let queries = 0;
+    const count = (packet: makeMdns.QueryPacket) => {
+      if (packet.questions.some((q) => q.name === 'burst.local')) queries++;
+    };
+    raw.on('query', count);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => caller.resolve('burst', 'default')));
+    raw.off('query', count);
+    assert.ok(answers.every((a) => a === undefined));
+    assert.equal(queries, 1);
   });
 
   it('advertises what Dapr\'s resolver does: PTR <app-id>.local, SRV on the internal gRPC port, TXT the app id, A the address', async () => {
@@ -130,6 +132,24 @@ describe('the mDNS name resolver', () => {
     assert.equal(await caller.resolve('kept', 'default'), '127.0.0.1:4001');
     caller.forget('kept', 'default');
     assert.equal(await caller.resolve('kept', 'default'), '127.0.0.1:4001', 'asked afresh after forget()');
+  });
+
+  it('answers a flood of queries with one answer per 100 ms, not one each', async () => {
+    await resolver().register(instance('flooded', 6001));
+    let answers = 0;
+    const count = (packet: makeMdns.ResponsePacket) => {
+      if (packet.answers.some((a) => a.name === 'flooded.local' && (a as { ttl: number }).ttl > 0)) answers++;
+    };
+    // Past the registration's own first announcement.
+    await new Promise((resolve) => raw.once('response', resolve));
+    raw.on('response', count);
+    const started = Date.now();
+    for (let i = 0; i < 50; i++) raw.query({ questions: [{ name: 'flooded.local', type: 'PTR' }] });
+    await pollUntil('an answer to the flood', () => (answers > 0 ? true : undefined));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    raw.off('response', count);
+    const windows = Math.ceil((Date.now() - started) / 100) + 1;
+    assert.ok(answers >= 1 && answers <= windows, `${answers} answers in ${windows} windows of 100 ms`);
   });
 
   it('ignores malformed packets and records that do not add up, and keeps working', async () => {
