@@ -78,7 +78,8 @@ Flags:
   --enable-metrics=false      serve no metrics (default true)
   --config FILE               a Dapr Configuration YAML: spec.tracing, spec.metrics, and
                               spec.nameResolution (how app ids are found: "sqlite", this
-                              host's sidecars, the default; "kubernetes", the DNS names of
+                              host's sidecars, the default; "mdns", multicast DNS on the
+                              local network; "kubernetes", the DNS names of
                               Kubernetes services). Without it, the first kind: Configuration
                               in the resources folders, or the OTEL_* environment, configures
                               tracing

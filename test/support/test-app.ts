@@ -1,6 +1,7 @@
 // A real HTTP app on 127.0.0.1 for pub/sub tests, started with node:http: it answers
 // GET /dapr/subscribe with what the test says, records every request it gets (path, headers,
 // body), answers each with the test's handler, and lets a test wait for deliveries.
+import { createSocket } from 'node:dgram';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pollUntil } from './sidecar-process.ts';
@@ -118,5 +119,14 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A UDP port no one uses now (mDNS tests take one, so this run's packets meet no other run's). */
+export async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
   return port;
 }
