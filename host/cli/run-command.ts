@@ -7,6 +7,7 @@ import { loadObservabilityConfig } from '../observability/configuration.ts';
 import { createLogger } from '../observability/logger.ts';
 import { startTracing, stopTracing } from '../observability/tracing.ts';
 import type { NameResolver } from '../building-blocks/invoke/name-resolution/name-resolver.ts';
+import { MtlsConfigError, loadMtls } from '../security/mtls-credentials.ts';
 import { startApp, stopApp } from './app-process.ts';
 import { defaultOrFree } from './default-port.ts';
 import { RUN_USAGE, UsageError, parseRunArgs, type RunOptions } from './run-options.ts';
@@ -77,6 +78,11 @@ export async function runCommand(argv: string[]): Promise<void> {
   }
   await checkResourcesPaths(options.resourcesPaths);
   const resolver = await nameResolver(options.configFile);
+  const namespace = process.env.NAMESPACE || undefined;
+  // Read and checked once, before anything listens: a bad certificate is a usage error naming its file.
+  const mtls = await loadMtls(options.mtls, process.env, options.appId, namespace ?? 'default').catch((err: unknown) => {
+    throw err instanceof MtlsConfigError ? new UsageError(err.message) : err;
+  });
   // The load worker starts first: it imports its half of the host on another core while
   // this thread imports the sidecar, and is up when the first resources file is read. Until
   // the sidecar is ready it runs at this thread's priority (there is nothing to serve yet).
@@ -128,8 +134,9 @@ export async function runCommand(argv: string[]): Promise<void> {
     httpPort,
     grpcPort: grpcPortWanted,
     internalGrpcPort: options.internalGrpcPort,
-    namespace: process.env.NAMESPACE || undefined,
+    namespace,
     resolver,
+    mtls,
     listenAddress: options.listenAddress,
     resourcesPaths: options.resourcesPaths,
     maxBodyBytes: options.maxBodyBytes,
