@@ -166,7 +166,9 @@ export class InternalClients {
       });
       stream.on('error', (err) => {
         this.drop(key);
-        settle(new InternalCallError(UNAVAILABLE, `${address}: ${err.message}`));
+        // A failed connect cancels the pending stream; its cause (a refused certificate, say) is what to tell.
+        const why = err.cause instanceof Error ? err.cause.message : err.message;
+        settle(new InternalCallError(UNAVAILABLE, `${address}${this.#mtls === undefined ? '' : ' (mTLS)'}: ${why}`));
       });
       stream.on('close', () => {
         if (settled) return;
