@@ -33,6 +33,8 @@ import type { InternalServer } from './api/internal-grpc/internal-server.ts';
 import { InvokeService } from './building-blocks/invoke/invoke-service.ts';
 import { LocalRegistry } from './building-blocks/invoke/name-resolution/local-registry.ts';
 import type { NameResolver } from './building-blocks/invoke/name-resolution/name-resolver.ts';
+import type { MtlsMaterial } from './security/mtls-credentials.ts';
+import { formatSpiffeId } from './security/spiffe.ts';
 import type { Logger } from './observability/logger.ts';
 import { formatGoDuration } from './units.ts';
 import { SidecarMetrics } from './observability/metrics.ts';
@@ -68,6 +70,8 @@ export interface SidecarOptions {
   resolver?: NameResolver | undefined;
   /** A Configuration's `spec.httpPipeline.handlers` and the file they came from; undefined: no pipeline. */
   httpPipeline?: { handlers: PipelineHandlerSpec[]; source: string } | undefined;
+  /** mTLS between sidecars (the internal gRPC API and the calls to it); undefined: insecure. */
+  mtls?: MtlsMaterial | undefined;
   /** Delivery timings of streaming subscriptions (tests shorten the deadline for an answer). */
   streamTimings?: Partial<DeliveryTimings> | undefined;
   listenAddress: string;
@@ -197,6 +201,7 @@ export class Sidecar {
       resolver: this.#resolver,
       resiliency: this.resiliency,
       maxBodyBytes: options.maxBodyBytes,
+      mtls: options.mtls,
     });
     const pipeline = options.httpPipeline;
     this.#pipeline = pipeline && new HttpPipeline(pipeline.handlers, pipeline.source, options.logger.child('http'));
@@ -291,9 +296,10 @@ export class Sidecar {
     const { logger, listenAddress, appId } = this.#options;
     if (this.#stopped) throw new Error('the sidecar stopped before its internal gRPC API started');
     const { createInternalServer } = await import('./api/internal-grpc/internal-server.ts');
-    const server = createInternalServer({ appId, channel: this.#httpChannel, maxBodyBytes: this.#options.maxBodyBytes, logger: logger.child('invoke') });
+    const { mtls } = this.#options;
+    const server = createInternalServer({ appId, channel: this.#httpChannel, maxBodyBytes: this.#options.maxBodyBytes, logger: logger.child('invoke'), mtls });
     const bound = await server.listen(listenAddress, port);
-    logger.info(`dapr internal gRPC API listening on ${listenAddress}:${bound}`);
+    logger.info(`dapr internal gRPC API listening on ${listenAddress}:${bound}${mtls === undefined ? '' : ` with mTLS as ${formatSpiffeId(mtls.identity)}`}`);
     if (this.#stopped) {
       await server.close();
       throw new Error('the sidecar stopped before it registered with its name resolver');

@@ -8,6 +8,7 @@ import { observabilityConfig, type ObservabilityConfig } from '../observability/
 import { createLogger } from '../observability/logger.ts';
 import { startTracing, stopTracing } from '../observability/tracing.ts';
 import type { NameResolver } from '../building-blocks/invoke/name-resolution/name-resolver.ts';
+import { MtlsConfigError, loadMtls } from '../security/mtls-credentials.ts';
 import { startApp, stopApp } from './app-process.ts';
 import { defaultOrFree } from './default-port.ts';
 import { RUN_USAGE, UsageError, parseRunArgs, type RunOptions } from './run-options.ts';
@@ -82,6 +83,11 @@ export async function runCommand(argv: string[]): Promise<void> {
     throw new UsageError(err.message);
   });
   const resolver = await nameResolver(config);
+  const namespace = process.env.NAMESPACE || undefined;
+  // Read and checked once, before anything listens: a bad certificate is a usage error naming its file.
+  const mtls = await loadMtls(options.mtls, process.env, options.appId, namespace ?? 'default').catch((err: unknown) => {
+    throw err instanceof MtlsConfigError ? new UsageError(err.message) : err;
+  });
   // The load worker starts first: it imports its half of the host on another core while
   // this thread imports the sidecar, and is up when the first resources file is read. Until
   // the sidecar is ready it runs at this thread's priority (there is nothing to serve yet).
@@ -137,9 +143,10 @@ export async function runCommand(argv: string[]): Promise<void> {
     httpPort,
     grpcPort: grpcPortWanted,
     internalGrpcPort: options.internalGrpcPort,
-    namespace: process.env.NAMESPACE || undefined,
+    namespace,
     resolver,
     httpPipeline: config?.spec.httpPipeline?.handlers === undefined ? undefined : { handlers: config.spec.httpPipeline.handlers, source: config.source },
+    mtls,
     listenAddress: options.listenAddress,
     resourcesPaths: options.resourcesPaths,
     maxBodyBytes: options.maxBodyBytes,

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import type { AppProtocol } from '../app-channel/app-callbacks.ts';
 import { APP_HEALTH_DEFAULTS, type AppHealthSettings } from '../app-channel/app-health.ts';
 import { isLogLevel, type LogLevel } from '../observability/logger.ts';
+import type { MtlsFlags } from '../security/mtls-credentials.ts';
 import { parseSize } from '../units.ts';
 
 export interface RunOptions {
@@ -33,6 +34,8 @@ export interface RunOptions {
   metricsPort: number | undefined;
   /** `--config`: a Dapr Configuration file (tracing, metrics, name resolution). */
   configFile: string | undefined;
+  /** `--enable-mtls`, `--trust-anchors-file`, `--cert-chain`, `--cert-key`: read (with the environment) at start. */
+  mtls: MtlsFlags;
   /** The app command after `--`, if any. */
   command: string[];
 }
@@ -83,6 +86,12 @@ Flags:
                               Kubernetes services). Without it, the first kind: Configuration
                               in the resources folders, or the OTEL_* environment, configures
                               tracing
+  --trust-anchors-file FILE   PEM of the CAs other sidecars' certificates must chain to
+  --cert-chain FILE           PEM of this sidecar's certificate (then any intermediates),
+                              with the SPIFFE id spiffe://<trust-domain>/ns/<namespace>/<app-id>
+  --cert-key FILE             PEM of its private key. All three (or DAPR_TRUST_ANCHORS,
+                              DAPR_CERT_CHAIN, DAPR_CERT_KEY) turn on mTLS between sidecars
+  --enable-mtls[=false]       require the three above (=false: insecure, whatever is set)
   -h, --help                  show this help
 
 The app's environment (the sidecar's own, plus):
@@ -99,6 +108,9 @@ The sidecar's environment:
   APP_API_TOKEN               when set, sent as the dapr-api-token header on every call the
                               sidecar makes to the app
   NAMESPACE                   the app's namespace for service invocation (default "default")
+  DAPR_TRUST_ANCHORS, DAPR_CERT_CHAIN, DAPR_CERT_KEY
+                              the PEM contents of --trust-anchors-file, --cert-chain and
+                              --cert-key, as Dapr's injector sets them (a flag wins)
   TESSERA_NAME_REGISTRY       the folder this host's sidecars register in (default: a
                               per-user folder under the temp folder)
 
@@ -194,6 +206,10 @@ const FLAGS = {
   'metrics-port': { type: 'string' },
   'enable-metrics': { type: 'string' },
   config: { type: 'string' },
+  'enable-mtls': { type: 'string' },
+  'trust-anchors-file': { type: 'string' },
+  'cert-chain': { type: 'string' },
+  'cert-key': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -224,7 +240,7 @@ function commandWithoutSeparator(flags: string[]): UsageError | undefined {
 export function parseRunArgs(argv: string[]): RunOptions | 'help' {
   const split = argv.indexOf('--');
   // A bare boolean flag daprd also takes as `--flag=false` is given its value.
-  const flags = (split === -1 ? argv : argv.slice(0, split)).map((a) => (a === '--enable-metrics' ? '--enable-metrics=true' : a));
+  const flags = (split === -1 ? argv : argv.slice(0, split)).map((a) => (a === '--enable-metrics' || a === '--enable-mtls' ? `${a}=true` : a));
   const command = split === -1 ? [] : argv.slice(split + 1);
   let parsed;
   try {
@@ -258,6 +274,12 @@ export function parseRunArgs(argv: string[]): RunOptions | 'help' {
     maxBodyBytes: v['max-body-size'] === undefined ? 4 * 1024 ** 2 : size('--max-body-size', v['max-body-size']),
     metricsPort: enabled('--enable-metrics', v['enable-metrics']) ? port('--metrics-port', v['metrics-port'], 9090) : undefined,
     configFile: v.config,
+    mtls: {
+      enabled: v['enable-mtls'] === undefined ? undefined : enabled('--enable-mtls', v['enable-mtls']),
+      trustAnchorsFile: v['trust-anchors-file'],
+      certChainFile: v['cert-chain'],
+      certKeyFile: v['cert-key'],
+    },
     command,
   };
 }

@@ -2,7 +2,9 @@
 // (caller sidecar -> internal gRPC -> callee sidecar -> callee app), beside the same call made
 // directly to the callee app, in the same run: the latency the two sidecars add at 1000 req/s
 // with 1 KB bodies (p50/p90/p99, open loop; Dapr publishes +1.40 ms p90 and +2.10 ms p99 for
-// this case), and requests per second at saturation. Alternating rounds, medians.
+// this case), and requests per second at saturation. Alternating rounds, medians. With the
+// openssl command at hand, a second pair of sidecars talks over mTLS (certificates from one
+// test CA), measured in the same rounds: what mTLS adds to the insecure internal call.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { pollUntil, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
+import { TestCa, certDir, mtlsArgs } from '../support/test-certs.ts';
+import { hasTool } from '../support/tools.ts';
 import { load, median } from './bench-support.ts';
 
 const run = promisify(execFile);
@@ -35,6 +39,10 @@ interface Latency {
   errors: number;
 }
 
+/** The app called directly, through two sidecars, and through two sidecars over mTLS. */
+const PATHS = ['direct', 'invoked', 'mtls'] as const;
+type Path = (typeof PATHS)[number];
+
 async function rateLoad(url: string, rate: number, seconds: number): Promise<Latency> {
   const { stdout } = await run(process.execPath, [RATE_CLIENT, url, String(rate), String(seconds), String(BODY_BYTES)], { timeout: (seconds + 60) * 1000 });
   return JSON.parse(stdout) as Latency;
@@ -52,34 +60,48 @@ export async function invokeBench(options: InvokeBenchOptions): Promise<string[]
     sidecars.push(callee);
     const caller = await startSidecar({ appId: 'caller', env, startTimeoutMs: 30_000 });
     sidecars.push(caller);
-    const direct = `http://127.0.0.1:${appPort}/echo`;
-    const invoked = `${caller.url}/v1.0/invoke/callee/method/echo`;
-    await pollUntil('the callee to be reachable', async () => ((await fetch(invoked, { method: 'POST', body: 'x' })).status === 200 ? true : undefined), { timeoutMs: 20_000, intervalMs: 50 });
-    // Warm both paths (JIT, connections).
-    await rateLoad(invoked, options.rates[0]!, 2);
-    await rateLoad(direct, options.rates[0]!, 1);
+    const urls: Partial<Record<Path, string>> = { direct: `http://127.0.0.1:${appPort}/echo`, invoked: `${caller.url}/v1.0/invoke/callee/method/echo` };
+    if (hasTool('openssl')) {
+      const ca = await TestCa.create(certDir(), 'bench');
+      const [calleeCerts, callerCerts] = await Promise.all([ca.issue('callee-tls', 'callee-tls'), ca.issue('caller-tls', 'caller-tls')]);
+      const calleeTls = await startSidecar({ appId: 'callee-tls', args: ['--app-port', String(appPort), ...mtlsArgs(calleeCerts)], env, startTimeoutMs: 30_000 });
+      sidecars.push(calleeTls);
+      const callerTls = await startSidecar({ appId: 'caller-tls', args: mtlsArgs(callerCerts), env, startTimeoutMs: 30_000 });
+      sidecars.push(callerTls);
+      urls.mtls = `${callerTls.url}/v1.0/invoke/callee-tls/method/echo`;
+    }
+    const paths = PATHS.filter((path) => urls[path] !== undefined);
+    for (const path of paths.slice(1)) {
+      const url = urls[path]!;
+      await pollUntil(`the callee to be reachable (${path})`, async () => ((await fetch(url, { method: 'POST', body: 'x' })).status === 200 ? true : undefined), { timeoutMs: 20_000, intervalMs: 50 });
+      // Warm the path (JIT, connections).
+      await rateLoad(url, options.rates[0]!, 2);
+    }
+    await rateLoad(urls.direct!, options.rates[0]!, 1);
 
     const lines = [`(i) service invocation, app -> caller sidecar -> internal gRPC -> callee sidecar -> app vs the app called directly, ${options.rounds} alternating rounds, medians:`];
     for (const rate of options.rates) {
-      const lat: Record<'direct' | 'invoked', Latency[]> = { direct: [], invoked: [] };
+      const lat: Record<Path, Latency[]> = { direct: [], invoked: [], mtls: [] };
       for (let round = 0; round < options.rounds; round++) {
-        lat.direct.push(await rateLoad(direct, rate, options.seconds));
-        lat.invoked.push(await rateLoad(invoked, rate, options.seconds));
+        for (const path of paths) lat[path].push(await rateLoad(urls[path]!, rate, options.seconds));
       }
-      const pick = (which: 'direct' | 'invoked', p: 'p50' | 'p90' | 'p99'): number => median(lat[which].map((l) => l[p]));
-      const added = (p: 'p50' | 'p90' | 'p99'): string => `${p} ${pick('direct', p).toFixed(2)} -> ${pick('invoked', p).toFixed(2)} ms (+${(pick('invoked', p) - pick('direct', p)).toFixed(2)})`;
-      const errors = [...lat.direct, ...lat.invoked].reduce((sum, l) => sum + l.errors, 0);
+      const pick = (which: Path, p: 'p50' | 'p90' | 'p99'): number => median(lat[which].map((l) => l[p]));
+      const added = (p: 'p50' | 'p90' | 'p99', over: Path = 'direct', to: Path = 'invoked'): string => {
+        const more = pick(to, p) - pick(over, p);
+        return `${p} ${pick(over, p).toFixed(2)} -> ${pick(to, p).toFixed(2)} ms (${more < 0 ? '' : '+'}${more.toFixed(2)})`;
+      };
+      const errors = paths.flatMap((path) => lat[path]).reduce((sum, l) => sum + l.errors, 0);
       lines.push(`    latency at ${rate} req/s, ${BODY_BYTES} B bodies, open loop, ${options.seconds}s each: ${added('p50')}, ${added('p90')}, ${added('p99')}; errors ${errors} (Dapr publishes +1.40 ms p90, +2.10 ms p99 at 1000 req/s)`);
+      if (paths.includes('mtls')) lines.push(`      with mTLS between the sidecars, vs without: ${(['p50', 'p90', 'p99'] as const).map((p) => added(p, 'invoked', 'mtls')).join(', ')}`);
     }
-    const rps: Record<'direct' | 'invoked', number[]> = { direct: [], invoked: [] };
+    const rps: Record<Path, number[]> = { direct: [], invoked: [], mtls: [] };
     const body = 'x'.repeat(BODY_BYTES);
     for (let round = 0; round < options.rounds; round++) {
-      rps.direct.push((await load(direct, 'POST', body, options.seconds, options.connections)).rps);
-      rps.invoked.push((await load(invoked, 'POST', body, options.seconds, options.connections)).rps);
+      for (const path of paths) rps[path].push((await load(urls[path]!, 'POST', body, options.seconds, options.connections)).rps);
     }
     const ratios = rps.invoked.map((r, i) => r / rps.direct[i]!);
     lines.push(
-      `    saturation, ${options.connections} connections: direct ${median(rps.direct).toFixed(0)} req/s, through two sidecars ${median(rps.invoked).toFixed(0)} req/s: ${median(ratios).toFixed(2)}x (rounds: ${ratios.map((r) => r.toFixed(2)).join(' ')}); load average ${loadavg()[0]!.toFixed(1)}`,
+      `    saturation, ${options.connections} connections: direct ${median(rps.direct).toFixed(0)} req/s, through two sidecars ${median(rps.invoked).toFixed(0)} req/s: ${median(ratios).toFixed(2)}x (rounds: ${ratios.map((r) => r.toFixed(2)).join(' ')})${paths.includes('mtls') ? `, with mTLS ${median(rps.mtls).toFixed(0)} req/s` : ''}; load average ${loadavg()[0]!.toFixed(1)}`,
     );
     return lines;
   } finally {

@@ -1,6 +1,6 @@
 // The optional system tools some tests need: Debian's clang for wasm32 (C++ components),
-// Debian's Rust toolchain (Rust components) and redis-server (pubsub.redis, many sidecars on
-// one Redis). On a machine without one, the tests that need it are skipped with the Debian
+// Debian's Rust toolchain (Rust components), redis-server (pubsub.redis, many sidecars on
+// one Redis) and the openssl command (test certificates for mTLS). On a machine without one, the tests that need it are skipped with the Debian
 // packages to install (test/support/skip-summary.ts lists them at the end of the run); with
 // TESSERA_TEST_REQUIRE_TOOLS=1, as CI runs, a missing tool fails the run instead.
 import { test } from 'node:test';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { CPP_PACKAGES } from '../../host/toolchain/cpp.ts';
 import { DEBIAN_RUST, RUST_PACKAGES } from '../../host/toolchain/rust.ts';
 
-export type Tool = 'clang' | 'rust' | 'redis' | 'prometheus';
+export type Tool = 'clang' | 'rust' | 'redis' | 'prometheus' | 'openssl';
 
 const TOOLS: Record<Tool, { what: string; packages: readonly string[]; present: () => boolean }> = {
   clang: {
@@ -29,6 +29,7 @@ const TOOLS: Record<Tool, { what: string; packages: readonly string[]; present: 
   },
   redis: { what: 'redis-server', packages: ['redis-server'], present: () => runs('redis-server', ['--version']) },
   prometheus: { what: "Debian's Prometheus server", packages: ['prometheus'], present: () => runs('prometheus', ['--version']) },
+  openssl: { what: 'the openssl command (install the Debian package openssl)', packages: ['openssl'], present: () => runs('openssl', ['version']) },
 };
 
 function runs(command: string, args: string[]): boolean {

@@ -1,14 +1,15 @@
 // Listening and stopping, for every gRPC server of the sidecar (the Dapr API, the internal
-// service invocation API): insecure credentials on one address, and a stop that lets calls
-// under way finish for a grace period before it cuts them.
+// service invocation API): on one address, with insecure credentials unless the caller gives
+// others (the internal API's mTLS), and a stop that lets calls under way finish for a grace
+// period before it cuts them.
 import { ServerCredentials, type Server } from '@grpc/grpc-js';
 
 /** Binds `server` to `host:port` (0 picks a free port); resolves to the port. */
-export function listenGrpc(server: Server, host: string, port: number): Promise<number> {
+export function listenGrpc(server: Server, host: string, port: number, credentials: ServerCredentials = ServerCredentials.createInsecure()): Promise<number> {
   return new Promise((resolve, reject) => {
     // An IPv6 address goes in brackets, as in a URL.
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(address, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
   });
 }
 

@@ -4,13 +4,17 @@
 // (its HTTP status in `status.code`, as daprd sends it). Actor RPCs and the streaming variant
 // answer UNIMPLEMENTED. Errors carry daprd's codes: INTERNAL when the app cannot be called
 // (which the caller does not retry), UNAVAILABLE when the call reached the wrong app id (a
-// stale registration: the caller resolves again and retries).
-import { Server, status as Status, type ServerUnaryCall, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
+// stale registration: the caller resolves again and retries). With mTLS, the server takes only
+// callers whose certificate chains to the trust anchors, and the caller's app id is the one in
+// its certificate's SPIFFE id: `dapr-caller-app-id` is set from it, whatever the caller sent.
+import { Server, ServerCredentials, status as Status, type ServerUnaryCall, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { AppChannel } from '../../app-channel/app-channel.ts';
 import { callApp } from '../../building-blocks/invoke/invoke-call.ts';
 import { headersToMetadata } from '../../building-blocks/invoke/invoke-headers.ts';
 import { normaliseMethod } from '../../building-blocks/invoke/method-path.ts';
 import type { Logger } from '../../observability/logger.ts';
+import type { MtlsMaterial } from '../../security/mtls-credentials.ts';
+import { spiffeIdOf } from '../../security/spiffe.ts';
 import { closeGrpc, listenGrpc } from '../grpc/grpc-listen.ts';
 import { HTTP_VERBS, MESSAGE_HEADROOM_BYTES, serviceInvocationService, type HttpVerb, type InternalInvokeRequest, type InternalInvokeResponse } from '../../building-blocks/invoke/internal-protos.ts';
 
@@ -23,6 +27,8 @@ export interface InternalServerDeps {
   channel: AppChannel | undefined;
   maxBodyBytes: number;
   logger: Logger;
+  /** Serve over mTLS; undefined: insecure. */
+  mtls?: MtlsMaterial | undefined;
 }
 
 export interface InternalServer {
@@ -40,8 +46,24 @@ function verbOf(request: InternalInvokeRequest): HttpVerb {
   return verb !== undefined && (HTTP_VERBS as readonly string[]).includes(verb) ? (verb as HttpVerb) : 'POST';
 }
 
+/**
+ * The caller's app id from its verified certificate. The TLS handshake already refused a
+ * certificate the anchors did not sign; one signed but naming no app is refused here.
+ */
+function callerOf(call: ServerUnaryCall<InternalInvokeRequest, InternalInvokeResponse>): string {
+  const peer = call.getAuthContext().sslPeerCertificate;
+  if (peer === undefined) throw failure(Status.UNAUTHENTICATED, 'mTLS is on and the caller presented no verified certificate');
+  const id = spiffeIdOf(peer.subjectaltname);
+  if (id === undefined) {
+    throw failure(Status.PERMISSION_DENIED, `the caller's certificate ("${peer.subject?.CN ?? 'no common name'}") has no SPIFFE id spiffe://<trust-domain>/ns/<namespace>/<app-id>, so its app id is unknown`);
+  }
+  return id.appId;
+}
+
 async function callLocal(deps: InternalServerDeps, call: ServerUnaryCall<InternalInvokeRequest, InternalInvokeResponse>): Promise<InternalInvokeResponse> {
   const request = call.request;
+  // Over mTLS the certificate says who calls; a header saying otherwise is overridden.
+  if (deps.mtls !== undefined) request.metadata['dapr-caller-app-id'] = { values: [callerOf(call)] };
   const callee = request.metadata['dapr-callee-app-id']?.values[0];
   if (callee !== undefined && callee !== deps.appId) throw failure(Status.UNAVAILABLE, `this sidecar serves app id "${deps.appId}", not "${callee}"`);
   const controller = new AbortController();
@@ -79,6 +101,12 @@ async function callLocal(deps: InternalServerDeps, call: ServerUnaryCall<Interna
   }
 }
 
+/** mTLS: a client certificate is required and verified against the trust anchors. */
+function credentialsOf(mtls: MtlsMaterial | undefined): ServerCredentials {
+  if (mtls === undefined) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(mtls.trustAnchors, [{ cert_chain: mtls.certChain, private_key: mtls.key }], true);
+}
+
 export function createInternalServer(deps: InternalServerDeps): InternalServer {
   const service = serviceInvocationService();
   const implementation: UntypedServiceImplementation = {};
@@ -108,7 +136,7 @@ export function createInternalServer(deps: InternalServerDeps): InternalServer {
   });
   server.addService(service, implementation);
   return {
-    listen: (host, port) => listenGrpc(server, host, port),
+    listen: (host, port) => listenGrpc(server, host, port, credentialsOf(deps.mtls)),
     close: () => closeGrpc(server, CLOSE_GRACE_MS),
   };
 }

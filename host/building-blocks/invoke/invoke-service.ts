@@ -15,6 +15,7 @@ import { callApp, type InvokeAnswer, type InvokeCall } from './invoke-call.ts';
 import { addCallerHeaders, metadataToHeaders } from './invoke-headers.ts';
 import { normaliseMethod } from './method-path.ts';
 import type { NameResolver } from './name-resolution/name-resolver.ts';
+import type { MtlsMaterial } from '../../security/mtls-credentials.ts';
 
 const UNAVAILABLE = 14;
 const UNAUTHENTICATED = 16;
@@ -39,6 +40,8 @@ export interface InvokeServiceOptions {
   resolver: NameResolver;
   resiliency: Resiliency | undefined;
   maxBodyBytes: number;
+  /** mTLS to the callee sidecars; undefined: insecure. */
+  mtls?: MtlsMaterial | undefined;
   /** Overrides the built-in retry (tests shorten its wait). */
   builtInRetry?: RetryPolicy;
 }
@@ -52,7 +55,7 @@ export class InvokeService {
 
   constructor(options: InvokeServiceOptions) {
     this.#options = options;
-    this.#clients = new InternalClients(options.maxBodyBytes);
+    this.#clients = new InternalClients(options.maxBodyBytes, options.mtls);
   }
 
   /** Invokes `method` on app `targetId` (`id` or `id.namespace`); resolves with the app's answer, whatever its status. */
@@ -99,6 +102,7 @@ export class InvokeService {
     try {
       const response = await this.#clients.call(
         address,
+        { appId: id, namespace },
         {
           ver: 'V1',
           metadata,
