@@ -2,7 +2,8 @@
 // service on `--dapr-internal-grpc-port`. `CallLocal` turns the internal request into a call
 // to this sidecar's app over its app channel and the app's answer into the internal response
 // (its HTTP status in `status.code`, as daprd sends it). Actor RPCs and the streaming variant
-// answer UNIMPLEMENTED. Errors carry daprd's codes: INTERNAL when the app cannot be called
+// answer UNIMPLEMENTED. Calls to any other service are proxied gRPC calls (grpc-proxy.ts),
+// relayed to this sidecar's app. Errors carry daprd's codes: INTERNAL when the app cannot be called
 // (which the caller does not retry), UNAVAILABLE when the call reached the wrong app id (a
 // stale registration: the caller resolves again and retries).
 import { Server, status as Status, type ServerUnaryCall, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -10,7 +11,9 @@ import type { AppChannel } from '../../app-channel/app-channel.ts';
 import { callApp } from '../../building-blocks/invoke/invoke-call.ts';
 import { headersToMetadata } from '../../building-blocks/invoke/invoke-headers.ts';
 import { normaliseMethod } from '../../building-blocks/invoke/method-path.ts';
+import type { GrpcProxy } from '../../building-blocks/invoke/grpc-proxy.ts';
 import type { Logger } from '../../observability/logger.ts';
+import { serveUnknownMethods } from '../grpc/unknown-methods.ts';
 import { closeGrpc, listenGrpc } from '../grpc/grpc-listen.ts';
 import { HTTP_VERBS, MESSAGE_HEADROOM_BYTES, serviceInvocationService, type HttpVerb, type InternalInvokeRequest, type InternalInvokeResponse } from '../../building-blocks/invoke/internal-protos.ts';
 
@@ -23,6 +26,8 @@ export interface InternalServerDeps {
   channel: AppChannel | undefined;
   maxBodyBytes: number;
   logger: Logger;
+  /** Proxied gRPC calls from other sidecars, for this sidecar's app. */
+  proxy?: GrpcProxy | undefined;
 }
 
 export interface InternalServer {
@@ -107,6 +112,8 @@ export function createInternalServer(deps: InternalServerDeps): InternalServer {
     'grpc.max_send_message_length': deps.maxBodyBytes + MESSAGE_HEADROOM_BYTES,
   });
   server.addService(service, implementation);
+  const proxy = deps.proxy;
+  if (proxy !== undefined) serveUnknownMethods(server, (stream) => proxy.proxy(stream, 'sidecar'));
   return {
     listen: (host, port) => listenGrpc(server, host, port),
     close: () => closeGrpc(server, CLOSE_GRACE_MS),

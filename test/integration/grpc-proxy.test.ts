@@ -1,0 +1,153 @@
+// gRPC proxying through real `tessera` processes: a grpc-js client of a service Dapr knows
+// nothing about (test/support/greeter.proto) calls sidecar a's gRPC API with `dapr-app-id: b`
+// and reaches app b's own gRPC server through sidecar b (found in a temp name registry):
+// unary and bidirectional streaming, the app's headers, trailers and error statuses back,
+// the caller identity metadata daprd adds, a deadline reaching and cancelling the app's call;
+// an unknown app id named in the error, a call with no dapr-app-id UNIMPLEMENTED, and a call
+// for the sidecar's own app id going straight to it.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { GreeterApp, greeterClient } from '../support/greeter-app.ts';
+import { pollUntil, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
+
+const REGISTRY = mkdtempSync(join(tmpdir(), 'tessera-grpc-proxy-registry-'));
+process.once('exit', () => rmSync(REGISTRY, { recursive: true, force: true }));
+
+type Greeter = grpc.Client & Record<string, (...args: any[]) => any>;
+
+interface Answer {
+  value?: { message: string };
+  error?: grpc.ServiceError;
+  headers?: grpc.Metadata;
+  status?: grpc.StatusObject;
+}
+
+function metadataOf(entries: Record<string, string>): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  for (const [key, value] of Object.entries(entries)) metadata.set(key, value);
+  return metadata;
+}
+
+/** A unary call with its headers and final status. */
+function unary(client: Greeter, method: string, name: string, metadata: Record<string, string>, deadlineMs = 10_000): Promise<Answer> {
+  return new Promise((resolve) => {
+    const answer: Answer = {};
+    const call = client[method]!({ name }, metadataOf(metadata), { deadline: Date.now() + deadlineMs }, (error: grpc.ServiceError | null, value: { message: string }) => {
+      if (error) answer.error = error;
+      else answer.value = value;
+    });
+    call.on('metadata', (headers: grpc.Metadata) => (answer.headers = headers));
+    call.on('status', (status: grpc.StatusObject) => resolve({ ...answer, status }));
+  });
+}
+
+describe('gRPC proxying between sidecars', () => {
+  const Greeter = greeterClient();
+  let appB: GreeterApp;
+  let a: SidecarProcess;
+  let b: SidecarProcess;
+  let viaA: Greeter;
+  let viaB: Greeter;
+
+  before(async () => {
+    appB = await GreeterApp.start('b');
+    const env = { TESSERA_NAME_REGISTRY: REGISTRY };
+    [a, b] = await Promise.all([
+      startSidecar({ appId: 'a', env }),
+      startSidecar({ appId: 'b', env, args: ['--app-port', String(appB.port), '--app-protocol', 'grpc'] }),
+    ]);
+    viaA = new Greeter(`127.0.0.1:${a.grpcPort}`, grpc.credentials.createInsecure()) as Greeter;
+    viaB = new Greeter(`127.0.0.1:${b.grpcPort}`, grpc.credentials.createInsecure()) as Greeter;
+    // b registers a moment after its API listens.
+    await pollUntil('b to be reachable from a', async () => ((await unary(viaA, 'SayHello', 'poll', { 'dapr-app-id': 'b' })).value ? true : undefined), {
+      timeoutMs: 15_000,
+      intervalMs: 50,
+    });
+  });
+
+  after(async () => {
+    viaA?.close();
+    viaB?.close();
+    await Promise.all([a?.stop(), b?.stop()]);
+    appB?.close();
+  });
+
+  it('a unary call reaches app b, with its header and trailer back and the caller identity added', async () => {
+    const answer = await unary(viaA, 'SayHello', 'ann', { 'dapr-app-id': 'b', 'x-custom': 'kept', 'dapr-api-token': 'not-for-b' });
+    assert.equal(answer.error, undefined);
+    assert.deepEqual(answer.value, { message: 'hello ann from b' });
+    assert.equal(answer.status?.code, grpc.status.OK);
+    assert.deepEqual(answer.headers?.get('x-app-header'), ['from-app']);
+    assert.deepEqual(answer.status?.metadata.get('x-app-trailer'), ['unary']);
+    const seen = appB.seen.at(-1)!;
+    assert.equal(seen.method, 'SayHello');
+    assert.equal(seen.metadata['x-custom'], 'kept');
+    assert.equal(seen.metadata['dapr-caller-app-id'], 'a');
+    assert.equal(seen.metadata['dapr-caller-namespace'], 'default');
+    assert.equal(seen.metadata['dapr-callee-app-id'], 'b');
+    assert.equal(seen.metadata['dapr-api-token'], undefined, "the caller's API token stays with its sidecar");
+  });
+
+  it('a bidirectional stream carries every message both ways, then the trailers', async () => {
+    const call = viaA.Chat!(metadataOf({ 'dapr-app-id': 'b' }), { deadline: Date.now() + 10_000 }) as grpc.ClientDuplexStream<{ name: string }, { message: string }>;
+    const replies: string[] = [];
+    const status = new Promise<grpc.StatusObject>((resolve) => call.on('status', resolve));
+    call.on('data', (reply: { message: string }) => replies.push(reply.message));
+    // Each message waits for the answer to the one before: the stream is relayed as it goes, not at its end.
+    for (const name of ['x', 'y', 'z']) {
+      const before = replies.length;
+      call.write({ name });
+      await pollUntil(`the answer to ${name}`, async () => (replies.length > before ? true : undefined), { timeoutMs: 5000, intervalMs: 5 });
+    }
+    call.end();
+    const final = await status;
+    assert.equal(final.code, grpc.status.OK);
+    assert.deepEqual(replies, ['1: hi x from b', '2: hi y from b', '3: hi z from b']);
+    assert.deepEqual(final.metadata.get('x-app-trailer'), ['chat 3']);
+  });
+
+  it("the app's error status, message and trailers come back as it sent them", async () => {
+    const answer = await unary(viaA, 'Fail', 'bob', { 'dapr-app-id': 'b' });
+    assert.equal(answer.error?.code, grpc.status.NOT_FOUND);
+    assert.equal(answer.error?.details, 'no greeting for bob');
+    assert.deepEqual(answer.status?.metadata.get('x-why'), ['unknown-name']);
+  });
+
+  it("the caller's deadline reaches the app, whose call is cancelled when it passes", async () => {
+    const cancelled = appB.cancelledHangs;
+    const answer = await unary(viaA, 'Hang', 'slow', { 'dapr-app-id': 'b' }, 300);
+    assert.equal(answer.error?.code, grpc.status.DEADLINE_EXCEEDED);
+    await pollUntil('the app to see its call cancelled', async () => (appB.cancelledHangs > cancelled ? true : undefined), { timeoutMs: 5000, intervalMs: 20 });
+  });
+
+  it('an app id no sidecar registered fails, naming it', async () => {
+    const answer = await unary(viaA, 'SayHello', 'x', { 'dapr-app-id': 'nobody' });
+    assert.equal(answer.error?.code, grpc.status.UNKNOWN);
+    assert.match(answer.error!.details, /failed to proxy request: .*app id "nobody"/);
+  });
+
+  it('a call with no dapr-app-id is UNIMPLEMENTED, as before', async () => {
+    const answer = await unary(viaA, 'SayHello', 'x', {});
+    assert.equal(answer.error?.code, grpc.status.UNIMPLEMENTED);
+    assert.match(answer.error!.details, /dapr-app-id/);
+  });
+
+  it("a call for the sidecar's own app id goes straight to its app", async () => {
+    const answer = await unary(viaB, 'SayHello', 'self', { 'dapr-app-id': 'b' });
+    assert.deepEqual(answer.value, { message: 'hello self from b' });
+    const seen = appB.seen.at(-1)!;
+    assert.equal(seen.metadata['dapr-caller-app-id'], 'b');
+    assert.equal(seen.metadata['dapr-callee-app-id'], 'b');
+  });
+
+  it('the Dapr API itself is still served beside the proxy', async () => {
+    const answer = await unary(viaA, 'SayHello', 'x', { 'dapr-app-id': 'b' });
+    assert.equal(answer.status?.code, grpc.status.OK);
+    const metadata = await a.fetch('/v1.0/metadata');
+    assert.equal(metadata.status, 200);
+  });
+});
