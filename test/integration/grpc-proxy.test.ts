@@ -57,8 +57,8 @@ describe('gRPC proxying between sidecars', () => {
     appB = await GreeterApp.start('b');
     const env = { TESSERA_NAME_REGISTRY: REGISTRY };
     [a, b] = await Promise.all([
-      startSidecar({ appId: 'a', env }),
-      startSidecar({ appId: 'b', env, args: ['--app-port', String(appB.port), '--app-protocol', 'grpc'] }),
+      startSidecar({ appId: 'a', env, args: ['--max-body-size', '64Ki'] }),
+      startSidecar({ appId: 'b', env, args: ['--app-port', String(appB.port), '--app-protocol', 'grpc', '--max-body-size', '64Ki'] }),
     ]);
     viaA = new Greeter(`127.0.0.1:${a.grpcPort}`, grpc.credentials.createInsecure()) as Greeter;
     viaB = new Greeter(`127.0.0.1:${b.grpcPort}`, grpc.credentials.createInsecure()) as Greeter;
@@ -124,6 +124,22 @@ describe('gRPC proxying between sidecars', () => {
     await pollUntil('the app to see its call cancelled', async () => (appB.cancelledHangs > cancelled ? true : undefined), { timeoutMs: 5000, intervalMs: 20 });
   });
 
+  it("the caller cancelling cancels the app's call", async () => {
+    const cancelled = appB.cancelledHangs;
+    const calls = appB.seen.length;
+    const call = viaA.Hang!({ name: 'slow' }, metadataOf({ 'dapr-app-id': 'b' }), () => {}) as grpc.ClientUnaryCall;
+    await pollUntil('the app to get the call', async () => (appB.seen.length > calls ? true : undefined), { timeoutMs: 5000, intervalMs: 10 });
+    call.cancel();
+    await pollUntil('the app to see its call cancelled', async () => (appB.cancelledHangs > cancelled ? true : undefined), { timeoutMs: 5000, intervalMs: 20 });
+  });
+
+  it('a message larger than --max-body-size is refused, and a smaller one passes', async () => {
+    const big = await unary(viaA, 'SayHello', 'x'.repeat(80 * 1024), { 'dapr-app-id': 'b' });
+    assert.equal(big.error?.code, grpc.status.RESOURCE_EXHAUSTED);
+    const fits = await unary(viaA, 'SayHello', 'y'.repeat(40 * 1024), { 'dapr-app-id': 'b' });
+    assert.equal(fits.value?.message.length, 'hello  from b'.length + 40 * 1024);
+  });
+
   it('an app id no sidecar registered fails, naming it', async () => {
     const answer = await unary(viaA, 'SayHello', 'x', { 'dapr-app-id': 'nobody' });
     assert.equal(answer.error?.code, grpc.status.UNKNOWN);
@@ -142,6 +158,12 @@ describe('gRPC proxying between sidecars', () => {
     const seen = appB.seen.at(-1)!;
     assert.equal(seen.metadata['dapr-caller-app-id'], 'b');
     assert.equal(seen.metadata['dapr-callee-app-id'], 'b');
+  });
+
+  it('a sidecar with no gRPC app answers UNAVAILABLE, saying why', async () => {
+    const answer = await unary(viaA, 'SayHello', 'x', { 'dapr-app-id': 'a' });
+    assert.equal(answer.error?.code, grpc.status.UNAVAILABLE);
+    assert.match(answer.error!.details, /app id "a" has no gRPC app channel/);
   });
 
   it('the Dapr API itself is still served beside the proxy', async () => {
