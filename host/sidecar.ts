@@ -310,6 +310,7 @@ export class Sidecar {
           app: channel?.protocol === 'grpc' ? { address: channel.address, port: channel.port } : undefined,
           appApiToken: appApiTokenOf(this.#options),
           maxBodyBytes: this.#options.maxBodyBytes,
+          resiliency: this.resiliency,
           logger: this.#options.logger.child('invoke'),
         }),
     );

@@ -4,7 +4,8 @@
 // unary and bidirectional streaming, the app's headers, trailers and error statuses back,
 // the caller identity metadata daprd adds, a deadline reaching and cancelling the app's call;
 // an unknown app id named in the error, a call with no dapr-app-id UNIMPLEMENTED, and a call
-// for the sidecar's own app id going straight to it.
+// for the sidecar's own app id going straight to it; a caller's Resiliency policy for b (a
+// retry outlasting a flaky method, a timeout cutting a hung one, streams relayed outside it).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,27 @@ import { pollUntil, startSidecar, type SidecarProcess } from '../support/sidecar
 
 const REGISTRY = mkdtempSync(join(tmpdir(), 'tessera-grpc-proxy-registry-'));
 process.once('exit', () => rmSync(REGISTRY, { recursive: true, force: true }));
+
+/** c's policies for calls to b. */
+const RESILIENCY = `apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata:
+  name: proxypolicies
+spec:
+  policies:
+    timeouts:
+      short: 400ms
+    retries:
+      quick:
+        policy: constant
+        duration: 20ms
+        maxRetries: 3
+  targets:
+    apps:
+      b:
+        retry: quick
+        timeout: short
+`;
 
 type Greeter = grpc.Client & Record<string, (...args: any[]) => any>;
 
@@ -50,18 +72,22 @@ describe('gRPC proxying between sidecars', () => {
   let appB: GreeterApp;
   let a: SidecarProcess;
   let b: SidecarProcess;
+  let c: SidecarProcess;
   let viaA: Greeter;
+  let viaC: Greeter;
   let viaB: Greeter;
 
   before(async () => {
     appB = await GreeterApp.start('b');
     const env = { TESSERA_NAME_REGISTRY: REGISTRY };
-    [a, b] = await Promise.all([
+    [a, b, c] = await Promise.all([
       startSidecar({ appId: 'a', env, args: ['--max-body-size', '64Ki'] }),
       startSidecar({ appId: 'b', env, args: ['--app-port', String(appB.port), '--app-protocol', 'grpc', '--max-body-size', '64Ki'] }),
+      startSidecar({ appId: 'c', env, resources: { 'resiliency.yaml': RESILIENCY } }),
     ]);
     viaA = new Greeter(`127.0.0.1:${a.grpcPort}`, grpc.credentials.createInsecure()) as Greeter;
     viaB = new Greeter(`127.0.0.1:${b.grpcPort}`, grpc.credentials.createInsecure()) as Greeter;
+    viaC = new Greeter(`127.0.0.1:${c.grpcPort}`, grpc.credentials.createInsecure()) as Greeter;
     // b registers a moment after its API listens.
     await pollUntil('b to be reachable from a', async () => ((await unary(viaA, 'SayHello', 'poll', { 'dapr-app-id': 'b' })).value ? true : undefined), {
       timeoutMs: 15_000,
@@ -72,7 +98,8 @@ describe('gRPC proxying between sidecars', () => {
   after(async () => {
     viaA?.close();
     viaB?.close();
-    await Promise.all([a?.stop(), b?.stop()]);
+    viaC?.close();
+    await Promise.all([a?.stop(), b?.stop(), c?.stop()]);
     appB?.close();
   });
 
@@ -164,6 +191,48 @@ describe('gRPC proxying between sidecars', () => {
     const answer = await unary(viaA, 'SayHello', 'x', { 'dapr-app-id': 'a' });
     assert.equal(answer.error?.code, grpc.status.UNAVAILABLE);
     assert.match(answer.error!.details, /app id "a" has no gRPC app channel/);
+  });
+
+  it("without a policy, the app's failure comes back at once", async () => {
+    const answer = await unary(viaA, 'Flaky', 'no-policy', { 'dapr-app-id': 'b' });
+    assert.equal(answer.error?.code, grpc.status.UNAVAILABLE);
+    assert.equal(answer.error?.details, 'try 1 fails');
+  });
+
+  it("the caller's retry policy for b outlasts a method that fails twice", async () => {
+    const answer = await unary(viaC, 'Flaky', 'with-policy', { 'dapr-app-id': 'b' });
+    assert.equal(answer.error, undefined);
+    assert.deepEqual(answer.value, { message: 'with-policy on try 3' });
+  });
+
+  it("the caller's timeout policy cuts a call the app never answers", async () => {
+    const cancelled = appB.cancelledHangs;
+    const started = Date.now();
+    const answer = await unary(viaC, 'Hang', 'slow', { 'dapr-app-id': 'b' }, 20_000);
+    assert.equal(answer.error?.code, grpc.status.DEADLINE_EXCEEDED);
+    assert.match(answer.error!.details, /timed out after 400 ms/);
+    // 4 attempts of 400 ms, 20 ms apart: far less than the caller's own 20 s deadline.
+    assert.ok(Date.now() - started < 10_000);
+    await pollUntil('the app to see its calls cancelled', async () => (appB.cancelledHangs > cancelled ? true : undefined), { timeoutMs: 5000, intervalMs: 20 });
+  });
+
+  it('under a retry policy, a stream must say dapr-stream: true; then it is relayed as it goes', async () => {
+    const chat = (metadata: Record<string, string>): Promise<{ replies: string[]; status: grpc.StatusObject }> => {
+      const call = viaC.Chat!(metadataOf(metadata), { deadline: Date.now() + 10_000 }) as grpc.ClientDuplexStream<{ name: string }, { message: string }>;
+      const replies: string[] = [];
+      call.on('data', (reply: { message: string }) => replies.push(reply.message));
+      call.on('error', () => {});
+      call.write({ name: 'p' });
+      call.write({ name: 'q' });
+      call.end();
+      return new Promise((resolve) => call.on('status', (status: grpc.StatusObject) => resolve({ replies, status })));
+    };
+    const refused = await chat({ 'dapr-app-id': 'b' });
+    assert.equal(refused.status.code, grpc.status.FAILED_PRECONDITION);
+    assert.match(refused.status.details, /cannot use resiliency policies with retries on streaming RPCs/);
+    const streamed = await chat({ 'dapr-app-id': 'b', 'dapr-stream': 'true' });
+    assert.equal(streamed.status.code, grpc.status.OK);
+    assert.deepEqual(streamed.replies, ['1: hi p from b', '2: hi q from b']);
   });
 
   it('the Dapr API itself is still served beside the proxy', async () => {

@@ -1,7 +1,7 @@
 // A plain grpc-js app serving test/support/greeter.proto on loopback, for gRPC proxying: it
 // answers with its own name, records the metadata each call came with, sends a header and a
 // trailer back, fails Fail with NOT_FOUND and a trailer, and leaves Hang unanswered (noting
-// when the caller cancels it).
+// when the caller cancels it); Flaky fails UNAVAILABLE twice per name, then answers.
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -40,6 +40,7 @@ export class GreeterApp {
   /** How many Hang calls their caller cancelled. */
   cancelledHangs = 0;
   readonly #server = new grpc.Server();
+  readonly #tries = new Map<string, number>();
   port = 0;
 
   private constructor(name: string) {
@@ -67,6 +68,13 @@ export class GreeterApp {
       Fail: (call: grpc.ServerUnaryCall<HelloRequest, HelloReply>, callback: grpc.sendUnaryData<HelloReply>) => {
         record('Fail', call.metadata);
         callback({ code: grpc.status.NOT_FOUND, details: `no greeting for ${call.request.name}`, metadata: trailers('x-why', 'unknown-name') });
+      },
+      Flaky: (call: grpc.ServerUnaryCall<HelloRequest, HelloReply>, callback: grpc.sendUnaryData<HelloReply>) => {
+        record('Flaky', call.metadata);
+        const tries = (app.#tries.get(call.request.name) ?? 0) + 1;
+        app.#tries.set(call.request.name, tries);
+        if (tries <= 2) return callback({ code: grpc.status.UNAVAILABLE, details: `try ${tries} fails` });
+        callback(null, { message: `${call.request.name} on try ${tries}` });
       },
       Hang: (call: grpc.ServerUnaryCall<HelloRequest, HelloReply>) => {
         record('Hang', call.metadata);

@@ -7,11 +7,16 @@
 // name resolver, on the same path with `dapr-caller-app-id`, `dapr-caller-namespace` and
 // `dapr-callee-app-id` set; that sidecar (or this one, for its own app id) calls its app over
 // a gRPC connection to the app port (`--app-protocol grpc`), with the caller's API token taken
-// off and APP_API_TOKEN put on. Each hop takes messages up to `--max-body-size`.
+// off and APP_API_TOKEN put on. Each hop takes messages up to `--max-body-size`. A
+// `targets.apps` policy for the callee applies to the call as a whole, unless the caller says
+// it streams (`dapr-stream: true`), as in daprd (grpc-unary-relay.ts).
 import { Client, credentials, Metadata, status as Status, type ClientDuplexStream, type ServerDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import type { Logger } from '../../observability/logger.ts';
+import { hasPolicies, runWithPolicy, PolicyTimeoutError, type TargetPolicy } from '../../resiliency/policy-runner.ts';
+import type { Resiliency } from '../../resiliency/resiliency.ts';
 import type { NameResolver } from './name-resolution/name-resolver.ts';
 import { endToEndMetadata, relay } from './grpc-relay.ts';
+import { answer, callOnce, failureOf, ProxyStatusError, readSingleRequest } from './grpc-unary-relay.ts';
 
 /** Most callee sidecars kept connected; the oldest is closed past this. */
 const MAX_CLIENTS = 256;
@@ -30,6 +35,8 @@ export interface GrpcProxyOptions {
   /** APP_API_TOKEN, sent to the app as `dapr-api-token`. */
   appApiToken: string | undefined;
   maxBodyBytes: number;
+  /** `targets.apps` policies for calls to other apps; undefined: none. */
+  resiliency?: Resiliency | undefined;
   logger: Logger;
 }
 
@@ -39,13 +46,23 @@ export type RawStream = ServerDuplexStream<Buffer, Buffer>;
 /** Where a proxied call came from: this sidecar's app (the Dapr API) or another sidecar (the internal API). */
 export type ProxySource = 'app' | 'sidecar';
 
-/** A failure before the call was sent on, as a status the caller gets. */
-class ProxyRefusal extends Error {
-  readonly code: Status;
-  constructor(code: Status, message: string) {
-    super(message);
-    this.code = code;
-  }
+interface Route {
+  id: string;
+  namespace: string;
+  /** This sidecar's own app. */
+  local: boolean;
+  from: ProxySource;
+}
+
+/** The first value of a metadata key, as a string. */
+function metadataValue(metadata: Metadata, key: string): string | undefined {
+  const value = metadata.get(key)[0];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** dapr/kit's IsTruthy: y, yes, true, t, on, 1 in any case. */
+function isTruthy(value: string | undefined): boolean {
+  return value !== undefined && ['y', 'yes', 'true', 't', 'on', '1'].includes(value.toLowerCase());
 }
 
 export class GrpcProxy {
@@ -60,45 +77,75 @@ export class GrpcProxy {
   /** The app id a call is for, from its metadata (`dapr-callee-app-id` first, as daprd reads it); undefined when it names none. */
   static targetOf(metadata: Metadata): string | undefined {
     for (const key of [CALLEE_ID, 'dapr-app-id']) {
-      const value = metadata.get(key)[0];
-      if (typeof value === 'string' && value !== '') return value;
+      const value = metadataValue(metadata, key);
+      if (value) return value;
     }
     return undefined;
   }
 
   /** Relays `inbound` to the app it names; answers it with an error status when it cannot. */
   proxy(inbound: RawStream, from: ProxySource): void {
-    const path = inbound.getPath();
-    void this.#open(inbound, from).then(
-      ({ outbound, target, address }) => {
-        // The caller may have gone while the app id was being resolved.
-        if (inbound.cancelled) return outbound.cancel();
-        relay(inbound, outbound, (status) => this.#ended(path, target, address, status));
-      },
-      (err: unknown) => {
-        const code = err instanceof ProxyRefusal ? err.code : Status.INTERNAL;
-        const details = `failed to proxy request: ${(err as Error).message}`;
-        this.#options.logger.debug('gRPC proxy call refused', { method: path, code, message: details });
-        inbound.emit('error', { code, details });
-      },
-    );
+    // As in daprd, a failure without a gRPC status of its own (an open breaker) is UNKNOWN.
+    void this.#proxy(inbound, from).catch((err: unknown) => {
+      const code = err instanceof ProxyStatusError ? err.code : err instanceof PolicyTimeoutError ? Status.DEADLINE_EXCEEDED : Status.UNKNOWN;
+      const details = `failed to proxy request: ${(err as Error).message}`;
+      this.#options.logger.debug('gRPC proxy call refused', { method: inbound.getPath(), code, message: details });
+      if (!inbound.cancelled) inbound.emit('error', { code, details });
+    });
   }
 
-  async #open(inbound: RawStream, from: ProxySource): Promise<{ outbound: ClientDuplexStream<Buffer, Buffer>; target: string; address: string | undefined }> {
-    const { appId, namespace, resolver } = this.#options;
+  async #proxy(inbound: RawStream, from: ProxySource): Promise<void> {
+    const route = this.#route(inbound, from);
+    const policy = route.local ? undefined : this.#options.resiliency?.app(route.id);
+    if (hasPolicies(policy) && !isTruthy(metadataValue(inbound.metadata, 'dapr-stream'))) return this.#underPolicy(inbound, route, policy);
+    const { outbound, address } = await this.#send(inbound, route);
+    // The caller may have gone while the app id was being resolved.
+    if (inbound.cancelled) return outbound.cancel();
+    relay(inbound, outbound, (status) => this.#ended(inbound.getPath(), route, address, status));
+  }
+
+  /** A unary call under the callee's policy: each attempt resolves the app id afresh and sends the kept request again. */
+  async #underPolicy(inbound: RawStream, route: Route, policy: TargetPolicy): Promise<void> {
+    const request = await readSingleRequest(inbound);
+    const cancelled = new AbortController();
+    inbound.once('cancelled', () => cancelled.abort(new ProxyStatusError(Status.CANCELLED, 'the caller cancelled the call')));
+    const outcome = await runWithPolicy(
+      policy,
+      async (signal) => {
+        const { outbound, address } = await this.#send(inbound, route);
+        const result = await callOnce(outbound, request, signal);
+        this.#ended(inbound.getPath(), route, address, result.status);
+        return result;
+      },
+      { signal: cancelled.signal, failureOf, statusOf: (err) => (err instanceof ProxyStatusError ? { grpc: err.code } : {}), permanent: (err) => err instanceof ProxyStatusError && err.code !== Status.UNAVAILABLE },
+    );
+    answer(inbound, outcome);
+  }
+
+  /** Where a call goes, from its metadata: this sidecar's app, or another app id. */
+  #route(inbound: RawStream, from: ProxySource): Route {
+    const { appId, namespace } = this.#options;
     const target = GrpcProxy.targetOf(inbound.metadata);
-    if (target === undefined) throw new ProxyRefusal(Status.UNIMPLEMENTED, `required metadata ${CALLEE_ID} or dapr-app-id not found`);
+    if (target === undefined) throw new ProxyStatusError(Status.UNIMPLEMENTED, `required metadata ${CALLEE_ID} or dapr-app-id not found`);
     const [id, ns = namespace, ...extra] = target.split('.');
-    if (id === undefined || id === '' || ns === '' || extra.length > 0) throw new ProxyRefusal(Status.INVALID_ARGUMENT, `invalid app id "${target}": use "id" or "id.namespace"`);
+    if (id === undefined || id === '' || ns === '' || extra.length > 0) throw new ProxyStatusError(Status.INVALID_ARGUMENT, `invalid app id "${target}": use "id" or "id.namespace"`);
+    const local = id === appId && ns === namespace;
+    // One hop only: a sidecar that is not the callee's (a stale registration) sends the caller back to resolve again.
+    if (!local && from === 'sidecar') throw new ProxyStatusError(Status.UNAVAILABLE, `this sidecar serves app id "${appId}", not "${target}"`);
+    return { id, namespace: ns, local, from };
+  }
+
+  /** Opens the call onward: to this sidecar's app, or to the callee's sidecar. */
+  async #send(inbound: RawStream, route: Route): Promise<{ outbound: ClientDuplexStream<Buffer, Buffer>; address: string | undefined }> {
+    const { appId, namespace, resolver } = this.#options;
     const metadata = endToEndMetadata(inbound.metadata);
     // The caller's token is for its own sidecar; it never goes on.
     metadata.remove('dapr-api-token');
-    const deadline = inbound.getDeadline();
     let client: Client;
     let address: string | undefined;
-    if (id === appId && ns === namespace) {
+    if (route.local) {
       client = this.#app();
-      if (from === 'app') {
+      if (route.from === 'app') {
         for (const [key, value] of [[CALLER_ID, appId], [CALLER_NAMESPACE, namespace], [CALLEE_ID, appId]] as const) metadata.set(key, value);
       } else {
         // With no peer certificate to check, the caller sidecar's own values (added after any its app sent) are the ones kept.
@@ -109,27 +156,22 @@ export class GrpcProxy {
       }
       if (this.#options.appApiToken) metadata.set('dapr-api-token', this.#options.appApiToken);
     } else {
-      // One hop only: a sidecar that is not the callee's (a stale registration) sends the caller back to resolve again.
-      if (from === 'sidecar') throw new ProxyRefusal(Status.UNAVAILABLE, `this sidecar serves app id "${appId}", not "${target}"`);
-      address = await resolver.resolve(id, ns);
+      address = await resolver.resolve(route.id, route.namespace);
       if (address === undefined) {
-        throw new ProxyRefusal(Status.UNKNOWN, `no sidecar of app id "${id}" (namespace "${ns}") is registered with the ${resolver.name} name resolver; is it running?`);
+        throw new ProxyStatusError(Status.UNKNOWN, `no sidecar of app id "${route.id}" (namespace "${route.namespace}") is registered with the ${resolver.name} name resolver; is it running?`);
       }
-      for (const [key, value] of [[CALLER_ID, appId], [CALLER_NAMESPACE, namespace], [CALLEE_ID, id]] as const) metadata.set(key, value);
+      for (const [key, value] of [[CALLER_ID, appId], [CALLER_NAMESPACE, namespace], [CALLEE_ID, route.id]] as const) metadata.set(key, value);
       client = this.#sidecar(address);
     }
-    const outbound = client.makeBidiStreamRequest(inbound.getPath(), (bytes: Buffer) => bytes, (bytes: Buffer) => bytes, metadata, { deadline });
-    return { outbound, target, address };
+    const outbound = client.makeBidiStreamRequest(inbound.getPath(), (bytes: Buffer) => bytes, (bytes: Buffer) => bytes, metadata, { deadline: inbound.getDeadline() });
+    return { outbound, address };
   }
 
   /** After a callee sidecar was not reached, it is resolved afresh next time, as for other invocations. */
-  #ended(path: string, target: string, address: string | undefined, status: StatusObject): void {
+  #ended(path: string, route: Route, address: string | undefined, status: StatusObject): void {
     if (status.code === Status.OK) return;
-    this.#options.logger.debug('gRPC proxy call failed', { method: path, appId: target, code: status.code, message: status.details });
-    if (address !== undefined && status.code === Status.UNAVAILABLE) {
-      const [id, ns = this.#options.namespace] = target.split('.');
-      this.#options.resolver.forget(id!, ns);
-    }
+    this.#options.logger.debug('gRPC proxy call failed', { method: path, appId: route.id, code: status.code, message: status.details });
+    if (address !== undefined && status.code === Status.UNAVAILABLE) this.#options.resolver.forget(route.id, route.namespace);
   }
 
   #clientOptions(): Record<string, number> {
@@ -140,7 +182,7 @@ export class GrpcProxy {
   #app(): Client {
     const app = this.#options.app;
     if (app === undefined) {
-      throw new ProxyRefusal(Status.UNAVAILABLE, `app id "${this.#options.appId}" has no gRPC app channel to proxy to (it needs --app-port and --app-protocol grpc)`);
+      throw new ProxyStatusError(Status.UNAVAILABLE, `app id "${this.#options.appId}" has no gRPC app channel to proxy to (it needs --app-port and --app-protocol grpc)`);
     }
     this.#appClient ??= new Client(`${app.address}:${app.port}`, credentials.createInsecure(), this.#clientOptions());
     return this.#appClient;
