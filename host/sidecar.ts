@@ -30,6 +30,7 @@ import { loadBundledTypes } from './components/type-catalog.ts';
 import type { GrpcApi } from './api/grpc/server.ts';
 import type { AppConnectionProperties } from './building-blocks/metadata/metadata-service.ts';
 import type { InternalServer } from './api/internal-grpc/internal-server.ts';
+import type { GrpcProxy } from './building-blocks/invoke/grpc-proxy.ts';
 import { InvokeService } from './building-blocks/invoke/invoke-service.ts';
 import { LocalRegistry } from './building-blocks/invoke/name-resolution/local-registry.ts';
 import type { NameResolver } from './building-blocks/invoke/name-resolution/name-resolver.ts';
@@ -135,6 +136,8 @@ export class Sidecar {
   readonly #pipeline: HttpPipeline | undefined;
   /** The middleware Components of the last scan, which /v1.0/metadata lists. */
   #middlewares: readonly MiddlewareComponent[] = [];
+  /** gRPC proxying, loaded with the first gRPC server that needs it. */
+  #proxy: Promise<GrpcProxy> | undefined;
   /** The internal gRPC API starting or started, and its port; undefined when not served. */
   #internal: Promise<{ server: InternalServer; port: number }> | undefined;
 
@@ -281,6 +284,7 @@ export class Sidecar {
     const api = createGrpcApi({
       blocks: this.blocks,
       invoke: this.invoke,
+      proxy: await this.#grpcProxy(),
       streams: this.streams,
       apiToken: this.#options.apiToken,
       maxBodyBytes: this.#options.maxBodyBytes,
@@ -297,7 +301,7 @@ export class Sidecar {
     if (this.#stopped) throw new Error('the sidecar stopped before its internal gRPC API started');
     const { createInternalServer } = await import('./api/internal-grpc/internal-server.ts');
     const { mtls } = this.#options;
-    const server = createInternalServer({ appId, channel: this.#httpChannel, maxBodyBytes: this.#options.maxBodyBytes, logger: logger.child('invoke'), mtls });
+    const server = createInternalServer({ appId, channel: this.#httpChannel, maxBodyBytes: this.#options.maxBodyBytes, logger: logger.child('invoke'), mtls, proxy: await this.#grpcProxy() });
     const bound = await server.listen(listenAddress, port);
     logger.info(`dapr internal gRPC API listening on ${listenAddress}:${bound}${mtls === undefined ? '' : ` with mTLS as ${formatSpiffeId(mtls.identity)}`}`);
     if (this.#stopped) {
@@ -309,6 +313,26 @@ export class Sidecar {
     await this.#resolver.register({ appId, namespace: this.#options.namespace ?? 'default', host, port: bound });
     logger.info(`registered app id "${appId}" with the ${this.#resolver.name} name resolver`);
     return { server, port: bound };
+  }
+
+  /** The gRPC proxy both gRPC servers share; grpc-js loads only for a sidecar that serves gRPC. */
+  #grpcProxy(): Promise<GrpcProxy> {
+    const channel = this.#channel;
+    this.#proxy ??= import('./building-blocks/invoke/grpc-proxy.ts').then(
+      ({ GrpcProxy }) =>
+        new GrpcProxy({
+          appId: this.#options.appId,
+          namespace: this.#options.namespace ?? 'default',
+          resolver: this.#resolver,
+          app: channel?.protocol === 'grpc' ? { address: channel.address, port: channel.port } : undefined,
+          appApiToken: appApiTokenOf(this.#options),
+          maxBodyBytes: this.#options.maxBodyBytes,
+          resiliency: this.resiliency,
+          mtls: this.#options.mtls,
+          logger: this.#options.logger.child('invoke'),
+        }),
+    );
+    return this.#proxy;
   }
 
   /** Resolves to the internal gRPC API's port once it listens and is registered (undefined when not served). */
@@ -407,6 +431,7 @@ export class Sidecar {
     const internal = await this.#internal?.catch(() => undefined);
     await Promise.all([this.#api.close(), grpc?.api.close(), internal?.server.close(), this.#metricsServer?.close()]);
     this.invoke.close();
+    (await this.#proxy?.catch(() => undefined))?.close();
     this.#channel?.close();
     await this.registry.close();
   }
@@ -418,13 +443,18 @@ async function openAppChannel(options: SidecarOptions): Promise<AppCallbacks | u
   const settings: AppChannelOptions = {
     port: options.appPort,
     address: options.appChannelAddress,
-    appApiToken: options.appApiToken ?? (process.env.APP_API_TOKEN || undefined),
+    appApiToken: appApiTokenOf(options),
     maxConcurrency: options.appMaxConcurrency,
   };
   if (options.appProtocol !== 'grpc') return new AppChannel(settings);
   // Loaded only for a gRPC app: grpc-js and the .proto files are not an HTTP sidecar's start-up cost.
   const { GrpcAppChannel } = await import('./app-channel/grpc-app-channel.ts');
   return GrpcAppChannel.open(settings);
+}
+
+/** APP_API_TOKEN, which the sidecar sends its app as `dapr-api-token`. */
+function appApiTokenOf(options: SidecarOptions): string | undefined {
+  return options.appApiToken ?? (process.env.APP_API_TOKEN || undefined);
 }
 
 /** `appConnectionProperties` of /v1.0/metadata, as daprd fills it. */

@@ -1,7 +1,8 @@
 // The Dapr gRPC API (dapr.proto.runtime.v1.Dapr) on @grpc/grpc-js, transport only: each
 // building block's RPCs come from its own file and call the same services the HTTP API
 // calls; this file wraps them with the API token check and the one error path, answers every
-// other RPC UNIMPLEMENTED naming it, and listens. Loaded on demand (its protos take a
+// other RPC of the Dapr service UNIMPLEMENTED naming it, hands calls to any other service to
+// the gRPC proxy (they carry `dapr-app-id`), and listens. Loaded on demand (its protos take a
 // moment), so the HTTP API is up first.
 import { format } from 'node:util';
 import {
@@ -12,6 +13,7 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import type { BuildingBlocks } from '../../building-blocks/building-blocks.ts';
+import type { GrpcProxy, RawStream } from '../../building-blocks/invoke/grpc-proxy.ts';
 import type { InvokeService } from '../../building-blocks/invoke/invoke-service.ts';
 import type { StreamingSubscriptions } from '../../building-blocks/pubsub/streaming-subscriptions.ts';
 import { TesseraError } from '../../errors.ts';
@@ -30,6 +32,7 @@ import { metadataString, streamHandler, unaryHandler, unimplementedError, type C
 import { shutdownRpc } from './shutdown-rpc.ts';
 import { stateRpcs } from './state-rpcs.ts';
 import { subscribeStream } from './subscribe-stream.ts';
+import { serveUnknownMethods } from './unknown-methods.ts';
 
 /** Largest message the API sends, whatever --max-body-size says: a bulk get may be large. */
 const MAX_SEND_BYTES = 64 * 1024 * 1024;
@@ -38,6 +41,8 @@ export interface GrpcApiDeps {
   blocks: BuildingBlocks;
   /** Service invocation (InvokeService); undefined answers it UNIMPLEMENTED. */
   invoke?: InvokeService | undefined;
+  /** gRPC proxying of the services Tessera does not serve; undefined answers them UNIMPLEMENTED. */
+  proxy?: GrpcProxy | undefined;
   /** The streaming subscriptions (SubscribeTopicEventsAlpha1) the API opens. */
   streams: StreamingSubscriptions;
   /** DAPR_API_TOKEN; when set, every RPC requires it in the `dapr-api-token` metadata. */
@@ -115,6 +120,8 @@ export function createGrpcApi(deps: GrpcApiDeps): GrpcApi {
     'grpc.max_send_message_length': MAX_SEND_BYTES,
   });
   server.addService(service, implementation);
+  const proxy = deps.proxy;
+  if (proxy !== undefined) serveUnknownMethods(server, streamHandler('gRPC proxy', (stream) => proxy.proxy(stream as RawStream, 'app'), guard) as (stream: RawStream) => void);
 
   return {
     listen: (host, port) => listenGrpc(server, host, port),

@@ -2,7 +2,8 @@
 // service on `--dapr-internal-grpc-port`. `CallLocal` turns the internal request into a call
 // to this sidecar's app over its app channel and the app's answer into the internal response
 // (its HTTP status in `status.code`, as daprd sends it). Actor RPCs and the streaming variant
-// answer UNIMPLEMENTED. Errors carry daprd's codes: INTERNAL when the app cannot be called
+// answer UNIMPLEMENTED. Calls to any other service are proxied gRPC calls (grpc-proxy.ts),
+// relayed to this sidecar's app. Errors carry daprd's codes: INTERNAL when the app cannot be called
 // (which the caller does not retry), UNAVAILABLE when the call reached the wrong app id (a
 // stale registration: the caller resolves again and retries). With mTLS, the server takes only
 // callers whose certificate chains to the trust anchors, and the caller's app id is the one in
@@ -12,9 +13,11 @@ import type { AppChannel } from '../../app-channel/app-channel.ts';
 import { callApp } from '../../building-blocks/invoke/invoke-call.ts';
 import { headersToMetadata } from '../../building-blocks/invoke/invoke-headers.ts';
 import { normaliseMethod } from '../../building-blocks/invoke/method-path.ts';
+import type { GrpcProxy } from '../../building-blocks/invoke/grpc-proxy.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { MtlsMaterial } from '../../security/mtls-credentials.ts';
-import { spiffeIdOf } from '../../security/spiffe.ts';
+import { callerAppId, PeerIdentityError } from '../../security/peer-identity.ts';
+import { serveUnknownMethods } from '../grpc/unknown-methods.ts';
 import { closeGrpc, listenGrpc } from '../grpc/grpc-listen.ts';
 import { HTTP_VERBS, MESSAGE_HEADROOM_BYTES, serviceInvocationService, type HttpVerb, type InternalInvokeRequest, type InternalInvokeResponse } from '../../building-blocks/invoke/internal-protos.ts';
 
@@ -29,6 +32,8 @@ export interface InternalServerDeps {
   logger: Logger;
   /** Serve over mTLS; undefined: insecure. */
   mtls?: MtlsMaterial | undefined;
+  /** Proxied gRPC calls from other sidecars, for this sidecar's app. */
+  proxy?: GrpcProxy | undefined;
 }
 
 export interface InternalServer {
@@ -46,18 +51,14 @@ function verbOf(request: InternalInvokeRequest): HttpVerb {
   return verb !== undefined && (HTTP_VERBS as readonly string[]).includes(verb) ? (verb as HttpVerb) : 'POST';
 }
 
-/**
- * The caller's app id from its verified certificate. The TLS handshake already refused a
- * certificate the anchors did not sign; one signed but naming no app is refused here.
- */
+/** The caller's app id from its certificate, or the gRPC error that refuses it. */
 function callerOf(call: ServerUnaryCall<InternalInvokeRequest, InternalInvokeResponse>): string {
-  const peer = call.getAuthContext().sslPeerCertificate;
-  if (peer === undefined) throw failure(Status.UNAUTHENTICATED, 'mTLS is on and the caller presented no verified certificate');
-  const id = spiffeIdOf(peer.subjectaltname);
-  if (id === undefined) {
-    throw failure(Status.PERMISSION_DENIED, `the caller's certificate ("${peer.subject?.CN ?? 'no common name'}") has no SPIFFE id spiffe://<trust-domain>/ns/<namespace>/<app-id>, so its app id is unknown`);
+  try {
+    return callerAppId(call);
+  } catch (err) {
+    if (!(err instanceof PeerIdentityError)) throw err;
+    throw failure(err.code === 'unauthenticated' ? Status.UNAUTHENTICATED : Status.PERMISSION_DENIED, err.message);
   }
-  return id.appId;
 }
 
 async function callLocal(deps: InternalServerDeps, call: ServerUnaryCall<InternalInvokeRequest, InternalInvokeResponse>): Promise<InternalInvokeResponse> {
@@ -135,6 +136,8 @@ export function createInternalServer(deps: InternalServerDeps): InternalServer {
     'grpc.max_send_message_length': deps.maxBodyBytes + MESSAGE_HEADROOM_BYTES,
   });
   server.addService(service, implementation);
+  const proxy = deps.proxy;
+  if (proxy !== undefined) serveUnknownMethods(server, (stream) => proxy.proxy(stream, 'sidecar'));
   return {
     listen: (host, port) => listenGrpc(server, host, port, credentialsOf(deps.mtls)),
     close: () => closeGrpc(server, CLOSE_GRACE_MS),

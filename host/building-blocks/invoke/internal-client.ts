@@ -10,10 +10,11 @@
 // name the app id and namespace meant (as daprd checks): a session is kept per address and
 // callee, so an address that changed hands is verified afresh.
 import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
-import type { PeerCertificate } from 'node:tls';
 import type { MethodDefinition } from '@grpc/grpc-js';
 import type { MtlsMaterial } from '../../security/mtls-credentials.ts';
-import { formatSpiffeId, spiffeIdOf } from '../../security/spiffe.ts';
+import { checkCallee, type Callee } from '../../security/peer-identity.ts';
+
+export type { Callee };
 import { MESSAGE_HEADROOM_BYTES, serviceInvocationService, type InternalInvokeRequest, type InternalInvokeResponse } from './internal-protos.ts';
 
 /** Most callee addresses kept connected; the oldest is closed past this. */
@@ -50,24 +51,6 @@ function decodeMessage(value: unknown): string {
   } catch {
     return value;
   }
-}
-
-/** The app a call means to reach: over mTLS, the callee's certificate must name it. */
-export interface Callee {
-  appId: string;
-  namespace: string;
-}
-
-/** Node's check of the server's certificate, replaced: not its host name, its SPIFFE id. */
-function checkCallee(callee: Callee): (host: string, cert: PeerCertificate) => Error | undefined {
-  return (_host, cert) => {
-    const id = spiffeIdOf(cert.subjectaltname);
-    if (id === undefined) return new Error(`the callee's certificate has no SPIFFE id, so it cannot be app id "${callee.appId}"`);
-    if (id.appId !== callee.appId || id.namespace !== callee.namespace) {
-      return new Error(`the callee's certificate is for ${formatSpiffeId(id)}, not app id "${callee.appId}" in namespace "${callee.namespace}"`);
-    }
-    return undefined;
-  };
 }
 
 export class InternalClients {

@@ -99,12 +99,14 @@ export class LocalRegistry implements NameResolver {
   }
 
   async #beat(): Promise<void> {
-    if (this.#file === undefined || this.#self === undefined) return;
+    // Read once: close() clears it while a beat may be waiting on mkdir (it wrote `undefined.tmp` into the working folder).
+    const file = this.#file;
+    if (file === undefined || this.#self === undefined) return;
     const registration: Registration = { ...this.#self, hostname: this.#host, pid: process.pid, heartbeatAt: Date.now(), expiryMs: this.#expiryMs };
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    const temp = `${this.#file}.tmp`;
+    const temp = `${file}.tmp`;
     await writeFile(temp, JSON.stringify(registration));
-    await rename(temp, this.#file);
+    await rename(temp, file);
   }
 
   async resolve(appId: string, namespace: string): Promise<string | undefined> {
