@@ -30,7 +30,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['building-blocks', 'resiliency'],
   ['app-channel', 'components', 'toolchain'],
   ['sandbox'],
-  ['observability', 'configuration', 'middleware'],
+  ['observability', 'configuration', 'middleware', 'security'],
   ['content-type.ts', 'errors.ts', 'package-root.ts', 'schema-validator.ts', 'units.ts', 'version.ts', 'types'],
 ];
 
