@@ -270,6 +270,7 @@ export class Sidecar {
       maxBodyBytes: this.#options.maxBodyBytes,
       shutdown: () => this.#options.onShutdownRequest?.(),
       logger: logger.child('grpc'),
+      metrics: this.metrics,
     });
     const bound = await api.listen(listenAddress, port);
     logger.info(`dapr gRPC API listening on ${listenAddress}:${bound}`);

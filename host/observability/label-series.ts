@@ -11,6 +11,9 @@ interface Series {
   value: number;
 }
 
+/** A histogram series as `SeriesHistogram.child` hands it out (opaque to the caller). */
+export type HistogramChild = HistogramSeries;
+
 interface HistogramSeries {
   labels: Record<string, string>;
   /** Observations per bucket (not cumulative), the last one for +Inf. */
@@ -85,6 +88,11 @@ export class SeriesCounter {
     this.#series.find(values).value += by;
   }
 
+  /** The series of these label values, found once: a caller that knows its labels up front counts with no lookup. */
+  child(...values: string[]): { value: number } {
+    return this.#series.find(values);
+  }
+
   get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] } {
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.#series.all.map((s) => ({ labels: s.labels, value: s.value })) };
   }
@@ -107,7 +115,16 @@ export class SeriesHistogram {
   }
 
   observe(value: number, ...values: string[]): void {
-    const series = this.#series.find(values);
+    this.observeIn(this.#series.find(values), value);
+  }
+
+  /** The series of these label values, found once, for `observeIn`. */
+  child(...values: string[]): HistogramChild {
+    return this.#series.find(values);
+  }
+
+  /** Adds one observation to a series `child` found. */
+  observeIn(series: HistogramChild, value: number): void {
     // Bounds are few (Dapr's latency buckets: 34) and most observations land in the first ones.
     const bounds = this.#bounds;
     let i = 0;

@@ -25,6 +25,8 @@ export interface ComponentSample {
 }
 
 const COMPONENT = ['app_id', 'component', 'namespace'];
+const GRPC_METHOD = ['app_id', 'grpc_server_method'];
+const GRPC_STATUS = [...GRPC_METHOD, 'grpc_server_status'];
 
 export function createFamilies(sample: () => ComponentSample[]) {
   const registry = new Registry();
@@ -77,6 +79,36 @@ export function createFamilies(sample: () => ComponentSample[]) {
       'The consuming app event processing latency (milliseconds)',
       [...COMPONENT, 'process_status', 'topic', 'status'],
     ),
+    // daprd's bulk families (component_monitoring.go): one count per bulk call, one per event in it.
+    bulkEgress: pair(
+      'dapr_component_pubsub_egress_bulk_count',
+      'The number of bulk publish calls to the pub/sub component',
+      'dapr_component_pubsub_egress_bulk_latencies',
+      'The latency of the response for the bulk publish call from the pub/sub component (milliseconds)',
+      [...COMPONENT, 'success', 'topic'],
+    ),
+    bulkEgressEvents: counter(
+      'dapr_component_pubsub_egress_bulk_event_count',
+      'The number of outgoing messages to the pub/sub component published through bulk publish API',
+      [...COMPONENT, 'success', 'topic'],
+    ),
+    bulkIngress: pair(
+      'dapr_component_pubsub_ingress_bulk_count',
+      'The number of incoming bulk subscribe calls arriving from the bulk pub/sub component',
+      'dapr_component_pubsub_ingress_bulk_latencies',
+      'The consuming app event processing latency for the bulk pub/sub component (milliseconds)',
+      [...COMPONENT, 'process_status', 'topic'],
+    ),
+    bulkIngressEvents: counter(
+      'dapr_component_pubsub_ingress_bulk_event_count',
+      'Total number of incoming messages arriving from the bulk pub/sub component via Bulk Subscribe',
+      [...COMPONENT, 'process_status', 'topic'],
+    ),
+    // daprd's gRPC server families (grpc_monitoring.go, OpenCensus' grpc.io/server/* views).
+    grpcCompleted: counter('dapr_grpc_io_server_completed_rpcs', 'Count of RPCs by method and status', GRPC_STATUS),
+    grpcLatency: latency('dapr_grpc_io_server_server_latency', 'Time between first byte of request received to last byte of response sent, or terminal error (milliseconds)', GRPC_STATUS),
+    grpcReceivedBytes: new SeriesHistogram(registry, 'dapr_grpc_io_server_received_bytes_per_rpc', 'Total bytes received across all messages per RPC', GRPC_METHOD, DAPR_SIZE_BUCKETS),
+    grpcSentBytes: new SeriesHistogram(registry, 'dapr_grpc_io_server_sent_bytes_per_rpc', 'Total bytes sent in across all response messages per RPC', GRPC_METHOD, DAPR_SIZE_BUCKETS),
     outputBinding: pair(
       'dapr_component_output_binding_count',
       'The number of operations invoked on the output binding component',

@@ -5,6 +5,9 @@
 import type { CallSeries } from './label-series.ts';
 import type { Families, ComponentSample } from './metric-families.ts';
 import type { BlockObserver, ComponentObserver, ProcessStatus } from './component-observer.ts';
+import { GrpcMethodMetrics } from './grpc-metrics.ts';
+
+const PROCESS_STATUSES: readonly ProcessStatus[] = ['success', 'retry', 'drop'];
 
 /** Most reports kept while prom-client loads; later ones are dropped (a start serves little traffic). */
 const MAX_EARLY_REPORTS = 10_000;
@@ -94,6 +97,27 @@ export class SidecarMetrics implements BlockObserver, ComponentObserver {
   pubsubIngress(component: string, topic: string, status: ProcessStatus, ms: number): void {
     // daprd sets `status` to the process status when it has no other.
     this.#record((f) => f.ingress, ms, [this.appId, component, this.#namespace, status, topic, status]);
+  }
+
+  pubsubBulkEgress(component: string, topic: string, success: boolean, published: number, ms: number): void {
+    this.#record((f) => f.bulkEgress, ms, [this.appId, component, this.#namespace, String(success), topic]);
+    // As daprd: the events the broker took, counted as successes even when the call as a whole failed.
+    if (published > 0) this.#report((f) => f.bulkEgressEvents.inc(published, this.appId, component, this.#namespace, 'true', topic));
+  }
+
+  pubsubBulkIngress(component: string, topic: string, outcomes: Readonly<Record<ProcessStatus, number>>, ms: number): void {
+    // daprd records the call with no process status, then the events by theirs.
+    this.#record((f) => f.bulkIngress, ms, [this.appId, component, this.#namespace, '', topic]);
+    this.#report((f) => {
+      for (const status of PROCESS_STATUSES) {
+        if (outcomes[status] > 0) f.bulkIngressEvents.inc(outcomes[status], this.appId, component, this.#namespace, status, topic);
+      }
+    });
+  }
+
+  /** The recorder of one gRPC API method, its label series found once (grpc-metrics.ts). */
+  grpcServerMethod(fullMethod: string): GrpcMethodMetrics {
+    return new GrpcMethodMetrics(fullMethod, this.appId, (report) => this.#report(report));
   }
 
   outputBinding(component: string, operation: string, success: boolean, ms: number): void {
