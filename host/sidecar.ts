@@ -189,6 +189,7 @@ export class Sidecar {
       resolver: this.#resolver,
       resiliency: this.resiliency,
       maxBodyBytes: options.maxBodyBytes,
+      clientMetrics: metrics && ((method) => metrics.grpcClientMethod(method)),
     });
     this.#api = createHttpApi({
       blocks: this.blocks,

@@ -1,11 +1,11 @@
-// daprd's gRPC server families (dapr_grpc_io_server_*) for one method of the Dapr gRPC API.
-// A call knows its method up front, so its label series are found once per method (and per
+// daprd's gRPC families for one method: dapr_grpc_io_server_* for a method of the Dapr gRPC
+// API, dapr_grpc_io_client_* for one the sidecar calls. A call knows its method up front, so its label series are found once per method (and per
 // status the method ends with), not looked up per call: a call costs a clock read, four
 // additions and two bucket searches.
 import type { HistogramChild } from './label-series.ts';
-import type { Families } from './metric-families.ts';
+import type { Families, GrpcFamilies } from './metric-families.ts';
 
-/** Go's names of the gRPC status codes (codes.Code.String()), as daprd's `grpc_server_status` has them. */
+/** Go's names of the gRPC status codes (codes.Code.String()), as daprd's `grpc_server_status`/`grpc_client_status` have them. */
 const STATUS_NAMES = [
   'OK',
   'Canceled',
@@ -36,7 +36,7 @@ interface StatusSeries {
 }
 
 interface MethodSeries {
-  families: Families;
+  families: GrpcFamilies;
   received: HistogramChild;
   sent: HistogramChild;
   /** By status code; a method ends with few of them. */
@@ -46,21 +46,24 @@ interface MethodSeries {
 export class GrpcMethodMetrics {
   readonly #method: string;
   readonly #appId: string;
+  readonly #side: 'grpcServer' | 'grpcClient';
   /** Reports once the families are loaded (buffered before, as every report is). */
   readonly #report: (report: (f: Families) => void) => void;
   #series: MethodSeries | undefined;
 
-  constructor(method: string, appId: string, report: (report: (f: Families) => void) => void) {
+  constructor(side: 'server' | 'client', method: string, appId: string, report: (report: (f: Families) => void) => void) {
+    this.#side = side === 'server' ? 'grpcServer' : 'grpcClient';
     this.#method = method;
     this.#appId = appId;
     this.#report = report;
   }
 
-  #resolve(f: Families): MethodSeries {
+  #resolve(families: Families): MethodSeries {
+    const f = families[this.#side];
     return (this.#series ??= {
       families: f,
-      received: f.grpcReceivedBytes.child(this.#appId, this.#method),
-      sent: f.grpcSentBytes.child(this.#appId, this.#method),
+      received: f.received.child(this.#appId, this.#method),
+      sent: f.sent.child(this.#appId, this.#method),
       byStatus: [],
     });
   }
@@ -81,13 +84,13 @@ export class GrpcMethodMetrics {
     if (status === undefined) {
       const name = grpcStatusName(code);
       status = series.byStatus[code] = {
-        completed: f.grpcCompleted.child(this.#appId, this.#method, name),
-        latency: f.grpcLatency.child(this.#appId, this.#method, name),
+        completed: f.completed.child(this.#appId, this.#method, name),
+        latency: f.latency.child(this.#appId, this.#method, name),
       };
     }
     status.completed.value++;
-    f.grpcLatency.observeIn(status.latency, ms);
-    f.grpcReceivedBytes.observeIn(series.received, receivedBytes);
-    f.grpcSentBytes.observeIn(series.sent, sentBytes);
+    f.latency.observeIn(status.latency, ms);
+    f.received.observeIn(series.received, receivedBytes);
+    f.sent.observeIn(series.sent, sentBytes);
   }
 }

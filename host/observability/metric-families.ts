@@ -25,8 +25,21 @@ export interface ComponentSample {
 }
 
 const COMPONENT = ['app_id', 'component', 'namespace'];
-const GRPC_METHOD = ['app_id', 'grpc_server_method'];
-const GRPC_STATUS = [...GRPC_METHOD, 'grpc_server_status'];
+
+/** One side's dapr_grpc_io_<side>_* families: completed calls and latency by method and status, message bytes by method. */
+function grpcFamilies(registry: Registry, side: 'server' | 'client', latencyName: string, latencyHelp: string, [receivedHelp, sentHelp]: [string, string]) {
+  const method = ['app_id', `grpc_${side}_method`];
+  const status = [...method, `grpc_${side}_status`];
+  const prefix = `dapr_grpc_io_${side}`;
+  return {
+    completed: new SeriesCounter(registry, `${prefix}_completed_rpcs`, 'Count of RPCs by method and status', status),
+    latency: new SeriesHistogram(registry, `${prefix}_${latencyName}`, latencyHelp, status, DAPR_LATENCY_BUCKETS_MS),
+    received: new SeriesHistogram(registry, `${prefix}_received_bytes_per_rpc`, receivedHelp, method, DAPR_SIZE_BUCKETS),
+    sent: new SeriesHistogram(registry, `${prefix}_sent_bytes_per_rpc`, sentHelp, method, DAPR_SIZE_BUCKETS),
+  };
+}
+
+export type GrpcFamilies = ReturnType<typeof grpcFamilies>;
 
 export function createFamilies(sample: () => ComponentSample[]) {
   const registry = new Registry();
@@ -104,11 +117,16 @@ export function createFamilies(sample: () => ComponentSample[]) {
       'Total number of incoming messages arriving from the bulk pub/sub component via Bulk Subscribe',
       [...COMPONENT, 'process_status', 'topic'],
     ),
-    // daprd's gRPC server families (grpc_monitoring.go, OpenCensus' grpc.io/server/* views).
-    grpcCompleted: counter('dapr_grpc_io_server_completed_rpcs', 'Count of RPCs by method and status', GRPC_STATUS),
-    grpcLatency: latency('dapr_grpc_io_server_server_latency', 'Time between first byte of request received to last byte of response sent, or terminal error (milliseconds)', GRPC_STATUS),
-    grpcReceivedBytes: new SeriesHistogram(registry, 'dapr_grpc_io_server_received_bytes_per_rpc', 'Total bytes received across all messages per RPC', GRPC_METHOD, DAPR_SIZE_BUCKETS),
-    grpcSentBytes: new SeriesHistogram(registry, 'dapr_grpc_io_server_sent_bytes_per_rpc', 'Total bytes sent in across all response messages per RPC', GRPC_METHOD, DAPR_SIZE_BUCKETS),
+    // daprd's gRPC families (grpc_monitoring.go, OpenCensus' grpc.io/{server,client}/* views):
+    // the API's calls, and the calls the sidecar makes (other sidecars, a gRPC app).
+    grpcServer: grpcFamilies(registry, 'server', 'server_latency', 'Time between first byte of request received to last byte of response sent, or terminal error (milliseconds)', [
+      'Total bytes received across all messages per RPC',
+      'Total bytes sent in across all response messages per RPC',
+    ]),
+    grpcClient: grpcFamilies(registry, 'client', 'roundtrip_latency', 'Time between first byte of request sent to last byte of response received, or terminal error (milliseconds)', [
+      'Total bytes received across all response messages per RPC',
+      'Total bytes sent across all request messages per RPC',
+    ]),
     outputBinding: pair(
       'dapr_component_output_binding_count',
       'The number of operations invoked on the output binding component',

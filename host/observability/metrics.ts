@@ -171,7 +171,12 @@ export class SidecarMetrics implements BlockObserver, ComponentObserver {
 
   /** The recorder of one gRPC API method, its label series found once (grpc-metrics.ts). */
   grpcServerMethod(fullMethod: string): GrpcMethodMetrics {
-    return new GrpcMethodMetrics(fullMethod, this.appId, (report) => this.#report(report));
+    return new GrpcMethodMetrics('server', fullMethod, this.appId, (report) => this.#report(report));
+  }
+
+  /** The recorder of one method the sidecar calls over gRPC (another sidecar's CallLocal, a gRPC app's callbacks). */
+  grpcClientMethod(fullMethod: string): GrpcMethodMetrics {
+    return new GrpcMethodMetrics('client', fullMethod, this.appId, (report) => this.#report(report));
   }
 
   outputBinding(component: string, operation: string, success: boolean, ms: number): void {

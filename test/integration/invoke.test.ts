@@ -115,6 +115,19 @@ describe('service invocation between sidecars', () => {
     assert.match(String(seen.headers.forwarded), /for=.*;by=.*;host=/);
   });
 
+  it("counts the calls to other sidecars in daprd's gRPC client families", async () => {
+    assert.equal((await a.fetch('/v1.0/invoke/b/method/counted', { method: 'POST', body: 'x' })).status, 200);
+    const [, port] = /metrics served on http:\/\/[\d.]+:(\d+)\/metrics/.exec((await a.waitForLog(/metrics served on/)).message)!;
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const method = 'app_id="a",grpc_client_method="/dapr.proto.internals.v1.ServiceInvocation/CallLocal"';
+    const completed = new RegExp(`^dapr_grpc_io_client_completed_rpcs\\{${method},grpc_client_status="OK"\\} (\\d+)$`, 'm').exec(text);
+    assert.ok(completed && Number(completed[1]) >= 1, text.split('\n').filter((l) => l.includes('grpc_io_client')).join('\n'));
+    assert.match(text, new RegExp(`^dapr_grpc_io_client_roundtrip_latency_count\\{${method},grpc_client_status="OK"\\} \\d+$`, 'm'));
+    const sent = new RegExp(`^dapr_grpc_io_client_sent_bytes_per_rpc_sum\\{${method}\\} (\\d+)$`, 'm').exec(text);
+    const received = new RegExp(`^dapr_grpc_io_client_received_bytes_per_rpc_sum\\{${method}\\} (\\d+)$`, 'm').exec(text);
+    assert.ok(sent && Number(sent[1]) > 0 && received && Number(received[1]) > 0, 'message bytes both ways');
+  });
+
   it('works both ways, with every verb, and passes the callee\'s error status and body through', async () => {
     for (const method of ['GET', 'POST', 'DELETE', 'PATCH', 'OPTIONS']) {
       const res = await b.fetch('/v1.0/invoke/a/method/verbs', { method, ...(method === 'GET' || method === 'OPTIONS' ? {} : { body: 'x' }) });

@@ -8,6 +8,7 @@
 // daprd tears its connection down then.
 import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import type { MethodDefinition } from '@grpc/grpc-js';
+import type { GrpcMethodMetrics } from '../../observability/grpc-metrics.ts';
 import { MESSAGE_HEADROOM_BYTES, serviceInvocationService, type InternalInvokeRequest, type InternalInvokeResponse } from './internal-protos.ts';
 
 /** Most callee addresses kept connected; the oldest is closed past this. */
@@ -46,12 +47,18 @@ function decodeMessage(value: unknown): string {
   }
 }
 
+/** What a client call reports: daprd's dapr_grpc_io_client_* families for the method. */
+export type ClientMetrics = (fullMethod: string) => GrpcMethodMetrics;
+
 export class InternalClients {
   readonly #sessions = new Map<string, ClientHttp2Session>();
   readonly #maxMessageBytes: number;
+  readonly #clientMetrics: ClientMetrics | undefined;
+  #metrics: GrpcMethodMetrics | undefined;
 
-  constructor(maxBodyBytes: number) {
+  constructor(maxBodyBytes: number, clientMetrics?: ClientMetrics) {
     this.#maxMessageBytes = maxBodyBytes + MESSAGE_HEADROOM_BYTES;
+    this.#clientMetrics = clientMetrics;
   }
 
   #session(address: string): ClientHttp2Session {
@@ -92,6 +99,9 @@ export class InternalClients {
     } catch (err) {
       return Promise.reject(new InternalCallError(UNAVAILABLE, `cannot connect to ${address}: ${(err as Error).message}`));
     }
+    if (this.#clientMetrics !== undefined) this.#metrics ??= this.#clientMetrics(method.path);
+    const metrics = this.#metrics;
+    const t0 = metrics === undefined ? 0 : performance.now();
     return new Promise<InternalInvokeResponse>((resolve, reject) => {
       const stream = session.request({ ':method': 'POST', ':path': method.path, 'content-type': 'application/grpc', te: 'trailers' });
       const chunks: Buffer[] = [];
@@ -102,6 +112,7 @@ export class InternalClients {
         if (settled) return;
         settled = true;
         signal.removeEventListener('abort', onAbort);
+        metrics?.record(err === undefined ? 0 : err instanceof InternalCallError ? err.code : CANCELLED, err === undefined ? Math.max(0, size - 5) : 0, message.byteLength, performance.now() - t0);
         if (err !== undefined) reject(err);
         else resolve(value!);
       };
