@@ -132,6 +132,7 @@ export class Sidecar {
     const resiliencyLogger = options.logger.child('resiliency');
     const metrics = options.metricsPort === undefined ? undefined : new SidecarMetrics({ appId: options.appId, namespace: process.env.NAMESPACE });
     this.metrics = metrics;
+    if (metrics !== undefined) channel?.measureCalls?.((method) => metrics.grpcClientMethod(method));
     this.registry = new ComponentRegistry({
       logger: options.logger.child('components'),
       observer: metrics,

@@ -94,3 +94,6 @@ export class GrpcMethodMetrics {
     f.sent.observeIn(series.sent, sentBytes);
   }
 }
+
+/** The recorder of a method the sidecar calls, by full method name: daprd's dapr_grpc_io_client_* families. */
+export type ClientMetrics = (fullMethod: string) => GrpcMethodMetrics;

@@ -8,7 +8,7 @@
 // daprd tears its connection down then.
 import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import type { MethodDefinition } from '@grpc/grpc-js';
-import type { GrpcMethodMetrics } from '../../observability/grpc-metrics.ts';
+import type { ClientMetrics, GrpcMethodMetrics } from '../../observability/grpc-metrics.ts';
 import { MESSAGE_HEADROOM_BYTES, serviceInvocationService, type InternalInvokeRequest, type InternalInvokeResponse } from './internal-protos.ts';
 
 /** Most callee addresses kept connected; the oldest is closed past this. */
@@ -46,9 +46,6 @@ function decodeMessage(value: unknown): string {
     return value;
   }
 }
-
-/** What a client call reports: daprd's dapr_grpc_io_client_* families for the method. */
-export type ClientMetrics = (fullMethod: string) => GrpcMethodMetrics;
 
 export class InternalClients {
   readonly #sessions = new Map<string, ClientHttp2Session>();

@@ -6,7 +6,8 @@
 // applies instead: a callee not reached (UNAVAILABLE, UNAUTHENTICATED) is tried again up to 3
 // times, 1 s apart, resolving the id afresh each time.
 import type { AppChannel } from '../../app-channel/app-channel.ts';
-import { InternalClients, isServiceError, type ClientMetrics } from './internal-client.ts';
+import type { ClientMetrics } from '../../observability/grpc-metrics.ts';
+import { InternalClients, isServiceError } from './internal-client.ts';
 import { TesseraError, isTesseraError } from '../../errors.ts';
 import { NO_POLICY, runWithPolicy, type FailureStatus, type TargetPolicy } from '../../resiliency/policy-runner.ts';
 import type { RetryPolicy } from '../../resiliency/resiliency-document.ts';
