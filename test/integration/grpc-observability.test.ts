@@ -9,11 +9,11 @@ import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { after, before, describe, it } from 'node:test';
 import { daprGrpcClient, rejection, unary, type DaprGrpcClient } from '../support/grpc-client.ts';
 import { OtlpGrpcReceiver } from '../support/otlp-grpc-receiver.ts';
-import { componentYaml, pollUntil, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
+import { assertFamilies, startObservedSidecar, tracingConfiguration } from '../support/observed-sidecar.ts';
+import { pollUntil, type SidecarProcess } from '../support/sidecar-process.ts';
 import { TestApp } from '../support/test-app.ts';
 
 const APP_ID = 'shop';
-const METRICS = /metrics served on http:\/\/[\d.]+:(\d+)\/metrics/;
 const DAPR = '/dapr.proto.runtime.v1.Dapr';
 
 /** daprd's families (grpc_monitoring.go, component_monitoring.go) and their labels, as its Prometheus exporter names them. */
@@ -30,27 +30,10 @@ const DAPR_FAMILIES: Record<string, string[]> = {
   dapr_component_pubsub_ingress_bulk_event_count: ['app_id', 'component', 'namespace', 'process_status', 'topic'],
 };
 
-const configurationYaml = (endpoint: string): string => `apiVersion: dapr.io/v1alpha1
-kind: Configuration
-metadata:
-  name: tracing
-spec:
-  tracing:
-    samplingRate: "1"
-    otel:
-      endpointAddress: "${endpoint}"
-      isSecure: false
-      protocol: grpc
-      headers:
+const EXPORTER_HEADERS = `      headers:
         - name: x-collector-tenant
           value: shop-team
 `;
-
-/** The label names of a sample line `name{a="x",b="y"} 1` (a histogram's `le` left out). */
-function labelNames(line: string): string[] {
-  const inside = /\{(.*)\}/.exec(line)?.[1] ?? '';
-  return [...inside.matchAll(/(\w+)="/g)].map((m) => m[1]!).filter((n) => n !== 'le').sort();
-}
 
 /** OpenCensus' binary trace context (`grpc-trace-bin`), as Go SDKs and daprd send it. */
 function traceBin(traceId: string, spanId: string): Buffer {
@@ -87,19 +70,8 @@ describe('observability of the gRPC API: metrics and traces over OTLP/gRPC', () 
       const entries = (delivery.json as { entries: { entryId: string }[] }).entries;
       return { status: 200, body: { statuses: entries.map((e) => ({ entryId: e.entryId, status: 'SUCCESS' })) } };
     });
-    sidecar = await startSidecar({
-      appId: APP_ID,
-      resources: {
-        'statestore.yaml': componentYaml('statestore'),
-        'pubsub.yaml': componentYaml('pubsub', 'pubsub.memory'),
-        'tracing.yaml': configurationYaml(receiver.address),
-      },
-      args: ['--app-port', String(app.port)],
-    });
-    const [, port] = METRICS.exec((await sidecar.waitForLog(METRICS)).message)!;
-    metricsUrl = `http://127.0.0.1:${port}/metrics`;
+    ({ sidecar, metricsUrl } = await startObservedSidecar(APP_ID, app, tracingConfiguration(receiver.address, 'grpc', EXPORTER_HEADERS)));
     client = daprGrpcClient(`127.0.0.1:${sidecar.grpcPort}`);
-    await pollUntil('the app to be subscribed', () => (app.subscribeRequests > 0 ? true : undefined));
   });
 
   after(async () => {
@@ -122,12 +94,7 @@ describe('observability of the gRPC API: metrics and traces over OTLP/gRPC', () 
       const body = await (await fetch(metricsUrl)).text();
       return /^dapr_component_pubsub_ingress_bulk_event_count\{.*\} 3$/m.test(body) ? body : undefined;
     });
-    const lines = text.split('\n');
-    for (const [family, labels] of Object.entries(DAPR_FAMILIES)) {
-      const sample = lines.find((l) => l.startsWith(`${family}{`) || l.startsWith(`${family}_count{`));
-      assert.ok(sample, `${family} is exported`);
-      assert.deepEqual(labelNames(sample), [...labels].sort(), `${family}'s labels`);
-    }
+    assertFamilies(text, DAPR_FAMILIES);
     const get = `app_id="shop",grpc_server_method="${DAPR}/GetState"`;
     assert.match(text, new RegExp(`^dapr_grpc_io_server_completed_rpcs\\{${get},grpc_server_status="OK"\\} 1$`, 'm'));
     assert.match(text, new RegExp(`^dapr_grpc_io_server_completed_rpcs\\{${get},grpc_server_status="InvalidArgument"\\} 1$`, 'm'));

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CommunicationProtocolEnum, DaprClient, HttpMethod, LogLevel } from '@dapr/dapr';
 import { EchoApp, type Seen } from '../support/echo-app.ts';
+import { metricsUrlOf } from '../support/observed-sidecar.ts';
 import { expectDaprError, pollUntil, runTessera, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
 
 const REGISTRY = mkdtempSync(join(tmpdir(), 'tessera-invoke-registry-'));
@@ -117,8 +118,7 @@ describe('service invocation between sidecars', () => {
 
   it("counts the calls to other sidecars in daprd's gRPC client families", async () => {
     assert.equal((await a.fetch('/v1.0/invoke/b/method/counted', { method: 'POST', body: 'x' })).status, 200);
-    const [, port] = /metrics served on http:\/\/[\d.]+:(\d+)\/metrics/.exec((await a.waitForLog(/metrics served on/)).message)!;
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const text = await (await fetch(await metricsUrlOf(a))).text();
     const method = 'app_id="a",grpc_client_method="/dapr.proto.internals.v1.ServiceInvocation/CallLocal"';
     const completed = new RegExp(`^dapr_grpc_io_client_completed_rpcs\\{${method},grpc_client_status="OK"\\} (\\d+)$`, 'm').exec(text);
     assert.ok(completed && Number(completed[1]) >= 1, text.split('\n').filter((l) => l.includes('grpc_io_client')).join('\n'));
