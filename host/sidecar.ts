@@ -146,6 +146,7 @@ export class Sidecar {
     const resiliencyLogger = options.logger.child('resiliency');
     const metrics = options.metricsPort === undefined ? undefined : new SidecarMetrics({ appId: options.appId, namespace: process.env.NAMESPACE });
     this.metrics = metrics;
+    if (metrics !== undefined) channel?.measureCalls?.((method) => metrics.grpcClientMethod(method));
     this.registry = new ComponentRegistry({
       logger: options.logger.child('components'),
       observer: metrics,
@@ -205,6 +206,7 @@ export class Sidecar {
       resiliency: this.resiliency,
       maxBodyBytes: options.maxBodyBytes,
       mtls: options.mtls,
+      clientMetrics: metrics && ((method) => metrics.grpcClientMethod(method)),
     });
     const pipeline = options.httpPipeline;
     this.#pipeline = pipeline && new HttpPipeline(pipeline.handlers, pipeline.source, options.logger.child('http'));
@@ -290,6 +292,7 @@ export class Sidecar {
       maxBodyBytes: this.#options.maxBodyBytes,
       shutdown: () => this.#options.onShutdownRequest?.(),
       logger: logger.child('grpc'),
+      metrics: this.metrics,
     });
     const bound = await api.listen(listenAddress, port);
     logger.info(`dapr gRPC API listening on ${listenAddress}:${bound}`);

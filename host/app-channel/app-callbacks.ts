@@ -3,6 +3,7 @@
 // HTTP channel (app-channel.ts) and the gRPC one (grpc-app-channel.ts, daprd's AppCallback
 // service) each implement it, so the delivery code is written once for both; each maps the
 // app's answer to the same verdicts as daprd's postman for that protocol does.
+import type { ClientMetrics } from '../observability/grpc-metrics.ts';
 
 /** What the app's answer means for a message. */
 export type AppVerdict =
@@ -76,6 +77,8 @@ export interface AppCallbacks {
   readonly address: string;
   /** What asking for the subscriptions is called, for logs: `GET /dapr/subscribe`, `ListTopicSubscriptions`. */
   readonly subscriptionsCall: string;
+  /** Reports each call to daprd's gRPC client families (a gRPC channel does; HTTP calls have none). */
+  measureCalls?(metrics: ClientMetrics): void;
   /** The app's programmatic subscriptions; rejects when the app cannot be reached (ask again). */
   listTopicSubscriptions(appId: string, call: Call): Promise<AppSubscriptionsAnswer>;
   /** Delivers one event; never rejects (an unreachable app is a retry). */

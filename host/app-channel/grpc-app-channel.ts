@@ -7,6 +7,7 @@
 // bindings. Built by `GrpcAppChannel.open`, which loads grpc-js and the .proto files.
 import type { Client, Metadata, ServiceError } from '@grpc/grpc-js';
 import { TesseraError } from '../errors.ts';
+import type { ClientMetrics, GrpcMethodMetrics } from '../observability/grpc-metrics.ts';
 import { loadAppCallbackProto, type AppCallbackMethods, type AppCallbackProto } from './app-callback-proto.ts';
 import type { AppCallbacks, AppSubscriptionsAnswer, AppVerdict, BindingEventCall, BulkTopicEventCall, TopicEventCall } from './app-callbacks.ts';
 import { DEFAULT_APP_TIMEOUT_MS, type AppChannelOptions } from './app-channel.ts';
@@ -32,6 +33,8 @@ export class GrpcAppChannel implements AppCallbacks {
   readonly #client: Client;
   readonly #metadata: Metadata;
   readonly #calls: ConcurrencyLimit;
+  /** daprd's gRPC client families, by method; undefined with metrics off. */
+  #metrics: ((name: keyof AppCallbackMethods) => GrpcMethodMetrics) | undefined;
 
   private constructor(options: AppChannelOptions, proto: AppCallbackProto) {
     this.port = options.port;
@@ -46,6 +49,16 @@ export class GrpcAppChannel implements AppCallbacks {
   /** Loads grpc-js and Dapr's .proto files, then makes the channel (it connects on the first call). */
   static async open(options: AppChannelOptions): Promise<GrpcAppChannel> {
     return new GrpcAppChannel(options, await loadAppCallbackProto());
+  }
+
+  measureCalls(metrics: ClientMetrics): void {
+    const byMethod = new Map<string, GrpcMethodMetrics>();
+    this.#metrics = (name) => {
+      const path = this.#proto.methods[name].path;
+      let found = byMethod.get(path);
+      if (found === undefined) byMethod.set(path, (found = metrics(path)));
+      return found;
+    };
   }
 
   /** One unary call; rejects with the gRPC error, or ERR_APP_CHANNEL when aborted while waiting its turn. */
@@ -64,16 +77,35 @@ export class GrpcAppChannel implements AppCallbacks {
 
   #send<T>(name: keyof AppCallbackMethods, request: object, { timeoutMs = DEFAULT_APP_TIMEOUT_MS, signal }: Call): Promise<T> {
     const method = this.#proto.methods[name];
+    // daprd counts health probes in families of their own, not as client calls.
+    const metrics = name === 'AppCallbackHealthCheck/HealthCheck' ? undefined : this.#metrics?.(name);
+    let serialize = method.requestSerialize;
+    let deserialize = method.responseDeserialize as (bytes: Buffer) => T;
+    let sent = 0;
+    let received = 0;
+    const t0 = metrics === undefined ? 0 : performance.now();
+    if (metrics !== undefined) {
+      serialize = (value) => {
+        const bytes = method.requestSerialize(value);
+        sent = bytes.byteLength;
+        return bytes;
+      };
+      deserialize = (bytes) => {
+        received = bytes.byteLength;
+        return method.responseDeserialize(bytes) as T;
+      };
+    }
     return new Promise<T>((resolve, reject) => {
       const pending = this.#client.makeUnaryRequest(
         method.path,
-        method.requestSerialize,
-        method.responseDeserialize as (bytes: Buffer) => T,
+        serialize,
+        deserialize,
         request,
         this.#metadata.clone(),
         { deadline: Date.now() + timeoutMs },
         (err, value) => {
           signal.removeEventListener('abort', cancel);
+          metrics?.record(err ? err.code : 0, err ? 0 : received, sent, performance.now() - t0);
           if (err) reject(err);
           else resolve(value as T);
         },

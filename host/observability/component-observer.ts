@@ -14,6 +14,10 @@ export interface BlockObserver {
   pubsubEgress(component: string, topic: string, success: boolean, ms: number): void;
   /** A delivery of one message to the app, and what became of it. */
   pubsubIngress(component: string, topic: string, status: ProcessStatus, ms: number): void;
+  /** A bulk publish: one call of `events` entries, `published` of which the broker took. */
+  pubsubBulkEgress(component: string, topic: string, success: boolean, published: number, ms: number): void;
+  /** A bulk delivery to the app (its retries included), and how many of its events ended how. */
+  pubsubBulkIngress(component: string, topic: string, outcomes: Readonly<Record<ProcessStatus, number>>, ms: number): void;
   outputBinding(component: string, operation: string, success: boolean, ms: number): void;
   inputBinding(component: string, success: boolean, ms: number): void;
 }

@@ -11,6 +11,9 @@ interface Series {
   value: number;
 }
 
+/** A histogram series as `SeriesHistogram.child` hands it out (opaque to the caller). */
+export type HistogramChild = HistogramSeries;
+
 interface HistogramSeries {
   labels: Record<string, string>;
   /** Observations per bucket (not cumulative), the last one for +Inf. */
@@ -85,6 +88,16 @@ export class SeriesCounter {
     this.#series.find(values).value += by;
   }
 
+  /** `inc` with the label values as an array the caller keeps (no rest array built per call). */
+  incAt(by: number, values: readonly string[]): void {
+    this.#series.find(values).value += by;
+  }
+
+  /** The series of these label values, found once: a caller that knows its labels up front counts with no lookup. */
+  child(...values: string[]): { value: number } {
+    return this.#series.find(values);
+  }
+
   get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] } {
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.#series.all.map((s) => ({ labels: s.labels, value: s.value })) };
   }
@@ -107,7 +120,21 @@ export class SeriesHistogram {
   }
 
   observe(value: number, ...values: string[]): void {
-    const series = this.#series.find(values);
+    this.observeIn(this.#series.find(values), value);
+  }
+
+  /** `observe` with the label values as an array the caller keeps. */
+  observeAt(value: number, values: readonly string[]): void {
+    this.observeIn(this.#series.find(values), value);
+  }
+
+  /** The series of these label values, found once, for `observeIn`. */
+  child(...values: string[]): HistogramChild {
+    return this.#series.find(values);
+  }
+
+  /** Adds one observation to a series `child` found. */
+  observeIn(series: HistogramChild, value: number): void {
     // Bounds are few (Dapr's latency buckets: 34) and most observations land in the first ones.
     const bounds = this.#bounds;
     let i = 0;
@@ -137,14 +164,18 @@ export class SeriesHistogram {
 export class CallSeries {
   readonly #count: SeriesCounter;
   readonly #latency: SeriesHistogram;
+  /** Both series of a set of label values, found by one walk. */
+  readonly #pairs: SeriesTree<{ count: { value: number }; latency: HistogramChild }>;
 
   constructor(registry: Registry, count: { name: string; help: string }, latency: { name: string; help: string }, labelNames: readonly string[], bounds: readonly number[]) {
     this.#count = new SeriesCounter(registry, count.name, count.help, labelNames);
     this.#latency = new SeriesHistogram(registry, latency.name, latency.help, labelNames, bounds);
+    this.#pairs = new SeriesTree((values) => ({ count: this.#count.child(...values), latency: this.#latency.child(...values) }));
   }
 
-  record(ms: number, values: string[]): void {
-    this.#count.inc(1, ...values);
-    this.#latency.observe(ms, ...values);
+  record(ms: number, values: readonly string[]): void {
+    const pair = this.#pairs.find(values);
+    pair.count.value++;
+    this.#latency.observeIn(pair.latency, ms);
   }
 }

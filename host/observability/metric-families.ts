@@ -26,6 +26,21 @@ export interface ComponentSample {
 
 const COMPONENT = ['app_id', 'component', 'namespace'];
 
+/** One side's dapr_grpc_io_<side>_* families: completed calls and latency by method and status, message bytes by method. */
+function grpcFamilies(registry: Registry, side: 'server' | 'client', latencyName: string, latencyHelp: string, [receivedHelp, sentHelp]: [string, string]) {
+  const method = ['app_id', `grpc_${side}_method`];
+  const status = [...method, `grpc_${side}_status`];
+  const prefix = `dapr_grpc_io_${side}`;
+  return {
+    completed: new SeriesCounter(registry, `${prefix}_completed_rpcs`, 'Count of RPCs by method and status', status),
+    latency: new SeriesHistogram(registry, `${prefix}_${latencyName}`, latencyHelp, status, DAPR_LATENCY_BUCKETS_MS),
+    received: new SeriesHistogram(registry, `${prefix}_received_bytes_per_rpc`, receivedHelp, method, DAPR_SIZE_BUCKETS),
+    sent: new SeriesHistogram(registry, `${prefix}_sent_bytes_per_rpc`, sentHelp, method, DAPR_SIZE_BUCKETS),
+  };
+}
+
+export type GrpcFamilies = ReturnType<typeof grpcFamilies>;
+
 export function createFamilies(sample: () => ComponentSample[]) {
   const registry = new Registry();
   const registers = [registry];
@@ -77,6 +92,41 @@ export function createFamilies(sample: () => ComponentSample[]) {
       'The consuming app event processing latency (milliseconds)',
       [...COMPONENT, 'process_status', 'topic', 'status'],
     ),
+    // daprd's bulk families (component_monitoring.go): one count per bulk call, one per event in it.
+    bulkEgress: pair(
+      'dapr_component_pubsub_egress_bulk_count',
+      'The number of bulk publish calls to the pub/sub component',
+      'dapr_component_pubsub_egress_bulk_latencies',
+      'The latency of the response for the bulk publish call from the pub/sub component (milliseconds)',
+      [...COMPONENT, 'success', 'topic'],
+    ),
+    bulkEgressEvents: counter(
+      'dapr_component_pubsub_egress_bulk_event_count',
+      'The number of outgoing messages to the pub/sub component published through bulk publish API',
+      [...COMPONENT, 'success', 'topic'],
+    ),
+    bulkIngress: pair(
+      'dapr_component_pubsub_ingress_bulk_count',
+      'The number of incoming bulk subscribe calls arriving from the bulk pub/sub component',
+      'dapr_component_pubsub_ingress_bulk_latencies',
+      'The consuming app event processing latency for the bulk pub/sub component (milliseconds)',
+      [...COMPONENT, 'process_status', 'topic'],
+    ),
+    bulkIngressEvents: counter(
+      'dapr_component_pubsub_ingress_bulk_event_count',
+      'Total number of incoming messages arriving from the bulk pub/sub component via Bulk Subscribe',
+      [...COMPONENT, 'process_status', 'topic'],
+    ),
+    // daprd's gRPC families (grpc_monitoring.go, OpenCensus' grpc.io/{server,client}/* views):
+    // the API's calls, and the calls the sidecar makes (other sidecars, a gRPC app).
+    grpcServer: grpcFamilies(registry, 'server', 'server_latency', 'Time between first byte of request received to last byte of response sent, or terminal error (milliseconds)', [
+      'Total bytes received across all messages per RPC',
+      'Total bytes sent in across all response messages per RPC',
+    ]),
+    grpcClient: grpcFamilies(registry, 'client', 'roundtrip_latency', 'Time between first byte of request sent to last byte of response received, or terminal error (milliseconds)', [
+      'Total bytes received across all response messages per RPC',
+      'Total bytes sent across all request messages per RPC',
+    ]),
     outputBinding: pair(
       'dapr_component_output_binding_count',
       'The number of operations invoked on the output binding component',

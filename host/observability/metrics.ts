@@ -2,9 +2,12 @@
 // building blocks (BlockObserver) and the component layer (ComponentObserver) call plain
 // methods here. prom-client itself is loaded once the sidecar is ready (`load`), off the
 // start's critical path; what is reported before that waits in a bounded buffer.
-import type { CallSeries } from './label-series.ts';
+import type { CallSeries, HistogramChild } from './label-series.ts';
 import type { Families, ComponentSample } from './metric-families.ts';
 import type { BlockObserver, ComponentObserver, ProcessStatus } from './component-observer.ts';
+import { GrpcMethodMetrics } from './grpc-metrics.ts';
+
+const PROCESS_STATUSES: readonly ProcessStatus[] = ['success', 'retry', 'drop'];
 
 /** Most reports kept while prom-client loads; later ones are dropped (a start serves little traffic). */
 const MAX_EARLY_REPORTS = 10_000;
@@ -14,6 +17,9 @@ export interface MetricsOptions {
   /** Dapr's `namespace` label (daprd reads NAMESPACE); empty outside Kubernetes. */
   namespace?: string | undefined;
 }
+
+/** The families that pair a count with a latency histogram. */
+type CallKey = { [K in keyof Families]: Families[K] extends CallSeries ? K : never }[keyof Families];
 
 /** A report made before prom-client was loaded, made again once it is. */
 type Report = () => void;
@@ -30,6 +36,14 @@ export class SidecarMetrics implements BlockObserver, ComponentObserver {
   constructor(options: MetricsOptions) {
     this.appId = options.appId;
     this.#namespace = options.namespace ?? '';
+    this.#httpValues = [this.appId, '', '', ''];
+    this.#stateValues = [this.appId, '', '', '', ''];
+    this.#pubsubValues = [this.appId, '', '', '', ''];
+    this.#ingressValues = [this.appId, '', '', '', '', ''];
+    this.#bindingValues = [this.appId, '', '', '', ''];
+    this.#inputValues = [this.appId, '', '', ''];
+    this.#callValues = [this.appId, '', '', ''];
+    this.#latencyValues = [this.appId, '', ''];
   }
 
   /** Where the per-component gauges are read from at each scrape. */
@@ -67,48 +81,131 @@ export class SidecarMetrics implements BlockObserver, ComponentObserver {
     else this.#later(() => this.#report(report));
   }
 
-  /** Records one call in the pair `pick` gives, buffered while prom-client loads. */
-  #record(pick: (f: Families) => CallSeries, ms: number, values: string[]): void {
+  /**
+   * Records one call in the pair `key` names, buffered while prom-client loads. `values` is
+   * the caller's scratch array, filled per call (a series keeps no reference to it), so a
+   * call allocates nothing; a buffered report takes a copy.
+   */
+  #record(key: CallKey, ms: number, values: string[]): void {
     const f = this.#families;
-    if (f === undefined) this.#later(() => this.#record(pick, ms, values));
-    else pick(f).record(ms, values);
+    if (f !== undefined) f[key].record(ms, values);
+    else {
+      const copy = values.slice();
+      this.#later(() => this.#record(key, ms, copy));
+    }
   }
+
+  // Label values per family, the app id and namespace set once; the rest is filled per call.
+  readonly #httpValues: string[];
+  readonly #stateValues: string[];
+  readonly #pubsubValues: string[];
+  readonly #ingressValues: string[];
+  readonly #bindingValues: string[];
+  readonly #inputValues: string[];
+  readonly #callValues: string[];
+  readonly #latencyValues: string[];
+  /** The body-size series, labelled by app id alone: found once. */
+  #bytes: { request: HistogramChild; response: HistogramChild } | undefined;
 
   /** One answered HTTP API call; `path` is the route template ('' for no route). */
   httpRequest(method: string, path: string, status: number, requestBytes: number, responseBytes: number, ms: number): void {
-    this.#record((f) => f.http, ms, [this.appId, method, path, String(status)]);
-    this.#report((f) => {
-      f.httpRequestBytes.observe(requestBytes, this.appId);
-      f.httpResponseBytes.observe(responseBytes, this.appId);
-    });
+    const v = this.#httpValues;
+    v[1] = method;
+    v[2] = path;
+    v[3] = String(status);
+    this.#record('http', ms, v);
+    const f = this.#families;
+    if (f === undefined) {
+      this.#later(() => this.#httpBodies(requestBytes, responseBytes));
+      return;
+    }
+    this.#httpBodies(requestBytes, responseBytes);
+  }
+
+  /** The body sizes of one HTTP API call. */
+  #httpBodies(requestBytes: number, responseBytes: number): void {
+    const f = this.#families!;
+    const bytes = (this.#bytes ??= { request: f.httpRequestBytes.child(this.appId), response: f.httpResponseBytes.child(this.appId) });
+    f.httpRequestBytes.observeIn(bytes.request, requestBytes);
+    f.httpResponseBytes.observeIn(bytes.response, responseBytes);
+  }
+
+  #component(values: string[], component: string, a: string, b: string): string[] {
+    values[1] = component;
+    values[2] = this.#namespace;
+    values[3] = a;
+    values[4] = b;
+    return values;
   }
 
   stateCall(component: string, operation: string, success: boolean, ms: number): void {
-    this.#record((f) => f.state, ms, [this.appId, component, this.#namespace, operation, String(success)]);
+    this.#record('state', ms, this.#component(this.#stateValues, component, operation, success ? 'true' : 'false'));
   }
 
   pubsubEgress(component: string, topic: string, success: boolean, ms: number): void {
-    this.#record((f) => f.egress, ms, [this.appId, component, this.#namespace, String(success), topic]);
+    this.#record('egress', ms, this.#component(this.#pubsubValues, component, success ? 'true' : 'false', topic));
   }
 
   pubsubIngress(component: string, topic: string, status: ProcessStatus, ms: number): void {
     // daprd sets `status` to the process status when it has no other.
-    this.#record((f) => f.ingress, ms, [this.appId, component, this.#namespace, status, topic, status]);
+    const v = this.#component(this.#ingressValues, component, status, topic);
+    v[5] = status;
+    this.#record('ingress', ms, v);
+  }
+
+  pubsubBulkEgress(component: string, topic: string, success: boolean, published: number, ms: number): void {
+    this.#record('bulkEgress', ms, this.#component(this.#pubsubValues, component, success ? 'true' : 'false', topic));
+    // As daprd: the events the broker took, counted as successes even when the call as a whole failed.
+    if (published > 0) this.#report((f) => f.bulkEgressEvents.inc(published, this.appId, component, this.#namespace, 'true', topic));
+  }
+
+  pubsubBulkIngress(component: string, topic: string, outcomes: Readonly<Record<ProcessStatus, number>>, ms: number): void {
+    // daprd records the call with no process status, then the events by theirs.
+    this.#record('bulkIngress', ms, this.#component(this.#pubsubValues, component, '', topic));
+    this.#report((f) => {
+      for (const status of PROCESS_STATUSES) {
+        if (outcomes[status] > 0) f.bulkIngressEvents.inc(outcomes[status], this.appId, component, this.#namespace, status, topic);
+      }
+    });
+  }
+
+  /** The recorder of one gRPC API method, its label series found once (grpc-metrics.ts). */
+  grpcServerMethod(fullMethod: string): GrpcMethodMetrics {
+    return new GrpcMethodMetrics('server', fullMethod, this.appId, (report) => this.#report(report));
+  }
+
+  /** The recorder of one method the sidecar calls over gRPC (another sidecar's CallLocal, a gRPC app's callbacks). */
+  grpcClientMethod(fullMethod: string): GrpcMethodMetrics {
+    return new GrpcMethodMetrics('client', fullMethod, this.appId, (report) => this.#report(report));
   }
 
   outputBinding(component: string, operation: string, success: boolean, ms: number): void {
-    this.#record((f) => f.outputBinding, ms, [this.appId, component, this.#namespace, operation, String(success)]);
+    this.#record('outputBinding', ms, this.#component(this.#bindingValues, component, operation, success ? 'true' : 'false'));
   }
 
   inputBinding(component: string, success: boolean, ms: number): void {
-    this.#record((f) => f.inputBinding, ms, [this.appId, component, this.#namespace, String(success)]);
+    const v = this.#inputValues;
+    v[1] = component;
+    v[2] = this.#namespace;
+    v[3] = success ? 'true' : 'false';
+    this.#record('inputBinding', ms, v);
   }
 
   componentCall(component: string, exportName: string, success: boolean, ms: number): void {
-    this.#report((f) => {
-      f.calls.inc(1, this.appId, component, exportName, String(success));
-      f.callLatency.observe(ms, this.appId, component, exportName);
-    });
+    const f = this.#families;
+    if (f === undefined) {
+      this.#later(() => this.componentCall(component, exportName, success, ms));
+      return;
+    }
+    const calls = this.#callValues;
+    calls[1] = component;
+    calls[2] = exportName;
+    calls[3] = success ? 'true' : 'false';
+    f.calls.incAt(1, calls);
+    const latency = this.#latencyValues;
+    latency[1] = component;
+    latency[2] = exportName;
+    f.callLatency.observeAt(ms, latency);
   }
 
   trap(component: string): void {

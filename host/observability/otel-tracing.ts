@@ -73,6 +73,11 @@ export async function createOtelTracing(settings: TracingSettings, serviceName: 
         ...headers,
         run: (fn) => context.with(ctx, fn),
         end: (status) => endWith(span, status),
+        endRpc: (code, message) => {
+          if (code !== 0) span.setStatus({ code: SpanStatusCode.ERROR, ...(message === undefined ? {} : { message }) });
+          span.setAttribute('rpc.grpc.status_code', code);
+          span.end();
+        },
       };
     },
 

@@ -9,6 +9,8 @@ export interface ServerSpan {
   /** Runs `fn` (the rest of the request) with this span as the current one. */
   run(fn: () => void): void;
   end(status: number): void;
+  /** Ends a gRPC call's span: a code other than OK marks it failed, with the status message. */
+  endRpc(code: number, message: string | undefined): void;
 }
 
 export interface Tracing {

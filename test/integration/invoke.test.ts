@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CommunicationProtocolEnum, DaprClient, HttpMethod, LogLevel } from '@dapr/dapr';
 import { EchoApp, type Seen } from '../support/echo-app.ts';
+import { metricsUrlOf } from '../support/observed-sidecar.ts';
 import { expectDaprError, pollUntil, runTessera, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
 
 const REGISTRY = mkdtempSync(join(tmpdir(), 'tessera-invoke-registry-'));
@@ -113,6 +114,18 @@ describe('service invocation between sidecars', () => {
     assert.ok(seen.headers['x-forwarded-host'], 'X-Forwarded-Host is set');
     assert.equal(seen.headers['x-forwarded-proto'], 'http');
     assert.match(String(seen.headers.forwarded), /for=.*;by=.*;host=/);
+  });
+
+  it("counts the calls to other sidecars in daprd's gRPC client families", async () => {
+    assert.equal((await a.fetch('/v1.0/invoke/b/method/counted', { method: 'POST', body: 'x' })).status, 200);
+    const text = await (await fetch(await metricsUrlOf(a))).text();
+    const method = 'app_id="a",grpc_client_method="/dapr.proto.internals.v1.ServiceInvocation/CallLocal"';
+    const completed = new RegExp(`^dapr_grpc_io_client_completed_rpcs\\{${method},grpc_client_status="OK"\\} (\\d+)$`, 'm').exec(text);
+    assert.ok(completed && Number(completed[1]) >= 1, text.split('\n').filter((l) => l.includes('grpc_io_client')).join('\n'));
+    assert.match(text, new RegExp(`^dapr_grpc_io_client_roundtrip_latency_count\\{${method},grpc_client_status="OK"\\} \\d+$`, 'm'));
+    const sent = new RegExp(`^dapr_grpc_io_client_sent_bytes_per_rpc_sum\\{${method}\\} (\\d+)$`, 'm').exec(text);
+    const received = new RegExp(`^dapr_grpc_io_client_received_bytes_per_rpc_sum\\{${method}\\} (\\d+)$`, 'm').exec(text);
+    assert.ok(sent && Number(sent[1]) > 0 && received && Number(received[1]) > 0, 'message bytes both ways');
   });
 
   it('works both ways, with every verb, and passes the callee\'s error status and body through', async () => {

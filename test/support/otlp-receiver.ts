@@ -36,10 +36,23 @@ interface OtlpTraces {
 const valueOf = (v: OtlpValue): unknown => v.stringValue ?? v.intValue ?? v.boolValue ?? v.doubleValue;
 const attributesOf = (list: OtlpAttribute[] = []): Record<string, unknown> => Object.fromEntries(list.map((a) => [a.key, valueOf(a.value)]));
 
-export class OtlpReceiver {
-  readonly spans: ReceivedSpan[] = [];
-  /** Requests that were not OTLP JSON (the content type and why), for a failing test to show. */
+/** The spans a receiver got, whatever its transport, and the wait for one. */
+export class ReceivedSpans<S extends ReceivedSpan = ReceivedSpan> {
+  readonly spans: S[] = [];
+  /** Requests that were not OTLP (what and why), for a failing test to show. */
   readonly refused: string[] = [];
+
+  /** Waits until a span matches `match`; resolves to it. */
+  waitForSpan(what: string, match: (span: S) => boolean, timeoutMs = 10_000): Promise<S> {
+    return pollUntil(
+      () => `a span ${what}; got ${JSON.stringify(this.spans.map((s) => `${s.name} ${s.traceId}`))}${this.refused.length > 0 ? `; refused ${this.refused.join(', ')}` : ''}`,
+      () => this.spans.find(match),
+      { timeoutMs, intervalMs: 20 },
+    );
+  }
+}
+
+export class OtlpReceiver extends ReceivedSpans {
   readonly #server: Server = createServer((req, res) => void this.#receive(req, res));
   port = 0;
 
@@ -75,15 +88,6 @@ export class OtlpReceiver {
   /** `host:port`, as a Configuration's `endpointAddress` names it. */
   get address(): string {
     return `127.0.0.1:${this.port}`;
-  }
-
-  /** Waits until a span matches `match`; resolves to it. */
-  waitForSpan(what: string, match: (span: ReceivedSpan) => boolean, timeoutMs = 10_000): Promise<ReceivedSpan> {
-    return pollUntil(
-      () => `a span ${what}; got ${JSON.stringify(this.spans.map((s) => `${s.name} ${s.traceId}`))}${this.refused.length > 0 ? `; refused ${this.refused.join(', ')}` : ''}`,
-      () => this.spans.find(match),
-      { timeoutMs, intervalMs: 20 },
-    );
   }
 
   async listen(): Promise<this> {

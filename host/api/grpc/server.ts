@@ -8,7 +8,9 @@ import { format } from 'node:util';
 import {
   Server,
   setLogger,
+  type handleUnaryCall,
   type MethodDefinition,
+  type ServiceDefinition,
   type UntypedHandleCall,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
@@ -18,6 +20,8 @@ import type { InvokeService } from '../../building-blocks/invoke/invoke-service.
 import type { StreamingSubscriptions } from '../../building-blocks/pubsub/streaming-subscriptions.ts';
 import { TesseraError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
+import type { SidecarMetrics } from '../../observability/metrics.ts';
+import { activeTracing } from '../../observability/tracing.ts';
 import { failedCallsLogger, reportedElsewhere } from '../failed-calls.ts';
 import { tokenMatcher } from '../token-matcher.ts';
 import { bindingsRpcs } from './bindings-rpcs.ts';
@@ -27,6 +31,7 @@ import { closeGrpc, listenGrpc } from './grpc-listen.ts';
 import { grpcStatusOf } from './grpc-status.ts';
 import { invokeRpcs } from './invoke-rpcs.ts';
 import { metadataRpcs } from './metadata-rpcs.ts';
+import { observedUnary, sizedDefinition } from './observed-rpc.ts';
 import { pubsubRpcs } from './pubsub-rpcs.ts';
 import { metadataString, streamHandler, unaryHandler, unimplementedError, type CallGuard, type RpcTable } from './rpc-handlers.ts';
 import { shutdownRpc } from './shutdown-rpc.ts';
@@ -52,6 +57,8 @@ export interface GrpcApiDeps {
   /** Called once the answer to Shutdown has gone out. */
   shutdown(): void;
   logger?: Logger | undefined;
+  /** daprd's gRPC server families (dapr_grpc_io_server_*); undefined with metrics off. */
+  metrics?: SidecarMetrics | undefined;
 }
 
 export interface GrpcApi {
@@ -107,19 +114,28 @@ export function createGrpcApi(deps: GrpcApiDeps): GrpcApi {
     ...metadataRpcs(blocks.metadata),
     ...shutdownRpc(deps.shutdown),
   };
-  const service = daprService();
+  const service: Record<string, MethodDefinition<unknown, unknown>> = { ...(daprService() as ServiceDefinition) };
   const implementation: UntypedServiceImplementation = {};
+  const { metrics } = deps;
+  const tracing = activeTracing;
   for (const [name, definition] of Object.entries(service)) {
     const rpc = unary[name];
-    if (rpc !== undefined) implementation[name] = unaryHandler(name, rpc, guard) as UntypedHandleCall;
-    else if (name === 'SubscribeTopicEventsAlpha1') implementation[name] = streamHandler(name, subscribeStream(deps.streams, deps.logger), guard) as UntypedHandleCall;
-    else implementation[name] = unimplementedHandler(name, definition as MethodDefinition<unknown, unknown>);
+    let handler: UntypedHandleCall;
+    if (rpc !== undefined) handler = unaryHandler(name, rpc, guard) as UntypedHandleCall;
+    else if (name === 'SubscribeTopicEventsAlpha1') handler = streamHandler(name, subscribeStream(deps.streams, deps.logger), guard) as UntypedHandleCall;
+    else handler = unimplementedHandler(name, definition);
+    // Unary calls are measured and traced as daprd's interceptors do; its streams are not.
+    if (!definition.requestStream && !definition.responseStream && (metrics !== undefined || tracing !== undefined)) {
+      if (metrics !== undefined) service[name] = sizedDefinition(definition);
+      handler = observedUnary(definition.path, handler as handleUnaryCall<unknown, unknown>, { metrics: metrics?.grpcServerMethod(definition.path), tracing }) as UntypedHandleCall;
+    }
+    implementation[name] = handler;
   }
   const server = new Server({
     'grpc.max_receive_message_length': deps.maxBodyBytes,
     'grpc.max_send_message_length': MAX_SEND_BYTES,
   });
-  server.addService(service, implementation);
+  server.addService(service as ServiceDefinition, implementation);
   const proxy = deps.proxy;
   if (proxy !== undefined) serveUnknownMethods(server, streamHandler('gRPC proxy', (stream) => proxy.proxy(stream as RawStream, 'app'), guard) as (stream: RawStream) => void);
 

@@ -11,6 +11,7 @@
 // callee, so an address that changed hands is verified afresh.
 import { connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import type { MethodDefinition } from '@grpc/grpc-js';
+import type { ClientMetrics, GrpcMethodMetrics } from '../../observability/grpc-metrics.ts';
 import type { MtlsMaterial } from '../../security/mtls-credentials.ts';
 import { checkCallee, type Callee } from '../../security/peer-identity.ts';
 
@@ -57,10 +58,13 @@ export class InternalClients {
   readonly #sessions = new Map<string, ClientHttp2Session>();
   readonly #maxMessageBytes: number;
   readonly #mtls: MtlsMaterial | undefined;
+  readonly #clientMetrics: ClientMetrics | undefined;
+  #metrics: GrpcMethodMetrics | undefined;
 
-  constructor(maxBodyBytes: number, mtls?: MtlsMaterial) {
+  constructor(maxBodyBytes: number, mtls?: MtlsMaterial, clientMetrics?: ClientMetrics) {
     this.#maxMessageBytes = maxBodyBytes + MESSAGE_HEADROOM_BYTES;
     this.#mtls = mtls;
+    this.#clientMetrics = clientMetrics;
   }
 
   /** The session key: the address, and with mTLS the callee its certificate was checked for. */
@@ -113,6 +117,9 @@ export class InternalClients {
     } catch (err) {
       return Promise.reject(new InternalCallError(UNAVAILABLE, `cannot connect to ${address}: ${(err as Error).message}`));
     }
+    if (this.#clientMetrics !== undefined) this.#metrics ??= this.#clientMetrics(method.path);
+    const metrics = this.#metrics;
+    const t0 = metrics === undefined ? 0 : performance.now();
     return new Promise<InternalInvokeResponse>((resolve, reject) => {
       const stream = session.request({ ':method': 'POST', ':path': method.path, 'content-type': 'application/grpc', te: 'trailers' });
       const chunks: Buffer[] = [];
@@ -123,6 +130,7 @@ export class InternalClients {
         if (settled) return;
         settled = true;
         signal.removeEventListener('abort', onAbort);
+        metrics?.record(err === undefined ? 0 : err instanceof InternalCallError ? err.code : CANCELLED, err === undefined ? Math.max(0, size - 5) : 0, message.byteLength, performance.now() - t0);
         if (err !== undefined) reject(err);
         else resolve(value!);
       };

@@ -6,6 +6,7 @@
 // applies instead: a callee not reached (UNAVAILABLE, UNAUTHENTICATED) is tried again up to 3
 // times, 1 s apart, resolving the id afresh each time.
 import type { AppChannel } from '../../app-channel/app-channel.ts';
+import type { ClientMetrics } from '../../observability/grpc-metrics.ts';
 import { InternalClients, isServiceError } from './internal-client.ts';
 import { TesseraError, isTesseraError } from '../../errors.ts';
 import { NO_POLICY, runWithPolicy, type FailureStatus, type TargetPolicy } from '../../resiliency/policy-runner.ts';
@@ -44,6 +45,8 @@ export interface InvokeServiceOptions {
   mtls?: MtlsMaterial | undefined;
   /** Overrides the built-in retry (tests shorten its wait). */
   builtInRetry?: RetryPolicy;
+  /** daprd's gRPC client families for the calls to other sidecars; undefined with metrics off. */
+  clientMetrics?: ClientMetrics | undefined;
 }
 
 /** The call as the HTTP API (or the gRPC API) received it, before the method is checked. */
@@ -55,7 +58,7 @@ export class InvokeService {
 
   constructor(options: InvokeServiceOptions) {
     this.#options = options;
-    this.#clients = new InternalClients(options.maxBodyBytes, options.mtls);
+    this.#clients = new InternalClients(options.maxBodyBytes, options.mtls, options.clientMetrics);
   }
 
   /** Invokes `method` on app `targetId` (`id` or `id.namespace`); resolves with the app's answer, whatever its status. */

@@ -352,6 +352,7 @@ export class DeliveryLoop {
   async #deliverBulk(path: string, entries: BulkEntry[], subscription: Subscription, outcomes: Map<Message, AckOutcome>): Promise<void> {
     const { retryDelaysMs, appTimeoutMs } = this.#deps.timings;
     const verdicts = new Map<string, AppVerdict>();
+    const t0 = performance.now();
     let pending = entries;
     for (let attempt = 0; attempt <= retryDelaysMs.length && pending.length > 0 && !this.#stopping; attempt++) {
       if (attempt > 0) await this.#sleep(retryDelaysMs[attempt - 1]!);
@@ -360,6 +361,12 @@ export class DeliveryLoop {
       for (const [id, verdict] of answer) verdicts.set(id, verdict);
       pending = pending.filter((entry) => answer.get(entry.entryId)?.outcome === 'retry');
       if (pending.length > 0) this.#log.debug(`bulk delivery ${attempt + 1} to ${path} on ${this.#where()}: ${pending.length} of ${entries.length} entries to retry`);
+    }
+    const observer = this.#deps.observer;
+    if (observer !== undefined) {
+      const outcomes = { success: 0, retry: 0, drop: 0 };
+      for (const { entryId } of entries) outcomes[verdicts.get(entryId)?.outcome ?? 'retry']++;
+      observer.pubsubBulkIngress(subscription.pubsubName, subscription.topic, outcomes, performance.now() - t0);
     }
     await Promise.all(
       entries.map(async ({ entryId, message }) => {

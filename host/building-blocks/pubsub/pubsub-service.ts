@@ -197,12 +197,15 @@ export class PubSubService {
     }
     this.#checkScope(live, topic);
     let failures: BulkPublishFailure[];
+    const observer = this.#options.observer;
+    const t0 = observer === undefined ? 0 : performance.now();
     try {
       failures = await outbound(this.#options.resiliency, pubsubName, 'Pubsub', () => live.pubsub.bulkPublish(topic, entries, metadata));
     } catch (err) {
       const error = publishFailed(pubsubName, topic, err).message;
       failures = entries.map(({ entryId }) => ({ entryId, error }));
     }
+    observer?.pubsubBulkEgress(pubsubName, topic, failures.length === 0, entries.length - failures.length, performance.now() - t0);
     if (failures.length < entries.length) this.#options.onPublished?.(pubsubName, topic);
     return failures;
   }

@@ -11,6 +11,7 @@ import { GrpcAppChannel } from '../../../host/app-channel/grpc-app-channel.ts';
 import { InputBindings } from '../../../host/building-blocks/bindings/input-bindings.ts';
 import { INPUT_TIMINGS } from '../../../host/building-blocks/bindings/input-delivery.ts';
 import { createLogger } from '../../../host/observability/logger.ts';
+import { SidecarMetrics } from '../../../host/observability/metrics.ts';
 import { FakeComponents } from '../../support/fake-components.ts';
 import { GrpcTestApp, type GrpcHandler } from '../../support/grpc-test-app.ts';
 import { MemoryBinding } from '../../support/memory-binding.ts';
@@ -212,5 +213,26 @@ describe('gRPC app channel: input bindings and health', () => {
     } finally {
       monitor.stop();
     }
+  });
+});
+
+describe('gRPC app channel: metrics', () => {
+  it("counts its calls in daprd's gRPC client families, health probes apart", async () => {
+    app = await GrpcTestApp.start({ ListTopicSubscriptions: subscriptions(sub('orders')), HealthCheck: () => ({}) });
+    const channel = await GrpcAppChannel.open({ port: app.port });
+    const metrics = new SidecarMetrics({ appId: 'shop' });
+    channel.measureCalls((method) => metrics.grpcClientMethod(method));
+    const call = { timeoutMs: 5000, signal: new AbortController().signal };
+    const answer = await channel.listTopicSubscriptions('shop', call);
+    assert.equal(answer.found, true);
+    await channel.healthCheck('', call);
+    const { body } = await metrics.scrape();
+    const method = 'app_id="shop",grpc_client_method="/dapr.proto.runtime.v1.AppCallback/ListTopicSubscriptions"';
+    assert.match(body, new RegExp(`^dapr_grpc_io_client_completed_rpcs\\{${method},grpc_client_status="OK"\\} 1$`, 'm'));
+    assert.match(body, new RegExp(`^dapr_grpc_io_client_roundtrip_latency_count\\{${method},grpc_client_status="OK"\\} 1$`, 'm'));
+    const received = new RegExp(`^dapr_grpc_io_client_received_bytes_per_rpc_sum\\{${method}\\} (\\d+)$`, 'm').exec(body);
+    assert.ok(received && Number(received[1]) > 0, 'the answer holds the subscription');
+    assert.match(body, new RegExp(`^dapr_grpc_io_client_sent_bytes_per_rpc_count\\{${method}\\} 1$`, 'm'));
+    assert.doesNotMatch(body, /HealthCheck/);
   });
 });
