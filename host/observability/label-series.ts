@@ -73,16 +73,26 @@ export class SeriesCounter {
   readonly aggregator = 'sum';
   readonly #series: SeriesTree<Series>;
 
-  constructor(registry: Registry, name: string, help: string, labelNames: readonly string[]) {
+  /** Without a registry (prom-client not loaded yet), counts are kept until `registerOn`. */
+  constructor(registry: Registry | undefined, name: string, help: string, labelNames: readonly string[]) {
     this.name = name;
     this.help = help;
     this.#series = new SeriesTree((values) => ({ labels: labelsOf(labelNames, values), value: 0 }));
+    if (registry !== undefined) register(registry, this);
+  }
+
+  registerOn(registry: Registry): void {
     register(registry, this);
   }
 
   /** Adds `by` to the series of these label values (in `labelNames` order). */
   inc(by: number, ...values: string[]): void {
     this.#series.find(values).value += by;
+  }
+
+  /** The series of these label values, to keep and add to (`series.value++`): no lookup per count. */
+  series(...values: string[]): { value: number } {
+    return this.#series.find(values);
   }
 
   get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] } {

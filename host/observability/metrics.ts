@@ -5,6 +5,7 @@
 import type { CallSeries } from './label-series.ts';
 import type { Families, ComponentSample } from './metric-families.ts';
 import type { BlockObserver, ComponentObserver, ProcessStatus } from './component-observer.ts';
+import { ResiliencyMetrics } from './resiliency-metrics.ts';
 
 /** Most reports kept while prom-client loads; later ones are dropped (a start serves little traffic). */
 const MAX_EARLY_REPORTS = 10_000;
@@ -20,6 +21,8 @@ type Report = () => void;
 
 export class SidecarMetrics implements BlockObserver, ComponentObserver {
   readonly appId: string;
+  /** daprd's dapr_resiliency_* families, which the resiliency layer reports to. */
+  readonly resiliency: ResiliencyMetrics;
   readonly #namespace: string;
   #families: Families | undefined;
   #early: Report[] | undefined = [];
@@ -30,6 +33,7 @@ export class SidecarMetrics implements BlockObserver, ComponentObserver {
   constructor(options: MetricsOptions) {
     this.appId = options.appId;
     this.#namespace = options.namespace ?? '';
+    this.resiliency = new ResiliencyMetrics(this.appId, this.#namespace);
   }
 
   /** Where the per-component gauges are read from at each scrape. */
@@ -42,6 +46,7 @@ export class SidecarMetrics implements BlockObserver, ComponentObserver {
     this.#loading ??= import('./metric-families.ts').then(({ createFamilies }) => {
       const families = createFamilies(() => this.#sample());
       this.#families = families;
+      this.resiliency.registerOn(families.registry);
       for (const report of this.#early ?? []) report();
       this.#early = undefined;
       return families;
