@@ -159,6 +159,7 @@ export class Sidecar {
     this.resiliency = new Resiliency({
       appId: options.appId,
       onBreakerChange: (target, breaker, from, to) => resiliencyLogger.warn(`circuit breaker "${breaker}" of ${target}: ${from} -> ${to}`),
+      observer: metrics?.resiliency,
     });
     this.#resiliencyResources = new ResiliencyResources(this.resiliency, resiliencyLogger);
     this.subscriptions = new SubscriptionManager({

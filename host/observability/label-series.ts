@@ -76,10 +76,15 @@ export class SeriesCounter {
   readonly aggregator = 'sum';
   readonly #series: SeriesTree<Series>;
 
-  constructor(registry: Registry, name: string, help: string, labelNames: readonly string[]) {
+  /** Without a registry (prom-client not loaded yet), counts are kept until `registerOn`. */
+  constructor(registry: Registry | undefined, name: string, help: string, labelNames: readonly string[]) {
     this.name = name;
     this.help = help;
     this.#series = new SeriesTree((values) => ({ labels: labelsOf(labelNames, values), value: 0 }));
+    if (registry !== undefined) register(registry, this);
+  }
+
+  registerOn(registry: Registry): void {
     register(registry, this);
   }
 

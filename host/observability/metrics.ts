@@ -6,6 +6,7 @@ import type { CallSeries, HistogramChild } from './label-series.ts';
 import type { Families, ComponentSample } from './metric-families.ts';
 import type { BlockObserver, ComponentObserver, ProcessStatus } from './component-observer.ts';
 import { GrpcMethodMetrics } from './grpc-metrics.ts';
+import { ResiliencyMetrics } from './resiliency-metrics.ts';
 
 const PROCESS_STATUSES: readonly ProcessStatus[] = ['success', 'retry', 'drop'];
 
@@ -26,6 +27,8 @@ type Report = () => void;
 
 export class SidecarMetrics implements BlockObserver, ComponentObserver {
   readonly appId: string;
+  /** daprd's dapr_resiliency_* families, which the resiliency layer reports to. */
+  readonly resiliency: ResiliencyMetrics;
   readonly #namespace: string;
   #families: Families | undefined;
   #early: Report[] | undefined = [];
@@ -44,6 +47,7 @@ export class SidecarMetrics implements BlockObserver, ComponentObserver {
     this.#inputValues = [this.appId, '', '', ''];
     this.#callValues = [this.appId, '', '', ''];
     this.#latencyValues = [this.appId, '', ''];
+    this.resiliency = new ResiliencyMetrics(this.appId, this.#namespace);
   }
 
   /** Where the per-component gauges are read from at each scrape. */
@@ -56,6 +60,7 @@ export class SidecarMetrics implements BlockObserver, ComponentObserver {
     this.#loading ??= import('./metric-families.ts').then(({ createFamilies }) => {
       const families = createFamilies(() => this.#sample());
       this.#families = families;
+      this.resiliency.registerOn(families.registry);
       for (const report of this.#early ?? []) report();
       this.#early = undefined;
       return families;

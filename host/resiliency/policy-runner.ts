@@ -5,6 +5,7 @@
 import { abortablePause } from '../building-blocks/abortable-pause.ts';
 import { backoffMs, retriable } from './retry-backoff.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
+import type { PolicyMeter } from './policy-meter.ts';
 import type { RetryPolicy } from './resiliency-document.ts';
 
 /** The policies that apply to one target (an app, a component's outbound or inbound calls). */
@@ -14,6 +15,8 @@ export interface TargetPolicy {
   timeoutMs?: number;
   retry?: RetryPolicy;
   breaker?: CircuitBreaker;
+  /** Counts the runs and what the policies did (dapr_resiliency_*); none with metrics off. */
+  meter?: PolicyMeter;
 }
 
 /** An attempt ran past the policy's timeout (and was aborted). */
@@ -56,9 +59,10 @@ export const hasPolicies = (policy: TargetPolicy | undefined): policy is TargetP
   policy !== undefined && (policy.timeoutMs !== undefined || policy.retry !== undefined || policy.breaker !== undefined);
 
 const NEVER = new AbortController().signal;
+const noop = (): void => {};
 
 /** One attempt under the timeout: the operation's own signal aborts when the timeout or the run's signal fires. */
-async function attempt<T>(policy: TargetPolicy, op: (signal: AbortSignal) => Promise<T>, outer: AbortSignal): Promise<T> {
+async function attempt<T>(policy: TargetPolicy, op: (signal: AbortSignal) => Promise<T>, outer: AbortSignal, onTimeout: () => void): Promise<T> {
   if (policy.timeoutMs === undefined || policy.timeoutMs <= 0) return op(outer);
   const controller = new AbortController();
   const stop = (): void => controller.abort(outer.reason);
@@ -67,6 +71,7 @@ async function attempt<T>(policy: TargetPolicy, op: (signal: AbortSignal) => Pro
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const err = new PolicyTimeoutError(policy.target, policy.timeoutMs!);
+      onTimeout();
       controller.abort(err);
       reject(err);
     }, policy.timeoutMs);
@@ -83,13 +88,24 @@ async function attempt<T>(policy: TargetPolicy, op: (signal: AbortSignal) => Pro
 export async function runWithPolicy<T>(policy: TargetPolicy, op: (signal: AbortSignal) => Promise<T>, options: RunOptions<T> = {}): Promise<T> {
   if (!hasPolicies(policy)) return op(options.signal ?? NEVER);
   const signal = options.signal ?? NEVER;
+  const meter = policy.meter;
+  meter?.executed();
+  // daprd counts a timeout's activation once per run, however many attempts it cuts.
+  let timedOut = false;
+  const onTimeout =
+    meter === undefined
+      ? noop
+      : (): void => {
+          if (!timedOut) meter.timedOut();
+          timedOut = true;
+        };
   for (let retry = 0; ; retry++) {
     const generation = policy.breaker?.admit();
     let failure: FailureStatus | undefined;
     let thrown: { err: unknown } | undefined;
     let value: T | undefined;
     try {
-      value = await attempt(policy, op, signal);
+      value = await attempt(policy, op, signal, onTimeout);
       failure = options.failureOf?.(value);
     } catch (err) {
       if (options.isFailure?.(err) === false) {
@@ -111,6 +127,7 @@ export async function runWithPolicy<T>(policy: TargetPolicy, op: (signal: AbortS
       if (thrown !== undefined) throw thrown.err;
       return value as T;
     }
+    meter?.retried();
     await abortablePause(backoffMs(policy.retry!, retry), signal);
     if (signal.aborted) {
       if (thrown !== undefined) throw thrown.err;
