@@ -25,13 +25,17 @@ export interface ResiliencyOptions {
   observer?: ResiliencyObserver | undefined;
 }
 
-/** daprd's names of the component types in its metrics' `target` label (`Statestore_statestore`). */
-const METRIC_TYPE: Record<ComponentFamily, string> = { Statestore: 'Statestore', Pubsub: 'Pubsub', Bindings: 'Binding' };
+/**
+ * daprd's names of the component types (its resiliency ComponentType): in the default policy
+ * names (`DefaultBindingComponentOutboundRetryPolicy`) and the metrics' `target` label
+ * (`Statestore_statestore`).
+ */
+const DAPR_TYPE: Record<ComponentFamily, string> = { Statestore: 'Statestore', Pubsub: 'Pubsub', Bindings: 'Binding' };
 
 /** Dapr's default policy names for a target, most specific first. */
 function defaultNames(kind: PolicyKind, scope: { app: true } | { family: ComponentFamily; direction: Direction }): string[] {
   if ('app' in scope) return [`DefaultApp${kind}Policy`, `Default${kind}Policy`];
-  return [`Default${scope.family}Component${scope.direction}${kind}Policy`, `DefaultComponent${scope.direction}${kind}Policy`, `DefaultComponent${kind}Policy`, `Default${kind}Policy`];
+  return [`Default${DAPR_TYPE[scope.family]}Component${scope.direction}${kind}Policy`, `DefaultComponent${scope.direction}${kind}Policy`, `DefaultComponent${kind}Policy`, `Default${kind}Policy`];
 }
 
 export class Resiliency {
@@ -84,12 +88,12 @@ export class Resiliency {
 
   /** The policies of the sidecar's calls to component `name` (state calls, publishes, output bindings). */
   componentOutbound(name: string, family: ComponentFamily): TargetPolicy {
-    return this.#resolve(`out:${name}`, `component "${name}" (outbound)`, this.#components.get(name)?.outbound, { family, direction: 'Outbound' }, `${METRIC_TYPE[family]}_${name}`);
+    return this.#resolve(`out:${name}`, `component "${name}" (outbound)`, this.#components.get(name)?.outbound, { family, direction: 'Outbound' }, `${DAPR_TYPE[family]}_${name}`);
   }
 
   /** The policies of deliveries from component `name` to the app (messages, input binding events). */
   componentInbound(name: string, family: ComponentFamily): TargetPolicy {
-    return this.#resolve(`in:${name}`, `component "${name}" (inbound)`, this.#components.get(name)?.inbound, { family, direction: 'Inbound' }, `${METRIC_TYPE[family]}_${name}`);
+    return this.#resolve(`in:${name}`, `component "${name}" (inbound)`, this.#components.get(name)?.inbound, { family, direction: 'Inbound' }, `${DAPR_TYPE[family]}_${name}`);
   }
 
   /** `metricTarget` is daprd's `target` label of these policies. */

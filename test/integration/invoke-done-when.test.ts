@@ -106,6 +106,9 @@ describe('issue 16 done-when: examples/invoke', () => {
 
   it('a dead callee trips the breaker: calls then fail at once naming it, in the metrics and the log', async () => {
     await kill(appB.child);
+    const first = (await (await a.fetch('/v1.0/invoke/b/method/hello')).json()) as { message?: string };
+    assert.match(first.message ?? '', /error invoking app channel: /);
+    assert.doesNotMatch(first.message ?? '', /error invoking app channel: .*error invoking app channel/, 'the app channel is named once');
     // A failing call is tried 3 times (4 failures in a row trip the breaker): the second call trips it.
     const message = await pollUntil('the breaker to open', async () => {
       const res = await a.fetch('/v1.0/invoke/b/method/hello');

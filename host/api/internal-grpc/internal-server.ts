@@ -98,7 +98,9 @@ async function callLocal(deps: InternalServerDeps, call: ServerUnaryCall<Interna
       message: { content_type: answer.contentType, data: { type_url: '', value: answer.body } },
     };
   } catch (err) {
-    throw failure(Status.INTERNAL, `error invoking app channel: ${(err as Error).message}`);
+    // The app channel's errors already say so; others (no app channel) are prefixed as daprd does.
+    const message = (err as Error).message;
+    throw failure(Status.INTERNAL, message.startsWith('error invoking app channel: ') ? message : `error invoking app channel: ${message}`);
   }
 }
 

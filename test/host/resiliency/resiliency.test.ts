@@ -144,6 +144,15 @@ describe('looking policies up', () => {
     assert.equal(r.componentInbound('other', 'Pubsub').retry, undefined);
   });
 
+  test("the per-type defaults use daprd's type names: Statestore, Pubsub and Binding (not Bindings)", () => {
+    const policy = (name: string) => `      ${name}:\n        policy: constant\n        duration: 1s\n        maxRetries: 3\n`;
+    const text = `kind: Resiliency\nmetadata: {name: defaults}\nspec:\n  policies:\n    retries:\n${policy('DefaultBindingComponentOutboundRetryPolicy')}${policy('DefaultPubsubComponentInboundRetryPolicy')}${policy('DefaultStatestoreComponentOutboundRetryPolicy')}`;
+    const r = new Resiliency({ appId: 'checkout' }, [parseResiliency(parse(text), 'defaults.yaml')]);
+    assert.equal(r.componentOutbound('web', 'Bindings').retry?.name, 'DefaultBindingComponentOutboundRetryPolicy');
+    assert.equal(r.componentInbound('orders', 'Pubsub').retry?.name, 'DefaultPubsubComponentInboundRetryPolicy');
+    assert.equal(r.componentOutbound('statestore', 'Statestore').retry?.name, 'DefaultStatestoreComponentOutboundRetryPolicy');
+  });
+
   test('a document scoped to other apps does not apply; an update replaces the documents', () => {
     const r = new Resiliency({ appId: 'cart' }, [doc()]);
     assert.deepEqual(r.documents, []);
