@@ -18,7 +18,7 @@ import type { Logger } from '../../observability/logger.ts';
 import type { MtlsMaterial } from '../../security/mtls-credentials.ts';
 import { callerAppId, PeerIdentityError } from '../../security/peer-identity.ts';
 import { serveUnknownMethods } from '../grpc/unknown-methods.ts';
-import { closeGrpc, listenGrpc } from '../grpc/grpc-listen.ts';
+import { closeGrpc, listenGrpc, SERVER_OPTIONS } from '../grpc/grpc-listen.ts';
 import { HTTP_VERBS, MESSAGE_HEADROOM_BYTES, serviceInvocationService, type HttpVerb, type InternalInvokeRequest, type InternalInvokeResponse } from '../../building-blocks/invoke/internal-protos.ts';
 
 
@@ -132,6 +132,7 @@ export function createInternalServer(deps: InternalServerDeps): InternalServer {
     ) as UntypedServiceImplementation[string];
   }
   const server = new Server({
+    ...SERVER_OPTIONS,
     'grpc.max_receive_message_length': deps.maxBodyBytes + MESSAGE_HEADROOM_BYTES,
     'grpc.max_send_message_length': deps.maxBodyBytes + MESSAGE_HEADROOM_BYTES,
   });
