@@ -2,7 +2,15 @@
 // service invocation API): on one address, with insecure credentials unless the caller gives
 // others (the internal API's mTLS), and a stop that lets calls under way finish for a grace
 // period before it cuts them.
-import { ServerCredentials, type Server } from '@grpc/grpc-js';
+import { ServerCredentials, type Server, type ServerOptions } from '@grpc/grpc-js';
+
+/**
+ * Options every gRPC server of the sidecar starts with. Channelz off: grpc-js otherwise keeps
+ * per-call and per-message counters and timestamps for its channelz service, which Tessera
+ * does not serve, at about 30 µs of CPU a call (measured on the internal CallLocal path: 233
+ * against 205 µs a call, client and server together).
+ */
+export const SERVER_OPTIONS: ServerOptions = { 'grpc.enable_channelz': 0 };
 
 /** Binds `server` to `host:port` (0 picks a free port); resolves to the port. */
 export function listenGrpc(server: Server, host: string, port: number, credentials: ServerCredentials = ServerCredentials.createInsecure()): Promise<number> {

@@ -27,7 +27,7 @@ import { tokenMatcher } from '../token-matcher.ts';
 import { bindingsRpcs } from './bindings-rpcs.ts';
 import { daprService } from './dapr-protos.ts';
 import { grpcErrorStatus, asTesseraError } from './grpc-error.ts';
-import { closeGrpc, listenGrpc } from './grpc-listen.ts';
+import { closeGrpc, listenGrpc, SERVER_OPTIONS } from './grpc-listen.ts';
 import { grpcStatusOf } from './grpc-status.ts';
 import { invokeRpcs } from './invoke-rpcs.ts';
 import { metadataRpcs } from './metadata-rpcs.ts';
@@ -132,6 +132,7 @@ export function createGrpcApi(deps: GrpcApiDeps): GrpcApi {
     implementation[name] = handler;
   }
   const server = new Server({
+    ...SERVER_OPTIONS,
     'grpc.max_receive_message_length': deps.maxBodyBytes,
     'grpc.max_send_message_length': MAX_SEND_BYTES,
   });

@@ -8,7 +8,7 @@
 // stale registration: the caller resolves again and retries). With mTLS, the server takes only
 // callers whose certificate chains to the trust anchors, and the caller's app id is the one in
 // its certificate's SPIFFE id: `dapr-caller-app-id` is set from it, whatever the caller sent.
-import { Server, ServerCredentials, status as Status, type ServerUnaryCall, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status as Status, type MethodDefinition, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { AppChannel } from '../../app-channel/app-channel.ts';
 import { callApp } from '../../building-blocks/invoke/invoke-call.ts';
 import { headersToMetadata } from '../../building-blocks/invoke/invoke-headers.ts';
@@ -18,7 +18,8 @@ import type { Logger } from '../../observability/logger.ts';
 import type { MtlsMaterial } from '../../security/mtls-credentials.ts';
 import { callerAppId, PeerIdentityError } from '../../security/peer-identity.ts';
 import { serveUnknownMethods } from '../grpc/unknown-methods.ts';
-import { closeGrpc, listenGrpc } from '../grpc/grpc-listen.ts';
+import { serveRawUnary, type RawUnaryCall } from '../grpc/raw-unary.ts';
+import { closeGrpc, listenGrpc, SERVER_OPTIONS } from '../grpc/grpc-listen.ts';
 import { HTTP_VERBS, MESSAGE_HEADROOM_BYTES, serviceInvocationService, type HttpVerb, type InternalInvokeRequest, type InternalInvokeResponse } from '../../building-blocks/invoke/internal-protos.ts';
 
 
@@ -52,7 +53,7 @@ function verbOf(request: InternalInvokeRequest): HttpVerb {
 }
 
 /** The caller's app id from its certificate, or the gRPC error that refuses it. */
-function callerOf(call: ServerUnaryCall<InternalInvokeRequest, InternalInvokeResponse>): string {
+function callerOf(call: RawUnaryCall): string {
   try {
     return callerAppId(call);
   } catch (err) {
@@ -61,16 +62,11 @@ function callerOf(call: ServerUnaryCall<InternalInvokeRequest, InternalInvokeRes
   }
 }
 
-async function callLocal(deps: InternalServerDeps, call: ServerUnaryCall<InternalInvokeRequest, InternalInvokeResponse>): Promise<InternalInvokeResponse> {
-  const request = call.request;
+async function callLocal(deps: InternalServerDeps, request: InternalInvokeRequest, call: RawUnaryCall): Promise<InternalInvokeResponse> {
   // Over mTLS the certificate says who calls; a header saying otherwise is overridden.
   if (deps.mtls !== undefined) request.metadata['dapr-caller-app-id'] = { values: [callerOf(call)] };
   const callee = request.metadata['dapr-callee-app-id']?.values[0];
   if (callee !== undefined && callee !== deps.appId) throw failure(Status.UNAVAILABLE, `this sidecar serves app id "${deps.appId}", not "${callee}"`);
-  const controller = new AbortController();
-  call.on('cancelled', () => controller.abort(new Error('the caller cancelled the call')));
-  const deadline = call.getDeadline();
-  const timeoutMs = deadline instanceof Date ? Math.max(1, deadline.getTime() - Date.now()) : Number.isFinite(deadline) ? Math.max(1, Number(deadline) - Date.now()) : undefined;
   let method: string;
   try {
     // The caller normalised it; a caller that did not is not trusted to have.
@@ -90,7 +86,7 @@ async function callLocal(deps: InternalServerDeps, call: ServerUnaryCall<Interna
         metadata: request.metadata,
         body: request.message.data?.value ?? Buffer.alloc(0),
       },
-      { signal: controller.signal, maxBodyBytes: deps.maxBodyBytes, timeoutMs },
+      { signal: call.signal, maxBodyBytes: deps.maxBodyBytes, timeoutMs: call.timeoutMs },
     );
     return {
       status: { code: answer.status, message: '' },
@@ -114,18 +110,8 @@ export function createInternalServer(deps: InternalServerDeps): InternalServer {
   const service = serviceInvocationService();
   const implementation: UntypedServiceImplementation = {};
   for (const [name, definition] of Object.entries(service)) {
-    if (name === 'CallLocal') {
-      implementation[name] = ((call: ServerUnaryCall<InternalInvokeRequest, InternalInvokeResponse>, callback: (err: Partial<ServiceError> | null, res?: InternalInvokeResponse) => void) => {
-        callLocal(deps, call).then(
-          (res) => callback(null, res),
-          (err: Partial<ServiceError>) => {
-            deps.logger.debug('internal CallLocal failed', { code: err.code, message: err.details });
-            callback(err);
-          },
-        );
-      }) as UntypedServiceImplementation[string];
-      continue;
-    }
+    // CallLocal is served on its raw HTTP/2 streams, below.
+    if (name === 'CallLocal') continue;
     const unimplemented = failure(Status.UNIMPLEMENTED, `${name} is not implemented by Tessera`);
     implementation[name] = (
       definition.responseStream
@@ -134,10 +120,18 @@ export function createInternalServer(deps: InternalServerDeps): InternalServer {
     ) as UntypedServiceImplementation[string];
   }
   const server = new Server({
+    ...SERVER_OPTIONS,
     'grpc.max_receive_message_length': deps.maxBodyBytes + MESSAGE_HEADROOM_BYTES,
     'grpc.max_send_message_length': deps.maxBodyBytes + MESSAGE_HEADROOM_BYTES,
   });
   server.addService(service, implementation);
+  const maxMessageBytes = deps.maxBodyBytes + MESSAGE_HEADROOM_BYTES;
+  serveRawUnary(server, service.CallLocal as MethodDefinition<InternalInvokeRequest, InternalInvokeResponse>, maxMessageBytes, (request, call) =>
+    callLocal(deps, request, call).catch((err: Partial<ServiceError>) => {
+      deps.logger.debug('internal CallLocal failed', { code: err.code, message: err.details });
+      throw err;
+    }),
+  );
   const proxy = deps.proxy;
   if (proxy !== undefined) serveUnknownMethods(server, (stream) => proxy.proxy(stream, 'sidecar'));
   return {
