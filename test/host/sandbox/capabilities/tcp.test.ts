@@ -87,3 +87,73 @@ test('an unreachable address fails as unavailable; dropping the instance closes 
   dispose();
   await closed;
 });
+
+/** A server whose sockets read nothing until told: its connections fill up. */
+async function stalledServer(): Promise<{ port: number; peers: Socket[]; close: () => Promise<void> }> {
+  const stalled: Socket[] = [];
+  const srv = createServer((socket) => {
+    socket.pause();
+    stalled.push(socket);
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (srv.address() as AddressInfo).port,
+    peers: stalled,
+    close: async () => {
+      for (const s of stalled) s.destroy();
+      await new Promise<void>((resolve) => srv.close(() => resolve()));
+    },
+  };
+}
+
+async function firstPeer(peersOf: Socket[]): Promise<Socket> {
+  for (let i = 0; peersOf.length === 0; i++) {
+    assert.ok(i < 200, 'the server saw the connection');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return peersOf[0]!;
+}
+
+test('a write the socket takes answers at once; one past its buffer waits until the peer reads', async () => {
+  const stalled = await stalledServer();
+  const { fns, dispose } = tcp([`127.0.0.1:${stalled.port}`]);
+  try {
+    const id = (await fns.connect!('127.0.0.1', stalled.port, 1000)).val as number;
+    assert.deepEqual(fns.write!(id, new Uint8Array(10)), { tag: 'ok', val: undefined }, 'no promise: the component is not suspended');
+    // More than the kernel's buffers and the socket's high-water mark hold.
+    const pending = fns.write!(id, new Uint8Array(32 * 1024 * 1024));
+    assert.ok(pending instanceof Promise, 'a full buffer suspends the writer');
+    let settled = false;
+    void pending.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(settled, false, 'it waits while the peer reads nothing');
+    const peer = await firstPeer(stalled.peers);
+    peer.on('data', () => {});
+    peer.resume();
+    assert.deepEqual(await pending, { tag: 'ok', val: undefined });
+  } finally {
+    dispose();
+    await stalled.close();
+  }
+});
+
+test('a write waiting on a full buffer fails (no hang) when the connection is lost, and so does the next', async () => {
+  const stalled = await stalledServer();
+  const { fns, dispose } = tcp([`127.0.0.1:${stalled.port}`]);
+  try {
+    const id = (await fns.connect!('127.0.0.1', stalled.port, 1000)).val as number;
+    const pending = fns.write!(id, new Uint8Array(32 * 1024 * 1024));
+    assert.ok(pending instanceof Promise);
+    (await firstPeer(stalled.peers)).destroy();
+    const failed = await pending;
+    assert.equal(failed.tag, 'err');
+    assert.equal(failed.val.tag, 'unavailable');
+    const next = await fns.write!(id, new Uint8Array(1));
+    assert.equal(next.val.tag, 'unavailable', 'a write on the lost connection');
+    const read = await fns.read!(id, 10, 1000);
+    assert.equal(read.val.tag, 'unavailable', 'a read on the lost connection');
+  } finally {
+    dispose();
+    await stalled.close();
+  }
+});
