@@ -33,6 +33,15 @@ function tcp(grants: string[]) {
   return { fns: fns as Record<string, (...a: any[]) => any>, dispose: () => cleanups.forEach((c) => c()) };
 }
 
+/** The server side of the connection numbered `index`, once the server has accepted it. */
+async function peerAt(list: Socket[], index: number): Promise<Socket> {
+  for (let i = 0; list.length <= index; i++) {
+    assert.ok(i < 200, 'the server saw the connection');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return list[index]!;
+}
+
 test('connects only to granted host:port pairs, naming the refusal', async () => {
   const { fns } = tcp([]);
   assert.deepEqual(await fns.connect!('127.0.0.1', port, 1000), {
@@ -78,11 +87,7 @@ test('an unreachable address fails as unavailable; dropping the instance closes 
   const before = peers.length;
   const open = await fns.connect!('127.0.0.1', port, 1000);
   assert.equal(open.tag, 'ok');
-  for (let i = 0; peers.length === before; i++) {
-    assert.ok(i < 200, 'the server saw the connection');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  const peer = peers.at(-1)!;
+  const peer = await peerAt(peers, before);
   const closed = new Promise((resolve) => peer.once('close', resolve));
   dispose();
   await closed;
@@ -106,13 +111,6 @@ async function stalledServer(): Promise<{ port: number; peers: Socket[]; close: 
   };
 }
 
-async function firstPeer(peersOf: Socket[]): Promise<Socket> {
-  for (let i = 0; peersOf.length === 0; i++) {
-    assert.ok(i < 200, 'the server saw the connection');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return peersOf[0]!;
-}
 
 test('a write the socket takes answers at once; one past its buffer waits until the peer reads', async () => {
   const stalled = await stalledServer();
@@ -127,7 +125,7 @@ test('a write the socket takes answers at once; one past its buffer waits until 
     void pending.then(() => (settled = true));
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(settled, false, 'it waits while the peer reads nothing');
-    const peer = await firstPeer(stalled.peers);
+    const peer = await peerAt(stalled.peers, 0);
     peer.on('data', () => {});
     peer.resume();
     assert.deepEqual(await pending, { tag: 'ok', val: undefined });
@@ -144,7 +142,7 @@ test('a write waiting on a full buffer fails (no hang) when the connection is lo
     const id = (await fns.connect!('127.0.0.1', stalled.port, 1000)).val as number;
     const pending = fns.write!(id, new Uint8Array(32 * 1024 * 1024));
     assert.ok(pending instanceof Promise);
-    (await firstPeer(stalled.peers)).destroy();
+    (await peerAt(stalled.peers, 0)).destroy();
     const failed = await pending;
     assert.equal(failed.tag, 'err');
     assert.equal(failed.val.tag, 'unavailable');
