@@ -189,8 +189,9 @@ export function compileAsyncExportCall(
 /**
  * Returns the core-level import function (flat params, plus a return-area pointer past 1
  * flat result) that lifts args from the guest, calls `host`, and lowers the result
- * (realloc'ing strings/lists in the guest). With `async: true`, `host` returns a Promise
- * and the returned function is async (to be wrapped in `WebAssembly.Suspending`).
+ * (realloc'ing strings/lists in the guest). With `async: true`, `host` may return a
+ * Promise, and the returned function then returns one (it is wrapped in
+ * `WebAssembly.Suspending`, which suspends the guest only for a Promise).
  */
 export function compileImport(
   fn: WitFunction,
@@ -240,11 +241,20 @@ export function compileImport(
   }
 
   if (opts.async) {
-    return async (...flat: unknown[]) => {
+    // A promise suspends the guest (JSPI) until it settles; an answer the host has at once (a
+    // write the socket took, a read of bytes already buffered) is lowered and returned without
+    // one: a suspension and its resumption cost more than the rest of such a call.
+    return (...flat: unknown[]) => {
       mem.refresh();
-      const value = await host(...liftArgs(flat));
-      mem.refresh();
-      return lowerResult(value, flat);
+      const value = host(...liftArgs(flat));
+      if (!(value instanceof Promise)) {
+        mem.refresh();
+        return lowerResult(value, flat);
+      }
+      return value.then((settled: unknown) => {
+        mem.refresh();
+        return lowerResult(settled, flat);
+      });
     };
   }
   return (...flat: unknown[]) => {

@@ -2,7 +2,8 @@
 // sandbox, wasm state.redis) against a bare fastify server whose routes call the same
 // redis-server with a Node client (test/support/resp-client.ts: one connection, commands
 // pipelined as they come, as ioredis and node-redis do), both in this process, loaded
-// alternately by autocannon from a child process; medians over rounds.
+// alternately by autocannon from a child process; medians over rounds, and the process's CPU
+// time per request for each server.
 import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -58,19 +59,30 @@ export async function stateRedisHttpBench(options: StateRedisHttpOptions): Promi
       await load(`${base}/v1.0/state/statestore/k1`, 'GET', '', 2, options.connections);
     }
     const results: Record<string, Load[]> = {};
+    // Both servers share this process (autocannon runs in a child), so its CPU time over a run
+    // divided by the requests served is that server's cost per request: a figure that, unlike
+    // req/s, holds up when other work shares the machine's cores.
+    const cpu: Record<string, number[]> = {};
+    const measured = async (key: string, run: () => Promise<Load>): Promise<void> => {
+      const before = process.cpuUsage();
+      const result = await run();
+      const used = process.cpuUsage(before);
+      (results[key] ??= []).push(result);
+      (cpu[key] ??= []).push((used.user + used.system) / Math.max(1, result.total));
+    };
     for (let round = 0; round < options.rounds; round++) {
       for (const [name, base] of servers) {
-        (results[`GET ${name}`] ??= []).push(await load(`${base}/v1.0/state/statestore/k1`, 'GET', '', options.seconds, options.connections));
-        (results[`POST ${name}`] ??= []).push(await load(`${base}/v1.0/state/statestore`, 'POST', body, options.seconds, options.connections));
+        await measured(`GET ${name}`, () => load(`${base}/v1.0/state/statestore/k1`, 'GET', '', options.seconds, options.connections));
+        await measured(`POST ${name}`, () => load(`${base}/v1.0/state/statestore`, 'POST', body, options.seconds, options.connections));
       }
     }
     const lines = [`(c) HTTP state API on state.redis vs fastify + a Node Redis client, ${options.connections} connections, ${options.rounds} alternating rounds of ${options.seconds}s, medians:`];
-    lines.push('    op    | server  |   req/s | p50 ms | p99 ms | errors');
+    lines.push('    op    | server  |   req/s | p50 ms | p99 ms | CPU µs/req | errors');
     for (const op of ['GET', 'POST']) {
       for (const [name] of servers) {
         const rs = results[`${op} ${name}`]!;
         lines.push(
-          `    ${op.padEnd(5)} | ${name.padEnd(7)} | ${median(rs.map((r) => r.rps)).toFixed(0).padStart(7)} | ${median(rs.map((r) => r.p50)).toFixed(0).padStart(6)} | ${median(rs.map((r) => r.p99)).toFixed(0).padStart(6)} | ${rs.reduce((n, r) => n + r.errors, 0)}`,
+          `    ${op.padEnd(5)} | ${name.padEnd(7)} | ${median(rs.map((r) => r.rps)).toFixed(0).padStart(7)} | ${median(rs.map((r) => r.p50)).toFixed(0).padStart(6)} | ${median(rs.map((r) => r.p99)).toFixed(0).padStart(6)} | ${median(cpu[`${op} ${name}`]!).toFixed(1).padStart(10)} | ${rs.reduce((n, r) => n + r.errors, 0)}`,
         );
       }
       // Each round's ratio compares runs seconds apart, so drift on a shared machine cancels out.

@@ -1,7 +1,8 @@
 // `tcp`: outbound connections to the `host:port` pairs the component's YAML grants
-// (`tessera.dev/allow-tcp`), and to nothing else. Every call suspends the component (JSPI)
-// while the event loop serves; reads are buffered with backpressure, and every socket is
-// destroyed with its instance.
+// (`tessera.dev/allow-tcp`), and to nothing else. A call that must wait suspends the component
+// (JSPI) while the event loop serves; one the host can answer at once (a write the socket
+// takes, a read of bytes already here) does not. Reads are buffered with backpressure, and
+// every socket is destroyed with its instance.
 import { Socket } from 'node:net';
 import type { WitError, WitResult } from '../../../abi/ts/types.ts';
 import type { Capability, CapabilityContext } from './capability.ts';
@@ -117,9 +118,19 @@ function build({ component, grant, onDispose }: CapabilityContext<readonly strin
     write(id: number, data: Uint8Array): Promise<WitResult<undefined>> | WitResult<undefined> {
       const c = connections.get(id);
       if (!c) return err('invalid-argument', `tcp connection ${id} is not open`);
-      if (c.ended) return err('unavailable', `tcp connection ${id} is closed${c.error ? `: ${c.error}` : ''}`);
+      if (c.ended || c.socket.destroyed) return err('unavailable', `tcp connection ${id} is closed${c.error ? `: ${c.error}` : ''}`);
+      // The socket takes the bytes at once while its buffer has room: the component goes on
+      // (to its read) without a suspension; a failure shows on that read. Only a full buffer
+      // suspends it, until the socket drains.
+      if (c.socket.write(data)) return ok(undefined);
       return new Promise((resolve) => {
-        c.socket.write(data, (e) => resolve(e ? err('unavailable', `tcp write failed: ${e.message}`) : ok(undefined)));
+        const done = (): void => {
+          c.socket.off('drain', done);
+          c.socket.off('close', done);
+          resolve(c.ended ? err('unavailable', `tcp write failed: connection ${id} closed${c.error ? `: ${c.error}` : ''}`) : ok(undefined));
+        };
+        c.socket.on('drain', done);
+        c.socket.on('close', done);
       });
     },
 

@@ -90,6 +90,12 @@ interface HostCalls {
   logged: unknown[][];
 }
 
+/** An async host function: a promise to wait `ms`, or its answer at once for 0. */
+function laterHost(ms: number): string | Promise<string> {
+  if (ms === 0) return 'at once';
+  return new Promise((resolve) => setTimeout(() => resolve(`waited ${ms} ms: ${'ü'.repeat(3)}`), ms));
+}
+
 /** The guest above, with host imports compiled through `compileImport`. */
 async function guest(): Promise<Guest & HostCalls> {
   const mem = new GuestMemory();
@@ -103,10 +109,7 @@ async function guest(): Promise<Guest & HostCalls> {
       'get-bytes': imp('get-bytes', (len: number) => new Uint8Array(len).map((_, i) => i + 1)) as WebAssembly.ImportValue,
       now: imp('now', () => 2n ** 64n - 2n) as WebAssembly.ImportValue,
       log: imp('log', (level: number, message: string) => void logged.push([level, message])) as WebAssembly.ImportValue,
-      later: imp('later', async (ms: number) => {
-        await new Promise((resolve) => setTimeout(resolve, ms));
-        return `waited ${ms} ms: ${'ü'.repeat(3)}`;
-      }, true) as WebAssembly.ImportValue,
+      later: imp('later', laterHost, true) as WebAssembly.ImportValue,
     },
   }, mem);
   return { ...g, logged };
@@ -172,6 +175,18 @@ test('async: a promising export suspends on an async import and resumes with its
   const g = await guest();
   const wait = compileAsyncExportCall(fn('wait'), WebAssembly.promising(g.exports[exp('wait')]), undefined, g.mem, 'test-guest: t.wait');
   assert.equal(await wait(5), 'waited 5 ms: üüü');
+});
+
+test('async: an async import whose host answers at once returns without a promise, so the guest does not suspend', async () => {
+  const g = await guest();
+  const later = compileImport(fn('later'), laterHost as (...args: unknown[]) => unknown, g.mem, { async: true, label: 'test-guest: t.later' }) as (...flat: unknown[]) => unknown;
+  assert.equal(later(0, 48), undefined, 'lowered into the return area at once');
+  const pending = later(1, 48);
+  assert.ok(pending instanceof Promise, 'a host promise is handed on, for WebAssembly.Suspending');
+  await pending;
+  const wait = compileAsyncExportCall(fn('wait'), WebAssembly.promising(g.exports[exp('wait')]), undefined, g.mem, 'test-guest: t.wait');
+  assert.equal(await wait(0), 'at once');
+  assert.equal(await wait(2), 'waited 2 ms: üüü');
 });
 
 test('a hostile guest traps with the function named: bad pointers, UTF-8, discriminants', async () => {

@@ -33,6 +33,15 @@ function tcp(grants: string[]) {
   return { fns: fns as Record<string, (...a: any[]) => any>, dispose: () => cleanups.forEach((c) => c()) };
 }
 
+/** The server side of the connection numbered `index`, once the server has accepted it. */
+async function peerAt(list: Socket[], index: number): Promise<Socket> {
+  for (let i = 0; list.length <= index; i++) {
+    assert.ok(i < 200, 'the server saw the connection');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return list[index]!;
+}
+
 test('connects only to granted host:port pairs, naming the refusal', async () => {
   const { fns } = tcp([]);
   assert.deepEqual(await fns.connect!('127.0.0.1', port, 1000), {
@@ -78,12 +87,71 @@ test('an unreachable address fails as unavailable; dropping the instance closes 
   const before = peers.length;
   const open = await fns.connect!('127.0.0.1', port, 1000);
   assert.equal(open.tag, 'ok');
-  for (let i = 0; peers.length === before; i++) {
-    assert.ok(i < 200, 'the server saw the connection');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  const peer = peers.at(-1)!;
+  const peer = await peerAt(peers, before);
   const closed = new Promise((resolve) => peer.once('close', resolve));
   dispose();
   await closed;
+});
+
+/** A server whose sockets read nothing until told: its connections fill up. */
+async function stalledServer(): Promise<{ port: number; peers: Socket[]; close: () => Promise<void> }> {
+  const stalled: Socket[] = [];
+  const srv = createServer((socket) => {
+    socket.pause();
+    stalled.push(socket);
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (srv.address() as AddressInfo).port,
+    peers: stalled,
+    close: async () => {
+      for (const s of stalled) s.destroy();
+      await new Promise<void>((resolve) => srv.close(() => resolve()));
+    },
+  };
+}
+
+
+test('a write the socket takes answers at once; one past its buffer waits until the peer reads', async () => {
+  const stalled = await stalledServer();
+  const { fns, dispose } = tcp([`127.0.0.1:${stalled.port}`]);
+  try {
+    const id = (await fns.connect!('127.0.0.1', stalled.port, 1000)).val as number;
+    assert.deepEqual(fns.write!(id, new Uint8Array(10)), { tag: 'ok', val: undefined }, 'no promise: the component is not suspended');
+    // More than the kernel's buffers and the socket's high-water mark hold.
+    const pending = fns.write!(id, new Uint8Array(32 * 1024 * 1024));
+    assert.ok(pending instanceof Promise, 'a full buffer suspends the writer');
+    let settled = false;
+    void pending.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(settled, false, 'it waits while the peer reads nothing');
+    const peer = await peerAt(stalled.peers, 0);
+    peer.on('data', () => {});
+    peer.resume();
+    assert.deepEqual(await pending, { tag: 'ok', val: undefined });
+  } finally {
+    dispose();
+    await stalled.close();
+  }
+});
+
+test('a write waiting on a full buffer fails (no hang) when the connection is lost, and so does the next', async () => {
+  const stalled = await stalledServer();
+  const { fns, dispose } = tcp([`127.0.0.1:${stalled.port}`]);
+  try {
+    const id = (await fns.connect!('127.0.0.1', stalled.port, 1000)).val as number;
+    const pending = fns.write!(id, new Uint8Array(32 * 1024 * 1024));
+    assert.ok(pending instanceof Promise);
+    (await peerAt(stalled.peers, 0)).destroy();
+    const failed = await pending;
+    assert.equal(failed.tag, 'err');
+    assert.equal(failed.val.tag, 'unavailable');
+    const next = await fns.write!(id, new Uint8Array(1));
+    assert.equal(next.val.tag, 'unavailable', 'a write on the lost connection');
+    const read = await fns.read!(id, 10, 1000);
+    assert.equal(read.val.tag, 'unavailable', 'a read on the lost connection');
+  } finally {
+    dispose();
+    await stalled.close();
+  }
 });
