@@ -9,7 +9,9 @@
 // decompressed behind the component's back). In-flight requests are aborted with their instance.
 import { Agent as HttpAgent, request as httpRequest, validateHeaderName, validateHeaderValue, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import type { Metadata, WitError, WitResult } from '../../../abi/ts/types.ts';
+import { HTTP_TOKEN, isPlainHeader } from '../../http-header-check.ts';
 import type { Response as HttpResponse } from '../../../abi/ts/wit/http.ts';
 import type { Capability, CapabilityContext } from './capability.ts';
 
@@ -22,7 +24,9 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 /** No request may take more than this into the sidecar, whatever it asks. */
 export const HOST_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Targets kept parsed and checked per instance (a binding calls the same few URLs over and over), up to a length each. */
+const TARGET_CACHE_SIZE = 32;
+const TARGET_CACHE_MAX_LENGTH = 2048;
 
 const ok = <T>(val: T): WitResult<T> => ({ tag: 'ok', val });
 const err = (tag: WitError['tag'], val: string): WitResult<never> => ({ tag: 'err', val: { tag, val } });
@@ -68,6 +72,9 @@ const CREDENTIALS = new Set(['authorization', 'proxy-authorization', 'cookie']);
 /** The longest a Node timer waits; a longer one would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** What Node's client takes from a URL (`urlToHttpOptions`). */
+type RequestOptions = ReturnType<typeof urlToHttpOptions>;
+
 /** Request headers by name: a repeated header (in any case) keeps each value, sent on lines of its own. */
 type RequestHeaders = Record<string, string | string[]>;
 
@@ -90,11 +97,11 @@ function stop(call: Call, reason: string): void {
 }
 
 /** One request and its response's head; rejects when the exchange fails or `call` is stopped. */
-function exchange(url: URL, method: string, headers: RequestHeaders, body: Uint8Array, call: Call): Promise<IncomingMessage> {
+function exchange(url: URL, options: RequestOptions, method: string, headers: RequestHeaders, body: Uint8Array, call: Call): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     if (call.stopped !== undefined) return reject(new Error(call.stopped));
     const https = url.protocol === 'https:';
-    const req = (https ? httpsRequest : httpRequest)(url, { method, headers, agent: https ? AGENTS['https:'] : AGENTS['http:'] }, resolve);
+    const req = (https ? httpsRequest : httpRequest)({ ...options, method, headers, agent: https ? AGENTS['https:'] : AGENTS['http:'] }, resolve);
     call.req = req;
     req.on('error', reject);
     req.end(body.length > 0 ? body : undefined);
@@ -144,11 +151,14 @@ function headerPairs(raw: readonly string[]): Metadata {
 function requestHeaders(list: Metadata): RequestHeaders | string {
   const byName = new Map<string, [string, string[]]>();
   for (const [name, value] of list) {
-    try {
-      validateHeaderName(name);
-      validateHeaderValue(name, value);
-    } catch (e) {
-      return `bad request header "${name.slice(0, 100)}": ${(e as Error).message}`;
+    // Node's checks say what is wrong; they run only when the quick ones fail.
+    if (!isPlainHeader(name, value)) {
+      try {
+        validateHeaderName(name);
+        validateHeaderValue(name, value);
+      } catch (e) {
+        return `bad request header "${name.slice(0, 100)}": ${(e as Error).message}`;
+      }
     }
     const key = name.toLowerCase();
     if (HOST_MANAGED.has(key)) continue;
@@ -169,6 +179,9 @@ function build({ component, grant, onDispose }: CapabilityContext<readonly strin
     for (const call of inFlight) stop(call, 'the instance was dropped');
   });
 
+  /** Request options (what Node's client takes from a URL) of the targets last sent to, all granted. */
+  const targets = new Map<string, { url: URL; options: RequestOptions }>();
+
   /** Why `url` may not be fetched, or undefined when it may. */
   const refusal = (url: URL): string | undefined => {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${url.href} is not an http: or https: URL`;
@@ -179,15 +192,26 @@ function build({ component, grant, onDispose }: CapabilityContext<readonly strin
   /** The WIT's `send`. */
   async function send(method: string, target: string, headerList: Metadata, requestBody: Uint8Array, timeoutMs: number, maxResponseBytes: number): Promise<WitResult<HttpResponse>> {
     let url: URL;
-    try {
-      url = new URL(target);
-    } catch {
-      return err('invalid-argument', `"${target.slice(0, 200)}" is not an absolute URL`);
+    let options: RequestOptions;
+    const known = targets.get(target);
+    if (known !== undefined) {
+      ({ url, options } = known);
+    } else {
+      try {
+        url = new URL(target);
+      } catch {
+        return err('invalid-argument', `"${target.slice(0, 200)}" is not an absolute URL`);
+      }
+      const refused = refusal(url);
+      if (refused) return err('invalid-argument', refused);
+      options = urlToHttpOptions(url);
+      if (target.length <= TARGET_CACHE_MAX_LENGTH) {
+        if (targets.size === TARGET_CACHE_SIZE) targets.clear();
+        targets.set(target, { url, options });
+      }
     }
-    const refused = refusal(url);
-    if (refused) return err('invalid-argument', refused);
     // CONNECT opens a tunnel, not an exchange with a response.
-    if (!TOKEN.test(method) || method.toUpperCase() === 'CONNECT') return err('invalid-argument', `"${method.slice(0, 40)}" is not an HTTP method the host sends`);
+    if (!HTTP_TOKEN.test(method) || method.toUpperCase() === 'CONNECT') return err('invalid-argument', `"${method.slice(0, 40)}" is not an HTTP method the host sends`);
     const headers = requestHeaders(headerList);
     if (typeof headers === 'string') return err('invalid-argument', headers);
     let sent: RequestHeaders = headers;
@@ -199,7 +223,7 @@ function build({ component, grant, onDispose }: CapabilityContext<readonly strin
     let body = requestBody;
     try {
       for (let hop = 0; ; hop++) {
-        const res = await exchange(url, method, sent, body, call);
+        const res = await exchange(url, options, method, sent, body, call);
         const status = res.statusCode ?? 0;
         const location = res.headers.location;
         if (status >= 300 && status < 400 && status !== 304 && location !== undefined) {
@@ -220,6 +244,7 @@ function build({ component, grant, onDispose }: CapabilityContext<readonly strin
           }
           if (next.origin !== url.origin) sent = withoutCredentials(sent);
           url = next;
+          options = urlToHttpOptions(next);
           continue;
         }
         const read = await readCapped(res, cap, url.href);
