@@ -2,7 +2,8 @@
 // - an output binding (bindings.http, C++) to a local HTTP server (its own process) through
 //   the sidecar (POST /v1.0/bindings/web {"operation":"get"}), against the same GETs sent
 //   straight to the server with fetch; both paths driven by the same fetch client in a child
-//   process, alternating rounds (target: at least 0.6 of direct);
+//   process, alternating rounds (target: at least 0.6 of direct); beside them a bare node:http
+//   proxy in the sidecar's place (bare-proxy.ts), the floor of any Node sidecar on this path;
 // - cron tick lateness (bindings.cron, AssemblyScript, `@every 100ms`, delivered to an app):
 //   when the app receives a tick minus the tick's own time (its `readTimeUTC`), p50 and p99
 //   over 200 ticks (target: p99 under 10 ms).
@@ -11,12 +12,13 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { silentLogger } from '../../host/observability/logger.ts';
 import { Sidecar } from '../../host/sidecar.ts';
+import { startBareProxy } from './bare-proxy.ts';
 import { median, percentile, type Load } from './bench-support.ts';
 
 const run = promisify(execFile);
@@ -47,7 +49,7 @@ async function sidecarWith(yaml: string, appPort?: number): Promise<{ sidecar: S
   };
 }
 
-async function outputBench(seconds: number, rounds: number, concurrency: number): Promise<string[]> {
+export async function outputBench(seconds: number, rounds: number, concurrency: number): Promise<string[]> {
   // The service runs in a process of its own, as an outside service would: the sidecar's
   // process must not also pay for serving it.
   const upstream = spawn(process.execPath, [UPSTREAM], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -56,6 +58,7 @@ async function outputBench(seconds: number, rounds: number, concurrency: number)
   const side = await sidecarWith(
     `apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: web\n  annotations:\n    tessera.dev/allow-http: "${origin}"\nspec:\n  type: bindings.http\n  version: v1\n  metadata:\n    - name: url\n      value: "${origin}/items"\n`,
   );
+  const bare = await startBareProxy(`${origin}/items`);
   try {
     const through = `${side.url}/v1.0/bindings/web`;
     const check = await fetch(through, { method: 'POST', body: '{"operation":"get"}' });
@@ -63,23 +66,30 @@ async function outputBench(seconds: number, rounds: number, concurrency: number)
     // Warm-up of both paths (JIT, the component's tier-up, connections).
     await fetchLoad(through, 'POST', '{"operation":"get"}', 1, concurrency);
     await fetchLoad(`${origin}/items`, 'GET', '', 1, concurrency);
+    await fetchLoad(bare.url, 'POST', '{"operation":"get"}', 1, concurrency);
     const viaSidecar: Load[] = [];
     const direct: Load[] = [];
+    const viaBare: Load[] = [];
     for (let r = 0; r < rounds; r++) {
       direct.push(await fetchLoad(`${origin}/items`, 'GET', '', seconds, concurrency));
       viaSidecar.push(await fetchLoad(through, 'POST', '{"operation":"get"}', seconds, concurrency));
+      viaBare.push(await fetchLoad(bare.url, 'POST', '{"operation":"get"}', seconds, concurrency));
     }
     const row = (name: string, loads: Load[]): string =>
       `  ${name.padEnd(44)} ${median(loads.map((l) => l.rps)).toFixed(0).padStart(7)} req/s   p50 ${median(loads.map((l) => l.p50)).toFixed(2)} ms   p99 ${median(loads.map((l) => l.p99)).toFixed(2)} ms   errors ${loads.reduce((a, l) => a + l.errors, 0)}`;
     const ratios = viaSidecar.map((l, i) => l.rps / direct[i]!.rps);
+    const bareRatios = viaBare.map((l, i) => l.rps / direct[i]!.rps);
     return [
       `Output binding (bindings.http, C++) to a local HTTP server, ${concurrency} in flight, ${rounds} alternating rounds of ${seconds} s, medians:`,
       row('GET straight to the server (fetch)', direct),
       row('POST /v1.0/bindings/web through the sidecar', viaSidecar),
+      row('POST through a bare node:http proxy', viaBare),
       `  through / direct: ${median(ratios).toFixed(2)} (rounds: ${ratios.map((x) => x.toFixed(2)).join(', ')}; target >= 0.6)`,
+      `  bare proxy / direct: ${median(bareRatios).toFixed(2)} (rounds: ${bareRatios.map((x) => x.toFixed(2)).join(', ')}); load average ${loadavg()[0]!.toFixed(1)}`,
     ];
   } finally {
     await side.stop();
+    await bare.stop();
     upstream.kill();
   }
 }

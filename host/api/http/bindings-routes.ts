@@ -8,6 +8,7 @@ import type { Metadata } from '../../../abi/ts/types.ts';
 import { malformedBindingRequest } from '../../building-blocks/bindings/bindings-errors.ts';
 import { goJson, type BindingsService } from '../../building-blocks/bindings/bindings-service.ts';
 import { TesseraError } from '../../errors.ts';
+import { isPlainHeader } from '../../http-header-check.ts';
 import { compileValidator } from '../../schema-validator.ts';
 import { useJsonBodies } from './body-parsers.ts';
 
@@ -35,6 +36,7 @@ const JSON_TYPE = 'application/json';
 
 /** A response header from what the binding answered, or an error naming the binding and the header. */
 function checkedHeader(binding: string, name: string, value: string): [string, string] {
+  if (isPlainHeader(name, value)) return [name, value];
   try {
     validateHeaderName(name);
     validateHeaderValue(name, value);

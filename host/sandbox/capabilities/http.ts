@@ -7,9 +7,11 @@
 // passed, so a huge answer never reaches the sidecar's memory. The response is what the server
 // sent: headers in the order received, repeated ones repeated, the body as it came (nothing is
 // decompressed behind the component's back). In-flight requests are aborted with their instance.
-import { Agent as HttpAgent, request as httpRequest, validateHeaderName, validateHeaderValue, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, validateHeaderName, validateHeaderValue, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import type { Metadata, WitError, WitResult } from '../../../abi/ts/types.ts';
+import { HTTP_TOKEN, isPlainHeader } from '../../http-header-check.ts';
 import type { Response as HttpResponse } from '../../../abi/ts/wit/http.ts';
 import type { Capability, CapabilityContext } from './capability.ts';
 
@@ -22,7 +24,9 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 /** No request may take more than this into the sidecar, whatever it asks. */
 export const HOST_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Targets kept parsed and checked per instance (a binding calls the same few URLs over and over), up to a length each. */
+const TARGET_CACHE_SIZE = 32;
+const TARGET_CACHE_MAX_LENGTH = 2048;
 
 const ok = <T>(val: T): WitResult<T> => ({ tag: 'ok', val });
 const err = (tag: WitError['tag'], val: string): WitResult<never> => ({ tag: 'err', val: { tag, val } });
@@ -68,37 +72,72 @@ const CREDENTIALS = new Set(['authorization', 'proxy-authorization', 'cookie']);
 /** The longest a Node timer waits; a longer one would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** What Node's client takes from a URL (`urlToHttpOptions`). */
+type RequestOptions = ReturnType<typeof urlToHttpOptions>;
+
 /** Request headers by name: a repeated header (in any case) keeps each value, sent on lines of its own. */
 type RequestHeaders = Record<string, string | string[]>;
 
-/** One request and its response's head; rejects when the exchange fails or `signal` aborts. */
-function exchange(url: URL, method: string, headers: RequestHeaders, body: Uint8Array, signal: AbortSignal): Promise<IncomingMessage> {
+/**
+ * One call's exchange in flight: stopped at its deadline or when the instance is dropped, by
+ * destroying its current request (and with it the response being read). A plain object and a
+ * destroy, not an AbortController and a `signal` per request: those cost an EventTarget, a
+ * listener and a stream watcher on every call of a hot path.
+ */
+interface Call {
+  req: ClientRequest | undefined;
+  /** Why it was stopped, once it was. */
+  stopped: string | undefined;
+}
+
+function stop(call: Call, reason: string): void {
+  if (call.stopped !== undefined) return;
+  call.stopped = reason;
+  call.req?.destroy(new Error(reason));
+}
+
+/** One request and its response's head; rejects when the exchange fails or `call` is stopped. */
+function exchange(url: URL, options: RequestOptions, method: string, headers: RequestHeaders, body: Uint8Array, call: Call): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
+    if (call.stopped !== undefined) return reject(new Error(call.stopped));
     const https = url.protocol === 'https:';
-    const req = (https ? httpsRequest : httpRequest)(url, { method, headers, agent: https ? AGENTS['https:'] : AGENTS['http:'], signal }, resolve);
+    const req = (https ? httpsRequest : httpRequest)({ ...options, method, headers, agent: https ? AGENTS['https:'] : AGENTS['http:'] }, resolve);
+    call.req = req;
     req.on('error', reject);
     req.end(body.length > 0 ? body : undefined);
   });
 }
 
-/** The body, read until it ends or passes `cap` (then the response is destroyed, unread). */
-async function readCapped(res: IncomingMessage, cap: number, url: string): Promise<WitResult<Uint8Array>> {
+/**
+ * The body, read until it ends or passes `cap` (then the response is destroyed, unread).
+ * Read with listeners rather than `for await`: the async iterator costs a promise per chunk
+ * and a stream watcher per response.
+ */
+function readCapped(res: IncomingMessage, cap: number, url: string): Promise<WitResult<Uint8Array>> {
   const declared = Number(res.headers['content-length'] ?? NaN);
   if (declared > cap) {
     res.destroy();
-    return err('invalid-argument', `the response of ${url} is ${declared} bytes, over the ${cap}-byte cap`);
+    return Promise.resolve(err('invalid-argument', `the response of ${url} is ${declared} bytes, over the ${cap}-byte cap`));
   }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of res as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > cap) {
-      res.destroy();
-      return err('invalid-argument', `the response of ${url} is over the ${cap}-byte cap`);
-    }
-    chunks.push(chunk);
-  }
-  return ok(Buffer.concat(chunks, total));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const onData = (chunk: Buffer): void => {
+      total += chunk.length;
+      if (total > cap) {
+        res.off('data', onData);
+        res.destroy();
+        resolve(err('invalid-argument', `the response of ${url} is over the ${cap}-byte cap`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    res.on('data', onData);
+    res.on('end', () => resolve(ok(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total))));
+    res.on('error', reject);
+    // A response cut off (the connection closed, or the call stopped) ends with a close and no end.
+    res.on('close', () => reject(new Error('the connection closed before the response ended')));
+  });
 }
 
 /** `rawHeaders` (`[name, value, name, value, ...]`) as metadata: names in lower case, in order. */
@@ -112,11 +151,14 @@ function headerPairs(raw: readonly string[]): Metadata {
 function requestHeaders(list: Metadata): RequestHeaders | string {
   const byName = new Map<string, [string, string[]]>();
   for (const [name, value] of list) {
-    try {
-      validateHeaderName(name);
-      validateHeaderValue(name, value);
-    } catch (e) {
-      return `bad request header "${name.slice(0, 100)}": ${(e as Error).message}`;
+    // Node's checks say what is wrong; they run only when the quick ones fail.
+    if (!isPlainHeader(name, value)) {
+      try {
+        validateHeaderName(name);
+        validateHeaderValue(name, value);
+      } catch (e) {
+        return `bad request header "${name.slice(0, 100)}": ${(e as Error).message}`;
+      }
     }
     const key = name.toLowerCase();
     if (HOST_MANAGED.has(key)) continue;
@@ -132,10 +174,13 @@ const withoutCredentials = (headers: RequestHeaders): RequestHeaders => Object.f
 
 function build({ component, grant, onDispose }: CapabilityContext<readonly string[]>) {
   const allowed = new Set(grant);
-  const inFlight = new Set<AbortController>();
+  const inFlight = new Set<Call>();
   onDispose(() => {
-    for (const c of inFlight) c.abort(new Error('the instance was dropped'));
+    for (const call of inFlight) stop(call, 'the instance was dropped');
   });
+
+  /** Request options (what Node's client takes from a URL) of the targets last sent to, all granted. */
+  const targets = new Map<string, { url: URL; options: RequestOptions }>();
 
   /** Why `url` may not be fetched, or undefined when it may. */
   const refusal = (url: URL): string | undefined => {
@@ -147,27 +192,38 @@ function build({ component, grant, onDispose }: CapabilityContext<readonly strin
   /** The WIT's `send`. */
   async function send(method: string, target: string, headerList: Metadata, requestBody: Uint8Array, timeoutMs: number, maxResponseBytes: number): Promise<WitResult<HttpResponse>> {
     let url: URL;
-    try {
-      url = new URL(target);
-    } catch {
-      return err('invalid-argument', `"${target.slice(0, 200)}" is not an absolute URL`);
+    let options: RequestOptions;
+    const known = targets.get(target);
+    if (known !== undefined) {
+      ({ url, options } = known);
+    } else {
+      try {
+        url = new URL(target);
+      } catch {
+        return err('invalid-argument', `"${target.slice(0, 200)}" is not an absolute URL`);
+      }
+      const refused = refusal(url);
+      if (refused) return err('invalid-argument', refused);
+      options = urlToHttpOptions(url);
+      if (target.length <= TARGET_CACHE_MAX_LENGTH) {
+        if (targets.size === TARGET_CACHE_SIZE) targets.clear();
+        targets.set(target, { url, options });
+      }
     }
-    const refused = refusal(url);
-    if (refused) return err('invalid-argument', refused);
     // CONNECT opens a tunnel, not an exchange with a response.
-    if (!TOKEN.test(method) || method.toUpperCase() === 'CONNECT') return err('invalid-argument', `"${method.slice(0, 40)}" is not an HTTP method the host sends`);
+    if (!HTTP_TOKEN.test(method) || method.toUpperCase() === 'CONNECT') return err('invalid-argument', `"${method.slice(0, 40)}" is not an HTTP method the host sends`);
     const headers = requestHeaders(headerList);
     if (typeof headers === 'string') return err('invalid-argument', headers);
     let sent: RequestHeaders = headers;
     const timeout = Math.min(timeoutMs > 0 ? timeoutMs : DEFAULT_TIMEOUT_MS, MAX_TIMER_MS);
     const cap = Math.min(maxResponseBytes > 0 ? maxResponseBytes : DEFAULT_MAX_RESPONSE_BYTES, HOST_MAX_RESPONSE_BYTES);
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Error(`timed out after ${timeout} ms`)), timeout);
-    inFlight.add(controller);
+    const call: Call = { req: undefined, stopped: undefined };
+    const timer = setTimeout(() => stop(call, `timed out after ${timeout} ms`), timeout);
+    inFlight.add(call);
     let body = requestBody;
     try {
       for (let hop = 0; ; hop++) {
-        const res = await exchange(url, method, sent, body, controller.signal);
+        const res = await exchange(url, options, method, sent, body, call);
         const status = res.statusCode ?? 0;
         const location = res.headers.location;
         if (status >= 300 && status < 400 && status !== 304 && location !== undefined) {
@@ -188,6 +244,7 @@ function build({ component, grant, onDispose }: CapabilityContext<readonly strin
           }
           if (next.origin !== url.origin) sent = withoutCredentials(sent);
           url = next;
+          options = urlToHttpOptions(next);
           continue;
         }
         const read = await readCapped(res, cap, url.href);
@@ -195,11 +252,11 @@ function build({ component, grant, onDispose }: CapabilityContext<readonly strin
         return ok({ status, headers: headerPairs(res.rawHeaders), body: read.val });
       }
     } catch (e) {
-      const cause = controller.signal.aborted ? (controller.signal.reason as Error).message : (e as Error).message;
+      const cause = call.stopped ?? (e as Error).message;
       return err('unavailable', `http ${method} ${url.href} failed: ${cause}`);
     } finally {
       clearTimeout(timer);
-      inFlight.delete(controller);
+      inFlight.delete(call);
     }
   }
 
