@@ -116,14 +116,16 @@ async function pendingCount(topic: string, group = 'app'): Promise<number> {
   return Number((await redis.cli('XPENDING', topic, group)).split('\n')[0]);
 }
 
-/** pubsub.redis as the pub/sub building block sees it: a dedicated instance per subscription. */
-async function adapted(): Promise<ReturnType<typeof adaptPubSub>> {
+/** pubsub.redis as the pub/sub building block sees it: a dedicated instance per subscription; `generation.number` may change, as a hot swap does. */
+async function adapted(generation = { number: 1 }): Promise<ReturnType<typeof adaptPubSub>> {
   const publisher = await start();
   return adaptPubSub({
     name: 'redis-pubsub',
     features: publisher.live.features,
     call: (fn, args) => publisher.live.call(fn, args),
-    generation: 1,
+    get generation() {
+      return generation.number;
+    },
     blocking: (await compiled).needsJspi,
     exports: (await compiled).optionalExports,
     async dedicatedInstance() {
@@ -526,6 +528,21 @@ describe('pubsub.redis through the host, against redis-server', needs('redis'), 
     await sub.ack(second!.id, 'success');
     await sub.close();
     assert.equal(await pendingCount(topic), 0, 'close sent the last ack');
+  });
+
+  test('through adaptPubSub, the acks held for the next pull go to the old instance before a swap moves the subscription: none comes again', async () => {
+    const generation = { number: 1 };
+    const pubsub = await adapted(generation);
+    const topic = newTopic();
+    const sub = await pubsub.subscribe(topic, []);
+    for (const text of ['a', 'b']) await pubsub.publish({ topic, data: encode(text), metadata: [] });
+    const got = [];
+    while (got.length < 2) got.push(...(await sub.pull(10, 3000)));
+    for (const message of got) await sub.ack(message.id, 'success');
+    generation.number = 2;
+    assert.deepEqual(await sub.pull(10, 200), [], 'the acked messages are not handed back to the group');
+    assert.equal(await pendingCount(topic), 0);
+    await sub.close();
   });
 
   test('through adaptPubSub, as the pub/sub building block sees it: a dedicated instance per subscription that waits', async () => {

@@ -25,10 +25,21 @@ const decoder = new TextDecoder();
 const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
 
 /**
+ * What a number the reviver below might keep as its source text looks like: 16 or more
+ * digits (with a dot), an exponent, a fraction ending in 0 or starting with six zeros, -0.
+ * A number with 15 significant digits or fewer and none of these reads back as written.
+ * Digits inside strings may match too: then the reviver runs, which is only slower.
+ */
+const MAYBE_IMPRECISE = /\d[\d.]{15}|\d[eE][+-]?\d|\.\d*0(?!\d)|\.0{6}|-0(?![.\d])/;
+
+/**
  * JSON.parse that keeps numbers a double cannot hold exactly as their source text, so an
  * envelope carries `12345678901234567890` through unchanged (Go's `UseNumber` in Dapr).
+ * Text without such a number is parsed without the reviver, which costs several times the
+ * parse (it showed in the publish route's profile).
  */
 export function parsePreciseJson(text: string): unknown {
+  if (!MAYBE_IMPRECISE.test(text)) return JSON.parse(text);
   return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) => {
     const source = context?.source;
     if (typeof value !== 'number' || source === undefined || Number.isSafeInteger(value) || String(value) === source) return value;

@@ -3,10 +3,13 @@
 // dedicated instance per subscription, so a waiting pull never holds up publishes; other
 // brokers keep every subscription in their one instance and answer pulls at once. A
 // subscription follows hot swaps: after a swap its next pull subscribes on the new generation.
-// On a dedicated instance an ack would queue behind a waiting pull (a blocking read), so
-// while messages it handed out are unanswered a pull does not wait in the broker: it reads
-// without waiting and the host waits between reads, a few ms at a time, leaving the instance
-// free for the acks (which a broker that batches them sends with the next read).
+// On a dedicated instance an ack would queue behind a waiting pull (a blocking read), so acks
+// are held here and handed to the broker just ahead of the subscription's next pull (or its
+// close), in one go: an ack never waits for a read, and a broker that batches them sends
+// them with that read. While messages it handed out are unanswered, a pull waits in the
+// broker at most ACK_HOLD_MS (a new message still ends the wait at once), so their acks
+// reach it within that long. Held acks are in the sidecar's memory as the broker's unsent
+// ones are in its own: a crash loses them and the broker redelivers, at least once.
 import type { AckOutcome, Message, PubSub, PubSubSubscription } from '../../../abi/ts/pubsub.ts';
 import type { Metadata, WitResult } from '../../../abi/ts/types.ts';
 import { pubsubExports, type PubsubExports, type PubsubFunction } from '../../../abi/ts/wit/pubsub.ts';
@@ -19,8 +22,8 @@ export type PubSubHost = AdapterHost;
 
 type Caller = (fn: string, args: unknown[]) => Promise<unknown>;
 
-/** While acks are due, the pause between two reads that found nothing: the longest an ack waits for the next read. */
-export const ACK_DUE_POLL_MS = 5;
+/** While messages are unanswered, the longest a pull waits in the broker: the longest an ack is held here. */
+export const ACK_HOLD_MS = 20;
 
 /** The generated, WIT-typed calls of `pubsub` over `call`, with results unwrapped (an `err` rejects naming the component). */
 function unwrapped(name: string, call: Caller) {
@@ -50,8 +53,8 @@ class Subscription implements PubSubSubscription {
   #closed = false;
   /** Messages pulled on this instance and not yet acked. */
   #unanswered = 0;
-  /** Ends the pause between reads early once every message pulled is acked. */
-  #allAnswered: (() => void) | undefined;
+  /** Acks on the dedicated instance, for the broker ahead of the next pull or the close. */
+  #held: { messageId: string; outcome: AckOutcome }[] = [];
 
   constructor(host: PubSubHost, topic: string, metadata: Metadata) {
     this.#host = host;
@@ -69,6 +72,8 @@ class Subscription implements PubSubSubscription {
   async open(): Promise<void> {
     const previous = this.#instance;
     if (previous) {
+      // The held acks first: the unsubscribe would hand their messages back to be delivered again.
+      await this.#sendHeld().catch(() => undefined);
       await unwrapped(this.#host.name, (fn, args) => previous.call(fn, args)).unsubscribe(this.#id).catch(() => undefined);
       await previous.close();
     }
@@ -82,33 +87,27 @@ class Subscription implements PubSubSubscription {
 
   async pull(maxMessages: number, timeoutMs: number): Promise<Message[]> {
     if (this.#generation !== this.#host.generation && !this.#closed) await this.open();
-    if (this.#instance === undefined || this.#unanswered === 0 || timeoutMs === 0) return this.#pullOnce(maxMessages, timeoutMs);
+    if (this.#instance === undefined || timeoutMs === 0) return this.#pullOnce(maxMessages, timeoutMs);
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const left = Math.ceil(deadline - performance.now());
-      // Every ack is in: the broker may wait again (its read sends them).
-      if (this.#unanswered === 0 && left > 0) return this.#pullOnce(maxMessages, left);
-      const messages = await this.#pullOnce(maxMessages, 0);
+      const left = Math.max(0, Math.ceil(deadline - performance.now()));
+      const messages = await this.#pullOnce(maxMessages, this.#unanswered > 0 ? Math.min(left, ACK_HOLD_MS) : left);
       if (messages.length > 0 || performance.now() >= deadline) return messages;
-      await this.#pauseForAcks(Math.min(ACK_DUE_POLL_MS, deadline - performance.now()));
     }
   }
 
-  #pauseForAcks(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#allAnswered = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#allAnswered = done;
-    });
+  /** Hands the held acks to the dedicated instance (queued there in order, ahead of what comes next). */
+  async #sendHeld(): Promise<void> {
+    if (this.#held.length === 0) return;
+    const held = this.#held;
+    this.#held = [];
+    await Promise.all(held.map(({ messageId, outcome }) => this.#calls.ack(this.#id, messageId, outcome)));
   }
 
   async #pullOnce(maxMessages: number, timeoutMs: number): Promise<Message[]> {
     let messages: Message[];
     try {
+      await this.#sendHeld();
       messages = await this.#calls.pull(this.#id, maxMessages, timeoutMs);
     } catch (err) {
       // An instance rebuilt after a trap has forgotten its subscriptions: subscribe again.
@@ -127,15 +126,17 @@ class Subscription implements PubSubSubscription {
 
   ack(messageId: string, outcome: AckOutcome): Promise<void> {
     this.#unanswered = Math.max(0, this.#unanswered - 1);
-    const acked = this.#calls.ack(this.#id, messageId, outcome);
-    if (this.#unanswered === 0) void acked.finally(() => this.#allAnswered?.()).catch(() => undefined);
-    return acked;
+    if (this.#instance === undefined) return this.#calls.ack(this.#id, messageId, outcome);
+    this.#held.push({ messageId, outcome });
+    return Promise.resolve();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     try {
+      // The held acks first: the unsubscribe would hand their messages back to be delivered again.
+      await this.#sendHeld().catch(() => undefined);
       await this.#calls.unsubscribe(this.#id);
     } finally {
       await this.#instance?.close();

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Metadata } from '../../../../abi/ts/types.ts';
-import { cloudEventFor, hasExpired, rawPayloadEvent, rawPayloadFlag, type PublishedBody } from '../../../../host/building-blocks/pubsub/cloud-event.ts';
+import { cloudEventFor, hasExpired, parsePreciseJson, rawPayloadEvent, rawPayloadFlag, type PublishedBody } from '../../../../host/building-blocks/pubsub/cloud-event.ts';
 import { traceContextOf } from '../../../../host/building-blocks/pubsub/trace-context.ts';
 
 const TRACE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
@@ -66,6 +66,18 @@ describe('CloudEvent envelope', () => {
   it('carries integers beyond 2^53 exactly', () => {
     const json = JSON.stringify(cloudEventFor(body('{"big":12345678901234567890,"small":1.5}', 'application/json')));
     assert.match(json, /"data":\{"big":12345678901234567890,"small":1.5\}/);
+  });
+
+  it('reads every number as the reviver does, with or without the fast path', () => {
+    const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+    const slow = (text: string): unknown =>
+      JSON.parse(text, (_k, v: unknown, c?: { source?: string }) => (typeof v !== 'number' || Number.isSafeInteger(v) || String(v) === c?.source ? v : rawJSON(c!.source!)));
+    const numbers = ['0', '-0', '1.0', '1.50', '0.000001', '0.0000001', '1e2', '2E-3', '123456789012345', '1234567890123456', '9007199254740993', '0.1', '-2.5', '123.456789012345', '1234567.123456789', '1e21', '99999999999999999999999'];
+    for (let i = 0; i < 2000; i++) numbers.push(String(Math.random() * 10 ** Math.floor(Math.random() * 30 - 10)), (Math.random() * 1e6).toFixed(Math.floor(Math.random() * 12)));
+    for (const n of numbers) {
+      const text = `{"n":${n},"a":[${n}],"s":"x"}`;
+      assert.equal(JSON.stringify(parsePreciseJson(text)), JSON.stringify(slow(text)), text);
+    }
   });
 
   it('takes cloudevent.* overrides from the metadata, case-insensitively', () => {
