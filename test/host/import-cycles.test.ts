@@ -31,7 +31,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['app-channel', 'components', 'toolchain'],
   ['sandbox'],
   ['observability', 'configuration', 'middleware', 'security'],
-  ['content-type.ts', 'errors.ts', 'package-root.ts', 'schema-validator.ts', 'units.ts', 'version.ts', 'types'],
+  ['content-type.ts', 'errors.ts', 'http-header-check.ts', 'package-root.ts', 'schema-validator.ts', 'units.ts', 'version.ts', 'types'],
 ];
 
 test('host/ imports only down its layers', () => {
