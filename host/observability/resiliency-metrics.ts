@@ -7,8 +7,7 @@
 // kept from the first call, before prom-client is loaded; each target's series are found once,
 // when its meter is made, so a call only adds to numbers it already holds.
 import type { Registry } from 'prom-client';
-import type { BreakerState, CircuitBreaker } from '../resiliency/circuit-breaker.ts';
-import type { MeteredTarget, PolicyMeter, ResiliencyObserver } from '../resiliency/policy-meter.ts';
+import type { BreakerState, MeteredTarget, ObservedBreaker, PolicyMeter, ResiliencyObserver } from './resiliency-observer.ts';
 import { SeriesCounter } from './label-series.ts';
 
 const POLICY_LABELS = ['app_id', 'name', 'policy', 'namespace', 'flow_direction', 'target', 'status'];
@@ -18,7 +17,7 @@ const CB_STATUSES = ['closed', 'half-open', 'open', 'unknown'] as const;
 type Count = { value: number };
 
 const CB_STATE = 'dapr_resiliency_cb_state';
-const CB_STATE_HELP = "A resiliency policy's current CircuitBreakerState state. 0 is closed, 1 is half-open, 2 is open, and -1 is unknown.";
+const CB_STATE_HELP = "A resiliency policy's current ObservedBreakerState state. 0 is closed, 1 is half-open, 2 is open, and -1 is unknown.";
 
 /** What prom-client's registry reads of a metric at a scrape (its `Metric.get()` shape). */
 interface GaugeValues {
@@ -34,7 +33,7 @@ class TargetMeter implements PolicyMeter {
   readonly #runs: Count[];
   readonly #timeouts: Count | undefined;
   readonly #retries: Count | undefined;
-  readonly #breaker: CircuitBreaker | undefined;
+  readonly #breaker: ObservedBreaker | undefined;
   /** The breaker's series by state, found on first sight of each state. */
   readonly #breakerRuns: (state: BreakerState) => Count;
   readonly #breakerActivations: (state: BreakerState) => Count;
@@ -94,7 +93,7 @@ export class ResiliencyMetrics implements ResiliencyObserver {
     POLICY_LABELS,
   );
   /** The breakers of the documents in force, by target and direction, with their gauge labels. */
-  readonly #breakers = new Map<string, { labels: Record<string, string>; breaker: CircuitBreaker }>();
+  readonly #breakers = new Map<string, { labels: Record<string, string>; breaker: ObservedBreaker }>();
 
   constructor(appId: string, namespace: string) {
     this.#appId = appId;

@@ -5,7 +5,9 @@
 import type { CircuitBreakerPolicy } from './resiliency-document.ts';
 import type { BreakerCounts } from './trip-expression.ts';
 
-export type BreakerState = 'closed' | 'open' | 'half-open';
+import type { BreakerState } from '../observability/resiliency-observer.ts';
+
+export type { BreakerState };
 
 /** A call the breaker refused: it is open, or half-open with its trial calls all taken. */
 export class BreakerOpenError extends Error {

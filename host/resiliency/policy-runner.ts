@@ -5,7 +5,7 @@
 import { abortablePause } from '../building-blocks/abortable-pause.ts';
 import { backoffMs, retriable } from './retry-backoff.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
-import type { PolicyMeter } from './policy-meter.ts';
+import type { PolicyMeter } from '../observability/resiliency-observer.ts';
 import type { RetryPolicy } from './resiliency-document.ts';
 
 /** The policies that apply to one target (an app, a component's outbound or inbound calls). */

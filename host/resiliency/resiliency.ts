@@ -6,7 +6,7 @@
 // with none, no policy. Circuit breakers keep their state per target until the documents change.
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.ts';
 import type { TargetPolicy } from './policy-runner.ts';
-import type { MeteredTarget, ResiliencyObserver } from './policy-meter.ts';
+import type { MeteredTarget, ResiliencyObserver } from '../observability/resiliency-observer.ts';
 import type { CircuitBreakerPolicy, ResiliencyDocument, RetryPolicy, TargetPolicies } from './resiliency-document.ts';
 
 /** The component families Dapr's default policy names distinguish. */

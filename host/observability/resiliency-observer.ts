@@ -1,7 +1,16 @@
 // What the resiliency layer tells its metrics (daprd's dapr_resiliency_* families): one meter per
 // target, made when the target's policies are first looked up, so a call counts through
-// objects already found (no label lookup per call); metrics off, no meter and no cost.
-import type { BreakerState, CircuitBreaker } from './circuit-breaker.ts';
+// objects already found (no label lookup per call); metrics off, no meter and no cost. Here,
+// beside the other observers, so the resiliency layer reports down to observability and not
+// the other way round.
+
+/** A circuit breaker's state, as Dapr's (sony/gobreaker) names them. */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** What the metrics read of a breaker: its state now (the gauge is read at each scrape). */
+export interface ObservedBreaker {
+  readonly state: BreakerState;
+}
 
 /** daprd's `flow_direction`: calls out of the sidecar (to an app, to a component) or into the app. */
 export type FlowDirection = 'outbound' | 'inbound';
@@ -14,7 +23,7 @@ export interface MeteredTarget {
   /** The Resiliency document that defines each policy the target has (daprd's `name` label). */
   timeout?: string;
   retry?: string;
-  breaker?: { document: string; breaker: CircuitBreaker };
+  breaker?: { document: string; breaker: ObservedBreaker };
 }
 
 /** Counts one target's policy executions and activations. */
