@@ -79,7 +79,8 @@ Flags:
   --max-body-size SIZE        largest request body, e.g. 4Mi, 512Ki, 1048576 (default 4Mi)
   --metrics-port N            port of the Prometheus endpoint GET /metrics (default 9090)
   --enable-metrics=false      serve no metrics (default true)
-  --config FILE               a Dapr Configuration YAML: spec.tracing, spec.metrics, and
+  --config FILE               a Dapr Configuration YAML: spec.tracing, spec.metrics,
+                              spec.httpPipeline (middleware.http.ratelimit), and
                               spec.nameResolution (how app ids are found: "sqlite", this
                               host's sidecars, the default; "mdns", multicast DNS on the
                               local network; "kubernetes", the DNS names of
