@@ -63,6 +63,12 @@ export interface SidecarOptions {
   httpPort: number;
   /** The gRPC API's port (0 picks a free one); undefined serves no gRPC API. */
   grpcPort?: number | undefined;
+  /**
+   * The gRPC port is daprd's default, not one the user named: if another sidecar took it
+   * between the start's check and the bind (the gRPC API binds once the components are
+   * loaded), it gives way to a free port instead of stopping the sidecar.
+   */
+  grpcPortIsDefault?: boolean | undefined;
   /** `--dapr-internal-grpc-port`: where other sidecars call this one (0 picks a free port); undefined takes no calls from them. */
   internalGrpcPort?: number | undefined;
   /** The namespace of this app (NAMESPACE); `default` when unset. */
@@ -88,6 +94,11 @@ export interface SidecarOptions {
   metricsPort?: number | undefined;
   /** Where the metrics server listens; the API's address unless given. */
   metricsAddress?: string | undefined;
+}
+
+/** A listen that failed because the port is taken (grpc-js words it in its message, with no code). */
+function isAddressInUse(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException)?.code === 'EADDRINUSE' || /\bEADDRINUSE\b/.test(err instanceof Error ? err.message : String(err));
 }
 
 export class Sidecar {
@@ -295,7 +306,14 @@ export class Sidecar {
       logger: logger.child('grpc'),
       metrics: this.metrics,
     });
-    const bound = await api.listen(listenAddress, port);
+    let bound: number;
+    try {
+      bound = await api.listen(listenAddress, port);
+    } catch (err) {
+      if (!(this.#options.grpcPortIsDefault === true && port !== 0 && isAddressInUse(err))) throw err;
+      logger.info(`port ${port} was taken meanwhile (another sidecar?): the gRPC API listens on a free port instead; choose one with --dapr-grpc-port`);
+      bound = await api.listen(listenAddress, 0);
+    }
     logger.info(`dapr gRPC API listening on ${listenAddress}:${bound}`);
     return { api, port: bound };
   }

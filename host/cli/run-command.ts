@@ -142,6 +142,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     appHealth: options.appHealth,
     httpPort,
     grpcPort: grpcPortWanted,
+    grpcPortIsDefault: options.defaultPorts.grpc,
     internalGrpcPort: options.internalGrpcPort,
     namespace,
     resolver,
