@@ -69,6 +69,8 @@ export interface SidecarOptions {
    * loaded), it gives way to a free port instead of stopping the sidecar.
    */
   grpcPortIsDefault?: boolean | undefined;
+  /** The same for the HTTP port (daprd's 3500), taken between the check and the listen. */
+  httpPortIsDefault?: boolean | undefined;
   /** `--dapr-internal-grpc-port`: where other sidecars call this one (0 picks a free port); undefined takes no calls from them. */
   internalGrpcPort?: number | undefined;
   /** The namespace of this app (NAMESPACE); `default` when unset. */
@@ -260,7 +262,14 @@ export class Sidecar {
 
   async #start(): Promise<void> {
     const { logger, resourcesPaths, appId } = this.#options;
-    await this.#api.listen({ port: this.#options.httpPort, host: this.#options.listenAddress });
+    const { httpPort, listenAddress } = this.#options;
+    try {
+      await this.#api.listen({ port: httpPort, host: listenAddress });
+    } catch (err) {
+      if (!(this.#options.httpPortIsDefault === true && httpPort !== 0 && isAddressInUse(err))) throw err;
+      logger.info(`port ${httpPort} was taken meanwhile (another sidecar?): the HTTP API listens on a free port instead; choose one with --dapr-http-port`);
+      await this.#api.listen({ port: 0, host: listenAddress });
+    }
     this.#port = (this.#api.server.address() as AddressInfo).port;
     logger.info(`dapr HTTP API listening on http://${this.#options.listenAddress}:${this.#port} (app id "${appId}", Tessera ${RUNTIME_VERSION})`);
     if (this.#options.grpcPort !== undefined) {

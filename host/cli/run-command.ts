@@ -143,6 +143,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     httpPort,
     grpcPort: grpcPortWanted,
     grpcPortIsDefault: options.defaultPorts.grpc,
+    httpPortIsDefault: options.defaultPorts.http,
     internalGrpcPort: options.internalGrpcPort,
     namespace,
     resolver,

@@ -37,6 +37,21 @@ describe('a default gRPC port taken between the check and the bind', () => {
     return Sidecar.start({ appId: 'racer', httpPort: 0, grpcPort: taken, grpcPortIsDefault, listenAddress: '127.0.0.1', resourcesPaths: [dir.path], maxBodyBytes: 1024 * 1024, logger });
   }
 
+  it('the HTTP API gives way too when its default port was taken, and fails when the port was named', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', json: true, write: (line) => lines.push(line) });
+    const options = { appId: 'racer', httpPort: taken, listenAddress: '127.0.0.1', resourcesPaths: [dir.path], maxBodyBytes: 1024 * 1024, logger };
+    const sidecar = await Sidecar.start({ ...options, httpPortIsDefault: true });
+    try {
+      assert.ok(sidecar.port !== taken && sidecar.port > 0, `listens on a free port, not ${taken}: ${sidecar.port}`);
+      { const res = await fetch(`http://127.0.0.1:${sidecar.port}/v1.0/metadata`); assert.equal(res.status, 200, await res.text()); }
+      assert.ok(lines.some((l) => l.includes(`port ${taken} was taken meanwhile`) && l.includes('--dapr-http-port')), lines.join('\n'));
+    } finally {
+      await sidecar.stop();
+    }
+    await assert.rejects(Sidecar.start(options), { code: 'EADDRINUSE' });
+  });
+
   it('gives way to a free port, saying so, when the port was the default', async () => {
     const lines: string[] = [];
     const sidecar = await start(true, lines);
