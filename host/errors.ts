@@ -131,3 +131,13 @@ export class TesseraError extends Error {
 export function isTesseraError(err: unknown, code?: ErrorCode): err is TesseraError {
   return err instanceof TesseraError && (code === undefined || err.code === code);
 }
+
+/**
+ * The errno code of a failed listen (EADDRINUSE, EACCES, ...): Node's `code`, or the one in the
+ * message, where grpc-js puts it (its bind failures carry no code).
+ */
+export function listenErrorCode(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== undefined) return code;
+  return /\b(EADDRINUSE|EACCES|EADDRNOTAVAIL)\b/.exec(err instanceof Error ? err.message : String(err))?.[1];
+}

@@ -36,6 +36,7 @@ import { LocalRegistry } from './building-blocks/invoke/name-resolution/local-re
 import type { NameResolver } from './building-blocks/invoke/name-resolution/name-resolver.ts';
 import type { MtlsMaterial } from './security/mtls-credentials.ts';
 import { formatSpiffeId } from './security/spiffe.ts';
+import { listenErrorCode } from './errors.ts';
 import type { Logger } from './observability/logger.ts';
 import { formatGoDuration } from './units.ts';
 import { SidecarMetrics } from './observability/metrics.ts';
@@ -98,9 +99,18 @@ export interface SidecarOptions {
   metricsAddress?: string | undefined;
 }
 
-/** A listen that failed because the port is taken (grpc-js words it in its message, with no code). */
-function isAddressInUse(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException)?.code === 'EADDRINUSE' || /\bEADDRINUSE\b/.test(err instanceof Error ? err.message : String(err));
+/**
+ * Listens on `port`; a default port (one the user did not name) taken since the start checked
+ * it, by a sidecar starting beside this one, gives way to a free port, logged.
+ */
+async function listenOrFree<T>(listen: (port: number) => Promise<T>, port: number, isDefault: boolean | undefined, api: 'HTTP' | 'gRPC', logger: Logger): Promise<T> {
+  try {
+    return await listen(port);
+  } catch (err) {
+    if (!(isDefault === true && port !== 0 && listenErrorCode(err) === 'EADDRINUSE')) throw err;
+    logger.info(`port ${port} was taken meanwhile (another sidecar?): the ${api} API listens on a free port instead; choose one with --dapr-${api.toLowerCase()}-port`);
+    return listen(0);
+  }
 }
 
 export class Sidecar {
@@ -263,13 +273,7 @@ export class Sidecar {
   async #start(): Promise<void> {
     const { logger, resourcesPaths, appId } = this.#options;
     const { httpPort, listenAddress } = this.#options;
-    try {
-      await this.#api.listen({ port: httpPort, host: listenAddress });
-    } catch (err) {
-      if (!(this.#options.httpPortIsDefault === true && httpPort !== 0 && isAddressInUse(err))) throw err;
-      logger.info(`port ${httpPort} was taken meanwhile (another sidecar?): the HTTP API listens on a free port instead; choose one with --dapr-http-port`);
-      await this.#api.listen({ port: 0, host: listenAddress });
-    }
+    await listenOrFree((port) => this.#api.listen({ port, host: listenAddress }), httpPort, this.#options.httpPortIsDefault, 'HTTP', logger);
     this.#port = (this.#api.server.address() as AddressInfo).port;
     logger.info(`dapr HTTP API listening on http://${this.#options.listenAddress}:${this.#port} (app id "${appId}", Tessera ${RUNTIME_VERSION})`);
     if (this.#options.grpcPort !== undefined) {
@@ -315,14 +319,7 @@ export class Sidecar {
       logger: logger.child('grpc'),
       metrics: this.metrics,
     });
-    let bound: number;
-    try {
-      bound = await api.listen(listenAddress, port);
-    } catch (err) {
-      if (!(this.#options.grpcPortIsDefault === true && port !== 0 && isAddressInUse(err))) throw err;
-      logger.info(`port ${port} was taken meanwhile (another sidecar?): the gRPC API listens on a free port instead; choose one with --dapr-grpc-port`);
-      bound = await api.listen(listenAddress, 0);
-    }
+    const bound = await listenOrFree((p) => api.listen(listenAddress, p), port, this.#options.grpcPortIsDefault, 'gRPC', logger);
     logger.info(`dapr gRPC API listening on ${listenAddress}:${bound}`);
     return { api, port: bound };
   }

@@ -5,6 +5,7 @@ import { stat } from 'node:fs/promises';
 import { loadWorkers } from '../components/load-worker.ts';
 import { loadConfiguration, type DaprConfiguration } from '../configuration/dapr-configuration.ts';
 import { observabilityConfig, type ObservabilityConfig } from '../observability/configuration.ts';
+import { listenErrorCode } from '../errors.ts';
 import { createLogger } from '../observability/logger.ts';
 import { startTracing, stopTracing } from '../observability/tracing.ts';
 import type { NameResolver } from '../building-blocks/invoke/name-resolution/name-resolver.ts';
@@ -45,9 +46,8 @@ function listenFailure(err: unknown, options: RunOptions, api: 'http' | 'grpc' =
   const port = api === 'http' ? options.httpPort : options.grpcPort;
   const flag = `--dapr-${api}-port`;
   const where = `${options.listenAddress}:${port}`;
-  // grpc-js has no errno code on its bind failure, only the listen errors in its message.
   const message = err instanceof Error ? err.message : String(err);
-  switch ((err as NodeJS.ErrnoException)?.code ?? /\b(EADDRINUSE|EACCES|EADDRNOTAVAIL)\b/.exec(message)?.[1]) {
+  switch (listenErrorCode(err)) {
     case 'EADDRINUSE':
       return new Error(`port ${port} is already in use on ${options.listenAddress} (another sidecar?); choose another with ${flag}`);
     case 'EACCES':

@@ -23,14 +23,23 @@ export function checkCallee(callee: Callee): (host: string, cert: PeerCertificat
   };
 }
 
-/** Why a caller is refused: no verified certificate (UNAUTHENTICATED), or one naming no app (PERMISSION_DENIED). */
+/** gRPC's status codes for a refused caller (numbers, so this layer needs no gRPC library). */
+const UNAUTHENTICATED = 16;
+const PERMISSION_DENIED = 7;
+
+/**
+ * Why a caller is refused, as the gRPC status every server of the sidecar answers with: no
+ * verified certificate (UNAUTHENTICATED), or one naming no app (PERMISSION_DENIED).
+ */
 export class PeerIdentityError extends Error {
   override name = 'PeerIdentityError';
-  readonly code: 'unauthenticated' | 'permission-denied';
+  readonly code: typeof UNAUTHENTICATED | typeof PERMISSION_DENIED;
+  readonly details: string;
 
   constructor(code: PeerIdentityError['code'], message: string) {
     super(message);
     this.code = code;
+    this.details = message;
   }
 }
 
@@ -41,10 +50,10 @@ export class PeerIdentityError extends Error {
  */
 export function callerAppId(call: { getAuthContext(): { sslPeerCertificate?: PeerCertificate | undefined } }): string {
   const peer = call.getAuthContext().sslPeerCertificate;
-  if (peer === undefined) throw new PeerIdentityError('unauthenticated', 'mTLS is on and the caller presented no verified certificate');
+  if (peer === undefined) throw new PeerIdentityError(UNAUTHENTICATED, 'mTLS is on and the caller presented no verified certificate');
   const id = spiffeIdOf(peer.subjectaltname);
   if (id === undefined) {
-    throw new PeerIdentityError('permission-denied', `the caller's certificate ("${peer.subject?.CN ?? 'no common name'}") has no SPIFFE id spiffe://<trust-domain>/ns/<namespace>/<app-id>, so its app id is unknown`);
+    throw new PeerIdentityError(PERMISSION_DENIED, `the caller's certificate ("${peer.subject?.CN ?? 'no common name'}") has no SPIFFE id spiffe://<trust-domain>/ns/<namespace>/<app-id>, so its app id is unknown`);
   }
   return id.appId;
 }

@@ -12,6 +12,7 @@ import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { TLSSocket, type PeerCertificate } from 'node:tls';
 import { gunzip, inflate, type ZlibOptions } from 'node:zlib';
 import { status as Status, type MethodDefinition, type Server } from '@grpc/grpc-js';
+import { grpcFrame } from '../../building-blocks/invoke/grpc-frame.ts';
 import { takeStreams } from './raw-streams.ts';
 
 type Inflate = (bytes: Buffer, options: ZlibOptions, done: (err: Error | null, result: Buffer) => void) => void;
@@ -103,10 +104,7 @@ function unary<Req, Res>(stream: ServerHttp2Stream, headers: IncomingHttpHeaders
     answered = true;
     clearTimeout(timer);
     if (stream.destroyed) return;
-    const frame = Buffer.allocUnsafe(5 + message.byteLength);
-    frame[0] = 0;
-    frame.writeUInt32BE(message.byteLength, 1);
-    message.copy(frame, 5);
+    const frame = grpcFrame(message);
     stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
     stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'OK' }));
     stream.end(frame);

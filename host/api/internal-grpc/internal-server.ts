@@ -16,7 +16,7 @@ import { normaliseMethod } from '../../building-blocks/invoke/method-path.ts';
 import type { GrpcProxy } from '../../building-blocks/invoke/grpc-proxy.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { MtlsMaterial } from '../../security/mtls-credentials.ts';
-import { callerAppId, PeerIdentityError } from '../../security/peer-identity.ts';
+import { callerAppId } from '../../security/peer-identity.ts';
 import { serveUnknownMethods } from '../grpc/unknown-methods.ts';
 import { serveRawUnary, type RawUnaryCall } from '../grpc/raw-unary.ts';
 import { closeGrpc, listenGrpc, SERVER_OPTIONS } from '../grpc/grpc-listen.ts';
@@ -52,19 +52,10 @@ function verbOf(request: InternalInvokeRequest): HttpVerb {
   return verb !== undefined && (HTTP_VERBS as readonly string[]).includes(verb) ? (verb as HttpVerb) : 'POST';
 }
 
-/** The caller's app id from its certificate, or the gRPC error that refuses it. */
-function callerOf(call: RawUnaryCall): string {
-  try {
-    return callerAppId(call);
-  } catch (err) {
-    if (!(err instanceof PeerIdentityError)) throw err;
-    throw failure(err.code === 'unauthenticated' ? Status.UNAUTHENTICATED : Status.PERMISSION_DENIED, err.message);
-  }
-}
-
 async function callLocal(deps: InternalServerDeps, request: InternalInvokeRequest, call: RawUnaryCall): Promise<InternalInvokeResponse> {
-  // Over mTLS the certificate says who calls; a header saying otherwise is overridden.
-  if (deps.mtls !== undefined) request.metadata['dapr-caller-app-id'] = { values: [callerOf(call)] };
+  // Over mTLS the certificate says who calls; a header saying otherwise is overridden. A
+  // caller refused throws a PeerIdentityError, which carries its gRPC status.
+  if (deps.mtls !== undefined) request.metadata['dapr-caller-app-id'] = { values: [callerAppId(call)] };
   const callee = request.metadata['dapr-callee-app-id']?.values[0];
   if (callee !== undefined && callee !== deps.appId) throw failure(Status.UNAVAILABLE, `this sidecar serves app id "${deps.appId}", not "${callee}"`);
   let method: string;

@@ -69,16 +69,6 @@ function isTruthy(value: string | undefined): boolean {
   return value !== undefined && ['y', 'yes', 'true', 't', 'on', '1'].includes(value.toLowerCase());
 }
 
-/** The caller's app id from its certificate; a caller without one is refused with the status that says why. */
-function certifiedCaller(inbound: RawStream): string {
-  try {
-    return callerAppId(inbound);
-  } catch (err) {
-    if (!(err instanceof PeerIdentityError)) throw err;
-    throw new ProxyStatusError(err.code === 'unauthenticated' ? Status.UNAUTHENTICATED : Status.PERMISSION_DENIED, err.message);
-  }
-}
-
 export class GrpcProxy {
   readonly #options: GrpcProxyOptions;
   readonly #clients = new Map<string, Client>();
@@ -101,7 +91,7 @@ export class GrpcProxy {
   proxy(inbound: RawStream, from: ProxySource): void {
     // As in daprd, a failure without a gRPC status of its own (an open breaker) is UNKNOWN.
     void this.#proxy(inbound, from).catch((err: unknown) => {
-      const code = err instanceof ProxyStatusError ? err.code : err instanceof PolicyTimeoutError ? Status.DEADLINE_EXCEEDED : Status.UNKNOWN;
+      const code = err instanceof ProxyStatusError || err instanceof PeerIdentityError ? err.code : err instanceof PolicyTimeoutError ? Status.DEADLINE_EXCEEDED : Status.UNKNOWN;
       const details = `failed to proxy request: ${(err as Error).message}`;
       this.#options.logger.debug('gRPC proxy call refused', { method: inbound.getPath(), code, message: details });
       if (!inbound.cancelled) inbound.emit('error', { code, details });
@@ -168,7 +158,7 @@ export class GrpcProxy {
           if (values.length > 1) metadata.set(key, values.at(-1)!);
         }
         // Over mTLS the caller's certificate says which app calls, whatever its metadata says.
-        if (this.#options.mtls !== undefined) metadata.set(CALLER_ID, certifiedCaller(inbound));
+        if (this.#options.mtls !== undefined) metadata.set(CALLER_ID, callerAppId(inbound));
       }
       if (this.#options.appApiToken) metadata.set('dapr-api-token', this.#options.appApiToken);
     } else {

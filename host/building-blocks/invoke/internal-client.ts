@@ -16,6 +16,7 @@ import type { MtlsMaterial } from '../../security/mtls-credentials.ts';
 import { checkCallee, type Callee } from '../../security/peer-identity.ts';
 
 export type { Callee };
+import { grpcFrame } from './grpc-frame.ts';
 import { MESSAGE_HEADROOM_BYTES, serviceInvocationService, type InternalInvokeRequest, type InternalInvokeResponse } from './internal-protos.ts';
 
 /** Most callee addresses kept connected; the oldest is closed past this. */
@@ -106,10 +107,7 @@ export class InternalClients {
     const method = callLocal;
     const message = method.requestSerialize(request);
     if (message.byteLength > this.#maxMessageBytes) return Promise.reject(new InternalCallError(8, `the request is larger than ${this.#maxMessageBytes} bytes`));
-    const frame = Buffer.allocUnsafe(5 + message.byteLength);
-    frame[0] = 0;
-    frame.writeUInt32BE(message.byteLength, 1);
-    message.copy(frame, 5);
+    const frame = grpcFrame(message);
     const key = this.#key(address, callee);
     let session: ClientHttp2Session;
     try {
