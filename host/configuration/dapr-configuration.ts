@@ -95,7 +95,7 @@ export function parseConfiguration(value: unknown, source: string): DaprConfigur
   return { source, spec: (value as { spec?: ConfigurationSpec }).spec ?? {} };
 }
 
-async function readYaml(path: string): Promise<unknown[]> {
+async function readText(path: string): Promise<string> {
   const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
     throw configError(path, `cannot be read (${err.code ?? err.message})`);
   });
@@ -105,11 +105,22 @@ async function readYaml(path: string): Promise<unknown[]> {
     throw configError(path, `cannot be read (${err.code ?? err.message})`);
   });
   if (text.length > MAX_CONFIG_BYTES) throw configError(path, `over the ${MAX_CONFIG_BYTES / 1048576} MiB resource YAML limit`);
+  return text;
+}
+
+function parseYaml(text: string, path: string): unknown[] {
   return parseAllDocuments(text).map((doc, i) => {
     if (doc.errors.length > 0) throw configError(path, `invalid YAML in document ${i + 1}: ${doc.errors[0]!.message}`);
     return doc.toJS() as unknown;
   });
 }
+
+/**
+ * Whether a file's text may hold a `kind: Configuration` document (in any YAML or JSON
+ * spelling): the resources folders' other files (Components, Subscriptions, Resiliency) are
+ * not parsed here, before the API listens; the resources loader reads them.
+ */
+const MAY_BE_CONFIGURATION = /\bkind["']?\s*:\s*["']?Configuration\b/;
 
 const isConfiguration = (doc: unknown): boolean => typeof doc === 'object' && doc !== null && (doc as { kind?: unknown }).kind === 'Configuration';
 
@@ -119,7 +130,7 @@ const isConfiguration = (doc: unknown): boolean => typeof doc === 'object' && do
  */
 export async function loadConfiguration(configFile: string | undefined, resourcesPaths: readonly string[]): Promise<DaprConfiguration | undefined> {
   if (configFile !== undefined) {
-    const doc = (await readYaml(configFile)).find(isConfiguration);
+    const doc = parseYaml(await readText(configFile), configFile).find(isConfiguration);
     if (doc === undefined) throw configError(configFile, 'holds no `kind: Configuration` document');
     return parseConfiguration(doc, configFile);
   }
@@ -131,7 +142,14 @@ export async function loadConfiguration(configFile: string | undefined, resource
       // would block the start, and anything odd is the resources loader's to report.
       const info = await lstat(path).catch(() => undefined);
       if (info === undefined || !info.isFile() || info.size > MAX_CONFIG_BYTES) continue;
-      const docs = await readYaml(path).catch(() => []);
+      const text = await readText(path).catch(() => '');
+      if (!MAY_BE_CONFIGURATION.test(text)) continue;
+      let docs: unknown[];
+      try {
+        docs = parseYaml(text, path);
+      } catch {
+        continue;
+      }
       const doc = docs.find(isConfiguration);
       if (doc !== undefined) return parseConfiguration(doc, path);
     }
