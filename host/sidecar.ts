@@ -169,7 +169,9 @@ export class Sidecar {
     const resiliencyLogger = options.logger.child('resiliency');
     const metrics = options.metricsPort === undefined ? undefined : new SidecarMetrics({ appId: options.appId, namespace: process.env.NAMESPACE });
     this.metrics = metrics;
-    if (metrics !== undefined) channel?.measureCalls?.((method) => metrics.grpcClientMethod(method));
+    // daprd's gRPC client families, for the gRPC app channel's calls and those to other sidecars.
+    const clientMetrics = metrics && ((method: string) => metrics.grpcClientMethod(method));
+    if (clientMetrics !== undefined) channel?.measureCalls?.(clientMetrics);
     this.registry = new ComponentRegistry({
       logger: options.logger.child('components'),
       observer: metrics,
@@ -230,7 +232,7 @@ export class Sidecar {
       resiliency: this.resiliency,
       maxBodyBytes: options.maxBodyBytes,
       mtls: options.mtls,
-      clientMetrics: metrics && ((method) => metrics.grpcClientMethod(method)),
+      clientMetrics,
     });
     const pipeline = options.httpPipeline;
     this.#pipeline = pipeline && new HttpPipeline(pipeline.handlers, pipeline.source, options.logger.child('http'));
@@ -271,11 +273,10 @@ export class Sidecar {
   }
 
   async #start(): Promise<void> {
-    const { logger, resourcesPaths, appId } = this.#options;
-    const { httpPort, listenAddress } = this.#options;
+    const { logger, resourcesPaths, appId, httpPort, listenAddress } = this.#options;
     await listenOrFree((port) => this.#api.listen({ port, host: listenAddress }), httpPort, this.#options.httpPortIsDefault, 'HTTP', logger);
     this.#port = (this.#api.server.address() as AddressInfo).port;
-    logger.info(`dapr HTTP API listening on http://${this.#options.listenAddress}:${this.#port} (app id "${appId}", Tessera ${RUNTIME_VERSION})`);
+    logger.info(`dapr HTTP API listening on http://${listenAddress}:${this.#port} (app id "${appId}", Tessera ${RUNTIME_VERSION})`);
     if (this.#options.grpcPort !== undefined) {
       const port = this.#options.grpcPort;
       this.#grpc = this.#loaded.promise.then(() => this.#startGrpc(port));
