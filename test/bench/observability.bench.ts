@@ -1,8 +1,8 @@
-// What observability costs: state GET throughput through three `tessera run` processes,
+// What observability costs: state GET throughput through `tessera run` processes (several per variant),
 // loaded alternately in the same run — everything off (--enable-metrics=false, no tracing),
 // metrics on with tracing at sampling rate 0, and metrics on with every request traced
 // (rate 1) and exported over OTLP to a receiver on loopback. Target: metrics + rate 0 within
-// 5% of off. Run alone with `node test/bench/observability.bench.ts [seconds] [rounds]`.
+// 5% of off. Run alone with `node test/bench/observability.bench.ts [seconds] [rounds] [processes]`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -63,19 +63,49 @@ interface Run extends Load {
   cpuUs: number;
 }
 
-/** Loads `a` and `b` alternately (`rounds` each, the order swapped every round); their runs. */
-async function alternate(a: Variant, b: Variant, seconds: number, rounds: number): Promise<[Run[], Run[]]> {
-  const runs: [Run[], Run[]] = [[], []];
+/** One round of one variant: its processes' loads summed. */
+interface Round {
+  rps: number;
+  p99: number;
+  errors: number;
+  cpuUs: number;
+}
+
+async function loadOnce(v: Variant, seconds: number): Promise<Run> {
+  const before = await cpuMs(v.child.pid!);
+  const result = await load(`${v.url}/v1.0/state/statestore/k1`, 'GET', '', seconds, CONNECTIONS);
+  return { ...result, cpuUs: ((await cpuMs(v.child.pid!)) - before) * 1000 / Math.max(1, result.total) };
+}
+
+function sum(runs: Run[]): Round {
+  const total = runs.reduce((n, r) => n + r.total, 0);
+  return {
+    rps: runs.reduce((n, r) => n + r.rps, 0),
+    p99: Math.max(...runs.map((r) => r.p99)),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    cpuUs: runs.reduce((n, r) => n + r.cpuUs * r.total, 0) / Math.max(1, total),
+  };
+}
+
+/**
+ * Loads the processes of `a` and `b` pairwise alternately (`rounds` times, the order swapped
+ * every round and every pair); per round, each variant's loads summed over its processes.
+ * Several processes per variant: on this shared VM one process runs a few percent faster
+ * or slower than its twin for its whole life (heap layout, JIT, which core), which a
+ * single pair would report as the cost of the variant.
+ */
+async function alternate(a: Variant[], b: Variant[], seconds: number, rounds: number): Promise<[Round[], Round[]]> {
+  const rows: [Round[], Round[]] = [[], []];
   for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? ([0, 1] as const) : ([1, 0] as const);
-    for (const i of order) {
-      const v = [a, b][i]!;
-      const before = await cpuMs(v.child.pid!);
-      const result = await load(`${v.url}/v1.0/state/statestore/k1`, 'GET', '', seconds, CONNECTIONS);
-      runs[i].push({ ...result, cpuUs: ((await cpuMs(v.child.pid!)) - before) * 1000 / Math.max(1, result.total) });
+    const runs: [Run[], Run[]] = [[], []];
+    for (let pair = 0; pair < a.length; pair++) {
+      const order = (round + pair) % 2 === 0 ? ([0, 1] as const) : ([1, 0] as const);
+      for (const i of order) runs[i].push(await loadOnce([a, b][i]![pair]!, seconds));
     }
+    rows[0].push(sum(runs[0]));
+    rows[1].push(sum(runs[1]));
   }
-  return runs;
+  return rows;
 }
 
 async function warm(v: Variant): Promise<void> {
@@ -83,36 +113,42 @@ async function warm(v: Variant): Promise<void> {
   await load(`${v.url}/v1.0/state/statestore/k1`, 'GET', '', 2, CONNECTIONS);
 }
 
-function row(name: string, runs: Run[], off: Run[]): string {
+function row(name: string, runs: Round[], off: Round[]): string {
   const ratios = runs.map((r, i) => r.rps / off[i]!.rps);
   const cpu = runs.map((r, i) => r.cpuUs / off[i]!.cpuUs);
   return `    ${name.padEnd(16)} | ${median(runs.map((r) => r.rps)).toFixed(0).padStart(7)} | ${median(runs.map((r) => r.p99)).toFixed(0).padStart(6)} | ${String(runs.reduce((n, r) => n + r.errors, 0)).padStart(6)} | ${median(ratios).toFixed(3)} (${ratios.map((r) => r.toFixed(2)).join(' ')}) | ${median(runs.map((r) => r.cpuUs)).toFixed(0).padStart(5)} | ${median(cpu).toFixed(3)} (${cpu.map((r) => r.toFixed(2)).join(' ')})`;
 }
 
+/** `count` processes of one variant, healthy and warmed. */
+async function launchMany(variants: Variant[], count: number, name: string, args: string[], files: Record<string, string>): Promise<Variant[]> {
+  const launched: Variant[] = [];
+  for (let i = 0; i < count; i++) {
+    const v = await launch(name, args, files);
+    variants.push(v);
+    launched.push(v);
+    await warm(v);
+  }
+  return launched;
+}
+
 /**
- * Two phases, each against the same everything-off sidecar: metrics + rate 0, then rate 1
- * (launched only then, so its span exports never run beside another variant's rounds).
+ * Two phases, each against the same everything-off sidecars: metrics + rate 0, then rate 1
+ * (launched only then, so their span exports never run beside another variant's rounds).
  */
-export async function observabilityBench(seconds: number, rounds: number): Promise<string[]> {
+export async function observabilityBench(seconds: number, rounds: number, processes = 3): Promise<string[]> {
   const receiver = await new OtlpReceiver().listen();
   const variants: Variant[] = [];
   try {
-    const off = await launch('off', ['--enable-metrics=false'], { 'statestore.yaml': STATESTORE_YAML });
-    variants.push(off);
-    const rate0 = await launch('metrics, rate 0', ['--metrics-port', '0'], { 'statestore.yaml': STATESTORE_YAML, 'tracing.yaml': configuration('0', receiver.address) });
-    variants.push(rate0);
-    await warm(off);
-    await warm(rate0);
+    const off = await launchMany(variants, processes, 'off', ['--enable-metrics=false'], { 'statestore.yaml': STATESTORE_YAML });
+    const rate0 = await launchMany(variants, processes, 'metrics, rate 0', ['--metrics-port', '0'], { 'statestore.yaml': STATESTORE_YAML, 'tracing.yaml': configuration('0', receiver.address) });
     const [offA, metricsRuns] = await alternate(off, rate0, seconds, rounds);
-    await stop(variants.pop()!);
-    const rate1 = await launch('metrics, rate 1', ['--metrics-port', '0'], { 'statestore.yaml': STATESTORE_YAML, 'tracing.yaml': configuration('1', receiver.address) });
-    variants.push(rate1);
-    await warm(rate1);
+    await Promise.all(variants.splice(processes).map(stop));
+    const rate1 = await launchMany(variants, processes, 'metrics, rate 1', ['--metrics-port', '0'], { 'statestore.yaml': STATESTORE_YAML, 'tracing.yaml': configuration('1', receiver.address) });
     const [offB, tracedRuns] = await alternate(off, rate1, seconds, rounds);
-    const lines = [`Observability cost: state GET through tessera run, ${CONNECTIONS} connections, ${rounds} alternating rounds of ${seconds}s per pair, medians:`];
+    const lines = [`Observability cost: state GET through tessera run, ${processes} processes per variant, ${CONNECTIONS} connections, ${rounds} rounds of ${seconds}s per process, loaded pairwise alternately; per round a variant's req/s summed over its processes; medians over rounds:`];
     lines.push('    variant          |   req/s | p99 ms | errors | throughput ratio to off, same round: median (rounds) | CPU µs/req | CPU ratio to off: median (rounds)');
     lines.push(row('off (phase 1)', offA, offA), row('metrics, rate 0', metricsRuns, offA), row('off (phase 2)', offB, offB), row('metrics, rate 1', tracedRuns, offB));
-    lines.push(`    spans received from the rate-1 sidecar: ${receiver.spans.length}; target: metrics + rate 0 throughput ratio >= 0.95 (CPU ratio <= 1.05)`);
+    lines.push(`    spans received from the rate-1 sidecars: ${receiver.spans.length}; target: metrics + rate 0 throughput ratio >= 0.95 (CPU ratio <= 1.05)`);
     return lines;
   } finally {
     await Promise.all(variants.map(stop));
@@ -120,4 +156,4 @@ export async function observabilityBench(seconds: number, rounds: number): Promi
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) console.log((await observabilityBench(Number(process.argv[2] ?? 5), Number(process.argv[3] ?? 5))).join('\n'));
+if (process.argv[1] === fileURLToPath(import.meta.url)) console.log((await observabilityBench(Number(process.argv[2] ?? 1), Number(process.argv[3] ?? 12), Number(process.argv[4] ?? 3))).join('\n'));

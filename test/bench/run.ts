@@ -32,7 +32,7 @@ const sections: (() => Promise<string[]>)[] = [
   () => componentModelBench(quick ? 150 : 400),
   () => httpStateBench({ seconds: quick ? 1 : 5, connections: 10, rounds: quick ? 1 : 3 }),
   () => grpcStateBench({ seconds: quick ? 1 : 5, concurrency: 10, rounds: quick ? 1 : 3 }),
-  () => observabilityBench(quick ? 1 : 3, quick ? 2 : 8),
+  () => observabilityBench(1, quick ? 2 : 12, quick ? 1 : 3),
   () => meteringBench(),
   () => hibernationBench(quick ? 20 : 200, 1000),
   () => persistBench(quick ? 2 : 7),
