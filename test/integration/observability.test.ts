@@ -74,6 +74,7 @@ describe('observability: metrics, Prometheus and traces', () => {
     for (const family of TESSERA_FAMILIES) assert.ok(lines.some((l) => l.startsWith(`${family}{`) || l.startsWith(`${family}_count{`)), `${family} is exported`);
     // Node's process metrics, as daprd exports Go's.
     assert.match(text, /^process_cpu_seconds_total /m);
+    assert.match(text, /^nodejs_eventloop_lag_p99_seconds /m);
     // The route's template, never the key: one series however many keys.
     assert.match(text, /^dapr_http_server_request_count\{app_id="shop",method="GET",path="\/v1\.0\/state\/:storeName\/:key",status="200"\} 1$/m);
     assert.match(text, /^dapr_component_state_count\{app_id="shop",component="statestore",namespace="",operation="get",success="true"\} 1$/m);
