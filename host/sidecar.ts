@@ -125,13 +125,6 @@ export class Sidecar {
   readonly #options: SidecarOptions;
   readonly #api: ReturnType<typeof createHttpApi>;
   readonly #channel: AppCallbacks | undefined;
-  /**
-   * The app's HTTP channel, which service invocation calls; undefined for a gRPC app, which
-   * invocation cannot reach yet (daprd's AppCallback.OnInvoke is not called).
-   */
-  get #httpChannel(): AppChannel | undefined {
-    return this.#channel instanceof AppChannel ? this.#channel : undefined;
-  }
   readonly #appHealth: AppHealthMonitor | undefined;
   /** The gRPC API starting or started, and its port; undefined when not served. */
   #grpc: Promise<{ api: GrpcApi; port: number }> | undefined;
@@ -227,7 +220,7 @@ export class Sidecar {
     this.invoke = new InvokeService({
       appId: options.appId,
       namespace: options.namespace ?? 'default',
-      channel: this.#httpChannel,
+      channel: this.#channel,
       resolver: this.#resolver,
       resiliency: this.resiliency,
       maxBodyBytes: options.maxBodyBytes,
@@ -330,7 +323,7 @@ export class Sidecar {
     if (this.#stopped) throw new Error('the sidecar stopped before its internal gRPC API started');
     const { createInternalServer } = await import('./api/internal-grpc/internal-server.ts');
     const { mtls } = this.#options;
-    const server = createInternalServer({ appId, channel: this.#httpChannel, maxBodyBytes: this.#options.maxBodyBytes, logger: logger.child('invoke'), mtls, proxy: await this.#grpcProxy() });
+    const server = createInternalServer({ appId, channel: this.#channel, maxBodyBytes: this.#options.maxBodyBytes, logger: logger.child('invoke'), mtls, proxy: await this.#grpcProxy() });
     const bound = await server.listen(listenAddress, port);
     logger.info(`dapr internal gRPC API listening on ${listenAddress}:${bound}${mtls === undefined ? '' : ` with mTLS as ${formatSpiffeId(mtls.identity)}`}`);
     if (this.#stopped) {

@@ -21,6 +21,7 @@ export interface UnaryMethod {
 
 /** The methods the sidecar calls, by `Service/Method`. */
 export type AppCallbackMethods = Record<
+  | 'AppCallback/OnInvoke'
   | 'AppCallback/ListTopicSubscriptions'
   | 'AppCallback/OnTopicEvent'
   | 'AppCallback/OnBulkTopicEvent'

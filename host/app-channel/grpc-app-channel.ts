@@ -4,9 +4,12 @@
 // deadline; `--app-max-concurrency` counts these calls as it counts HTTP ones; APP_API_TOKEN
 // goes as `dapr-api-token` metadata. A gRPC error is a retry, except UNIMPLEMENTED, which
 // daprd reads as "the app does not take this": a drop for an event, no subscriptions, no
-// bindings. Built by `GrpcAppChannel.open`, which loads grpc-js and the .proto files.
+// bindings. Service invocation calls AppCallback.OnInvoke (daprd's channel/grpc): the caller's
+// headers go as metadata, and the app's gRPC status comes back as the answer's status, not as
+// a failure, for each transport to turn into what its caller reads. Built by
+// `GrpcAppChannel.open`, which loads grpc-js and the .proto files.
 import type { Client, Metadata, ServiceError } from '@grpc/grpc-js';
-import { TesseraError } from '../errors.ts';
+import { TesseraError, isTesseraError } from '../errors.ts';
 import type { ClientMetrics, GrpcMethodMetrics } from '../observability/grpc-metrics.ts';
 import { loadAppCallbackProto, type AppCallbackMethods, type AppCallbackProto } from './app-callback-proto.ts';
 import type { AppCallbacks, AppSubscriptionsAnswer, AppVerdict, BindingEventCall, BulkTopicEventCall, TopicEventCall } from './app-callbacks.ts';
@@ -17,6 +20,43 @@ import { bulkTopicEventRequest, bulkVerdicts, subscriptionsJson, topicEventReque
 interface Call {
   timeoutMs: number;
   signal: AbortSignal;
+}
+
+/** What a call sends beside the channel's own metadata, and where the app's response headers go. */
+interface CallExtras {
+  metadata?: Record<string, string[]>;
+  onHeaders?: (headers: Metadata) => void;
+}
+
+/** Headers gRPC sets itself (or that mean nothing to a gRPC app): never sent as, or taken from, metadata. */
+const NOT_METADATA = new Set(['content-type', 'user-agent', 'date', 'accept-encoding', 'content-encoding']);
+
+const NEVER = new AbortController().signal;
+
+/** One service invocation of the app, as OnInvoke carries it. */
+export interface GrpcInvokeRequest {
+  method: string;
+  verb: string;
+  query: string;
+  contentType: string;
+  body: Buffer;
+  typeUrl: string;
+  /** The caller's headers (already filtered by the invocation's rules), sent as metadata. */
+  headers: Record<string, string[]>;
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  /** The largest answer taken. */
+  maxBodyBytes: number;
+}
+
+/** The app's answer: its gRPC status, and with OK its data, content type and header metadata. */
+export interface GrpcInvokeAnswer {
+  code: number;
+  message: string;
+  headers: Record<string, string[]>;
+  contentType: string;
+  typeUrl: string;
+  body: Buffer;
 }
 
 /** grpc-js status codes the channel tells apart. */
@@ -62,20 +102,20 @@ export class GrpcAppChannel implements AppCallbacks {
   }
 
   /** One unary call; rejects with the gRPC error, or ERR_APP_CHANNEL when aborted while waiting its turn. */
-  async #unary<T>(name: keyof AppCallbackMethods, request: object, call: Call): Promise<T> {
+  async #unary<T>(name: keyof AppCallbackMethods, request: object, call: Call, extras?: CallExtras): Promise<T> {
     try {
       await this.#calls.acquire(call.signal);
     } catch (err) {
       throw new TesseraError('ERR_APP_CHANNEL', `error invoking app channel: ${name}: aborted while waiting for --app-max-concurrency`, { cause: err });
     }
     try {
-      return await this.#send<T>(name, request, call);
+      return await this.#send<T>(name, request, call, extras);
     } finally {
       this.#calls.release();
     }
   }
 
-  #send<T>(name: keyof AppCallbackMethods, request: object, { timeoutMs = DEFAULT_APP_TIMEOUT_MS, signal }: Call): Promise<T> {
+  #send<T>(name: keyof AppCallbackMethods, request: object, { timeoutMs = DEFAULT_APP_TIMEOUT_MS, signal }: Call, extras?: CallExtras): Promise<T> {
     const method = this.#proto.methods[name];
     // daprd counts health probes in families of their own, not as client calls.
     const metrics = name === 'AppCallbackHealthCheck/HealthCheck' ? undefined : this.#metrics?.(name);
@@ -95,13 +135,15 @@ export class GrpcAppChannel implements AppCallbacks {
         return method.responseDeserialize(bytes) as T;
       };
     }
+    const metadata = this.#metadata.clone();
+    if (extras?.metadata !== undefined) this.#addMetadata(metadata, extras.metadata);
     return new Promise<T>((resolve, reject) => {
       const pending = this.#client.makeUnaryRequest(
         method.path,
         serialize,
         deserialize,
         request,
-        this.#metadata.clone(),
+        metadata,
         { deadline: Date.now() + timeoutMs },
         (err, value) => {
           signal.removeEventListener('abort', cancel);
@@ -110,10 +152,61 @@ export class GrpcAppChannel implements AppCallbacks {
           else resolve(value as T);
         },
       );
+      if (extras?.onHeaders !== undefined) pending.on('metadata', extras.onHeaders);
       const cancel = (): void => pending.cancel();
       if (signal.aborted) cancel();
       else signal.addEventListener('abort', cancel, { once: true });
     });
+  }
+
+  /** The caller's headers as gRPC metadata; one gRPC cannot carry (a name or value it refuses) is left out, as is the sidecar's token. */
+  #addMetadata(metadata: Metadata, headers: Record<string, string[]>): void {
+    for (const [name, values] of Object.entries(headers)) {
+      if (NOT_METADATA.has(name) || name === 'dapr-api-token') continue;
+      for (const value of values) {
+        try {
+          metadata.add(name, value);
+        } catch {
+          // Not a valid gRPC metadata name or value: the app could not be sent it.
+        }
+      }
+    }
+  }
+
+  /**
+   * Service invocation: AppCallback.OnInvoke with the method, body, content type and HTTP
+   * verb and query, the caller's headers as metadata. Whatever status the app answers is the
+   * answer's; only a call that never got its turn (`--app-max-concurrency`) rejects.
+   */
+  async onInvoke(req: GrpcInvokeRequest): Promise<GrpcInvokeAnswer> {
+    const request = {
+      method: req.method,
+      // google.protobuf.Any keeps its proto field names whatever the loader's case option.
+      data: { type_url: req.typeUrl, value: req.body },
+      contentType: req.contentType,
+      httpExtension: { verb: req.verb, querystring: req.query },
+    };
+    let headers: Record<string, string[]> = {};
+    const onHeaders = (metadata: Metadata): void => {
+      headers = {};
+      for (const name of Object.keys(metadata.getMap())) {
+        if (NOT_METADATA.has(name)) continue;
+        const values = metadata.get(name).filter((v): v is string => typeof v === 'string');
+        if (values.length > 0) headers[name] = values;
+      }
+    };
+    const call = { timeoutMs: req.timeoutMs ?? DEFAULT_APP_TIMEOUT_MS, signal: req.signal ?? NEVER };
+    try {
+      const response = await this.#unary<{ data?: { type_url?: string; value?: Buffer } | null; contentType?: string }>('AppCallback/OnInvoke', request, call, { metadata: req.headers, onHeaders });
+      const body = response.data?.value ?? Buffer.alloc(0);
+      if (body.byteLength > req.maxBodyBytes) throw new TesseraError('ERR_APP_CHANNEL', `error invoking app channel: OnInvoke: the answer is larger than ${req.maxBodyBytes} bytes`);
+      return { code: 0, message: '', headers, contentType: response.contentType ?? '', typeUrl: response.data?.type_url ?? '', body };
+    } catch (err) {
+      if (isTesseraError(err)) throw err;
+      const code = (err as Partial<ServiceError>).code;
+      if (typeof code !== 'number') throw channelError('OnInvoke', err);
+      return { code, message: (err as ServiceError).details ?? '', headers, contentType: '', typeUrl: '', body: Buffer.alloc(0) };
+    }
   }
 
   async listTopicSubscriptions(_appId: string, call: Call): Promise<AppSubscriptionsAnswer> {

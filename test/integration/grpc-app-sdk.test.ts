@@ -1,10 +1,11 @@
 // The official Dapr JS SDK's DaprServer over gRPC (CommunicationProtocolEnum.GRPC), unchanged,
 // against `tessera run --app-protocol grpc`: the sidecar asks it ListTopicSubscriptions and
 // delivers what is published (through the HTTP API) with OnTopicEvent, honouring its RETRY,
-// and bulk subscriptions through OnBulkTopicEventAlpha1, the only bulk method it serves.
+// and bulk subscriptions through OnBulkTopicEventAlpha1, the only bulk method it serves; its
+// `invoker.listen` handlers are reached by service invocation, through OnInvoke.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CommunicationProtocolEnum, DaprPubSubStatusEnum, DaprServer, LogLevel } from '@dapr/dapr';
+import { CommunicationProtocolEnum, DaprPubSubStatusEnum, DaprServer, HttpMethod, LogLevel } from '@dapr/dapr';
 import { componentYaml, pollUntil, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
 import { freePort } from '../support/test-app.ts';
 
@@ -48,6 +49,7 @@ before(async () => {
     },
     { maxMessagesCount: 10, maxAwaitDurationMs: 50 },
   );
+  await server.invoker.listen('orders/total', async ({ body, query }) => ({ total: (JSON.parse(body ?? '{}') as { items: number[] }).items.reduce((a, b) => a + b, 0), query }), { method: HttpMethod.POST });
   await server.start();
   await sidecar.waitForLog(/the app subscribed to 3 topic\(s\) through ListTopicSubscriptions/, 30_000);
 });
@@ -77,6 +79,13 @@ describe('official Dapr JS SDK: DaprServer over gRPC, against tessera run --app-
     assert.equal((await publish('flaky', { n: 1 })).status, 204);
     await pollUntil('delivered twice', () => (flaky.length >= 2 ? flaky : undefined), { timeoutMs: 10_000 });
     assert.deepEqual(flaky, [{ n: 1 }, { n: 1 }]);
+  });
+
+  it('invokes an invoker.listen handler through OnInvoke, its JSON answer coming back over HTTP', async () => {
+    const res = await sidecar.fetch('/v1.0/invoke/checkout/method/orders/total?currency=eur', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [2, 3, 4] }) });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/json');
+    assert.deepEqual(await res.json(), { total: 9, query: 'currency=eur' });
   });
 
   it('delivers a bulk subscription through OnBulkTopicEventAlpha1', async () => {

@@ -7,6 +7,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { APP_CALLBACK_PACKAGE, APP_CALLBACK_PROTO, PROTO_LOADER_OPTIONS, protoRoot } from '../../host/app-channel/app-callback-proto.ts';
 
 export type GrpcMethod =
+  | 'OnInvoke'
   | 'ListTopicSubscriptions'
   | 'OnTopicEvent'
   | 'OnBulkTopicEvent'
@@ -21,12 +22,15 @@ export interface GrpcCall {
   metadata: Record<string, unknown>;
 }
 
-/** A response object, `{ code }` to fail with that gRPC status, or `'never'` to leave the call unanswered. */
+/**
+ * A response object, `{ code }` to fail with that gRPC status, or `'never'` to leave the call
+ * unanswered; `headers` (with a response) are sent as the response's header metadata.
+ */
 export type GrpcAnswer = object | { code: grpc.status; details?: string } | 'never';
 export type GrpcHandler = (request: any, nth: number) => GrpcAnswer | Promise<GrpcAnswer>;
 
 const SERVICES: Record<string, GrpcMethod[]> = {
-  AppCallback: ['ListTopicSubscriptions', 'OnTopicEvent', 'OnBulkTopicEvent', 'ListInputBindings', 'OnBindingEvent'],
+  AppCallback: ['OnInvoke', 'ListTopicSubscriptions', 'OnTopicEvent', 'OnBulkTopicEvent', 'ListInputBindings', 'OnBindingEvent'],
   AppCallbackAlpha: ['OnBulkTopicEventAlpha1'],
   AppCallbackHealthCheck: ['HealthCheck'],
 };
@@ -72,7 +76,15 @@ export class GrpcTestApp {
         (answer) => {
           if (answer === 'never') return;
           if ('code' in answer && typeof answer.code === 'number') callback({ code: answer.code, details: (answer as { details?: string }).details ?? 'failed' });
-          else callback(null, answer);
+          else {
+            const { headers, ...response } = answer as { headers?: Record<string, string> };
+            if (headers !== undefined) {
+              const metadata = new grpc.Metadata();
+              for (const [name, value] of Object.entries(headers)) metadata.set(name, value);
+              call.sendMetadata(metadata);
+            }
+            callback(null, response);
+          }
         },
         (err: Error) => callback({ code: grpc.status.INTERNAL, details: err.message }),
       );

@@ -1,11 +1,22 @@
 // The one place an error becomes a gRPC status: the code of grpc-status.ts, the message,
 // and Dapr's ErrorInfo in the `grpc-status-details-bin` trailer (rich-status.ts). Anything
-// that is not a TesseraError is an internal error.
+// that is not a TesseraError is an internal error, but a PassedGrpcStatus, which is sent as it is.
 import { Metadata, type StatusObject } from '@grpc/grpc-js';
 import { isTesseraError, TesseraError } from '../../errors.ts';
 import { errorInfoOf } from '../error-info.ts';
 import { grpcStatusOf } from './grpc-status.ts';
 import { encodeStatusDetails, STATUS_DETAILS_KEY } from './rich-status.ts';
+
+/** A status passed on as it came (a gRPC app's answer to an invocation), not mapped from an error code. */
+export class PassedGrpcStatus extends Error {
+  override name = 'PassedGrpcStatus';
+  readonly code: number;
+
+  constructor(code: number, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
 
 export function asTesseraError(err: unknown): TesseraError {
   return isTesseraError(err) ? err : new TesseraError('ERR_INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
@@ -13,6 +24,7 @@ export function asTesseraError(err: unknown): TesseraError {
 
 /** The status a failed call answers with. */
 export function grpcErrorStatus(err: unknown): StatusObject {
+  if (err instanceof PassedGrpcStatus) return { code: err.code, details: err.message, metadata: new Metadata() };
   const error = asTesseraError(err);
   const code = grpcStatusOf(error);
   const metadata = new Metadata();

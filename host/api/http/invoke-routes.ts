@@ -2,11 +2,12 @@
 // verb, and daprd's header form, where any URL sent with a `dapr-app-id` header is a call of
 // that path on that app (the URL is rewritten to the first form before routing). The path
 // after `/method/` and the query go to the callee as sent; the callee's status, headers and
-// body come back as they are. Bodies are bounded by --max-body-size both ways.
+// body come back as they are (a gRPC app's status as daprd turns it into HTTP). Bodies are bounded by --max-body-size both ways.
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { InvokeService } from '../../building-blocks/invoke/invoke-service.ts';
 import { headersToMetadata } from '../../building-blocks/invoke/invoke-headers.ts';
+import { asHttpAnswer } from '../../building-blocks/invoke/invoke-call.ts';
 import { TesseraError } from '../../errors.ts';
 import { HTTP_VERBS, type HttpVerb } from '../../building-blocks/invoke/internal-protos.ts';
 import { useByteBodies } from './body-parsers.ts';
@@ -53,7 +54,7 @@ export function registerInvokeRoutes(app: FastifyInstance, invoke: InvokeService
         if (!reply.raw.writableFinished) controller.abort(new Error('the caller closed the connection'));
       });
       const contentType = request.headers['content-type'];
-      const answer = await invoke.invoke({
+      const answer = asHttpAnswer(await invoke.invoke({
         targetId,
         method,
         verb: verb as HttpVerb,
@@ -62,7 +63,7 @@ export function registerInvokeRoutes(app: FastifyInstance, invoke: InvokeService
         metadata: headersToMetadata(request.headers),
         body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
         signal: controller.signal,
-      });
+      }));
       reply.code(answer.status);
       for (const [name, values] of Object.entries(answer.headers)) reply.header(name, values.length === 1 ? values[0] : values);
       if (answer.contentType !== '') reply.type(answer.contentType);

@@ -1,7 +1,7 @@
 // The callee side of sidecar-to-sidecar invocation: Dapr's internal `ServiceInvocation`
 // service on `--dapr-internal-grpc-port`. `CallLocal` turns the internal request into a call
 // to this sidecar's app over its app channel and the app's answer into the internal response
-// (its HTTP status in `status.code`, as daprd sends it). Actor RPCs and the streaming variant
+// (an HTTP app's status in `status.code`, a gRPC app's code and message, as daprd sends them). Actor RPCs and the streaming variant
 // answer UNIMPLEMENTED. Calls to any other service are proxied gRPC calls (grpc-proxy.ts),
 // relayed to this sidecar's app. Errors carry daprd's codes: INTERNAL when the app cannot be called
 // (which the caller does not retry), UNAVAILABLE when the call reached the wrong app id (a
@@ -9,7 +9,7 @@
 // callers whose certificate chains to the trust anchors, and the caller's app id is the one in
 // its certificate's SPIFFE id: `dapr-caller-app-id` is set from it, whatever the caller sent.
 import { Server, ServerCredentials, status as Status, type MethodDefinition, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { AppChannel } from '../../app-channel/app-channel.ts';
+import type { AppCallbacks } from '../../app-channel/app-callbacks.ts';
 import { callApp } from '../../building-blocks/invoke/invoke-call.ts';
 import { headersToMetadata } from '../../building-blocks/invoke/invoke-headers.ts';
 import { normaliseMethod } from '../../building-blocks/invoke/method-path.ts';
@@ -28,7 +28,7 @@ const CLOSE_GRACE_MS = 2000;
 
 export interface InternalServerDeps {
   appId: string;
-  channel: AppChannel | undefined;
+  channel: AppCallbacks | undefined;
   maxBodyBytes: number;
   logger: Logger;
   /** Serve over mTLS; undefined: insecure. */
@@ -76,13 +76,14 @@ async function callLocal(deps: InternalServerDeps, request: InternalInvokeReques
         contentType: request.message.content_type,
         metadata: request.metadata,
         body: request.message.data?.value ?? Buffer.alloc(0),
+        typeUrl: request.message.data?.type_url ?? '',
       },
       { signal: call.signal, maxBodyBytes: deps.maxBodyBytes, timeoutMs: call.timeoutMs },
     );
     return {
-      status: { code: answer.status, message: '' },
+      status: { code: answer.status, message: answer.statusMessage ?? '' },
       headers: headersToMetadata(answer.headers),
-      message: { content_type: answer.contentType, data: { type_url: '', value: answer.body } },
+      message: { content_type: answer.contentType, data: { type_url: answer.typeUrl ?? '', value: answer.body } },
     };
   } catch (err) {
     // The app channel's errors already say so; others (no app channel) are prefixed as daprd does.

@@ -5,14 +5,14 @@
 // callee sidecar's internal gRPC API. With no policy for the app, daprd's built-in retry
 // applies instead: a callee not reached (UNAVAILABLE, UNAUTHENTICATED) is tried again up to 3
 // times, 1 s apart, resolving the id afresh each time.
-import type { AppChannel } from '../../app-channel/app-channel.ts';
+import type { AppCallbacks } from '../../app-channel/app-callbacks.ts';
 import type { ClientMetrics } from '../../observability/grpc-metrics.ts';
 import { InternalClients, isServiceError } from './internal-client.ts';
 import { TesseraError, isTesseraError } from '../../errors.ts';
 import { NO_POLICY, runWithPolicy, type FailureStatus, type TargetPolicy } from '../../resiliency/policy-runner.ts';
 import type { RetryPolicy } from '../../resiliency/resiliency-document.ts';
 import type { Resiliency } from '../../resiliency/resiliency.ts';
-import { callApp, type InvokeAnswer, type InvokeCall } from './invoke-call.ts';
+import { callApp, isGrpcStatus, type InvokeAnswer, type InvokeCall } from './invoke-call.ts';
 import { addCallerHeaders, metadataToHeaders } from './invoke-headers.ts';
 import { normaliseMethod } from './method-path.ts';
 import type { NameResolver } from './name-resolution/name-resolver.ts';
@@ -37,7 +37,7 @@ export const BUILT_IN_RETRY: RetryPolicy = {
 export interface InvokeServiceOptions {
   appId: string;
   namespace: string;
-  channel: AppChannel | undefined;
+  channel: AppCallbacks | undefined;
   resolver: NameResolver;
   resiliency: Resiliency | undefined;
   maxBodyBytes: number;
@@ -67,7 +67,7 @@ export class InvokeService {
     const { appId, namespace } = this.#options;
     const [id, ns = namespace, ...extra] = input.targetId.split('.');
     if (id === undefined || id === '' || ns === '' || extra.length > 0) throw invokeError(input.targetId, 'invalid app id: use "id" or "id.namespace"');
-    const call: InvokeCall = { verb: input.verb, query: input.query, contentType: input.contentType, metadata: input.metadata, body: input.body, method };
+    const call: InvokeCall = { verb: input.verb, query: input.query, contentType: input.contentType, metadata: input.metadata, body: input.body, method, ...(input.typeUrl ? { typeUrl: input.typeUrl } : {}) };
     const local = id === appId && ns === namespace;
     const policy = this.#options.resiliency?.app(id) ?? NO_POLICY;
     const hasPolicy = policy.timeoutMs !== undefined || policy.retry !== undefined || policy.breaker !== undefined;
@@ -111,7 +111,7 @@ export class InvokeService {
           metadata,
           message: {
             method: call.method,
-            data: { type_url: '', value: call.body },
+            data: { type_url: call.typeUrl ?? '', value: call.body },
             content_type: call.contentType,
             http_extension: { verb: call.verb, querystring: call.query },
           },
@@ -120,8 +120,10 @@ export class InvokeService {
       );
       return {
         status: response.status.code,
+        statusMessage: response.status.message,
         headers: metadataToHeaders(response.headers),
         contentType: response.message.content_type,
+        typeUrl: response.message.data?.type_url ?? '',
         body: response.message.data?.value ?? Buffer.alloc(0),
       };
     } catch (err) {
@@ -137,6 +139,8 @@ export class InvokeService {
 }
 
 function failureOf(answer: InvokeAnswer, policy: TargetPolicy): FailureStatus | undefined {
+  // A gRPC app's status other than OK is a failure, which the retry's gRPC codes may match.
+  if (isGrpcStatus(answer.status)) return answer.status === 0 ? undefined : { grpc: answer.status };
   if (answer.status >= 500 || policy.retry?.httpStatusCodes?.has(answer.status)) return { http: answer.status };
   return undefined;
 }

@@ -1,0 +1,127 @@
+// Service invocation of an app that speaks gRPC (`--app-protocol grpc`): the sidecar calls its
+// AppCallback.OnInvoke, as daprd does, whether the call came to the app's own sidecar over
+// HTTP or gRPC, or from another sidecar. The app (a raw @grpc/grpc-js server of Dapr's
+// AppCallback service) gets the method, body, content type, HTTP verb and query, and the
+// caller's headers as metadata; its answer comes back with its content type and header
+// metadata, and a gRPC error status reaches an HTTP caller as daprd gives it (the HTTP status
+// of the code, the status as a JSON body) and a gRPC caller as it is.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { daprGrpcClient, rejection, unary, type DaprGrpcClient } from '../support/grpc-client.ts';
+import { GrpcTestApp } from '../support/grpc-test-app.ts';
+import { pollUntil, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
+
+const REGISTRY = mkdtempSync(join(tmpdir(), 'tessera-invoke-grpc-app-'));
+process.once('exit', () => rmSync(REGISTRY, { recursive: true, force: true }));
+
+let app: GrpcTestApp;
+let callee: SidecarProcess;
+let caller: SidecarProcess;
+let client: DaprGrpcClient;
+
+interface InvokeRequest {
+  method: string;
+  data: { type_url: string; value: Buffer } | null;
+  contentType: string;
+  httpExtension: { verb: string; querystring: string } | null;
+}
+
+before(async () => {
+  app = await GrpcTestApp.start({
+    OnInvoke: (request: InvokeRequest) => {
+      if (request.method === 'missing') return { code: grpcStatus.NOT_FOUND, details: 'no order 7' };
+      if (request.method === 'typed') return { data: { type_url: 'type.example.com/Order', value: Buffer.from([8, 7]) }, contentType: '' };
+      const body = request.data?.value.toString('utf8') ?? '';
+      return {
+        data: { type_url: '', value: Buffer.from(JSON.stringify({ method: request.method, body, verb: request.httpExtension?.verb, query: request.httpExtension?.querystring })) },
+        contentType: 'application/json',
+        headers: { 'x-app-answer': 'yes' },
+      };
+    },
+  });
+  const env = { TESSERA_NAME_REGISTRY: REGISTRY };
+  callee = await startSidecar({ appId: 'orders', args: ['--app-port', String(app.port), '--app-protocol', 'grpc'], env: { ...env, APP_API_TOKEN: 'app-secret' } });
+  caller = await startSidecar({ appId: 'web', env });
+  client = daprGrpcClient(`127.0.0.1:${callee.grpcPort}`);
+});
+
+after(async () => {
+  client?.close();
+  await Promise.all([caller?.stop(), callee?.stop()]);
+  app?.stop();
+});
+
+const lastInvoke = (): { request: InvokeRequest; metadata: Record<string, unknown> } => {
+  const call = app.calls.filter((c) => c.method === 'OnInvoke').at(-1);
+  assert.ok(call, 'the app got no OnInvoke');
+  return call as { request: InvokeRequest; metadata: Record<string, unknown> };
+};
+
+describe('service invocation of a gRPC app (AppCallback.OnInvoke)', () => {
+  it('calls OnInvoke with the method, body, content type, verb, query and headers; the answer comes back over HTTP', async () => {
+    const res = await callee.fetch('/v1.0/invoke/orders/method/orders/new?rush=1', {
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain', 'x-request-tag': 'abc' },
+      body: 'two pizzas',
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/json');
+    assert.equal(res.headers.get('x-app-answer'), 'yes');
+    assert.deepEqual(await res.json(), { method: 'orders/new', body: 'two pizzas', verb: 'PUT', query: 'rush=1' });
+    const { request, metadata } = lastInvoke();
+    assert.equal(request.contentType, 'text/plain');
+    assert.equal(metadata['x-request-tag'], 'abc');
+    assert.equal(metadata['dapr-caller-app-id'], 'orders');
+    assert.equal(metadata['dapr-callee-app-id'], 'orders');
+    assert.equal(metadata['dapr-api-token'], 'app-secret', 'APP_API_TOKEN goes to the app');
+  });
+
+  it("turns the app's gRPC error into daprd's HTTP answer: the code's HTTP status, the status as JSON", async () => {
+    const res = await callee.fetch('/v1.0/invoke/orders/method/missing', { method: 'POST', body: '{}' });
+    assert.equal(res.status, 404);
+    assert.deepEqual(await res.json(), { code: grpcStatus.NOT_FOUND, message: 'no order 7', details: [] });
+  });
+
+  it('answers a gRPC caller (InvokeService) with the data and its type URL, and passes an error status on as it is', async () => {
+    const typed = await unary<{ data: { type_url: string; value: Buffer } }>(client, 'InvokeService', { id: 'orders', message: { method: 'typed', data: { type_url: 'type.example.com/Query', value: Buffer.from('q') } } });
+    assert.equal(typed.data.type_url, 'type.example.com/Order');
+    assert.deepEqual([...typed.data.value], [8, 7]);
+    assert.equal(lastInvoke().request.data?.type_url, 'type.example.com/Query', "the caller's type URL reaches the app");
+    const err: ServiceError = await rejection(unary(client, 'InvokeService', { id: 'orders', message: { method: 'missing' } }));
+    assert.equal(err.code, grpcStatus.NOT_FOUND);
+    assert.equal(err.details, 'no order 7');
+  });
+
+  it('reaches the gRPC app from another sidecar, its status carried across', async () => {
+    const res = await pollUntil(
+      'orders reachable from web',
+      async () => {
+        const r = await caller.fetch('/v1.0/invoke/orders/method/hello', { method: 'POST', body: 'hi' });
+        return r.status === 200 ? r : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
+    assert.deepEqual(await res.json(), { method: 'hello', body: 'hi', verb: 'POST', query: '' });
+    assert.equal(lastInvoke().metadata['dapr-caller-app-id'], 'web');
+    const missing = await caller.fetch('/v1.0/invoke/orders/method/missing', { method: 'POST', body: '' });
+    assert.equal(missing.status, 404);
+    assert.deepEqual(await missing.json(), { code: grpcStatus.NOT_FOUND, message: 'no order 7', details: [] });
+  });
+
+  it('an app that does not implement OnInvoke answers 501, naming it', async () => {
+    const bare = await GrpcTestApp.start({});
+    const side = await startSidecar({ appId: 'bare', args: ['--app-port', String(bare.port), '--app-protocol', 'grpc'], env: { TESSERA_NAME_REGISTRY: REGISTRY } });
+    try {
+      const res = await side.fetch('/v1.0/invoke/bare/method/x', { method: 'POST', body: '' });
+      assert.equal(res.status, 501);
+      assert.match(((await res.json()) as { message: string }).message, /OnInvoke is not implemented/);
+    } finally {
+      await side.stop();
+      bare.stop();
+    }
+  });
+});
