@@ -7,13 +7,17 @@
 // passed, so a huge answer never reaches the sidecar's memory. The response is what the server
 // sent: headers in the order received, repeated ones repeated, the body as it came (nothing is
 // decompressed behind the component's back). In-flight requests are aborted with their instance.
-import { Agent as HttpAgent, request as httpRequest, validateHeaderName, validateHeaderValue, type ClientRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { urlToHttpOptions } from 'node:url';
 import type { Metadata, WitError, WitResult } from '../../../abi/ts/types.ts';
 import { HTTP_TOKEN, isPlainHeader } from '../../http-header-check.ts';
 import type { Response as HttpResponse } from '../../../abi/ts/wit/http.ts';
 import type { Capability, CapabilityContext } from './capability.ts';
+
+// node:http and node:https as CommonJS, not ESM imports: an ESM namespace of node:http reads
+// its lazy WebSocket getters, which load undici (~25 ms of a start).
+const { Agent: HttpAgent, request: httpRequest, validateHeaderName, validateHeaderValue } = process.getBuiltinModule('node:http');
+const { Agent: HttpsAgent, request: httpsRequest } = process.getBuiltinModule('node:https');
 
 /** The annotation that grants http: origins, comma-separated. */
 export const ALLOW_HTTP = 'tessera.dev/allow-http';
