@@ -2,8 +2,7 @@
 // .proto files @dapr/dapr ships: loaded once, on first use (after the HTTP API listens), as
 // the Dapr API's protos are. The message shapes below are the ones proto-loader gives with the
 // Dapr API's options (snake_case fields, enums as names, defaults filled in).
-import { loadPackageDefinition, type GrpcObject, type ServiceClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import type { GrpcObject, ServiceClientConstructor, ServiceDefinition } from '@grpc/grpc-js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -46,7 +45,15 @@ export const MESSAGE_HEADROOM_BYTES = 1024 * 1024;
 let loaded: GrpcObject | undefined;
 
 function serviceInvocation(): ServiceClientConstructor {
-  loaded ??= loadPackageDefinition(loadSync('dapr/proto/internals/v1/service_invocation.proto', { ...LOADER_OPTIONS, includeDirs: [PROTO_DIR] }));
+  if (loaded === undefined) {
+    // Required at first use, not imported: every start imports this module (for its types and
+    // HTTP_VERBS), and evaluating grpc-js, proto-loader and protobufjs is tens of ms a start
+    // pays before the API listens. Both are CommonJS, so a synchronous require loads them.
+    const require = createRequire(import.meta.url);
+    const { loadPackageDefinition } = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
+    const { loadSync } = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
+    loaded = loadPackageDefinition(loadSync('dapr/proto/internals/v1/service_invocation.proto', { ...LOADER_OPTIONS, includeDirs: [PROTO_DIR] }));
+  }
   const v1 = (((loaded.dapr as GrpcObject).proto as GrpcObject).internals as GrpcObject).v1 as GrpcObject;
   return v1.ServiceInvocation as ServiceClientConstructor;
 }
