@@ -5,8 +5,8 @@
 // document in the resources folders. Validated with ajv; every error names the file and the
 // field.
 import { lstat, readFile, readdir, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { TesseraError } from '../errors.ts';
 import { HTTP_MIDDLEWARE_TYPES } from '../middleware/middleware-types.ts';
 import { compileValidator } from '../schema-validator.ts';
@@ -108,8 +108,16 @@ async function readText(path: string): Promise<string> {
   return text;
 }
 
+/**
+ * The YAML parser, required when a Configuration is first parsed: every start imports this
+ * module, and most have no Configuration, so the parser (~16 ms to evaluate) is not loaded
+ * before the API listens. It is CommonJS, so a synchronous require loads it.
+ */
+let yaml: typeof import('yaml') | undefined;
+
 function parseYaml(text: string, path: string): unknown[] {
-  return parseAllDocuments(text).map((doc, i) => {
+  yaml ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yaml.parseAllDocuments(text).map((doc, i) => {
     if (doc.errors.length > 0) throw configError(path, `invalid YAML in document ${i + 1}: ${doc.errors[0]!.message}`);
     return doc.toJS() as unknown;
   });
