@@ -2,7 +2,8 @@
 // verb, and daprd's header form, where any URL sent with a `dapr-app-id` header is a call of
 // that path on that app (the URL is rewritten to the first form before routing). The path
 // after `/method/` and the query go to the callee as sent; the callee's status, headers and
-// body come back as they are (a gRPC app's status as daprd turns it into HTTP). Bodies are bounded by --max-body-size both ways.
+// body come back as they are (a gRPC app's status as daprd turns it into HTTP). Bodies are
+// bounded by --max-body-size both ways.
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { InvokeService } from '../../building-blocks/invoke/invoke-service.ts';

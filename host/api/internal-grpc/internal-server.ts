@@ -1,8 +1,8 @@
 // The callee side of sidecar-to-sidecar invocation: Dapr's internal `ServiceInvocation`
 // service on `--dapr-internal-grpc-port`. `CallLocal` turns the internal request into a call
 // to this sidecar's app over its app channel and the app's answer into the internal response
-// (an HTTP app's status in `status.code`, a gRPC app's code and message, as daprd sends them). Actor RPCs and the streaming variant
-// answer UNIMPLEMENTED. Calls to any other service are proxied gRPC calls (grpc-proxy.ts),
+// (an HTTP app's status in `status.code`, a gRPC app's code and message, as daprd sends
+// them). Actor RPCs and the streaming variant answer UNIMPLEMENTED. Calls to any other service are proxied gRPC calls (grpc-proxy.ts),
 // relayed to this sidecar's app. Errors carry daprd's codes: INTERNAL when the app cannot be called
 // (which the caller does not retry), UNAVAILABLE when the call reached the wrong app id (a
 // stale registration: the caller resolves again and retries). With mTLS, the server takes only
