@@ -2,10 +2,10 @@
 // (and kept in step with them by a watcher), the building blocks, the channel to the app,
 // and the HTTP and gRPC APIs, which are handed the building blocks to call. The HTTP API
 // listens first; components load in the background and appear as they start, and
-// /v1.0/healthz says ready once the first scan is applied. The gRPC API starts then: loading
-// its protos holds the event loop for ~150 ms, which must not delay becoming healthy. Every reload of
-// the resources also re-reads the declarative subscriptions, and every component loaded or
-// unloaded re-matches the delivery loops to the loaded brokers. Service invocation's internal
+// /v1.0/healthz says ready once the first scan is applied and the gRPC APIs, started then
+// (loading their protos holds the event loop for ~70 ms), listen, as daprd's readiness
+// means. Every reload of the resources also re-reads the declarative subscriptions, and every
+// component loaded or unloaded re-matches the delivery loops to the loaded brokers. Service invocation's internal
 // gRPC API starts with the gRPC API, and the sidecar registers with its name resolver once
 // that listens, so other sidecars find it only when it can serve them.
 import { readdir } from 'node:fs/promises';
@@ -45,6 +45,9 @@ import { RUNTIME_VERSION } from './version.ts';
 import { Resiliency } from './resiliency/resiliency.ts';
 import { HttpPipeline, type MiddlewareComponent, type PipelineHandlerSpec } from './middleware/http-pipeline.ts';
 import { ResiliencyResources } from './resiliency/resiliency-resources.ts';
+
+/** Longest readiness waits for the gRPC APIs to listen once the components are in. */
+const GRPC_READY_WAIT_MS = 10_000;
 
 /** How soon a half-written module is looked at again. */
 const RESCAN_MS = 100;
@@ -134,6 +137,8 @@ export class Sidecar {
   #watcher: FolderWatcher | undefined;
   #ready = false;
   readonly #loaded = Promise.withResolvers<void>();
+  /** Resolves once the first scan is applied: the gRPC APIs start then, and the sidecar is ready once they listen. */
+  readonly #componentsIn = Promise.withResolvers<void>();
   #port = 0;
   /** The scan under way, if any: scans run one at a time, and changes meanwhile ask for one more. */
   #scanning: Promise<void> | undefined;
@@ -272,13 +277,13 @@ export class Sidecar {
     logger.info(`dapr HTTP API listening on http://${listenAddress}:${this.#port} (app id "${appId}", Tessera ${RUNTIME_VERSION})`);
     if (this.#options.grpcPort !== undefined) {
       const port = this.#options.grpcPort;
-      this.#grpc = this.#loaded.promise.then(() => this.#startGrpc(port));
+      this.#grpc = this.#componentsIn.promise.then(() => this.#startGrpc(port));
       // Awaited by whoever needs the port (grpcPort); a failure is theirs to report.
       this.#grpc.catch(() => {});
     }
     if (this.#options.internalGrpcPort !== undefined) {
       const port = this.#options.internalGrpcPort;
-      this.#internal = this.#loaded.promise.then(() => this.#startInternal(port));
+      this.#internal = this.#componentsIn.promise.then(() => this.#startInternal(port));
       this.#internal.catch((err: Error) => logger.error(`the internal gRPC API could not start, so other sidecars cannot call this app: ${err.message}`));
     }
     // The bundled components are watched too, so a rebuilt bundled module is swapped in.
@@ -404,7 +409,13 @@ export class Sidecar {
       logger.error(`reading resources failed: ${(err as Error).message}`);
     }
     if (!this.#ready) {
-      void applied.then(() => {
+      void applied.then(async () => {
+        if (this.#ready || this.#stopped) return;
+        this.#componentsIn.resolve();
+        // As daprd, ready once the gRPC APIs listen too (and the sidecar is registered with its
+        // name resolver), so a client that waits for /v1.0/healthz finds them. One that fails
+        // to start is reported by its own path; one that hangs holds readiness only so long.
+        await Promise.race([Promise.allSettled([this.#grpc, this.#internal]), new Promise((resolve) => setTimeout(resolve, GRPC_READY_WAIT_MS).unref())]);
         if (this.#ready || this.#stopped) return;
         this.#ready = true;
         const listed = this.registry.list();
@@ -431,9 +442,9 @@ export class Sidecar {
   }
 
   /**
-   * Resolves once the first scan of the resources is applied: every component in them
-   * running, failed, or past its deadlines (or the sidecar stopped). `/v1.0/healthz` says
-   * ready from then on.
+   * Resolves once the first scan of the resources is applied (every component in them
+   * running, failed, or past its deadlines) and the gRPC APIs listen, or the sidecar
+   * stopped. `/v1.0/healthz` says ready from then on.
    */
   get loaded(): Promise<void> {
     return this.#loaded.promise;
@@ -443,6 +454,7 @@ export class Sidecar {
     this.#ready = false;
     this.#stopped = true;
     this.#loaded.resolve();
+    this.#componentsIn.resolve();
     clearTimeout(this.#rescanTimer);
     this.#watcher?.close();
     this.#appHealth?.stop();
