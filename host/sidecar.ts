@@ -5,9 +5,9 @@
 // /v1.0/healthz says ready once the first scan is applied and the gRPC APIs, started then
 // (loading their protos holds the event loop for ~70 ms), listen, as daprd's readiness
 // means. Every reload of the resources also re-reads the declarative subscriptions, and every
-// component loaded or unloaded re-matches the delivery loops to the loaded brokers. Service invocation's internal
-// gRPC API starts with the gRPC API, and the sidecar registers with its name resolver once
-// that listens, so other sidecars find it only when it can serve them.
+// component loaded or unloaded re-matches the delivery loops to the loaded brokers. Service
+// invocation's internal gRPC API starts with the gRPC API, and the sidecar registers with its
+// name resolver once that listens, so other sidecars find it only when it can serve them.
 import { readdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -415,8 +415,14 @@ export class Sidecar {
         // As daprd, ready once the gRPC APIs listen too (and the sidecar is registered with its
         // name resolver), so a client that waits for /v1.0/healthz finds them. One that fails
         // to start is reported by its own path; one that hangs holds readiness only so long.
-        await Promise.race([Promise.allSettled([this.#grpc, this.#internal]), new Promise((resolve) => setTimeout(resolve, GRPC_READY_WAIT_MS).unref())]);
+        let timer: NodeJS.Timeout | undefined;
+        const listening = await Promise.race([
+          Promise.allSettled([this.#grpc, this.#internal]).then(() => true),
+          new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), GRPC_READY_WAIT_MS).unref())),
+        ]);
+        clearTimeout(timer);
         if (this.#ready || this.#stopped) return;
+        if (!listening) logger.warn(`the gRPC APIs did not listen within ${GRPC_READY_WAIT_MS / 1000} s of the components loading; ready without them`);
         this.#ready = true;
         const listed = this.registry.list();
         const failed = listed.filter((c) => c.status === 'failed').length;

@@ -9,7 +9,7 @@ import type { AppChannel } from '../../app-channel/app-channel.ts';
 import type { GrpcAppChannel } from '../../app-channel/grpc-app-channel.ts';
 import type { HttpVerb, ListStringValue } from './internal-protos.ts';
 import { TesseraError } from '../../errors.ts';
-import { headersToMetadata, joinedHeaders, metadataToHeaders } from './invoke-headers.ts';
+import { crossingHeaders, joinedHeaders, metadataToHeaders } from './invoke-headers.ts';
 
 export interface InvokeCall {
   /** Normalised (method-path.ts), without a leading `/`, percent-encoded as sent. */
@@ -74,7 +74,7 @@ async function callGrpcApp(channel: GrpcAppChannel, call: InvokeCall, options: A
     status: answer.code,
     statusMessage: answer.message,
     // Filtered as an HTTP app's headers are: nothing per-connection or gRPC's own crosses.
-    headers: metadataToHeaders(headersToMetadata(answer.headers)),
+    headers: crossingHeaders(answer.headers),
     contentType: answer.contentType,
     typeUrl: answer.typeUrl,
     body: answer.body,
@@ -95,13 +95,13 @@ async function callHttpApp(channel: AppChannel, call: InvokeCall, options: AppCa
   });
   const { 'content-type': contentType, ...rest } = res.headers;
   // Filtered as the request's were: the app's hop-by-hop headers are its connection's, not the caller's.
-  return { status: res.status, headers: metadataToHeaders(headersToMetadata(rest)), contentType: contentType ?? '', body: res.body };
+  return { status: res.status, headers: crossingHeaders(rest), contentType: contentType ?? '', body: res.body };
 }
 
 /** daprd's HTTPStatusFromCode (pkg/messaging/v1): the HTTP status a gRPC code reads as; unknown codes are 500. */
 const HTTP_OF_GRPC: readonly number[] = [200, 408, 500, 400, 504, 404, 409, 403, 429, 400, 409, 400, 501, 500, 503, 500, 401];
 
-export function httpStatusOfGrpc(code: number): number {
+function httpStatusOfGrpc(code: number): number {
   return HTTP_OF_GRPC[code] ?? 500;
 }
 

@@ -54,6 +54,11 @@ export function metadataToHeaders(metadata: Record<string, ListStringValue>): Re
   return headers;
 }
 
+/** Headers as they may cross to the other side (the same filter as headersToMetadata's), every value kept. */
+export function crossingHeaders(headers: HeaderValues): Record<string, string[]> {
+  return metadataToHeaders(headersToMetadata(headers));
+}
+
 /** The first IPv4 address of this host that is not loopback, as daprd's X-Forwarded-For gives it. */
 function hostAddress(): string {
   for (const list of Object.values(networkInterfaces())) {
