@@ -485,6 +485,7 @@ async function openAppChannel(options: SidecarOptions): Promise<AppCallbacks | u
     address: options.appChannelAddress,
     appApiToken: appApiTokenOf(options),
     maxConcurrency: options.appMaxConcurrency,
+    maxMessageBytes: options.maxBodyBytes,
   };
   if (options.appProtocol !== 'grpc') return new AppChannel(settings);
   // Loaded only for a gRPC app: grpc-js and the .proto files are not an HTTP sidecar's start-up cost.

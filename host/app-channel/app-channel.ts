@@ -29,6 +29,11 @@ export interface AppChannelOptions {
   maxSockets?: number;
   /** `--app-max-concurrency`: most calls at the app at once; undefined for no limit. */
   maxConcurrency?: number | undefined;
+  /**
+   * A gRPC app's largest message either way (daprd's `--max-body-size`); grpc-js's own limit
+   * (4 MiB in, none out) otherwise. An HTTP app's answers are capped per call instead.
+   */
+  maxMessageBytes?: number | undefined;
 }
 
 export interface AppRequest {

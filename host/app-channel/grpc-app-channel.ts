@@ -81,7 +81,10 @@ export class GrpcAppChannel implements AppCallbacks {
     this.address = options.address ?? '127.0.0.1';
     this.#proto = proto;
     this.#calls = new ConcurrencyLimit(options.maxConcurrency ?? UNLIMITED);
-    this.#client = new proto.grpc.Client(`${this.address}:${this.port}`, proto.grpc.credentials.createInsecure());
+    const max = options.maxMessageBytes;
+    // As daprd's app channel: messages to and from the app up to --max-body-size, not grpc-js's 4 MiB.
+    const limits = max === undefined ? {} : { 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max };
+    this.#client = new proto.grpc.Client(`${this.address}:${this.port}`, proto.grpc.credentials.createInsecure(), limits);
     this.#metadata = new proto.grpc.Metadata();
     if (options.appApiToken) this.#metadata.set('dapr-api-token', options.appApiToken);
   }

@@ -34,6 +34,8 @@ before(async () => {
   app = await GrpcTestApp.start({
     OnInvoke: (request: InvokeRequest) => {
       if (request.method === 'missing') return { code: grpcStatus.NOT_FOUND, details: 'no order 7' };
+      // An answer of the size the method names: `size/5242880`.
+      if (request.method.startsWith('size/')) return { data: { type_url: '', value: Buffer.alloc(Number(request.method.slice(5)), 0x61) }, contentType: 'text/plain' };
       if (request.method === 'typed') return { data: { type_url: 'type.example.com/Order', value: Buffer.from([8, 7]) }, contentType: '' };
       const body = request.data?.value.toString('utf8') ?? '';
       return {
@@ -44,7 +46,7 @@ before(async () => {
     },
   });
   const env = { TESSERA_NAME_REGISTRY: REGISTRY };
-  callee = await startSidecar({ appId: 'orders', args: ['--app-port', String(app.port), '--app-protocol', 'grpc'], env: { ...env, APP_API_TOKEN: 'app-secret' } });
+  callee = await startSidecar({ appId: 'orders', args: ['--app-port', String(app.port), '--app-protocol', 'grpc', '--max-body-size', '8Mi'], env: { ...env, APP_API_TOKEN: 'app-secret' } });
   caller = await startSidecar({ appId: 'web', env });
   client = daprGrpcClient(`127.0.0.1:${callee.grpcPort}`);
 });
@@ -110,6 +112,18 @@ describe('service invocation of a gRPC app (AppCallback.OnInvoke)', () => {
     const missing = await caller.fetch('/v1.0/invoke/orders/method/missing', { method: 'POST', body: '' });
     assert.equal(missing.status, 404);
     assert.deepEqual(await missing.json(), { code: grpcStatus.NOT_FOUND, message: 'no order 7', details: [] });
+  });
+
+  it("takes answers up to --max-body-size (8Mi here, above grpc-js's 4 MiB), and refuses a larger one naming the limit", async () => {
+    const big = await callee.fetch(`/v1.0/invoke/orders/method/size/${5 * 1024 * 1024}`, { method: 'POST', body: '' });
+    assert.equal(big.status, 200);
+    assert.equal((await big.arrayBuffer()).byteLength, 5 * 1024 * 1024);
+    const over = await callee.fetch(`/v1.0/invoke/orders/method/size/${9 * 1024 * 1024}`, { method: 'POST', body: '' });
+    // RESOURCE_EXHAUSTED, as daprd answers it over HTTP.
+    assert.equal(over.status, 429);
+    const { code, message } = (await over.json()) as { code: number; message: string };
+    assert.equal(code, grpcStatus.RESOURCE_EXHAUSTED);
+    assert.match(message, /larger than max \(\d+ vs 8388608\)/);
   });
 
   it('an app that does not implement OnInvoke answers 501, naming it', async () => {
