@@ -114,6 +114,10 @@ function unary<Req, Res>(stream: ServerHttp2Stream, headers: IncomingHttpHeaders
     clearTimeout(timer);
     if (!answered) controller.abort(new Error('the caller cancelled the call'));
     answered = true;
+    // Nothing of the call stays reachable from the closed stream, which Node's http2 keeps until
+    // its native side is freed (a young-generation GC meanwhile counts all it reaches as live).
+    stream.off('data', onData).off('end', onEnd);
+    chunks.length = 0;
   });
   if (timeoutMs !== undefined) {
     timer = setTimeout(() => {
@@ -124,7 +128,7 @@ function unary<Req, Res>(stream: ServerHttp2Stream, headers: IncomingHttpHeaders
 
   const chunks: Buffer[] = [];
   let size = 0;
-  stream.on('data', (chunk: Buffer) => {
+  const onData = (chunk: Buffer): void => {
     if (answered) return;
     size += chunk.byteLength;
     if (size > maxMessageBytes + 5) {
@@ -132,8 +136,8 @@ function unary<Req, Res>(stream: ServerHttp2Stream, headers: IncomingHttpHeaders
       return;
     }
     chunks.push(chunk);
-  });
-  stream.once('end', () => {
+  };
+  const onEnd = (): void => {
     if (answered) return;
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     if (body.byteLength === 0) {
@@ -164,7 +168,9 @@ function unary<Req, Res>(stream: ServerHttp2Stream, headers: IncomingHttpHeaders
     };
     if (body[0] === 0) run(body.subarray(5));
     else void inflated(headers['grpc-encoding'], body.subarray(5), maxMessageBytes).then((request) => (isFailure(request) ? fail(request) : run(request)));
-  });
+  };
+  stream.on('data', onData);
+  stream.once('end', onEnd);
 }
 
 /** A compressed message's bytes, inflated (off the main thread, bounded by the size limit); or the failure to answer. */
