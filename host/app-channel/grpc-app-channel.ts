@@ -26,6 +26,8 @@ interface Call {
 interface CallExtras {
   metadata?: Record<string, string[]>;
   onHeaders?: (headers: Metadata) => void;
+  /** Gets the app's trailers (grpc-js emits them right after the call's callback, in the same tick). */
+  onTrailers?: (trailers: Metadata) => void;
 }
 
 /** Headers gRPC sets itself (or that mean nothing to a gRPC app): never sent as, or taken from, metadata. */
@@ -33,10 +35,22 @@ const NOT_METADATA = new Set(['content-type', 'user-agent', 'date', 'accept-enco
 
 const NEVER = new AbortController().signal;
 
+/** Metadata with text values as headers (binary `-bin` values never cross an invocation); gRPC's own names left out. */
+function textMetadata(metadata: Metadata): Record<string, string[]> {
+  const headers: Record<string, string[]> = {};
+  for (const name of Object.keys(metadata.getMap())) {
+    if (NOT_METADATA.has(name)) continue;
+    const values = metadata.get(name).filter((v): v is string => typeof v === 'string');
+    if (values.length > 0) headers[name] = values;
+  }
+  return headers;
+}
+
 /** One service invocation of the app, as OnInvoke carries it. */
 export interface GrpcInvokeRequest {
   method: string;
-  verb: string;
+  /** The caller's HTTP extension's verb, `null` for none: the app gets no extension then, as from daprd. */
+  verb: string | null;
   query: string;
   contentType: string;
   body: Buffer;
@@ -49,11 +63,12 @@ export interface GrpcInvokeRequest {
   maxBodyBytes: number;
 }
 
-/** The app's answer: its gRPC status, and with OK its data, content type and header metadata. */
+/** The app's answer: its gRPC status, and with OK its data, content type and header metadata; its trailers either way. */
 export interface GrpcInvokeAnswer {
   code: number;
   message: string;
   headers: Record<string, string[]>;
+  trailers: Record<string, string[]>;
   contentType: string;
   typeUrl: string;
   body: Buffer;
@@ -156,6 +171,8 @@ export class GrpcAppChannel implements AppCallbacks {
         },
       );
       if (extras?.onHeaders !== undefined) pending.on('metadata', extras.onHeaders);
+      const onTrailers = extras?.onTrailers;
+      if (onTrailers !== undefined) pending.on('status', (status: { metadata: Metadata }) => onTrailers(status.metadata));
       const cancel = (): void => pending.cancel();
       if (signal.aborted) cancel();
       else signal.addEventListener('abort', cancel, { once: true });
@@ -187,28 +204,29 @@ export class GrpcAppChannel implements AppCallbacks {
       // google.protobuf.Any keeps its proto field names whatever the loader's case option.
       data: { type_url: req.typeUrl, value: req.body },
       contentType: req.contentType,
-      httpExtension: { verb: req.verb, querystring: req.query },
+      ...(req.verb === null ? {} : { httpExtension: { verb: req.verb, querystring: req.query } }),
     };
     let headers: Record<string, string[]> = {};
+    let trailers: Record<string, string[]> = {};
     const onHeaders = (metadata: Metadata): void => {
-      headers = {};
-      for (const name of Object.keys(metadata.getMap())) {
-        if (NOT_METADATA.has(name)) continue;
-        const values = metadata.get(name).filter((v): v is string => typeof v === 'string');
-        if (values.length > 0) headers[name] = values;
-      }
+      headers = textMetadata(metadata);
+    };
+    const onTrailers = (metadata: Metadata): void => {
+      trailers = textMetadata(metadata);
     };
     const call = { timeoutMs: req.timeoutMs ?? DEFAULT_APP_TIMEOUT_MS, signal: req.signal ?? NEVER };
     try {
-      const response = await this.#unary<{ data?: { type_url?: string; value?: Buffer } | null; contentType?: string }>('AppCallback/OnInvoke', request, call, { metadata: req.headers, onHeaders });
+      const response = await this.#unary<{ data?: { type_url?: string; value?: Buffer } | null; contentType?: string }>('AppCallback/OnInvoke', request, call, { metadata: req.headers, onHeaders, onTrailers });
       const body = response.data?.value ?? Buffer.alloc(0);
       if (body.byteLength > req.maxBodyBytes) throw new TesseraError('ERR_APP_CHANNEL', `error invoking app channel: OnInvoke: the answer is larger than ${req.maxBodyBytes} bytes`);
-      return { code: 0, message: '', headers, contentType: response.contentType ?? '', typeUrl: response.data?.type_url ?? '', body };
+      // The trailers arrive in the tick the response did, before this continuation runs.
+      return { code: 0, message: '', headers, trailers, contentType: response.contentType ?? '', typeUrl: response.data?.type_url ?? '', body };
     } catch (err) {
       if (isTesseraError(err)) throw err;
       const code = (err as Partial<ServiceError>).code;
       if (typeof code !== 'number') throw channelError('OnInvoke', err);
-      return { code, message: (err as ServiceError).details ?? '', headers, contentType: '', typeUrl: '', body: Buffer.alloc(0) };
+      const failed = err as ServiceError;
+      return { code, message: failed.details ?? '', headers, trailers: failed.metadata === undefined ? trailers : textMetadata(failed.metadata), contentType: '', typeUrl: '', body: Buffer.alloc(0) };
     }
   }
 

@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { daprGrpcClient, rejection, unary, type DaprGrpcClient } from '../support/grpc-client.ts';
+import { Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { daprGrpcClient, rejection, unary, unaryWithMetadata, type DaprGrpcClient } from '../support/grpc-client.ts';
 import { GrpcTestApp } from '../support/grpc-test-app.ts';
 import { pollUntil, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
 
@@ -33,7 +33,8 @@ interface InvokeRequest {
 before(async () => {
   app = await GrpcTestApp.start({
     OnInvoke: (request: InvokeRequest) => {
-      if (request.method === 'missing') return { code: grpcStatus.NOT_FOUND, details: 'no order 7' };
+      if (request.method === 'missing') return { code: grpcStatus.NOT_FOUND, details: 'no order 7', trailers: { 'x-why': 'gone' } };
+      if (request.method === 'trailed') return { data: { type_url: '', value: Buffer.from('ok') }, contentType: 'text/plain', headers: { 'x-head': 'h' }, trailers: { 'x-tail': 't' } };
       // An answer of the size the method names: `size/5242880`.
       if (request.method.startsWith('size/')) return { data: { type_url: '', value: Buffer.alloc(Number(request.method.slice(5)), 0x61) }, contentType: 'text/plain' };
       if (request.method === 'typed') return { data: { type_url: 'type.example.com/Order', value: Buffer.from([8, 7]) }, contentType: '' };
@@ -93,9 +94,44 @@ describe('service invocation of a gRPC app (AppCallback.OnInvoke)', () => {
     assert.equal(typed.data.type_url, 'type.example.com/Order');
     assert.deepEqual([...typed.data.value], [8, 7]);
     assert.equal(lastInvoke().request.data?.type_url, 'type.example.com/Query', "the caller's type URL reaches the app");
+    // A gRPC caller that sends no HTTP extension: the app gets none either (daprd passes the message on as sent), from this sidecar or another.
+    const plain = await unary<{ data: { value: Buffer } }>(client, 'InvokeService', { id: 'orders', message: { method: 'plain', data: { type_url: '', value: Buffer.from('p') } } });
+    assert.deepEqual(JSON.parse(plain.data.value.toString('utf8')), { method: 'plain', body: 'p' });
+    assert.equal(lastInvoke().request.httpExtension, null, 'no HTTP extension reaches the app');
+    const viaCaller = daprGrpcClient(`127.0.0.1:${caller.grpcPort}`);
+    try {
+      await unary(viaCaller, 'InvokeService', { id: 'orders', message: { method: 'plain', data: { type_url: '', value: Buffer.from('p') } } });
+      assert.equal(lastInvoke().request.httpExtension, null, 'no HTTP extension reaches the app through two sidecars');
+      await unary(viaCaller, 'InvokeService', { id: 'orders', message: { method: 'plain', http_extension: { verb: 'NONE', querystring: 'a=1' } } });
+      assert.deepEqual(lastInvoke().request.httpExtension, { verb: 'NONE', querystring: 'a=1' }, 'an extension with verb NONE reaches the app as sent');
+    } finally {
+      viaCaller.close();
+    }
     const err: ServiceError = await rejection(unary(client, 'InvokeService', { id: 'orders', message: { method: 'missing' } }));
     assert.equal(err.code, grpcStatus.NOT_FOUND);
     assert.equal(err.details, 'no order 7');
+  });
+
+  it("gives a gRPC caller the app's header metadata and trailers, from this sidecar and through another, and passes the caller's metadata to the app", async () => {
+    const viaCaller = daprGrpcClient(`127.0.0.1:${caller.grpcPort}`);
+    try {
+      for (const [label, via] of [['callee', client], ['caller', viaCaller]] as const) {
+        const sent = new Metadata();
+        sent.set('x-from-caller', 'c1');
+        const ok = await unaryWithMetadata<{ data: { value: Buffer } }>(via, 'InvokeService', { id: 'orders', message: { method: 'trailed', http_extension: { verb: 'POST' } } }, sent);
+        assert.equal(ok.error, undefined, label);
+        assert.equal(ok.response?.data.value.toString(), 'ok', label);
+        assert.deepEqual(ok.headers.get('x-head'), ['h'], `${label}: the app's header metadata`);
+        assert.deepEqual(ok.trailers.get('x-tail'), ['t'], `${label}: the app's trailers`);
+        assert.equal(lastInvoke().metadata['x-from-caller'], 'c1', `${label}: the caller's metadata reaches the app`);
+        const failed = await unaryWithMetadata(via, 'InvokeService', { id: 'orders', message: { method: 'missing' } });
+        assert.equal(failed.error?.code, grpcStatus.NOT_FOUND, label);
+        assert.equal(failed.error?.details, 'no order 7', label);
+        assert.deepEqual(failed.trailers.get('x-why'), ['gone'], `${label}: a failed call's trailers`);
+      }
+    } finally {
+      viaCaller.close();
+    }
   });
 
   it('reaches the gRPC app from another sidecar, its status carried across', async () => {

@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CommunicationProtocolEnum, DaprClient, HttpMethod, LogLevel } from '@dapr/dapr';
+import { Metadata, status as grpcStatus } from '@grpc/grpc-js';
 import { EchoApp, type Seen } from '../support/echo-app.ts';
+import { daprGrpcClient, richStatusOf, unaryWithMetadata } from '../support/grpc-client.ts';
 import { metricsUrlOf } from '../support/observed-sidecar.ts';
 import { expectDaprError, pollUntil, runTessera, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
 
@@ -170,6 +172,40 @@ describe('service invocation between sidecars', () => {
       assert.equal(answer.headers['dapr-caller-app-id'], 'a');
     } finally {
       await client.stop();
+    }
+  });
+
+  it("answers InvokeService as daprd: the HTTP app's headers and dapr-http-status as metadata, a failed status as its gRPC code with ErrorInfo; no HTTP extension is a POST", async () => {
+    apps.b.on('/grpc/missing', () => ({ status: 404, body: 'no such order', headers: { 'x-why': 'gone' } }));
+    apps.b.on('/grpc/broken', () => ({ status: 500, body: 'boom' }));
+    const client = daprGrpcClient(`127.0.0.1:${a.grpcPort}`);
+    try {
+      const sent = new Metadata();
+      sent.set('x-from-grpc', 'yes');
+      const ok = await unaryWithMetadata<{ data: { value: Buffer } }>(client, 'InvokeService', { id: 'b', message: { method: 'grpc/plain', data: { type_url: '', value: Buffer.from('hi') } } }, sent);
+      assert.equal(ok.error, undefined);
+      const seen = JSON.parse(ok.response!.data.value.toString('utf8')) as Seen;
+      assert.equal(seen.method, 'POST', 'no HTTP extension: POST');
+      assert.equal(seen.headers['x-from-grpc'], 'yes', "the caller's metadata reaches the app as headers");
+      assert.equal(seen.headers['content-type'], undefined, "gRPC's own content type is not the body's");
+      assert.deepEqual(ok.headers.get('dapr-http-status'), ['200']);
+      assert.deepEqual(ok.headers.get('x-answered-by'), ['b'], "the app's headers come back as metadata");
+
+      const missing = await unaryWithMetadata(client, 'InvokeService', { id: 'b', message: { method: 'grpc/missing', http_extension: { verb: 'GET' } } });
+      assert.equal(missing.error?.code, grpcStatus.NOT_FOUND);
+      assert.equal(missing.error?.details, 'Not Found');
+      assert.deepEqual(missing.headers.get('dapr-http-status'), ['404']);
+      assert.deepEqual(missing.headers.get('x-why'), ['gone']);
+      const info = richStatusOf(missing.error!)?.errorInfo;
+      assert.equal(info?.reason, 'Not Found');
+      assert.equal(info?.domain, 'dapr.io');
+      assert.deepEqual(info?.metadata, { 'http.code': '404', 'http.error_message': 'no such order' });
+
+      const broken = await unaryWithMetadata(client, 'InvokeService', { id: 'b', message: { method: 'grpc/broken', http_extension: { verb: 'POST' } } });
+      assert.equal(broken.error?.code, grpcStatus.UNKNOWN, 'a 500 is UNKNOWN, as daprd maps it');
+      assert.equal(richStatusOf(broken.error!)?.errorInfo?.metadata['http.error_message'], 'boom');
+    } finally {
+      client.close();
     }
   });
 

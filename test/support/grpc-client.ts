@@ -26,6 +26,27 @@ export function unary<T = Record<string, unknown>>(client: DaprGrpcClient, metho
   });
 }
 
+/** A unary call's outcome with what came around it: the response (or error), its header metadata and its trailers. */
+export interface UnaryOutcome<T> {
+  response?: T;
+  error?: ServiceError;
+  headers: Metadata;
+  trailers: Metadata;
+}
+
+export function unaryWithMetadata<T = Record<string, unknown>>(client: DaprGrpcClient, method: string, request: object, metadata = new Metadata()): Promise<UnaryOutcome<T>> {
+  return new Promise((resolve) => {
+    let headers = new Metadata();
+    let settled: { response?: T; error?: ServiceError } | undefined;
+    const call = client[method]!(request, metadata, (err: ServiceError | null, response: T) => {
+      settled = err ? { error: err } : { response };
+    }) as { on(event: string, listener: (value: never) => void): void };
+    call.on('metadata', (m: Metadata) => (headers = m));
+    // grpc-js emits the status (with the trailers) right after the callback.
+    call.on('status', (status: { metadata: Metadata }) => resolve({ ...settled, headers, trailers: status.metadata }));
+  });
+}
+
 /** The rich status a failed call carried in grpc-status-details-bin. */
 export function richStatusOf(err: ServiceError): RichStatus | undefined {
   const [bytes] = err.metadata?.get(STATUS_DETAILS_KEY) ?? [];

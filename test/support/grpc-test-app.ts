@@ -24,7 +24,8 @@ export interface GrpcCall {
 
 /**
  * A response object, `{ code }` to fail with that gRPC status, or `'never'` to leave the call
- * unanswered; `headers` (with a response) are sent as the response's header metadata.
+ * unanswered; `headers` (with a response) are sent as the response's header metadata, and
+ * `trailers` (with a response or a code) as its trailers.
  */
 export type GrpcAnswer = object | { code: grpc.status; details?: string } | 'never';
 export type GrpcHandler = (request: any, nth: number) => GrpcAnswer | Promise<GrpcAnswer>;
@@ -75,15 +76,18 @@ export class GrpcTestApp {
       Promise.resolve(handler(call.request, nth)).then(
         (answer) => {
           if (answer === 'never') return;
-          if ('code' in answer && typeof answer.code === 'number') callback({ code: answer.code, details: (answer as { details?: string }).details ?? 'failed' });
+          const { trailers: sent, ...rest } = answer as { trailers?: Record<string, string> };
+          const trailers = new grpc.Metadata();
+          for (const [name, value] of Object.entries(sent ?? {})) trailers.set(name, value);
+          if ('code' in rest && typeof rest.code === 'number') callback({ code: rest.code, details: (rest as { details?: string }).details ?? 'failed', metadata: trailers });
           else {
-            const { headers, ...response } = answer as { headers?: Record<string, string> };
+            const { headers, ...response } = rest as { headers?: Record<string, string> };
             if (headers !== undefined) {
               const metadata = new grpc.Metadata();
               for (const [name, value] of Object.entries(headers)) metadata.set(name, value);
               call.sendMetadata(metadata);
             }
-            callback(null, response);
+            callback(null, response, trailers);
           }
         },
         (err: Error) => callback({ code: grpc.status.INTERNAL, details: err.message }),

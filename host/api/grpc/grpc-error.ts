@@ -3,18 +3,25 @@
 // that is not a TesseraError is an internal error, but a PassedGrpcStatus, which is sent as it is.
 import { Metadata, type StatusObject } from '@grpc/grpc-js';
 import { isTesseraError, TesseraError } from '../../errors.ts';
-import { errorInfoOf } from '../error-info.ts';
+import { errorInfoOf, type ErrorInfo } from '../error-info.ts';
 import { grpcStatusOf } from './grpc-status.ts';
 import { encodeStatusDetails, STATUS_DETAILS_KEY } from './rich-status.ts';
 
-/** A status passed on as it came (a gRPC app's answer to an invocation), not mapped from an error code. */
+/**
+ * A status passed on as it came (a gRPC app's answer to an invocation, with its trailers), or
+ * made as daprd makes it from an HTTP app's answer (with that ErrorInfo), not mapped from an error code.
+ */
 export class PassedGrpcStatus extends Error {
   override name = 'PassedGrpcStatus';
   readonly code: number;
+  readonly trailers: Metadata;
+  readonly errorInfo: ErrorInfo | undefined;
 
-  constructor(code: number, message: string) {
+  constructor(code: number, message: string, trailers = new Metadata(), errorInfo?: ErrorInfo) {
     super(message);
     this.code = code;
+    this.trailers = trailers;
+    this.errorInfo = errorInfo;
   }
 }
 
@@ -24,7 +31,11 @@ export function asTesseraError(err: unknown): TesseraError {
 
 /** The status a failed call answers with. */
 export function grpcErrorStatus(err: unknown): StatusObject {
-  if (err instanceof PassedGrpcStatus) return { code: err.code, details: err.message, metadata: new Metadata() };
+  if (err instanceof PassedGrpcStatus) {
+    const metadata = err.trailers.clone();
+    if (err.errorInfo !== undefined) metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(err.code, err.message, err.errorInfo));
+    return { code: err.code, details: err.message, metadata };
+  }
   const error = asTesseraError(err);
   const code = grpcStatusOf(error);
   const metadata = new Metadata();

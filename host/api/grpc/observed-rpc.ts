@@ -65,7 +65,7 @@ export function observedUnary(fullMethod: string, handler: handleUnaryCall<unkno
       if (span.tracestate !== '') call.metadata.set('tracestate', span.tracestate);
       else call.metadata.remove('tracestate');
     }
-    const done: sendUnaryData<unknown> = (err, value) => {
+    const done: sendUnaryData<unknown> = (err, value, trailer, flags) => {
       if (span !== undefined && fullMethod !== INVOKE_SERVICE) {
         const bin = binaryOfTraceparent(span.traceparent);
         if (bin !== undefined) {
@@ -75,7 +75,7 @@ export function observedUnary(fullMethod: string, handler: handleUnaryCall<unkno
         }
       }
       sentBytes = 0;
-      callback(err, value);
+      callback(err, value, trailer, flags);
       const code = err ? ((err as ServerErrorResponse & { code?: number }).code ?? UNKNOWN) : 0;
       if (metrics !== undefined) {
         const request = call.request as Record<symbol, number> | null;

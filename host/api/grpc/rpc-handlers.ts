@@ -13,6 +13,17 @@ export type StreamRpc = (stream: ServerDuplexStream<unknown, unknown>) => void;
 
 export type RpcTable = Record<string, UnaryRpc>;
 
+/** A unary RPC's response with trailers of its own (InvokeService passes on a gRPC app's). */
+export class WithTrailers {
+  readonly value: object;
+  readonly trailers: Metadata;
+
+  constructor(value: object, trailers: Metadata) {
+    this.value = value;
+    this.trailers = trailers;
+  }
+}
+
 export interface CallGuard {
   /** Throws ERR_UNAUTHORIZED when the call lacks the API token. */
   check(metadata: Metadata): void;
@@ -31,7 +42,9 @@ export function unaryHandler(method: string, rpc: UnaryRpc, guard: CallGuard): h
     void (async () => {
       try {
         guard.check(call.metadata);
-        callback(null, await rpc(call.request as never, call));
+        const answer = await rpc(call.request as never, call);
+        if (answer instanceof WithTrailers) callback(null, answer.value, answer.trailers);
+        else callback(null, answer);
       } catch (err) {
         guard.failed(method, err);
         callback(grpcErrorStatus(err));

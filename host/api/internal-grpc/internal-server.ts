@@ -20,7 +20,7 @@ import { callerAppId } from '../../security/peer-identity.ts';
 import { serveUnknownMethods } from '../grpc/unknown-methods.ts';
 import { serveRawUnary, type RawUnaryCall } from '../grpc/raw-unary.ts';
 import { closeGrpc, listenGrpc, SERVER_OPTIONS } from '../grpc/grpc-listen.ts';
-import { HTTP_VERBS, MESSAGE_HEADROOM_BYTES, serviceInvocationService, type HttpVerb, type InternalInvokeRequest, type InternalInvokeResponse } from '../../building-blocks/invoke/internal-protos.ts';
+import { MESSAGE_HEADROOM_BYTES, invokeVerbOf, serviceInvocationService, type InternalInvokeRequest, type InternalInvokeResponse } from '../../building-blocks/invoke/internal-protos.ts';
 
 
 /** How long close() lets calls under way finish before it cuts them. */
@@ -46,12 +46,6 @@ function failure(code: Status, message: string): Partial<ServiceError> {
   return { code, details: message, message };
 }
 
-/** The verb of an internal request: daprd sends POST semantics for a request with no HTTP extension. */
-function verbOf(request: InternalInvokeRequest): HttpVerb {
-  const verb = request.message.http_extension?.verb;
-  return verb !== undefined && (HTTP_VERBS as readonly string[]).includes(verb) ? (verb as HttpVerb) : 'POST';
-}
-
 async function callLocal(deps: InternalServerDeps, request: InternalInvokeRequest, call: RawUnaryCall): Promise<InternalInvokeResponse> {
   // Over mTLS the certificate says who calls; a header saying otherwise is overridden. A
   // caller refused throws a PeerIdentityError, which carries its gRPC status.
@@ -71,7 +65,7 @@ async function callLocal(deps: InternalServerDeps, request: InternalInvokeReques
       deps.appId,
       {
         method,
-        verb: verbOf(request),
+        verb: invokeVerbOf(request.message.http_extension),
         query: request.message.http_extension?.querystring ?? '',
         contentType: request.message.content_type,
         metadata: request.metadata,
@@ -83,6 +77,7 @@ async function callLocal(deps: InternalServerDeps, request: InternalInvokeReques
     return {
       status: { code: answer.status, message: answer.statusMessage ?? '' },
       headers: headersToMetadata(answer.headers),
+      trailers: headersToMetadata(answer.trailers ?? {}),
       message: { content_type: answer.contentType, data: { type_url: answer.typeUrl ?? '', value: answer.body } },
     };
   } catch (err) {

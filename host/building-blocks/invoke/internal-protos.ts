@@ -14,6 +14,19 @@ export interface ListStringValue {
 /** The verbs of `common.v1.HTTPExtension`. */
 export const HTTP_VERBS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'] as const;
 export type HttpVerb = (typeof HTTP_VERBS)[number];
+/**
+ * The verb of a call as the caller's HTTP extension gave it: an HTTP verb, `NONE` (the enum's
+ * zero), or `null` for a request with no HTTP extension at all (a gRPC-style call). A gRPC app
+ * gets it as sent, as daprd passes the caller's message on; an HTTP app gets POST for the last two.
+ */
+export type InvokeVerb = HttpVerb | 'NONE' | null;
+
+/** The verb of an HTTP extension as proto-loader gives it (enum names; a number for a value this proto does not know). */
+export function invokeVerbOf(extension: { verb: unknown } | null | undefined): InvokeVerb {
+  if (extension === null || extension === undefined) return null;
+  const verb = extension.verb;
+  return typeof verb === 'string' && (HTTP_VERBS as readonly string[]).includes(verb) ? (verb as HttpVerb) : 'NONE';
+}
 
 export interface InternalInvokeRequest {
   ver: 'V1' | 'APIVERSION_UNSPECIFIED';
@@ -22,7 +35,7 @@ export interface InternalInvokeRequest {
     method: string;
     data: { type_url: string; value: Buffer } | null;
     content_type: string;
-    http_extension: { verb: HttpVerb | 'NONE'; querystring: string } | null;
+    http_extension: { verb: Exclude<InvokeVerb, null>; querystring: string } | null;
   };
 }
 
@@ -30,6 +43,8 @@ export interface InternalInvokeResponse {
   /** For an HTTP callee, `code` is the app's HTTP status. */
   status: { code: number; message: string };
   headers: Record<string, ListStringValue>;
+  /** A gRPC app's trailers. */
+  trailers?: Record<string, ListStringValue>;
   message: { data: { type_url: string; value: Buffer } | null; content_type: string };
 }
 

@@ -7,14 +7,15 @@
 import type { AppCallbacks } from '../../app-channel/app-callbacks.ts';
 import type { AppChannel } from '../../app-channel/app-channel.ts';
 import type { GrpcAppChannel } from '../../app-channel/grpc-app-channel.ts';
-import type { HttpVerb, ListStringValue } from './internal-protos.ts';
+import type { InvokeVerb, ListStringValue } from './internal-protos.ts';
 import { TesseraError } from '../../errors.ts';
 import { crossingHeaders, joinedHeaders, metadataToHeaders } from './invoke-headers.ts';
 
 export interface InvokeCall {
   /** Normalised (method-path.ts), without a leading `/`, percent-encoded as sent. */
   method: string;
-  verb: HttpVerb;
+  /** As the caller's HTTP extension gave it; `null` when it sent none (see InvokeVerb). */
+  verb: InvokeVerb;
   /** The query string, without `?`. */
   query: string;
   contentType: string;
@@ -34,6 +35,8 @@ export interface InvokeAnswer {
   typeUrl?: string;
   /** The app's headers but its content type, every value kept. */
   headers: Record<string, string[]>;
+  /** A gRPC app's trailers (an HTTP app's answer has none). */
+  trailers?: Record<string, string[]>;
   contentType: string;
   body: Buffer;
 }
@@ -75,6 +78,7 @@ async function callGrpcApp(channel: GrpcAppChannel, call: InvokeCall, options: A
     statusMessage: answer.message,
     // Filtered as an HTTP app's headers are: nothing per-connection or gRPC's own crosses.
     headers: crossingHeaders(answer.headers),
+    trailers: crossingHeaders(answer.trailers),
     contentType: answer.contentType,
     typeUrl: answer.typeUrl,
     body: answer.body,
@@ -85,7 +89,8 @@ async function callHttpApp(channel: AppChannel, call: InvokeCall, options: AppCa
   const headers = joinedHeaders(metadataToHeaders(call.metadata));
   if (call.contentType !== '') headers['content-type'] = call.contentType;
   const res = await channel.request({
-    method: call.verb,
+    // daprd would send an HTTP app the method NONE here; POST is what an app can route (and what the SDKs' gRPC invokers mean).
+    method: call.verb === null || call.verb === 'NONE' ? 'POST' : call.verb,
     path: `/${call.method}${call.query === '' ? '' : `?${call.query}`}`,
     headers,
     ...(call.body.byteLength > 0 || call.verb !== 'GET' ? { body: call.body } : {}),
