@@ -1,13 +1,11 @@
 // Dapr's app-side gRPC services (AppCallback, AppCallbackAlpha, AppCallbackHealthCheck) from
-// the .proto files that @dapr/dapr ships, read with @grpc/proto-loader. Imported dynamically,
-// and only when the app speaks gRPC: grpc-js and the proto parse cost about 100 ms that an
-// HTTP sidecar's start should not pay.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+// the descriptor generated from the .proto files that @dapr/dapr ships (host/protos). Imported
+// dynamically, and only when the app speaks gRPC: loading grpc-js and the services costs tens
+// of ms that an HTTP sidecar's start should not pay.
 import { TesseraError } from '../errors.ts';
+import { loadDescriptor } from '../protos/dapr-descriptors.ts';
 
 export const APP_CALLBACK_PACKAGE = 'dapr.proto.runtime.v1';
-export const APP_CALLBACK_PROTO = 'dapr/proto/runtime/v1/appcallback.proto';
 
 /** How the .proto files are read: enums as their names, unset fields as their defaults, a oneof's case named. */
 export const PROTO_LOADER_OPTIONS = { longs: String, enums: String, defaults: true, oneofs: true } as const;
@@ -37,23 +35,14 @@ export interface AppCallbackProto {
   methods: AppCallbackMethods;
 }
 
-/** Where @dapr/dapr keeps Dapr's .proto files (and the google/protobuf ones they import). */
-export function protoRoot(): string {
-  try {
-    return join(dirname(createRequire(import.meta.url).resolve('@dapr/dapr/package.json')), 'proto');
-  } catch (err) {
-    throw new TesseraError('ERR_APP_CHANNEL', `--app-protocol grpc needs the @dapr/dapr package (its .proto files): ${(err as Error).message}`, { cause: err });
-  }
-}
-
 /** Loads the services. */
 export async function loadAppCallbackProto(): Promise<AppCallbackProto> {
-  const [grpc, protoLoader] = await Promise.all([import('@grpc/grpc-js'), import('@grpc/proto-loader')]);
-  const definition = await protoLoader.load(APP_CALLBACK_PROTO, { includeDirs: [protoRoot()], ...PROTO_LOADER_OPTIONS });
+  const grpc = await import('@grpc/grpc-js');
+  const definition = loadDescriptor('appcallback', PROTO_LOADER_OPTIONS);
   const methods: Partial<Record<string, UnaryMethod>> = {};
   for (const service of ['AppCallback', 'AppCallbackAlpha', 'AppCallbackHealthCheck']) {
     const found = definition[`${APP_CALLBACK_PACKAGE}.${service}`] as Record<string, UnaryMethod> | undefined;
-    if (found === undefined) throw new TesseraError('ERR_APP_CHANNEL', `the @dapr/dapr .proto files have no service ${APP_CALLBACK_PACKAGE}.${service}`);
+    if (found === undefined) throw new TesseraError('ERR_APP_CHANNEL', `the generated Dapr descriptors have no service ${APP_CALLBACK_PACKAGE}.${service}`);
     for (const [name, method] of Object.entries(found)) methods[`${service}/${name}`] = method;
   }
   return { grpc, methods: methods as AppCallbackMethods };

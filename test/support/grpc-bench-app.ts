@@ -3,7 +3,8 @@
 // benchmark's subscriptions and each OnTopicEvent SUCCESS after handing its data on.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { APP_CALLBACK_PACKAGE, APP_CALLBACK_PROTO, PROTO_LOADER_OPTIONS, protoRoot } from '../../host/app-channel/app-callback-proto.ts';
+import { APP_CALLBACK_PACKAGE, PROTO_LOADER_OPTIONS } from '../../host/app-channel/app-callback-proto.ts';
+import { APP_CALLBACK_PROTO, protoRoot } from './dapr-proto-files.ts';
 
 /** A subscription as `/dapr/subscribe` writes it, with a single route. */
 export interface GrpcBenchSubscription {

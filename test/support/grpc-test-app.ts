@@ -4,7 +4,8 @@
 // the test gave no handler answers UNIMPLEMENTED, as a real app that lacks it would.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { APP_CALLBACK_PACKAGE, APP_CALLBACK_PROTO, PROTO_LOADER_OPTIONS, protoRoot } from '../../host/app-channel/app-callback-proto.ts';
+import { APP_CALLBACK_PACKAGE, PROTO_LOADER_OPTIONS } from '../../host/app-channel/app-callback-proto.ts';
+import { APP_CALLBACK_PROTO, protoRoot } from './dapr-proto-files.ts';
 
 export type GrpcMethod =
   | 'OnInvoke'

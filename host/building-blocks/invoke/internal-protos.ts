@@ -1,10 +1,9 @@
 // Dapr's sidecar-to-sidecar protocol, `dapr.proto.internals.v1.ServiceInvocation`, from the
-// .proto files @dapr/dapr ships: loaded once, on first use (after the HTTP API listens), as
+// descriptor generated from the .proto files @dapr/dapr ships (host/protos): loaded once, on first use (after the HTTP API listens), as
 // the Dapr API's protos are. The message shapes below are the ones proto-loader gives with the
 // Dapr API's options (snake_case fields, enums as names, defaults filled in).
 import type { GrpcObject, ServiceClientConstructor, ServiceDefinition } from '@grpc/grpc-js';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { loadGrpcObject } from '../../protos/dapr-descriptors.ts';
 
 /** One header or metadata entry: every value it was given. */
 export interface ListStringValue {
@@ -48,11 +47,8 @@ export interface InternalInvokeResponse {
   message: { data: { type_url: string; value: Buffer } | null; content_type: string };
 }
 
-/** The folder holding `dapr/proto/...` in the @dapr/dapr package (not copied here). */
-const PROTO_DIR = join(dirname(createRequire(import.meta.url).resolve('@dapr/dapr/package.json')), 'proto');
-
-/** As the Dapr API loads its protos: proto field names, enums as names, defaults filled in. */
-const LOADER_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true } as const;
+/** As the Dapr API loads its protos: proto field names (the descriptor keeps them), enums as names, defaults filled in. */
+const LOADER_OPTIONS = { longs: String, enums: String, defaults: true, oneofs: true } as const;
 
 /** Room for the headers and framing around a body of `--max-body-size` in one message. */
 export const MESSAGE_HEADROOM_BYTES = 1024 * 1024;
@@ -60,15 +56,9 @@ export const MESSAGE_HEADROOM_BYTES = 1024 * 1024;
 let loaded: GrpcObject | undefined;
 
 function serviceInvocation(): ServiceClientConstructor {
-  if (loaded === undefined) {
-    // Required at first use, not imported: every start imports this module (for its types and
-    // HTTP_VERBS), and evaluating grpc-js, proto-loader and protobufjs is tens of ms a start
-    // pays before the API listens. Both are CommonJS, so a synchronous require loads them.
-    const require = createRequire(import.meta.url);
-    const { loadPackageDefinition } = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
-    const { loadSync } = require('@grpc/proto-loader') as typeof import('@grpc/proto-loader');
-    loaded = loadPackageDefinition(loadSync('dapr/proto/internals/v1/service_invocation.proto', { ...LOADER_OPTIONS, includeDirs: [PROTO_DIR] }));
-  }
+  // At first use: every start imports this module (for its types and HTTP_VERBS), and
+  // loadGrpcObject requires grpc-js and proto-loader only when called.
+  loaded ??= loadGrpcObject('internals', LOADER_OPTIONS);
   const v1 = (((loaded.dapr as GrpcObject).proto as GrpcObject).internals as GrpcObject).v1 as GrpcObject;
   return v1.ServiceInvocation as ServiceClientConstructor;
 }
