@@ -21,7 +21,8 @@ test('host/ has no import circle', () => {
 /**
  * The layers, top to bottom: a file may import from its own layer or one below, never above
  * (the sandbox never sees a building block, a building block never sees HTTP). Shared leaves
- * (errors, units, the schema validator, the version) sit at the bottom.
+ * (errors, units, the schema validator, the version) sit at the bottom; Dapr's gRPC contracts
+ * (protos), which the API, invocation and the app channel all load, just above them.
  */
 const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
@@ -30,7 +31,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['building-blocks', 'resiliency'],
   ['app-channel', 'components', 'toolchain'],
   ['sandbox'],
-  ['observability', 'configuration', 'middleware', 'security'],
+  ['observability', 'configuration', 'middleware', 'security', 'protos'],
   ['content-type.ts', 'errors.ts', 'http-header-check.ts', 'package-root.ts', 'schema-validator.ts', 'units.ts', 'version.ts', 'types'],
 ];
 
