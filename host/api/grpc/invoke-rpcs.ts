@@ -43,7 +43,7 @@ const CODE_OF_HTTP_STATUS: Record<number, GrpcStatus> = {
   504: GrpcStatus.DEADLINE_EXCEEDED,
 };
 
-export function codeOfHttpStatus(status: number): GrpcStatus {
+function codeOfHttpStatus(status: number): GrpcStatus {
   if (status >= 200 && status < 300) return GrpcStatus.OK;
   return CODE_OF_HTTP_STATUS[status] ?? GrpcStatus.UNKNOWN;
 }
