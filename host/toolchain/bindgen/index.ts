@@ -10,7 +10,7 @@ import { CPP_OUT_DIR, generateCpp } from './cpp.ts';
 import { RUST_OUT_DIR, generateRust } from './rust.ts';
 import { TS_OUT_DIR, generateTypeScript } from './typescript.ts';
 import { VALIDATORS_OUT_DIRS, generateSchemaValidators } from './schema-validators.ts';
-import { PROTOS_OUT_DIR, generateProtoDescriptors } from './proto-descriptors.ts';
+import { PROTOS_OUT_DIR, daprProtosInstalled, generateProtoDescriptors } from './proto-descriptors.ts';
 
 export type { GeneratedFile } from './model.ts';
 
@@ -22,7 +22,8 @@ interface Generator {
 
 const GENERATORS: Generator[] = [
   { outDirs: VALIDATORS_OUT_DIRS, generate: generateSchemaValidators },
-  { outDirs: [PROTOS_OUT_DIR], generate: generateProtoDescriptors },
+  // Only where @dapr/dapr (a development dependency) is installed; elsewhere its files are neither written nor stale.
+  ...(daprProtosInstalled() ? [{ outDirs: [PROTOS_OUT_DIR], generate: generateProtoDescriptors }] : []),
   { outDirs: [TS_OUT_DIR], generate: generateTypeScript },
   { outDirs: [CPP_OUT_DIR], generate: generateCpp },
   { outDirs: [AS_OUT_DIR], generate: generateAssemblyScript },

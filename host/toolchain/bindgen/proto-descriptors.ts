@@ -1,7 +1,9 @@
 // Dapr's gRPC contracts as protobufjs JSON descriptors (host/protos/dapr-descriptors.ts loads
 // them): generated from the .proto files of the installed @dapr/dapr, so a start builds the
 // services from JSON instead of parsing the .proto text, which held the event loop about twice
-// times as long. Upgrading @dapr/dapr is `npm run bindgen` (check:bindgen fails until then).
+// as long. Upgrading @dapr/dapr is `npm run bindgen` (check:bindgen fails until then).
+// @dapr/dapr is a development dependency: where it is not installed (the npm package, installed
+// for its command), bindgen leaves the committed descriptors alone (daprProtosInstalled).
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -30,8 +32,22 @@ function descriptorJson(protoDir: string, file: string, keepCase: boolean): stri
   return JSON.stringify(root.toJSON());
 }
 
+function daprPackageJson(): string | undefined {
+  try {
+    return createRequire(import.meta.url).resolve('@dapr/dapr/package.json');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the .proto files to generate from are installed. */
+export function daprProtosInstalled(): boolean {
+  return daprPackageJson() !== undefined;
+}
+
 export function generateProtoDescriptors(): GeneratedFile[] {
-  const packageJson = createRequire(import.meta.url).resolve('@dapr/dapr/package.json');
+  const packageJson = daprPackageJson();
+  if (packageJson === undefined) throw new Error('bindgen: the proto descriptors need @dapr/dapr, a development dependency: run `npm install`');
   const version = (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
   const protoDir = join(dirname(packageJson), 'proto');
   const entries = Object.entries(SOURCES).map(
