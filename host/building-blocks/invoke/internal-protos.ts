@@ -1,7 +1,8 @@
 // Dapr's sidecar-to-sidecar protocol, `dapr.proto.internals.v1.ServiceInvocation`, from the
-// descriptor generated from the .proto files @dapr/dapr ships (host/protos): loaded once, on first use (after the HTTP API listens), as
-// the Dapr API's protos are. The message shapes below are the ones proto-loader gives with the
-// Dapr API's options (snake_case fields, enums as names, defaults filled in).
+// descriptor generated from the .proto files @dapr/dapr ships (host/protos): loaded once, on
+// first use (after the HTTP API listens), as the Dapr API's protos are. The message shapes
+// below are the ones proto-loader gives with the Dapr API's options (snake_case fields, enums
+// as names, defaults filled in).
 import type { GrpcObject, ServiceClientConstructor, ServiceDefinition } from '@grpc/grpc-js';
 import { loadGrpcObject } from '../../protos/dapr-descriptors.ts';
 
