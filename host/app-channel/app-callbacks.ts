@@ -5,6 +5,12 @@
 // app's answer to the same verdicts as daprd's postman for that protocol does.
 import type { ClientMetrics } from '../observability/grpc-metrics.ts';
 
+/**
+ * The trailer of a gRPC app's rich error details (google.rpc.Status): the one binary metadata
+ * entry an invocation passes on, base64 as binary metadata goes in text.
+ */
+export const STATUS_DETAILS_TRAILER = 'grpc-status-details-bin';
+
 /** What the app's answer means for a message. */
 export type AppVerdict =
   | { outcome: 'success' }

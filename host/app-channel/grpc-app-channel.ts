@@ -12,7 +12,7 @@ import type { Client, Metadata, ServiceError } from '@grpc/grpc-js';
 import { TesseraError, isTesseraError } from '../errors.ts';
 import type { ClientMetrics, GrpcMethodMetrics } from '../observability/grpc-metrics.ts';
 import { loadAppCallbackProto, type AppCallbackMethods, type AppCallbackProto } from './app-callback-proto.ts';
-import type { AppCallbacks, AppSubscriptionsAnswer, AppVerdict, BindingEventCall, BulkTopicEventCall, TopicEventCall } from './app-callbacks.ts';
+import { STATUS_DETAILS_TRAILER, type AppCallbacks, type AppSubscriptionsAnswer, type AppVerdict, type BindingEventCall, type BulkTopicEventCall, type TopicEventCall } from './app-callbacks.ts';
 import { DEFAULT_APP_TIMEOUT_MS, type AppChannelOptions } from './app-channel.ts';
 import { ConcurrencyLimit, UNLIMITED } from './concurrency-limit.ts';
 import { bulkTopicEventRequest, bulkVerdicts, subscriptionsJson, topicEventRequest, verdictOfStatus } from './grpc-callbacks.ts';
@@ -35,12 +35,15 @@ const NOT_METADATA = new Set(['content-type', 'user-agent', 'date', 'accept-enco
 
 const NEVER = new AbortController().signal;
 
-/** Metadata with text values as headers (binary `-bin` values never cross an invocation); gRPC's own names left out. */
+/**
+ * Metadata with text values as headers; gRPC's own names left out. Binary (`-bin`) values
+ * cross an invocation only as the trailer of rich error details, base64 as on the wire.
+ */
 function textMetadata(metadata: Metadata): Record<string, string[]> {
   const headers: Record<string, string[]> = {};
   for (const name of Object.keys(metadata.getMap())) {
     if (NOT_METADATA.has(name)) continue;
-    const values = metadata.get(name).filter((v): v is string => typeof v === 'string');
+    const values = metadata.get(name).map((v) => (typeof v === 'string' ? v : name === STATUS_DETAILS_TRAILER ? v.toString('base64') : undefined)).filter((v) => v !== undefined);
     if (values.length > 0) headers[name] = values;
   }
   return headers;

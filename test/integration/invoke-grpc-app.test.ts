@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { daprGrpcClient, rejection, unary, unaryWithMetadata, type DaprGrpcClient } from '../support/grpc-client.ts';
+import { encodeStatusDetails } from '../../host/api/grpc/rich-status.ts';
+import { daprGrpcClient, rejection, richStatusOf, unary, unaryWithMetadata, type DaprGrpcClient } from '../support/grpc-client.ts';
 import { GrpcTestApp } from '../support/grpc-test-app.ts';
 import { pollUntil, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
 
@@ -34,6 +35,10 @@ before(async () => {
   app = await GrpcTestApp.start({
     OnInvoke: (request: InvokeRequest) => {
       if (request.method === 'missing') return { code: grpcStatus.NOT_FOUND, details: 'no order 7', trailers: { 'x-why': 'gone' } };
+      if (request.method === 'rich') {
+        const details = encodeStatusDetails(grpcStatus.FAILED_PRECONDITION, 'out of stock', { reason: 'OUT_OF_STOCK', domain: 'shop.example', metadata: { sku: '7' } });
+        return { code: grpcStatus.FAILED_PRECONDITION, details: 'out of stock', trailers: { 'grpc-status-details-bin': details } };
+      }
       if (request.method === 'trailed') return { data: { type_url: '', value: Buffer.from('ok') }, contentType: 'text/plain', headers: { 'x-head': 'h' }, trailers: { 'x-tail': 't' } };
       // An answer of the size the method names: `size/5242880`.
       if (request.method.startsWith('size/')) return { data: { type_url: '', value: Buffer.alloc(Number(request.method.slice(5)), 0x61) }, contentType: 'text/plain' };
@@ -128,6 +133,9 @@ describe('service invocation of a gRPC app (AppCallback.OnInvoke)', () => {
         assert.equal(failed.error?.code, grpcStatus.NOT_FOUND, label);
         assert.equal(failed.error?.details, 'no order 7', label);
         assert.deepEqual(failed.trailers.get('x-why'), ['gone'], `${label}: a failed call's trailers`);
+        const rich = await unaryWithMetadata(via, 'InvokeService', { id: 'orders', message: { method: 'rich' } });
+        assert.equal(rich.error?.code, grpcStatus.FAILED_PRECONDITION, label);
+        assert.deepEqual(richStatusOf(rich.error!)?.errorInfo, { reason: 'OUT_OF_STOCK', domain: 'shop.example', metadata: { sku: '7' } }, `${label}: the app's rich error details`);
       }
     } finally {
       viaCaller.close();

@@ -77,7 +77,7 @@ export class GrpcTestApp {
       Promise.resolve(handler(call.request, nth)).then(
         (answer) => {
           if (answer === 'never') return;
-          const { trailers: sent, ...rest } = answer as { trailers?: Record<string, string> };
+          const { trailers: sent, ...rest } = answer as { trailers?: Record<string, string | Buffer> };
           const trailers = new grpc.Metadata();
           for (const [name, value] of Object.entries(sent ?? {})) trailers.set(name, value);
           if ('code' in rest && typeof rest.code === 'number') callback({ code: rest.code, details: (rest as { details?: string }).details ?? 'failed', metadata: trailers });

@@ -68,7 +68,8 @@ function toMetadata(headers: Record<string, string[]>, fromHttp: boolean): Metad
     const name = fromHttp && PERMANENT_HTTP_HEADERS.has(raw) ? `dapr-${raw}` : raw;
     for (const value of values) {
       try {
-        metadata.add(name, value);
+        // Binary metadata (a gRPC app's rich error details) crossed as base64.
+        metadata.add(name, name.endsWith('-bin') ? Buffer.from(value, 'base64') : value);
       } catch {
         // Not valid gRPC metadata: a gRPC caller could not be sent it.
       }

@@ -77,7 +77,7 @@ async function callLocal(deps: InternalServerDeps, request: InternalInvokeReques
     return {
       status: { code: answer.status, message: answer.statusMessage ?? '' },
       headers: headersToMetadata(answer.headers),
-      trailers: headersToMetadata(answer.trailers ?? {}),
+      trailers: headersToMetadata(answer.trailers ?? {}, true),
       message: { content_type: answer.contentType, data: { type_url: answer.typeUrl ?? '', value: answer.body } },
     };
   } catch (err) {

@@ -78,7 +78,7 @@ async function callGrpcApp(channel: GrpcAppChannel, call: InvokeCall, options: A
     statusMessage: answer.message,
     // Filtered as an HTTP app's headers are: nothing per-connection or gRPC's own crosses.
     headers: crossingHeaders(answer.headers),
-    trailers: crossingHeaders(answer.trailers),
+    trailers: crossingHeaders(answer.trailers, true),
     contentType: answer.contentType,
     typeUrl: answer.typeUrl,
     body: answer.body,

@@ -5,6 +5,7 @@
 // `dapr-app-id` routing header never cross; the caller adds `dapr-caller-app-id`,
 // `dapr-callee-app-id` and the `X-Forwarded-*`/`Forwarded` set.
 import { hostname, networkInterfaces } from 'node:os';
+import { STATUS_DETAILS_TRAILER } from '../../app-channel/app-callbacks.ts';
 import type { ListStringValue } from './internal-protos.ts';
 
 /** Headers that never cross: per-connection, recomputed, or the sidecar's own. */
@@ -22,19 +23,21 @@ const DROPPED = new Set([
   'dapr-app-id',
 ]);
 
-/** Metadata gRPC itself sets (`:authority`, `grpc-timeout`, binary `-bin` entries) is not a header. */
-function crosses(name: string): boolean {
+
+/** Metadata gRPC itself sets (`:authority`, `grpc-timeout`, binary `-bin` entries) is not a header; a trailer may be the status details. */
+function crosses(name: string, trailer = false): boolean {
+  if (trailer && name === STATUS_DETAILS_TRAILER) return true;
   return !DROPPED.has(name) && !name.startsWith(':') && !name.startsWith('grpc-') && !name.endsWith('-bin');
 }
 
 export type HeaderValues = Record<string, string | string[] | undefined>;
 
-/** HTTP headers as internal metadata. */
-export function headersToMetadata(headers: HeaderValues): Record<string, ListStringValue> {
+/** HTTP headers (or, with `trailers`, a gRPC app's trailers) as internal metadata. */
+export function headersToMetadata(headers: HeaderValues, trailers = false): Record<string, ListStringValue> {
   const metadata: Record<string, ListStringValue> = {};
   for (const [raw, value] of Object.entries(headers)) {
     const name = raw.toLowerCase();
-    if (value === undefined || !crosses(name)) continue;
+    if (value === undefined || !crosses(name, trailers)) continue;
     const values = Array.isArray(value) ? value : [value];
     const entry = metadata[name];
     if (entry === undefined) metadata[name] = { values: [...values] };
@@ -43,20 +46,20 @@ export function headersToMetadata(headers: HeaderValues): Record<string, ListStr
   return metadata;
 }
 
-/** Internal metadata as HTTP headers, every value kept. */
-export function metadataToHeaders(metadata: Record<string, ListStringValue>): Record<string, string[]> {
+/** Internal metadata as HTTP headers (or, with `trailers`, as a gRPC app's trailers), every value kept. */
+export function metadataToHeaders(metadata: Record<string, ListStringValue>, trailers = false): Record<string, string[]> {
   const headers: Record<string, string[]> = {};
   for (const [raw, entry] of Object.entries(metadata)) {
     const name = raw.toLowerCase();
-    if (!crosses(name) || entry.values.length === 0) continue;
+    if (!crosses(name, trailers) || entry.values.length === 0) continue;
     (headers[name] ??= []).push(...entry.values);
   }
   return headers;
 }
 
-/** Headers as they may cross to the other side (the same filter as headersToMetadata's), every value kept. */
-export function crossingHeaders(headers: HeaderValues): Record<string, string[]> {
-  return metadataToHeaders(headersToMetadata(headers));
+/** Headers (or trailers) as they may cross to the other side (the same filter as headersToMetadata's), every value kept. */
+export function crossingHeaders(headers: HeaderValues, trailers = false): Record<string, string[]> {
+  return metadataToHeaders(headersToMetadata(headers, trailers), trailers);
 }
 
 /** The first IPv4 address of this host that is not loopback, as daprd's X-Forwarded-For gives it. */

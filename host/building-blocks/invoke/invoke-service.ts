@@ -122,7 +122,7 @@ export class InvokeService {
         status: response.status.code,
         statusMessage: response.status.message,
         headers: metadataToHeaders(response.headers),
-        ...(response.trailers === undefined ? {} : { trailers: metadataToHeaders(response.trailers) }),
+        ...(response.trailers === undefined ? {} : { trailers: metadataToHeaders(response.trailers, true) }),
         contentType: response.message.content_type,
         typeUrl: response.message.data?.type_url ?? '',
         body: response.message.data?.value ?? Buffer.alloc(0),
