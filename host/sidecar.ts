@@ -488,7 +488,7 @@ async function openAppChannel(options: SidecarOptions): Promise<AppCallbacks | u
     maxMessageBytes: options.maxBodyBytes,
   };
   if (options.appProtocol !== 'grpc') return new AppChannel(settings);
-  // Loaded only for a gRPC app: grpc-js and the .proto files are not an HTTP sidecar's start-up cost.
+  // Loaded only for a gRPC app: grpc-js and the AppCallback services are not an HTTP sidecar's start-up cost.
   const { GrpcAppChannel } = await import('./app-channel/grpc-app-channel.ts');
   return GrpcAppChannel.open(settings);
 }

@@ -7,7 +7,7 @@ import { loadDescriptor } from '../protos/dapr-descriptors.ts';
 
 export const APP_CALLBACK_PACKAGE = 'dapr.proto.runtime.v1';
 
-/** How the .proto files are read: enums as their names, unset fields as their defaults, a oneof's case named. */
+/** How the messages are read: enums as their names, unset fields as their defaults, a oneof's case named. */
 export const PROTO_LOADER_OPTIONS = { longs: String, enums: String, defaults: true, oneofs: true } as const;
 
 /** One unary method as grpc-js calls it. */

@@ -228,8 +228,8 @@ export class GrpcAppChannel implements AppCallbacks {
       if (isTesseraError(err)) throw err;
       const code = (err as Partial<ServiceError>).code;
       if (typeof code !== 'number') throw channelError('OnInvoke', err);
-      const failed = err as ServiceError;
-      return { code, message: failed.details ?? '', headers, trailers: failed.metadata === undefined ? trailers : textMetadata(failed.metadata), contentType: '', typeUrl: '', body: Buffer.alloc(0) };
+      // As with an answer, the trailers (the error's metadata) came in the tick the error did.
+      return { code, message: (err as ServiceError).details ?? '', headers, trailers, contentType: '', typeUrl: '', body: Buffer.alloc(0) };
     }
   }
 

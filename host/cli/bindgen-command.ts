@@ -1,6 +1,7 @@
 // `tessera bindgen [--check] [--wit DIR] [--root DIR]`: generates the ABI glue of the host and
-// every SDK from the WIT, and the schema validators a start needs (see host/toolchain/bindgen/),
-// or with --check fails, naming each file, when a generated file differs from its source.
+// every SDK from the WIT, the schema validators a start needs and Dapr's gRPC descriptors (see
+// host/toolchain/bindgen/), or with --check fails, naming each file, when a generated file
+// differs from its source.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { loadWitPackage } from '../sandbox/wit/parser.ts';
@@ -12,7 +13,8 @@ const USAGE = `Usage: tessera bindgen [--check] [--wit DIR] [--root DIR]
 
 Generates, from the WIT, the typed calls of the host (abi/ts/wit/) and the canonical-ABI glue
 of each SDK (sdk/*/…/generated), and the ahead-of-time validators of the Component and
-manifest schemas (host/*/generated). Generated files say so on their first line.
+manifest schemas (host/*/generated); from @dapr/dapr's .proto files, where it is installed,
+Dapr's gRPC descriptors (host/protos/generated). Generated files say so on their first line.
 
 Flags:
   --check     write nothing; fail, naming each file, when one differs from what the WIT gives

@@ -1,9 +1,9 @@
 // Dapr's gRPC contracts as the sidecar loads them: the runtime API it serves, the
 // sidecar-to-sidecar ServiceInvocation, and the AppCallback services it calls on a gRPC app.
 // Each is a protobufjs JSON descriptor generated from the .proto files @dapr/dapr ships
-// (`npm run bindgen`, host/toolchain/bindgen/proto-descriptors.ts; CI checks it is current), loaded with
-// proto-loader's fromJSON: parsing the .proto text at every start held the event loop about
-// twice as long.
+// (`npm run bindgen`, host/toolchain/bindgen/proto-descriptors.ts; CI checks it is current),
+// loaded with proto-loader's fromJSON: parsing the .proto text at every start held the event
+// loop about twice as long.
 import type { GrpcObject } from '@grpc/grpc-js';
 import type { Options, PackageDefinition } from '@grpc/proto-loader';
 import { createRequire } from 'node:module';

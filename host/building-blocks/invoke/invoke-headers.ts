@@ -23,7 +23,6 @@ const DROPPED = new Set([
   'dapr-app-id',
 ]);
 
-
 /** Metadata gRPC itself sets (`:authority`, `grpc-timeout`, binary `-bin` entries) is not a header; a trailer may be the status details. */
 function crosses(name: string, trailer = false): boolean {
   if (trailer && name === STATUS_DETAILS_TRAILER) return true;
