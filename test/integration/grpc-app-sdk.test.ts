@@ -52,7 +52,8 @@ before(async () => {
   await server.invoker.listen('orders/total', async ({ body, query }) => ({ total: (JSON.parse(body ?? '{}') as { items: number[] }).items.reduce((a, b) => a + b, 0), query }), { method: HttpMethod.POST });
   await server.start();
   await sidecar.waitForLog(/the app subscribed to 3 topic\(s\) through ListTopicSubscriptions/, 30_000);
-});
+  // DaprServer.start() has no deadline of its own: a start that never completes fails here, named, instead of holding the run.
+}, { timeout: 60_000 });
 
 after(async () => {
   await server?.stop();
