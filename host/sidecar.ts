@@ -27,9 +27,8 @@ import { ComponentRegistry } from './components/registry.ts';
 import { scanResources } from './components/resources-loader.ts';
 import { BUNDLED_DIR } from './components/bundled-dir.ts';
 import { loadBundledTypes } from './components/type-catalog.ts';
-import type { GrpcApi } from './api/grpc/server.ts';
+import { DeferredListener } from './api/grpc/deferred-listener.ts';
 import type { AppConnectionProperties } from './building-blocks/metadata/metadata-service.ts';
-import type { InternalServer } from './api/internal-grpc/internal-server.ts';
 import type { GrpcProxy } from './building-blocks/invoke/grpc-proxy.ts';
 import { InvokeService } from './building-blocks/invoke/invoke-service.ts';
 import { LocalRegistry } from './building-blocks/invoke/name-resolution/local-registry.ts';
@@ -130,7 +129,7 @@ export class Sidecar {
   readonly #channel: AppCallbacks | undefined;
   readonly #appHealth: AppHealthMonitor | undefined;
   /** The gRPC API starting or started, and its port; undefined when not served. */
-  #grpc: Promise<{ api: GrpcApi; port: number }> | undefined;
+  #grpc: Promise<{ server: DeferredListener; port: number }> | undefined;
   /** What every layer reports to, when metrics are on. */
   readonly metrics: SidecarMetrics | undefined;
   #metricsServer: MetricsServer | undefined;
@@ -160,7 +159,7 @@ export class Sidecar {
   /** gRPC proxying, loaded with the first gRPC server that needs it. */
   #proxy: Promise<GrpcProxy> | undefined;
   /** The internal gRPC API starting or started, and its port; undefined when not served. */
-  #internal: Promise<{ server: InternalServer; port: number }> | undefined;
+  #internal: Promise<{ server: DeferredListener; port: number }> | undefined;
 
   private constructor(options: SidecarOptions, channel: AppCallbacks | undefined) {
     this.#options = options;
@@ -303,32 +302,49 @@ export class Sidecar {
     this.#appHealth?.start();
   }
 
-  async #startGrpc(port: number): Promise<{ api: GrpcApi; port: number }> {
+  /**
+   * The gRPC API listens now and is built at its first connection (deferred-listener.ts): a
+   * sidecar whose app never speaks gRPC never loads grpc-js, and readiness does not wait for it.
+   */
+  async #startGrpc(port: number): Promise<{ server: DeferredListener; port: number }> {
     const { logger, listenAddress } = this.#options;
     if (this.#stopped) throw new Error('the sidecar stopped before its gRPC API started');
-    const { createGrpcApi } = await import('./api/grpc/server.ts');
-    const api = createGrpcApi({
-      blocks: this.blocks,
-      invoke: this.invoke,
-      proxy: await this.#grpcProxy(),
-      streams: this.streams,
-      apiToken: this.#options.apiToken,
-      maxBodyBytes: this.#options.maxBodyBytes,
-      shutdown: () => this.#options.onShutdownRequest?.(),
-      logger: logger.child('grpc'),
-      metrics: this.metrics,
-    });
-    const bound = await listenOrFree((p) => api.listen(listenAddress, p), port, this.#options.grpcPortIsDefault, 'gRPC', logger);
+    const server = new DeferredListener(
+      'the gRPC API',
+      async () => {
+        const { createGrpcApi } = await import('./api/grpc/server.ts');
+        return createGrpcApi({
+          blocks: this.blocks,
+          invoke: this.invoke,
+          proxy: await this.#grpcProxy(),
+          streams: this.streams,
+          apiToken: this.#options.apiToken,
+          maxBodyBytes: this.#options.maxBodyBytes,
+          shutdown: () => this.#options.onShutdownRequest?.(),
+          logger: logger.child('grpc'),
+          metrics: this.metrics,
+        });
+      },
+      logger,
+    );
+    const bound = await listenOrFree((p) => server.listen(listenAddress, p), port, this.#options.grpcPortIsDefault, 'gRPC', logger);
     logger.info(`dapr gRPC API listening on ${listenAddress}:${bound}`);
-    return { api, port: bound };
+    return { server, port: bound };
   }
 
-  async #startInternal(port: number): Promise<{ server: InternalServer; port: number }> {
+  /** The internal gRPC API, deferred as the gRPC API is: it loads at the first call from another sidecar. */
+  async #startInternal(port: number): Promise<{ server: DeferredListener; port: number }> {
     const { logger, listenAddress, appId } = this.#options;
     if (this.#stopped) throw new Error('the sidecar stopped before its internal gRPC API started');
-    const { createInternalServer } = await import('./api/internal-grpc/internal-server.ts');
     const { mtls } = this.#options;
-    const server = createInternalServer({ appId, channel: this.#channel, maxBodyBytes: this.#options.maxBodyBytes, logger: logger.child('invoke'), mtls, proxy: await this.#grpcProxy() });
+    const server = new DeferredListener(
+      'the internal gRPC API',
+      async () => {
+        const { createInternalServer } = await import('./api/internal-grpc/internal-server.ts');
+        return createInternalServer({ appId, channel: this.#channel, maxBodyBytes: this.#options.maxBodyBytes, logger: logger.child('invoke'), mtls, proxy: await this.#grpcProxy() });
+      },
+      logger,
+    );
     const bound = await server.listen(listenAddress, port);
     logger.info(`dapr internal gRPC API listening on ${listenAddress}:${bound}${mtls === undefined ? '' : ` with mTLS as ${formatSpiffeId(mtls.identity)}`}`);
     if (this.#stopped) {
@@ -469,7 +485,7 @@ export class Sidecar {
     await Promise.all([this.subscriptions.stop(), this.inputBindings.stop(), this.streams.stop()]);
     const grpc = await this.#grpc?.catch(() => undefined);
     const internal = await this.#internal?.catch(() => undefined);
-    await Promise.all([this.#api.close(), grpc?.api.close(), internal?.server.close(), this.#metricsServer?.close()]);
+    await Promise.all([this.#api.close(), grpc?.server.close(), internal?.server.close(), this.#metricsServer?.close()]);
     this.invoke.close();
     (await this.#proxy?.catch(() => undefined))?.close();
     this.#channel?.close();

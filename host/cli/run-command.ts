@@ -10,6 +10,7 @@ import { createLogger } from '../observability/logger.ts';
 import { startTracing, stopTracing } from '../observability/tracing.ts';
 import type { NameResolver } from '../building-blocks/invoke/name-resolution/name-resolver.ts';
 import { MtlsConfigError, loadMtls } from '../security/mtls-credentials.ts';
+import { trimHeapWhenIdle } from '../idle-heap.ts';
 import { startApp, stopApp } from './app-process.ts';
 import { defaultOrFree } from './default-port.ts';
 import { RUN_USAGE, UsageError, parseRunArgs, type RunOptions } from './run-options.ts';
@@ -171,6 +172,8 @@ export async function runCommand(argv: string[]): Promise<void> {
   // The app starts once the components are loaded, as it may call them at once (the API
   // already listens: health and metadata answer meanwhile).
   await sidecar.loaded;
+  // A quiet sidecar gives back the heap it grew while loading, or under an earlier load.
+  trimHeapWhenIdle(logger);
   if (options.command.length > 0 && !stopping) {
     app = startApp(options.command, { appId: options.appId, appPort: options.appPort, httpPort: sidecar.port, grpcPort, apiToken });
     app.on('error', (err) => {

@@ -26,7 +26,7 @@ test('host/ has no import circle', () => {
  */
 const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
-  ['sidecar.ts'],
+  ['sidecar.ts', 'idle-heap.ts'],
   ['api'],
   ['building-blocks', 'resiliency'],
   ['app-channel', 'components', 'toolchain'],

@@ -2,7 +2,7 @@
 // the sandbox's http capability, the building blocks) must not load Node's bundled undici nor
 // the gRPC stack. An ESM `import` of node:http builds a namespace of all its exports, and
 // reading its lazy WebSocket getters loads undici (~25 ms of every start); grpc-js,
-// proto-loader and protobufjs are loaded when the gRPC APIs start, after the sidecar is ready,
+// proto-loader and protobufjs are loaded when the first connection reaches a gRPC port,
 // or when the app speaks gRPC; the YAML parser when a Configuration is read (the resources'
 // other files are parsed on the load workers). Checked in a fresh process, as the test runner's own process
 // may have loaded them.

@@ -2,7 +2,8 @@
 // service invocation API): on one address, with insecure credentials unless the caller gives
 // others (the internal API's mTLS), and a stop that lets calls under way finish for a grace
 // period before it cuts them.
-import { ServerCredentials, type Server, type ServerOptions } from '@grpc/grpc-js';
+import type { Socket } from 'node:net';
+import { ServerCredentials, type ConnectionInjector, type Server, type ServerOptions } from '@grpc/grpc-js';
 
 /**
  * Options every gRPC server of the sidecar starts with. Channelz off: grpc-js otherwise keeps
@@ -19,6 +20,21 @@ export function listenGrpc(server: Server, host: string, port: number, credentia
     const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
     server.bindAsync(address, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
   });
+}
+
+/**
+ * Serves on `server` the connections another listener accepted paused (deferred-listener.ts),
+ * as if it had accepted them itself; the first one sets the server up, so raw-stream hooks are
+ * in place by then.
+ */
+export function injectConnections(server: Server, credentials: ServerCredentials = ServerCredentials.createInsecure()): (socket: Socket) => void {
+  let injector: ConnectionInjector | undefined;
+  return (socket) => {
+    injector ??= server.createConnectionInjector(credentials);
+    injector.injectConnection(socket);
+    // Nothing was read before HTTP/2 (or TLS) took the socket over: it reads from now on.
+    socket.resume();
+  };
 }
 
 /** Stops taking calls and waits up to `graceMs` for the ones under way, then cuts them. */

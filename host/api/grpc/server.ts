@@ -2,8 +2,9 @@
 // building block's RPCs come from its own file and call the same services the HTTP API
 // calls; this file wraps them with the API token check and the one error path, answers every
 // other RPC of the Dapr service UNIMPLEMENTED naming it, hands calls to any other service to
-// the gRPC proxy (they carry `dapr-app-id`), and listens. Loaded on demand (its protos take a
-// moment), so the HTTP API is up first.
+// the gRPC proxy (they carry `dapr-app-id`), and listens. Loaded at the first connection to the
+// gRPC port (deferred-listener.ts): its protos and grpc-js take a moment and some memory.
+import type { Socket } from 'node:net';
 import { format } from 'node:util';
 import {
   Server,
@@ -27,7 +28,7 @@ import { tokenMatcher } from '../token-matcher.ts';
 import { bindingsRpcs } from './bindings-rpcs.ts';
 import { daprService } from './dapr-protos.ts';
 import { grpcErrorStatus, asTesseraError } from './grpc-error.ts';
-import { closeGrpc, listenGrpc, SERVER_OPTIONS } from './grpc-listen.ts';
+import { closeGrpc, injectConnections, listenGrpc, SERVER_OPTIONS } from './grpc-listen.ts';
 import { grpcStatusOf } from './grpc-status.ts';
 import { invokeRpcs } from './invoke-rpcs.ts';
 import { metadataRpcs } from './metadata-rpcs.ts';
@@ -64,6 +65,8 @@ export interface GrpcApiDeps {
 export interface GrpcApi {
   /** Listens on `host:port` (0 picks a free port); resolves to the port. */
   listen(host: string, port: number): Promise<number>;
+  /** Serves a connection accepted elsewhere, paused (deferred-listener.ts). */
+  inject(socket: Socket): void;
   /** Stops taking calls, ends open streams, and waits briefly for calls under way. */
   close(): Promise<void>;
 }
@@ -142,6 +145,7 @@ export function createGrpcApi(deps: GrpcApiDeps): GrpcApi {
 
   return {
     listen: (host, port) => listenGrpc(server, host, port),
+    inject: injectConnections(server),
     close: async () => {
       await deps.streams.stop();
       await closeGrpc(server, CLOSE_GRACE_MS);

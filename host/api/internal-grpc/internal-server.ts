@@ -8,6 +8,7 @@
 // stale registration: the caller resolves again and retries). With mTLS, the server takes only
 // callers whose certificate chains to the trust anchors, and the caller's app id is the one in
 // its certificate's SPIFFE id: `dapr-caller-app-id` is set from it, whatever the caller sent.
+import type { Socket } from 'node:net';
 import { Server, ServerCredentials, status as Status, type MethodDefinition, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { AppCallbacks } from '../../app-channel/app-callbacks.ts';
 import { callApp } from '../../building-blocks/invoke/invoke-call.ts';
@@ -19,7 +20,7 @@ import type { MtlsMaterial } from '../../security/mtls-credentials.ts';
 import { callerAppId } from '../../security/peer-identity.ts';
 import { serveUnknownMethods } from '../grpc/unknown-methods.ts';
 import { serveRawUnary, type RawUnaryCall } from '../grpc/raw-unary.ts';
-import { closeGrpc, listenGrpc, SERVER_OPTIONS } from '../grpc/grpc-listen.ts';
+import { closeGrpc, injectConnections, listenGrpc, SERVER_OPTIONS } from '../grpc/grpc-listen.ts';
 import { MESSAGE_HEADROOM_BYTES, invokeVerbOf, serviceInvocationService, type InternalInvokeRequest, type InternalInvokeResponse } from '../../building-blocks/invoke/internal-protos.ts';
 
 
@@ -39,6 +40,8 @@ export interface InternalServerDeps {
 
 export interface InternalServer {
   listen(host: string, port: number): Promise<number>;
+  /** Serves a connection accepted elsewhere, paused (deferred-listener.ts). */
+  inject(socket: Socket): void;
   close(): Promise<void>;
 }
 
@@ -123,6 +126,7 @@ export function createInternalServer(deps: InternalServerDeps): InternalServer {
   if (proxy !== undefined) serveUnknownMethods(server, (stream) => proxy.proxy(stream, 'sidecar'));
   return {
     listen: (host, port) => listenGrpc(server, host, port, credentialsOf(deps.mtls)),
+    inject: injectConnections(server, credentialsOf(deps.mtls)),
     close: () => closeGrpc(server, CLOSE_GRACE_MS),
   };
 }
