@@ -4,14 +4,18 @@
 // AppCallback service) gets the method, body, content type, HTTP verb and query, and the
 // caller's headers as metadata; its answer comes back with its content type and header
 // metadata, and a gRPC error status reaches an HTTP caller as daprd gives it (the HTTP status
-// of the code, the status as a JSON body) and a gRPC caller as it is.
+// of the code, the status as a JSON body) and a gRPC caller as it is, rich error details
+// included, which cross between sidecars in the internal status.details, as daprd's do.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, Server, ServerCredentials, credentials, makeGenericClientConstructor, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { encodeStatusDetails } from '../../host/api/grpc/rich-status.ts';
+import { serviceInvocationService, type InternalInvokeResponse } from '../../host/building-blocks/invoke/internal-protos.ts';
+import { LocalRegistry } from '../../host/building-blocks/invoke/name-resolution/local-registry.ts';
+import { decodeRpcStatus, ErrorInfoMessage } from '../../host/protos/rpc-status.ts';
 import { daprGrpcClient, rejection, richStatusOf, unary, unaryWithMetadata, type DaprGrpcClient } from '../support/grpc-client.ts';
 import { GrpcTestApp } from '../support/grpc-test-app.ts';
 import { pollUntil, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
@@ -139,6 +143,57 @@ describe('service invocation of a gRPC app (AppCallback.OnInvoke)', () => {
       }
     } finally {
       viaCaller.close();
+    }
+  });
+
+  it("carries the app's rich error details across sidecars in the internal status.details, as daprd does, both ways", async () => {
+    const registry = new LocalRegistry({ dir: REGISTRY });
+    const ServiceInvocation = makeGenericClientConstructor(serviceInvocationService(), 'ServiceInvocation');
+    const errorInfo = { reason: 'OUT_OF_STOCK', domain: 'shop.example', metadata: { sku: '7' } };
+    // As a daprd caller reads this sidecar's answer: the details in status.details, not a trailer.
+    const address = await registry.resolve('orders', 'default');
+    assert.ok(address, 'orders is registered');
+    const internal = new ServiceInvocation(address, credentials.createInsecure());
+    // As daprd's callee answers: the app's details in status.details, no details trailer.
+    const daprdLike = new Server();
+    daprdLike.addService(serviceInvocationService(), {
+      CallLocal: (_call: unknown, callback: (err: null, response: InternalInvokeResponse) => void) =>
+        callback(null, {
+          status: { code: grpcStatus.FAILED_PRECONDITION, message: 'out of stock', details: decodeRpcStatus(encodeStatusDetails(grpcStatus.FAILED_PRECONDITION, 'out of stock', errorInfo)).details },
+          headers: {},
+          trailers: { 'x-why': { values: ['sold'] } },
+          message: { content_type: '', data: null },
+        }),
+    });
+    const port = await new Promise<number>((resolve, reject) => daprdLike.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))));
+    const viaCaller = daprGrpcClient(`127.0.0.1:${caller.grpcPort}`);
+    try {
+      const answer = await new Promise<InternalInvokeResponse>((resolve, reject) =>
+        (internal as unknown as Record<string, (req: object, cb: (err: ServiceError | null, res: InternalInvokeResponse) => void) => void>).CallLocal!(
+          { ver: 'V1', metadata: { 'dapr-callee-app-id': { values: ['orders'] } }, message: { method: 'rich', content_type: '' } },
+          (err, res) => (err ? reject(err) : resolve(res)),
+        ),
+      );
+      assert.equal(answer.status.code, grpcStatus.FAILED_PRECONDITION);
+      assert.equal(answer.status.message, 'out of stock');
+      assert.deepEqual(
+        answer.status.details?.map((any) => ({ type_url: any.type_url, info: ErrorInfoMessage.toObject(ErrorInfoMessage.decode(any.value)) })),
+        [{ type_url: 'type.googleapis.com/google.rpc.ErrorInfo', info: errorInfo }],
+      );
+      assert.equal(answer.trailers?.['grpc-status-details-bin'], undefined, 'the details are not also a trailer');
+
+      // A daprd callee's details reach a gRPC client of this caller sidecar as grpc-status-details-bin.
+      await registry.register({ appId: 'daprd-app', namespace: 'default', host: '127.0.0.1', port });
+      const rich = await unaryWithMetadata(viaCaller, 'InvokeService', { id: 'daprd-app', message: { method: 'anything' } });
+      assert.equal(rich.error?.code, grpcStatus.FAILED_PRECONDITION);
+      assert.equal(rich.error?.details, 'out of stock');
+      assert.deepEqual(richStatusOf(rich.error!)?.errorInfo, errorInfo);
+      assert.deepEqual(rich.trailers.get('x-why'), ['sold']);
+    } finally {
+      internal.close();
+      viaCaller.close();
+      await registry.close();
+      daprdLike.forceShutdown();
     }
   });
 

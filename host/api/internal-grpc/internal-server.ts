@@ -12,7 +12,9 @@ import type { Socket } from 'node:net';
 import { Server, ServerCredentials, status as Status, type MethodDefinition, type ServiceError, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { AppCallbacks } from '../../app-channel/app-callbacks.ts';
 import { callApp } from '../../building-blocks/invoke/invoke-call.ts';
-import { headersToMetadata } from '../../building-blocks/invoke/invoke-headers.ts';
+import { headersToMetadata, type HeaderValues } from '../../building-blocks/invoke/invoke-headers.ts';
+import { STATUS_DETAILS_TRAILER } from '../../app-channel/app-callbacks.ts';
+import { decodeRpcStatus, type AnyMessage } from '../../protos/rpc-status.ts';
 import { normaliseMethod } from '../../building-blocks/invoke/method-path.ts';
 import type { GrpcProxy } from '../../building-blocks/invoke/grpc-proxy.ts';
 import type { Logger } from '../../observability/logger.ts';
@@ -49,6 +51,24 @@ function failure(code: Status, message: string): Partial<ServiceError> {
   return { code, details: message, message };
 }
 
+/**
+ * A gRPC app's rich error details (its `grpc-status-details-bin` trailer, base64 from the app
+ * channel) go in the response's `status.details`, as daprd's callee puts them, not among the
+ * trailers: a daprd caller reads them there. Details that do not decode stay a trailer.
+ */
+function takeStatusDetails(trailers: HeaderValues): { trailers: HeaderValues; details: AnyMessage[] } {
+  const raw = trailers[STATUS_DETAILS_TRAILER];
+  const encoded = Array.isArray(raw) ? raw[0] : raw;
+  if (encoded === undefined) return { trailers, details: [] };
+  try {
+    const { details } = decodeRpcStatus(Buffer.from(encoded, 'base64'));
+    const { [STATUS_DETAILS_TRAILER]: _taken, ...rest } = trailers;
+    return { trailers: rest, details };
+  } catch {
+    return { trailers, details: [] };
+  }
+}
+
 async function callLocal(deps: InternalServerDeps, request: InternalInvokeRequest, call: RawUnaryCall): Promise<InternalInvokeResponse> {
   // Over mTLS the certificate says who calls; a header saying otherwise is overridden. A
   // caller refused throws a PeerIdentityError, which carries its gRPC status.
@@ -77,10 +97,11 @@ async function callLocal(deps: InternalServerDeps, request: InternalInvokeReques
       },
       { signal: call.signal, maxBodyBytes: deps.maxBodyBytes, timeoutMs: call.timeoutMs },
     );
+    const { trailers, details } = takeStatusDetails(answer.trailers ?? {});
     return {
-      status: { code: answer.status, message: answer.statusMessage ?? '' },
+      status: { code: answer.status, message: answer.statusMessage ?? '', details },
       headers: headersToMetadata(answer.headers),
-      trailers: headersToMetadata(answer.trailers ?? {}, true),
+      trailers: headersToMetadata(trailers, true),
       message: { content_type: answer.contentType, data: { type_url: answer.typeUrl ?? '', value: answer.body } },
     };
   } catch (err) {

@@ -40,8 +40,11 @@ export interface InternalInvokeRequest {
 }
 
 export interface InternalInvokeResponse {
-  /** For an HTTP callee, `code` is the app's HTTP status. */
-  status: { code: number; message: string };
+  /**
+   * For an HTTP callee, `code` is the app's HTTP status. For a gRPC callee, its status, with
+   * the rich error details its app sent (`google.rpc.Status.details`), as daprd carries them.
+   */
+  status: { code: number; message: string; details?: { type_url: string; value: Uint8Array }[] };
   headers: Record<string, ListStringValue>;
   /** A gRPC app's trailers. */
   trailers?: Record<string, ListStringValue>;

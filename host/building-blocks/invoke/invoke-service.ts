@@ -5,7 +5,7 @@
 // callee sidecar's internal gRPC API. With no policy for the app, daprd's built-in retry
 // applies instead: a callee not reached (UNAVAILABLE, UNAUTHENTICATED) is tried again up to 3
 // times, 1 s apart, resolving the id afresh each time.
-import type { AppCallbacks } from '../../app-channel/app-callbacks.ts';
+import { STATUS_DETAILS_TRAILER, type AppCallbacks } from '../../app-channel/app-callbacks.ts';
 import type { ClientMetrics } from '../../observability/grpc-metrics.ts';
 import { InternalClients, isServiceError } from './internal-client.ts';
 import { TesseraError, isTesseraError } from '../../errors.ts';
@@ -14,6 +14,7 @@ import type { RetryPolicy } from '../../resiliency/resiliency-document.ts';
 import type { Resiliency } from '../../resiliency/resiliency.ts';
 import { callApp, isGrpcStatus, type InvokeAnswer, type InvokeCall } from './invoke-call.ts';
 import { addCallerHeaders, metadataToHeaders } from './invoke-headers.ts';
+import type { InternalInvokeResponse } from './internal-protos.ts';
 import { normaliseMethod } from './method-path.ts';
 import type { NameResolver } from './name-resolution/name-resolver.ts';
 import type { MtlsMaterial } from '../../security/mtls-credentials.ts';
@@ -51,6 +52,20 @@ export interface InvokeServiceOptions {
 
 /** The call as the HTTP API (or the gRPC API) received it, before the method is checked. */
 export type InvokeInput = Omit<InvokeCall, 'method'> & { targetId: string; method: string; signal?: AbortSignal };
+
+/**
+ * The callee's trailers, with its gRPC app's rich error details (`status.details`, where
+ * daprd's callee and ours put them) as the `grpc-status-details-bin` trailer, base64 as the
+ * app channel gives it, which the gRPC API sends on as bytes.
+ */
+async function withStatusDetails(response: InternalInvokeResponse): Promise<Record<string, string[]> | undefined> {
+  const trailers = response.trailers === undefined ? undefined : metadataToHeaders(response.trailers, true);
+  const { code, message, details } = response.status;
+  if (details === undefined || details.length === 0 || code === 0 || !isGrpcStatus(code)) return trailers;
+  // Imported on this path only: protobufjs is not part of a start.
+  const { encodeRpcStatus } = await import('../../protos/rpc-status.ts');
+  return { ...trailers, [STATUS_DETAILS_TRAILER]: [encodeRpcStatus({ code, message, details }).toString('base64')] };
+}
 
 export class InvokeService {
   readonly #options: InvokeServiceOptions;
@@ -118,11 +133,12 @@ export class InvokeService {
         },
         signal,
       );
+      const trailers = await withStatusDetails(response);
       return {
         status: response.status.code,
         statusMessage: response.status.message,
         headers: metadataToHeaders(response.headers),
-        ...(response.trailers === undefined ? {} : { trailers: metadataToHeaders(response.trailers, true) }),
+        ...(trailers === undefined ? {} : { trailers }),
         contentType: response.message.content_type,
         typeUrl: response.message.data?.type_url ?? '',
         body: response.message.data?.value ?? Buffer.alloc(0),
