@@ -4,8 +4,9 @@
 // so a sidecar at rest held 10-15 MB it did not use; platform teams run one beside every app.
 // When the event loop has been almost idle for two checks in a row and V8 holds well more than
 // the live heap, one full collection that reduces memory (V8's "last resort" flavour, as under
-// memory pressure) runs: 20-30 ms once per quiet spell, never under load. Only the CLI's
-// process does this (`tessera run`); a sidecar embedded in another process leaves its heap alone.
+// memory pressure) runs: 20-30 ms once per quiet spell, never under load, and not when the live
+// heap is so large that the pause would be long. Only the CLI's process does this (`tessera
+// run`); a sidecar embedded in another process leaves its heap alone.
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -19,6 +20,11 @@ const QUIET_UTILIZATION = 0.01;
 const QUIET_CHECKS = 2;
 /** Trim only when V8 holds at least this much more than the live heap: less is not worth the pause. */
 const SLACK_BYTES = 6 * 1024 * 1024;
+/**
+ * Nor when the live heap is larger than this: the collection's pause grows with what is live
+ * (about 20 ms for the quickstart's 20 MB), and a request that arrives during it waits.
+ */
+const MAX_LIVE_BYTES = 128 * 1024 * 1024;
 
 type Gc = (options: { type: 'major'; flavor: 'last-resort' }) => void;
 
@@ -57,7 +63,7 @@ export function trimHeapWhenIdle(logger: Logger, { checkMs = CHECK_MS }: { check
     }
     if (trimmed || ++quiet < QUIET_CHECKS) return;
     const before = v8.getHeapStatistics();
-    if (before.total_heap_size - before.used_heap_size < SLACK_BYTES) return;
+    if (before.total_heap_size - before.used_heap_size < SLACK_BYTES || before.used_heap_size > MAX_LIVE_BYTES) return;
     trimmed = true;
     const started = performance.now();
     gc()({ type: 'major', flavor: 'last-resort' });
