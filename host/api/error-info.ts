@@ -3,11 +3,11 @@
 // daprd's (pkg/messages/errorcodes, the `GrpcCode` of each code); a code daprd gives no
 // reason keeps its own code as the reason, so every error can still be told apart.
 import { truncate, type ErrorCode, type TesseraError } from '../errors.ts';
+import { ERROR_INFO_TYPE_URL } from '../protos/type-urls.ts';
 
 export const ERROR_DOMAIN = 'dapr.io';
 
-/** The type URL of ErrorInfo, in the JSON body's `@type` and the gRPC status's `Any`. */
-export const ERROR_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.ErrorInfo';
+export { ERROR_INFO_TYPE_URL };
 
 const REASONS: Partial<Record<ErrorCode, string>> = {
   ERR_STATE_STORE_NOT_FOUND: 'DAPR_STATE_NOT_FOUND',

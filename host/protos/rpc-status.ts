@@ -4,6 +4,7 @@
 // internal response's `status.details` instead. Defined here with protobufjs (which
 // @grpc/proto-loader is built on): no package we depend on ships these messages.
 import protobuf from 'protobufjs';
+import { ERROR_INFO_TYPE_URL } from './type-urls.ts';
 
 export interface AnyMessage {
   type_url: string;
@@ -46,4 +47,23 @@ export function encodeRpcStatus(status: RpcStatus): Buffer {
 /** Throws on bytes that are not a Status. */
 export function decodeRpcStatus(bytes: Uint8Array): RpcStatus {
   return Status.toObject(Status.decode(bytes), { defaults: true }) as RpcStatus;
+}
+
+/**
+ * A status as daprd writes it in JSON (Go's protojson, unpopulated fields left out): `code`
+ * and `message`, and `details` when there are any, each Any as `{"@type": ..., fields}`. Of
+ * the detail types, ErrorInfo (Dapr's own) is rendered; others are left out, where daprd
+ * renders the google.rpc error-detail types and fails on unknown ones.
+ */
+export function statusAsJson(status: RpcStatus): Record<string, unknown> {
+  const json: Record<string, unknown> = {};
+  if (status.code !== 0) json.code = status.code;
+  if (status.message !== '') json.message = status.message;
+  const details = status.details.flatMap((any) => {
+    if (any.type_url !== ERROR_INFO_TYPE_URL) return [];
+    const info = ErrorInfoMessage.toObject(ErrorInfoMessage.decode(any.value)) as { reason?: string; domain?: string; metadata?: Record<string, string> };
+    return [{ '@type': any.type_url, ...info }];
+  });
+  if (details.length > 0) json.details = details;
+  return json;
 }

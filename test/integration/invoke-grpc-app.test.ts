@@ -92,10 +92,21 @@ describe('service invocation of a gRPC app (AppCallback.OnInvoke)', () => {
     assert.equal(metadata['dapr-api-token'], 'app-secret', 'APP_API_TOKEN goes to the app');
   });
 
-  it("turns the app's gRPC error into daprd's HTTP answer: the code's HTTP status, the status as JSON", async () => {
+  it("turns the app's gRPC error into daprd's HTTP answer: the code's HTTP status, the status as JSON with its rich details", async () => {
     const res = await callee.fetch('/v1.0/invoke/orders/method/missing', { method: 'POST', body: '{}' });
     assert.equal(res.status, 404);
-    assert.deepEqual(await res.json(), { code: grpcStatus.NOT_FOUND, message: 'no order 7', details: [] });
+    assert.deepEqual(await res.json(), { code: grpcStatus.NOT_FOUND, message: 'no order 7' });
+    // As daprd's protojson writes the status: the ErrorInfo the app sent, with its type, from this sidecar and through another.
+    for (const via of [callee, caller]) {
+      const rich = await via.fetch('/v1.0/invoke/orders/method/rich', { method: 'POST', body: '{}' });
+      assert.equal(rich.status, 400, 'FAILED_PRECONDITION reads as 400, as daprd maps it');
+      assert.equal(rich.headers.get('content-type'), 'application/json');
+      assert.deepEqual(await rich.json(), {
+        code: grpcStatus.FAILED_PRECONDITION,
+        message: 'out of stock',
+        details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'OUT_OF_STOCK', domain: 'shop.example', metadata: { sku: '7' } }],
+      });
+    }
   });
 
   it('answers a gRPC caller (InvokeService) with the data and its type URL, and passes an error status on as it is', async () => {
@@ -210,7 +221,7 @@ describe('service invocation of a gRPC app (AppCallback.OnInvoke)', () => {
     assert.equal(lastInvoke().metadata['dapr-caller-app-id'], 'web');
     const missing = await caller.fetch('/v1.0/invoke/orders/method/missing', { method: 'POST', body: '' });
     assert.equal(missing.status, 404);
-    assert.deepEqual(await missing.json(), { code: grpcStatus.NOT_FOUND, message: 'no order 7', details: [] });
+    assert.deepEqual(await missing.json(), { code: grpcStatus.NOT_FOUND, message: 'no order 7' });
   });
 
   it("takes answers up to --max-body-size (8Mi here, above grpc-js's 4 MiB), and refuses a larger one naming the limit", async () => {

@@ -55,7 +55,7 @@ export function registerInvokeRoutes(app: FastifyInstance, invoke: InvokeService
         if (!reply.raw.writableFinished) controller.abort(new Error('the caller closed the connection'));
       });
       const contentType = request.headers['content-type'];
-      const answer = asHttpAnswer(await invoke.invoke({
+      const answer = await asHttpAnswer(await invoke.invoke({
         targetId,
         method,
         verb: verb as HttpVerb,

@@ -4,7 +4,7 @@
 // request to an HTTP app, AppCallback.OnInvoke to a gRPC app. As in daprd's internal Status,
 // the answer's `status` is an HTTP status (100 and above) from an HTTP app and a gRPC code
 // (below 100) from a gRPC app: each transport turns it into what its caller reads.
-import type { AppCallbacks } from '../../app-channel/app-callbacks.ts';
+import { STATUS_DETAILS_TRAILER, type AppCallbacks } from '../../app-channel/app-callbacks.ts';
 import type { AppChannel } from '../../app-channel/app-channel.ts';
 import type { GrpcAppChannel } from '../../app-channel/grpc-app-channel.ts';
 import type { InvokeVerb, ListStringValue } from './internal-protos.ts';
@@ -112,13 +112,25 @@ function httpStatusOfGrpc(code: number): number {
 
 /**
  * A gRPC app's answer as an HTTP caller gets it from daprd: OK is 200 with the app's body;
- * any other code its HTTP status, with the status itself as the JSON body
- * (`{"code":5,"message":"...","details":[]}`). An HTTP app's answer is returned as it is.
+ * any other code its HTTP status, with the status itself as the JSON body, as daprd's
+ * ProtobufToJSON writes it (`{"code":5,"message":"..."}`, and the app's rich error details,
+ * when it sent some, as `details`). An HTTP app's answer is returned as it is.
  */
-export function asHttpAnswer(answer: InvokeAnswer): InvokeAnswer {
+export async function asHttpAnswer(answer: InvokeAnswer): Promise<InvokeAnswer> {
   if (!isGrpcStatus(answer.status)) return answer;
   const status = httpStatusOfGrpc(answer.status);
   if (status === 200) return { ...answer, status };
-  const body = Buffer.from(JSON.stringify({ code: answer.status, message: answer.statusMessage ?? '', details: [] }));
-  return { ...answer, status, contentType: 'application/json', body };
+  const encoded = answer.trailers?.[STATUS_DETAILS_TRAILER]?.[0];
+  const message = answer.statusMessage ?? '';
+  let json: Record<string, unknown> = message === '' ? { code: answer.status } : { code: answer.status, message };
+  if (encoded !== undefined) {
+    // Imported on this path only: protobufjs is not part of a start.
+    const { decodeRpcStatus, statusAsJson } = await import('../../protos/rpc-status.ts');
+    try {
+      json = statusAsJson({ ...decodeRpcStatus(Buffer.from(encoded, 'base64')), code: answer.status, message });
+    } catch {
+      // Details that do not decode are left out, as the status still says what failed.
+    }
+  }
+  return { ...answer, status, contentType: 'application/json', body: Buffer.from(JSON.stringify(json)) };
 }
