@@ -66,7 +66,14 @@ export function trimHeapWhenIdle(logger: Logger, { checkMs = CHECK_MS }: { check
     if (before.total_heap_size - before.used_heap_size < SLACK_BYTES || before.used_heap_size > MAX_LIVE_BYTES) return;
     trimmed = true;
     const started = performance.now();
-    gc()({ type: 'major', flavor: 'last-resort' });
+    try {
+      gc()({ type: 'major', flavor: 'last-resort' });
+    } catch (err) {
+      // A Node whose V8 no longer lets `gc` be exposed this way: said once, and no more trims.
+      logger.warn(`quiet: the heap cannot be trimmed on this Node (${(err as Error).message}); idle memory stays as V8 leaves it`);
+      clearInterval(timer);
+      return;
+    }
     const after = v8.getHeapStatistics();
     logger.debug(`quiet: heap trimmed from ${mb(before.total_heap_size)} to ${mb(after.total_heap_size)} MB in ${(performance.now() - started).toFixed(0)} ms`);
     // The trim's own time is not activity.

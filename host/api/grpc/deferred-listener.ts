@@ -49,7 +49,7 @@ export class DeferredListener {
   }
 
   /** The built server, building it now if no connection has yet. */
-  built(): Promise<ConnectionSink> {
+  #built(): Promise<ConnectionSink> {
     this.#sink ??= this.#build();
     return this.#sink;
   }
@@ -61,7 +61,7 @@ export class DeferredListener {
     }
     this.#waiting.add(socket);
     const started = this.#sink === undefined;
-    this.built().then(
+    this.#built().then(
       (sink) => {
         if (!this.#waiting.delete(socket)) return;
         sink.inject(socket);
