@@ -4,6 +4,8 @@
 // over is refused, and the running generation keeps serving. Also the failure policy: traps
 // back off exponentially and a crash loop fails calls fast; idle components hibernate, unless
 // their data cannot be kept.
+// The module's, not the global: Node's global `performance` is a getter, run on every read.
+import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { TesseraError } from '../errors.ts';
 import type { ComponentObserver } from '../observability/component-observer.ts';

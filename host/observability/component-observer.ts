@@ -3,6 +3,9 @@
 // metrics without knowing how they are kept. Metrics off: no observer, and no cost but a
 // check for undefined.
 
+// The module's, not the global: Node's global `performance` is a getter, run on every read.
+import { performance } from 'node:perf_hooks';
+
 /** daprd's `process_status` of a delivery: what the app's answer made of the message. */
 export type ProcessStatus = 'success' | 'retry' | 'drop';
 

@@ -10,6 +10,10 @@ import { ResiliencyMetrics } from './resiliency-metrics.ts';
 
 const PROCESS_STATUSES: readonly ProcessStatus[] = ['success', 'retry', 'drop'];
 
+/** HTTP statuses as label text, each made once (not a new string, hashed again, per request). */
+const STATUS_TEXT: string[] = [];
+const statusText = (status: number): string => (status >= 100 && status < 600 ? (STATUS_TEXT[status] ??= String(status)) : String(status));
+
 /** Most reports kept while prom-client loads; later ones are dropped (a start serves little traffic). */
 const MAX_EARLY_REPORTS = 10_000;
 
@@ -117,7 +121,7 @@ export class SidecarMetrics implements BlockObserver, ComponentObserver {
     const v = this.#httpValues;
     v[1] = method;
     v[2] = path;
-    v[3] = String(status);
+    v[3] = statusText(status);
     this.#record('http', ms, v);
     const f = this.#families;
     if (f === undefined) {

@@ -86,6 +86,24 @@ describe('observability: metrics, Prometheus and traces', () => {
     assert.match(text, /^dapr_runtime_component_init_total\{app_id="shop",component="state.memory"\} 1$/m);
   });
 
+  it("sizes each call's bodies as sent (a UTF-8 answer in bytes, not characters) and times it", async () => {
+    const sum = (text: string, family: string): number => Number(new RegExp(`^${family}_sum\\{app_id="${APP_ID}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const count = (text: string): number =>
+      Number(/^dapr_http_server_latency_count\{app_id="shop",method="POST",path="\/v1\.0\/state\/:storeName",status="204"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    const body = '[{"key":"bytes","value":"gr\u00fc\u00dfe \u2603"}]';
+    assert.equal((await sidecar.fetch('/v1.0/state/statestore', { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status, 204);
+    const before = await (await fetch(metricsUrl)).text();
+    assert.equal((await sidecar.fetch('/v1.0/state/statestore', { method: 'POST', headers: { 'content-type': 'application/json' }, body })).status, 204);
+    const res = await sidecar.fetch('/v1.0/state/statestore/bytes');
+    const answer = Buffer.from(await res.arrayBuffer());
+    assert.equal(answer.toString(), '"gr\u00fc\u00dfe \u2603"');
+    const after = await (await fetch(metricsUrl)).text();
+    assert.equal(sum(after, 'dapr_http_server_request_bytes') - sum(before, 'dapr_http_server_request_bytes'), Buffer.byteLength(body));
+    assert.equal(sum(after, 'dapr_http_server_response_bytes') - sum(before, 'dapr_http_server_response_bytes'), answer.length);
+    assert.ok(answer.length > answer.toString().length, 'the answer has characters of more than one byte');
+    assert.equal(count(after) - count(before), 1, 'the POST is timed once under its route');
+  });
+
   it('counts a path no route has under one empty path label', async () => {
     for (const path of ['/nope/1', '/nope/2', '/v1.0/nothing']) assert.equal((await sidecar.fetch(path)).status, 404);
     const text = await (await fetch(metricsUrl)).text();
