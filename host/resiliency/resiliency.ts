@@ -49,6 +49,8 @@ export class Resiliency {
   readonly #origins = new Map<string, string>();
   /** Looked-up policies (with their live breaker) by target key. */
   readonly #resolved = new Map<string, TargetPolicy>();
+  /** The same, of outbound component calls by component name: found per call with no key string built. */
+  readonly #outbound = new Map<string, TargetPolicy>();
   #documents: readonly ResiliencyDocument[] = [];
 
   constructor(options: ResiliencyOptions, documents: readonly ResiliencyDocument[] = []) {
@@ -65,7 +67,7 @@ export class Resiliency {
   update(documents: readonly ResiliencyDocument[]): void {
     const mine = documents.filter((d) => d.scopes.length === 0 || d.scopes.includes(this.#options.appId));
     this.#documents = mine;
-    for (const map of [this.#timeouts, this.#retries, this.#breakerPolicies, this.#apps, this.#components, this.#resolved, this.#origins]) map.clear();
+    for (const map of [this.#timeouts, this.#retries, this.#breakerPolicies, this.#apps, this.#components, this.#resolved, this.#outbound, this.#origins]) map.clear();
     for (const doc of mine) {
       for (const [name, ms] of doc.timeouts) this.#define('Timeout', name, doc.name, this.#timeouts, ms);
       for (const [name, policy] of doc.retries) this.#define('Retry', name, doc.name, this.#retries, policy);
@@ -88,7 +90,11 @@ export class Resiliency {
 
   /** The policies of the sidecar's calls to component `name` (state calls, publishes, output bindings). */
   componentOutbound(name: string, family: ComponentFamily): TargetPolicy {
-    return this.#resolve(`out:${name}`, `component "${name}" (outbound)`, this.#components.get(name)?.outbound, { family, direction: 'Outbound' }, `${DAPR_TYPE[family]}_${name}`);
+    const known = this.#outbound.get(name);
+    if (known !== undefined) return known;
+    const policy = this.#resolve(`out:${name}`, `component "${name}" (outbound)`, this.#components.get(name)?.outbound, { family, direction: 'Outbound' }, `${DAPR_TYPE[family]}_${name}`);
+    this.#outbound.set(name, policy);
+    return policy;
   }
 
   /** The policies of deliveries from component `name` to the app (messages, input binding events). */

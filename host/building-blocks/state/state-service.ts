@@ -147,11 +147,8 @@ export class StateService {
       metadata: options.metadata,
     };
     try {
-      // A key that is not there is a successful get.
-      return await observed(
-        () => this.#call(storeName, () => store.get(req)).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err))),
-        this.#report(storeName, 'get'),
-      );
+      // A key that is not there is a successful get (the store answers undefined, whether its component said none or not-found).
+      return await observed(() => this.#call(storeName, () => store.get(req)), this.#report(storeName, 'get'));
     } catch (err) {
       throw operationFailed(err, { op: 'get', storeName, key });
     }

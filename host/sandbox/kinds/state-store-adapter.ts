@@ -24,7 +24,11 @@ export function adaptStateStore(live: StateStoreHost): StateStore {
     <T>(fn: StateFunction) =>
     (result: WitResult<T>): T =>
       unwrapResult(live.name, fn, result);
-  const get = unwrap<Awaited<ReturnType<StateStore['get']>>>('get');
+  const getValue = unwrap<Awaited<ReturnType<StateStore['get']>>>('get');
+  // A component that answers a missing key with `not-found` rather than none: a key that is
+  // not there is a successful get, here, in the one step the call takes anyway.
+  const get = (result: WitResult<Awaited<ReturnType<StateStore['get']>>>): Awaited<ReturnType<StateStore['get']>> =>
+    result.tag === 'err' && result.val.tag === 'not-found' ? undefined : getValue(result);
   const set = unwrap<void>('set');
   const del = unwrap<void>('delete');
   const bulkGet = unwrap<Awaited<ReturnType<StateStore['bulkGet']>>>('bulk-get');
