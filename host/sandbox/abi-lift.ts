@@ -15,6 +15,7 @@ import {
   type CoreType,
 } from './abi-layout.ts';
 import { LIFT_ELEMENT_FLOOR, hex, trap, type GuestMemory } from './guest-memory.ts';
+import { recordBuilder } from './record-code.ts';
 import { describeType, type WitType } from './wit/ast.ts';
 
 export interface AbiContext {
@@ -217,13 +218,7 @@ export function compileLoad(t: WitType, cx: AbiContext, name = describeType(t)):
     case 'record': {
       const names = t.fields.map((f) => jsName(f.name));
       const offsets = fieldOffsets(t.fields.map((f) => f.type));
-      const loads = t.fields.map((f) => compileLoad(f.type, cx));
-      const template = recordTemplate(names);
-      return (p) => {
-        const o = { ...template };
-        for (let i = 0; i < names.length; i++) o[names[i]!] = loads[i]!(p + offsets[i]!);
-        return o;
-      };
+      return recordBuilder(names, t.fields.map((f) => compileLoad(f.type, cx)), offsets);
     }
     case 'tuple': {
       const offsets = fieldOffsets(t.elements);
@@ -253,14 +248,6 @@ function loadVariant(t: VariantLike, cx: AbiContext, name: string): Load {
     if (i >= n) throw badDiscriminant(cx, i, name, n);
     return build(i, loads[i], ptr + offset);
   };
-}
-
-/**
- * An object with the record's fields, to be cloned: every lifted record of a type then
- * shares one hidden class, and filling it in stores to existing properties.
- */
-function recordTemplate(names: string[]): Record<string, unknown> {
-  return Object.fromEntries(names.map((n) => [n, undefined]));
 }
 
 function flagsUnpacker(flags: string[]): (bits: number) => Record<string, boolean> {
@@ -340,13 +327,7 @@ function liftFlat(t: WitType, cx: AbiContext, cur: SlotCursor<Slot>, name: strin
     }
     case 'record': {
       const names = t.fields.map((f) => jsName(f.name));
-      const lifts = t.fields.map((f) => liftFlat(f.type, cx, cur, describeType(f.type)));
-      const template = recordTemplate(names);
-      return (f) => {
-        const o = { ...template };
-        for (let i = 0; i < names.length; i++) o[names[i]!] = lifts[i]!(f);
-        return o;
-      };
+      return recordBuilder(names, t.fields.map((f) => liftFlat(f.type, cx, cur, describeType(f.type))));
     }
     case 'tuple': {
       const lifts = t.elements.map((e) => liftFlat(e, cx, cur, describeType(e)));

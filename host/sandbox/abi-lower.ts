@@ -16,6 +16,7 @@ import {
 } from './abi-layout.ts';
 import type { AbiContext, VariantLike } from './abi-lift.ts';
 import { badHostValue, trap } from './guest-memory.ts';
+import { recordVisitor } from './record-code.ts';
 import { describeType, type WitPrimitiveName, type WitType } from './wit/ast.ts';
 
 /** Writes `v` at `ptr`, which the caller has allocated, aligned, for the type. */
@@ -278,10 +279,10 @@ export function compileStore(t: WitType, cx: AbiContext, name = describeType(t))
     case 'record': {
       const names = t.fields.map((f) => jsName(f.name));
       const offsets = fieldOffsets(t.fields.map((f) => f.type));
-      const stores = t.fields.map((f) => compileStore(f.type, cx));
+      const write = recordVisitor(names, t.fields.map((f) => compileStore(f.type, cx)), offsets);
       return (v, p) => {
         checkObject(label, `record ${name}`, v);
-        for (let i = 0; i < names.length; i++) stores[i]!(v[names[i]!], p + offsets[i]!);
+        write(v, p);
       };
     }
     case 'tuple': {
@@ -376,10 +377,10 @@ function lowerFlat(t: WitType, cx: AbiContext, cur: SlotCursor<LowerSlot>, name:
     }
     case 'record': {
       const names = t.fields.map((f) => jsName(f.name));
-      const lowers = t.fields.map((f) => lowerFlat(f.type, cx, cur, describeType(f.type)));
+      const write = recordVisitor(names, t.fields.map((f) => lowerFlat(f.type, cx, cur, describeType(f.type))));
       return (v, out) => {
         checkObject(label, `record ${name}`, v);
-        for (let i = 0; i < names.length; i++) lowers[i]!(v[names[i]!], out);
+        write(v, out);
       };
     }
     case 'tuple': {
