@@ -7,8 +7,6 @@ import { ERROR_INFO_TYPE_URL } from '../protos/type-urls.ts';
 
 export const ERROR_DOMAIN = 'dapr.io';
 
-export { ERROR_INFO_TYPE_URL };
-
 const REASONS: Partial<Record<ErrorCode, string>> = {
   ERR_STATE_STORE_NOT_FOUND: 'DAPR_STATE_NOT_FOUND',
   ERR_STATE_STORE_NOT_CONFIGURED: 'DAPR_STATE_NOT_CONFIGURED',

@@ -3,7 +3,8 @@
 // subscribe) or look at what goes over the wire (status codes, rich error details).
 import { credentials, Metadata, type Client, type ClientDuplexStream, type GrpcObject, type ServiceClientConstructor, type ServiceError } from '@grpc/grpc-js';
 import { daprRuntimePackage } from '../../host/api/grpc/dapr-protos.ts';
-import { decodeStatusDetails, STATUS_DETAILS_KEY, type RichStatus } from '../../host/api/grpc/rich-status.ts';
+import { STATUS_DETAILS_TRAILER } from '../../host/app-channel/app-callbacks.ts';
+import { decodeStatusDetails, type RichStatus } from '../../host/api/grpc/rich-status.ts';
 
 export type DaprGrpcClient = Client & Record<string, (...args: unknown[]) => unknown>;
 
@@ -49,7 +50,7 @@ export function unaryWithMetadata<T = Record<string, unknown>>(client: DaprGrpcC
 
 /** The rich status a failed call carried in grpc-status-details-bin. */
 export function richStatusOf(err: ServiceError): RichStatus | undefined {
-  const [bytes] = err.metadata?.get(STATUS_DETAILS_KEY) ?? [];
+  const [bytes] = err.metadata?.get(STATUS_DETAILS_TRAILER) ?? [];
   return bytes instanceof Buffer ? decodeStatusDetails(bytes) : undefined;
 }
 

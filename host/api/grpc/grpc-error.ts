@@ -5,7 +5,8 @@ import { Metadata, type StatusObject } from '@grpc/grpc-js';
 import { isTesseraError, TesseraError } from '../../errors.ts';
 import { errorInfoOf, type ErrorInfo } from '../error-info.ts';
 import { grpcStatusOf } from './grpc-status.ts';
-import { encodeStatusDetails, STATUS_DETAILS_KEY } from './rich-status.ts';
+import { STATUS_DETAILS_TRAILER } from '../../app-channel/app-callbacks.ts';
+import { encodeStatusDetails } from './rich-status.ts';
 
 /**
  * A status passed on as it came (a gRPC app's answer to an invocation, with its trailers), or
@@ -33,12 +34,12 @@ export function asTesseraError(err: unknown): TesseraError {
 export function grpcErrorStatus(err: unknown): StatusObject {
   if (err instanceof PassedGrpcStatus) {
     const metadata = err.trailers.clone();
-    if (err.errorInfo !== undefined) metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(err.code, err.message, err.errorInfo));
+    if (err.errorInfo !== undefined) metadata.set(STATUS_DETAILS_TRAILER, encodeStatusDetails(err.code, err.message, err.errorInfo));
     return { code: err.code, details: err.message, metadata };
   }
   const error = asTesseraError(err);
   const code = grpcStatusOf(error);
   const metadata = new Metadata();
-  metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(code, error.message, errorInfoOf(error)));
+  metadata.set(STATUS_DETAILS_TRAILER, encodeStatusDetails(code, error.message, errorInfoOf(error)));
   return { code, details: error.message, metadata };
 }

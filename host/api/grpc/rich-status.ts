@@ -1,12 +1,9 @@
 // The gRPC form of Dapr's rich errors: a `google.rpc.Status` (code, message, and the
 // ErrorInfo of ../error-info.ts packed in an `Any`; ../../protos/rpc-status.ts) in the
 // `grpc-status-details-bin` trailer, as daprd's kit/errors sends it.
-import { STATUS_DETAILS_TRAILER } from '../../app-channel/app-callbacks.ts';
 import { decodeRpcStatus, encodeRpcStatus, ErrorInfoMessage } from '../../protos/rpc-status.ts';
-import { ERROR_INFO_TYPE_URL, type ErrorInfo } from '../error-info.ts';
-
-/** The trailer gRPC clients (grpc-go's status.FromError, the SDKs) read rich details from: the one a gRPC app sends them in. */
-export const STATUS_DETAILS_KEY = STATUS_DETAILS_TRAILER;
+import { ERROR_INFO_TYPE_URL } from '../../protos/type-urls.ts';
+import type { ErrorInfo } from '../error-info.ts';
 
 export interface RichStatus {
   code: number;
