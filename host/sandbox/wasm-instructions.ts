@@ -139,6 +139,16 @@ function malformed(message: string): TesseraError {
   return new TesseraError('ERR_COMPONENT_LOAD', `malformed WebAssembly binary: ${message}`);
 }
 
+/**
+ * The offset just past the LEB128 (of at most 10 bytes) at `pos`, or -1 when it runs past
+ * `end` or past 10 bytes (the careful path then says which).
+ */
+function lebEnd(bytes: Uint8Array, pos: number, end: number): number {
+  const limit = Math.min(end, pos + 10);
+  while (pos < limit) if ((bytes[pos++]! & 0x80) === 0) return pos;
+  return -1;
+}
+
 /** A cursor over code bytes that fails with a clear error instead of reading past its end. */
 export class CodeReader {
   readonly bytes: Uint8Array;
@@ -163,19 +173,42 @@ export class CodeReader {
   }
 
   u32(): number {
+    // Shifts and ORs below 2^28, a multiply only for the fifth byte: `2 ** shift` compiled to a
+    // call of pow, and this runs for most instructions of every module loaded.
+    const { bytes, end } = this;
+    let pos = this.pos;
     let result = 0;
     for (let shift = 0; ; shift += 7) {
-      const b = this.byte();
-      if (shift === 28 && b > 0x0f) throw malformed(`LEB128 integer too large at ${this.#where()}`);
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
+      if (pos >= end) throw malformed(`unexpected end at ${this.#where(pos)}`);
+      const b = bytes[pos++]!;
+      if (shift === 28) {
+        if (b > 0x0f) throw malformed(`LEB128 integer too large at ${this.#where(pos)}`);
+        this.pos = pos;
+        return result + b * 0x10000000;
+      }
+      result |= (b & 0x7f) << shift;
+      if ((b & 0x80) === 0) {
+        this.pos = pos;
+        return result;
+      }
     }
   }
 
   /** Skips a LEB128 of any width up to 64 bits, signed or not. */
   skipLeb(): void {
-    for (let i = 0; i < 10; i++) if ((this.byte() & 0x80) === 0) return;
-    throw malformed(`LEB128 integer too long at ${this.#where()}`);
+    const { bytes, end } = this;
+    const start = this.pos;
+    for (let pos = start; pos < end && pos - start < 10; ) {
+      if ((bytes[pos++]! & 0x80) === 0) {
+        this.pos = pos;
+        return;
+      }
+    }
+    if (end - start < 10) {
+      this.pos = end;
+      throw malformed(`unexpected end at ${this.#where(end)}`);
+    }
+    throw malformed(`LEB128 integer too long at ${this.#where(start + 10)}`);
   }
 
   skip(n: number): void {
@@ -202,6 +235,31 @@ export class CodeReader {
    * prefix, for 0xFC and 0xFD instructions).
    */
   instruction(): number {
+    // The common shapes (no immediates, one LEB, a memarg of two) decoded inline when they
+    // lie within the body; anything else, or anything malformed, by the careful path. This
+    // runs for every instruction of every module loaded, several times when it is hardened.
+    const { bytes, end } = this;
+    const at = this.pos;
+    if (at < end) {
+      const op = bytes[at]!;
+      const imm = PLAIN[op]!;
+      if (imm === IMM.none) {
+        this.pos = at + 1;
+        return op;
+      }
+      if (imm === IMM.leb || imm === IMM.memarg) {
+        let pos = lebEnd(bytes, at + 1, end);
+        if (pos > 0 && imm === IMM.memarg) pos = bytes[at + 1]! & 0x40 ? -1 : lebEnd(bytes, pos, end);
+        if (pos > 0) {
+          this.pos = pos;
+          return op;
+        }
+      }
+    }
+    return this.#instructionChecked();
+  }
+
+  #instructionChecked(): number {
     const at = this.pos;
     const op = this.byte();
     let imm = PLAIN[op]!;

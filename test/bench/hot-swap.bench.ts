@@ -22,7 +22,10 @@ function build(base: Uint8Array, n: number): Uint8Array {
 
 export interface HotSwapOptions {
   swaps: number;
-  connections: number;
+  /** Clients reading `seed-1` in a loop. */
+  readers: number;
+  /** Clients writing `hot` in a loop (0: none). */
+  writers: number;
 }
 
 export async function hotSwapBench(options: HotSwapOptions): Promise<string[]> {
@@ -49,8 +52,12 @@ export async function hotSwapBench(options: HotSwapOptions): Promise<string[]> {
 
     const body = JSON.stringify([{ key: 'hot', value: { n: 1 } }]);
     const seconds = Math.ceil((options.swaps * 90) / 1000) + 1;
+    const none: Load = { rps: 0, p50: 0, p99: 0, errors: 0, total: 0 };
     const both = (): Promise<[Load, Load]> =>
-      Promise.all([load(`${url}/seed-1`, 'GET', '', seconds, options.connections), load(url, 'POST', body, seconds, options.connections)]);
+      Promise.all([
+        load(`${url}/seed-1`, 'GET', '', seconds, options.readers),
+        options.writers > 0 ? load(url, 'POST', body, seconds, options.writers) : Promise.resolve(none),
+      ]);
 
     const quiet = await both();
     const loaded = both();
@@ -84,7 +91,7 @@ export async function hotSwapBench(options: HotSwapOptions): Promise<string[]> {
     const row = (name: string, [get, post]: [Load, Load]): string =>
       `    ${name.padEnd(13)} | ${String(get.total + post.total).padStart(8)} | ${String(get.errors + post.errors).padStart(6)} | ${String(get.p99).padStart(10)} | ${String(post.p99).padStart(11)}`;
     return [
-      `Hot swap under load: ${options.swaps} swaps of a ${(TARGET_BYTES / 1024).toFixed(0)} KB state.memory, ${options.connections} GET + ${options.connections} POST connections:`,
+      `Hot swap under load: ${options.swaps} swaps of a ${(TARGET_BYTES / 1024).toFixed(0)} KB state.memory, ${options.readers} GET + ${options.writers} POST connections:`,
       '    phase         | requests | failed | GET p99 ms | POST p99 ms',
       row('without swaps', quiet),
       row('during swaps', swapping),

@@ -36,7 +36,9 @@ const sections: (() => Promise<string[]>)[] = [
   () => meteringBench(),
   () => hibernationBench(quick ? 20 : 200, 1000),
   () => persistBench(quick ? 2 : 7),
-  () => hotSwapBench({ swaps: quick ? 10 : 100, connections: 5 }),
+  // The case (8 clients reading in a loop), then reads and writes together.
+  () => hotSwapBench({ swaps: quick ? 10 : 100, readers: 8, writers: 0 }),
+  () => hotSwapBench({ swaps: quick ? 10 : 100, readers: 5, writers: 5 }),
   () => pubsubBench(),
   () => grpcAppChannelBench(),
   () => streamingSubscribeBench(),

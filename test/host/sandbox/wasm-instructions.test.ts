@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { decodeBody, functionBodies, sectionSpans, type FunctionBody } from '../../../host/sandbox/wasm-instructions.ts';
+import { CodeReader, decodeBody, functionBodies, sectionSpans, type FunctionBody } from '../../../host/sandbox/wasm-instructions.ts';
 import { readModuleShape } from '../../../host/sandbox/wasm-binary.ts';
 import { wat } from '../../support/wat.ts';
 
@@ -134,4 +134,41 @@ test('unknown opcodes and truncated bodies are malformed, with the byte and func
   assert.throws(() => decodeBody(unknown, first!), /malformed WebAssembly binary: unknown opcode 0x27 at byte \d+ \(function 0\)/);
   assert.throws(() => decodeBody(bytes, { ...second!, end: second!.end - 1 }), /unexpected end at byte \d+ \(function 1\)/);
   assert.throws(() => decodeBody(bytes, { ...first!, end: second!.end }), /function 0 has \d+ bytes after its final end/);
+});
+
+test('immediates cut off by the body end or too long are malformed, however the instruction is decoded', () => {
+  // A hand-made body: no locals, then `op`, its immediate bytes, and `end`.
+  const body = (...code: number[]): [Uint8Array, FunctionBody] => {
+    const bytes = Uint8Array.of(0x00, ...code);
+    return [bytes, { index: 7, start: 0, end: bytes.length }];
+  };
+  // local.get whose LEB runs into the end of the body.
+  const [cut, cutBody] = body(0x20, 0x80, 0x80);
+  assert.throws(() => decodeBody(cut, cutBody), /unexpected end at byte 4 \(function 7\)/);
+  // i64.const with eleven continuation bytes.
+  const [long, longBody] = body(0x42, ...Array(11).fill(0x80), 0x00, 0x0b);
+  assert.throws(() => decodeBody(long, longBody), /LEB128 integer too long at byte 12 \(function 7\)/);
+  // i32.load whose offset is cut off.
+  const [memarg, memargBody] = body(0x28, 0x02, 0x80);
+  assert.throws(() => decodeBody(memarg, memargBody), /unexpected end at byte 4 \(function 7\)/);
+  // i32.load with a memory index (alignment bit 6), multi-byte offset: one instruction of 6 bytes.
+  const [multi, multiBody] = body(0x28, 0x42, 0x01, 0x90, 0x03, 0x1a, 0x0b);
+  const seen: [number, number][] = [];
+  decodeBody(multi, multiBody, (op, start, next) => seen.push([op, next - start]));
+  assert.deepEqual(seen, [
+    [0x28, 5],
+    [0x1a, 1],
+    [0x0b, 1],
+  ]);
+});
+
+test('u32 reads up to 2^32 - 1 and refuses more', () => {
+  const read = (...bytes: number[]): number => new CodeReader(Uint8Array.from(bytes), 0, bytes.length).u32();
+  assert.equal(read(0x00), 0);
+  assert.equal(read(0xe5, 0x8e, 0x26), 624485);
+  assert.equal(read(0xff, 0xff, 0xff, 0xff, 0x07), 2 ** 31 - 1);
+  assert.equal(read(0x80, 0x80, 0x80, 0x80, 0x08), 2 ** 31);
+  assert.equal(read(0xff, 0xff, 0xff, 0xff, 0x0f), 2 ** 32 - 1);
+  assert.throws(() => read(0x80, 0x80, 0x80, 0x80, 0x10), /LEB128 integer too large at byte 5/);
+  assert.throws(() => read(0x80, 0x80), /unexpected end at byte 2/);
 });
