@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { TesseraError } from '../errors.ts';
-import type { ComponentObserver } from '../observability/component-observer.ts';
+import { callStart, type ComponentObserver } from '../observability/component-observer.ts';
 import type { Logger } from '../observability/logger.ts';
 import { activeTracing } from '../observability/tracing.ts';
 import type { GuestComponent, SnapshotData } from '../sandbox/guest-component.ts';
@@ -42,7 +42,7 @@ export class ComponentHandle {
   /** Calls before this time take the slow path (backoff or crash loop). */
   #holdUntil = 0;
   #unhealthyUntil = 0;
-  #lastCallAt = Date.now();
+  #lastCallAt = performance.now();
   #idleTimer: NodeJS.Timeout | undefined;
   /** The last call before a hibernation that failed: not tried again until another call comes. */
   #hibernateFailedAfter: number | undefined;
@@ -79,7 +79,7 @@ export class ComponentHandle {
   }
 
   get status(): HandleStatus {
-    if (this.#unhealthyUntil > Date.now()) return 'unhealthy';
+    if (this.#unhealthyUntil > performance.now()) return 'unhealthy';
     return this.#current.live.idle ? 'hibernating' : 'ready';
   }
 
@@ -89,13 +89,13 @@ export class ComponentHandle {
 
   /** Traps within the crash-loop window. */
   get recentTraps(): number {
-    this.#pruneTraps(Date.now());
+    this.#pruneTraps(performance.now());
     return this.#traps.length;
   }
 
   /** Where the `onTrap` of each generation's GuestComponent should report. */
   readonly onTrap = (error: TesseraError): void => {
-    const now = Date.now();
+    const now = performance.now();
     this.#observer?.trap(this.name);
     this.#lastTrap = error.message;
     this.#pruneTraps(now);
@@ -104,7 +104,7 @@ export class ComponentHandle {
     if (this.#traps.length >= crashLoopTraps) {
       this.#unhealthyUntil = now + crashLoopWindowMs;
       this.#holdUntil = this.#unhealthyUntil;
-      this.#logger.error(`component "${this.name}" is in a crash loop (${this.#traps.length} traps within ${crashLoopWindowMs} ms): failing calls fast until a new version is loaded or ${new Date(this.#unhealthyUntil).toISOString()}`);
+      this.#logger.error(`component "${this.name}" is in a crash loop (${this.#traps.length} traps within ${crashLoopWindowMs} ms): failing calls fast until a new version is loaded or ${new Date(performance.timeOrigin + this.#unhealthyUntil).toISOString()}`);
     } else if (this.#traps.length > 1) {
       this.#holdUntil = now + Math.min(FIRST_BACKOFF_MS * 2 ** (this.#traps.length - 2), MAX_BACKOFF_MS);
     }
@@ -137,9 +137,10 @@ export class ComponentHandle {
   call(fn: string, args: unknown[]): Promise<unknown> {
     const tracing = activeTracing;
     const observer = this.#observer;
-    if (observer === undefined && tracing === undefined) return this.#call(fn, args);
-    const t0 = performance.now();
-    const result = tracing === undefined ? this.#call(fn, args) : tracing.componentCall(this.name, this.#current.number, fn, () => this.#call(fn, args));
+    if (observer === undefined && tracing === undefined) return this.#call(fn, args, performance.now());
+    // Inside an observed building-block call, its start (read a few steps up, with nothing between that waits).
+    const t0 = callStart();
+    const result = tracing === undefined ? this.#call(fn, args, t0) : tracing.componentCall(this.name, this.#current.number, fn, () => this.#call(fn, args, t0));
     if (observer === undefined) return result;
     return result.then(
       (value) => {
@@ -153,8 +154,7 @@ export class ComponentHandle {
     );
   }
 
-  #call(fn: string, args: unknown[]): Promise<unknown> {
-    const now = Date.now();
+  #call(fn: string, args: unknown[], now: number): Promise<unknown> {
     this.#lastCallAt = now;
     this.#calls++;
     if (this.#gate !== undefined || this.#holdUntil > now) return this.#slowCall(fn, args);
@@ -163,7 +163,7 @@ export class ComponentHandle {
 
   async #slowCall(fn: string, args: unknown[]): Promise<unknown> {
     while (this.#gate !== undefined) await this.#gate;
-    const now = Date.now();
+    const now = performance.now();
     if (this.#unhealthyUntil > now) {
       throw new TesseraError(
         'ERR_COMPONENT_UNHEALTHY',
@@ -247,11 +247,11 @@ export class ComponentHandle {
   #armIdleTimer(): void {
     const after = this.limits.hibernateAfterMs;
     if (after <= 0 || this.#closed) return;
-    const due = this.#lastCallAt + after - Date.now();
+    const due = this.#lastCallAt + after - performance.now();
     this.#idleTimer = setTimeout(() => {
       if (this.#closed) return;
       const idleSince = this.#lastCallAt;
-      if (Date.now() - idleSince >= after && this.#gate === undefined && !this.#current.live.idle && this.#hibernateFailedAfter !== idleSince) {
+      if (performance.now() - idleSince >= after && this.#gate === undefined && !this.#current.live.idle && this.#hibernateFailedAfter !== idleSince) {
         this.#current.live.hibernate().then(
           () => {
             this.#observer?.hibernation(this.name);

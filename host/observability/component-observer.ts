@@ -43,13 +43,35 @@ export interface ComponentObserver {
 export type CallReport = (success: boolean, ms: number) => void;
 
 /**
+ * When the observed call now starting began (performance.now()), while its synchronous part
+ * runs: a component call it makes on the way down (the building block, its resiliency policy
+ * and the component's adapter call straight through) takes this as its own start instead of
+ * reading the clock again. A clock read costs 35-50 ns here, and a state GET with metrics on
+ * read it seven times.
+ */
+let startingAt: number | undefined;
+
+/** The start of the observed call whose synchronous part is running, else the clock now. */
+export function callStart(): number {
+  return startingAt ?? performance.now();
+}
+
+/**
  * Runs `call`, telling `report` whether it succeeded and how long it took; without a report
  * (metrics off) it only runs `call`, reading no clock.
  */
 export function observed<T>(call: () => Promise<T>, report: CallReport | undefined): Promise<T> {
   if (report === undefined) return call();
   const t0 = performance.now();
-  return call().then(
+  const outer = startingAt;
+  startingAt = t0;
+  let running: Promise<T>;
+  try {
+    running = call();
+  } finally {
+    startingAt = outer;
+  }
+  return running.then(
     (value) => {
       report(true, performance.now() - t0);
       return value;
