@@ -30,7 +30,30 @@ const SCALARS = {
   f64: { size: 8, flat: 'f64' },
 } as const;
 
+/**
+ * What the layout functions below found for each type, kept: they are pure functions of a
+ * type, and the canonical ABI's compilers ask them again and again for the same types (a
+ * record's alignment asks each field's, its size asks the fields' offsets, which ask each
+ * field's alignment and size again), for every export and import of every instance made.
+ * Without this, a state.memory instance's start allocated about 0.5 MB of throwaway layout
+ * objects, and a wake from hibernation paid for them in scavenges. Kept per type object
+ * (the contract's WIT types live as long as the contract); results are frozen, being shared.
+ */
+const despecialized = new WeakMap<WitType, Despecialized>();
+const alignments = new WeakMap<WitType, number>();
+const sizes = new WeakMap<WitType, number>();
+const flattened = new WeakMap<WitType, readonly CoreType[]>();
+
 export function despecialize(t: WitType): Despecialized {
+  let d = despecialized.get(t);
+  if (d === undefined) {
+    d = Object.freeze(despecializeNew(t));
+    despecialized.set(t, d);
+  }
+  return d;
+}
+
+function despecializeNew(t: WitType): Despecialized {
   switch (t.kind) {
     case 'named':
       return despecialize(t.type);
@@ -85,6 +108,15 @@ export function alignTo(ptr: number, align: number): number {
 }
 
 export function alignment(t: WitType): number {
+  let a = alignments.get(t);
+  if (a === undefined) {
+    a = alignmentNew(t);
+    alignments.set(t, a);
+  }
+  return a;
+}
+
+function alignmentNew(t: WitType): number {
   const d = despecialize(t);
   switch (d.kind) {
     case 'scalar':
@@ -102,6 +134,15 @@ export function alignment(t: WitType): number {
 }
 
 export function elemSize(t: WitType): number {
+  let size = sizes.get(t);
+  if (size === undefined) {
+    size = elemSizeNew(t);
+    sizes.set(t, size);
+  }
+  return size;
+}
+
+function elemSizeNew(t: WitType): number {
   const d = despecialize(t);
   switch (d.kind) {
     case 'scalar':
@@ -159,7 +200,16 @@ export function join(a: CoreType, b: CoreType): CoreType {
   return 'i64';
 }
 
-export function flattenType(t: WitType): CoreType[] {
+export function flattenType(t: WitType): readonly CoreType[] {
+  let flat = flattened.get(t);
+  if (flat === undefined) {
+    flat = Object.freeze(flattenTypeNew(t));
+    flattened.set(t, flat);
+  }
+  return flat;
+}
+
+function flattenTypeNew(t: WitType): CoreType[] {
   const d = despecialize(t);
   switch (d.kind) {
     case 'scalar':
@@ -213,8 +263,21 @@ export function flattenFunctype(fn: WitFunction, context: 'lift' | 'lower'): { p
   return { params, results };
 }
 
+/** jsName's answers: the names are the contract's own (a bounded set), asked at every instance's start; capped all the same. */
+const jsNames = new Map<string, string>();
+const JS_NAMES_KEPT = 4096;
+
 /** jco's JavaScript name for a record field or flag: `content-type` -> `contentType`. */
 export function jsName(witName: string): string {
+  let name = jsNames.get(witName);
+  if (name === undefined) {
+    name = jsNameNew(witName);
+    if (jsNames.size < JS_NAMES_KEPT) jsNames.set(witName, name);
+  }
+  return name;
+}
+
+function jsNameNew(witName: string): string {
   return witName
     .split('-')
     .map((w, i) => (i === 0 ? w.toLowerCase() : w[0]!.toUpperCase() + w.slice(1).toLowerCase()))

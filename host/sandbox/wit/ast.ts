@@ -147,9 +147,21 @@ export interface WitPackage {
   worlds: Map<string, WitWorld>;
 }
 
+/** describeType's answers, per type object: the canonical ABI's compilers ask for each type's name at every instance's start. */
+const descriptions = new WeakMap<WitType, string>();
+
 /** A type as WIT spells it, for error messages: `list<u8>`, `option<string>`, `get-response`. */
 export function describeType(t: WitType | undefined): string {
   if (t === undefined) return '_';
+  let text = descriptions.get(t);
+  if (text === undefined) {
+    text = describeNew(t);
+    descriptions.set(t, text);
+  }
+  return text;
+}
+
+function describeNew(t: WitType): string {
   switch (t.kind) {
     case 'primitive':
       return t.name;

@@ -112,3 +112,18 @@ test('JavaScript names follow jco: lower camel case', () => {
   assert.equal(jsName('key'), 'key');
   assert.equal(jsName('HTTP-status-v2'), 'httpStatusV2');
 });
+
+test('layouts are worked out once per type and shared: the same answers, frozen, whatever was asked before', () => {
+  const t = ty('tuple<string, option<list<u8>>, result<u64, string>>');
+  const first = { align: alignment(t), size: elemSize(t), flat: flattenType(t) };
+  // A type of the same shape, parsed apart, is laid out on its own and gets the same answers.
+  const twin = ty('tuple<string, option<list<u8>>, result<u64, string>>');
+  assert.notEqual(twin, t);
+  assert.deepEqual({ align: alignment(twin), size: elemSize(twin), flat: [...flattenType(twin)] }, { ...first, flat: [...first.flat] });
+  // Asked again: the very same flattening, which no caller can change for the others.
+  assert.equal(flattenType(t), first.flat);
+  assert.ok(Object.isFrozen(first.flat));
+  assert.throws(() => (first.flat as string[]).push('i32'), TypeError);
+  assert.deepEqual(first.flat, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i64', 'i32']);
+  assert.equal(jsName('content-type'), jsName('content-type'));
+});
