@@ -93,13 +93,26 @@ export class CoreModuleCode implements ComponentCode {
 
     const lifted = (pausable: boolean): Map<string, LiftedCall> => {
       const calls = new Map<string, LiftedCall>();
+      // Each export's lift and lower code is made at its first call: an instance that wakes
+      // from hibernation, or joins a pool, to answer one get does not compile the other dozen.
       const lift = (ifaceName: string, fn: WitFunction, key: string): void => {
-        const coreName = exportName(pkg, ifaceName, fn.name);
-        const core = exports[coreName] as Function;
-        const post = exports[postReturnName(coreName)] as Function | undefined;
-        const label = `${name}.${key}`;
-        const promising = (): Function => (meter ? meter.pausing(WebAssembly.promising(core)) : WebAssembly.promising(core));
-        calls.set(key, pausable ? compileAsyncExportCall(fn, promising(), post, mem, label) : compileExportCall(fn, core, post, mem, label));
+        const compile = (): LiftedCall => {
+          const coreName = exportName(pkg, ifaceName, fn.name);
+          const core = exports[coreName] as Function;
+          const post = exports[postReturnName(coreName)] as Function | undefined;
+          const label = `${name}.${key}`;
+          const promising = (): Function => (meter ? meter.pausing(WebAssembly.promising(core)) : WebAssembly.promising(core));
+          return pausable ? compileAsyncExportCall(fn, promising(), post, mem, label) : compileExportCall(fn, core, post, mem, label);
+        };
+        let compiled: LiftedCall | undefined;
+        calls.set(key, (...args: unknown[]) => {
+          if (compiled === undefined) {
+            compiled = compile();
+            // Callers look the call up each time: from now on they find the compiled one.
+            calls.set(key, compiled);
+          }
+          return compiled(...args);
+        });
       };
       for (const fn of contract.exports.values()) lift(contract.exportInterface.name, fn, fn.name);
       for (const ifaceName of facts.optionalExports) {
