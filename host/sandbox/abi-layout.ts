@@ -1,6 +1,6 @@
 // Canonical ABI layout: alignment, element size and flattening of WIT types, following
 // CanonicalABI.md (`despecialize`, `alignment`, `elem_size`, `flatten_type`, `join`).
-import type { WitFunction, WitPrimitiveName, WitType } from './wit/ast.ts';
+import { perType, type WitFunction, type WitPrimitiveName, type WitType } from './wit/ast.ts';
 
 export type CoreType = 'i32' | 'i64' | 'f32' | 'f64';
 
@@ -31,27 +31,15 @@ const SCALARS = {
 } as const;
 
 /**
- * What the layout functions below found for each type, kept: they are pure functions of a
- * type, and the canonical ABI's compilers ask them again and again for the same types (a
- * record's alignment asks each field's, its size asks the fields' offsets, which ask each
- * field's alignment and size again), for every export and import of every instance made.
- * Without this, a state.memory instance's start allocated about 0.5 MB of throwaway layout
- * objects, and a wake from hibernation paid for them in scavenges. Kept per type object
- * (the contract's WIT types live as long as the contract); results are frozen, being shared.
+ * The layout functions are pure functions of a type, and the canonical ABI's compilers ask
+ * them again and again for the same types (a record's alignment asks each field's, its size
+ * asks the fields' offsets, which ask each field's alignment and size again), for every
+ * export and import at every instance's start: their answers are kept per type object
+ * (perType). Without this, a state.memory instance's start allocated about 0.5 MB of
+ * throwaway layout objects, and a wake from hibernation paid for them in scavenges. Shared
+ * answers are frozen.
  */
-const despecialized = new WeakMap<WitType, Despecialized>();
-const alignments = new WeakMap<WitType, number>();
-const sizes = new WeakMap<WitType, number>();
-const flattened = new WeakMap<WitType, readonly CoreType[]>();
-
-export function despecialize(t: WitType): Despecialized {
-  let d = despecialized.get(t);
-  if (d === undefined) {
-    d = Object.freeze(despecializeNew(t));
-    despecialized.set(t, d);
-  }
-  return d;
-}
+export const despecialize: (t: WitType) => Despecialized = perType((t) => Object.freeze(despecializeNew(t)));
 
 function despecializeNew(t: WitType): Despecialized {
   switch (t.kind) {
@@ -107,14 +95,7 @@ export function alignTo(ptr: number, align: number): number {
   return Math.ceil(ptr / align) * align;
 }
 
-export function alignment(t: WitType): number {
-  let a = alignments.get(t);
-  if (a === undefined) {
-    a = alignmentNew(t);
-    alignments.set(t, a);
-  }
-  return a;
-}
+export const alignment: (t: WitType) => number = perType(alignmentNew);
 
 function alignmentNew(t: WitType): number {
   const d = despecialize(t);
@@ -133,14 +114,7 @@ function alignmentNew(t: WitType): number {
   }
 }
 
-export function elemSize(t: WitType): number {
-  let size = sizes.get(t);
-  if (size === undefined) {
-    size = elemSizeNew(t);
-    sizes.set(t, size);
-  }
-  return size;
-}
+export const elemSize: (t: WitType) => number = perType(elemSizeNew);
 
 function elemSizeNew(t: WitType): number {
   const d = despecialize(t);
@@ -200,14 +174,7 @@ export function join(a: CoreType, b: CoreType): CoreType {
   return 'i64';
 }
 
-export function flattenType(t: WitType): readonly CoreType[] {
-  let flat = flattened.get(t);
-  if (flat === undefined) {
-    flat = Object.freeze(flattenTypeNew(t));
-    flattened.set(t, flat);
-  }
-  return flat;
-}
+export const flattenType: (t: WitType) => readonly CoreType[] = perType((t) => Object.freeze(flattenTypeNew(t)));
 
 function flattenTypeNew(t: WitType): CoreType[] {
   const d = despecialize(t);

@@ -147,18 +147,29 @@ export interface WitPackage {
   worlds: Map<string, WitWorld>;
 }
 
-/** describeType's answers, per type object: the canonical ABI's compilers ask for each type's name at every instance's start. */
-const descriptions = new WeakMap<WitType, string>();
+/**
+ * `make` with its answer kept per type object: for pure functions of a type that the
+ * canonical ABI's compilers ask again and again, for every export and import at every
+ * instance's start (a contract's types live as long as the contract; a type made apart, such
+ * as a tuple of parameters, is simply not found and worked out again).
+ */
+export function perType<V>(make: (t: WitType) => V): (t: WitType) => V {
+  const kept = new WeakMap<WitType, V>();
+  return (t) => {
+    let value = kept.get(t);
+    if (value === undefined) {
+      value = make(t);
+      kept.set(t, value);
+    }
+    return value;
+  };
+}
+
+const describeKnown = perType(describeNew);
 
 /** A type as WIT spells it, for error messages: `list<u8>`, `option<string>`, `get-response`. */
 export function describeType(t: WitType | undefined): string {
-  if (t === undefined) return '_';
-  let text = descriptions.get(t);
-  if (text === undefined) {
-    text = describeNew(t);
-    descriptions.set(t, text);
-  }
-  return text;
+  return t === undefined ? '_' : describeKnown(t);
 }
 
 function describeNew(t: WitType): string {
