@@ -1,9 +1,9 @@
 // A core module's code: checked against its world (module-check.ts), hardened (harden.ts) and
 // compiled by `prepareCoreModule` (on the load worker); its instances are made here: the
 // import object holds only the capabilities it imports, lowered by the host's canonical ABI
-// (canonical-abi.ts), and each export becomes one lifted JS function. Calls go through JSPI
-// when an import can suspend, or once a call ran past its CPU slice (so the next ones can be
-// paused); otherwise exports are called directly.
+// (canonical-abi.ts), and each export becomes one lifted JS function, made at its first
+// call. Calls go through JSPI when an import can suspend, or once a call ran past its CPU
+// slice (so the next ones can be paused); otherwise exports are called directly.
 import type { Manifest } from '../../abi/ts/manifest.ts';
 import { TesseraError } from '../errors.ts';
 import type { KindContract } from './abi-contract.ts';

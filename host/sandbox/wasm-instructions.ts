@@ -196,13 +196,12 @@ export class CodeReader {
 
   /** Skips a LEB128 of any width up to 64 bits, signed or not. */
   skipLeb(): void {
-    const { bytes, end } = this;
+    const { end } = this;
     const start = this.pos;
-    for (let pos = start; pos < end && pos - start < 10; ) {
-      if ((bytes[pos++]! & 0x80) === 0) {
-        this.pos = pos;
-        return;
-      }
+    const next = lebEnd(this.bytes, start, end);
+    if (next > 0) {
+      this.pos = next;
+      return;
     }
     if (end - start < 10) {
       this.pos = end;

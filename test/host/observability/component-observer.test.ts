@@ -31,7 +31,7 @@ test('a call made inside an observed call shares its start; after it, the clock 
   assert.ok(reports[0]![1] >= 2, `the call took at least 2 ms, reported ${reports[0]![1]}`);
 });
 
-test('the start is restored after a call that throws synchronously, and a failure is reported', async () => {
+test('the start is restored after a call that throws synchronously; a call that rejects is reported as a failure', async () => {
   const reports: boolean[] = [];
   assert.throws(() =>
     observed(() => {
