@@ -6,7 +6,8 @@
 import { TesseraError } from '../errors.ts';
 import { formatSize } from '../units.ts';
 import { appendEntry, entryCount, rebuild } from './section-edits.ts';
-import { ENCODING, PAGE_BYTES, SECTION, concat, encodeU32, readModuleShape } from './wasm-binary.ts';
+import { ByteWriter } from './byte-writer.ts';
+import { ENCODING, PAGE_BYTES, SECTION, encodeU32, readModuleShape } from './wasm-binary.ts';
 import { CodeReader, OP, decodeBody, functionBodies, sectionSpans, type SectionSpan } from './wasm-instructions.ts';
 
 /** The export name of the global holding the pages of the last refused `memory.grow` (0: none since the host last looked). */
@@ -44,6 +45,18 @@ function plainTypes(bytes: Uint8Array, span: SectionSpan | undefined): boolean {
 }
 
 /**
+ * Whether a body may hold a `memory.grow 0`: the opcode followed by a memory index whose first
+ * byte leaves it 0 so far (0x00, or 0x80 of a padded LEB). A byte scan, so only the few bodies
+ * that pass are decoded; the decode then says which of those bytes are the instruction.
+ */
+function mayGrow(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let at = bytes.indexOf(MEMORY_GROW, start); at >= 0 && at < end - 1; at = bytes.indexOf(MEMORY_GROW, at + 1)) {
+    if ((bytes[at + 1]! & 0x7f) === 0) return true;
+  }
+  return false;
+}
+
+/**
  * A copy of the module whose `memory.grow`s of memory 0 go through the added function, and
  * which exports its `tessera:grow-refused` global; the module itself when it never grows a
  * memory. The new type, global and function come after every existing one, so no index moves.
@@ -61,21 +74,40 @@ export function watchMemoryGrow(bytes: Uint8Array): Uint8Array {
   const bodies = functionBodies(bytes, code, importedFunctions);
   const grow = importedFunctions + bodies.length;
   const call = Uint8Array.of(OP.call, ...encodeU32(grow));
+  // The code section rewritten: unchanged runs of bodies copied whole, each body with a grow
+  // written anew (its size, then its code with every `memory.grow 0` a call of `grow`).
+  const out = new ByteWriter(code.end - code.payload + 64);
+  out.u32(bodies.length + 1);
+  const count = new CodeReader(bytes, code.payload, code.end);
+  count.u32();
+  /** Copied up to here; each body's size starts where the one before it ends. */
+  let copied = count.pos;
+  let sizeAt = count.pos;
   let grows = 0;
-  const rewritten = bodies.map((body) => {
-    const parts: Uint8Array[] = [];
-    let copied = body.start;
-    decodeBody(bytes, body, (op, start, next) => {
+  const body = new ByteWriter();
+  for (const fn of bodies) {
+    const at = sizeAt;
+    sizeAt = fn.end;
+    if (!mayGrow(bytes, fn.start, fn.end)) continue;
+    body.reset();
+    let from = fn.start;
+    decodeBody(bytes, fn, (op, start, next) => {
       if (op !== MEMORY_GROW || new CodeReader(bytes, start + 1, next).u32() !== 0) return;
-      parts.push(bytes.subarray(copied, start), call);
-      copied = next;
+      body.copy(bytes, from, start);
+      body.bytes(call);
+      from = next;
       grows++;
     });
-    parts.push(bytes.subarray(copied, body.end));
-    const content = concat(parts);
-    return concat([Uint8Array.from(encodeU32(content.length)), content]);
-  });
+    if (from === fn.start) continue;
+    body.copy(bytes, from, fn.end);
+    out.copy(bytes, copied, at);
+    out.u32(body.length);
+    out.bytes(body.view());
+    copied = fn.end;
+  }
   if (grows === 0) return bytes;
+  // The bodies after the last one rewritten (the added `grow` follows them).
+  out.copy(bytes, copied, code.end);
 
   const payloadOf = (id: number): Uint8Array | undefined => {
     const span = find(id);
@@ -84,12 +116,13 @@ export function watchMemoryGrow(bytes: Uint8Array): Uint8Array {
   const type = entryCount(bytes, find(SECTION.type));
   const refused = shape.imports.filter((i) => i.kind === 'global').length + entryCount(bytes, find(SECTION.global));
   const name = new TextEncoder().encode(GROW_REFUSED_EXPORT);
+  out.bytes(growBody(refused));
   const payloads = new Map<number, Uint8Array>([
     [SECTION.type, appendEntry(payloadOf(SECTION.type), [FUNC_TYPE, 1, I32, 1, I32])],
     [SECTION.function, appendEntry(payloadOf(SECTION.function), encodeU32(type))],
     [SECTION.global, appendEntry(payloadOf(SECTION.global), [I32, MUTABLE, I32_CONST, 0, OP.end])],
     [SECTION.export, appendEntry(payloadOf(SECTION.export), [...encodeU32(name.length), ...name, EXPORT_GLOBAL, ...encodeU32(refused)])],
-    [SECTION.code, concat([Uint8Array.from(encodeU32(bodies.length + 1)), ...rewritten, growBody(refused)])],
+    [SECTION.code, out.view()],
   ]);
   return rebuild(bytes, spans, payloads);
 }

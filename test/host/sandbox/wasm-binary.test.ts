@@ -10,6 +10,7 @@ import {
   removeCustomSections,
   renameExports,
 } from '../../../host/sandbox/wasm-binary.ts';
+import { GROW_REFUSED_EXPORT, takeRefusedGrow, watchMemoryGrow } from '../../../host/sandbox/grow-watch.ts';
 import { wat } from '../../support/wat.ts';
 
 const growModule = wat(`(module
@@ -99,4 +100,46 @@ test('tables share one element budget: many tables cannot add up past it', async
   assert.equal(grow(0, 50), 10, 'each table may grow into its share (3000 / 50)');
   assert.throws(() => capTables(wat(`(module ${tables(300)})`), 3000), /defines 300 tables, more than the 100 the host reads/);
   assert.throws(() => capTables(wat('(module (table 600 funcref) (table 600 funcref))'), 1000), /2 tables start at 1200 elements together, over the limit of 1000/);
+});
+
+/** A module of three `(i32) -> i32` functions with these bodies (locals included), memory 1 page up to 2. */
+function moduleOf(bodies: Record<string, number[]>): Uint8Array {
+  const section = (id: number, payload: number[]): number[] => [id, payload.length, ...payload];
+  const names = Object.keys(bodies);
+  const exports = names.flatMap((name, i) => [name.length, ...new TextEncoder().encode(name), 0x00, i]);
+  const code = Object.values(bodies).flatMap((body) => [body.length, ...body]);
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [1, 0x60, 1, 0x7f, 1, 0x7f]),
+    ...section(3, [names.length, ...names.map(() => 0)]),
+    ...section(5, [1, 0x01, 1, 2]),
+    ...section(7, [names.length, ...exports]),
+    ...section(10, [names.length, ...code]),
+  ]);
+}
+
+test('every memory.grow is watched, a padded memory index too; bytes that only look like one are left alone', async () => {
+  const bytes = moduleOf({
+    // `if (i32.const 0) unreachable`: the bytes 0x40 0x00 (an empty block type, then unreachable), no grow.
+    plain: [0, 0x41, 0, 0x04, 0x40, 0x00, 0x0b, 0x20, 0, 0x0b],
+    grow: [0, 0x20, 0, 0x40, 0x00, 0x0b],
+    // memory.grow with its memory index as a two-byte LEB128 (0x80 0x00), as valid as 0x00.
+    padded: [0, 0x20, 0, 0x40, 0x80, 0x00, 0x0b],
+  });
+  assert.equal(WebAssembly.validate(bytes), true);
+  const watched = watchMemoryGrow(bytes);
+  const { instance } = await WebAssembly.instantiate(watched);
+  const exports = instance.exports as Record<string, (n: number) => number> & { [GROW_REFUSED_EXPORT]: WebAssembly.Global };
+  const refused = exports[GROW_REFUSED_EXPORT];
+  assert.equal(exports.plain!(7), 7);
+  assert.equal(takeRefusedGrow([refused]), 0);
+  assert.equal(exports.padded!(5), -1);
+  assert.equal(takeRefusedGrow([refused]), 5, 'the padded grow went through the watch');
+  assert.equal(exports.grow!(3), -1);
+  assert.equal(takeRefusedGrow([refused]), 3);
+  assert.equal(exports.grow!(1), 1);
+  assert.equal(takeRefusedGrow([refused]), 0);
+  // A module that never grows its memory is returned as it is.
+  const still = moduleOf({ plain: [0, 0x41, 0, 0x04, 0x40, 0x00, 0x0b, 0x20, 0, 0x0b] });
+  assert.equal(watchMemoryGrow(still), still);
 });
