@@ -216,7 +216,10 @@ export function planBody(bytes: Uint8Array, body: FunctionBody, shift: FunctionS
       if (spend !== undefined && spend > 0) sites.push({ at: start, spend });
       if (op === OP.call && folding.pure.has(callee)) synced = false;
     }
-    if (synced) sites.push({ at: start, sync: 'store' });
+    // The fuel goes to the global before a call, and before a return or tail call leaves for
+    // good; ahead of the instruction's renumbering below (a `return_call`'s), which moves past it.
+    const leaves = op === OP.return || op === OP.returnCall || op === OP.returnCallIndirect;
+    if (synced || leaves) sites.push({ at: start, sync: 'store' });
     let labels: number[] | undefined;
     if (op === OP.br || op === OP.brIf || op === OP.brTable) {
       const r = new CodeReader(bytes, start + 1, next);
@@ -227,7 +230,6 @@ export function planBody(bytes: Uint8Array, body: FunctionBody, shift: FunctionS
     const replace = labels ? relabelled(op, labels, openWrapped) : shiftedInstruction(bytes, op, start, next, shift);
     if (replace !== undefined) sites.push({ at: start, replace, next });
     if (synced) sites.push({ at: next, sync: 'reload' });
-    else if (op === OP.return || op === OP.returnCall || op === OP.returnCallIndirect) sites.push({ at: start, sync: 'store' });
   });
   return { code, costs, sites, wrappedLoops, armParent };
 }

@@ -190,6 +190,26 @@ test('SIMD, bulk memory, multi-value blocks and tail calls run identically meter
   for (const n of [0, 10, 1000]) assert.equal(m.run('run', 1n << 40n, n).result, reference.run!(n));
 });
 
+test('a tail call out of a function with a loop calls its renumbered callee, the loop paid for first', async () => {
+  // A loop keeps the fuel in a local: it goes to the global before the tail call leaves. That
+  // store once went after the callee's renumbering, which put the old index back: an invalid
+  // module, or (had the types matched) a call of another function.
+  const bytes = wat(
+    `(module
+      (func $seven (param i32) (result i32) (i32.add (local.get 0) (i32.const 7)))
+      (func (export "tail") (param $n i32) (result i32) (local $i i32)
+        (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+        (return_call $seven (local.get $i))))`,
+    { tail_call: true },
+  );
+  const m = await metered(bytes);
+  const short = m.run('tail', 1_000_000n, 5);
+  const long = m.run('tail', 1_000_000n, 500);
+  assert.equal(short.result, 12);
+  assert.equal(long.result, 507);
+  assert.ok(long.used > short.used + 100n * 5n, `500 iterations used ${long.used}, 5 used ${short.used}`);
+});
+
 test('indices, custom sections and existing globals are kept', async () => {
   const bytes = wat(`(module
     (import "env" "base" (global $base i32))
