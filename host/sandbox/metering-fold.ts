@@ -13,13 +13,9 @@
 // A function stays charged at its entry when it can be reached other than by a direct call:
 // exported, in a table (`call_indirect`), named by `ref.func`, or the start function; when it
 // lies on a cycle of such functions (recursion); or when its cost is over FOLD_MAX_COST.
-import { CodeReader, OP, decodeBody, type FunctionBody } from './wasm-instructions.ts';
 
 /** The most a function's entry region may cost to be paid for by its callers (a bound on the charge of one call site). */
 export const FOLD_MAX_COST = 1000;
-
-const REF_FUNC = 0xd2;
-const PREFIX_MISC = 0xfc;
 
 /** How the metering treats each defined function, by function index. */
 export interface Folding {
@@ -29,62 +25,49 @@ export interface Folding {
   readonly pure: ReadonlySet<number>;
 }
 
-/** What the plan of one body says that folding needs: the cost of its entry region (callees folded so far included), whether it spends from the global itself. */
-export type PlanEntry = (index: number, folding: Folding) => { entryCost: number; spendsGlobal: boolean };
-
-interface Shape {
+/** What folding needs to know of one function: its plan (metering-plan.ts) finds it as it decodes the body. */
+export interface FoldFacts {
   /** A loop or a bulk operation: work not bounded by the instruction count. */
   unbounded: boolean;
   /** Calls a host import or through a table: the fuel global must be current around it. */
   touchesHost: boolean;
+  /** The defined functions it calls directly (`call`, `return_call`), in code order. */
   callees: number[];
+  /** The cost of its entry region. */
+  entryCost: number;
+  /** A region other than its entry costs something (a loop, a large arm): it spends from the global itself. */
+  chargesRegions: boolean;
 }
 
 /**
- * The folding of a module's functions. `referenced` is every function index named outside
- * direct calls (exports, start, elements, globals); `ref.func` in code is found here. `plan`
- * is called once per function, callees first, with the folding decided so far.
+ * The folding of a module's functions, from the facts of each (in module order). `entries`
+ * is every function index named outside direct calls (exports, start, elements, globals,
+ * `ref.func` in code). Decided callees first, so a caller knows what its calls spend.
  */
-export function foldCalls(bytes: Uint8Array, bodies: readonly FunctionBody[], importedFunctions: number, referenced: ReadonlySet<number>, plan: PlanEntry): Folding {
-  const entry = new Set(referenced);
-  const shapes = new Map<number, Shape>();
-  for (const body of bodies) {
-    const shape: Shape = { unbounded: false, touchesHost: false, callees: [] };
-    decodeBody(bytes, body, (op, start, next) => {
-      if (op === OP.loop || op === PREFIX_MISC) shape.unbounded ||= op === OP.loop || isBulk(bytes, start, next);
-      else if (op === OP.callIndirect || op === OP.returnCallIndirect) shape.touchesHost = true;
-      else if (op === OP.call || op === OP.returnCall || op === REF_FUNC) {
-        const index = new CodeReader(bytes, start + 1, next).u32();
-        if (op === REF_FUNC) entry.add(index);
-        else if (index < importedFunctions) shape.touchesHost = true;
-        else shape.callees.push(index);
-      }
-    });
-    shapes.set(body.index, shape);
-  }
-
+export function foldCalls(facts: ReadonlyMap<number, FoldFacts>, entries: ReadonlySet<number>): Folding {
+  const entry = new Set(entries);
   const cost = new Map<number, number>();
   const pure = new Set<number>();
-  const folding: Folding = { cost, pure };
   /** 1 while on the walk's path, 2 once decided. */
   const state = new Map<number, 1 | 2>();
   const decide = (index: number): void => {
-    const shape = shapes.get(index)!;
-    const { entryCost, spendsGlobal } = plan(index, folding);
+    const f = facts.get(index)!;
     state.set(index, 2);
-    if (shape.unbounded || entry.has(index) || entryCost > FOLD_MAX_COST) return;
-    cost.set(index, entryCost);
-    if (!shape.touchesHost && !spendsGlobal && shape.callees.every((callee) => pure.has(callee))) pure.add(index);
+    if (f.unbounded || entry.has(index) || f.entryCost > FOLD_MAX_COST) return;
+    cost.set(index, f.entryCost);
+    // A call of a callee its callers pay for spends from the global at the call.
+    const spendsGlobal = f.chargesRegions || f.callees.some((callee) => (cost.get(callee) ?? 0) > 0);
+    if (!f.touchesHost && !spendsGlobal && f.callees.every((callee) => pure.has(callee))) pure.add(index);
   };
   // Depth first, callees before callers, without recursion (call chains can be long). A callee
   // met again while still on the path closes a cycle: it is charged at its own entry.
-  for (const root of shapes.keys()) {
+  for (const root of facts.keys()) {
     if (state.has(root)) continue;
     const path: { index: number; next: number }[] = [{ index: root, next: 0 }];
     state.set(root, 1);
     while (path.length > 0) {
       const top = path.at(-1)!;
-      const callees = shapes.get(top.index)!.callees;
+      const callees = facts.get(top.index)!.callees;
       if (top.next < callees.length) {
         const callee = callees[top.next++]!;
         const seen = state.get(callee);
@@ -98,11 +81,5 @@ export function foldCalls(bytes: Uint8Array, bodies: readonly FunctionBody[], im
       path.pop();
     }
   }
-  return folding;
-}
-
-/** Whether a 0xFC instruction is one of the bulk operations whose length the metering charges. */
-function isBulk(bytes: Uint8Array, start: number, next: number): boolean {
-  const sub = new CodeReader(bytes, start + 1, next).u32();
-  return sub === 8 || sub === 10 || sub === 11 || sub === 12 || sub === 14 || sub === 15 || sub === 17;
+  return { cost, pure };
 }

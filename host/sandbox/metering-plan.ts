@@ -2,7 +2,7 @@
 // points where code goes in (charges, fuel syncs, loop wrappers, renumbered instructions).
 // metering.ts writes the plan into the body.
 import { shiftedInstruction, type FunctionShift } from './function-imports.ts';
-import type { Folding } from './metering-fold.ts';
+import type { FoldFacts } from './metering-fold.ts';
 import { CodeReader, OP, decodeBody, type FunctionBody } from './wasm-instructions.ts';
 import { encodeU32 } from './wasm-binary.ts';
 
@@ -10,6 +10,7 @@ const EMPTY_BLOCK = 0x40;
 /** 0xFC sub-opcodes whose last operand is a length: memory.init/copy/fill, table.init/copy/grow/fill. */
 export const BULK_OPS = new Set([8, 10, 11, 12, 14, 15, 17]);
 const PREFIX_MISC = 0xfc;
+const REF_FUNC = 0xd2;
 const MEMORY_GROW = 0x40;
 const TABLE_GROW = 15;
 /**
@@ -48,6 +49,10 @@ export interface BodyPlan {
   wrappedLoops: Set<number>;
   /** The region each `if`/`else` arm would be merged into if it is small: arms are these regions. */
   armParent: Map<number, number>;
+  /** What the folding of calls needs to know of the function (metering-fold.ts). */
+  facts: FoldFacts;
+  /** Functions its code names with `ref.func`: reachable other than by a direct call. */
+  refFuncs: number[];
 }
 
 /** A point in a body where code goes in: a region's charge, a sync of local and global, a loop's wrapping, or a bulk operation's length. */
@@ -56,8 +61,13 @@ export type Site =
   | { at: number; wrap: Uint8Array }
   | { at: number; sync: 'store' | 'reload' }
   | { at: number; bulk: true }
-  /** A call of a function its callers pay for: its entry region's cost, spent unchecked as the call runs. */
-  | { at: number; spend: number }
+  /**
+   * A direct call (`call`, or `return_call` when `tail`): renumbered as it is written, with
+   * what the folding decides around it (metering-fold.ts): the callee's entry cost spent here
+   * when its callers pay for it, the fuel synced unless the callee is pure (stored before
+   * a tail call, which leaves for good).
+   */
+  | { at: number; call: number; tail: boolean; next: number }
   /** An instruction naming a function, renumbered for the imports the metering adds. */
   | { at: number; replace: Uint8Array; next: number };
 
@@ -141,7 +151,7 @@ const ARM_CHARGED_APART = 16;
  * code and are free; a region that costs nothing is not charged (a loop body without
  * instructions cannot branch back to its header).
  */
-export function planBody(bytes: Uint8Array, body: FunctionBody, shift: FunctionShift, folding: Folding): BodyPlan {
+export function planBody(bytes: Uint8Array, body: FunctionBody, shift: FunctionShift, importedFunctions: number): BodyPlan {
   /** Cost of each region; region 0 is the function's own. */
   const costs = [0];
   /** Loop regions whose slow path is out of the loop (wrapLoop), by region. */
@@ -151,6 +161,8 @@ export function planBody(bytes: Uint8Array, body: FunctionBody, shift: FunctionS
   /** The region each `if`/`else` arm would be merged into if it is small. */
   const armParent = new Map<number, number>();
   const sites: Site[] = [];
+  const facts: FoldFacts = { unbounded: false, touchesHost: false, callees: [], entryCost: 0, chargesRegions: false };
+  const refFuncs: number[] = [];
   /** The region of each open block, innermost last; the function's own block is first. */
   const open = [0];
   const leavesFunction = (label: number): boolean => label === open.length - 1;
@@ -172,6 +184,7 @@ export function planBody(bytes: Uint8Array, body: FunctionBody, shift: FunctionS
         openWrapped.push(false);
         return;
       case OP.loop: {
+        facts.unbounded = true;
         const blockType = bytes.subarray(start + 1, next);
         const wrap = loopWrapper(blockType);
         if (wrap) sites.push({ at: start, wrap });
@@ -204,22 +217,27 @@ export function planBody(bytes: Uint8Array, body: FunctionBody, shift: FunctionS
         return;
     }
     costs[region]! += instructionCost(bytes, op, start, next);
-    if (op === PREFIX_MISC && BULK_OPS.has(new CodeReader(bytes, start + 1, next).u32())) sites.push({ at: start, bulk: true });
+    if (op === PREFIX_MISC && BULK_OPS.has(new CodeReader(bytes, start + 1, next).u32())) {
+      sites.push({ at: start, bulk: true });
+      facts.unbounded = true;
+    }
     // A host call is charged by the host for the time it takes (call-meter.ts), however
     // it is reached, so the call instruction itself costs one unit here like any other. A
     // callee paid for at its call sites (metering-fold.ts) is spent for where the call is,
     // not added to the region: one case of a large switch may call it, not all of them.
-    let synced = op === OP.call || op === OP.callIndirect;
     if (op === OP.call || op === OP.returnCall) {
       const callee = new CodeReader(bytes, start + 1, next).u32();
-      const spend = folding.cost.get(callee);
-      if (spend !== undefined && spend > 0) sites.push({ at: start, spend });
-      if (op === OP.call && folding.pure.has(callee)) synced = false;
+      if (callee < importedFunctions) facts.touchesHost = true;
+      else facts.callees.push(callee);
+      sites.push({ at: start, call: callee, tail: op === OP.returnCall, next });
+      return;
     }
-    // The fuel goes to the global before a call, and before a return or tail call leaves for
-    // good; ahead of the instruction's renumbering below (a `return_call`'s), which moves past it.
-    const leaves = op === OP.return || op === OP.returnCall || op === OP.returnCallIndirect;
-    if (synced || leaves) sites.push({ at: start, sync: 'store' });
+    if (op === OP.callIndirect || op === OP.returnCallIndirect) facts.touchesHost = true;
+    if (op === REF_FUNC) refFuncs.push(new CodeReader(bytes, start + 1, next).u32());
+    // The fuel goes to the global before a call, and before a return leaves for good; ahead
+    // of a branch's relabelling below, which moves past it.
+    const synced = op === OP.callIndirect;
+    if (synced || op === OP.return || op === OP.returnCallIndirect) sites.push({ at: start, sync: 'store' });
     let labels: number[] | undefined;
     if (op === OP.br || op === OP.brIf || op === OP.brTable) {
       const r = new CodeReader(bytes, start + 1, next);
@@ -231,5 +249,7 @@ export function planBody(bytes: Uint8Array, body: FunctionBody, shift: FunctionS
     if (replace !== undefined) sites.push({ at: start, replace, next });
     if (synced) sites.push({ at: next, sync: 'reload' });
   });
-  return { code, costs, sites, wrappedLoops, armParent };
+  facts.entryCost = costs[0]!;
+  facts.chargesRegions = costs.some((cost, region) => region > 0 && cost > 0);
+  return { code, costs, sites, wrappedLoops, armParent, facts, refFuncs };
 }

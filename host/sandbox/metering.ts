@@ -4,8 +4,8 @@
 import { TesseraError } from '../errors.ts';
 import { ENCODING, SECTION, concat, encodeU32, readModuleShape } from './wasm-binary.ts';
 import { ByteWriter } from './byte-writer.ts';
-import { addFunctionImports, functionShift, type AddedImport } from './function-imports.ts';
-import { foldCalls } from './metering-fold.ts';
+import { addFunctionImports, functionShift, type AddedImport, type FunctionShift } from './function-imports.ts';
+import { foldCalls, type Folding } from './metering-fold.ts';
 import { appendEntry, entryCount, rebuild } from './section-edits.ts';
 import { EXIT_MARK, planBody, type BodyPlan } from './metering-plan.ts';
 import { CodeReader, OP, functionBodies, sectionSpans, type FunctionBody, type SectionSpan } from './wasm-instructions.ts';
@@ -199,8 +199,20 @@ class Injector {
  * Writes the body rewritten to its plan into `out` (its size, then the body): charges, syncs,
  * loop wrappers and renumbered instructions in place. `body` is a scratch writer.
  */
-function meterBody(bytes: Uint8Array, fn: FunctionBody, plan: BodyPlan, fuelGlobal: number, params: number, refill: number, charged: boolean, out: ByteWriter, body: ByteWriter): void {
+function meterBody(
+  bytes: Uint8Array,
+  fn: FunctionBody,
+  plan: BodyPlan,
+  fuelGlobal: number,
+  params: number,
+  refill: number,
+  folding: Folding,
+  shift: FunctionShift,
+  out: ByteWriter,
+  body: ByteWriter,
+): void {
   const { code, costs, sites, wrappedLoops, armParent } = plan;
+  const charged = !folding.cost.has(fn.index);
   const locals = new CodeReader(bytes, fn.start, code);
   const groups = locals.u32();
   const firstGroup = locals.pos;
@@ -243,10 +255,27 @@ function meterBody(bytes: Uint8Array, fn: FunctionBody, plan: BodyPlan, fuelGlob
       upTo(site.at);
       if (site.wrap === EXIT_MARK) inject.loopExit(body);
       else body.bytes(site.wrap);
-    } else if ('spend' in site) {
+    } else if ('call' in site) {
+      // What the plan left to the folding: the callee's entry paid here, the fuel synced
+      // around the call (stored before a tail call), and the callee renumbered.
       upTo(site.at);
-      if (local) inject.spendLocal(body, site.spend);
-      else inject.spendGlobal(body, site.spend);
+      const spend = folding.cost.get(site.call);
+      if (spend !== undefined && spend > 0) {
+        if (local) inject.spendLocal(body, spend);
+        else inject.spendGlobal(body, spend);
+      }
+      const synced = !site.tail && !folding.pure.has(site.call);
+      if (local && (synced || site.tail)) inject.store(body);
+      const moved = shift(site.call);
+      if (moved !== site.call) {
+        body.byte(site.tail ? OP.returnCall : OP.call);
+        body.u32(moved);
+        copied = site.next;
+      }
+      if (local && synced) {
+        upTo(site.next);
+        inject.reload(body);
+      }
     } else if (!charged && 'region' in site && costs[site.region]! > 0) {
       upTo(site.at);
       inject.spendGlobal(body, costs[site.region]!);
@@ -336,16 +365,14 @@ export function instrumentFuel(bytes: Uint8Array, initialFuel = 0): Uint8Array {
     const bodies = functionBodies(bytes, code, importedFunctions);
     // The refill helper goes after the module's own functions (and the two hooks before them).
     const refill = importedFunctions + FUEL_HOOKS.length + bodies.length;
-    const plans = new Map<number, BodyPlan>();
-    const folding = foldCalls(bytes, bodies, importedFunctions, referenced, (index, sofar) => {
-      const plan = planBody(bytes, bodies[index - importedFunctions]!, shift, sofar);
-      plans.set(index, plan);
-      return { entryCost: plan.costs[0]!, spendsGlobal: plan.costs.some((cost, region) => region > 0 && cost > 0) || plan.sites.some((site) => 'spend' in site) };
-    });
+    // One decode of each body: its plan, and the facts the folding of calls needs.
+    const plans = bodies.map((b) => planBody(bytes, b, shift, importedFunctions));
+    for (const plan of plans) for (const index of plan.refFuncs) referenced.add(index);
+    const folding = foldCalls(new Map(plans.map((plan, i) => [bodies[i]!.index, plan.facts])), referenced);
     const out = new ByteWriter(2 * (code.end - code.payload));
     const scratch = new ByteWriter();
     out.u32(bodies.length + 1);
-    bodies.forEach((b, i) => meterBody(bytes, b, plans.get(b.index)!, fuel, params[i] ?? 0, refill, !folding.cost.has(b.index), out, scratch));
+    bodies.forEach((b, i) => meterBody(bytes, b, plans[i]!, fuel, params[i] ?? 0, refill, folding, shift, out, scratch));
     const helper = refillBody(fuel, hooks);
     out.u32(helper.length);
     out.bytes(helper);
