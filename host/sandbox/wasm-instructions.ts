@@ -371,14 +371,25 @@ export function functionBodies(bytes: Uint8Array, code: SectionSpan, importedFun
 /** Called for each instruction with its first byte, its offset and the offset just past it. */
 export type InstructionVisitor = (op: number, start: number, next: number) => void;
 
+/** A reader over a body, on its first instruction (after the local declarations). */
+export function bodyReader(bytes: Uint8Array, body: FunctionBody): CodeReader {
+  const r = new CodeReader(bytes, body.start, body.end);
+  r.func = body.index;
+  r.skipLocals();
+  return r;
+}
+
+/** Checks that the body's final `end`, just decoded, is its last byte. */
+export function checkBodyEnd(r: CodeReader, body: FunctionBody): void {
+  if (r.pos !== body.end) throw malformed(`function ${body.index} has ${body.end - r.pos} bytes after its final end`);
+}
+
 /**
  * Decodes a whole body, visiting every instruction, and checks that its final `end` is its
  * last byte. Returns the offset of the first instruction (after the local declarations).
  */
 export function decodeBody(bytes: Uint8Array, body: FunctionBody, visit: InstructionVisitor = () => {}): number {
-  const r = new CodeReader(bytes, body.start, body.end);
-  r.func = body.index;
-  r.skipLocals();
+  const r = bodyReader(bytes, body);
   const code = r.pos;
   let depth = 1;
   while (depth > 0) {
@@ -388,6 +399,6 @@ export function decodeBody(bytes: Uint8Array, body: FunctionBody, visit: Instruc
     else if (op === OP.end) depth--;
     visit(op, start, r.pos);
   }
-  if (r.pos !== body.end) throw malformed(`function ${body.index} has ${body.end - r.pos} bytes after its final end`);
+  checkBodyEnd(r, body);
   return code;
 }
