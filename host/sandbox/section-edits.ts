@@ -23,22 +23,24 @@ export function appendEntry(payload: Uint8Array | undefined, entry: number[]): U
 /** The module with some sections' payloads replaced, inserting each missing one in its place. */
 export function rebuild(bytes: Uint8Array, spans: readonly SectionSpan[], payloads: ReadonlyMap<number, Uint8Array>, drop: (s: SectionSpan) => boolean = () => false): Uint8Array {
   const rank = (id: number): number => SECTION_ORDER.indexOf(id);
-  const section = (id: number, payload: Uint8Array): Uint8Array => concat([Uint8Array.of(id, ...encodeU32(payload.length)), payload]);
   const parts: Uint8Array[] = [bytes.subarray(0, 8)];
+  // The header and the payload as two parts: the code section is most of a module, copied once.
+  const section = (id: number, payload: Uint8Array): void => void parts.push(Uint8Array.of(id, ...encodeU32(payload.length)), payload);
   const pending = new Map(payloads);
   for (const s of spans) {
     if (drop(s)) continue;
     if (s.id !== SECTION.custom) {
       for (const [id, payload] of pending) {
         if (rank(id) >= rank(s.id)) continue;
-        parts.push(section(id, payload));
+        section(id, payload);
         pending.delete(id);
       }
     }
     const payload = pending.get(s.id);
     pending.delete(s.id);
-    parts.push(payload ? section(s.id, payload) : bytes.subarray(s.start, s.end));
+    if (payload) section(s.id, payload);
+    else parts.push(bytes.subarray(s.start, s.end));
   }
-  for (const [id, payload] of pending) parts.push(section(id, payload));
+  for (const [id, payload] of pending) section(id, payload);
   return concat(parts);
 }

@@ -429,6 +429,8 @@ function capEntries(bytes: Uint8Array, id: number, limit: (index: number, limits
     if (typeof max === 'string') throw new TesseraError('ERR_COMPONENT_LOAD', max);
     body.push(0x01, ...encodeU32(limits.min), ...encodeU32(max));
   }
+  // Already capped as asked (a table declared with its maximum, say): no copy of the module.
+  if (body.length === s.end - s.payload && body.every((b, i) => b === bytes[s.payload + i])) return bytes;
   return replaceSection(bytes, s, body);
 }
 
