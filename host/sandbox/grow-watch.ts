@@ -50,8 +50,11 @@ function plainTypes(bytes: Uint8Array, span: SectionSpan | undefined): boolean {
  * that pass are decoded; the decode then says which of those bytes are the instruction.
  */
 function mayGrow(bytes: Uint8Array, start: number, end: number): boolean {
-  for (let at = bytes.indexOf(MEMORY_GROW, start); at >= 0 && at < end - 1; at = bytes.indexOf(MEMORY_GROW, at + 1)) {
-    if ((bytes[at + 1]! & 0x7f) === 0) return true;
+  // Searched within the body's view: a search of the whole module from each body would
+  // read to its end for every body of a module that has no such byte after them.
+  const body = bytes.subarray(start, end);
+  for (let at = body.indexOf(MEMORY_GROW); at >= 0 && at < body.length - 1; at = body.indexOf(MEMORY_GROW, at + 1)) {
+    if ((body[at + 1]! & 0x7f) === 0) return true;
   }
   return false;
 }
