@@ -102,7 +102,9 @@ test('jobs queued behind a long one get a second worker: a read finishes while a
   const bundled = [STATE_MEMORY_WASM.pathname, join(STATE_MEMORY_WASM.pathname, '..')] as const;
   await workers.run('readModuleManifest', [...bundled], 'warm-up');
   const order: string[] = [];
-  const big = workers.run('prepare', [bigCodeModule(16 * 1024 * 1024), { source: 'big.wasm' }], 'big.wasm').then(() => order.push('big'));
+  // Long enough (about 0.9 s of hardening here) that a second worker (started once the job has
+  // run 250 ms with another waiting) starts and does the read inside it, with room to spare.
+  const big = workers.run('prepare', [bigCodeModule(48 * 1024 * 1024), { source: 'big.wasm' }], 'big.wasm').then(() => order.push('big'));
   const read = workers.run('readModuleManifest', [...bundled], 'state-memory.wasm').then(() => order.push('read'));
   await Promise.all([big, read]);
   assert.deepEqual(order, ['read', 'big']);
