@@ -243,8 +243,8 @@ export function planBody(bytes: Uint8Array, body: FunctionBody, shift: FunctionS
     }
     if (op === OP.callIndirect || op === OP.returnCallIndirect) facts.touchesHost = true;
     if (op === REF_FUNC) refFuncs.push(new CodeReader(bytes, start + 1, next).u32());
-    // The fuel goes to the global before a call, and before a return leaves for good; ahead
-    // of a branch's relabelling below, which moves past it.
+    // The fuel goes to the global before an indirect call (read back after it) and before a
+    // return leaves for good; direct calls are left to the writer (the `call` site above).
     const synced = op === OP.callIndirect;
     if (synced || op === OP.return || op === OP.returnCallIndirect) sites.push({ at: start, sync: 'store' });
     let labels: number[] | undefined;
