@@ -55,7 +55,7 @@ export interface BodyPlan {
   refFuncs: number[];
 }
 
-/** A point in a body where code goes in: a region's charge, a sync of local and global, a loop's wrapping, or a bulk operation's length. */
+/** A point in a body where code goes in: a region's charge, a sync of local and global, a loop's wrapping, a bulk operation's length, a direct call, or a renumbered instruction. */
 export type Site =
   | { at: number; region: number }
   | { at: number; wrap: Uint8Array }

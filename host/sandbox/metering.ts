@@ -222,7 +222,7 @@ function meterBody(
     locals.skipValType();
   }
   // A function its callers pay for (charged false) has no entry charge (and no loop, no bulk operation).
-  const local = charged && (wrappedLoops.size > 0 || costs.some((cost, region) => region > 0 && cost > 0));
+  const local = charged && (wrappedLoops.size > 0 || plan.facts.chargesRegions);
   const bulk = sites.some((site) => 'bulk' in site);
   // New locals go after the function's own, so no index moves: the fuel (i64), then the scratch (i32).
   const inject = new Injector(fuelGlobal, params + declared, params + declared + (local ? 1 : 0), refill);
