@@ -2,12 +2,12 @@
 // validated against `abi/schemas/manifest.schema.json`. See abi/ABI.md.
 
 /** The WIT package version this host implements; a component names it in `abi`. */
-export const ABI_VERSION = '0.1.2';
+export const ABI_VERSION = '0.1.3';
 /**
- * ABI versions this host can load. 0.1.1 and 0.1.2 only added interfaces and worlds (`@since` in the
+ * ABI versions this host can load. 0.1.1, 0.1.2 and 0.1.3 only added interfaces and worlds (`@since` in the
  * WIT), so a module built against an earlier one loads as it is, bound by the names it spells.
  */
-export const SUPPORTED_ABI_VERSIONS: readonly string[] = ['0.1.0', '0.1.1', ABI_VERSION];
+export const SUPPORTED_ABI_VERSIONS: readonly string[] = ['0.1.0', '0.1.1', '0.1.2', ABI_VERSION];
 /** Name of the custom section holding the manifest. */
 export const MANIFEST_SECTION = 'tessera:manifest';
 

@@ -5,8 +5,8 @@
 // memory_store.rs): store-wide counter ETags, first-write and last-write concurrency,
 // all-or-none transactions, TTLs read from the host clock. No WASI: the engine is built with
 // every WASI feature disabled, so the host's `clock` and `log` are all it reaches.
-import { nowMs } from 'tessera:components/clock@0.1.2';
-import { log } from 'tessera:components/log@0.1.2';
+import { nowMs } from 'tessera:components/clock@0.1.3';
+import { log } from 'tessera:components/log@0.1.3';
 
 /** A WIT `error` case: componentize-js turns a thrown `{ tag, val }` into `result::err`. */
 const fail = (tag, val) => ({ tag, val });

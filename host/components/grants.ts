@@ -13,7 +13,7 @@ export function grantsFromAnnotations(annotations: Readonly<Record<string, unkno
   const grants: Record<string, unknown> = {};
   for (const capability of CAPABILITIES.values()) {
     const spec = capability.grant;
-    if (spec === undefined || !Object.hasOwn(annotations, spec.annotation)) continue;
+    if (spec === undefined || spec.sharedWith !== undefined || !Object.hasOwn(annotations, spec.annotation)) continue;
     const value = String(annotations[spec.annotation]);
     try {
       grants[capability.interface] = spec.parse(value);

@@ -44,6 +44,8 @@ export interface InstanceOptions {
   name: string;
   logger: Logger;
   grants?: Grants;
+  /** What capabilities share among the instances of the component (a connection); one instance's own when omitted. */
+  shared?: Map<string, unknown>;
   /** The longest a call may hold the event loop at a stretch (`tessera.dev/cpu-slice`). */
   cpuSliceMs?: number;
   /**

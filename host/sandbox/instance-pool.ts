@@ -75,7 +75,8 @@ export class InstancePool implements GuestComponent {
   /** Starts the pool with one member (its `init` runs now, so a bad config fails the load); more start as calls overlap. */
   static async start(compiled: CompiledComponent, options: LiveComponentOptions, maxInstances = DEFAULT_MAX_INSTANCES): Promise<InstancePool> {
     // One share for all members: the component, not each instance, gets its part of the loop.
-    const shared = { ...options, cpu: options.cpu ?? new CpuShare(options.cpuShare ?? DEFAULT_CPU_SHARE) };
+    // One capability scope too: the members share connections (the redis capability's).
+    const shared = { ...options, cpu: options.cpu ?? new CpuShare(options.cpuShare ?? DEFAULT_CPU_SHARE), shared: options.shared ?? new Map<string, unknown>() };
     const first = await LiveComponent.start(compiled, shared);
     return new InstancePool(compiled, shared, Math.max(1, maxInstances), first);
   }

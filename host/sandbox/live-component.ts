@@ -42,6 +42,8 @@ export interface LiveComponentOptions {
   cpuSliceMs?: number;
   /** A CPU share kept with other instances of the component (a pool's); its owner closes it. */
   cpu?: CpuShare;
+  /** What capabilities share among the instances of the component (a pool's); this component's own when omitted. */
+  shared?: Map<string, unknown>;
 }
 
 export const DEFAULT_CALL_TIMEOUT_MS = 5000;
@@ -100,6 +102,7 @@ export class LiveComponent implements GuestComponent {
   readonly config: ReadonlyMap<string, string>;
   readonly loadedAt: Date;
   readonly #options: LiveComponentOptions;
+  readonly #shared: Map<string, unknown>;
   readonly #logger: Logger;
   /** Fuel per call (`tessera.dev/cpu-budget`); 0 when the module is not metered. */
   readonly #budget: number;
@@ -131,6 +134,7 @@ export class LiveComponent implements GuestComponent {
     this.compiled = compiled;
     this.config = options.config;
     this.#options = options;
+    this.#shared = options.shared ?? new Map<string, unknown>();
     this.#logger = rateLimitedLogger(options.logger);
     this.#budget = compiled.cpuBudget;
     this.#timeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
@@ -180,6 +184,7 @@ export class LiveComponent implements GuestComponent {
       name: this.name,
       logger: this.#logger,
       grants: this.#options.grants,
+      shared: this.#shared,
       cpuSliceMs: this.#options.cpuSliceMs ?? DEFAULT_CPU_SLICE_MS,
       signal: active.abort.signal,
     });

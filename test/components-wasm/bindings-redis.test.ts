@@ -104,17 +104,17 @@ conformanceTests(
 );
 
 describe('bindings.redis through the host, against redis-server', needs('redis'), () => {
-  test('carries the bindings.redis manifest, imports log, clock and tcp, exports the output world and lists Dapr\'s four operations', async () => {
+  test('carries the bindings.redis manifest, imports log, clock, tcp and redis, exports the output world and lists Dapr\'s four operations', async () => {
     const component = await compiled;
     assert.deepEqual(component.manifest, {
       kind: 'binding',
       type: 'bindings.redis',
       version: 'v1',
       abi: ABI_VERSION,
-      capabilities: ['log', 'clock', 'tcp'],
+      capabilities: ['log', 'clock', 'tcp', 'redis'],
       description: 'Redis keys as an output binding, built in Rust: create (with a TTL), get, delete and increment one key.',
     });
-    assert.deepEqual([...component.importedInterfaces].sort(), ['clock', 'log', 'tcp']);
+    assert.deepEqual([...component.importedInterfaces].sort(), ['clock', 'log', 'redis', 'tcp']);
     assert.deepEqual([...component.optionalExports], ['output']);
     assert.equal(component.needsJspi, true, 'tcp suspends');
     const names = WebAssembly.Module.exports(component.module).map((e) => e.name);
@@ -258,7 +258,7 @@ describe('bindings.redis through the host, against redis-server', needs('redis')
     await assert.rejects(start({ config: { enableTLS: 'maybe' } }), /enableTLS "maybe" is not true or false/);
     await assert.rejects(start({ config: { redisHost: '' } }), /invalid-argument: redisHost is required/);
     await assert.rejects(start({ config: { redisHost: 'nope:port' } }), /redisHost "nope:port" is not host:port/);
-    await assert.rejects(start({ grants: [] }), /cannot connect to redisHost 127\.0\.0\.1:\d+: tcp connect to 127\.0\.0\.1:\d+ is not allowed for component "redis-binding": it has no tcp grant/);
+    await assert.rejects(start({ grants: [] }), /cannot connect to redisHost 127\.0\.0\.1:\d+: redis at 127\.0\.0\.1:\d+ is not allowed for component "redis-binding": it has no tcp grant/);
     await start({ config: { enableTLS: 'false' } });
 
     const secured = await RedisServer.start({ args: ['--requirepass', 's3cret'] });

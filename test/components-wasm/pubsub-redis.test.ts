@@ -165,17 +165,17 @@ conformanceTests(
 );
 
 describe('pubsub.redis through the host, against redis-server', needs('redis'), () => {
-  test('carries the pubsub.redis manifest, imports log, clock, random and tcp, and exports the pubsub world', async () => {
+  test('carries the pubsub.redis manifest, imports log, clock, random, tcp and redis, and exports the pubsub world', async () => {
     const component = await compiled;
     assert.deepEqual(component.manifest, {
       kind: 'pubsub',
       type: 'pubsub.redis',
       version: 'v1',
       abi: ABI_VERSION,
-      capabilities: ['log', 'clock', 'random', 'tcp'],
+      capabilities: ['log', 'clock', 'random', 'tcp', 'redis'],
       description: "Redis Streams pub/sub with consumer groups, built in Rust: at-least-once delivery, retries, and takeover of a crashed subscriber's messages.",
     });
-    assert.deepEqual([...component.importedInterfaces].sort(), ['clock', 'log', 'random', 'tcp']);
+    assert.deepEqual([...component.importedInterfaces].sort(), ['clock', 'log', 'random', 'redis', 'tcp']);
     assert.deepEqual([...component.optionalExports], []);
     assert.equal(component.needsJspi, true, 'tcp suspends');
     const names = WebAssembly.Module.exports(component.module).map((e) => e.name);
@@ -567,7 +567,7 @@ describe('pubsub.redis through the host, against redis-server', needs('redis'), 
 
   test('an address the YAML does not grant is refused inside the component, naming it and the grant', async () => {
     await assert.rejects(start({ grants: [] }), (err: Error) => {
-      assert.match(err.message, /failed to start: init refused the configuration: invalid-argument: cannot connect to redisHost 127\.0\.0\.1:\d+: tcp connect to 127\.0\.0\.1:\d+ is not allowed for component "redis-pubsub": it has no tcp grant; grant it with the annotation tessera.dev\/allow-tcp/);
+      assert.match(err.message, /failed to start: init refused the configuration: invalid-argument: cannot connect to redisHost 127\.0\.0\.1:\d+: redis at 127\.0\.0\.1:\d+ is not allowed for component "redis-pubsub": it has no tcp grant; grant it with the annotation tessera.dev\/allow-tcp/);
       return true;
     });
     await assert.rejects(start({ grants: ['127.0.0.1:1'] }), /is not allowed for component "redis-pubsub": it may connect to 127\.0\.0\.1:1;/);

@@ -106,13 +106,13 @@ stateSuite.checks.forEach((check, db) =>
 );
 
 describe('state.redis through the host, against redis-server', needs('redis'), () => {
-  test('carries the state.redis manifest, imports log, clock and tcp, exports no snapshot (so the host pools it) and advertises ETAG, TRANSACTIONAL, TTL', async () => {
+  test('carries the state.redis manifest, imports log, clock, tcp and redis, exports no snapshot (so the host pools it) and advertises ETAG, TRANSACTIONAL, TTL', async () => {
     const component = await compiled;
     assert.deepEqual(
       { ...component.manifest, description: undefined },
-      { kind: 'state-store', type: 'state.redis', version: 'v1', abi: ABI_VERSION, capabilities: ['log', 'clock', 'tcp'], description: undefined },
+      { kind: 'state-store', type: 'state.redis', version: 'v1', abi: ABI_VERSION, capabilities: ['log', 'clock', 'tcp', 'redis'], description: undefined },
     );
-    assert.deepEqual([...component.importedInterfaces].sort(), ['clock', 'log', 'tcp']);
+    assert.deepEqual([...component.importedInterfaces].sort(), ['clock', 'log', 'redis', 'tcp']);
     assert.deepEqual([...component.optionalExports], []);
     assert.equal(mayPoolInstances(component), true);
     const store = await start();
@@ -308,7 +308,7 @@ describe('state.redis through the host, against redis-server', needs('redis'), (
     await assert.rejects(start({ config: { redisHost: '' } }), /invalid-argument: redisHost is required/);
     await assert.rejects(start({ config: { ttlInSeconds: 'forever' } }), /ttlInSeconds "forever" \(the component's default\)/);
     await assert.rejects(start({ config: { redisMaxRetries: 'many' } }), /redisMaxRetries "many" is not a whole number/);
-    await assert.rejects(start({ grants: [] }), /cannot connect to redisHost 127\.0\.0\.1:\d+: tcp connect to 127\.0\.0\.1:\d+ is not allowed/);
+    await assert.rejects(start({ grants: [] }), /cannot connect to redisHost 127\.0\.0\.1:\d+: redis at 127\.0\.0\.1:\d+ is not allowed/);
 
     const secured = await RedisServer.start({ args: ['--requirepass', 's3cret'] });
     try {

@@ -23,6 +23,12 @@ export interface CapabilityContext<G = unknown> {
   grant: G;
   /** Registers cleanup to run when the instance is dropped (sockets, timers). */
   onDispose(cleanup: () => void): void;
+  /**
+   * State the instances of one component share (a pool's, or one instance's when it has no
+   * pool), by a key the capability picks: a connection several instances use. Whatever a
+   * capability keeps here it releases when its last instance's `onDispose` runs.
+   */
+  shared: Map<string, unknown>;
 }
 
 export type HostFunction = (...args: any[]) => unknown;
@@ -50,6 +56,11 @@ export interface GrantSpec<G> {
    * capability imported but not granted, or granted but not imported); none when omitted.
    */
   check?(use: CapabilityUse<G>): string[];
+  /**
+   * Set when the capability is granted by another's annotation and takes its grant as it is
+   * (`redis` by tcp's `tessera.dev/allow-tcp`): the interface of that other capability.
+   */
+  readonly sharedWith?: string;
 }
 
 export interface Capability<G = unknown> {

@@ -11,12 +11,13 @@ import { httpCapability } from './http.ts';
 import { logCapability } from './log.ts';
 import { notGranted } from './not-granted.ts';
 import { randomCapability } from './random.ts';
+import { redisCapability } from './redis.ts';
 import { sleepCapability } from './sleep.ts';
 import { tcpCapability } from './tcp.ts';
 import { timezoneCapability } from './timezone.ts';
 
 const table = new Map<string, Capability>(
-  [logCapability, clockCapability, randomCapability, sleepCapability, tcpCapability, httpCapability, timezoneCapability].map((c) => [c.interface, c]),
+  [logCapability, clockCapability, randomCapability, sleepCapability, tcpCapability, httpCapability, timezoneCapability, redisCapability].map((c) => [c.interface, c]),
 );
 let registrations = 0;
 
@@ -39,9 +40,12 @@ export const capabilitiesVersion = (): number => registrations;
 /** Grant annotations and the capability each grants. */
 export function grantAnnotations(): Map<string, string> {
   const annotations = new Map<string, string>();
-  for (const c of table.values()) if (c.grant) annotations.set(c.grant.annotation, c.interface);
+  for (const c of table.values()) if (c.grant && c.grant.sharedWith === undefined) annotations.set(c.grant.annotation, c.interface);
   return annotations;
 }
+
+/** The grant a capability gets from `grants`: its own, or that of the capability whose annotation it shares. */
+export const grantOf = (capability: Capability, grants: Grants): unknown => grants[capability.grant?.sharedWith ?? capability.interface];
 
 /** WIT sources of registered capabilities whose interface is not in abi/wit. */
 export const capabilityWit = (): string[] => [...table.values()].flatMap((c) => (c.wit === undefined ? [] : [c.wit]));
@@ -51,6 +55,7 @@ export interface InstanceContext {
   logger: Logger;
   grants: Grants;
   onDispose(cleanup: () => void): void;
+  shared: Map<string, unknown>;
 }
 
 /**
@@ -58,10 +63,10 @@ export interface InstanceContext {
  * no grant or the component has it, else functions that refuse every call (not-granted.ts).
  */
 export function hostFunctions(capability: Capability, iface: WitInterface, ctx: InstanceContext): Record<string, HostFunction> {
-  const { component, logger, grants, onDispose } = ctx;
-  const grant = grants[capability.interface];
+  const { component, logger, grants, onDispose, shared } = ctx;
+  const grant = grantOf(capability, grants);
   if (capability.grant !== undefined && grant === undefined) return notGranted(iface, component, capability.grant.annotation);
-  return capability.build({ component, logger, grant, onDispose });
+  return capability.build({ component, logger, grant, onDispose, shared });
 }
 
 /**
@@ -74,7 +79,17 @@ export function grantProblems(component: string, imported: ReadonlySet<string>, 
   for (const capability of table.values()) {
     const spec = capability.grant;
     if (spec === undefined) continue;
-    const use = { component, imported: imported.has(capability.interface), grant: grants[capability.interface] };
+    // A grant serves every capability that shares its annotation: it is used when any of them is imported.
+    const sharers = [...table.values()].filter((c) => c.grant?.sharedWith === capability.interface).map((c) => c.interface);
+    const use = { component, imported: imported.has(capability.interface), grant: grantOf(capability, grants) };
+    if (spec.sharedWith !== undefined) {
+      if (use.imported && use.grant === undefined) problems.push(`it imports capability "${capability.interface}" but its YAML does not grant it (annotation ${spec.annotation}): its ${capability.interface} calls are refused`);
+      continue;
+    }
+    if (!use.imported && use.grant !== undefined && sharers.some((s) => imported.has(s))) {
+      problems.push(...(spec.check?.(use) ?? []));
+      continue;
+    }
     const granted = use.grant !== undefined;
     if (use.imported && !granted) {
       problems.push(`it imports capability "${capability.interface}" but its YAML does not grant it (annotation ${spec.annotation}): its ${capability.interface} calls are refused`);

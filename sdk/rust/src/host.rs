@@ -116,3 +116,48 @@ pub mod tcp {
         }
     }
 }
+
+/// Redis commands to a server the component's YAML grants for tcp
+/// (`tessera.dev/allow-tcp: "127.0.0.1:6379"`), pipelined by the host on one connection that
+/// every instance of the component opening the same server, user and database shares: far
+/// cheaper per command than a [`tcp`] connection each when calls overlap. Commands that keep
+/// state on a connection (`MULTI`, `SELECT`, `SUBSCRIBE`, a blocking read) are refused; use
+/// [`tcp`] for those. Every `execute` suspends this component, not the sidecar (JSPI).
+pub mod redis {
+    use crate::generated::redis as imports;
+    use crate::generated::types::Error;
+    use alloc::vec::Vec;
+
+    /// A handle on the shared connection; released when dropped.
+    #[derive(Debug)]
+    pub struct Connection {
+        handle: u32,
+    }
+
+    /// A handle on the connection to `host:port` as `username` with `password` (each empty
+    /// for none) on database `db`. Nothing connects yet: the host connects (and sends `AUTH`
+    /// and `SELECT`) at the first [`Connection::execute`], and again after it broke, each
+    /// time waiting up to `connect_timeout_ms`. `Err(InvalidArgument)` when the component's
+    /// YAML does not grant that address.
+    pub fn open(host: &str, port: u16, username: &str, password: &str, db: u32, connect_timeout_ms: u32) -> Result<Connection, Error> {
+        imports::open(host, port, username, password, db, connect_timeout_ms).map(|handle| Connection { handle })
+    }
+
+    impl Connection {
+        /// Sends `count` commands, each encoded as RESP sends it (an array of bulk strings), and
+        /// returns their replies as the server sent them, one after another, waiting up to
+        /// `timeout_ms` for all; `max_reply_bytes` caps them (0: the host's default, 4 MiB).
+        /// `Err(Unavailable)` when the server cannot be reached, the connection broke or the
+        /// time passed; `Err(InvalidArgument)` for malformed or refused commands, or replies
+        /// over the cap; `Err(Internal)` when the server refused `AUTH` or `SELECT`.
+        pub fn execute(&self, commands: &[u8], count: u32, timeout_ms: u32, max_reply_bytes: u32) -> Result<Vec<u8>, Error> {
+            imports::execute(self.handle, commands, count, timeout_ms, max_reply_bytes)
+        }
+    }
+
+    impl Drop for Connection {
+        fn drop(&mut self) {
+            imports::close(self.handle)
+        }
+    }
+}

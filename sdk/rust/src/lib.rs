@@ -28,7 +28,7 @@ mod types;
 
 pub use binding::{unsupported_operation, Binding, InputBinding, OutputBinding};
 pub use generated::types::*;
-pub use host::{clock, log, random, sleep, tcp};
+pub use host::{clock, log, random, redis, sleep, tcp};
 pub use manifest::ABI_VERSION;
 pub use pubsub::PubSub;
 pub use snapshot_stream::{SnapshotChunk, SnapshotStream};

@@ -260,12 +260,12 @@ describe('the sandbox on the Component Model path', () => {
     const message = await refusal(appendComponentCustomSection(component, MANIFEST_SECTION, manifestBytes(SKELETON_MANIFEST)));
     assert.match(message, /import "wasi:filesystem\/preopens@0\.2\.3" is not offered by world "state-store" \(WASI is never granted/);
     assert.match(message, /import "wasi:cli\/environment@0\.2\.3"/);
-    assert.match(message, /missing export "tessera:components\/state@0\.1\.2"/);
+    assert.match(message, /missing export "tessera:components\/state@0\.1\.3"/);
   });
 
   test('an import of a host interface the manifest does not request is refused, naming it', async () => {
     const message = await refusal(skeletonComponent({ imports: [hostImportWat('sleep', 'sleep-ms')], manifest: { capabilities: [] } }));
-    assert.match(message, /import "tessera:components\/sleep@0\.1\.2" needs capability "sleep", which the manifest does not request/);
+    assert.match(message, /import "tessera:components\/sleep@0\.1\.3" needs capability "sleep", which the manifest does not request/);
   });
 
   test('an import of another ABI version, or of something that is not an interface, is refused', async () => {
@@ -274,7 +274,7 @@ describe('the sandbox on the Component Model path', () => {
       (import "run" (func))
     )`);
     const message = await refusal(appendComponentCustomSection(component, MANIFEST_SECTION, manifestBytes({ ...SKELETON_MANIFEST, capabilities: ['log'] })));
-    assert.match(message, /import "tessera:components\/log@0\.2\.0" targets ABI 0\.2\.0 .* but its manifest says 0\.1\.2; this host supports 0\.1\.0, 0\.1\.1, 0\.1\.2/);
+    assert.match(message, /import "tessera:components\/log@0\.2\.0" targets ABI 0\.2\.0 .* but its manifest says 0\.1\.3; this host supports 0\.1\.0, 0\.1\.1, 0\.1\.2, 0\.1\.3/);
     assert.match(message, /import "run" is a func/);
   });
 
@@ -295,8 +295,8 @@ describe('the sandbox on the Component Model path', () => {
     const core = stateStoreModule({ signatures: { ping: { params: ['i32'], results: ['i32'] } } });
     const component = await componentNew(await componentEmbed({ binary: core, witSource: wit, world: 'state-store', stringEncoding: 'utf8' }));
     const message = await refusal(component);
-    assert.match(message, /export "tessera:components\/state@0\.1\.2" declares `export function ping\(times: number\): void;`, which the ABI does not/);
-    assert.match(await refusal(parse('(component)').then((c) => appendComponentCustomSection(c, MANIFEST_SECTION, manifestBytes(SKELETON_MANIFEST)))), /missing export "tessera:components\/state@0\.1\.2"/);
+    assert.match(message, /export "tessera:components\/state@0\.1\.3" declares `export function ping\(times: number\): void;`, which the ABI does not/);
+    assert.match(await refusal(parse('(component)').then((c) => appendComponentCustomSection(c, MANIFEST_SECTION, manifestBytes(SKELETON_MANIFEST)))), /missing export "tessera:components\/state@0\.1\.3"/);
   });
 
   test('a trap fails that call with ERR_COMPONENT_TRAP naming the component and function; the next call gets a fresh instance', async () => {

@@ -20,7 +20,7 @@ test('a module with more exports than a component needs is refused before V8 mak
 test('a refusal lists the first ten problems and counts the rest', async () => {
   const imports = Array.from({ length: 50 }, (_, i) => `(import "${importModule('log')}" "nope-${i}" (func))`);
   const message = await refusal(stateStoreModule({ imports, manifest: { capabilities: ['log'] } }));
-  assert.match(message, /^m\.wasm: the module does not fit world "state-store" of ABI 0\.1\.2: import "tessera:components\/log@0\.1\.2" "nope-0": interface "log" has no function "nope-0"; /);
+  assert.match(message, /^m\.wasm: the module does not fit world "state-store" of ABI 0\.1\.3: import "tessera:components\/log@0\.1\.3" "nope-0": interface "log" has no function "nope-0"; /);
   assert.equal(message.split('; ').length, 11);
   assert.match(message, /; and 40 more problems$/);
 });

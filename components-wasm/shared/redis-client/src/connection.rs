@@ -1,10 +1,14 @@
-// One connection to Redis over the `tcp` capability: opened on first use (with AUTH and
-// SELECT), commands written and replies read whole, pipelines, and a new connection on the
-// next call once anything went wrong. A broken or timed-out connection fails that call with
-// `unavailable` and is dropped: a reply that arrived late would answer the wrong command.
+// Redis for a component, two ways. Commands that leave their connection as they found it go
+// through the host's `redis` capability: one connection the component's instances share,
+// pipelined by the host, connected (AUTH, SELECT) and reconnected there. The others (a
+// transaction, a blocking read) need a connection of their own: one over the `tcp`
+// capability, opened on first use (with AUTH and SELECT), commands written and replies read
+// whole, and a new connection on the next call once anything went wrong. A broken or
+// timed-out connection of its own fails that call with `unavailable` and is dropped: a reply
+// that arrived late would answer the wrong command.
 use crate::resp::{self, Value};
 use crate::settings::Settings;
-use tessera_sdk::{clock, log, tcp, Error};
+use tessera_sdk::{clock, log, redis, tcp, Error};
 
 /// Bytes asked of the host per read.
 const READ_CHUNK: u32 = 64 * 1024;
@@ -14,6 +18,30 @@ const READ_CHUNK: u32 = 64 * 1024;
 pub struct Redis<C = Settings> {
     config: C,
     connection: Option<Connection>,
+    shared: Option<redis::Connection>,
+}
+
+/// The most the replies to one call through the host may hold: the host's own cap (a reply
+/// bigger than the component's memory fails there anyway).
+const MAX_REPLY_BYTES: u32 = 64 * 1024 * 1024;
+
+/// Whether a command must have a connection of its own: one the host's shared connection
+/// refuses, since it changes or holds the connection it runs on.
+fn needs_own_connection(args: &[&[u8]]) -> bool {
+    let name = match args.first() {
+        Some(name) => name,
+        None => return false,
+    };
+    let is = |s: &[u8]| name.eq_ignore_ascii_case(s);
+    const STATEFUL: [&[u8]; 14] = [
+        b"MULTI", b"EXEC", b"DISCARD", b"WATCH", b"UNWATCH", b"SELECT", b"AUTH", b"HELLO", b"CLIENT", b"SUBSCRIBE",
+        b"PSUBSCRIBE", b"SSUBSCRIBE", b"MONITOR", b"RESET",
+    ];
+    STATEFUL.iter().any(|s| is(s))
+        || (name.len() > 1 && name[0].eq_ignore_ascii_case(&b'B') && [&b"BLPOP"[..], b"BRPOP", b"BRPOPLPUSH", b"BLMOVE", b"BLMPOP", b"BZPOPMIN", b"BZPOPMAX", b"BZMPOP"].iter().any(|s| is(s)))
+        || is(b"WAIT")
+        || is(b"WAITAOF")
+        || ((is(b"XREAD") || is(b"XREADGROUP")) && args[1..].iter().any(|a| a.eq_ignore_ascii_case(b"BLOCK")))
 }
 
 struct Connection {
@@ -28,7 +56,7 @@ pub type Reply = Result<Value, Error>;
 impl<C: AsRef<Settings>> Redis<C> {
     /// Connects on the first call.
     pub fn new(config: C) -> Redis<C> {
-        Redis { config, connection: None }
+        Redis { config, connection: None, shared: None }
     }
 
     pub fn config(&self) -> &C {
@@ -38,7 +66,7 @@ impl<C: AsRef<Settings>> Redis<C> {
     /// Whether a connection is open: a call that fails on one opened earlier may be worth one
     /// more try on a new one (Redis restarted in between); a call that fails to connect is not.
     pub fn is_connected(&self) -> bool {
-        self.connection.is_some()
+        self.connection.is_some() || self.shared.is_some()
     }
 
     /// Sends one command and reads its reply. `server_wait_ms` is how long the server itself
@@ -46,6 +74,9 @@ impl<C: AsRef<Settings>> Redis<C> {
     pub fn call(&mut self, args: &[&[u8]], server_wait_ms: u32) -> Reply {
         let mut request = Vec::new();
         resp::encode_command(&mut request, args);
+        if server_wait_ms == 0 && !needs_own_connection(args) {
+            return self.shared(&request, 1)?.pop().unwrap_or_else(|| Err(Error::Internal(String::from("no reply"))));
+        }
         let config = self.config.as_ref();
         let connection = open(&mut self.connection, config)?;
         let result = connection
@@ -70,6 +101,9 @@ impl<C: AsRef<Settings>> Redis<C> {
         for args in commands {
             resp::encode_command(&mut request, args);
         }
+        if server_wait_ms == 0 && !commands.is_empty() && !commands.iter().any(|args| needs_own_connection(args)) {
+            return self.shared(&request, commands.len() as u32);
+        }
         let config = self.config.as_ref();
         let connection = open(&mut self.connection, config)?;
         let mut replies = Vec::with_capacity(commands.len());
@@ -87,6 +121,41 @@ impl<C: AsRef<Settings>> Redis<C> {
                 return Err(error);
             }
             replies.resize_with(commands.len(), || Err(error.clone()));
+        }
+        Ok(replies)
+    }
+
+    /// `count` encoded commands through the host's shared connection, and their replies.
+    fn shared(&mut self, request: &[u8], count: u32) -> Result<Vec<Reply>, Error> {
+        let config = self.config.as_ref();
+        if self.shared.is_none() {
+            let user = config.username.as_deref().unwrap_or("");
+            let password = config.password.as_deref().unwrap_or("");
+            let shared = redis::open(&config.host, config.port, user, password, config.db.unwrap_or(0), config.dial_timeout_ms)
+                .map_err(|error| match error {
+                    Error::InvalidArgument(m) => {
+                        Error::InvalidArgument(format!("cannot connect to redisHost {}: {}", config.address(), m))
+                    }
+                    other => other,
+                })?;
+            self.shared = Some(shared);
+        }
+        let bytes = self.shared.as_ref().unwrap().execute(request, count, config.read_timeout_ms, MAX_REPLY_BYTES)?;
+        let mut replies = Vec::with_capacity(count as usize);
+        let mut at = 0;
+        while replies.len() < count as usize {
+            match resp::parse(&bytes[at..]) {
+                Ok(Some((value, used))) => {
+                    replies.push(Ok(value));
+                    at += used;
+                }
+                Ok(None) => {
+                    return Err(Error::Internal(format!("redis at {} sent fewer replies than commands", config.address())))
+                }
+                Err(resp::ProtocolError(why)) => {
+                    return Err(Error::Internal(format!("redis at {} sent a malformed reply: {}", config.address(), why)))
+                }
+            }
         }
         Ok(replies)
     }

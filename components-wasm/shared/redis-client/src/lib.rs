@@ -1,5 +1,6 @@
 //! The Redis client of the bundled Redis components (`pubsub.redis`, `bindings.redis`): RESP2
-//! ([`resp`]), one connection over the `tcp` capability with AUTH and SELECT ([`Redis`]), the
+//! ([`resp`]), commands through the host's `redis` capability and, for those that need a
+//! connection of their own, one over the `tcp` capability with AUTH and SELECT ([`Redis`]), the
 //! connection settings of Dapr's Redis components ([`Settings`]), and error replies as the
 //! WIT's errors ([`refused`]). A library both crates depend on by path; not a component
 //! (components-wasm/build.ts skips `shared/`).

@@ -29,21 +29,23 @@ test('loads the tessera:components package from abi/wit', () => {
   assert.equal(`${pkg.namespace}:${pkg.name}@${pkg.version}`, `tessera:components@${ABI_VERSION}`);
   assert.deepEqual(
     [...pkg.interfaces.keys()].sort(),
-    ['binding', 'clock', 'http', 'input', 'log', 'output', 'pubsub', 'query', 'random', 'sleep', 'snapshot', 'snapshot-stream', 'state', 'tcp', 'timezone', 'types'],
+    ['binding', 'clock', 'http', 'input', 'log', 'output', 'pubsub', 'query', 'random', 'redis', 'sleep', 'snapshot', 'snapshot-stream', 'state', 'tcp', 'timezone', 'types'],
   );
   assert.deepEqual(pkg.worlds.get('state-store'), {
     name: 'state-store',
-    imports: ['log', 'clock', 'random', 'sleep', 'tcp', 'http', 'timezone'],
+    imports: ['log', 'clock', 'random', 'sleep', 'tcp', 'http', 'timezone', 'redis'],
     exports: ['state'],
     itemSince: new Map([
       ['http', '0.1.1'],
       ['timezone', '0.1.1'],
+      ['redis', '0.1.3'],
     ]),
   });
   assert.equal(pkg.interfaces.get('http')?.since, '0.1.1');
   assert.equal(pkg.worlds.get('output-binding')?.since, '0.1.1');
   assert.deepEqual(pkg.worlds.get('snapshotting-state-store')?.exports, ['state', 'snapshot', 'snapshot-stream']);
   assert.equal(pkg.interfaces.get('query')?.since, '0.1.2');
+  assert.equal(pkg.interfaces.get('redis')?.since, '0.1.3');
   assert.deepEqual(pkg.worlds.get('queryable-state-store')?.exports, ['state', 'query']);
 });
 

@@ -1,0 +1,265 @@
+// One connection to a Redis server that every instance of a component shares (the `redis`
+// capability): calls queue their commands, which are written together once per turn of the
+// event loop, and the replies, framed as they arrive (resp-frames.ts), go back to the calls
+// in the order they were sent. Many round trips become one write and one read for all the
+// calls of a turn, on both sides: the cost a pool of instances with a socket each paid per
+// call (measured: a write that wakes the server and a read per call, most of a state GET).
+//
+// It connects (AUTH, SELECT) at the first call and again at the first call after it broke. A
+// call that times out gets its error at once; its replies, when they come, are skipped, so
+// the calls behind it still get theirs. A broken connection fails every call in flight, with
+// a message naming the server.
+import { Socket } from 'node:net';
+import { ReplyScanner, RespFramingError } from './resp-frames.ts';
+
+export interface RedisAddress {
+  host: string;
+  port: number;
+  /** Empty for none. */
+  username: string;
+  password: string;
+  db: number;
+  connectTimeoutMs: number;
+}
+
+/** Why a call failed: `unavailable` (may be retried), `internal` (AUTH/SELECT refused), or `invalid-argument` (over its cap). */
+export class RedisCallError extends Error {
+  readonly tag: 'unavailable' | 'internal' | 'invalid-argument';
+  constructor(tag: 'unavailable' | 'internal' | 'invalid-argument', message: string) {
+    super(message);
+    this.tag = tag;
+  }
+}
+
+interface Call {
+  /** Replies still to come. */
+  left: number;
+  /** The replies' bytes so far; dropped once the call is settled (timed out, over its cap). */
+  parts: Uint8Array[];
+  bytes: number;
+  maxBytes: number;
+  settled: boolean;
+  resolve(replies: Uint8Array): void;
+  reject(error: RedisCallError): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** setTimeout's longest delay. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class RedisPipeline {
+  readonly #address: RedisAddress;
+  readonly #name: string;
+  #socket: Socket | undefined;
+  /** Set while connecting: resolves when the connection is ready (AUTH, SELECT done). */
+  #connecting: Promise<void> | undefined;
+  /** Calls whose commands were sent (or are queued to be), oldest first. */
+  #calls: Call[] = [];
+  /** Calls in #calls before this index are done; the array is compacted now and then. */
+  #head = 0;
+  #outgoing: Uint8Array[] = [];
+  #flushScheduled = false;
+  #scanner = new ReplyScanner();
+  #closed = false;
+
+  constructor(address: RedisAddress) {
+    this.#address = address;
+    this.#name = `redis at ${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+  }
+
+  /** `redis at host:port`, for messages. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** Sends `commands` (`count` checked commands) and resolves to their `count` replies' bytes. */
+  execute(commands: Uint8Array, count: number, timeoutMs: number, maxBytes: number): Promise<Uint8Array> {
+    if (this.#closed) return Promise.reject(new RedisCallError('unavailable', `the connection to ${this.#name} is closed`));
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const call: Call = { left: count, parts: [], bytes: 0, maxBytes, settled: false, resolve, reject, timer: undefined };
+      call.timer = setTimeout(() => this.#fail(call, new RedisCallError('unavailable', `${this.#name} did not answer within ${timeoutMs} ms`)), Math.min(timeoutMs, MAX_TIMER_MS));
+      if (this.#socket === undefined || this.#connecting !== undefined) {
+        // Not connected (or still sending AUTH and SELECT): connect, then send. A call that
+        // waits for the connection is in no reply order yet; it joins it when the connection is up.
+        (this.#connecting ??= this.#connect()).then(
+          () => this.#send(call, commands),
+          (error: RedisCallError) => this.#fail(call, error),
+        );
+        return;
+      }
+      this.#send(call, commands);
+    });
+  }
+
+  /** Closes the connection; calls in flight fail. */
+  close(): void {
+    this.#closed = true;
+    this.#broken(new RedisCallError('unavailable', `the connection to ${this.#name} was closed`));
+  }
+
+  #send(call: Call, commands: Uint8Array): void {
+    if (call.settled) return;
+    if (this.#socket === undefined || this.#connecting !== undefined) {
+      // It broke (and a new connection is on its way) between the connect and this call's turn: go round once more.
+      (this.#connecting ??= this.#connect()).then(
+        () => this.#send(call, commands),
+        (error: RedisCallError) => this.#fail(call, error),
+      );
+      return;
+    }
+    this.#calls.push(call);
+    this.#outgoing.push(commands);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      // Once per turn of the loop: every call this turn started goes in the same write.
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const socket = this.#socket;
+    const outgoing = this.#outgoing;
+    this.#outgoing = [];
+    if (socket === undefined || outgoing.length === 0) return;
+    if (outgoing.length === 1) {
+      socket.write(outgoing[0]!);
+      return;
+    }
+    socket.cork();
+    for (const bytes of outgoing) socket.write(bytes);
+    socket.uncork();
+  }
+
+  #connect(): Promise<void> {
+    const { host, port, connectTimeoutMs } = this.#address;
+    return new Promise<void>((resolve, reject) => {
+      const socket = new Socket();
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new RedisCallError('unavailable', `${this.#name} is unreachable: no connection within ${connectTimeoutMs} ms`));
+      }, Math.min(connectTimeoutMs, MAX_TIMER_MS));
+      socket.once('error', (e) => {
+        clearTimeout(timer);
+        reject(new RedisCallError('unavailable', `${this.#name} is unreachable: ${e.message}`));
+      });
+      socket.connect({ host: host.replace(/^\[(.*)\]$/, '$1'), port }, () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        socket.setNoDelay(true);
+        this.#attach(socket);
+        this.#handshake().then(resolve, (error: RedisCallError) => {
+          this.#broken(error);
+          reject(error);
+        });
+      });
+    }).finally(() => (this.#connecting = undefined));
+  }
+
+  /** AUTH and SELECT as the first calls on a new connection. */
+  async #handshake(): Promise<void> {
+    const { username, password, db, connectTimeoutMs } = this.#address;
+    const setup: [string, string[]][] = [];
+    if (password !== '') setup.push(['AUTH (redisUsername, redisPassword)', username !== '' ? ['AUTH', username, password] : ['AUTH', password]]);
+    if (db !== 0) setup.push(['SELECT (redisDB)', ['SELECT', String(db)]]);
+    for (const [what, args] of setup) {
+      const reply = await new Promise<Uint8Array>((resolve, reject) => {
+        const call: Call = { left: 1, parts: [], bytes: 0, maxBytes: 64 * 1024, settled: false, resolve, reject, timer: undefined };
+        call.timer = setTimeout(() => this.#fail(call, new RedisCallError('unavailable', `${this.#name} did not answer ${what} within ${connectTimeoutMs} ms`)), Math.min(connectTimeoutMs, MAX_TIMER_MS));
+        this.#calls.push(call);
+        this.#socket!.write(encodeCommand(args));
+      });
+      if (reply[0] === 0x2d) {
+        const message = Buffer.from(reply.subarray(1)).toString('utf8').trimEnd();
+        const hint = /^(NOAUTH|WRONGPASS)/.test(message) ? ' (set redisPassword, and redisUsername for an ACL user)' : '';
+        throw new RedisCallError('internal', `${this.#name} refused ${what}: ${message}${hint}`);
+      }
+    }
+  }
+
+  #attach(socket: Socket): void {
+    this.#socket = socket;
+    this.#scanner = new ReplyScanner();
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    const gone = (why: string): void => {
+      if (this.#socket !== socket) return;
+      this.#broken(new RedisCallError('unavailable', `the connection to ${this.#name} broke: ${why}`));
+    };
+    socket.on('error', (e) => gone(e.message));
+    socket.on('close', () => gone('closed by the server'));
+  }
+
+  /** Drops the connection and fails every call that waits on it. */
+  #broken(error: RedisCallError): void {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    socket?.destroy();
+    const calls = this.#calls;
+    const head = this.#head;
+    this.#calls = [];
+    this.#head = 0;
+    this.#outgoing = [];
+    for (let i = head; i < calls.length; i++) this.#fail(calls[i]!, error);
+  }
+
+  #onData(chunk: Buffer): void {
+    let start = 0;
+    try {
+      this.#scanner.scan(chunk, (end) => {
+        const call = this.#calls[this.#head];
+        if (call === undefined) throw new RespFramingError('a reply came for no command');
+        this.#take(call, chunk, start, end);
+        start = end;
+        if (--call.left === 0) {
+          this.#calls[this.#head++] = undefined!;
+          if (this.#head > 1024 && this.#head * 2 > this.#calls.length) {
+            this.#calls = this.#calls.slice(this.#head);
+            this.#head = 0;
+          }
+          this.#finish(call);
+        }
+      });
+    } catch (error) {
+      if (!(error instanceof RespFramingError)) throw error;
+      this.#broken(new RedisCallError('unavailable', `${this.#name} sent a malformed reply: ${error.message}`));
+      return;
+    }
+    const call = this.#calls[this.#head];
+    if (call !== undefined && start < chunk.length) this.#take(call, chunk, start, chunk.length);
+  }
+
+  /** Adds `chunk[from, to)` to the call's replies, or fails it once they pass its cap. */
+  #take(call: Call, chunk: Buffer, from: number, to: number): void {
+    if (call.settled || from === to) return;
+    call.bytes += to - from;
+    if (call.bytes > call.maxBytes) {
+      this.#fail(call, new RedisCallError('invalid-argument', `the replies from ${this.#name} hold more than ${call.maxBytes} bytes (max-reply-bytes)`));
+      return;
+    }
+    call.parts.push(chunk.subarray(from, to));
+  }
+
+  #finish(call: Call): void {
+    if (call.settled) return;
+    call.settled = true;
+    clearTimeout(call.timer);
+    const parts = call.parts;
+    call.parts = [];
+    call.resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts, call.bytes));
+  }
+
+  #fail(call: Call, error: RedisCallError): void {
+    if (call.settled) return;
+    call.settled = true;
+    clearTimeout(call.timer);
+    call.parts = [];
+    call.reject(error);
+  }
+}
+
+/** `args` as a RESP array of bulk strings. */
+export function encodeCommand(args: readonly string[]): Buffer {
+  let out = `*${args.length}\r\n`;
+  for (const arg of args) out += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
+  return Buffer.from(out);
+}
