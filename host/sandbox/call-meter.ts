@@ -148,7 +148,17 @@ export class CallMeter {
         this.#inExport = false;
         throw err;
       }
-      return running.finally(() => (this.#inExport = false));
+      // Two reactions rather than `finally`, which costs this hot path two more microtasks.
+      return running.then(
+        (value) => {
+          this.#inExport = false;
+          return value;
+        },
+        (err: unknown) => {
+          this.#inExport = false;
+          throw err;
+        },
+      );
     };
   }
 
@@ -286,7 +296,16 @@ export class CallMeter {
       if (!(result instanceof Promise)) return result;
       meter.#dirty = true;
       if (!Number.isNaN(meter.#stretchStart)) meter.#heldBefore += performance.now() - meter.#stretchStart;
-      return result.finally(() => (meter.#stretchStart = performance.now()));
+      return result.then(
+        (value) => {
+          meter.#stretchStart = performance.now();
+          return value;
+        },
+        (err: unknown) => {
+          meter.#stretchStart = performance.now();
+          throw err;
+        },
+      );
     } as F;
   }
 

@@ -61,7 +61,7 @@ export function instanceHost(facts: CodeFacts, options: InstanceOptions): Instan
   for (const name of facts.importedInterfaces) {
     const capability = CAPABILITIES.get(name)!;
     const iface = facts.contract.imports.get(name)!;
-    const host = hostFunctions(capability, iface, { component, logger, grants, shared, onDispose: (cleanup) => cleanups.push(cleanup) });
+    const host = hostFunctions(capability, iface, { component, logger, grants, shared, memoryLimitBytes: facts.memoryLimitBytes, onDispose: (cleanup) => cleanups.push(cleanup) });
     const functions = iface.functions.map((fn): HostImport => {
       const isAsync = capability.async.has(fn.name);
       const hostFn = host[fn.name]!;

@@ -29,6 +29,8 @@ export interface CapabilityContext<G = unknown> {
    * capability keeps here it releases when its last instance's `onDispose` runs.
    */
   shared: Map<string, unknown>;
+  /** The most memory the component's instance may have: no answer bigger than this fits in it. */
+  memoryLimitBytes: number;
 }
 
 export type HostFunction = (...args: any[]) => unknown;

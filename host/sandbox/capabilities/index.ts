@@ -56,6 +56,7 @@ export interface InstanceContext {
   grants: Grants;
   onDispose(cleanup: () => void): void;
   shared: Map<string, unknown>;
+  memoryLimitBytes: number;
 }
 
 /**
@@ -63,10 +64,10 @@ export interface InstanceContext {
  * no grant or the component has it, else functions that refuse every call (not-granted.ts).
  */
 export function hostFunctions(capability: Capability, iface: WitInterface, ctx: InstanceContext): Record<string, HostFunction> {
-  const { component, logger, grants, onDispose, shared } = ctx;
+  const { component, logger, grants, onDispose, shared, memoryLimitBytes } = ctx;
   const grant = grantOf(capability, grants);
   if (capability.grant !== undefined && grant === undefined) return notGranted(iface, component, capability.grant.annotation);
-  return capability.build({ component, logger, grant, onDispose, shared });
+  return capability.build({ component, logger, grant, onDispose, shared, memoryLimitBytes });
 }
 
 /**

@@ -10,6 +10,7 @@
 // the calls behind it still get theirs. A broken connection fails every call in flight, with
 // a message naming the server.
 import { Socket } from 'node:net';
+import type { WitResult } from '../../../abi/ts/types.ts';
 import { ReplyScanner, RespFramingError } from './resp-frames.ts';
 
 export interface RedisAddress {
@@ -39,8 +40,8 @@ interface Call {
   bytes: number;
   maxBytes: number;
   settled: boolean;
-  resolve(replies: Uint8Array): void;
-  reject(error: RedisCallError): void;
+  /** Gets the replies or the error, once. */
+  settle(result: WitResult<Uint8Array>): void;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -72,11 +73,14 @@ export class RedisPipeline {
     return this.#name;
   }
 
-  /** Sends `commands` (`count` checked commands) and resolves to their `count` replies' bytes. */
-  execute(commands: Uint8Array, count: number, timeoutMs: number, maxBytes: number): Promise<Uint8Array> {
-    if (this.#closed) return Promise.reject(new RedisCallError('unavailable', `the connection to ${this.#name} is closed`));
-    return new Promise<Uint8Array>((resolve, reject) => {
-      const call: Call = { left: count, parts: [], bytes: 0, maxBytes, settled: false, resolve, reject, timer: undefined };
+  /**
+   * Sends `commands` (`count` checked commands) and resolves to their `count` replies' bytes,
+   * or to the error (as the WIT's result: the capability hands it on as it is).
+   */
+  execute(commands: Uint8Array, count: number, timeoutMs: number, maxBytes: number): Promise<WitResult<Uint8Array>> {
+    if (this.#closed) return Promise.resolve(failed(new RedisCallError('unavailable', `the connection to ${this.#name} is closed`)));
+    return new Promise<WitResult<Uint8Array>>((settle) => {
+      const call: Call = { left: count, parts: [], bytes: 0, maxBytes, settled: false, settle, timer: undefined };
       call.timer = setTimeout(() => this.#fail(call, new RedisCallError('unavailable', `${this.#name} did not answer within ${timeoutMs} ms`)), Math.min(timeoutMs, MAX_TIMER_MS));
       if (this.#socket === undefined || this.#connecting !== undefined) {
         // Not connected (or still sending AUTH and SELECT): connect, then send. A call that
@@ -163,12 +167,14 @@ export class RedisPipeline {
     if (password !== '') setup.push(['AUTH (redisUsername, redisPassword)', username !== '' ? ['AUTH', username, password] : ['AUTH', password]]);
     if (db !== 0) setup.push(['SELECT (redisDB)', ['SELECT', String(db)]]);
     for (const [what, args] of setup) {
-      const reply = await new Promise<Uint8Array>((resolve, reject) => {
-        const call: Call = { left: 1, parts: [], bytes: 0, maxBytes: 64 * 1024, settled: false, resolve, reject, timer: undefined };
+      const result = await new Promise<WitResult<Uint8Array>>((settle) => {
+        const call: Call = { left: 1, parts: [], bytes: 0, maxBytes: 64 * 1024, settled: false, settle, timer: undefined };
         call.timer = setTimeout(() => this.#fail(call, new RedisCallError('unavailable', `${this.#name} did not answer ${what} within ${connectTimeoutMs} ms`)), Math.min(connectTimeoutMs, MAX_TIMER_MS));
         this.#calls.push(call);
         this.#socket!.write(encodeCommand(args));
       });
+      if (result.tag === 'err') throw new RedisCallError(result.val.tag as RedisCallError['tag'], result.val.val);
+      const reply = result.val;
       if (reply[0] === 0x2d) {
         const message = Buffer.from(reply.subarray(1)).toString('utf8').trimEnd();
         const hint = /^(NOAUTH|WRONGPASS)/.test(message) ? ' (set redisPassword, and redisUsername for an ACL user)' : '';
@@ -245,7 +251,7 @@ export class RedisPipeline {
     clearTimeout(call.timer);
     const parts = call.parts;
     call.parts = [];
-    call.resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts, call.bytes));
+    call.settle({ tag: 'ok', val: parts.length === 1 ? parts[0]! : Buffer.concat(parts, call.bytes) });
   }
 
   #fail(call: Call, error: RedisCallError): void {
@@ -253,9 +259,11 @@ export class RedisPipeline {
     call.settled = true;
     clearTimeout(call.timer);
     call.parts = [];
-    call.reject(error);
+    call.settle(failed(error));
   }
 }
+
+const failed = (error: RedisCallError): WitResult<never> => ({ tag: 'err', val: { tag: error.tag, val: error.message } });
 
 /** `args` as a RESP array of bulk strings. */
 export function encodeCommand(args: readonly string[]): Buffer {

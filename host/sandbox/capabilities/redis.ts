@@ -7,7 +7,7 @@
 import type { WitError, WitResult } from '../../../abi/ts/types.ts';
 import type { Capability, CapabilityContext } from './capability.ts';
 import { checkCommands } from './resp-frames.ts';
-import { RedisCallError, RedisPipeline, type RedisAddress } from './redis-pipeline.ts';
+import { RedisPipeline, type RedisAddress } from './redis-pipeline.ts';
 import { ALLOW_TCP, grantKey, parseHostPorts } from './tcp.ts';
 
 /** Replies a call may take when it names no cap, and the most any may. */
@@ -28,7 +28,7 @@ interface SharedPipeline {
 
 const SCOPE_KEY = 'redis:pipelines';
 
-function build({ component, grant, shared, onDispose }: CapabilityContext<readonly string[]>) {
+function build({ component, grant, shared, onDispose, memoryLimitBytes }: CapabilityContext<readonly string[]>) {
   const allowed = new Set(grant.map((g) => g.toLowerCase()));
   const pipelines = (shared.get(SCOPE_KEY) as Map<string, SharedPipeline> | undefined) ?? new Map<string, SharedPipeline>();
   shared.set(SCOPE_KEY, pipelines);
@@ -76,10 +76,9 @@ function build({ component, grant, shared, onDispose }: CapabilityContext<readon
       const wrong = checkCommands(commands, count);
       if (wrong !== undefined) return err('invalid-argument', `commands for ${pipeline.name}: ${wrong}`);
       const timeout = timeoutMs > 0 ? timeoutMs : DEFAULT_TIMEOUT_MS;
-      const cap = Math.min(maxReplyBytes > 0 ? maxReplyBytes : DEFAULT_MAX_REPLY_BYTES, HOST_MAX_REPLY_BYTES);
-      return pipeline.execute(commands, count, timeout, cap).then(ok, (error: unknown) =>
-        error instanceof RedisCallError ? err(error.tag, error.message) : err('internal', `${pipeline.name}: ${String(error)}`),
-      );
+      // Never more than the instance's memory could take: the host holds a call's replies until they are complete.
+      const cap = Math.min(maxReplyBytes > 0 ? maxReplyBytes : DEFAULT_MAX_REPLY_BYTES, HOST_MAX_REPLY_BYTES, memoryLimitBytes);
+      return pipeline.execute(commands, count, timeout, cap);
     },
 
     close(id: number): void {

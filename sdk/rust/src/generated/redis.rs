@@ -71,7 +71,7 @@ pub fn open(
 /// strings), and returns their `count` replies as the server sent them (RESP2), one after
 /// another; an error reply is a reply. `timeout-ms` bounds the wait for all of them (0 for
 /// the host's default, 30 s); `max-reply-bytes` is the most the replies may hold (0 for the
-/// host's default, 4 MiB; capped by the host's limit, 64 MiB).
+/// host's default, 4 MiB; capped by the host's limit, 64 MiB, and the component's memory limit).
 /// `err(invalid-argument)`: `commands` is malformed, does not hold `count` commands, or holds
 /// a refused one, or the replies are over the cap, each named in the message;
 /// `err(unavailable)`: the server cannot be reached or the connection broke, or the timeout

@@ -26,7 +26,7 @@ const decode = (b: Uint8Array): string => new TextDecoder().decode(b);
 /** The capability's functions for one instance granted `origins`, and that instance's disposal. */
 function http(origins: string[]): { send: Send; dispose: () => void } {
   const cleanups: (() => void)[] = [];
-  const fns = httpCapability.build({ component: 'web', logger: silentLogger, grant: origins, onDispose: (c) => cleanups.push(c), shared: new Map() });
+  const fns = httpCapability.build({ component: 'web', logger: silentLogger, grant: origins, onDispose: (c) => cleanups.push(c), shared: new Map(), memoryLimitBytes: 64 * 1024 * 1024 });
   return { send: fns.send as Send, dispose: () => cleanups.forEach((c) => c()) };
 }
 

@@ -19,9 +19,9 @@ interface Instance {
 }
 
 /** One instance's functions; instances given the same `shared` map are one component's. */
-function instance(grants: string[], shared: Map<string, unknown>): Instance {
+function instance(grants: string[], shared: Map<string, unknown>, memoryLimitBytes = 64 * 1024 * 1024): Instance {
   const cleanups: (() => void)[] = [];
-  const fns = redisCapability.build({ component: 'store', logger: silentLogger, grant: grants, onDispose: (c) => cleanups.push(c), shared }) as unknown as Instance;
+  const fns = redisCapability.build({ component: 'store', logger: silentLogger, grant: grants, onDispose: (c) => cleanups.push(c), shared, memoryLimitBytes }) as unknown as Instance;
   return { open: fns.open, execute: fns.execute, close: fns.close, dispose: () => cleanups.splice(0).forEach((c) => c()) };
 }
 
@@ -106,6 +106,11 @@ describe('the redis capability against redis-server', needs('redis'), () => {
       assert.match(failure(big), /^invalid-argument: the replies from redis at 127\.0\.0\.1:\d+ hold more than 100000 bytes \(max-reply-bytes\)/);
       assert.equal(text(next), '$5\r\nafter\r\n');
       assert.equal(text(await fns.execute(h, cmds(['STRLEN', 'big']), 1, 1000, 0)), ':200000\r\n');
+      // The cap is never more than the instance's memory could hold, whatever the call asks.
+      const small = instance([redis.address], new Map(), 150_000);
+      const hs = opened(small.open('127.0.0.1', redis.port, '', '', 0, 1000));
+      assert.match(failure(await small.execute(hs, cmds(['GET', 'big']), 1, 1000, 0)), /hold more than 150000 bytes/);
+      small.dispose();
     } finally {
       fns.dispose();
     }

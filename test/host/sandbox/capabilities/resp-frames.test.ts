@@ -78,4 +78,7 @@ test('commands are checked: their count, their framing, and none that would chan
   assert.match(checkCommands(bytes('PING\r\n'), 1)!, /command 1: expected a RESP array header at byte 0/);
   assert.match(checkCommands(bytes('*1\r\n:1\r\n'), 1)!, /expected a RESP bulk string header at byte 4/);
   assert.match(checkCommands(bytes('*0\r\n'), 1)!, /command 1 is an empty array/);
+  // The work of a check is bounded by the arguments it may hold, not the bytes.
+  assert.match(checkCommands(cmds(['DEL', ...Array.from({ length: 65_536 }, (_, i) => `k${i}`)]), 1)!, /holds more than 65536 arguments in all/);
+  assert.equal(checkCommands(cmds(['DEL', ...Array.from({ length: 65_535 }, (_, i) => `k${i}`)]), 1), undefined);
 });

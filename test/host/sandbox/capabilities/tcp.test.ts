@@ -29,7 +29,7 @@ after(async () => {
 
 function tcp(grants: string[]) {
   const cleanups: (() => void)[] = [];
-  const fns = tcpCapability.build({ component: 'redis', logger: silentLogger, grant: grants, onDispose: (c) => cleanups.push(c), shared: new Map() });
+  const fns = tcpCapability.build({ component: 'redis', logger: silentLogger, grant: grants, onDispose: (c) => cleanups.push(c), shared: new Map(), memoryLimitBytes: 64 * 1024 * 1024 });
   return { fns: fns as Record<string, (...a: any[]) => any>, dispose: () => cleanups.forEach((c) => c()) };
 }
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { silentLogger } from '../../../../host/observability/logger.ts';
 import { timezoneCapability } from '../../../../host/sandbox/capabilities/timezone.ts';
 
-const fns = timezoneCapability.build({ component: 'cron', logger: silentLogger, grant: undefined, onDispose: () => {}, shared: new Map() });
+const fns = timezoneCapability.build({ component: 'cron', logger: silentLogger, grant: undefined, onDispose: () => {}, shared: new Map(), memoryLimitBytes: 64 * 1024 * 1024 });
 const offset = fns['utc-offset-minutes'] as (zone: string, utcMs: bigint) => unknown;
 const at = (iso: string): bigint => BigInt(Date.parse(iso));
 
