@@ -1,5 +1,5 @@
 // Benchmark: state.redis `get` (HGETALL + PTTL in one pipeline) and `set` (EVALSHA of its
-// write script) through the sandbox (LiveComponent, JSPI, the tcp capability), beside one
+// write script) through the sandbox (LiveComponent, JSPI, the redis capability), beside one
 // command from a Node client straight to the same redis-server (HGETALL; HSET of the data
 // field), one call at a time both ways: the store's cost as a multiple of one round trip.
 // Rounds alternate the four loops; the table gives medians over rounds.
