@@ -1,11 +1,12 @@
 // The host interfaces of `abi/wit/host.wit` with friendly wrappers around the generated calls
-// (./generated/log.ts, clock.ts, random.ts, sleep.ts, tcp.ts). AssemblyScript imports only what a
+// (./generated/log.ts, clock.ts, random.ts, sleep.ts, tcp.ts, redis.ts). AssemblyScript imports only what a
 // component calls, so a component's imports (and manifest capabilities) are exactly the
 // interfaces it uses.
 import { monotonicNs as monotonicNsOfHost, nowMs as nowMsOfHost } from "./generated/clock";
 import { Level, log as hostLog } from "./generated/log";
 import { getRandomBytes } from "./generated/random";
 import { sleepMs } from "./generated/sleep";
+import { close as redisClose, execute as redisExecute, ExecuteResult, open as redisOpen } from "./generated/redis";
 import { close as tcpClose, connect as tcpConnect, read as tcpRead, ReadResult, write as tcpWrite } from "./generated/tcp";
 import { StateError } from "./types";
 
@@ -115,5 +116,63 @@ export namespace tcp {
     const error = opened.error;
     if (error !== null) return new ConnectResult(null, error);
     return new ConnectResult(new Connection(opened.value), null);
+  }
+}
+
+/**
+ * Redis commands to a server the component's YAML grants for tcp
+ * (`tessera.dev/allow-tcp: "127.0.0.1:6379"`), pipelined by the host on one connection that
+ * every instance of the component opening the same server, user and database shares.
+ * Commands that keep state on a connection (`MULTI`, `SELECT`, `SUBSCRIBE`, a blocking read)
+ * are refused; use `tcp` for those. Every `execute` suspends this component (JSPI).
+ */
+export namespace redis {
+  /** A handle on the shared connection. AssemblyScript has no destructors: `close()` it when done. */
+  export class Connection {
+    constructor(public readonly handle: u32) {}
+
+    /**
+     * Sends `count` commands, each encoded as RESP sends it (see `encodeCommand`), and returns
+     * their replies in `value` as the server sent them (RESP2), one after another, waiting up
+     * to `timeoutMs` for all; `maxReplyBytes` caps them (0: the host's default, 4 MiB).
+     * `error` is `unavailable` when the server cannot be reached, the connection broke or the
+     * time passed; `invalid-argument` for malformed or refused commands, or replies over the
+     * cap; `internal` when the server refused `AUTH` or `SELECT`.
+     */
+    execute(commands: Uint8Array, count: u32, timeoutMs: u32, maxReplyBytes: u32 = 0): ExecuteResult {
+      return redisExecute(this.handle, commands, count, timeoutMs, maxReplyBytes);
+    }
+
+    close(): void {
+      redisClose(this.handle);
+    }
+  }
+
+  /** A handle, or why there is none. */
+  export class OpenResult {
+    constructor(public connection: Connection | null, public error: StateError | null) {}
+  }
+
+  /**
+   * A handle on the connection to `host:port` as `username` with `password` (each empty for
+   * none) on database `db`. Nothing connects yet: the host connects (and sends `AUTH` and
+   * `SELECT`) at the first `execute`, and again after the connection broke.
+   * `invalid-argument` when the component's YAML does not grant that address.
+   */
+  export function open(host: string, port: u16, username: string, password: string, db: u32, connectTimeoutMs: u32): OpenResult {
+    const opened = redisOpen(host, port, username, password, db, connectTimeoutMs);
+    const error = opened.error;
+    if (error !== null) return new OpenResult(null, error);
+    return new OpenResult(new Connection(opened.value), null);
+  }
+
+  /** `args` as one RESP command (an array of bulk strings), to pass to `execute` alone or joined with others. */
+  export function encodeCommand(args: string[]): Uint8Array {
+    let text = "*" + args.length.toString() + "\r\n";
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i];
+      text += "$" + String.UTF8.byteLength(arg).toString() + "\r\n" + arg + "\r\n";
+    }
+    return Uint8Array.wrap(String.UTF8.encode(text));
   }
 }

@@ -23,4 +23,4 @@ export {
 export { SnapshotReader, SnapshottingStateStore, SnapshotWriter, StreamingStateStore } from "./snapshot";
 export { Queryable, QueryItem, QueryRequest, QueryResponse, QueryResult, registerQuery } from "./query";
 export { QueryCandidate, runQuery } from "./json-query";
-export { clock, log, LogLevel, random, sleep, tcp } from "./host";
+export { clock, log, LogLevel, random, redis, sleep, tcp } from "./host";

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,7 @@
 #include "generated/abi/http.h"
 #include "generated/abi/log.h"
 #include "generated/abi/random.h"
+#include "generated/abi/redis.h"
 #include "generated/abi/sleep.h"
 #include "generated/abi/tcp.h"
 #include "generated/abi/timezone.h"
@@ -22,6 +24,44 @@
 #include "types.h"
 
 namespace tessera {
+
+namespace detail {
+/**
+ * A host handle (a tcp connection, a redis handle) given back with `Close` exactly once: when
+ * its owner closes it or is destroyed. Movable, not copyable.
+ */
+template <void (*Close)(std::uint32_t)>
+class OwnedHandle {
+ public:
+  explicit OwnedHandle(std::uint32_t handle) : handle_(handle), open_(true) {}
+  OwnedHandle(OwnedHandle&& other) noexcept : handle_(other.handle_), open_(other.open_) { other.open_ = false; }
+  OwnedHandle& operator=(OwnedHandle&& other) noexcept {
+    if (this != &other) {
+      close();
+      handle_ = other.handle_;
+      open_ = other.open_;
+      other.open_ = false;
+    }
+    return *this;
+  }
+  OwnedHandle(const OwnedHandle&) = delete;
+  OwnedHandle& operator=(const OwnedHandle&) = delete;
+  ~OwnedHandle() { close(); }
+
+  /** The host's number for it. */
+  std::uint32_t handle() const { return handle_; }
+
+  /** Gives it back now (destroying it does the same). */
+  void close() {
+    if (open_) Close(handle_);
+    open_ = false;
+  }
+
+ private:
+  std::uint32_t handle_;
+  bool open_;
+};
+}  // namespace detail
 
 /** Structured logging into the sidecar's log, tagged with the component's name. */
 namespace log {
@@ -62,48 +102,22 @@ inline void ms(std::uint32_t ms) { generated::sleep::sleep_ms(ms); }
  */
 namespace tcp {
 
-/** An open connection; closed when destroyed. Movable, not copyable. */
-class Connection {
+/** An open connection; closed when destroyed (or by `close()`). Movable, not copyable. */
+class Connection : public detail::OwnedHandle<generated::tcp::close> {
  public:
-  explicit Connection(std::uint32_t handle) : handle_(handle), open_(true) {}
-  Connection(Connection&& other) noexcept : handle_(other.handle_), open_(other.open_) { other.open_ = false; }
-  Connection& operator=(Connection&& other) noexcept {
-    if (this != &other) {
-      close();
-      handle_ = other.handle_;
-      open_ = other.open_;
-      other.open_ = false;
-    }
-    return *this;
-  }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-  ~Connection() { close(); }
-
-  /** The host's number for the connection. */
-  std::uint32_t handle() const { return handle_; }
+  using OwnedHandle::OwnedHandle;
 
   /**
    * Writes every byte of `data`; `ErrorKind::Unavailable` when the connection is gone (some
    * bytes may have left already: treat the connection as broken).
    */
-  Status write_all(const Bytes& data) { return generated::tcp::write(handle_, data); }
+  Status write_all(const Bytes& data) { return generated::tcp::write(handle(), data); }
 
   /**
    * Up to `max_bytes` bytes, waiting up to `timeout_ms` for the first one: empty bytes mean
    * none came in time. `ErrorKind::Unavailable` once the peer closed the connection or it broke.
    */
-  Result<Bytes> read(std::uint32_t max_bytes, std::uint32_t timeout_ms) { return generated::tcp::read(handle_, max_bytes, timeout_ms); }
-
-  /** Closes the connection now (destroying it does the same). */
-  void close() {
-    if (open_) generated::tcp::close(handle_);
-    open_ = false;
-  }
-
- private:
-  std::uint32_t handle_;
-  bool open_;
+  Result<Bytes> read(std::uint32_t max_bytes, std::uint32_t timeout_ms) { return generated::tcp::read(handle(), max_bytes, timeout_ms); }
 };
 
 /**
@@ -118,6 +132,60 @@ inline Result<Connection> connect(std::string_view host, std::uint16_t port, std
 }
 
 }  // namespace tcp
+
+/**
+ * Redis commands to a server the component's YAML grants for tcp
+ * (`tessera.dev/allow-tcp: "127.0.0.1:6379"`), pipelined by the host on one connection that
+ * every instance of the component opening the same server, user and database shares.
+ * Commands that keep state on a connection (`MULTI`, `SELECT`, `SUBSCRIBE`, a blocking read)
+ * are refused; use `tcp` for those. Every `execute` suspends this component (JSPI).
+ */
+namespace redis {
+
+/** A handle on the shared connection; released when destroyed (or by `close()`). Movable, not copyable. */
+class Connection : public detail::OwnedHandle<generated::redis::close> {
+ public:
+  using OwnedHandle::OwnedHandle;
+
+  /**
+   * Sends `count` commands, each encoded as RESP sends it (see `encode_command`), and returns
+   * their replies as the server sent them (RESP2), one after another, waiting up to
+   * `timeout_ms` for all; `max_reply_bytes` caps them (0: the host's default, 4 MiB).
+   * `ErrorKind::Unavailable` when the server cannot be reached, the connection broke or the
+   * time passed; `ErrorKind::InvalidArgument` for malformed or refused commands, or replies
+   * over the cap; `ErrorKind::Internal` when the server refused `AUTH` or `SELECT`.
+   */
+  Result<Bytes> execute(const Bytes& commands, std::uint32_t count, std::uint32_t timeout_ms, std::uint32_t max_reply_bytes = 0) const {
+    return generated::redis::execute(handle(), commands, count, timeout_ms, max_reply_bytes);
+  }
+};
+
+/**
+ * A handle on the connection to `host:port` as `username` with `password` (each empty for
+ * none) on database `db`. Nothing connects yet: the host connects (and sends `AUTH` and
+ * `SELECT`) at the first `execute`, and again after the connection broke, each time waiting
+ * up to `connect_timeout_ms`. `ErrorKind::InvalidArgument` when the component's YAML does not
+ * grant that address.
+ */
+inline Result<Connection> open(std::string_view host, std::uint16_t port, std::string_view username, std::string_view password, std::uint32_t db,
+                               std::uint32_t connect_timeout_ms) {
+  Result<std::uint32_t> opened = generated::redis::open(host, port, username, password, db, connect_timeout_ms);
+  if (!opened) return opened.error();
+  return Connection(*opened);
+}
+
+/** Appends `args` to `out` as one RESP command: an array of bulk strings. */
+inline void encode_command(Bytes& out, std::initializer_list<std::string_view> args) {
+  const auto append = [&out](std::string_view text) { out.insert(out.end(), text.begin(), text.end()); };
+  append("*" + std::to_string(args.size()) + "\r\n");
+  for (std::string_view arg : args) {
+    append("$" + std::to_string(arg.size()) + "\r\n");
+    append(arg);
+    append("\r\n");
+  }
+}
+
+}  // namespace redis
 
 /**
  * Outbound HTTP to the origins the component's YAML grants
