@@ -149,6 +149,12 @@ export class RedisPipeline {
       });
       socket.connect({ host: host.replace(/^\[(.*)\]$/, '$1'), port }, () => {
         clearTimeout(timer);
+        if (this.#closed) {
+          // Closed (the component's last instance went) while it connected: nobody will use it.
+          socket.destroy();
+          reject(new RedisCallError('unavailable', `the connection to ${this.#name} was closed`));
+          return;
+        }
         socket.removeAllListeners('error');
         socket.setNoDelay(true);
         this.#attach(socket);

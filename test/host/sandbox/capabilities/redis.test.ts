@@ -80,6 +80,17 @@ describe('the redis capability against redis-server', needs('redis'), () => {
     }
   });
 
+  test('an instance dropped while its connection is being made leaves no connection behind', async () => {
+    const fns = instance([redis.address], new Map());
+    const h = opened(fns.open('127.0.0.1', redis.port, '', '', 0, 1000));
+    const call = fns.execute(h, cmds(['PING']), 1, 1000, 0);
+    fns.dispose();
+    assert.match(failure(await call), /^unavailable: the connection to redis at 127\.0\.0\.1:\d+ was closed/);
+    // The connection was destroyed as it came up (redis-server may take a moment to see it go).
+    for (let i = 0; i < 100 && (await clients(redis)) > 0; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(await clients(redis), 0);
+  });
+
   test('an address the YAML does not grant, a bad handle, malformed and refused commands are refused, naming them', async () => {
     const fns = instance(['127.0.0.1:1'], new Map());
     assert.match(failure(fns.open('127.0.0.1', redis.port, '', '', 0, 1000)), /^invalid-argument: redis at 127\.0\.0\.1:\d+ is not allowed for component "store": it may connect to 127\.0\.0\.1:1; grant it with the annotation tessera\.dev\/allow-tcp/);
