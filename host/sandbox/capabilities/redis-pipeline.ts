@@ -63,8 +63,12 @@ export class RedisPipeline {
   #scanner = new ReplyScanner();
   #closed = false;
 
-  constructor(address: RedisAddress) {
+  readonly #onBroken: (message: string) => void;
+
+  /** `onBroken` hears of each connection that broke under its calls (for the log). */
+  constructor(address: RedisAddress, onBroken: (message: string) => void = () => {}) {
     this.#address = address;
+    this.#onBroken = onBroken;
     this.#name = `redis at ${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
   }
 
@@ -206,6 +210,7 @@ export class RedisPipeline {
     const socket = this.#socket;
     this.#socket = undefined;
     socket?.destroy();
+    if (socket !== undefined && !this.#closed) this.#onBroken(`${error.message}; the next call connects again`);
     const calls = this.#calls;
     const head = this.#head;
     this.#calls = [];

@@ -28,7 +28,7 @@ interface SharedPipeline {
 
 const SCOPE_KEY = 'redis:pipelines';
 
-function build({ component, grant, shared, onDispose, memoryLimitBytes }: CapabilityContext<readonly string[]>) {
+function build({ component, logger, grant, shared, onDispose, memoryLimitBytes }: CapabilityContext<readonly string[]>) {
   const allowed = new Set(grant.map((g) => g.toLowerCase()));
   const pipelines = (shared.get(SCOPE_KEY) as Map<string, SharedPipeline> | undefined) ?? new Map<string, SharedPipeline>();
   shared.set(SCOPE_KEY, pipelines);
@@ -60,7 +60,7 @@ function build({ component, grant, shared, onDispose, memoryLimitBytes }: Capabi
       const key = JSON.stringify([address, username, password, db]);
       let entry = pipelines.get(key);
       if (entry === undefined) {
-        entry = { pipeline: new RedisPipeline(settings), handles: 0 };
+        entry = { pipeline: new RedisPipeline(settings, (message) => logger.warn(`component "${component}": ${message}`)), handles: 0 };
         pipelines.set(key, entry);
       }
       entry.handles++;

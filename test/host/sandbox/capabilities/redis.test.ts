@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { redisCapability } from '../../../../host/sandbox/capabilities/redis.ts';
 import { encodeCommand } from '../../../../host/sandbox/capabilities/redis-pipeline.ts';
-import { silentLogger } from '../../../../host/observability/logger.ts';
+import { createLogger, silentLogger, type Logger } from '../../../../host/observability/logger.ts';
 import { RedisServer } from '../../../support/redis-server.ts';
 import { needs } from '../../../support/tools.ts';
 
@@ -19,9 +19,9 @@ interface Instance {
 }
 
 /** One instance's functions; instances given the same `shared` map are one component's. */
-function instance(grants: string[], shared: Map<string, unknown>, memoryLimitBytes = 64 * 1024 * 1024): Instance {
+function instance(grants: string[], shared: Map<string, unknown>, memoryLimitBytes = 64 * 1024 * 1024, logger: Logger = silentLogger): Instance {
   const cleanups: (() => void)[] = [];
-  const fns = redisCapability.build({ component: 'store', logger: silentLogger, grant: grants, onDispose: (c) => cleanups.push(c), shared, memoryLimitBytes }) as unknown as Instance;
+  const fns = redisCapability.build({ component: 'store', logger, grant: grants, onDispose: (c) => cleanups.push(c), shared, memoryLimitBytes }) as unknown as Instance;
   return { open: fns.open, execute: fns.execute, close: fns.close, dispose: () => cleanups.splice(0).forEach((c) => c()) };
 }
 
@@ -157,7 +157,8 @@ describe('the redis capability against redis-server', needs('redis'), () => {
 
   test('a server that goes away fails the call, naming it; the next call after it is back connects again', async () => {
     const server = await RedisServer.start();
-    const fns = instance([server.address], new Map());
+    const lines: string[] = [];
+    const fns = instance([server.address], new Map(), undefined, createLogger({ level: 'warn', json: false, write: (line) => lines.push(line) }));
     try {
       const h = opened(fns.open('127.0.0.1', server.port, '', '', 0, 1000));
       assert.equal(text(await fns.execute(h, cmds(['PING']), 1, 1000, 0)), '+PONG\r\n');
@@ -165,6 +166,8 @@ describe('the redis capability against redis-server', needs('redis'), () => {
       assert.match(failure(await fns.execute(h, cmds(['PING']), 1, 1000, 0)), /^unavailable: (redis at 127\.0\.0\.1:\d+ is unreachable|the connection to redis at 127\.0\.0\.1:\d+ broke)/);
       await server.restart();
       assert.equal(text(await fns.execute(h, cmds(['PING']), 1, 1000, 0)), '+PONG\r\n');
+      // The log says so once, naming the component and the server.
+      assert.equal(lines.filter((l) => /component \\?"store\\?": the connection to redis at 127\.0\.0\.1:\d+ broke: .*; the next call connects again/.test(l)).length, 1, lines.join('\n'));
     } finally {
       fns.dispose();
       await server.stop();
