@@ -80,21 +80,14 @@ export function grantProblems(component: string, imported: ReadonlySet<string>, 
   for (const capability of table.values()) {
     const spec = capability.grant;
     if (spec === undefined) continue;
-    // A grant serves every capability that shares its annotation: it is used when any of them is imported.
-    const sharers = [...table.values()].filter((c) => c.grant?.sharedWith === capability.interface).map((c) => c.interface);
     const use = { component, imported: imported.has(capability.interface), grant: grantOf(capability, grants) };
-    if (spec.sharedWith !== undefined) {
-      if (use.imported && use.grant === undefined) problems.push(`it imports capability "${capability.interface}" but its YAML does not grant it (annotation ${spec.annotation}): its ${capability.interface} calls are refused`);
-      continue;
-    }
-    if (!use.imported && use.grant !== undefined && sharers.some((s) => imported.has(s))) {
-      problems.push(...(spec.check?.(use) ?? []));
-      continue;
-    }
     const granted = use.grant !== undefined;
+    // A grant serves every capability that shares its annotation (tcp's serves redis): it is
+    // unused only when none of them is imported, and told of once, by its owner.
+    const usedBySharer = [...table.values()].some((c) => c.grant?.sharedWith === capability.interface && imported.has(c.interface));
     if (use.imported && !granted) {
       problems.push(`it imports capability "${capability.interface}" but its YAML does not grant it (annotation ${spec.annotation}): its ${capability.interface} calls are refused`);
-    } else if (!use.imported && granted) {
+    } else if (!use.imported && granted && !usedBySharer && spec.sharedWith === undefined) {
       problems.push(`annotation ${spec.annotation} grants capability "${capability.interface}", which the component does not import`);
     }
     problems.push(...(spec.check?.(use) ?? []));

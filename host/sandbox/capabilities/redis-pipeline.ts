@@ -11,7 +11,8 @@
 // a message naming the server.
 import { Socket } from 'node:net';
 import type { WitResult } from '../../../abi/ts/types.ts';
-import { ReplyScanner, RespFramingError } from './resp-frames.ts';
+import { encodeCommand, ReplyScanner, RespFramingError } from './resp-frames.ts';
+import { bare, grantKey } from './tcp.ts';
 
 export interface RedisAddress {
   host: string;
@@ -69,7 +70,7 @@ export class RedisPipeline {
   constructor(address: RedisAddress, onBroken: (message: string) => void = () => {}) {
     this.#address = address;
     this.#onBroken = onBroken;
-    this.#name = `redis at ${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+    this.#name = `redis at ${grantKey(address.host, address.port)}`;
   }
 
   /** `redis at host:port`, for messages. */
@@ -83,20 +84,15 @@ export class RedisPipeline {
    */
   execute(commands: Uint8Array, count: number, timeoutMs: number, maxBytes: number): Promise<WitResult<Uint8Array>> {
     if (this.#closed) return Promise.resolve(failed(new RedisCallError('unavailable', `the connection to ${this.#name} is closed`)));
-    return new Promise<WitResult<Uint8Array>>((settle) => {
-      const call: Call = { left: count, parts: [], bytes: 0, maxBytes, settled: false, settle, timer: undefined };
-      call.timer = setTimeout(() => this.#fail(call, new RedisCallError('unavailable', `${this.#name} did not answer within ${timeoutMs} ms`)), Math.min(timeoutMs, MAX_TIMER_MS));
-      if (this.#socket === undefined || this.#connecting !== undefined) {
-        // Not connected (or still sending AUTH and SELECT): connect, then send. A call that
-        // waits for the connection is in no reply order yet; it joins it when the connection is up.
-        (this.#connecting ??= this.#connect()).then(
-          () => this.#send(call, commands),
-          (error: RedisCallError) => this.#fail(call, error),
-        );
-        return;
-      }
-      this.#send(call, commands);
-    });
+    return new Promise<WitResult<Uint8Array>>((settle) => this.#send(this.#call(count, maxBytes, timeoutMs, '', settle), commands));
+  }
+
+  /** A call waiting for `count` replies, failed after `timeoutMs`; `what` names the command in that message, when it is the host's own. */
+  #call(count: number, maxBytes: number, timeoutMs: number, what: string, settle: Call['settle']): Call {
+    const call: Call = { left: count, parts: [], bytes: 0, maxBytes, settled: false, settle, timer: undefined };
+    const late = new RedisCallError('unavailable', `${this.#name} did not answer${what ? ` ${what}` : ''} within ${timeoutMs} ms`);
+    call.timer = setTimeout(() => this.#fail(call, late), Math.min(timeoutMs, MAX_TIMER_MS));
+    return call;
   }
 
   /** Closes the connection; calls in flight fail. */
@@ -108,7 +104,8 @@ export class RedisPipeline {
   #send(call: Call, commands: Uint8Array): void {
     if (call.settled) return;
     if (this.#socket === undefined || this.#connecting !== undefined) {
-      // It broke (and a new connection is on its way) between the connect and this call's turn: go round once more.
+      // Not connected (or still sending AUTH and SELECT, or it broke again since): connect,
+      // then send. A call waiting for the connection is in no reply order yet; it joins it then.
       (this.#connecting ??= this.#connect()).then(
         () => this.#send(call, commands),
         (error: RedisCallError) => this.#fail(call, error),
@@ -151,7 +148,7 @@ export class RedisPipeline {
         clearTimeout(timer);
         reject(new RedisCallError('unavailable', `${this.#name} is unreachable: ${e.message}`));
       });
-      socket.connect({ host: host.replace(/^\[(.*)\]$/, '$1'), port }, () => {
+      socket.connect({ host: bare(host), port }, () => {
         clearTimeout(timer);
         if (this.#closed) {
           // Closed (the component's last instance went) while it connected: nobody will use it.
@@ -178,9 +175,8 @@ export class RedisPipeline {
     if (db !== 0) setup.push(['SELECT (redisDB)', ['SELECT', String(db)]]);
     for (const [what, args] of setup) {
       const result = await new Promise<WitResult<Uint8Array>>((settle) => {
-        const call: Call = { left: 1, parts: [], bytes: 0, maxBytes: 64 * 1024, settled: false, settle, timer: undefined };
-        call.timer = setTimeout(() => this.#fail(call, new RedisCallError('unavailable', `${this.#name} did not answer ${what} within ${connectTimeoutMs} ms`)), Math.min(connectTimeoutMs, MAX_TIMER_MS));
-        this.#calls.push(call);
+        // Written at once, not in the turn's batch: nothing else goes out before it.
+        this.#calls.push(this.#call(1, 64 * 1024, connectTimeoutMs, what, settle));
         this.#socket!.write(encodeCommand(args));
       });
       if (result.tag === 'err') throw new RedisCallError(result.val.tag as RedisCallError['tag'], result.val.val);
@@ -276,9 +272,3 @@ export class RedisPipeline {
 
 const failed = (error: RedisCallError): WitResult<never> => ({ tag: 'err', val: { tag: error.tag, val: error.message } });
 
-/** `args` as a RESP array of bulk strings. */
-export function encodeCommand(args: readonly string[]): Buffer {
-  let out = `*${args.length}\r\n`;
-  for (const arg of args) out += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
-  return Buffer.from(out);
-}

@@ -8,7 +8,7 @@ import type { WitError, WitResult } from '../../../abi/ts/types.ts';
 import type { Capability, CapabilityContext } from './capability.ts';
 import { checkCommands } from './resp-frames.ts';
 import { RedisPipeline, type RedisAddress } from './redis-pipeline.ts';
-import { ALLOW_TCP, grantKey, parseHostPorts } from './tcp.ts';
+import { ALLOW_TCP, grantKey, parseHostPorts, refusedAddress } from './tcp.ts';
 
 /** Replies a call may take when it names no cap, and the most any may. */
 export const DEFAULT_MAX_REPLY_BYTES = 4 * 1024 * 1024;
@@ -51,10 +51,8 @@ function build({ component, logger, grant, shared, onDispose, memoryLimitBytes }
   return {
     open(host: string, port: number, username: string, password: string, db: number, connectTimeoutMs: number): WitResult<number> {
       const address = grantKey(host, port);
-      if (!allowed.has(address)) {
-        const granted = allowed.size > 0 ? `it may connect to ${[...allowed].join(', ')}` : 'it has no tcp grant';
-        return err('invalid-argument', `redis at ${address} is not allowed for component "${component}": ${granted}; grant it with the annotation ${ALLOW_TCP}`);
-      }
+      const refused = refusedAddress(allowed, address, component, 'redis at');
+      if (refused !== undefined) return err('invalid-argument', refused);
       if (handles.size >= MAX_HANDLES) return err('unavailable', `component "${component}" already has ${MAX_HANDLES} open redis handles in one instance`);
       const settings: RedisAddress = { host, port, username, password, db, connectTimeoutMs: connectTimeoutMs > 0 ? connectTimeoutMs : DEFAULT_TIMEOUT_MS };
       const key = JSON.stringify([address, username, password, db]);

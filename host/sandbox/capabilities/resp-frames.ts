@@ -203,3 +203,10 @@ function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
   }
   return out;
 }
+
+/** `args` as a RESP array of bulk strings (the host's own AUTH and SELECT). */
+export function encodeCommand(args: readonly string[]): Buffer {
+  let out = `*${args.length}\r\n`;
+  for (const arg of args) out += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
+  return Buffer.from(out);
+}

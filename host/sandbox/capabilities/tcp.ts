@@ -28,14 +28,25 @@ interface Connection {
 const ok = <T>(val: T): WitResult<T> => ({ tag: 'ok', val });
 const err = (tag: WitError['tag'], val: string): WitResult<never> => ({ tag: 'err', val: { tag, val } });
 
-/** A host as written in a grant: lower case, IPv6 in brackets (`[::1]`). */
-const bare = (host: string): string => host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+/** A host as a socket takes it: lower case, IPv6 without its brackets (`::1`). */
+export const bare = (host: string): string => host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
 
 /** The allow-list entry a connection must match: `host:port`, `[v6]:port`. */
 export const grantKey = (host: string, port: number): string => {
   const h = bare(host);
   return h.includes(':') ? `[${h}]:${port}` : `${h}:${port}`;
 };
+
+/**
+ * Why `component` may not reach `key` (`host:port` as grantKey gives it) with `what` (`tcp
+ * connect`, `redis`), or undefined when its grant allows it: the tcp and redis capabilities
+ * share the grant, and so this check.
+ */
+export function refusedAddress(allowed: ReadonlySet<string>, key: string, component: string, what: string): string | undefined {
+  if (allowed.has(key)) return undefined;
+  const granted = allowed.size > 0 ? `it may connect to ${[...allowed].join(', ')}` : 'it has no tcp grant';
+  return `${what} ${key} is not allowed for component "${component}": ${granted}; grant it with the annotation ${ALLOW_TCP}`;
+}
 
 /** `127.0.0.1:6379, redis:6380` -> ['127.0.0.1:6379', 'redis:6380']; at least one pair. */
 export function parseHostPorts(value: string): string[] {
@@ -74,10 +85,8 @@ function build({ component, grant, onDispose }: CapabilityContext<readonly strin
   return {
     connect(host: string, port: number, timeoutMs: number): Promise<WitResult<number>> | WitResult<number> {
       const key = grantKey(host, port);
-      if (!allowed.has(key)) {
-        const granted = allowed.size > 0 ? `it may connect to ${[...allowed].join(', ')}` : 'it has no tcp grant';
-        return err('invalid-argument', `tcp connect to ${key} is not allowed for component "${component}": ${granted}; grant it with the annotation ${ALLOW_TCP}`);
-      }
+      const refused = refusedAddress(allowed, key, component, 'tcp connect to');
+      if (refused !== undefined) return err('invalid-argument', refused);
       if (connections.size >= MAX_CONNECTIONS) return err('unavailable', `component "${component}" already has ${MAX_CONNECTIONS} open tcp connections`);
       return new Promise((resolve) => {
         const socket = new Socket();

@@ -26,7 +26,8 @@ pub struct Redis<C = Settings> {
 const MAX_REPLY_BYTES: u32 = 64 * 1024 * 1024;
 
 /// Whether a command must have a connection of its own: one the host's shared connection
-/// refuses, since it changes or holds the connection it runs on.
+/// refuses, since it changes or holds the connection it runs on (the host's list, which this
+/// follows for the commands a component may send, is in host/sandbox/capabilities/resp-frames.ts).
 fn needs_own_connection(args: &[&[u8]]) -> bool {
     let name = match args.first() {
         Some(name) => name,

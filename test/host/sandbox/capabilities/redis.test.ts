@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { redisCapability } from '../../../../host/sandbox/capabilities/redis.ts';
-import { encodeCommand } from '../../../../host/sandbox/capabilities/redis-pipeline.ts';
+import { encodeCommand } from '../../../../host/sandbox/capabilities/resp-frames.ts';
 import { createLogger, silentLogger, type Logger } from '../../../../host/observability/logger.ts';
 import { RedisServer } from '../../../support/redis-server.ts';
 import { needs } from '../../../support/tools.ts';

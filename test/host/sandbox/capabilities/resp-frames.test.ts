@@ -2,8 +2,7 @@
 // stream, broken streams refused, and commands checked before they go on a shared connection.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkCommands, ReplyScanner, RespFramingError } from '../../../../host/sandbox/capabilities/resp-frames.ts';
-import { encodeCommand } from '../../../../host/sandbox/capabilities/redis-pipeline.ts';
+import { checkCommands, encodeCommand, ReplyScanner, RespFramingError } from '../../../../host/sandbox/capabilities/resp-frames.ts';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 
