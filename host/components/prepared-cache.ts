@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../../abi/ts/manifest.ts';
 import type { CompiledParts, PreparedComponent } from '../sandbox/compiled-component.ts';
 import { packageFile } from '../package-root.ts';
+import { compileHardened } from '../sandbox/harden.ts';
 import { BUNDLED_DIR } from './bundled-dir.ts';
 
 /** What the fingerprint covers: every file of the code that checks and hardens a module. */
@@ -149,7 +150,7 @@ export async function readPrepared(
     const entry = JSON.parse(data.subarray(4, 4 + headerBytes).toString('utf8')) as Entry;
     const hardened = new Uint8Array(data.subarray(4 + headerBytes));
     if (sha256(hardened) !== entry.hardened) throw new Error('the hardened bytes do not match their hash');
-    return { code: { format: 'core-module', module: await WebAssembly.compile(hardened) }, parts: entry.parts };
+    return { code: { format: 'core-module', module: compileHardened(hardened) }, parts: entry.parts };
   } catch {
     rmSync(path, { force: true });
     return undefined;

@@ -32,10 +32,10 @@ function refuse(message: string): TesseraError {
 }
 
 /** Each core module hardened (checked by V8, memory capped, code metered), then compiled. */
-async function compileCoreModule(file: string, bytes: Uint8Array, limits: HardenLimits): Promise<WebAssembly.Module> {
+function compileCoreModule(file: string, bytes: Uint8Array, limits: HardenLimits): WebAssembly.Module {
   let module: WebAssembly.Module;
   try {
-    module = await compileHardened(harden(bytes, limits));
+    module = compileHardened(harden(bytes, limits));
   } catch (err) {
     throw refuse(`core module ${file} of the component is ${(err as Error).message}`);
   }
@@ -71,7 +71,7 @@ export async function prepareComponentModel(
 
   const files = [...transpiled.coreModules];
   if (files.length === 0) throw refuse('the component holds no core module');
-  const compiled = await Promise.all(files.map(([file, b]) => compileCoreModule(file, b, options)));
+  const compiled = files.map(([file, b]) => compileCoreModule(file, b, options));
   const modules = new Map(files.map(([file], i) => [file, compiled[i]!]));
   const largest = files.reduce((best, [, b], i) => (b.length > files[best]![1].length ? i : best), 0);
   return { checked, code: { format: 'component-model', glue: transpiled.glue, modules, importSpecifiers, mainFile: files[largest]![0] } };

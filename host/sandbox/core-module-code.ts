@@ -33,7 +33,7 @@ export async function prepareCoreModule(
 ): Promise<{ checked: CheckedModule; code: PostedCoreModule }> {
   const checked = checkModule(readModuleShape(bytes), manifest, contract, pkg, (iface) => CAPABILITIES.get(iface)?.async ?? noAsync);
   const hardened = harden(bytes, limits);
-  const module = await compileHardened(hardened);
+  const module = compileHardened(hardened);
   onHardened?.(hardened);
   return { checked, code: { format: 'core-module', module } };
 }

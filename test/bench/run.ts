@@ -11,6 +11,7 @@ import { hotSwapBench } from './hot-swap.bench.ts';
 import { instancePoolBench } from './instance-pool.bench.ts';
 import { invokeBench } from './invoke.bench.ts';
 import { isolationBench } from './isolation.bench.ts';
+import { compileAheadBench } from './compile-ahead.bench.ts';
 import { grpcStateBench } from './grpc-state.bench.ts';
 import { httpStateBench } from './http-state.bench.ts';
 import { observabilityBench } from './observability.bench.ts';
@@ -28,6 +29,7 @@ const sections: (() => Promise<string[]>)[] = [
   () => sandboxStateBench(quick ? 20000 : 300000),
   () => threadIsolationBench(quick ? 2000 : 20000, quick ? 2 : 5),
   () => isolationBench(),
+  () => compileAheadBench(quick ? 2 : 5),
   () => instancePoolBench(quick ? 1 : 3),
   () => componentModelBench(quick ? 150 : 400),
   () => httpStateBench({ seconds: quick ? 1 : 5, connections: 10, rounds: quick ? 1 : 3 }),
