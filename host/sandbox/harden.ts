@@ -40,16 +40,16 @@ const STARTED_EAGER = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').
 /**
  * Compiles `bytes` with every function compiled now, not at its first call. V8 compiles a
  * module's functions lazily by default, on the thread that first calls each one: for a guest
- * that is the event loop, where a large function took 18 ms (3.4 MB of code; 0.4 ms compiled
- * ahead) and a module of many could take a multiple of that within one call, none of it
- * counted as the guest's fuel. Compiled here, on the load worker, the code travels with the
+ * that is the event loop, where a large function took 16–18 ms (3.4 MB of code; 0.35–0.44 ms
+ * compiled ahead: test/bench/compile-ahead.bench.ts) and a module of many could take a
+ * multiple of that within one call, none of it counted as the guest's fuel. Compiled here, on the load worker, the code travels with the
  * module to the thread that runs it (a posted module shares its compiled code).
  *
  * V8 has no per-module switch: the flag is process-wide, so it is set for this one compile,
- * which is synchronous (V8 reads it as the compile starts, so nothing else on this thread sees
- * it), then put back, so the process's other WebAssembly (jco's, undici's) stays lazy. Another
- * thread compiling in that window compiles eagerly or, if its start straddles the reset,
- * lazily: either is correct code, only its first calls' cost differs.
+ * which is synchronous (nothing else runs on this thread while it is set), then put back, so
+ * the process's other WebAssembly (jco's, undici's) stays lazy. Another thread compiling in
+ * that window compiles eagerly or, if its start straddles the reset, lazily: either is correct
+ * code, only its first calls' cost differs.
  */
 function compileEagerly(bytes: Uint8Array): WebAssembly.Module {
   if (STARTED_EAGER) return new WebAssembly.Module(bytes);
