@@ -64,7 +64,7 @@ export interface MemoryLimits {
   memory64: boolean;
 }
 
-interface Section {
+export interface Section {
   id: number;
   /** Offset of the section id byte. */
   start: number;
@@ -156,7 +156,7 @@ export function isComponentBinary(bytes: Uint8Array): boolean {
 }
 
 /** Splits a core module into sections, checking the header and every section's bounds. */
-function sections(bytes: Uint8Array): Section[] {
+export function sections(bytes: Uint8Array): Section[] {
   if (bytes.length === 0) throw malformed('the file is empty');
   if (bytes.length < 8 || !startsWith(bytes, 0, MAGIC)) throw malformed('no \\0asm magic number at the start');
   if (!startsWith(bytes, 4, CORE_VERSION)) {

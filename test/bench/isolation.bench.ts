@@ -25,6 +25,7 @@ const CLASSES: [string, string][] = [
   ['bloat: lift amplification', 'lift-amplification'],
   ['output: 20 MiB error message', 'error-of-twenty-megabytes'],
   ['output: 10 MB log line', 'log-ten-megabytes'],
+  ['compile: a function of 3.4 MB of code', 'large-function'],
 ];
 
 async function stallOf(work: () => Promise<unknown>): Promise<{ stallMs: number; ms: number; outcome: string }> {

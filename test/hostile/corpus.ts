@@ -15,7 +15,7 @@ import { ABI_VERSION } from '../../abi/ts/manifest.ts';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { encodeU32 } from '../../host/sandbox/wasm-binary.ts';
+import { concat, encodeU32, Reader, SECTION, sections } from '../../host/sandbox/wasm-binary.ts';
 import {
   hostImportWat,
   SKELETON_MANIFEST,
@@ -117,6 +117,29 @@ const misbehave = (hostile: string): string => `${onTrigger(hostile)} (i32.const
 /** A body that returns `ptr` (after running `setup`) on the trigger key, else the skeleton's `ok`. */
 const returnOnTrigger = (setup: string, ptr: string): string =>
   `(if (result i32) (i32.eq (local.get 1) (i32.const ${TRIGGER_LEN})) (then ${setup} ${ptr}) (else (i32.const 16)))`;
+
+/**
+ * The module with the body of its last defined function replaced by one that adds 1 to its
+ * i32 parameter `repeats` times and returns it (7 bytes of code a repeat): megabytes of code
+ * that WAT text would take tens of megabytes to spell.
+ */
+function withLargeLastFunction(bytes: Uint8Array, repeats: number): Uint8Array {
+  const body = new Uint8Array(1 + repeats * 7 + 3);
+  for (let i = 0, at = 1; i < repeats; i++, at += 7) body.set([0x20, 0, 0x41, 1, 0x6a, 0x21, 0], at); // local.get 0, i32.const 1, i32.add, local.set 0
+  body.set([0x20, 0, 0x0b], body.length - 3); // local.get 0, end
+  const code = sections(bytes).find((section) => section.id === SECTION.code);
+  if (code === undefined) throw new Error('the module has no code section');
+  const entries = new Reader(bytes, code.payload, code.end);
+  const count = entries.u32();
+  let last = entries.pos;
+  for (let i = 0; i < count; i++) {
+    last = entries.pos;
+    const length = entries.u32();
+    entries.pos += length;
+  }
+  const section = concat([bytes.subarray(code.payload, last), Uint8Array.from(encodeU32(body.length)), body]);
+  return concat([bytes.subarray(0, code.start), Uint8Array.of(SECTION.code, ...encodeU32(section.length)), section, bytes.subarray(code.end)]);
+}
 
 /** An allocator that hands out the same 64 KiB block every time, so a loop of host calls returning lists never runs out of memory. */
 const reusedBlock = {
@@ -646,6 +669,19 @@ export const HOSTILE_CORPUS: readonly HostileModule[] = [
         if (!/… \(\d+ more characters\)$/.test(line)) throw new Error('the log line does not say it was truncated');
       },
     },
+  },
+  {
+    name: 'large-function',
+    does: 'runs, in get, a function of 3.4 MB of code (V8 compiles a function at its first call unless the host compiled it ahead)',
+    build: () =>
+      withManifest(
+        withLargeLastFunction(
+          wat(stateStoreWat({ bodies: { get: '(drop (call $large (local.get 1))) (i32.const 16)' }, fields: ['(func $large (param i32) (result i32) (local.get 0))'] }), { bulk_memory: true }),
+          485_000,
+        ),
+        SKELETON_MANIFEST,
+      ),
+    expect: { at: 'answer', request: 'get', status: 204 },
   },
   {
     name: 'log-past-end-of-memory',
