@@ -6,16 +6,14 @@
 // Each round builds new bytes (V8 shares the compiled code of identical bytes).
 import { Worker } from 'node:worker_threads';
 import { encodeU32 } from '../../host/sandbox/wasm-binary.ts';
+import { largeFunctionBody } from '../hostile/corpus.ts';
 import { median } from './bench-support.ts';
 
 const REPEATS = 485_000;
 
-/** A module exporting `f(i32) -> i32`, whose body adds `step` to its argument REPEATS times (7 bytes each). */
+/** A module exporting `f(i32) -> i32`, whose body adds `step` to its argument REPEATS times. */
 function moduleWithLargeFunction(step: number): Uint8Array {
-  const body = new Uint8Array(1 + REPEATS * 7 + 3);
-  let at = 1; // no locals besides the parameter
-  for (let i = 0; i < REPEATS; i++, at += 7) body.set([0x20, 0, 0x41, step & 0x3f, 0x6a, 0x21, 0], at);
-  body.set([0x20, 0, 0x0b], at);
+  const body = largeFunctionBody(REPEATS, step);
   const section = (id: number, payload: ArrayLike<number>): number[] => [id, ...encodeU32(payload.length), ...Array.from(payload)];
   const code = [...encodeU32(1), ...encodeU32(body.length)];
   const head = [

@@ -119,14 +119,20 @@ const returnOnTrigger = (setup: string, ptr: string): string =>
   `(if (result i32) (i32.eq (local.get 1) (i32.const ${TRIGGER_LEN})) (then ${setup} ${ptr}) (else (i32.const 16)))`;
 
 /**
- * The module with the body of its last defined function replaced by one that adds 1 to its
- * i32 parameter `repeats` times and returns it (7 bytes of code a repeat): megabytes of code
- * that WAT text would take tens of megabytes to spell.
+ * The body of a function `(param i32) (result i32)` that adds `step` (0-63) to its parameter
+ * `repeats` times and returns it: 7 bytes of code a repeat, so megabytes of code that WAT text
+ * would take tens of megabytes to spell.
  */
-function withLargeLastFunction(bytes: Uint8Array, repeats: number): Uint8Array {
-  const body = new Uint8Array(1 + repeats * 7 + 3);
-  for (let i = 0, at = 1; i < repeats; i++, at += 7) body.set([0x20, 0, 0x41, 1, 0x6a, 0x21, 0], at); // local.get 0, i32.const 1, i32.add, local.set 0
+export function largeFunctionBody(repeats: number, step = 1): Uint8Array {
+  const body = new Uint8Array(1 + repeats * 7 + 3); // no locals besides the parameter
+  for (let i = 0, at = 1; i < repeats; i++, at += 7) body.set([0x20, 0, 0x41, step & 0x3f, 0x6a, 0x21, 0], at); // local.get 0, i32.const step, i32.add, local.set 0
   body.set([0x20, 0, 0x0b], body.length - 3); // local.get 0, end
+  return body;
+}
+
+/** The module with the body of its last defined function replaced by `largeFunctionBody(repeats)`. */
+function withLargeLastFunction(bytes: Uint8Array, repeats: number): Uint8Array {
+  const body = largeFunctionBody(repeats);
   const code = sections(bytes).find((section) => section.id === SECTION.code);
   if (code === undefined) throw new Error('the module has no code section');
   const entries = new Reader(bytes, code.payload, code.end);

@@ -4,16 +4,13 @@
 // `delete` sends a command the shared connection refuses and reports the host's refusal.
 import { ABI_VERSION } from '../../../abi/ts/manifest.ts';
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RedisServer } from '../../support/redis-server.ts';
-import { componentYaml, runTessera, startSidecar } from '../../support/sidecar-process.ts';
+import { componentYaml, startSidecar } from '../../support/sidecar-process.ts';
+import { buildProject, writeAssemblyScriptProject, writeCppProject } from '../../support/sdk-project.ts';
 import { tempDir, withAnnotations } from '../../support/temp-dir.ts';
 import { needs } from '../../support/tools.ts';
-import { SDK_DIRS } from '../../../host/toolchain/build-support.ts';
-
-const BUILD_TIMEOUT_MS = 180_000;
 
 // Both stores answer `get` with the reply's bytes as Redis sent them ("$5\r\nvalue\r\n"): the
 // test reads the framing the host handed over, not a parser of the store's own.
@@ -113,7 +110,7 @@ class KvStore extends StateStore {
 registerStateStore(new KvStore());
 `;
 
-const AS_MANIFEST = JSON.stringify({ kind: 'state-store', type: 'state.kv', version: 'v1', abi: ABI_VERSION, capabilities: ['log', 'redis'], description: "SET and GET through the host's Redis pipeline." });
+const AS_MANIFEST = { kind: 'state-store', type: 'state.kv', version: 'v1', abi: ABI_VERSION, capabilities: ['log', 'redis'], description: "SET and GET through the host's Redis pipeline." };
 
 describe('the SDKs over the redis capability', { concurrency: true, ...needs('redis') }, () => {
   let work: Awaited<ReturnType<typeof tempDir>>;
@@ -129,10 +126,9 @@ describe('the SDKs over the redis capability', { concurrency: true, ...needs('re
 
   /** Builds the folder with the CLI, runs it in a sidecar granted the server, and checks what it does there. */
   async function storesInRedis(dir: string, appId: string): Promise<void> {
-    const built = await runTessera(['component', 'build'], { cwd: dir, timeoutMs: BUILD_TIMEOUT_MS });
-    assert.equal(built.code, 0, built.stderr);
+    const wasm = await buildProject(dir);
     const yaml = withAnnotations(componentYaml('kv', 'state.kv', { port: String(redis.port) }), { 'tessera.dev/allow-tcp': redis.address });
-    const sidecar = await startSidecar({ appId, resources: { 'kv.wasm': { copyOf: join(dir, `${basename(dir)}.wasm`) }, 'kv.yaml': yaml } });
+    const sidecar = await startSidecar({ appId, resources: { 'kv.wasm': { copyOf: wasm }, 'kv.yaml': yaml } });
     try {
       const saved = await sidecar.fetch('/v1.0/state/kv', { method: 'POST', body: JSON.stringify([{ key: 'greeting', value: 'hello' }]) });
       assert.equal(saved.status, 204, await saved.text());
@@ -151,17 +147,13 @@ describe('the SDKs over the redis capability', { concurrency: true, ...needs('re
 
   test('C++: SET and GET go through the shared connection; a MULTI is refused, naming it', needs('clang'), async () => {
     const dir = join(work.path, 'kv-cpp');
-    await mkdir(dir);
-    await writeFile(join(dir, 'store.cpp'), CPP_STORE);
+    await writeCppProject(dir, CPP_STORE);
     await storesInRedis(dir, 'redis-cpp');
   });
 
   test('AssemblyScript: the same store, on the same server', async () => {
     const dir = join(work.path, 'kv-as');
-    await mkdir(join(dir, 'assembly'), { recursive: true });
-    const sdk = relative(join(dir, 'assembly'), SDK_DIRS.as);
-    await writeFile(join(dir, 'assembly', 'index.ts'), AS_STORE.replaceAll('SDK/', `${sdk}/`));
-    await writeFile(join(dir, 'manifest.json'), AS_MANIFEST);
+    await writeAssemblyScriptProject(dir, AS_STORE, AS_MANIFEST);
     await storesInRedis(dir, 'redis-as');
   });
 });

@@ -4,16 +4,13 @@
 // reports the host's refusal.
 import { ABI_VERSION } from '../../../abi/ts/manifest.ts';
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { basename, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { componentYaml, runTessera, startSidecar } from '../../support/sidecar-process.ts';
+import { componentYaml, startSidecar } from '../../support/sidecar-process.ts';
+import { buildProject, writeAssemblyScriptProject, writeCppProject } from '../../support/sdk-project.ts';
 import { tempDir, withAnnotations } from '../../support/temp-dir.ts';
 import { needs } from '../../support/tools.ts';
-import { SDK_DIRS } from '../../../host/toolchain/build-support.ts';
-
-const BUILD_TIMEOUT_MS = 180_000;
 
 const CPP_STORE = `#include <tessera/tessera.h>
 
@@ -122,7 +119,7 @@ class EchoStore extends StateStore {
 registerStateStore(new EchoStore());
 `;
 
-const AS_MANIFEST = JSON.stringify({ kind: 'state-store', type: 'state.echo', version: 'v1', abi: ABI_VERSION, capabilities: ['log', 'tcp'], description: 'Asks a TCP server for each key.' });
+const AS_MANIFEST = { kind: 'state-store', type: 'state.echo', version: 'v1', abi: ABI_VERSION, capabilities: ['log', 'tcp'], description: 'Asks a TCP server for each key.' };
 
 let work: Awaited<ReturnType<typeof tempDir>>;
 let server: Server;
@@ -151,10 +148,9 @@ after(async () => {
 
 /** Builds the folder with the CLI, runs it in a sidecar granted the echo server, and checks both answers. */
 async function echoes(dir: string): Promise<void> {
-  const built = await runTessera(['component', 'build'], { cwd: dir, timeoutMs: BUILD_TIMEOUT_MS });
-  assert.equal(built.code, 0, built.stderr);
+  const wasm = await buildProject(dir);
   const yaml = withAnnotations(componentYaml('echo', 'state.echo', { port: String(port) }), { 'tessera.dev/allow-tcp': `127.0.0.1:${port}` });
-  const sidecar = await startSidecar({ appId: 'tcp-app', resources: { 'echo.wasm': { copyOf: join(dir, `${basename(dir)}.wasm`) }, 'echo.yaml': yaml } });
+  const sidecar = await startSidecar({ appId: 'tcp-app', resources: { 'echo.wasm': { copyOf: wasm }, 'echo.yaml': yaml } });
   try {
     const got = await sidecar.fetch('/v1.0/state/echo/hello');
     assert.equal(got.status, 200);
@@ -173,17 +169,13 @@ async function echoes(dir: string): Promise<void> {
 describe('the SDKs over the tcp capability', { concurrency: true }, () => {
   test('C++: a store asks a granted TCP server and answers with its reply; an address not granted is refused, naming the grant', needs('clang'), async () => {
     const dir = join(work.path, 'echo-cpp');
-    await mkdir(dir);
-    await writeFile(join(dir, 'store.cpp'), CPP_STORE);
+    await writeCppProject(dir, CPP_STORE);
     await echoes(dir);
   });
 
   test('AssemblyScript: the same store, on the same server', async () => {
     const dir = join(work.path, 'echo-as');
-    await mkdir(join(dir, 'assembly'), { recursive: true });
-    const sdk = relative(join(dir, 'assembly'), SDK_DIRS.as);
-    await writeFile(join(dir, 'assembly', 'index.ts'), AS_STORE.replaceAll('SDK/', `${sdk}/`));
-    await writeFile(join(dir, 'manifest.json'), AS_MANIFEST);
+    await writeAssemblyScriptProject(dir, AS_STORE, AS_MANIFEST);
     await echoes(dir);
   });
 });
