@@ -137,14 +137,14 @@ export interface LoadRequest {
 
 /** What a load worker starts with. */
 export interface LoadThreadData {
-  /** Run below the event loop's priority from the start (else from a `LowerPriority` message on). */
+  /** Whether the sidecar serves already: a worker with no thread id to give then lowers itself at once (load-priority.ts). */
   background: boolean;
 }
 
-/** Tells a load worker to run below the event loop's priority from now on. */
+/** Tells a load worker with no thread id to run below the event loop's priority from now on. */
 export interface LowerPriority {
   lowerPriority: true;
 }
 
 /** A job's result, or its error flattened to code and message so it survives the clone; or the worker saying it is up. */
-export type LoadReply = { id: number; value: unknown } | { id: number; error: { code: ErrorCode; message: string } } | { ready: true };
+export type LoadReply = { id: number; value: unknown } | { id: number; error: { code: ErrorCode; message: string } } | { ready: true; tid: number | undefined };

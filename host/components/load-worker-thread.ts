@@ -1,34 +1,25 @@
-// The load worker's thread (load-worker.ts starts it): lowers its own priority (at once, or
-// when told), says when it is ready, warms up its parsers (load-jobs.ts warmUp), then runs one job at a time (load-jobs.ts), after
-// loading the extension modules the job names (kinds and capabilities beyond the built-in
-// ones), and posts back its result, or its error flattened so it survives the clone.
-import { setPriority } from 'node:os';
+// The load worker's thread (load-worker.ts starts it): says when it is ready (with its thread
+// id, by which the pool lowers its priority during a long job: load-priority.ts), warms up its
+// parsers (load-jobs.ts warmUp), then runs one job at a time (load-jobs.ts), after loading the
+// extension modules the job names (kinds and capabilities beyond the built-in ones), and
+// posts back its result, or its error flattened so it survives the clone.
 import { parentPort, workerData } from 'node:worker_threads';
 import { isTesseraError } from '../errors.ts';
 import type { LoadReply, LoadRequest, LoadThreadData, LowerPriority } from './load-jobs.ts';
-
-/** Nice value of the load worker's thread (0 normal, 19 lowest). */
-const LOAD_NICENESS = 10;
+import { lowerThread, ownThreadId } from './load-priority.ts';
 
 const port = parentPort!;
+const tid = ownThreadId();
 
-// Loading may take seconds of CPU, starting this thread too: serving must not wait for a
-// core. On Linux this lowers the priority of this thread only (setpriority applies to the
-// calling thread there), so it comes before the imports, unless the sidecar is starting
-// (nothing to serve yet): then when the first scan is applied.
-function lowerPriority(): void {
-  try {
-    setPriority(LOAD_NICENESS);
-  } catch {
-    // Not allowed here: loading runs at the usual priority.
-  }
-}
-if ((workerData as LoadThreadData).background) lowerPriority();
+// Without a thread id the pool cannot lower this thread during a long job: in the background
+// (a ready sidecar's), it runs below the event loop's priority from the start, before its
+// imports; a starting sidecar's from the `LowerPriority` message on.
+if (tid === undefined && (workerData as LoadThreadData).background) lowerThread();
 const { LOAD_JOBS, warmUp } = await import('./load-jobs.ts');
 const { loadExtensions } = await import('../sandbox/extensions.ts');
 
 port.on('message', async (message: LoadRequest | LowerPriority) => {
-  if ('lowerPriority' in message) return lowerPriority();
+  if ('lowerPriority' in message) return void lowerThread();
   const { id, job, args, extensions } = message;
   let reply: LoadReply;
   try {
@@ -39,6 +30,6 @@ port.on('message', async (message: LoadRequest | LowerPriority) => {
   }
   port.postMessage(reply);
 });
-port.postMessage({ ready: true } satisfies LoadReply);
+port.postMessage({ ready: true, tid } satisfies LoadReply);
 // Before the first job: a job posted meanwhile waits for it, as it would have paid for it anyway.
 warmUp();

@@ -9,6 +9,7 @@ import { TesseraError } from '../errors.ts';
 import { siblingModule } from '../package-root.ts';
 import { extensionUrls } from '../sandbox/extensions.ts';
 import type { LoadJobName, LoadJobs, LoadReply, LoadRequest, LoadThreadData, LowerPriority } from './load-jobs.ts';
+import { QUICK_JOB_CPU_MS, lowerThread, threadCpuMs } from './load-priority.ts';
 
 export interface LoadWorkerOptions {
   /** Workers at most; more jobs wait for one. */
@@ -29,8 +30,8 @@ export const READ_DEADLINE_MS = 10_000;
 /**
  * Workers at most: two, so a job that takes seconds (jco on a large component) does not
  * queue the others behind it; not more, as each holds 20-60 MB (its own copy of the code it
- * needs, and its heap). They run at a lower priority than the event loop (load-worker-thread.ts;
- * a starting sidecar's, once it is ready), so they cannot starve it.
+ * needs, and its heap). A job that runs long finishes below the event loop's priority
+ * (load-priority.ts; once the sidecar is ready), so none can starve it.
  */
 const MAX_WORKERS = 2;
 /**
@@ -82,7 +83,15 @@ interface Slot {
   job: Job | undefined;
   /** When the worker took its job (performance.now()). */
   jobStartedAt: number;
+  /** The CPU its thread had used then (ms), when that can be read. */
+  jobCpuAtStart: number | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** The worker's thread id, by which its priority is lowered (load-priority.ts); undefined: it lowers itself. */
+  tid: number | undefined;
+  /** Whether it runs below the event loop's priority (for the rest of its life). */
+  lowered: boolean;
+  /** Checks whether its job has used QUICK_JOB_CPU_MS yet, and lowers it when it has. */
+  lowerTimer: NodeJS.Timeout | undefined;
 }
 
 export class LoadWorkers {
@@ -94,7 +103,7 @@ export class LoadWorkers {
   #nextId = 1;
   /** Set while jobs wait for busy workers: fires when the oldest running job becomes a long one. */
   #spawnTimer: NodeJS.Timeout | undefined;
-  /** Whether workers run below the event loop's priority (see `warm`). */
+  /** Whether long jobs run below the event loop's priority (see `warm`). */
   #background = true;
 
   constructor(options: LoadWorkerOptions = {}) {
@@ -118,18 +127,21 @@ export class LoadWorkers {
   /**
    * Starts a worker now if there is none, so the first job does not wait for one to start.
    * `{ foreground: true }` (a sidecar starting, with nothing to serve but health and
-   * metadata): workers run at the event loop's priority until `background()`.
+   * metadata): even long jobs run at the event loop's priority until `background()`.
    */
   warm({ foreground = false }: { foreground?: boolean } = {}): void {
     if (foreground) this.#background = false;
     if (this.#slots.size === 0) this.#spawn();
   }
 
-  /** From now on, workers run below the event loop's priority, so serving never waits for a core. */
+  /** From now on, long jobs run below the event loop's priority, so serving never waits for a core. */
   background(): void {
     if (this.#background) return;
     this.#background = true;
-    for (const slot of this.#slots) slot.worker.postMessage({ lowerPriority: true } satisfies LowerPriority);
+    for (const slot of this.#slots) {
+      if (slot.tid === undefined) slot.worker.postMessage({ lowerPriority: true } satisfies LowerPriority);
+      else this.#lowerIfLong(slot);
+    }
   }
 
   /** Terminates every worker; jobs running or waiting fail. */
@@ -174,11 +186,14 @@ export class LoadWorkers {
     const worker = new Worker(THREAD, { env: workerEnv(), workerData: { background: this.#background } satisfies LoadThreadData, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
     // One that never says it is up fails the jobs waiting for it.
     const timer = setTimeout(() => void this.#retire(slot, `the load worker did not start within ${START_DEADLINE_MS / 1000} s`), START_DEADLINE_MS);
-    const slot: Slot = { worker, starting: true, job: undefined, jobStartedAt: 0, timer };
+    const slot: Slot = { worker, starting: true, job: undefined, jobStartedAt: 0, jobCpuAtStart: undefined, timer, tid: undefined, lowered: false, lowerTimer: undefined };
     worker.on('message', (reply: LoadReply) => {
       if (!('ready' in reply)) return this.#finish(slot, reply);
       clearTimeout(slot.timer);
       slot.starting = false;
+      slot.tid = reply.tid;
+      // One with no id to give lowers itself in the background (load-worker-thread.ts).
+      if (reply.tid === undefined) slot.lowered = this.#background;
       this.#idle(slot);
     });
     // An uncaught error or running out of heap ends the worker: its job fails, the next job gets a new worker.
@@ -192,17 +207,44 @@ export class LoadWorkers {
     clearTimeout(slot.timer);
     slot.job = job;
     slot.jobStartedAt = performance.now();
+    slot.jobCpuAtStart = slot.tid === undefined ? undefined : threadCpuMs(slot.tid);
     slot.worker.ref();
     slot.timer = setTimeout(() => {
       void this.#retire(slot, `loading took longer than ${job.deadlineMs / 1000} s and was stopped`);
     }, job.deadlineMs);
     slot.worker.postMessage(job.request);
+    this.#lowerIfLong(slot);
+  }
+
+  /**
+   * In the background, lowers the slot's worker once its job has used QUICK_JOB_CPU_MS of
+   * CPU (load-priority.ts): checked when that much wall time has passed (a thread cannot have
+   * used more CPU than that), then again after the CPU it still has left.
+   */
+  #lowerIfLong(slot: Slot): void {
+    const { tid, job } = slot;
+    if (!this.#background || slot.lowered || tid === undefined || job === undefined || slot.lowerTimer !== undefined) return;
+    const check = (): void => {
+      slot.lowerTimer = undefined;
+      if (slot.job !== job || slot.lowered) return;
+      const now = threadCpuMs(tid);
+      const used = now === undefined || slot.jobCpuAtStart === undefined ? performance.now() - slot.jobStartedAt : now - slot.jobCpuAtStart;
+      if (used >= QUICK_JOB_CPU_MS) {
+        slot.lowered = true;
+        lowerThread(tid);
+        return;
+      }
+      slot.lowerTimer = setTimeout(check, Math.max(QUICK_JOB_CPU_MS - used, 5)).unref();
+    };
+    slot.lowerTimer = setTimeout(check, Math.max(slot.jobStartedAt + QUICK_JOB_CPU_MS - performance.now(), 0)).unref();
   }
 
   #finish(slot: Slot, reply: Exclude<LoadReply, { ready: true }>): void {
     const job = slot.job;
     if (job === undefined || job.id !== reply.id) return;
     clearTimeout(slot.timer);
+    clearTimeout(slot.lowerTimer);
+    slot.lowerTimer = undefined;
     slot.job = undefined;
     if ('error' in reply) job.reject(new TesseraError(reply.error.code, reply.error.message));
     else job.resolve(reply.value);
@@ -223,6 +265,7 @@ export class LoadWorkers {
   async #retire(slot: Slot, why: string): Promise<void> {
     if (!this.#slots.delete(slot)) return;
     clearTimeout(slot.timer);
+    clearTimeout(slot.lowerTimer);
     const failed = slot.starting ? this.#queue.splice(0) : slot.job === undefined ? [] : [slot.job];
     slot.job = undefined;
     for (const job of failed) job.reject(new TesseraError('ERR_COMPONENT_LOAD', `${job.label}: ${why}`));

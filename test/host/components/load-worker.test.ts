@@ -1,5 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -108,4 +109,32 @@ test('jobs queued behind a long one get a second worker: a read finishes while a
   const read = workers.run('readModuleManifest', [...bundled], 'state-memory.wasm').then(() => order.push('read'));
   await Promise.all([big, read]);
   assert.deepEqual(order, ['read', 'big']);
+});
+
+/** The load workers' threads of this process (Linux names a worker thread `WorkerThread`), by id, with their nice values. */
+function workerThreadNice(): Map<number, number> {
+  const nice = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      if (readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() !== 'WorkerThread') continue;
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // Fields after the command's closing parenthesis start at the 3rd; nice is the 19th.
+      nice.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return nice;
+}
+
+test('a quick job runs at the event loop priority; one that has used 100 ms of CPU finishes below it, on a worker that stays there', { skip: process.platform !== 'linux' && 'thread priorities are read from /proc (Linux)' }, async () => {
+  const before = new Set(workerThreadNice().keys());
+  const workers = pool();
+  const bundled = [STATE_MEMORY_WASM.pathname, join(STATE_MEMORY_WASM.pathname, '..')] as const;
+  await workers.run('readModuleManifest', [...bundled], 'state-memory.wasm');
+  const ours = (): [number, number][] => [...workerThreadNice()].filter(([tid]) => !before.has(tid));
+  assert.equal(ours().length, 1, 'the pool runs one worker');
+  assert.deepEqual(ours().map(([, nice]) => nice), [0], 'a read runs at the usual priority');
+  await workers.run('prepare', [bigCodeModule(24 * 1024 * 1024), { source: 'big.wasm' }], 'big.wasm');
+  assert.deepEqual(ours().map(([, nice]) => nice), [10], 'the worker that prepared 24 MiB was lowered, and stays so');
 });
