@@ -3,6 +3,7 @@
 // alternative name (spiffe://<trust-domain>/ns/<namespace>/<app-id>), as Sentry issues them,
 // or with none. EC P-256 keys: quick to make.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +57,12 @@ export class TestCa {
     const san = appId === undefined ? 'subjectAltName=DNS:localhost' : `subjectAltName=URI:spiffe://${trustDomain}/ns/${namespace}/${appId}`;
     writeFileSync(ext, `${san}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n`);
     await openssl(this.dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${file}`, '-keyout', key, '-out', csr]);
-    await openssl(this.dir, ['x509', '-req', '-in', csr, '-CA', this.cert, '-CAkey', this.#key, '-CAcreateserial', '-days', '1', '-extfile', ext, '-out', chain]);
+    // A random serial of its own, not `-CAcreateserial`: that reads and rewrites one serial file
+    // beside the CA, and two leaves issued at once (Promise.all) raced on it ("Unable to load
+    // number from unit-ca.srl"). 120 random bits, high bit clear so the serial stays positive.
+    const serial = randomBytes(15);
+    serial[0]! &= 0x7f;
+    await openssl(this.dir, ['x509', '-req', '-in', csr, '-CA', this.cert, '-CAkey', this.#key, '-set_serial', `0x${serial.toString('hex')}`, '-days', '1', '-extfile', ext, '-out', chain]);
     return { anchors: this.cert, chain, key };
   }
 }
