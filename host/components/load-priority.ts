@@ -11,8 +11,9 @@
 // (from /proc/thread-self), from the main thread, while the worker is busy in a job (it
 // cannot lower itself mid-compile). An unprivileged process cannot raise a priority back, so
 // a lowered worker stays low until it stops (idle workers stop after a few seconds; the next
-// starts at the usual priority). Where there is no thread id to give, a worker lowers itself
-// before its first job, as all of them did before.
+// starts at the usual priority). A worker's own start (its imports: about 100 ms once, the
+// same every time, sized by no input) runs at the usual priority too. Where there is no
+// thread id to give, a worker lowers itself before its first job, as all of them did before.
 import { readFileSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
