@@ -18,7 +18,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
 /** Nice value of a lowered load worker (0 normal, 19 lowest). */
-export const LOAD_NICENESS = 10;
+const LOAD_NICENESS = 10;
 
 /** A job that has used this much of its thread's CPU (wall time where that cannot be read) is a large one: its worker is lowered. */
 export const QUICK_JOB_CPU_MS = 100;
@@ -47,12 +47,11 @@ export function threadCpuMs(tid: number): number | undefined {
   }
 }
 
-/** Lowers thread `tid` (0: the calling thread) below the event loop's priority; false when not allowed here. */
-export function lowerThread(tid = 0): boolean {
+/** Lowers thread `tid` (0: the calling thread) below the event loop's priority, where that is allowed. */
+export function lowerThread(tid = 0): void {
   try {
     setPriority(tid, LOAD_NICENESS);
-    return true;
   } catch {
-    return false;
+    // Not allowed here: the job runs on at the usual priority.
   }
 }

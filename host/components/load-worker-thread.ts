@@ -19,7 +19,7 @@ const { LOAD_JOBS, warmUp } = await import('./load-jobs.ts');
 const { loadExtensions } = await import('../sandbox/extensions.ts');
 
 port.on('message', async (message: LoadRequest | LowerPriority) => {
-  if ('lowerPriority' in message) return void lowerThread();
+  if ('lowerPriority' in message) return lowerThread();
   const { id, job, args, extensions } = message;
   let reply: LoadReply;
   try {

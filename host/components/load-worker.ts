@@ -88,7 +88,7 @@ interface Slot {
   timer: NodeJS.Timeout | undefined;
   /** The worker's thread id, by which its priority is lowered (load-priority.ts); undefined: it lowers itself. */
   tid: number | undefined;
-  /** Whether it runs below the event loop's priority (for the rest of its life). */
+  /** Whether the pool lowered it (for the rest of its life); one with no `tid` lowers itself. */
   lowered: boolean;
   /** Checks whether its job has used QUICK_JOB_CPU_MS yet, and lowers it when it has. */
   lowerTimer: NodeJS.Timeout | undefined;
@@ -192,8 +192,6 @@ export class LoadWorkers {
       clearTimeout(slot.timer);
       slot.starting = false;
       slot.tid = reply.tid;
-      // One with no id to give lowers itself in the background (load-worker-thread.ts).
-      if (reply.tid === undefined) slot.lowered = this.#background;
       this.#idle(slot);
     });
     // An uncaught error or running out of heap ends the worker: its job fails, the next job gets a new worker.
@@ -207,7 +205,7 @@ export class LoadWorkers {
     clearTimeout(slot.timer);
     slot.job = job;
     slot.jobStartedAt = performance.now();
-    slot.jobCpuAtStart = slot.tid === undefined ? undefined : threadCpuMs(slot.tid);
+    slot.jobCpuAtStart = slot.tid === undefined || slot.lowered ? undefined : threadCpuMs(slot.tid);
     slot.worker.ref();
     slot.timer = setTimeout(() => {
       void this.#retire(slot, `loading took longer than ${job.deadlineMs / 1000} s and was stopped`);

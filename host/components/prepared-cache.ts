@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Manifest } from '../../abi/ts/manifest.ts';
 import type { CompiledParts, PreparedComponent } from '../sandbox/compiled-component.ts';
 import { packageFile } from '../package-root.ts';
-import { compileHardened } from '../sandbox/harden.ts';
+import { compileHardened } from '../sandbox/compile-hardened.ts';
 import { BUNDLED_DIR } from './bundled-dir.ts';
 
 /** What the fingerprint covers: every file of the code that checks and hardens a module. */

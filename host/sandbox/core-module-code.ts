@@ -13,7 +13,8 @@ import { GuestMemory, compileAsyncExportCall, compileExportCall, compileImport, 
 import type { CodeFacts, ComponentCode, ComponentInstance, InstanceOptions, LiftedCall, PostedCoreModule } from './component-code.ts';
 import { GROW_REFUSED_EXPORT, takeRefusedGrow, withRefusedGrow } from './grow-watch.ts';
 import { liftBudgetFor } from './guest-memory.ts';
-import { compileHardened, harden, type HardenLimits } from './harden.ts';
+import { compileHardened } from './compile-hardened.ts';
+import { harden, type HardenLimits } from './harden.ts';
 import { instanceHost } from './instance-host.ts';
 import { FUEL_EXPORT, FUEL_HOOKS_MODULE } from './metering.ts';
 import { checkModule, type CheckedModule } from './module-check.ts';

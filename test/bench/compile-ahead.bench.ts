@@ -1,4 +1,4 @@
-// What compiling a guest's functions ahead saves the event loop (host/sandbox/harden.ts,
+// What compiling a guest's functions ahead saves the event loop (host/sandbox/compile-hardened.ts,
 // compileEagerly): the first call of a module with one large function (3.4 MB of code),
 // compiled as V8 does by default (lazily: the function is compiled at its first call, on the
 // thread that calls it) against compiled by `compileHardened` on a worker thread, as the load
@@ -46,7 +46,7 @@ function firstCallMs(module: WebAssembly.Module): number {
 }
 
 export async function compileAheadBench(rounds: number): Promise<string[]> {
-  const worker = new Worker(WORKER, { eval: true, workerData: { harden: new URL('../../host/sandbox/harden.ts', import.meta.url).href } });
+  const worker = new Worker(WORKER, { eval: true, workerData: { harden: new URL('../../host/sandbox/compile-hardened.ts', import.meta.url).href } });
   const viaWorker = (bytes: Uint8Array): Promise<WebAssembly.Module> =>
     new Promise((resolve, reject) => {
       worker.once('message', resolve);

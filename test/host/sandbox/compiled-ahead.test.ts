@@ -1,6 +1,6 @@
 // A guest's functions are compiled on the load worker, every one of them, before its module
 // reaches the thread that calls it: V8 would otherwise compile each at its first call, on the
-// event loop (harden.ts, compileEagerly). V8 tells which functions have code only to a process
+// event loop (compile-hardened.ts, compileEagerly). V8 tells which functions have code only to a process
 // started with --allow-natives-syntax, so the probe runs in one of its own.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
