@@ -4,13 +4,16 @@
 // with 1 KB bodies (p50/p90/p99, open loop; Dapr publishes +1.40 ms p90 and +2.10 ms p99 for
 // this case), and requests per second at saturation. Alternating rounds, medians. With the
 // openssl command at hand, a second pair of sidecars talks over mTLS (certificates from one
-// test CA), measured in the same rounds: what mTLS adds to the insecure internal call.
+// test CA), measured in the same rounds: what mTLS adds to the insecure internal call. Beside
+// them, the floor: two bare relay processes (bare-invoke-relay.ts) making the same hops (HTTP in,
+// a gRPC-framed HTTP/2 call between them, HTTP to the app) with nothing else, so the figures
+// say what Tessera adds over the hops any pair of Node sidecars pays for on this machine.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { pollUntil, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
 import { TestCa, certDir, mtlsArgs } from '../support/test-certs.ts';
@@ -19,6 +22,7 @@ import { load, median } from './bench-support.ts';
 
 const run = promisify(execFile);
 const ECHO_APP = fileURLToPath(new URL('./invoke-echo-app.ts', import.meta.url));
+const BARE_RELAY = fileURLToPath(new URL('./bare-invoke-relay.ts', import.meta.url));
 const RATE_CLIENT = fileURLToPath(new URL('./rate-load-client.ts', import.meta.url));
 const BODY_BYTES = 1024;
 
@@ -39,8 +43,8 @@ interface Latency {
   errors: number;
 }
 
-/** The app called directly, through two sidecars, and through two sidecars over mTLS. */
-const PATHS = ['direct', 'invoked', 'mtls'] as const;
+/** The app called directly, through two sidecars, through two sidecars over mTLS, and through two bare relays. */
+const PATHS = ['direct', 'invoked', 'mtls', 'bare'] as const;
 type Path = (typeof PATHS)[number];
 
 async function rateLoad(url: string, rate: number, seconds: number): Promise<Latency> {
@@ -48,13 +52,27 @@ async function rateLoad(url: string, rate: number, seconds: number): Promise<Lat
   return JSON.parse(stdout) as Latency;
 }
 
+/** The port a bench process prints on its first line. */
+async function portOf(child: ChildProcess): Promise<number> {
+  const first = await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next();
+  const port = Number(first.value);
+  if (first.done === true || !Number.isInteger(port) || port <= 0) throw new Error(`a bench process did not say its port (it said ${JSON.stringify(first.value)})`);
+  return port;
+}
+
 export async function invokeBench(options: InvokeBenchOptions): Promise<string[]> {
   const registry = mkdtempSync(join(tmpdir(), 'tessera-invoke-bench-'));
   const app = spawn(process.execPath, [ECHO_APP], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const relays: ChildProcess[] = [];
   const sidecars: SidecarProcess[] = [];
   try {
-    const [portLine] = await createInterface({ input: app.stdout! })[Symbol.asyncIterator]().next().then((r) => [r.value as string]);
-    const appPort = Number(portLine);
+    const appPort = await portOf(app);
+    const relay = async (role: 'callee' | 'caller', port: number): Promise<number> => {
+      const child = spawn(process.execPath, [BARE_RELAY, role, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      relays.push(child);
+      return portOf(child);
+    };
+    const bareCaller = await relay('caller', await relay('callee', appPort));
     const env = { TESSERA_NAME_REGISTRY: registry };
     const callee = await startSidecar({ appId: 'callee', args: ['--app-port', String(appPort)], env, startTimeoutMs: 30_000 });
     sidecars.push(callee);
@@ -70,6 +88,7 @@ export async function invokeBench(options: InvokeBenchOptions): Promise<string[]
       sidecars.push(callerTls);
       urls.mtls = `${callerTls.url}/v1.0/invoke/callee-tls/method/echo`;
     }
+    urls.bare = `http://127.0.0.1:${bareCaller}/v1.0/invoke/callee/method/echo`;
     const paths = PATHS.filter((path) => urls[path] !== undefined);
     for (const path of paths.slice(1)) {
       const url = urls[path]!;
@@ -81,7 +100,7 @@ export async function invokeBench(options: InvokeBenchOptions): Promise<string[]
 
     const lines = [`(i) service invocation, app -> caller sidecar -> internal gRPC -> callee sidecar -> app vs the app called directly, ${options.rounds} alternating rounds, medians:`];
     for (const rate of options.rates) {
-      const lat: Record<Path, Latency[]> = { direct: [], invoked: [], mtls: [] };
+      const lat: Record<Path, Latency[]> = { direct: [], invoked: [], mtls: [], bare: [] };
       for (let round = 0; round < options.rounds; round++) {
         for (const path of paths) lat[path].push(await rateLoad(urls[path]!, rate, options.seconds));
       }
@@ -93,19 +112,23 @@ export async function invokeBench(options: InvokeBenchOptions): Promise<string[]
       const errors = paths.flatMap((path) => lat[path]).reduce((sum, l) => sum + l.errors, 0);
       lines.push(`    latency at ${rate} req/s, ${BODY_BYTES} B bodies, open loop, ${options.seconds}s each: ${added('p50')}, ${added('p90')}, ${added('p99')}; errors ${errors} (Dapr publishes +1.40 ms p90, +2.10 ms p99 at 1000 req/s)`);
       if (paths.includes('mtls')) lines.push(`      with mTLS between the sidecars, vs without: ${(['p50', 'p90', 'p99'] as const).map((p) => added(p, 'invoked', 'mtls')).join(', ')}`);
+      lines.push(`      two bare relays (the floor) vs direct: ${(['p50', 'p90', 'p99'] as const).map((p) => added(p, 'direct', 'bare')).join(', ')}`);
     }
-    const rps: Record<Path, number[]> = { direct: [], invoked: [], mtls: [] };
+    const rps: Record<Path, number[]> = { direct: [], invoked: [], mtls: [], bare: [] };
     const body = 'x'.repeat(BODY_BYTES);
     for (let round = 0; round < options.rounds; round++) {
       for (const path of paths) rps[path].push((await load(urls[path]!, 'POST', body, options.seconds, options.connections)).rps);
     }
     const ratios = rps.invoked.map((r, i) => r / rps.direct[i]!);
+    const bareRatios = rps.bare.map((r, i) => r / rps.direct[i]!);
     lines.push(
       `    saturation, ${options.connections} connections: direct ${median(rps.direct).toFixed(0)} req/s, through two sidecars ${median(rps.invoked).toFixed(0)} req/s: ${median(ratios).toFixed(2)}x (rounds: ${ratios.map((r) => r.toFixed(2)).join(' ')})${paths.includes('mtls') ? `, with mTLS ${median(rps.mtls).toFixed(0)} req/s` : ''}; load average ${loadavg()[0]!.toFixed(1)}`,
+      `      two bare relays (the floor): ${median(rps.bare).toFixed(0)} req/s: ${median(bareRatios).toFixed(2)}x (rounds: ${bareRatios.map((r) => r.toFixed(2)).join(' ')})`,
     );
     return lines;
   } finally {
     await Promise.all(sidecars.map((sidecar) => sidecar.stop()));
+    for (const child of relays) child.kill();
     app.kill();
     rmSync(registry, { recursive: true, force: true });
   }
