@@ -12,7 +12,9 @@
 // Each sidecar path alternates with its limit, `rounds` times; the table shows medians. The
 // batched row publishes with the bulk API (100 a request) to a bulkSubscribe subscription
 // (up to 100 a POST), as the direct client batches its reads; then `long` messages go
-// through pubsub.redis each way, the Done-when figure of issue 13.
+// through pubsub.redis each way, the Done-when figure of issue 13. Beside pubsub.memory, in the
+// same rounds, its floor: a bare node:http relay (bare-publish-relay.ts) making the same two
+// hops with nothing else.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,7 @@ import type { BenchAppStats } from '../support/pubsub-bench-app.ts';
 import type { PublishPlan, PublishResult } from '../support/pubsub-bench-publisher.ts';
 import { RedisServer } from '../support/redis-server.ts';
 import { RespClient, type RespValue } from '../support/resp-client.ts';
+import { startBarePublishRelay } from './bare-publish-relay.ts';
 import { median, percentile } from './bench-support.ts';
 
 const APP = fileURLToPath(new URL('../support/pubsub-bench-app.ts', import.meta.url));
@@ -274,6 +277,7 @@ export async function pubsubBench(options: PubSubBenchOptions = process.env.BENC
   let sidecar: Sidecar | undefined;
   let consumer: DirectRedisConsumer | undefined;
   let probe: RespClient | undefined;
+  let relay: { url: string; stop(): Promise<void> } | undefined;
   try {
     app = await BenchApp.start([
       { pubsubname: 'memory', topic: 'bench', route: '/memory' },
@@ -311,10 +315,13 @@ export async function pubsubBench(options: PubSubBenchOptions = process.env.BENC
     const serialHttp = path('HTTP POST -> app, 1 in flight (limit)', { kind: 'http', url: `${app.url}/direct` }, app, 1, 1);
     const http = path(`HTTP POST -> app, ${n} in flight (limit)`, { kind: 'http', url: `${app.url}/direct` }, app);
     const memory = path('sidecar pubsub.memory -> app', { kind: 'http', url: `${sidecarUrl}/memory/bench` }, app);
+    // As many deliveries in flight as the sidecar's (maxConcurrentHandlers' default).
+    relay = await startBarePublishRelay(`${app.url}/direct`, 16);
+    const bare = path('bare node:http relay -> app (floor)', { kind: 'http', url: relay.url }, app);
     const direct = path('XADD -> XREADGROUP, Node client (limit)', { kind: 'redis', port: redis.port, stream: 'bench-direct' }, consumer);
     const perMessage = path('sidecar pubsub.redis -> app', { kind: 'http', url: `${sidecarUrl}/redis/bench` }, app);
     const batched = path(`  same, batched: bulk ${BATCH} in, ${BATCH} a POST`, { kind: 'http', url: `${bulkUrl}/redis/bench-batched` }, app, BATCH);
-    const all = [serialHttp, http, memory, direct, perMessage, batched];
+    const all = [serialHttp, http, memory, bare, direct, perMessage, batched];
 
     let seq = 0;
     const nextSeq = (): number => (seq += 10_000_000);
@@ -324,9 +331,8 @@ export async function pubsubBench(options: PubSubBenchOptions = process.env.BENC
     await measure(serialHttp);
     // Each sidecar path right after its limit, round after round: the machine's noise hits both alike.
     for (let round = 0; round < options.rounds; round++) {
-      for (const [limit, through] of [[http, memory], [direct, perMessage], [direct, batched]] as const) {
-        await measure(limit);
-        await measure(through);
+      for (const group of [[http, memory, bare], [direct, perMessage], [direct, batched]]) {
+        for (const p of group) await measure(p);
       }
     }
     const rows = all.map((p) => medianRow(measured.get(p)!));
@@ -349,7 +355,7 @@ export async function pubsubBench(options: PubSubBenchOptions = process.env.BENC
       );
     }
     lines.push(
-      `    throughput ratios: pubsub.memory / HTTP with ${n} in flight ${fmt(rate(memory) / rate(http), 2)} (target 0.7), ` +
+      `    throughput ratios: pubsub.memory / HTTP with ${n} in flight ${fmt(rate(memory) / rate(http), 2)} (target 0.7; the bare relay, its floor: ${fmt(rate(bare) / rate(http), 2)}), ` +
         `pubsub.memory / serial HTTP ${fmt(rate(memory) / rate(serialHttp), 2)}, ` +
         `pubsub.redis / direct Redis ${fmt(rate(perMessage) / rate(direct), 2)} one by one, ${fmt(rate(batched) / rate(direct), 2)} batched (target 0.5)`,
       `    ${options.long} messages: direct client ${fmt(longDirect, 0)}/s; pubsub.redis batched ${fmt(longRows[1]!.burst.rate, 0)}/s (${fmt(longRows[1]!.burst.rate / longDirect, 2)}), ` +
@@ -357,6 +363,7 @@ export async function pubsubBench(options: PubSubBenchOptions = process.env.BENC
     );
     return lines;
   } finally {
+    await relay?.stop();
     await consumer?.stop();
     probe?.close();
     await sidecar?.stop();
