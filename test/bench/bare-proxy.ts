@@ -26,6 +26,11 @@ export async function startBareProxy(target: string): Promise<{ url: string; sto
       out.end();
     });
   });
+  return serveOnLoopback(server, agent);
+}
+
+/** Listens on a loopback port; `stop` closes the server and the agent of its outgoing calls. */
+export async function serveOnLoopback(server: Server, agent: Agent): Promise<{ url: string; stop(): Promise<void> }> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,

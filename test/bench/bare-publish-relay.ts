@@ -5,7 +5,7 @@
 // the sidecar runs (the bench process), so the two differ only in what the sidecar adds over
 // the two HTTP hops every Node relay between a publisher and an app pays for.
 import { Agent, createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveOnLoopback } from './bare-proxy.ts';
 
 export async function startBarePublishRelay(target: string, inFlight: number): Promise<{ url: string; stop(): Promise<void> }> {
   const agent = new Agent({ keepAlive: true, maxSockets: inFlight });
@@ -29,12 +29,5 @@ export async function startBarePublishRelay(target: string, inFlight: number): P
       forward(Buffer.concat(chunks));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-    stop: async () => {
-      agent.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return serveOnLoopback(server, agent);
 }
