@@ -43,8 +43,9 @@ export function readResourceFile(path: string, root: string, limit: ReadLimit): 
     let real: string;
     try {
       real = realpathSync(path);
-    } catch {
-      throw refuse('a symbolic link to nothing (its target does not exist)');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw refuse(code === 'ELOOP' ? 'a symbolic link in a loop (it leads back to itself)' : 'a symbolic link to nothing (its target does not exist)');
     }
     const folder = realpathSync(root);
     if (!real.startsWith(folder + sep)) throw refuse(`a symbolic link that leads outside the resources folder ${root}: only files inside it are read`);

@@ -61,9 +61,11 @@ test('a symlink to a file outside the folder is refused without showing where it
   assert.ok(!message.includes(SECRET) && !message.includes(outside.path), message);
 });
 
-test('a dangling symlink and a directory are refused by name', async () => {
+test('a dangling symlink, a symlink loop and a directory are refused by name', async () => {
   await symlink(join(dir.path, 'nowhere.yaml'), join(dir.path, 'dangling.yaml'));
   assert.match(refusal(join(dir.path, 'dangling.yaml')), /dangling\.yaml: a symbolic link to nothing/);
+  await symlink(join(dir.path, 'loop.yaml'), join(dir.path, 'loop.yaml'));
+  assert.match(refusal(join(dir.path, 'loop.yaml')), /loop\.yaml: a symbolic link in a loop/);
   await mkdir(join(dir.path, 'folder.wasm'));
   assert.match(refusal(join(dir.path, 'folder.wasm'), MODULE_LIMIT), /folder\.wasm: a directory, not a regular file/);
 });
