@@ -88,6 +88,8 @@ export interface SidecarOptions {
   streamTimings?: Partial<DeliveryTimings> | undefined;
   listenAddress: string;
   resourcesPaths: string[];
+  /** `--max-components`: most components run at once (DEFAULT_MAX_COMPONENTS unless given). */
+  maxComponents?: number | undefined;
   maxBodyBytes: number;
   apiToken?: string | undefined;
   /** Sent to the app as `dapr-api-token`; defaults to APP_API_TOKEN from the environment. */
@@ -172,6 +174,7 @@ export class Sidecar {
     this.registry = new ComponentRegistry({
       logger: options.logger.child('components'),
       observer: metrics,
+      maxComponents: options.maxComponents,
       onChange: () => {
         this.subscriptions.reconcile();
         this.inputBindings.reconcile();
@@ -409,7 +412,7 @@ export class Sidecar {
     try {
       // Listed while the folders are read: neither waits for the other.
       const bundled = loadBundledTypes(undefined, (path, err) => logger.warn(`bundled component ${path} left out: ${err.message}`));
-      const plan = await scanResources(resourcesPaths, bundled, appId, loadWorkers, { limits: DEFAULT_LIMITS, known: this.#known });
+      const plan = await scanResources(resourcesPaths, bundled, appId, loadWorkers, { limits: DEFAULT_LIMITS, known: this.#known }, this.registry.files());
       this.#known = new Map(plan.components.map((c) => [c.modulePath, c.sha256]));
       this.subscriptions.setResources(plan.others);
       this.#resiliencyResources.apply(plan.others);

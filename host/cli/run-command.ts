@@ -152,6 +152,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     mtls,
     listenAddress: options.listenAddress,
     resourcesPaths: options.resourcesPaths,
+    maxComponents: options.maxComponents,
     maxBodyBytes: options.maxBodyBytes,
     apiToken,
     logger,

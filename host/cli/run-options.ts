@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import type { AppProtocol } from '../app-channel/app-callbacks.ts';
 import { APP_HEALTH_DEFAULTS, type AppHealthSettings } from '../app-channel/app-health.ts';
+import { DEFAULT_MAX_COMPONENTS } from '../components/component-count.ts';
 import { isLogLevel, type LogLevel } from '../observability/logger.ts';
 import type { MtlsFlags } from '../security/mtls-credentials.ts';
 import { parseSize } from '../units.ts';
@@ -27,6 +28,8 @@ export interface RunOptions {
   internalGrpcPort: number;
   listenAddress: string;
   resourcesPaths: string[];
+  /** `--max-components`: most components the sidecar runs at once. */
+  maxComponents: number;
   logLevel: LogLevel;
   logAsJson: boolean;
   maxBodyBytes: number;
@@ -74,6 +77,9 @@ Flags:
   --resources-path DIR        a folder of Component YAML and .wasm files, which must exist;
                               repeatable. Changes to it are applied while the sidecar runs.
                               (--components-path is accepted as an alias)
+  --max-components N          most components run at once (default 256); past it, in the
+                              folders' order after those already running, they are refused
+                              with one error naming the first
   --log-level L               debug, info, warn or error (default info)
   --log-as-json               write logs as JSON lines
   --max-body-size SIZE        largest request body, e.g. 4Mi, 512Ki, 1048576 (default 4Mi)
@@ -201,6 +207,7 @@ const FLAGS = {
   'dapr-listen-addresses': { type: 'string' },
   'resources-path': { type: 'string', multiple: true },
   'components-path': { type: 'string', multiple: true },
+  'max-components': { type: 'string' },
   'log-level': { type: 'string' },
   'log-as-json': { type: 'boolean' },
   'max-body-size': { type: 'string' },
@@ -270,6 +277,7 @@ export function parseRunArgs(argv: string[]): RunOptions | 'help' {
     internalGrpcPort: port('--dapr-internal-grpc-port', v['dapr-internal-grpc-port'], 0)!,
     listenAddress: v['dapr-listen-addresses'] ?? '127.0.0.1',
     resourcesPaths: [...(v['resources-path'] ?? []), ...(v['components-path'] ?? [])],
+    maxComponents: positive('--max-components', v['max-components'], DEFAULT_MAX_COMPONENTS),
     logLevel,
     logAsJson: v['log-as-json'] ?? false,
     maxBodyBytes: v['max-body-size'] === undefined ? 4 * 1024 ** 2 : size('--max-body-size', v['max-body-size']),

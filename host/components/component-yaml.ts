@@ -64,10 +64,17 @@ function configError(source: string, message: string): TesseraError {
   return new TesseraError('ERR_COMPONENT_CONFIG', `${source}: ${message}`);
 }
 
+/**
+ * YAML documents one resource file may hold: far more than a folder's components need, few
+ * enough that one file cannot make a scan hold or report thousands of resources.
+ */
+export const MAX_RESOURCE_DOCUMENTS = 100;
+
 /** Parses one resource file's text; `source` names the file in every error. */
 export function parseResourceFile(text: string, source: string): ResourceFile {
   const result: ResourceFile = { components: [], middlewares: [], others: [] };
   const docs = parseAllDocuments(text);
+  if (docs.length > MAX_RESOURCE_DOCUMENTS) throw configError(source, `${docs.length} YAML documents, over the ${MAX_RESOURCE_DOCUMENTS} one resource file may hold (split it into several files)`);
   for (const [index, doc] of docs.entries()) {
     const where = docs.length > 1 ? `${source} (document ${index + 1})` : source;
     if (doc.errors.length > 0) throw configError(where, `invalid YAML: ${doc.errors[0]!.message}`);

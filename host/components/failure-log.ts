@@ -19,6 +19,11 @@ export class FailureLog {
     return true;
   }
 
+  /** Whether `report` would log `message` for `key`. */
+  isNew(key: string, message: string): boolean {
+    return this.#last.get(key) !== message;
+  }
+
   /** `key` recovered (or is gone): its next failure is news. */
   clear(key: string): void {
     this.#last.delete(key);

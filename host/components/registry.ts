@@ -24,6 +24,7 @@ import { pubSubKind } from '../sandbox/kinds/pubsub-broker.ts';
 import { stateStoreKind } from '../sandbox/kinds/state-store.ts';
 import { startGuest } from '../sandbox/start-guest.ts';
 import { ComponentHandle, type Generation } from './component-handle.ts';
+import { DEFAULT_MAX_COMPONENTS, withinCount } from './component-count.ts';
 import { ownersOf } from './duplicate-names.ts';
 import { FailureLog } from './failure-log.ts';
 import { FIRST_RETRY_MS, LoadRetries, MAX_RETRY_MS, RETRY_FACTOR, type RetryClock } from './load-retries.ts';
@@ -42,7 +43,14 @@ export interface RegistryOptions {
   clock?: RetryClock;
   /** Told of loads, failed starts, compiles and every component call, when metrics are on. */
   observer?: ComponentObserver | undefined;
+  /** Most components run at once (`--max-components`); DEFAULT_MAX_COMPONENTS unless given. */
+  maxComponents?: number | undefined;
 }
+
+/** New failures one plan logs line by line; the rest are counted in one line (they are all in /v1.0/metadata). */
+const MAX_FAILURES_LOGGED = 20;
+/** File failures kept for /v1.0/metadata; past them one entry says how many more there are. */
+const MAX_FAILURES_LISTED = 1000;
 
 interface Entry {
   handle: ComponentHandle;
@@ -135,6 +143,14 @@ function generationInfo(g: Generation): GenerationInfo {
   };
 }
 
+/** The failures /v1.0/metadata lists: the first MAX_FAILURES_LISTED, then one saying how many more. */
+function listed(failures: PlanFailure[]): PlanFailure[] {
+  if (failures.length <= MAX_FAILURES_LISTED) return failures;
+  const rest = failures.length - MAX_FAILURES_LISTED;
+  const next = failures[MAX_FAILURES_LISTED]!;
+  return [...failures.slice(0, MAX_FAILURES_LISTED), { name: next.name, source: next.source, error: `${next.error} (and ${rest - 1} more resources not loaded, not listed)` }];
+}
+
 export class ComponentRegistry implements ComponentDirectory {
   readonly #slots = new Map<string, Slot>();
   /** Files of the last plan that could not be used (and belong to no running component). */
@@ -156,6 +172,18 @@ export class ComponentRegistry implements ComponentDirectory {
     this.#failureLog = new FailureLog((message) => options.logger.error(message));
   }
 
+  /** The files (YAML and module) of every component that runs, starts or waits to retry. */
+  files(): Set<string> {
+    const files = new Set<string>();
+    for (const slot of this.#slots.values()) {
+      const desired = slot.target ?? slot.entry?.desired;
+      if (desired === undefined) continue;
+      files.add(desired.source);
+      files.add(desired.modulePath);
+    }
+    return files;
+  }
+
   /**
    * Moves the registry to `plan`: each component's change is queued on its own chain at
    * once, so a later plan's changes follow this one's. Resolves when every change this plan
@@ -170,19 +198,29 @@ export class ComponentRegistry implements ComponentDirectory {
     });
     const refused = owned.refused;
     this.#duplicates = refused;
-    const { kept: components, refused: sharingAFile } = sharedPersistFiles(owned.components, (c) => this.#slots.get(c.name)?.entry?.persister?.settings.path === c.persist?.path);
+    const { kept: persisting, refused: sharingAFile } = sharedPersistFiles(owned.components, (c) => this.#slots.get(c.name)?.entry?.persister?.settings.path === c.persist?.path);
+    const counted = withinCount(persisting, this.#options.maxComponents ?? DEFAULT_MAX_COMPONENTS, (name) => {
+      const slot = this.#slots.get(name);
+      return slot !== undefined && (slot.target !== undefined || slot.entry !== undefined);
+    });
+    const components = counted.kept;
     const wanted = new Set(components.map((c) => c.name));
     const kept = new Set<string>();
     const fileFailures: PlanFailure[] = [];
     /** The failures of this plan, as the failure log keys them. */
     const failing = new Set<string>();
+    let logged = 0;
+    let unlogged = 0;
     const reportFile = (f: PlanFailure): void => {
       const key = `file:${f.source}:${f.name}`;
       failing.add(key);
-      this.#failureLog.report(key, `resource ${f.source} not loaded: ${f.error}`);
+      const message = `resource ${f.source} not loaded: ${f.error}`;
+      if (logged < MAX_FAILURES_LOGGED) {
+        if (this.#failureLog.report(key, message)) logged++;
+      } else if (this.#failureLog.isNew(key, message)) unlogged++;
     };
     for (const failure of [...refused.values()].flat()) reportFile(failure);
-    for (const failure of [...plan.failures, ...sharingAFile]) {
+    for (const failure of [...plan.failures, ...sharingAFile, ...(counted.over === undefined ? [] : [counted.over])]) {
       // A broken edit of a running (or starting) component's file keeps what runs; a file
       // still being written is not an error yet.
       const owner = [...this.#slots].find(([name, s]) => s.target?.source === failure.source && !wanted.has(name) && (s.entry !== undefined || s.failure === undefined));
@@ -196,7 +234,8 @@ export class ComponentRegistry implements ComponentDirectory {
       if (entry) entry.handle.loadError = failure.error;
       else fileFailures.push(failure);
     }
-    this.#fileFailures = fileFailures;
+    if (unlogged > 0) log.error(`${unlogged} more resources not loaded, not logged one by one: GET /v1.0/metadata lists them`);
+    this.#fileFailures = listed(fileFailures);
     this.#failureLog.keepOnly('file:', failing);
 
     const steps: Promise<void>[] = [];

@@ -126,6 +126,38 @@ function withDefaults(manifest: Manifest, config: ReadonlyMap<string, string>, a
 
 const RESOURCE_EXTENSIONS = new Set(['.yaml', '.yml', '.wasm']);
 
+/**
+ * Resource files one scan reads, across its folders: a folder of thousands of files would
+ * otherwise make every change read (and report) all of them. Past it files are not read, and
+ * one failure says so; the files of running components are read first, so adding files never
+ * stops a component that runs.
+ */
+export const MAX_RESOURCE_FILES = 256;
+
+interface ListedFile {
+  dir: string;
+  file: string;
+}
+
+/** The files a scan reads, in scan order, and the failure for those it leaves, naming the first of them. */
+function filesToRead(files: readonly ListedFile[], holding: ReadonlySet<string>): { read: ListedFile[]; over: PlanFailure | undefined } {
+  if (files.length <= MAX_RESOURCE_FILES) return { read: [...files], over: undefined };
+  const held = files.filter((f) => holding.has(join(f.dir, f.file)));
+  const rest = files.filter((f) => !holding.has(join(f.dir, f.file)));
+  const chosen = new Set([...held, ...rest].slice(0, MAX_RESOURCE_FILES));
+  const left = files.filter((f) => !chosen.has(f));
+  const first = join(left[0]!.dir, left[0]!.file);
+  const others = left.length - 1;
+  return {
+    read: files.filter((f) => chosen.has(f)),
+    over: {
+      name: stemOf(first),
+      source: first,
+      error: `${first}${others > 0 ? ` and ${others} more files after it` : ''}: not read: the resources folders hold ${files.length} resource files, over the ${MAX_RESOURCE_FILES} a sidecar reads`,
+    },
+  };
+}
+
 type ResourceRead = { wasm: WasmFile } | { yaml: YamlFile; source: string } | { failure: PlanFailure };
 
 /** A Component from a YAML, with the YAML's modification time. */
@@ -164,7 +196,9 @@ async function readResource(dir: string, file: string, workers: LoadWorkers, ahe
 /**
  * The plan for `dirs`. `bundled` may still be on its way (a hot swap's scan lists the bundled
  * types while it reads the folders, not before): it is needed only once the files are read.
- * With `ahead`, new modules are prepared as they are read (the sidecar's scans).
+ * With `ahead`, new modules are prepared as they are read (the sidecar's scans). `holding`
+ * names the files (YAML and modules) of the components that run: past MAX_RESOURCE_FILES
+ * they are read before any other.
  */
 export async function scanResources(
   dirs: readonly string[],
@@ -172,6 +206,7 @@ export async function scanResources(
   appId: string,
   workers: LoadWorkers = loadWorkers,
   ahead?: ScanAhead,
+  holding: ReadonlySet<string> = new Set(),
 ): Promise<ResourcePlan> {
   const plan: ResourcePlan = { components: [], failures: [], middlewares: [], others: [] };
   const specs: TimedSpec[] = [];
@@ -181,7 +216,10 @@ export async function scanResources(
     const listed = await Promise.all(dirs.map(async (dir) => (await listDir(dir)).map((file) => ({ dir, file }))));
     const files = listed.flat().filter(({ file }) => RESOURCE_EXTENSIONS.has(extname(file).toLowerCase()));
     // All at once, on the load workers; taken in folder order.
-    return Promise.all(files.map(({ dir, file }) => readResource(dir, file, workers, ahead)));
+    const { read, over } = filesToRead(files, holding);
+    const reads = read.map(({ dir, file }) => readResource(dir, file, workers, ahead));
+    if (over !== undefined) reads.push(Promise.resolve({ failure: over }));
+    return Promise.all(reads);
   };
   const [reads, types] = await Promise.all([readAll(), bundled]);
   for (const read of reads) {

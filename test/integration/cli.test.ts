@@ -98,6 +98,9 @@ describe('tessera help and usage errors', concurrently, () => {
     const concurrency = await runTessera(['run', '--app-id', 'x', '--app-max-concurrency', '0']);
     assert.equal(concurrency.code, 2);
     assert.equal(concurrency.stderr, 'tessera: --app-max-concurrency must be a positive integer, or -1 for no limit, got "0"\n');
+    const components = await runTessera(['run', '--app-id', 'x', '--max-components', 'many']);
+    assert.equal(components.code, 2);
+    assert.equal(components.stderr, 'tessera: --max-components must be a positive integer, got "many"\n');
   });
 });
 
