@@ -45,6 +45,26 @@ const EMPTY: SubscriptionSet = { subscriptions: [], problems: [] };
 const keyOf = (pubsubName: string, topic: string): string => `${pubsubName}\u0000${topic}`;
 const describe = (p: SubscriptionProblem): string => p.error;
 
+/**
+ * Subscriptions delivered at once: each runs a delivery loop on its broker, so a resources
+ * folder (or an app's /dapr/subscribe) naming thousands of topics would otherwise take the
+ * sidecar's CPU and memory by count. Those delivered already keep their places; past the cap
+ * the rest are one problem, naming the first of them.
+ */
+export const MAX_SUBSCRIPTIONS = 256;
+/** New problems one reconcile logs line by line; one more line counts the rest. */
+const MAX_PROBLEMS_LOGGED = 20;
+/** Problems kept for /v1.0/metadata. */
+const MAX_PROBLEMS_LISTED = 1000;
+
+interface Candidate {
+  key: string;
+  s: Subscription;
+  concurrency: DeliveryConcurrency;
+  pubsub: PubSub;
+  channel: AppCallbacks;
+}
+
 export class SubscriptionManager {
   readonly #options: SubscriptionManagerOptions;
   readonly #timings: DeliveryTimings;
@@ -95,6 +115,7 @@ export class SubscriptionManager {
     const { pubsubs, appId, channel } = this.#options;
     const problems: SubscriptionProblem[] = [...this.#programmatic.problems, ...this.#declarative.problems];
     const wanted = new Map<string, Subscription>();
+    const candidates: Candidate[] = [];
     // Programmatic first: for a pubsub + topic declared both ways, the app's own wins.
     for (const s of [...this.#programmatic.subscriptions, ...this.#declarative.subscriptions]) {
       const key = keyOf(s.pubsubName, s.topic);
@@ -128,14 +149,24 @@ export class SubscriptionManager {
         continue;
       }
       wanted.set(key, s);
-      this.#ensureLoop(key, s, concurrency, live.pubsub, channel);
+      candidates.push({ key, s, concurrency, pubsub: live.pubsub, channel });
+    }
+    // Those delivered already first, then the rest in order, up to the cap.
+    const ordered = [...candidates.filter((c) => this.#running.has(c.key)), ...candidates.filter((c) => !this.#running.has(c.key))];
+    for (const c of ordered.slice(0, MAX_SUBSCRIPTIONS)) this.#ensureLoop(c.key, c.s, c.concurrency, c.pubsub, c.channel);
+    const over = ordered.slice(MAX_SUBSCRIPTIONS);
+    for (const c of over) wanted.delete(c.key);
+    if (over.length > 0) {
+      const { s } = over[0]!;
+      const more = over.length > 1 ? ` and ${over.length - 1} more` : '';
+      problems.push({ ...this.#problem(s), error: `${s.source}: subscription to topic ${s.topic} on pubsub ${s.pubsubName}${more} not started: ${candidates.length} subscriptions, over the ${MAX_SUBSCRIPTIONS} one sidecar delivers` });
     }
     for (const [key, running] of this.#running) {
       if (!wanted.has(key)) this.#stopLoop(key, running);
     }
     this.#logNew(problems);
-    this.#problems = problems;
-    this.#active = [...wanted.values()];
+    this.#problems = problems.slice(0, MAX_PROBLEMS_LISTED);
+    this.#active = candidates.filter((c) => wanted.has(c.key)).map((c) => c.s);
   }
 
   #problem(s: Subscription): Omit<SubscriptionProblem, 'error'> {
@@ -177,11 +208,19 @@ export class SubscriptionManager {
   /** Logs each problem once, when it first appears. */
   #logNew(problems: SubscriptionProblem[]): void {
     const before = new Set(this.#problems.map(describe));
+    let logged = 0;
+    let unlogged = 0;
     for (const problem of problems) {
       if (before.has(describe(problem))) continue;
+      if (logged === MAX_PROBLEMS_LOGGED) {
+        unlogged++;
+        continue;
+      }
+      logged++;
       if (problem.waiting) this.#log.warn(`subscription not started: ${problem.error}`);
       else this.#log.error(`subscription not used: ${problem.error}`);
     }
+    if (unlogged > 0) this.#log.error(`${unlogged} more subscriptions not used, not logged one by one: GET /v1.0/metadata lists them`);
   }
 
   /** Ends the idle pause of the loop for that topic: something was just published to it. */

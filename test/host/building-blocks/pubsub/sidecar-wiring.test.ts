@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadBundledTypes } from '../../../../host/components/type-catalog.ts';
 import { silentLogger } from '../../../../host/observability/logger.ts';
 import { Sidecar } from '../../../../host/sidecar.ts';
+import { MAX_SUBSCRIPTIONS } from '../../../../host/building-blocks/pubsub/subscription-manager.ts';
 import { pollUntil } from '../../../support/sidecar-process.ts';
 import { tempDir } from '../../../support/temp-dir.ts';
 import { TestApp } from '../../../support/test-app.ts';
@@ -97,5 +98,49 @@ describe('pub/sub wired into the sidecar (bundled pubsub.memory)', () => {
     assert.equal((await publish('declared', { n: 4 })).status, 204);
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(app.at('/declared').length, 1);
+  });
+});
+
+describe(`past ${MAX_SUBSCRIPTIONS} subscriptions`, () => {
+  let dir: { path: string; remove: () => Promise<void> };
+  let app: TestApp;
+  let sidecar: Sidecar;
+  const many = (prefix: string, n: number): string => Array.from({ length: n }, (_, i) => subscriptionYaml(`${prefix}${String(i).padStart(3, '0')}`, '/t')).join('---\n');
+
+  before(async () => {
+    dir = await tempDir();
+    await writeFile(join(dir.path, 'pubsub.yaml'), PUBSUB_YAML);
+    // 300 topics in three files of 100 documents (the most a file may hold).
+    for (const f of ['m1', 'm2', 'm3']) await writeFile(join(dir.path, `${f}.yaml`), many(f, 100));
+    app = await new TestApp().listen();
+    sidecar = await Sidecar.start({ appId: 'orders', appPort: app.port, httpPort: 0, listenAddress: '127.0.0.1', resourcesPaths: [dir.path], maxBodyBytes: 4 * 1024 * 1024, logger: silentLogger });
+    await sidecar.loaded;
+  });
+
+  after(async () => {
+    await sidecar?.stop();
+    await app?.close();
+    await dir?.remove();
+  });
+
+  it('delivers the first ones, refuses the rest in one problem naming the first of them, and keeps what it delivers when more are added', async () => {
+    const topics = await pollUntil('the subscriptions', () => {
+      const list = sidecar.subscriptions.list();
+      return list.length === MAX_SUBSCRIPTIONS ? list.map((s) => String(s.topic)) : undefined;
+    });
+    assert.equal(topics[0], 'm1000');
+    assert.equal(topics.at(-1), `m3${String(MAX_SUBSCRIPTIONS - 201).padStart(3, '0')}`);
+    const problems = sidecar.subscriptions.problems();
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    assert.match(problems[0]!.error, new RegExp(`subscription to topic m3${String(MAX_SUBSCRIPTIONS - 200).padStart(3, '0')} on pubsub pubsub and ${299 - MAX_SUBSCRIPTIONS} more not started: 300 subscriptions, over the ${MAX_SUBSCRIPTIONS} one sidecar delivers`));
+
+    // A file that sorts first: what is delivered stays delivered.
+    await writeFile(join(dir.path, 'a.yaml'), many('a', 5));
+    await pollUntil('the added file read', () => (sidecar.subscriptions.problems()[0]?.error.includes('305 subscriptions') ? true : undefined), { timeoutMs: 5000 });
+    assert.deepEqual(
+      sidecar.subscriptions.list().map((s) => String(s.topic)),
+      topics,
+    );
+    assert.match(sidecar.subscriptions.problems()[0]!.error, /topic a000 on pubsub pubsub and 48 more not started/);
   });
 });
