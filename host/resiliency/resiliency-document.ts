@@ -55,6 +55,14 @@ export interface ResiliencyDocument {
   components: Map<string, { outbound?: TargetPolicies; inbound?: TargetPolicies }>;
 }
 
+/**
+ * Named policies of each kind (timeouts, retries, circuit breakers) one document may hold, and
+ * targets of each kind: far more than a service needs, few enough that reading a document
+ * (every breaker's CEL `trip` is compiled, on the event loop) stays short.
+ */
+const MAX_POLICIES = 100;
+const MAX_TARGETS = 1000;
+
 const name = { type: 'string', minLength: 1, maxLength: 253 };
 const targetPolicies = {
   type: 'object',
@@ -64,7 +72,7 @@ const targetPolicies = {
 /** A map of named policies, each an object of `properties` only. */
 const namedPolicies = (properties: Record<string, object>) => ({
   type: 'object',
-  maxProperties: 1000,
+  maxProperties: MAX_POLICIES,
   additionalProperties: { type: 'object', additionalProperties: false, properties },
 });
 const SCHEMA = {
@@ -83,7 +91,7 @@ const SCHEMA = {
           type: 'object',
           additionalProperties: false,
           properties: {
-            timeouts: { type: 'object', maxProperties: 1000, additionalProperties: { type: 'string' } },
+            timeouts: { type: 'object', maxProperties: MAX_POLICIES, additionalProperties: { type: 'string' } },
             retries: namedPolicies({
               policy: { enum: ['constant', 'exponential'] },
               duration: { type: 'string' },
@@ -110,11 +118,11 @@ const SCHEMA = {
           type: 'object',
           additionalProperties: false,
           properties: {
-            apps: { type: 'object', maxProperties: 10000, additionalProperties: targetPolicies },
+            apps: { type: 'object', maxProperties: MAX_TARGETS, additionalProperties: targetPolicies },
             actors: { type: 'object' },
             components: {
               type: 'object',
-              maxProperties: 10000,
+              maxProperties: MAX_TARGETS,
               additionalProperties: { type: 'object', additionalProperties: false, properties: { outbound: targetPolicies, inbound: targetPolicies } },
             },
           },

@@ -5,11 +5,20 @@ import type { Logger } from '../observability/logger.ts';
 import { parseResiliency, type ResiliencyDocument } from './resiliency-document.ts';
 import type { Resiliency } from './resiliency.ts';
 
+/**
+ * Resiliency documents in force at once: each is read (validated, its breakers' CEL compiled)
+ * on the event loop when the documents change, so their number is bounded as their size is.
+ * Past it, in scan order, the rest are not in force, and one line says so.
+ */
+export const MAX_RESILIENCY_DOCUMENTS = 16;
+
 export class ResiliencyResources {
   readonly #resiliency: Resiliency;
   readonly #logger: Logger;
   /** The refusals logged by the last scan, so an unchanged bad file is not logged at every scan. */
   #refused = new Set<string>();
+  /** Why documents in force were left out, as the last read of them said. */
+  #unread: string[] = [];
   #applied = '';
 
   constructor(resiliency: Resiliency, logger: Logger) {
@@ -19,25 +28,30 @@ export class ResiliencyResources {
 
   /** Applies the Resiliency documents among a scan's non-Component resources. */
   apply(others: readonly { kind: string; document: unknown; source: string }[]): void {
-    const documents: ResiliencyDocument[] = [];
-    const refused = new Set<string>();
-    for (const { kind, document, source } of others) {
-      if (kind !== 'Resiliency') continue;
-      try {
-        documents.push(parseResiliency(document, source));
-      } catch (err) {
-        const message = (err as Error).message;
-        refused.add(message);
-        if (!this.#refused.has(message)) this.#logger.error(`${message}; its policies are not in force`);
+    const all = others.filter((o) => o.kind === 'Resiliency');
+    const read = all.slice(0, MAX_RESILIENCY_DOCUMENTS);
+    // Read again only when the documents changed: applying resets every breaker.
+    const fingerprint = JSON.stringify(read);
+    if (fingerprint !== this.#applied) {
+      this.#applied = fingerprint;
+      const documents: ResiliencyDocument[] = [];
+      this.#unread = [];
+      for (const { document, source } of read) {
+        try {
+          documents.push(parseResiliency(document, source));
+        } catch (err) {
+          this.#unread.push(`${(err as Error).message}; its policies are not in force`);
+        }
       }
+      this.#resiliency.update(documents);
+      const names = this.#resiliency.documents;
+      if (names.length > 0 || documents.length > 0) this.#logger.info(`resiliency policies in force: ${names.length === 0 ? 'none (no document is scoped to this app)' : names.join(', ')}`);
     }
+    const refused = new Set(this.#unread);
+    if (all.length > read.length) {
+      refused.add(`${all[read.length]!.source}: ${all.length} Resiliency documents, over the ${MAX_RESILIENCY_DOCUMENTS} in force at once; this one and the ${all.length - read.length - 1} after it are not`);
+    }
+    for (const message of refused) if (!this.#refused.has(message)) this.#logger.error(message);
     this.#refused = refused;
-    // Re-applied only when the documents changed: applying resets every breaker.
-    const fingerprint = JSON.stringify(others.filter((o) => o.kind === 'Resiliency'));
-    if (fingerprint === this.#applied) return;
-    this.#applied = fingerprint;
-    this.#resiliency.update(documents);
-    const names = this.#resiliency.documents;
-    if (names.length > 0 || documents.length > 0) this.#logger.info(`resiliency policies in force: ${names.length === 0 ? 'none (no document is scoped to this app)' : names.join(', ')}`);
   }
 }

@@ -11,6 +11,8 @@ import { parseGoDuration } from '../../../host/resiliency/go-duration.ts';
 import { PolicyTimeoutError, runWithPolicy } from '../../../host/resiliency/policy-runner.ts';
 import { parseResiliency, type CircuitBreakerPolicy, type ResiliencyDocument } from '../../../host/resiliency/resiliency-document.ts';
 import { Resiliency } from '../../../host/resiliency/resiliency.ts';
+import { MAX_RESILIENCY_DOCUMENTS, ResiliencyResources } from '../../../host/resiliency/resiliency-resources.ts';
+import { createLogger } from '../../../host/observability/logger.ts';
 import { backoffMs } from '../../../host/resiliency/retry-backoff.ts';
 import { compileTrip } from '../../../host/resiliency/trip-expression.ts';
 
@@ -125,6 +127,28 @@ spec:
     assert.match(message, /spec\.targets\.apps\.b\.retry: names "nosuch", which spec\.policies\.retries does not define/);
     assert.match(refusal('kind: Resiliency\nmetadata: {name: r}\nspec: {policies: {retries: {r: {policy: sometimes}}}}'), /must be one of \["constant","exponential"\]/);
     assert.match(refusal('kind: Resiliency\nmetadata: {name: r}\nspec: {oops: 1}'), /unknown field "oops"/);
+  });
+
+  test('a document is bounded by count: 100 breakers of distinct CEL are read, 101 refused before any is compiled', () => {
+    const breakers = (n: number): string => Array.from({ length: n }, (_, i) => `    b${i}: {trip: "consecutiveFailures > ${i}"}`).join('\n');
+    const text = (n: number): string => `kind: Resiliency\nmetadata: {name: r}\nspec:\n  policies:\n   circuitBreakers:\n${breakers(n)}\n`;
+    assert.equal(parseResiliency(parse(text(100)), 'ok.yaml').circuitBreakers.size, 100);
+    assert.match(refusal(text(101)), /circuitBreakers.*must NOT have more than 100 properties/);
+  });
+
+  test(`past ${MAX_RESILIENCY_DOCUMENTS} documents the rest are not in force, said once; an unchanged folder is not read again`, () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', json: true, write: (line) => lines.push((JSON.parse(line) as { msg: string }).msg) });
+    const resiliency = new Resiliency({ appId: 'checkout' });
+    const resources = new ResiliencyResources(resiliency, logger);
+    const others = Array.from({ length: MAX_RESILIENCY_DOCUMENTS + 2 }, (_, i) => ({ kind: 'Resiliency', document: parse(`kind: Resiliency\nmetadata: {name: r${i}}\nspec: {policies: {timeouts: {t: 1s}}}`), source: `/res/r${i}.yaml` }));
+    resources.apply(others);
+    assert.equal(resiliency.documents.length, MAX_RESILIENCY_DOCUMENTS);
+    const errors = lines.filter((l) => l.includes('Resiliency documents'));
+    assert.deepEqual(errors, [`/res/r${MAX_RESILIENCY_DOCUMENTS}.yaml: ${MAX_RESILIENCY_DOCUMENTS + 2} Resiliency documents, over the ${MAX_RESILIENCY_DOCUMENTS} in force at once; this one and the 1 after it are not`]);
+    lines.length = 0;
+    resources.apply(others);
+    assert.deepEqual(lines, []);
   });
 });
 
