@@ -8,7 +8,7 @@ import type { AppCallbacks } from '../../app-channel/app-callbacks.ts';
 import { SUBSCRIBE_PATH } from '../../app-channel/http-callbacks.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { SubscriptionSet } from './declarative-subscriptions.ts';
-import { buildSubscription, problemOf } from './subscription.ts';
+import { MAX_SUBSCRIPTIONS, buildSubscription, problemOf } from './subscription.ts';
 
 const SOURCE = `the app's GET ${SUBSCRIBE_PATH}`;
 
@@ -39,7 +39,10 @@ export function parseAppSubscriptions(body: string, from = SOURCE): Subscription
     set.problems.push({ source: from, type: 'PROGRAMMATIC', error: `${from}: the answer must be a JSON array of subscriptions` });
     return set;
   }
-  for (const [index, item] of items.entries()) {
+  if (items.length > MAX_SUBSCRIPTIONS) {
+    set.problems.push({ source: from, type: 'PROGRAMMATIC', error: `${from}: entries from [${MAX_SUBSCRIPTIONS}] on not read: ${items.length} subscriptions, over the ${MAX_SUBSCRIPTIONS} one sidecar delivers` });
+  }
+  for (const [index, item] of items.slice(0, MAX_SUBSCRIPTIONS).entries()) {
     const source = `${from} [${index}]`;
     try {
       const raw = typeof item === 'object' && item !== null ? item : {};

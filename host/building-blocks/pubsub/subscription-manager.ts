@@ -16,7 +16,7 @@ import { deliveryConcurrency, type DeliveryConcurrency } from './delivery-concur
 import { DELIVERY_TIMINGS, DeliveryLoop, type DeliveryTimings } from './delivery-loop.ts';
 import { appTarget } from './message-target.ts';
 import { APP_SUBSCRIBE_TIMINGS, fetchAppSubscriptions, type AppSubscribeTimings } from './programmatic-subscriptions.ts';
-import { subscriptionInfo, type Subscription, type SubscriptionProblem } from './subscription.ts';
+import { MAX_SUBSCRIPTIONS, subscriptionInfo, type Subscription, type SubscriptionProblem } from './subscription.ts';
 import { isTopicAllowed } from './topic-scopes.ts';
 import type { BlockObserver } from '../../observability/component-observer.ts';
 
@@ -45,13 +45,6 @@ const EMPTY: SubscriptionSet = { subscriptions: [], problems: [] };
 const keyOf = (pubsubName: string, topic: string): string => `${pubsubName}\u0000${topic}`;
 const describe = (p: SubscriptionProblem): string => p.error;
 
-/**
- * Subscriptions delivered at once: each runs a delivery loop on its broker, so a resources
- * folder (or an app's /dapr/subscribe) naming thousands of topics would otherwise take the
- * sidecar's CPU and memory by count. Those delivered already keep their places; past the cap
- * the rest are one problem, naming the first of them.
- */
-export const MAX_SUBSCRIPTIONS = 256;
 /** New problems one reconcile logs line by line; one more line counts the rest. */
 const MAX_PROBLEMS_LOGGED = 20;
 /** Problems kept for /v1.0/metadata. */
@@ -87,7 +80,7 @@ export class SubscriptionManager {
 
   /** Re-reads the declarative subscriptions from a resource plan's non-Component documents. */
   setResources(others: ResourcePlan['others']): void {
-    this.#declarative = declarativeSubscriptions(others, this.#options.appId);
+    this.#declarative = declarativeSubscriptions(others, this.#options.appId, (pubsubName, topic) => this.#running.has(keyOf(pubsubName, topic)));
     this.reconcile();
   }
 

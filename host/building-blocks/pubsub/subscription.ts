@@ -92,6 +92,17 @@ function metadataOf(value: unknown, source: string): Record<string, string> {
   return metadata;
 }
 
+/**
+ * Subscriptions delivered at once: each runs a delivery loop on its broker, so a resources
+ * folder (or an app's /dapr/subscribe) naming thousands of topics would otherwise take the
+ * sidecar's CPU and memory by count. Those delivered already keep their places; past the cap
+ * the rest are one problem, naming the first of them.
+ */
+export const MAX_SUBSCRIPTIONS = 256;
+
+/** Rules one subscription may give: each is CEL compiled on the event loop when it is read. */
+export const MAX_ROUTE_RULES = 16;
+
 function rulesOf(raw: RawSubscription, source: string): RouteRule[] {
   const rules: RouteRule[] = [];
   const route = optionalString(raw.route, 'route', source);
@@ -101,6 +112,7 @@ function rulesOf(raw: RawSubscription, source: string): RouteRule[] {
   const routes = raw.routes ?? {};
   const listed = routes.rules ?? [];
   if (!Array.isArray(listed)) throw invalidSubscription(source, '"routes.rules" must be a list of {match, path}');
+  if (listed.length > MAX_ROUTE_RULES) throw invalidSubscription(source, `"routes.rules" has ${listed.length} rules, over the ${MAX_ROUTE_RULES} a subscription may give`);
   for (const [index, rule] of listed.entries()) {
     if (!isObject(rule)) throw invalidSubscription(source, `routes.rules[${index}] must be an object with "match" and "path"`);
     const match = optionalString(rule.match, `routes.rules[${index}].match`, source);

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadBundledTypes } from '../../../../host/components/type-catalog.ts';
 import { silentLogger } from '../../../../host/observability/logger.ts';
 import { Sidecar } from '../../../../host/sidecar.ts';
-import { MAX_SUBSCRIPTIONS } from '../../../../host/building-blocks/pubsub/subscription-manager.ts';
+import { MAX_SUBSCRIPTIONS } from '../../../../host/building-blocks/pubsub/subscription.ts';
 import { pollUntil } from '../../../support/sidecar-process.ts';
 import { tempDir } from '../../../support/temp-dir.ts';
 import { TestApp } from '../../../support/test-app.ts';
@@ -132,15 +132,15 @@ describe(`past ${MAX_SUBSCRIPTIONS} subscriptions`, () => {
     assert.equal(topics.at(-1), `m3${String(MAX_SUBSCRIPTIONS - 201).padStart(3, '0')}`);
     const problems = sidecar.subscriptions.problems();
     assert.equal(problems.length, 1, JSON.stringify(problems));
-    assert.match(problems[0]!.error, new RegExp(`subscription to topic m3${String(MAX_SUBSCRIPTIONS - 200).padStart(3, '0')} on pubsub pubsub and ${299 - MAX_SUBSCRIPTIONS} more not started: 300 subscriptions, over the ${MAX_SUBSCRIPTIONS} one sidecar delivers`));
+    assert.match(problems[0]!.error, new RegExp(`m3\\.yaml \\(Subscription "m3${String(MAX_SUBSCRIPTIONS - 200).padStart(3, '0')}"\\): not read, nor the ${299 - MAX_SUBSCRIPTIONS} after it: 300 Subscription documents, over the ${MAX_SUBSCRIPTIONS} one sidecar delivers`));
 
     // A file that sorts first: what is delivered stays delivered.
     await writeFile(join(dir.path, 'a.yaml'), many('a', 5));
-    await pollUntil('the added file read', () => (sidecar.subscriptions.problems()[0]?.error.includes('305 subscriptions') ? true : undefined), { timeoutMs: 5000 });
+    await pollUntil('the added file read', () => (sidecar.subscriptions.problems()[0]?.error.includes('305 Subscription documents') ? true : undefined), { timeoutMs: 5000 });
     assert.deepEqual(
       sidecar.subscriptions.list().map((s) => String(s.topic)),
       topics,
     );
-    assert.match(sidecar.subscriptions.problems()[0]!.error, /topic a000 on pubsub pubsub and 48 more not started/);
+    assert.match(sidecar.subscriptions.problems()[0]!.error, /a\.yaml \(Subscription "a000"\): not read, nor the 48 after it/);
   });
 });

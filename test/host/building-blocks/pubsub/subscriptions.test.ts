@@ -6,6 +6,7 @@ import { parseResourceFile } from '../../../../host/components/component-yaml.ts
 import { declarativeSubscriptions } from '../../../../host/building-blocks/pubsub/declarative-subscriptions.ts';
 import { parseAppSubscriptions } from '../../../../host/building-blocks/pubsub/programmatic-subscriptions.ts';
 import { RouteRule, routeFor } from '../../../../host/building-blocks/pubsub/route-rules.ts';
+import { MAX_ROUTE_RULES, MAX_SUBSCRIPTIONS } from '../../../../host/building-blocks/pubsub/subscription.ts';
 
 const paths = (s: { rules: RouteRule[] }): Array<{ match?: string; path: string }> => s.rules.map((r) => r.toJSON());
 
@@ -96,6 +97,20 @@ describe('programmatic subscriptions (GET /dapr/subscribe)', () => {
     assert.match(problems[3]!.error, /rawPayload value must be a valid boolean: actual is 'maybe'/);
     assert.deepEqual(parseAppSubscriptions('{"not":"a list"}').problems.length, 1);
     assert.deepEqual(parseAppSubscriptions('null'), { subscriptions: [], problems: [] });
+  });
+
+  it(`reads ${MAX_SUBSCRIPTIONS} entries at most, and ${MAX_ROUTE_RULES} rules a subscription, saying so`, () => {
+    const many = Array.from({ length: MAX_SUBSCRIPTIONS + 4 }, (_, i) => ({ pubsubname: 'pubsub', topic: `t${i}`, route: '/t' }));
+    const { subscriptions, problems } = parseAppSubscriptions(JSON.stringify(many));
+    assert.equal(subscriptions.length, MAX_SUBSCRIPTIONS);
+    assert.deepEqual(
+      problems.map((p) => p.error),
+      [`the app's GET /dapr/subscribe: entries from [${MAX_SUBSCRIPTIONS}] on not read: ${MAX_SUBSCRIPTIONS + 4} subscriptions, over the ${MAX_SUBSCRIPTIONS} one sidecar delivers`],
+    );
+    const rules = (n: number) => Array.from({ length: n }, (_, i) => ({ match: `event.data.n == ${i}`, path: `/r${i}` }));
+    const ruled = parseAppSubscriptions(JSON.stringify([{ pubsubname: 'p', topic: 'ok', routes: { rules: rules(MAX_ROUTE_RULES) } }, { pubsubname: 'p', topic: 'over', routes: { rules: rules(MAX_ROUTE_RULES + 1) } }]));
+    assert.deepEqual(ruled.subscriptions.map((s) => s.rules.length), [MAX_ROUTE_RULES]);
+    assert.match(ruled.problems[0]!.error, new RegExp(`topic over\\): "routes.rules" has ${MAX_ROUTE_RULES + 1} rules, over the ${MAX_ROUTE_RULES} a subscription may give`));
   });
 });
 
