@@ -220,10 +220,16 @@ export class ComponentRegistry implements ComponentDirectory {
       } else if (this.#failureLog.isNew(key, message)) unlogged++;
     };
     for (const failure of [...refused.values()].flat()) reportFile(failure);
+    // The slots by the file they were loaded from, looked up once per failure (there may be thousands).
+    const bySource = new Map<string, [string, Slot][]>();
+    for (const pair of this.#slots) {
+      const source = pair[1].target?.source;
+      if (source !== undefined) bySource.set(source, [...(bySource.get(source) ?? []), pair]);
+    }
     for (const failure of [...plan.failures, ...sharingAFile, ...(counted.over === undefined ? [] : [counted.over])]) {
       // A broken edit of a running (or starting) component's file keeps what runs; a file
       // still being written is not an error yet.
-      const owner = [...this.#slots].find(([name, s]) => s.target?.source === failure.source && !wanted.has(name) && (s.entry !== undefined || s.failure === undefined));
+      const owner = bySource.get(failure.source)?.find(([name, s]) => !wanted.has(name) && (s.entry !== undefined || s.failure === undefined));
       if (owner) kept.add(owner[0]);
       if (failure.transient) {
         log.debug(`resource ${failure.source} looks half-written; waiting for the rest`);
