@@ -139,6 +139,47 @@ interface ListedFile {
   file: string;
 }
 
+/**
+ * Bytes of modules one scan reads: each module may be 32 MiB and each is held while its
+ * component runs, so 256 of them would be 8 GiB. Sizes are what the folder says before the
+ * read (the read itself still stops at each module's own limit); the modules of running
+ * components are counted first.
+ */
+export const MAX_SCAN_MODULE_BYTES = 256 * 1024 * 1024;
+
+const isModuleFile = (f: ListedFile): boolean => extname(f.file).toLowerCase() === '.wasm';
+
+/** The files to read once the modules are within MAX_SCAN_MODULE_BYTES, and the failure naming the first module left out. */
+async function withinModuleBytes(files: readonly ListedFile[], holding: ReadonlySet<string>): Promise<{ read: ListedFile[]; left: ListedFile[]; over: PlanFailure | undefined }> {
+  const modules = files.filter(isModuleFile);
+  const sizes = new Map(await Promise.all(modules.map(async (f) => [f, await stat(join(f.dir, f.file)).then((s) => s.size, () => 0)] as const)));
+  let total = 0;
+  for (const size of sizes.values()) total += size;
+  if (total <= MAX_SCAN_MODULE_BYTES) return { read: [...files], left: [], over: undefined };
+  const held = (f: ListedFile): boolean => holding.has(join(f.dir, f.file));
+  let used = 0;
+  const left = new Set<ListedFile>();
+  for (const f of [...modules.filter(held), ...modules.filter((m) => !held(m))]) {
+    const size = sizes.get(f)!;
+    if (used + size <= MAX_SCAN_MODULE_BYTES) used += size;
+    else left.add(f);
+  }
+  const first = modules.find((m) => left.has(m))!;
+  const path = join(first.dir, first.file);
+  const others = left.size - 1;
+  return {
+    read: files.filter((f) => !left.has(f)),
+    left: [...left],
+    over: {
+      name: stemOf(first.file),
+      source: path,
+      error: `${path}${others > 0 ? ` and ${others} more modules after it` : ''}: not read: the modules in the resources folders come to ${mib(total)}, over the ${mib(MAX_SCAN_MODULE_BYTES)} a scan reads`,
+    },
+  };
+}
+
+const mib = (bytes: number): string => `${(bytes / (1024 * 1024)).toFixed(bytes % (1024 * 1024) === 0 ? 0 : 1)} MiB`;
+
 /** The files a scan reads, in scan order, and the failure for those it leaves, naming the first of them. */
 function filesToRead(files: readonly ListedFile[], holding: ReadonlySet<string>): { read: ListedFile[]; over: PlanFailure | undefined } {
   if (files.length <= MAX_RESOURCE_FILES) return { read: [...files], over: undefined };
@@ -211,14 +252,18 @@ export async function scanResources(
   const plan: ResourcePlan = { components: [], failures: [], middlewares: [], others: [] };
   const specs: TimedSpec[] = [];
   const wasm: WasmFile[] = [];
+  /** Modules left unread by MAX_SCAN_MODULE_BYTES: a YAML they pair with fails rather than fall back to a bundled type. */
+  const unread: ListedFile[] = [];
 
   const readAll = async (): Promise<ResourceRead[]> => {
     const listed = await Promise.all(dirs.map(async (dir) => (await listDir(dir)).map((file) => ({ dir, file }))));
     const files = listed.flat().filter(({ file }) => RESOURCE_EXTENSIONS.has(extname(file).toLowerCase()));
     // All at once, on the load workers; taken in folder order.
-    const { read, over } = filesToRead(files, holding);
+    const counted = filesToRead(files, holding);
+    const { read, left, over } = await withinModuleBytes(counted.read, holding);
+    unread.push(...left);
     const reads = read.map(({ dir, file }) => readResource(dir, file, workers, ahead));
-    if (over !== undefined) reads.push(Promise.resolve({ failure: over }));
+    for (const failure of [counted.over, over]) if (failure !== undefined) reads.push(Promise.resolve({ failure }));
     return Promise.all(reads);
   };
   const [reads, types] = await Promise.all([readAll(), bundled]);
@@ -243,6 +288,11 @@ export async function scanResources(
 
   for (const spec of specs) {
     const paired = wasm.find((w) => w.stem === stemOf(spec.source) && spec.source.startsWith(w.dir));
+    const pairedUnread = paired === undefined ? unread.find((f) => stemOf(f.file) === stemOf(spec.source) && spec.source.startsWith(f.dir)) : undefined;
+    if (pairedUnread !== undefined) {
+      plan.failures.push({ name: spec.name, type: spec.type, source: spec.source, error: `${spec.source}: its module ${join(pairedUnread.dir, pairedUnread.file)} was not read (the scan's ${mib(MAX_SCAN_MODULE_BYTES)} of modules were used up)` });
+      continue;
+    }
     const fromFolder = paired ?? provided.get(spec.type);
     if (fromFolder) claimed.add(fromFolder);
     if (spec.scopes.length > 0 && !spec.scopes.includes(appId)) continue;

@@ -4,11 +4,11 @@
 // limit; what runs keeps running when more is added; the log stays short.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_RESOURCE_DOCUMENTS } from '../../../host/components/component-yaml.ts';
 import { ComponentRegistry } from '../../../host/components/registry.ts';
-import { MAX_RESOURCE_FILES, scanResources } from '../../../host/components/resources-loader.ts';
+import { MAX_RESOURCE_FILES, MAX_SCAN_MODULE_BYTES, scanResources } from '../../../host/components/resources-loader.ts';
 import { loadBundledTypes, type ModuleRef } from '../../../host/components/type-catalog.ts';
 import { createLogger, silentLogger } from '../../../host/observability/logger.ts';
 import { componentYaml, tempDir } from '../../support/temp-dir.ts';
@@ -114,4 +114,27 @@ test('the registry alone, without a cap given, runs what a small folder declares
   cleanups.push(() => registry.close());
   await registry.apply(await scanResources([dir], bundled, 'app'));
   assert.deepEqual(running(registry), ['s0', 's1', 's2']);
+});
+
+test('modules past the bytes a scan reads are not read, said once; a YAML paired with one fails rather than run a bundled type', async () => {
+  const dir = await folder();
+  // Sparse files: their size is what the folder says; nothing is written.
+  const big = Math.ceil((MAX_SCAN_MODULE_BYTES * 3) / 4);
+  await writeFile(join(dir, 'a.wasm'), '');
+  await truncate(join(dir, 'a.wasm'), big);
+  await writeFile(join(dir, 'b.wasm'), '');
+  await truncate(join(dir, 'b.wasm'), big);
+  await writeFile(join(dir, 'b.yaml'), componentYaml('b', 'state.memory'));
+  const plan = await scanResources([dir], bundled, 'app');
+  assert.deepEqual(plan.components, []);
+  const errors = plan.failures.map((f) => f.error).sort();
+  const total = `${((2 * big) / 1024 ** 2).toFixed(0)} MiB`;
+  assert.deepEqual(errors, [
+    `${join(dir, 'a.wasm')}: the file is ${(big / 1024 ** 2).toFixed(1)} MiB, over the 32 MiB module limit`,
+    `${join(dir, 'b.wasm')}: not read: the modules in the resources folders come to ${total}, over the ${MAX_SCAN_MODULE_BYTES / 1024 ** 2} MiB a scan reads`,
+    `${join(dir, 'b.yaml')}: its module ${join(dir, 'b.wasm')} was not read (the scan's ${MAX_SCAN_MODULE_BYTES / 1024 ** 2} MiB of modules were used up)`,
+  ]);
+  // The module of a running component is counted first.
+  const held = await scanResources([dir], bundled, 'app', undefined, undefined, new Set([join(dir, 'b.wasm')]));
+  assert.match(held.failures.map((f) => f.error).join('\n'), /a\.wasm: not read: the modules/);
 });
