@@ -239,7 +239,7 @@ async function readResource(dir: string, file: string, workers: LoadWorkers, ahe
  * types while it reads the folders, not before): it is needed only once the files are read.
  * With `ahead`, new modules are prepared as they are read (the sidecar's scans). `holding`
  * names the files (YAML and modules) of the components that run: past MAX_RESOURCE_FILES
- * they are read before any other.
+ * or MAX_SCAN_MODULE_BYTES they are read before any other.
  */
 export async function scanResources(
   dirs: readonly string[],
@@ -288,14 +288,14 @@ export async function scanResources(
 
   for (const spec of specs) {
     const paired = wasm.find((w) => w.stem === stemOf(spec.source) && spec.source.startsWith(w.dir));
+    const fromFolder = paired ?? provided.get(spec.type);
+    if (fromFolder) claimed.add(fromFolder);
+    if (spec.scopes.length > 0 && !spec.scopes.includes(appId)) continue;
     const pairedUnread = paired === undefined ? unread.find((f) => stemOf(f.file) === stemOf(spec.source) && spec.source.startsWith(f.dir)) : undefined;
     if (pairedUnread !== undefined) {
       plan.failures.push({ name: spec.name, type: spec.type, source: spec.source, error: `${spec.source}: its module ${join(pairedUnread.dir, pairedUnread.file)} was not read (the scan's ${mib(MAX_SCAN_MODULE_BYTES)} of modules were used up)` });
       continue;
     }
-    const fromFolder = paired ?? provided.get(spec.type);
-    if (fromFolder) claimed.add(fromFolder);
-    if (spec.scopes.length > 0 && !spec.scopes.includes(appId)) continue;
     try {
       const module = fromFolder ?? (await bundledModule(types, spec.type));
       if (module.manifest.type !== spec.type) {
