@@ -65,6 +65,11 @@ export interface PublishedBody {
   /** The request's Content-Type. */
   contentType: string | undefined;
   data: Uint8Array;
+  /**
+   * The JSON value `data` was serialized from, when the caller holds it (a bulk publish's
+   * entries come parsed): a JSON body is then taken as it is instead of parsed back.
+   */
+  json?: { value: unknown } | undefined;
   trace: TraceContext;
   /** Request metadata: `cloudevent.*` overrides and `ttlInSeconds`. */
   metadata: Metadata;
@@ -82,8 +87,9 @@ function override(metadata: Metadata, name: string): string | undefined {
   return undefined;
 }
 
-function eventData(contentType: string, data: Uint8Array): [field: 'data' | 'data_base64', value: unknown] {
+function eventData(contentType: string, data: Uint8Array, json: { value: unknown } | undefined): [field: 'data' | 'data_base64', value: unknown] {
   if (isJsonContentType(contentType)) {
+    if (json !== undefined) return ['data', json.value];
     const text = decoder.decode(data);
     try {
       return ['data', parsePreciseJson(text)];
@@ -125,7 +131,7 @@ function newEnvelope(body: PublishedBody, now: number): CloudEvent {
   const contentType = body.contentType || DEFAULT_DATA_CONTENT_TYPE;
   // `cloudevent.traceparent` wins over `cloudevent.traceid`, which wins over the request's trace.
   const traceparent = override(metadata, 'traceparent') ?? override(metadata, 'traceid') ?? body.trace.traceparent;
-  const [field, value] = eventData(contentType, body.data);
+  const [field, value] = eventData(contentType, body.data, body.json);
   const subject = override(metadata, 'subject');
   return {
     id: override(metadata, 'id') ?? randomUUID(),

@@ -23,7 +23,7 @@ import {
 } from './pubsub-errors.ts';
 import { observed, type BlockObserver } from '../../observability/component-observer.ts';
 import { isTopicAllowed } from './topic-scopes.ts';
-import { newTraceparent, traceContextOf, type TraceContext } from './trace-context.ts';
+import { newSpanId, traceContextOf, type TraceContext } from './trace-context.ts';
 
 export interface PubSubServiceOptions {
   appId: string;
@@ -69,6 +69,7 @@ export interface BulkPublishInput extends Omit<PublishInput, 'data' | 'contentTy
 }
 
 const encoder = new TextEncoder();
+const NO_DATA = new Uint8Array(0);
 
 /**
  * daprd's ConvertEventToBytes: the bytes an entry's `event` stands for under its content
@@ -88,11 +89,12 @@ function eventBytes(entry: BulkEntryInput): Uint8Array | string {
   return mismatch;
 }
 
-/** The trace of one bulk entry: the request's trace id with a span of its own, as daprd starts a child span per entry. */
-function entryTrace(request: TraceContext): TraceContext {
+/** The traces of a bulk request's entries: the request's trace id with a span of each entry's own, as daprd starts a child span per entry. */
+function entryTraces(request: TraceContext): () => TraceContext {
   const [version, traceId, , flags] = request.traceparent.split('-');
-  const span = newTraceparent().split('-')[2];
-  return { traceparent: `${version}-${traceId}-${span}-${flags}`, tracestate: request.tracestate };
+  const before = `${version}-${traceId}-`;
+  const after = `-${flags}`;
+  return () => ({ traceparent: before + newSpanId() + after, tracestate: request.tracestate });
 }
 
 export class PubSubService {
@@ -169,8 +171,13 @@ export class PubSubService {
     const read = input.readEntries();
     const raw = this.#rawPayload(metadata);
     const seen = new Set<string>();
+    /** Each entry's JSON value, where its envelope can take it as it is (a JSON entry not published raw). */
+    const values: ({ value: unknown } | undefined)[] = [];
     const entries: BulkPublishEntry[] = read.map((entry) => {
-      const data = eventBytes(entry);
+      const json = !raw && !(entry.event instanceof Uint8Array) && isJsonContentType(entry.contentType) ? { value: entry.event ?? null } : undefined;
+      values.push(json);
+      // Its bytes are the envelope's, made below: not serialized twice.
+      const data = json === undefined ? eventBytes(entry) : NO_DATA;
       if (typeof data === 'string') throw marshalEnvelope(pubsubName, topic, data);
       if (entry.entryId === '' || seen.has(entry.entryId)) throw marshalEvents(pubsubName, topic, 'entryId is duplicated or not present for entry');
       seen.add(entry.entryId);
@@ -179,15 +186,16 @@ export class PubSubService {
       return { entryId: entry.entryId, data, contentType: entry.contentType, metadata: entryMetadata };
     });
     if (!raw) {
-      const trace = traceContextOf(input.traceparent, input.tracestate);
-      for (const entry of entries) {
+      const trace = entryTraces(traceContextOf(input.traceparent, input.tracestate));
+      for (const [i, entry] of entries.entries()) {
         const event = cloudEventFor({
           appId: this.#options.appId,
           pubsubName,
           topic,
           contentType: entry.contentType,
           data: entry.data,
-          trace: entryTrace(trace),
+          json: values[i],
+          trace: trace(),
           metadata: entry.metadata,
           features: live.pubsub.features,
         });

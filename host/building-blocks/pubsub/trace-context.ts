@@ -17,13 +17,23 @@ function isValidTraceparent(value: string): boolean {
   return traceId !== ZERO_TRACE && spanId !== ZERO_SPAN;
 }
 
-/** Ids of 24 random bytes (trace 16, span 8), drawn from a pool filled 256 ids at a time: one call into the random source per 256 events rather than two per event, which showed in the publish path's profile. */
+/** Random ids drawn from a pool filled 256 traceparents at a time (24 bytes each: trace 16, span 8; a span id alone takes 8): one call into the random source per 256 events rather than two per event, which showed in the publish path's profile. */
 const ID_BYTES = 24;
+const SPAN_BYTES = 8;
 const pool = Buffer.alloc(ID_BYTES * 256);
 let poolUsed = pool.length;
 
+/** A new span id (16 hex digits), from the same pool. */
+export function newSpanId(): string {
+  if (poolUsed + SPAN_BYTES > pool.length) {
+    randomFillSync(pool);
+    poolUsed = 0;
+  }
+  return pool.toString('hex', poolUsed, (poolUsed += SPAN_BYTES));
+}
+
 export function newTraceparent(): string {
-  if (poolUsed === pool.length) {
+  if (poolUsed + ID_BYTES > pool.length) {
     randomFillSync(pool);
     poolUsed = 0;
   }

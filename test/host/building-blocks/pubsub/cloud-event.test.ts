@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Metadata } from '../../../../abi/ts/types.ts';
 import { cloudEventFor, hasExpired, parsePreciseJson, rawPayloadEvent, rawPayloadFlag, type PublishedBody } from '../../../../host/building-blocks/pubsub/cloud-event.ts';
-import { traceContextOf } from '../../../../host/building-blocks/pubsub/trace-context.ts';
+import { newSpanId, newTraceparent, traceContextOf } from '../../../../host/building-blocks/pubsub/trace-context.ts';
 
 const TRACE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 const NOW = Date.parse('2025-06-01T12:00:00.250Z');
@@ -24,6 +24,16 @@ function body(data: string | Uint8Array, contentType: string | undefined, metada
 }
 
 describe('CloudEvent envelope', () => {
+  it('makes the same envelope from a JSON value the caller holds as from its bytes', () => {
+    const values: unknown[] = [{ orderId: 1, big: 12345678901234567000, nested: { list: [1, 'a', null, -0, 1e21] } }, 'text', 42, null, [true, false]];
+    const id: Metadata = [['cloudevent.id', 'fixed']];
+    for (const value of values) {
+      const fromBytes = cloudEventFor(body(JSON.stringify(value), 'application/json', id), NOW);
+      const fromValue = cloudEventFor({ ...body(new Uint8Array(0), 'application/json', id), json: { value } }, NOW);
+      assert.equal(JSON.stringify(fromValue), JSON.stringify(fromBytes), JSON.stringify(value));
+    }
+  });
+
   it('has every field Dapr sets, with JSON data parsed', () => {
     const event = cloudEventFor(body('{"orderId":1}', 'application/json'), NOW);
     assert.match(String(event.id), /^[0-9a-f-]{36}$/);
@@ -152,6 +162,16 @@ describe('CloudEvent envelope', () => {
 });
 
 describe('trace context', () => {
+  it('draws valid, distinct ids from its pool whatever the mix of span ids and traceparents', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const id = i % 3 === 0 ? newTraceparent() : newSpanId();
+      assert.match(id, i % 3 === 0 ? /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/ : /^[0-9a-f]{16}$/);
+      assert.ok(!seen.has(id));
+      seen.add(id);
+    }
+  });
+
   it('passes a valid traceparent through and generates one otherwise', () => {
     assert.deepEqual(traceContextOf(TRACE, 'k=v'), { traceparent: TRACE, tracestate: 'k=v' });
     for (const bad of [undefined, '', 'garbage', '00-00000000000000000000000000000000-b7ad6b7169203331-01']) {
