@@ -44,6 +44,8 @@ export interface BulkEventEntry {
   entryId: string;
   /** The CloudEvent; for a rawPayload subscription, the app gets `data` instead. */
   event: Readonly<Record<string, unknown>>;
+  /** The CloudEvent's JSON text, when the broker's bytes are exactly `event` (a channel that sends JSON need not serialize it again). */
+  eventText?: string | undefined;
   /** The broker's bytes. */
   data: Uint8Array;
   contentType: string;

@@ -13,6 +13,8 @@ import type { Subscription } from './subscription.ts';
 /** A message ready to deliver. */
 export interface PreparedMessage {
   event: CloudEvent;
+  /** The event's JSON text, when the broker's bytes are it unchanged. */
+  text?: string | undefined;
   /** What the app receives: the broker's bytes, or the wrapping event for rawPayload. */
   body: Uint8Array;
 }
@@ -30,19 +32,27 @@ export function prepareMessage(message: Message, subscription: Subscription): Pr
     return { event, body: encoder.encode(JSON.stringify(event)) };
   }
   let event: unknown;
+  const text = decoder.decode(message.data);
   try {
-    event = JSON.parse(decoder.decode(message.data));
+    event = JSON.parse(text);
   } catch (err) {
     return `the message is not a CloudEvent (not JSON: ${(err as Error).message})`;
   }
   if (typeof event !== 'object' || event === null || Array.isArray(event)) return 'the message is not a CloudEvent (not a JSON object)';
   const ce = event as CloudEvent;
   // Trace fields the broker kept in metadata fill those the event lacks, as in daprd.
+  let changed = false;
   const traceparent = metadataValue(message.metadata, 'traceparent');
-  if (ce.traceparent === undefined && traceparent !== undefined) ce.traceparent = ce.traceid = traceparent;
+  if (ce.traceparent === undefined && traceparent !== undefined) {
+    ce.traceparent = ce.traceid = traceparent;
+    changed = true;
+  }
   const tracestate = metadataValue(message.metadata, 'tracestate');
-  if (ce.tracestate === undefined && tracestate !== undefined) ce.tracestate = tracestate;
-  return { event: ce, body: message.data };
+  if (ce.tracestate === undefined && tracestate !== undefined) {
+    ce.tracestate = tracestate;
+    changed = true;
+  }
+  return { event: ce, text: changed ? undefined : text, body: message.data };
 }
 
 /** Delivers the message to `path` on the app; an unreachable app means retry. */

@@ -35,6 +35,7 @@ export function deliverBulkToApp(
     entries: entries.map(({ entryId, message, prepared }) => ({
       entryId,
       event: prepared.event,
+      eventText: prepared.text,
       data: message.data,
       contentType: message.contentType || (rawPayload ? 'application/octet-stream' : CLOUD_EVENT_CONTENT_TYPE),
       metadata: Object.fromEntries(message.metadata),

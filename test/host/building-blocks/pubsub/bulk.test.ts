@@ -48,6 +48,16 @@ describe('pub/sub delivery: bulkSubscribe', () => {
     await pollUntil('5 success acks', () => (sidecar.broker.stats.acks.success === 5 ? true : undefined));
   });
 
+  it('carries each CloudEvent as the broker holds it: a number no double holds arrives digit for digit, as in a single delivery', async () => {
+    const bulkSubscribe = { enabled: true, maxMessagesCount: 2, maxAwaitDurationMs: 5000 };
+    const { app, sidecar } = await setup([{ pubsubname: 'pubsub', topic: 'big', route: '/big', bulkSubscribe }]);
+    app.on('/big', (d) => ({ body: { statuses: entriesOf(d.json).map((e) => ({ entryId: e.entryId, status: 'SUCCESS' })) } }));
+    for (const n of ['12345678901234567890', '1']) assert.equal((await sidecar.publish('pubsub', 'big', `{"n":${n}}`, { contentType: 'application/json' })).status, 204);
+    const [post] = await app.waitFor('/big');
+    assert.ok(post!.body.includes('"data":{"n":12345678901234567890}'), post!.body);
+    assert.deepEqual(entriesOf(post!.json).map(nOf), [12345678901234567890, 1]);
+  });
+
   it('honours each entry: SUCCESS acks, DROP dead-letters, RETRY and a missing or unknown status are sent again alone', async () => {
     const bulkSubscribe = { enabled: true, maxMessagesCount: 5, maxAwaitDurationMs: 5000 };
     const { app, sidecar } = await setup([
