@@ -5,6 +5,7 @@
 // (running, starting or waiting to retry) keep their places, so adding files never stops one
 // that runs; the others follow in scan order. Those past the cap are refused in one failure,
 // not one each: a file of thousands of documents makes one log line, not thousands.
+import { heldFirst } from './resource-bounds.ts';
 import type { DesiredComponent, PlanFailure } from './resources-loader.ts';
 
 /** Components a sidecar runs at most unless `--max-components` says otherwise. */
@@ -19,10 +20,7 @@ export interface CountedComponents {
 /** At most `max` of `candidates` (one per name), those `holds` names first, then in scan order. */
 export function withinCount(candidates: readonly DesiredComponent[], max: number, holds: (name: string) => boolean): CountedComponents {
   if (candidates.length <= max) return { kept: [...candidates], over: undefined };
-  const held = candidates.filter((c) => holds(c.name));
-  const room = Math.max(0, max - held.length);
-  const fresh = candidates.filter((c) => !holds(c.name));
-  const keptSet = new Set([...held.slice(0, max), ...fresh.slice(0, room)]);
+  const keptSet = new Set(heldFirst(candidates, (c) => holds(c.name)).slice(0, max));
   const kept = candidates.filter((c) => keptSet.has(c));
   const refused = candidates.filter((c) => !keptSet.has(c));
   const first = refused[0]!;

@@ -25,6 +25,7 @@ import { stateStoreKind } from '../sandbox/kinds/state-store.ts';
 import { startGuest } from '../sandbox/start-guest.ts';
 import { ComponentHandle, type Generation } from './component-handle.ts';
 import { DEFAULT_MAX_COMPONENTS, withinCount } from './component-count.ts';
+import { LogBudget, MAX_FAILURES_LISTED } from './resource-bounds.ts';
 import { ownersOf } from './duplicate-names.ts';
 import { FailureLog } from './failure-log.ts';
 import { FIRST_RETRY_MS, LoadRetries, MAX_RETRY_MS, RETRY_FACTOR, type RetryClock } from './load-retries.ts';
@@ -46,11 +47,6 @@ export interface RegistryOptions {
   /** Most components run at once (`--max-components`); DEFAULT_MAX_COMPONENTS unless given. */
   maxComponents?: number | undefined;
 }
-
-/** New failures one plan logs line by line; the rest are counted in one line (they are all in /v1.0/metadata). */
-const MAX_FAILURES_LOGGED = 20;
-/** File failures kept for /v1.0/metadata; past them one entry says how many more there are. */
-const MAX_FAILURES_LISTED = 1000;
 
 interface Entry {
   handle: ComponentHandle;
@@ -209,22 +205,22 @@ export class ComponentRegistry implements ComponentDirectory {
     const fileFailures: PlanFailure[] = [];
     /** The failures of this plan, as the failure log keys them. */
     const failing = new Set<string>();
-    let logged = 0;
-    let unlogged = 0;
+    const budget = new LogBudget();
     const reportFile = (f: PlanFailure): void => {
       const key = `file:${f.source}:${f.name}`;
       failing.add(key);
       const message = `resource ${f.source} not loaded: ${f.error}`;
-      if (logged < MAX_FAILURES_LOGGED) {
-        if (this.#failureLog.report(key, message)) logged++;
-      } else if (this.#failureLog.isNew(key, message)) unlogged++;
+      budget.spend(this.#failureLog.isNew(key, message), () => this.#failureLog.report(key, message));
     };
     for (const failure of [...refused.values()].flat()) reportFile(failure);
     // The slots by the file they were loaded from, looked up once per failure (there may be thousands).
     const bySource = new Map<string, [string, Slot][]>();
     for (const pair of this.#slots) {
       const source = pair[1].target?.source;
-      if (source !== undefined) bySource.set(source, [...(bySource.get(source) ?? []), pair]);
+      if (source === undefined) continue;
+      const same = bySource.get(source);
+      if (same === undefined) bySource.set(source, [pair]);
+      else same.push(pair);
     }
     for (const failure of [...plan.failures, ...sharingAFile, ...(counted.over === undefined ? [] : [counted.over])]) {
       // A broken edit of a running (or starting) component's file keeps what runs; a file
@@ -240,7 +236,8 @@ export class ComponentRegistry implements ComponentDirectory {
       if (entry) entry.handle.loadError = failure.error;
       else fileFailures.push(failure);
     }
-    if (unlogged > 0) log.error(`${unlogged} more resources not loaded, not logged one by one: GET /v1.0/metadata lists them`);
+    const unlogged = budget.summary('resources not loaded');
+    if (unlogged !== undefined) log.error(unlogged);
     this.#fileFailures = listed(fileFailures);
     this.#failureLog.keepOnly('file:', failing);
 

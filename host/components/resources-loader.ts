@@ -23,6 +23,7 @@ import type { PersistSettings } from './persist-settings.ts';
 import type { PreparedComponent } from '../sandbox/compiled-component.ts';
 import type { ModuleFile, PrepareAhead, YamlFile } from './load-jobs.ts';
 import { READ_DEADLINE_MS, loadWorkers, type LoadWorkers } from './load-worker.ts';
+import { heldFirst } from './resource-bounds.ts';
 import type { ModuleRef } from './type-catalog.ts';
 
 /** A broken file modified this recently may still be being written. */
@@ -156,10 +157,9 @@ async function withinModuleBytes(files: readonly ListedFile[], holding: Readonly
   let total = 0;
   for (const size of sizes.values()) total += size;
   if (total <= MAX_SCAN_MODULE_BYTES) return { read: [...files], left: [], over: undefined };
-  const held = (f: ListedFile): boolean => holding.has(join(f.dir, f.file));
   let used = 0;
   const left = new Set<ListedFile>();
-  for (const f of [...modules.filter(held), ...modules.filter((m) => !held(m))]) {
+  for (const f of heldFirst(modules, (m) => holding.has(join(m.dir, m.file)))) {
     const size = sizes.get(f)!;
     if (used + size <= MAX_SCAN_MODULE_BYTES) used += size;
     else left.add(f);
@@ -183,9 +183,7 @@ const mib = (bytes: number): string => `${(bytes / (1024 * 1024)).toFixed(bytes 
 /** The files a scan reads, in scan order, and the failure for those it leaves, naming the first of them. */
 function filesToRead(files: readonly ListedFile[], holding: ReadonlySet<string>): { read: ListedFile[]; over: PlanFailure | undefined } {
   if (files.length <= MAX_RESOURCE_FILES) return { read: [...files], over: undefined };
-  const held = files.filter((f) => holding.has(join(f.dir, f.file)));
-  const rest = files.filter((f) => !holding.has(join(f.dir, f.file)));
-  const chosen = new Set([...held, ...rest].slice(0, MAX_RESOURCE_FILES));
+  const chosen = new Set(heldFirst(files, (f) => holding.has(join(f.dir, f.file))).slice(0, MAX_RESOURCE_FILES));
   const left = files.filter((f) => !chosen.has(f));
   const first = join(left[0]!.dir, left[0]!.file);
   const others = left.length - 1;

@@ -2,6 +2,7 @@
 // `apiVersion: dapr.io/v2alpha1` takes `spec.routes` (rules and default); any other version
 // is read as v1alpha1 with a single `spec.route`, as daprd does. A document whose `scopes`
 // does not name this app is not for it and is skipped.
+import { heldFirst } from '../../components/resource-bounds.ts';
 import type { ResourcePlan } from '../../components/resources-loader.ts';
 import { MAX_SUBSCRIPTIONS, buildSubscription, problemOf, type RawSubscription, type Subscription, type SubscriptionProblem } from './subscription.ts';
 
@@ -45,7 +46,7 @@ export function declarativeSubscriptions(others: ResourcePlan['others'], appId: 
     return appliesTo(doc, appId) ? [{ doc, source }] : [];
   });
   const isDelivered = ({ doc }: { doc: SubscriptionDocument }): boolean => delivered(String(doc.spec?.pubsubname), String(doc.spec?.topic));
-  const ordered = applicable.length <= MAX_SUBSCRIPTIONS ? applicable : [...applicable.filter(isDelivered), ...applicable.filter((d) => !isDelivered(d))];
+  const ordered = applicable.length <= MAX_SUBSCRIPTIONS ? applicable : heldFirst(applicable, isDelivered);
   const read = new Set(ordered.slice(0, MAX_SUBSCRIPTIONS));
   const left = ordered.slice(MAX_SUBSCRIPTIONS);
   if (left.length > 0) {

@@ -8,6 +8,7 @@ import type { Resiliency } from '../../resiliency/resiliency.ts';
 import type { PubSub } from '../../../abi/ts/pubsub.ts';
 import type { AppCallbacks } from '../../app-channel/app-callbacks.ts';
 import type { ResourcePlan } from '../../components/resources-loader.ts';
+import { LogBudget, MAX_FAILURES_LISTED, heldFirst } from '../../components/resource-bounds.ts';
 import type { PubSubLookup } from '../../components/types.ts';
 import { isTesseraError } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
@@ -44,11 +45,6 @@ interface Running {
 const EMPTY: SubscriptionSet = { subscriptions: [], problems: [] };
 const keyOf = (pubsubName: string, topic: string): string => `${pubsubName}\u0000${topic}`;
 const describe = (p: SubscriptionProblem): string => p.error;
-
-/** New problems one reconcile logs line by line; one more line counts the rest. */
-const MAX_PROBLEMS_LOGGED = 20;
-/** Problems kept for /v1.0/metadata. */
-const MAX_PROBLEMS_LISTED = 1000;
 
 interface Candidate {
   key: string;
@@ -145,7 +141,7 @@ export class SubscriptionManager {
       candidates.push({ key, s, concurrency, pubsub: live.pubsub, channel });
     }
     // Those delivered already first, then the rest in order, up to the cap.
-    const ordered = [...candidates.filter((c) => this.#running.has(c.key)), ...candidates.filter((c) => !this.#running.has(c.key))];
+    const ordered = heldFirst(candidates, (c) => this.#running.has(c.key));
     for (const c of ordered.slice(0, MAX_SUBSCRIPTIONS)) this.#ensureLoop(c.key, c.s, c.concurrency, c.pubsub, c.channel);
     const over = ordered.slice(MAX_SUBSCRIPTIONS);
     for (const c of over) wanted.delete(c.key);
@@ -158,7 +154,7 @@ export class SubscriptionManager {
       if (!wanted.has(key)) this.#stopLoop(key, running);
     }
     this.#logNew(problems);
-    this.#problems = problems.slice(0, MAX_PROBLEMS_LISTED);
+    this.#problems = problems.slice(0, MAX_FAILURES_LISTED);
     this.#active = candidates.filter((c) => wanted.has(c.key)).map((c) => c.s);
   }
 
@@ -201,19 +197,15 @@ export class SubscriptionManager {
   /** Logs each problem once, when it first appears. */
   #logNew(problems: SubscriptionProblem[]): void {
     const before = new Set(this.#problems.map(describe));
-    let logged = 0;
-    let unlogged = 0;
+    const budget = new LogBudget();
     for (const problem of problems) {
-      if (before.has(describe(problem))) continue;
-      if (logged === MAX_PROBLEMS_LOGGED) {
-        unlogged++;
-        continue;
-      }
-      logged++;
-      if (problem.waiting) this.#log.warn(`subscription not started: ${problem.error}`);
-      else this.#log.error(`subscription not used: ${problem.error}`);
+      budget.spend(!before.has(describe(problem)), () => {
+        if (problem.waiting) this.#log.warn(`subscription not started: ${problem.error}`);
+        else this.#log.error(`subscription not used: ${problem.error}`);
+      });
     }
-    if (unlogged > 0) this.#log.error(`${unlogged} more subscriptions not used, not logged one by one: GET /v1.0/metadata lists them`);
+    const unlogged = budget.summary('subscriptions not used');
+    if (unlogged !== undefined) this.#log.error(unlogged);
   }
 
   /** Ends the idle pause of the loop for that topic: something was just published to it. */
