@@ -88,6 +88,10 @@ export class HttpTestServer {
       case 'hang':
         this.#hanging.add(res);
         return;
+      case 'cut':
+        // A body promised longer than what comes before the connection closes.
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' }).write('x', () => res.destroy());
+        return;
       default: {
         const reply = JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body });
         res.setHeader('content-type', 'application/json');

@@ -139,8 +139,11 @@ function readCapped(res: IncomingMessage, cap: number, url: string): Promise<Wit
     res.on('data', onData);
     res.on('end', () => resolve(ok(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total))));
     res.on('error', reject);
-    // A response cut off (the connection closed, or the call stopped) ends with a close and no end.
-    res.on('close', () => reject(new Error('the connection closed before the response ended')));
+    // A response cut off (the connection closed, or the call stopped) ends with a close and no
+    // end. Every response closes: the error is made only for one that did not end.
+    res.on('close', () => {
+      if (!res.complete) reject(new Error('the connection closed before the response ended'));
+    });
   });
 }
 

@@ -1,6 +1,6 @@
 // The http capability against a real loopback server: requests to granted origins only (the
 // grant checked on every redirect too), the response as the component gets it, the size cap
-// with and without a Content-Length, the deadline, a server that is down, and in-flight
+// with and without a Content-Length, the deadline, a response cut off, a server that is down, and in-flight
 // requests aborted when the instance is dropped; the grant annotation in a Component YAML.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -139,6 +139,13 @@ describe('the http capability', () => {
     const { send } = http([server.origin]);
     assert.deepEqual(await failure(send('GET', `${server.origin}/hang`, [], new Uint8Array(), 100, 0)), { tag: 'unavailable', val: `http GET ${server.origin}/hang failed: timed out after 100 ms` });
     assert.deepEqual(await failure(send('GET', `${server.origin}/stall`, [], new Uint8Array(), 100, 0)), { tag: 'unavailable', val: `http GET ${server.origin}/stall failed: timed out after 100 ms` });
+  });
+
+  test('a response cut off mid-body fails as unavailable (not a short body), naming the URL', async () => {
+    const { send } = http([server.origin]);
+    const error = await failure(send('GET', `${server.origin}/cut`, [], new Uint8Array(), 5000, 0));
+    assert.equal(error.tag, 'unavailable');
+    assert.ok(error.val.startsWith(`http GET ${server.origin}/cut failed: `), error.val);
   });
 
   test('a timeout too long for a timer still waits (it is not cut to 1 ms)', async () => {
