@@ -6,10 +6,21 @@
 /** No limit: daprd's `--app-max-concurrency -1`. */
 export const UNLIMITED = Number.POSITIVE_INFINITY;
 
+interface Waiter {
+  admit: () => void;
+  reject: (reason: unknown) => void;
+  signal: AbortSignal | undefined;
+}
+
 export class ConcurrencyLimit {
   #limit: number;
   #active = 0;
-  readonly #waiting: Array<() => void> = [];
+  #waiting: Waiter[] = [];
+  /**
+   * The signals this limit listens for, one listener each: a delivery loop's waiters share
+   * its one signal, and a listener added and removed per waiter cost more than the wait.
+   */
+  readonly #watched = new WeakSet<AbortSignal>();
 
   constructor(limit: number) {
     this.#limit = limit;
@@ -17,6 +28,11 @@ export class ConcurrencyLimit {
 
   get active(): number {
     return this.#active;
+  }
+
+  /** Callers waiting for a place. */
+  get waiting(): number {
+    return this.#waiting.length;
   }
 
   set limit(limit: number) {
@@ -34,18 +50,12 @@ export class ConcurrencyLimit {
       this.#active++;
       return Promise.resolve();
     }
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        const at = this.#waiting.indexOf(admit);
-        if (at !== -1) this.#waiting.splice(at, 1);
-        reject(signal!.reason);
-      };
-      const admit = (): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      this.#waiting.push(admit);
-      signal?.addEventListener('abort', onAbort, { once: true });
+    return new Promise((admit, reject) => {
+      this.#waiting.push({ admit, reject, signal });
+      if (signal !== undefined && !this.#watched.has(signal)) {
+        this.#watched.add(signal);
+        signal.addEventListener('abort', () => this.#abandon(signal), { once: true });
+      }
     });
   }
 
@@ -54,10 +64,19 @@ export class ConcurrencyLimit {
     this.#admit();
   }
 
+  /** The waiters under `signal` leave the queue, rejected with its reason. */
+  #abandon(signal: AbortSignal): void {
+    const leaving = this.#waiting.filter((w) => w.signal === signal);
+    if (leaving.length === 0) return;
+    this.#waiting = this.#waiting.filter((w) => w.signal !== signal);
+    for (const w of leaving) w.reject(signal.reason);
+    this.#admit();
+  }
+
   #admit(): void {
     while (this.#active < this.#limit && this.#waiting.length > 0) {
       this.#active++;
-      this.#waiting.shift()!();
+      this.#waiting.shift()!.admit();
     }
   }
 }
