@@ -15,6 +15,9 @@ function parse(setting: string, value: string, units: Record<string, number>, ex
   return Math.round(Number(match[1]) * factor);
 }
 
+/** The longest timer Node keeps as asked (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Bytes from `4Mi`, `512Ki`, `64M` or a plain number. */
 export const parseSize = (setting: string, value: string): number => parse(setting, value, SIZE_UNITS, 'a size like 64Mi, 512Ki or 1048576');
 

@@ -8,6 +8,7 @@
 import type { ClientRequest, Agent as HttpAgent, IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { TesseraError } from '../errors.ts';
+import { MAX_TIMER_MS } from '../units.ts';
 import type { AppCallbacks, AppSubscriptionsAnswer, AppVerdict, BindingEventCall, BulkTopicEventCall, TopicEventCall } from './app-callbacks.ts';
 import { activeTracing } from '../observability/tracing.ts';
 import { ConcurrencyLimit, UNLIMITED } from './concurrency-limit.ts';
@@ -16,9 +17,6 @@ import { bindingEventRequest, bulkTopicEventRequest, bulkVerdicts, SUBSCRIBE_PAT
 // node:http as CommonJS: an ESM `import` of it builds a namespace of all its exports, whose
 // lazy WebSocket getters load undici (40-100 ms and 13 MB at every start).
 const { Agent, request: httpRequest } = process.getBuiltinModule('node:http');
-
-/** setTimeout's longest delay. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The signal a request in flight was sent under (a property of the request). */
 const SENT_UNDER = Symbol('tessera.sentUnder');

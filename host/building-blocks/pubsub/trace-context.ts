@@ -23,21 +23,20 @@ const SPAN_BYTES = 8;
 const pool = Buffer.alloc(ID_BYTES * 256);
 let poolUsed = pool.length;
 
-/** A new span id (16 hex digits), from the same pool. */
-export function newSpanId(): string {
-  if (poolUsed + SPAN_BYTES > pool.length) {
+/** `bytes` random bytes from the pool as hex, refilling it when it has fewer left. */
+function randomHex(bytes: number): string {
+  if (poolUsed + bytes > pool.length) {
     randomFillSync(pool);
     poolUsed = 0;
   }
-  return pool.toString('hex', poolUsed, (poolUsed += SPAN_BYTES));
+  return pool.toString('hex', poolUsed, (poolUsed += bytes));
 }
 
+/** A new span id (16 hex digits), from the same pool. */
+export const newSpanId = (): string => randomHex(SPAN_BYTES);
+
 export function newTraceparent(): string {
-  if (poolUsed + ID_BYTES > pool.length) {
-    randomFillSync(pool);
-    poolUsed = 0;
-  }
-  const hex = pool.toString('hex', poolUsed, (poolUsed += ID_BYTES));
+  const hex = randomHex(ID_BYTES);
   return `00-${hex.slice(0, 32)}-${hex.slice(32)}-01`;
 }
 

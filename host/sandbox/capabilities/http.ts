@@ -12,6 +12,7 @@ import { urlToHttpOptions } from 'node:url';
 import type { Metadata, WitError, WitResult } from '../../../abi/ts/types.ts';
 import { HTTP_TOKEN, isPlainHeader } from '../../http-header-check.ts';
 import type { Response as HttpResponse } from '../../../abi/ts/wit/http.ts';
+import { MAX_TIMER_MS } from '../../units.ts';
 import type { Capability, CapabilityContext } from './capability.ts';
 
 // node:http and node:https as CommonJS, not ESM imports: an ESM namespace of node:http reads
@@ -73,8 +74,6 @@ const AGENTS = { 'http:': new HttpAgent(AGENT_OPTIONS), 'https:': new HttpsAgent
 const HOST_MANAGED = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
 /** Sent only to the origin they were meant for, as browsers and fetch do on a redirect elsewhere. */
 const CREDENTIALS = new Set(['authorization', 'proxy-authorization', 'cookie']);
-/** The longest a Node timer waits; a longer one would fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What Node's client takes from a URL (`urlToHttpOptions`). */
 type RequestOptions = ReturnType<typeof urlToHttpOptions>;

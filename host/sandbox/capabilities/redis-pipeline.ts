@@ -11,6 +11,7 @@
 // a message naming the server.
 import { Socket } from 'node:net';
 import type { WitResult } from '../../../abi/ts/types.ts';
+import { MAX_TIMER_MS } from '../../units.ts';
 import { encodeCommand, ReplyScanner, RespFramingError } from './resp-frames.ts';
 import { bare, grantKey } from './tcp.ts';
 
@@ -45,9 +46,6 @@ interface Call {
   settle(result: WitResult<Uint8Array>): void;
   timer: NodeJS.Timeout | undefined;
 }
-
-/** setTimeout's longest delay. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class RedisPipeline {
   readonly #address: RedisAddress;

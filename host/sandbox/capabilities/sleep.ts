@@ -6,10 +6,8 @@
 // deadline ends such a sleep long before, so it is capped instead.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Capability } from './capability.ts';
+import { MAX_TIMER_MS } from '../../units.ts';
 import { monotonicNs } from './clock.ts';
-
-/** The longest timer Node keeps as asked (2^31 - 1 ms, about 24.8 days). */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export const sleepCapability: Capability = {
   interface: 'sleep',
