@@ -57,21 +57,29 @@ export function callStart(): number {
 }
 
 /**
+ * Starts `call` at `t0` (read by a caller that times the call itself, in the async function
+ * that awaits it): a component call made on its way down takes `t0` as its own start. Timing
+ * inline where the caller awaits anyway spares the hot paths `observed`'s reaction (a promise
+ * and two closures a call; metrics may cost the API 5% at most).
+ */
+export function startingFrom<T>(t0: number, call: () => Promise<T>): Promise<T> {
+  const outer = startingAt;
+  startingAt = t0;
+  try {
+    return call();
+  } finally {
+    startingAt = outer;
+  }
+}
+
+/**
  * Runs `call`, telling `report` whether it succeeded and how long it took; without a report
  * (metrics off) it only runs `call`, reading no clock.
  */
 export function observed<T>(call: () => Promise<T>, report: CallReport | undefined): Promise<T> {
   if (report === undefined) return call();
   const t0 = performance.now();
-  const outer = startingAt;
-  startingAt = t0;
-  let running: Promise<T>;
-  try {
-    running = call();
-  } finally {
-    startingAt = outer;
-  }
-  return running.then(
+  return startingFrom(t0, call).then(
     (value) => {
       report(true, performance.now() - t0);
       return value;

@@ -111,6 +111,18 @@ describe('observability: metrics, Prometheus and traces', () => {
     assert.doesNotMatch(text, /nope/);
   });
 
+  it("counts a call refused before its route's handler ran, and an invocation, under their routes' templates", async () => {
+    const refused = await sidecar.fetch('/v1.0/state/nosuchstore', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[{"key":"k","value":1}]' });
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /ERR_STATE_STORE_NOT_FOUND/);
+    const invoked = await sidecar.fetch(`/v1.0/invoke/${APP_ID}/method/hello`, { method: 'POST', body: 'hi' });
+    assert.equal(invoked.status, 200);
+    const text = await (await fetch(metricsUrl)).text();
+    assert.match(text, /^dapr_http_server_request_count\{app_id="shop",method="POST",path="\/v1\.0\/state\/:storeName",status="400"\} 1$/m);
+    assert.match(text, /^dapr_http_server_request_count\{app_id="shop",method="POST",path="\/v1\.0\/invoke\/\*",status="200"\} 1$/m);
+    assert.doesNotMatch(text, /nosuchstore|method\/hello/);
+  });
+
   it('is scraped by a real Prometheus server: the target is up and the series are there', needs('prometheus'), async () => {
     const target = new URL(metricsUrl).host;
     const prometheus = await PrometheusServer.start('tessera', [target]);

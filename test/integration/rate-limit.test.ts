@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { metricsUrlOf } from '../support/observed-sidecar.ts';
 import { componentYaml, pollUntil, runTessera, startSidecar, type SidecarProcess } from '../support/sidecar-process.ts';
 
 const RATE = 3;
@@ -75,6 +76,10 @@ describe('middleware.http.ratelimit in the httpPipeline', () => {
     assert.equal(first!.headers['content-type'], 'text/plain; charset=utf-8');
     assert.equal(first!.headers['x-rate-limit-limit'], '3.00');
     assert.equal(ok[0]!.headers['x-rate-limit-duration'], '1');
+    // Refused before the route's handler ran, the calls are still counted under its template.
+    const metrics = await (await fetch(await metricsUrlOf(sidecar))).text();
+    const counted = /^dapr_http_server_request_count\{app_id="myapp",method="GET",path="\/v1\.0\/state\/:storeName\/:key",status="429"\} (\d+)$/m.exec(metrics);
+    assert.ok(counted !== null && Number(counted[1]) >= refused.length, metrics.split('\n').filter((l) => l.startsWith('dapr_http_server_request_count')).join('\n'));
   });
 
   it('counts per client address and path: a forged X-Forwarded-For stays in its budget, another address has its own', async () => {

@@ -4,8 +4,10 @@
 // limit is answered at once with tollbooth's 429.
 import type { FastifyInstance } from 'fastify';
 import type { HttpPipeline } from '../../middleware/http-pipeline.ts';
+import { tagRoute } from '../../observability/http-metrics.ts';
 
-export function useHttpPipeline(app: FastifyInstance, pipeline: HttpPipeline): void {
+/** `metered`: metrics are on, so a refusal (answered before the route's handler) is tagged with its route. */
+export function useHttpPipeline(app: FastifyInstance, pipeline: HttpPipeline, metered: boolean): void {
   app.addHook('onRequest', (request, reply, done) => {
     const headers = pipeline.limitHeaders;
     if (headers === undefined) {
@@ -21,6 +23,7 @@ export function useHttpPipeline(app: FastifyInstance, pipeline: HttpPipeline): v
       done();
       return;
     }
+    if (metered) tagRoute(request);
     void reply.code(refusal.status).type(refusal.contentType).send(refusal.body);
   });
 }

@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { BuildingBlocks } from '../../building-blocks/building-blocks.ts';
 import type { InvokeService } from '../../building-blocks/invoke/invoke-service.ts';
 import { TesseraError } from '../../errors.ts';
-import { recordHttpMetrics } from '../../observability/http-metrics.ts';
+import { meteredResponses, recordHttpMetrics, tagRoute } from '../../observability/http-metrics.ts';
 import { traceHttpApi } from '../../observability/http-tracing.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { failedCallsLogger, reportedElsewhere } from '../failed-calls.ts';
@@ -74,18 +74,23 @@ export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     // Any URL sent with a `dapr-app-id` header is a service invocation.
     ...(deps.invoke === undefined ? {} : { rewriteUrl: invocationUrl }),
+    // With metrics on, the server's responses time and record each call (http-metrics.ts).
+    ...(deps.metrics === undefined ? {} : { http: { ServerResponse: meteredResponses(deps.metrics) } }),
   });
   const log = deps.logger;
   const failures = log && failedCallsLogger(log, 'failed HTTP API calls');
 
   // First, so a call refused by the token check is counted and traced too.
-  if (deps.metrics !== undefined) recordHttpMetrics(app, deps.metrics);
+  const metered = deps.metrics !== undefined;
+  if (metered) recordHttpMetrics(app);
   if (activeTracing !== undefined) traceHttpApi(app, activeTracing);
   if (deps.apiToken) requireApiToken(app, deps.apiToken);
-  if (deps.pipeline !== undefined) useHttpPipeline(app, deps.pipeline);
+  if (deps.pipeline !== undefined) useHttpPipeline(app, deps.pipeline, metered);
   useJsonBodies(app);
 
   app.setErrorHandler((err, request, reply) => {
+    // A call refused before its handler ran is still counted under its route.
+    if (metered) tagRoute(request);
     const { status, contentType, body } = errorReply(err, deps.maxBodyBytes);
     if (log !== undefined) {
       const fields = { method: request.method, url: request.url, status, error: body };
