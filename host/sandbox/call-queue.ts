@@ -15,16 +15,18 @@ interface Task {
   timer: NodeJS.Timeout | undefined;
   resolve(value: unknown): void;
   reject(err: unknown): void;
-  /** Resolves when the task is done one way or the other, so the queue can move on. */
-  done: Promise<void>;
-  finish(): void;
 }
 
+/**
+ * The head of the queue runs; when it settles (or is abandoned at its deadline) the next
+ * waiting call starts in the same step. No promise of the queue's own per call, no async
+ * drain loop: a call through an idle queue costs one promise (the caller's), one timer and
+ * the `then` step on its work, as a suspending component's every call goes through here.
+ */
 export class CallQueue {
   readonly #component: string;
   readonly #limit: number;
   readonly #tasks: Task[] = [];
-  #draining = false;
   #idle: (() => void)[] = [];
 
   constructor(component: string, limit = DEFAULT_QUEUE_LIMIT) {
@@ -49,23 +51,36 @@ export class CallQueue {
       );
     }
     return new Promise<T>((resolve, reject) => {
-      let finish!: () => void;
-      const task: Task = {
-        label,
-        run,
-        abandon,
-        state: 'waiting',
-        timer: undefined,
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        done: new Promise<void>((r) => (finish = r)),
-        finish: () => finish(),
-      };
+      const task: Task = { label, run, abandon, state: 'waiting', timer: undefined, resolve: resolve as (value: unknown) => void, reject };
       const queuedAt = performance.now();
       task.timer = setTimeout(() => this.#expire(task, queuedAt, timeoutMs), timeoutMs);
       this.#tasks.push(task);
-      void this.#drain();
+      if (this.#tasks.length === 1) this.#start(task);
     });
+  }
+
+  #start(task: Task): void {
+    task.state = 'running';
+    let running: Promise<unknown>;
+    try {
+      running = task.run();
+    } catch (err) {
+      running = Promise.reject(err);
+    }
+    running.then(
+      (value) => this.#settle(task, true, value),
+      (err: unknown) => this.#settle(task, false, err),
+    );
+  }
+
+  #settle(task: Task, ok: boolean, outcome: unknown): void {
+    // Abandoned at its deadline: its caller has its error and the queue moved on then.
+    if (task.state === 'done') return;
+    task.state = 'done';
+    clearTimeout(task.timer);
+    if (ok) task.resolve(outcome);
+    else task.reject(outcome);
+    this.#next();
   }
 
   #expire(task: Task, queuedAt: number, timeoutMs: number): void {
@@ -80,34 +95,20 @@ export class CallQueue {
           )
         : task.abandon(),
     );
-    task.finish();
+    // A waiting call stays in line, skipped when it comes to the head; the running one is left behind.
+    if (!waited) this.#next();
   }
 
-  async #drain(): Promise<void> {
-    if (this.#draining) return;
-    this.#draining = true;
-    while (this.#tasks.length > 0) {
-      const task = this.#tasks[0]!;
-      if (task.state === 'waiting') {
-        task.state = 'running';
-        task.run().then(
-          (value) => this.#settle(task, () => task.resolve(value)),
-          (err: unknown) => this.#settle(task, () => task.reject(err)),
-        );
-        await task.done;
-      }
-      this.#tasks.shift();
+  /** The head is done: starts the next call still waiting, or tells the idle waiters. */
+  #next(): void {
+    const tasks = this.#tasks;
+    tasks.shift();
+    while (tasks.length > 0 && tasks[0]!.state === 'done') tasks.shift();
+    if (tasks.length > 0) {
+      this.#start(tasks[0]!);
+      return;
     }
-    this.#draining = false;
     for (const resolve of this.#idle.splice(0)) resolve();
-  }
-
-  #settle(task: Task, settle: () => void): void {
-    if (task.state === 'done') return;
-    task.state = 'done';
-    clearTimeout(task.timer);
-    settle();
-    task.finish();
   }
 
   /** Resolves once no call is queued or running. */

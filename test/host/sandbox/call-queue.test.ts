@@ -48,3 +48,29 @@ test('a full queue refuses at once; what was queued still runs', async () => {
   assert.equal(queue.length, 0);
   await queue.whenIdle();
 });
+
+test('a call whose work throws at once fails with that error, and the queue moves on', async () => {
+  const queue = new CallQueue('thrower');
+  const broken = queue.push('broken', 1000, () => {
+    throw new Error('no instance');
+  }, abandoned('broken'));
+  const next = queue.push('next', 1000, async () => 'served', abandoned('next'));
+  await assert.rejects(broken, /no instance/);
+  assert.equal(await next, 'served');
+  await queue.whenIdle();
+  assert.equal(queue.length, 0);
+});
+
+test('calls that timed out while waiting are skipped; the next live one starts when the head is done', async () => {
+  const queue = new CallQueue('skips');
+  let release!: () => void;
+  const head = queue.push('head', 1000, () => new Promise<string>((resolve) => (release = () => resolve('head'))), abandoned('head'));
+  const expired = queue.push('short', 20, async () => 'never', abandoned('short'));
+  const live = queue.push('live', 1000, async () => 'live', abandoned('live'));
+  await assert.rejects(expired, (err: unknown) => isTesseraError(err, 'ERR_COMPONENT_TIMEOUT'));
+  assert.equal(queue.length, 3, 'the expired call keeps its place until the head is done');
+  release();
+  assert.deepEqual(await Promise.all([head, live]), ['head', 'live']);
+  await queue.whenIdle();
+  assert.equal(queue.length, 0);
+});
