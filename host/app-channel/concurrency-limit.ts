@@ -66,9 +66,11 @@ export class ConcurrencyLimit {
 
   /** The waiters under `signal` leave the queue, rejected with its reason. */
   #abandon(signal: AbortSignal): void {
-    const leaving = this.#waiting.filter((w) => w.signal === signal);
+    const staying: Waiter[] = [];
+    const leaving: Waiter[] = [];
+    for (const w of this.#waiting) (w.signal === signal ? leaving : staying).push(w);
     if (leaving.length === 0) return;
-    this.#waiting = this.#waiting.filter((w) => w.signal !== signal);
+    this.#waiting = staying;
     for (const w of leaving) w.reject(signal.reason);
     this.#admit();
   }

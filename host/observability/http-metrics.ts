@@ -75,7 +75,7 @@ export function meteredResponses(metrics: SidecarMetrics): typeof ServerResponse
 }
 
 /** Tags each request with its route's template as its handler starts (the API's routes, registered after this). */
-export function recordHttpMetrics(app: FastifyInstance): void {
+export function tagRoutes(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     const url = route.url;
     const handler = route.handler;

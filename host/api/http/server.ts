@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { BuildingBlocks } from '../../building-blocks/building-blocks.ts';
 import type { InvokeService } from '../../building-blocks/invoke/invoke-service.ts';
 import { TesseraError } from '../../errors.ts';
-import { meteredResponses, recordHttpMetrics, tagRoute } from '../../observability/http-metrics.ts';
+import { meteredResponses, tagRoute, tagRoutes } from '../../observability/http-metrics.ts';
 import { traceHttpApi } from '../../observability/http-tracing.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { failedCallsLogger, reportedElsewhere } from '../failed-calls.ts';
@@ -80,9 +80,10 @@ export function createHttpApi(deps: HttpApiDeps): FastifyInstance {
   const log = deps.logger;
   const failures = log && failedCallsLogger(log, 'failed HTTP API calls');
 
-  // First, so a call refused by the token check is counted and traced too.
+  // Metrics count every call (the server's responses record them); the routes, registered
+  // below, tag theirs. Tracing first, so a call refused by the token check is traced too.
   const metered = deps.metrics !== undefined;
-  if (metered) recordHttpMetrics(app);
+  if (metered) tagRoutes(app);
   if (activeTracing !== undefined) traceHttpApi(app, activeTracing);
   if (deps.apiToken) requireApiToken(app, deps.apiToken);
   if (deps.pipeline !== undefined) useHttpPipeline(app, deps.pipeline, metered);
